@@ -1,0 +1,33 @@
+//! Shared helpers for the tether examples.
+
+use std::net::SocketAddr;
+
+/// The address to listen on: `127.0.0.1:$PORT`, port 3000 when `PORT` is unset.
+///
+/// `PORT=0` picks a free port; the examples print the bound address on stdout as
+/// `listening on http://ADDR`, which the test harness reads.
+pub fn listen_addr() -> SocketAddr {
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(3000);
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    format!("{host}:{port}")
+        .parse()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// Installs a `tracing` subscriber configured by `RUST_LOG` (default `warn`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Prints the line the test harness waits for.
+pub fn announce(addr: SocketAddr) {
+    println!("listening on http://{addr}");
+}

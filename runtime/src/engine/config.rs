@@ -1,0 +1,221 @@
+//! Engine.IO server options.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::cors::Cors;
+
+/// The boxed future an [`AllowRequest`] hook returns.
+pub type AllowRequestFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// A hook that accepts or refuses a handshake request before any session exists.
+///
+/// Returning `Err(message)` answers `403 Forbidden` with
+/// `{"code":4,"message":<message>}`, as the Node.js server's `allowRequest` does.
+pub type AllowRequest = Arc<dyn Fn(&http::request::Parts) -> AllowRequestFuture + Send + Sync>;
+
+/// The transports a server accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transports {
+    /// HTTP long-polling.
+    pub polling: bool,
+    /// WebSocket, directly or as an upgrade from polling.
+    pub websocket: bool,
+}
+
+impl Default for Transports {
+    fn default() -> Self {
+        Transports {
+            polling: true,
+            websocket: true,
+        }
+    }
+}
+
+/// The `io` cookie set on the handshake response, used by load balancers for sticky sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCookie {
+    /// Cookie name (default `io`).
+    pub name: String,
+    /// Cookie `Path` attribute (default `/`).
+    pub path: String,
+    /// Adds `HttpOnly` (default true).
+    pub http_only: bool,
+    /// `SameSite` attribute value (default `Lax`).
+    pub same_site: String,
+}
+
+impl Default for SessionCookie {
+    fn default() -> Self {
+        SessionCookie {
+            name: "io".into(),
+            path: "/".into(),
+            http_only: true,
+            same_site: "Lax".into(),
+        }
+    }
+}
+
+/// Options of an Engine.IO server. Every limit has a default; see each field.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Request path the server answers, with trailing slash (default `/engine.io/`;
+    /// the Socket.IO server uses `/socket.io/`).
+    pub path: String,
+    /// How often the server pings each client (default 25 s).
+    pub ping_interval: Duration,
+    /// How long the server waits for the pong before closing (default 20 s).
+    pub ping_timeout: Duration,
+    /// How long an upgrade from polling to WebSocket may take (default 10 s).
+    pub upgrade_timeout: Duration,
+    /// Largest message or polling body accepted, in bytes (default 1,000,000).
+    /// A bigger polling body gets `413`; a bigger WebSocket message closes the
+    /// connection with code 1009.
+    pub max_payload: usize,
+    /// Most packets queued for one client before it counts as too slow and is
+    /// disconnected (default 4,096).
+    pub max_buffered_packets: usize,
+    /// Accepted transports (default both).
+    pub transports: Transports,
+    /// Whether polling sessions may upgrade to WebSocket (default true).
+    pub allow_upgrades: bool,
+    /// CORS policy for polling requests (default none: no CORS headers).
+    pub cors: Option<Cors>,
+    /// Session cookie for sticky load balancing (default none).
+    pub cookie: Option<SessionCookie>,
+    /// Hook run before each handshake (default none: every request is accepted).
+    pub allow_request: Option<AllowRequest>,
+    /// Bytes read from a WebSocket per read call (default 4,096); kept small so idle
+    /// connections stay light.
+    pub ws_read_buffer_size: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            path: "/engine.io/".into(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_payload: 1_000_000,
+            max_buffered_packets: 4096,
+            transports: Transports::default(),
+            allow_upgrades: true,
+            cors: None,
+            cookie: None,
+            allow_request: None,
+            ws_read_buffer_size: 4096,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Sets the request path; a trailing slash is added when missing.
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        let mut path = path.into();
+        if !path.starts_with('/') {
+            path.insert(0, '/');
+        }
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        self.path = path;
+        self
+    }
+
+    /// Sets the ping interval and timeout.
+    pub fn with_heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.ping_interval = interval;
+        self.ping_timeout = timeout;
+        self
+    }
+
+    /// Sets the upgrade timeout.
+    pub fn with_upgrade_timeout(mut self, timeout: Duration) -> Self {
+        self.upgrade_timeout = timeout;
+        self
+    }
+
+    /// Sets the largest accepted message or polling body, in bytes.
+    pub fn with_max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = bytes;
+        self
+    }
+
+    /// Sets how many packets may wait for one client before it is disconnected.
+    pub fn with_max_buffered_packets(mut self, packets: usize) -> Self {
+        self.max_buffered_packets = packets.max(1);
+        self
+    }
+
+    /// Restricts the accepted transports.
+    pub fn with_transports(mut self, transports: Transports) -> Self {
+        self.transports = transports;
+        self
+    }
+
+    /// Allows or forbids upgrades from polling to WebSocket.
+    pub fn with_upgrades(mut self, allow: bool) -> Self {
+        self.allow_upgrades = allow;
+        self
+    }
+
+    /// Sets the CORS policy.
+    pub fn with_cors(mut self, cors: Cors) -> Self {
+        self.cors = Some(cors);
+        self
+    }
+
+    /// Sets the sticky-session cookie.
+    pub fn with_cookie(mut self, cookie: SessionCookie) -> Self {
+        self.cookie = Some(cookie);
+        self
+    }
+
+    /// Sets the WebSocket read buffer size, in bytes.
+    pub fn with_ws_read_buffer_size(mut self, bytes: usize) -> Self {
+        self.ws_read_buffer_size = bytes.max(256);
+        self
+    }
+
+    /// Installs a hook that accepts (`Ok(())`) or refuses (`Err(message)`) each handshake.
+    ///
+    /// ```
+    /// use tether::engine::EngineConfig;
+    ///
+    /// let config = EngineConfig::default().with_allow_request(|parts| {
+    ///     let allowed = parts.headers.contains_key("x-api-key");
+    ///     async move { if allowed { Ok(()) } else { Err("api key required".into()) } }
+    /// });
+    /// ```
+    pub fn with_allow_request<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.allow_request = Some(Arc::new(move |parts| Box::pin(hook(parts))));
+        self
+    }
+}
+
+impl fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("path", &self.path)
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("upgrade_timeout", &self.upgrade_timeout)
+            .field("max_payload", &self.max_payload)
+            .field("max_buffered_packets", &self.max_buffered_packets)
+            .field("transports", &self.transports)
+            .field("allow_upgrades", &self.allow_upgrades)
+            .field("cors", &self.cors)
+            .field("cookie", &self.cookie)
+            .field("allow_request", &self.allow_request.is_some())
+            .field("ws_read_buffer_size", &self.ws_read_buffer_size)
+            .finish()
+    }
+}

@@ -1,0 +1,52 @@
+//! Engine.IO v4: the transport layer under Socket.IO, usable on its own.
+//!
+//! An [`Engine`] holds sessions opened over HTTP long-polling or WebSocket, upgrades
+//! polling sessions to WebSocket, runs the heartbeat and hands every message to an
+//! [`EngineHandler`]. The wire format is byte-compatible with the Node.js `engine.io`
+//! 6.6 server, so the official `engine.io-client` connects as it would there.
+//!
+//! ```no_run
+//! use tether::engine::{CloseReason, Connection, Engine, EngineConfig, EngineHandler, Message};
+//!
+//! struct Echo;
+//!
+//! impl EngineHandler for Echo {
+//!     type Data = ();
+//!     fn on_open(&self, _conn: &Connection<()>) {}
+//!     fn on_message(&self, conn: &Connection<()>, message: Message) {
+//!         let _ = match message {
+//!             Message::Text(text) => conn.send_text(&text),
+//!             Message::Binary(bytes) => conn.send_binary(bytes),
+//!         };
+//!     }
+//!     fn on_close(&self, _conn: &Connection<()>, _reason: CloseReason) {}
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let engine = Engine::new(EngineConfig::default(), Echo);
+//! tether::http::serve(engine, "127.0.0.1:3000").await
+//! # }
+//! ```
+
+mod config;
+mod cors;
+mod error;
+pub mod packet;
+mod polling;
+mod query;
+mod request;
+mod server;
+mod session;
+mod sid;
+mod text;
+mod websocket;
+
+pub use config::{AllowRequest, AllowRequestFuture, EngineConfig, SessionCookie, Transports};
+pub use cors::{AllowOrigin, Cors};
+pub use error::RequestError;
+pub use packet::{DecodeError, Frame, Packet, PacketKind};
+pub use request::BoxError;
+pub use server::{Engine, EngineHandler};
+pub use session::{CloseReason, Connection, Handshake, Message, SendError, Transport};
+pub use sid::Sid;
+pub use text::{InvalidUtf8, Text};

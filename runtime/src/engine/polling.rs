@@ -1,0 +1,207 @@
+//! HTTP long-polling: `GET` delivers queued packets, `POST` carries packets from the client.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use tokio::time::Instant;
+
+use super::error::RequestError;
+use super::packet::{Frame, PacketKind, decode_payload, encode_payload};
+use super::session::{CloseReason, Phase, Session, State};
+
+/// What a polling request answers when it is not an Engine.IO error.
+pub(crate) enum PollingReply {
+    /// `200` with a payload (`GET`).
+    Payload(Bytes),
+    /// `200 ok` (`POST`).
+    Ok,
+    /// `413`: the body is over `max_payload`.
+    TooLarge,
+}
+
+/// Runs the heartbeat of a polling session until it upgrades or ends. A server-side
+/// close keeps the session for one `ping_timeout` so the client can fetch its last
+/// packets.
+pub(crate) async fn drive<D>(session: Arc<Session<D>>) {
+    loop {
+        let (phase, closed, lingering) = {
+            let state = session.lock();
+            (state.phase, state.closed.is_some(), state.lingering)
+        };
+        if phase == Phase::WebSocket {
+            return;
+        }
+        if closed {
+            if lingering {
+                tokio::time::sleep(session.config.ping_timeout).await;
+                session.forget();
+            }
+            return;
+        }
+        let deadline = session.heartbeat_deadline();
+        tokio::select! {
+            () = session.driver.notified() => {}
+            () = tokio::time::sleep_until(deadline) => {
+                if session.lock().phase != Phase::WebSocket {
+                    session.heartbeat_tick();
+                }
+            }
+        }
+    }
+}
+
+/// Answers a `GET`: what is queued now, or whatever arrives before the next
+/// heartbeat cycle ends.
+///
+/// # Cancel safety
+///
+/// Dropping the future (the client went away) frees the session for the next `GET`;
+/// packets are only taken from the queue when the answer is ready.
+pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, RequestError> {
+    {
+        let mut state = session.lock();
+        if state.phase == Phase::WebSocket {
+            return Err(RequestError::BadRequest);
+        }
+        if state.get_pending {
+            drop(state);
+            tracing::debug!(sid = %session.id, "overlapping GET");
+            session.close(CloseReason::TransportError);
+            return Err(RequestError::BadRequest);
+        }
+        if let Some(payload) = take_payload(session, &mut state) {
+            return Ok(PollingReply::Payload(payload));
+        }
+        state.get_pending = true;
+    }
+    let _pending = PendingGet(session);
+    let deadline = Instant::now() + session.config.ping_interval + session.config.ping_timeout;
+    loop {
+        let notified = session.poll.notified();
+        {
+            let mut state = session.lock();
+            if state.phase == Phase::WebSocket {
+                return Ok(noop());
+            }
+            if let Some(payload) = take_payload(session, &mut state) {
+                return Ok(PollingReply::Payload(payload));
+            }
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return Ok(noop());
+        }
+    }
+}
+
+fn noop() -> PollingReply {
+    PollingReply::Payload(encode_payload([&Frame::control(PacketKind::Noop)]))
+}
+
+/// Takes everything queued as one payload. A closed session's last payload also
+/// removes it from the server.
+fn take_payload<D>(session: &Arc<Session<D>>, state: &mut State) -> Option<Bytes> {
+    if state.queue.is_empty() {
+        return None;
+    }
+    let payload = encode_payload(state.queue.iter());
+    state.queue.clear();
+    if state.closed.is_some() {
+        session.forget();
+    }
+    Some(payload)
+}
+
+struct PendingGet<'a, D>(&'a Arc<Session<D>>);
+
+impl<D> Drop for PendingGet<'_, D> {
+    fn drop(&mut self) {
+        self.0.lock().get_pending = false;
+    }
+}
+
+struct PendingPost<'a, D>(&'a Arc<Session<D>>);
+
+impl<D> Drop for PendingPost<'_, D> {
+    fn drop(&mut self) {
+        self.0.lock().post_pending = false;
+    }
+}
+
+/// Handles a `POST`: reads at most `max_payload` bytes and hands each packet to the session.
+pub(crate) async fn post<D, B>(
+    session: &Arc<Session<D>>,
+    headers: &HeaderMap,
+    body: B,
+) -> Result<PollingReply, RequestError>
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    {
+        let mut state = session.lock();
+        if state.phase == Phase::WebSocket || state.closed.is_some() {
+            return Err(RequestError::BadRequest);
+        }
+        if state.post_pending {
+            drop(state);
+            tracing::debug!(sid = %session.id, "overlapping POST");
+            session.close(CloseReason::TransportError);
+            return Err(RequestError::BadRequest);
+        }
+        state.post_pending = true;
+    }
+    let _pending = PendingPost(session);
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/octet-stream"))
+    {
+        session.close(CloseReason::TransportError);
+        return Err(RequestError::BadRequest);
+    }
+    let max = session.config.max_payload;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Ok(PollingReply::TooLarge);
+    }
+    let body = match Limited::new(body, max).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            return Ok(PollingReply::TooLarge);
+        }
+        Err(_) => return Err(RequestError::BadRequest),
+    };
+    let packets = match decode_payload(body) {
+        Ok(packets) => packets,
+        Err(error) => {
+            tracing::debug!(sid = %session.id, %error, "bad polling payload");
+            session.close(CloseReason::ParseError);
+            return Err(RequestError::BadRequest);
+        }
+    };
+    for packet in packets {
+        if session.is_closed() {
+            break;
+        }
+        session.on_packet(packet);
+    }
+    Ok(PollingReply::Ok)
+}
+
+impl PollingReply {
+    /// The status, content type and body of the reply.
+    pub(crate) fn parts(self) -> (StatusCode, Option<&'static str>, Bytes) {
+        match self {
+            PollingReply::Payload(payload) => {
+                (StatusCode::OK, Some("text/plain; charset=UTF-8"), payload)
+            }
+            PollingReply::Ok => (StatusCode::OK, Some("text/html"), Bytes::from_static(b"ok")),
+            PollingReply::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None, Bytes::new()),
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Routing one HTTP request to the Engine.IO endpoint: verification in the order of
+//! the Node.js server, handshakes, polling and WebSocket upgrades.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+use super::error::RequestError;
+use super::polling::{self, PollingReply};
+use super::query;
+use super::server::{Engine, EngineHandler};
+use super::session::{Handshake, Session, Transport};
+use super::sid::Sid;
+use super::websocket;
+use crate::http::RemoteAddr;
+
+/// The error type request bodies must convert into.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+struct Query {
+    eio: Option<String>,
+    transport: Option<String>,
+    sid: Option<String>,
+}
+
+impl Query {
+    fn parse(raw: &str) -> Query {
+        let mut query = Query {
+            eio: None,
+            transport: None,
+            sid: None,
+        };
+        for (name, value) in query::pairs(raw) {
+            let slot = match name.as_str() {
+                "EIO" => &mut query.eio,
+                "transport" => &mut query.transport,
+                "sid" => &mut query.sid,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        query
+    }
+}
+
+impl<H: EngineHandler> Engine<H> {
+    /// Answers one HTTP request addressed to the Engine.IO path.
+    ///
+    /// WebSocket upgrades need the request to come from a hyper server (directly or
+    /// through axum/tower), which provides the upgraded connection.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let origin = request.headers().get(header::ORIGIN).cloned();
+        let mut response = match self.route(request).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::debug!(%error, "engine.io request refused");
+                error.into_response()
+            }
+        };
+        if let Some(cors) = &self.inner.config.cors {
+            cors.apply(origin.as_ref(), response.headers_mut());
+        }
+        response
+    }
+
+    async fn route<B>(&self, request: Request<B>) -> Result<Response<Full<Bytes>>, RequestError>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let config = &self.inner.config;
+        if request.method() == Method::OPTIONS
+            && let Some(cors) = &config.cors
+        {
+            let mut response = reply(StatusCode::NO_CONTENT, None, Bytes::new());
+            cors.apply_preflight(request.headers(), response.headers_mut());
+            return Ok(response);
+        }
+        let query = Query::parse(request.uri().query().unwrap_or(""));
+        let transport = query
+            .transport
+            .as_deref()
+            .and_then(Transport::parse)
+            .filter(|transport| match transport {
+                Transport::Polling => config.transports.polling,
+                Transport::WebSocket => config.transports.websocket,
+            })
+            .ok_or(RequestError::UnknownTransport)?;
+        if let Some(sid) = &query.sid {
+            let session = Sid::parse(sid)
+                .and_then(|sid| self.inner.session(&sid))
+                .ok_or(RequestError::UnknownSid)?;
+            return match transport {
+                Transport::Polling => self.polling(&session, request).await,
+                Transport::WebSocket if config.allow_upgrades => {
+                    self.websocket(request, Ok(session))
+                }
+                Transport::WebSocket => Err(RequestError::BadRequest),
+            };
+        }
+        if request.method() != Method::GET {
+            return Err(RequestError::BadHandshakeMethod);
+        }
+        if transport == Transport::WebSocket && !is_websocket_upgrade(&request) {
+            return Err(RequestError::BadRequest);
+        }
+        let (parts, body) = request.into_parts();
+        if let Some(hook) = &config.allow_request {
+            hook(&parts).await.map_err(RequestError::Forbidden)?;
+        }
+        if query.eio.as_deref() != Some("4") {
+            return Err(RequestError::UnsupportedProtocolVersion);
+        }
+        let request = Request::from_parts(parts, body);
+        let sid = Sid::random();
+        let mut response = match transport {
+            Transport::Polling => self.polling_handshake(sid, request),
+            Transport::WebSocket => self.websocket(request, Err(sid))?,
+        };
+        self.set_cookie(sid, &mut response);
+        Ok(response)
+    }
+
+    async fn polling<B>(
+        &self,
+        session: &Arc<Session<H::Data>>,
+        request: Request<B>,
+    ) -> Result<Response<Full<Bytes>>, RequestError>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let reply = match *request.method() {
+            Method::GET => polling::get(session).await?,
+            Method::POST => {
+                let (parts, body) = request.into_parts();
+                polling::post(session, &parts.headers, body).await?
+            }
+            _ => return Err(RequestError::BadRequest),
+        };
+        let (status, content_type, body) = reply.parts();
+        Ok(reply_polling(status, content_type, body))
+    }
+
+    fn polling_handshake<B>(&self, sid: Sid, request: Request<B>) -> Response<Full<Bytes>> {
+        let session = self.new_session(sid, handshake_of(request), Transport::Polling);
+        tokio::spawn(polling::drive(session.clone()));
+        let reply = {
+            let mut state = session.lock();
+            let payload = super::packet::encode_payload(state.queue.iter());
+            state.queue.clear();
+            PollingReply::Payload(payload)
+        };
+        let (status, content_type, body) = reply.parts();
+        reply_polling(status, content_type, body)
+    }
+
+    /// Creates a session, queues its open packet and tells the handler.
+    fn new_session(
+        &self,
+        sid: Sid,
+        handshake: Handshake,
+        transport: Transport,
+    ) -> Arc<Session<H::Data>> {
+        let session = Session::new(
+            sid,
+            H::Data::default(),
+            handshake,
+            self.inner.config.clone(),
+            transport,
+            self.inner.owner(),
+        );
+        let open = session.open_packet(transport);
+        let _ = session.push(&mut std::iter::once(open), false);
+        self.inner.open(&session);
+        session
+    }
+
+    /// Accepts a WebSocket: an upgrade of `Ok(session)`, or a new session with the
+    /// id in `Err(sid)`.
+    fn websocket<B>(
+        &self,
+        mut request: Request<B>,
+        session: Result<Arc<Session<H::Data>>, Sid>,
+    ) -> Result<Response<Full<Bytes>>, RequestError>
+    where
+        B: Send + 'static,
+    {
+        if !is_websocket_upgrade(&request) {
+            return Err(RequestError::BadRequest);
+        }
+        let accept = request
+            .headers()
+            .get(header::SEC_WEBSOCKET_KEY)
+            .map(|key| derive_accept_key(key.as_bytes()))
+            .ok_or(RequestError::BadRequest)?;
+        let on_upgrade = hyper::upgrade::on(&mut request);
+        let engine = self.clone();
+        let handshake = session.is_err().then(|| handshake_of(request));
+        tokio::spawn(async move {
+            let upgraded = match on_upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(error) => {
+                    tracing::debug!(%error, "websocket upgrade failed");
+                    return;
+                }
+            };
+            let config = engine.inner.config.clone();
+            let ws = websocket::accept(TokioIo::new(upgraded), &config).await;
+            match (session, handshake) {
+                (Ok(session), _) => websocket::upgrade(session, ws).await,
+                (Err(sid), Some(handshake)) => {
+                    let session = engine.new_session(sid, handshake, Transport::WebSocket);
+                    drop(engine);
+                    websocket::drive(session, ws).await;
+                }
+                (Err(_), None) => {}
+            }
+        });
+        let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
+        let headers = response.headers_mut();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        if let Ok(accept) = HeaderValue::from_str(&accept) {
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+        }
+        Ok(response)
+    }
+
+    fn set_cookie(&self, sid: Sid, response: &mut Response<Full<Bytes>>) {
+        let Some(cookie) = &self.inner.config.cookie else {
+            return;
+        };
+        let mut value = format!("{}={}; Path={}", cookie.name, sid, cookie.path);
+        if cookie.http_only {
+            value.push_str("; HttpOnly");
+        }
+        if !cookie.same_site.is_empty() {
+            value.push_str("; SameSite=");
+            value.push_str(&cookie.same_site);
+        }
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+}
+
+fn handshake_of<B>(request: Request<B>) -> Handshake {
+    let (parts, _body) = request.into_parts();
+    Handshake {
+        remote_addr: parts.extensions.get::<RemoteAddr>().map(|addr| addr.0),
+        headers: parts.headers,
+        uri: parts.uri,
+        issued: SystemTime::now(),
+    }
+}
+
+fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {
+    let has_token = |name: header::HeaderName, token: &str| {
+        request.headers().get_all(name).iter().any(|value| {
+            value
+                .to_str()
+                .map(|text| {
+                    text.split(',')
+                        .any(|part| part.trim().eq_ignore_ascii_case(token))
+                })
+                .unwrap_or(false)
+        })
+    };
+    request.method() == Method::GET
+        && has_token(header::UPGRADE, "websocket")
+        && has_token(header::CONNECTION, "upgrade")
+}
+
+fn reply(
+    status: StatusCode,
+    content_type: Option<&'static str>,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    if let Some(content_type) = content_type {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
+}
+
+fn reply_polling(
+    status: StatusCode,
+    content_type: Option<&'static str>,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    let mut response = reply(status, content_type, body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,462 @@
+//! One Engine.IO session: its outbound queue, heartbeat and lifecycle, shared by
+//! the polling and WebSocket transports.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::{HeaderMap, Uri};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::config::EngineConfig;
+use super::packet::{Frame, Packet, PacketKind};
+use super::sid::Sid;
+use super::text::Text;
+
+/// The transport a session currently uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    WebSocket,
+}
+
+impl Transport {
+    /// The name used in the `transport` query parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Polling => "polling",
+            Transport::WebSocket => "websocket",
+        }
+    }
+
+    pub(crate) fn parse(name: &str) -> Option<Transport> {
+        match name {
+            "polling" => Some(Transport::Polling),
+            "websocket" => Some(Transport::WebSocket),
+            _ => None,
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The client closed the connection (a `1` packet, or the socket went away cleanly).
+    TransportClose,
+    /// The connection failed (I/O error, protocol violation by the transport, a
+    /// message over `max_payload`, overlapping polling requests).
+    TransportError,
+    /// No pong arrived within `ping_timeout` of a ping.
+    PingTimeout,
+    /// The client sent bytes that are not Engine.IO packets.
+    ParseError,
+    /// The client did not read fast enough: more than `max_buffered_packets` waited.
+    SlowClient,
+    /// The server closed the session.
+    ForcedClose,
+    /// The server is shutting down.
+    ServerShutdown,
+}
+
+impl CloseReason {
+    /// Whether queued packets are still delivered before the session ends.
+    fn flushes(self) -> bool {
+        matches!(self, CloseReason::ForcedClose | CloseReason::ServerShutdown)
+    }
+}
+
+/// Why a packet could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The session is closed.
+    #[error("connection closed")]
+    Closed,
+    /// The client fell more than `max_buffered_packets` behind; it has been disconnected.
+    #[error("client too slow: outbound queue full")]
+    QueueFull,
+}
+
+/// What the client sent to open the session.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Request URI, with its query.
+    pub uri: Uri,
+    /// The peer's address, when the server knows it.
+    pub remote_addr: Option<SocketAddr>,
+    /// When the session was opened.
+    pub issued: SystemTime,
+}
+
+impl Handshake {
+    /// The value of one query parameter, percent-decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        super::query::get(self.uri.query().unwrap_or(""), name)
+    }
+}
+
+/// Receives the end of a session: removes it from the server and tells the handler.
+pub(crate) trait SessionOwner<D>: Send + Sync {
+    fn session_closed(&self, session: &Arc<Session<D>>, reason: CloseReason, linger: bool);
+    fn remove(&self, session: &Arc<Session<D>>);
+    fn message(&self, session: &Arc<Session<D>>, packet: Packet);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Polling,
+    Upgrading,
+    WebSocket,
+}
+
+pub(crate) struct State {
+    pub(crate) phase: Phase,
+    pub(crate) queue: VecDeque<Frame>,
+    pub(crate) get_pending: bool,
+    pub(crate) post_pending: bool,
+    pub(crate) closed: Option<CloseReason>,
+    /// A server-side close on polling waits for the client's last `GET`.
+    pub(crate) lingering: bool,
+    next_ping: Instant,
+    pong_deadline: Option<Instant>,
+}
+
+/// Shared state of one session. Public code sees it through [`Connection`].
+pub(crate) struct Session<D> {
+    pub(crate) id: Sid,
+    pub(crate) data: D,
+    pub(crate) handshake: Handshake,
+    pub(crate) config: Arc<EngineConfig>,
+    state: Mutex<State>,
+    /// Wakes the task that drives the session (heartbeat, WebSocket I/O).
+    pub(crate) driver: Notify,
+    /// Wakes a polling `GET` waiting for data.
+    pub(crate) poll: Notify,
+    owner: Weak<dyn SessionOwner<D>>,
+}
+
+impl<D> Session<D> {
+    pub(crate) fn new(
+        id: Sid,
+        data: D,
+        handshake: Handshake,
+        config: Arc<EngineConfig>,
+        transport: Transport,
+        owner: Weak<dyn SessionOwner<D>>,
+    ) -> Arc<Session<D>> {
+        let phase = match transport {
+            Transport::Polling => Phase::Polling,
+            Transport::WebSocket => Phase::WebSocket,
+        };
+        Arc::new(Session {
+            id,
+            data,
+            handshake,
+            state: Mutex::new(State {
+                phase,
+                queue: VecDeque::new(),
+                get_pending: false,
+                post_pending: false,
+                closed: None,
+                lingering: false,
+                next_ping: Instant::now() + config.ping_interval,
+                pong_deadline: None,
+            }),
+            config,
+            driver: Notify::new(),
+            poll: Notify::new(),
+            owner,
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn transport(&self) -> Transport {
+        match self.lock().phase {
+            Phase::WebSocket => Transport::WebSocket,
+            Phase::Polling | Phase::Upgrading => Transport::Polling,
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed.is_some()
+    }
+
+    /// The open packet's JSON for this session.
+    pub(crate) fn open_packet(&self, transport: Transport) -> Frame {
+        let upgrades: &[&str] = if transport == Transport::Polling
+            && self.config.allow_upgrades
+            && self.config.transports.websocket
+        {
+            &["websocket"]
+        } else {
+            &[]
+        };
+        let json = serde_json::json!({
+            "sid": self.id.as_str(),
+            "upgrades": upgrades,
+            "pingInterval": self.config.ping_interval.as_millis() as u64,
+            "pingTimeout": self.config.ping_timeout.as_millis() as u64,
+            "maxPayload": self.config.max_payload,
+        });
+        Frame::text_packet(PacketKind::Open, &json.to_string())
+    }
+
+    fn wake_writer(&self, phase: Phase) {
+        match phase {
+            Phase::WebSocket => self.driver.notify_one(),
+            Phase::Polling | Phase::Upgrading => self.poll.notify_one(),
+        }
+    }
+
+    /// Queues frames atomically (a Socket.IO packet and its attachments stay together).
+    ///
+    /// With `volatile`, the frames are dropped (returning `Ok(false)`) unless the
+    /// transport can take them right away.
+    pub(crate) fn push(
+        self: &Arc<Self>,
+        frames: &mut dyn Iterator<Item = Frame>,
+        volatile: bool,
+    ) -> Result<bool, SendError> {
+        let mut state = self.lock();
+        if state.closed.is_some() {
+            return Err(SendError::Closed);
+        }
+        if volatile && !writable(&state) {
+            return Ok(false);
+        }
+        let was_empty = state.queue.is_empty();
+        let before = state.queue.len();
+        state.queue.extend(frames);
+        if state.queue.len() > self.config.max_buffered_packets {
+            state.queue.truncate(before);
+            drop(state);
+            tracing::warn!(sid = %self.id, "client too slow, closing");
+            self.close(CloseReason::SlowClient);
+            return Err(SendError::QueueFull);
+        }
+        let phase = state.phase;
+        drop(state);
+        if was_empty {
+            self.wake_writer(phase);
+        }
+        Ok(true)
+    }
+
+    /// Handles one packet from the client, on either transport.
+    pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet) {
+        match packet {
+            Packet::Message(_) | Packet::Binary(_) => {
+                if let Some(owner) = self.owner.upgrade() {
+                    owner.message(self, packet);
+                }
+            }
+            Packet::Pong(_) => {
+                let mut state = self.lock();
+                state.pong_deadline = None;
+                state.next_ping = Instant::now() + self.config.ping_interval;
+                drop(state);
+                self.driver.notify_one();
+            }
+            Packet::Close => self.close(CloseReason::TransportClose),
+            Packet::Ping(_) => {
+                tracing::debug!(sid = %self.id, "ping from a v4 client");
+                self.close(CloseReason::TransportError);
+            }
+            Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
+        }
+    }
+
+    /// The instant the driver must next wake for the heartbeat.
+    pub(crate) fn heartbeat_deadline(&self) -> Instant {
+        let state = self.lock();
+        state.pong_deadline.unwrap_or(state.next_ping)
+    }
+
+    /// Sends the ping or closes for a missing pong, whichever is due.
+    pub(crate) fn heartbeat_tick(self: &Arc<Self>) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        if state.closed.is_some() {
+            return;
+        }
+        match state.pong_deadline {
+            Some(deadline) if now >= deadline => {
+                drop(state);
+                tracing::debug!(sid = %self.id, "ping timeout");
+                self.close(CloseReason::PingTimeout);
+            }
+            Some(_) => {}
+            None if now >= state.next_ping => {
+                state.pong_deadline = Some(now + self.config.ping_timeout);
+                drop(state);
+                let _ = self.push(
+                    &mut std::iter::once(Frame::control(PacketKind::Ping)),
+                    false,
+                );
+            }
+            None => {}
+        }
+    }
+
+    /// Ends the session. Idempotent: only the first reason counts.
+    ///
+    /// A server-side close first delivers what is queued; any other close drops it.
+    /// A pending polling request is answered with `6` when the client closed, `1`
+    /// otherwise, as the Node.js server does.
+    pub(crate) fn close(self: &Arc<Self>, reason: CloseReason) {
+        let mut state = self.lock();
+        if state.closed.is_some() {
+            return;
+        }
+        state.closed = Some(reason);
+        if !reason.flushes() {
+            state.queue.clear();
+        }
+        let polling = state.phase != Phase::WebSocket;
+        if polling {
+            let last = if reason == CloseReason::TransportClose {
+                PacketKind::Noop
+            } else {
+                PacketKind::Close
+            };
+            state.queue.push_back(Frame::control(last));
+        }
+        let linger = polling && reason.flushes() && !state.get_pending;
+        state.lingering = linger;
+        drop(state);
+        self.poll.notify_one();
+        self.driver.notify_one();
+        if let Some(owner) = self.owner.upgrade() {
+            owner.session_closed(self, reason, linger);
+        }
+    }
+
+    /// Removes the session from the server without telling the handler again
+    /// (after a lingering close delivered its last packets).
+    pub(crate) fn forget(self: &Arc<Self>) {
+        if let Some(owner) = self.owner.upgrade() {
+            owner.remove(self);
+        }
+    }
+}
+
+fn writable(state: &State) -> bool {
+    match state.phase {
+        Phase::WebSocket => state.queue.is_empty(),
+        Phase::Polling | Phase::Upgrading => state.get_pending && state.queue.is_empty(),
+    }
+}
+
+/// A live Engine.IO connection: send to it, close it, read what it was opened with.
+///
+/// Cheap to clone; every clone refers to the same session. `D` is the per-connection
+/// data of the [`EngineHandler`](super::EngineHandler).
+pub struct Connection<D> {
+    pub(crate) session: Arc<Session<D>>,
+}
+
+impl<D> Clone for Connection<D> {
+    fn clone(&self) -> Self {
+        Connection {
+            session: self.session.clone(),
+        }
+    }
+}
+
+impl<D> std::fmt::Debug for Connection<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.session.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D> Connection<D> {
+    /// The session id.
+    pub fn id(&self) -> Sid {
+        self.session.id
+    }
+
+    /// The handler's data for this connection.
+    pub fn data(&self) -> &D {
+        &self.session.data
+    }
+
+    /// The transport in use now (polling until an upgrade completes).
+    pub fn transport(&self) -> Transport {
+        self.session.transport()
+    }
+
+    /// What the client sent to open the session.
+    pub fn handshake(&self) -> &Handshake {
+        &self.session.handshake
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        self.session.is_closed()
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&self, text: &str) -> Result<(), SendError> {
+        self.send(Frame::text_packet(PacketKind::Message, text))
+    }
+
+    /// Sends a binary message.
+    pub fn send_binary(&self, bytes: Bytes) -> Result<(), SendError> {
+        self.send(Frame::Binary(bytes))
+    }
+
+    /// Queues one encoded frame (see [`Frame`]).
+    pub fn send(&self, frame: Frame) -> Result<(), SendError> {
+        self.session
+            .push(&mut std::iter::once(frame), false)
+            .map(|_| ())
+    }
+
+    /// Queues several frames atomically: nothing else is sent between them.
+    pub fn send_all(&self, frames: impl IntoIterator<Item = Frame>) -> Result<(), SendError> {
+        self.session
+            .push(&mut frames.into_iter(), false)
+            .map(|_| ())
+    }
+
+    /// Queues frames only if the transport can take them now; returns whether they
+    /// were queued (`false`: dropped, as a volatile emit is).
+    pub fn send_volatile(
+        &self,
+        frames: impl IntoIterator<Item = Frame>,
+    ) -> Result<bool, SendError> {
+        self.session.push(&mut frames.into_iter(), true)
+    }
+
+    /// Closes the connection after delivering what is already queued.
+    pub fn close(&self) {
+        self.session.close(CloseReason::ForcedClose);
+    }
+
+    /// Closes the connection with the given reason.
+    pub fn close_with(&self, reason: CloseReason) {
+        self.session.close(reason);
+    }
+}
+
+/// A message received from a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text message.
+    Text(Text),
+    /// A binary message.
+    Binary(Bytes),
+}

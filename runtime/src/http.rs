@@ -1,0 +1,301 @@
+//! Serving tether over HTTP: a standalone server ([`serve`], [`bind`]) and a tower
+//! [`EngineLayer`] to mount beside other routes in axum or hyper.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::{Either, Full};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::engine::{BoxError, Engine, EngineHandler};
+
+/// The peer address of a request, inserted by [`serve`] and [`bind`] into request
+/// extensions (insert it yourself when you run your own hyper server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub SocketAddr);
+
+/// Something that answers the HTTP requests under one path: an Engine.IO
+/// [`Engine`] or a Socket.IO server.
+pub trait Endpoint: Clone + Send + Sync + 'static {
+    /// The path it answers, with trailing slash, such as `/socket.io/`.
+    fn path(&self) -> &str;
+
+    /// Answers one request under [`Endpoint::path`].
+    fn call<B>(&self, request: Request<B>) -> impl Future<Output = Response<Full<Bytes>>> + Send
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>;
+
+    /// Whether a request path belongs to this endpoint (`/socket.io/...`, or the path
+    /// without its trailing slash).
+    fn matches(&self, request_path: &str) -> bool {
+        let path = self.path();
+        request_path.starts_with(path) || request_path == path.trim_end_matches('/')
+    }
+}
+
+impl<H: EngineHandler> Endpoint for Engine<H> {
+    fn path(&self) -> &str {
+        &self.config().path
+    }
+
+    fn call<B>(&self, request: Request<B>) -> impl Future<Output = Response<Full<Bytes>>> + Send
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        self.handle(request)
+    }
+}
+
+/// A tower layer that answers an endpoint's path and passes every other request on.
+///
+/// # Examples
+///
+/// ```no_run
+/// use tether::engine::{CloseReason, Connection, Engine, EngineConfig, EngineHandler, Message};
+/// use tether::http::EngineLayer;
+///
+/// # struct Echo;
+/// # impl EngineHandler for Echo {
+/// #     type Data = ();
+/// #     fn on_open(&self, _: &Connection<()>) {}
+/// #     fn on_message(&self, _: &Connection<()>, _: Message) {}
+/// #     fn on_close(&self, _: &Connection<()>, _: CloseReason) {}
+/// # }
+/// # async fn run() -> std::io::Result<()> {
+/// let engine = Engine::new(EngineConfig::default(), Echo);
+/// let app = axum::Router::new()
+///     .route("/health", axum::routing::get(|| async { "ok" }))
+///     .layer(EngineLayer::new(engine));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// axum::serve(listener, app).await
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct EngineLayer<E> {
+    endpoint: E,
+}
+
+impl<E> EngineLayer<E> {
+    /// A layer serving `endpoint`.
+    pub fn new(endpoint: E) -> Self {
+        EngineLayer { endpoint }
+    }
+}
+
+impl<E: Clone, S> tower_layer::Layer<S> for EngineLayer<E> {
+    type Service = EngineService<E, S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        EngineService {
+            endpoint: self.endpoint.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service made by [`EngineLayer`].
+#[derive(Debug, Clone)]
+pub struct EngineService<E, S> {
+    endpoint: E,
+    inner: S,
+}
+
+impl<E, S> EngineService<E, S> {
+    /// A service answering `endpoint`'s path and passing other requests to `inner`.
+    pub fn new(endpoint: E, inner: S) -> Self {
+        EngineService { endpoint, inner }
+    }
+}
+
+impl<E, S, B, ResBody> tower_service::Service<Request<B>> for EngineService<E, S>
+where
+    E: Endpoint,
+    S: tower_service::Service<Request<B>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Either<Full<Bytes>, ResBody>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        if self.endpoint.matches(request.uri().path()) {
+            let endpoint = self.endpoint.clone();
+            Box::pin(async move { Ok(endpoint.call(request).await.map(Either::Left)) })
+        } else {
+            let future = self.inner.call(request);
+            Box::pin(async move { Ok(future.await?.map(Either::Right)) })
+        }
+    }
+}
+
+/// A server started by [`bind`]: its address, and a way to stop it.
+#[derive(Debug)]
+pub struct Serving {
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Serving {
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting, lets open HTTP requests finish for up to `grace`, then returns.
+    ///
+    /// WebSocket connections are not HTTP requests any more; close them through the
+    /// endpoint (`Engine::close_all`, or the Socket.IO server's `close`).
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(grace, self.task).await;
+    }
+
+    /// Waits until the server stops (it only stops through [`Serving::shutdown`];
+    /// dropping the handle leaves it running).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `addr` and serves `endpoint` in a background task; other paths get `404`.
+///
+/// # Examples
+///
+/// ```no_run
+/// # use tether::engine::{CloseReason, Connection, Engine, EngineConfig, EngineHandler, Message};
+/// # struct Echo;
+/// # impl EngineHandler for Echo {
+/// #     type Data = ();
+/// #     fn on_open(&self, _: &Connection<()>) {}
+/// #     fn on_message(&self, _: &Connection<()>, _: Message) {}
+/// #     fn on_close(&self, _: &Connection<()>, _: CloseReason) {}
+/// # }
+/// # async fn run() -> std::io::Result<()> {
+/// let engine = Engine::new(EngineConfig::default(), Echo);
+/// let server = tether::http::bind(engine, "127.0.0.1:0").await?;
+/// println!("listening on {}", server.local_addr());
+/// server.wait().await;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn bind<E: Endpoint>(endpoint: E, addr: impl ToSocketAddrs) -> io::Result<Serving> {
+    let listener = TcpListener::bind(addr).await?;
+    let local_addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, endpoint, stopped));
+    Ok(Serving {
+        local_addr,
+        stop,
+        task,
+    })
+}
+
+/// Binds `addr` and serves `endpoint` until the process ends.
+pub async fn serve<E: Endpoint>(endpoint: E, addr: impl ToSocketAddrs) -> io::Result<()> {
+    bind(endpoint, addr).await?.wait().await;
+    Ok(())
+}
+
+async fn accept_loop<E: Endpoint>(
+    listener: TcpListener,
+    endpoint: E,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let (alive, _) = watch::channel(());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = stop_requested(&mut stopped) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            endpoint.clone(),
+            stopped.clone(),
+            alive.subscribe(),
+        ));
+    }
+    drop(listener);
+    alive.closed().await;
+}
+
+/// Resolves once [`Serving::shutdown`] is called; never when the handle was dropped.
+async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
+    while !*stopped.borrow_and_update() {
+        if stopped.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Serves one HTTP/1.1 connection until it ends, an upgrade takes it over, or the
+/// server stops (then in-flight requests finish first).
+async fn serve_connection<E: Endpoint>(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    endpoint: E,
+    mut stopped: watch::Receiver<bool>,
+    _alive: watch::Receiver<()>,
+) {
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(RemoteAddr(peer));
+        let endpoint = endpoint.clone();
+        async move {
+            let response = if endpoint.matches(request.uri().path()) {
+                endpoint.call(request).await
+            } else {
+                let mut response = Response::new(Full::new(Bytes::from_static(b"Not Found")));
+                *response.status_mut() = StatusCode::NOT_FOUND;
+                response
+            };
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    let mut connection = std::pin::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = stop_requested(&mut stopped) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = result {
+        tracing::debug!(%error, "http connection ended with an error");
+    }
+}

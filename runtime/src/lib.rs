@@ -1,0 +1,10 @@
+//! tether: typed real-time events over the Socket.IO protocol.
+//!
+//! The crate is layered: [`engine`] is Engine.IO v4 (sessions over HTTP long-polling
+//! and WebSocket), and [`http`] serves an endpoint standalone or inside axum/tower.
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod http;
+
+pub use http::{bind, serve};
