@@ -44,6 +44,13 @@ impl Text {
         Text(bytes)
     }
 
+    /// Wraps bytes assembled only from ASCII and `&str` pieces, such as a header
+    /// followed by serializer output.
+    pub(crate) fn from_utf8_by_construction(bytes: Bytes) -> Text {
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        Text(bytes)
+    }
+
     /// The text as a string slice.
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor either validates the bytes or takes them from a

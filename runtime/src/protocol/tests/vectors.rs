@@ -1,0 +1,1 @@
+//! The recorded vectors of the reference parser.
