@@ -1,3 +1,4 @@
 //! Tests of the Socket.IO codec.
 
 mod vectors;
+mod decoding;
