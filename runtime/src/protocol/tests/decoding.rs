@@ -33,17 +33,26 @@ fn header_parts_are_read_in_order() {
     assert!(matches!(packet.body, Body::Ack(ref args) if args.is_empty()));
 
     let packet = decode("1/admin,").unwrap().unwrap();
-    assert_eq!((packet.nsp.as_str(), packet.body), ("/admin", Body::Disconnect));
+    assert_eq!(
+        (packet.nsp.as_str(), packet.body),
+        ("/admin", Body::Disconnect)
+    );
 }
 
 #[test]
 fn connect_payload_is_an_object_or_absent() {
     let packet = decode(r#"0/admin,{"token":"abc"}"#).unwrap().unwrap();
-    assert_eq!(packet.body, Body::Connect(Some(Text::from(r#"{"token":"abc"}"#))));
+    assert_eq!(
+        packet.body,
+        Body::Connect(Some(Text::from(r#"{"token":"abc"}"#)))
+    );
     assert_eq!(decode("0").unwrap().unwrap().body, Body::Connect(None));
     assert!(matches!(
         decode("0[]"),
-        Err(ParseError::WrongPayloadType { kind: PacketKind::Connect, .. })
+        Err(ParseError::WrongPayloadType {
+            kind: PacketKind::Connect,
+            ..
+        })
     ));
     assert!(matches!(decode("0{"), Err(ParseError::InvalidJson(_))));
     assert!(matches!(decode("0{}x"), Err(ParseError::InvalidJson(_))));
@@ -63,7 +72,10 @@ fn connect_error_is_a_string_or_an_object() {
     assert_eq!(packet.body, Body::ConnectError(Text::from(r#""nope""#)));
     assert!(matches!(
         decode("4[]"),
-        Err(ParseError::WrongPayloadType { kind: PacketKind::ConnectError, .. })
+        Err(ParseError::WrongPayloadType {
+            kind: PacketKind::ConnectError,
+            ..
+        })
     ));
     assert!(matches!(decode("4"), Err(ParseError::MissingPayload(_))));
 }
@@ -84,12 +96,20 @@ fn event_names() {
     assert_eq!(event("2[1.50]").0, "1.5");
     assert_eq!(event("2[1e21]").0, "1e+21");
     assert!(matches!(decode("2[]"), Err(ParseError::MissingEventName)));
-    assert!(matches!(decode("2[null]"), Err(ParseError::InvalidEventName)));
+    assert!(matches!(
+        decode("2[null]"),
+        Err(ParseError::InvalidEventName)
+    ));
     assert!(matches!(decode("2[{}]"), Err(ParseError::InvalidEventName)));
-    assert!(matches!(decode("2[[\"x\"]]"), Err(ParseError::InvalidEventName)));
+    assert!(matches!(
+        decode("2[[\"x\"]]"),
+        Err(ParseError::InvalidEventName)
+    ));
     for reserved in crate::protocol::RESERVED_EVENTS {
         let input = format!(r#"2["{reserved}",1]"#);
-        assert!(matches!(decode(&input), Err(ParseError::ReservedEventName(name)) if name == reserved));
+        assert!(
+            matches!(decode(&input), Err(ParseError::ReservedEventName(name)) if name == reserved)
+        );
     }
     assert!(matches!(
         decode(r#"2["connec\u0074"]"#),
@@ -112,15 +132,30 @@ fn arguments_are_located_without_being_parsed() {
 fn event_and_ack_payloads_must_be_arrays() {
     assert!(matches!(
         decode("2{}"),
-        Err(ParseError::WrongPayloadType { kind: PacketKind::Event, .. })
+        Err(ParseError::WrongPayloadType {
+            kind: PacketKind::Event,
+            ..
+        })
     ));
     assert!(matches!(
         decode("3{}"),
-        Err(ParseError::WrongPayloadType { kind: PacketKind::Ack, .. })
+        Err(ParseError::WrongPayloadType {
+            kind: PacketKind::Ack,
+            ..
+        })
     ));
-    assert!(matches!(decode("31"), Err(ParseError::MissingPayload(PacketKind::Ack))));
-    assert!(matches!(decode(r#"2["x""#), Err(ParseError::InvalidJson(_))));
-    assert!(matches!(decode(r#"2["x"] trailing"#), Err(ParseError::InvalidJson(_))));
+    assert!(matches!(
+        decode("31"),
+        Err(ParseError::MissingPayload(PacketKind::Ack))
+    ));
+    assert!(matches!(
+        decode(r#"2["x""#),
+        Err(ParseError::InvalidJson(_))
+    ));
+    assert!(matches!(
+        decode(r#"2["x"] trailing"#),
+        Err(ParseError::InvalidJson(_))
+    ));
 }
 
 #[test]
@@ -135,9 +170,18 @@ fn ack_ids_must_fit_in_64_bits() {
 
 #[test]
 fn attachment_counts() {
-    assert!(matches!(decode(r#"5abc-["x"]"#), Err(ParseError::InvalidAttachmentCount)));
-    assert!(matches!(decode(r#"5-["x"]"#), Err(ParseError::InvalidAttachmentCount)));
-    assert!(matches!(decode(r#"51["x"]"#), Err(ParseError::InvalidAttachmentCount)));
+    assert!(matches!(
+        decode(r#"5abc-["x"]"#),
+        Err(ParseError::InvalidAttachmentCount)
+    ));
+    assert!(matches!(
+        decode(r#"5-["x"]"#),
+        Err(ParseError::InvalidAttachmentCount)
+    ));
+    assert!(matches!(
+        decode(r#"51["x"]"#),
+        Err(ParseError::InvalidAttachmentCount)
+    ));
     assert!(matches!(
         decode(r#"511-["x"]"#),
         Err(ParseError::TooManyAttachments { max: 10 })
@@ -147,7 +191,10 @@ fn attachment_counts() {
         Err(ParseError::TooManyAttachments { .. })
     ));
     // Attachment counts belong to types 5 and 6 only.
-    assert!(matches!(decode(r#"21-["x"]"#), Err(ParseError::WrongPayloadType { .. })));
+    assert!(matches!(
+        decode(r#"21-["x"]"#),
+        Err(ParseError::WrongPayloadType { .. })
+    ));
 
     let mut strict = Decoder::new(1);
     let input = Text::from(r#"52-["x",{"_placeholder":true,"num":0}]"#);
@@ -163,13 +210,20 @@ fn binary_packets_wait_for_their_attachments() {
     let text = r#"52-/admin,9["up",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]"#;
     assert!(decoder.decode_text(Text::from(text)).unwrap().is_none());
     assert_eq!(decoder.pending_attachments(), 2);
-    assert!(decoder.decode_binary(Bytes::from_static(b"first")).unwrap().is_none());
+    assert!(
+        decoder
+            .decode_binary(Bytes::from_static(b"first"))
+            .unwrap()
+            .is_none()
+    );
     let packet = decoder
         .decode_binary(Bytes::from_static(b"second"))
         .unwrap()
         .expect("complete");
     assert_eq!((packet.nsp.as_str(), packet.id), ("/admin", Some(9)));
-    let Body::Event { name, args } = packet.body else { panic!("not an event") };
+    let Body::Event { name, args } = packet.body else {
+        panic!("not an event")
+    };
     assert_eq!(name, "up");
     assert_eq!(args.decode::<Bytes>(0).unwrap(), "second");
     assert_eq!(args.decode::<Bytes>(1).unwrap(), "first");
@@ -179,12 +233,21 @@ fn binary_packets_wait_for_their_attachments() {
 #[test]
 fn binary_ack_and_zero_attachments() {
     let mut decoder = Decoder::default();
-    let packet = decoder.decode_text(Text::from(r#"50-["x",1]"#)).unwrap().unwrap();
-    assert_eq!(packet.kind(), PacketKind::Event);
-    assert!(decoder.decode_text(Text::from(r#"61-3[{"_placeholder":true,"num":0}]"#))
+    let packet = decoder
+        .decode_text(Text::from(r#"50-["x",1]"#))
         .unwrap()
-        .is_none());
-    let packet = decoder.decode_binary(Bytes::from_static(&[1, 2])).unwrap().unwrap();
+        .unwrap();
+    assert_eq!(packet.kind(), PacketKind::Event);
+    assert!(
+        decoder
+            .decode_text(Text::from(r#"61-3[{"_placeholder":true,"num":0}]"#))
+            .unwrap()
+            .is_none()
+    );
+    let packet = decoder
+        .decode_binary(Bytes::from_static(&[1, 2]))
+        .unwrap()
+        .unwrap();
     assert_eq!((packet.kind(), packet.id), (PacketKind::Ack, Some(3)));
 }
 
@@ -195,7 +258,8 @@ fn out_of_order_frames_are_errors() {
         decoder.decode_binary(Bytes::from_static(b"x")),
         Err(ParseError::UnexpectedBinary)
     ));
-    let text = Text::from(r#"52-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#);
+    let text =
+        Text::from(r#"52-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#);
     assert!(decoder.decode_text(text).unwrap().is_none());
     decoder.decode_binary(Bytes::from_static(b"a")).unwrap();
     assert!(matches!(
@@ -204,7 +268,12 @@ fn out_of_order_frames_are_errors() {
     ));
     // The error dropped the incomplete packet; the decoder starts afresh.
     assert_eq!(decoder.pending_attachments(), 0);
-    assert!(decoder.decode_text(Text::from(r#"2["x"]"#)).unwrap().is_some());
+    assert!(
+        decoder
+            .decode_text(Text::from(r#"2["x"]"#))
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]
@@ -229,7 +298,8 @@ fn placeholders_must_name_an_attachment() {
     let (_, args) = event(r#"2["x",{"_placeholder":false,"num":9},{"_placeholder":true,"num":9}]"#);
     assert_eq!(args.len(), 2);
     let mut decoder = Decoder::default();
-    let text = Text::from(r#"51-["x",{"_placeholder":"yes","num":9},{"num":0,"_placeholder":true}]"#);
+    let text =
+        Text::from(r#"51-["x",{"_placeholder":"yes","num":9},{"num":0,"_placeholder":true}]"#);
     assert!(decoder.decode_text(text).unwrap().is_none());
 }
 

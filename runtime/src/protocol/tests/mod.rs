@@ -1,4 +1,5 @@
 //! Tests of the Socket.IO codec.
 
-mod vectors;
 mod decoding;
+mod round_trip;
+mod vectors;

@@ -11,7 +11,10 @@ use crate::protocol::{
 };
 
 fn vectors() -> Json {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/socket-io-v5.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/socket-io-v5.json"
+    );
     let text = std::fs::read_to_string(path).expect("vector file is readable");
     serde_json::from_str(&text).expect("vector file is JSON")
 }
@@ -114,7 +117,11 @@ fn encoder_output_is_byte_exact() {
                 Recorded::Text(_) => panic!("attachments must be binary"),
             })
             .collect();
-        assert_eq!(encoded.attachments, binaries, "attachments of {}", vector["packet"]);
+        assert_eq!(
+            encoded.attachments, binaries,
+            "attachments of {}",
+            vector["packet"]
+        );
     }
 }
 
@@ -143,7 +150,10 @@ fn as_recorded(packet: &Packet) -> (u64, String, Option<u64>, Option<Value>) {
             items.extend(args.to_values().expect("arguments resolve"));
             (2, Some(Value::Array(items)))
         }
-        Body::Ack(args) => (3, Some(Value::Array(args.to_values().expect("arguments resolve")))),
+        Body::Ack(args) => (
+            3,
+            Some(Value::Array(args.to_values().expect("arguments resolve"))),
+        ),
         Body::ConnectError(data) => (4, Some(parse(data))),
     };
     (kind, packet.nsp.to_string(), packet.id, data)
@@ -152,10 +162,10 @@ fn as_recorded(packet: &Packet) -> (u64, String, Option<u64>, Option<Value>) {
 /// The recorded data, with a numeric event name as the text tether gives it.
 fn expected_data(kind: u64, data: Option<&Json>) -> Option<Value> {
     let mut data = data.map(datum)?;
-    if let (2, Value::Array(items)) = (kind, &mut data) {
-        if let Some(Value::Number(number)) = items.first() {
-            items[0] = Value::String(number.to_string());
-        }
+    if let (2, Value::Array(items)) = (kind, &mut data)
+        && let Some(Value::Number(number)) = items.first()
+    {
+        items[0] = Value::String(number.to_string());
     }
     Some(data)
 }
@@ -165,7 +175,12 @@ fn accepted_inputs_decode_like_the_reference() {
     for vector in section("decode_ok") {
         let packets = decode_frames(vector["frames"].as_array().expect("frames"));
         let expected = vector["packets"].as_array().expect("packets");
-        assert_eq!(packets.len(), expected.len(), "packets of {}", vector["frames"]);
+        assert_eq!(
+            packets.len(),
+            expected.len(),
+            "packets of {}",
+            vector["frames"]
+        );
         for (packet, expected) in packets.iter().zip(expected) {
             let kind = expected["type"].as_u64().expect("type");
             let recorded = (
@@ -174,7 +189,12 @@ fn accepted_inputs_decode_like_the_reference() {
                 expected.get("id").and_then(Json::as_u64),
                 expected_data(kind, expected.get("data")),
             );
-            assert_eq!(as_recorded(packet), recorded, "decoding {}", vector["frames"]);
+            assert_eq!(
+                as_recorded(packet),
+                recorded,
+                "decoding {}",
+                vector["frames"]
+            );
         }
     }
 }
@@ -188,10 +208,20 @@ fn rejects_everything_the_reference_rejects() {
         let input = vector["input"].as_str().expect("input");
         let result = Decoder::default().decode_text(Text::from(input.to_owned()));
         if vector["rejected"] == Json::Bool(true) {
-            assert!(result.is_err(), "{input:?} must be rejected ({})", vector["error"]);
+            assert!(
+                result.is_err(),
+                "{input:?} must be rejected ({})",
+                vector["error"]
+            );
         } else {
-            assert!(STRICTER.contains(&input), "{input:?} is accepted by the reference");
-            assert!(result.is_err(), "{input:?} is documented as rejected by tether");
+            assert!(
+                STRICTER.contains(&input),
+                "{input:?} is accepted by the reference"
+            );
+            assert!(
+                result.is_err(),
+                "{input:?} is documented as rejected by tether"
+            );
         }
     }
 }
@@ -211,6 +241,9 @@ fn stricter_inputs_fail_for_the_documented_reason() {
     ));
     assert!(matches!(
         decode("2 [\"x\"]"),
-        Err(ParseError::WrongPayloadType { kind: PacketKind::Event, .. })
+        Err(ParseError::WrongPayloadType {
+            kind: PacketKind::Event,
+            ..
+        })
     ));
 }
