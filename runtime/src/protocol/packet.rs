@@ -6,7 +6,7 @@ use std::ops::Range;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::de::value::UnitDeserializer;
-use serde::ser::{Error as _, SerializeSeq};
+use serde::ser::{Error as _, SerializeTuple};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
@@ -268,10 +268,11 @@ impl Args {
 }
 
 impl Serialize for Args {
-    /// The arguments as a sequence, binary arguments as bytes: passing incoming
-    /// arguments to an encoder forwards them unchanged.
+    /// The arguments as a tuple, binary arguments as bytes: passing incoming
+    /// arguments to an encoder (or to an emit, where a tuple spreads into several
+    /// arguments) forwards them unchanged.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        let mut seq = serializer.serialize_tuple(self.len())?;
         for index in 0..self.len() {
             let raw = self.raw(index).unwrap_or("null");
             if self.may_hold_placeholder(raw) {
