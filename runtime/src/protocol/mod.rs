@@ -64,6 +64,7 @@
 mod convert;
 mod decode;
 mod encode;
+mod key_ser;
 mod number;
 mod packet;
 mod payload;
