@@ -46,10 +46,11 @@ impl Transport {
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CloseReason {
-    /// The client closed the connection (a `1` packet, or the socket went away cleanly).
+    /// The client closed the connection (a `1` packet, a WebSocket close frame, or
+    /// the connection dropped).
     TransportClose,
-    /// The connection failed (I/O error, protocol violation by the transport, a
-    /// message over `max_payload`, overlapping polling requests).
+    /// The connection failed (a write that failed or timed out, a protocol violation
+    /// by the transport, a message over `max_payload`, overlapping polling requests).
     TransportError,
     /// No pong arrived within `ping_timeout` of a ping.
     PingTimeout,

@@ -12,6 +12,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame as WsFrame};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::config::EngineConfig;
@@ -82,6 +83,17 @@ fn on_incoming<D>(
             Incoming::Continue
         }
         Some(Ok(WsMessage::Close(_))) | None => {
+            session.close(CloseReason::TransportClose);
+            Incoming::Stop(None)
+        }
+        Some(Err(
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+            | WsError::ConnectionClosed
+            | WsError::AlreadyClosed
+            | WsError::Io(_),
+        )) => {
+            // The peer went away without a close frame: a closed transport, as the
+            // Node.js server reports a dropped connection.
             session.close(CloseReason::TransportClose);
             Incoming::Stop(None)
         }
