@@ -140,7 +140,23 @@ where
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
     let mut batch = VecDeque::new();
     let mut close_code = Some(CloseCode::Normal);
+    // Writes what is queued before each wait: after an upgrade, the buffer filled
+    // while polling must go out at once, whatever woke this task.
     loop {
+        let closed = {
+            let mut state = session.lock();
+            std::mem::swap(&mut state.queue, &mut batch);
+            state.closed.is_some()
+        };
+        if !batch.is_empty() && write_batch(&mut ws, &mut batch, write_limit).await.is_err() {
+            batch.clear();
+            session.close(CloseReason::TransportError);
+            close_code = None;
+            break;
+        }
+        if closed {
+            break;
+        }
         let deadline = session.heartbeat_deadline();
         let mut stop = false;
         tokio::select! {
@@ -155,20 +171,6 @@ where
             () = tokio::time::sleep_until(deadline) => session.heartbeat_tick(),
         }
         if stop {
-            break;
-        }
-        let closed = {
-            let mut state = session.lock();
-            std::mem::swap(&mut state.queue, &mut batch);
-            state.closed.is_some()
-        };
-        if !batch.is_empty() && write_batch(&mut ws, &mut batch, write_limit).await.is_err() {
-            batch.clear();
-            session.close(CloseReason::TransportError);
-            close_code = None;
-            break;
-        }
-        if closed {
             break;
         }
     }
