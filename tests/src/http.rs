@@ -89,9 +89,11 @@ impl HttpRequest {
     /// Sends the request like [`HttpRequest::send`], returning transport errors
     /// (such as a connection the server reset) instead of panicking.
     pub async fn try_send(self, addr: SocketAddr) -> Result<Reply, hyper::Error> {
-        let stream = TcpStream::connect(addr).await.expect("connect to test server");
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await?;
+        let stream = TcpStream::connect(addr)
+            .await
+            .expect("connect to test server");
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         let driver = tokio::spawn(connection);
         let mut request = Request::builder()
             .method(self.method)

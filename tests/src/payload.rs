@@ -102,10 +102,19 @@ mod tests {
         );
         assert_eq!(
             open.keys,
-            ["sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"]
+            [
+                "sid",
+                "upgrades",
+                "pingInterval",
+                "pingTimeout",
+                "maxPayload"
+            ]
         );
         assert_eq!(open.upgrades, ["websocket"]);
-        assert_eq!((open.ping_interval, open.ping_timeout, open.max_payload), (1, 2, 3));
+        assert_eq!(
+            (open.ping_interval, open.ping_timeout, open.max_payload),
+            (1, 2, 3)
+        );
     }
 
     #[test]

@@ -5,9 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use tether::engine::{
-    CloseReason, Connection, Engine, EngineConfig, EngineHandler, Message, Sid,
-};
+use tether::engine::{CloseReason, Connection, Engine, EngineConfig, EngineHandler, Message, Sid};
 use tether::http::Serving;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -328,7 +326,10 @@ impl PollingSession {
 
     /// `<path>?EIO=4&transport=polling&sid=<sid>`.
     pub fn path(&self) -> String {
-        format!("{}?EIO=4&transport=polling&sid={}", self.path, self.open.sid)
+        format!(
+            "{}?EIO=4&transport=polling&sid={}",
+            self.path, self.open.sid
+        )
     }
 
     /// A `GET` for this session.

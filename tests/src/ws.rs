@@ -66,7 +66,9 @@ impl WsClient {
             );
         }
         let handshake = async {
-            let stream = TcpStream::connect(addr).await.expect("connect to test server");
+            let stream = TcpStream::connect(addr)
+                .await
+                .expect("connect to test server");
             tokio_tungstenite::client_async(request, stream).await
         };
         match tokio::time::timeout(PATIENCE, handshake).await {
@@ -208,10 +210,7 @@ impl WsClient {
     /// # Panics
     ///
     /// If the connection is still open after `within`.
-    pub async fn expect_closed_within(
-        &mut self,
-        within: Duration,
-    ) -> (Option<u16>, Vec<WsEvent>) {
+    pub async fn expect_closed_within(&mut self, within: Duration) -> (Option<u16>, Vec<WsEvent>) {
         let deadline = tokio::time::Instant::now() + within;
         let mut before = Vec::new();
         loop {

@@ -24,8 +24,14 @@ async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() 
     assert_eq!(polled.status, 200);
     assert_eq!(polled.text(), "6", "the pending GET ends with a noop");
 
-    assert_eq!(server.closed(session.sid()).await, CloseReason::TransportClose);
-    session.get().await.assert_error(400, 1, "Session ID unknown");
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportClose
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
     session
         .post("4late")
         .await
@@ -38,11 +44,24 @@ async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() 
 async fn a_polling_close_packet_without_a_pending_get_ends_the_session() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    assert_eq!(session.post("4last words\x1e1\x1e4ignored").await.text(), "ok");
-    assert_eq!(server.closed(session.sid()).await, CloseReason::TransportClose);
+    assert_eq!(
+        session.post("4last words\x1e1\x1e4ignored").await.text(),
+        "ok"
+    );
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportClose
+    );
     let messages = server.recorder().messages(session.sid());
-    assert_eq!(messages.len(), 1, "packets after the close are dropped: {messages:?}");
-    session.get().await.assert_error(400, 1, "Session ID unknown");
+    assert_eq!(
+        messages.len(),
+        1,
+        "packets after the close are dropped: {messages:?}"
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
     server.stop().await;
 }
 
@@ -70,7 +89,10 @@ async fn a_server_close_on_polling_delivers_what_is_queued_then_close() {
 
     assert_eq!(session.get().await.text(), "4bye\x1e1");
     assert_eq!(server.closed(session.sid()).await, CloseReason::ForcedClose);
-    session.get().await.assert_error(400, 1, "Session ID unknown");
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
     server.stop().await;
 }
 
@@ -89,8 +111,7 @@ async fn a_server_close_releases_a_pending_get_with_close() {
 
 #[tokio::test]
 async fn a_server_closed_polling_session_that_is_never_polled_is_dropped() {
-    let config = quiet_config()
-        .with_heartbeat(Duration::from_secs(25), Duration::from_millis(300));
+    let config = quiet_config().with_heartbeat(Duration::from_secs(25), Duration::from_millis(300));
     let server = TestServer::start(config).await;
     let session = server.open_polling().await;
     server.connection(session.sid()).close();
@@ -121,7 +142,10 @@ async fn close_all_ends_every_session() {
     assert_eq!(server.engine.connection_count(), 2);
 
     server.engine.close_all(Duration::ZERO).await;
-    assert_eq!(server.closed(polling.sid()).await, CloseReason::ServerShutdown);
+    assert_eq!(
+        server.closed(polling.sid()).await,
+        CloseReason::ServerShutdown
+    );
     assert_eq!(server.closed(&open.sid).await, CloseReason::ServerShutdown);
     let (code, _) = ws.expect_closed().await;
     assert_eq!(code, Some(1000));

@@ -9,7 +9,13 @@ use tether_tests::payload::is_node_style_sid;
 use tether_tests::server::quiet_config;
 use tether_tests::{Event, HttpRequest, OpenPacket, TestServer, WsClient};
 
-const OPEN_KEYS: [&str; 5] = ["sid", "upgrades", "pingInterval", "pingTimeout", "maxPayload"];
+const OPEN_KEYS: [&str; 5] = [
+    "sid",
+    "upgrades",
+    "pingInterval",
+    "pingTimeout",
+    "maxPayload",
+];
 
 fn reference_config() -> EngineConfig {
     quiet_config()
@@ -23,11 +29,17 @@ async fn polling_handshake_opens_a_session() {
     let reply = server.get("EIO=4&transport=polling").await;
 
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("content-type"), Some("text/plain; charset=UTF-8"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     assert!(reply.text().starts_with("0{"), "{:?}", reply.text());
     let open = OpenPacket::parse(reply.text());
-    assert_eq!(open.keys, OPEN_KEYS, "exactly the five keys, in Node's order");
+    assert_eq!(
+        open.keys, OPEN_KEYS,
+        "exactly the five keys, in Node's order"
+    );
     assert!(is_node_style_sid(&open.sid), "sid {:?}", open.sid);
     assert_eq!(open.upgrades, ["websocket"]);
     assert_eq!(open.ping_interval, 300);
@@ -70,7 +82,10 @@ async fn websocket_handshake_opens_a_session_without_upgrades() {
         (open.ping_interval, open.ping_timeout, open.max_payload),
         (300, 200, 1_000_000)
     );
-    assert_eq!(server.connection(&open.sid).transport(), Transport::WebSocket);
+    assert_eq!(
+        server.connection(&open.sid).transport(),
+        Transport::WebSocket
+    );
     server.stop().await;
 }
 
@@ -161,8 +176,16 @@ async fn unsupported_protocol_versions_are_refused_with_code_5() {
 #[tokio::test]
 async fn unknown_transports_are_refused_with_code_0() {
     let server = TestServer::quiet().await;
-    for query in ["EIO=4", "EIO=4&transport=abc", "EIO=4&transport=", "EIO=4&transport=flashsocket"] {
-        server.get(query).await.assert_error(400, 0, "Transport unknown");
+    for query in [
+        "EIO=4",
+        "EIO=4&transport=abc",
+        "EIO=4&transport=",
+        "EIO=4&transport=flashsocket",
+    ] {
+        server
+            .get(query)
+            .await
+            .assert_error(400, 0, "Transport unknown");
     }
     for query in ["EIO=4", "EIO=4&transport=abc"] {
         let refused = WsClient::connect_with(server.addr(), &server.path(query), &[])
@@ -179,7 +202,9 @@ async fn handshakes_that_are_not_get_are_refused_with_code_2() {
     let server = TestServer::quiet().await;
     for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
         let reply = server
-            .send(HttpRequest::new(method.clone(), server.path("EIO=4&transport=polling")).body("4x"))
+            .send(
+                HttpRequest::new(method.clone(), server.path("EIO=4&transport=polling")).body("4x"),
+            )
             .await;
         reply.assert_error(400, 2, "Bad handshake method");
     }
@@ -190,9 +215,17 @@ async fn handshakes_that_are_not_get_are_refused_with_code_2() {
 #[tokio::test]
 async fn unknown_session_ids_are_refused_with_code_1() {
     let server = TestServer::quiet().await;
-    for sid in ["AAAAAAAAAAAAAAAAAAAA", "not-a-sid", "", "AAAAAAAAAAAAAAAAAAA%2F"] {
+    for sid in [
+        "AAAAAAAAAAAAAAAAAAAA",
+        "not-a-sid",
+        "",
+        "AAAAAAAAAAAAAAAAAAA%2F",
+    ] {
         let query = format!("EIO=4&transport=polling&sid={sid}");
-        server.get(&query).await.assert_error(400, 1, "Session ID unknown");
+        server
+            .get(&query)
+            .await
+            .assert_error(400, 1, "Session ID unknown");
         server
             .post(&query, "4hello")
             .await

@@ -49,8 +49,14 @@ async fn polling_sessions_close_at_interval_plus_timeout_without_a_pong() {
         after >= INTERVAL + TIMEOUT,
         "closed after {after:?}, before interval + timeout"
     );
-    assert!(after <= INTERVAL + TIMEOUT + LATE, "closed only after {after:?}");
-    session.get().await.assert_error(400, 1, "Session ID unknown");
+    assert!(
+        after <= INTERVAL + TIMEOUT + LATE,
+        "closed only after {after:?}"
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
 }
@@ -89,7 +95,11 @@ async fn websocket_sessions_close_at_interval_plus_timeout_without_a_pong() {
     let (mut ws, open) = server.open_websocket().await;
 
     let (_code, before) = ws.expect_closed().await;
-    assert_eq!(before, [WsEvent::Text("2".into())], "one ping, then the close");
+    assert_eq!(
+        before,
+        [WsEvent::Text("2".into())],
+        "one ping, then the close"
+    );
     let (reason, at) = server.closed_within(&open.sid, PATIENCE).await;
     assert_eq!(reason, CloseReason::PingTimeout);
     let after = at - started;
@@ -97,7 +107,10 @@ async fn websocket_sessions_close_at_interval_plus_timeout_without_a_pong() {
         after >= INTERVAL + TIMEOUT,
         "closed after {after:?}, before interval + timeout"
     );
-    assert!(after <= INTERVAL + TIMEOUT + LATE, "closed only after {after:?}");
+    assert!(
+        after <= INTERVAL + TIMEOUT + LATE,
+        "closed only after {after:?}"
+    );
     server.expect_connection_count(0, PATIENCE).await;
     server.stop().await;
 }

@@ -26,7 +26,10 @@ async fn a_posted_packet_is_echoed_on_the_next_get() {
 
     let polled = session.get().await;
     assert_eq!(polled.status, 200);
-    assert_eq!(polled.header("content-type"), Some("text/plain; charset=UTF-8"));
+    assert_eq!(
+        polled.header("content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
     assert_eq!(polled.header("cache-control"), Some("no-store"));
     assert_eq!(polled.text(), "4hello");
     assert_eq!(server.recorder().messages(session.sid()), [text("hello")]);
@@ -119,7 +122,10 @@ async fn a_get_waits_until_there_is_data() {
     let session = server.open_polling().await;
     let get = session.spawn_get();
     tokio::time::sleep(QUIET).await;
-    assert!(!get.is_finished(), "a GET with nothing to send answered at once");
+    assert!(
+        !get.is_finished(),
+        "a GET with nothing to send answered at once"
+    );
 
     server.connection(session.sid()).send_text("late").unwrap();
     let polled = tokio::time::timeout(PATIENCE, get)
@@ -141,7 +147,10 @@ async fn a_get_without_data_ends_with_the_next_ping() {
 
     let get = session.spawn_get();
     tokio::time::sleep(QUIET).await;
-    assert!(!get.is_finished(), "the GET answered before the ping was due");
+    assert!(
+        !get.is_finished(),
+        "the GET answered before the ping was due"
+    );
 
     let polled = tokio::time::timeout(PATIENCE, get)
         .await
@@ -171,12 +180,25 @@ async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
         .await;
     second.assert_error(400, 3, "Bad request");
 
-    let first = tokio::time::timeout(PATIENCE, first).await.unwrap().unwrap();
+    let first = tokio::time::timeout(PATIENCE, first)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.status, 200);
-    assert_eq!(first.text(), "1", "the pending GET is told the session closed");
+    assert_eq!(
+        first.text(),
+        "1",
+        "the pending GET is told the session closed"
+    );
 
-    assert_eq!(server.closed(session.sid()).await, CloseReason::TransportError);
-    session.get().await.assert_error(400, 1, "Session ID unknown");
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportError
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
     server.stop().await;
 }
 
@@ -210,8 +232,14 @@ async fn a_binary_content_type_is_refused_and_closes_the_session() {
         .send(server.addr())
         .await;
     reply.assert_error(400, 3, "Bad request");
-    assert_eq!(server.closed(session.sid()).await, CloseReason::TransportError);
-    session.get().await.assert_error(400, 1, "Session ID unknown");
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportError
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
     server.stop().await;
 }
 
@@ -227,7 +255,10 @@ async fn an_abandoned_get_frees_the_session_for_the_next_one() {
 
     let next = session.spawn_get();
     tokio::time::sleep(QUIET).await;
-    server.connection(session.sid()).send_text("still here").unwrap();
+    server
+        .connection(session.sid())
+        .send_text("still here")
+        .unwrap();
     let polled = tokio::time::timeout(PATIENCE, next).await.unwrap().unwrap();
     assert_eq!(polled.status, 200);
     assert_eq!(polled.text(), "4still here");

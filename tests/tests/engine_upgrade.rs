@@ -22,7 +22,10 @@ async fn switched(server: &TestServer, sid: &str) {
     let conn = server.connection(sid);
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while conn.transport() != Transport::WebSocket {
-        assert!(tokio::time::Instant::now() < deadline, "upgrade never completed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "upgrade never completed"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -36,7 +39,10 @@ async fn a_polling_session_upgrades_to_websocket() {
     let mut ws = server.upgrade_socket(session.sid()).await;
     ws.send_text("2probe").await;
     assert_eq!(ws.expect_text().await, "3probe");
-    assert_eq!(server.connection(session.sid()).transport(), Transport::Polling);
+    assert_eq!(
+        server.connection(session.sid()).transport(),
+        Transport::Polling
+    );
 
     let polled = session.get().await;
     assert_eq!(polled.status, 200);
@@ -45,7 +51,10 @@ async fn a_polling_session_upgrades_to_websocket() {
     ws.send_text("5").await;
     ws.send_text("4hello").await;
     assert_eq!(ws.expect_text().await, "4hello");
-    assert_eq!(server.connection(session.sid()).transport(), Transport::WebSocket);
+    assert_eq!(
+        server.connection(session.sid()).transport(),
+        Transport::WebSocket
+    );
     assert_eq!(
         server.recorder().messages(session.sid()),
         [Message::Text(Text::from("hello"))]
@@ -89,7 +98,8 @@ async fn the_polling_buffer_is_flushed_onto_the_websocket() {
     ws.send_text("2probe").await;
     assert_eq!(ws.expect_text().await, "3probe");
     conn.send_text("during the upgrade").unwrap();
-    conn.send_binary(bytes::Bytes::from_static(&[7, 7])).unwrap();
+    conn.send_binary(bytes::Bytes::from_static(&[7, 7]))
+        .unwrap();
     ws.send_text("5").await;
     ws.send_text("4after").await;
 
@@ -224,7 +234,10 @@ async fn a_packet_other_than_the_probe_or_upgrade_aborts_the_upgrade_only() {
     ws.send_text("4not yet").await;
     ws.expect_closed().await;
 
-    assert_eq!(server.connection(session.sid()).transport(), Transport::Polling);
+    assert_eq!(
+        server.connection(session.sid()).transport(),
+        Transport::Polling
+    );
     assert_eq!(session.post("4fine").await.text(), "ok");
     assert_eq!(session.get().await.text(), "4fine");
     server.stop().await;

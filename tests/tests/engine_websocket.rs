@@ -42,7 +42,10 @@ async fn server_messages_are_one_frame_each() {
     conn.send_text("").unwrap();
     assert_eq!(ws.next().await, WsEvent::Text("4one".into()));
     assert_eq!(ws.next().await, WsEvent::Binary(b"\x00two".to_vec()));
-    assert_eq!(ws.next().await, WsEvent::Text("4thr\u{e9}e \u{1f600}".into()));
+    assert_eq!(
+        ws.next().await,
+        WsEvent::Text("4thr\u{e9}e \u{1f600}".into())
+    );
     assert_eq!(ws.next().await, WsEvent::Text("4".into()));
     server.stop().await;
 }
@@ -77,9 +80,15 @@ async fn an_invalid_packet_closes_the_session() {
         ws.send_text(bad).await;
         let (_code, before) = ws.expect_closed().await;
         assert!(before.is_empty(), "{bad:?} got an answer: {before:?}");
-        assert_eq!(server.closed(&open.sid).await, CloseReason::ParseError, "{bad:?}");
+        assert_eq!(
+            server.closed(&open.sid).await,
+            CloseReason::ParseError,
+            "{bad:?}"
+        );
     }
-    server.expect_connection_count(0, tether_tests::PATIENCE).await;
+    server
+        .expect_connection_count(0, tether_tests::PATIENCE)
+        .await;
     server.stop().await;
 }
 
@@ -99,7 +108,9 @@ async fn a_client_that_goes_away_ends_its_session() {
     let (ws, open) = server.open_websocket().await;
     drop(ws);
     assert_eq!(server.closed(&open.sid).await, CloseReason::TransportClose);
-    server.expect_connection_count(0, tether_tests::PATIENCE).await;
+    server
+        .expect_connection_count(0, tether_tests::PATIENCE)
+        .await;
     server.stop().await;
 }
 
@@ -110,6 +121,8 @@ async fn a_websocket_close_frame_ends_the_session() {
     ws.close().await;
     ws.expect_closed().await;
     assert_eq!(server.closed(&open.sid).await, CloseReason::TransportClose);
-    server.expect_connection_count(0, tether_tests::PATIENCE).await;
+    server
+        .expect_connection_count(0, tether_tests::PATIENCE)
+        .await;
     server.stop().await;
 }
