@@ -122,7 +122,8 @@ pub(crate) struct State {
     pub(crate) get_pending: bool,
     pub(crate) post_pending: bool,
     pub(crate) closed: Option<CloseReason>,
-    /// A server-side close on polling waits for the client's last `GET`.
+    /// A server-side close waits for its last packets to go out: on polling the
+    /// client's last `GET`, on WebSocket the driver's last write.
     pub(crate) lingering: bool,
     next_ping: Instant,
     pong_deadline: Option<Instant>,
@@ -333,7 +334,10 @@ impl<D> Session<D> {
             };
             state.queue.push_back(Frame::control(last));
         }
-        let linger = polling && reason.flushes() && !state.get_pending;
+        // A server-side close keeps the session listed until its last packets are
+        // out: on polling until the client's next GET, on WebSocket until the
+        // driver has written them and the close frame.
+        let linger = reason.flushes() && (!polling || !state.get_pending);
         state.lingering = linger;
         drop(state);
         self.poll.notify_one();

@@ -181,6 +181,7 @@ where
         };
         let _ = tokio::time::timeout(write_limit, ws.close(Some(frame))).await;
     }
+    session.forget();
 }
 
 /// Takes a polling session over to WebSocket: answers `2probe` with `3probe`,
