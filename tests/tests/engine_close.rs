@@ -173,3 +173,34 @@ async fn the_handler_hears_of_each_close_once() {
     assert_eq!(server.closed(session.sid()).await, CloseReason::ForcedClose);
     server.stop().await;
 }
+
+#[test]
+fn close_all_returns_once_websockets_have_their_last_packets() {
+    // The server runs on a runtime of its own, dropped right after `close_all` as a
+    // process exiting after a graceful shutdown drops it.
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = server_runtime.block_on(TestServer::quiet());
+    let mut clients = Vec::new();
+    for _ in 0..50 {
+        let (ws, open) = client_runtime.block_on(server.open_websocket());
+        server.connection(&open.sid).send_text("bye").unwrap();
+        clients.push(ws);
+    }
+    server_runtime.block_on(server.engine.close_all(PATIENCE));
+    drop(server);
+    drop(server_runtime);
+
+    for mut ws in clients {
+        let (code, before) = client_runtime.block_on(ws.expect_closed());
+        assert_eq!(before, [WsEvent::Text("4bye".into())]);
+        assert_eq!(code, Some(1000), "a close frame, not a dropped connection");
+    }
+}
