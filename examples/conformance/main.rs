@@ -1,7 +1,8 @@
 //! The server the official Engine.IO and Socket.IO protocol test suites run against.
 //!
 //! `/engine.io/` echoes every message (ping 300 ms, timeout 200 ms, max payload 1e6,
-//! CORS `*`), as the engine.io-protocol suite's reference server does.
+//! CORS `*`), as the engine.io-protocol suite's reference server does. On Ctrl-C or
+//! `SIGTERM` it closes every session cleanly before exiting.
 //!
 //! ```text
 //! PORT=3000 cargo run --release --example conformance
@@ -38,8 +39,10 @@ async fn main() -> std::io::Result<()> {
         .with_max_payload(1_000_000)
         .with_cors(Cors::any());
     let engine = Engine::new(config, Echo);
-    let server = tether::bind(engine, tether_examples::listen_addr()).await?;
+    let server = tether::bind(engine.clone(), tether_examples::listen_addr()).await?;
     tether_examples::announce(server.local_addr());
-    server.wait().await;
+    tether_examples::shutdown_signal().await;
+    engine.close_all(Duration::from_secs(2)).await;
+    server.shutdown(Duration::from_secs(2)).await;
     Ok(())
 }
