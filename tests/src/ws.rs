@@ -132,6 +132,12 @@ impl WsClient {
             .unwrap_or_else(|error| panic!("sending binary: {error}"));
     }
 
+    /// Sends a text frame to a socket the server may already have closed; returns
+    /// whether it was written.
+    pub async fn send_text_if_open(&mut self, text: &str) -> bool {
+        self.try_send(Message::text(text)).await.is_ok()
+    }
+
     /// Sends a message, returning the error if the connection is gone.
     pub async fn try_send(&mut self, message: Message) -> Result<(), WsError> {
         self.stream.send(message).await

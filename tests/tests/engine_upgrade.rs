@@ -151,7 +151,7 @@ async fn a_second_websocket_with_the_sid_is_closed_after_the_upgrade() {
     switched(&server, session.sid()).await;
 
     let mut second = server.upgrade_socket(session.sid()).await;
-    second.send_text("2probe").await;
+    second.send_text_if_open("2probe").await;
     let (_code, before) = second.expect_closed().await;
     assert!(before.is_empty(), "the second socket got {before:?}");
 
@@ -170,7 +170,7 @@ async fn a_second_websocket_during_the_upgrade_is_closed() {
     assert_eq!(ws.expect_text().await, "3probe");
 
     let mut second = server.upgrade_socket(session.sid()).await;
-    second.send_text("2probe").await;
+    second.send_text_if_open("2probe").await;
     let (_code, before) = second.expect_closed().await;
     assert!(before.is_empty(), "the second socket got {before:?}");
 
