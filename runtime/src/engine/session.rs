@@ -46,10 +46,11 @@ impl Transport {
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CloseReason {
-    /// The client closed the connection (a `1` packet, or the socket went away cleanly).
+    /// The client closed the connection (a `1` packet, a WebSocket close frame, or
+    /// the connection dropped).
     TransportClose,
-    /// The connection failed (I/O error, protocol violation by the transport, a
-    /// message over `max_payload`, overlapping polling requests).
+    /// The connection failed (a write that failed or timed out, a protocol violation
+    /// by the transport, a message over `max_payload`, overlapping polling requests).
     TransportError,
     /// No pong arrived within `ping_timeout` of a ping.
     PingTimeout,
@@ -121,7 +122,8 @@ pub(crate) struct State {
     pub(crate) get_pending: bool,
     pub(crate) post_pending: bool,
     pub(crate) closed: Option<CloseReason>,
-    /// A server-side close on polling waits for the client's last `GET`.
+    /// A server-side close waits for its last packets to go out: on polling the
+    /// client's last `GET`, on WebSocket the driver's last write.
     pub(crate) lingering: bool,
     /// The queue overflowed; the session is being closed.
     overflowed: bool,
@@ -378,7 +380,10 @@ impl<D> Session<D> {
             };
             state.queue.push_back(Frame::control(last));
         }
-        let linger = polling && reason.flushes() && !state.get_pending;
+        // A server-side close keeps the session listed until its last packets are
+        // out: on polling until the client's next GET, on WebSocket until the
+        // driver has written them and the close frame.
+        let linger = reason.flushes() && (!polling || !state.get_pending);
         state.lingering = linger;
         drop(state);
         self.poll.notify_one();

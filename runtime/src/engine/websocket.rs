@@ -9,6 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame as WsFrame};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -85,6 +86,17 @@ fn on_incoming<D>(
             session.close(CloseReason::TransportClose);
             Incoming::Stop(None)
         }
+        Some(Err(
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+            | WsError::ConnectionClosed
+            | WsError::AlreadyClosed
+            | WsError::Io(_),
+        )) => {
+            // The peer went away without a close frame: a closed transport, as the
+            // Node.js server reports a dropped connection.
+            session.close(CloseReason::TransportClose);
+            Incoming::Stop(None)
+        }
         Some(Err(WsError::Capacity(error))) => {
             tracing::debug!(sid = %session.id, %error, "websocket message over max_payload");
             session.close(CloseReason::TransportError);
@@ -130,23 +142,9 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
     let mut batch = VecDeque::new();
     let mut close_code = Some(CloseCode::Normal);
+    // Writes what is queued before each wait: after an upgrade, the buffer filled
+    // while polling must go out at once, whatever woke this task.
     loop {
-        let deadline = session.heartbeat_deadline();
-        let mut stop = false;
-        tokio::select! {
-            biased;
-            incoming = ws.next() => {
-                if let Incoming::Stop(code) = on_incoming(&session, incoming) {
-                    close_code = code;
-                    stop = true;
-                }
-            }
-            () = session.driver.notified() => {}
-            () = tokio::time::sleep_until(deadline) => session.heartbeat_tick(),
-        }
-        if stop {
-            break;
-        }
         let closed = {
             let mut state = session.lock();
             match state.flush_after.take() {
@@ -167,6 +165,22 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         if closed {
             break;
         }
+        let deadline = session.heartbeat_deadline();
+        let mut stop = false;
+        tokio::select! {
+            biased;
+            incoming = ws.next() => {
+                if let Incoming::Stop(code) = on_incoming(&session, incoming) {
+                    close_code = code;
+                    stop = true;
+                }
+            }
+            () = session.driver.notified() => {}
+            () = tokio::time::sleep_until(deadline) => session.heartbeat_tick(),
+        }
+        if stop {
+            break;
+        }
     }
     if let Some(code) = close_code {
         let frame = CloseFrame {
@@ -175,6 +189,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         };
         let _ = tokio::time::timeout(write_limit, ws.close(Some(frame))).await;
     }
+    session.forget();
 }
 
 /// Takes a polling session over to WebSocket: answers `2probe` with `3probe`,
