@@ -15,6 +15,7 @@ use super::config::EngineConfig;
 use super::packet::{Frame, Packet, PacketKind};
 use super::sid::Sid;
 use super::text::Text;
+use super::wake::Wake;
 
 /// The transport a session currently uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,7 +143,7 @@ pub(crate) struct Session<D> {
     pub(crate) config: Arc<EngineConfig>,
     state: Mutex<State>,
     /// Wakes the task that drives the session (heartbeat, WebSocket I/O).
-    pub(crate) driver: Notify,
+    pub(crate) driver: Wake,
     /// Wakes a polling `GET` waiting for data.
     pub(crate) poll: Notify,
     owner: Weak<dyn SessionOwner<D>>,
@@ -178,7 +179,7 @@ impl<D> Session<D> {
                 pong_deadline: None,
             }),
             config,
-            driver: Notify::new(),
+            driver: Wake::default(),
             poll: Notify::new(),
             owner,
         })

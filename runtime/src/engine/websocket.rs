@@ -110,7 +110,8 @@ fn on_incoming<D>(
     }
 }
 
-/// Writes a batch of frames with one flush, bounded by `limit`.
+/// Writes a batch of frames with one flush, bounded by `limit`. The timer only
+/// starts when the socket cannot take the batch at once.
 async fn write_batch<S>(
     ws: &mut WebSocketStream<S>,
     batch: &mut VecDeque<Frame>,
@@ -125,9 +126,10 @@ where
         }
         ws.flush().await
     };
-    match tokio::time::timeout(limit, write).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
+    tokio::select! {
+        biased;
+        written = write => written.map_err(|_| ()),
+        () = tokio::time::sleep(limit) => Err(()),
     }
 }
 
@@ -142,6 +144,8 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
     let mut batch = VecDeque::new();
     let mut close_code = Some(CloseCode::Normal);
+    let heartbeat = tokio::time::sleep_until(session.heartbeat_deadline());
+    tokio::pin!(heartbeat);
     // Writes what is queued before each wait: after an upgrade, the buffer filled
     // while polling must go out at once, whatever woke this task.
     loop {
@@ -166,6 +170,9 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
             break;
         }
         let deadline = session.heartbeat_deadline();
+        if heartbeat.deadline() != deadline {
+            heartbeat.as_mut().reset(deadline);
+        }
         let mut stop = false;
         tokio::select! {
             biased;
@@ -176,7 +183,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
                 }
             }
             () = session.driver.notified() => {}
-            () = tokio::time::sleep_until(deadline) => session.heartbeat_tick(),
+            () = &mut heartbeat => session.heartbeat_tick(),
         }
         if stop {
             break;
