@@ -225,16 +225,16 @@ pub(crate) fn derive(input: DeriveInput) -> TokenStream {
         return error.to_compile_error();
     }
     quote! {
-        impl ::core::convert::From<&#ident> for #p::RoomName {
+        impl #p::From<&#ident> for #p::RoomName {
             #[allow(unused_variables)]
             fn from(room: &#ident) -> Self {
                 #body
             }
         }
 
-        impl ::core::convert::From<#ident> for #p::RoomName {
+        impl #p::From<#ident> for #p::RoomName {
             fn from(room: #ident) -> Self {
-                <Self as ::core::convert::From<&#ident>>::from(&room)
+                <Self as #p::From<&#ident>>::from(&room)
             }
         }
     }

@@ -5,7 +5,10 @@ pub use schemars;
 pub use serde;
 
 pub use std::boxed::Box;
+pub use std::convert::From;
+pub use std::format;
 pub use std::future::Future;
+pub use std::marker::{Send, Sized, Sync};
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{self, Err, Ok};
 pub use std::string::String;
@@ -21,5 +24,10 @@ pub use crate::server::{
     AckSender, BoxFuture, ConnectError, DisconnectReason, EmitError, Room as RoomName,
 };
 
-/// Fails to compile, at the type's span, when `T` cannot travel as a payload.
-pub const fn assert_payload<T: Payload>() {}
+/// The schema of a payload type; fails to compile, at the type's span, when `T`
+/// cannot travel.
+pub fn payload_schema<T: Payload>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}

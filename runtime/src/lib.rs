@@ -17,6 +17,7 @@ pub mod server;
 #[doc(hidden)]
 pub mod __private;
 
+pub use bytes::Bytes;
 pub use http::{bind, serve};
 pub use protocol::Value;
 pub use tether_macros::{Room, events};

@@ -1,5 +1,6 @@
-//! The contract marker struct, its `Contract` impl and descriptor table, and the
-//! spanned payload checks of every argument and acknowledgement type.
+//! The contract marker struct, its `Contract` impl and descriptor table. Each
+//! schema function is spanned on its type, so a type that cannot travel is
+//! reported where it is written.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -10,7 +11,7 @@ use crate::model::{AckDef, ContractDef, EventDef, type_span};
 
 fn schema(ty: &Type) -> TokenStream {
     let p = private();
-    quote_spanned!(type_span(ty)=> #p::schema_of::<#ty>)
+    quote_spanned!(type_span(ty)=> #p::payload_schema::<#ty>)
 }
 
 fn option_str(value: Option<&str>) -> TokenStream {
@@ -66,27 +67,6 @@ fn descriptor(event: &EventDef) -> TokenStream {
     }
 }
 
-/// `assert_payload::<T>()` for every type, spanned on the type, so a type that
-/// cannot travel is reported where it is written.
-fn payload_checks(def: &ContractDef) -> TokenStream {
-    let p = private();
-    let types = def.events.iter().flat_map(|event| {
-        let args = event.args.iter().map(|arg| &arg.ty);
-        let acks: Vec<&Type> = match &event.ack {
-            AckDef::None => Vec::new(),
-            AckDef::Value(ty) => vec![ty],
-            AckDef::Result { ok, err } => vec![ok, err],
-        };
-        args.chain(acks)
-    });
-    let checks = types.map(|ty| quote_spanned!(type_span(ty)=> #p::assert_payload::<#ty>();));
-    quote! {
-        const _: () = {
-            #(#checks)*
-        };
-    }
-}
-
 pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let p = private();
     let vis = &def.vis;
@@ -97,7 +77,6 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let docs = lit(&def.docs);
     let count = def.events.len();
     let descriptors = def.events.iter().map(descriptor);
-    let checks = payload_checks(def);
     quote! {
         #(#doc_attrs)*
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -117,7 +96,5 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
                 &EVENTS
             }
         }
-
-        #checks
     }
 }

@@ -42,8 +42,8 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
                 quote!(#p::Emit::<#contract>::__emit(self, #name, &(#(#values,)*))),
             ),
             AckDef::Value(ty) => (
-                quote!(<Self as #p::Emit<#contract>>::Ack<#ty>),
-                quote!(#p::Emit::<#contract>::__emit_with_ack::<#ty, _>(self, #name, &(#(#values,)*))),
+                quote_spanned!(type_span(ty)=> <Self as #p::Emit<#contract>>::Ack<#ty>),
+                quote_spanned!(type_span(ty)=> #p::Emit::<#contract>::__emit_with_ack::<#ty, _>(self, #name, &(#(#values,)*))),
             ),
             AckDef::Result { ok, err } => (
                 quote!(<Self as #p::Emit<#contract>>::Ack<#p::AckResult<#ok, #err>>),
@@ -69,6 +69,6 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
             #(#methods)*
         }
 
-        impl<T: #p::Emit<#contract> + ?::core::marker::Sized> #emitter for T {}
+        impl<T: #p::Emit<#contract> + ?#p::Sized> #emitter for T {}
     }
 }

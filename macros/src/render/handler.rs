@@ -2,10 +2,10 @@
 //! decoded events to it.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use super::{Names, handler_output, lit, private, variant};
-use crate::model::{AckDef, ContractDef};
+use crate::model::{AckDef, ContractDef, type_span};
 
 fn trait_doc(contract: &syn::Ident) -> String {
     format!(
@@ -40,17 +40,17 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
                 &self,
                 socket: #p::TypedSocket<Self::Emits>,
                 #(#args),*
-            ) -> impl #p::Future<Output = #output> + ::core::marker::Send;
+            ) -> impl #p::Future<Output = #output> + #p::Send;
         }
     });
     let arms = def.events.iter().map(|ev| {
         let variant = variant(ev);
         let ident = &ev.ident;
         let fields: Vec<_> = ev.args.iter().map(|arg| &arg.ident).collect();
-        let reply = match ev.ack {
+        let reply = match &ev.ack {
             AckDef::None => quote!(#p::reply_none),
-            AckDef::Value(_) => quote!(#p::reply_value),
-            AckDef::Result { .. } => quote!(#p::reply_result),
+            AckDef::Value(ty) => quote_spanned!(type_span(ty)=> #p::reply_value),
+            AckDef::Result { ok, .. } => quote_spanned!(type_span(ok)=> #p::reply_result),
         };
         quote! {
             #event::#variant { #(#fields),* } => #reply(ack, async move {
@@ -60,7 +60,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        #vis trait #handler: ::core::marker::Send + ::core::marker::Sync + 'static {
+        #vis trait #handler: #p::Send + #p::Sync + 'static {
             /// The contract this handler's sockets may emit.
             type Emits: #p::Contract;
 
@@ -72,7 +72,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
             fn on_connect(
                 &self,
                 socket: #p::TypedSocket<Self::Emits>,
-            ) -> impl #p::Future<Output = #p::Result<(), #p::ConnectError>> + ::core::marker::Send {
+            ) -> impl #p::Future<Output = #p::Result<(), #p::ConnectError>> + #p::Send {
                 let _ = socket;
                 async { #p::Ok(()) }
             }
@@ -83,7 +83,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
                 &self,
                 socket: #p::TypedSocket<Self::Emits>,
                 reason: #p::DisconnectReason,
-            ) -> impl #p::Future<Output = ()> + ::core::marker::Send {
+            ) -> impl #p::Future<Output = ()> + #p::Send {
                 let _ = (socket, reason);
                 async {}
             }

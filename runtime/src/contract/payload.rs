@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 )]
 pub trait Payload: Serialize + DeserializeOwned + JsonSchema + Send + 'static {}
 
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned + JsonSchema + Send + 'static> Payload for T {}
 
 /// A value an emitter method accepts where the contract declares `T`: `T` itself, a
