@@ -145,10 +145,14 @@ fn name_expr(
         }
     };
     let mut format = String::new();
+    let mut plain = String::new();
     let mut args = Vec::new();
     for piece in &pieces {
         match piece {
-            Piece::Text(text) => format.push_str(&text.replace('{', "{{").replace('}', "}}")),
+            Piece::Text(text) => {
+                plain.push_str(text);
+                format.push_str(&text.replace('{', "{{").replace('}', "}}"));
+            }
             Piece::Field { member, spec } => {
                 if !known.contains(member) {
                     let name = match member {
@@ -169,7 +173,7 @@ fn name_expr(
         }
     }
     if args.is_empty() {
-        quote!(#p::RoomName::new(#format))
+        quote!(#p::RoomName::new(#plain))
     } else {
         quote!(#p::RoomName::new(#p::format!(#format, #(#args),*)))
     }
