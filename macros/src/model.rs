@@ -196,6 +196,16 @@ impl EventDef {
         }
     }
 
+    /// The doc attributes to put on generated items: the method's, or a line
+    /// naming the event when it has none (so `missing_docs` stays quiet).
+    pub(crate) fn docs_or_default(&self) -> Vec<Attribute> {
+        if !self.doc_attrs.is_empty() {
+            return self.doc_attrs.clone();
+        }
+        let text = format!(" The `{}` event.", self.wire);
+        vec![syn::parse_quote!(#[doc = #text])]
+    }
+
     /// The span to blame for the whole event.
     pub(crate) fn span(&self) -> Span {
         self.ident.span()

@@ -16,12 +16,13 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     ));
     let variants = def.events.iter().map(|ev| {
         let variant = variant(ev);
-        let doc_attrs = &ev.doc_attrs;
+        let doc_attrs = ev.docs_or_default();
         let deprecated = &ev.deprecated_attr;
         let fields = ev.args.iter().map(|arg| {
             let ident = &arg.ident;
             let ty = &arg.ty;
-            quote!(#ident: #ty)
+            let doc = lit(&format!("The `{ident}` argument."));
+            quote!(#[doc = #doc] #ident: #ty)
         });
         quote! {
             #(#doc_attrs)*

@@ -25,7 +25,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let doc = lit(&trait_doc(contract));
     let methods = def.events.iter().map(|ev| {
         let ident = &ev.ident;
-        let doc_attrs = &ev.doc_attrs;
+        let doc_attrs = ev.docs_or_default();
         let deprecated = &ev.deprecated_attr;
         let args = ev.args.iter().map(|arg| {
             let ident = &arg.ident;
