@@ -173,10 +173,17 @@ fn encode_arguments<A: Serialize + ?Sized>(
     Ok(Encoded::from_buffer(buffer, attachments))
 }
 
-/// Re-frames an encoded event or ack with another ack id, sharing nothing but the
-/// payload bytes: a broadcast that asks each recipient for an answer is serialized
-/// once, and only this header differs per socket. `nsp` is the namespace it was
-/// encoded for.
+/// Re-frames an encoded event with another ack id: a broadcast that asks each
+/// recipient for an answer is serialized once, and per socket only the header is
+/// rewritten (the payload text is copied behind it; attachments are shared).
+/// `nsp` is the namespace it was encoded for.
+///
+/// ```
+/// use tether::protocol::{encode_event, with_ack_id};
+///
+/// let encoded = encode_event("/game", "round", &(3,), Some(1)).unwrap();
+/// assert_eq!(with_ack_id(&encoded, "/game", 42).text, r#"42/game,42["round",3]"#);
+/// ```
 pub fn with_ack_id(encoded: &Encoded, nsp: &str, ack_id: u64) -> Encoded {
     let text = encoded.text.as_bytes();
     let mut pos = 2.min(text.len());

@@ -58,10 +58,13 @@
 //!   BINARY_ACK every placeholder must name an attachment, also when the packet
 //!   announces none (the reference then leaves them unresolved).
 //! - Ack ids must fit in a `u64` (the reference loses precision above 2^53).
+//! - Numbers beyond the range of a double (`1e400`) are invalid JSON (`JSON.parse`
+//!   reads them as `Infinity`, which `JSON.stringify` never writes).
 
 mod convert;
 mod decode;
 mod encode;
+mod key_ser;
 mod number;
 mod packet;
 mod payload;

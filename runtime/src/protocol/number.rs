@@ -6,7 +6,7 @@
 //! explicit exponent sign otherwise (`1e+21`, `1.5e-7`). Whole numbers have no
 //! fraction (`1`, not `1.0`), `-0` prints as `0`, and non-finite values as `null`.
 
-use std::fmt::{self, LowerExp, Write as _};
+use std::fmt::{self, Write as _};
 use std::io;
 
 /// A serde_json formatter that writes compact JSON with JavaScript number text.
@@ -15,14 +15,30 @@ pub(crate) struct JsFormatter;
 
 impl serde_json::ser::Formatter for JsFormatter {
     fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
-        let text = NumberText::from_f32(value);
-        writer.write_all(text.as_str().as_bytes())
+        match plain_decimal(&mut zmij::Buffer::new(), value) {
+            Some(text) => writer.write_all(text.as_bytes()),
+            None => writer.write_all(NumberText::from_f32(value).as_str().as_bytes()),
+        }
     }
 
     fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
-        let text = NumberText::from_f64(value);
-        writer.write_all(text.as_str().as_bytes())
+        match plain_decimal(&mut zmij::Buffer::new(), value) {
+            Some(text) => writer.write_all(text.as_bytes()),
+            None => writer.write_all(NumberText::from_f64(value).as_str().as_bytes()),
+        }
     }
+}
+
+/// The text of a finite, non-zero `value` when plain decimal notation is how both
+/// the shortest formatter and JavaScript write it (magnitudes from 1e-5 to 1e16),
+/// but for the `.0` of whole numbers; `None` for every other value.
+fn plain_decimal<F: zmij::Float + Into<f64>>(buffer: &mut zmij::Buffer, value: F) -> Option<&str> {
+    let wide: f64 = value.into();
+    if !wide.is_finite() || wide == 0.0 {
+        return None;
+    }
+    let text = buffer.format_finite(value);
+    (!text.contains('e')).then(|| text.strip_suffix(".0").unwrap_or(text))
 }
 
 /// The longest text a finite `f64` can need: 21 integer digits, or 17 significant
@@ -63,7 +79,12 @@ impl NumberText {
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("null")
     }
 
-    fn layout<T: LowerExp>(magnitude: T, negative: bool, zero: bool, finite: bool) -> NumberText {
+    fn layout<F: zmij::Float + Into<f64>>(
+        magnitude: F,
+        negative: bool,
+        zero: bool,
+        finite: bool,
+    ) -> NumberText {
         let mut out = NumberText {
             buf: [0; CAPACITY],
             len: 0,
@@ -76,25 +97,25 @@ impl NumberText {
             out.push_str("0");
             return out;
         }
-        let mut scientific = NumberText {
-            buf: [0; CAPACITY],
-            len: 0,
-        };
-        let _ = write!(scientific, "{magnitude:e}");
-        let (digits, exponent) = split_scientific(scientific.as_str());
         if negative {
             out.push_str("-");
         }
-        out.push_js_layout(&digits, exponent);
+        let mut shortest = zmij::Buffer::new();
+        match plain_decimal(&mut shortest, magnitude) {
+            Some(text) => out.push_str(text),
+            None => {
+                let (digits, point) = split_shortest(shortest.format_finite(magnitude));
+                out.push_js_layout(&digits, point);
+            }
+        }
         out
     }
 
-    /// Lays out significant `digits` whose first digit has weight `10^exponent`,
-    /// following `Number::toString` (ECMA-262, 6.1.6.1.20).
-    fn push_js_layout(&mut self, digits: &Digits, exponent: i32) {
+    /// Lays out the value `0.digits × 10^n`, following `Number::toString`
+    /// (ECMA-262, 6.1.6.1.20).
+    fn push_js_layout(&mut self, digits: &Digits, n: i32) {
         let digits = digits.as_str();
         let k = digits.len() as i32;
-        let n = exponent + 1;
         if k <= n && n <= 21 {
             self.push_str(digits);
             self.push_repeated(b'0', (n - k) as usize);
@@ -154,25 +175,34 @@ impl Digits {
     }
 }
 
-/// Splits Rust's shortest scientific text (`1.2345e-7`) into its digits (`12345`)
-/// and exponent (`-7`).
-fn split_scientific(text: &str) -> (Digits, i32) {
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
+/// Splits the shortest text of a positive number (`123.0`, `0.001`, `1.5e-7`, `1e21`)
+/// into its significant digits, without leading or trailing zeros, and the position
+/// `n` of the decimal point relative to them: the value is `0.digits × 10^n`.
+fn split_shortest(text: &str) -> (Digits, i32) {
+    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut point = whole.len() as i32 + exponent.parse::<i32>().unwrap_or(0);
     let mut digits = Digits {
         buf: [0; CAPACITY],
         len: 0,
     };
-    for byte in mantissa.bytes().filter(u8::is_ascii_digit) {
-        if digits.len < CAPACITY {
+    for byte in whole.bytes().chain(fraction.bytes()) {
+        if digits.len == 0 && byte == b'0' {
+            point -= 1;
+        } else if byte.is_ascii_digit() && digits.len < CAPACITY {
             digits.buf[digits.len] = byte;
             digits.len += 1;
         }
     }
+    while digits.len > 1 && digits.buf[digits.len - 1] == b'0' {
+        digits.len -= 1;
+    }
     if digits.len == 0 {
         digits.buf[0] = b'0';
         digits.len = 1;
+        point = 1;
     }
-    (digits, exponent.parse().unwrap_or(0))
+    (digits, point)
 }
 
 #[cfg(test)]
@@ -212,6 +242,57 @@ mod tests {
         ];
         for &(value, expected) in cases {
             assert_eq!(js(value), expected, "formatting {value:e}");
+        }
+    }
+
+    #[test]
+    fn shortest_text_splits_into_digits_and_point() {
+        let split = |text| {
+            let (digits, point) = split_shortest(text);
+            (digits.as_str().to_owned(), point)
+        };
+        assert_eq!(split("123.0"), ("123".to_owned(), 3));
+        assert_eq!(split("0.001"), ("1".to_owned(), -2));
+        assert_eq!(split("1.5e-7"), ("15".to_owned(), -6));
+        assert_eq!(split("1e21"), ("1".to_owned(), 22));
+        assert_eq!(split("1e+21"), ("1".to_owned(), 22));
+        assert_eq!(split("100"), ("1".to_owned(), 3));
+    }
+
+    #[test]
+    fn matches_numbers_recorded_from_javascript() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/js-numbers.json");
+        let text = std::fs::read_to_string(path).expect("number vectors are readable");
+        let recorded: serde_json::Value =
+            serde_json::from_str(&text).expect("number vectors are JSON");
+        let numbers = recorded["numbers"].as_array().expect("a list of numbers");
+        assert!(numbers.len() > 1000);
+        for entry in numbers {
+            let bits = u64::from_str_radix(entry[0].as_str().expect("hex bits"), 16).expect("hex");
+            let value = f64::from_bits(bits);
+            assert_eq!(
+                js(value),
+                entry[1].as_str().expect("text"),
+                "formatting {value:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn reads_back_exactly(bits in proptest::prelude::any::<u64>()) {
+            let value = f64::from_bits(bits);
+            let text = js(value);
+            if value.is_finite() {
+                proptest::prop_assert_eq!(text.parse::<f64>().ok(), Some(value + 0.0));
+            } else {
+                proptest::prop_assert_eq!(text, "null");
+            }
         }
     }
 

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Frame, Text};
 use crate::protocol::{
-    ArgError, Args, Body, Decoder, EncodeError, Encoded, Map, Packet, Value, encode_ack,
-    encode_event, from_value, to_value, with_ack_id,
+    ArgError, Args, Body, DEFAULT_MAX_ATTACHMENTS, Decoder, EncodeError, Encoded, Map, Packet,
+    Value, encode_ack, encode_event, from_value, to_value, with_ack_id,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,7 +46,8 @@ fn upload() -> Upload {
 
 /// Feeds the frames of `encoded` (without the Engine.IO `4`) to a fresh decoder.
 pub(super) fn decode_encoded(encoded: &Encoded) -> Packet {
-    let mut decoder = Decoder::default();
+    let limit = encoded.attachments.len().max(DEFAULT_MAX_ATTACHMENTS);
+    let mut decoder = Decoder::new(limit);
     let mut packets = Vec::new();
     for frame in encoded.frames() {
         let result = match frame {
@@ -334,4 +335,21 @@ fn value_displays_as_compact_json() {
         value.to_string(),
         r#"[1,{"_placeholder":true,"num":0},"a\"b"]"#
     );
+}
+
+#[test]
+fn many_attachments_are_the_receiver_s_limit() {
+    let values: Vec<Value> = (0..12u8)
+        .map(|n| Value::Binary(Bytes::from(vec![n])))
+        .collect();
+    let encoded = encode_event("/", "many", &values, None).unwrap();
+    assert!(encoded.text.starts_with("4512-"));
+    let mut decoder = Decoder::default();
+    let text = encoded.text.get(1..encoded.text.len()).unwrap();
+    assert!(matches!(
+        decoder.decode_text(text),
+        Err(crate::protocol::ParseError::TooManyAttachments { max: 10 })
+    ));
+    let (_, args) = event_args(decode_encoded(&encoded));
+    assert_eq!(args.to_values().unwrap(), values);
 }
