@@ -26,7 +26,11 @@ fn bench_server() -> Server {
     main.on("broadcast", move |_socket: Socket, event: Event| {
         let io = broadcaster.clone();
         async move {
-            let payload = event.args().raw(0).map(|_| event.arg::<Value>(0)).transpose()?;
+            let payload = event
+                .args()
+                .raw(0)
+                .map(|_| event.arg::<Value>(0))
+                .transpose()?;
             io.emit("bcast", &payload.unwrap_or(Value::Null))?;
             Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         }
