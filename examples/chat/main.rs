@@ -11,16 +11,16 @@
 
 mod rooms;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tether::contract::TypedSocket;
 use tether::engine::Cors;
 use tether::server::{ConnectError, DisconnectReason, Server, ServerConfig};
 use tether_examples::chat::{
-    ChatAuth, ChatClient, ChatClientHandler, ChatError, ChatErrorCode, ChatServer, ChatServerEmitter,
-    Message, RoomName, MAX_NAME_CHARS, MAX_TEXT_CHARS,
+    ChatAuth, ChatClient, ChatClientHandler, ChatError, ChatErrorCode, ChatServer,
+    ChatServerEmitter, MAX_NAME_CHARS, MAX_TEXT_CHARS, Message, RoomName,
 };
 
 use rooms::Rooms;
@@ -111,7 +111,10 @@ impl ChatClientHandler for Chat {
         text: String,
     ) -> Result<u64, ChatError> {
         if text.trim().is_empty() {
-            return Err(ChatError::new(ChatErrorCode::EmptyText, "the text is empty"));
+            return Err(ChatError::new(
+                ChatErrorCode::EmptyText,
+                "the text is empty",
+            ));
         }
         if text.chars().count() > MAX_TEXT_CHARS {
             return Err(ChatError::new(

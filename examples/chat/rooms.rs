@@ -57,7 +57,10 @@ impl Rooms {
     /// Removes a member; returns the remaining users when it was one.
     pub fn remove(&mut self, room: &RoomName, sid: Sid) -> Option<Vec<String>> {
         let entry = self.rooms.get_mut(room)?;
-        let position = entry.members.iter().position(|(member, _)| *member == sid)?;
+        let position = entry
+            .members
+            .iter()
+            .position(|(member, _)| *member == sid)?;
         entry.members.remove(position);
         let users = entry.users();
         if entry.is_idle() {
@@ -174,14 +177,22 @@ mod tests {
         }
         assert!(rooms.rooms.len() <= MAX_HISTORY_ROOMS);
         assert!(rooms.history(&room("r0")).is_empty());
-        assert_eq!(rooms.history(&room(&format!("r{}", MAX_HISTORY_ROOMS + 9))).len(), 1);
+        assert_eq!(
+            rooms
+                .history(&room(&format!("r{}", MAX_HISTORY_ROOMS + 9)))
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn membership_changes_report_users_once_each() {
         let mut rooms = Rooms::default();
         let (a, b, c) = (Sid::random(), Sid::random(), Sid::random());
-        assert_eq!(rooms.add(&room("x"), a, "ada".into()), Some(vec!["ada".into()]));
+        assert_eq!(
+            rooms.add(&room("x"), a, "ada".into()),
+            Some(vec!["ada".into()])
+        );
         assert_eq!(rooms.add(&room("x"), a, "ada".into()), None);
         rooms.add(&room("x"), b, "bob".into());
         assert_eq!(
@@ -190,7 +201,10 @@ mod tests {
         );
         assert_eq!(rooms.remove(&room("x"), b), Some(vec!["ada".into()]));
         assert_eq!(rooms.remove(&room("x"), b), None);
-        assert_eq!(rooms.remove_everywhere(a), vec![(room("x"), vec!["ada".to_string()])]);
+        assert_eq!(
+            rooms.remove_everywhere(a),
+            vec![(room("x"), vec!["ada".to_string()])]
+        );
         assert_eq!(rooms.remove_everywhere(c), vec![(room("x"), vec![])]);
         assert!(rooms.rooms.is_empty());
     }

@@ -67,10 +67,7 @@ pub(crate) fn parse_arguments(cx: &Ctxt, tokens: TokenStream, allowed: &[&str]) 
                 }
             },
             _ => {
-                cx.error_spanned_by(
-                    &meta,
-                    format!("`{key}` takes a value: `{key} = \"...\"`"),
-                );
+                cx.error_spanned_by(&meta, format!("`{key}` takes a value: `{key} = \"...\"`"));
                 continue;
             }
         };
@@ -181,7 +178,9 @@ pub(crate) struct Deprecated {
 /// Reads `#[deprecated]`, `#[deprecated = "note"]` or
 /// `#[deprecated(since = "...", note = "...")]`.
 pub(crate) fn deprecated(cx: &Ctxt, attrs: &[Attribute]) -> Option<Deprecated> {
-    let attr = attrs.iter().find(|attr| attr.path().is_ident("deprecated"))?;
+    let attr = attrs
+        .iter()
+        .find(|attr| attr.path().is_ident("deprecated"))?;
     let mut found = Deprecated {
         since: None,
         note: None,

@@ -7,38 +7,38 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RenameRule {
     /// `send_message` → `sendMessage`.
-    CamelCase,
+    Camel,
     /// `send_message` → `SendMessage`.
-    PascalCase,
+    Pascal,
     /// `send_message` → `send_message`.
-    SnakeCase,
+    Snake,
     /// `send_message` → `SEND_MESSAGE`.
-    ScreamingSnakeCase,
+    ScreamingSnake,
     /// `send_message` → `send-message`.
-    KebabCase,
+    Kebab,
     /// `send_message` → `SEND-MESSAGE`.
-    ScreamingKebabCase,
+    ScreamingKebab,
     /// `send_message` → `sendmessage`.
-    LowerCase,
+    Lower,
     /// `send_message` → `SENDMESSAGE`.
-    UpperCase,
+    Upper,
     /// `send_message` → `send.message`.
-    DotCase,
+    Dot,
     /// `send_message` → `send:message`.
-    ColonCase,
+    Colon,
 }
 
 pub(crate) const RULES: &[(&str, RenameRule)] = &[
-    ("camelCase", RenameRule::CamelCase),
-    ("PascalCase", RenameRule::PascalCase),
-    ("snake_case", RenameRule::SnakeCase),
-    ("SCREAMING_SNAKE_CASE", RenameRule::ScreamingSnakeCase),
-    ("kebab-case", RenameRule::KebabCase),
-    ("SCREAMING-KEBAB-CASE", RenameRule::ScreamingKebabCase),
-    ("lowercase", RenameRule::LowerCase),
-    ("UPPERCASE", RenameRule::UpperCase),
-    ("dot.case", RenameRule::DotCase),
-    ("colon:case", RenameRule::ColonCase),
+    ("camelCase", RenameRule::Camel),
+    ("PascalCase", RenameRule::Pascal),
+    ("snake_case", RenameRule::Snake),
+    ("SCREAMING_SNAKE_CASE", RenameRule::ScreamingSnake),
+    ("kebab-case", RenameRule::Kebab),
+    ("SCREAMING-KEBAB-CASE", RenameRule::ScreamingKebab),
+    ("lowercase", RenameRule::Lower),
+    ("UPPERCASE", RenameRule::Upper),
+    ("dot.case", RenameRule::Dot),
+    ("colon:case", RenameRule::Colon),
 ];
 
 /// The rule named `name`, if any.
@@ -92,7 +92,7 @@ impl RenameRule {
             words.join(separator)
         };
         match self {
-            RenameRule::CamelCase => {
+            RenameRule::Camel => {
                 let mut out = String::new();
                 for (index, word) in words(name).enumerate() {
                     if index == 0 {
@@ -103,15 +103,15 @@ impl RenameRule {
                 }
                 out
             }
-            RenameRule::PascalCase => words(name).map(capitalized).collect(),
-            RenameRule::SnakeCase => joined("_", false),
-            RenameRule::ScreamingSnakeCase => joined("_", true),
-            RenameRule::KebabCase => joined("-", false),
-            RenameRule::ScreamingKebabCase => joined("-", true),
-            RenameRule::LowerCase => joined("", false),
-            RenameRule::UpperCase => joined("", true),
-            RenameRule::DotCase => joined(".", false),
-            RenameRule::ColonCase => joined(":", false),
+            RenameRule::Pascal => words(name).map(capitalized).collect(),
+            RenameRule::Snake => joined("_", false),
+            RenameRule::ScreamingSnake => joined("_", true),
+            RenameRule::Kebab => joined("-", false),
+            RenameRule::ScreamingKebab => joined("-", true),
+            RenameRule::Lower => joined("", false),
+            RenameRule::Upper => joined("", true),
+            RenameRule::Dot => joined(".", false),
+            RenameRule::Colon => joined(":", false),
         }
     }
 }
@@ -151,9 +151,13 @@ mod tests {
             ("colon:case", "send:message"),
         ];
         for (rule, expected) in cases {
-            assert_eq!(parse(rule).unwrap().apply("send_message"), expected, "{rule}");
+            assert_eq!(
+                parse(rule).unwrap().apply("send_message"),
+                expected,
+                "{rule}"
+            );
         }
-        assert_eq!(RenameRule::CamelCase.apply("join"), "join");
+        assert_eq!(RenameRule::Camel.apply("join"), "join");
         assert_eq!(pascal_to_snake("MatchRoom"), "match_room");
         assert_eq!(pascal_to_snake("Lobby"), "lobby");
     }

@@ -185,10 +185,7 @@ impl<'ast> Visit<'ast> for Unsupported<'_> {
     fn visit_type_trait_object(&mut self, ty: &'ast syn::TypeTraitObject) {
         self.cx.error_spanned_by(
             ty,
-            format!(
-                "{} must be a concrete type, not a trait object",
-                self.what
-            ),
+            format!("{} must be a concrete type, not a trait object", self.what),
         );
     }
 
@@ -206,10 +203,7 @@ impl<'ast> Visit<'ast> for Unsupported<'_> {
         if ty.qself.is_none() && ty.path.is_ident("Self") {
             self.cx.error_spanned_by(
                 ty,
-                format!(
-                    "{} cannot be `Self`: the contract is not a type",
-                    self.what
-                ),
+                format!("{} cannot be `Self`: the contract is not a type", self.what),
             );
         }
         visit::visit_type_path(self, ty);
@@ -278,7 +272,10 @@ pub(crate) fn generated_name_clash(cx: &Ctxt, ident: &Ident) {
 /// Two events may not share a wire name, after renaming.
 pub(crate) fn unique_wire_names(cx: &Ctxt, events: &[EventDef]) {
     for (index, event) in events.iter().enumerate() {
-        if let Some(first) = events[..index].iter().find(|other| other.wire == event.wire) {
+        if let Some(first) = events[..index]
+            .iter()
+            .find(|other| other.wire == event.wire)
+        {
             let how = if event.explicit_name.is_some() {
                 "set by `#[event(name)]`"
             } else {

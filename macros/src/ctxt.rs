@@ -37,11 +37,7 @@ impl Ctxt {
 
     /// `Ok` when nothing was recorded, else every error combined.
     pub(crate) fn check(self) -> Result<(), syn::Error> {
-        let errors = self
-            .errors
-            .borrow_mut()
-            .take()
-            .expect("Ctxt checked twice");
+        let errors = self.errors.borrow_mut().take().expect("Ctxt checked twice");
         let mut errors = errors.into_iter();
         let Some(mut combined) = errors.next() else {
             return Ok(());

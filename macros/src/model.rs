@@ -50,8 +50,8 @@ pub(crate) struct ArgDef {
 /// What an event is acknowledged with.
 pub(crate) enum AckDef {
     None,
-    Value(Type),
-    Result { ok: Type, err: Type },
+    Value(Box<Type>),
+    Result { ok: Box<Type>, err: Box<Type> },
 }
 
 /// The generic arguments of `ty` when its last path segment is `name`.
@@ -90,12 +90,12 @@ fn ack_of(output: &ReturnType) -> AckDef {
         ReturnType::Default => AckDef::None,
         ReturnType::Type(_, ty) => match generic_args(ty, "Result") {
             Some(args) if args.len() == 2 => AckDef::Result {
-                ok: args[0].clone(),
-                err: args[1].clone(),
+                ok: Box::new(args[0].clone()),
+                err: Box::new(args[1].clone()),
             },
             _ => match &**ty {
                 Type::Tuple(tuple) if tuple.elems.is_empty() => AckDef::None,
-                _ => AckDef::Value((**ty).clone()),
+                _ => AckDef::Value(ty.clone()),
             },
         },
     }
@@ -141,7 +141,10 @@ impl EventDef {
         let event_args = EventArgs::parse(cx, &method.attrs);
         let ident = method.sig.ident.clone();
         let rust_name = ident.to_string();
-        let rust_name = rust_name.strip_prefix("r#").unwrap_or(&rust_name).to_owned();
+        let rust_name = rust_name
+            .strip_prefix("r#")
+            .unwrap_or(&rust_name)
+            .to_owned();
         let (wire, wire_span) = match &event_args.name {
             Some(name) => (name.value(), name.span()),
             None => match options.rename_all {

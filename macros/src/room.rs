@@ -51,16 +51,12 @@ fn parse_template(template: &str) -> Result<Vec<Piece>, String> {
                         index,
                         span: Span::call_site(),
                     }),
-                    Err(_) if !name.is_empty() => {
-                        match syn::parse_str::<Ident>(name) {
-                            Ok(ident) => Member::Named(ident),
-                            Err(_) => return Err(format!("`{{{inner}}}` names no field")),
-                        }
-                    }
+                    Err(_) if !name.is_empty() => match syn::parse_str::<Ident>(name) {
+                        Ok(ident) => Member::Named(ident),
+                        Err(_) => return Err(format!("`{{{inner}}}` names no field")),
+                    },
                     Err(_) => {
-                        return Err(
-                            "`{}` must name a field, such as `{0}` or `{id}`".into(),
-                        );
+                        return Err("`{}` must name a field, such as `{0}` or `{id}`".into());
                     }
                 };
                 if !text.is_empty() {
@@ -84,10 +80,9 @@ fn template(cx: &Ctxt, attrs: &[Attribute]) -> Option<LitStr> {
         match attr.parse_args::<LitStr>() {
             Ok(template) if found.is_none() => found = Some(template),
             Ok(template) => cx.error_spanned_by(template, "duplicate `#[room(...)]`"),
-            Err(_) => cx.error_spanned_by(
-                attr,
-                "expected a template string: `#[room(\"match:{0}\")]`",
-            ),
+            Err(_) => {
+                cx.error_spanned_by(attr, "expected a template string: `#[room(\"match:{0}\")]`")
+            }
         }
     }
     found
@@ -213,7 +208,12 @@ pub(crate) fn derive(input: DeriveInput) -> TokenStream {
             }
             let arms = data.variants.iter().map(|variant| {
                 let default = pascal_to_snake(&variant.ident.to_string());
-                let name = name_expr(&cx, &default, template(&cx, &variant.attrs), &variant.fields);
+                let name = name_expr(
+                    &cx,
+                    &default,
+                    template(&cx, &variant.attrs),
+                    &variant.fields,
+                );
                 let pattern = pattern(&variant.fields);
                 let variant = &variant.ident;
                 quote!(#ident::#variant #pattern => #name,)

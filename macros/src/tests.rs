@@ -20,7 +20,12 @@ fn expand(source: &str) -> String {
     let position = item
         .attrs
         .iter()
-        .position(|attr| attr.path().segments.last().is_some_and(|s| s.ident == "events"))
+        .position(|attr| {
+            attr.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "events")
+        })
         .expect("the input has #[tether::events]");
     let attr = item.attrs.remove(position);
     let args = match attr.meta {
@@ -51,10 +56,9 @@ fn expansion_matches_the_documented_snapshot() {
 
 #[test]
 fn errors_are_all_reported_together() {
-    let item: ItemTrait = syn::parse_str(
-        "pub trait Bad { fn a(&self); fn connect(); fn b((x, y): (u8, u8)); }",
-    )
-    .unwrap();
+    let item: ItemTrait =
+        syn::parse_str("pub trait Bad { fn a(&self); fn connect(); fn b((x, y): (u8, u8)); }")
+            .unwrap();
     let errors = crate::expand_events(proc_macro2::TokenStream::new(), &item).to_string();
     assert_eq!(errors.matches("compile_error").count(), 3, "{errors}");
 }

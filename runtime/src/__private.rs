@@ -26,8 +26,6 @@ pub use crate::server::{
 
 /// The schema of a payload type; fails to compile, at the type's span, when `T`
 /// cannot travel.
-pub fn payload_schema<T: Payload>(
-    generator: &mut schemars::SchemaGenerator,
-) -> schemars::Schema {
+pub fn payload_schema<T: Payload>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     generator.subschema_for::<T>()
 }

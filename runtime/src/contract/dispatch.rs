@@ -90,8 +90,10 @@ pub trait Listen<H>: Contract {
     ) -> BoxFuture;
 
     /// Runs the handler's connect hook; an error refuses the socket.
-    fn connect(handler: &Arc<H>, socket: TypedSocket<Self::Emits>)
-    -> BoxFuture<Result<(), ConnectError>>;
+    fn connect(
+        handler: &Arc<H>,
+        socket: TypedSocket<Self::Emits>,
+    ) -> BoxFuture<Result<(), ConnectError>>;
 
     /// Runs the handler's disconnect hook.
     fn disconnect(
