@@ -14,12 +14,16 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
+/// A position.
 #[derive(Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Point {
+    /// Across.
     pub x: i32,
+    /// Down.
     pub y: i32,
 }
 
+/// What the client asks.
 #[tether::events(rename_all = "camelCase")]
 pub trait Calls {
     fn add_up(a: i64, b: Option<i64>) -> i64;
@@ -27,6 +31,7 @@ pub trait Calls {
     fn shout(text: String);
 }
 
+/// What the server sends.
 #[tether::events]
 pub trait Replies {
     fn echo(text: String, at: Point);
