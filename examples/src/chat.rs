@@ -156,3 +156,18 @@ pub trait ChatServer {
     /// Someone else is typing in a room the client has joined.
     fn typing(room: RoomName, from: String);
 }
+
+/// The chat's one namespace as code generators see it: clients send
+/// [`ChatClient`] events with a [`ChatAuth`] payload, the server sends
+/// [`ChatServer`] events.
+///
+/// ```
+/// let chat = tether_examples::chat::namespace();
+/// assert_eq!(chat.name, "/");
+/// assert_eq!(chat.listen.events.len(), 4);
+/// assert!(chat.auth.is_some());
+/// ```
+pub fn namespace() -> tether::contract::NamespaceDescriptor {
+    tether::contract::NamespaceDescriptor::new::<ChatClient, ChatServer>("/")
+        .with_auth::<ChatAuth>()
+}
