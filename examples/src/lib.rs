@@ -1,4 +1,6 @@
-//! Shared helpers for the tether examples.
+//! Shared helpers and contracts of the tether examples.
+
+pub mod chat;
 
 use std::net::SocketAddr;
 

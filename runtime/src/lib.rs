@@ -2,14 +2,22 @@
 //!
 //! The crate is layered: [`engine`] is Engine.IO v4 (sessions over HTTP long-polling
 //! and WebSocket), [`protocol`] is the Socket.IO v5 packet codec on top of it, [`server`] is the
-//! Socket.IO server, and
-//! [`http`] serves an endpoint standalone or inside axum/tower.
+//! Socket.IO server, [`contract`] is the typed layer `#[tether::events]` generates
+//! code for, and [`http`] serves an endpoint standalone or inside axum/tower.
 #![warn(missing_docs)]
 
+extern crate self as tether;
+
+pub mod contract;
 pub mod engine;
 pub mod http;
 pub mod protocol;
 pub mod server;
 
+#[doc(hidden)]
+pub mod __private;
+
+pub use bytes::Bytes;
 pub use http::{bind, serve};
 pub use protocol::Value;
+pub use tether_macros::{Room, events};

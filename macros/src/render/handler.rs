@@ -1,0 +1,127 @@
+//! The handler trait of the receiving side, and the `Listen` impl that dispatches
+//! decoded events to it.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+
+use super::{Names, handler_output, lit, private, variant};
+use crate::model::{AckDef, ContractDef, type_span};
+
+fn trait_doc(contract: &syn::Ident) -> String {
+    format!(
+        "Handles the events of [`{contract}`]: one method per event, given the socket that \
+         sent it and its arguments, returning its acknowledgement.\n\n\
+         Bind it with `namespace.bind::<{contract}, Emits>(handler)`; `Emits` is the \
+         contract its sockets may send. Implement the methods with `async fn`."
+    )
+}
+
+pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
+    let p = private();
+    let vis = &def.vis;
+    let contract = &names.contract;
+    let event = &names.event;
+    let handler = &names.handler;
+    let doc = lit(&trait_doc(contract));
+    let methods = def.events.iter().map(|ev| {
+        let ident = &ev.ident;
+        let doc_attrs = ev.docs_or_default();
+        let deprecated = &ev.deprecated_attr;
+        let args = ev.args.iter().map(|arg| {
+            let ident = &arg.ident;
+            let ty = &arg.ty;
+            quote!(#ident: #ty)
+        });
+        let output = handler_output(&ev.ack);
+        quote! {
+            #(#doc_attrs)*
+            #deprecated
+            fn #ident(
+                &self,
+                socket: #p::TypedSocket<Self::Emits>,
+                #(#args),*
+            ) -> impl #p::Future<Output = #output> + #p::Send;
+        }
+    });
+    let arms = def.events.iter().map(|ev| {
+        let variant = variant(ev);
+        let ident = &ev.ident;
+        let fields: Vec<_> = ev.args.iter().map(|arg| &arg.ident).collect();
+        let reply = match &ev.ack {
+            AckDef::None => quote!(#p::reply_none),
+            AckDef::Value(ty) => quote_spanned!(type_span(ty)=> #p::reply_value),
+            AckDef::Result { ok, .. } => quote_spanned!(type_span(ok)=> #p::reply_result),
+        };
+        quote! {
+            #event::#variant { #(#fields),* } => #reply(ack, async move {
+                handler.#ident(socket, #(#fields),*).await
+            }),
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #vis trait #handler: #p::Send + #p::Sync + 'static {
+            /// The contract this handler's sockets may emit.
+            type Emits: #p::Contract;
+
+            #(#methods)*
+
+            /// Runs before a socket joins the namespace, as a middleware: an error
+            /// refuses it, and the client receives it as `connect_error`. Accepts
+            /// every socket unless overridden.
+            fn on_connect(
+                &self,
+                socket: #p::TypedSocket<Self::Emits>,
+            ) -> impl #p::Future<Output = #p::Result<(), #p::ConnectError>> + #p::Send {
+                let _ = socket;
+                async { #p::Ok(()) }
+            }
+
+            /// Runs when a socket has left the namespace (its rooms are already
+            /// left). Does nothing unless overridden.
+            fn on_disconnect(
+                &self,
+                socket: #p::TypedSocket<Self::Emits>,
+                reason: #p::DisconnectReason,
+            ) -> impl #p::Future<Output = ()> + #p::Send {
+                let _ = (socket, reason);
+                async {}
+            }
+        }
+
+        #[allow(deprecated)]
+        impl<H: #handler> #p::Listen<H> for #contract {
+            type Emits = H::Emits;
+
+            fn handle(
+                handler: &#p::Arc<H>,
+                socket: #p::TypedSocket<H::Emits>,
+                event: #event,
+                ack: #p::Option<#p::AckSender>,
+            ) -> #p::BoxFuture {
+                let handler = #p::Arc::clone(handler);
+                let _ = (&handler, &socket, &ack);
+                match event {
+                    #(#arms)*
+                }
+            }
+
+            fn connect(
+                handler: &#p::Arc<H>,
+                socket: #p::TypedSocket<H::Emits>,
+            ) -> #p::BoxFuture<#p::Result<(), #p::ConnectError>> {
+                let handler = #p::Arc::clone(handler);
+                #p::Box::pin(async move { handler.on_connect(socket).await })
+            }
+
+            fn disconnect(
+                handler: &#p::Arc<H>,
+                socket: #p::TypedSocket<H::Emits>,
+                reason: #p::DisconnectReason,
+            ) -> #p::BoxFuture {
+                let handler = #p::Arc::clone(handler);
+                #p::Box::pin(async move { handler.on_disconnect(socket, reason).await })
+            }
+        }
+    }
+}

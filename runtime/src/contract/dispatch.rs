@@ -1,0 +1,289 @@
+//! Receiving a contract's events: decoding them ([`ContractEvent`]), handing them
+//! to a handler ([`Listen`], [`Handles`]) and binding a namespace
+//! ([`Namespace::bind`]).
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::broadcast::TypedNamespace;
+use super::descriptor::Contract;
+use super::payload::{AckResult, InvalidArguments, Payload};
+use super::socket::TypedSocket;
+use crate::protocol::{ArgError, Args};
+use crate::server::{
+    AckSender, BoxFuture, ConnectError, DisconnectReason, Event, EventHandler, Namespace, Socket,
+};
+
+/// Why an incoming event could not become a contract event.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The contract has no event with this name.
+    #[error("`{0}` is not an event of this contract")]
+    UnknownEvent(String),
+    /// An argument does not decode into its declared type.
+    #[error("argument `{name}` ({index}) of `{event}`: {source}")]
+    InvalidArgument {
+        /// The event name.
+        event: &'static str,
+        /// The argument's position.
+        index: usize,
+        /// The argument's name in the contract.
+        name: &'static str,
+        /// What did not fit.
+        #[source]
+        source: ArgError,
+    },
+}
+
+/// The event enum `#[tether::events]` generates for a contract (`ChatClientEvent`
+/// for `ChatClient`): one variant per event, with its decoded arguments.
+///
+/// Decoding checks the name and every argument; a missing trailing `Option`
+/// argument decodes as `None`, and arguments beyond the declared ones are ignored
+/// (as the JavaScript server would).
+pub trait ContractEvent: Sized + Send + 'static {
+    /// Decodes an event from its name and arguments.
+    fn decode(name: &str, args: &Args) -> Result<Self, DecodeError>;
+
+    /// Decodes an untyped [`Event`].
+    fn from_event(event: &Event) -> Result<Self, DecodeError> {
+        Self::decode(event.name(), event.args())
+    }
+
+    /// The event's wire name.
+    fn name(&self) -> &'static str;
+}
+
+/// Decodes argument `index` of `event`; used by generated code.
+#[doc(hidden)]
+pub fn decode_arg<T: Payload>(
+    args: &Args,
+    event: &'static str,
+    index: usize,
+    name: &'static str,
+) -> Result<T, DecodeError> {
+    args.decode(index)
+        .map_err(|source| DecodeError::InvalidArgument {
+            event,
+            index,
+            name,
+            source,
+        })
+}
+
+/// Dispatches the events of contract `Self` to a handler of type `H`; implemented
+/// by `#[tether::events]` for every `H` implementing the generated handler trait.
+pub trait Listen<H>: Contract {
+    /// The contract the handler's sockets may emit.
+    type Emits: Contract;
+
+    /// Runs the handler method of `event` and sends its acknowledgement, if the
+    /// client asked for one and the event has one.
+    fn handle(
+        handler: &Arc<H>,
+        socket: TypedSocket<Self::Emits>,
+        event: Self::Event,
+        ack: Option<AckSender>,
+    ) -> BoxFuture;
+
+    /// Runs the handler's connect hook; an error refuses the socket.
+    fn connect(
+        handler: &Arc<H>,
+        socket: TypedSocket<Self::Emits>,
+    ) -> BoxFuture<Result<(), ConnectError>>;
+
+    /// Runs the handler's disconnect hook.
+    fn disconnect(
+        handler: &Arc<H>,
+        socket: TypedSocket<Self::Emits>,
+        reason: DisconnectReason,
+    ) -> BoxFuture;
+}
+
+/// A handler of the events of contract `L`, whose sockets emit [`Handles::Emits`]:
+/// any type implementing the handler trait `#[tether::events]` generated for `L`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not handle the events of `{L}`",
+    label = "not a handler of `{L}`",
+    note = "implement the handler trait `#[tether::events]` generated for `{L}` (named like it, ending in `Handler`)"
+)]
+pub trait Handles<L: Contract>: Send + Sync + Sized + 'static {
+    /// The contract its sockets may emit.
+    type Emits: Contract;
+
+    /// Registers the dispatcher of `L` on `ns`.
+    #[doc(hidden)]
+    fn __bind(self, ns: &Namespace);
+}
+
+impl<H: Send + Sync + 'static, L: Listen<H>> Handles<L> for H {
+    type Emits = L::Emits;
+
+    fn __bind(self, ns: &Namespace) {
+        let handler = Arc::new(self);
+        let dispatcher = Dispatcher::<L, H> {
+            handler: handler.clone(),
+            _listen: PhantomData,
+        };
+        for event in L::events() {
+            ns.on(event.name, dispatcher.clone());
+        }
+        let connect = handler.clone();
+        ns.use_middleware(move |socket: Socket| {
+            L::connect(&connect, TypedSocket::from_untyped(socket))
+        });
+        ns.on_disconnect(move |socket: Socket, reason: DisconnectReason| {
+            L::disconnect(&handler, TypedSocket::from_untyped(socket), reason)
+        });
+    }
+}
+
+/// The one event handler a binding registers, under each event name of `L`.
+struct Dispatcher<L, H> {
+    handler: Arc<H>,
+    _listen: PhantomData<fn() -> L>,
+}
+
+impl<L, H> Clone for Dispatcher<L, H> {
+    fn clone(&self) -> Self {
+        Dispatcher {
+            handler: self.handler.clone(),
+            _listen: PhantomData,
+        }
+    }
+}
+
+impl<L: Listen<H>, H: Send + Sync + 'static> EventHandler for Dispatcher<L, H> {
+    fn call(&self, socket: Socket, mut event: Event) -> BoxFuture {
+        let ack = event.take_ack();
+        match <L::Event as super::ContractEvent>::from_event(&event) {
+            Ok(decoded) => L::handle(
+                &self.handler,
+                TypedSocket::from_untyped(socket),
+                decoded,
+                ack,
+            ),
+            Err(error) => {
+                tracing::warn!(
+                    sid = %socket.id(),
+                    ns = socket.ns(),
+                    contract = L::NAME,
+                    %error,
+                    "event refused: its arguments do not decode"
+                );
+                if let Some(ack) = ack {
+                    let answer = InvalidArguments::new(event.name(), error.to_string());
+                    let _ = ack.send(&(answer,));
+                }
+                Box::pin(std::future::ready(()))
+            }
+        }
+    }
+}
+
+impl Namespace {
+    /// Binds this namespace to `handler`: clients send the events of contract `L`,
+    /// which the handler answers, and its sockets may emit the events of `E` only.
+    ///
+    /// The compiler checks that `handler` implements the handler trait generated for
+    /// `L` (so every event has a method) and that it declared `type Emits = E`.
+    /// Events whose arguments do not decode never reach it: a client that asked
+    /// for an acknowledgement receives an [`InvalidArguments`] answer, the
+    /// connection stays open and a `tracing` warning is logged.
+    ///
+    /// One dispatcher is registered under each event name of `L` (so untyped
+    /// `on_any` listeners still see every event, and events outside the contract
+    /// reach no handler, as in the untyped core), plus a middleware running the
+    /// handler's `on_connect` and a disconnect handler running its `on_disconnect`.
+    /// Binding a namespace twice runs both handlers.
+    ///
+    /// Returns the namespace as a [`TypedNamespace<E>`], to emit from outside handlers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tether::contract::TypedSocket;
+    /// use tether::server::{Server, ServerConfig};
+    ///
+    /// #[tether::events]
+    /// pub trait CalcClient {
+    ///     /// Asks for the sum of two numbers.
+    ///     fn add(a: i64, b: i64) -> i64;
+    /// }
+    ///
+    /// #[tether::events]
+    /// pub trait CalcServer {
+    ///     fn notice(text: String);
+    /// }
+    ///
+    /// struct Calculator;
+    ///
+    /// impl CalcClientHandler for Calculator {
+    ///     type Emits = CalcServer;
+    ///
+    ///     async fn add(&self, socket: TypedSocket<CalcServer>, a: i64, b: i64) -> i64 {
+    ///         let _ = socket.notice("adding");
+    ///         a + b
+    ///     }
+    /// }
+    ///
+    /// let io = Server::new(ServerConfig::default());
+    /// let calc = io.of("/calc").bind::<CalcClient, CalcServer>(Calculator);
+    /// assert_eq!(calc.name(), "/calc");
+    /// ```
+    pub fn bind<L: Contract, E: Contract>(
+        &self,
+        handler: impl Handles<L, Emits = E>,
+    ) -> TypedNamespace<E> {
+        handler.__bind(self);
+        TypedNamespace::from_untyped(self.clone())
+    }
+}
+
+/// Runs a handler future whose event has no acknowledgement.
+#[doc(hidden)]
+pub fn reply_none<F>(_ack: Option<AckSender>, future: F) -> BoxFuture
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    Box::pin(future)
+}
+
+/// Runs a handler future and acknowledges with its value.
+#[doc(hidden)]
+pub fn reply_value<F>(ack: Option<AckSender>, future: F) -> BoxFuture
+where
+    F: Future + Send + 'static,
+    F::Output: Serialize,
+{
+    Box::pin(async move {
+        let value = future.await;
+        send(ack, &value);
+    })
+}
+
+/// Runs a handler future and acknowledges with its `Result` in the
+/// [`AckResult`] envelope.
+#[doc(hidden)]
+pub fn reply_result<F, T, E>(ack: Option<AckSender>, future: F) -> BoxFuture
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Serialize,
+    E: Serialize,
+{
+    Box::pin(async move {
+        let value = AckResult::from(future.await);
+        send(ack, &value);
+    })
+}
+
+fn send<T: Serialize>(ack: Option<AckSender>, value: &T) {
+    if let Some(ack) = ack
+        && let Err(error) = ack.send(&(value,))
+    {
+        tracing::debug!(%error, "acknowledgement not sent");
+    }
+}

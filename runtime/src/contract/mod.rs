@@ -1,0 +1,104 @@
+//! Typed event contracts: what `#[tether::events]` generates code against, and the
+//! descriptors code generators read.
+//!
+//! A contract is a trait whose methods are events. For each one the macro
+//! generates, next to a unit struct with the trait's name implementing
+//! [`Contract`] (its descriptors):
+//!
+//! | generated | for |
+//! |---|---|
+//! | `enum {Name}Event` | one variant per event; implements [`ContractEvent`] to decode an untyped [`Event`](crate::server::Event) |
+//! | `trait {Name}Handler` | the receiving side: one method per event taking a [`TypedSocket`] and the arguments, returning the acknowledgement; plus `on_connect`/`on_disconnect` hooks |
+//! | `trait {Name}Emitter` | the sending side: one method per event, for every [`Emit<{Name}>`](Emit) target |
+//!
+//! [`Namespace::bind`](crate::server::Namespace::bind) connects them: the namespace
+//! listens to one contract and its sockets emit another.
+//!
+//! # On the wire
+//!
+//! - Arguments travel as the event's Socket.IO arguments, in declaration order;
+//!   a missing trailing `Option` argument decodes as `None`, extra arguments are
+//!   ignored.
+//! - An acknowledgement `T` travels as the ack's one argument. A fallible one,
+//!   declared `Result<T, E>`, travels as `{"ok":true,"data":T}` or
+//!   `{"ok":false,"error":E}` ([`AckResult`]).
+//! - Arguments that do not decode never reach the handler: a client that asked for
+//!   an acknowledgement gets `{"error":"invalid_arguments","event":…,"message":…}`
+//!   ([`InvalidArguments`]), the connection stays open, and a `tracing` warning is
+//!   logged.
+//!
+//! # Examples
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use schemars::JsonSchema;
+//! use tether::contract::TypedSocket;
+//! use tether::server::{ConnectError, Server, ServerConfig};
+//!
+//! #[derive(Clone, Serialize, Deserialize, JsonSchema)]
+//! pub struct Note { pub from: String, pub text: String }
+//!
+//! /// Events a client sends.
+//! #[tether::events(rename_all = "camelCase")]
+//! pub trait NotesClient {
+//!     /// Posts a note to a board; acknowledged with its position, or refused.
+//!     fn post_note(board: String, text: String) -> Result<u32, String>;
+//! }
+//!
+//! /// Events the server sends.
+//! #[tether::events]
+//! pub trait NotesServer {
+//!     fn note(board: String, note: Note);
+//! }
+//!
+//! struct Boards;
+//!
+//! impl NotesClientHandler for Boards {
+//!     type Emits = NotesServer;
+//!
+//!     async fn on_connect(&self, socket: TypedSocket<NotesServer>) -> Result<(), ConnectError> {
+//!         socket.join("main");
+//!         Ok(())
+//!     }
+//!
+//!     async fn post_note(
+//!         &self,
+//!         socket: TypedSocket<NotesServer>,
+//!         board: String,
+//!         text: String,
+//!     ) -> Result<u32, String> {
+//!         if text.is_empty() {
+//!             return Err("empty note".into());
+//!         }
+//!         let note = Note { from: socket.id().to_string(), text };
+//!         socket.namespace().to(&board).note(&board, note).map_err(|e| e.to_string())?;
+//!         Ok(1)
+//!     }
+//! }
+//!
+//! let io = Server::new(ServerConfig::default());
+//! io.of("/notes").bind::<NotesClient, NotesServer>(Boards);
+//! assert_eq!(<NotesClient as tether::contract::Contract>::events()[0].name, "postNote");
+//! ```
+
+mod broadcast;
+mod descriptor;
+mod dispatch;
+mod emit;
+mod payload;
+mod socket;
+
+pub use broadcast::{TypedBroadcast, TypedNamespace};
+pub use descriptor::{
+    AckShape, ArgDescriptor, Contract, ContractInfo, Deprecation, EventDescriptor,
+    NamespaceDescriptor, SchemaFn, schema_of,
+};
+pub use dispatch::{ContractEvent, DecodeError, Handles, Listen};
+pub use emit::Emit;
+pub use payload::{AckResult, Arg, InvalidArguments, Payload};
+pub use socket::{TypedSocket, TypedSocketEmitter};
+
+#[doc(hidden)]
+pub use dispatch::{decode_arg, reply_none, reply_result, reply_value};
+#[doc(hidden)]
+pub use emit::EventName;
