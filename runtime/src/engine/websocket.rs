@@ -124,11 +124,11 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut incoming = first;
-    for _ in 0..READ_BURST {
+    for handled in 1.. {
         if let Incoming::Stop(code) = on_incoming(session, incoming) {
             return Incoming::Stop(code);
         }
-        if session.is_closed() {
+        if handled == READ_BURST || session.is_closed() {
             break;
         }
         match ws.next().now_or_never() {
