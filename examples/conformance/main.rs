@@ -7,6 +7,8 @@
 //!   is answered with `message-back` and the same arguments, and `message-with-ack`
 //!   is acknowledged with the same arguments (connect timeout 1 s).
 //!
+//! On Ctrl-C or `SIGTERM` it closes every session cleanly before exiting.
+//!
 //! ```text
 //! PORT=3000 cargo run --release --example conformance
 //! ```
@@ -70,8 +72,13 @@ fn socket_io() -> Server {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
-    let server = tether::bind((engine_echo(), socket_io()), tether_examples::listen_addr()).await?;
+    let engine = engine_echo();
+    let io = socket_io();
+    let server = tether::bind((engine.clone(), io.clone()), tether_examples::listen_addr()).await?;
     tether_examples::announce(server.local_addr());
-    server.wait().await;
+    tether_examples::shutdown_signal().await;
+    engine.close_all(Duration::from_secs(2)).await;
+    io.close(Duration::from_secs(2)).await;
+    server.shutdown(Duration::from_secs(2)).await;
     Ok(())
 }

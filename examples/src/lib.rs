@@ -33,3 +33,28 @@ pub fn init_tracing() {
 pub fn announce(addr: SocketAddr) {
     println!("listening on http://{addr}");
 }
+
+/// Resolves on Ctrl-C or, on Unix, `SIGTERM`: the examples then close their
+/// sessions cleanly (clients see a normal close) before exiting.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

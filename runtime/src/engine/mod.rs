@@ -39,6 +39,7 @@ mod server;
 mod session;
 mod sid;
 mod text;
+mod wake;
 mod websocket;
 
 pub use config::{AllowRequest, AllowRequestFuture, EngineConfig, SessionCookie, Transports};

@@ -15,6 +15,7 @@ use super::config::EngineConfig;
 use super::packet::{Frame, Packet, PacketKind};
 use super::sid::Sid;
 use super::text::Text;
+use super::wake::Wake;
 
 /// The transport a session currently uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,10 +47,11 @@ impl Transport {
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CloseReason {
-    /// The client closed the connection (a `1` packet, or the socket went away cleanly).
+    /// The client closed the connection (a `1` packet, a WebSocket close frame, or
+    /// the connection dropped).
     TransportClose,
-    /// The connection failed (I/O error, protocol violation by the transport, a
-    /// message over `max_payload`, overlapping polling requests).
+    /// The connection failed (a write that failed or timed out, a protocol violation
+    /// by the transport, a message over `max_payload`, overlapping polling requests).
     TransportError,
     /// No pong arrived within `ping_timeout` of a ping.
     PingTimeout,
@@ -121,7 +123,8 @@ pub(crate) struct State {
     pub(crate) get_pending: bool,
     pub(crate) post_pending: bool,
     pub(crate) closed: Option<CloseReason>,
-    /// A server-side close on polling waits for the client's last `GET`.
+    /// A server-side close waits for its last packets to go out: on polling the
+    /// client's last `GET`, on WebSocket the driver's last write.
     pub(crate) lingering: bool,
     /// The queue overflowed; the session is being closed.
     overflowed: bool,
@@ -140,7 +143,7 @@ pub(crate) struct Session<D> {
     pub(crate) config: Arc<EngineConfig>,
     state: Mutex<State>,
     /// Wakes the task that drives the session (heartbeat, WebSocket I/O).
-    pub(crate) driver: Notify,
+    pub(crate) driver: Wake,
     /// Wakes a polling `GET` waiting for data.
     pub(crate) poll: Notify,
     owner: Weak<dyn SessionOwner<D>>,
@@ -176,7 +179,7 @@ impl<D> Session<D> {
                 pong_deadline: None,
             }),
             config,
-            driver: Notify::new(),
+            driver: Wake::default(),
             poll: Notify::new(),
             owner,
         })
@@ -378,7 +381,10 @@ impl<D> Session<D> {
             };
             state.queue.push_back(Frame::control(last));
         }
-        let linger = polling && reason.flushes() && !state.get_pending;
+        // A server-side close keeps the session listed until its last packets are
+        // out: on polling until the client's next GET, on WebSocket until the
+        // driver has written them and the close frame.
+        let linger = reason.flushes() && (!polling || !state.get_pending);
         state.lingering = linger;
         drop(state);
         self.poll.notify_one();

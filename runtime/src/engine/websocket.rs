@@ -9,6 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame as WsFrame};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -85,6 +86,17 @@ fn on_incoming<D>(
             session.close(CloseReason::TransportClose);
             Incoming::Stop(None)
         }
+        Some(Err(
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+            | WsError::ConnectionClosed
+            | WsError::AlreadyClosed
+            | WsError::Io(_),
+        )) => {
+            // The peer went away without a close frame: a closed transport, as the
+            // Node.js server reports a dropped connection.
+            session.close(CloseReason::TransportClose);
+            Incoming::Stop(None)
+        }
         Some(Err(WsError::Capacity(error))) => {
             tracing::debug!(sid = %session.id, %error, "websocket message over max_payload");
             session.close(CloseReason::TransportError);
@@ -98,7 +110,8 @@ fn on_incoming<D>(
     }
 }
 
-/// Writes a batch of frames with one flush, bounded by `limit`.
+/// Writes a batch of frames with one flush, bounded by `limit`. The timer only
+/// starts when the socket cannot take the batch at once.
 async fn write_batch<S>(
     ws: &mut WebSocketStream<S>,
     batch: &mut VecDeque<Frame>,
@@ -113,9 +126,10 @@ where
         }
         ws.flush().await
     };
-    match tokio::time::timeout(limit, write).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
+    tokio::select! {
+        biased;
+        written = write => written.map_err(|_| ()),
+        () = tokio::time::sleep(limit) => Err(()),
     }
 }
 
@@ -130,23 +144,11 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
     let mut batch = VecDeque::new();
     let mut close_code = Some(CloseCode::Normal);
+    let heartbeat = tokio::time::sleep_until(session.heartbeat_deadline());
+    tokio::pin!(heartbeat);
+    // Writes what is queued before each wait: after an upgrade, the buffer filled
+    // while polling must go out at once, whatever woke this task.
     loop {
-        let deadline = session.heartbeat_deadline();
-        let mut stop = false;
-        tokio::select! {
-            biased;
-            incoming = ws.next() => {
-                if let Incoming::Stop(code) = on_incoming(&session, incoming) {
-                    close_code = code;
-                    stop = true;
-                }
-            }
-            () = session.driver.notified() => {}
-            () = tokio::time::sleep_until(deadline) => session.heartbeat_tick(),
-        }
-        if stop {
-            break;
-        }
         let closed = {
             let mut state = session.lock();
             match state.flush_after.take() {
@@ -167,6 +169,25 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         if closed {
             break;
         }
+        let deadline = session.heartbeat_deadline();
+        if heartbeat.deadline() != deadline {
+            heartbeat.as_mut().reset(deadline);
+        }
+        let mut stop = false;
+        tokio::select! {
+            biased;
+            incoming = ws.next() => {
+                if let Incoming::Stop(code) = on_incoming(&session, incoming) {
+                    close_code = code;
+                    stop = true;
+                }
+            }
+            () = session.driver.notified() => {}
+            () = &mut heartbeat => session.heartbeat_tick(),
+        }
+        if stop {
+            break;
+        }
     }
     if let Some(code) = close_code {
         let frame = CloseFrame {
@@ -175,6 +196,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         };
         let _ = tokio::time::timeout(write_limit, ws.close(Some(frame))).await;
     }
+    session.forget();
 }
 
 /// Takes a polling session over to WebSocket: answers `2probe` with `3probe`,

@@ -1,0 +1,29 @@
+//! Shared helpers for tether's integration tests.
+//!
+//! Every test starts its own in-process server on `127.0.0.1:0` ([`TestServer`]),
+//! talks to it with a small HTTP/1.1 client ([`http`]) and a WebSocket client
+//! ([`ws`]), and stops it at the end, so tests run in parallel and leave nothing
+//! behind.
+//!
+//! Waits are bounded by [`PATIENCE`], which is generous on purpose: a loaded 2-core
+//! CI machine may be slow, and a bound is only there so a broken server fails the
+//! test instead of hanging it.
+
+pub mod http;
+pub mod payload;
+pub mod server;
+pub mod ws;
+
+use std::time::Duration;
+
+pub use http::{HttpRequest, Reply};
+pub use payload::OpenPacket;
+pub use server::{Event, PollingSession, Recorder, TestServer};
+pub use ws::{WsClient, WsEvent};
+
+/// The longest a test waits for something that should happen.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// How long a test watches for something that should *not* happen (a request that
+/// must stay pending, a message that must not arrive).
+pub const QUIET: Duration = Duration::from_millis(300);

@@ -1,0 +1,206 @@
+//! Ending sessions: a client's `1` on either transport, a server-side close, and
+//! shutting the whole engine down.
+//!
+//! These servers use the default heartbeat (25 s + 20 s), so any close observed
+//! within the tests' patience is the one the test caused, not a ping timeout.
+
+use std::time::Duration;
+
+use tether::engine::{CloseReason, SendError};
+use tether_tests::server::quiet_config;
+use tether_tests::{PATIENCE, QUIET, TestServer, WsEvent};
+
+#[tokio::test]
+async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let get = session.spawn_get();
+    tokio::time::sleep(QUIET).await;
+
+    let posted = session.post("1").await;
+    assert_eq!(posted.status, 200);
+    assert_eq!(posted.text(), "ok");
+    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    assert_eq!(polled.status, 200);
+    assert_eq!(polled.text(), "6", "the pending GET ends with a noop");
+
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportClose
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    session
+        .post("4late")
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    assert_eq!(server.engine.connection_count(), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_polling_close_packet_without_a_pending_get_ends_the_session() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    assert_eq!(
+        session.post("4last words\x1e1\x1e4ignored").await.text(),
+        "ok"
+    );
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportClose
+    );
+    let messages = server.recorder().messages(session.sid());
+    assert_eq!(
+        messages.len(),
+        1,
+        "packets after the close are dropped: {messages:?}"
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_websocket_close_packet_ends_the_session_at_once() {
+    let server = TestServer::quiet().await;
+    let (mut ws, open) = server.open_websocket().await;
+    ws.send_text("1").await;
+    let (_code, before) = ws.expect_closed().await;
+    assert!(before.is_empty(), "{before:?}");
+    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportClose);
+    assert_eq!(server.engine.connection_count(), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_close_on_polling_delivers_what_is_queued_then_close() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    conn.send_text("bye").unwrap();
+    conn.close();
+    assert_eq!(conn.send_text("too late"), Err(SendError::Closed));
+    assert!(conn.is_closed());
+
+    assert_eq!(session.get().await.text(), "4bye\x1e1");
+    assert_eq!(server.closed(session.sid()).await, CloseReason::ForcedClose);
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_close_releases_a_pending_get_with_close() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let get = session.spawn_get();
+    tokio::time::sleep(QUIET).await;
+    server.connection(session.sid()).close();
+    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    assert_eq!(polled.text(), "1");
+    server.expect_connection_count(0, PATIENCE).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_closed_polling_session_that_is_never_polled_is_dropped() {
+    let config = quiet_config().with_heartbeat(Duration::from_secs(25), Duration::from_millis(300));
+    let server = TestServer::start(config).await;
+    let session = server.open_polling().await;
+    server.connection(session.sid()).close();
+    assert_eq!(server.closed(session.sid()).await, CloseReason::ForcedClose);
+    server.expect_connection_count(0, PATIENCE).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_close_on_websocket_delivers_what_is_queued_then_closes() {
+    let server = TestServer::quiet().await;
+    let (mut ws, open) = server.open_websocket().await;
+    let conn = server.connection(&open.sid);
+    conn.send_text("bye").unwrap();
+    conn.close_with(CloseReason::ForcedClose);
+    let (code, before) = ws.expect_closed().await;
+    assert_eq!(before, [WsEvent::Text("4bye".into())]);
+    assert_eq!(code, Some(1000));
+    assert_eq!(server.closed(&open.sid).await, CloseReason::ForcedClose);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn close_all_ends_every_session() {
+    let server = TestServer::quiet().await;
+    let polling = server.open_polling().await;
+    let (mut ws, open) = server.open_websocket().await;
+    assert_eq!(server.engine.connection_count(), 2);
+
+    server.engine.close_all(Duration::ZERO).await;
+    assert_eq!(
+        server.closed(polling.sid()).await,
+        CloseReason::ServerShutdown
+    );
+    assert_eq!(server.closed(&open.sid).await, CloseReason::ServerShutdown);
+    let (code, _) = ws.expect_closed().await;
+    assert_eq!(code, Some(1000));
+    assert_eq!(polling.get().await.text(), "1");
+    server.expect_connection_count(0, PATIENCE).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_handler_hears_of_each_close_once() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    conn.close();
+    conn.close_with(CloseReason::TransportError);
+    assert_eq!(session.post("1").await.status, 400);
+    tokio::time::sleep(QUIET).await;
+    let closes = server
+        .recorder()
+        .events()
+        .into_iter()
+        .filter(|event| matches!(event, tether_tests::Event::Close(..)))
+        .count();
+    assert_eq!(closes, 1);
+    assert_eq!(server.closed(session.sid()).await, CloseReason::ForcedClose);
+    server.stop().await;
+}
+
+#[test]
+fn close_all_returns_once_websockets_have_their_last_packets() {
+    // The server runs on a runtime of its own, dropped right after `close_all` as a
+    // process exiting after a graceful shutdown drops it.
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = server_runtime.block_on(TestServer::quiet());
+    let mut clients = Vec::new();
+    for _ in 0..50 {
+        let (ws, open) = client_runtime.block_on(server.open_websocket());
+        server.connection(&open.sid).send_text("bye").unwrap();
+        clients.push(ws);
+    }
+    server_runtime.block_on(server.engine.close_all(PATIENCE));
+    drop(server);
+    drop(server_runtime);
+
+    for mut ws in clients {
+        let (code, before) = client_runtime.block_on(ws.expect_closed());
+        assert_eq!(before, [WsEvent::Text("4bye".into())]);
+        assert_eq!(code, Some(1000), "a close frame, not a dropped connection");
+    }
+}

@@ -1,0 +1,144 @@
+//! Limits: `max_payload` on both transports and the bounded outbound queue.
+
+use bytes::Bytes;
+use tether::engine::{CloseReason, Frame, PacketKind, SendError};
+use tether_tests::server::quiet_config;
+use tether_tests::{PATIENCE, TestServer};
+
+const MAX: usize = 100;
+
+async fn small_server() -> TestServer {
+    TestServer::start(quiet_config().with_max_payload(MAX)).await
+}
+
+#[tokio::test]
+async fn the_default_max_payload_is_one_million_bytes() {
+    let server = TestServer::quiet().await;
+    assert_eq!(server.engine.config().max_payload, 1_000_000);
+    let session = server.open_polling().await;
+    assert_eq!(session.open.max_payload, 1_000_000);
+    let fits = format!("4{}", "x".repeat(999_999));
+    assert_eq!(session.post(fits.clone()).await.text(), "ok");
+    assert_eq!(session.get().await.text(), fits);
+    let reply = session.post(format!("4{}", "x".repeat(1_000_000))).await;
+    assert_eq!(reply.status, 413);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_polling_body_over_max_payload_gets_413() {
+    let server = small_server().await;
+    let session = server.open_polling().await;
+    assert_eq!(session.open.max_payload, MAX as u64);
+
+    let too_big = format!("4{}", "x".repeat(MAX));
+    let reply = session.post(too_big.clone()).await;
+    assert_eq!(reply.status, 413, "with a Content-Length");
+    let reply = session
+        .post_request(too_big)
+        .chunked()
+        .send(server.addr())
+        .await;
+    assert_eq!(reply.status, 413, "without a Content-Length");
+    assert!(server.recorder().messages(session.sid()).is_empty());
+
+    let exactly = format!("4{}", "y".repeat(MAX - 1));
+    assert_eq!(session.post(exactly.clone()).await.text(), "ok");
+    assert_eq!(session.get().await.text(), exactly);
+    let chunked = session
+        .post_request("4chunked")
+        .chunked()
+        .send(server.addr())
+        .await;
+    assert_eq!(chunked.text(), "ok");
+    assert_eq!(session.get().await.text(), "4chunked");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_websocket_message_over_max_payload_closes_with_1009() {
+    let server = small_server().await;
+    let (mut ws, open) = server.open_websocket().await;
+    let exactly = format!("4{}", "y".repeat(MAX - 1));
+    ws.send_text(&exactly).await;
+    assert_eq!(ws.expect_text().await, exactly);
+    ws.send_binary(vec![1u8; MAX]).await;
+    assert_eq!(ws.expect_binary().await, vec![1u8; MAX]);
+
+    ws.send_text(&format!("4{}", "x".repeat(MAX))).await;
+    let (code, before) = ws.expect_closed().await;
+    assert_eq!(code, Some(1009), "message too big");
+    assert!(before.is_empty(), "{before:?}");
+    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportError);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_binary_websocket_message_over_max_payload_closes_with_1009() {
+    let server = small_server().await;
+    let (mut ws, open) = server.open_websocket().await;
+    ws.send_binary(vec![0u8; MAX + 1]).await;
+    let (code, _before) = ws.expect_closed().await;
+    assert_eq!(code, Some(1009));
+    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportError);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_read_is_disconnected_when_its_queue_is_full() {
+    let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    for i in 0..8 {
+        conn.send_text(&format!("m{i}")).unwrap();
+    }
+    assert_eq!(conn.send_text("one too many"), Err(SendError::QueueFull));
+    assert_eq!(server.closed(session.sid()).await, CloseReason::SlowClient);
+    assert_eq!(conn.send_text("after"), Err(SendError::Closed));
+    server.expect_connection_count(0, PATIENCE).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn frames_sent_together_are_queued_together_or_not_at_all() {
+    let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    let frames = |n: usize| (0..n).map(|i| Frame::text_packet(PacketKind::Message, &i.to_string()));
+    conn.send_all(frames(3)).unwrap();
+    conn.send_all([
+        Frame::Binary(Bytes::from_static(b"\x01")),
+        Frame::control(PacketKind::Noop),
+    ])
+    .unwrap();
+    assert_eq!(session.get().await.text(), "40\x1e41\x1e42\x1ebAQ==\x1e6");
+
+    assert_eq!(conn.send_all(frames(9)), Err(SendError::QueueFull));
+    assert_eq!(server.closed(session.sid()).await, CloseReason::SlowClient);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn volatile_frames_are_dropped_unless_the_transport_can_take_them() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    let frame = || [Frame::text_packet(PacketKind::Message, "volatile")];
+    assert_eq!(conn.send_volatile(frame()), Ok(false), "no GET is waiting");
+
+    let get = session.spawn_get();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if conn.send_volatile(frame()) == Ok(true) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the GET never became writable"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    assert_eq!(polled.text(), "4volatile");
+    server.stop().await;
+}

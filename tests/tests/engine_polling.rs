@@ -1,0 +1,267 @@
+//! HTTP long-polling: payloads both ways, waiting GETs, one GET at a time, and
+//! malformed bodies.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use tether::engine::{CloseReason, Message};
+use tether_tests::payload::{binary_record, join, split};
+use tether_tests::server::quiet_config;
+use tether_tests::{PATIENCE, QUIET, TestServer};
+use tokio::time::Instant;
+
+fn text(message: &str) -> Message {
+    Message::Text(tether::engine::Text::from(message.to_owned()))
+}
+
+#[tokio::test]
+async fn a_posted_packet_is_echoed_on_the_next_get() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+
+    let posted = session.post("4hello").await;
+    assert_eq!(posted.status, 200);
+    assert_eq!(posted.text(), "ok");
+    assert_eq!(posted.header("content-type"), Some("text/html"));
+
+    let polled = session.get().await;
+    assert_eq!(polled.status, 200);
+    assert_eq!(
+        polled.header("content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
+    assert_eq!(polled.header("cache-control"), Some("no-store"));
+    assert_eq!(polled.text(), "4hello");
+    assert_eq!(server.recorder().messages(session.sid()), [text("hello")]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn several_text_packets_come_back_as_one_payload() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let payload = "4test1\x1e4test2\x1e4test3";
+    assert_eq!(session.post(payload).await.text(), "ok");
+    assert_eq!(session.get().await.text(), payload);
+    assert_eq!(
+        server.recorder().messages(session.sid()),
+        [text("test1"), text("test2"), text("test3")]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn text_and_binary_packets_come_back_byte_identical() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let payload = "4hello\x1ebAQIDBA==";
+    assert_eq!(session.post(payload).await.text(), "ok");
+    assert_eq!(session.get().await.text(), payload);
+    assert_eq!(
+        server.recorder().messages(session.sid()),
+        [
+            text("hello"),
+            Message::Binary(Bytes::from_static(&[1, 2, 3, 4]))
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unicode_text_and_padded_binary_round_trip() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let packets = [
+        "4€ünïcödé 😀".to_owned(),
+        binary_record(&[0xff]),
+        binary_record(&[0, 1]),
+        binary_record(&[]),
+        "4".to_owned(),
+        "4{\"json\":[1,2,3]}".to_owned(),
+    ];
+    let payload = join(&packets);
+    assert_eq!(session.post(payload.clone()).await.text(), "ok");
+    assert_eq!(session.get().await.text(), payload);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn many_posted_packets_reach_the_handler_in_order() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let packets: Vec<String> = (0..200).map(|i| format!("4m{i}")).collect();
+    assert_eq!(session.post(join(&packets)).await.text(), "ok");
+    let expected: Vec<Message> = (0..200).map(|i| text(&format!("m{i}"))).collect();
+    assert_eq!(server.recorder().messages(session.sid()), expected);
+    assert_eq!(session.get().await.text(), join(&packets));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn queued_server_messages_flush_as_one_payload() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    conn.send_text("first").unwrap();
+    conn.send_binary(Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]))
+        .unwrap();
+    conn.send_text("last").unwrap();
+
+    let polled = session.get().await;
+    assert_eq!(
+        split(polled.text()),
+        ["4first", "b3q2+7w==", "4last"],
+        "binary is base64 with a b prefix, packets joined by \\x1e"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_get_waits_until_there_is_data() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let get = session.spawn_get();
+    tokio::time::sleep(QUIET).await;
+    assert!(
+        !get.is_finished(),
+        "a GET with nothing to send answered at once"
+    );
+
+    server.connection(session.sid()).send_text("late").unwrap();
+    let polled = tokio::time::timeout(PATIENCE, get)
+        .await
+        .expect("the waiting GET answers once data is queued")
+        .unwrap();
+    assert_eq!(polled.status, 200);
+    assert_eq!(polled.text(), "4late");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_get_without_data_ends_with_the_next_ping() {
+    let interval = Duration::from_millis(1_000);
+    let config = quiet_config().with_heartbeat(interval, Duration::from_secs(20));
+    let server = TestServer::start(config).await;
+    let started = Instant::now();
+    let session = server.open_polling().await;
+
+    let get = session.spawn_get();
+    tokio::time::sleep(QUIET).await;
+    assert!(
+        !get.is_finished(),
+        "the GET answered before the ping was due"
+    );
+
+    let polled = tokio::time::timeout(PATIENCE, get)
+        .await
+        .expect("the GET answers with the ping")
+        .unwrap();
+    assert_eq!(polled.text(), "2");
+    assert!(
+        started.elapsed() >= interval,
+        "ping after {:?}, before the {interval:?} interval",
+        started.elapsed()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let first = session.spawn_get();
+    tokio::time::sleep(QUIET).await;
+    assert!(!first.is_finished());
+
+    let second = session
+        .get_request()
+        .header("x-burst", "1")
+        .send(server.addr())
+        .await;
+    second.assert_error(400, 3, "Bad request");
+
+    let first = tokio::time::timeout(PATIENCE, first)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.text(),
+        "1",
+        "the pending GET is told the session closed"
+    );
+
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportError
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_invalid_packet_closes_the_session() {
+    let server = TestServer::quiet().await;
+    for body in [&b"abc"[..], b"4ok\x1e9nine", b"bAQ!D", b"", b"4\xff\xfe"] {
+        let session = server.open_polling().await;
+        let reply = session.post(Bytes::copy_from_slice(body)).await;
+        assert_eq!(reply.status, 400, "POST {body:?}");
+        assert_eq!(
+            server.closed(session.sid()).await,
+            CloseReason::ParseError,
+            "POST {body:?}"
+        );
+        session
+            .get()
+            .await
+            .assert_error(400, 1, "Session ID unknown");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_binary_content_type_is_refused_and_closes_the_session() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let reply = session
+        .post_request(Bytes::from_static(&[1, 2, 3]))
+        .header("content-type", "application/octet-stream")
+        .send(server.addr())
+        .await;
+    reply.assert_error(400, 3, "Bad request");
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportError
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_abandoned_get_frees_the_session_for_the_next_one() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let abandoned = session.spawn_get();
+    tokio::time::sleep(QUIET).await;
+    abandoned.abort();
+    let _ = abandoned.await;
+    tokio::time::sleep(QUIET).await;
+
+    let next = session.spawn_get();
+    tokio::time::sleep(QUIET).await;
+    server
+        .connection(session.sid())
+        .send_text("still here")
+        .unwrap();
+    let polled = tokio::time::timeout(PATIENCE, next).await.unwrap().unwrap();
+    assert_eq!(polled.status, 200);
+    assert_eq!(polled.text(), "4still here");
+    server.assert_open(session.sid()).await;
+    server.stop().await;
+}

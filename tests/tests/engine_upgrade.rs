@@ -1,0 +1,261 @@
+//! Upgrading a polling session to WebSocket: the probe, noops to pending polls,
+//! the switch, the flushed buffer, what is refused afterwards, and upgrades that
+//! never complete.
+
+use std::time::Duration;
+
+use tether::engine::{CloseReason, Message, Text, Transport};
+use tether_tests::server::quiet_config;
+use tether_tests::{PATIENCE, PollingSession, QUIET, TestServer, WsClient, WsEvent};
+
+/// Probes and completes an upgrade of `session`, returning the WebSocket.
+async fn upgrade(server: &TestServer, session: &PollingSession) -> WsClient {
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+    ws.send_text("5").await;
+    ws
+}
+
+/// Waits until the server has switched `sid` to WebSocket.
+async fn switched(server: &TestServer, sid: &str) {
+    let conn = server.connection(sid);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while conn.transport() != Transport::WebSocket {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "upgrade never completed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_polling_session_upgrades_to_websocket() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    assert_eq!(session.open.upgrades, ["websocket"]);
+
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+    assert_eq!(
+        server.connection(session.sid()).transport(),
+        Transport::Polling
+    );
+
+    let polled = session.get().await;
+    assert_eq!(polled.status, 200);
+    assert_eq!(polled.text(), "6", "a poll during the upgrade gets a noop");
+
+    ws.send_text("5").await;
+    ws.send_text("4hello").await;
+    assert_eq!(ws.expect_text().await, "4hello");
+    assert_eq!(
+        server.connection(session.sid()).transport(),
+        Transport::WebSocket
+    );
+    assert_eq!(
+        server.recorder().messages(session.sid()),
+        [Message::Text(Text::from("hello"))]
+    );
+    assert_eq!(server.engine.connection_count(), 1, "still one session");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_poll_pending_when_the_probe_arrives_is_released_with_a_noop() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let get = session.spawn_get();
+    tokio::time::sleep(QUIET).await;
+    assert!(!get.is_finished());
+
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    assert_eq!(polled.text(), "6");
+
+    // Polls made while the upgrade is still pending keep getting noops.
+    for _ in 0..3 {
+        assert_eq!(session.get().await.text(), "6");
+    }
+    ws.send_text("5").await;
+    ws.send_text("4done").await;
+    assert_eq!(ws.expect_text().await, "4done");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_polling_buffer_is_flushed_onto_the_websocket() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    conn.send_text("before the probe").unwrap();
+
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+    conn.send_text("during the upgrade").unwrap();
+    conn.send_binary(bytes::Bytes::from_static(&[7, 7]))
+        .unwrap();
+    ws.send_text("5").await;
+    ws.send_text("4after").await;
+
+    assert_eq!(ws.next().await, WsEvent::Text("4before the probe".into()));
+    assert_eq!(ws.next().await, WsEvent::Text("4during the upgrade".into()));
+    assert_eq!(ws.next().await, WsEvent::Binary(vec![7, 7]));
+    assert_eq!(ws.next().await, WsEvent::Text("4after".into()));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn messages_posted_during_the_upgrade_are_echoed_on_the_websocket() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+    assert_eq!(session.post("4posted1\x1e4posted2").await.text(), "ok");
+    ws.send_text("5").await;
+    assert_eq!(ws.expect_text().await, "4posted1");
+    assert_eq!(ws.expect_text().await, "4posted2");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn polling_requests_are_refused_after_the_upgrade() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let mut ws = upgrade(&server, &session).await;
+    ws.send_text("4sync").await;
+    assert_eq!(ws.expect_text().await, "4sync");
+
+    session.get().await.assert_error(400, 3, "Bad request");
+    session
+        .post("4over polling")
+        .await
+        .assert_error(400, 3, "Bad request");
+
+    ws.send_text("4hello").await;
+    assert_eq!(ws.expect_text().await, "4hello", "the WebSocket carries on");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_websocket_with_the_sid_is_closed_after_the_upgrade() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let mut ws = upgrade(&server, &session).await;
+    switched(&server, session.sid()).await;
+
+    let mut second = server.upgrade_socket(session.sid()).await;
+    second.send_text_if_open("2probe").await;
+    let (_code, before) = second.expect_closed().await;
+    assert!(before.is_empty(), "the second socket got {before:?}");
+
+    ws.send_text("4hello").await;
+    assert_eq!(ws.expect_text().await, "4hello");
+    server.assert_open(session.sid()).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_websocket_during_the_upgrade_is_closed() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+
+    let mut second = server.upgrade_socket(session.sid()).await;
+    second.send_text_if_open("2probe").await;
+    let (_code, before) = second.expect_closed().await;
+    assert!(before.is_empty(), "the second socket got {before:?}");
+
+    ws.send_text("5").await;
+    ws.send_text("4first wins").await;
+    assert_eq!(ws.expect_text().await, "4first wins");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
+    let config = quiet_config().with_upgrade_timeout(Duration::from_millis(400));
+    let server = TestServer::start(config).await;
+    let session = server.open_polling().await;
+
+    let mut probed = server.upgrade_socket(session.sid()).await;
+    probed.send_text("2probe").await;
+    assert_eq!(probed.expect_text().await, "3probe");
+    let (_code, before) = probed.expect_closed().await;
+    assert!(before.is_empty(), "{before:?}");
+
+    let mut silent = server.upgrade_socket(session.sid()).await;
+    let (_code, before) = silent.expect_closed().await;
+    assert!(before.is_empty(), "{before:?}");
+
+    let conn = server.connection(session.sid());
+    assert_eq!(conn.transport(), Transport::Polling);
+    assert_eq!(session.post("4still polling").await.text(), "ok");
+    assert_eq!(session.get().await.text(), "4still polling");
+    assert_eq!(server.engine.connection_count(), 1);
+    server.assert_open(session.sid()).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_abandoned_upgrade_leaves_no_session_behind() {
+    let config = quiet_config()
+        .with_heartbeat(Duration::from_millis(300), Duration::from_millis(200))
+        .with_upgrade_timeout(Duration::from_secs(30));
+    let server = TestServer::start(config).await;
+    let session = server.open_polling().await;
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+
+    // The client vanishes mid-upgrade: no pong, no `5`.
+    let (reason, _at) = server.closed_within(session.sid(), PATIENCE).await;
+    assert_eq!(reason, CloseReason::PingTimeout);
+    let (_code, _before) = ws.expect_closed().await;
+    server.expect_connection_count(0, PATIENCE).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_packet_other_than_the_probe_or_upgrade_aborts_the_upgrade_only() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+    ws.send_text("4not yet").await;
+    ws.expect_closed().await;
+
+    assert_eq!(
+        server.connection(session.sid()).transport(),
+        Transport::Polling
+    );
+    assert_eq!(session.post("4fine").await.text(), "ok");
+    assert_eq!(session.get().await.text(), "4fine");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn upgrading_a_closed_session_is_refused() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    assert_eq!(session.post("1").await.text(), "ok");
+    server.closed(session.sid()).await;
+    let refused = WsClient::connect_with(
+        server.addr(),
+        &server.path(&format!("EIO=4&transport=websocket&sid={}", session.sid())),
+        &[],
+    )
+    .await
+    .expect_err("no upgrade for a closed session");
+    refused.assert_error(400, 1, "Session ID unknown");
+    server.stop().await;
+}
