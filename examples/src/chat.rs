@@ -156,3 +156,15 @@ pub trait ChatServer {
     /// Someone else is typing in a room the client has joined.
     fn typing(room: RoomName, from: String);
 }
+
+/// The chat API as the code generators see it: namespace `/`, clients sending
+/// [`ChatClient`] with the auth payload [`ChatAuth`], the server sending
+/// [`ChatServer`].
+pub fn api() -> tether_codegen::Document {
+    tether_codegen::Document::new("tether chat example", "1.0.0")
+        .description("The chat example's wire contract (examples/chat).")
+        .namespace(
+            tether::contract::NamespaceDescriptor::new::<ChatClient, ChatServer>("/")
+                .with_auth::<ChatAuth>(),
+        )
+}

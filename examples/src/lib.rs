@@ -2,6 +2,22 @@
 
 pub mod chat;
 
+/// The command that regenerates the checked-in contract files (run from the
+/// repository root).
+pub const EXPORT_COMMAND: &str =
+    "cargo run -p tether-examples --example export_contracts -- examples/generated";
+
+/// Where the generated files of [`contracts`] are checked in, from the root of
+/// the repository.
+pub const GENERATED_DIR: &str = "examples/generated";
+
+/// Every example's contract, by the base name of its generated files
+/// (`<name>.schema.json`, `<name>.ts`, `<name>.asyncapi.json`). An example with a
+/// contract adds itself here.
+pub fn contracts() -> Vec<(&'static str, tether_codegen::Document)> {
+    vec![("chat", chat::api())]
+}
+
 use std::net::SocketAddr;
 
 /// The address to listen on: `127.0.0.1:$PORT`, port 3000 when `PORT` is unset.
