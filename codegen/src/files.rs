@@ -17,48 +17,68 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// Writes `files` into `dir` (created if missing), leaving a file whose
-/// contents are already right untouched.
-pub(crate) fn write(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>, Error> {
-    fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_owned(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for file in files {
-        let path = dir.join(&file.name);
-        if read(&path)?.as_deref() != Some(file.contents.as_str()) {
-            fs::write(&path, &file.contents).map_err(|source| Error::Io {
+impl GeneratedFile {
+    /// Writes the file into `dir` (created if missing), unless the copy there is
+    /// already right; returns its path.
+    pub fn write_to(&self, dir: impl AsRef<Path>) -> Result<PathBuf, Error> {
+        let dir = dir.as_ref();
+        fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = dir.join(&self.name);
+        if read(&path)?.as_deref() != Some(self.contents.as_str()) {
+            fs::write(&path, &self.contents).map_err(|source| Error::Io {
                 path: path.clone(),
                 source,
             })?;
         }
-        written.push(path);
+        Ok(path)
     }
-    Ok(written)
+
+    /// Checks the copy of the file in `dir`: [`Error::Stale`], with a unified
+    /// diff from it to the expected contents, when it differs or is missing.
+    pub fn check_in(&self, dir: impl AsRef<Path>) -> Result<(), Error> {
+        let path = dir.as_ref().join(&self.name);
+        let on_disk = read(&path)?;
+        if on_disk.as_deref() == Some(self.contents.as_str()) {
+            return Ok(());
+        }
+        let old = on_disk.unwrap_or_default();
+        let shown = path.display().to_string();
+        let diff = TextDiff::from_lines(&old, &self.contents)
+            .unified_diff()
+            .context_radius(3)
+            .header(&shown, &format!("{shown} (generated)"))
+            .to_string();
+        Err(Error::Stale {
+            paths: vec![path],
+            diff,
+        })
+    }
 }
 
-/// Compares `files` with the copies in `dir`; [`Error::Stale`] lists the files
-/// that differ or are missing, with a unified diff.
+/// Writes `files` into `dir`.
+pub(crate) fn write(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>, Error> {
+    files.iter().map(|file| file.write_to(dir)).collect()
+}
+
+/// Checks every file of `files` in `dir`, reporting all stale ones at once.
 pub(crate) fn check(dir: &Path, files: &[GeneratedFile]) -> Result<(), Error> {
     let mut paths = Vec::new();
     let mut diff = String::new();
     for file in files {
-        let path = dir.join(&file.name);
-        let on_disk = read(&path)?;
-        if on_disk.as_deref() == Some(file.contents.as_str()) {
-            continue;
+        match file.check_in(dir) {
+            Ok(()) => {}
+            Err(Error::Stale {
+                paths: stale,
+                diff: file_diff,
+            }) => {
+                paths.extend(stale);
+                diff.push_str(&file_diff);
+            }
+            Err(other) => return Err(other),
         }
-        let old = on_disk.unwrap_or_default();
-        let shown = path.display().to_string();
-        diff.push_str(
-            &TextDiff::from_lines(&old, &file.contents)
-                .unified_diff()
-                .context_radius(3)
-                .header(&shown, &format!("{shown} (generated)"))
-                .to_string(),
-        );
-        paths.push(path);
     }
     if paths.is_empty() {
         Ok(())

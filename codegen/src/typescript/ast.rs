@@ -227,20 +227,9 @@ impl Ts {
                 }
                 format!("[{}]", parts.join(", "))
             }
-            Ts::Object { props, index } => render_object(props, index.as_deref(), indent),
-            Ts::Union(members) => render_union(members, indent),
-            Ts::Intersection(parts) => parts
-                .iter()
-                .map(|part| {
-                    let text = part.render(indent);
-                    if matches!(part, Ts::Union(_)) {
-                        format!("({text})")
-                    } else {
-                        text
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" & "),
+            Ts::Object { props, index } => render_object(props, index.as_deref(), indent, false),
+            Ts::Union(members) => render_union(members, indent, false),
+            Ts::Intersection(parts) => render_intersection(parts, indent),
         }
     }
 }
@@ -267,7 +256,7 @@ pub(crate) fn property_key(name: &str) -> String {
     }
 }
 
-fn render_object(props: &[Prop], index: Option<&Ts>, indent: usize) -> String {
+fn render_object(props: &[Prop], index: Option<&Ts>, indent: usize, expand: bool) -> String {
     let inner = indent + 2;
     let mut lines: Vec<(Doc, String)> = props
         .iter()
@@ -299,9 +288,10 @@ fn render_object(props: &[Prop], index: Option<&Ts>, indent: usize) -> String {
             .collect::<Vec<_>>()
             .join("; ")
     );
-    let fits = lines
-        .iter()
-        .all(|(doc, line)| doc.is_empty() && !line.contains('\n'))
+    let fits = !expand
+        && lines
+            .iter()
+            .all(|(doc, line)| doc.is_empty() && !line.contains('\n'))
         && single.len() <= INLINE_WIDTH;
     if fits {
         return single;
@@ -316,7 +306,7 @@ fn render_object(props: &[Prop], index: Option<&Ts>, indent: usize) -> String {
     out
 }
 
-fn render_union(members: &[Member], indent: usize) -> String {
+fn render_union(members: &[Member], indent: usize, expand: bool) -> String {
     let rendered: Vec<String> = members
         .iter()
         .map(|member| {
@@ -329,7 +319,8 @@ fn render_union(members: &[Member], indent: usize) -> String {
         })
         .collect();
     let single = rendered.join(" | ");
-    let fits = members.iter().all(|member| member.doc.is_empty())
+    let fits = !expand
+        && members.iter().all(|member| member.doc.is_empty())
         && !single.contains('\n')
         && single.len() <= INLINE_WIDTH;
     if fits {
@@ -345,6 +336,32 @@ fn render_union(members: &[Member], indent: usize) -> String {
         out.push_str(&text);
     }
     out
+}
+
+/// `A & B` on one line when it fits; otherwise its objects and unions spread
+/// over lines: `{\n  a: A;\n} & (\n  | B\n  | C\n)`.
+fn render_intersection(parts: &[Ts], indent: usize) -> String {
+    let single: Vec<String> = parts
+        .iter()
+        .map(|part| match part {
+            Ts::Union(_) => format!("({})", part.render(indent)),
+            _ => part.render(indent),
+        })
+        .collect();
+    let single = single.join(" & ");
+    if single.len() <= INLINE_WIDTH && !single.contains('\n') {
+        return single;
+    }
+    let pad = " ".repeat(indent);
+    parts
+        .iter()
+        .map(|part| match part {
+            Ts::Object { props, index } => render_object(props, index.as_deref(), indent, true),
+            Ts::Union(members) => format!("({}\n{pad})", render_union(members, indent, true)),
+            other => other.render(indent),
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 #[cfg(test)]
@@ -410,6 +427,28 @@ mod tests {
         assert_eq!(
             object.render(2),
             "{\n    /** The a. */\n    a: number;\n    [key: string]: number;\n  }"
+        );
+    }
+
+    #[test]
+    fn long_intersections_spread_over_lines() {
+        let object = |name: &str| Ts::Object {
+            props: vec![prop(name, Ts::Keyword("string"), false)],
+            index: None,
+        };
+        let long = "a_rather_long_property_name";
+        let ty = Ts::intersection(vec![
+            object(long),
+            Ts::union_of(vec![
+                object(&format!("{long}_1")),
+                object(&format!("{long}_2")),
+            ]),
+        ]);
+        assert_eq!(
+            ty.render(0),
+            format!(
+                "{{\n  {long}: string;\n}} & (\n  | {{ {long}_1: string }}\n  | {{ {long}_2: string }}\n)"
+            )
         );
     }
 

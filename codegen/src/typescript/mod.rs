@@ -15,7 +15,7 @@ use crate::schema::ref_name;
 use crate::{Document, Error, names};
 
 /// The longest event signature kept on one line.
-const LINE_WIDTH: usize = 96;
+const LINE_WIDTH: usize = 100;
 
 /// Renders the `.ts` file of `model`.
 pub(crate) fn render(document: &Document, model: &Model) -> Result<String, Error> {
@@ -283,7 +283,7 @@ fn event_member(
             if let Some((name, ty)) = &ack {
                 list.push(format!("{name}: {ty}"));
             }
-            parameter_list(&list)
+            parameter_list(&format!("  {}: ", property_key(descriptor.name)), &list)
         }
     };
     Ok(format!(
@@ -293,10 +293,12 @@ fn event_member(
     ))
 }
 
-/// `(a, b) ` on one line when it fits, one parameter per line otherwise.
-fn parameter_list(params: &[String]) -> String {
+/// `(a, b)` on one line when the event's line fits, one parameter per line
+/// otherwise; `head` is what precedes it on the line.
+fn parameter_list(head: &str, params: &[String]) -> String {
     let single = format!("({})", params.join(", "));
-    if single.len() <= LINE_WIDTH && !single.contains('\n') {
+    let line = head.len() + single.len() + " => void;".len();
+    if line <= LINE_WIDTH && !single.contains('\n') {
         return single;
     }
     let mut out = String::from("(\n");
