@@ -341,6 +341,9 @@ pub(crate) fn collect(descriptors: &[NamespaceDescriptor]) -> Result<Model, Erro
     let in_defs = generators.into.take_definitions(true);
     check_suffixes(&out_defs)?;
     check_suffixes(&in_defs)?;
+    for name in out_defs.keys().chain(in_defs.keys()) {
+        names::check_type_name(name)?;
+    }
 
     let out_needed = reachable(&collected.out_roots, &out_defs)?;
     let in_needed = reachable(&collected.in_roots, &in_defs)?;
@@ -400,8 +403,8 @@ pub(crate) fn collect(descriptors: &[NamespaceDescriptor]) -> Result<Model, Erro
             },
         );
     }
-    for name in defs.keys() {
-        names::check_type_name(name)?;
+    for name in split.iter().map(|name| format!("{name}{INPUT_SUFFIX}")) {
+        names::check_type_name(&name)?;
     }
 
     for namespace in &mut collected.namespaces {

@@ -50,17 +50,17 @@ fn children_mut(schema: &mut Value, f: &mut dyn FnMut(&mut Value)) {
                 Value::Array(items) => items.iter_mut().for_each(&mut *f),
                 other => f(other),
             }
-        } else if LIST.contains(&key) {
-            if let Value::Array(items) = value {
-                items.iter_mut().for_each(&mut *f);
-            }
-        } else if MAP.contains(&key) {
-            if let Value::Object(entries) = value {
-                entries
-                    .values_mut()
-                    .filter(|entry| entry.is_object() || entry.is_boolean())
-                    .for_each(&mut *f);
-            }
+        } else if LIST.contains(&key)
+            && let Value::Array(items) = value
+        {
+            items.iter_mut().for_each(&mut *f);
+        } else if MAP.contains(&key)
+            && let Value::Object(entries) = value
+        {
+            entries
+                .values_mut()
+                .filter(|entry| entry.is_object() || entry.is_boolean())
+                .for_each(&mut *f);
         }
     }
 }

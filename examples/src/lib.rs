@@ -2,14 +2,10 @@
 
 pub mod chat;
 
-/// The command that regenerates the checked-in contract files (run from the
-/// repository root).
+/// The command that regenerates the contract files checked in under
+/// `examples/generated` (run from the repository root).
 pub const EXPORT_COMMAND: &str =
     "cargo run -p tether-examples --example export_contracts -- examples/generated";
-
-/// Where the generated files of [`contracts`] are checked in, from the root of
-/// the repository.
-pub const GENERATED_DIR: &str = "examples/generated";
 
 /// Every example's contract, by the base name of its generated files
 /// (`<name>.schema.json`, `<name>.ts`, `<name>.asyncapi.json`). An example with a
