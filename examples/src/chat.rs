@@ -157,14 +157,17 @@ pub trait ChatServer {
     fn typing(room: RoomName, from: String);
 }
 
-/// The chat API as the code generators see it: namespace `/`, clients sending
-/// [`ChatClient`] with the auth payload [`ChatAuth`], the server sending
-/// [`ChatServer`].
-pub fn api() -> tether_codegen::Document {
-    tether_codegen::Document::new("tether chat example", "1.0.0")
-        .description("The chat example's wire contract (examples/chat).")
-        .namespace(
-            tether::contract::NamespaceDescriptor::new::<ChatClient, ChatServer>("/")
-                .with_auth::<ChatAuth>(),
-        )
+/// The chat's one namespace as code generators see it: clients send
+/// [`ChatClient`] events with a [`ChatAuth`] payload, the server sends
+/// [`ChatServer`] events.
+///
+/// ```
+/// let chat = tether_examples::chat::namespace();
+/// assert_eq!(chat.name, "/");
+/// assert_eq!(chat.listen.events.len(), 4);
+/// assert!(chat.auth.is_some());
+/// ```
+pub fn namespace() -> tether::contract::NamespaceDescriptor {
+    tether::contract::NamespaceDescriptor::new::<ChatClient, ChatServer>("/")
+        .with_auth::<ChatAuth>()
 }

@@ -11,7 +11,12 @@ pub const EXPORT_COMMAND: &str =
 /// (`<name>.schema.json`, `<name>.ts`, `<name>.asyncapi.json`). An example with a
 /// contract adds itself here.
 pub fn contracts() -> Vec<(&'static str, tether_codegen::Document)> {
-    vec![("chat", chat::api())]
+    vec![(
+        "chat",
+        tether_codegen::Document::new("tether chat example", "1.0.0")
+            .description("The chat example's wire contract (examples/chat).")
+            .namespace(chat::namespace()),
+    )]
 }
 
 use std::net::SocketAddr;

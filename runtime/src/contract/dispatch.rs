@@ -194,6 +194,12 @@ impl Namespace {
     /// for an acknowledgement receives an [`InvalidArguments`] answer, the
     /// connection stays open and a `tracing` warning is logged.
     ///
+    /// One dispatcher is registered under each event name of `L` (so untyped
+    /// `on_any` listeners still see every event, and events outside the contract
+    /// reach no handler, as in the untyped core), plus a middleware running the
+    /// handler's `on_connect` and a disconnect handler running its `on_disconnect`.
+    /// Binding a namespace twice runs both handlers.
+    ///
     /// Returns the namespace as a [`TypedNamespace<E>`], to emit from outside handlers.
     ///
     /// # Examples

@@ -14,6 +14,19 @@
 //! [`Namespace::bind`](crate::server::Namespace::bind) connects them: the namespace
 //! listens to one contract and its sockets emit another.
 //!
+//! # On the wire
+//!
+//! - Arguments travel as the event's Socket.IO arguments, in declaration order;
+//!   a missing trailing `Option` argument decodes as `None`, extra arguments are
+//!   ignored.
+//! - An acknowledgement `T` travels as the ack's one argument. A fallible one,
+//!   declared `Result<T, E>`, travels as `{"ok":true,"data":T}` or
+//!   `{"ok":false,"error":E}` ([`AckResult`]).
+//! - Arguments that do not decode never reach the handler: a client that asked for
+//!   an acknowledgement gets `{"error":"invalid_arguments","event":…,"message":…}`
+//!   ([`InvalidArguments`]), the connection stays open, and a `tracing` warning is
+//!   logged.
+//!
 //! # Examples
 //!
 //! ```

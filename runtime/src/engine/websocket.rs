@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
@@ -110,6 +110,35 @@ fn on_incoming<D>(
     }
 }
 
+/// Most messages handled in a row before what they produced is written.
+const READ_BURST: usize = 32;
+
+/// Handles `first` and then every message already readable (up to [`READ_BURST`]),
+/// so that the answers to a burst of messages go out in one write.
+fn read_available<D: Send + Sync + 'static, S>(
+    session: &Arc<Session<D>>,
+    ws: &mut WebSocketStream<S>,
+    first: Option<Result<WsMessage, WsError>>,
+) -> Incoming
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut incoming = first;
+    for _ in 0..READ_BURST {
+        if let Incoming::Stop(code) = on_incoming(session, incoming) {
+            return Incoming::Stop(code);
+        }
+        if session.is_closed() {
+            break;
+        }
+        match ws.next().now_or_never() {
+            Some(next) => incoming = next,
+            None => break,
+        }
+    }
+    Incoming::Continue
+}
+
 /// Writes a batch of frames with one flush, bounded by `limit`. The timer only
 /// starts when the socket cannot take the batch at once.
 async fn write_batch<S>(
@@ -177,7 +206,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         tokio::select! {
             biased;
             incoming = ws.next() => {
-                if let Incoming::Stop(code) = on_incoming(&session, incoming) {
+                if let Incoming::Stop(code) = read_available(&session, &mut ws, incoming) {
                     close_code = code;
                     stop = true;
                 }

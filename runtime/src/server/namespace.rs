@@ -91,8 +91,8 @@ impl NamespaceHandlers {
         read(&self.listeners).get(event)
     }
 
-    pub(crate) fn any_listeners(&self) -> Arc<[Arc<dyn EventHandler>]> {
-        read(&self.listeners).any().unwrap_or_else(|| Arc::new([]))
+    pub(crate) fn any_listeners(&self) -> Option<Arc<[Arc<dyn EventHandler>]>> {
+        read(&self.listeners).any()
     }
 
     pub(crate) fn add_connect(&self, handler: Arc<dyn ConnectHandler>) {

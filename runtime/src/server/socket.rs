@@ -384,28 +384,38 @@ impl Socket {
             None => (None, None),
         };
         let specific = own.or_else(|| self.inner.ns.handlers.listeners_for(&name));
-        let any = own_any
-            .into_iter()
-            .flat_map(|handlers| handlers.to_vec())
-            .chain(self.inner.ns.handlers.any_listeners().iter().cloned())
-            .collect::<Vec<_>>();
-        let mut ack = ack_id.map(|id| AckSender::new(self.clone(), id));
-        if specific.is_none() && any.is_empty() {
+        let ns_any = self.inner.ns.handlers.any_listeners();
+        let catch_all_count = own_any
+            .iter()
+            .chain(ns_any.iter())
+            .map(|list| list.len())
+            .sum::<usize>();
+        let specific_count = specific.as_ref().map_or(0, |list| list.len());
+        let total = catch_all_count + specific_count;
+        if total == 0 {
             tracing::debug!(sid = %self.inner.id, event = %name, "no handler for event");
             return;
         }
-        let specific_count = specific.as_ref().map_or(0, |handlers| handlers.len());
-        for handler in &any {
-            let ack = if specific_count == 0 {
-                ack.take()
+        let ack_index = if specific_count == 0 {
+            0
+        } else {
+            catch_all_count
+        };
+        let mut ack = ack_id.map(|id| AckSender::new(self.clone(), id));
+        let mut args = Some(args);
+        let handlers = own_any
+            .iter()
+            .chain(ns_any.iter())
+            .chain(specific.iter())
+            .flat_map(|list| list.iter());
+        for (index, handler) in handlers.enumerate() {
+            let args = if index + 1 == total {
+                args.take().unwrap_or_default()
             } else {
-                None
+                args.clone().unwrap_or_default()
             };
-            let event = Event::new(name.clone(), args.clone(), ack);
-            handler::run(handler.call(self.clone(), event));
-        }
-        for handler in specific.iter().flat_map(|handlers| handlers.iter()) {
-            let event = Event::new(name.clone(), args.clone(), ack.take());
+            let ack = if index == ack_index { ack.take() } else { None };
+            let event = Event::new(name.clone(), args, ack);
             handler::run(handler.call(self.clone(), event));
         }
     }
