@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::collect::{Event, Model, Namespace, Side};
 use crate::events::{args_tuple, titled};
+use crate::model::{Event, Model, Namespace, Side};
 use crate::names::{id_fragment, pointer_token};
 use crate::schema::rewrite_refs;
 use crate::{Document, Error};

@@ -14,95 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use schemars::Schema;
 use schemars::generate::{Contract as SchemaContract, SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value};
-use tether::contract::{ContractInfo, EventDescriptor, NamespaceDescriptor, SchemaFn};
+use tether::contract::{ContractInfo, NamespaceDescriptor, SchemaFn};
 
+use crate::model::{Arg, BYTES, Def, Event, Flow, INPUT_SUFFIX, Model, Namespace, Side};
 use crate::schema::{self, DEFINITIONS};
 use crate::{Error, names};
-
-/// The definition schemars gives `bytes::Bytes`, reserved before anything else so
-/// that no other type can take its name.
-pub(crate) const BYTES: &str = "Bytes";
-
-/// The suffix of the accepted form of a type whose two forms differ.
-pub(crate) const INPUT_SUFFIX: &str = "Input";
-
-/// Which way a value travels, from the server's side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flow {
-    /// The server serializes it: a client receives it.
-    Out,
-    /// The server deserializes it: a client sends it.
-    In,
-}
-
-/// One shared definition.
-#[derive(Debug, Clone)]
-pub(crate) struct Def {
-    pub(crate) name: String,
-    pub(crate) schema: Value,
-    pub(crate) flow: Flow,
-}
-
-impl Def {
-    /// Whether this is the definition of `bytes::Bytes` (as sent or accepted).
-    pub(crate) fn is_bytes(&self) -> bool {
-        self.name == BYTES || self.name == format!("{BYTES}{INPUT_SUFFIX}")
-    }
-}
-
-/// One event argument.
-#[derive(Debug, Clone)]
-pub(crate) struct Arg {
-    pub(crate) name: &'static str,
-    pub(crate) schema: Value,
-    pub(crate) optional: bool,
-}
-
-/// One event with its schemas.
-#[derive(Debug, Clone)]
-pub(crate) struct Event {
-    pub(crate) descriptor: &'static EventDescriptor,
-    pub(crate) args: Vec<Arg>,
-    pub(crate) ack: Option<Value>,
-}
-
-/// The events of one direction of a namespace.
-#[derive(Debug, Clone)]
-pub(crate) struct Side {
-    pub(crate) contract: ContractInfo,
-    pub(crate) events: Vec<Event>,
-}
-
-/// One namespace.
-#[derive(Debug, Clone)]
-pub(crate) struct Namespace {
-    pub(crate) path: &'static str,
-    /// The prefix of its TypeScript names (see [`names::namespace_prefix`]).
-    pub(crate) prefix: String,
-    /// Its AsyncAPI channel id.
-    pub(crate) channel: String,
-    pub(crate) auth: Option<Value>,
-    pub(crate) client_to_server: Side,
-    pub(crate) server_to_client: Side,
-}
-
-/// Everything the generators render.
-#[derive(Debug, Clone)]
-pub(crate) struct Model {
-    /// Sorted by name; `$ref`s point to `#/definitions/<name>`.
-    pub(crate) defs: Vec<Def>,
-    pub(crate) namespaces: Vec<Namespace>,
-}
-
-impl Model {
-    /// The definition named `name`.
-    pub(crate) fn def(&self, name: &str) -> Option<&Def> {
-        self.defs
-            .binary_search_by(|def| def.name.as_str().cmp(name))
-            .ok()
-            .map(|index| &self.defs[index])
-    }
-}
 
 /// One schemars generator per contract; both see every root, so that two types
 /// with one name collide in each whichever way they travel.
@@ -384,6 +300,7 @@ pub(crate) fn collect(descriptors: &[NamespaceDescriptor]) -> Result<Model, Erro
                 name: name.clone(),
                 schema: out_defs[name].clone(),
                 flow: Flow::Out,
+                bytes: name == BYTES,
             },
         );
     }
@@ -400,6 +317,7 @@ pub(crate) fn collect(descriptors: &[NamespaceDescriptor]) -> Result<Model, Erro
                 name: final_name,
                 schema,
                 flow: Flow::In,
+                bytes: name == BYTES,
             },
         );
     }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::collect::{Arg, Event};
+use crate::model::{Arg, Event};
 
 /// `schema` titled `name`: in place when it is an untitled object without a
 /// `$ref` (whose siblings draft-07 ignores), wrapped in an `allOf` otherwise.

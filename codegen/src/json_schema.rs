@@ -31,8 +31,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::collect::{Model, Side};
 use crate::events::args_tuple;
+use crate::model::{Model, Side};
 use crate::{Document, Error};
 
 /// The meta-schema the document declares.

@@ -161,6 +161,7 @@ mod error;
 mod events;
 mod files;
 mod json_schema;
+mod model;
 mod names;
 mod schema;
 mod typescript;
@@ -210,7 +211,7 @@ impl Document {
         self
     }
 
-    fn model(&self) -> Result<collect::Model, Error> {
+    fn model(&self) -> Result<model::Model, Error> {
         collect::collect(&self.namespaces)
     }
 

@@ -63,6 +63,11 @@ pub struct Bytes {
     pub a: u8,
 }
 
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub struct BytesInput {
+    pub a: u8,
+}
+
 /// A type whose hand-written schema uses `if`/`then`.
 #[derive(Serialize, Deserialize)]
 pub struct Conditional;
@@ -115,6 +120,11 @@ pub trait EventMapNames {
 #[tether::events]
 pub trait OwnBytes {
     fn own(value: Bytes, real: tether::Bytes);
+}
+
+#[tether::events]
+pub trait NamedLikeBytes {
+    fn input(value: BytesInput, real: tether::Bytes);
 }
 
 #[tether::events]
@@ -204,6 +214,19 @@ fn a_type_named_bytes_collides_with_bytes() {
     assert!(
         matches!(&error, Error::TypeNameCollision { name, .. } if name == "Bytes"),
         "{error}"
+    );
+}
+
+#[test]
+fn only_bytes_is_binary() {
+    let ts = listening::<NamedLikeBytes>().typescript().unwrap();
+    assert!(
+        ts.contains("export type BytesInput = { a: number };"),
+        "{ts}"
+    );
+    assert!(
+        ts.contains("input: (value: BytesInput, real: ArrayBuffer | ArrayBufferView) => void;"),
+        "{ts}"
     );
 }
 

@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use super::ast::{Doc, Member, Prop, Ts, property_key};
 use crate::Error;
-use crate::collect::{Flow, Model};
+use crate::model::{Flow, Model};
 use crate::schema::ref_name;
 
 /// Keywords that only annotate or constrain values within the shape the other
@@ -181,7 +181,7 @@ impl<'m> Converter<'m> {
             .model
             .def(name)
             .ok_or_else(|| at.error(format!("$ref to `{name}`, which is not defined")))?;
-        if !def.is_bytes() {
+        if !def.bytes {
             return Ok(Ts::Named(def.name.clone()));
         }
         let buffer = Ts::Named("ArrayBuffer".into());

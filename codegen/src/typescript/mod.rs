@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use self::ast::{Doc, attach, property_key};
 use self::convert::{At, Converter, doc_of};
-use crate::collect::{Event, Model, Namespace, Side};
+use crate::model::{Event, Model, Namespace, Side};
 use crate::schema::ref_name;
 use crate::{Document, Error, names};
 
@@ -37,7 +37,7 @@ pub(crate) fn render(document: &Document, model: &Model) -> Result<String, Error
             items.push(auth);
         }
     }
-    for def in model.defs.iter().filter(|def| !def.is_bytes()) {
+    for def in model.defs.iter().filter(|def| !def.bytes) {
         let at = At {
             what: &format!("type `{}`", def.name),
             pointer: "",
