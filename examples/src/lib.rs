@@ -2,6 +2,23 @@
 
 pub mod chat;
 
+/// The command that regenerates the contract files checked in under
+/// `examples/generated` (run from the repository root).
+pub const EXPORT_COMMAND: &str =
+    "cargo run -p tether-examples --example export_contracts -- examples/generated";
+
+/// Every example's contract, by the base name of its generated files
+/// (`<name>.schema.json`, `<name>.ts`, `<name>.asyncapi.json`). An example with a
+/// contract adds itself here.
+pub fn contracts() -> Vec<(&'static str, tether_codegen::Document)> {
+    vec![(
+        "chat",
+        tether_codegen::Document::new("tether chat example", "1.0.0")
+            .description("The chat example's wire contract (examples/chat).")
+            .namespace(chat::namespace()),
+    )]
+}
+
 use std::net::SocketAddr;
 
 /// The address to listen on: `127.0.0.1:$PORT`, port 3000 when `PORT` is unset.
