@@ -31,6 +31,22 @@ pub enum Command {
     Callgrind(CallgrindArgs),
     /// Summarises result files into a markdown report with medians and ratios.
     Report(ReportArgs),
+    /// Waits until the given cores are idle (other work on the machine has stopped).
+    Quiet(QuietArgs),
+}
+
+/// Options of the quiet-machine wait.
+#[derive(Debug, Args)]
+pub struct QuietArgs {
+    /// Cores that must be idle.
+    #[arg(long, value_delimiter = ',', default_value = "0,1")]
+    pub cores: Vec<usize>,
+    /// Fraction of each core that must be idle over one second.
+    #[arg(long, default_value_t = 0.85)]
+    pub idle: f64,
+    /// Longest wait, in seconds; exits with status 2 if the cores are still busy.
+    #[arg(long, default_value_t = 60.0)]
+    pub max_wait_secs: f64,
 }
 
 /// Options every scenario shares.

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Callgrind(args) => {
             callgrind::run(args).and_then(|r| write(&r, args.out.as_deref()))
         }
+        Command::Quiet(args) => return wait_quiet(args),
         command => run_scenario(command),
     };
     match outcome {
@@ -37,6 +38,26 @@ fn main() -> ExitCode {
             eprintln!("loadgen: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Waits for idle cores; exit status 2 when they stayed busy.
+fn wait_quiet(args: &cli::QuietArgs) -> ExitCode {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return ExitCode::FAILURE;
+    };
+    let limit = std::time::Duration::from_secs_f64(args.max_wait_secs.max(0.0));
+    if runtime.block_on(procfs::wait_quiet(&args.cores, args.idle, limit)) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "loadgen: cores {:?} still busy after {:.0} s; results may be disturbed",
+            args.cores, args.max_wait_secs
+        );
+        ExitCode::from(2)
     }
 }
 
@@ -56,7 +77,9 @@ fn run_scenario(command: &Command) -> Result<(), Error> {
             Command::Echo(a) => (scenario::echo::run(a).await, a.common.out.clone()),
             Command::Idle(a) => (scenario::idle::run(a).await, a.common.out.clone()),
             Command::Storm(a) => (scenario::storm::run(a).await, a.common.out.clone()),
-            Command::Report(_) | Command::Callgrind(_) => unreachable!("handled by main"),
+            Command::Report(_) | Command::Callgrind(_) | Command::Quiet(_) => {
+                unreachable!("handled by main")
+            }
         }
     });
     write(&result?, out.as_deref())

@@ -18,8 +18,8 @@ fn ticks_per_second() -> u64 {
         .map_or(100, |(_, value)| value.max(1))
 }
 
-/// User plus system CPU time of a process (`self` or a pid), or `None` if it is gone.
-pub fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+/// User and system CPU time of a process (`self` or a pid), or `None` if it is gone.
+pub fn cpu_times(pid: Option<u32>) -> Option<(Duration, Duration)> {
     let path = match pid {
         Some(pid) => format!("/proc/{pid}/stat"),
         None => "/proc/self/stat".to_string(),
@@ -32,7 +32,13 @@ pub fn cpu_time(pid: Option<u32>) -> Option<Duration> {
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
     let ticks = ticks_per_second();
-    Some(Duration::from_micros((utime + stime) * 1_000_000 / ticks))
+    let micros = |t: u64| Duration::from_micros(t * 1_000_000 / ticks);
+    Some((micros(utime), micros(stime)))
+}
+
+/// User plus system CPU time of a process (`self` or a pid), or `None` if it is gone.
+pub fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    cpu_times(pid).map(|(user, system)| user + system)
 }
 
 /// Resident set size of a process in bytes (`VmRSS`).
@@ -64,12 +70,92 @@ pub fn tcp_mem_pages() -> Option<u64> {
     None
 }
 
+/// The one CPU a process is pinned to (`Cpus_allowed_list` of a single core), if any.
+pub fn pinned_core(pid: Option<u32>) -> Option<usize> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/status"),
+        None => "/proc/self/status".to_string(),
+    };
+    let status = std::fs::read_to_string(path).ok()?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("Cpus_allowed_list:"))?;
+    line["Cpus_allowed_list:".len()..].trim().parse().ok()
+}
+
+/// Time of one CPU, in ticks, from `/proc/stat`.
+#[derive(Debug, Clone, Copy)]
+struct CoreTicks {
+    /// User-space time (user and nice): other processes' work shows up here.
+    user: u64,
+    /// Everything but idle, interrupts and softirqs included: the kernel does much
+    /// of the loopback TCP work there without charging it to any process.
+    busy: u64,
+    total: u64,
+}
+
+fn core_ticks(core: usize) -> Option<CoreTicks> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let name = format!("cpu{core}");
+    let line = stat
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name.as_str()))?;
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...
+    let idle = values.get(3)? + values.get(4).copied().unwrap_or(0);
+    let total: u64 = values.iter().take(8).sum();
+    Some(CoreTicks {
+        user: values[0] + values.get(1).copied().unwrap_or(0),
+        busy: total - idle,
+        total,
+    })
+}
+
+/// A process pinned to one core, sampled at the start of a window.
+#[derive(Debug, Clone, Copy)]
+struct Pinned {
+    core: usize,
+    ticks: CoreTicks,
+    user: Duration,
+}
+
+impl Pinned {
+    fn sample(pid: Option<u32>) -> Option<Self> {
+        let core = pinned_core(pid)?;
+        Some(Self {
+            core,
+            ticks: core_ticks(core)?,
+            user: cpu_times(pid)?.0,
+        })
+    }
+
+    /// (core busy fraction, fraction of the core's time spent in other processes' user code)
+    fn since(&self, pid: Option<u32>, wall: Duration) -> Option<(f64, f64)> {
+        let now = core_ticks(self.core)?;
+        let total = now.total.saturating_sub(self.ticks.total);
+        if total == 0 {
+            return None;
+        }
+        let busy = now.busy.saturating_sub(self.ticks.busy) as f64 / total as f64;
+        let core_user = now.user.saturating_sub(self.ticks.user) as f64 / total as f64;
+        let own_user = cpu_times(pid)?.0.saturating_sub(self.user).as_secs_f64()
+            / wall.as_secs_f64().max(1e-9);
+        Some((busy, (core_user - own_user).max(0.0)))
+    }
+}
+
 /// CPU use of the generator and of the server over a wall-clock window.
 pub struct CpuWindow {
     wall: Instant,
     own: Option<Duration>,
     server: Option<Duration>,
     server_pid: Option<u32>,
+    own_core: Option<Pinned>,
+    server_core: Option<Pinned>,
 }
 
 /// What a [`CpuWindow`] measured.
@@ -77,10 +163,16 @@ pub struct CpuWindow {
 pub struct CpuUse {
     /// Wall-clock length of the window.
     pub wall: Duration,
-    /// Fraction of one core the generator used.
+    /// Fraction of one core the generator process used.
     pub own_fraction: f64,
-    /// CPU time the server used, if its pid is known.
+    /// CPU time the server process used, if its pid is known.
     pub server: Option<Duration>,
+    /// How busy the generator's core was (kernel work included), if it is pinned to one.
+    pub own_core_busy: Option<f64>,
+    /// How busy the server's core was (kernel work included), if it is pinned to one.
+    pub server_core_busy: Option<f64>,
+    /// The largest fraction of a pinned core that other processes' user code took.
+    pub contention: Option<f64>,
 }
 
 impl CpuWindow {
@@ -91,6 +183,8 @@ impl CpuWindow {
             own: cpu_time(None),
             server: server_pid.and_then(|p| cpu_time(Some(p))),
             server_pid,
+            own_core: Pinned::sample(None),
+            server_core: server_pid.and_then(|p| Pinned::sample(Some(p))),
         }
     }
 
@@ -105,10 +199,21 @@ impl CpuWindow {
             (Some(a), Some(b)) => Some(b.saturating_sub(a)),
             _ => None,
         };
+        let own_core = self.own_core.and_then(|p| p.since(None, wall));
+        let server_core = self
+            .server_core
+            .and_then(|p| p.since(self.server_pid, wall));
+        let contention = match (own_core, server_core) {
+            (Some((_, a)), Some((_, b))) => Some(a.max(b)),
+            (a, b) => a.or(b).map(|(_, c)| c),
+        };
         CpuUse {
             wall,
             own_fraction: own.as_secs_f64() / wall.as_secs_f64().max(1e-9),
             server,
+            own_core_busy: own_core.map(|(busy, _)| busy),
+            server_core_busy: server_core.map(|(busy, _)| busy),
+            contention,
         }
     }
 }
@@ -120,10 +225,35 @@ impl CpuUse {
         (units > 0).then(|| server.as_nanos() as f64 / units as f64)
     }
 
-    /// Fraction of one core the server used.
+    /// Fraction of one core the server process used.
     pub fn server_fraction(&self) -> Option<f64> {
         self.server
             .map(|s| s.as_secs_f64() / self.wall.as_secs_f64().max(1e-9))
+    }
+}
+
+/// Waits until every core in `cores` is at least `idle` idle over one second, or
+/// `limit` passes. Returns whether the machine became quiet.
+pub async fn wait_quiet(cores: &[usize], idle: f64, limit: Duration) -> bool {
+    let start = Instant::now();
+    loop {
+        let before: Vec<_> = cores.iter().map(|&c| core_ticks(c)).collect();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let quiet = cores
+            .iter()
+            .zip(before)
+            .all(|(&c, b)| match (b, core_ticks(c)) {
+                (Some(b), Some(a)) if a.total > b.total => {
+                    1.0 - (a.busy - b.busy) as f64 / (a.total - b.total) as f64 >= idle
+                }
+                _ => true,
+            });
+        if quiet {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
     }
 }
 

@@ -13,8 +13,7 @@ use tokio::task::spawn_local;
 use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::fanout::GENERATOR_BOUND;
-use super::{Launch, connect_limit, secs};
+use super::{Launch, connect_limit, cpu_flags, secs};
 use crate::cli::EchoArgs;
 use crate::conn::{Error, Target, Ws, err, text};
 use crate::procfs::CpuWindow;
@@ -141,10 +140,7 @@ pub async fn run(args: &EchoArgs) -> Result<RunResult, Error> {
         "clients_closed_early".into(),
         echo.closed_early.get() as f64,
     );
-    let mut flags = Vec::new();
-    if cpu_use.own_fraction >= GENERATOR_BOUND {
-        flags.push("generator-bound".into());
-    }
+    let flags = cpu_flags(&cpu_use);
     Ok(RunResult {
         scenario: args
             .common
@@ -167,6 +163,9 @@ pub async fn run(args: &EchoArgs) -> Result<RunResult, Error> {
             "sent": echo.sent.get(),
             "skipped": echo.skipped.get(),
             "server_cpu": cpu_use.server_fraction(),
+            "server_core_busy": cpu_use.server_core_busy,
+            "contention": cpu_use.contention,
+            "generator_core_busy": cpu_use.own_core_busy,
             "first_connect_error": launch.first_error(),
         }),
     })

@@ -13,11 +13,30 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::conn::{Error, Ws, text};
 use crate::eio;
+use crate::procfs::CpuUse;
 
 pub mod echo;
 pub mod fanout;
 pub mod idle;
 pub mod storm;
+
+/// A generator using this fraction of its core or more is the bottleneck.
+pub const GENERATOR_BOUND: f64 = 0.9;
+
+/// Other processes taking more than this fraction of a pinned core make a run unreliable.
+pub const CONTENDED: f64 = 0.2;
+
+/// Flags for a measured window: `generator-bound` and `contended`.
+pub fn cpu_flags(cpu: &CpuUse) -> Vec<String> {
+    let mut flags = Vec::new();
+    if cpu.own_fraction >= GENERATOR_BOUND {
+        flags.push("generator-bound".into());
+    }
+    if cpu.contention.is_some_and(|c| c > CONTENDED) {
+        flags.push("contended".into());
+    }
+    flags
+}
 
 /// Launches client connections with a bounded number of handshakes in flight,
 /// and counts how many succeeded or failed.

@@ -9,8 +9,7 @@ use std::time::Instant;
 use serde_json::json;
 use tokio::task::spawn_local;
 
-use super::fanout::GENERATOR_BOUND;
-use super::{Launch, connect_limit, keep_alive};
+use super::{Launch, connect_limit, cpu_flags, keep_alive};
 use crate::cli::{StormArgs, Transport};
 use crate::conn::{Error, Target};
 use crate::polling::connect_upgraded;
@@ -59,10 +58,7 @@ pub async fn run(args: &StormArgs) -> Result<RunResult, Error> {
     if let Some(ns) = cpu_use.server_ns_per(launch.ready() as u64) {
         metrics.insert("server_us_per_conn".into(), ns / 1000.0);
     }
-    let mut flags = Vec::new();
-    if cpu_use.own_fraction >= GENERATOR_BOUND {
-        flags.push("generator-bound".into());
-    }
+    let flags = cpu_flags(&cpu_use);
     let transport = match args.transport {
         Transport::Websocket => "websocket",
         Transport::Upgrade => "upgrade",
@@ -86,6 +82,9 @@ pub async fn run(args: &StormArgs) -> Result<RunResult, Error> {
             "elapsed_secs": elapsed.as_secs_f64(),
             "latency": latency,
             "server_cpu": cpu_use.server_fraction(),
+            "server_core_busy": cpu_use.server_core_busy,
+            "contention": cpu_use.contention,
+            "generator_core_busy": cpu_use.own_core_busy,
             "first_connect_error": launch.first_error(),
         }),
     })

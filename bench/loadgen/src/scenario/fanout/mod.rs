@@ -14,16 +14,13 @@ use tokio::task::spawn_local;
 use tokio::time::sleep;
 
 use self::state::Fan;
-use super::{Launch, connect_limit, secs};
+use super::{CONTENDED, GENERATOR_BOUND, Launch, connect_limit, secs};
 use crate::cli::FanoutArgs;
 use crate::conn::{Error, Target, err};
 use crate::eio;
 use crate::polling::Polling;
 use crate::procfs::CpuWindow;
 use crate::record::{Latency, RunResult};
-
-/// A generator using this fraction of its core or more is the bottleneck.
-pub const GENERATOR_BOUND: f64 = 0.9;
 
 /// One step of the run.
 #[derive(Debug, Clone, Serialize)]
@@ -38,7 +35,10 @@ struct StepReport {
     delivered_per_s: f64,
     latency: Latency,
     generator_cpu: f64,
+    generator_core_busy: Option<f64>,
     server_cpu: Option<f64>,
+    server_core_busy: Option<f64>,
+    contention: Option<f64>,
     server_ns_per_delivery: Option<f64>,
     saturated: bool,
 }
@@ -172,7 +172,7 @@ async fn run_steps(args: &FanoutArgs, fan: &Fan) -> Vec<StepReport> {
         sleep(step_len).await;
         fan.stop_publishing();
         let during_step = fan.delivered() - before;
-        let own_cpu = cpu.finish().own_fraction;
+        let sending = cpu.finish();
         sleep(settle).await;
         let cpu_use = cpu.finish();
         let with_settle = fan.delivered() - before;
@@ -195,8 +195,11 @@ async fn run_steps(args: &FanoutArgs, fan: &Fan) -> Vec<StepReport> {
             offered_per_s: offered,
             delivered_per_s,
             latency: counts.latency,
-            generator_cpu: own_cpu,
+            generator_cpu: sending.own_fraction,
+            generator_core_busy: sending.own_core_busy,
             server_cpu: cpu_use.server_fraction(),
+            server_core_busy: sending.server_core_busy,
+            contention: sending.contention,
             server_ns_per_delivery: cpu_use.server_ns_per(with_settle),
             saturated,
         });
@@ -251,6 +254,12 @@ fn summarize(args: &FanoutArgs, steps: &[StepReport]) -> (BTreeMap<String, f64>,
         if !best.saturated {
             flags.push("not-saturated".into());
         }
+    }
+    if steps
+        .iter()
+        .any(|s| s.contention.is_some_and(|c| c > CONTENDED))
+    {
+        flags.push("contended".into());
     }
     let under_50 = steps
         .iter()
