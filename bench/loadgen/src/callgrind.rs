@@ -40,6 +40,16 @@ pub fn run(args: &CallgrindArgs) -> Result<RunResult, Error> {
         return Err(err(format!("the loaded run did no work ({key} = {units})")));
     }
     let extra = ir_load.saturating_sub(ir_idle) as f64;
+    // Timing flags do not apply to instruction counts; missing work does.
+    let missing = ["lost_below_saturation", "lost_at_saturation", "unanswered"]
+        .iter()
+        .filter_map(|k| load.metrics.get(*k))
+        .sum::<f64>();
+    let flags = if missing > 0.0 {
+        vec![format!("incomplete: {missing} deliveries or acks missing")]
+    } else {
+        Vec::new()
+    };
     let mut metrics = BTreeMap::new();
     metrics.insert(format!("ir_per_{unit}"), extra / units);
     metrics.insert("ir_load".into(), ir_load as f64);
@@ -51,7 +61,7 @@ pub fn run(args: &CallgrindArgs) -> Result<RunResult, Error> {
         round: args.round,
         params: json!({ "load": load.params, "idle": idle.params }),
         metrics,
-        flags: load.flags.clone(),
+        flags,
         detail: json!({ "load_metrics": load.metrics, "idle_metrics": idle.metrics }),
     })
 }

@@ -251,7 +251,7 @@ fn summarize(args: &FanoutArgs, steps: &[StepReport]) -> (BTreeMap<String, f64>,
         if best.generator_cpu >= GENERATOR_BOUND {
             flags.push("generator-bound".into());
         }
-        if !best.saturated {
+        if !steps.iter().any(|s| s.saturated) {
             flags.push("not-saturated".into());
         }
     }
