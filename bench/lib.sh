@@ -22,7 +22,10 @@ prepare_server() {
         return 1
       fi
       log "building tether's bench_server example"
-      (cd "$REPO" && CARGO_TARGET_DIR="$TETHER_TARGET" cargo build --release --example bench_server)
+      if ! (cd "$REPO" && CARGO_TARGET_DIR="$TETHER_TARGET" cargo build --release --example bench_server); then
+        log "tether: bench_server failed to build; skipping tether"
+        return 1
+      fi
       ;;
     socketioxide|raw) ;;
     node)
@@ -34,7 +37,10 @@ prepare_server() {
       if [[ ! -f "$dir/node_modules/.package-lock.json" \
             || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
         log "installing socket.io from bench/peers/node/package-lock.json"
-        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+        if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+          log "node: npm ci failed; skipping node"
+          return 1
+        fi
       fi
       ;;
     *) log "unknown server: $1"; return 1 ;;
