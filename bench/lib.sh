@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Functions for bench/run.sh: building, starting and stopping servers, scenario
 # parameters, callgrind runs and the description of the setup. Sourced, not run.
 
@@ -146,12 +147,23 @@ run_scenario() {
   quiet
   start_server "$server" "$port" || return 0
   log "round $round: $scenario on $server"
-  if ! timeout 900 taskset -c "$GEN_CORE" "$LOADGEN" "${SUBARGS[@]}" --port "$port" \
-      --server-pid "$SERVER_PID" --label "$server" --scenario "$scenario" --round "$round" \
-      --out "$RESULTS/$scenario-$server-r$round.json" 2>>"$RESULTS/loadgen.log"; then
+  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --server-pid "$SERVER_PID" \
+      --label "$server" --scenario "$scenario" --round "$round" \
+      --out "$RESULTS/$scenario-$server-r$round.json"; then
     log "$scenario on $server failed (see loadgen.log)"
   fi
   stop_server
+}
+
+# Runs the load generator pinned to its core, at most 15 minutes. It runs in the
+# background so that the script's signal traps fire at once.
+run_loadgen() {
+  timeout 900 taskset -c "$GEN_CORE" "$LOADGEN" "$@" 2>>"$RESULTS/loadgen.log" &
+  LOADGEN_PID=$!
+  local status=0
+  wait "$LOADGEN_PID" || status=$?
+  LOADGEN_PID=""
+  return "$status"
 }
 
 # Instructions per unit of work: the server runs under callgrind twice, once idle and
@@ -180,9 +192,8 @@ run_callgrind() {
     start_server "$server" "$port" valgrind --tool=callgrind --callgrind-out-file="$out.out" \
       || return 0
     log "callgrind $kind ($mode) on $server"
-    timeout 900 taskset -c "$GEN_CORE" "$LOADGEN" "${SUBARGS[@]}" --port "$port" \
-      --label "$server" --scenario "$scenario" --out "$out.part" 2>>"$RESULTS/loadgen.log" \
-      || log "callgrind $kind ($mode) on $server failed (see loadgen.log)"
+    run_loadgen "${SUBARGS[@]}" --port "$port" --label "$server" --scenario "$scenario" \
+      --out "$out.part" || log "callgrind $kind ($mode) on $server failed (see loadgen.log)"
     stop_server 120
   done
   "$LOADGEN" callgrind --load-json "$RESULTS/cg-$kind-$server-load.part" \

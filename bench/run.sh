@@ -68,7 +68,11 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 has() { [[ ",$1," == *",$2,"* ]]; }
 
 SERVER_PID=""
+LOADGEN_PID=""
 cleanup() {
+  if [[ -n "$LOADGEN_PID" ]]; then
+    kill -TERM "$LOADGEN_PID" 2>/dev/null || true
+  fi
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     sleep 1
@@ -78,7 +82,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# shellcheck source=bench/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$BENCH/lib.sh"
 
 report() {

@@ -125,6 +125,7 @@ struct Summary {
     max: f64,
     rounds: usize,
     lower_bound: bool,
+    contended: bool,
 }
 
 fn summarize(runs: &[&RunResult], metric: &Metric) -> Option<Summary> {
@@ -149,18 +150,23 @@ fn summarize(runs: &[&RunResult], metric: &Metric) -> Option<Summary> {
                 .iter()
                 .any(|f| f == "generator-bound" || f == "not-saturated")
         });
+    let contended = runs
+        .iter()
+        .any(|r| r.flags.iter().any(|f| f == "contended"));
     Some(Summary {
         median,
         min: values[0],
         max: values[n - 1],
         rounds: n,
         lower_bound,
+        contended,
     })
 }
 
 fn show(metric: &Metric, s: &Summary) -> String {
     let mark = if s.lower_bound { "≥ " } else { "" };
-    format!("{mark}{}", format(metric.unit, s.median))
+    let disturbed = if s.contended { " †" } else { "" };
+    format!("{mark}{}{disturbed}", format(metric.unit, s.median))
 }
 
 fn render(
@@ -195,7 +201,9 @@ fn render(
         "Medians over the rounds. Ratios say how many times better **{reference}** is than each \
          peer on that metric (above 1: {reference} is better), computed from the medians. \
          `≥` marks a lower bound (the load generator saturated its core, or the server never \
-         saturated); `n/a` means the server was not run in that scenario.\n"
+         saturated); `†` marks a figure from a run where other processes took a noticeable \
+         share of a pinned core (treat it with care); `n/a` means the server was not run in \
+         that scenario.\n"
     );
     let mut header = String::from("| scenario | metric |");
     let mut rule = String::from("|---|---|");
