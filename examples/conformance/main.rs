@@ -1,7 +1,11 @@
 //! The server the official Engine.IO and Socket.IO protocol test suites run against.
 //!
-//! `/engine.io/` echoes every message (ping 300 ms, timeout 200 ms, max payload 1e6,
-//! CORS `*`), as the engine.io-protocol suite's reference server does.
+//! - `/engine.io/` echoes every message (ping 300 ms, timeout 200 ms, max payload
+//!   1e6, CORS `*`), as the engine.io-protocol suite's reference server does.
+//! - `/socket.io/` is the socket.io-protocol suite's reference server: on connection
+//!   to `/` and `/custom` it emits `auth` with the handshake auth; on `/`, `message`
+//!   is answered with `message-back` and the same arguments, and `message-with-ack`
+//!   is acknowledged with the same arguments (connect timeout 1 s).
 //!
 //! ```text
 //! PORT=3000 cargo run --release --example conformance
@@ -10,6 +14,7 @@
 use std::time::Duration;
 
 use tether::engine::{CloseReason, Connection, Cors, Engine, EngineConfig, EngineHandler, Message};
+use tether::server::{Event, Server, ServerConfig, Socket};
 
 /// Echoes every message back to its sender.
 struct Echo;
@@ -29,16 +34,43 @@ impl EngineHandler for Echo {
     fn on_close(&self, _conn: &Connection<()>, _reason: CloseReason) {}
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
-    tether_examples::init_tracing();
+fn engine_echo() -> Engine<Echo> {
     let config = EngineConfig::default()
         .with_path("/engine.io/")
         .with_heartbeat(Duration::from_millis(300), Duration::from_millis(200))
         .with_max_payload(1_000_000)
         .with_cors(Cors::any());
-    let engine = Engine::new(config, Echo);
-    let server = tether::bind(engine, tether_examples::listen_addr()).await?;
+    Engine::new(config, Echo)
+}
+
+fn socket_io() -> Server {
+    let config = ServerConfig::default()
+        .with_heartbeat(Duration::from_millis(300), Duration::from_millis(200))
+        .with_max_payload(1_000_000)
+        .with_connect_timeout(Duration::from_millis(1000))
+        .with_cors(Cors::any());
+    let io = Server::new(config);
+    let emit_auth = |socket: Socket| async move { socket.emit("auth", &socket.auth_value()) };
+    io.on_connection(emit_auth);
+    io.of("/custom").on_connection(emit_auth);
+    let main = io.main();
+    main.on("message", |socket: Socket, event: Event| async move {
+        socket.emit("message-back", event.args())
+    });
+    main.on(
+        "message-with-ack",
+        |_socket: Socket, mut event: Event| async move {
+            let args = event.args().clone();
+            event.ack(&args)
+        },
+    );
+    io
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tether_examples::init_tracing();
+    let server = tether::bind((engine_echo(), socket_io()), tether_examples::listen_addr()).await?;
     tether_examples::announce(server.local_addr());
     server.wait().await;
     Ok(())

@@ -61,6 +61,35 @@ impl<H: EngineHandler> Endpoint for Engine<H> {
     }
 }
 
+/// Two endpoints on one listener, such as an Engine.IO and a Socket.IO server under
+/// different paths: a request goes to the first whose path matches.
+impl<A: Endpoint, B: Endpoint> Endpoint for (A, B) {
+    fn path(&self) -> &str {
+        self.0.path()
+    }
+
+    fn matches(&self, request_path: &str) -> bool {
+        self.0.matches(request_path) || self.1.matches(request_path)
+    }
+
+    fn call<Req>(&self, request: Request<Req>) -> impl Future<Output = Response<Full<Bytes>>> + Send
+    where
+        Req: Body + Send + 'static,
+        Req::Data: Send,
+        Req::Error: Into<BoxError>,
+    {
+        let first = self.0.matches(request.uri().path());
+        let (a, b) = self.clone();
+        async move {
+            if first {
+                a.call(request).await
+            } else {
+                b.call(request).await
+            }
+        }
+    }
+}
+
 /// A tower layer that answers an endpoint's path and passes every other request on.
 ///
 /// # Examples

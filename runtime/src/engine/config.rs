@@ -88,8 +88,9 @@ pub struct EngineConfig {
     pub cookie: Option<SessionCookie>,
     /// Hook run before each handshake (default none: every request is accepted).
     pub allow_request: Option<AllowRequest>,
-    /// Bytes read from a WebSocket per read call (default 4,096); kept small so idle
-    /// connections stay light.
+    /// Bytes read from a WebSocket per read call (default 1,024). Every connection
+    /// keeps a buffer this size, so a small value keeps idle connections light;
+    /// raise it when clients routinely send messages of many kilobytes.
     pub ws_read_buffer_size: usize,
 }
 
@@ -107,7 +108,7 @@ impl Default for EngineConfig {
             cors: None,
             cookie: None,
             allow_request: None,
-            ws_read_buffer_size: 4096,
+            ws_read_buffer_size: 1024,
         }
     }
 }

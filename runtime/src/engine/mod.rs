@@ -47,6 +47,8 @@ pub use error::RequestError;
 pub use packet::{DecodeError, Frame, Packet, PacketKind};
 pub use request::BoxError;
 pub use server::{Engine, EngineHandler};
-pub use session::{CloseReason, Connection, Handshake, Message, SendError, Transport};
+pub use session::{
+    CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,
+};
 pub use sid::Sid;
 pub use text::{InvalidUtf8, Text};

@@ -25,7 +25,7 @@ pub(crate) enum PollingReply {
 /// Runs the heartbeat of a polling session until it upgrades or ends. A server-side
 /// close keeps the session for one `ping_timeout` so the client can fetch its last
 /// packets.
-pub(crate) async fn drive<D>(session: Arc<Session<D>>) {
+pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
     loop {
         let (phase, closed, lingering) = {
             let state = session.lock();
@@ -108,6 +108,7 @@ fn take_payload<D>(session: &Arc<Session<D>>, state: &mut State) -> Option<Bytes
     }
     let payload = encode_payload(state.queue.iter());
     state.queue.clear();
+    state.flush_after = None;
     if state.closed.is_some() {
         session.forget();
     }

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use bytes::Bytes;
-use http::header::{self, HeaderValue};
-use http::{Method, Request, Response, StatusCode};
+use bytes::{Bytes, BytesMut};
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Uri};
 use http_body::Body;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
@@ -263,10 +263,35 @@ fn handshake_of<B>(request: Request<B>) -> Handshake {
     let (parts, _body) = request.into_parts();
     Handshake {
         remote_addr: parts.extensions.get::<RemoteAddr>().map(|addr| addr.0),
-        headers: parts.headers,
-        uri: parts.uri,
+        headers: compact_headers(&parts.headers),
+        uri: compact_uri(&parts.uri),
         issued: SystemTime::now(),
     }
+}
+
+/// Copies the header values into one buffer of their own.
+///
+/// Values parsed by hyper share the connection's whole read buffer; keeping them
+/// for the session's lifetime would keep that buffer too.
+fn compact_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut buffer = BytesMut::with_capacity(headers.values().map(|value| value.len()).sum());
+    for value in headers.values() {
+        buffer.extend_from_slice(value.as_bytes());
+    }
+    let mut buffer = buffer.freeze();
+    let mut compact = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let bytes = buffer.split_to(value.len());
+        let copied = HeaderValue::from_maybe_shared(bytes).unwrap_or_else(|_| value.clone());
+        compact.append(name.clone(), copied);
+    }
+    compact
+}
+
+/// The request URI without a reference to the connection's read buffer.
+fn compact_uri(uri: &Uri) -> Uri {
+    let path = uri.path_and_query().map_or("/", |path| path.as_str());
+    Uri::try_from(path).unwrap_or_else(|_| uri.clone())
 }
 
 fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {

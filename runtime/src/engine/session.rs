@@ -123,6 +123,11 @@ pub(crate) struct State {
     pub(crate) closed: Option<CloseReason>,
     /// A server-side close on polling waits for the client's last `GET`.
     pub(crate) lingering: bool,
+    /// The queue overflowed; the session is being closed.
+    overflowed: bool,
+    /// Index of a queued frame after which the WebSocket writer flushes before
+    /// writing more (a CONNECT answer goes out before what its handlers send).
+    pub(crate) flush_after: Option<usize>,
     next_ping: Instant,
     pong_deadline: Option<Instant>,
 }
@@ -165,6 +170,8 @@ impl<D> Session<D> {
                 post_pending: false,
                 closed: None,
                 lingering: false,
+                overflowed: false,
+                flush_after: None,
                 next_ping: Instant::now() + config.ping_interval,
                 pong_deadline: None,
             }),
@@ -227,10 +234,40 @@ impl<D> Session<D> {
         self: &Arc<Self>,
         frames: &mut dyn Iterator<Item = Frame>,
         volatile: bool,
-    ) -> Result<bool, SendError> {
+    ) -> Result<bool, SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.push_with(frames, volatile, false)
+    }
+
+    /// Like `push`, and the WebSocket writer flushes these frames on their own before
+    /// writing anything queued after them.
+    pub(crate) fn push_flushed(
+        self: &Arc<Self>,
+        frames: &mut dyn Iterator<Item = Frame>,
+    ) -> Result<bool, SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.push_with(frames, false, true)
+    }
+
+    fn push_with(
+        self: &Arc<Self>,
+        frames: &mut dyn Iterator<Item = Frame>,
+        volatile: bool,
+        flush: bool,
+    ) -> Result<bool, SendError>
+    where
+        D: Send + Sync + 'static,
+    {
         let mut state = self.lock();
         if state.closed.is_some() {
             return Err(SendError::Closed);
+        }
+        if state.overflowed {
+            return Err(SendError::QueueFull);
         }
         if volatile && !writable(&state) {
             return Ok(false);
@@ -240,10 +277,15 @@ impl<D> Session<D> {
         state.queue.extend(frames);
         if state.queue.len() > self.config.max_buffered_packets {
             state.queue.truncate(before);
+            state.overflowed = true;
             drop(state);
             tracing::warn!(sid = %self.id, "client too slow, closing");
-            self.close(CloseReason::SlowClient);
+            let session = self.clone();
+            tokio::spawn(async move { session.close(CloseReason::SlowClient) });
             return Err(SendError::QueueFull);
+        }
+        if flush && state.flush_after.is_none() && !state.queue.is_empty() {
+            state.flush_after = Some(state.queue.len() - 1);
         }
         let phase = state.phase;
         drop(state);
@@ -284,7 +326,10 @@ impl<D> Session<D> {
     }
 
     /// Sends the ping or closes for a missing pong, whichever is due.
-    pub(crate) fn heartbeat_tick(self: &Arc<Self>) {
+    pub(crate) fn heartbeat_tick(self: &Arc<Self>)
+    where
+        D: Send + Sync + 'static,
+    {
         let now = Instant::now();
         let mut state = self.lock();
         if state.closed.is_some() {
@@ -322,6 +367,7 @@ impl<D> Session<D> {
         state.closed = Some(reason);
         if !reason.flushes() {
             state.queue.clear();
+            state.flush_after = None;
         }
         let polling = state.phase != Phase::WebSocket;
         if polling {
@@ -409,24 +455,36 @@ impl<D> Connection<D> {
     }
 
     /// Sends a text message.
-    pub fn send_text(&self, text: &str) -> Result<(), SendError> {
+    pub fn send_text(&self, text: &str) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
         self.send(Frame::text_packet(PacketKind::Message, text))
     }
 
     /// Sends a binary message.
-    pub fn send_binary(&self, bytes: Bytes) -> Result<(), SendError> {
+    pub fn send_binary(&self, bytes: Bytes) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
         self.send(Frame::Binary(bytes))
     }
 
     /// Queues one encoded frame (see [`Frame`]).
-    pub fn send(&self, frame: Frame) -> Result<(), SendError> {
+    pub fn send(&self, frame: Frame) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
         self.session
             .push(&mut std::iter::once(frame), false)
             .map(|_| ())
     }
 
     /// Queues several frames atomically: nothing else is sent between them.
-    pub fn send_all(&self, frames: impl IntoIterator<Item = Frame>) -> Result<(), SendError> {
+    pub fn send_all(&self, frames: impl IntoIterator<Item = Frame>) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
         self.session
             .push(&mut frames.into_iter(), false)
             .map(|_| ())
@@ -434,11 +492,25 @@ impl<D> Connection<D> {
 
     /// Queues frames only if the transport can take them now; returns whether they
     /// were queued (`false`: dropped, as a volatile emit is).
-    pub fn send_volatile(
+    pub fn send_volatile(&self, frames: impl IntoIterator<Item = Frame>) -> Result<bool, SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.session.push(&mut frames.into_iter(), true)
+    }
+
+    /// Queues frames that the WebSocket writer sends and flushes before anything
+    /// queued after them.
+    pub(crate) fn send_all_flushed(
         &self,
         frames: impl IntoIterator<Item = Frame>,
-    ) -> Result<bool, SendError> {
-        self.session.push(&mut frames.into_iter(), true)
+    ) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.session
+            .push_flushed(&mut frames.into_iter())
+            .map(|_| ())
     }
 
     /// Closes the connection after delivering what is already queued.
@@ -449,6 +521,33 @@ impl<D> Connection<D> {
     /// Closes the connection with the given reason.
     pub fn close_with(&self, reason: CloseReason) {
         self.session.close(reason);
+    }
+
+    /// A handle that does not keep the session alive.
+    pub fn downgrade(&self) -> WeakConnection<D> {
+        WeakConnection {
+            session: Arc::downgrade(&self.session),
+        }
+    }
+}
+
+/// A [`Connection`] handle that does not keep the session alive.
+pub struct WeakConnection<D> {
+    session: Weak<Session<D>>,
+}
+
+impl<D> Clone for WeakConnection<D> {
+    fn clone(&self) -> Self {
+        WeakConnection {
+            session: self.session.clone(),
+        }
+    }
+}
+
+impl<D> WeakConnection<D> {
+    /// The connection, if its session still exists.
+    pub fn upgrade(&self) -> Option<Connection<D>> {
+        self.session.upgrade().map(|session| Connection { session })
     }
 }
 

@@ -10,7 +10,7 @@ use bytes::Bytes;
 ///
 /// Incoming Engine.IO messages are handed out as `Text`, and encoded packets are
 /// stored as `Text`, so one encoded broadcast is shared by every recipient.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Text(Bytes);
 
 /// The bytes given to [`Text::try_from_bytes`] were not UTF-8.
@@ -40,6 +40,13 @@ impl Text {
 
     /// Wraps bytes that a WebSocket library already validated as UTF-8.
     pub(crate) fn from_validated(bytes: Bytes) -> Text {
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        Text(bytes)
+    }
+
+    /// Wraps bytes assembled only from ASCII and `&str` pieces, such as a header
+    /// followed by serializer output.
+    pub(crate) fn from_utf8_by_construction(bytes: Bytes) -> Text {
         debug_assert!(std::str::from_utf8(&bytes).is_ok());
         Text(bytes)
     }
@@ -97,6 +104,18 @@ impl Text {
     /// The underlying bytes.
     pub fn into_bytes(self) -> Bytes {
         self.0
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -121,8 +121,10 @@ where
 
 /// Runs a WebSocket session until it ends: reads packets, writes what is queued,
 /// and pings on schedule.
-pub(crate) async fn drive<D, S>(session: Arc<Session<D>>, mut ws: WebSocketStream<S>)
-where
+pub(crate) async fn drive<D: Send + Sync + 'static, S>(
+    session: Arc<Session<D>>,
+    mut ws: WebSocketStream<S>,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
@@ -147,8 +149,14 @@ where
         }
         let closed = {
             let mut state = session.lock();
-            std::mem::swap(&mut state.queue, &mut batch);
-            state.closed.is_some()
+            match state.flush_after.take() {
+                Some(last) if last + 1 < state.queue.len() => {
+                    batch.extend(state.queue.drain(..=last));
+                    session.driver.notify_one();
+                }
+                _ => std::mem::swap(&mut state.queue, &mut batch),
+            }
+            state.closed.is_some() && state.queue.is_empty()
         };
         if !batch.is_empty() && write_batch(&mut ws, &mut batch, write_limit).await.is_err() {
             batch.clear();
@@ -173,8 +181,10 @@ where
 /// releases pending polling requests with noops, and switches on `5`. An upgrade
 /// that does not complete within `upgrade_timeout` is dropped and the session
 /// stays on polling.
-pub(crate) async fn upgrade<D, S>(session: Arc<Session<D>>, mut ws: WebSocketStream<S>)
-where
+pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
+    session: Arc<Session<D>>,
+    mut ws: WebSocketStream<S>,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let may_upgrade = {

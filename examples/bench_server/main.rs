@@ -1,0 +1,69 @@
+//! The server the benchmarks drive: a fixed contract any load generator can speak.
+//!
+//! Namespace `/`:
+//! - `echo(...args)` with an ack: acknowledged with the same arguments;
+//! - `broadcast(obj)`: `bcast(obj)` to every socket of `/`, the sender included;
+//! - `join(room)` with an ack: joins `room`, acknowledged with `true`;
+//! - `room_broadcast(room, obj)`: `bcast(obj)` to the sockets in `room`.
+//!
+//! ```text
+//! PORT=3000 THREADS=1 cargo run --release --example bench_server
+//! ```
+//!
+//! `THREADS` sets the tokio worker threads (default: the number of cores).
+
+use tether::protocol::Value;
+use tether::server::{Event, Server, ServerConfig, Socket};
+
+fn bench_server() -> Server {
+    let io = Server::new(ServerConfig::default());
+    let main = io.main();
+    main.on("echo", |_socket: Socket, mut event: Event| async move {
+        let args = event.args().clone();
+        event.ack(&args)
+    });
+    let broadcaster = io.clone();
+    main.on("broadcast", move |_socket: Socket, event: Event| {
+        let io = broadcaster.clone();
+        async move {
+            let payload = event.args().raw(0).map(|_| event.arg::<Value>(0)).transpose()?;
+            io.emit("bcast", &payload.unwrap_or(Value::Null))?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        }
+    });
+    main.on("join", |socket: Socket, mut event: Event| async move {
+        let room: String = event.arg(0)?;
+        socket.join(room);
+        event.ack(&true)?;
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    });
+    let room_broadcaster = io.clone();
+    main.on("room_broadcast", move |_socket: Socket, event: Event| {
+        let io = room_broadcaster.clone();
+        async move {
+            let room: String = event.arg(0)?;
+            let payload: Value = event.arg(1)?;
+            io.to(room).emit("bcast", &payload)?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        }
+    });
+    io
+}
+
+fn main() -> std::io::Result<()> {
+    tether_examples::init_tracing();
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|threads| threads.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let server = tether::bind(bench_server(), tether_examples::listen_addr()).await?;
+        tether_examples::announce(server.local_addr());
+        server.wait().await;
+        Ok(())
+    })
+}

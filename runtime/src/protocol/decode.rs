@@ -1,0 +1,294 @@
+//! The stateful packet decoder: text packets, then the attachments they announce.
+
+use bytes::Bytes;
+
+use super::packet::{Args, Body, Packet, PacketKind};
+use super::payload;
+use crate::engine::Text;
+
+/// How many binary attachments one packet may announce unless configured otherwise
+/// (the limit of the reference parser).
+pub const DEFAULT_MAX_ATTACHMENTS: usize = 10;
+
+/// Why a frame could not be decoded. Each is a protocol violation: the connection
+/// that sent it should be closed.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The text packet was empty.
+    #[error("empty packet")]
+    Empty,
+    /// The first character is not a packet type `0`-`6`.
+    #[error("unknown packet type {0:?}")]
+    UnknownType(char),
+    /// A BINARY_EVENT/BINARY_ACK does not start with `<digits>-`.
+    #[error("invalid attachment count")]
+    InvalidAttachmentCount,
+    /// The packet announces more attachments than allowed.
+    #[error("too many attachments (the limit is {max})")]
+    TooManyAttachments {
+        /// The configured limit.
+        max: usize,
+    },
+    /// The ack id does not fit in 64 bits.
+    #[error("ack id out of range")]
+    AckIdOutOfRange,
+    /// The packet kind requires a payload and there is none.
+    #[error("{0} packet without a payload")]
+    MissingPayload(PacketKind),
+    /// The packet kind takes no payload, and there is one.
+    #[error("{0} packet with a payload")]
+    UnexpectedPayload(PacketKind),
+    /// The payload is JSON of the wrong type for the packet kind.
+    #[error("{kind} payload must be {expected}")]
+    WrongPayloadType {
+        /// The packet kind.
+        kind: PacketKind,
+        /// What the kind requires.
+        expected: &'static str,
+    },
+    /// The payload is not one well-formed JSON value.
+    #[error("invalid JSON payload: {0}")]
+    InvalidJson(#[source] serde_json::Error),
+    /// An EVENT payload is an empty array.
+    #[error("event without a name")]
+    MissingEventName,
+    /// The first element of an EVENT payload is neither a string nor a number.
+    #[error("event name must be a string or a number")]
+    InvalidEventName,
+    /// The event name is one the server reserves for itself.
+    #[error("reserved event name {0:?}")]
+    ReservedEventName(Text),
+    /// A placeholder's `num` is not the index of one of the packet's attachments.
+    #[error("placeholder num {num:?} names none of the {attachments} attachments")]
+    InvalidPlaceholder {
+        /// The `num` found, if it was a non-negative integer.
+        num: Option<u64>,
+        /// How many attachments the packet announced.
+        attachments: usize,
+    },
+    /// A text packet arrived while binary attachments were still expected.
+    #[error("text packet while {missing} attachments are still expected")]
+    AttachmentsPending {
+        /// How many attachments were still missing.
+        missing: usize,
+    },
+    /// A binary frame arrived with no packet waiting for attachments.
+    #[error("binary frame without a packet announcing attachments")]
+    UnexpectedBinary,
+}
+
+/// A packet whose attachments have not all arrived.
+struct Pending {
+    packet: Packet,
+    expected: usize,
+    attachments: Vec<Bytes>,
+}
+
+/// Decodes the Socket.IO packets of one connection.
+///
+/// Text messages (the Engine.IO message payload, without its `4`) go to
+/// [`Decoder::decode_text`], binary messages to [`Decoder::decode_binary`]. A
+/// BINARY_EVENT or BINARY_ACK is returned once its last attachment has arrived.
+pub struct Decoder {
+    max_attachments: usize,
+    pending: Option<Pending>,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(DEFAULT_MAX_ATTACHMENTS)
+    }
+}
+
+impl Decoder {
+    /// A decoder accepting at most `max_attachments` attachments per packet.
+    pub fn new(max_attachments: usize) -> Decoder {
+        Decoder {
+            max_attachments,
+            pending: None,
+        }
+    }
+
+    /// Decodes a text packet. Returns `None` when it announces attachments: the
+    /// packet comes out of the [`Decoder::decode_binary`] call that completes it.
+    pub fn decode_text(&mut self, text: Text) -> Result<Option<Packet>, ParseError> {
+        if let Some(pending) = self.pending.take() {
+            let missing = pending.expected - pending.attachments.len();
+            return Err(ParseError::AttachmentsPending { missing });
+        }
+        let (packet, expected) = parse_packet(text, self.max_attachments)?;
+        if expected == 0 {
+            return Ok(Some(packet));
+        }
+        let attachments = Vec::with_capacity(expected);
+        self.pending = Some(Pending {
+            packet,
+            expected,
+            attachments,
+        });
+        Ok(None)
+    }
+
+    /// Adds a binary attachment to the packet waiting for it; returns the packet
+    /// once it is complete.
+    pub fn decode_binary(&mut self, bytes: Bytes) -> Result<Option<Packet>, ParseError> {
+        let Some(mut pending) = self.pending.take() else {
+            return Err(ParseError::UnexpectedBinary);
+        };
+        pending.attachments.push(bytes);
+        if pending.attachments.len() < pending.expected {
+            self.pending = Some(pending);
+            return Ok(None);
+        }
+        let mut packet = pending.packet;
+        if let Body::Event { args, .. } | Body::Ack(args) = &mut packet.body {
+            args.set_attachments(pending.attachments);
+        }
+        Ok(Some(packet))
+    }
+
+    /// How many attachments the current packet still waits for.
+    pub fn pending_attachments(&self) -> usize {
+        self.pending
+            .as_ref()
+            .map_or(0, |pending| pending.expected - pending.attachments.len())
+    }
+
+    /// Drops a packet still waiting for attachments.
+    pub fn reset(&mut self) {
+        self.pending = None;
+    }
+}
+
+/// The length of the run of ASCII digits at the start of `bytes`.
+fn digit_run(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|byte| byte.is_ascii_digit())
+        .count()
+}
+
+/// The value of a run of ASCII digits, `None` if it overflows.
+fn parse_digits(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |value, digit| {
+        value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+    })
+}
+
+/// Parses `<type>[<attachments>-][<nsp>,][<id>][<payload>]`; returns the packet
+/// and how many attachments it announced.
+fn parse_packet(text: Text, max_attachments: usize) -> Result<(Packet, usize), ParseError> {
+    let bytes = text.as_bytes();
+    let (kind, binary) = match bytes.first() {
+        None => return Err(ParseError::Empty),
+        Some(b'0') => (PacketKind::Connect, false),
+        Some(b'1') => (PacketKind::Disconnect, false),
+        Some(b'2') => (PacketKind::Event, false),
+        Some(b'3') => (PacketKind::Ack, false),
+        Some(b'4') => (PacketKind::ConnectError, false),
+        Some(b'5') => (PacketKind::Event, true),
+        Some(b'6') => (PacketKind::Ack, true),
+        Some(_) => {
+            let first = text.as_str().chars().next().unwrap_or_default();
+            return Err(ParseError::UnknownType(first));
+        }
+    };
+    let mut pos = 1;
+
+    let mut attachments = 0;
+    if binary {
+        let end = pos + digit_run(&bytes[pos..]);
+        if end == pos || bytes.get(end) != Some(&b'-') {
+            return Err(ParseError::InvalidAttachmentCount);
+        }
+        let too_many = ParseError::TooManyAttachments {
+            max: max_attachments,
+        };
+        let count = parse_digits(&bytes[pos..end]).ok_or(too_many)?;
+        attachments = usize::try_from(count)
+            .ok()
+            .filter(|&count| count <= max_attachments)
+            .ok_or(ParseError::TooManyAttachments {
+                max: max_attachments,
+            })?;
+        pos = end + 1;
+    }
+
+    let nsp = if bytes.get(pos) == Some(&b'/') {
+        let end = bytes[pos..]
+            .iter()
+            .position(|&byte| byte == b',')
+            .map_or(bytes.len(), |offset| pos + offset);
+        let nsp = text.get(pos..end).unwrap_or_else(|| Text::from_static("/"));
+        pos = (end + 1).min(bytes.len());
+        nsp
+    } else {
+        Text::from_static("/")
+    };
+
+    let end = pos + digit_run(&bytes[pos..]);
+    let id = if end > pos {
+        Some(parse_digits(&bytes[pos..end]).ok_or(ParseError::AckIdOutOfRange)?)
+    } else {
+        None
+    };
+    let payload = text.get(end..bytes.len()).unwrap_or_default();
+
+    let body = parse_body(kind, payload, binary.then_some(attachments))?;
+    Ok((Packet { nsp, id, body }, attachments))
+}
+
+/// Validates the payload for `kind`. `attachments` is the announced count of a
+/// BINARY_EVENT/BINARY_ACK, whose placeholders must name one of them.
+fn parse_body(
+    kind: PacketKind,
+    payload: Text,
+    attachments: Option<usize>,
+) -> Result<Body, ParseError> {
+    let first = payload.as_bytes().first().copied();
+    let wrong_type = |expected| ParseError::WrongPayloadType { kind, expected };
+    match kind {
+        PacketKind::Connect => match first {
+            None => Ok(Body::Connect(None)),
+            Some(b'{') => Ok(Body::Connect(Some(whole_value(&payload)?))),
+            Some(_) => Err(wrong_type("an object")),
+        },
+        PacketKind::Disconnect => match first {
+            None => Ok(Body::Disconnect),
+            Some(_) => Err(ParseError::UnexpectedPayload(kind)),
+        },
+        PacketKind::ConnectError => match first {
+            None => Err(ParseError::MissingPayload(kind)),
+            Some(b'{' | b'"') => Ok(Body::ConnectError(whole_value(&payload)?)),
+            Some(_) => Err(wrong_type("a string or an object")),
+        },
+        PacketKind::Event | PacketKind::Ack => {
+            match first {
+                None => return Err(ParseError::MissingPayload(kind)),
+                Some(b'[') => {}
+                Some(_) => return Err(wrong_type("an array")),
+            }
+            let mut ranges = payload::array_ranges(&payload)?;
+            if let Some(count) = attachments {
+                payload::check_placeholders(&payload, count)?;
+            }
+            if kind == PacketKind::Ack {
+                return Ok(Body::Ack(Args::from_ranges(payload, ranges)));
+            }
+            if ranges.is_empty() {
+                return Err(ParseError::MissingEventName);
+            }
+            let name = payload::event_name(&payload, ranges.remove(0))?;
+            Ok(Body::Event {
+                name,
+                args: Args::from_ranges(payload, ranges),
+            })
+        }
+    }
+}
+
+/// The text of the single JSON value `payload` holds, surrounding whitespace excluded.
+fn whole_value(payload: &Text) -> Result<Text, ParseError> {
+    let range = payload::value_range(payload)?;
+    Ok(payload.get(range).unwrap_or_default())
+}

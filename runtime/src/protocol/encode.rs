@@ -1,0 +1,215 @@
+//! Encoding outgoing packets as Engine.IO frames.
+//!
+//! Every encoder writes the Engine.IO message digit `4`, the Socket.IO header and
+//! compact JSON identical to `JSON.stringify`, into one buffer, in one pass. Events and
+//! acks are written optimistically as EVENT/ACK; only when byte strings turned up
+//! while serializing is the header rewritten as BINARY_EVENT/BINARY_ACK (`45N-`).
+
+use std::io::Write as _;
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use super::number::JsFormatter;
+use super::packet::PacketKind;
+use super::ser::{Attachments, BinarySerializer};
+use super::spread::ArgumentList;
+use crate::engine::{Frame, Text};
+
+/// An encoded outgoing packet: the Engine.IO frames to send. Cloning shares the
+/// buffers, so one encoding serves every recipient of a broadcast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// The text frame, starting with the Engine.IO message digit `4`.
+    pub text: Text,
+    /// The binary attachments, one binary frame each, sent right after `text`.
+    pub attachments: Vec<Bytes>,
+}
+
+impl Encoded {
+    /// The frames to send, in order: the text frame, then each attachment.
+    pub fn frames(&self) -> impl Iterator<Item = Frame> + '_ {
+        std::iter::once(Frame::Text(self.text.clone()))
+            .chain(self.attachments.iter().cloned().map(Frame::Binary))
+    }
+
+    fn from_buffer(buffer: Vec<u8>, attachments: Vec<Bytes>) -> Encoded {
+        // The buffer holds ASCII header bytes and serde_json output, both UTF-8.
+        let text = Text::from_utf8_by_construction(Bytes::from(buffer));
+        Encoded { text, attachments }
+    }
+}
+
+/// Event or ack arguments could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// The arguments value is not a tuple or sequence of arguments.
+    #[error("arguments must be a tuple or a sequence, found {0}")]
+    NotASequence(&'static str),
+    /// An argument failed to serialize.
+    #[error("could not serialize the arguments: {0}")]
+    Serialize(#[source] serde_json::Error),
+}
+
+/// Starts a packet: `4`, the type digit, the namespace unless it is `/`, the ack id.
+fn header(kind: PacketKind, nsp: &str, id: Option<u64>) -> Vec<u8> {
+    let mut buffer = Vec::with_capacity(128);
+    buffer.push(b'4');
+    buffer.push(kind.digit(false));
+    if !nsp.is_empty() && nsp != "/" {
+        buffer.extend_from_slice(nsp.as_bytes());
+        buffer.push(b',');
+    }
+    if let Some(id) = id {
+        let _ = write!(buffer, "{id}");
+    }
+    buffer
+}
+
+/// Writes `value` as compact JavaScript-compatible JSON; byte strings become
+/// placeholders and are collected into `attachments`.
+fn write_json<T: ?Sized + Serialize>(
+    buffer: &mut Vec<u8>,
+    value: &T,
+    attachments: &Attachments,
+) -> Result<(), serde_json::Error> {
+    let mut json = serde_json::Serializer::with_formatter(buffer, JsFormatter);
+    value.serialize(BinarySerializer::new(&mut json, attachments))
+}
+
+/// Compact JSON text of `value`, byte strings written as placeholders.
+pub(crate) fn to_json_text<T: ?Sized + Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut buffer = Vec::new();
+    write_json(&mut buffer, value, &Attachments::default())?;
+    Ok(String::from_utf8(buffer).unwrap_or_default())
+}
+
+/// Encodes a CONNECT packet: `40`, or `40/admin,{"sid":"..."}` with data.
+///
+/// Data that fails to serialize is left out; see [`try_encode_connect`].
+pub fn encode_connect(nsp: &str, data: Option<&impl Serialize>) -> Encoded {
+    try_encode_connect(nsp, data).unwrap_or_else(|_| encode_connect(nsp, None::<&()>))
+}
+
+/// Encodes a CONNECT packet, reporting data that fails to serialize.
+pub fn try_encode_connect(
+    nsp: &str,
+    data: Option<&impl Serialize>,
+) -> Result<Encoded, EncodeError> {
+    let mut buffer = header(PacketKind::Connect, nsp, None);
+    if let Some(data) = data {
+        let mut json = serde_json::Serializer::with_formatter(&mut buffer, JsFormatter);
+        data.serialize(&mut json).map_err(EncodeError::Serialize)?;
+    }
+    Ok(Encoded::from_buffer(buffer, Vec::new()))
+}
+
+/// Encodes a CONNECT_ERROR packet: `44{"message":"...","data":...}`.
+pub fn encode_connect_error(nsp: &str, message: &str, data: Option<&serde_json::Value>) -> Encoded {
+    #[derive(Serialize)]
+    struct ConnectError<'a> {
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a serde_json::Value>,
+    }
+    let mut buffer = header(PacketKind::ConnectError, nsp, None);
+    let mut json = serde_json::Serializer::with_formatter(&mut buffer, JsFormatter);
+    // A string and a JSON value always serialize.
+    let _ = ConnectError { message, data }.serialize(&mut json);
+    Encoded::from_buffer(buffer, Vec::new())
+}
+
+/// Encodes a DISCONNECT packet: `41`, or `41/admin,`.
+pub fn encode_disconnect(nsp: &str) -> Encoded {
+    Encoded::from_buffer(header(PacketKind::Disconnect, nsp, None), Vec::new())
+}
+
+/// Encodes an EVENT: `42["event",...args]`, with `ack_id` when an answer is wanted.
+///
+/// `args` serializes as a tuple or sequence of arguments, such as `(a, b)`, `(a,)`,
+/// `()` or `&[Value]`. Byte strings anywhere inside become placeholders and
+/// attachments, and the packet then goes out as a BINARY_EVENT (`45N-`).
+pub fn encode_event<A: Serialize + ?Sized>(
+    nsp: &str,
+    event: &str,
+    args: &A,
+    ack_id: Option<u64>,
+) -> Result<Encoded, EncodeError> {
+    encode_arguments(PacketKind::Event, nsp, ack_id, Some(event), args)
+}
+
+/// Encodes an ACK answering `ack_id`: `43<id>[...args]`, or a BINARY_ACK with
+/// attachments. `args` is a tuple or sequence, as for [`encode_event`].
+pub fn encode_ack<A: Serialize + ?Sized>(
+    nsp: &str,
+    ack_id: u64,
+    args: &A,
+) -> Result<Encoded, EncodeError> {
+    encode_arguments(PacketKind::Ack, nsp, Some(ack_id), None, args)
+}
+
+fn encode_arguments<A: Serialize + ?Sized>(
+    kind: PacketKind,
+    nsp: &str,
+    id: Option<u64>,
+    event: Option<&str>,
+    args: &A,
+) -> Result<Encoded, EncodeError> {
+    let mut buffer = header(kind, nsp, id);
+    let attachments = Attachments::default();
+    let list = ArgumentList::new(event, args);
+    if let Err(error) = write_json(&mut buffer, &list, &attachments) {
+        return Err(match list.wrong_shape() {
+            Some(found) => EncodeError::NotASequence(found),
+            None => EncodeError::Serialize(error),
+        });
+    }
+    let attachments = attachments.into_inner();
+    if !attachments.is_empty() {
+        buffer[1] = kind.digit(true);
+        let count = format!("{}-", attachments.len());
+        buffer.splice(2..2, count.into_bytes());
+    }
+    Ok(Encoded::from_buffer(buffer, attachments))
+}
+
+/// Re-frames an encoded event with another ack id: a broadcast that asks each
+/// recipient for an answer is serialized once, and per socket only the header is
+/// rewritten (the payload text is copied behind it; attachments are shared).
+/// `nsp` is the namespace it was encoded for.
+///
+/// ```
+/// use tether::protocol::{encode_event, with_ack_id};
+///
+/// let encoded = encode_event("/game", "round", &(3,), Some(1)).unwrap();
+/// assert_eq!(with_ack_id(&encoded, "/game", 42).text, r#"42/game,42["round",3]"#);
+/// ```
+pub fn with_ack_id(encoded: &Encoded, nsp: &str, ack_id: u64) -> Encoded {
+    let text = encoded.text.as_bytes();
+    let mut pos = 2.min(text.len());
+    if matches!(text.get(1), Some(b'5' | b'6')) {
+        pos += text[pos..]
+            .iter()
+            .position(|&byte| byte == b'-')
+            .map_or(0, |dash| dash + 1);
+    }
+    if !nsp.is_empty() && nsp != "/" && text[pos..].starts_with(nsp.as_bytes()) {
+        pos = (pos + nsp.len() + 1).min(text.len());
+    } else if text.get(pos) == Some(&b'/') {
+        pos += text[pos..]
+            .iter()
+            .position(|&byte| byte == b',')
+            .map_or(text.len() - pos, |comma| comma + 1);
+    }
+    let id_end = pos
+        + text[pos..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+
+    let mut buffer = Vec::with_capacity(text.len() + 20);
+    buffer.extend_from_slice(&text[..pos]);
+    let _ = write!(buffer, "{ack_id}");
+    buffer.extend_from_slice(&text[id_end..]);
+    Encoded::from_buffer(buffer, encoded.attachments.clone())
+}

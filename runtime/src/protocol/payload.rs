@@ -1,0 +1,246 @@
+//! Validating the JSON payload of a packet in one pass, without building a tree.
+
+use std::cell::Cell;
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::decode::ParseError;
+use super::number::NumberText;
+use crate::engine::Text;
+
+/// Event names a client may not send: the server emits these itself.
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// Where `part` (a slice of `whole`) lies in `whole`.
+fn range_within(whole: &str, part: &str) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= whole.len()).then_some(start..end)
+}
+
+fn invalid_json(error: serde_json::Error) -> ParseError {
+    ParseError::InvalidJson(error)
+}
+
+/// The byte range of each element of the JSON array `json`.
+pub(crate) fn array_ranges(json: &str) -> Result<Vec<Range<usize>>, ParseError> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let ranges = deserializer
+        .deserialize_seq(ElementRanges { json })
+        .map_err(invalid_json)?;
+    deserializer.end().map_err(invalid_json)?;
+    Ok(ranges)
+}
+
+/// The byte range of the single JSON value that makes up `json`.
+pub(crate) fn value_range(json: &str) -> Result<Range<usize>, ParseError> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let raw =
+        <&RawValue as de::Deserialize>::deserialize(&mut deserializer).map_err(invalid_json)?;
+    deserializer.end().map_err(invalid_json)?;
+    range_within(json, raw.get())
+        .ok_or_else(|| invalid_json(de::Error::custom("value out of range")))
+}
+
+/// Collects where each array element lies in the input text.
+struct ElementRanges<'a> {
+    json: &'a str,
+}
+
+impl<'de> Visitor<'de> for ElementRanges<'_> {
+    type Value = Vec<Range<usize>>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut ranges = Vec::new();
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            let range = range_within(self.json, raw.get())
+                .ok_or_else(|| de::Error::custom("element out of range"))?;
+            ranges.push(range);
+        }
+        Ok(ranges)
+    }
+}
+
+/// The event name in the first element at `range` of `payload`: a string that is not
+/// reserved, or a number (as its JavaScript decimal text).
+pub(crate) fn event_name(payload: &Text, range: Range<usize>) -> Result<Text, ParseError> {
+    let raw = payload
+        .get(range.clone())
+        .ok_or(ParseError::InvalidEventName)?;
+    let name = match raw.as_bytes().first() {
+        Some(b'"') if !raw.contains('\\') => payload
+            .get(range.start + 1..range.end - 1)
+            .ok_or(ParseError::InvalidEventName)?,
+        Some(b'"') => Text::from(serde_json::from_str::<String>(&raw).map_err(invalid_json)?),
+        Some(b'-' | b'0'..=b'9') => {
+            let number: serde_json::Number = serde_json::from_str(&raw).map_err(invalid_json)?;
+            return Ok(Text::from(number_text(&number)));
+        }
+        _ => return Err(ParseError::InvalidEventName),
+    };
+    if RESERVED_EVENTS.contains(&name.as_str()) {
+        return Err(ParseError::ReservedEventName(name));
+    }
+    Ok(name)
+}
+
+/// A number as JavaScript's `String(number)` writes it.
+fn number_text(number: &serde_json::Number) -> String {
+    if number.is_f64() {
+        let value = number.as_f64().unwrap_or(f64::NAN);
+        NumberText::from_f64(value).as_str().to_owned()
+    } else {
+        number.to_string()
+    }
+}
+
+/// Checks that every placeholder object in `json` names one of `count` attachments.
+///
+/// A placeholder is an object whose `_placeholder` field is `true`; its `num` must be
+/// an integer below `count`.
+pub(crate) fn check_placeholders(json: &str, count: usize) -> Result<(), ParseError> {
+    let invalid = Cell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    PlaceholderCheck {
+        count,
+        invalid: &invalid,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|_| deserializer.end())
+    .map_err(|error| match invalid.get() {
+        Some(num) => ParseError::InvalidPlaceholder {
+            num,
+            attachments: count,
+        },
+        None => ParseError::InvalidJson(error),
+    })
+}
+
+/// What the checker learned about one value: all that matters to a placeholder.
+enum Seen {
+    True,
+    Index(u64),
+    Other,
+}
+
+/// Walks a JSON value, failing on a placeholder that names no attachment.
+#[derive(Clone, Copy)]
+struct PlaceholderCheck<'a> {
+    count: usize,
+    /// Set to the `num` of the first placeholder that names no attachment.
+    invalid: &'a Cell<Option<Option<u64>>>,
+}
+
+impl<'de> DeserializeSeed<'de> for PlaceholderCheck<'_> {
+    type Value = Seen;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Seen, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PlaceholderCheck<'_> {
+    type Value = Seen;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Seen, E> {
+        Ok(if value { Seen::True } else { Seen::Other })
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Seen, E> {
+        Ok(Seen::Index(value))
+    }
+
+    fn visit_i64<E>(self, _value: i64) -> Result<Seen, E> {
+        Ok(Seen::Other)
+    }
+
+    fn visit_f64<E>(self, _value: f64) -> Result<Seen, E> {
+        Ok(Seen::Other)
+    }
+
+    fn visit_str<E>(self, _value: &str) -> Result<Seen, E> {
+        Ok(Seen::Other)
+    }
+
+    fn visit_unit<E>(self) -> Result<Seen, E> {
+        Ok(Seen::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen, A::Error> {
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(Seen::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen, A::Error> {
+        let mut placeholder = false;
+        let mut num = None;
+        while let Some(key) = map.next_key::<FieldName>()? {
+            let seen = map.next_value_seed(self)?;
+            match key {
+                FieldName::Placeholder => placeholder = matches!(seen, Seen::True),
+                FieldName::Num => {
+                    num = match seen {
+                        Seen::Index(index) => Some(index),
+                        _ => None,
+                    }
+                }
+                FieldName::Other => {}
+            }
+        }
+        let names_attachment = num.is_some_and(|num| num < self.count as u64);
+        if placeholder && !names_attachment {
+            self.invalid.set(Some(num));
+            return Err(de::Error::custom("placeholder names no attachment"));
+        }
+        Ok(Seen::Other)
+    }
+}
+
+/// The object keys a placeholder is made of.
+enum FieldName {
+    Placeholder,
+    Num,
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for FieldName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(FieldNameVisitor)
+    }
+}
+
+struct FieldNameVisitor;
+
+impl Visitor<'_> for FieldNameVisitor {
+    type Value = FieldName;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<FieldName, E> {
+        Ok(match key {
+            "_placeholder" => FieldName::Placeholder,
+            "num" => FieldName::Num,
+            _ => FieldName::Other,
+        })
+    }
+}

@@ -1,0 +1,6 @@
+//! Tests of the Socket.IO codec.
+
+mod decoding;
+mod properties;
+mod round_trip;
+mod vectors;

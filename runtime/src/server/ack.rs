@@ -1,0 +1,227 @@
+//! Waiting for acknowledgements: [`AckFuture`] for one socket, [`AckStream`] for a broadcast.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Mutex, Weak};
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use futures_util::stream::FuturesUnordered;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep};
+
+use super::error::AckError;
+use super::socket::SocketInner;
+use crate::engine::Sid;
+use crate::protocol::Args;
+
+/// Acknowledgements a socket is waiting for, by ack id.
+#[derive(Default)]
+pub(crate) struct PendingAcks {
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Args>>>,
+}
+
+impl PendingAcks {
+    pub(crate) fn insert(&self, id: u64) -> oneshot::Receiver<Args> {
+        let (sender, receiver) = oneshot::channel();
+        self.lock().insert(id, sender);
+        receiver
+    }
+
+    /// Delivers an acknowledgement; unknown ids (late or duplicate) are ignored.
+    pub(crate) fn resolve(&self, id: u64, args: Args) {
+        let sender = self.lock().remove(&id);
+        if let Some(sender) = sender {
+            let _ = sender.send(args);
+        } else {
+            tracing::debug!(id, "acknowledgement for an unknown id ignored");
+        }
+    }
+
+    pub(crate) fn forget(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Fails every pending acknowledgement (the socket disconnected).
+    pub(crate) fn clear(&self) {
+        let waiting = std::mem::take(&mut *self.lock());
+        drop(waiting);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Args>>> {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Decodes the first argument of an acknowledgement as `R` (`null` when there is none,
+/// so `()` and `Option<T>` accept an empty acknowledgement). [`Args`] takes them all.
+pub(crate) fn decode_ack<R: DeserializeOwned + 'static>(args: Args) -> Result<R, AckError> {
+    let boxed: Box<dyn Any> = Box::new(args);
+    let args = match boxed.downcast::<R>() {
+        Ok(all) => return Ok(*all),
+        Err(boxed) => match boxed.downcast::<Args>() {
+            Ok(args) => *args,
+            Err(_) => return Err(AckError::NoArguments),
+        },
+    };
+    if args.is_empty() {
+        return serde_json::from_str("null").map_err(|_| AckError::NoArguments);
+    }
+    Ok(args.decode(0)?)
+}
+
+pin_project_lite::pin_project! {
+    /// The acknowledgement of one emit: resolves to the first argument the client
+    /// acknowledged with, decoded as `R`, or an [`AckError`] (timeout, disconnect,
+    /// wrong type).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it stops the wait; a later acknowledgement is ignored.
+    pub struct AckFuture<R> {
+        state: AckState,
+        #[pin]
+        deadline: Sleep,
+        _marker: PhantomData<fn() -> R>,
+    }
+
+    impl<R> PinnedDrop for AckFuture<R> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let AckState::Waiting { socket, id, .. } = this.state
+                && let Some(socket) = socket.upgrade()
+            {
+                socket.acks.forget(*id);
+            }
+        }
+    }
+}
+
+enum AckState {
+    Waiting {
+        receiver: oneshot::Receiver<Args>,
+        socket: Weak<SocketInner>,
+        id: u64,
+    },
+    Failed(Option<AckError>),
+    Done,
+}
+
+impl<R> AckFuture<R> {
+    pub(crate) fn waiting(
+        receiver: oneshot::Receiver<Args>,
+        socket: Weak<SocketInner>,
+        id: u64,
+        deadline: Instant,
+    ) -> Self {
+        AckFuture {
+            state: AckState::Waiting {
+                receiver,
+                socket,
+                id,
+            },
+            deadline: tokio::time::sleep_until(deadline),
+            _marker: PhantomData,
+        }
+    }
+
+    pub(crate) fn failed(error: AckError) -> Self {
+        AckFuture {
+            state: AckState::Failed(Some(error)),
+            deadline: tokio::time::sleep_until(Instant::now()),
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
+    type Output = Result<R, AckError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = match this.state {
+            AckState::Failed(error) => Err(error.take().unwrap_or(AckError::Disconnected)),
+            AckState::Done => Err(AckError::Disconnected),
+            AckState::Waiting { receiver, .. } => match Pin::new(receiver).poll(cx) {
+                Poll::Ready(Ok(args)) => decode_ack(args),
+                Poll::Ready(Err(_)) => Err(AckError::Disconnected),
+                Poll::Pending => match this.deadline.poll(cx) {
+                    Poll::Ready(()) => Err(AckError::Timeout),
+                    Poll::Pending => return Poll::Pending,
+                },
+            },
+        };
+        if let AckState::Waiting { socket, id, .. } = std::mem::replace(this.state, AckState::Done)
+            && let Some(socket) = socket.upgrade()
+        {
+            socket.acks.forget(id);
+        }
+        Poll::Ready(outcome)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The acknowledgements of a broadcast: one `(socket id, result)` per targeted
+    /// socket, in the order they arrive. Sockets that have not answered by the
+    /// timeout yield [`AckError::Timeout`].
+    ///
+    /// Use it as a [`Stream`], or await [`AckStream::collect_all`].
+    pub struct AckStream<R> {
+        #[pin]
+        pending: FuturesUnordered<Tagged<R>>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    struct Tagged<R> {
+        sid: Sid,
+        #[pin]
+        future: AckFuture<R>,
+    }
+}
+
+impl<R: DeserializeOwned + 'static> Future for Tagged<R> {
+    type Output = (Sid, Result<R, AckError>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let sid = *this.sid;
+        this.future.poll(cx).map(|result| (sid, result))
+    }
+}
+
+impl<R: DeserializeOwned + 'static> AckStream<R> {
+    pub(crate) fn new() -> Self {
+        AckStream {
+            pending: FuturesUnordered::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, sid: Sid, future: AckFuture<R>) {
+        self.pending.push(Tagged { sid, future });
+    }
+
+    /// How many sockets have not answered yet.
+    pub fn remaining(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Waits for every socket and returns all results.
+    pub async fn collect_all(self) -> Vec<(Sid, Result<R, AckError>)> {
+        futures_util::StreamExt::collect(self).await
+    }
+}
+
+impl<R: DeserializeOwned + 'static> Stream for AckStream<R> {
+    type Item = (Sid, Result<R, AckError>);
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.project().pending.poll_next(cx)
+    }
+}

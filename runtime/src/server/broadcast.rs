@@ -1,0 +1,202 @@
+//! [`BroadcastOperator`]: emits to many sockets, selected by rooms and exclusions.
+//!
+//! A broadcast is encoded once; every recipient's queue shares the same bytes. Only
+//! a broadcast with acknowledgements re-frames the header per socket, for its ack id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use super::ack::{AckFuture, AckStream};
+use super::args::EmitArgs;
+use super::error::{AckError, EmitError, check_event_name};
+use super::namespace::NamespaceInner;
+use super::room::{IntoRooms, Room};
+use super::socket::{Socket, SocketInner};
+use crate::engine::Sid;
+use crate::protocol;
+
+/// Selects sockets of a namespace and emits to them.
+///
+/// Built from `Server`, `Namespace` or `Socket` (`to`, `except`, `broadcast`, ...);
+/// each call narrows or flags the broadcast, and `emit` sends it.
+///
+/// ```no_run
+/// # fn demo(io: tether::server::Server, socket: tether::server::Socket) -> Result<(), tether::server::EmitError> {
+/// io.to("match:42").except("spectators").emit("tick", &(42, "state"))?;
+/// socket.broadcast().volatile().emit("cursor", &(10, 20))?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct BroadcastOperator {
+    ns: Arc<NamespaceInner>,
+    rooms: Vec<Room>,
+    except: Vec<Room>,
+    except_socket: Option<Sid>,
+    local: bool,
+    volatile: bool,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for BroadcastOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BroadcastOperator")
+            .field("ns", &self.ns.name)
+            .field("rooms", &self.rooms)
+            .field("except", &self.except)
+            .field("except_socket", &self.except_socket)
+            .field("local", &self.local)
+            .field("volatile", &self.volatile)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl BroadcastOperator {
+    pub(crate) fn new(ns: Arc<NamespaceInner>) -> Self {
+        BroadcastOperator {
+            ns,
+            rooms: Vec::new(),
+            except: Vec::new(),
+            except_socket: None,
+            local: false,
+            volatile: false,
+            timeout: None,
+        }
+    }
+
+    pub(crate) fn except_socket(mut self, sid: Sid) -> Self {
+        self.except_socket = Some(sid);
+        self
+    }
+
+    /// Adds rooms to target (a socket in several of them still receives once).
+    pub fn to(mut self, rooms: impl IntoRooms) -> Self {
+        self.rooms.extend(rooms.into_rooms());
+        self
+    }
+
+    /// Same as [`BroadcastOperator::to`].
+    pub fn within(self, rooms: impl IntoRooms) -> Self {
+        self.to(rooms)
+    }
+
+    /// Excludes the sockets in these rooms (or with these ids).
+    pub fn except(mut self, rooms: impl IntoRooms) -> Self {
+        self.except.extend(rooms.into_rooms());
+        self
+    }
+
+    /// Targets this server's sockets only (matters with a multi-node adapter).
+    pub fn local(mut self) -> Self {
+        self.local = true;
+        self
+    }
+
+    /// Each client drops the emit when it cannot take it right away.
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
+        self
+    }
+
+    /// Sets how long `emit_with_ack` waits for acknowledgements.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    fn for_each(&self, visit: impl FnMut(&Arc<SocketInner>)) {
+        self.ns
+            .for_each_target(&self.rooms, &self.except, self.except_socket, visit);
+    }
+
+    /// Sends the event to every selected socket. A tuple spreads into several
+    /// arguments, `()` sends none, anything else is one argument.
+    ///
+    /// A client too slow to keep up is disconnected rather than slowing the others.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        check_event_name(event)?;
+        let encoded = protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), None)?;
+        let volatile = self.volatile;
+        self.for_each(|socket| {
+            let _ = socket.send(&encoded, volatile);
+        });
+        Ok(())
+    }
+
+    /// Sends the event to every selected socket and yields each one's
+    /// acknowledgement (its first argument as `R`) as it arrives.
+    pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckStream<R>
+    where
+        R: DeserializeOwned + 'static,
+        T: Serialize + ?Sized,
+    {
+        let mut stream = AckStream::new();
+        if let Err(error) = check_event_name(event) {
+            tracing::warn!(%error, "broadcast with acknowledgement refused");
+            return stream;
+        }
+        let encoded =
+            match protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), Some(0)) {
+                Ok(encoded) => encoded,
+                Err(error) => {
+                    tracing::warn!(%error, "broadcast with acknowledgement not encodable");
+                    return stream;
+                }
+            };
+        let deadline = Instant::now() + self.timeout.unwrap_or(self.ns.ack_timeout);
+        let mut targets = Vec::new();
+        self.for_each(|socket| targets.push(socket.clone()));
+        for socket in targets {
+            let id = socket.next_ack_id();
+            let framed = protocol::with_ack_id(&encoded, &self.ns.name, id);
+            let receiver = socket.acks.insert(id);
+            let future = match socket.send(&framed, self.volatile) {
+                Ok(true) => AckFuture::waiting(receiver, Arc::downgrade(&socket), id, deadline),
+                Ok(false) => {
+                    socket.acks.forget(id);
+                    continue;
+                }
+                Err(error) => {
+                    socket.acks.forget(id);
+                    AckFuture::failed(AckError::Emit(error))
+                }
+            };
+            stream.push(socket.id, future);
+        }
+        stream
+    }
+
+    /// The selected sockets.
+    pub fn sockets(&self) -> Vec<Socket> {
+        let mut sockets = Vec::new();
+        self.for_each(|socket| sockets.push(Socket::from_inner(socket.clone())));
+        sockets
+    }
+
+    /// Makes every selected socket join `rooms`.
+    pub fn join(&self, rooms: impl IntoRooms) {
+        let rooms = rooms.into_rooms();
+        for socket in self.sockets() {
+            socket.join(rooms.clone());
+        }
+    }
+
+    /// Makes every selected socket leave `rooms`.
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        let rooms = rooms.into_rooms();
+        for socket in self.sockets() {
+            socket.leave(rooms.clone());
+        }
+    }
+
+    /// Disconnects every selected socket from the namespace.
+    pub fn disconnect(&self) {
+        for socket in self.sockets() {
+            socket.disconnect();
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! One Engine.IO connection seen by Socket.IO: its packet decoder, the sockets it
+//! has in each namespace, and the connect flow (namespace, middlewares, answer).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+
+use super::handler;
+use super::reason::DisconnectReason;
+use super::registry::Registry;
+use super::socket::{Socket, SocketInner};
+use crate::engine::{CloseReason, Connection, EngineHandler, Message, Text};
+use crate::protocol::{self, Body, Decoder, Packet};
+
+/// Per-connection state, kept by the Engine.IO session.
+#[derive(Default)]
+pub struct ClientState {
+    inner: Mutex<ClientInner>,
+}
+
+#[derive(Default)]
+struct ClientInner {
+    decoder: Option<Decoder>,
+    sockets: Vec<Arc<SocketInner>>,
+    connecting: Vec<Text>,
+    closed: bool,
+}
+
+impl std::fmt::Debug for ClientState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientState").finish_non_exhaustive()
+    }
+}
+
+impl ClientState {
+    fn lock(&self) -> MutexGuard<'_, ClientInner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn socket(&self, nsp: &str) -> Option<Arc<SocketInner>> {
+        self.lock()
+            .sockets
+            .iter()
+            .find(|socket| socket.ns.name.as_str() == nsp)
+            .cloned()
+    }
+
+    /// The client's sockets, one per namespace it joined.
+    pub(crate) fn sockets(&self) -> Vec<Arc<SocketInner>> {
+        self.lock().sockets.clone()
+    }
+
+    pub(crate) fn remove_socket(&self, socket: &Arc<SocketInner>) {
+        self.lock()
+            .sockets
+            .retain(|known| !Arc::ptr_eq(known, socket));
+    }
+
+    /// Marks a namespace as connecting; `false` when it already is or is joined.
+    fn start_connecting(&self, nsp: &Text) -> bool {
+        let mut inner = self.lock();
+        let busy = inner.connecting.contains(nsp)
+            || inner.sockets.iter().any(|socket| socket.ns.name == *nsp);
+        if !busy {
+            inner.connecting.push(nsp.clone());
+        }
+        !busy
+    }
+
+    fn stop_connecting(&self, nsp: &Text) {
+        self.lock().connecting.retain(|pending| pending != nsp);
+    }
+
+    /// Adds a socket that passed its middlewares; `false` when the connection closed.
+    fn attach(&self, socket: &Arc<SocketInner>) -> bool {
+        let mut inner = self.lock();
+        inner
+            .connecting
+            .retain(|pending| *pending != socket.ns.name);
+        if inner.closed {
+            return false;
+        }
+        inner.sockets.push(socket.clone());
+        true
+    }
+
+    fn close_all(&self) -> Vec<Arc<SocketInner>> {
+        let mut inner = self.lock();
+        inner.closed = true;
+        std::mem::take(&mut inner.sockets)
+    }
+
+    fn namespace_count(&self) -> usize {
+        self.lock().sockets.len()
+    }
+}
+
+/// The Engine.IO handler of a Socket.IO server.
+pub struct SocketIoHandler {
+    pub(crate) registry: Arc<Registry>,
+}
+
+impl std::fmt::Debug for SocketIoHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIoHandler").finish_non_exhaustive()
+    }
+}
+
+impl EngineHandler for SocketIoHandler {
+    type Data = ClientState;
+
+    fn on_open(&self, conn: &Connection<ClientState>) {
+        let weak = conn.downgrade();
+        let timeout = self.registry.config.connect_timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(conn) = weak.upgrade()
+                && conn.data().namespace_count() == 0
+                && !conn.is_closed()
+            {
+                tracing::debug!(sid = %conn.id(), "no namespace joined within connect_timeout");
+                conn.close();
+            }
+        });
+    }
+
+    fn on_message(&self, conn: &Connection<ClientState>, message: Message) {
+        let decoded = {
+            let mut inner = conn.data().lock();
+            let max_attachments = self.registry.config.max_attachments;
+            let decoder = inner
+                .decoder
+                .get_or_insert_with(|| Decoder::new(max_attachments));
+            match message {
+                Message::Text(text) => decoder.decode_text(text),
+                Message::Binary(bytes) => decoder.decode_binary(bytes),
+            }
+        };
+        match decoded {
+            Ok(Some(packet)) => self.on_packet(conn, packet),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::debug!(sid = %conn.id(), %error, "invalid socket.io packet");
+                conn.close_with(CloseReason::ParseError);
+            }
+        }
+    }
+
+    fn on_close(&self, conn: &Connection<ClientState>, reason: CloseReason) {
+        let reason = DisconnectReason::from(reason);
+        for socket in conn.data().close_all() {
+            socket.close(reason);
+        }
+    }
+}
+
+impl SocketIoHandler {
+    fn on_packet(&self, conn: &Connection<ClientState>, packet: Packet) {
+        let socket = conn.data().socket(&packet.nsp);
+        match (socket, packet.body) {
+            (None, Body::Connect(auth)) => self.connect(conn, packet.nsp, auth),
+            (Some(socket), Body::Event { name, args }) => {
+                Socket::from_inner(socket).dispatch(name, args, packet.id);
+            }
+            (Some(socket), Body::Ack(args)) => {
+                if let Some(id) = packet.id {
+                    socket.acks.resolve(id, args);
+                }
+            }
+            (Some(socket), Body::Disconnect) => {
+                socket.close(DisconnectReason::ClientNamespaceDisconnect);
+            }
+            (Some(_), Body::ConnectError(_)) => {}
+            (socket, _) => {
+                tracing::debug!(
+                    sid = %conn.id(),
+                    nsp = %packet.nsp,
+                    joined = socket.is_some(),
+                    "packet out of order for its namespace, closing"
+                );
+                conn.close();
+            }
+        }
+    }
+
+    /// Joins a namespace: resolves it (static or dynamic), runs its middlewares,
+    /// answers CONNECT (or CONNECT_ERROR), then runs its connection handlers.
+    fn connect(&self, conn: &Connection<ClientState>, nsp: Text, auth: Option<Text>) {
+        if !conn.data().start_connecting(&nsp) {
+            tracing::debug!(sid = %conn.id(), %nsp, "duplicate CONNECT, closing");
+            conn.close();
+            return;
+        }
+        let registry = self.registry.clone();
+        let conn = conn.clone();
+        handler::run(Box::pin(async move {
+            let Some(ns) = registry.resolve(&nsp, auth.as_deref()).await else {
+                conn.data().stop_connecting(&nsp);
+                let _ = conn.send_all(
+                    protocol::encode_connect_error(&nsp, "Invalid namespace", None).frames(),
+                );
+                return;
+            };
+            let socket = SocketInner::new(ns.clone(), conn.clone(), auth);
+            for middleware in ns.handlers.middlewares().iter() {
+                if let Err(error) = middleware.call(Socket::from_inner(socket.clone())).await {
+                    conn.data().stop_connecting(&nsp);
+                    let refusal =
+                        protocol::encode_connect_error(&nsp, &error.message, error.data.as_ref());
+                    let _ = conn.send_all(refusal.frames());
+                    return;
+                }
+            }
+            if !conn.data().attach(&socket) {
+                return;
+            }
+            if !ns.add(&socket) {
+                conn.data().remove_socket(&socket);
+                return;
+            }
+            #[derive(Serialize)]
+            struct Accepted<'a> {
+                sid: &'a str,
+            }
+            let answer = protocol::encode_connect(
+                &nsp,
+                Some(&Accepted {
+                    sid: socket.id.as_str(),
+                }),
+            );
+            if conn.send_all_flushed(answer.frames()).is_err() {
+                socket.close(DisconnectReason::TransportClose);
+                return;
+            }
+            let socket = Socket::from_inner(socket);
+            for handler in ns.handlers.connect().iter() {
+                handler::run(handler.call(socket.clone()));
+            }
+        }));
+    }
+}

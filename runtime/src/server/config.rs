@@ -1,0 +1,115 @@
+//! Socket.IO server options.
+
+use std::time::Duration;
+
+use crate::engine::{Cors, EngineConfig, SessionCookie, Transports};
+use crate::protocol::DEFAULT_MAX_ATTACHMENTS;
+
+/// Options of a Socket.IO [`Server`](super::Server): the Engine.IO options plus the
+/// Socket.IO ones. Every limit has a default.
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::server::ServerConfig;
+///
+/// let config = ServerConfig::default()
+///     .with_heartbeat(Duration::from_secs(25), Duration::from_secs(20))
+///     .with_connect_timeout(Duration::from_secs(10));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The Engine.IO options; the path defaults to `/socket.io/`.
+    pub engine: EngineConfig,
+    /// How long a connection may stay without joining a namespace (default 45 s).
+    pub connect_timeout: Duration,
+    /// Most binary attachments one packet may announce (default 10).
+    pub max_attachments: usize,
+    /// How long an emit waits for its acknowledgement unless `timeout` says
+    /// otherwise (default 10 s).
+    pub ack_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            engine: EngineConfig::default().with_path("/socket.io/"),
+            connect_timeout: Duration::from_secs(45),
+            max_attachments: DEFAULT_MAX_ATTACHMENTS,
+            ack_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Sets the request path (default `/socket.io/`).
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.engine = self.engine.with_path(path);
+        self
+    }
+
+    /// Sets the ping interval and timeout (default 25 s and 20 s).
+    pub fn with_heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.engine = self.engine.with_heartbeat(interval, timeout);
+        self
+    }
+
+    /// Sets the largest accepted message, in bytes (default 1,000,000).
+    pub fn with_max_payload(mut self, bytes: usize) -> Self {
+        self.engine = self.engine.with_max_payload(bytes);
+        self
+    }
+
+    /// Sets how many packets may wait for one client before it is disconnected.
+    pub fn with_max_buffered_packets(mut self, packets: usize) -> Self {
+        self.engine = self.engine.with_max_buffered_packets(packets);
+        self
+    }
+
+    /// Restricts the accepted transports.
+    pub fn with_transports(mut self, transports: Transports) -> Self {
+        self.engine = self.engine.with_transports(transports);
+        self
+    }
+
+    /// Sets the CORS policy.
+    pub fn with_cors(mut self, cors: Cors) -> Self {
+        self.engine = self.engine.with_cors(cors);
+        self
+    }
+
+    /// Sets the sticky-session cookie.
+    pub fn with_cookie(mut self, cookie: SessionCookie) -> Self {
+        self.engine = self.engine.with_cookie(cookie);
+        self
+    }
+
+    /// Sets the upgrade timeout (default 10 s).
+    pub fn with_upgrade_timeout(mut self, timeout: Duration) -> Self {
+        self.engine = self.engine.with_upgrade_timeout(timeout);
+        self
+    }
+
+    /// Sets how long a connection may stay without joining a namespace.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the most binary attachments one packet may announce.
+    pub fn with_max_attachments(mut self, attachments: usize) -> Self {
+        self.max_attachments = attachments;
+        self
+    }
+
+    /// Sets the default acknowledgement timeout.
+    pub fn with_ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = timeout;
+        self
+    }
+
+    /// Replaces the Engine.IO options wholesale (keep the path in mind).
+    pub fn with_engine(mut self, engine: EngineConfig) -> Self {
+        self.engine = engine;
+        self
+    }
+}

@@ -1,0 +1,103 @@
+//! Errors of the Socket.IO server API.
+
+use crate::engine::SendError;
+use crate::protocol::{ArgError, EncodeError, RESERVED_EVENTS};
+
+/// A refusal sent to a connecting client as `connect_error` (`{"message", "data"}`).
+///
+/// ```
+/// use tether::server::ConnectError;
+///
+/// let error = ConnectError::new("not authorized").with_data(serde_json::json!({ "retry": false }));
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConnectError {
+    /// The message the client sees as `err.message`.
+    pub message: String,
+    /// Extra details the client sees as `err.data`.
+    pub data: Option<serde_json::Value>,
+}
+
+impl ConnectError {
+    /// A refusal with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ConnectError {
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Adds details for the client.
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+}
+
+impl From<&str> for ConnectError {
+    fn from(message: &str) -> Self {
+        ConnectError::new(message)
+    }
+}
+
+impl From<String> for ConnectError {
+    fn from(message: String) -> Self {
+        ConnectError::new(message)
+    }
+}
+
+/// Why an emit failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    /// The data could not be serialized.
+    #[error("cannot encode the event: {0}")]
+    Encode(#[from] EncodeError),
+    /// The socket is disconnected.
+    #[error("socket disconnected")]
+    Disconnected,
+    /// The client fell too far behind and was disconnected.
+    #[error("client too slow: its outbound queue is full")]
+    QueueFull,
+    /// The event name is reserved by Socket.IO.
+    #[error("`{0}` is a reserved event name")]
+    ReservedEvent(String),
+}
+
+impl From<SendError> for EmitError {
+    fn from(error: SendError) -> Self {
+        match error {
+            SendError::Closed => EmitError::Disconnected,
+            SendError::QueueFull => EmitError::QueueFull,
+        }
+    }
+}
+
+/// Why an acknowledgement did not arrive as expected.
+#[derive(Debug, thiserror::Error)]
+pub enum AckError {
+    /// The emit itself failed.
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    /// No acknowledgement within the timeout.
+    #[error("acknowledgement timed out")]
+    Timeout,
+    /// The socket disconnected before acknowledging.
+    #[error("socket disconnected before acknowledging")]
+    Disconnected,
+    /// The acknowledgement's arguments do not have the expected types.
+    #[error("unexpected acknowledgement: {0}")]
+    Decode(#[from] ArgError),
+    /// The client acknowledged with no argument where one was expected.
+    #[error("the acknowledgement carried no argument")]
+    NoArguments,
+}
+
+/// Fails for a reserved event name.
+pub(crate) fn check_event_name(event: &str) -> Result<(), EmitError> {
+    if RESERVED_EVENTS.contains(&event) {
+        Err(EmitError::ReservedEvent(event.to_owned()))
+    } else {
+        Ok(())
+    }
+}

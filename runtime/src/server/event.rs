@@ -1,0 +1,88 @@
+//! [`Event`]: one event received from a client, and the [`AckSender`] that answers it.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::EmitError;
+use super::socket::Socket;
+use crate::engine::Text;
+use crate::protocol::{ArgError, Args, Value};
+
+/// An event received from a client: its name, its arguments and, when the client
+/// asked for one, the means to acknowledge it.
+#[derive(Debug)]
+pub struct Event {
+    name: Text,
+    args: Args,
+    ack: Option<AckSender>,
+}
+
+impl Event {
+    pub(crate) fn new(name: Text, args: Args, ack: Option<AckSender>) -> Event {
+        Event { name, args, ack }
+    }
+
+    /// The event name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The raw arguments.
+    pub fn args(&self) -> &Args {
+        &self.args
+    }
+
+    /// Decodes argument `index` (0-based) as `T`; binary attachments decode into
+    /// `bytes::Bytes` fields.
+    pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgError> {
+        self.args.decode(index)
+    }
+
+    /// Every argument as an untyped [`Value`].
+    pub fn values(&self) -> Result<Vec<Value>, ArgError> {
+        self.args.to_values()
+    }
+
+    /// Whether the client waits for an acknowledgement.
+    pub fn wants_ack(&self) -> bool {
+        self.ack.is_some()
+    }
+
+    /// Takes the acknowledgement sender, if the client asked for one.
+    pub fn take_ack(&mut self) -> Option<AckSender> {
+        self.ack.take()
+    }
+
+    /// Acknowledges the event with `data` (a tuple spreads into several arguments,
+    /// `()` sends none). Does nothing when the client asked for no acknowledgement.
+    pub fn ack<T: Serialize + ?Sized>(&mut self, data: &T) -> Result<(), EmitError> {
+        match self.ack.take() {
+            Some(ack) => ack.send(data),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Sends the acknowledgement of one event; usable once.
+#[derive(Debug)]
+pub struct AckSender {
+    socket: Socket,
+    id: u64,
+}
+
+impl AckSender {
+    pub(crate) fn new(socket: Socket, id: u64) -> AckSender {
+        AckSender { socket, id }
+    }
+
+    /// The ack id the client chose.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Sends the acknowledgement: a tuple spreads into several arguments, `()` sends
+    /// none, anything else is one argument.
+    pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
+        self.socket.send_ack(self.id, data)
+    }
+}

@@ -1,0 +1,162 @@
+//! Handler traits of the untyped core, and how handler futures run.
+//!
+//! A handler's future is first polled right where the packet was read; most
+//! handlers finish there without a task of their own. One that has to wait is
+//! moved to a task. Either way, handlers start in the order packets arrived, and a
+//! handler that fails or panics is logged and never takes the connection down.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use super::error::ConnectError;
+use super::event::Event;
+use super::reason::DisconnectReason;
+use super::socket::Socket;
+
+/// A boxed, sendable future, as handlers return them.
+pub type BoxFuture<T = ()> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What a handler future may return: `()` or a `Result` whose error is logged.
+#[diagnostic::on_unimplemented(
+    message = "a tether handler must return `()` or `Result<(), E>` with `E: Display`",
+    note = "return `()` or `Result<(), E>`; errors are logged with `tracing` and the connection stays open"
+)]
+pub trait HandlerResult: Send + 'static {
+    /// Logs the outcome when it is an error.
+    fn report(self, what: &str);
+}
+
+impl HandlerResult for () {
+    fn report(self, _what: &str) {}
+}
+
+impl<E: fmt::Display + Send + 'static> HandlerResult for Result<(), E> {
+    fn report(self, what: &str) {
+        if let Err(error) = self {
+            tracing::warn!(handler = what, %error, "handler failed");
+        }
+    }
+}
+
+/// Handles one event (or, as a catch-all, every event) of a socket.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event handler",
+    note = "an event handler is an `async` closure `|socket: Socket, event: Event| async move {{ ... }}`"
+)]
+pub trait EventHandler: Send + Sync + 'static {
+    /// Handles `event`, received by `socket`.
+    fn call(&self, socket: Socket, event: Event) -> BoxFuture;
+}
+
+impl<F, Fut> EventHandler for F
+where
+    F: Fn(Socket, Event) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerResult,
+{
+    fn call(&self, socket: Socket, event: Event) -> BoxFuture {
+        let future = self(socket, event);
+        Box::pin(async move { future.await.report("event") })
+    }
+}
+
+/// Runs when a socket has joined a namespace (after the CONNECT answer went out).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a connection handler",
+    note = "a connection handler is an `async` closure `|socket: Socket| async move {{ ... }}`"
+)]
+pub trait ConnectHandler: Send + Sync + 'static {
+    /// Handles the new socket.
+    fn call(&self, socket: Socket) -> BoxFuture;
+}
+
+impl<F, Fut> ConnectHandler for F
+where
+    F: Fn(Socket) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerResult,
+{
+    fn call(&self, socket: Socket) -> BoxFuture {
+        let future = self(socket);
+        Box::pin(async move { future.await.report("connection") })
+    }
+}
+
+/// Runs before a socket joins a namespace and may refuse it; the client receives the
+/// error as `connect_error`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a connect middleware",
+    note = "a middleware is an `async` closure `|socket: Socket| async move {{ Ok::<(), ConnectError>(()) }}`"
+)]
+pub trait Middleware: Send + Sync + 'static {
+    /// Accepts (`Ok`) or refuses (`Err`) the socket.
+    fn call(&self, socket: Socket) -> BoxFuture<Result<(), ConnectError>>;
+}
+
+impl<F, Fut> Middleware for F
+where
+    F: Fn(Socket) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+{
+    fn call(&self, socket: Socket) -> BoxFuture<Result<(), ConnectError>> {
+        Box::pin(self(socket))
+    }
+}
+
+/// Runs when a socket leaves its namespace.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a disconnect handler",
+    note = "a disconnect handler is an `async` closure `|socket: Socket, reason: DisconnectReason| async move {{ ... }}`"
+)]
+pub trait DisconnectHandler: Send + Sync + 'static {
+    /// Handles the departure.
+    fn call(&self, socket: Socket, reason: DisconnectReason) -> BoxFuture;
+}
+
+impl<F, Fut> DisconnectHandler for F
+where
+    F: Fn(Socket, DisconnectReason) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerResult,
+{
+    fn call(&self, socket: Socket, reason: DisconnectReason) -> BoxFuture {
+        let future = self(socket, reason);
+        Box::pin(async move { future.await.report("disconnect") })
+    }
+}
+
+/// Polls `future` once where we are; moves it to a task only if it has to wait.
+/// A panic is caught and logged.
+pub(crate) fn run(mut future: BoxFuture) {
+    let mut cx = Context::from_waker(Waker::noop());
+    match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+        Ok(Poll::Ready(())) => {}
+        Ok(Poll::Pending) => {
+            tokio::spawn(CatchPanic { future });
+        }
+        Err(_) => tracing::error!("a handler panicked"),
+    }
+}
+
+/// Logs a panic of the wrapped future instead of letting it unwind.
+struct CatchPanic {
+    future: BoxFuture,
+}
+
+impl Future for CatchPanic {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let future = &mut self.future;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(_) => {
+                tracing::error!("a handler panicked");
+                Poll::Ready(())
+            }
+        }
+    }
+}

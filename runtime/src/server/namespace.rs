@@ -1,0 +1,398 @@
+//! [`Namespace`]: a channel of the server with its own handlers, sockets and rooms.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::ack::AckStream;
+use super::broadcast::BroadcastOperator;
+use super::error::EmitError;
+use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
+use super::room::{IntoRooms, Room};
+use super::socket::{Socket, SocketInner};
+use crate::engine::{Sid, Text};
+
+/// Event handlers by event name, plus catch-alls.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    events: HashMap<Box<str>, Arc<[Arc<dyn EventHandler>]>>,
+    any: Option<Arc<[Arc<dyn EventHandler>]>>,
+}
+
+fn appended(
+    list: Option<&Arc<[Arc<dyn EventHandler>]>>,
+    handler: Arc<dyn EventHandler>,
+) -> Arc<[Arc<dyn EventHandler>]> {
+    list.into_iter()
+        .flat_map(|list| list.iter().cloned())
+        .chain(std::iter::once(handler))
+        .collect()
+}
+
+impl Listeners {
+    pub(crate) fn add(&mut self, event: &str, handler: Arc<dyn EventHandler>) {
+        let list = appended(self.events.get(event), handler);
+        self.events.insert(event.into(), list);
+    }
+
+    pub(crate) fn add_any(&mut self, handler: Arc<dyn EventHandler>) {
+        self.any = Some(appended(self.any.as_ref(), handler));
+    }
+
+    pub(crate) fn get(&self, event: &str) -> Option<Arc<[Arc<dyn EventHandler>]>> {
+        self.events.get(event).cloned()
+    }
+
+    pub(crate) fn any(&self) -> Option<Arc<[Arc<dyn EventHandler>]>> {
+        self.any.clone()
+    }
+}
+
+/// The handlers of a namespace; a dynamic namespace's children share their parent's.
+#[derive(Default)]
+pub(crate) struct NamespaceHandlers {
+    connect: RwLock<Arc<[Arc<dyn ConnectHandler>]>>,
+    middlewares: RwLock<Arc<[Arc<dyn Middleware>]>>,
+    listeners: RwLock<Listeners>,
+    disconnect: RwLock<Arc<[Arc<dyn DisconnectHandler>]>>,
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn push<T: ?Sized>(lock: &RwLock<Arc<[Arc<T>]>>, item: Arc<T>) {
+    let mut list = write(lock);
+    *list = list.iter().cloned().chain(std::iter::once(item)).collect();
+}
+
+impl NamespaceHandlers {
+    pub(crate) fn connect(&self) -> Arc<[Arc<dyn ConnectHandler>]> {
+        read(&self.connect).clone()
+    }
+
+    pub(crate) fn middlewares(&self) -> Arc<[Arc<dyn Middleware>]> {
+        read(&self.middlewares).clone()
+    }
+
+    pub(crate) fn disconnect(&self) -> Arc<[Arc<dyn DisconnectHandler>]> {
+        read(&self.disconnect).clone()
+    }
+
+    pub(crate) fn listeners_for(&self, event: &str) -> Option<Arc<[Arc<dyn EventHandler>]>> {
+        read(&self.listeners).get(event)
+    }
+
+    pub(crate) fn any_listeners(&self) -> Arc<[Arc<dyn EventHandler>]> {
+        read(&self.listeners).any().unwrap_or_else(|| Arc::new([]))
+    }
+
+    pub(crate) fn add_connect(&self, handler: Arc<dyn ConnectHandler>) {
+        push(&self.connect, handler);
+    }
+
+    pub(crate) fn add_middleware(&self, middleware: Arc<dyn Middleware>) {
+        push(&self.middlewares, middleware);
+    }
+
+    pub(crate) fn add_disconnect(&self, handler: Arc<dyn DisconnectHandler>) {
+        push(&self.disconnect, handler);
+    }
+
+    pub(crate) fn add_listener(&self, event: &str, handler: Arc<dyn EventHandler>) {
+        write(&self.listeners).add(event, handler);
+    }
+
+    pub(crate) fn add_any(&self, handler: Arc<dyn EventHandler>) {
+        write(&self.listeners).add_any(handler);
+    }
+}
+
+/// Sockets of a namespace and the rooms they joined.
+pub(crate) struct NamespaceInner {
+    pub(crate) name: Text,
+    pub(crate) ack_timeout: Duration,
+    pub(crate) handlers: Arc<NamespaceHandlers>,
+    sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
+    rooms: RwLock<HashMap<Room, HashMap<Sid, Arc<SocketInner>>>>,
+}
+
+impl NamespaceInner {
+    pub(crate) fn new(name: Text, ack_timeout: Duration, handlers: Arc<NamespaceHandlers>) -> Self {
+        NamespaceInner {
+            name,
+            ack_timeout,
+            handlers,
+            sockets: RwLock::new(HashMap::new()),
+            rooms: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Registers a socket; fails when it was closed in the meantime.
+    pub(crate) fn add(&self, socket: &Arc<SocketInner>) -> bool {
+        let mut sockets = write(&self.sockets);
+        if !socket.is_connected() {
+            return false;
+        }
+        sockets.insert(socket.id, socket.clone());
+        true
+    }
+
+    /// Removes a closed socket from its rooms and the namespace.
+    pub(crate) fn remove(&self, socket: &Arc<SocketInner>) {
+        {
+            let mut index = write(&self.rooms);
+            let rooms = std::mem::take(&mut socket.local().rooms);
+            for room in rooms {
+                remove_member(&mut index, &room, socket.id);
+            }
+        }
+        write(&self.sockets).remove(&socket.id);
+    }
+
+    pub(crate) fn join(&self, socket: &Arc<SocketInner>, rooms: Vec<Room>) {
+        let mut index = write(&self.rooms);
+        if !socket.is_connected() {
+            return;
+        }
+        let mut local = socket.local();
+        for room in rooms {
+            if !local.rooms.contains(&room) {
+                index
+                    .entry(room.clone())
+                    .or_default()
+                    .insert(socket.id, socket.clone());
+                local.rooms.push(room);
+            }
+        }
+    }
+
+    pub(crate) fn leave(&self, socket: &Arc<SocketInner>, rooms: &[Room]) {
+        let mut index = write(&self.rooms);
+        let mut local = socket.local();
+        for room in rooms {
+            if let Some(position) = local.rooms.iter().position(|joined| joined == room) {
+                local.rooms.swap_remove(position);
+                remove_member(&mut index, room, socket.id);
+            }
+        }
+    }
+
+    pub(crate) fn socket(&self, id: &Sid) -> Option<Arc<SocketInner>> {
+        read(&self.sockets).get(id).cloned()
+    }
+
+    pub(crate) fn socket_count(&self) -> usize {
+        read(&self.sockets).len()
+    }
+
+    pub(crate) fn all_sockets(&self) -> Vec<Arc<SocketInner>> {
+        read(&self.sockets).values().cloned().collect()
+    }
+
+    pub(crate) fn room_names(&self) -> Vec<Room> {
+        read(&self.rooms).keys().cloned().collect()
+    }
+
+    /// Calls `visit` for every socket the target selects, each once, while holding
+    /// the namespace's read locks (so `visit` must not join, leave or disconnect).
+    pub(crate) fn for_each_target(
+        &self,
+        rooms: &[Room],
+        except_rooms: &[Room],
+        except_socket: Option<Sid>,
+        mut visit: impl FnMut(&Arc<SocketInner>),
+    ) {
+        let index = read(&self.rooms);
+        let sockets = read(&self.sockets);
+        let excluded = |socket: &SocketInner| {
+            except_socket == Some(socket.id)
+                || except_rooms.iter().any(|room| {
+                    room.as_str() == socket.id.as_str()
+                        || index
+                            .get(room)
+                            .is_some_and(|members| members.contains_key(&socket.id))
+                })
+        };
+        let by_id = |room: &Room| Sid::parse(room.as_str()).and_then(|sid| sockets.get(&sid));
+        match rooms {
+            [] => sockets
+                .values()
+                .filter(|socket| !excluded(socket))
+                .for_each(&mut visit),
+            [room] => {
+                index
+                    .get(room)
+                    .into_iter()
+                    .flat_map(HashMap::values)
+                    .chain(by_id(room))
+                    .filter(|socket| !excluded(socket))
+                    .for_each(&mut visit);
+            }
+            rooms => {
+                let mut seen = std::collections::HashSet::new();
+                for room in rooms {
+                    index
+                        .get(room)
+                        .into_iter()
+                        .flat_map(HashMap::values)
+                        .chain(by_id(room))
+                        .filter(|socket| !excluded(socket) && seen.insert(socket.id))
+                        .for_each(&mut visit);
+                }
+            }
+        }
+    }
+}
+
+fn remove_member(index: &mut HashMap<Room, HashMap<Sid, Arc<SocketInner>>>, room: &Room, id: Sid) {
+    if let Some(members) = index.get_mut(room) {
+        members.remove(&id);
+        if members.is_empty() {
+            index.remove(room);
+        }
+    }
+}
+
+/// A namespace of the server: register its handlers, emit to its sockets.
+///
+/// ```no_run
+/// use tether::server::{ConnectError, Server, ServerConfig, Socket};
+///
+/// let io = Server::new(ServerConfig::default());
+/// let chat = io.of("/chat");
+/// chat.use_middleware(|socket: Socket| async move {
+///     match socket.auth_value().get("token") {
+///         Some(_) => Ok(()),
+///         None => Err(ConnectError::new("token required")),
+///     }
+/// });
+/// chat.on_connection(|socket: Socket| async move {
+///     socket.join("lobby");
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Namespace {
+    pub(crate) inner: Arc<NamespaceInner>,
+}
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Namespace")
+            .field("name", &self.inner.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Namespace {
+    /// The namespace name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Runs `handler` for each socket that joins (after its CONNECT answer went out).
+    pub fn on_connection(&self, handler: impl ConnectHandler) {
+        self.inner.handlers.add_connect(Arc::new(handler));
+    }
+
+    /// Adds a middleware run, in order, before a socket may join.
+    pub fn use_middleware(&self, middleware: impl Middleware) {
+        self.inner.handlers.add_middleware(Arc::new(middleware));
+    }
+
+    /// Handles `event` for every socket of the namespace.
+    pub fn on(&self, event: &str, handler: impl EventHandler) {
+        self.inner.handlers.add_listener(event, Arc::new(handler));
+    }
+
+    /// Handles every event of every socket of the namespace.
+    pub fn on_any(&self, handler: impl EventHandler) {
+        self.inner.handlers.add_any(Arc::new(handler));
+    }
+
+    /// Runs `handler` whenever a socket leaves the namespace.
+    pub fn on_disconnect(&self, handler: impl DisconnectHandler) {
+        self.inner.handlers.add_disconnect(Arc::new(handler));
+    }
+
+    /// The socket with this id, if it is connected here.
+    pub fn socket(&self, id: Sid) -> Option<Socket> {
+        self.inner.socket(&id).map(Socket::from_inner)
+    }
+
+    /// Every connected socket.
+    pub fn sockets(&self) -> Vec<Socket> {
+        self.inner
+            .all_sockets()
+            .into_iter()
+            .map(Socket::from_inner)
+            .collect()
+    }
+
+    /// How many sockets are connected.
+    pub fn socket_count(&self) -> usize {
+        self.inner.socket_count()
+    }
+
+    /// The rooms that have at least one member (socket-id rooms not included).
+    pub fn rooms(&self) -> Vec<Room> {
+        self.inner.room_names()
+    }
+
+    /// A broadcast to every socket of the namespace, to narrow down.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.inner.clone())
+    }
+
+    /// Emits to the sockets in `rooms`.
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().to(rooms)
+    }
+
+    /// Same as [`Namespace::to`].
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.to(rooms)
+    }
+
+    /// Emits to every socket except those in `rooms`.
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().except(rooms)
+    }
+
+    /// Emits to the sockets of this server only (matters with a multi-node adapter).
+    pub fn local(&self) -> BroadcastOperator {
+        self.broadcast().local()
+    }
+
+    /// Emits that each client drops when it cannot take them right away.
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.broadcast().volatile()
+    }
+
+    /// Broadcasts with acknowledgements waited for up to `timeout`.
+    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
+        self.broadcast().timeout(timeout)
+    }
+
+    /// Emits to every socket of the namespace.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.broadcast().emit(event, data)
+    }
+
+    /// Emits to every socket and collects their acknowledgements.
+    pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckStream<R>
+    where
+        R: DeserializeOwned + 'static,
+        T: Serialize + ?Sized,
+    {
+        self.broadcast().emit_with_ack(event, data)
+    }
+}

@@ -1,0 +1,253 @@
+//! The namespaces of a server: static ones by name, dynamic ones by pattern or by a
+//! function of the name and the auth payload.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use super::config::ServerConfig;
+use super::handler::BoxFuture;
+use super::namespace::{Namespace, NamespaceHandlers, NamespaceInner};
+use crate::engine::Text;
+
+/// Decides whether a dynamic namespace accepts a name (given the auth payload).
+pub(crate) type NamespaceCheck =
+    Arc<dyn Fn(&str, &serde_json::Value) -> BoxFuture<bool> + Send + Sync>;
+
+/// How a dynamic namespace recognises its children.
+pub(crate) enum Matcher {
+    Pattern(NamePattern),
+    Check(NamespaceCheck),
+}
+
+impl Matcher {
+    async fn matches(&self, name: &str, auth: Option<&str>) -> bool {
+        match self {
+            Matcher::Pattern(pattern) => pattern.matches(name),
+            Matcher::Check(check) => {
+                let auth = auth
+                    .and_then(|raw| serde_json::from_str(raw).ok())
+                    .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+                check(name, &auth).await
+            }
+        }
+    }
+}
+
+/// A namespace name pattern: `/`-separated segments where `{name}` stands for any
+/// non-empty text without `/`, optionally between a literal prefix and suffix
+/// (`/match-{id}`, `/org/{org}/chat`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamePattern {
+    segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param { prefix: String, suffix: String },
+}
+
+impl NamePattern {
+    /// Parses a pattern; a segment may hold at most one `{...}` placeholder.
+    pub fn new(pattern: &str) -> Result<NamePattern, InvalidPattern> {
+        let trimmed = pattern.strip_prefix('/').unwrap_or(pattern);
+        let segments = trimmed
+            .split('/')
+            .map(|segment| match (segment.find('{'), segment.find('}')) {
+                (None, None) => Ok(Segment::Literal(segment.to_owned())),
+                (Some(open), Some(close))
+                    if open < close
+                        && !segment[close + 1..].contains(['{', '}'])
+                        && !segment[..open].contains('}') =>
+                {
+                    Ok(Segment::Param {
+                        prefix: segment[..open].to_owned(),
+                        suffix: segment[close + 1..].to_owned(),
+                    })
+                }
+                _ => Err(InvalidPattern(pattern.to_owned())),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(NamePattern { segments })
+    }
+
+    /// Whether `name` (such as `/match-42`) fits the pattern.
+    pub fn matches(&self, name: &str) -> bool {
+        let Some(trimmed) = name.strip_prefix('/') else {
+            return false;
+        };
+        let parts: Vec<&str> = trimmed.split('/').collect();
+        parts.len() == self.segments.len()
+            && parts
+                .iter()
+                .zip(&self.segments)
+                .all(|(part, segment)| match segment {
+                    Segment::Literal(literal) => part == literal,
+                    Segment::Param { prefix, suffix } => {
+                        part.len() > prefix.len() + suffix.len()
+                            && part.starts_with(prefix.as_str())
+                            && part.ends_with(suffix.as_str())
+                    }
+                })
+    }
+}
+
+/// A namespace pattern that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid namespace pattern `{0}`: use `{{name}}` at most once per segment")]
+pub struct InvalidPattern(pub String);
+
+/// A dynamic namespace: its matcher, the handlers its children share, its children.
+pub(crate) struct DynamicNamespace {
+    matcher: Matcher,
+    pub(crate) handlers: Arc<NamespaceHandlers>,
+    pub(crate) children: RwLock<Vec<Namespace>>,
+}
+
+/// Every namespace of a server.
+pub(crate) struct Registry {
+    pub(crate) config: Arc<ServerConfig>,
+    static_namespaces: RwLock<HashMap<Text, Namespace>>,
+    dynamic: RwLock<Vec<Arc<DynamicNamespace>>>,
+}
+
+/// Adds the leading `/` Socket.IO namespace names have.
+pub(crate) fn normalize(name: &str) -> Text {
+    if name.starts_with('/') {
+        Text::from(name.to_owned())
+    } else {
+        Text::from(format!("/{name}"))
+    }
+}
+
+impl Registry {
+    pub(crate) fn new(config: Arc<ServerConfig>) -> Registry {
+        Registry {
+            config,
+            static_namespaces: RwLock::new(HashMap::new()),
+            dynamic: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// The namespace called `name`, created when absent.
+    pub(crate) fn of(&self, name: &str) -> Namespace {
+        self.get_or_create(normalize(name), Arc::default).0
+    }
+
+    fn get_or_create(
+        &self,
+        name: Text,
+        handlers: impl FnOnce() -> Arc<NamespaceHandlers>,
+    ) -> (Namespace, bool) {
+        if let Some(ns) = self.lookup(&name) {
+            return (ns, false);
+        }
+        let mut namespaces = self
+            .static_namespaces
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(ns) = namespaces.get(&name) {
+            return (ns.clone(), false);
+        }
+        let ns = Namespace {
+            inner: Arc::new(NamespaceInner::new(
+                name.clone(),
+                self.config.ack_timeout,
+                handlers(),
+            )),
+        };
+        namespaces.insert(name, ns.clone());
+        (ns, true)
+    }
+
+    fn lookup(&self, name: &str) -> Option<Namespace> {
+        self.static_namespaces
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Every static namespace and every child of a dynamic one.
+    pub(crate) fn namespaces(&self) -> Vec<Namespace> {
+        self.static_namespaces
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn add_dynamic(&self, matcher: Matcher) -> Arc<DynamicNamespace> {
+        let dynamic = Arc::new(DynamicNamespace {
+            matcher,
+            handlers: Arc::default(),
+            children: RwLock::new(Vec::new()),
+        });
+        self.dynamic
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(dynamic.clone());
+        dynamic
+    }
+
+    /// The namespace a CONNECT for `name` joins, creating a dynamic child on the
+    /// first match; `None` for an unknown name.
+    pub(crate) async fn resolve(
+        &self,
+        name: &Text,
+        auth: Option<&str>,
+    ) -> Option<Arc<NamespaceInner>> {
+        if let Some(ns) = self.lookup(name) {
+            return Some(ns.inner);
+        }
+        let candidates = self
+            .dynamic
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        for dynamic in candidates {
+            if dynamic.matcher.matches(name, auth).await {
+                let (ns, created) = self.get_or_create(name.clone(), || dynamic.handlers.clone());
+                if created {
+                    dynamic
+                        .children
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .push(ns.clone());
+                }
+                return Some(ns.inner);
+            }
+        }
+        None
+    }
+}
+
+/// Wraps an async check into the shared form the registry keeps.
+pub(crate) fn check<F, Fut>(check: F) -> NamespaceCheck
+where
+    F: Fn(&str, &serde_json::Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    Arc::new(move |name, auth| Box::pin(check(name, auth)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_segments() {
+        let pattern = NamePattern::new("/match-{id}").unwrap();
+        assert!(pattern.matches("/match-42"));
+        assert!(!pattern.matches("/match-"));
+        assert!(!pattern.matches("/match-4/2"));
+        assert!(!pattern.matches("/other"));
+        let nested = NamePattern::new("/org/{org}/chat").unwrap();
+        assert!(nested.matches("/org/acme/chat"));
+        assert!(!nested.matches("/org/acme/news"));
+        assert!(NamePattern::new("/a{b}{c}").is_err());
+        assert!(NamePattern::new("/a}b{").is_err());
+    }
+}

@@ -1,0 +1,481 @@
+//! [`Socket`]: one client's membership of one namespace.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use super::ack::{AckFuture, PendingAcks};
+use super::args::EmitArgs;
+use super::broadcast::BroadcastOperator;
+use super::client::ClientState;
+use super::error::{AckError, EmitError, check_event_name};
+use super::event::{AckSender, Event};
+use super::handler::{self, DisconnectHandler, EventHandler};
+use super::namespace::{Listeners, NamespaceInner};
+use super::reason::DisconnectReason;
+use super::room::{IntoRooms, Room};
+use crate::engine::{Connection, Handshake, Sid, Text, Transport};
+use crate::protocol::{self, Args, Encoded};
+
+/// A client connected to one namespace. Cheap to clone; every clone is the same socket.
+///
+/// Obtained in connection handlers, middlewares and event handlers.
+#[derive(Clone)]
+pub struct Socket {
+    pub(crate) inner: Arc<SocketInner>,
+}
+
+pub(crate) struct SocketInner {
+    pub(crate) id: Sid,
+    pub(crate) ns: Arc<NamespaceInner>,
+    pub(crate) conn: Connection<ClientState>,
+    auth: Option<Text>,
+    pub(crate) acks: PendingAcks,
+    next_ack: AtomicU64,
+    connected: AtomicBool,
+    local: Mutex<SocketLocal>,
+}
+
+#[derive(Default)]
+pub(crate) struct SocketLocal {
+    pub(crate) rooms: Vec<Room>,
+    listeners: Option<Box<Listeners>>,
+    disconnect: Vec<Arc<dyn DisconnectHandler>>,
+    data: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+}
+
+impl SocketInner {
+    pub(crate) fn new(
+        ns: Arc<NamespaceInner>,
+        conn: Connection<ClientState>,
+        auth: Option<Text>,
+    ) -> Arc<SocketInner> {
+        Arc::new(SocketInner {
+            id: Sid::random(),
+            ns,
+            conn,
+            auth,
+            acks: PendingAcks::default(),
+            next_ack: AtomicU64::new(0),
+            connected: AtomicBool::new(true),
+            local: Mutex::new(SocketLocal::default()),
+        })
+    }
+
+    pub(crate) fn local(&self) -> MutexGuard<'_, SocketLocal> {
+        self.local
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Acquire)
+    }
+
+    /// Queues an encoded packet for this socket's client.
+    pub(crate) fn send(&self, encoded: &Encoded, volatile: bool) -> Result<bool, EmitError> {
+        if !self.is_connected() {
+            return Err(EmitError::Disconnected);
+        }
+        let sent = if volatile {
+            self.conn.send_volatile(encoded.frames())?
+        } else {
+            self.conn.send_all(encoded.frames())?;
+            true
+        };
+        Ok(sent)
+    }
+
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.next_ack.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Leaves the namespace: rooms, registries, pending acknowledgements, then the
+    /// disconnect handlers. Runs once.
+    pub(crate) fn close(self: &Arc<Self>, reason: DisconnectReason) {
+        if !self.connected.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        self.ns.remove(self);
+        self.conn.data().remove_socket(self);
+        self.acks.clear();
+        let handlers = std::mem::take(&mut self.local().disconnect);
+        let socket = Socket {
+            inner: self.clone(),
+        };
+        for handler in handlers.iter().chain(self.ns.handlers.disconnect().iter()) {
+            handler::run(handler.call(socket.clone(), reason));
+        }
+        tracing::debug!(sid = %self.id, ns = %self.ns.name, %reason, "socket disconnected");
+    }
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.inner.id)
+            .field("ns", &self.inner.ns.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for Socket {}
+
+impl Socket {
+    pub(crate) fn from_inner(inner: Arc<SocketInner>) -> Socket {
+        Socket { inner }
+    }
+
+    /// The socket id (20 characters, distinct from the Engine.IO session id).
+    pub fn id(&self) -> Sid {
+        self.inner.id
+    }
+
+    /// The namespace name, such as `/` or `/chat`.
+    pub fn ns(&self) -> &str {
+        &self.inner.ns.name
+    }
+
+    /// The HTTP request that opened the connection: headers, URI, address, time.
+    pub fn handshake(&self) -> &Handshake {
+        self.inner.conn.handshake()
+    }
+
+    /// One query parameter of the opening request.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.handshake().query(name)
+    }
+
+    /// The auth payload the client sent with its CONNECT packet, as JSON text (`None`
+    /// when it sent none).
+    pub fn auth_raw(&self) -> Option<&str> {
+        self.inner.auth.as_deref()
+    }
+
+    /// The auth payload decoded as `T` (an absent payload decodes from `{}`).
+    pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.auth_raw().unwrap_or("{}"))
+    }
+
+    /// The auth payload as untyped JSON (`{}` when absent).
+    pub fn auth_value(&self) -> serde_json::Value {
+        self.auth()
+            .unwrap_or_else(|_| serde_json::Value::Object(Default::default()))
+    }
+
+    /// The transport the client uses now.
+    pub fn transport(&self) -> Transport {
+        self.inner.conn.transport()
+    }
+
+    /// Whether the socket is still in its namespace.
+    pub fn connected(&self) -> bool {
+        self.inner.is_connected()
+    }
+
+    /// Sends an event to this client. A tuple spreads into several arguments, `()`
+    /// sends none, anything else is one argument; `bytes::Bytes` values travel as
+    /// binary attachments.
+    ///
+    /// ```no_run
+    /// # fn demo(socket: tether::server::Socket) -> Result<(), tether::server::EmitError> {
+    /// socket.emit("hello", "world")?;
+    /// socket.emit("move", &(3, 4))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emitter().emit(event, data).map(|_| ())
+    }
+
+    /// Sends an event and waits (up to the server's `ack_timeout`) for the client's
+    /// acknowledgement, decoded as `R` from its first argument.
+    pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckFuture<R>
+    where
+        R: DeserializeOwned + 'static,
+        T: Serialize + ?Sized,
+    {
+        self.emitter().emit_with_ack(event, data)
+    }
+
+    /// Emits with a different acknowledgement timeout.
+    pub fn timeout(&self, timeout: Duration) -> SocketEmitter {
+        SocketEmitter {
+            timeout: Some(timeout),
+            ..self.emitter()
+        }
+    }
+
+    /// Emits that are dropped when the client cannot take them right away.
+    pub fn volatile(&self) -> SocketEmitter {
+        SocketEmitter {
+            volatile: true,
+            ..self.emitter()
+        }
+    }
+
+    fn emitter(&self) -> SocketEmitter {
+        SocketEmitter {
+            socket: self.clone(),
+            timeout: None,
+            volatile: false,
+        }
+    }
+
+    pub(crate) fn send_ack<T: Serialize + ?Sized>(
+        &self,
+        id: u64,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        let encoded = protocol::encode_ack(self.ns(), id, &EmitArgs::new(data))?;
+        self.inner.send(&encoded, false).map(|_| ())
+    }
+
+    /// Joins one room or several.
+    pub fn join(&self, rooms: impl IntoRooms) {
+        self.inner.ns.join(&self.inner, rooms.into_rooms());
+    }
+
+    /// Leaves one room or several.
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        self.inner.ns.leave(&self.inner, &rooms.into_rooms());
+    }
+
+    /// Leaves every room it joined.
+    pub fn leave_all(&self) {
+        let rooms = self.inner.local().rooms.clone();
+        self.inner.ns.leave(&self.inner, &rooms);
+    }
+
+    /// The rooms it is in: its own id first (every socket is in the room named by
+    /// its id), then the rooms it joined.
+    pub fn rooms(&self) -> Vec<Room> {
+        let local = self.inner.local();
+        let mut rooms = Vec::with_capacity(local.rooms.len() + 1);
+        rooms.push(Room::from(self.inner.id));
+        rooms.extend(local.rooms.iter().cloned());
+        rooms
+    }
+
+    /// Emits to the sockets in `rooms`, this one excluded.
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().to(rooms)
+    }
+
+    /// Same as [`Socket::to`].
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.to(rooms)
+    }
+
+    /// Emits to every other socket of the namespace except those in `rooms`.
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().except(rooms)
+    }
+
+    /// Emits to every other socket of the namespace.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.inner.ns.clone()).except_socket(self.inner.id)
+    }
+
+    /// Handles `event` on this socket only (see also `Namespace::on`).
+    pub fn on(&self, event: &str, handler: impl EventHandler) {
+        let handler: Arc<dyn EventHandler> = Arc::new(handler);
+        self.inner
+            .local()
+            .listeners
+            .get_or_insert_with(Default::default)
+            .add(event, handler);
+    }
+
+    /// Handles every event of this socket (called before the event's own handlers).
+    pub fn on_any(&self, handler: impl EventHandler) {
+        let handler: Arc<dyn EventHandler> = Arc::new(handler);
+        self.inner
+            .local()
+            .listeners
+            .get_or_insert_with(Default::default)
+            .add_any(handler);
+    }
+
+    /// Runs `handler` when this socket leaves its namespace.
+    pub fn on_disconnect(&self, handler: impl DisconnectHandler) {
+        self.inner.local().disconnect.push(Arc::new(handler));
+    }
+
+    /// Stores a value of type `T` with the socket, replacing any previous one.
+    pub fn insert_data<T: Send + Sync + 'static>(&self, value: T) {
+        self.inner
+            .local()
+            .data
+            .insert(TypeId::of::<T>(), Box::new(value));
+    }
+
+    /// A copy of the socket's value of type `T`, if one was stored.
+    pub fn data<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.inner
+            .local()
+            .data
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref::<T>())
+            .cloned()
+    }
+
+    /// Runs `f` on the socket's value of type `T`, if one was stored.
+    pub fn with_data<T: Send + Sync + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        self.inner
+            .local()
+            .data
+            .get_mut(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_mut::<T>())
+            .map(f)
+    }
+
+    /// Removes and returns the socket's value of type `T`.
+    pub fn remove_data<T: Send + Sync + 'static>(&self) -> Option<T> {
+        self.inner
+            .local()
+            .data
+            .remove(&TypeId::of::<T>())
+            .and_then(|value| value.downcast::<T>().ok())
+            .map(|value| *value)
+    }
+
+    /// Makes the socket leave its namespace: the client gets a DISCONNECT packet
+    /// (`io server disconnect`, so it does not reconnect on its own). The underlying
+    /// connection stays open for its other namespaces.
+    pub fn disconnect(&self) {
+        if !self.connected() {
+            return;
+        }
+        let _ = self
+            .inner
+            .send(&protocol::encode_disconnect(self.ns()), false);
+        self.inner
+            .close(DisconnectReason::ServerNamespaceDisconnect);
+    }
+
+    /// Disconnects every namespace of this client and closes the connection.
+    pub fn disconnect_and_close(&self) {
+        for socket in self.inner.conn.data().sockets() {
+            Socket::from_inner(socket).disconnect();
+        }
+        self.disconnect();
+        self.inner.conn.close();
+    }
+
+    /// Delivers an incoming event to the handlers: the catch-alls, then the event's
+    /// own (this socket's if it has any, else the namespace's). The acknowledgement
+    /// goes to the first specific handler, or the first catch-all when there is none.
+    pub(crate) fn dispatch(&self, name: Text, args: Args, ack_id: Option<u64>) {
+        let (own, own_any) = match &self.inner.local().listeners {
+            Some(listeners) => (listeners.get(&name), listeners.any()),
+            None => (None, None),
+        };
+        let specific = own.or_else(|| self.inner.ns.handlers.listeners_for(&name));
+        let any = own_any
+            .into_iter()
+            .flat_map(|handlers| handlers.to_vec())
+            .chain(self.inner.ns.handlers.any_listeners().iter().cloned())
+            .collect::<Vec<_>>();
+        let mut ack = ack_id.map(|id| AckSender::new(self.clone(), id));
+        if specific.is_none() && any.is_empty() {
+            tracing::debug!(sid = %self.inner.id, event = %name, "no handler for event");
+            return;
+        }
+        let specific_count = specific.as_ref().map_or(0, |handlers| handlers.len());
+        for handler in &any {
+            let ack = if specific_count == 0 {
+                ack.take()
+            } else {
+                None
+            };
+            let event = Event::new(name.clone(), args.clone(), ack);
+            handler::run(handler.call(self.clone(), event));
+        }
+        for handler in specific.iter().flat_map(|handlers| handlers.iter()) {
+            let event = Event::new(name.clone(), args.clone(), ack.take());
+            handler::run(handler.call(self.clone(), event));
+        }
+    }
+}
+
+/// Emits to one socket with options: a timeout for the acknowledgement, or volatile.
+#[derive(Debug, Clone)]
+pub struct SocketEmitter {
+    socket: Socket,
+    timeout: Option<Duration>,
+    volatile: bool,
+}
+
+impl SocketEmitter {
+    /// Sets the acknowledgement timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Drops the emit when the client cannot take it right away.
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
+        self
+    }
+
+    /// Sends the event; returns whether it was queued (`false`: a volatile emit dropped).
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<bool, EmitError> {
+        check_event_name(event)?;
+        let encoded = protocol::encode_event(self.socket.ns(), event, &EmitArgs::new(data), None)?;
+        self.socket.inner.send(&encoded, self.volatile)
+    }
+
+    /// Sends the event and waits for the acknowledgement's first argument as `R`.
+    pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckFuture<R>
+    where
+        R: DeserializeOwned + 'static,
+        T: Serialize + ?Sized,
+    {
+        let inner = &self.socket.inner;
+        if let Err(error) = check_event_name(event) {
+            return AckFuture::failed(AckError::Emit(error));
+        }
+        let id = inner.next_ack_id();
+        let encoded = match protocol::encode_event(
+            inner.ns.name.as_str(),
+            event,
+            &EmitArgs::new(data),
+            Some(id),
+        ) {
+            Ok(encoded) => encoded,
+            Err(error) => return AckFuture::failed(AckError::Emit(error.into())),
+        };
+        let receiver = inner.acks.insert(id);
+        let timeout = self.timeout.unwrap_or(inner.ns.ack_timeout);
+        match inner.send(&encoded, self.volatile) {
+            Ok(true) => AckFuture::waiting(
+                receiver,
+                Arc::downgrade(inner),
+                id,
+                Instant::now() + timeout,
+            ),
+            Ok(false) => {
+                inner.acks.forget(id);
+                AckFuture::failed(AckError::Timeout)
+            }
+            Err(error) => {
+                inner.acks.forget(id);
+                AckFuture::failed(AckError::Emit(error))
+            }
+        }
+    }
+}
