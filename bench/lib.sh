@@ -119,8 +119,8 @@ scenario_args() {
   local step=(--step-secs 3 --settle-ms 500)
   local clients=5000
   if (( QUICK )); then
-    fan_rates="25,100,400,1000,2000,4000"
-    room_rates="250,1000,4000,10000,20000,40000"
+    fan_rates="50,200,1000,2000,4000"
+    room_rates="500,2000,10000,20000,40000"
     step=(--step-secs 1 --settle-ms 300)
     clients=2000
   fi
@@ -185,7 +185,7 @@ run_callgrind() {
       SUBARGS=(fanout --clients 200 --rates "$rate" --ref-rate "$rate" --step-secs "$secs"
         --settle-ms 2000 --no-stop --drain-secs 20)
     else
-      rate=$([[ $mode == load ]] && echo 100 || echo 0)
+      rate=$([[ $mode == load ]] && echo 400 || echo 0)
       SUBARGS=(echo --clients 20 --rate "$rate" --warmup-secs 0 --secs "$secs")
     fi
     quiet

@@ -36,9 +36,28 @@ pub fn cpu_times(pid: Option<u32>) -> Option<(Duration, Duration)> {
     Some((micros(utime), micros(stime)))
 }
 
-/// User plus system CPU time of a process (`self` or a pid), or `None` if it is gone.
+/// CPU time of a process (`self` or a pid), or `None` if it is gone: the sum over
+/// its threads of the scheduler's nanosecond run time (`/proc/<pid>/task/*/schedstat`),
+/// or user plus system time in clock ticks where schedstat is missing.
 pub fn cpu_time(pid: Option<u32>) -> Option<Duration> {
-    cpu_times(pid).map(|(user, system)| user + system)
+    schedstat_time(pid).or_else(|| cpu_times(pid).map(|(user, system)| user + system))
+}
+
+fn schedstat_time(pid: Option<u32>) -> Option<Duration> {
+    let dir = match pid {
+        Some(pid) => format!("/proc/{pid}/task"),
+        None => "/proc/self/task".to_string(),
+    };
+    let mut total: u64 = 0;
+    let mut threads = 0;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("schedstat")) else {
+            continue;
+        };
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        threads += 1;
+    }
+    (threads > 0).then(|| Duration::from_nanos(total))
 }
 
 /// Resident set size of a process in bytes (`VmRSS`).
