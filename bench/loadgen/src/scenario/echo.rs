@@ -230,7 +230,7 @@ async fn closed_loop(mut ws: Ws, echo: &Echo, inflight: usize, step: Duration) -
         while let Some(msg) = pending.take() {
             match on_frame(&mut ws, echo, msg).await {
                 Ok(true) => {
-                    mine -= 1;
+                    mine = mine.saturating_sub(1);
                     if echo.phase() < Phase::Stop {
                         if ws.feed(emit()).await.is_err() {
                             return false;
