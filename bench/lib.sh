@@ -119,8 +119,8 @@ scenario_args() {
   local step=(--step-secs 3 --settle-ms 500)
   local clients=5000
   if (( QUICK )); then
-    fan_rates="50,200,1000,2000,4000"
-    room_rates="500,2000,10000,20000,40000"
+    fan_rates="50,200,1000,2000,4000,6000"
+    room_rates="500,2000,10000,20000,40000,60000"
     step=(--step-secs 1 --settle-ms 300)
     clients=2000
   fi

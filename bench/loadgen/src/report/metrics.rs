@@ -72,9 +72,11 @@ const fn throughput(key: &'static str, label: &'static str) -> Metric {
 /// Every metric the scenarios write, in display order.
 pub const METRICS: &[Metric] = &[
     throughput("deliveries_per_s", "deliveries/s at saturation"),
-    throughput(
+    metric(
         "deliveries_per_s_p99_under_50ms",
         "deliveries/s with p99 ≤ 50 ms, no loss",
+        Better::Higher,
+        Unit::Rate,
     ),
     metric(
         "ref_p50_ms",
