@@ -58,10 +58,12 @@ server_cmd() {
   esac
 }
 
-# The raw server speaks WebSocket only.
+# The raw server speaks WebSocket only; callgrind measures the Rust Socket.IO servers.
 supports() {
   case "$1:$2" in
     raw:mixed|raw:storm-upgrade) return 1 ;;
+    tether:callgrind-*|socketioxide:callgrind-*) return 0 ;;
+    *:callgrind-*) return 1 ;;
     *) return 0 ;;
   esac
 }
@@ -170,8 +172,7 @@ run_loadgen() {
 # once loaded with the same clients for the same time; the difference is divided by
 # the work done. Only the Rust servers: callgrind cannot follow Node's JIT usefully.
 run_callgrind() {
-  local scenario="$1" server="$2" port="$3"
-  case "$server" in tether|socketioxide) ;; *) return 0 ;; esac
+  local scenario="$1" server="$2" round="$3" port="$4"
   if ! command -v valgrind >/dev/null; then
     log "valgrind is not installed; skipping $scenario"
     return 0
@@ -179,7 +180,7 @@ run_callgrind() {
   local kind="${scenario#callgrind-}" secs=$(( QUICK ? 4 : 10 ))
   local mode rate
   for mode in idle load; do
-    local out="$RESULTS/cg-$kind-$server-$mode"
+    local out="$RESULTS/cg-$kind-$server-r$round-$mode"
     if [[ "$kind" == fanout ]]; then
       rate=$([[ $mode == load ]] && echo 50 || echo 0)
       SUBARGS=(fanout --clients 200 --rates "$rate" --ref-rate "$rate" --step-secs "$secs"
@@ -191,15 +192,15 @@ run_callgrind() {
     quiet
     start_server "$server" "$port" valgrind --tool=callgrind --callgrind-out-file="$out.out" \
       || return 0
-    log "callgrind $kind ($mode) on $server"
+    log "round $round: callgrind $kind ($mode) on $server"
     run_loadgen "${SUBARGS[@]}" --port "$port" --label "$server" --scenario "$scenario" \
       --out "$out.part" || log "callgrind $kind ($mode) on $server failed (see loadgen.log)"
     stop_server 120
   done
-  "$LOADGEN" callgrind --load-json "$RESULTS/cg-$kind-$server-load.part" \
-    --idle-json "$RESULTS/cg-$kind-$server-idle.part" \
-    --load-out "$RESULTS/cg-$kind-$server-load.out" --idle-out "$RESULTS/cg-$kind-$server-idle.out" \
-    --label "$server" --scenario "$scenario" --out "$RESULTS/$scenario-$server-r1.json" \
+  local base="$RESULTS/cg-$kind-$server-r$round"
+  "$LOADGEN" callgrind --load-json "$base-load.part" --idle-json "$base-idle.part" \
+    --load-out "$base-load.out" --idle-out "$base-idle.out" --label "$server" \
+    --scenario "$scenario" --round "$round" --out "$RESULTS/$scenario-$server-r$round.json" \
     2>>"$RESULTS/loadgen.log" || log "no callgrind result for $kind on $server (see loadgen.log)"
 }
 

@@ -115,14 +115,6 @@ write_meta "$RESULTS/meta.txt"
 run=0
 for round in $(seq 1 "$ROUNDS"); do
   for scenario in ${SCENARIOS//,/ }; do
-    if [[ "$scenario" == callgrind-* ]]; then
-      (( round == 1 )) || continue
-      for server in ${ACTIVE//,/ }; do
-        run=$((run + 1))
-        run_callgrind "$scenario" "$server" "$((PORT_BASE + run % 200))"
-      done
-      continue
-    fi
     # Rotate the server order each round so no server always goes first.
     read -r -a order <<<"${ACTIVE//,/ }"
     shift_by=$(( (round - 1) % ${#order[@]} ))
@@ -130,7 +122,11 @@ for round in $(seq 1 "$ROUNDS"); do
     for server in "${order[@]}"; do
       if ! supports "$server" "$scenario"; then continue; fi
       run=$((run + 1))
-      run_scenario "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+      if [[ "$scenario" == callgrind-* ]]; then
+        run_callgrind "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+      else
+        run_scenario "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+      fi
     done
   done
 done
