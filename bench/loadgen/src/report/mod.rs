@@ -340,8 +340,11 @@ fn render_steps(
     present: &[&String],
 ) {
     md.push_str("<details><summary>Steps (first round)</summary>\n\n");
-    md.push_str("| server | broadcasts/s | offered | delivered | p50 | p99 | lost | generator CPU | server CPU |\n");
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str(
+        "| server | broadcasts/s | offered | delivered | p50 | p99 | lost | generator CPU \
+         | server CPU | server CPU per delivery |\n",
+    );
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for s in present {
         let Some(run) = by_server[*s].first() else {
             continue;
@@ -357,13 +360,16 @@ fn render_steps(
                     .and_then(|v| v.as_f64())
                     .unwrap_or(0.0)
             };
-            let server_cpu = step
-                .get("server_cpu")
-                .and_then(|v| v.as_f64())
-                .map_or_else(|| "–".to_string(), |v| format(metrics::Unit::Core, v));
+            let optional = |k: &str, unit| {
+                step.get(k)
+                    .and_then(|v| v.as_f64())
+                    .map_or_else(|| "–".to_string(), |v| format(unit, v))
+            };
+            let server_cpu = optional("server_cpu", metrics::Unit::Core);
+            let per_delivery = optional("server_ns_per_delivery", metrics::Unit::Nanos);
             let _ = writeln!(
                 md,
-                "| {s} | {:.0} | {} | {} | {} | {} | {:.0} | {} | {server_cpu} |",
+                "| {s} | {:.0} | {} | {} | {} | {} | {:.0} | {} | {server_cpu} | {per_delivery} |",
                 num("rate"),
                 format(metrics::Unit::Rate, num("offered_per_s")),
                 format(metrics::Unit::Rate, num("delivered_per_s")),
