@@ -1,0 +1,238 @@
+# shellcheck shell=bash
+# Functions for bench/run.sh: building, starting and stopping servers, scenario
+# parameters, callgrind runs and the description of the setup. Sourced, not run.
+
+build_bench() {
+  log "building the load generator and the Rust peers"
+  CARGO_TARGET_DIR="$BENCH_TARGET" cargo build --release --locked \
+    --manifest-path "$BENCH/Cargo.toml"
+}
+
+# Whether the main workspace has a bench_server example yet.
+has_tether_bench() {
+  cargo metadata --no-deps --format-version 1 --manifest-path "$REPO/Cargo.toml" 2>/dev/null \
+    | grep -q '"name":"bench_server"'
+}
+
+# Builds or installs one server; fails (and says why) when it cannot be measured.
+prepare_server() {
+  case "$1" in
+    tether)
+      if ! has_tether_bench; then
+        log "tether: no bench_server example in the main workspace yet; skipping tether"
+        return 1
+      fi
+      log "building tether's bench_server example"
+      if ! (cd "$REPO" && CARGO_TARGET_DIR="$TETHER_TARGET" cargo build --release --example bench_server); then
+        log "tether: bench_server failed to build; skipping tether"
+        return 1
+      fi
+      ;;
+    socketioxide|raw) ;;
+    node)
+      if ! command -v node >/dev/null; then
+        log "node: Node.js is not installed; skipping node"
+        return 1
+      fi
+      local dir="$BENCH/peers/node"
+      if [[ ! -f "$dir/node_modules/.package-lock.json" \
+            || "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+        log "installing socket.io from bench/peers/node/package-lock.json"
+        if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error); then
+          log "node: npm ci failed; skipping node"
+          return 1
+        fi
+      fi
+      ;;
+    *) log "unknown server: $1"; return 1 ;;
+  esac
+}
+
+# Sets CMD to the command line of a server.
+server_cmd() {
+  case "$1" in
+    tether) CMD=("$TETHER_TARGET/release/examples/bench_server") ;;
+    socketioxide) CMD=("$BENCH_TARGET/release/peer-socketioxide") ;;
+    raw) CMD=("$BENCH_TARGET/release/peer-raw") ;;
+    node) CMD=(node "$BENCH/peers/node/server.js") ;;
+  esac
+}
+
+# The raw server speaks WebSocket only; callgrind measures the Rust Socket.IO servers.
+supports() {
+  case "$1:$2" in
+    raw:mixed|raw:storm-upgrade) return 1 ;;
+    tether:callgrind-*|socketioxide:callgrind-*) return 0 ;;
+    *:callgrind-*) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
+# start_server NAME PORT [WRAPPER...]: starts a server pinned to the server core and
+# waits until it accepts connections.
+start_server() {
+  local name="$1" port="$2" limit=100
+  shift 2
+  [[ $# -gt 0 ]] && limit=1200
+  server_cmd "$name"
+  PORT="$port" THREADS="$THREADS" taskset -c "$SERVER_CORE" "$@" "${CMD[@]}" \
+    >>"$RESULTS/server-$name.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq "$limit"); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "$name exited during start-up (see server-$name.log)"
+      SERVER_PID=""
+      return 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "$name did not listen on port $port in time"
+  stop_server 5
+  return 1
+}
+
+# stop_server [GRACE_SECONDS]: SIGTERM, then SIGKILL after the grace period.
+stop_server() {
+  local grace="${1:-5}"
+  [[ -n "$SERVER_PID" ]] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq $((grace * 10))); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+# Waits for other work on the machine to stop before a measurement.
+quiet() {
+  "$LOADGEN" quiet --cores "$SERVER_CORE,$GEN_CORE" --max-wait-secs $((QUICK ? 5 : 30)) \
+    || log "cores still busy; this run may be disturbed (it is flagged if so)"
+}
+
+# Sets SUBARGS to the load generator arguments of a scenario.
+scenario_args() {
+  local fan_rates="25,50,100,200,400,700,1000,1500,2000,3000,4000,6000"
+  local room_rates="250,500,1000,2000,4000,7000,10000,15000,20000,30000,40000"
+  local step=(--step-secs 3 --settle-ms 500)
+  local clients=5000
+  if (( QUICK )); then
+    fan_rates="50,200,1000,2000,4000,6000"
+    room_rates="500,2000,10000,20000,40000,60000"
+    step=(--step-secs 1 --settle-ms 300)
+    clients=2000
+  fi
+  case "$1" in
+    fanout) SUBARGS=(fanout --clients 1000 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
+    rooms) SUBARGS=(fanout --clients 1000 --rooms 10 --rates "$room_rates" --ref-rate 500 "${step[@]}") ;;
+    mixed) SUBARGS=(fanout --clients 1000 --polling-percent 5 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
+    echo)
+      if (( QUICK )); then SUBARGS=(echo --warmup-secs 0.5 --secs 2)
+      else SUBARGS=(echo --warmup-secs 1 --secs 5); fi
+      SUBARGS+=(--clients 100 --inflight 8) ;;
+    idle)
+      if (( QUICK )); then SUBARGS=(idle --clients 2000 --settle-secs 3)
+      else SUBARGS=(idle --clients 5000 --settle-secs 10); fi ;;
+    storm-websocket) SUBARGS=(storm --clients "$clients" --transport websocket) ;;
+    storm-upgrade) SUBARGS=(storm --clients "$clients" --transport upgrade) ;;
+    *) return 1 ;;
+  esac
+}
+
+run_scenario() {
+  local scenario="$1" server="$2" round="$3" port="$4"
+  scenario_args "$scenario" || { log "unknown scenario $scenario"; return 0; }
+  quiet
+  start_server "$server" "$port" || return 0
+  log "round $round: $scenario on $server"
+  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --server-pid "$SERVER_PID" \
+      --label "$server" --scenario "$scenario" --round "$round" \
+      --out "$RESULTS/$scenario-$server-r$round.json"; then
+    log "$scenario on $server failed (see loadgen.log)"
+  fi
+  stop_server
+}
+
+# Runs the load generator pinned to its core, at most 15 minutes. It runs in the
+# background so that the script's signal traps fire at once.
+run_loadgen() {
+  timeout 900 taskset -c "$GEN_CORE" "$LOADGEN" "$@" 2>>"$RESULTS/loadgen.log" &
+  LOADGEN_PID=$!
+  local status=0
+  wait "$LOADGEN_PID" || status=$?
+  LOADGEN_PID=""
+  return "$status"
+}
+
+# Instructions per unit of work: the server runs under callgrind twice, once idle and
+# once loaded with the same clients for the same time; the difference is divided by
+# the work done. Only the Rust servers: callgrind cannot follow Node's JIT usefully.
+run_callgrind() {
+  local scenario="$1" server="$2" round="$3" port="$4"
+  if ! command -v valgrind >/dev/null; then
+    log "valgrind is not installed; skipping $scenario"
+    return 0
+  fi
+  local kind="${scenario#callgrind-}" secs=$(( QUICK ? 4 : 10 ))
+  local mode rate
+  for mode in idle load; do
+    local out="$RESULTS/cg-$kind-$server-r$round-$mode"
+    if [[ "$kind" == fanout ]]; then
+      rate=$([[ $mode == load ]] && echo 50 || echo 0)
+      SUBARGS=(fanout --clients 200 --rates "$rate" --ref-rate "$rate" --step-secs "$secs"
+        --settle-ms 2000 --no-stop --drain-secs 20)
+    else
+      rate=$([[ $mode == load ]] && echo 400 || echo 0)
+      SUBARGS=(echo --clients 20 --rate "$rate" --warmup-secs 0 --secs "$secs")
+    fi
+    quiet
+    start_server "$server" "$port" valgrind --tool=callgrind --callgrind-out-file="$out.out" \
+      || return 0
+    log "round $round: callgrind $kind ($mode) on $server"
+    run_loadgen "${SUBARGS[@]}" --port "$port" --label "$server" --scenario "$scenario" \
+      --out "$out.part" || log "callgrind $kind ($mode) on $server failed (see loadgen.log)"
+    stop_server 120
+  done
+  local base="$RESULTS/cg-$kind-$server-r$round"
+  "$LOADGEN" callgrind --load-json "$base-load.part" --idle-json "$base-idle.part" \
+    --load-out "$base-load.out" --idle-out "$base-idle.out" --label "$server" \
+    --scenario "$scenario" --round "$round" --out "$RESULTS/$scenario-$server-r$round.json" \
+    2>>"$RESULTS/loadgen.log" || log "no callgrind result for $kind on $server (see loadgen.log)"
+}
+
+lock_version() {
+  awk -v name="$2" '$0 == "name = \"" name "\"" { getline; gsub(/"/, "", $3); print $3; exit }' "$1"
+}
+
+write_meta() {
+  local cpu mem
+  cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+  mem="$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)"
+  {
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "command=bench/run.sh ${ARGS[*]}"
+    echo "mode=$( ((QUICK)) && echo quick || echo full ), $ROUNDS round(s); servers $ACTIVE; scenarios $SCENARIOS"
+    echo "machine=${cpu:-unknown CPU}, $(nproc) cores, ${mem} GiB RAM, Linux $(uname -r)"
+    echo "pinning=server on core $SERVER_CORE and load generator on core $GEN_CORE (taskset); $THREADS worker thread(s) per server"
+    echo "rustc=$(rustc -V)"
+    if has "$ACTIVE" node; then
+      local nm="$BENCH/peers/node/node_modules"
+      echo "node=$(node -v); socket.io $(node -p "require('$nm/socket.io/package.json').version"), ws $(node -p "require('$nm/ws/package.json').version"), bufferutil $(node -p "require('$nm/bufferutil/package.json').version")"
+    fi
+    echo "socketioxide=$(lock_version "$BENCH/Cargo.lock" socketioxide) (engineioxide $(lock_version "$BENCH/Cargo.lock" engineioxide))"
+    echo "tokio-tungstenite (raw peer, load generator)=$(lock_version "$BENCH/Cargo.lock" tokio-tungstenite)"
+    if has "$ACTIVE" tether; then
+      local dirty=""
+      git -C "$REPO" diff --quiet HEAD 2>/dev/null || dirty=" (with local changes)"
+      echo "tether=$(git -C "$REPO" rev-parse --short HEAD)$dirty"
+    fi
+    if has "$SCENARIOS" callgrind-fanout || has "$SCENARIOS" callgrind-echo; then
+      echo "valgrind=$(valgrind --version 2>/dev/null || echo missing)"
+    fi
+    echo "results=${RESULTS#"$REPO"/}"
+  } >"$1"
+}

@@ -1,0 +1,253 @@
+//! Command-line interface: one subcommand per scenario, plus the report.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Engine.IO v4 / Socket.IO v5 load generator for the tether bench contract.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The scenarios and tools.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Clients on `/` (optionally in rooms, optionally partly on polling) receive
+    /// broadcasts from one publisher at stepped open-loop rates.
+    Fanout(FanoutArgs),
+    /// Clients emit `echo` with acks, a fixed number in flight (or at a fixed rate).
+    Echo(EchoArgs),
+    /// Many idle clients; reports the server's resident memory per connection.
+    Idle(IdleArgs),
+    /// Opens connections as fast as the server accepts them.
+    Storm(StormArgs),
+    /// Turns two callgrind runs (load and idle) into instructions per unit of work.
+    Callgrind(CallgrindArgs),
+    /// Summarises result files into a markdown report with medians and ratios.
+    Report(ReportArgs),
+    /// Waits until the given cores are idle (other work on the machine has stopped).
+    Quiet(QuietArgs),
+}
+
+/// Options of the quiet-machine wait.
+#[derive(Debug, Args)]
+pub struct QuietArgs {
+    /// Cores that must be idle.
+    #[arg(long, value_delimiter = ',', default_value = "0,1")]
+    pub cores: Vec<usize>,
+    /// Fraction of each core that must be idle over one second.
+    #[arg(long, default_value_t = 0.85)]
+    pub idle: f64,
+    /// Longest wait, in seconds; exits with status 2 if the cores are still busy.
+    #[arg(long, default_value_t = 60.0)]
+    pub max_wait_secs: f64,
+}
+
+/// Options every scenario shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Server address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: Ipv4Addr,
+    /// Server port.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+    /// Server process id, to read its CPU time and memory from /proc.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Server label written into the result.
+    #[arg(long, default_value = "server")]
+    pub label: String,
+    /// Scenario name written into the result (defaults to the subcommand's).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Round number written into the result.
+    #[arg(long, default_value_t = 1)]
+    pub round: u32,
+    /// Where to write the JSON result (stdout when absent).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Spread client source addresses over 127.0.0.1 ..= 127.0.0.N.
+    #[arg(long, default_value_t = 32)]
+    pub src_addrs: u8,
+    /// Connection handshakes in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Timeout of each protocol step, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub timeout_ms: u64,
+}
+
+impl Common {
+    /// Timeout of each protocol step.
+    pub fn step_timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// Options of the fan-out family (`fanout`, `rooms`, `mixed`).
+#[derive(Debug, Args)]
+pub struct FanoutArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+    /// Number of clients; the first one is also the publisher.
+    #[arg(long, default_value_t = 1000)]
+    pub clients: usize,
+    /// Offered broadcasts per second, one step each, in order.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "25,50,100,200,400,700,1000,1500,2000,3000"
+    )]
+    pub rates: Vec<f64>,
+    /// Length of each step, in seconds.
+    #[arg(long, default_value_t = 3.0)]
+    pub step_secs: f64,
+    /// Pause after each step, so its deliveries land before the next one, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    pub settle_ms: u64,
+    /// Put clients into this many rooms and publish with `room_broadcast` (0: `broadcast` to all).
+    #[arg(long, default_value_t = 0)]
+    pub rooms: usize,
+    /// Percentage of clients on HTTP long-polling instead of WebSocket.
+    #[arg(long, default_value_t = 0)]
+    pub polling_percent: u32,
+    /// Stop stepping once a step's p99 latency exceeds this, in milliseconds.
+    #[arg(long, default_value_t = 1000.0)]
+    pub stop_p99_ms: f64,
+    /// Stop stepping once a step delivers less than this fraction of its offered load.
+    #[arg(long, default_value_t = 0.9)]
+    pub stop_ratio: f64,
+    /// Keep stepping past saturation (for fixed workloads such as callgrind).
+    #[arg(long)]
+    pub no_stop: bool,
+    /// Longest wait for late deliveries after the last step, in seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub drain_secs: f64,
+    /// Offered broadcasts per second at which latency and CPU per delivery are reported.
+    #[arg(long, default_value_t = 50.0)]
+    pub ref_rate: f64,
+}
+
+/// Options of the echo scenario.
+#[derive(Debug, Args)]
+pub struct EchoArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+    /// Number of clients.
+    #[arg(long, default_value_t = 100)]
+    pub clients: usize,
+    /// Echoes in flight per client (closed loop).
+    #[arg(long, default_value_t = 8)]
+    pub inflight: usize,
+    /// Total echoes per second over all clients, open loop, instead of a fixed number in flight.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Warm-up before measuring, in seconds.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup_secs: f64,
+    /// Measured time, in seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub secs: f64,
+}
+
+/// Options of the idle-memory scenario.
+#[derive(Debug, Args)]
+pub struct IdleArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+    /// Number of idle clients.
+    #[arg(long, default_value_t = 5000)]
+    pub clients: usize,
+    /// Time to wait once all are connected before reading memory, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub settle_secs: f64,
+}
+
+/// How a connection is established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Transport {
+    /// WebSocket from the first request.
+    Websocket,
+    /// HTTP long-polling handshake, then upgrade to WebSocket.
+    Upgrade,
+}
+
+/// Options of the connect-storm scenario.
+#[derive(Debug, Args)]
+pub struct StormArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+    /// Number of connections to open.
+    #[arg(long, default_value_t = 5000)]
+    pub clients: usize,
+    /// How each connection is established.
+    #[arg(long, value_enum, default_value = "websocket")]
+    pub transport: Transport,
+}
+
+/// Inputs of the callgrind computation.
+#[derive(Debug, Args)]
+pub struct CallgrindArgs {
+    /// Result of the loaded run.
+    #[arg(long)]
+    pub load_json: PathBuf,
+    /// Result of the idle run (same clients and duration, no work).
+    #[arg(long)]
+    pub idle_json: PathBuf,
+    /// callgrind output file of the loaded run.
+    #[arg(long)]
+    pub load_out: PathBuf,
+    /// callgrind output file of the idle run.
+    #[arg(long)]
+    pub idle_out: PathBuf,
+    /// Server label written into the result.
+    #[arg(long)]
+    pub label: String,
+    /// Scenario name written into the result.
+    #[arg(long)]
+    pub scenario: String,
+    /// Round number written into the result.
+    #[arg(long, default_value_t = 1)]
+    pub round: u32,
+    /// Where to write the JSON result (stdout when absent).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Inputs of the report.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Directory of result files (`*.json`).
+    #[arg(long)]
+    pub results: PathBuf,
+    /// `key=value` lines describing the machine, versions and command.
+    #[arg(long)]
+    pub meta: Option<PathBuf>,
+    /// Markdown output.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Combined raw results as one JSON document.
+    #[arg(long)]
+    pub json_out: Option<PathBuf>,
+    /// Preferred reference servers for ratios, first present wins.
+    #[arg(long, value_delimiter = ',', default_value = "tether,socketioxide")]
+    pub reference: Vec<String>,
+    /// Server column order.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tether,socketioxide,node,raw"
+    )]
+    pub order: Vec<String>,
+}

@@ -1,0 +1,255 @@
+//! What each metric means: its label, which direction is better, and how to print it.
+
+/// Which direction is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    /// More is better (throughput).
+    Higher,
+    /// Less is better (latency, cost, memory).
+    Lower,
+    /// A count that should be zero; no ratio is shown.
+    Zero,
+    /// Context only; no ratio is shown.
+    Info,
+}
+
+/// How a value is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Events per second.
+    Rate,
+    /// Milliseconds.
+    Millis,
+    /// Nanoseconds.
+    Nanos,
+    /// Microseconds.
+    Micros,
+    /// Bytes.
+    Bytes,
+    /// A plain count.
+    Count,
+    /// A fraction of one core.
+    Core,
+    /// Instructions.
+    Instructions,
+}
+
+/// A known metric.
+#[derive(Debug, Clone, Copy)]
+pub struct Metric {
+    /// Key in [`crate::record::RunResult::metrics`].
+    pub key: &'static str,
+    /// Human label.
+    pub label: &'static str,
+    /// Which direction is better.
+    pub better: Better,
+    /// How to print it.
+    pub unit: Unit,
+    /// A throughput that is only a lower bound when the generator saturated.
+    pub bounded_by_generator: bool,
+}
+
+const fn metric(key: &'static str, label: &'static str, better: Better, unit: Unit) -> Metric {
+    Metric {
+        key,
+        label,
+        better,
+        unit,
+        bounded_by_generator: false,
+    }
+}
+
+const fn throughput(key: &'static str, label: &'static str) -> Metric {
+    Metric {
+        key,
+        label,
+        better: Better::Higher,
+        unit: Unit::Rate,
+        bounded_by_generator: true,
+    }
+}
+
+/// Every metric the scenarios write, in display order.
+pub const METRICS: &[Metric] = &[
+    throughput("deliveries_per_s", "deliveries/s at saturation"),
+    metric(
+        "deliveries_per_s_p99_under_50ms",
+        "deliveries/s with p99 ≤ 50 ms, no loss",
+        Better::Higher,
+        Unit::Rate,
+    ),
+    metric(
+        "ref_p50_ms",
+        "p50 latency at the reference load",
+        Better::Lower,
+        Unit::Millis,
+    ),
+    metric(
+        "ref_p99_ms",
+        "p99 latency at the reference load",
+        Better::Lower,
+        Unit::Millis,
+    ),
+    metric(
+        "ref_max_ms",
+        "max latency at the reference load",
+        Better::Lower,
+        Unit::Millis,
+    ),
+    metric(
+        "ref_server_ns_per_delivery",
+        "server CPU per delivery at the reference load",
+        Better::Lower,
+        Unit::Nanos,
+    ),
+    metric(
+        "ref_server_cpu",
+        "server CPU at the reference load",
+        Better::Info,
+        Unit::Core,
+    ),
+    metric(
+        "lost_below_saturation",
+        "deliveries lost below saturation",
+        Better::Zero,
+        Unit::Count,
+    ),
+    metric(
+        "lost_at_saturation",
+        "deliveries lost in the saturating step",
+        Better::Info,
+        Unit::Count,
+    ),
+    metric(
+        "generator_cpu_at_max",
+        "generator CPU at the best step",
+        Better::Info,
+        Unit::Core,
+    ),
+    throughput("acks_per_s", "acks/s"),
+    metric("p50_ms", "p50 round trip", Better::Lower, Unit::Millis),
+    metric("p99_ms", "p99 round trip", Better::Lower, Unit::Millis),
+    metric("max_ms", "max round trip", Better::Lower, Unit::Millis),
+    metric(
+        "server_ns_per_ack",
+        "server CPU per ack",
+        Better::Lower,
+        Unit::Nanos,
+    ),
+    metric(
+        "unanswered",
+        "echoes never acked",
+        Better::Zero,
+        Unit::Count,
+    ),
+    metric(
+        "bytes_per_conn",
+        "server RSS per connection",
+        Better::Lower,
+        Unit::Bytes,
+    ),
+    metric(
+        "kernel_tcp_bytes_per_conn",
+        "kernel TCP memory per connection (both ends)",
+        Better::Info,
+        Unit::Bytes,
+    ),
+    metric("connected", "clients connected", Better::Info, Unit::Count),
+    throughput("conns_per_s", "connections/s"),
+    metric(
+        "connect_p50_ms",
+        "p50 connect time",
+        Better::Lower,
+        Unit::Millis,
+    ),
+    metric(
+        "connect_p99_ms",
+        "p99 connect time",
+        Better::Lower,
+        Unit::Millis,
+    ),
+    metric(
+        "server_us_per_conn",
+        "server CPU per connection",
+        Better::Lower,
+        Unit::Micros,
+    ),
+    metric("failures", "failed connections", Better::Zero, Unit::Count),
+    metric("generator_cpu", "generator CPU", Better::Info, Unit::Core),
+    metric(
+        "ir_per_delivery",
+        "instructions per delivered broadcast",
+        Better::Lower,
+        Unit::Instructions,
+    ),
+    metric(
+        "ir_per_ack",
+        "instructions per acked echo",
+        Better::Lower,
+        Unit::Instructions,
+    ),
+    metric(
+        "connect_failures",
+        "failed connections",
+        Better::Zero,
+        Unit::Count,
+    ),
+    metric(
+        "clients_closed_early",
+        "connections dropped during the run",
+        Better::Zero,
+        Unit::Count,
+    ),
+];
+
+/// Metrics shown in the summary table, per scenario.
+pub fn headline(scenario: &str) -> &'static [&'static str] {
+    match scenario {
+        "fanout" | "rooms" | "mixed" => &[
+            "deliveries_per_s",
+            "ref_p99_ms",
+            "ref_server_ns_per_delivery",
+            "lost_below_saturation",
+        ],
+        "echo" => &["acks_per_s", "p99_ms", "server_ns_per_ack"],
+        "idle" => &["bytes_per_conn", "connect_failures"],
+        s if s.starts_with("storm") => &["conns_per_s", "connect_p99_ms", "failures"],
+        "callgrind-fanout" => &["ir_per_delivery"],
+        "callgrind-echo" => &["ir_per_ack"],
+        _ => &[],
+    }
+}
+
+/// Looks a metric up by key.
+pub fn find(key: &str) -> Option<&'static Metric> {
+    METRICS.iter().find(|m| m.key == key)
+}
+
+/// Prints a value in its unit.
+pub fn format(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::Rate if value >= 1e6 => format!("{:.2} M/s", value / 1e6),
+        Unit::Rate if value >= 1e3 => format!("{:.1} k/s", value / 1e3),
+        Unit::Rate => format!("{value:.0}/s"),
+        Unit::Millis if value < 10.0 => format!("{value:.2} ms"),
+        Unit::Millis => format!("{value:.0} ms"),
+        Unit::Nanos => format!("{value:.0} ns"),
+        Unit::Micros => format!("{value:.1} µs"),
+        Unit::Bytes => format!("{:.1} KiB", value / 1024.0),
+        Unit::Count => format!("{value:.0}"),
+        Unit::Core => format!("{:.0} %", value * 100.0),
+        Unit::Instructions => format!("{value:.0}"),
+    }
+}
+
+/// How many times better `reference` is than `other` (above 1: the reference wins).
+pub fn advantage(better: Better, reference: f64, other: f64) -> Option<f64> {
+    if reference <= 0.0 || other <= 0.0 {
+        return None;
+    }
+    match better {
+        Better::Higher => Some(reference / other),
+        Better::Lower => Some(other / reference),
+        Better::Zero | Better::Info => None,
+    }
+}

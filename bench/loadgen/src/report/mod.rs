@@ -1,0 +1,384 @@
+//! The markdown report: medians over rounds, ratios of a reference server against
+//! each peer, the setup it ran on, and the raw results as one JSON document.
+
+mod metrics;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::json;
+
+use self::metrics::{Metric, advantage, find, format, headline};
+use crate::cli::ReportArgs;
+use crate::conn::{Error, err};
+use crate::record::RunResult;
+
+/// Scenarios in display order; others follow alphabetically.
+const SCENARIO_ORDER: &[&str] = &[
+    "fanout",
+    "rooms",
+    "mixed",
+    "echo",
+    "idle",
+    "storm-websocket",
+    "storm-upgrade",
+    "callgrind-fanout",
+    "callgrind-echo",
+];
+
+/// Results grouped by scenario, then server.
+type Grouped<'a> = BTreeMap<String, BTreeMap<String, Vec<&'a RunResult>>>;
+
+/// Writes the report (and the combined JSON when asked).
+pub fn run(args: &ReportArgs) -> Result<(), Error> {
+    let results = load(&args.results)?;
+    if results.is_empty() {
+        return Err(err(format!("no results in {}", args.results.display())));
+    }
+    let meta = match &args.meta {
+        Some(path) => read_meta(path)?,
+        None => Vec::new(),
+    };
+    let mut grouped: Grouped<'_> = BTreeMap::new();
+    for r in &results {
+        grouped
+            .entry(r.scenario.clone())
+            .or_default()
+            .entry(r.server.clone())
+            .or_default()
+            .push(r);
+    }
+    let servers = server_order(&grouped, &args.order);
+    let reference = args
+        .reference
+        .iter()
+        .find(|r| servers.contains(r))
+        .cloned()
+        .unwrap_or_else(|| servers[0].clone());
+    let markdown = render(&grouped, &servers, &reference, &meta);
+    std::fs::write(&args.out, markdown)?;
+    if let Some(path) = &args.json_out {
+        let meta: serde_json::Map<_, _> = meta.into_iter().map(|(k, v)| (k, json!(v))).collect();
+        let doc = json!({ "meta": meta, "results": results });
+        std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")?;
+    }
+    Ok(())
+}
+
+fn load(dir: &Path) -> Result<Vec<RunResult>, Error> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths
+        .iter()
+        .filter_map(|p| RunResult::read(p).ok())
+        .collect())
+}
+
+fn read_meta(path: &Path) -> Result<Vec<(String, String)>, Error> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect())
+}
+
+fn server_order(grouped: &Grouped<'_>, preferred: &[String]) -> Vec<String> {
+    let mut present: Vec<String> = grouped
+        .values()
+        .flat_map(|by_server| by_server.keys().cloned())
+        .collect();
+    present.sort();
+    present.dedup();
+    let mut ordered: Vec<String> = preferred
+        .iter()
+        .filter(|s| present.contains(s))
+        .cloned()
+        .collect();
+    ordered.extend(present.into_iter().filter(|s| !preferred.contains(s)));
+    ordered
+}
+
+fn scenario_order(grouped: &Grouped<'_>) -> Vec<String> {
+    let mut ordered: Vec<String> = SCENARIO_ORDER
+        .iter()
+        .filter(|s| grouped.contains_key(**s))
+        .map(|s| s.to_string())
+        .collect();
+    ordered.extend(
+        grouped
+            .keys()
+            .filter(|s| !SCENARIO_ORDER.contains(&s.as_str()))
+            .cloned(),
+    );
+    ordered
+}
+
+/// One metric of one server over its rounds.
+struct Summary {
+    median: f64,
+    min: f64,
+    max: f64,
+    rounds: usize,
+    lower_bound: bool,
+    contended: bool,
+}
+
+fn summarize(runs: &[&RunResult], metric: &Metric) -> Option<Summary> {
+    let mut values: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.metrics.get(metric.key).copied())
+        .filter(|v| v.is_finite())
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    let lower_bound = metric.bounded_by_generator
+        && runs.iter().any(|r| {
+            r.flags
+                .iter()
+                .any(|f| f == "generator-bound" || f == "not-saturated")
+        });
+    let contended = runs
+        .iter()
+        .any(|r| r.flags.iter().any(|f| f == "contended"));
+    Some(Summary {
+        median,
+        min: values[0],
+        max: values[n - 1],
+        rounds: n,
+        lower_bound,
+        contended,
+    })
+}
+
+fn show(metric: &Metric, s: &Summary) -> String {
+    let mark = if s.lower_bound { "≥ " } else { "" };
+    let disturbed = if s.contended { " †" } else { "" };
+    format!("{mark}{}{disturbed}", format(metric.unit, s.median))
+}
+
+fn render(
+    grouped: &Grouped<'_>,
+    servers: &[String],
+    reference: &str,
+    meta: &[(String, String)],
+) -> String {
+    let peers: Vec<&String> = servers.iter().filter(|s| *s != reference).collect();
+    let rounds = grouped
+        .values()
+        .flat_map(|m| m.values())
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0);
+    let mut md = String::new();
+    md.push_str("# Benchmarks\n\n");
+    md.push_str(
+        "Generated by `bench/run.sh`; do not edit by hand. How it measures: \
+         [bench/README.md](bench/README.md). Raw results: `bench/results.json`.\n\n",
+    );
+    md.push_str("## Setup\n\n");
+    for (key, value) in meta {
+        let _ = writeln!(md, "- **{key}**: {value}");
+    }
+    let _ = writeln!(md, "- **rounds**: up to {rounds} per scenario and server");
+    md.push('\n');
+
+    md.push_str("## Summary\n\n");
+    let _ = writeln!(
+        md,
+        "Medians over the rounds. Ratios say how many times better **{reference}** is than each \
+         peer on that metric (above 1: {reference} is better), computed from the medians. \
+         `≥` marks a lower bound (the load generator saturated its core, or the server never \
+         saturated); `†` marks a figure from a run where other processes took a noticeable \
+         share of a pinned core (treat it with care); `n/a` means the server was not run in \
+         that scenario.\n"
+    );
+    let mut header = String::from("| scenario | metric |");
+    let mut rule = String::from("|---|---|");
+    for s in servers {
+        let _ = write!(header, " {s} |");
+        rule.push_str("---:|");
+    }
+    for p in &peers {
+        let _ = write!(header, " {reference} vs {p} |");
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(md, "{header}\n{rule}");
+    for scenario in scenario_order(grouped) {
+        let by_server = &grouped[&scenario];
+        for key in headline(&scenario) {
+            let Some(metric) = find(key) else { continue };
+            let _ = write!(md, "| {scenario} | {} |", metric.label);
+            write_row(&mut md, metric, by_server, servers, reference, &peers);
+        }
+    }
+    md.push('\n');
+
+    md.push_str("## Details\n\n");
+    md.push_str("Each cell: median (min – max over the rounds, number of rounds).\n\n");
+    for scenario in scenario_order(grouped) {
+        render_scenario(&mut md, &scenario, &grouped[&scenario], servers);
+    }
+    md
+}
+
+fn write_row(
+    md: &mut String,
+    metric: &Metric,
+    by_server: &BTreeMap<String, Vec<&RunResult>>,
+    servers: &[String],
+    reference: &str,
+    peers: &[&String],
+) {
+    let summary = |s: &str| by_server.get(s).and_then(|runs| summarize(runs, metric));
+    for s in servers {
+        let cell = summary(s).map_or_else(|| "n/a".to_string(), |v| show(metric, &v));
+        let _ = write!(md, " {cell} |");
+    }
+    let reference_value = summary(reference);
+    for p in peers {
+        let ratio = match (&reference_value, summary(p)) {
+            (Some(r), Some(o)) => advantage(metric.better, r.median, o.median),
+            _ => None,
+        };
+        let cell = ratio.map_or_else(|| "–".to_string(), |x| format!("{x:.2}×"));
+        let _ = write!(md, " {cell} |");
+    }
+    md.push('\n');
+}
+
+fn render_scenario(
+    md: &mut String,
+    scenario: &str,
+    by_server: &BTreeMap<String, Vec<&RunResult>>,
+    servers: &[String],
+) {
+    let _ = writeln!(md, "### {scenario}\n");
+    if let Some(first) = by_server.values().flatten().next() {
+        let _ = writeln!(md, "Parameters: `{}`\n", first.params);
+    }
+    let present: Vec<&String> = servers
+        .iter()
+        .filter(|s| by_server.contains_key(*s))
+        .collect();
+    let mut header = String::from("| metric |");
+    let mut rule = String::from("|---|");
+    for s in &present {
+        let _ = write!(header, " {s} |");
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(md, "{header}\n{rule}");
+    let mut keys: Vec<&String> = by_server
+        .values()
+        .flatten()
+        .flat_map(|r| r.metrics.keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for metric in metrics::METRICS
+        .iter()
+        .filter(|m| keys.iter().any(|k| *k == m.key))
+    {
+        let _ = write!(md, "| {} |", metric.label);
+        for s in &present {
+            let cell = summarize(&by_server[*s], metric).map_or_else(
+                || "n/a".to_string(),
+                |v| {
+                    format!(
+                        "{} ({} – {}, {})",
+                        show(metric, &v),
+                        format(metric.unit, v.min),
+                        format(metric.unit, v.max),
+                        v.rounds
+                    )
+                },
+            );
+            let _ = write!(md, " {cell} |");
+        }
+        md.push('\n');
+    }
+    let flags: Vec<String> = present
+        .iter()
+        .flat_map(|s| {
+            by_server[*s].iter().flat_map(move |r| {
+                r.flags
+                    .iter()
+                    .map(move |f| format!("{s} round {}: {f}", r.round))
+            })
+        })
+        .collect();
+    if !flags.is_empty() {
+        let _ = writeln!(md, "\nFlags: {}", flags.join("; "));
+    }
+    md.push('\n');
+    if by_server
+        .values()
+        .flatten()
+        .any(|r| r.detail.get("steps").is_some())
+    {
+        render_steps(md, by_server, &present);
+    }
+}
+
+/// The per-step curve of each server's first round: offered and delivered load,
+/// latency, loss and CPU.
+fn render_steps(
+    md: &mut String,
+    by_server: &BTreeMap<String, Vec<&RunResult>>,
+    present: &[&String],
+) {
+    md.push_str("<details><summary>Steps (first round)</summary>\n\n");
+    md.push_str(
+        "| server | broadcasts/s | offered | delivered | p50 | p99 | lost | generator CPU \
+         | server CPU | server CPU per delivery |\n",
+    );
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for s in present {
+        let Some(run) = by_server[*s].first() else {
+            continue;
+        };
+        let Some(steps) = run.detail.get("steps").and_then(|v| v.as_array()) else {
+            continue;
+        };
+        for step in steps {
+            let num = |k: &str| step.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let lat = |k: &str| {
+                step.get("latency")
+                    .and_then(|l| l.get(k))
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(0.0)
+            };
+            let optional = |k: &str, unit| {
+                step.get(k)
+                    .and_then(|v| v.as_f64())
+                    .map_or_else(|| "–".to_string(), |v| format(unit, v))
+            };
+            let server_cpu = optional("server_cpu", metrics::Unit::Core);
+            let per_delivery = optional("server_ns_per_delivery", metrics::Unit::Nanos);
+            let _ = writeln!(
+                md,
+                "| {s} | {:.0} | {} | {} | {} | {} | {:.0} | {} | {server_cpu} | {per_delivery} |",
+                num("rate"),
+                format(metrics::Unit::Rate, num("offered_per_s")),
+                format(metrics::Unit::Rate, num("delivered_per_s")),
+                format(metrics::Unit::Millis, lat("p50_ms")),
+                format(metrics::Unit::Millis, lat("p99_ms")),
+                num("lost"),
+                format(metrics::Unit::Core, num("generator_cpu")),
+            );
+        }
+    }
+    md.push_str("\n</details>\n\n");
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Builds the load generator and every server, runs the scenarios against each
+# server in interleaved rounds (server pinned to one core, generator to another,
+# one worker thread each), and writes BENCHMARKS.md plus the raw results.
+# See bench/README.md for the method.
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(dirname "$BENCH")"
+BENCH_TARGET="${CARGO_TARGET_DIR:-$BENCH/target}"
+TETHER_TARGET="${CARGO_TARGET_DIR:-$REPO/target}"
+LOADGEN="$BENCH_TARGET/release/loadgen"
+SERVER_CORE="${SERVER_CORE:-0}"
+GEN_CORE="${GEN_CORE:-1}"
+PORT_BASE="${PORT_BASE:-3700}"
+TIMED_SCENARIOS="fanout,rooms,mixed,echo,idle,storm-websocket,storm-upgrade"
+CALLGRIND_SCENARIOS="callgrind-fanout,callgrind-echo"
+
+usage() {
+  cat <<'EOF'
+Usage: bench/run.sh [options]
+
+  --quick              short smoke run: one round, short steps, fewer clients
+  --rounds N           interleaved rounds per scenario and server (default 5, quick 1)
+  --servers LIST       comma-separated subset of tether,socketioxide,node,raw
+  --scenarios LIST     comma-separated subset of
+                       fanout,rooms,mixed,echo,idle,storm-websocket,storm-upgrade,
+                       callgrind-fanout,callgrind-echo
+  --callgrind          also count instructions under callgrind (tether and socketioxide)
+  --callgrind-only     only the callgrind scenarios
+  --threads N          worker threads per server (default 1)
+  --out FILE           markdown report (default: BENCHMARKS.md at the repository root)
+  --report-only DIR    rebuild the report from an earlier results directory
+  -h, --help           this help
+
+Environment: CARGO_TARGET_DIR (shared by both workspaces when set), SERVER_CORE (0),
+GEN_CORE (1), PORT_BASE (3700).
+EOF
+}
+
+QUICK=0
+ROUNDS=""
+SERVERS="tether,socketioxide,node,raw"
+SCENARIOS="$TIMED_SCENARIOS"
+THREADS=1
+OUT_MD="$REPO/BENCHMARKS.md"
+REPORT_ONLY=""
+ARGS=("$@")
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --rounds) ROUNDS="$2"; shift ;;
+    --servers) SERVERS="$2"; shift ;;
+    --scenarios) SCENARIOS="$2"; shift ;;
+    --callgrind) SCENARIOS="$SCENARIOS,$CALLGRIND_SCENARIOS" ;;
+    --callgrind-only) SCENARIOS="$CALLGRIND_SCENARIOS" ;;
+    --threads) THREADS="$2"; shift ;;
+    --out) OUT_MD="$2"; shift ;;
+    --report-only) REPORT_ONLY="$2"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 64 ;;
+  esac
+  shift
+done
+[[ -n "$ROUNDS" ]] || ROUNDS=$(( QUICK ? 1 : 5 ))
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+has() { [[ ",$1," == *",$2,"* ]]; }
+
+SERVER_PID=""
+LOADGEN_PID=""
+cleanup() {
+  if [[ -n "$LOADGEN_PID" ]]; then
+    kill -TERM "$LOADGEN_PID" 2>/dev/null || true
+  fi
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    sleep 1
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$BENCH/lib.sh"
+
+report() {
+  local dir="$1"
+  "$LOADGEN" report --results "$dir" --meta "$dir/meta.txt" --out "$OUT_MD" \
+    --json-out "$BENCH/results.json"
+  log "wrote $OUT_MD and bench/results.json"
+}
+
+if [[ -n "$REPORT_ONLY" ]]; then
+  [[ -x "$LOADGEN" ]] || build_bench
+  report "$REPORT_ONLY"
+  exit 0
+fi
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+RESULTS="$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RESULTS"
+log "results in ${RESULTS#"$REPO"/}"
+
+build_bench
+ACTIVE=""
+for server in ${SERVERS//,/ }; do
+  if prepare_server "$server"; then ACTIVE="$ACTIVE,$server"; fi
+done
+ACTIVE="${ACTIVE#,}"
+[[ -n "$ACTIVE" ]] || { log "no server to measure"; exit 1; }
+write_meta "$RESULTS/meta.txt"
+
+run=0
+for round in $(seq 1 "$ROUNDS"); do
+  for scenario in ${SCENARIOS//,/ }; do
+    # Rotate the server order each round so no server always goes first.
+    read -r -a order <<<"${ACTIVE//,/ }"
+    shift_by=$(( (round - 1) % ${#order[@]} ))
+    order=("${order[@]:shift_by}" "${order[@]:0:shift_by}")
+    for server in "${order[@]}"; do
+      if ! supports "$server" "$scenario"; then continue; fi
+      run=$((run + 1))
+      if [[ "$scenario" == callgrind-* ]]; then
+        run_callgrind "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+      else
+        run_scenario "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+      fi
+    done
+  done
+done
+
+report "$RESULTS"
