@@ -31,6 +31,7 @@
 mod config;
 mod cors;
 mod error;
+mod frame_writer;
 pub mod packet;
 mod polling;
 mod query;

@@ -10,6 +10,8 @@ use http::{Method, Request, Response, StatusCode, Uri};
 use http_body::Body;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::error::RequestError;
@@ -18,7 +20,7 @@ use super::query;
 use super::server::{Engine, EngineHandler};
 use super::session::{Handshake, Session, Transport};
 use super::sid::Sid;
-use super::websocket;
+use super::websocket::{self, ReadReady};
 use crate::http::RemoteAddr;
 
 /// The error type request bodies must convert into.
@@ -185,7 +187,7 @@ impl<H: EngineHandler> Engine<H> {
             self.inner.owner(),
         );
         let open = session.open_packet(transport);
-        let _ = session.push(&mut std::iter::once(open), false);
+        let _ = session.push(std::iter::once(open), false);
         self.inner.open(&session);
         session
     }
@@ -219,16 +221,22 @@ impl<H: EngineHandler> Engine<H> {
                     return;
                 }
             };
-            let config = engine.inner.config.clone();
-            let ws = websocket::accept(TokioIo::new(upgraded), &config).await;
-            match (session, handshake) {
-                (Ok(session), _) => websocket::upgrade(session, ws).await,
-                (Err(sid), Some(handshake)) => {
-                    let session = engine.new_session(sid, handshake, Transport::WebSocket);
-                    drop(engine);
-                    websocket::drive(session, ws).await;
+            let session = match (session, handshake) {
+                (Ok(session), _) => Ok(session),
+                (Err(sid), Some(handshake)) => Err((sid, handshake)),
+                (Err(_), None) => return,
+            };
+            match upgraded.downcast::<TokioIo<TcpStream>>() {
+                Ok(parts) => {
+                    let stream = parts.io.into_inner();
+                    let ws = websocket::accept(stream, parts.read_buf, &engine.inner.config).await;
+                    engine.run_websocket(session, ws).await;
                 }
-                (Err(_), None) => {}
+                Err(upgraded) => {
+                    let io = TokioIo::new(upgraded);
+                    let ws = websocket::accept(io, Bytes::new(), &engine.inner.config).await;
+                    engine.run_websocket(session, ws).await;
+                }
             }
         });
         let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
@@ -239,6 +247,24 @@ impl<H: EngineHandler> Engine<H> {
             headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
         }
         Ok(response)
+    }
+
+    /// Runs an accepted WebSocket: an upgrade of `Ok(session)`, or a new session.
+    async fn run_websocket<S>(
+        self,
+        session: Result<Arc<Session<H::Data>>, (Sid, Handshake)>,
+        ws: tokio_tungstenite::WebSocketStream<S>,
+    ) where
+        S: AsyncRead + AsyncWrite + ReadReady + Unpin,
+    {
+        match session {
+            Ok(session) => websocket::upgrade(session, ws).await,
+            Err((sid, handshake)) => {
+                let session = self.new_session(sid, handshake, Transport::WebSocket);
+                drop(self);
+                websocket::drive(session, ws).await;
+            }
+        }
     }
 
     fn set_cookie(&self, sid: Sid, response: &mut Response<Full<Bytes>>) {

@@ -235,7 +235,7 @@ impl<D> Session<D> {
     /// transport can take them right away.
     pub(crate) fn push(
         self: &Arc<Self>,
-        frames: &mut dyn Iterator<Item = Frame>,
+        frames: impl Iterator<Item = Frame>,
         volatile: bool,
     ) -> Result<bool, SendError>
     where
@@ -248,7 +248,7 @@ impl<D> Session<D> {
     /// writing anything queued after them.
     pub(crate) fn push_flushed(
         self: &Arc<Self>,
-        frames: &mut dyn Iterator<Item = Frame>,
+        frames: impl Iterator<Item = Frame>,
     ) -> Result<bool, SendError>
     where
         D: Send + Sync + 'static,
@@ -258,7 +258,7 @@ impl<D> Session<D> {
 
     fn push_with(
         self: &Arc<Self>,
-        frames: &mut dyn Iterator<Item = Frame>,
+        frames: impl Iterator<Item = Frame>,
         volatile: bool,
         flush: bool,
     ) -> Result<bool, SendError>
@@ -348,10 +348,7 @@ impl<D> Session<D> {
             None if now >= state.next_ping => {
                 state.pong_deadline = Some(now + self.config.ping_timeout);
                 drop(state);
-                let _ = self.push(
-                    &mut std::iter::once(Frame::control(PacketKind::Ping)),
-                    false,
-                );
+                let _ = self.push(std::iter::once(Frame::control(PacketKind::Ping)), false);
             }
             None => {}
         }
@@ -481,9 +478,7 @@ impl<D> Connection<D> {
     where
         D: Send + Sync + 'static,
     {
-        self.session
-            .push(&mut std::iter::once(frame), false)
-            .map(|_| ())
+        self.session.push(std::iter::once(frame), false).map(|_| ())
     }
 
     /// Queues several frames atomically: nothing else is sent between them.
@@ -491,9 +486,7 @@ impl<D> Connection<D> {
     where
         D: Send + Sync + 'static,
     {
-        self.session
-            .push(&mut frames.into_iter(), false)
-            .map(|_| ())
+        self.session.push(frames.into_iter(), false).map(|_| ())
     }
 
     /// Queues frames only if the transport can take them now; returns whether they
@@ -502,7 +495,7 @@ impl<D> Connection<D> {
     where
         D: Send + Sync + 'static,
     {
-        self.session.push(&mut frames.into_iter(), true)
+        self.session.push(frames.into_iter(), true)
     }
 
     /// Queues frames that the WebSocket writer sends and flushes before anything
@@ -514,9 +507,7 @@ impl<D> Connection<D> {
     where
         D: Send + Sync + 'static,
     {
-        self.session
-            .push_flushed(&mut frames.into_iter())
-            .map(|_| ())
+        self.session.push_flushed(frames.into_iter()).map(|_| ())
     }
 
     /// Closes the connection after delivering what is already queued.

@@ -5,8 +5,14 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::Future;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -16,12 +22,10 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::config::EngineConfig;
+use super::frame_writer;
 use super::packet::{Frame, Packet, PacketKind};
 use super::session::{CloseReason, Phase, Session};
 use super::text::Text;
-
-/// Bytes buffered before tungstenite writes to the socket while a batch is fed.
-const WRITE_BUFFER: usize = 16 * 1024;
 
 /// How often a pending polling request is released with a noop during an upgrade.
 const UPGRADE_NOOP_INTERVAL: Duration = Duration::from_millis(100);
@@ -30,17 +34,45 @@ const UPGRADE_NOOP_INTERVAL: Duration = Duration::from_millis(100);
 pub(crate) fn ws_config(config: &EngineConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(config.ws_read_buffer_size)
-        .write_buffer_size(WRITE_BUFFER)
+        .write_buffer_size(0)
         .max_message_size(Some(config.max_payload))
         .max_frame_size(Some(config.max_payload))
 }
 
-/// Wraps an upgraded connection as a server-side WebSocket.
-pub(crate) async fn accept<S>(io: S, config: &EngineConfig) -> WebSocketStream<S>
+/// Wraps an upgraded connection as a server-side WebSocket; `read` holds bytes
+/// already read from it.
+pub(crate) async fn accept<S>(io: S, read: Bytes, config: &EngineConfig) -> WebSocketStream<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config(config))).await
+    let config = Some(ws_config(config));
+    if read.is_empty() {
+        WebSocketStream::from_raw_socket(io, Role::Server, config).await
+    } else {
+        WebSocketStream::from_partially_read(io, read.to_vec(), Role::Server, config).await
+    }
+}
+
+/// A connection that can tell, without reading, whether bytes are waiting.
+///
+/// The WebSocket library zero-fills its read buffer on every read attempt, so the
+/// driver only asks it to read once the socket is readable: a task woken to write
+/// does not pay for a read.
+pub(crate) trait ReadReady {
+    /// Ready once the connection may have bytes to read.
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+impl ReadReady for TcpStream {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        TcpStream::poll_read_ready(self, cx).map(|_| ())
+    }
+}
+
+impl<T> ReadReady for TokioIo<T> {
+    fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<()> {
+        Poll::Ready(())
+    }
 }
 
 fn to_ws(frame: Frame) -> WsMessage {
@@ -56,8 +88,21 @@ fn to_ws(frame: Frame) -> WsMessage {
 
 enum Incoming {
     Continue,
+    /// A WebSocket ping: the library queued the pong, which needs a flush.
+    Pinged,
     /// The peer is gone or broke the protocol; the close code to answer with.
     Stop(Option<CloseCode>),
+}
+
+/// What a burst of reads left to do.
+#[derive(Default)]
+struct Burst {
+    /// The connection must end, answering with this close code.
+    stop: Option<Option<CloseCode>>,
+    /// Reading stopped at the burst limit: complete frames may still be buffered.
+    buffered: bool,
+    /// A pong waits in the library's write buffer.
+    pinged: bool,
 }
 
 fn on_incoming<D>(
@@ -79,9 +124,8 @@ fn on_incoming<D>(
             session.on_packet(Packet::Binary(bytes));
             Incoming::Continue
         }
-        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
-            Incoming::Continue
-        }
+        Some(Ok(WsMessage::Ping(_))) => Incoming::Pinged,
+        Some(Ok(WsMessage::Pong(_) | WsMessage::Frame(_))) => Incoming::Continue,
         Some(Ok(WsMessage::Close(_))) | None => {
             session.close(CloseReason::TransportClose);
             Incoming::Stop(None)
@@ -110,6 +154,20 @@ fn on_incoming<D>(
     }
 }
 
+/// What woke the driver.
+enum Event {
+    /// Packets were queued, or the session closed.
+    Notified,
+    /// A message from the client (or the end of the stream).
+    Message(Option<Result<WsMessage, WsError>>),
+    /// The heartbeat is due.
+    Heartbeat,
+}
+
+/// Wake-ups for writing served in a row before the socket is checked for reading
+/// first, so a steady stream of outgoing packets cannot starve incoming ones.
+const MAX_WRITE_STREAK: u32 = 8;
+
 /// Most messages handled in a row before what they produced is written.
 const READ_BURST: usize = 32;
 
@@ -119,16 +177,26 @@ fn read_available<D: Send + Sync + 'static, S>(
     session: &Arc<Session<D>>,
     ws: &mut WebSocketStream<S>,
     first: Option<Result<WsMessage, WsError>>,
-) -> Incoming
+) -> Burst
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let mut burst = Burst::default();
     let mut incoming = first;
     for handled in 1.. {
-        if let Incoming::Stop(code) = on_incoming(session, incoming) {
-            return Incoming::Stop(code);
+        match on_incoming(session, incoming) {
+            Incoming::Stop(code) => {
+                burst.stop = Some(code);
+                break;
+            }
+            Incoming::Pinged => burst.pinged = true,
+            Incoming::Continue => {}
         }
-        if handled == READ_BURST || session.is_closed() {
+        if session.is_closed() {
+            break;
+        }
+        if handled == READ_BURST {
+            burst.buffered = true;
             break;
         }
         match ws.next().now_or_never() {
@@ -136,29 +204,36 @@ where
             None => break,
         }
     }
-    Incoming::Continue
+    burst
 }
 
-/// Writes a batch of frames with one flush, bounded by `limit`. The timer only
-/// starts when the socket cannot take the batch at once.
+/// Writes a batch of frames, bounded by `limit`. The timer only starts when the
+/// socket cannot take the batch at once.
+///
+/// The frames go straight to the socket (see [`frame_writer`]); the WebSocket
+/// library only writes its own control frames, so `pinged` (a pong it may have
+/// left half written) is flushed through it first.
 async fn write_batch<S>(
     ws: &mut WebSocketStream<S>,
     batch: &mut VecDeque<Frame>,
+    pinged: bool,
     limit: Duration,
 ) -> Result<(), ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let write = async {
-        while let Some(frame) = batch.pop_front() {
-            ws.feed(to_ws(frame)).await?;
+        if pinged {
+            ws.flush().await.map_err(|_| ())?;
         }
-        ws.flush().await
+        frame_writer::write_frames(ws.get_mut(), batch)
+            .await
+            .map_err(|_| ())
     };
-    tokio::select! {
-        biased;
-        written = write => written.map_err(|_| ()),
-        () = tokio::time::sleep(limit) => Err(()),
+    let mut write = std::pin::pin!(write);
+    match (&mut write).now_or_never() {
+        Some(written) => written,
+        None => tokio::time::timeout(limit, write).await.map_err(|_| ())?,
     }
 }
 
@@ -168,13 +243,17 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
     mut ws: WebSocketStream<S>,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + ReadReady + Unpin,
 {
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
     let mut batch = VecDeque::new();
     let mut close_code = Some(CloseCode::Normal);
     let heartbeat = tokio::time::sleep_until(session.heartbeat_deadline());
     tokio::pin!(heartbeat);
+    // Frames read with the upgrade's last packet may already wait in the buffer.
+    let mut buffered = true;
+    let mut pinged = false;
+    let mut streak = 0;
     // Writes what is queued before each wait: after an upgrade, the buffer filled
     // while polling must go out at once, whatever woke this task.
     loop {
@@ -189,7 +268,24 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
             }
             state.closed.is_some() && state.queue.is_empty()
         };
-        if !batch.is_empty() && write_batch(&mut ws, &mut batch, write_limit).await.is_err() {
+        if pinged && batch.is_empty() {
+            pinged = false;
+            if tokio::time::timeout(write_limit, ws.flush()).await.is_err() {
+                session.close(CloseReason::TransportError);
+                close_code = None;
+                break;
+            }
+        }
+        if !batch.is_empty()
+            && write_batch(
+                &mut ws,
+                &mut batch,
+                std::mem::take(&mut pinged),
+                write_limit,
+            )
+            .await
+            .is_err()
+        {
             batch.clear();
             session.close(CloseReason::TransportError);
             close_code = None;
@@ -203,16 +299,39 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
             heartbeat.as_mut().reset(deadline);
         }
         let mut stop = false;
-        tokio::select! {
-            biased;
-            incoming = ws.next() => {
-                if let Incoming::Stop(code) = read_available(&session, &mut ws, incoming) {
+        let prefer_writes = streak < MAX_WRITE_STREAK;
+        let event = std::future::poll_fn(|cx| {
+            if prefer_writes && session.driver.poll_notified(cx).is_ready() {
+                return Poll::Ready(Event::Notified);
+            }
+            if (buffered || ws.get_ref().poll_read_ready(cx).is_ready())
+                && let Poll::Ready(incoming) = ws.poll_next_unpin(cx)
+            {
+                return Poll::Ready(Event::Message(incoming));
+            }
+            if !prefer_writes && session.driver.poll_notified(cx).is_ready() {
+                return Poll::Ready(Event::Notified);
+            }
+            if heartbeat.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Event::Heartbeat);
+            }
+            Poll::Pending
+        })
+        .await;
+        match event {
+            Event::Notified if prefer_writes => streak += 1,
+            Event::Notified => streak = 0,
+            Event::Message(incoming) => {
+                streak = 0;
+                let burst = read_available(&session, &mut ws, incoming);
+                buffered = burst.buffered;
+                pinged = burst.pinged;
+                if let Some(code) = burst.stop {
                     close_code = code;
                     stop = true;
                 }
             }
-            () = session.driver.notified() => {}
-            () = &mut heartbeat => session.heartbeat_tick(),
+            Event::Heartbeat => session.heartbeat_tick(),
         }
         if stop {
             break;
@@ -236,7 +355,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
     mut ws: WebSocketStream<S>,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + ReadReady + Unpin,
 {
     let may_upgrade = {
         let mut state = session.lock();
@@ -274,7 +393,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
                 }
                 if probed {
                     let noop = Frame::control(PacketKind::Noop);
-                    let _ = session.push(&mut std::iter::once(noop), true);
+                    let _ = session.push(std::iter::once(noop), true);
                 }
             }
             () = tokio::time::sleep_until(deadline) => break false,

@@ -21,7 +21,7 @@ use super::handler::{self, DisconnectHandler, EventHandler};
 use super::namespace::{Listeners, NamespaceInner};
 use super::reason::DisconnectReason;
 use super::room::{IntoRooms, Room};
-use crate::engine::{Connection, Handshake, Sid, Text, Transport};
+use crate::engine::{Connection, Frame, Handshake, Sid, Text, Transport};
 use crate::protocol::{self, Args, Encoded};
 
 /// A client connected to one namespace. Cheap to clone; every clone is the same socket.
@@ -84,11 +84,16 @@ impl SocketInner {
         if !self.is_connected() {
             return Err(EmitError::Disconnected);
         }
-        let sent = if volatile {
-            self.conn.send_volatile(encoded.frames())?
-        } else {
-            self.conn.send_all(encoded.frames())?;
-            true
+        let sent = match (volatile, encoded.attachments.is_empty()) {
+            (false, true) => {
+                self.conn.send(Frame::Text(encoded.text.clone()))?;
+                true
+            }
+            (false, false) => {
+                self.conn.send_all(encoded.frames())?;
+                true
+            }
+            (true, _) => self.conn.send_volatile(encoded.frames())?,
         };
         Ok(sent)
     }

@@ -1,0 +1,170 @@
+//! Writes queued packets to a WebSocket as server frames, straight from the shared
+//! packet bytes.
+//!
+//! A server frame is never masked, so its bytes are the same for every recipient:
+//! a short header, then the packet as it was encoded once. Headers are built on
+//! the stack and handed to the socket with the payloads in one vectored write; the
+//! payload bytes are only copied when the socket takes part of a batch.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::packet::Frame;
+
+/// Frames written per vectored write (two slices each).
+const FRAMES_PER_WRITE: usize = 8;
+/// The longest frame header: two bytes plus a 64-bit length.
+const MAX_HEADER: usize = 10;
+
+const OPCODE_TEXT: u8 = 0x1;
+const OPCODE_BINARY: u8 = 0x2;
+const FIN: u8 = 0x80;
+
+/// Writes the header of a final, unmasked frame; returns its length.
+fn encode_header(header: &mut [u8; MAX_HEADER], opcode: u8, len: usize) -> usize {
+    header[0] = FIN | opcode;
+    match len {
+        0..=125 => {
+            header[1] = len as u8;
+            2
+        }
+        126..=0xffff => {
+            header[1] = 126;
+            header[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+            4
+        }
+        _ => {
+            header[1] = 127;
+            header[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+            10
+        }
+    }
+}
+
+fn parts(frame: &Frame) -> (u8, &[u8]) {
+    match frame {
+        Frame::Text(text) => (OPCODE_TEXT, text.as_bytes()),
+        Frame::Binary(bytes) => (OPCODE_BINARY, bytes),
+    }
+}
+
+/// Writes every frame of `batch` (emptying it) and flushes.
+///
+/// # Cancel safety
+///
+/// Not cancel safe: a cancelled write may leave part of a frame on the wire, so the
+/// connection must be dropped, as the driver does when a write times out.
+pub(crate) async fn write_frames<S>(io: &mut S, batch: &mut VecDeque<Frame>) -> io::Result<()>
+where
+    S: AsyncWrite + Unpin,
+{
+    while !batch.is_empty() {
+        let count = batch.len().min(FRAMES_PER_WRITE);
+        let mut headers = [[0u8; MAX_HEADER]; FRAMES_PER_WRITE];
+        let mut header_lens = [0usize; FRAMES_PER_WRITE];
+        let mut total = 0;
+        for (index, frame) in batch.iter().take(count).enumerate() {
+            let (opcode, payload) = parts(frame);
+            header_lens[index] = encode_header(&mut headers[index], opcode, payload.len());
+            total += header_lens[index] + payload.len();
+        }
+        let written = {
+            let mut slices = [IoSlice::new(&[]); FRAMES_PER_WRITE * 2];
+            for (index, frame) in batch.iter().take(count).enumerate() {
+                slices[2 * index] = IoSlice::new(&headers[index][..header_lens[index]]);
+                slices[2 * index + 1] = IoSlice::new(parts(frame).1);
+            }
+            let slices = &slices[..count * 2];
+            std::future::poll_fn(|cx| Pin::new(&mut *io).poll_write_vectored(cx, slices)).await?
+        };
+        if written == 0 && total > 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        if written < total {
+            let mut rest = Vec::with_capacity(total - written);
+            let mut skip = written;
+            for (index, frame) in batch.iter().take(count).enumerate() {
+                for piece in [&headers[index][..header_lens[index]], parts(frame).1] {
+                    let taken = skip.min(piece.len());
+                    skip -= taken;
+                    rest.extend_from_slice(&piece[taken..]);
+                }
+            }
+            io.write_all(&rest).await?;
+        }
+        for _ in 0..count {
+            batch.pop_front();
+        }
+    }
+    io.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::packet::PacketKind;
+    use bytes::Bytes;
+
+    fn frames() -> VecDeque<Frame> {
+        VecDeque::from(vec![
+            Frame::text_packet(PacketKind::Message, "hello"),
+            Frame::Binary(Bytes::from(vec![7u8; 300])),
+            Frame::text_packet(PacketKind::Message, &"x".repeat(70_000)),
+        ])
+    }
+
+    fn expected() -> Vec<u8> {
+        let mut out = vec![0x81, 6];
+        out.extend_from_slice(b"4hello");
+        out.extend_from_slice(&[0x82, 126, 0x01, 0x2c]);
+        out.extend_from_slice(&[7u8; 300]);
+        out.extend_from_slice(&[0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x71]);
+        out.push(b'4');
+        out.extend_from_slice("x".repeat(70_000).as_bytes());
+        out
+    }
+
+    #[tokio::test]
+    async fn writes_server_frames() {
+        let mut out = Vec::new();
+        let mut batch = frames();
+        write_frames(&mut out, &mut batch).await.unwrap();
+        assert!(batch.is_empty());
+        assert_eq!(out, expected());
+    }
+
+    #[tokio::test]
+    async fn survives_partial_writes() {
+        let (mut client, mut server) = tokio::io::duplex(7);
+        let reader = tokio::spawn(async move {
+            let mut received = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut client, &mut received)
+                .await
+                .unwrap();
+            received
+        });
+        let mut batch = frames();
+        write_frames(&mut server, &mut batch).await.unwrap();
+        drop(server);
+        assert_eq!(reader.await.unwrap(), expected());
+    }
+
+    #[tokio::test]
+    async fn many_frames_span_several_writes() {
+        let mut out = Vec::new();
+        let mut batch: VecDeque<Frame> = (0..100)
+            .map(|index| Frame::text_packet(PacketKind::Message, &index.to_string()))
+            .collect();
+        write_frames(&mut out, &mut batch).await.unwrap();
+        let mut expected = Vec::new();
+        for index in 0..100 {
+            let text = format!("4{index}");
+            expected.extend_from_slice(&[0x81, text.len() as u8]);
+            expected.extend_from_slice(text.as_bytes());
+        }
+        assert_eq!(out, expected);
+    }
+}
