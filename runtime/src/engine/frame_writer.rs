@@ -9,13 +9,14 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::packet::Frame;
 
 /// Frames written per vectored write (two slices each).
-const FRAMES_PER_WRITE: usize = 8;
+const FRAMES_PER_WRITE: usize = 64;
 /// The longest frame header: two bytes plus a 64-bit length.
 const MAX_HEADER: usize = 10;
 
@@ -63,36 +64,19 @@ where
 {
     while !batch.is_empty() {
         let count = batch.len().min(FRAMES_PER_WRITE);
-        let mut headers = [[0u8; MAX_HEADER]; FRAMES_PER_WRITE];
-        let mut header_lens = [0usize; FRAMES_PER_WRITE];
-        let mut total = 0;
-        for (index, frame) in batch.iter().take(count).enumerate() {
-            let (opcode, payload) = parts(frame);
-            header_lens[index] = encode_header(&mut headers[index], opcode, payload.len());
-            total += header_lens[index] + payload.len();
-        }
-        let written = {
-            let mut slices = [IoSlice::new(&[]); FRAMES_PER_WRITE * 2];
-            for (index, frame) in batch.iter().take(count).enumerate() {
-                slices[2 * index] = IoSlice::new(&headers[index][..header_lens[index]]);
-                slices[2 * index + 1] = IoSlice::new(parts(frame).1);
-            }
-            let slices = &slices[..count * 2];
-            std::future::poll_fn(|cx| Pin::new(&mut *io).poll_write_vectored(cx, slices)).await?
-        };
+        // The headers and slices are rebuilt on each poll so that they live on the
+        // stack, not in the connection's task; small batches use small arrays.
+        let (written, total) = std::future::poll_fn(|cx| match count {
+            1 => poll_write_some::<1, 2, S>(io, batch, cx),
+            2..=8 => poll_write_some::<8, 16, S>(io, batch, cx),
+            _ => poll_write_some::<FRAMES_PER_WRITE, { FRAMES_PER_WRITE * 2 }, S>(io, batch, cx),
+        })
+        .await?;
         if written == 0 && total > 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
         if written < total {
-            let mut rest = Vec::with_capacity(total - written);
-            let mut skip = written;
-            for (index, frame) in batch.iter().take(count).enumerate() {
-                for piece in [&headers[index][..header_lens[index]], parts(frame).1] {
-                    let taken = skip.min(piece.len());
-                    skip -= taken;
-                    rest.extend_from_slice(&piece[taken..]);
-                }
-            }
+            let rest = remainder(batch.iter().take(count), written, total - written);
             io.write_all(&rest).await?;
         }
         for _ in 0..count {
@@ -100,6 +84,51 @@ where
         }
     }
     io.flush().await
+}
+
+/// One vectored write of up to `N` frames from the front of `batch` (`SLICES` is
+/// `2 * N`); yields the bytes written and the bytes those frames span.
+fn poll_write_some<const N: usize, const SLICES: usize, S>(
+    io: &mut S,
+    batch: &VecDeque<Frame>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<(usize, usize)>>
+where
+    S: AsyncWrite + Unpin,
+{
+    let count = batch.len().min(N);
+    let mut headers = [[0u8; MAX_HEADER]; N];
+    let mut slices = [IoSlice::new(&[]); SLICES];
+    let mut header_lens = [0usize; N];
+    let mut total = 0;
+    for (index, frame) in batch.iter().take(count).enumerate() {
+        let (opcode, payload) = parts(frame);
+        header_lens[index] = encode_header(&mut headers[index], opcode, payload.len());
+        total += header_lens[index] + payload.len();
+    }
+    for (index, frame) in batch.iter().take(count).enumerate() {
+        slices[2 * index] = IoSlice::new(&headers[index][..header_lens[index]]);
+        slices[2 * index + 1] = IoSlice::new(parts(frame).1);
+    }
+    Pin::new(io)
+        .poll_write_vectored(cx, &slices[..count * 2])
+        .map_ok(|written| (written, total))
+}
+
+/// The bytes of `frames` after the first `skip`, as one buffer of `len` bytes.
+fn remainder<'a>(frames: impl Iterator<Item = &'a Frame>, mut skip: usize, len: usize) -> Vec<u8> {
+    let mut rest = Vec::with_capacity(len);
+    let mut header = [0u8; MAX_HEADER];
+    for frame in frames {
+        let (opcode, payload) = parts(frame);
+        let header_len = encode_header(&mut header, opcode, payload.len());
+        for piece in [&header[..header_len], payload] {
+            let taken = skip.min(piece.len());
+            skip -= taken;
+            rest.extend_from_slice(&piece[taken..]);
+        }
+    }
+    rest
 }
 
 #[cfg(test)]
