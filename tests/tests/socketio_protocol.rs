@@ -134,6 +134,23 @@ async fn leaving_the_main_namespace_keeps_the_connection() {
 }
 
 #[tokio::test]
+async fn a_connection_that_left_every_namespace_outlives_the_connect_timeout() {
+    let server = server().await;
+    let mut client = server.open().await;
+    client.send_raw("40").await;
+    expect_connect_answer(&mut client, "/").await;
+    client.expect_event("/", "auth").await;
+    client.send_raw("41").await;
+    let left = tokio::time::Instant::now();
+    while left.elapsed() < Duration::from_millis(1500) {
+        client.expect_ping().await;
+    }
+    client.send_raw("40").await;
+    expect_connect_answer(&mut client, "/").await;
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn leaving_a_custom_namespace_keeps_the_main_one() {
     let server = server().await;
     let mut client = server.open().await;

@@ -23,6 +23,8 @@ struct ClientInner {
     decoder: Option<Decoder>,
     sockets: Vec<Arc<SocketInner>>,
     connecting: Vec<Text>,
+    /// A namespace was joined at least once: the connect timeout no longer applies.
+    joined: bool,
     closed: bool,
 }
 
@@ -82,6 +84,7 @@ impl ClientState {
         if inner.closed {
             return false;
         }
+        inner.joined = true;
         inner.sockets.push(socket.clone());
         true
     }
@@ -92,8 +95,9 @@ impl ClientState {
         std::mem::take(&mut inner.sockets)
     }
 
-    fn namespace_count(&self) -> usize {
-        self.lock().sockets.len()
+    /// Whether a namespace was ever joined (leaving it later does not count).
+    fn ever_joined(&self) -> bool {
+        self.lock().joined
     }
 }
 
@@ -117,7 +121,7 @@ impl EngineHandler for SocketIoHandler {
         tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
             if let Some(conn) = weak.upgrade()
-                && conn.data().namespace_count() == 0
+                && !conn.data().ever_joined()
                 && !conn.is_closed()
             {
                 tracing::debug!(sid = %conn.id(), "no namespace joined within connect_timeout");
