@@ -211,6 +211,7 @@ impl SocketIoHandler {
             for middleware in ns.handlers.middlewares().iter() {
                 if let Err(error) = middleware.call(Socket::from_inner(socket.clone())).await {
                     conn.data().stop_connecting(&nsp);
+                    socket.discard();
                     let refusal =
                         protocol::encode_connect_error(&nsp, &error.message, error.data.as_ref());
                     let _ = conn.send_all(refusal.frames());
@@ -218,6 +219,7 @@ impl SocketIoHandler {
                 }
             }
             if !conn.data().attach(&socket) {
+                socket.discard();
                 return;
             }
             if !ns.add(&socket) {
