@@ -176,7 +176,6 @@ impl SocketIoHandler {
             (Some(socket), Body::Disconnect) => {
                 socket.close(DisconnectReason::ClientNamespaceDisconnect);
             }
-            (Some(_), Body::ConnectError(_)) => {}
             (socket, _) => {
                 tracing::debug!(
                     sid = %conn.id(),
