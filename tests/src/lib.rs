@@ -14,6 +14,7 @@ pub mod payload;
 pub mod server;
 pub mod sio;
 pub mod sio_packet;
+pub mod sio_polling;
 pub mod sio_server;
 pub mod ws;
 
@@ -24,6 +25,7 @@ pub use payload::OpenPacket;
 pub use server::{Event, PollingSession, Recorder, TestServer};
 pub use sio::{SioClient, SioEvent};
 pub use sio_packet::{SioPacket, placeholder};
+pub use sio_polling::SioPolling;
 pub use sio_server::{Probe, Report, SioServer, probe, sio_config};
 pub use ws::{WsClient, WsEvent};
 
