@@ -244,7 +244,7 @@ async fn handlers_start_in_the_order_events_arrived() {
             async move {
                 let index: u64 = event.arg(0).unwrap();
                 report.send(index);
-                if index % 3 == 0 {
+                if index.is_multiple_of(3) {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
