@@ -176,6 +176,9 @@ impl SocketIoHandler {
             (Some(socket), Body::Disconnect) => {
                 socket.close(DisconnectReason::ClientNamespaceDisconnect);
             }
+            (Some(_), Body::Connect(_)) => {
+                tracing::debug!(sid = %conn.id(), nsp = %packet.nsp, "CONNECT for a joined namespace ignored");
+            }
             (socket, _) => {
                 tracing::debug!(
                     sid = %conn.id(),
@@ -192,8 +195,9 @@ impl SocketIoHandler {
     /// answers CONNECT (or CONNECT_ERROR), then runs its connection handlers.
     fn connect(&self, conn: &Connection<ClientState>, nsp: Text, auth: Option<Text>) {
         if !conn.data().start_connecting(&nsp) {
-            tracing::debug!(sid = %conn.id(), %nsp, "duplicate CONNECT, closing");
-            conn.close();
+            // The official client sends CONNECT again when `connect()` is called on a
+            // socket that is still connecting; the first one is answered.
+            tracing::debug!(sid = %conn.id(), %nsp, "CONNECT while connecting ignored");
             return;
         }
         let registry = self.registry.clone();
