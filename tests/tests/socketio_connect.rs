@@ -305,8 +305,34 @@ async fn closes_with(frame: &str, reason: DisconnectReason) {
 }
 
 #[tokio::test]
-async fn a_second_connect_to_a_joined_namespace_closes_the_connection() {
-    closes_with("40", DisconnectReason::ForcedServerClose).await;
+async fn a_second_connect_to_a_namespace_is_ignored() {
+    let server = SioServer::with(|io| {
+        io.use_middleware(|_socket: Socket| async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok(())
+        });
+        io.on_connection(|socket: Socket| async move { socket.emit("welcome", &()) });
+        io.main()
+            .on("ping", |socket: Socket, _event: Event| async move {
+                socket.emit("pong", &())
+            });
+    })
+    .await;
+    let mut client = server.open().await;
+    client.send_raw("40").await;
+    client.send_raw("40").await;
+    let answer = client.next_packet().await;
+    assert_eq!(answer.kind, CONNECT);
+    client.expect_event("/", "welcome").await;
+    client.send_raw(r#"40{"again":true}"#).await;
+    client.emit("/", "ping", json!([])).await;
+    client.expect_event("/", "pong").await;
+    assert_eq!(
+        server.io.main().socket_count(),
+        1,
+        "one socket, answered once"
+    );
+    server.stop().await;
 }
 
 #[tokio::test]
