@@ -12,7 +12,7 @@
 //! - `ask({event, data: [...args], timeout})`: emits `event` with `args` to the
 //!   sender and waits for its ack; acknowledged with `{ok: [...args]}` or `{err}`.
 //! - `ask-room({room, event, data, timeout})`: the same to every socket of `room`;
-//!   acknowledged with `[{id, ok} | {id, err}]` sorted by id.
+//!   acknowledged with `[{id, ok: first arg} | {id, err}]` sorted by id.
 //! - `slow-ack(ms)`: acknowledged with `late` after `ms`.
 //! - `kick`, `kick-close`: the server disconnects the socket (and closes the
 //!   connection); `whoami`: acknowledged with `{id, ns, rooms, transport}`.
@@ -24,7 +24,7 @@ use std::error::Error;
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tether::engine::Transport;
 use tether::protocol::Args;
@@ -200,22 +200,43 @@ struct Ask {
     room: Option<String>,
 }
 
-fn outcome<T: serde::Serialize>(result: Result<T, AckError>) -> Value {
+/// An acknowledgement's outcome as the fixture reports it: `{ok}` or `{err}`, with
+/// the socket id for broadcasts. Serialized straight into the packet, so binary
+/// in `ok` stays binary.
+#[derive(Serialize)]
+struct Answer<T> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ok: Option<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    err: Option<String>,
+}
+
+fn answer<T>(id: Option<String>, result: Result<T, AckError>) -> Answer<T> {
     match result {
-        Ok(value) => json!({ "ok": value }),
-        Err(error) => json!({ "err": error.to_string() }),
+        Ok(value) => Answer {
+            id,
+            ok: Some(value),
+            err: None,
+        },
+        Err(error) => Answer {
+            id,
+            ok: None,
+            err: Some(error.to_string()),
+        },
     }
 }
 
 async fn ask(socket: Socket, mut event: Event) -> Outcome {
     let ask: Ask = event.arg(0)?;
     let ack = event.take_ack();
-    let answer = socket
+    let result = socket
         .timeout(Duration::from_millis(ask.timeout))
         .emit_with_ack::<Args, _>(&ask.event, &ask.data)
         .await;
     if let Some(ack) = ack {
-        ack.send(&outcome(answer))?;
+        ack.send(&answer(None, result))?;
     }
     Ok(())
 }
@@ -225,23 +246,16 @@ async fn ask_room(socket: Socket, mut event: Event) -> Outcome {
     let ns = super::IO.get().ok_or("no server")?.of(socket.ns());
     let ack = event.take_ack();
     let room = ask.room.ok_or("no room")?;
-    let mut results: Vec<(String, Value)> = ns
+    let mut results: Vec<Answer<Value>> = ns
         .to(room)
         .timeout(Duration::from_millis(ask.timeout))
-        .emit_with_ack::<Args, _>(&ask.event, &ask.data)
+        .emit_with_ack::<Value, _>(&ask.event, &ask.data)
         .collect_all()
         .await
         .into_iter()
-        .map(|(sid, result)| (sid.to_string(), outcome(result)))
+        .map(|(sid, result)| answer(Some(sid.to_string()), result))
         .collect();
-    results.sort_by(|a, b| a.0.cmp(&b.0));
-    let results: Vec<Value> = results
-        .into_iter()
-        .map(|(id, mut result)| {
-            result["id"] = Value::from(id);
-            result
-        })
-        .collect();
+    results.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(ack) = ack {
         ack.send(&results)?;
     }
