@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn parses_headers() {
-        let packet = SioPacket::parse(r#"452-/admin,17["x",{"_placeholder":true,"num":0}]"#);
+        let packet = SioPacket::parse(r#"52-/admin,17["x",{"_placeholder":true,"num":0}]"#);
         assert_eq!(packet.kind, BINARY_EVENT);
         assert_eq!(packet.expected, 2);
         assert_eq!(packet.nsp, "/admin");

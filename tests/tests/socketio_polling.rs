@@ -89,3 +89,22 @@ async fn a_volatile_broadcast_reaches_only_clients_ready_for_it() {
     assert_eq!(polling.get_packets().await, [r#"42["sentinel"]"#]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn disconnect_packets_arrive_one_poll_before_the_close() {
+    let server = SioServer::with(|io| {
+        io.of("/chat");
+    })
+    .await;
+    let (client, socket) = joined(&server).await;
+    client.post(&["40/chat,"]).await;
+    assert!(client.get_packets().await[0].starts_with("40/chat,"));
+    socket.disconnect_and_close();
+    // The official client handles Socket.IO packets a tick after the payload that
+    // carried them: a close in the same payload would overtake the DISCONNECTs, and
+    // the client would see `transport close` (and reconnect) instead of
+    // `io server disconnect`.
+    assert_eq!(client.get().await, ["41", "41/chat,"]);
+    assert_eq!(client.get().await, ["1"]);
+    server.stop().await;
+}

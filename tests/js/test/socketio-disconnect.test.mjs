@@ -1,0 +1,121 @@
+// Disconnections between the official socket.io-client and the `sio_fixture`
+// example, each reason as the client sees it and as the server reports it (to an
+// observer socket, or on stdout after a shutdown): the client leaving, the server
+// kicking one socket or closing the connection, the client dropping its transport,
+// a ping timeout, and a graceful shutdown. Over each transport setup.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+
+import { startExample, useExample } from "../support/server.mjs";
+import { MODES, connect, connected, observer } from "../support/sio.mjs";
+import { next, within } from "../support/wait.mjs";
+
+/** Stops the socket's connection from reading, so it no longer answers pings. */
+function stopReading(socket) {
+  const transport = socket.io.engine.transport;
+  if (transport.name === "websocket") {
+    transport.ws.pause();
+  } else {
+    transport.pause(() => {});
+  }
+}
+
+/** A second socket on the same connection as `socket`, joined to `nsp`. */
+async function alongside(t, socket, nsp) {
+  const other = socket.io.socket(nsp);
+  t.after(() => other.disconnect());
+  if (!other.connected) {
+    await connected(other);
+  }
+  return other;
+}
+
+for (const mode of MODES) {
+  describe(`socket.io-client disconnect reasons (${mode.name})`, () => {
+    let server;
+    let watcher;
+    const cleanups = [];
+    before(async () => {
+      server = await startExample("sio_fixture");
+      watcher = await observer({ after: (cleanup) => cleanups.push(cleanup) }, server.url);
+    });
+    after(async () => {
+      cleanups.forEach((cleanup) => cleanup());
+      await server.stop();
+    });
+
+    test("the client leaves: io client disconnect / client namespace disconnect", async (t) => {
+      const { socket } = await connect(t, server.url, mode);
+      const id = socket.id;
+      const left = next(socket, "disconnect");
+      socket.disconnect();
+      assert.deepEqual((await left)[0], "io client disconnect");
+      assert.equal(await watcher.disconnect(id), "client namespace disconnect");
+    });
+
+    test("the server kicks the socket: io server disconnect / server namespace disconnect", async (t) => {
+      const { socket } = await connect(t, server.url, mode);
+      const custom = await alongside(t, socket, "/custom");
+      const id = socket.id;
+      const left = next(socket, "disconnect");
+      socket.emit("kick");
+      assert.equal((await left)[0], "io server disconnect");
+      assert.equal(await watcher.disconnect(id), "server namespace disconnect");
+      assert.equal(await custom.emitWithAck("echo-ack", "still connected"), "still connected");
+      assert.ok(!socket.active, "no automatic reconnection after a server disconnect");
+    });
+
+    test("the server closes the connection: every namespace is told", async (t) => {
+      const { socket } = await connect(t, server.url, mode);
+      const custom = await alongside(t, socket, "/custom");
+      const ids = [socket.id, custom.id];
+      const reasons = Promise.all([next(socket, "disconnect"), next(custom, "disconnect")]);
+      custom.emit("kick-close");
+      assert.deepEqual((await reasons).map(([reason]) => reason), ["io server disconnect", "io server disconnect"]);
+      for (const id of ids) {
+        assert.equal(await watcher.disconnect(id), "server namespace disconnect");
+      }
+    });
+
+    test("the client drops its transport: transport close on the server", async (t) => {
+      const { socket } = await connect(t, server.url, mode);
+      const id = socket.id;
+      const left = next(socket, "disconnect");
+      socket.io.engine.close();
+      assert.equal((await left)[0], "forced close");
+      assert.equal(await watcher.disconnect(id), "transport close");
+    });
+
+    test("a client that stops reading: ping timeout on both sides", async (t) => {
+      const fast = await useExample(t, "sio_fixture", { env: { PING_INTERVAL_MS: "200", PING_TIMEOUT_MS: "200" } });
+      const reasons = await observer(t, fast.url);
+      const { socket } = await connect(t, fast.url, mode);
+      const id = socket.id;
+      const left = next(socket, "disconnect");
+      stopReading(socket);
+      assert.equal((await left)[0], "ping timeout");
+      assert.equal(await reasons.disconnect(id), "ping timeout");
+    });
+  });
+
+  test(`a graceful shutdown closes every client (${mode.name})`, async (t) => {
+    const doomed = await startExample("sio_fixture");
+    t.after(() => doomed.stop());
+    const { socket } = await connect(t, doomed.url, mode);
+    const custom = await alongside(t, socket, "/custom");
+    const ids = [socket.id, custom.id];
+    const reasons = Promise.all([next(socket, "disconnect"), next(custom, "disconnect")]);
+    const exited = doomed.stop();
+    assert.deepEqual((await reasons).map(([reason]) => reason), ["transport close", "transport close"]);
+    const { code } = await within(exited, "the server exits");
+    assert.equal(code, 0, doomed.output());
+    for (const [index, id] of ids.entries()) {
+      const ns = index === 0 ? "/" : "/custom";
+      assert.ok(
+        doomed.stdout().includes(`disconnected ${ns} ${id} server shutting down\n`),
+        `${ns} ${id} in:\n${doomed.stdout()}`,
+      );
+    }
+  });
+}
