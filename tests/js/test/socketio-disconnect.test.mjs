@@ -11,14 +11,30 @@ import { startExample, useExample } from "../support/server.mjs";
 import { MODES, connect, connected, observer } from "../support/sio.mjs";
 import { next, within } from "../support/wait.mjs";
 
-/** Stops the socket's connection from reading, so it no longer answers pings. */
-function stopReading(socket) {
+/**
+ * Stops the socket's connection from reading, so it receives no more pings (nor
+ * anything else); the paused WebSocket is torn down when the test `t` ends.
+ */
+function stopReading(t, socket) {
   const transport = socket.io.engine.transport;
   if (transport.name === "websocket") {
-    transport.ws.pause();
+    const ws = transport.ws;
+    ws.pause();
+    t.after(() => ws.terminate());
   } else {
     transport.pause(() => {});
   }
+}
+
+/**
+ * Makes the socket's connection stop answering pings while it keeps reading.
+ * engine.io-client has no public switch for this: its `_sendPacket` (engine.io-client
+ * 6.6, pinned) is wrapped to drop pongs.
+ */
+function stopPonging(socket) {
+  const engine = socket.io.engine;
+  const send = engine._sendPacket.bind(engine);
+  engine._sendPacket = (type, ...rest) => (type === "pong" ? undefined : send(type, ...rest));
 }
 
 /** A second socket on the same connection as `socket`, joined to `nsp`. */
@@ -87,15 +103,28 @@ for (const mode of MODES) {
       assert.equal(await watcher.disconnect(id), "transport close");
     });
 
-    test("a client that stops reading: ping timeout on both sides", async (t) => {
+    test("a client that stops answering pings: ping timeout on the server", async (t) => {
       const fast = await useExample(t, "sio_fixture", { env: { PING_INTERVAL_MS: "200", PING_TIMEOUT_MS: "200" } });
       const reasons = await observer(t, fast.url);
       const { socket } = await connect(t, fast.url, mode);
       const id = socket.id;
       const left = next(socket, "disconnect");
-      stopReading(socket);
-      assert.equal((await left)[0], "ping timeout");
+      stopPonging(socket);
       assert.equal(await reasons.disconnect(id), "ping timeout");
+      assert.equal((await left)[0], "transport close", "the server closed the connection");
+    });
+
+    test("a client that hears no ping: ping timeout on the client", async (t) => {
+      const fast = await useExample(t, "sio_fixture", { env: { PING_INTERVAL_MS: "200", PING_TIMEOUT_MS: "200" } });
+      const reasons = await observer(t, fast.url);
+      const { socket } = await connect(t, fast.url, mode);
+      const id = socket.id;
+      const left = next(socket, "disconnect");
+      stopReading(t, socket);
+      assert.equal((await left)[0], "ping timeout");
+      // Both sides give up after pingInterval + pingTimeout: the server reports its
+      // own ping timeout, or the close the client sent when it gave up first.
+      assert.match(await reasons.disconnect(id), /^(ping timeout|transport close)$/);
     });
   });
 
