@@ -336,9 +336,9 @@ async fn seq_end(socket: Socket, mut event: Event) -> Outcome {
     Ok(())
 }
 
-/// On connection to `/stream`: emits `seq(n)` every millisecond from 0, at least
-/// `min` times (query `min`, default 1000) and, with query `until=upgrade`, until
-/// the connection has upgraded to WebSocket; then `seq-done(count)`.
+/// On connection to `/stream`: emits `seq(n, transport)` every millisecond from 0,
+/// at least `min` times (query `min`, default 1000) and, with query
+/// `until=upgrade`, until one went out over WebSocket; then `seq-done(count)`.
 pub async fn stream(socket: Socket) -> Outcome {
     let min: u64 = socket
         .query("min")
@@ -346,10 +346,11 @@ pub async fn stream(socket: Socket) -> Outcome {
         .unwrap_or(1000);
     let until_upgrade = socket.query("until").as_deref() == Some("upgrade");
     let mut sent = 0;
-    while sent < min
-        || (until_upgrade && socket.transport() != Transport::WebSocket && sent < 100_000)
-    {
-        socket.emit("seq", &(sent, socket.transport().as_str()))?;
+    let mut over_websocket = false;
+    while sent < min || (until_upgrade && !over_websocket && sent < 100_000) {
+        let transport = socket.transport();
+        over_websocket |= transport == Transport::WebSocket;
+        socket.emit("seq", &(sent, transport.as_str()))?;
         sent += 1;
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
