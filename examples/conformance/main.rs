@@ -1,11 +1,6 @@
-//! The server the official Engine.IO and Socket.IO protocol test suites run against.
-//!
-//! - `/engine.io/` echoes every message (ping 300 ms, timeout 200 ms, max payload
-//!   1e6, CORS `*`), as the engine.io-protocol suite's reference server does.
-//! - `/socket.io/` is the socket.io-protocol suite's reference server: on connection
-//!   to `/` and `/custom` it emits `auth` with the handshake auth; on `/`, `message`
-//!   is answered with `message-back` and the same arguments, and `message-with-ack`
-//!   is acknowledged with the same arguments (connect timeout 1 s).
+//! The server the official Engine.IO and Socket.IO protocol test suites run against
+//! (see `tether_examples::conformance`): an echo server at `/engine.io/` and the
+//! socket.io-protocol suite's reference server at `/socket.io/`.
 //!
 //! On Ctrl-C or `SIGTERM` it closes every session cleanly before exiting.
 //!
@@ -15,59 +10,7 @@
 
 use std::time::Duration;
 
-use tether::engine::{CloseReason, Connection, Cors, Engine, EngineConfig, EngineHandler, Message};
-use tether::server::{Event, Server, ServerConfig, Socket};
-
-/// Echoes every message back to its sender.
-struct Echo;
-
-impl EngineHandler for Echo {
-    type Data = ();
-
-    fn on_open(&self, _conn: &Connection<()>) {}
-
-    fn on_message(&self, conn: &Connection<()>, message: Message) {
-        let _ = match message {
-            Message::Text(text) => conn.send_text(&text),
-            Message::Binary(bytes) => conn.send_binary(bytes),
-        };
-    }
-
-    fn on_close(&self, _conn: &Connection<()>, _reason: CloseReason) {}
-}
-
-fn engine_echo() -> Engine<Echo> {
-    let config = EngineConfig::default()
-        .with_path("/engine.io/")
-        .with_heartbeat(Duration::from_millis(300), Duration::from_millis(200))
-        .with_max_payload(1_000_000)
-        .with_cors(Cors::any());
-    Engine::new(config, Echo)
-}
-
-fn socket_io() -> Server {
-    let config = ServerConfig::default()
-        .with_heartbeat(Duration::from_millis(300), Duration::from_millis(200))
-        .with_max_payload(1_000_000)
-        .with_connect_timeout(Duration::from_millis(1000))
-        .with_cors(Cors::any());
-    let io = Server::new(config);
-    let emit_auth = |socket: Socket| async move { socket.emit("auth", &socket.auth_value()) };
-    io.on_connection(emit_auth);
-    io.of("/custom").on_connection(emit_auth);
-    let main = io.main();
-    main.on("message", |socket: Socket, event: Event| async move {
-        socket.emit("message-back", event.args())
-    });
-    main.on(
-        "message-with-ack",
-        |_socket: Socket, mut event: Event| async move {
-            let args = event.args().clone();
-            event.ack(&args)
-        },
-    );
-    io
-}
+use tether_examples::conformance::{engine_echo, socket_io};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {

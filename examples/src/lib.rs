@@ -21,6 +21,8 @@ pub fn contracts() -> Vec<(&'static str, tether_codegen::Document)> {
 
 use std::net::SocketAddr;
 
+pub mod conformance;
+
 /// The address to listen on: `127.0.0.1:$PORT`, port 3000 when `PORT` is unset.
 ///
 /// `PORT=0` picks a free port; the examples print the bound address on stdout as

@@ -12,6 +12,10 @@
 pub mod http;
 pub mod payload;
 pub mod server;
+pub mod sio;
+pub mod sio_packet;
+pub mod sio_polling;
+pub mod sio_server;
 pub mod ws;
 
 use std::time::Duration;
@@ -19,6 +23,10 @@ use std::time::Duration;
 pub use http::{HttpRequest, Reply};
 pub use payload::OpenPacket;
 pub use server::{Event, PollingSession, Recorder, TestServer};
+pub use sio::{SioClient, SioEvent};
+pub use sio_packet::{SioPacket, placeholder};
+pub use sio_polling::SioPolling;
+pub use sio_server::{Probe, Report, SioServer, probe, sio_config};
 pub use ws::{WsClient, WsEvent};
 
 /// The longest a test waits for something that should happen.

@@ -100,8 +100,9 @@ fn noop() -> PollingReply {
     PollingReply::Payload(encode_payload([&Frame::control(PacketKind::Noop)]))
 }
 
-/// Takes everything queued as one payload. A closed session's last payload also
-/// removes it from the server.
+/// Takes everything queued as one payload. After a server-side close, the close
+/// packet follows in the next payload; the payload that carries it removes the
+/// session from the server.
 fn take_payload<D>(session: &Arc<Session<D>>, state: &mut State) -> Option<Bytes> {
     if state.queue.is_empty() {
         return None;
@@ -109,7 +110,10 @@ fn take_payload<D>(session: &Arc<Session<D>>, state: &mut State) -> Option<Bytes
     let payload = encode_payload(state.queue.iter());
     state.queue.clear();
     state.flush_after = None;
-    if state.closed.is_some() {
+    if state.close_after_flush {
+        state.close_after_flush = false;
+        state.queue.push_back(Frame::control(PacketKind::Close));
+    } else if state.closed.is_some() {
         session.forget();
     }
     Some(payload)

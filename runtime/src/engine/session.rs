@@ -128,6 +128,9 @@ pub(crate) struct State {
     pub(crate) lingering: bool,
     /// The queue overflowed; the session is being closed.
     overflowed: bool,
+    /// A server-side close on polling: the close packet is queued once the
+    /// packets before it have been taken by a GET.
+    pub(crate) close_after_flush: bool,
     /// Index of a queued frame after which the WebSocket writer flushes before
     /// writing more (a CONNECT answer goes out before what its handlers send).
     pub(crate) flush_after: Option<usize>,
@@ -174,6 +177,7 @@ impl<D> Session<D> {
                 closed: None,
                 lingering: false,
                 overflowed: false,
+                close_after_flush: false,
                 flush_after: None,
                 next_ping: Instant::now() + config.ping_interval,
                 pong_deadline: None,
@@ -370,7 +374,12 @@ impl<D> Session<D> {
             state.flush_after = None;
         }
         let polling = state.phase != Phase::WebSocket;
-        if polling {
+        if polling && reason.flushes() && !state.queue.is_empty() {
+            // As the Node.js server does, what is queued goes out in one response
+            // and the close packet in the next: clients handle those packets (such
+            // as Socket.IO DISCONNECTs) before they see the connection close.
+            state.close_after_flush = true;
+        } else if polling {
             let last = if reason == CloseReason::TransportClose {
                 PacketKind::Noop
             } else {
@@ -379,9 +388,10 @@ impl<D> Session<D> {
             state.queue.push_back(Frame::control(last));
         }
         // A server-side close keeps the session listed until its last packets are
-        // out: on polling until the client's next GET, on WebSocket until the
-        // driver has written them and the close frame.
-        let linger = reason.flushes() && (!polling || !state.get_pending);
+        // out: on polling until a GET took the close packet (a pending GET may be
+        // returning an earlier payload), on WebSocket until the driver has written
+        // them and the close frame.
+        let linger = reason.flushes();
         state.lingering = linger;
         drop(state);
         self.poll.notify_one();

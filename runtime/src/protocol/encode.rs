@@ -68,7 +68,7 @@ fn header(kind: PacketKind, nsp: &str, id: Option<u64>) -> Vec<u8> {
 
 /// Writes `value` as compact JavaScript-compatible JSON; byte strings become
 /// placeholders and are collected into `attachments`.
-fn write_json<T: ?Sized + Serialize>(
+pub(crate) fn write_json<T: ?Sized + Serialize>(
     buffer: &mut Vec<u8>,
     value: &T,
     attachments: &Attachments,

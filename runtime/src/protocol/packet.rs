@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::decode::ParseError;
+use super::encode::write_json;
 use super::payload;
+use super::ser::Attachments;
 use super::value::{Value, ValueSeed};
 use super::value_de::{ValueError, from_value};
 use crate::engine::Text;
@@ -285,6 +287,21 @@ impl Serialize for Args {
             }
         }
         seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Args {
+    /// Arguments from any sequence (such as a JSON array); byte strings in it become
+    /// attachments. This also lets `Args` stand where a decoded type is expected, as
+    /// in `emit_with_ack::<Args, _>` to receive every argument of an ack.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let values = Vec::<Value>::deserialize(deserializer)?;
+        let attachments = Attachments::default();
+        let mut buffer = Vec::new();
+        write_json(&mut buffer, &values, &attachments).map_err(D::Error::custom)?;
+        let text = Text::from_utf8_by_construction(Bytes::from(buffer));
+        Args::from_json_array(text, attachments.into_inner()).map_err(D::Error::custom)
     }
 }
 

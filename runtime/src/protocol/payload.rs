@@ -32,8 +32,98 @@ fn invalid_json(error: serde_json::Error) -> ParseError {
     ParseError::InvalidJson(error)
 }
 
+/// Whether `json` may hold a number beyond the range of a double: one with an
+/// exponent, or with a run of digits too long for an `f64` (cheap and conservative:
+/// text inside strings may match too).
+fn may_overflow(json: &str) -> bool {
+    let mut digits = 0;
+    let mut previous = 0_u8;
+    for &byte in json.as_bytes() {
+        if byte.is_ascii_digit() {
+            digits += 1;
+            if digits > 300 {
+                return true;
+            }
+        } else {
+            if (byte == b'e' || byte == b'E') && previous.is_ascii_digit() {
+                return true;
+            }
+            digits = 0;
+        }
+        previous = byte;
+    }
+    false
+}
+
+/// Fails on a number beyond the range of a double, such as `1e400`: `JSON.parse`
+/// reads it as `Infinity`, which `JSON.stringify` never writes, so it is invalid here.
+fn check_numbers(json: &str) -> Result<(), ParseError> {
+    if !may_overflow(json) {
+        return Ok(());
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    de::Deserialize::deserialize(&mut deserializer)
+        .map(|Finite| ())
+        .map_err(invalid_json)
+}
+
+/// Any JSON value whose numbers all fit a double (serde_json refuses the others
+/// when it parses them, which skipping a value does not do).
+struct Finite;
+
+impl<'de> de::Deserialize<'de> for Finite {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FiniteVisitor)
+    }
+}
+
+struct FiniteVisitor;
+
+impl<'de> Visitor<'de> for FiniteVisitor {
+    type Value = Finite;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Finite, E> {
+        Ok(Finite)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Finite, E> {
+        Ok(Finite)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Finite, E> {
+        Ok(Finite)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Finite, E> {
+        Ok(Finite)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Finite, E> {
+        Ok(Finite)
+    }
+
+    fn visit_unit<E>(self) -> Result<Finite, E> {
+        Ok(Finite)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Finite, A::Error> {
+        while seq.next_element::<Finite>()?.is_some() {}
+        Ok(Finite)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Finite, A::Error> {
+        while map.next_entry::<de::IgnoredAny, Finite>()?.is_some() {}
+        Ok(Finite)
+    }
+}
+
 /// The byte range of each element of the JSON array `json`.
 pub(crate) fn array_ranges(json: &str) -> Result<Vec<Range<usize>>, ParseError> {
+    check_numbers(json)?;
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let ranges = deserializer
         .deserialize_seq(ElementRanges { json })
@@ -44,6 +134,7 @@ pub(crate) fn array_ranges(json: &str) -> Result<Vec<Range<usize>>, ParseError> 
 
 /// The byte range of the single JSON value that makes up `json`.
 pub(crate) fn value_range(json: &str) -> Result<Range<usize>, ParseError> {
+    check_numbers(json)?;
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let raw =
         <&RawValue as de::Deserialize>::deserialize(&mut deserializer).map_err(invalid_json)?;

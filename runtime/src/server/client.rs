@@ -23,6 +23,8 @@ struct ClientInner {
     decoder: Option<Decoder>,
     sockets: Vec<Arc<SocketInner>>,
     connecting: Vec<Text>,
+    /// A namespace was joined at least once: the connect timeout no longer applies.
+    joined: bool,
     closed: bool,
 }
 
@@ -82,6 +84,7 @@ impl ClientState {
         if inner.closed {
             return false;
         }
+        inner.joined = true;
         inner.sockets.push(socket.clone());
         true
     }
@@ -92,8 +95,9 @@ impl ClientState {
         std::mem::take(&mut inner.sockets)
     }
 
-    fn namespace_count(&self) -> usize {
-        self.lock().sockets.len()
+    /// Whether a namespace was ever joined (leaving it later does not count).
+    fn ever_joined(&self) -> bool {
+        self.lock().joined
     }
 }
 
@@ -117,7 +121,7 @@ impl EngineHandler for SocketIoHandler {
         tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
             if let Some(conn) = weak.upgrade()
-                && conn.data().namespace_count() == 0
+                && !conn.data().ever_joined()
                 && !conn.is_closed()
             {
                 tracing::debug!(sid = %conn.id(), "no namespace joined within connect_timeout");
@@ -172,7 +176,9 @@ impl SocketIoHandler {
             (Some(socket), Body::Disconnect) => {
                 socket.close(DisconnectReason::ClientNamespaceDisconnect);
             }
-            (Some(_), Body::ConnectError(_)) => {}
+            (Some(_), Body::Connect(_)) => {
+                tracing::debug!(sid = %conn.id(), nsp = %packet.nsp, "CONNECT for a joined namespace ignored");
+            }
             (socket, _) => {
                 tracing::debug!(
                     sid = %conn.id(),
@@ -189,8 +195,9 @@ impl SocketIoHandler {
     /// answers CONNECT (or CONNECT_ERROR), then runs its connection handlers.
     fn connect(&self, conn: &Connection<ClientState>, nsp: Text, auth: Option<Text>) {
         if !conn.data().start_connecting(&nsp) {
-            tracing::debug!(sid = %conn.id(), %nsp, "duplicate CONNECT, closing");
-            conn.close();
+            // The official client sends CONNECT again when `connect()` is called on a
+            // socket that is still connecting; the first one is answered.
+            tracing::debug!(sid = %conn.id(), %nsp, "CONNECT while connecting ignored");
             return;
         }
         let registry = self.registry.clone();
@@ -207,6 +214,7 @@ impl SocketIoHandler {
             for middleware in ns.handlers.middlewares().iter() {
                 if let Err(error) = middleware.call(Socket::from_inner(socket.clone())).await {
                     conn.data().stop_connecting(&nsp);
+                    socket.discard();
                     let refusal =
                         protocol::encode_connect_error(&nsp, &error.message, error.data.as_ref());
                     let _ = conn.send_all(refusal.frames());
@@ -214,6 +222,7 @@ impl SocketIoHandler {
                 }
             }
             if !conn.data().attach(&socket) {
+                socket.discard();
                 return;
             }
             if !ns.add(&socket) {

@@ -185,10 +185,12 @@ impl Server {
         self.main().timeout(timeout)
     }
 
-    /// Shuts down: every client is disconnected (reason `server shutting down` on
-    /// the server side; clients see the connection close and may reconnect), queued
-    /// packets are delivered first, and the call returns within `grace`.
+    /// Shuts down: new connections are refused from now on (`503`), every client
+    /// is disconnected (reason `server shutting down` on the server side; clients
+    /// see the connection close and may try to reconnect), queued packets are
+    /// delivered first, and the call returns within `grace`.
     pub async fn close(&self, grace: Duration) {
+        self.registry().close();
         self.engine.close_all(grace).await;
     }
 }
@@ -204,7 +206,38 @@ impl Endpoint for Server {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        self.engine.handle(request)
+        let refused = self.registry().is_closed() && !names_session(request.uri());
+        let origin = request.headers().get(http::header::ORIGIN).cloned();
+        async move {
+            if refused {
+                return self.shutting_down(origin.as_ref());
+            }
+            self.engine.handle(request).await
+        }
+    }
+}
+
+/// Whether a request belongs to an existing session (it carries a `sid`).
+fn names_session(uri: &http::Uri) -> bool {
+    uri.query()
+        .is_some_and(|query| query.split('&').any(|pair| pair.starts_with("sid=")))
+}
+
+impl Server {
+    /// The answer to a new connection once the server is closed: `503` with an
+    /// Engine.IO error body.
+    fn shutting_down(&self, origin: Option<&http::HeaderValue>) -> Response<Full<Bytes>> {
+        let body = Bytes::from_static(br#"{"code":3,"message":"Server shutting down"}"#);
+        let mut response = Response::new(Full::new(body));
+        *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        if let Some(cors) = &self.engine.config().cors {
+            cors.apply(origin, response.headers_mut());
+        }
+        response
     }
 }
 

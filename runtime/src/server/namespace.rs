@@ -165,7 +165,8 @@ impl NamespaceInner {
         }
         let mut local = socket.local();
         for room in rooms {
-            if !local.rooms.contains(&room) {
+            // Every socket is in the room named by its id already.
+            if room.as_str() != socket.id.as_str() && !local.rooms.contains(&room) {
                 index
                     .entry(room.clone())
                     .or_default()

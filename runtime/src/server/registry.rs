@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::config::ServerConfig;
@@ -110,6 +111,8 @@ pub(crate) struct Registry {
     pub(crate) config: Arc<ServerConfig>,
     static_namespaces: RwLock<HashMap<Text, Namespace>>,
     dynamic: RwLock<Vec<Arc<DynamicNamespace>>>,
+    /// The server was closed: no new connection is accepted.
+    closed: AtomicBool,
 }
 
 /// Adds the leading `/` Socket.IO namespace names have.
@@ -127,7 +130,18 @@ impl Registry {
             config,
             static_namespaces: RwLock::new(HashMap::new()),
             dynamic: RwLock::new(Vec::new()),
+            closed: AtomicBool::new(false),
         }
+    }
+
+    /// Refuses new connections from now on.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Whether the server was closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// The namespace called `name`, created when absent.

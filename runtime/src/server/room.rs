@@ -55,6 +55,12 @@ impl From<&str> for Room {
     }
 }
 
+impl From<&&str> for Room {
+    fn from(name: &&str) -> Room {
+        Room::new(name)
+    }
+}
+
 impl From<&String> for Room {
     fn from(name: &String) -> Room {
         Room::new(name)

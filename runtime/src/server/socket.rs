@@ -102,6 +102,16 @@ impl SocketInner {
         self.next_ack.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Drops a socket that never joined (refused by a middleware, or its connection
+    /// closed meanwhile): it leaves the rooms its middlewares made it join, and no
+    /// disconnect handler runs.
+    pub(crate) fn discard(self: &Arc<Self>) {
+        if self.connected.swap(false, Ordering::AcqRel) {
+            self.ns.remove(self);
+            self.acks.clear();
+        }
+    }
+
     /// Leaves the namespace: rooms, registries, pending acknowledgements, then the
     /// disconnect handlers. Runs once.
     pub(crate) fn close(self: &Arc<Self>, reason: DisconnectReason) {

@@ -39,8 +39,9 @@ export function exampleBinary(name) {
  *
  * Resolves to `{ url, child, stop, exited, output }`: `url` is the `http://ADDR`
  * it announced, `stop()` ends it (SIGTERM, then SIGKILL after a grace period),
- * `exited` resolves with `{ code, signal }` when it ends, and `output()` returns
- * what it wrote to stderr, for failure messages.
+ * `exited` resolves with `{ code, signal }` when it ends, `output()` returns
+ * what it wrote to stderr, for failure messages, and `stdout()` what it wrote to
+ * stdout.
  */
 export async function startExample(name, { env = {} } = {}) {
   const binary = exampleBinary(name);
@@ -64,8 +65,8 @@ export async function startExample(name, { env = {} } = {}) {
     });
   });
 
+  let stdout = "";
   const url = await new Promise((resolve, reject) => {
-    let stdout = "";
     const timer = setTimeout(() => {
       reject(new Error(`${name} announced no address within ${STARTUP_MS} ms; stderr:\n${stderr}`));
     }, STARTUP_MS);
@@ -96,6 +97,7 @@ export async function startExample(name, { env = {} } = {}) {
     child,
     exited,
     output: () => stderr,
+    stdout: () => stdout,
     stop: () => stopProcess(child, exited),
   };
 }

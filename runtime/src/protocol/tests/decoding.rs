@@ -314,3 +314,25 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let deep_binary = format!("51-[\"x\",{}{}]", "[".repeat(100_000), "]".repeat(100_000));
     assert!(decode(&deep_binary).is_err());
 }
+
+#[test]
+fn numbers_beyond_a_double_are_invalid_json() {
+    for input in [
+        r#"2["x",1e400]"#,
+        r#"2["x",{"deep":[-1E309]}]"#,
+        r#"3[1e999]"#,
+        r#"0{"n":1e400}"#,
+    ] {
+        assert!(
+            matches!(decode(input), Err(ParseError::InvalidJson(_))),
+            "{input}"
+        );
+    }
+    let long = format!(r#"2["x",1{}]"#, "0".repeat(400));
+    assert!(matches!(decode(&long), Err(ParseError::InvalidJson(_))));
+    let (_, args) = event(r#"2["x",1.5e3,"1e400",{"e9":2e-400}]"#);
+    assert_eq!(args.decode::<f64>(0).unwrap(), 1500.0);
+    assert_eq!(args.decode::<String>(1).unwrap(), "1e400");
+    let long_in_range = format!(r#"2["x",0.{}1]"#, "0".repeat(300));
+    assert!(decode(&long_in_range).is_ok());
+}

@@ -353,3 +353,23 @@ fn many_attachments_are_the_receiver_s_limit() {
     let (_, args) = event_args(decode_encoded(&encoded));
     assert_eq!(args.to_values().unwrap(), values);
 }
+
+#[test]
+fn args_deserialize_from_a_sequence_with_binary_as_attachments() {
+    let from_json: Args = serde_json::from_str(r#"[1,"two",{"three":[3]}]"#).unwrap();
+    assert_eq!(from_json.len(), 3);
+    assert_eq!(from_json.raw(2), Some(r#"{"three":[3]}"#));
+    assert!(from_json.attachments().is_empty());
+
+    let values = Value::Array(vec![
+        Value::String("file".into()),
+        Value::Binary(Bytes::from_static(b"abc")),
+    ]);
+    let with_binary: Args = from_value(values).unwrap();
+    assert_eq!(with_binary.raw(1), Some(r#"{"_placeholder":true,"num":0}"#));
+    assert_eq!(
+        with_binary.decode::<Bytes>(1).unwrap(),
+        Bytes::from_static(b"abc")
+    );
+    assert!(serde_json::from_str::<Args>(r#"{"not":"a sequence"}"#).is_err());
+}

@@ -1,0 +1,149 @@
+//! The Socket.IO server the JavaScript tests (`tests/js/test/socketio-*.test.mjs`)
+//! drive with the official `socket.io-client`.
+//!
+//! Namespaces:
+//! - `/` (refuses a client whose auth has `reject`, with that message) and `/custom`:
+//!   `welcome` on connection and the events of [`handlers`];
+//! - `/admin`: only for auth `{"token":"secret"}`, else `unauthorized` with data
+//!   `{"code":4001}`;
+//! - `/room-{id}` (any id; refuses auth `banned`) and `/dyn-*` (only with auth
+//!   `{"key":"open"}`): dynamic namespaces with `welcome` and the same events;
+//! - `/stream`: streams `seq` events (see [`handlers::stream`]);
+//! - `/observer`: receives `disconnected {id, ns, reason}` whenever a socket of
+//!   another namespace leaves; the same goes to stdout as `disconnected <ns> <id>
+//!   <reason>`, so a test can read the reasons after a shutdown.
+//!
+//! `PING_INTERVAL_MS` and `PING_TIMEOUT_MS` set the heartbeat (default 25 s and
+//! 20 s). On `SIGTERM` or Ctrl-C the server shuts down gracefully.
+//!
+//! ```text
+//! PORT=3000 cargo run --example sio_fixture
+//! ```
+
+mod handlers;
+
+use std::io::Write as _;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tether::engine::Cors;
+use tether::server::{
+    ConnectError, DisconnectReason, Namespace, ParentNamespace, Server, ServerConfig, Socket,
+};
+
+/// The server, for handlers that emit to a whole namespace.
+static IO: OnceLock<Server> = OnceLock::new();
+
+fn millis(variable: &str, default: u64) -> Duration {
+    let millis = std::env::var(variable)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default);
+    Duration::from_millis(millis)
+}
+
+/// Sends `welcome` with what the socket knows about itself.
+async fn welcome(socket: Socket) -> Result<(), tether::server::EmitError> {
+    let info = json!({
+        "id": socket.id().as_str(),
+        "ns": socket.ns(),
+        "auth": socket.auth_value(),
+        "tag": socket.query("tag"),
+    });
+    socket.emit("welcome", &info)
+}
+
+/// Tells the observers, and stdout, that a socket left.
+async fn report_disconnect(socket: Socket, reason: DisconnectReason) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "disconnected {} {} {reason}",
+        socket.ns(),
+        socket.id()
+    );
+    let _ = stdout.flush();
+    if let Some(io) = IO.get() {
+        let report =
+            json!({ "id": socket.id().as_str(), "ns": socket.ns(), "reason": reason.as_str() });
+        let _ = io.of("/observer").emit("disconnected", &report);
+    }
+}
+
+fn static_namespace(io: &Server, name: &str) -> Namespace {
+    let ns = io.of(name);
+    ns.on_connection(welcome);
+    ns.on_disconnect(report_disconnect);
+    handlers::install(&ns);
+    ns
+}
+
+fn dynamic_namespace(parent: &ParentNamespace) {
+    parent.on_connection(welcome);
+    parent.on_disconnect(report_disconnect);
+    handlers::install(parent);
+}
+
+fn fixture() -> Server {
+    let config = ServerConfig::default()
+        .with_heartbeat(
+            millis("PING_INTERVAL_MS", 25_000),
+            millis("PING_TIMEOUT_MS", 20_000),
+        )
+        .with_cors(Cors::any());
+    let io = Server::new(config);
+
+    let main = static_namespace(&io, "/");
+    main.use_middleware(|socket: Socket| async move {
+        match socket.auth_value()["reject"].as_str() {
+            Some(message) => {
+                Err(ConnectError::new(message).with_data(json!({ "reason": "asked" })))
+            }
+            None => Ok(()),
+        }
+    });
+    static_namespace(&io, "/custom");
+    let admin = static_namespace(&io, "/admin");
+    admin.use_middleware(|socket: Socket| async move {
+        if socket.auth_value()["token"] == "secret" {
+            Ok(())
+        } else {
+            Err(ConnectError::new("unauthorized").with_data(json!({ "code": 4001 })))
+        }
+    });
+    io.of("/observer");
+    let stream = io.of("/stream");
+    stream.on_connection(handlers::stream);
+    stream.on_disconnect(report_disconnect);
+    handlers::install(&stream);
+
+    let rooms = io.of_pattern("/room-{id}").expect("a valid pattern");
+    rooms.use_middleware(|socket: Socket| async move {
+        if socket.auth_value()["banned"] == true {
+            Err(ConnectError::new("banned").with_data(json!({ "ns": socket.ns() })))
+        } else {
+            Ok(())
+        }
+    });
+    dynamic_namespace(&rooms);
+    let dynamic = io.of_dynamic(|name: &str, auth: &Value| {
+        let accept = name.starts_with("/dyn-") && auth["key"] == "open";
+        async move { accept }
+    });
+    dynamic_namespace(&dynamic);
+    io
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tether_examples::init_tracing();
+    let io = fixture();
+    let _ = IO.set(io.clone());
+    let server = tether::bind(io.clone(), tether_examples::listen_addr()).await?;
+    tether_examples::announce(server.local_addr());
+    tether_examples::shutdown_signal().await;
+    io.close(Duration::from_secs(3)).await;
+    server.shutdown(Duration::from_secs(2)).await;
+    Ok(())
+}

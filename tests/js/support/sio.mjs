@@ -1,0 +1,120 @@
+// Connecting the official socket.io-client to the `sio_fixture` example, over each
+// transport setup, and observing what the server reports.
+
+import assert from "node:assert/strict";
+
+import { io } from "socket.io-client";
+
+import { next, within, PATIENCE_MS } from "./wait.mjs";
+
+/** The transport setups every behaviour is checked over. */
+export const MODES = [
+  { name: "websocket only", transports: ["websocket"], upgraded: false },
+  { name: "polling only", transports: ["polling"], upgraded: false },
+  { name: "polling then upgrade", transports: ["polling", "websocket"], upgraded: true },
+];
+
+/**
+ * A new client socket (its own connection) for `nsp` on `url`, closed when the
+ * test `t` ends. Reconnection is off unless asked for.
+ */
+export function client(t, url, mode, { nsp = "/", ...options } = {}) {
+  const socket = io(`${url}${nsp}`, {
+    transports: mode.transports,
+    forceNew: true,
+    reconnection: false,
+    timeout: PATIENCE_MS,
+    ...options,
+  });
+  t.after(() => socket.disconnect());
+  return socket;
+}
+
+/** Resolves once the socket's connection runs over WebSocket. */
+export async function upgraded(socket) {
+  const engine = socket.io.engine;
+  if (engine.transport.name !== "websocket") {
+    await next(engine, "upgrade");
+  }
+  assert.equal(engine.transport.name, "websocket");
+}
+
+/**
+ * A connected client socket; in the upgrade setup, also waits for the upgrade, so
+ * that the test runs over the upgraded connection. Resolves with the socket and
+ * the `welcome` the server sent.
+ */
+export async function connect(t, url, mode, options) {
+  const socket = client(t, url, mode, options);
+  const welcome = next(socket, "welcome");
+  await connected(socket);
+  if (mode.upgraded) {
+    await upgraded(socket);
+  }
+  assert.equal(socket.io.engine.transport.name, mode.upgraded ? "websocket" : mode.transports[0]);
+  const [info] = await welcome;
+  assert.equal(info.id, socket.id);
+  return { socket, welcome: info };
+}
+
+/** Resolves on `connect`, rejects on `connect_error`. */
+export function connected(socket) {
+  const outcome = new Promise((resolve, reject) => {
+    const cleanup = () => {
+      socket.off("connect", onConnect);
+      socket.off("connect_error", onError);
+    };
+    const onConnect = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error) => {
+      cleanup();
+      reject(new Error(`connect_error: ${error.message} ${JSON.stringify(error.data)}`));
+    };
+    socket.on("connect", onConnect);
+    socket.on("connect_error", onError);
+  });
+  return within(outcome, "connect");
+}
+
+/** The `connect_error` a connection attempt ends with. */
+export async function refusal(t, url, mode, options) {
+  const socket = client(t, url, mode, options);
+  socket.on("connect", () => assert.fail("the connection should be refused"));
+  const [error] = await next(socket, "connect_error");
+  return error;
+}
+
+/**
+ * An observer of the fixture's `/observer` namespace: `disconnect(id)` resolves
+ * with the reason the server gave when the socket `id` left.
+ */
+export async function observer(t, url) {
+  const socket = client(t, url, MODES[0], { nsp: "/observer" });
+  const reasons = new Map();
+  const waiting = new Map();
+  socket.on("disconnected", ({ id, reason }) => {
+    reasons.set(id, reason);
+    waiting.get(id)?.(reason);
+  });
+  await next(socket, "connect");
+  return {
+    disconnect(id) {
+      if (reasons.has(id)) {
+        return Promise.resolve(reasons.get(id));
+      }
+      return within(new Promise((resolve) => waiting.set(id, resolve)), `disconnect of ${id}`);
+    },
+  };
+}
+
+/** The bytes of a Buffer, ArrayBuffer or typed array, as an array of numbers. */
+export function bytes(data) {
+  assert.ok(
+    data instanceof ArrayBuffer || ArrayBuffer.isView(data),
+    `expected binary data, got ${JSON.stringify(data)}`,
+  );
+  const view = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return [...view];
+}

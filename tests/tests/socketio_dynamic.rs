@@ -1,0 +1,241 @@
+//! Dynamic namespaces: children accepted by a name pattern or by a function of the
+//! name and the auth payload, sharing their parent's handlers and middlewares.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tether::server::{ConnectError, DisconnectReason, Event, NamePattern, Socket};
+use tether_tests::{SioServer, probe};
+
+#[tokio::test]
+async fn a_pattern_accepts_matching_names_and_its_children_share_handlers() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        let parent = io.of_pattern("/match-{id}").expect("valid pattern");
+        let connected = report.clone();
+        parent.on_connection(move |socket: Socket| {
+            let report = connected.clone();
+            async move { report.send(format!("connect {}", socket.ns())) }
+        });
+        parent.on("move", |socket: Socket, event: Event| async move {
+            let step: u32 = event.arg(0)?;
+            socket.emit("moved", &(socket.ns(), step))?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        });
+        let left = report.clone();
+        parent.on_disconnect(move |socket: Socket, reason: DisconnectReason| {
+            let report = left.clone();
+            async move { report.send(format!("left {} {reason}", socket.ns())) }
+        });
+    })
+    .await;
+    let mut client = server.open().await;
+    client.join_ok("/match-42", None).await;
+    client.join_ok("/match-7", None).await;
+    assert_eq!(
+        seen.take(2).await,
+        ["connect /match-42", "connect /match-7"]
+    );
+    client.emit("/match-7", "move", json!([3])).await;
+    assert_eq!(
+        client.expect_event("/match-7", "moved").await.args(),
+        [json!("/match-7"), json!(3)]
+    );
+
+    for refused in ["/match-", "/match-4/2", "/other"] {
+        assert_eq!(
+            client.join(refused, None).await,
+            Err(json!({ "message": "Invalid namespace" })),
+            "{refused}"
+        );
+    }
+    client.leave("/match-42").await;
+    assert_eq!(
+        seen.next().await,
+        "left /match-42 client namespace disconnect"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn parent_middlewares_apply_to_every_child() {
+    let server = SioServer::with(|io| {
+        let parent = io.of_pattern("/org/{org}/chat").expect("valid pattern");
+        parent.use_middleware(|socket: Socket| async move {
+            match socket.auth_value()["banned"].as_bool() {
+                Some(true) => {
+                    Err(ConnectError::new("banned").with_data(json!({ "ns": socket.ns() })))
+                }
+                _ => Ok(()),
+            }
+        });
+    })
+    .await;
+    let mut client = server.open().await;
+    assert_eq!(
+        client
+            .join("/org/acme/chat", Some(json!({ "banned": true })))
+            .await,
+        Err(json!({ "message": "banned", "data": { "ns": "/org/acme/chat" } }))
+    );
+    client.join_ok("/org/acme/chat", None).await;
+    let mut other = server.open().await;
+    assert!(
+        other
+            .join("/org/b/chat", Some(json!({ "banned": true })))
+            .await
+            .is_err()
+    );
+    other.join_ok("/org/b/chat", None).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn children_are_namespaces_of_the_server_with_their_own_sockets() {
+    let server = SioServer::with(|io| {
+        io.of_pattern("/game-{id}").expect("valid pattern");
+    })
+    .await;
+    let mut one = server.open().await;
+    one.join_ok("/game-1", None).await;
+    let mut two = server.open().await;
+    two.join_ok("/game-2", None).await;
+    two.join_ok("/", None).await;
+    let children = server.io.namespaces();
+    let mut names: Vec<&str> = children.iter().map(|ns| ns.name()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["/", "/game-1", "/game-2"]);
+
+    server.io.of("/game-1").emit("only", "game-1").unwrap();
+    server.io.of("/game-2").emit("only", "game-2").unwrap();
+    assert_eq!(one.expect_event("/game-1", "only").await.arg(0), "game-1");
+    assert_eq!(two.expect_event("/game-2", "only").await.arg(0), "game-2");
+    one.expect_silence().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_children_of_a_parent_are_listed_and_reached_by_its_emit() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        let parent = io.of_pattern("/room-{id}").expect("valid pattern");
+        io.on_connection(move |_socket: Socket| {
+            let parent = parent.clone();
+            let report = report.clone();
+            async move {
+                let mut names: Vec<String> = parent
+                    .children()
+                    .iter()
+                    .map(|ns| ns.name().to_owned())
+                    .collect();
+                names.sort();
+                report.send(names);
+                parent.emit("to-all-rooms", &(1, 2)).unwrap();
+            }
+        });
+    })
+    .await;
+    let mut a = server.open().await;
+    a.join_ok("/room-a", None).await;
+    let mut b = server.open().await;
+    b.join_ok("/room-b", None).await;
+    let (mut main, _) = server.client("/").await;
+    assert_eq!(seen.next().await, ["/room-a", "/room-b"]);
+    assert_eq!(
+        a.expect_event("/room-a", "to-all-rooms").await.args(),
+        [json!(1), json!(2)]
+    );
+    assert_eq!(
+        b.expect_event("/room-b", "to-all-rooms").await.args(),
+        [json!(1), json!(2)]
+    );
+    server.io.emit("sentinel", &()).unwrap();
+    main.expect_event("/", "sentinel").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_function_decides_from_the_name_and_the_auth_payload() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        let checked = report.clone();
+        let parent = io.of_dynamic(move |name: &str, auth: &Value| {
+            checked.send(format!("check {name} {auth}"));
+            let accept = name.starts_with("/tenant-") && auth["key"] == "open";
+            async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                accept
+            }
+        });
+        parent.on_connection(|socket: Socket| async move { socket.emit("welcome", socket.ns()) });
+    })
+    .await;
+    let mut client = server.open().await;
+    assert_eq!(
+        client
+            .join("/tenant-a", Some(json!({ "key": "closed" })))
+            .await,
+        Err(json!({ "message": "Invalid namespace" }))
+    );
+    assert_eq!(seen.next().await, r#"check /tenant-a {"key":"closed"}"#);
+    assert!(
+        client
+            .join("/other", Some(json!({ "key": "open" })))
+            .await
+            .is_err()
+    );
+    assert_eq!(seen.next().await, r#"check /other {"key":"open"}"#);
+    assert!(client.join("/tenant-b", None).await.is_err());
+    assert_eq!(seen.next().await, "check /tenant-b {}");
+
+    client
+        .join_ok("/tenant-a", Some(json!({ "key": "open" })))
+        .await;
+    assert_eq!(seen.next().await, r#"check /tenant-a {"key":"open"}"#);
+    assert_eq!(
+        client.expect_event("/tenant-a", "welcome").await.arg(0),
+        "/tenant-a"
+    );
+
+    // Once created, a child is an ordinary namespace: it is joined without a check,
+    // as in Node.
+    let mut later = server.open().await;
+    later
+        .join_ok("/tenant-a", Some(json!({ "key": "closed" })))
+        .await;
+    seen.expect_silence().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_static_namespace_wins_over_a_matching_pattern() {
+    let server = SioServer::with(|io| {
+        io.of("/match-0")
+            .on_connection(|socket: Socket| async move { socket.emit("kind", "static") });
+        io.of_pattern("/match-{id}")
+            .expect("valid pattern")
+            .on_connection(|socket: Socket| async move { socket.emit("kind", "dynamic") });
+    })
+    .await;
+    let mut client = server.open().await;
+    client.join_ok("/match-0", None).await;
+    assert_eq!(
+        client.expect_event("/match-0", "kind").await.arg(0),
+        "static"
+    );
+    client.join_ok("/match-1", None).await;
+    assert_eq!(
+        client.expect_event("/match-1", "kind").await.arg(0),
+        "dynamic"
+    );
+    server.stop().await;
+}
+
+#[test]
+fn patterns_that_do_not_parse_are_refused() {
+    assert!(NamePattern::new("/a{b}{c}").is_err());
+    assert!(NamePattern::new("/x}{").is_err());
+    let pattern = NamePattern::new("/v{n}-beta/{rest}").expect("valid pattern");
+    assert!(pattern.matches("/v2-beta/anything"));
+    assert!(!pattern.matches("/v-beta/anything"));
+}
