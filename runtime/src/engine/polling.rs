@@ -43,7 +43,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
         }
         let deadline = session.heartbeat_deadline();
         tokio::select! {
-            () = session.driver.notified() => {}
+            () = session.poll_driver.notified() => {}
             () = tokio::time::sleep_until(deadline) => {
                 if session.lock().phase != Phase::WebSocket {
                     session.heartbeat_tick();

@@ -147,6 +147,9 @@ pub(crate) struct Session<D> {
     state: Mutex<State>,
     /// Wakes the task that drives the session (heartbeat, WebSocket I/O).
     pub(crate) driver: Wake,
+    /// Wakes the heartbeat task of a polling session. It is separate from `driver`
+    /// because during an upgrade both tasks wait at once, and each must hear its own.
+    pub(crate) poll_driver: Wake,
     /// Wakes a polling `GET` waiting for data.
     pub(crate) poll: Notify,
     owner: Weak<dyn SessionOwner<D>>,
@@ -184,6 +187,7 @@ impl<D> Session<D> {
             }),
             config,
             driver: Wake::default(),
+            poll_driver: Wake::default(),
             poll: Notify::new(),
             owner,
         })
@@ -224,6 +228,12 @@ impl<D> Session<D> {
             "maxPayload": self.config.max_payload,
         });
         Frame::text_packet(PacketKind::Open, &json.to_string())
+    }
+
+    /// Tells whichever task runs the heartbeat (polling or WebSocket) to look again.
+    pub(crate) fn wake_drivers(&self) {
+        self.driver.notify_one();
+        self.poll_driver.notify_one();
     }
 
     fn wake_writer(&self, phase: Phase) {
@@ -315,7 +325,7 @@ impl<D> Session<D> {
                 state.pong_deadline = None;
                 state.next_ping = Instant::now() + self.config.ping_interval;
                 drop(state);
-                self.driver.notify_one();
+                self.wake_drivers();
             }
             Packet::Close => self.close(CloseReason::TransportClose),
             Packet::Ping(_) => {
@@ -395,7 +405,7 @@ impl<D> Session<D> {
         state.lingering = linger;
         drop(state);
         self.poll.notify_one();
-        self.driver.notify_one();
+        self.wake_drivers();
         if let Some(owner) = self.owner.upgrade() {
             owner.session_closed(self, reason, linger);
         }

@@ -415,6 +415,6 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
         return;
     }
     session.poll.notify_one();
-    session.driver.notify_one();
+    session.wake_drivers();
     drive(session, ws).await;
 }
