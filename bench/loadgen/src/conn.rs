@@ -5,10 +5,11 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::cli::Common;
@@ -66,22 +67,34 @@ impl Target {
     }
 
     /// Opens a WebSocket to the Engine.IO endpoint, joining session `sid` if given.
+    ///
+    /// The upgrade request is written by hand with a fixed key, and the answer only
+    /// checked for its status line and accept key: the generator must open
+    /// connections faster than any server accepts them, so it skips what a general
+    /// client library does (random keys, full header parsing).
     pub async fn websocket(&self, index: usize, sid: Option<&str>) -> Result<Ws, Error> {
-        let stream = self.tcp(index).await?;
-        let mut url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", self.server);
-        if let Some(sid) = sid {
-            url.push_str("&sid=");
-            url.push_str(sid);
-        }
+        let mut stream = self.tcp(index).await?;
+        let sid = sid.map(|sid| format!("&sid={sid}")).unwrap_or_default();
+        let request = format!(
+            "GET /socket.io/?EIO=4&transport=websocket{sid} HTTP/1.1\r\n\
+             Host: {}\r\n\
+             Upgrade: websocket\r\n\
+             Connection: Upgrade\r\n\
+             Sec-WebSocket-Key: {WS_KEY}\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n",
+            self.server
+        );
+        let leftover = timeout(self.step_timeout, upgrade(&mut stream, request.as_bytes()))
+            .await
+            .map_err(|_| err("websocket handshake timed out"))??;
         let config = WebSocketConfig::default()
-            .read_buffer_size(16 * 1024)
-            .write_buffer_size(16 * 1024);
-        let (ws, _) = timeout(
-            self.step_timeout,
-            tokio_tungstenite::client_async_with_config(url, stream, Some(config)),
-        )
-        .await
-        .map_err(|_| err("websocket handshake timed out"))??;
+            .read_buffer_size(4 * 1024)
+            .write_buffer_size(0);
+        let ws = if leftover.is_empty() {
+            WebSocketStream::from_raw_socket(stream, Role::Client, Some(config)).await
+        } else {
+            WebSocketStream::from_partially_read(stream, leftover, Role::Client, Some(config)).await
+        };
         Ok(ws)
     }
 
@@ -105,6 +118,39 @@ impl Target {
             if let Some((1, _)) = eio::parse_ack(frame.as_bytes()) {
                 return Ok(());
             }
+        }
+    }
+}
+
+/// The `Sec-WebSocket-Key` every connection sends (any 16 bytes, base64).
+const WS_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+/// The `Sec-WebSocket-Accept` a server answers [`WS_KEY`] with (RFC 6455).
+const WS_ACCEPT: &[u8] = b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+/// Sends the upgrade request and reads the answer up to the blank line; returns
+/// the bytes read past it (frames the server sent right after).
+async fn upgrade(stream: &mut TcpStream, request: &[u8]) -> Result<Vec<u8>, Error> {
+    stream.write_all(request).await?;
+    let mut answer = Vec::with_capacity(512);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let read = stream.read(&mut chunk).await?;
+        if read == 0 {
+            return Err(err("connection closed during the upgrade"));
+        }
+        answer.extend_from_slice(&chunk[..read]);
+        if let Some(end) = answer.windows(4).position(|window| window == b"\r\n\r\n") {
+            let head = &answer[..end];
+            if !head.starts_with(b"HTTP/1.1 101")
+                || !head.windows(WS_ACCEPT.len()).any(|window| window == WS_ACCEPT)
+            {
+                let status = String::from_utf8_lossy(&head[..head.len().min(40)]).into_owned();
+                return Err(err(format!("upgrade refused: {status}")));
+            }
+            return Ok(answer.split_off(end + 4));
+        }
+        if answer.len() > 16 * 1024 {
+            return Err(err("upgrade answer too long"));
         }
     }
 }

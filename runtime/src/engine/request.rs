@@ -1,6 +1,7 @@
 //! Routing one HTTP request to the Engine.IO endpoint: verification in the order of
 //! the Node.js server, handshakes, polling and WebSocket upgrades.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -26,27 +27,36 @@ use crate::http::RemoteAddr;
 /// The error type request bodies must convert into.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-struct Query {
-    eio: Option<String>,
-    transport: Option<String>,
-    sid: Option<String>,
+struct Query<'a> {
+    eio: Option<Cow<'a, str>>,
+    transport: Option<Cow<'a, str>>,
+    sid: Option<Cow<'a, str>>,
 }
 
-impl Query {
-    fn parse(raw: &str) -> Query {
+impl<'a> Query<'a> {
+    /// Reads the three parameters the engine routes on; other parameters are not
+    /// decoded, and values are only copied when they hold escapes.
+    fn parse(raw: &'a str) -> Query<'a> {
         let mut query = Query {
             eio: None,
             transport: None,
             sid: None,
         };
-        for (name, value) in query::pairs(raw) {
-            let slot = match name.as_str() {
+        for pair in raw.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match name {
                 "EIO" => &mut query.eio,
                 "transport" => &mut query.transport,
                 "sid" => &mut query.sid,
                 _ => continue,
             };
-            slot.get_or_insert(value);
+            if slot.is_none() {
+                *slot = Some(if value.contains(['%', '+']) {
+                    Cow::Owned(query::decode(value))
+                } else {
+                    Cow::Borrowed(value)
+                });
+            }
         }
         query
     }
@@ -92,6 +102,8 @@ impl<H: EngineHandler> Engine<H> {
             return Ok(response);
         }
         let query = Query::parse(request.uri().query().unwrap_or(""));
+        let eio_v4 = query.eio.as_deref() == Some("4");
+        let sid = query.sid.as_deref().map(Sid::parse);
         let transport = query
             .transport
             .as_deref()
@@ -101,8 +113,8 @@ impl<H: EngineHandler> Engine<H> {
                 Transport::WebSocket => config.transports.websocket,
             })
             .ok_or(RequestError::UnknownTransport)?;
-        if let Some(sid) = &query.sid {
-            let session = Sid::parse(sid)
+        if let Some(sid) = sid {
+            let session = sid
                 .and_then(|sid| self.inner.session(&sid))
                 .ok_or(RequestError::UnknownSid)?;
             return match transport {
@@ -123,7 +135,7 @@ impl<H: EngineHandler> Engine<H> {
         if let Some(hook) = &config.allow_request {
             hook(&parts).await.map_err(RequestError::Forbidden)?;
         }
-        if query.eio.as_deref() != Some("4") {
+        if !eio_v4 {
             return Err(RequestError::UnsupportedProtocolVersion);
         }
         let request = Request::from_parts(parts, body);
@@ -324,12 +336,9 @@ fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {
     let has_token = |name: header::HeaderName, token: &str| {
         request.headers().get_all(name).iter().any(|value| {
             value
-                .to_str()
-                .map(|text| {
-                    text.split(',')
-                        .any(|part| part.trim().eq_ignore_ascii_case(token))
-                })
-                .unwrap_or(false)
+                .as_bytes()
+                .split(|&byte| byte == b',')
+                .any(|part| part.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
         })
     };
     request.method() == Method::GET

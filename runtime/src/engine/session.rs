@@ -212,22 +212,25 @@ impl<D> Session<D> {
 
     /// The open packet's JSON for this session.
     pub(crate) fn open_packet(&self, transport: Transport) -> Frame {
-        let upgrades: &[&str] = if transport == Transport::Polling
+        let upgrades = if transport == Transport::Polling
             && self.config.allow_upgrades
             && self.config.transports.websocket
         {
-            &["websocket"]
+            r#"["websocket"]"#
         } else {
-            &[]
+            "[]"
         };
-        let json = serde_json::json!({
-            "sid": self.id.as_str(),
-            "upgrades": upgrades,
-            "pingInterval": self.config.ping_interval.as_millis() as u64,
-            "pingTimeout": self.config.ping_timeout.as_millis() as u64,
-            "maxPayload": self.config.max_payload,
-        });
-        Frame::text_packet(PacketKind::Open, &json.to_string())
+        // The keys in the Node.js server's order; the sid is base64url, so it needs
+        // no escaping.
+        let json = format!(
+            r#"{{"sid":"{}","upgrades":{},"pingInterval":{},"pingTimeout":{},"maxPayload":{}}}"#,
+            self.id,
+            upgrades,
+            self.config.ping_interval.as_millis(),
+            self.config.ping_timeout.as_millis(),
+            self.config.max_payload,
+        );
+        Frame::text_packet(PacketKind::Open, &json)
     }
 
     /// Tells whichever task runs the heartbeat (polling or WebSocket) to look again.

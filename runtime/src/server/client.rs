@@ -9,6 +9,7 @@ use super::handler;
 use super::reason::DisconnectReason;
 use super::registry::Registry;
 use super::socket::{Socket, SocketInner};
+use super::timeouts::ConnectTimeouts;
 use crate::engine::{CloseReason, Connection, EngineHandler, Message, Text};
 use crate::protocol::{self, Body, Decoder, Packet};
 
@@ -96,7 +97,7 @@ impl ClientState {
     }
 
     /// Whether a namespace was ever joined (leaving it later does not count).
-    fn ever_joined(&self) -> bool {
+    pub(crate) fn ever_joined(&self) -> bool {
         self.lock().joined
     }
 }
@@ -104,6 +105,7 @@ impl ClientState {
 /// The Engine.IO handler of a Socket.IO server.
 pub struct SocketIoHandler {
     pub(crate) registry: Arc<Registry>,
+    pub(crate) timeouts: Arc<ConnectTimeouts>,
 }
 
 impl std::fmt::Debug for SocketIoHandler {
@@ -116,18 +118,7 @@ impl EngineHandler for SocketIoHandler {
     type Data = ClientState;
 
     fn on_open(&self, conn: &Connection<ClientState>) {
-        let weak = conn.downgrade();
-        let timeout = self.registry.config.connect_timeout;
-        tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            if let Some(conn) = weak.upgrade()
-                && !conn.data().ever_joined()
-                && !conn.is_closed()
-            {
-                tracing::debug!(sid = %conn.id(), "no namespace joined within connect_timeout");
-                conn.close();
-            }
-        });
+        self.timeouts.watch(conn);
     }
 
     fn on_message(&self, conn: &Connection<ClientState>, message: Message) {

@@ -21,6 +21,7 @@ use super::namespace::Namespace;
 use super::registry::{self, DynamicNamespace, InvalidPattern, Matcher, NamePattern, Registry};
 use super::room::IntoRooms;
 use super::socket::Socket;
+use super::timeouts::ConnectTimeouts;
 use crate::engine::{BoxError, Engine, Sid};
 use crate::http::Endpoint;
 
@@ -60,10 +61,11 @@ impl Server {
     /// A server with these options; the main namespace `/` always exists.
     pub fn new(config: ServerConfig) -> Server {
         let engine_config = config.engine.clone();
+        let timeouts = ConnectTimeouts::new(config.connect_timeout);
         let registry = Arc::new(Registry::new(Arc::new(config)));
         registry.of("/");
         Server {
-            engine: Engine::new(engine_config, SocketIoHandler { registry }),
+            engine: Engine::new(engine_config, SocketIoHandler { registry, timeouts }),
         }
     }
 

@@ -22,6 +22,7 @@ mod reason;
 mod registry;
 mod room;
 mod socket;
+mod timeouts;
 
 pub use ack::{AckFuture, AckStream};
 pub use broadcast::BroadcastOperator;
