@@ -29,6 +29,7 @@
 //! ```
 
 mod config;
+mod connection;
 mod cors;
 mod error;
 mod frame_writer;
@@ -44,13 +45,13 @@ mod wake;
 mod websocket;
 
 pub use config::{AllowRequest, AllowRequestFuture, EngineConfig, SessionCookie, Transports};
+pub use connection::{
+    CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,
+};
 pub use cors::{AllowOrigin, Cors};
 pub use error::RequestError;
 pub use packet::{DecodeError, Frame, Packet, PacketKind};
 pub use request::BoxError;
 pub use server::{Engine, EngineHandler};
-pub use session::{
-    CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,
-};
 pub use sid::Sid;
 pub use text::{InvalidUtf8, Text};

@@ -8,9 +8,10 @@ use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use tokio::time::Instant;
 
+use super::connection::CloseReason;
 use super::error::RequestError;
 use super::packet::{Frame, PacketKind, decode_payload, encode_payload};
-use super::session::{CloseReason, Phase, Session, State};
+use super::session::{Phase, Session, State};
 
 /// What a polling request answers when it is not an Engine.IO error.
 pub(crate) enum PollingReply {

@@ -15,11 +15,12 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
+use super::connection::{Handshake, Transport};
 use super::error::RequestError;
 use super::polling::{self, PollingReply};
 use super::query;
 use super::server::{Engine, EngineHandler};
-use super::session::{Handshake, Session, Transport};
+use super::session::Session;
 use super::sid::Sid;
 use super::websocket::{self, ReadReady};
 use crate::http::RemoteAddr;

@@ -5,8 +5,9 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use super::config::EngineConfig;
+use super::connection::{CloseReason, Connection, Message};
 use super::packet::Packet;
-use super::session::{CloseReason, Connection, Message, Session, SessionOwner};
+use super::session::{Session, SessionOwner};
 use super::sid::Sid;
 
 /// What an Engine.IO server does with its connections.

@@ -22,9 +22,10 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::config::EngineConfig;
+use super::connection::CloseReason;
 use super::frame_writer;
 use super::packet::{Frame, Packet, PacketKind};
-use super::session::{CloseReason, Phase, Session};
+use super::session::{Phase, Session};
 use super::text::Text;
 
 /// How often a pending polling request is released with a noop during an upgrade.
@@ -382,6 +383,11 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
                         break false;
                     }
                     probed = true;
+                    // The client waits for its pending poll to return before it
+                    // sends `5`: release it now rather than at the next tick.
+                    let noop = Frame::control(PacketKind::Noop);
+                    let _ = session.push(std::iter::once(noop), true);
+                    ticker.reset();
                 }
                 Some(Ok(WsMessage::Text(text))) if text.as_str() == "5" && probed => break true,
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}

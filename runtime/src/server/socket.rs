@@ -18,7 +18,7 @@ use super::client::ClientState;
 use super::error::{AckError, EmitError, check_event_name};
 use super::event::{AckSender, Event};
 use super::handler::{self, DisconnectHandler, EventHandler};
-use super::namespace::{Listeners, NamespaceInner};
+use super::namespace::{Listeners, Namespace, NamespaceInner};
 use super::reason::DisconnectReason;
 use super::room::{IntoRooms, Room};
 use crate::engine::{Connection, Frame, Handshake, Sid, Text, Transport};
@@ -162,6 +162,13 @@ impl Socket {
     /// The namespace name, such as `/` or `/chat`.
     pub fn ns(&self) -> &str {
         &self.inner.ns.name
+    }
+
+    /// The namespace it belongs to, to emit to all of its sockets.
+    pub fn namespace(&self) -> Namespace {
+        Namespace {
+            inner: self.inner.ns.clone(),
+        }
     }
 
     /// The HTTP request that opened the connection: headers, URI, address, time.

@@ -1,0 +1,249 @@
+//! The public face of a session: [`Connection`] and the types it hands out.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::{HeaderMap, Uri};
+
+use super::packet::{Frame, PacketKind};
+use super::session::Session;
+use super::sid::Sid;
+use super::text::Text;
+
+/// The transport a session currently uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    WebSocket,
+}
+
+impl Transport {
+    /// The name used in the `transport` query parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Polling => "polling",
+            Transport::WebSocket => "websocket",
+        }
+    }
+
+    pub(crate) fn parse(name: &str) -> Option<Transport> {
+        match name {
+            "polling" => Some(Transport::Polling),
+            "websocket" => Some(Transport::WebSocket),
+            _ => None,
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The client closed the connection (a `1` packet, a WebSocket close frame, or
+    /// the connection dropped).
+    TransportClose,
+    /// The connection failed (a write that failed or timed out, a protocol violation
+    /// by the transport, a message over `max_payload`, overlapping polling requests).
+    TransportError,
+    /// No pong arrived within `ping_timeout` of a ping.
+    PingTimeout,
+    /// The client sent bytes that are not Engine.IO packets.
+    ParseError,
+    /// The client did not read fast enough: more than `max_buffered_packets` waited.
+    SlowClient,
+    /// The server closed the session.
+    ForcedClose,
+    /// The server is shutting down.
+    ServerShutdown,
+}
+
+impl CloseReason {
+    /// Whether queued packets are still delivered before the session ends.
+    pub(crate) fn flushes(self) -> bool {
+        matches!(self, CloseReason::ForcedClose | CloseReason::ServerShutdown)
+    }
+}
+
+/// Why a packet could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The session is closed.
+    #[error("connection closed")]
+    Closed,
+    /// The client fell more than `max_buffered_packets` behind; it has been disconnected.
+    #[error("client too slow: outbound queue full")]
+    QueueFull,
+}
+
+/// What the client sent to open the session.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Request URI, with its query.
+    pub uri: Uri,
+    /// The peer's address, when the server knows it.
+    pub remote_addr: Option<SocketAddr>,
+    /// When the session was opened.
+    pub issued: SystemTime,
+}
+
+impl Handshake {
+    /// The value of one query parameter, percent-decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        super::query::get(self.uri.query().unwrap_or(""), name)
+    }
+}
+
+/// A live Engine.IO connection: send to it, close it, read what it was opened with.
+///
+/// Cheap to clone; every clone refers to the same session. `D` is the per-connection
+/// data of the [`EngineHandler`](super::EngineHandler).
+pub struct Connection<D> {
+    pub(crate) session: Arc<Session<D>>,
+}
+
+impl<D> Clone for Connection<D> {
+    fn clone(&self) -> Self {
+        Connection {
+            session: self.session.clone(),
+        }
+    }
+}
+
+impl<D> std::fmt::Debug for Connection<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.session.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D> Connection<D> {
+    /// The session id.
+    pub fn id(&self) -> Sid {
+        self.session.id
+    }
+
+    /// The handler's data for this connection.
+    pub fn data(&self) -> &D {
+        &self.session.data
+    }
+
+    /// The transport in use now (polling until an upgrade completes).
+    pub fn transport(&self) -> Transport {
+        self.session.transport()
+    }
+
+    /// What the client sent to open the session.
+    pub fn handshake(&self) -> &Handshake {
+        &self.session.handshake
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        self.session.is_closed()
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&self, text: &str) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.send(Frame::text_packet(PacketKind::Message, text))
+    }
+
+    /// Sends a binary message.
+    pub fn send_binary(&self, bytes: Bytes) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.send(Frame::Binary(bytes))
+    }
+
+    /// Queues one encoded frame (see [`Frame`]).
+    pub fn send(&self, frame: Frame) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.session.push(std::iter::once(frame), false).map(|_| ())
+    }
+
+    /// Queues several frames atomically: nothing else is sent between them.
+    pub fn send_all(&self, frames: impl IntoIterator<Item = Frame>) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.session.push(frames.into_iter(), false).map(|_| ())
+    }
+
+    /// Queues frames only if the transport can take them now; returns whether they
+    /// were queued (`false`: dropped, as a volatile emit is).
+    pub fn send_volatile(&self, frames: impl IntoIterator<Item = Frame>) -> Result<bool, SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.session.push(frames.into_iter(), true)
+    }
+
+    /// Queues frames that the WebSocket writer sends and flushes before anything
+    /// queued after them.
+    pub(crate) fn send_all_flushed(
+        &self,
+        frames: impl IntoIterator<Item = Frame>,
+    ) -> Result<(), SendError>
+    where
+        D: Send + Sync + 'static,
+    {
+        self.session.push_flushed(frames.into_iter()).map(|_| ())
+    }
+
+    /// Closes the connection after delivering what is already queued.
+    pub fn close(&self) {
+        self.session.close(CloseReason::ForcedClose);
+    }
+
+    /// Closes the connection with the given reason.
+    pub fn close_with(&self, reason: CloseReason) {
+        self.session.close(reason);
+    }
+
+    /// A handle that does not keep the session alive.
+    pub fn downgrade(&self) -> WeakConnection<D> {
+        WeakConnection {
+            session: Arc::downgrade(&self.session),
+        }
+    }
+}
+
+/// A [`Connection`] handle that does not keep the session alive.
+pub struct WeakConnection<D> {
+    session: Weak<Session<D>>,
+}
+
+impl<D> Clone for WeakConnection<D> {
+    fn clone(&self) -> Self {
+        WeakConnection {
+            session: self.session.clone(),
+        }
+    }
+}
+
+impl<D> WeakConnection<D> {
+    /// The connection, if its session still exists.
+    pub fn upgrade(&self) -> Option<Connection<D>> {
+        self.session.upgrade().map(|session| Connection { session })
+    }
+}
+
+/// A message received from a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text message.
+    Text(Text),
+    /// A binary message.
+    Binary(Bytes),
+}
