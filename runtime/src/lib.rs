@@ -21,3 +21,8 @@ pub use bytes::Bytes;
 pub use http::{bind, serve};
 pub use protocol::Value;
 pub use tether_macros::{Room, events};
+
+/// The README's examples, compiled as doctests so they stay true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
