@@ -120,3 +120,43 @@ async fn malformed_packets_close_only_the_connection_that_sent_them() {
     assert_eq!(server.io.main().socket_count(), 1);
     server.stop().await;
 }
+
+/// A handler that never finishes on its own, so each event waits in a task.
+fn stall(io: &Server) {
+    io.main().on("stall", |_socket: Socket, _event: Event| {
+        std::future::pending::<()>()
+    });
+    echo(io);
+}
+
+#[tokio::test]
+async fn a_client_flooding_waiting_handlers_is_disconnected_and_others_carry_on() {
+    let (report, mut seen) = probe();
+    let io = Server::new(sio_config().with_max_waiting_handlers(8));
+    stall(&io);
+    io.main()
+        .on_disconnect(move |_socket: Socket, reason: DisconnectReason| {
+            let report = report.clone();
+            async move { report.send(reason) }
+        });
+    let server = SioServer::start(io).await;
+    let (mut flooder, _) = server.client("/").await;
+    let (mut calm, _) = server.client("/").await;
+    for _ in 0..8 {
+        flooder.emit("/", "stall", json!([])).await;
+    }
+    flooder.emit("/", "echo", json!(["still here"])).await;
+    assert_eq!(
+        flooder.expect_event("/", "echo").await.data,
+        Some(json!(["echo", "still here"]))
+    );
+    flooder.emit("/", "stall", json!([])).await;
+    flooder.expect_closed().await;
+    assert_eq!(seen.next().await, DisconnectReason::TransportError);
+    calm.emit("/", "echo", json!(["hello"])).await;
+    assert_eq!(
+        calm.expect_event("/", "echo").await.data,
+        Some(json!(["echo", "hello"]))
+    );
+    server.stop().await;
+}

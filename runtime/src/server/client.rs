@@ -1,6 +1,7 @@
 //! One Engine.IO connection seen by Socket.IO: its packet decoder, the sockets it
 //! has in each namespace, and the connect flow (namespace, middlewares, answer).
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -17,6 +18,8 @@ use crate::protocol::{self, Body, Decoder, Packet};
 #[derive(Default)]
 pub struct ClientState {
     inner: Mutex<ClientInner>,
+    /// Event handlers of this client that are waiting in tasks of their own.
+    waiting: Arc<AtomicUsize>,
 }
 
 #[derive(Default)]
@@ -36,6 +39,10 @@ impl std::fmt::Debug for ClientState {
 }
 
 impl ClientState {
+    pub(crate) fn waiting_handlers(&self) -> &Arc<AtomicUsize> {
+        &self.waiting
+    }
+
     fn lock(&self) -> MutexGuard<'_, ClientInner> {
         self.inner
             .lock()

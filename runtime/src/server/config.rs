@@ -27,6 +27,11 @@ pub struct ServerConfig {
     /// How long an emit waits for its acknowledgement unless `timeout` says
     /// otherwise (default 10 s).
     pub ack_timeout: Duration,
+    /// Most event handlers of one client that may wait at once, each in a task of
+    /// its own (default 1,024). A client that sends events faster than their
+    /// handlers finish is disconnected (`transport error`) rather than left to
+    /// grow the server's memory.
+    pub max_waiting_handlers: usize,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +41,7 @@ impl Default for ServerConfig {
             connect_timeout: Duration::from_secs(45),
             max_attachments: DEFAULT_MAX_ATTACHMENTS,
             ack_timeout: Duration::from_secs(10),
+            max_waiting_handlers: 1024,
         }
     }
 }
@@ -104,6 +110,12 @@ impl ServerConfig {
     /// Sets the default acknowledgement timeout.
     pub fn with_ack_timeout(mut self, timeout: Duration) -> Self {
         self.ack_timeout = timeout;
+        self
+    }
+
+    /// Sets how many event handlers of one client may wait at once.
+    pub fn with_max_waiting_handlers(mut self, handlers: usize) -> Self {
+        self.max_waiting_handlers = handlers.max(1);
         self
     }
 

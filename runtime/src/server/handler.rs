@@ -9,6 +9,8 @@ use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use super::error::ConnectError;
@@ -130,20 +132,44 @@ where
 
 /// Polls `future` once where we are; moves it to a task only if it has to wait.
 /// A panic is caught and logged.
-pub(crate) fn run(mut future: BoxFuture) {
+pub(crate) fn run(future: BoxFuture) {
+    run_counted(future, None);
+}
+
+/// Like [`run`]; while the future waits in its task, `waiting` counts it. Returns
+/// the count once this future is in it (0 when it finished at once).
+pub(crate) fn run_counted(mut future: BoxFuture, waiting: Option<&Arc<AtomicUsize>>) -> usize {
     let mut cx = Context::from_waker(Waker::noop());
     match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
-        Ok(Poll::Ready(())) => {}
+        Ok(Poll::Ready(())) => 0,
         Ok(Poll::Pending) => {
-            tokio::spawn(CatchPanic { future });
+            let count = waiting.map_or(0, |waiting| waiting.fetch_add(1, Ordering::AcqRel) + 1);
+            tokio::spawn(CatchPanic {
+                future,
+                waiting: waiting.cloned(),
+            });
+            count
         }
-        Err(_) => tracing::error!("a handler panicked"),
+        Err(_) => {
+            tracing::error!("a handler panicked");
+            0
+        }
     }
 }
 
-/// Logs a panic of the wrapped future instead of letting it unwind.
+/// Logs a panic of the wrapped future instead of letting it unwind, and leaves
+/// the waiting count when done.
 struct CatchPanic {
     future: BoxFuture,
+    waiting: Option<Arc<AtomicUsize>>,
+}
+
+impl Drop for CatchPanic {
+    fn drop(&mut self) {
+        if let Some(waiting) = &self.waiting {
+            waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
 }
 
 impl Future for CatchPanic {

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::ack::AckStream;
 use super::broadcast::BroadcastOperator;
+use super::config::ServerConfig;
 use super::error::EmitError;
 use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
 use super::room::{IntoRooms, Room};
@@ -120,16 +121,18 @@ impl NamespaceHandlers {
 pub(crate) struct NamespaceInner {
     pub(crate) name: Text,
     pub(crate) ack_timeout: Duration,
+    pub(crate) max_waiting_handlers: usize,
     pub(crate) handlers: Arc<NamespaceHandlers>,
     sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
     rooms: RwLock<HashMap<Room, HashMap<Sid, Arc<SocketInner>>>>,
 }
 
 impl NamespaceInner {
-    pub(crate) fn new(name: Text, ack_timeout: Duration, handlers: Arc<NamespaceHandlers>) -> Self {
+    pub(crate) fn new(name: Text, config: &ServerConfig, handlers: Arc<NamespaceHandlers>) -> Self {
         NamespaceInner {
             name,
-            ack_timeout,
+            ack_timeout: config.ack_timeout,
+            max_waiting_handlers: config.max_waiting_handlers,
             handlers,
             sockets: RwLock::new(HashMap::new()),
             rooms: RwLock::new(HashMap::new()),

@@ -165,11 +165,7 @@ impl Registry {
             return (ns.clone(), false);
         }
         let ns = Namespace {
-            inner: Arc::new(NamespaceInner::new(
-                name.clone(),
-                self.config.ack_timeout,
-                handlers(),
-            )),
+            inner: Arc::new(NamespaceInner::new(name.clone(), &self.config, handlers())),
         };
         namespaces.insert(name, ns.clone());
         (ns, true)

@@ -21,7 +21,7 @@ use super::handler::{self, DisconnectHandler, EventHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
 use super::reason::DisconnectReason;
 use super::room::{IntoRooms, Room};
-use crate::engine::{Connection, Frame, Handshake, Sid, Text, Transport};
+use crate::engine::{CloseReason, Connection, Frame, Handshake, Sid, Text, Transport};
 use crate::protocol::{self, Args, Encoded};
 
 /// A client connected to one namespace. Cheap to clone; every clone is the same socket.
@@ -430,6 +430,9 @@ impl Socket {
             .chain(ns_any.iter())
             .chain(specific.iter())
             .flat_map(|list| list.iter());
+        let waiting = self.inner.conn.data().waiting_handlers();
+        let limit = self.inner.ns.max_waiting_handlers;
+        let mut most = 0;
         for (index, handler) in handlers.enumerate() {
             let args = if index + 1 == total {
                 args.take().unwrap_or_default()
@@ -438,7 +441,18 @@ impl Socket {
             };
             let ack = if index == ack_index { ack.take() } else { None };
             let event = Event::new(name.clone(), args, ack);
-            handler::run(handler.call(self.clone(), event));
+            most = most.max(handler::run_counted(
+                handler.call(self.clone(), event),
+                Some(waiting),
+            ));
+        }
+        if most > limit {
+            tracing::warn!(
+                sid = %self.inner.id,
+                limit,
+                "client sends events faster than their handlers finish, closing"
+            );
+            self.inner.conn.close_with(CloseReason::SlowClient);
         }
     }
 }
