@@ -88,8 +88,8 @@ impl Target {
             .await
             .map_err(|_| err("websocket handshake timed out"))??;
         let config = WebSocketConfig::default()
-            .read_buffer_size(4 * 1024)
-            .write_buffer_size(0);
+            .read_buffer_size(16 * 1024)
+            .write_buffer_size(16 * 1024);
         let ws = if leftover.is_empty() {
             WebSocketStream::from_raw_socket(stream, Role::Client, Some(config)).await
         } else {
