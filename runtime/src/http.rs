@@ -14,7 +14,7 @@ use http_body::Body;
 use http_body_util::{Either, Full};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -231,7 +231,7 @@ impl Serving {
 /// # }
 /// ```
 pub async fn bind<E: Endpoint>(endpoint: E, addr: impl ToSocketAddrs) -> io::Result<Serving> {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = listen(addr).await?;
     let local_addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, endpoint, stopped));
@@ -240,6 +240,31 @@ pub async fn bind<E: Endpoint>(endpoint: E, addr: impl ToSocketAddrs) -> io::Res
         stop,
         task,
     })
+}
+
+/// Connections waiting to be accepted (the kernel caps it at `somaxconn`): deep
+/// enough that a burst of connects is queued rather than refused.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds the first address of `addr` that works, with a deep accept queue.
+async fn listen(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+    let mut last_error = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = match addr {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        match socket
+            .bind(addr)
+            .and_then(|()| socket.listen(LISTEN_BACKLOG))
+        {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind")))
 }
 
 /// Binds `addr` and serves `endpoint` until the process ends.
