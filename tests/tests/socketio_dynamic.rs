@@ -231,6 +231,86 @@ async fn a_static_namespace_wins_over_a_matching_pattern() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn an_empty_child_is_forgotten_so_hostile_names_cannot_grow_the_server() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        let parent = io.of_pattern("/match-{id}").expect("valid pattern");
+        parent.on_connection(move |socket: Socket| {
+            let report = report.clone();
+            async move { report.send(socket.ns().to_owned()) }
+        });
+    })
+    .await;
+    let namespace_names = |server: &SioServer| {
+        let mut names: Vec<String> = server
+            .io
+            .namespaces()
+            .iter()
+            .map(|ns| ns.name().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let mut client = server.open().await;
+    for id in 0..50 {
+        let name = format!("/match-{id}");
+        client.join_ok(&name, None).await;
+        assert_eq!(seen.next().await, name);
+        client.leave(&name).await;
+    }
+    let mut other = server.open().await;
+    other.join_ok("/match-a", None).await;
+    client.join_ok("/match-a", None).await;
+    assert_eq!(seen.take(2).await, ["/match-a", "/match-a"]);
+    assert_eq!(namespace_names(&server), ["/", "/match-a"]);
+
+    client.leave("/match-a").await;
+    assert_eq!(
+        namespace_names(&server),
+        ["/", "/match-a"],
+        "a child with a socket left is kept"
+    );
+    server.io.of("/match-a").emit("still", &()).unwrap();
+    other.expect_event("/match-a", "still").await;
+    other.leave("/match-a").await;
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while namespace_names(&server) != ["/"] {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the empty child is forgotten");
+
+    client.join_ok("/match-a", None).await;
+    assert_eq!(
+        seen.next().await,
+        "/match-a",
+        "a new child has the parent's handlers"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn empty_children_can_be_kept() {
+    let io = tether::server::Server::new(
+        tether_tests::sio_config().with_cleanup_empty_child_namespaces(false),
+    );
+    let parent = io.of_pattern("/match-{id}").expect("valid pattern");
+    let server = SioServer::start(io).await;
+    let mut client = server.open().await;
+    client.join_ok("/match-1", None).await;
+    client.leave("/match-1").await;
+    client.join_ok("/match-2", None).await;
+    let names: Vec<String> = parent
+        .children()
+        .iter()
+        .map(|ns| ns.name().to_owned())
+        .collect();
+    assert_eq!(names, ["/match-1", "/match-2"]);
+    server.stop().await;
+}
+
 #[test]
 fn patterns_that_do_not_parse_are_refused() {
     assert!(NamePattern::new("/a{b}{c}").is_err());

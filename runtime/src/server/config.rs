@@ -32,6 +32,12 @@ pub struct ServerConfig {
     /// handlers finish is disconnected (`transport error`) rather than left to
     /// grow the server's memory.
     pub max_waiting_handlers: usize,
+    /// Whether a child of a dynamic namespace is forgotten when its last socket
+    /// leaves (default `true`), so that clients connecting to ever new names that a
+    /// pattern accepts cannot grow the server's memory. A later connection to the
+    /// same name creates the child afresh. Node.js calls this
+    /// `cleanupEmptyChildNamespaces` (off there by default).
+    pub cleanup_empty_child_namespaces: bool,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +48,7 @@ impl Default for ServerConfig {
             max_attachments: DEFAULT_MAX_ATTACHMENTS,
             ack_timeout: Duration::from_secs(10),
             max_waiting_handlers: 1024,
+            cleanup_empty_child_namespaces: true,
         }
     }
 }
@@ -116,6 +123,12 @@ impl ServerConfig {
     /// Sets how many event handlers of one client may wait at once.
     pub fn with_max_waiting_handlers(mut self, handlers: usize) -> Self {
         self.max_waiting_handlers = handlers.max(1);
+        self
+    }
+
+    /// Sets whether empty children of dynamic namespaces are forgotten (default `true`).
+    pub fn with_cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
+        self.cleanup_empty_child_namespaces = cleanup;
         self
     }
 

@@ -1,6 +1,7 @@
 //! [`Namespace`]: a channel of the server with its own handlers, sockets and rooms.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use super::broadcast::BroadcastOperator;
 use super::config::ServerConfig;
 use super::error::EmitError;
 use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
+use super::registry::ChildLink;
 use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
 use crate::engine::{Sid, Text};
@@ -125,10 +127,20 @@ pub(crate) struct NamespaceInner {
     pub(crate) handlers: Arc<NamespaceHandlers>,
     sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
     rooms: RwLock<HashMap<Room, HashMap<Sid, Arc<SocketInner>>>>,
+    /// Sockets connecting to or connected to this namespace (see [`Self::hold`]).
+    members: AtomicUsize,
+    /// For a child of a dynamic namespace that is forgotten once empty: where to
+    /// unregister it.
+    child_of: Option<ChildLink>,
 }
 
 impl NamespaceInner {
-    pub(crate) fn new(name: Text, config: &ServerConfig, handlers: Arc<NamespaceHandlers>) -> Self {
+    pub(crate) fn new(
+        name: Text,
+        config: &ServerConfig,
+        handlers: Arc<NamespaceHandlers>,
+        child_of: Option<ChildLink>,
+    ) -> Self {
         NamespaceInner {
             name,
             ack_timeout: config.ack_timeout,
@@ -136,6 +148,34 @@ impl NamespaceInner {
             handlers,
             sockets: RwLock::new(HashMap::new()),
             rooms: RwLock::new(HashMap::new()),
+            members: AtomicUsize::new(0),
+            child_of,
+        }
+    }
+
+    /// Counts a socket that starts connecting; the registry calls it while it holds
+    /// its lock, so an empty child cannot be forgotten under a connecting socket.
+    pub(crate) fn hold(&self) {
+        self.members.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Sockets connecting to or connected to this namespace.
+    pub(crate) fn members(&self) -> usize {
+        self.members.load(Ordering::Acquire)
+    }
+
+    /// Gives back the count [`Self::hold`] took; the last one out of an empty
+    /// dynamic child unregisters it.
+    fn release(&self) {
+        let before = self
+            .members
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_sub(1)
+            });
+        if before == Ok(1)
+            && let Some(link) = &self.child_of
+        {
+            link.forget_if_empty(self);
         }
     }
 
@@ -159,6 +199,7 @@ impl NamespaceInner {
             }
         }
         write(&self.sockets).remove(&socket.id);
+        self.release();
     }
 
     pub(crate) fn join(&self, socket: &Arc<SocketInner>, rooms: Vec<Room>) {

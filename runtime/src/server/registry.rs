@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use super::config::ServerConfig;
 use super::handler::BoxFuture;
@@ -106,6 +106,40 @@ pub(crate) struct DynamicNamespace {
     pub(crate) children: RwLock<Vec<Namespace>>,
 }
 
+/// Where an empty child of a dynamic namespace unregisters itself.
+pub(crate) struct ChildLink {
+    registry: Weak<Registry>,
+    parent: Weak<DynamicNamespace>,
+}
+
+impl ChildLink {
+    /// Unregisters `child` when no socket holds it any more. Runs under the
+    /// registry's write lock, which [`Registry::resolve`] holds (read) while it
+    /// counts a new socket in, so a connecting socket never lands in a forgotten child.
+    pub(crate) fn forget_if_empty(&self, child: &NamespaceInner) {
+        let (Some(registry), Some(parent)) = (self.registry.upgrade(), self.parent.upgrade())
+        else {
+            return;
+        };
+        let mut namespaces = registry
+            .static_namespaces
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let registered = namespaces
+            .get(child.name.as_str())
+            .is_some_and(|known| std::ptr::eq(Arc::as_ptr(&known.inner), child));
+        if child.members() != 0 || !registered {
+            return;
+        }
+        namespaces.remove(child.name.as_str());
+        parent
+            .children
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|known| !std::ptr::eq(Arc::as_ptr(&known.inner), child));
+    }
+}
+
 /// Every namespace of a server.
 pub(crate) struct Registry {
     pub(crate) config: Arc<ServerConfig>,
@@ -146,37 +180,53 @@ impl Registry {
 
     /// The namespace called `name`, created when absent.
     pub(crate) fn of(&self, name: &str) -> Namespace {
-        self.get_or_create(normalize(name), Arc::default).0
+        let name = normalize(name);
+        if let Some(ns) = self.lookup(&name, false) {
+            return ns;
+        }
+        self.get_or_create(name, Arc::default, None, false).0
     }
 
+    /// The namespace called `name`, created when absent; `hold` counts a connecting
+    /// socket in while the lock is held.
     fn get_or_create(
         &self,
         name: Text,
         handlers: impl FnOnce() -> Arc<NamespaceHandlers>,
+        child_of: Option<ChildLink>,
+        hold: bool,
     ) -> (Namespace, bool) {
-        if let Some(ns) = self.lookup(&name) {
-            return (ns, false);
-        }
         let mut namespaces = self
             .static_namespaces
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(ns) = namespaces.get(&name) {
+            if hold {
+                ns.inner.hold();
+            }
             return (ns.clone(), false);
         }
+        let inner = NamespaceInner::new(name.clone(), &self.config, handlers(), child_of);
+        if hold {
+            inner.hold();
+        }
         let ns = Namespace {
-            inner: Arc::new(NamespaceInner::new(name.clone(), &self.config, handlers())),
+            inner: Arc::new(inner),
         };
         namespaces.insert(name, ns.clone());
         (ns, true)
     }
 
-    fn lookup(&self, name: &str) -> Option<Namespace> {
-        self.static_namespaces
+    fn lookup(&self, name: &str, hold: bool) -> Option<Namespace> {
+        let namespaces = self
+            .static_namespaces
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(name)
-            .cloned()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let ns = namespaces.get(name)?;
+        if hold {
+            ns.inner.hold();
+        }
+        Some(ns.clone())
     }
 
     /// Every static namespace and every child of a dynamic one.
@@ -203,13 +253,14 @@ impl Registry {
     }
 
     /// The namespace a CONNECT for `name` joins, creating a dynamic child on the
-    /// first match; `None` for an unknown name.
+    /// first match; `None` for an unknown name. The namespace counts the connecting
+    /// socket in ([`NamespaceInner::hold`]) until it leaves.
     pub(crate) async fn resolve(
-        &self,
+        self: &Arc<Self>,
         name: &Text,
         auth: Option<&str>,
     ) -> Option<Arc<NamespaceInner>> {
-        if let Some(ns) = self.lookup(name) {
+        if let Some(ns) = self.lookup(name, true) {
             return Some(ns.inner);
         }
         let candidates = self
@@ -219,7 +270,15 @@ impl Registry {
             .clone();
         for dynamic in candidates {
             if dynamic.matcher.matches(name, auth).await {
-                let (ns, created) = self.get_or_create(name.clone(), || dynamic.handlers.clone());
+                let child_of = self
+                    .config
+                    .cleanup_empty_child_namespaces
+                    .then(|| ChildLink {
+                        registry: Arc::downgrade(self),
+                        parent: Arc::downgrade(&dynamic),
+                    });
+                let (ns, created) =
+                    self.get_or_create(name.clone(), || dynamic.handlers.clone(), child_of, true);
                 if created {
                     dynamic
                         .children
