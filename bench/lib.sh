@@ -119,7 +119,7 @@ scenario_args() {
   local fan_rates="25,50,100,200,400,700,1000,1500,2000,3000,4000,6000"
   local room_rates="250,500,1000,2000,4000,7000,10000,15000,20000,30000,40000"
   local step=(--step-secs 3 --settle-ms 500)
-  local clients=5000
+  local clients=15000
   if (( QUICK )); then
     fan_rates="50,200,1000,2000,4000,6000"
     room_rates="500,2000,10000,20000,40000,60000"

@@ -142,7 +142,9 @@ async fn upgrade(stream: &mut TcpStream, request: &[u8]) -> Result<Vec<u8>, Erro
         if let Some(end) = answer.windows(4).position(|window| window == b"\r\n\r\n") {
             let head = &answer[..end];
             if !head.starts_with(b"HTTP/1.1 101")
-                || !head.windows(WS_ACCEPT.len()).any(|window| window == WS_ACCEPT)
+                || !head
+                    .windows(WS_ACCEPT.len())
+                    .any(|window| window == WS_ACCEPT)
             {
                 let status = String::from_utf8_lossy(&head[..head.len().min(40)]).into_owned();
                 return Err(err(format!("upgrade refused: {status}")));

@@ -75,7 +75,10 @@ pub struct Polling {
     host: String,
     sid: String,
     get: Channel,
-    post: Channel,
+    /// The connection POSTs go over once GETs may be pending; until then (the
+    /// handshake, whose requests follow one another) they share the GET connection,
+    /// as a browser reuses its one keep-alive connection.
+    post: Option<Channel>,
 }
 
 impl Polling {
@@ -96,17 +99,24 @@ impl Polling {
         let sid = eio::open_sid(first)
             .ok_or_else(|| err(format!("expected an open packet, got {open:?}")))?
             .to_string();
-        let post = Channel::open(target, index).await?;
         let mut client = Self {
             target: target.clone(),
             index,
             host,
             sid,
             get,
-            post,
+            post: None,
         };
+        let uri = client.uri();
         client
-            .send(Bytes::from_static(eio::SIO_CONNECT.as_bytes()))
+            .get
+            .request(
+                Method::POST,
+                &uri,
+                &client.host,
+                Bytes::from_static(eio::SIO_CONNECT.as_bytes()),
+                target.step_timeout,
+            )
             .await?;
         loop {
             let payload = client.poll(target.step_timeout).await?;
@@ -120,12 +130,17 @@ impl Polling {
         format!("/socket.io/?EIO=4&transport=polling&sid={}", self.sid)
     }
 
-    /// POSTs one payload.
+    /// POSTs one payload, over a connection of its own (opened on first use).
     pub async fn send(&mut self, payload: Bytes) -> Result<(), Error> {
         let uri = self.uri();
         let step = self.target.step_timeout;
-        self.post
-            .request(Method::POST, &uri, &self.host, payload, step)
+        let post = match &mut self.post {
+            Some(post) => post,
+            None => self
+                .post
+                .insert(Channel::open(&self.target, self.index).await?),
+        };
+        post.request(Method::POST, &uri, &self.host, payload, step)
             .await
             .map(drop)
     }
