@@ -160,3 +160,30 @@ async fn a_client_flooding_waiting_handlers_is_disconnected_and_others_carry_on(
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_joins_at_most_max_namespaces_per_client() {
+    let io = Server::new(sio_config().with_max_namespaces_per_client(3));
+    io.of_pattern("/n-{id}").expect("valid pattern");
+    echo(&io);
+    let server = SioServer::start(io).await;
+    let mut client = server.open().await;
+    client.join_ok("/", None).await;
+    client.join_ok("/n-1", None).await;
+    client.join_ok("/n-2", None).await;
+    assert_eq!(
+        client.join("/n-3", None).await,
+        Err(json!({ "message": "Too many namespaces" }))
+    );
+    client.emit("/", "echo", json!(["still here"])).await;
+    assert_eq!(
+        client.expect_event("/", "echo").await.arg(0),
+        "still here",
+        "the namespaces joined stay"
+    );
+    client.leave("/n-2").await;
+    client.join_ok("/n-3", None).await;
+    // The limit is per connection: another client joins freely.
+    let _other = server.client("/n-4").await;
+    server.stop().await;
+}

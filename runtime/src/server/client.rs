@@ -68,15 +68,20 @@ impl ClientState {
             .retain(|known| !Arc::ptr_eq(known, socket));
     }
 
-    /// Marks a namespace as connecting; `false` when it already is or is joined.
-    fn start_connecting(&self, nsp: &Text) -> bool {
+    /// Marks a namespace as connecting, unless it already is or is joined, or the
+    /// client already has `limit` namespaces joined or joining.
+    fn start_connecting(&self, nsp: &Text, limit: usize) -> Joining {
         let mut inner = self.lock();
         let busy = inner.connecting.contains(nsp)
             || inner.sockets.iter().any(|socket| socket.ns.name == *nsp);
-        if !busy {
-            inner.connecting.push(nsp.clone());
+        if busy {
+            return Joining::AlreadyBusy;
         }
-        !busy
+        if inner.connecting.len() + inner.sockets.len() >= limit {
+            return Joining::TooMany;
+        }
+        inner.connecting.push(nsp.clone());
+        Joining::Started
     }
 
     fn stop_connecting(&self, nsp: &Text) {
@@ -108,6 +113,18 @@ impl ClientState {
         self.lock().joined
     }
 }
+
+/// What a CONNECT to a namespace starts.
+enum Joining {
+    Started,
+    /// The namespace is being joined or was joined by this client.
+    AlreadyBusy,
+    /// The client reached `max_namespaces_per_client`.
+    TooMany,
+}
+
+/// The message of the CONNECT_ERROR a client gets past `max_namespaces_per_client`.
+const TOO_MANY_NAMESPACES: &str = "Too many namespaces";
 
 /// The Engine.IO handler of a Socket.IO server.
 pub struct SocketIoHandler {
@@ -192,11 +209,22 @@ impl SocketIoHandler {
     /// Joins a namespace: resolves it (static or dynamic), runs its middlewares,
     /// answers CONNECT (or CONNECT_ERROR), then runs its connection handlers.
     fn connect(&self, conn: &Connection<ClientState>, nsp: Text, auth: Option<Text>) {
-        if !conn.data().start_connecting(&nsp) {
-            // The official client sends CONNECT again when `connect()` is called on a
-            // socket that is still connecting; the first one is answered.
-            tracing::debug!(sid = %conn.id(), %nsp, "CONNECT while connecting ignored");
-            return;
+        let limit = self.registry.config.max_namespaces_per_client;
+        match conn.data().start_connecting(&nsp, limit) {
+            Joining::Started => {}
+            Joining::AlreadyBusy => {
+                // The official client sends CONNECT again when `connect()` is called
+                // on a socket that is still connecting; the first one is answered.
+                tracing::debug!(sid = %conn.id(), %nsp, "CONNECT while connecting ignored");
+                return;
+            }
+            Joining::TooMany => {
+                tracing::warn!(sid = %conn.id(), %nsp, limit, "too many namespaces on one connection");
+                let _ = conn.send_all(
+                    protocol::encode_connect_error(&nsp, TOO_MANY_NAMESPACES, None).frames(),
+                );
+                return;
+            }
         }
         let registry = self.registry.clone();
         let conn = conn.clone();

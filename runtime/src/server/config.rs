@@ -38,6 +38,10 @@ pub struct ServerConfig {
     /// same name creates the child afresh. Node.js calls this
     /// `cleanupEmptyChildNamespaces` (off there by default).
     pub cleanup_empty_child_namespaces: bool,
+    /// Most namespaces one connection may join or be joining at once (default 100).
+    /// A CONNECT past it is answered with the connect error `Too many namespaces`;
+    /// the namespaces already joined stay.
+    pub max_namespaces_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +53,7 @@ impl Default for ServerConfig {
             ack_timeout: Duration::from_secs(10),
             max_waiting_handlers: 1024,
             cleanup_empty_child_namespaces: true,
+            max_namespaces_per_client: 100,
         }
     }
 }
@@ -129,6 +134,12 @@ impl ServerConfig {
     /// Sets whether empty children of dynamic namespaces are forgotten (default `true`).
     pub fn with_cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
         self.cleanup_empty_child_namespaces = cleanup;
+        self
+    }
+
+    /// Sets how many namespaces one connection may join at once (at least 1).
+    pub fn with_max_namespaces_per_client(mut self, namespaces: usize) -> Self {
+        self.max_namespaces_per_client = namespaces.max(1);
         self
     }
 
