@@ -70,6 +70,18 @@ impl SioServer {
         self.io.config().engine.path.clone()
     }
 
+    /// The names of the server's namespaces (dynamic children included), sorted.
+    pub fn namespace_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .io
+            .namespaces()
+            .iter()
+            .map(|ns| ns.name().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// A client with an Engine.IO session and no namespace joined.
     pub async fn open(&self) -> SioClient {
         SioClient::open(self.addr, &self.path()).await
