@@ -3,11 +3,14 @@
 //! The crate is layered: [`engine`] is Engine.IO v4 (sessions over HTTP long-polling
 //! and WebSocket), [`protocol`] is the Socket.IO v5 packet codec on top of it, [`server`] is the
 //! Socket.IO server, [`contract`] is the typed layer `#[tether::events]` generates
-//! code for, and [`http`] serves an endpoint standalone or inside axum/tower.
+//! code for, and [`http`] serves an endpoint standalone or inside axum/tower. With the
+//! `client` feature, `client` is the Rust client for such servers (and for Node.js ones).
 #![warn(missing_docs)]
 
 extern crate self as tether;
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod contract;
 pub mod engine;
 pub mod http;

@@ -24,6 +24,8 @@ mod room;
 mod socket;
 mod timeouts;
 
+#[cfg(feature = "client")]
+pub(crate) use ack::decode_ack;
 pub use ack::{AckFuture, AckStream};
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};

@@ -1,0 +1,191 @@
+//! Acknowledgements the client waits for, and the [`AckFuture`] that resolves them.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+use tokio::time::Sleep;
+
+use crate::protocol::Args;
+use crate::server::decode_ack;
+use crate::server::{AckError, EmitError};
+
+struct Waiting {
+    sender: oneshot::Sender<Args>,
+    /// The packet asking for it has been written to a connection.
+    sent: bool,
+}
+
+/// Acknowledgements waiting for the server, by ack id; shared by the client handles
+/// (which register them) and the connection task (which resolves them).
+#[derive(Default)]
+pub(crate) struct PendingAcks {
+    state: Mutex<AckTable>,
+}
+
+#[derive(Default)]
+struct AckTable {
+    next_id: u64,
+    waiting: HashMap<u64, Waiting>,
+}
+
+impl PendingAcks {
+    /// A fresh ack id and the receiver of its answer.
+    pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Args>) {
+        let (sender, receiver) = oneshot::channel();
+        let mut table = self.lock();
+        let id = table.next_id;
+        table.next_id += 1;
+        table.waiting.insert(
+            id,
+            Waiting {
+                sender,
+                sent: false,
+            },
+        );
+        (id, receiver)
+    }
+
+    /// Records that the packet asking for `id` went out on a connection.
+    pub(crate) fn mark_sent(&self, id: u64) {
+        if let Some(waiting) = self.lock().waiting.get_mut(&id) {
+            waiting.sent = true;
+        }
+    }
+
+    /// Delivers an acknowledgement; unknown ids (late or duplicate) are ignored.
+    pub(crate) fn resolve(&self, id: u64, args: Args) {
+        let waiting = self.lock().waiting.remove(&id);
+        match waiting {
+            Some(waiting) => {
+                let _ = waiting.sender.send(args);
+            }
+            None => tracing::debug!(id, "acknowledgement for an unknown id ignored"),
+        }
+    }
+
+    /// Stops waiting for `id`.
+    pub(crate) fn forget(&self, id: u64) {
+        self.lock().waiting.remove(&id);
+    }
+
+    /// The connection was lost: every acknowledgement asked for on it fails with
+    /// [`AckError::Disconnected`]. Those whose packet is still buffered stay, as
+    /// the packet will be sent on the next connection.
+    pub(crate) fn fail_sent(&self) {
+        let mut table = self.lock();
+        table.waiting.retain(|_, waiting| !waiting.sent);
+    }
+
+    /// The client stopped: every acknowledgement fails.
+    pub(crate) fn fail_all(&self) {
+        let waiting = std::mem::take(&mut self.lock().waiting);
+        drop(waiting);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, AckTable> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The acknowledgement of one [`Client::emit_with_ack`](super::Client::emit_with_ack):
+    /// resolves to the first argument the server acknowledged with, decoded as `R`
+    /// ([`Args`] receives them all), or an [`AckError`]:
+    /// [`Timeout`](AckError::Timeout) when no answer comes within the timeout
+    /// (the client's [`ack_timeout`](super::ClientBuilder::ack_timeout), 10 s by
+    /// default, or [`AckFuture::timeout`]); [`Disconnected`](AckError::Disconnected)
+    /// when the connection the event went out on was lost, or the client stopped.
+    ///
+    /// An emit made while the client is reconnecting waits in the buffer, and its
+    /// timeout runs meanwhile.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping it stops the wait; a later acknowledgement is ignored.
+    pub struct AckFuture<R> {
+        state: State,
+        #[pin]
+        deadline: Sleep,
+        _marker: PhantomData<fn() -> R>,
+    }
+
+    impl<R> PinnedDrop for AckFuture<R> {
+        fn drop(this: Pin<&mut Self>) {
+            if let State::Waiting { acks, id, .. } = this.project().state {
+                acks.forget(*id);
+            }
+        }
+    }
+}
+
+enum State {
+    Waiting {
+        receiver: oneshot::Receiver<Args>,
+        acks: Arc<PendingAcks>,
+        id: u64,
+    },
+    Failed(Option<AckError>),
+    Done,
+}
+
+impl<R> AckFuture<R> {
+    pub(crate) fn waiting(
+        receiver: oneshot::Receiver<Args>,
+        acks: Arc<PendingAcks>,
+        id: u64,
+        timeout: Duration,
+    ) -> Self {
+        AckFuture {
+            state: State::Waiting { receiver, acks, id },
+            deadline: tokio::time::sleep(timeout),
+            _marker: PhantomData,
+        }
+    }
+
+    pub(crate) fn failed(error: EmitError) -> Self {
+        AckFuture {
+            state: State::Failed(Some(AckError::Emit(error))),
+            deadline: tokio::time::sleep(Duration::ZERO),
+            _marker: PhantomData,
+        }
+    }
+
+    /// Waits at most `timeout` from now instead of the client's default.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.deadline = tokio::time::sleep(timeout);
+        self
+    }
+}
+
+impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
+    type Output = Result<R, AckError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = match this.state {
+            State::Failed(error) => Err(error.take().unwrap_or(AckError::Disconnected)),
+            State::Done => Err(AckError::Disconnected),
+            State::Waiting { receiver, .. } => match Pin::new(receiver).poll(cx) {
+                Poll::Ready(Ok(args)) => decode_ack(args),
+                Poll::Ready(Err(_)) => Err(AckError::Disconnected),
+                Poll::Pending => match this.deadline.poll(cx) {
+                    Poll::Ready(()) => Err(AckError::Timeout),
+                    Poll::Pending => return Poll::Pending,
+                },
+            },
+        };
+        if let State::Waiting { acks, id, .. } = std::mem::replace(this.state, State::Done) {
+            acks.forget(id);
+        }
+        Poll::Ready(outcome)
+    }
+}

@@ -1,0 +1,201 @@
+//! [`ClientBuilder`]: where to connect, with what, and the handlers of server events.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::FuturesUnordered;
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use super::ack::PendingAcks;
+use super::connection::{Driver, Settings};
+use super::endpoint::Endpoint;
+use super::error::ConnectError;
+use super::event::{EventHandler, Handlers};
+use super::outbox::MAX_BUFFERED_PACKETS;
+use super::reconnect::Reconnect;
+use super::state::ConnectionState;
+use super::transport::establish;
+use super::{Client, Shared};
+
+/// Configures and connects a [`Client`]; made by [`Client::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::client::{Client, Event, Reconnect};
+/// use tether::server::{Server, ServerConfig, Socket};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let io = Server::new(ServerConfig::default());
+/// io.of("/chat").on_connection(|socket: Socket| async move {
+///     let _ = socket.emit("welcome", &("hello", 1));
+/// });
+/// let server = tether::bind(io, "127.0.0.1:0").await?;
+///
+/// let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+/// let client = Client::builder(format!("http://{}/chat", server.local_addr()))
+///     .ack_timeout(Duration::from_secs(5))
+///     .reconnect(Reconnect::default().max_attempts(5))
+///     .on("welcome", move |_client: Client, event: Event| {
+///         let tx = tx.clone();
+///         async move {
+///             let _ = tx.send(event.arg::<String>(0).unwrap_or_default()).await;
+///         }
+///     })
+///     .connect()
+///     .await?;
+/// assert_eq!(client.namespace(), "/chat");
+/// assert_eq!(rx.recv().await.as_deref(), Some("hello"));
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a builder does nothing until `connect` is awaited"]
+pub struct ClientBuilder {
+    url: String,
+    path: String,
+    namespace: Option<String>,
+    auth: Result<Option<serde_json::Value>, String>,
+    connect_timeout: Duration,
+    ack_timeout: Duration,
+    reconnect: Reconnect,
+    handlers: Handlers,
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(url: String) -> Self {
+        ClientBuilder {
+            url,
+            path: "/socket.io/".to_owned(),
+            namespace: None,
+            auth: Ok(None),
+            connect_timeout: Duration::from_secs(20),
+            ack_timeout: Duration::from_secs(10),
+            reconnect: Reconnect::default(),
+            handlers: Handlers::default(),
+        }
+    }
+
+    /// The Engine.IO path the server listens on (default `/socket.io/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// The namespace to join (default: the URL's path, or `/`).
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// The auth payload sent when joining the namespace (and again on every
+    /// reconnection); the server reads it as `socket.handshake.auth`. It must
+    /// serialize as a JSON object.
+    pub fn auth<T: Serialize + ?Sized>(mut self, auth: &T) -> Self {
+        self.auth = match serde_json::to_value(auth) {
+            Ok(value @ serde_json::Value::Object(_)) => Ok(Some(value)),
+            Ok(other) => Err(format!("found {other}")),
+            Err(error) => Err(error.to_string()),
+        };
+        self
+    }
+
+    /// How long connecting and joining the namespace may take, per attempt
+    /// (default 20 s, as the official client's `timeout`).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long [`Client::emit_with_ack`] waits for an answer by default (10 s).
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = timeout;
+        self
+    }
+
+    /// How to reconnect after losing the connection (default: forever, backoff
+    /// from 1 s to 5 s); [`Reconnect::disabled`] turns it off.
+    pub fn reconnect(mut self, reconnect: Reconnect) -> Self {
+        self.reconnect = reconnect;
+        self
+    }
+
+    /// Handles the server's event `event`: `|client: Client, event: Event| async
+    /// move { ... }`. An event the server wants acknowledged is answered with
+    /// [`Event::ack`](super::Event::ack). Handlers run concurrently, on the client's
+    /// task; at most [`MAX_RUNNING_HANDLERS`](super::MAX_RUNNING_HANDLERS) at once.
+    pub fn on(mut self, event: &str, handler: impl EventHandler) -> Self {
+        self.handlers.on(event, Arc::new(handler));
+        self
+    }
+
+    /// Handles every event from the server (before the event's own handler, which
+    /// receives the acknowledgement sender when there is one).
+    pub fn on_any(mut self, handler: impl EventHandler) -> Self {
+        self.handlers.on_any(Arc::new(handler));
+        self
+    }
+
+    /// Connects, joins the namespace and starts the client's task.
+    ///
+    /// Fails on a bad URL or auth payload, when the server cannot be reached
+    /// within the connect timeout, or when it refuses the namespace
+    /// ([`ConnectError::Refused`] with its `message` and `data`). The first
+    /// connection is not retried; reconnection applies once connected.
+    pub async fn connect(self) -> Result<Client, ConnectError> {
+        let endpoint = Endpoint::parse(&self.url, &self.path)?;
+        let auth = self.auth.map_err(ConnectError::InvalidAuth)?;
+        let nsp = self
+            .namespace
+            .or_else(|| endpoint.namespace.clone())
+            .map(|nsp| normalize_namespace(&nsp))
+            .unwrap_or_else(|| "/".to_owned());
+        let link = establish(&endpoint, &nsp, auth.as_ref(), self.connect_timeout).await?;
+
+        let (outbox, outbox_receiver) = mpsc::channel(MAX_BUFFERED_PACKETS);
+        let (state, state_receiver) = watch::channel(ConnectionState::Connected {
+            sid: link.sid.clone(),
+        });
+        let (stop, stop_receiver) = watch::channel(false);
+        let acks = Arc::new(PendingAcks::default());
+        let nsp: Arc<str> = nsp.into();
+        let shared = Arc::new(Shared {
+            nsp: nsp.clone(),
+            outbox,
+            acks: acks.clone(),
+            state: state_receiver,
+            stop,
+            ack_timeout: self.ack_timeout,
+        });
+        let driver = Driver {
+            settings: Settings {
+                endpoint,
+                nsp,
+                auth,
+                connect_timeout: self.connect_timeout,
+                reconnect: self.reconnect,
+                handlers: self.handlers,
+            },
+            shared: Arc::downgrade(&shared),
+            acks,
+            outbox: outbox_receiver,
+            state,
+            stop: stop_receiver,
+            generation: 0,
+            running: FuturesUnordered::new(),
+        };
+        tokio::spawn(driver.run(link));
+        Ok(Client { shared })
+    }
+}
+
+/// `admin` → `/admin`.
+fn normalize_namespace(nsp: &str) -> String {
+    if nsp.starts_with('/') {
+        nsp.to_owned()
+    } else {
+        format!("/{nsp}")
+    }
+}

@@ -1,0 +1,286 @@
+//! The connection task: one per client. It owns the WebSocket, answers pings,
+//! writes queued packets, runs event handlers, and reconnects when the connection
+//! is lost.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+
+use super::ack::PendingAcks;
+use super::endpoint::Endpoint;
+use super::error::ConnectError;
+use super::event::{AckSender, Event, Handlers};
+use super::outbox::Outgoing;
+use super::reconnect::Reconnect;
+use super::state::{ConnectionState, DisconnectReason};
+use super::transport::{Incoming, Link, establish, from_ws, send_encoded, to_ws};
+use super::{Client, Shared};
+use crate::engine::{Frame, Packet as EnginePacket, PacketKind as EngineKind};
+use crate::protocol::{Body, Packet, encode_disconnect};
+use crate::server::BoxFuture;
+
+/// Most event handlers of one client running at once; while that many are busy,
+/// the client stops reading from the server (so a flood of events is held back by
+/// TCP, not buffered).
+pub const MAX_RUNNING_HANDLERS: usize = 256;
+
+/// Everything the connection task needs to connect again.
+pub(crate) struct Settings {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) nsp: Arc<str>,
+    pub(crate) auth: Option<serde_json::Value>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) reconnect: Reconnect,
+    pub(crate) handlers: Handlers,
+}
+
+/// The connection task's state.
+pub(crate) struct Driver {
+    pub(crate) settings: Settings,
+    pub(crate) shared: Weak<Shared>,
+    pub(crate) acks: Arc<PendingAcks>,
+    pub(crate) outbox: mpsc::Receiver<Outgoing>,
+    pub(crate) state: watch::Sender<ConnectionState>,
+    pub(crate) stop: watch::Receiver<bool>,
+    /// Counts connections, so that answers to a lost connection's events are dropped.
+    pub(crate) generation: u64,
+    pub(crate) running: FuturesUnordered<BoxFuture>,
+}
+
+/// Why serving one connection ended.
+enum Step {
+    Continue,
+    End(DisconnectReason),
+}
+
+impl Driver {
+    /// Serves `link`, then every reconnection, until the client stops.
+    pub(crate) async fn run(mut self, mut link: Link) {
+        loop {
+            self.generation += 1;
+            self.state.send_replace(ConnectionState::Connected {
+                sid: link.sid.clone(),
+            });
+            let reason = self.serve(link).await;
+            self.acks.fail_sent();
+            if !reason.should_reconnect() || self.stop_requested() {
+                return self.finish(reason);
+            }
+            tracing::debug!(%reason, "connection lost");
+            match self.reconnect(reason).await {
+                Ok(next) => link = next,
+                Err(reason) => return self.finish(reason),
+            }
+        }
+    }
+
+    /// Reads, writes and keeps the heartbeat of one connection until it ends.
+    async fn serve(&mut self, mut link: Link) -> DisconnectReason {
+        let heartbeat = tokio::time::sleep(link.heartbeat);
+        tokio::pin!(heartbeat);
+        loop {
+            let step = tokio::select! {
+                biased;
+                _ = self.stop.changed() => Step::End(DisconnectReason::ClientDisconnect),
+                Some(()) = self.running.next(), if !self.running.is_empty() => Step::Continue,
+                () = &mut heartbeat => Step::End(DisconnectReason::PingTimeout),
+                incoming = link.ws.next(), if self.running.len() < MAX_RUNNING_HANDLERS => {
+                    match incoming {
+                        Some(Ok(message)) => match from_ws(message) {
+                            Incoming::Packet(EnginePacket::Ping(_)) => {
+                                heartbeat.as_mut().reset(Instant::now() + link.heartbeat);
+                                let pong = to_ws(Frame::control(EngineKind::Pong));
+                                match link.ws.send(pong).await {
+                                    Ok(()) => Step::Continue,
+                                    Err(error) => Step::End(lost(&error)),
+                                }
+                            }
+                            Incoming::Packet(packet) => self.on_engine_packet(&mut link, packet),
+                            Incoming::Invalid(error) => {
+                                tracing::debug!(%error, "invalid packet from the server");
+                                Step::End(DisconnectReason::ParseError)
+                            }
+                            Incoming::Closed => Step::End(DisconnectReason::TransportClose),
+                            Incoming::Skip => Step::Continue,
+                        },
+                        Some(Err(error)) => Step::End(lost(&error)),
+                        None => Step::End(DisconnectReason::TransportClose),
+                    }
+                }
+                outgoing = self.outbox.recv() => match outgoing {
+                    Some(packet) => self.write(&mut link, packet).await,
+                    None => Step::End(DisconnectReason::ClientDisconnect),
+                },
+            };
+            if let Step::End(reason) = step {
+                if reason == DisconnectReason::ClientDisconnect {
+                    let leave = encode_disconnect(&self.settings.nsp);
+                    let _ = send_encoded(&mut link.ws, &leave).await;
+                    let _ = link.ws.close(None).await;
+                }
+                return reason;
+            }
+        }
+    }
+
+    fn on_engine_packet(&mut self, link: &mut Link, packet: EnginePacket) -> Step {
+        let decoded = match packet {
+            EnginePacket::Message(text) => link.decoder.decode_text(text),
+            EnginePacket::Binary(bytes) => link.decoder.decode_binary(bytes),
+            EnginePacket::Close => return Step::End(DisconnectReason::TransportClose),
+            _ => return Step::Continue,
+        };
+        match decoded {
+            Ok(Some(packet)) => self.on_packet(packet),
+            Ok(None) => Step::Continue,
+            Err(error) => {
+                tracing::debug!(%error, "undecodable packet from the server");
+                Step::End(DisconnectReason::ParseError)
+            }
+        }
+    }
+
+    fn on_packet(&mut self, packet: Packet) -> Step {
+        if packet.nsp.as_str() != &*self.settings.nsp {
+            return Step::Continue;
+        }
+        match packet.body {
+            Body::Event { name, args } => {
+                let Some(shared) = self.shared.upgrade() else {
+                    return Step::End(DisconnectReason::ClientDisconnect);
+                };
+                let ack = packet.id.map(|id| {
+                    AckSender::new(
+                        shared.outbox.clone(),
+                        self.settings.nsp.clone(),
+                        id,
+                        self.generation,
+                    )
+                });
+                let client = Client { shared };
+                let event = Event::new(name, args, ack);
+                for future in self.settings.handlers.dispatch(&client, event) {
+                    self.running
+                        .push(Box::pin(AssertUnwindSafe(future).catch_unwind().map(
+                            |outcome| {
+                                if outcome.is_err() {
+                                    tracing::error!("a client event handler panicked");
+                                }
+                            },
+                        )));
+                }
+            }
+            Body::Ack(args) => match packet.id {
+                Some(id) => self.acks.resolve(id, args),
+                None => tracing::debug!("acknowledgement without an id ignored"),
+            },
+            Body::Disconnect => return Step::End(DisconnectReason::ServerDisconnect),
+            Body::Connect(_) | Body::ConnectError(_) => {
+                tracing::debug!(kind = %packet.body.kind(), "unexpected packet ignored");
+            }
+        }
+        Step::Continue
+    }
+
+    async fn write(&mut self, link: &mut Link, packet: Outgoing) -> Step {
+        let encoded = match packet {
+            Outgoing::Emit { encoded, ack_id } => {
+                if let Some(id) = ack_id {
+                    self.acks.mark_sent(id);
+                }
+                encoded
+            }
+            Outgoing::Ack {
+                encoded,
+                generation,
+            } => {
+                if generation != self.generation {
+                    return Step::Continue;
+                }
+                encoded
+            }
+        };
+        match send_encoded(&mut link.ws, &encoded).await {
+            Ok(()) => Step::Continue,
+            Err(error) => Step::End(lost(&error)),
+        }
+    }
+
+    /// Tries to connect again with backoff; the new link, or why the client stops.
+    async fn reconnect(&mut self, reason: DisconnectReason) -> Result<Link, DisconnectReason> {
+        let policy = self.settings.reconnect.clone();
+        if !policy.allows(1) {
+            return Err(reason);
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if !policy.allows(attempt) {
+                return Err(DisconnectReason::ReconnectFailed {
+                    attempts: attempt - 1,
+                });
+            }
+            self.state.send_replace(ConnectionState::Reconnecting {
+                attempt,
+                reason: reason.clone(),
+            });
+            let settings = &self.settings;
+            let attempt_once = async {
+                tokio::time::sleep(policy.delay(attempt - 1)).await;
+                establish(
+                    &settings.endpoint,
+                    &settings.nsp,
+                    settings.auth.as_ref(),
+                    settings.connect_timeout,
+                )
+                .await
+            };
+            let outcome = tokio::select! {
+                _ = self.stop.changed() => return Err(DisconnectReason::ClientDisconnect),
+                outcome = attempt_once => outcome,
+            };
+            match outcome {
+                Ok(link) => return Ok(link),
+                Err(ConnectError::Refused(error)) => return Err(DisconnectReason::Refused(error)),
+                Err(error) => tracing::debug!(attempt, %error, "reconnection attempt failed"),
+            }
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        *self.stop.borrow() || self.shared.strong_count() == 0
+    }
+
+    /// Stops for good: later emits and pending acknowledgements fail, handlers
+    /// still running finish on a task of their own.
+    fn finish(mut self, reason: DisconnectReason) {
+        tracing::debug!(%reason, "client disconnected");
+        self.outbox.close();
+        self.acks.fail_all();
+        self.state
+            .send_replace(ConnectionState::Disconnected(reason));
+        let running = std::mem::take(&mut self.running);
+        if !running.is_empty() {
+            tokio::spawn(running.collect::<Vec<()>>());
+        }
+    }
+}
+
+/// The reason for a failed read or write.
+fn lost(error: &WsError) -> DisconnectReason {
+    match error {
+        WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            DisconnectReason::TransportClose
+        }
+        _ => DisconnectReason::TransportError,
+    }
+}

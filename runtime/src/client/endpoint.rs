@@ -1,0 +1,105 @@
+//! Where the client connects: host, port, Engine.IO path, namespace from the URL.
+
+use super::error::ConnectError;
+
+/// The parsed server address.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// The Engine.IO path, with leading and trailing `/` (`/socket.io/`).
+    pub(crate) path: String,
+    /// The namespace the URL names by its path, if any (`http://host/admin`).
+    pub(crate) namespace: Option<String>,
+}
+
+impl Endpoint {
+    /// Parses `url` (`http://host:port[/namespace]` or `ws://…`).
+    pub(crate) fn parse(url: &str, path: &str) -> Result<Endpoint, ConnectError> {
+        let invalid = |reason: &str| ConnectError::InvalidUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|error: http::uri::InvalidUri| invalid(&error.to_string()))?;
+        let default_port = match uri.scheme_str() {
+            Some("http" | "ws") => 80,
+            Some(scheme) => return Err(ConnectError::UnsupportedScheme(scheme.to_owned())),
+            None => return Err(invalid("missing scheme (`http://` or `ws://`)")),
+        };
+        let host = uri.host().ok_or_else(|| invalid("missing host"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let namespace = Some(uri.path().trim_end_matches('/'))
+            .filter(|path| !path.is_empty())
+            .map(str::to_owned);
+        Ok(Endpoint {
+            host,
+            port: uri.port_u16().unwrap_or(default_port),
+            path: normalize_path(path),
+            namespace,
+        })
+    }
+
+    /// The WebSocket URL of a new Engine.IO session.
+    pub(crate) fn websocket_url(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!(
+            "ws://{host}:{}{}?EIO=4&transport=websocket",
+            self.port, self.path
+        )
+    }
+}
+
+/// `socket.io` → `/socket.io/`.
+fn normalize_path(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_origin_and_namespace() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:3000/admin", "/socket.io").unwrap();
+        assert_eq!(endpoint.host, "127.0.0.1");
+        assert_eq!(endpoint.port, 3000);
+        assert_eq!(endpoint.namespace.as_deref(), Some("/admin"));
+        assert_eq!(
+            endpoint.websocket_url(),
+            "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"
+        );
+        let plain = Endpoint::parse("ws://example.com", "custom").unwrap();
+        assert_eq!((plain.port, plain.namespace), (80, None));
+        assert_eq!(plain.path, "/custom/");
+    }
+
+    #[test]
+    fn rejects_tls_and_garbage() {
+        assert!(matches!(
+            Endpoint::parse("https://example.com", "/socket.io/"),
+            Err(ConnectError::UnsupportedScheme(_))
+        ));
+        assert!(matches!(
+            Endpoint::parse("not a url", "/socket.io/"),
+            Err(ConnectError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            Endpoint::parse("127.0.0.1:3000", "/socket.io/"),
+            Err(ConnectError::InvalidUrl { .. }) | Err(ConnectError::UnsupportedScheme(_))
+        ));
+    }
+}

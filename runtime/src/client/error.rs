@@ -1,0 +1,50 @@
+//! Why connecting failed.
+
+use std::time::Duration;
+
+use crate::server;
+
+/// Why [`ClientBuilder::connect`](super::ClientBuilder::connect) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL could not be parsed, or names no host.
+    #[error("invalid URL `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The URL scheme is not `http` or `ws` (TLS is not supported yet).
+    #[error("unsupported URL scheme `{0}`: only `http://` and `ws://` are supported")]
+    UnsupportedScheme(String),
+    /// The auth payload is not a JSON object, or failed to serialize.
+    #[error("the auth payload must serialize as a JSON object: {0}")]
+    InvalidAuth(String),
+    /// The TCP connection failed.
+    #[error("cannot reach the server: {0}")]
+    Io(#[from] std::io::Error),
+    /// The WebSocket handshake failed (for instance an HTTP error from the server).
+    #[error("WebSocket handshake failed: {0}")]
+    WebSocket(#[from] Box<tokio_tungstenite::tungstenite::Error>),
+    /// The server broke the Engine.IO or Socket.IO handshake.
+    #[error("protocol error during the handshake: {0}")]
+    Protocol(String),
+    /// The connection closed before the namespace was joined.
+    #[error("the connection closed during the handshake")]
+    Closed,
+    /// The handshake did not complete in time.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The server refused to let the client join the namespace (`connect_error`):
+    /// its `message`, and `data` when the server sent some. An unknown namespace is
+    /// refused with the message `Invalid namespace`.
+    #[error("the server refused the connection: {0}")]
+    Refused(server::ConnectError),
+}
+
+impl From<tokio_tungstenite::tungstenite::Error> for ConnectError {
+    fn from(error: tokio_tungstenite::tungstenite::Error) -> Self {
+        ConnectError::WebSocket(Box::new(error))
+    }
+}

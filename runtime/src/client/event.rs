@@ -1,0 +1,176 @@
+//! Events from the server, the [`AckSender`] that answers them, and handlers.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+use super::Client;
+use super::outbox::{Outgoing, push};
+use crate::engine::Text;
+use crate::protocol::{ArgError, Args, Value, encode_ack};
+use crate::server::{BoxFuture, EmitError, HandlerResult};
+
+/// An event received from the server: its name, its arguments and, when the server
+/// asked for one, the means to acknowledge it.
+#[derive(Debug)]
+pub struct Event {
+    name: Text,
+    args: Args,
+    ack: Option<AckSender>,
+}
+
+impl Event {
+    pub(crate) fn new(name: Text, args: Args, ack: Option<AckSender>) -> Event {
+        Event { name, args, ack }
+    }
+
+    /// The event name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The raw arguments.
+    pub fn args(&self) -> &Args {
+        &self.args
+    }
+
+    /// Decodes argument `index` (0-based) as `T`; binary attachments decode into
+    /// `bytes::Bytes` fields.
+    pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgError> {
+        self.args.decode(index)
+    }
+
+    /// Every argument as an untyped [`Value`].
+    pub fn values(&self) -> Result<Vec<Value>, ArgError> {
+        self.args.to_values()
+    }
+
+    /// Whether the server waits for an acknowledgement.
+    pub fn wants_ack(&self) -> bool {
+        self.ack.is_some()
+    }
+
+    /// Takes the acknowledgement sender, if the server asked for one.
+    pub fn take_ack(&mut self) -> Option<AckSender> {
+        self.ack.take()
+    }
+
+    /// Acknowledges the event with `data` (a tuple spreads into several arguments,
+    /// `()` sends none). Does nothing when the server asked for no acknowledgement.
+    pub fn ack<T: Serialize + ?Sized>(&mut self, data: &T) -> Result<(), EmitError> {
+        match self.ack.take() {
+            Some(ack) => ack.send(data),
+            None => Ok(()),
+        }
+    }
+
+    /// A copy for another handler, without the acknowledgement sender.
+    pub(crate) fn share(&self) -> Event {
+        Event::new(self.name.clone(), self.args.clone(), None)
+    }
+}
+
+/// Sends the acknowledgement of one server event; usable once.
+///
+/// The answer goes out on the connection the event arrived on; if that connection
+/// was lost meanwhile, it is dropped (the server stopped waiting for it).
+#[derive(Debug)]
+pub struct AckSender {
+    outbox: mpsc::Sender<Outgoing>,
+    nsp: Arc<str>,
+    id: u64,
+    generation: u64,
+}
+
+impl AckSender {
+    pub(crate) fn new(
+        outbox: mpsc::Sender<Outgoing>,
+        nsp: Arc<str>,
+        id: u64,
+        generation: u64,
+    ) -> AckSender {
+        AckSender {
+            outbox,
+            nsp,
+            id,
+            generation,
+        }
+    }
+
+    /// The ack id the server chose.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Sends the acknowledgement: a tuple spreads into several arguments, `()` sends
+    /// none, anything else is one argument.
+    pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
+        let encoded = encode_ack(&self.nsp, self.id, data)?;
+        push(
+            &self.outbox,
+            Outgoing::Ack {
+                encoded,
+                generation: self.generation,
+            },
+        )
+    }
+}
+
+/// Handles one event (or, as a catch-all, every event) from the server.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a client event handler",
+    note = "a client event handler is an `async` closure `|client: Client, event: Event| async move {{ ... }}`"
+)]
+pub trait EventHandler: Send + Sync + 'static {
+    /// Handles `event`, received by `client`.
+    fn call(&self, client: Client, event: Event) -> BoxFuture;
+}
+
+impl<F, Fut> EventHandler for F
+where
+    F: Fn(Client, Event) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerResult,
+{
+    fn call(&self, client: Client, event: Event) -> BoxFuture {
+        let future = self(client, event);
+        Box::pin(async move { future.await.report("client event") })
+    }
+}
+
+/// The handlers registered on a [`ClientBuilder`](super::ClientBuilder).
+#[derive(Default, Clone)]
+pub(crate) struct Handlers {
+    by_event: std::collections::HashMap<String, Arc<dyn EventHandler>>,
+    any: Vec<Arc<dyn EventHandler>>,
+}
+
+impl Handlers {
+    pub(crate) fn on(&mut self, event: &str, handler: Arc<dyn EventHandler>) {
+        self.by_event.insert(event.to_owned(), handler);
+    }
+
+    pub(crate) fn on_any(&mut self, handler: Arc<dyn EventHandler>) {
+        self.any.push(handler);
+    }
+
+    /// The futures handling `event`: every catch-all, then the event's own handler.
+    /// The last one receives the acknowledgement sender.
+    pub(crate) fn dispatch(&self, client: &Client, event: Event) -> Vec<BoxFuture> {
+        let own = self.by_event.get(event.name());
+        let targets: Vec<&Arc<dyn EventHandler>> = self.any.iter().chain(own).collect();
+        let Some((last, others)) = targets.split_last() else {
+            tracing::debug!(event = event.name(), "no handler for event");
+            return Vec::new();
+        };
+        let mut futures: Vec<BoxFuture> = others
+            .iter()
+            .map(|handler| handler.call(client.clone(), event.share()))
+            .collect();
+        futures.push(last.call(client.clone(), event));
+        futures
+    }
+}

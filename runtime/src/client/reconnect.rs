@@ -1,0 +1,129 @@
+//! Reconnection policy: exponential backoff with jitter, as the official client does.
+
+use std::time::Duration;
+
+use rand::Rng as _;
+
+/// How the client reconnects after losing its connection.
+///
+/// Attempt `n` (from 0) waits `initial_delay · 2ⁿ`, capped at `max_delay`, then moved
+/// by up to `± randomization · delay` so that many clients do not come back at once.
+/// The defaults are the official client's: 1 s, 5 s, factor 0.5, unlimited attempts.
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::client::Reconnect;
+///
+/// let policy = Reconnect::default()
+///     .initial_delay(Duration::from_millis(100))
+///     .max_delay(Duration::from_secs(2))
+///     .max_attempts(10);
+/// assert!(policy.delay(0) <= Duration::from_millis(150));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconnect {
+    pub(crate) enabled: bool,
+    pub(crate) initial_delay: Duration,
+    pub(crate) max_delay: Duration,
+    pub(crate) randomization: f64,
+    pub(crate) max_attempts: Option<u32>,
+}
+
+impl Default for Reconnect {
+    fn default() -> Self {
+        Reconnect {
+            enabled: true,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(5),
+            randomization: 0.5,
+            max_attempts: None,
+        }
+    }
+}
+
+impl Reconnect {
+    /// Never reconnect: a lost connection ends the client.
+    pub fn disabled() -> Self {
+        Reconnect {
+            enabled: false,
+            ..Reconnect::default()
+        }
+    }
+
+    /// The delay before the first attempt (default 1 s).
+    pub fn initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// The longest delay between attempts (default 5 s).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// How far each delay is randomized, from 0 (not at all) to 1 (default 0.5).
+    pub fn randomization(mut self, factor: f64) -> Self {
+        self.randomization = if factor.is_finite() {
+            factor.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self
+    }
+
+    /// Gives up after this many failed attempts (default: never).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// The delay before attempt `attempt` (counted from 0), jitter included.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = 2f64.powi(attempt.min(32) as i32);
+        let base = (self.initial_delay.as_secs_f64() * factor).min(self.max_delay.as_secs_f64());
+        let jitter = if self.randomization > 0.0 {
+            rand::rng().random_range(-self.randomization..=self.randomization)
+        } else {
+            0.0
+        };
+        let delay = (base * (1.0 + jitter)).clamp(0.0, self.max_delay.as_secs_f64());
+        Duration::from_secs_f64(delay)
+    }
+
+    /// Whether attempt `attempt` (counted from 1) may still be made.
+    pub(crate) fn allows(&self, attempt: u32) -> bool {
+        self.enabled && self.max_attempts.is_none_or(|max| attempt <= max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_up_to_the_cap() {
+        let policy = Reconnect::default()
+            .initial_delay(Duration::from_millis(100))
+            .max_delay(Duration::from_millis(500))
+            .randomization(0.0);
+        let delays: Vec<u128> = (0..5).map(|n| policy.delay(n).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 500, 500]);
+    }
+
+    #[test]
+    fn jitter_stays_within_its_factor() {
+        let policy = Reconnect::default().initial_delay(Duration::from_millis(1000));
+        for _ in 0..100 {
+            let delay = policy.delay(0);
+            assert!(delay >= Duration::from_millis(500) && delay <= Duration::from_millis(1500));
+        }
+    }
+
+    #[test]
+    fn attempts_are_limited() {
+        let policy = Reconnect::default().max_attempts(2);
+        assert!(policy.allows(1) && policy.allows(2) && !policy.allows(3));
+        assert!(!Reconnect::disabled().allows(1));
+    }
+}
