@@ -65,6 +65,11 @@ impl SioServer {
         self.addr
     }
 
+    /// The URL a client connects to: `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// The Socket.IO path.
     pub fn path(&self) -> String {
         self.io.config().engine.path.clone()

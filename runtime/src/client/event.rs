@@ -11,7 +11,7 @@ use super::Client;
 use super::outbox::{Outgoing, push};
 use crate::engine::Text;
 use crate::protocol::{ArgError, Args, Value, encode_ack};
-use crate::server::{BoxFuture, EmitError, HandlerResult};
+use crate::server::{BoxFuture, EmitArgs, EmitError, HandlerResult};
 
 /// An event received from the server: its name, its arguments and, when the server
 /// asked for one, the means to acknowledge it.
@@ -108,7 +108,7 @@ impl AckSender {
     /// Sends the acknowledgement: a tuple spreads into several arguments, `()` sends
     /// none, anything else is one argument.
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
-        let encoded = encode_ack(&self.nsp, self.id, data)?;
+        let encoded = encode_ack(&self.nsp, self.id, &EmitArgs::new(data))?;
         push(
             &self.outbox,
             Outgoing::Ack {

@@ -84,6 +84,7 @@ use self::ack::PendingAcks;
 use self::outbox::{Outgoing, push};
 use crate::contract::Contract;
 use crate::protocol::{RESERVED_EVENTS, encode_event};
+use crate::server::EmitArgs;
 
 /// A connected client: one namespace of one server. Cheap to clone; every clone
 /// drives the same connection. When every clone is dropped, the client
@@ -156,8 +157,9 @@ impl Client {
         }
     }
 
-    /// Sends event `event` with `data`: a tuple spreads into several arguments,
-    /// `()` sends none, any other value is one argument. `bytes::Bytes` anywhere in
+    /// Sends event `event` with `data`, as the server's `emit` does: a tuple
+    /// spreads into several arguments, `()` sends none, any other value (a `Vec`
+    /// too) is one argument. `bytes::Bytes` anywhere in
     /// it travels as a binary attachment.
     ///
     /// While the client reconnects, the event waits in a buffer and goes out once
@@ -167,7 +169,7 @@ impl Client {
     /// does not serialize.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.check(event)?;
-        let encoded = encode_event(&self.shared.nsp, event, data, None)?;
+        let encoded = encode_event(&self.shared.nsp, event, &EmitArgs::new(data), None)?;
         push(
             &self.shared.outbox,
             Outgoing::Emit {
@@ -189,7 +191,7 @@ impl Client {
         }
         let acks = &self.shared.acks;
         let (id, receiver) = acks.register();
-        let sent = encode_event(&self.shared.nsp, event, data, Some(id))
+        let sent = encode_event(&self.shared.nsp, event, &EmitArgs::new(data), Some(id))
             .map_err(EmitError::from)
             .and_then(|encoded| {
                 push(

@@ -27,6 +27,8 @@ mod timeouts;
 #[cfg(feature = "client")]
 pub(crate) use ack::decode_ack;
 pub use ack::{AckFuture, AckStream};
+#[cfg(feature = "client")]
+pub(crate) use args::EmitArgs;
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};
 pub use config::ServerConfig;
