@@ -42,9 +42,19 @@ impl SioServer {
     ///
     /// If no port can be bound.
     pub async fn start(io: Server) -> SioServer {
-        let serving = tether::bind(io.clone(), "127.0.0.1:0")
+        SioServer::start_on(io, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Serves `io` on `addr`, such as the address of a server stopped before (to
+    /// test that clients come back).
+    ///
+    /// # Panics
+    ///
+    /// If `addr` cannot be bound.
+    pub async fn start_on(io: Server, addr: SocketAddr) -> SioServer {
+        let serving = tether::bind(io.clone(), addr)
             .await
-            .expect("bind an ephemeral port");
+            .expect("bind the address");
         let addr = serving.local_addr();
         SioServer {
             io,

@@ -1,0 +1,207 @@
+//! The Rust client losing its connection: reconnecting with backoff to a server
+//! restarted on the same port, joining again with the same auth, delivering what
+//! was emitted meanwhile in order, failing acknowledgements of the lost
+//! connection, bounding its buffer, giving up after its attempts, and noticing a
+//! server that stopped pinging.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tether::client::{
+    AckError, Client, ConnectionState, DisconnectReason, EmitError, MAX_BUFFERED_PACKETS, Reconnect,
+};
+use tether::server::{Event as ServerEvent, Server, Socket};
+use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn within<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .expect("done within the test's patience")
+}
+
+fn quick_retries() -> Reconnect {
+    Reconnect::default()
+        .initial_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(100))
+}
+
+/// Waits until the client's state satisfies `wanted`.
+async fn wait_for_state(client: &Client, wanted: impl FnMut(&ConnectionState) -> bool) {
+    let mut changes = client.state_changes();
+    within(changes.wait_for(wanted))
+        .await
+        .expect("the client task is alive");
+}
+
+/// A server that reports each connection's auth, and each `n` event's number.
+fn numbering_server(connections: Report<Value>, numbers: Report<u64>) -> Server {
+    let io = Server::new(sio_config());
+    io.main().on_connection(move |socket: Socket| {
+        let connections = connections.clone();
+        async move { connections.send(socket.auth_value()) }
+    });
+    io.main()
+        .on("n", move |_socket: Socket, event: ServerEvent| {
+            let numbers = numbers.clone();
+            async move { numbers.send(event.arg::<u64>(0).unwrap_or(u64::MAX)) }
+        });
+    io
+}
+
+#[tokio::test]
+async fn comes_back_after_a_restart_and_sends_what_was_buffered_in_order() {
+    let (connections, mut joined) = probe();
+    let (numbers, mut received) = probe();
+    let first = SioServer::start(numbering_server(connections.clone(), numbers.clone())).await;
+    let addr = first.addr();
+    let auth = json!({ "token": "t-1" });
+    let client = Client::builder(first.url())
+        .auth(&auth)
+        .reconnect(quick_retries())
+        .connect()
+        .await
+        .expect("connected");
+    assert_eq!(joined.next().await, auth);
+    let first_sid = client.id().expect("connected");
+    client.emit("n", &(0,)).unwrap();
+    assert_eq!(received.next().await, 0);
+
+    first.stop().await;
+    wait_for_state(&client, |state| {
+        matches!(state, ConnectionState::Reconnecting { .. })
+    })
+    .await;
+    for n in 1..=50u64 {
+        client
+            .emit("n", &(n,))
+            .expect("buffered while reconnecting");
+    }
+
+    let second = SioServer::start_on(numbering_server(connections, numbers), addr).await;
+    assert_eq!(joined.next().await, auth, "joined again with the same auth");
+    assert_eq!(received.take(50).await, (1..=50).collect::<Vec<u64>>());
+    wait_for_state(&client, ConnectionState::is_connected).await;
+    assert_ne!(client.id(), Some(first_sid));
+    client.emit("n", &(51,)).unwrap();
+    assert_eq!(received.next().await, 51);
+    client.disconnect();
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn acknowledgements_of_a_lost_connection_fail() {
+    let (report, mut asked) = probe();
+    let server = SioServer::with(|io| {
+        io.main()
+            .on("hold", move |_socket: Socket, _event: ServerEvent| {
+                let report = report.clone();
+                async move { report.send(()) }
+            });
+    })
+    .await;
+    let client = Client::builder(server.url())
+        .reconnect(quick_retries())
+        .ack_timeout(PATIENCE * 2)
+        .connect()
+        .await
+        .unwrap();
+    let pending = client.emit_with_ack::<(), _>("hold", &());
+    asked.next().await;
+    server.stop().await;
+    let outcome = within(pending).await;
+    assert!(
+        matches!(outcome, Err(AckError::Disconnected)),
+        "{outcome:?}"
+    );
+    client.disconnect();
+    assert_eq!(
+        within(client.disconnected()).await,
+        DisconnectReason::ClientDisconnect
+    );
+}
+
+#[tokio::test]
+async fn the_buffer_is_bounded_and_reconnection_gives_up() {
+    let server = SioServer::with(|_| {}).await;
+    let client = Client::builder(server.url())
+        .reconnect(quick_retries().max_attempts(3))
+        .connect()
+        .await
+        .unwrap();
+    server.stop().await;
+    wait_for_state(&client, |state| {
+        matches!(state, ConnectionState::Reconnecting { .. })
+    })
+    .await;
+    for n in 0..MAX_BUFFERED_PACKETS {
+        client.emit("n", &(n,)).expect("room in the buffer");
+    }
+    assert!(matches!(client.emit("n", &()), Err(EmitError::QueueFull)));
+    assert_eq!(
+        within(client.disconnected()).await,
+        DisconnectReason::ReconnectFailed { attempts: 3 }
+    );
+    assert!(matches!(
+        client.emit("n", &()),
+        Err(EmitError::Disconnected)
+    ));
+}
+
+#[tokio::test]
+async fn without_reconnection_a_lost_connection_ends_the_client() {
+    let server = SioServer::with(|_| {}).await;
+    let client = Client::builder(server.url())
+        .reconnect(Reconnect::disabled())
+        .connect()
+        .await
+        .unwrap();
+    server.stop().await;
+    let reason = within(client.disconnected()).await;
+    assert!(
+        matches!(
+            reason,
+            DisconnectReason::TransportClose | DisconnectReason::TransportError
+        ),
+        "{reason:?}"
+    );
+}
+
+/// A WebSocket Engine.IO server that accepts one client into `/` and then never
+/// pings, with a heartbeat of 100 ms + 100 ms.
+async fn silent_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+        let open = r#"0{"sid":"AAAAAAAAAAAAAAAAAAAA","upgrades":[],"pingInterval":100,"pingTimeout":100,"maxPayload":1000000}"#;
+        ws.send(Message::text(open)).await.unwrap();
+        let connect = ws.next().await.unwrap().unwrap();
+        assert_eq!(connect.to_text().unwrap(), "40");
+        ws.send(Message::text(r#"40{"sid":"BBBBBBBBBBBBBBBBBBBB"}"#))
+            .await
+            .unwrap();
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn a_server_that_stops_pinging_is_noticed() {
+    let (addr, server) = silent_server().await;
+    let client = Client::builder(format!("http://{addr}"))
+        .reconnect(Reconnect::disabled())
+        .connect()
+        .await
+        .expect("connected");
+    assert_eq!(client.id().as_deref(), Some("BBBBBBBBBBBBBBBBBBBB"));
+    assert_eq!(
+        within(client.disconnected()).await,
+        DisconnectReason::PingTimeout
+    );
+    within(server).await.expect("the fake server ended cleanly");
+}
