@@ -25,13 +25,15 @@ impl EventName {
 }
 
 /// A target that may send the events of contract `C`: a [`TypedSocket<C>`], a
-/// [`TypedBroadcast<C>`], a [`TypedNamespace<C>`] or a [`TypedSocketEmitter<C>`].
+/// [`TypedBroadcast<C>`], a [`TypedNamespace<C>`] or a [`TypedSocketEmitter<C>`];
+/// with the `client` feature, also the Rust client's `TypedClient<C>`.
 ///
 /// Every `T: Emit<C>` gets the emitter trait `#[tether::events]` generated for `C`
 /// (`ChatServerEmitter` for `ChatServer`): one method per event, taking the event's
 /// arguments. An event without acknowledgement returns `Result<(), EmitError>`; an
 /// event acknowledged with `R` returns [`Emit::Ack<R>`](Emit::Ack): an
-/// [`AckFuture<R>`] for one socket, an [`AckStream<R>`] for a broadcast.
+/// [`AckFuture<R>`] for one socket, an [`AckStream<R>`] for a broadcast (and the
+/// client's own `AckFuture<R>` for the Rust client).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot emit the events of `{C}`",
     label = "not an emitter of `{C}`",

@@ -1,0 +1,185 @@
+//! The typed layer on the Rust client: the emitter trait `#[tether::events]`
+//! generates works on `client.typed::<C>()` (events with and without
+//! acknowledgement, fallible acknowledgements, binary), and `on_contract` hands the
+//! server's events over decoded as the contract's event enum.
+
+use bytes::Bytes;
+use serde_json::json;
+use tether::client::{AckSender, Client, TypedClient};
+use tether::contract::{AckResult, ContractEvent, InvalidArguments, TypedSocket};
+use tether::server::{Server, Socket};
+use tether_tests::{SioServer, probe, sio_config};
+
+/// Events the client sends.
+#[tether::events(rename_all = "camelCase")]
+pub trait RoomClient {
+    /// Enters a room; acknowledged with the names already there.
+    fn join_room(room: String) -> Vec<String>;
+    /// Says something in a room; refused when empty.
+    #[event(name = "room:say")]
+    fn say(room: String, text: String) -> Result<u64, String>;
+    /// Uploads bytes; acknowledged with their length.
+    fn upload(name: String, data: Bytes) -> usize;
+    /// Fire and forget.
+    fn wave(times: u32);
+}
+
+/// Events the server sends.
+#[tether::events]
+pub trait RoomServer {
+    /// Someone said something.
+    fn message(room: String, text: String);
+    /// Who is in a room.
+    fn presence(room: String, users: Vec<String>);
+}
+
+struct Rooms;
+
+impl RoomClientHandler for Rooms {
+    type Emits = RoomServer;
+
+    async fn join_room(&self, socket: TypedSocket<RoomServer>, room: String) -> Vec<String> {
+        socket.join(room.as_str());
+        let _ = socket.presence(&room, vec!["ada".to_owned()]);
+        vec!["ada".to_owned(), "bob".to_owned()]
+    }
+
+    async fn say(
+        &self,
+        socket: TypedSocket<RoomServer>,
+        room: String,
+        text: String,
+    ) -> Result<u64, String> {
+        if text.is_empty() {
+            return Err("empty".to_owned());
+        }
+        socket
+            .message(&room, &text)
+            .map_err(|error| error.to_string())?;
+        Ok(text.len() as u64)
+    }
+
+    async fn upload(&self, _socket: TypedSocket<RoomServer>, _name: String, data: Bytes) -> usize {
+        data.len()
+    }
+
+    async fn wave(&self, socket: TypedSocket<RoomServer>, times: u32) {
+        let _ = socket.message("waves", times.to_string());
+    }
+}
+
+fn room_server() -> Server {
+    let io = Server::new(sio_config());
+    io.main().bind::<RoomClient, RoomServer>(Rooms);
+    io
+}
+
+#[tokio::test]
+async fn the_generated_emitter_works_on_the_client() {
+    let server = SioServer::start(room_server()).await;
+    let (report, mut seen) = probe();
+    let client = Client::builder(server.url())
+        .on_contract::<RoomServer, _, _>(
+            move |_client: Client, event: RoomServerEvent, _ack: Option<AckSender>| {
+                let report = report.clone();
+                async move {
+                    report.send(match event {
+                        RoomServerEvent::Message { room, text } => format!("message {room} {text}"),
+                        RoomServerEvent::Presence { room, users } => {
+                            format!("presence {room} {}", users.join(","))
+                        }
+                    });
+                }
+            },
+        )
+        .connect()
+        .await
+        .expect("connected");
+    let rooms: TypedClient<RoomClient> = client.typed();
+
+    let present = rooms.join_room("lobby").await.expect("acknowledged");
+    assert_eq!(present, ["ada", "bob"]);
+    assert_eq!(seen.next().await, "presence lobby ada");
+
+    let said = rooms.say("lobby", "hello").await.expect("acknowledged");
+    assert_eq!(said, AckResult::Ok(5));
+    assert_eq!(seen.next().await, "message lobby hello");
+    let refused = rooms.say("lobby", "").await.expect("acknowledged");
+    assert_eq!(refused.into_result(), Err("empty".to_owned()));
+
+    let length = rooms
+        .upload("blob", Bytes::from_static(&[1, 2, 3]))
+        .await
+        .expect("acknowledged");
+    assert_eq!(length, 3);
+
+    rooms.wave(3u32).expect("emitted");
+    assert_eq!(seen.next().await, "message waves 3");
+    client.disconnect();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn server_events_that_do_not_decode_are_answered_with_invalid_arguments() {
+    let (report, mut answers) = probe();
+    let server = SioServer::with(|io| {
+        io.main().on_connection(move |socket: Socket| {
+            let report = report.clone();
+            async move {
+                let answer = socket
+                    .emit_with_ack::<InvalidArguments, _>("presence", &("lobby", 42))
+                    .await;
+                report.send(answer.map_err(|error| error.to_string()));
+            }
+        });
+    })
+    .await;
+    let (calls, mut handled) = probe::<String>();
+    let _client = Client::builder(server.url())
+        .on_contract::<RoomServer, _, _>(
+            move |_client: Client, event: RoomServerEvent, _ack: Option<AckSender>| {
+                let calls = calls.clone();
+                async move { calls.send(event.name().to_owned()) }
+            },
+        )
+        .connect()
+        .await
+        .expect("connected");
+    let answer = answers.next().await.expect("answered");
+    assert_eq!(answer.error, InvalidArguments::CODE);
+    assert_eq!(answer.event, "presence");
+    assert!(answer.message.contains("users"), "{}", answer.message);
+    handled.expect_silence().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_contract_handler_can_acknowledge() {
+    let (report, mut answers) = probe();
+    let server = SioServer::with(|io| {
+        io.main().on_connection(move |socket: Socket| {
+            let report = report.clone();
+            async move {
+                let answer = socket
+                    .emit_with_ack::<serde_json::Value, _>("message", &("lobby", "ping"))
+                    .await;
+                report.send(answer.map_err(|error| error.to_string()));
+            }
+        });
+    })
+    .await;
+    let _client = Client::builder(server.url())
+        .on_contract::<RoomServer, _, _>(
+            |_client: Client, event: RoomServerEvent, ack: Option<AckSender>| async move {
+                if let (RoomServerEvent::Message { text, .. }, Some(ack)) = (event, ack) {
+                    ack.send(&json!({ "echo": text }))?;
+                }
+                Ok::<(), tether::client::EmitError>(())
+            },
+        )
+        .connect()
+        .await
+        .expect("connected");
+    assert_eq!(answers.next().await, Ok(json!({ "echo": "ping" })));
+    server.stop().await;
+}
