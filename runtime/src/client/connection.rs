@@ -65,9 +65,11 @@ impl Driver {
     pub(crate) async fn run(mut self, mut link: Link) {
         loop {
             self.generation += 1;
-            self.state.send_replace(ConnectionState::Connected {
-                sid: link.sid.clone(),
-            });
+            if self.generation > 1 {
+                self.state.send_replace(ConnectionState::Connected {
+                    sid: link.sid.clone(),
+                });
+            }
             let reason = self.serve(link).await;
             self.acks.fail_sent();
             if !reason.should_reconnect() || self.stop_requested() {

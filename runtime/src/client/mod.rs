@@ -139,9 +139,12 @@ impl Client {
         self.shared.state.borrow().clone()
     }
 
-    /// A receiver of every state change (connected, reconnecting, disconnected).
+    /// A receiver of the state changes from now on (connected, reconnecting,
+    /// disconnected); its `borrow()` is the current state.
     pub fn state_changes(&self) -> watch::Receiver<ConnectionState> {
-        self.shared.state.clone()
+        let mut changes = self.shared.state.clone();
+        changes.mark_unchanged();
+        changes
     }
 
     /// Waits until the client has disconnected for good, and returns why.

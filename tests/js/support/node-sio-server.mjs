@@ -1,0 +1,52 @@
+// A Node.js socket.io 4.8 server for the Rust client's interoperability test
+// (tests/tests/client_node.rs). It listens on 127.0.0.1, on port `$PORT` or else an
+// ephemeral one,
+// prints `listening on http://ADDR` on stdout, and exits when its stdin closes, so
+// it never outlives the test that started it.
+//
+// Namespace `/` requires `auth.token === "secret"` (else connect_error with
+// `data`), greets with `welcome(auth, <Buffer 01 02 03>)`, echoes `echo` (as
+// `echoed`, or in the acknowledgement when there is one), asks the client a
+// `question` on `ask me` and reports the answer as `answer`, and disconnects the
+// socket on `kick me`.
+
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+
+const http = createServer();
+const io = new Server(http, { pingInterval: 200, pingTimeout: 600 });
+
+io.use((socket, next) => {
+  if (socket.handshake.auth.token === "secret") {
+    next();
+  } else {
+    const error = new Error("bad token");
+    error.data = { hint: "the token is secret" };
+    next(error);
+  }
+});
+
+io.on("connection", (socket) => {
+  socket.emit("welcome", socket.handshake.auth, Buffer.from([1, 2, 3]));
+  socket.on("echo", (...args) => {
+    const ack = typeof args.at(-1) === "function" ? args.pop() : null;
+    if (ack) {
+      ack(...args);
+    } else {
+      socket.emit("echoed", ...args);
+    }
+  });
+  socket.on("ask me", async () => {
+    const answer = await socket.timeout(5000).emitWithAck("question", "six times seven");
+    socket.emit("answer", answer);
+  });
+  socket.on("kick me", () => socket.disconnect());
+});
+
+http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+  const { address, port } = http.address();
+  process.stdout.write(`listening on http://${address}:${port}\n`);
+});
+
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();

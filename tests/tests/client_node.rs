@@ -1,0 +1,246 @@
+//! The Rust client against the Node.js `socket.io` 4.8 server (from
+//! `tests/js/node_modules`, installed by `npm ci` in `tests/js`): refusal with
+//! data, auth, events and acknowledgements both ways with binary, the server's
+//! heartbeat, a server-side disconnect, and reconnecting to a restarted server.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tether::client::{Client, ConnectError, ConnectionState, DisconnectReason, Event, Reconnect};
+use tether::protocol::Args;
+use tether_tests::{PATIENCE, probe};
+
+/// An argument with binary inside.
+#[derive(Serialize, Deserialize)]
+struct Nested {
+    bin: Bytes,
+}
+
+/// A Node.js socket.io server process, killed when dropped.
+struct NodeServer {
+    child: Child,
+    url: String,
+}
+
+impl NodeServer {
+    /// Starts a server on an ephemeral port.
+    fn start() -> NodeServer {
+        NodeServer::start_on(0)
+    }
+
+    /// Starts a server on `port` (0: an ephemeral one).
+    fn start_on(port: u16) -> NodeServer {
+        let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
+        assert!(
+            js.join("node_modules/socket.io").is_dir(),
+            "socket.io is not installed: run `npm ci` in {}",
+            js.display()
+        );
+        let mut child = Command::new("node")
+            .arg("support/node-sio-server.mjs")
+            .current_dir(&js)
+            .env("PORT", port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut server = NodeServer {
+            child,
+            url: String::new(),
+        };
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        server.url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        server
+    }
+}
+
+impl NodeServer {
+    fn port(&self) -> u16 {
+        let port = self.url.rsplit(':').next().unwrap_or_default();
+        port.parse().expect("a port in the URL")
+    }
+}
+
+impl Drop for NodeServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn within<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .expect("done within the test's patience")
+}
+
+#[tokio::test]
+async fn a_refusal_from_node_carries_message_and_data() {
+    let server = tokio::task::spawn_blocking(NodeServer::start)
+        .await
+        .unwrap();
+    let error = Client::builder(&server.url)
+        .auth(&json!({ "token": "wrong" }))
+        .connect()
+        .await
+        .expect_err("refused");
+    let ConnectError::Refused(refusal) = error else {
+        panic!("expected a refusal, got {error:?}");
+    };
+    assert_eq!(refusal.message, "bad token");
+    assert_eq!(refusal.data, Some(json!({ "hint": "the token is secret" })));
+}
+
+#[tokio::test]
+async fn talks_to_the_node_server_both_ways() {
+    let server = tokio::task::spawn_blocking(NodeServer::start)
+        .await
+        .unwrap();
+    let (report, mut seen) = probe();
+    let welcome = report.clone();
+    let answer = report.clone();
+    let client = Client::builder(&server.url)
+        .auth(&json!({ "token": "secret" }))
+        .on("welcome", move |_client: Client, event: Event| {
+            let welcome = welcome.clone();
+            async move {
+                let auth: Value = event.arg(0).unwrap();
+                let bytes: Bytes = event.arg(1).unwrap();
+                welcome.send(format!("welcome {auth} {:?}", &bytes[..]));
+            }
+        })
+        .on("echoed", move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move {
+                let first: i64 = event.arg(0).unwrap();
+                let second: String = event.arg(1).unwrap();
+                let nested: Nested = event.arg(2).unwrap();
+                report.send(format!("echoed {first} {second} {:?}", &nested.bin[..]));
+            }
+        })
+        .on("question", |_client: Client, mut event: Event| async move {
+            let question: String = event.arg(0)?;
+            event.ack(&(question.len(), Bytes::from_static(&[4, 2])))?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .on("answer", move |_client: Client, event: Event| {
+            let answer = answer.clone();
+            async move { answer.send(format!("answer {}", event.arg::<Value>(0).unwrap())) }
+        })
+        .connect()
+        .await
+        .expect("connected to node");
+    assert_eq!(seen.next().await, r#"welcome {"token":"secret"} [1, 2, 3]"#);
+
+    client
+        .emit(
+            "echo",
+            &(
+                1,
+                "two",
+                Nested {
+                    bin: Bytes::from_static(&[9, 9]),
+                },
+            ),
+        )
+        .unwrap();
+    assert_eq!(seen.next().await, "echoed 1 two [9, 9]");
+
+    let echoed: Args = client
+        .emit_with_ack("echo", &("x", Bytes::from_static(&[7])))
+        .await
+        .expect("node acknowledged");
+    assert_eq!(echoed.decode::<String>(0).unwrap(), "x");
+    assert_eq!(echoed.decode::<Bytes>(1).unwrap(), Bytes::from_static(&[7]));
+
+    client.emit("ask me", &()).unwrap();
+    assert_eq!(seen.next().await, "answer 15");
+
+    // The heartbeat is 200 ms + 600 ms: staying connected for longer than that
+    // shows the client answers pings (Node closes a connection that does not).
+    let mut changes = client.state_changes();
+    let lost = tokio::time::timeout(Duration::from_millis(1500), changes.changed()).await;
+    assert!(lost.is_err(), "state changed: {:?}", client.state());
+
+    client.emit("kick me", &()).unwrap();
+    assert_eq!(
+        within(client.disconnected()).await,
+        DisconnectReason::ServerDisconnect
+    );
+}
+
+#[tokio::test]
+async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
+    let first = tokio::task::spawn_blocking(NodeServer::start)
+        .await
+        .unwrap();
+    let port = first.port();
+    let (report, mut welcomes) = probe();
+    let client = Client::builder(&first.url)
+        .auth(&json!({ "token": "secret" }))
+        .reconnect(
+            Reconnect::default()
+                .initial_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(100)),
+        )
+        .on("welcome", move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.arg::<Value>(0).unwrap()) }
+        })
+        .connect()
+        .await
+        .expect("connected to node");
+    assert_eq!(welcomes.next().await, json!({ "token": "secret" }));
+    let first_sid = client.id();
+    let mut changes = client.state_changes();
+
+    drop(first);
+    within(changes.wait_for(|state| matches!(state, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap();
+    let _second = tokio::task::spawn_blocking(move || NodeServer::start_on(port))
+        .await
+        .unwrap();
+    assert_eq!(welcomes.next().await, json!({ "token": "secret" }));
+    within(changes.wait_for(ConnectionState::is_connected))
+        .await
+        .unwrap();
+    assert_ne!(client.id(), first_sid);
+    client.disconnect();
+}
+
+#[tokio::test]
+async fn gives_up_on_a_node_server_that_stays_away() {
+    let first = tokio::task::spawn_blocking(NodeServer::start)
+        .await
+        .unwrap();
+    let client = Client::builder(&first.url)
+        .auth(&json!({ "token": "secret" }))
+        .reconnect(
+            Reconnect::default()
+                .initial_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(50))
+                .max_attempts(3),
+        )
+        .connect()
+        .await
+        .expect("connected to node");
+    drop(first);
+    assert_eq!(
+        within(client.disconnected()).await,
+        DisconnectReason::ReconnectFailed { attempts: 3 }
+    );
+}
