@@ -31,6 +31,10 @@ use crate::server::BoxFuture;
 /// TCP, not buffered).
 pub const MAX_RUNNING_HANDLERS: usize = 256;
 
+/// The longest the client spends saying goodbye (DISCONNECT, then a WebSocket
+/// close) to a server that does not read.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Everything the connection task needs to connect again.
 pub(crate) struct Settings {
     pub(crate) endpoint: Endpoint,
@@ -124,8 +128,11 @@ impl Driver {
             if let Step::End(reason) = step {
                 if reason == DisconnectReason::ClientDisconnect {
                     let leave = encode_disconnect(&self.settings.nsp);
-                    let _ = send_encoded(&mut link.ws, &leave).await;
-                    let _ = link.ws.close(None).await;
+                    let goodbye = async {
+                        let _ = send_encoded(&mut link.ws, &leave).await;
+                        let _ = link.ws.close(None).await;
+                    };
+                    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, goodbye).await;
                 }
                 return reason;
             }

@@ -88,7 +88,7 @@ impl Reconnect {
             0.0
         };
         let delay = (base * (1.0 + jitter)).clamp(0.0, self.max_delay.as_secs_f64());
-        Duration::from_secs_f64(delay)
+        Duration::try_from_secs_f64(delay).unwrap_or(self.max_delay)
     }
 
     /// Whether attempt `attempt` (counted from 1) may still be made.
@@ -117,6 +117,16 @@ mod tests {
         for _ in 0..100 {
             let delay = policy.delay(0);
             assert!(delay >= Duration::from_millis(500) && delay <= Duration::from_millis(1500));
+        }
+    }
+
+    #[test]
+    fn huge_delays_do_not_overflow() {
+        let policy = Reconnect::default()
+            .initial_delay(Duration::MAX)
+            .max_delay(Duration::MAX);
+        for attempt in [0, 1, 40, u32::MAX] {
+            assert!(policy.delay(attempt) > Duration::ZERO);
         }
     }
 
