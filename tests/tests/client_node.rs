@@ -1,7 +1,8 @@
 //! The Rust client against the Node.js `socket.io` 4.8 server (from
 //! `tests/js/node_modules`, installed by `npm ci` in `tests/js`): refusal with
 //! data, auth, events and acknowledgements both ways with binary, the server's
-//! heartbeat, a server-side disconnect, and reconnecting to a restarted server.
+//! heartbeat, a server-side disconnect, reconnecting to a restarted server, and
+//! HTTP long-polling with and without the upgrade to WebSocket.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -11,7 +12,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tether::client::{Client, ConnectError, ConnectionState, DisconnectReason, Event, Reconnect};
+use tether::client::{
+    Client, ConnectError, ConnectionState, DisconnectReason, Event, Reconnect, TransportMode,
+};
 use tether::protocol::Args;
 use tether_tests::{PATIENCE, probe};
 
@@ -243,4 +246,43 @@ async fn gives_up_on_a_node_server_that_stays_away() {
         within(client.disconnected()).await,
         DisconnectReason::ReconnectFailed { attempts: 3 }
     );
+}
+
+#[tokio::test]
+async fn polls_and_upgrades_with_the_node_server() {
+    let server = tokio::task::spawn_blocking(NodeServer::start)
+        .await
+        .unwrap();
+    for mode in [TransportMode::Polling, TransportMode::PollingThenWebSocket] {
+        let (report, mut welcomes) = probe();
+        let client = Client::builder(&server.url)
+            .transport(mode)
+            .auth(&json!({ "token": "secret" }))
+            .on("welcome", move |_client: Client, event: Event| {
+                let report = report.clone();
+                async move { report.send(event.arg::<Bytes>(1).unwrap()) }
+            })
+            .connect()
+            .await
+            .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
+        assert_eq!(welcomes.next().await, Bytes::from_static(&[1, 2, 3]));
+        let echoed: Args = client
+            .emit_with_ack("echo", &(mode_name(mode), Bytes::from_static(&[0, 7])))
+            .await
+            .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
+        assert_eq!(echoed.decode::<String>(0).unwrap(), mode_name(mode));
+        assert_eq!(
+            echoed.decode::<Bytes>(1).unwrap(),
+            Bytes::from_static(&[0, 7])
+        );
+        client.emit("kick me", &()).unwrap();
+        assert_eq!(
+            within(client.disconnected()).await,
+            DisconnectReason::ServerDisconnect
+        );
+    }
+}
+
+fn mode_name(mode: TransportMode) -> String {
+    format!("{mode:?}")
 }

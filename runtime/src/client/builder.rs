@@ -12,10 +12,11 @@ use super::connection::{Driver, Settings};
 use super::endpoint::Endpoint;
 use super::error::ConnectError;
 use super::event::{EventHandler, Handlers};
+use super::handshake::{Join, establish};
 use super::outbox::MAX_BUFFERED_PACKETS;
 use super::reconnect::Reconnect;
 use super::state::ConnectionState;
-use super::transport::establish;
+use super::transport::TransportMode;
 use super::{Client, Shared};
 
 /// Configures and connects a [`Client`]; made by [`Client::builder`].
@@ -61,6 +62,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     ack_timeout: Duration,
     reconnect: Reconnect,
+    mode: TransportMode,
     handlers: Handlers,
 }
 
@@ -74,6 +76,7 @@ impl ClientBuilder {
             connect_timeout: Duration::from_secs(20),
             ack_timeout: Duration::from_secs(10),
             reconnect: Reconnect::default(),
+            mode: TransportMode::default(),
             handlers: Handlers::default(),
         }
     }
@@ -122,6 +125,12 @@ impl ClientBuilder {
         self
     }
 
+    /// Which transports to use (default: WebSocket only); see [`TransportMode`].
+    pub fn transport(mut self, mode: TransportMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
     /// Handles the server's event `event`: `|client: Client, event: Event| async
     /// move { ... }`. An event the server wants acknowledged is answered with
     /// [`Event::ack`](super::Event::ack). Handlers run concurrently, on the client's
@@ -152,7 +161,14 @@ impl ClientBuilder {
             .or_else(|| endpoint.namespace.clone())
             .map(|nsp| normalize_namespace(&nsp))
             .unwrap_or_else(|| "/".to_owned());
-        let link = establish(&endpoint, &nsp, auth.as_ref(), self.connect_timeout).await?;
+        let link = establish(Join {
+            endpoint: &endpoint,
+            mode: self.mode,
+            nsp: &nsp,
+            auth: auth.as_ref(),
+            timeout: self.connect_timeout,
+        })
+        .await?;
 
         let (outbox, outbox_receiver) = mpsc::channel(MAX_BUFFERED_PACKETS);
         let (state, state_receiver) = watch::channel(ConnectionState::Connected {
@@ -172,6 +188,7 @@ impl ClientBuilder {
         let driver = Driver {
             settings: Settings {
                 endpoint,
+                mode: self.mode,
                 nsp,
                 auth,
                 connect_timeout: self.connect_timeout,

@@ -7,20 +7,19 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use futures_util::{FutureExt as _, StreamExt as _};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
 
 use super::ack::PendingAcks;
 use super::endpoint::Endpoint;
 use super::error::ConnectError;
 use super::event::{AckSender, Event, Handlers};
+use super::handshake::{Join, Link, establish};
 use super::outbox::Outgoing;
 use super::reconnect::Reconnect;
 use super::state::{ConnectionState, DisconnectReason};
-use super::transport::{Incoming, Link, establish, from_ws, send_encoded, to_ws};
+use super::transport::{Incoming, TransportMode};
 use super::{Client, Shared};
 use crate::engine::{Frame, Packet as EnginePacket, PacketKind as EngineKind};
 use crate::protocol::{Body, Packet, encode_disconnect};
@@ -38,6 +37,7 @@ const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Everything the connection task needs to connect again.
 pub(crate) struct Settings {
     pub(crate) endpoint: Endpoint,
+    pub(crate) mode: TransportMode,
     pub(crate) nsp: Arc<str>,
     pub(crate) auth: Option<serde_json::Value>,
     pub(crate) connect_timeout: Duration,
@@ -97,27 +97,23 @@ impl Driver {
                 _ = self.stop.changed() => Step::End(DisconnectReason::ClientDisconnect),
                 Some(()) = self.running.next(), if !self.running.is_empty() => Step::Continue,
                 () = &mut heartbeat => Step::End(DisconnectReason::PingTimeout),
-                incoming = link.ws.next(), if self.running.len() < MAX_RUNNING_HANDLERS => {
+                incoming = link.transport.next(), if self.running.len() < MAX_RUNNING_HANDLERS => {
                     match incoming {
-                        Some(Ok(message)) => match from_ws(message) {
-                            Incoming::Packet(EnginePacket::Ping(_)) => {
-                                heartbeat.as_mut().reset(Instant::now() + link.heartbeat);
-                                let pong = to_ws(Frame::control(EngineKind::Pong));
-                                match link.ws.send(pong).await {
-                                    Ok(()) => Step::Continue,
-                                    Err(error) => Step::End(lost(&error)),
-                                }
+                        Incoming::Packet(EnginePacket::Ping(_)) => {
+                            heartbeat.as_mut().reset(Instant::now() + link.heartbeat);
+                            match link.transport.send(&[Frame::control(EngineKind::Pong)]).await {
+                                Ok(()) => Step::Continue,
+                                Err(error) => Step::End(error.reason()),
                             }
-                            Incoming::Packet(packet) => self.on_engine_packet(&mut link, packet),
-                            Incoming::Invalid(error) => {
-                                tracing::debug!(%error, "invalid packet from the server");
-                                Step::End(DisconnectReason::ParseError)
-                            }
-                            Incoming::Closed => Step::End(DisconnectReason::TransportClose),
-                            Incoming::Skip => Step::Continue,
-                        },
-                        Some(Err(error)) => Step::End(lost(&error)),
-                        None => Step::End(DisconnectReason::TransportClose),
+                        }
+                        Incoming::Packet(packet) => self.on_engine_packet(&mut link, packet),
+                        Incoming::Invalid(error) => {
+                            tracing::debug!(%error, "invalid packet from the server");
+                            Step::End(DisconnectReason::ParseError)
+                        }
+                        Incoming::Closed => Step::End(DisconnectReason::TransportClose),
+                        Incoming::Skip => Step::Continue,
+                        Incoming::Lost(reason) => Step::End(reason),
                     }
                 }
                 outgoing = self.outbox.recv() => match outgoing {
@@ -129,8 +125,8 @@ impl Driver {
                 if reason == DisconnectReason::ClientDisconnect {
                     let leave = encode_disconnect(&self.settings.nsp);
                     let goodbye = async {
-                        let _ = send_encoded(&mut link.ws, &leave).await;
-                        let _ = link.ws.close(None).await;
+                        let _ = link.transport.send_encoded(&leave).await;
+                        link.transport.close().await;
                     };
                     let _ = tokio::time::timeout(GOODBYE_TIMEOUT, goodbye).await;
                 }
@@ -216,9 +212,9 @@ impl Driver {
                 encoded
             }
         };
-        match send_encoded(&mut link.ws, &encoded).await {
+        match link.transport.send_encoded(&encoded).await {
             Ok(()) => Step::Continue,
-            Err(error) => Step::End(lost(&error)),
+            Err(error) => Step::End(error.reason()),
         }
     }
 
@@ -243,12 +239,13 @@ impl Driver {
             let settings = &self.settings;
             let attempt_once = async {
                 tokio::time::sleep(policy.delay(attempt - 1)).await;
-                establish(
-                    &settings.endpoint,
-                    &settings.nsp,
-                    settings.auth.as_ref(),
-                    settings.connect_timeout,
-                )
+                establish(Join {
+                    endpoint: &settings.endpoint,
+                    mode: settings.mode,
+                    nsp: &settings.nsp,
+                    auth: settings.auth.as_ref(),
+                    timeout: settings.connect_timeout,
+                })
                 .await
             };
             let outcome = tokio::select! {
@@ -279,17 +276,5 @@ impl Driver {
         if !running.is_empty() {
             tokio::spawn(running.collect::<Vec<()>>());
         }
-    }
-}
-
-/// The reason for a failed read or write.
-fn lost(error: &WsError) -> DisconnectReason {
-    match error {
-        WsError::ConnectionClosed
-        | WsError::AlreadyClosed
-        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            DisconnectReason::TransportClose
-        }
-        _ => DisconnectReason::TransportError,
     }
 }

@@ -44,17 +44,28 @@ impl Endpoint {
         })
     }
 
-    /// The WebSocket URL of a new Engine.IO session.
-    pub(crate) fn websocket_url(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+    /// `host:port`, as the `Host` header gives it.
+    pub(crate) fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
         } else {
-            self.host.clone()
-        };
-        format!(
-            "ws://{host}:{}{}?EIO=4&transport=websocket",
-            self.port, self.path
-        )
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The WebSocket URL of a new Engine.IO session, or of an upgrade of session
+    /// `sid`.
+    pub(crate) fn websocket_url(&self, sid: Option<&str>) -> String {
+        let mut url = format!(
+            "ws://{}{}?EIO=4&transport=websocket",
+            self.authority(),
+            self.path
+        );
+        if let Some(sid) = sid {
+            url.push_str("&sid=");
+            url.push_str(sid);
+        }
+        url
     }
 }
 
@@ -79,9 +90,15 @@ mod tests {
         assert_eq!(endpoint.port, 3000);
         assert_eq!(endpoint.namespace.as_deref(), Some("/admin"));
         assert_eq!(
-            endpoint.websocket_url(),
+            endpoint.websocket_url(None),
             "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"
         );
+        assert_eq!(
+            endpoint.websocket_url(Some("abc")),
+            "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket&sid=abc"
+        );
+        let v6 = Endpoint::parse("http://[::1]:80", "/socket.io/").unwrap();
+        assert_eq!(v6.authority(), "[::1]:80");
         let plain = Endpoint::parse("ws://example.com", "custom").unwrap();
         assert_eq!((plain.port, plain.namespace), (80, None));
         assert_eq!(plain.path, "/custom/");

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::transport::OpenError;
 use crate::server;
 
 /// Why [`ClientBuilder::connect`](super::ClientBuilder::connect) failed.
@@ -27,6 +28,9 @@ pub enum ConnectError {
     /// The WebSocket handshake failed (for instance an HTTP error from the server).
     #[error("WebSocket handshake failed: {0}")]
     WebSocket(#[from] Box<tokio_tungstenite::tungstenite::Error>),
+    /// An HTTP long-polling request failed (unreachable server, HTTP error).
+    #[error("polling request failed: {0}")]
+    Polling(String),
     /// The server broke the Engine.IO or Socket.IO handshake.
     #[error("protocol error during the handshake: {0}")]
     Protocol(String),
@@ -41,6 +45,15 @@ pub enum ConnectError {
     /// refused with the message `Invalid namespace`.
     #[error("the server refused the connection: {0}")]
     Refused(server::ConnectError),
+}
+
+impl From<OpenError> for ConnectError {
+    fn from(error: OpenError) -> Self {
+        match error {
+            OpenError::Io(error) => ConnectError::Io(error),
+            OpenError::WebSocket(error) => ConnectError::from(error),
+        }
+    }
 }
 
 impl From<tokio_tungstenite::tungstenite::Error> for ConnectError {

@@ -1,5 +1,6 @@
 //! The Rust client: connects to a Socket.IO server (tether's, or Node.js
-//! `socket.io` 4.x) over WebSocket, emits events with or without
+//! `socket.io` 4.x) over WebSocket or HTTP long-polling (with the upgrade to
+//! WebSocket, see [`TransportMode`]), emits events with or without
 //! acknowledgement, handles the server's events, and reconnects with backoff.
 //!
 //! - [`Client::builder`] takes the server URL (`http://host:port`, or `ws://`;
@@ -56,7 +57,9 @@ mod connection;
 mod endpoint;
 mod error;
 mod event;
+mod handshake;
 mod outbox;
+mod polling;
 mod reconnect;
 mod state;
 mod transport;
@@ -77,6 +80,7 @@ pub use self::event::{AckSender, Event, EventHandler};
 pub use self::outbox::MAX_BUFFERED_PACKETS;
 pub use self::reconnect::Reconnect;
 pub use self::state::{ConnectionState, DisconnectReason};
+pub use self::transport::TransportMode;
 pub use self::typed::TypedClient;
 pub use crate::server::{AckError, EmitError};
 

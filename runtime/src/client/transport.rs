@@ -1,191 +1,206 @@
-//! The WebSocket transport: opening an Engine.IO session and joining the namespace.
+//! The Engine.IO transports under the client: WebSocket, or HTTP long-polling.
 
-use std::time::Duration;
+use std::collections::VecDeque;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use serde::Deserialize;
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::endpoint::Endpoint;
-use super::error::ConnectError;
-use crate::engine::{Frame, Packet as EnginePacket, PacketKind as EngineKind, Text};
-use crate::protocol::{Body, Decoder, Encoded, Packet, try_encode_connect};
-use crate::server;
+use super::polling::{PollError, Polling};
+use super::state::DisconnectReason;
+use crate::engine::{Frame, Packet as EnginePacket, Text};
+use crate::protocol::Encoded;
 
 /// The WebSocket to the server.
 pub(crate) type Ws = WebSocketStream<TcpStream>;
 
-/// An open Engine.IO session over WebSocket, joined to the namespace.
-pub(crate) struct Link {
-    pub(crate) ws: Ws,
-    pub(crate) decoder: Decoder,
-    /// No ping within this long means the connection is lost
-    /// (`pingInterval + pingTimeout`).
-    pub(crate) heartbeat: Duration,
-    /// The socket id the server gave in its CONNECT answer.
-    pub(crate) sid: String,
+/// Which transports the client uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TransportMode {
+    /// WebSocket from the start (the default).
+    #[default]
+    WebSocket,
+    /// HTTP long-polling only.
+    Polling,
+    /// HTTP long-polling first, then an upgrade to WebSocket when the server
+    /// offers it (as the official client does by default); polling goes on if the
+    /// upgrade fails.
+    PollingThenWebSocket,
 }
 
-/// The handshake document of an Engine.IO `open` packet.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OpenInfo {
-    ping_interval: u64,
-    ping_timeout: u64,
-}
-
-/// The CONNECT answer's data.
-#[derive(Deserialize)]
-struct ConnectReply {
-    sid: String,
-}
-
-/// The CONNECT_ERROR payload, as an object (a bare string is also accepted).
-#[derive(Deserialize)]
-struct Refusal {
-    message: String,
-    data: Option<serde_json::Value>,
-}
-
-/// Connects to `endpoint` over WebSocket and joins `nsp` with `auth`, all within
-/// `timeout`.
-pub(crate) async fn establish(
-    endpoint: &Endpoint,
-    nsp: &str,
-    auth: Option<&serde_json::Value>,
-    timeout: Duration,
-) -> Result<Link, ConnectError> {
-    tokio::time::timeout(timeout, handshake(endpoint, nsp, auth))
-        .await
-        .map_err(|_| ConnectError::Timeout(timeout))?
-}
-
-async fn handshake(
-    endpoint: &Endpoint,
-    nsp: &str,
-    auth: Option<&serde_json::Value>,
-) -> Result<Link, ConnectError> {
-    let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
-    stream.set_nodelay(true)?;
-    let (mut ws, _response) =
-        tokio_tungstenite::client_async(endpoint.websocket_url(), stream).await?;
-
-    let heartbeat = match next_engine_packet(&mut ws).await? {
-        EnginePacket::Open(json) => {
-            let open: OpenInfo = serde_json::from_str(json.as_str())
-                .map_err(|error| protocol_error(format!("bad open packet: {error}")))?;
-            Duration::from_millis(open.ping_interval.saturating_add(open.ping_timeout))
-        }
-        other => {
-            return Err(protocol_error(format!(
-                "expected an open packet, got {other:?}"
-            )));
-        }
-    };
-
-    let connect = try_encode_connect(nsp, auth)
-        .map_err(|error| ConnectError::InvalidAuth(error.to_string()))?;
-    send_encoded(&mut ws, &connect).await?;
-
-    let mut decoder = Decoder::default();
-    loop {
-        let packet = match next_engine_packet(&mut ws).await? {
-            EnginePacket::Ping(_) => {
-                ws.send(to_ws(Frame::control(EngineKind::Pong))).await?;
-                continue;
-            }
-            EnginePacket::Message(text) => decoder.decode_text(text),
-            EnginePacket::Binary(bytes) => decoder.decode_binary(bytes),
-            EnginePacket::Close => return Err(ConnectError::Closed),
-            _ => continue,
-        };
-        let packet = packet.map_err(|error| protocol_error(error.to_string()))?;
-        if let Some(Packet {
-            nsp: from, body, ..
-        }) = packet
-        {
-            if from.as_str() != nsp {
-                continue;
-            }
-            match body {
-                Body::Connect(Some(data)) => {
-                    let reply: ConnectReply = serde_json::from_str(data.as_str())
-                        .map_err(|error| protocol_error(format!("bad CONNECT answer: {error}")))?;
-                    return Ok(Link {
-                        ws,
-                        decoder,
-                        heartbeat,
-                        sid: reply.sid,
-                    });
-                }
-                Body::Connect(None) => {
-                    return Err(protocol_error("CONNECT answer without a sid".to_owned()));
-                }
-                Body::ConnectError(json) => return Err(ConnectError::Refused(refusal(&json))),
-                _ => {}
-            }
-        }
-    }
-}
-
-/// Reads the server's `connect_error` payload: `{"message","data"}` or a string.
-fn refusal(json: &Text) -> server::ConnectError {
-    if let Ok(Refusal { message, data }) = serde_json::from_str(json.as_str()) {
-        let error = server::ConnectError::new(message);
-        return match data {
-            Some(data) => error.with_data(data),
-            None => error,
-        };
-    }
-    match serde_json::from_str::<String>(json.as_str()) {
-        Ok(message) => server::ConnectError::new(message),
-        Err(_) => server::ConnectError::new(json.as_str()),
-    }
-}
-
-fn protocol_error(message: String) -> ConnectError {
-    ConnectError::Protocol(message)
-}
-
-/// The next Engine.IO packet; WebSocket control frames are skipped.
-async fn next_engine_packet(ws: &mut Ws) -> Result<EnginePacket, ConnectError> {
-    loop {
-        match ws.next().await {
-            Some(Ok(message)) => match from_ws(message) {
-                Incoming::Packet(packet) => return Ok(packet),
-                Incoming::Invalid(message) => return Err(protocol_error(message)),
-                Incoming::Closed => return Err(ConnectError::Closed),
-                Incoming::Skip => {}
-            },
-            Some(Err(error)) => return Err(error.into()),
-            None => return Err(ConnectError::Closed),
-        }
-    }
-}
-
-/// What one WebSocket message means to Engine.IO.
+/// What reading the transport gave.
 pub(crate) enum Incoming {
     /// An Engine.IO packet.
     Packet(EnginePacket),
-    /// A text frame that is not an Engine.IO packet.
+    /// Data that is not an Engine.IO packet.
     Invalid(String),
-    /// The server closed the WebSocket.
+    /// The server closed the connection.
     Closed,
-    /// A WebSocket control frame, handled by the library.
+    /// Nothing for the client (a WebSocket control frame).
     Skip,
+    /// Reading failed.
+    Lost(DisconnectReason),
 }
 
+/// Writing to the transport failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SendError {
+    #[error(transparent)]
+    WebSocket(#[from] WsError),
+    #[error(transparent)]
+    Polling(#[from] PollError),
+}
+
+impl SendError {
+    pub(crate) fn reason(&self) -> DisconnectReason {
+        match self {
+            SendError::WebSocket(error) => lost(error),
+            SendError::Polling(_) => DisconnectReason::TransportError,
+        }
+    }
+}
+
+/// An open Engine.IO connection: packets already received, then the transport.
+pub(crate) struct Transport {
+    backlog: VecDeque<EnginePacket>,
+    kind: Kind,
+}
+
+enum Kind {
+    WebSocket(Box<Ws>),
+    Polling(Box<Polling>),
+}
+
+impl Transport {
+    /// A WebSocket transport.
+    pub(crate) fn websocket(ws: Ws) -> Transport {
+        Transport {
+            backlog: VecDeque::new(),
+            kind: Kind::WebSocket(Box::new(ws)),
+        }
+    }
+
+    /// A polling transport, with the packets its handshake already received.
+    pub(crate) fn polling(polling: Polling, received: Vec<EnginePacket>) -> Transport {
+        Transport {
+            backlog: received.into(),
+            kind: Kind::Polling(Box::new(polling)),
+        }
+    }
+
+    /// The polling session, when the transport is polling.
+    pub(crate) fn as_polling(&mut self) -> Option<&mut Polling> {
+        match &mut self.kind {
+            Kind::Polling(polling) => Some(polling),
+            Kind::WebSocket(_) => None,
+        }
+    }
+
+    /// Continues on `ws` (an upgrade); packets already received come first.
+    pub(crate) fn switch_to(&mut self, ws: Ws) {
+        self.kind = Kind::WebSocket(Box::new(ws));
+    }
+
+    /// The transport's name, as Engine.IO spells it.
+    pub(crate) fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::WebSocket(_) => "websocket",
+            Kind::Polling(_) => "polling",
+        }
+    }
+
+    /// The next thing received. Cancel safe.
+    pub(crate) async fn next(&mut self) -> Incoming {
+        loop {
+            if let Some(packet) = self.backlog.pop_front() {
+                return Incoming::Packet(packet);
+            }
+            match &mut self.kind {
+                Kind::WebSocket(ws) => {
+                    return match ws.next().await {
+                        Some(Ok(message)) => from_ws(message),
+                        Some(Err(error)) => Incoming::Lost(lost(&error)),
+                        None => Incoming::Closed,
+                    };
+                }
+                Kind::Polling(polling) => match polling.receive().await {
+                    Ok(packets) => self.backlog.extend(packets),
+                    Err(PollError::Payload(error)) => return Incoming::Invalid(error.to_string()),
+                    Err(error) => {
+                        tracing::debug!(%error, "polling request failed");
+                        return Incoming::Lost(DisconnectReason::TransportError);
+                    }
+                },
+            }
+        }
+    }
+
+    /// Writes `frames`: one WebSocket message each, or one POST for them all.
+    pub(crate) async fn send(&mut self, frames: &[Frame]) -> Result<(), SendError> {
+        match &mut self.kind {
+            Kind::WebSocket(ws) => {
+                for frame in frames {
+                    ws.feed(to_ws(frame.clone())).await?;
+                }
+                Ok(ws.flush().await?)
+            }
+            Kind::Polling(polling) => Ok(polling.send(frames).await?),
+        }
+    }
+
+    /// Writes an encoded Socket.IO packet: its text, then each attachment.
+    pub(crate) async fn send_encoded(&mut self, encoded: &Encoded) -> Result<(), SendError> {
+        let frames: Vec<Frame> = encoded.frames().collect();
+        self.send(&frames).await
+    }
+
+    /// Closes the connection: a WebSocket close, or a `close` packet over polling.
+    pub(crate) async fn close(&mut self) {
+        let _ = match &mut self.kind {
+            Kind::WebSocket(ws) => ws.close(None).await.map_err(SendError::from),
+            Kind::Polling(polling) => polling
+                .send(&[Frame::control(crate::engine::PacketKind::Close)])
+                .await
+                .map_err(SendError::from),
+        };
+    }
+}
+
+/// Opens a WebSocket to `endpoint`: a new session, or an upgrade of session `sid`.
+pub(crate) async fn open_websocket(
+    endpoint: &Endpoint,
+    sid: Option<&str>,
+) -> Result<Ws, OpenError> {
+    let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
+    stream.set_nodelay(true)?;
+    let (ws, _response) =
+        tokio_tungstenite::client_async(endpoint.websocket_url(sid), stream).await?;
+    Ok(ws)
+}
+
+/// Opening a WebSocket failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OpenError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    WebSocket(#[from] WsError),
+}
+
+/// What one WebSocket message means to Engine.IO.
 pub(crate) fn from_ws(message: WsMessage) -> Incoming {
     match message {
-        WsMessage::Text(text) => match EnginePacket::decode_text(Text::from_validated(text.into()))
-        {
-            Ok(packet) => Incoming::Packet(packet),
-            Err(error) => Incoming::Invalid(error.to_string()),
-        },
+        WsMessage::Text(text) => {
+            match EnginePacket::decode_text(Text::from_validated(text.into())) {
+                Ok(packet) => Incoming::Packet(packet),
+                Err(error) => Incoming::Invalid(error.to_string()),
+            }
+        }
         WsMessage::Binary(bytes) => Incoming::Packet(EnginePacket::Binary(bytes)),
         WsMessage::Close(_) => Incoming::Closed,
         WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => Incoming::Skip,
@@ -204,13 +219,14 @@ pub(crate) fn to_ws(frame: Frame) -> WsMessage {
     }
 }
 
-/// Writes an encoded Socket.IO packet: its text frame, then each attachment.
-pub(crate) async fn send_encoded(
-    ws: &mut Ws,
-    encoded: &Encoded,
-) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    for frame in encoded.frames() {
-        ws.feed(to_ws(frame)).await?;
+/// The reason for a failed WebSocket read or write.
+pub(crate) fn lost(error: &WsError) -> DisconnectReason {
+    match error {
+        WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            DisconnectReason::TransportClose
+        }
+        _ => DisconnectReason::TransportError,
     }
-    ws.flush().await
 }

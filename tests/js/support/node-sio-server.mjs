@@ -1,14 +1,14 @@
 // A Node.js socket.io 4.8 server for the Rust client's interoperability test
-// (tests/tests/client_node.rs). It listens on 127.0.0.1, on port `$PORT` or else an
-// ephemeral one,
-// prints `listening on http://ADDR` on stdout, and exits when its stdin closes, so
-// it never outlives the test that started it.
+// (tests/tests/client_node.rs). It listens on 127.0.0.1, on port `$PORT` or else
+// an ephemeral one, prints `listening on http://ADDR` on stdout, and exits when its
+// stdin closes, so it never outlives the test that started it.
 //
 // Namespace `/` requires `auth.token === "secret"` (else connect_error with
 // `data`), greets with `welcome(auth, <Buffer 01 02 03>)`, echoes `echo` (as
 // `echoed`, or in the acknowledgement when there is one), asks the client a
-// `question` on `ask me` and reports the answer as `answer`, and disconnects the
-// socket on `kick me`.
+// `question` on `ask me` and reports the answer as `answer`, acknowledges
+// `transport` with the Engine.IO transport's name, and disconnects the socket on
+// `kick me`.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -40,6 +40,7 @@ io.on("connection", (socket) => {
     const answer = await socket.timeout(5000).emitWithAck("question", "six times seven");
     socket.emit("answer", answer);
   });
+  socket.on("transport", (ack) => ack(socket.conn.transport.name));
   socket.on("kick me", () => socket.disconnect());
 });
 

@@ -1,0 +1,225 @@
+//! Opening an Engine.IO session and joining the namespace, by WebSocket or
+//! polling, with the upgrade from polling to WebSocket.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde::Deserialize;
+
+use super::endpoint::Endpoint;
+use super::error::ConnectError;
+use super::polling::Polling;
+use super::transport::{
+    Incoming, OpenError, Transport, TransportMode, Ws, from_ws, open_websocket, to_ws,
+};
+use crate::engine::{Frame, Packet as EnginePacket, PacketKind as EngineKind, Text};
+use crate::protocol::{Body, Decoder, Packet, try_encode_connect};
+use crate::server;
+
+/// The longest an upgrade from polling to WebSocket may take before the client
+/// goes on polling.
+const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open Engine.IO session, joined to the namespace.
+pub(crate) struct Link {
+    pub(crate) transport: Transport,
+    pub(crate) decoder: Decoder,
+    /// No ping within this long means the connection is lost
+    /// (`pingInterval + pingTimeout`).
+    pub(crate) heartbeat: Duration,
+    /// The socket id the server gave in its CONNECT answer.
+    pub(crate) sid: String,
+}
+
+/// How to join: where, which namespace, with what.
+pub(crate) struct Join<'a> {
+    pub(crate) endpoint: &'a Endpoint,
+    pub(crate) mode: TransportMode,
+    pub(crate) nsp: &'a str,
+    pub(crate) auth: Option<&'a serde_json::Value>,
+    pub(crate) timeout: Duration,
+}
+
+/// The handshake document of an Engine.IO `open` packet.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OpenInfo {
+    sid: String,
+    #[serde(default)]
+    upgrades: Vec<String>,
+    ping_interval: u64,
+    ping_timeout: u64,
+}
+
+/// The CONNECT answer's data.
+#[derive(Deserialize)]
+struct ConnectReply {
+    sid: String,
+}
+
+/// The CONNECT_ERROR payload, as an object (a bare string is also accepted).
+#[derive(Deserialize)]
+struct Refusal {
+    message: String,
+    data: Option<serde_json::Value>,
+}
+
+/// Connects and joins the namespace, all within the join's timeout.
+pub(crate) async fn establish(join: Join<'_>) -> Result<Link, ConnectError> {
+    let timeout = join.timeout;
+    tokio::time::timeout(timeout, handshake(join))
+        .await
+        .map_err(|_| ConnectError::Timeout(timeout))?
+}
+
+async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
+    let mut transport = match join.mode {
+        TransportMode::WebSocket => {
+            Transport::websocket(open_websocket(join.endpoint, None).await?)
+        }
+        TransportMode::Polling | TransportMode::PollingThenWebSocket => {
+            let (polling, received) = Polling::open(join.endpoint)
+                .await
+                .map_err(|error| ConnectError::Polling(error.to_string()))?;
+            Transport::polling(polling, received)
+        }
+    };
+
+    let open = match next_packet(&mut transport).await? {
+        EnginePacket::Open(json) => parse_open(&json)?,
+        other => {
+            return Err(protocol_error(format!(
+                "expected an open packet, got {other:?}"
+            )));
+        }
+    };
+    let heartbeat = Duration::from_millis(open.ping_interval.saturating_add(open.ping_timeout));
+    if let Some(polling) = transport.as_polling() {
+        polling.opened(&open.sid, heartbeat);
+    }
+
+    let connect = try_encode_connect(join.nsp, join.auth)
+        .map_err(|error| ConnectError::InvalidAuth(error.to_string()))?;
+    transport
+        .send_encoded(&connect)
+        .await
+        .map_err(|error| protocol_error(error.to_string()))?;
+
+    let mut decoder = Decoder::default();
+    let sid = loop {
+        let decoded = match next_packet(&mut transport).await? {
+            EnginePacket::Ping(_) => {
+                transport
+                    .send(&[Frame::control(EngineKind::Pong)])
+                    .await
+                    .map_err(|error| protocol_error(error.to_string()))?;
+                continue;
+            }
+            EnginePacket::Message(text) => decoder.decode_text(text),
+            EnginePacket::Binary(bytes) => decoder.decode_binary(bytes),
+            EnginePacket::Close => return Err(ConnectError::Closed),
+            _ => continue,
+        };
+        let decoded = decoded.map_err(|error| protocol_error(error.to_string()))?;
+        let Some(Packet { nsp, body, .. }) = decoded else {
+            continue;
+        };
+        if nsp.as_str() != join.nsp {
+            continue;
+        }
+        match body {
+            Body::Connect(Some(data)) => {
+                let reply: ConnectReply = serde_json::from_str(data.as_str())
+                    .map_err(|error| protocol_error(format!("bad CONNECT answer: {error}")))?;
+                break reply.sid;
+            }
+            Body::Connect(None) => {
+                return Err(protocol_error("CONNECT answer without a sid".to_owned()));
+            }
+            Body::ConnectError(json) => return Err(ConnectError::Refused(refusal(&json))),
+            _ => {}
+        }
+    };
+
+    if join.mode == TransportMode::PollingThenWebSocket
+        && open.upgrades.iter().any(|upgrade| upgrade == "websocket")
+    {
+        match tokio::time::timeout(UPGRADE_TIMEOUT, upgrade(join.endpoint, &open.sid)).await {
+            Ok(Ok(ws)) => transport.switch_to(ws),
+            Ok(Err(error)) => tracing::debug!(%error, "upgrade failed; polling goes on"),
+            Err(_) => tracing::debug!("upgrade timed out; polling goes on"),
+        }
+    }
+    tracing::debug!(transport = transport.name(), nsp = join.nsp, "joined");
+    Ok(Link {
+        transport,
+        decoder,
+        heartbeat,
+        sid,
+    })
+}
+
+/// Probes a WebSocket for session `sid` (`2probe` → `3probe`) and completes the
+/// upgrade (`5`). No GET is pending at this point, so the server has nothing to
+/// release on the polling side and flushes what it holds onto the WebSocket.
+async fn upgrade(endpoint: &Endpoint, sid: &str) -> Result<Ws, OpenError> {
+    let mut ws = open_websocket(endpoint, Some(sid)).await?;
+    ws.send(to_ws(Frame::text_packet(EngineKind::Ping, "probe")))
+        .await?;
+    loop {
+        let Some(message) = ws.next().await.transpose()? else {
+            return Err(OpenError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        };
+        match from_ws(message) {
+            Incoming::Packet(EnginePacket::Pong(probe)) if probe.as_str() == "probe" => break,
+            Incoming::Skip => {}
+            _ => return Err(OpenError::Io(std::io::ErrorKind::InvalidData.into())),
+        }
+    }
+    ws.send(to_ws(Frame::control(EngineKind::Upgrade))).await?;
+    Ok(ws)
+}
+
+fn parse_open(json: &Text) -> Result<OpenInfo, ConnectError> {
+    let open: OpenInfo = serde_json::from_str(json.as_str())
+        .map_err(|error| protocol_error(format!("bad open packet: {error}")))?;
+    let url_safe = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_';
+    if open.sid.is_empty() || !open.sid.bytes().all(url_safe) {
+        return Err(protocol_error(format!("bad session id {:?}", open.sid)));
+    }
+    Ok(open)
+}
+
+/// Reads the server's `connect_error` payload: `{"message","data"}` or a string.
+fn refusal(json: &Text) -> server::ConnectError {
+    if let Ok(Refusal { message, data }) = serde_json::from_str(json.as_str()) {
+        let error = server::ConnectError::new(message);
+        return match data {
+            Some(data) => error.with_data(data),
+            None => error,
+        };
+    }
+    match serde_json::from_str::<String>(json.as_str()) {
+        Ok(message) => server::ConnectError::new(message),
+        Err(_) => server::ConnectError::new(json.as_str()),
+    }
+}
+
+fn protocol_error(message: String) -> ConnectError {
+    ConnectError::Protocol(message)
+}
+
+/// The next Engine.IO packet during the handshake.
+async fn next_packet(transport: &mut Transport) -> Result<EnginePacket, ConnectError> {
+    loop {
+        match transport.next().await {
+            Incoming::Packet(packet) => return Ok(packet),
+            Incoming::Invalid(message) => return Err(protocol_error(message)),
+            Incoming::Closed => return Err(ConnectError::Closed),
+            Incoming::Lost(reason) => {
+                return Err(protocol_error(format!("connection lost ({reason})")));
+            }
+            Incoming::Skip => {}
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The Rust client over HTTP long-polling, and upgrading from polling to
+//! WebSocket: joining with auth, events and acknowledgements both ways with binary
+//! (base64 in polling payloads), packets that arrive with the CONNECT answer,
+//! leaving, reconnecting, and staying on polling when the server offers no upgrade.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tether::client::{Client, ConnectionState, DisconnectReason, Event, Reconnect, TransportMode};
+use tether::engine::{Transport, Transports};
+use tether::protocol::Args;
+use tether::server::{self, Event as ServerEvent, Server, ServerConfig, Socket};
+use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config};
+
+async fn within<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .expect("done within the test's patience")
+}
+
+/// A server that greets each socket with its auth and transport, echoes `echo`
+/// (acknowledged when asked, else as `echoed`), and reports disconnect reasons.
+fn echo_server(config: ServerConfig, reasons: Report<server::DisconnectReason>) -> Server {
+    let io = Server::new(config);
+    io.main().on_connection(|socket: Socket| async move {
+        let transport = match socket.transport() {
+            Transport::Polling => "polling",
+            Transport::WebSocket => "websocket",
+        };
+        socket.emit(
+            "welcome",
+            &(socket.auth_value(), transport, Bytes::from_static(&[1, 2])),
+        )
+    });
+    io.main().on(
+        "echo",
+        |socket: Socket, mut event: ServerEvent| async move {
+            match event.take_ack() {
+                Some(ack) => ack.send(event.args()),
+                None => socket.emit("echoed", event.args()),
+            }
+        },
+    );
+    io.main()
+        .on_disconnect(move |_socket: Socket, reason: server::DisconnectReason| {
+            let reasons = reasons.clone();
+            async move { reasons.send(reason) }
+        });
+    io
+}
+
+/// A client that reports `welcome` (auth, transport, bytes) and `echoed` events.
+async fn client(url: &str, mode: TransportMode, report: Report<String>) -> Client {
+    let welcome = report.clone();
+    Client::builder(url)
+        .transport(mode)
+        .auth(&json!({ "token": "p" }))
+        .reconnect(
+            Reconnect::default()
+                .initial_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(100)),
+        )
+        .on("welcome", move |_client: Client, event: Event| {
+            let welcome = welcome.clone();
+            async move {
+                let auth: Value = event.arg(0).unwrap();
+                let transport: String = event.arg(1).unwrap();
+                let bytes: Bytes = event.arg(2).unwrap();
+                welcome.send(format!("welcome {auth} {transport} {:?}", &bytes[..]));
+            }
+        })
+        .on("echoed", move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move {
+                let text: String = event.arg(0).unwrap();
+                let bytes: Bytes = event.arg(1).unwrap();
+                report.send(format!("echoed {text} {:?}", &bytes[..]));
+            }
+        })
+        .connect()
+        .await
+        .expect("connected")
+}
+
+async fn exchange_both_ways(client: &Client, seen: &mut tether_tests::Probe<String>) {
+    client
+        .emit("echo", &("bin", Bytes::from_static(&[0, 255, 7])))
+        .unwrap();
+    assert_eq!(seen.next().await, "echoed bin [0, 255, 7]");
+    let acked: Args = client
+        .emit_with_ack("echo", &(1, Bytes::from_static(&[9])))
+        .await
+        .expect("acknowledged");
+    assert_eq!(acked.decode::<u8>(0).unwrap(), 1);
+    assert_eq!(acked.decode::<Bytes>(1).unwrap(), Bytes::from_static(&[9]));
+}
+
+#[tokio::test]
+async fn works_over_polling_only() {
+    let (reasons, mut left) = probe();
+    let server = SioServer::start(echo_server(sio_config(), reasons)).await;
+    let (report, mut seen) = probe();
+    let client = client(&server.url(), TransportMode::Polling, report).await;
+    assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
+    exchange_both_ways(&client, &mut seen).await;
+    client.disconnect();
+    assert_eq!(
+        left.next().await,
+        server::DisconnectReason::ClientNamespaceDisconnect
+    );
+    assert_eq!(
+        within(client.disconnected()).await,
+        DisconnectReason::ClientDisconnect
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn upgrades_from_polling_to_websocket() {
+    let (reasons, _left) = probe();
+    let server = SioServer::start(echo_server(sio_config(), reasons)).await;
+    let (report, mut seen) = probe();
+    let client = client(&server.url(), TransportMode::PollingThenWebSocket, report).await;
+    // The welcome is emitted while the socket is still on polling, and delivered
+    // in order whichever transport carries it.
+    assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
+    // After a round trip the server has handled the upgrade packet, which the
+    // client sent before anything else on the WebSocket.
+    exchange_both_ways(&client, &mut seen).await;
+    let sid = client.id().expect("connected");
+    let socket = server
+        .io
+        .socket(tether::engine::Sid::parse(&sid).expect("a sid"))
+        .expect("the server knows the socket");
+    assert_eq!(socket.transport(), Transport::WebSocket);
+    client.disconnect();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn stays_on_polling_when_the_server_offers_no_upgrade() {
+    let (reasons, _left) = probe();
+    let config = sio_config().with_transports(Transports {
+        polling: true,
+        websocket: false,
+    });
+    let server = SioServer::start(echo_server(config, reasons)).await;
+    let (report, mut seen) = probe();
+    let client = client(&server.url(), TransportMode::PollingThenWebSocket, report).await;
+    assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
+    exchange_both_ways(&client, &mut seen).await;
+    let sid = client.id().expect("connected");
+    let socket = server
+        .io
+        .socket(tether::engine::Sid::parse(&sid).expect("a sid"))
+        .expect("the server knows the socket");
+    assert_eq!(socket.transport(), Transport::Polling);
+    client.disconnect();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn answers_pings_over_polling() {
+    let (reasons, mut left) = probe();
+    let config = sio_config().with_heartbeat(Duration::from_millis(50), Duration::from_millis(250));
+    let server = SioServer::start(echo_server(config, reasons)).await;
+    let (report, mut seen) = probe();
+    let client = client(&server.url(), TransportMode::Polling, report).await;
+    seen.next().await;
+    // A ping every 50 ms: a client that did not answer would be closed by the
+    // server 300 ms after the first one, within these quiet periods.
+    for _ in 0..3 {
+        exchange_both_ways(&client, &mut seen).await;
+        left.expect_silence().await;
+    }
+    assert!(client.state().is_connected());
+    client.disconnect();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn reconnects_over_polling_after_a_restart() {
+    let (reasons, _left) = probe();
+    let first = SioServer::start(echo_server(sio_config(), reasons.clone())).await;
+    let addr = first.addr();
+    let (report, mut seen) = probe();
+    let client = client(&first.url(), TransportMode::Polling, report).await;
+    seen.next().await;
+    let mut changes = client.state_changes();
+    first.stop().await;
+    within(changes.wait_for(|state| matches!(state, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap();
+    client
+        .emit("echo", &("buffered", Bytes::from_static(&[5])))
+        .expect("buffered");
+    let second = SioServer::start_on(echo_server(sio_config(), reasons), addr).await;
+    assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
+    assert_eq!(seen.next().await, "echoed buffered [5]");
+    client.disconnect();
+    second.stop().await;
+}
