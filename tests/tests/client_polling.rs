@@ -201,3 +201,28 @@ async fn reconnects_over_polling_after_a_restart() {
     client.disconnect();
     second.stop().await;
 }
+
+#[tokio::test]
+async fn queued_packets_are_posted_together_within_the_servers_max_payload() {
+    let (numbers, mut received) = probe();
+    let io = Server::new(sio_config().with_max_payload(1000));
+    io.main()
+        .on("n", move |_socket: Socket, event: ServerEvent| {
+            let numbers = numbers.clone();
+            async move { numbers.send(event.arg::<u64>(0).unwrap_or(u64::MAX)) }
+        });
+    let server = SioServer::start(io).await;
+    let client = Client::builder(server.url())
+        .transport(TransportMode::Polling)
+        .connect()
+        .await
+        .expect("connected");
+    let padding = "x".repeat(90);
+    for n in 0..200u64 {
+        client.emit("n", &(n, &padding)).expect("queued");
+    }
+    assert_eq!(received.take(200).await, (0..200).collect::<Vec<u64>>());
+    assert!(client.state().is_connected());
+    client.disconnect();
+    server.stop().await;
+}

@@ -22,13 +22,16 @@ use super::state::{ConnectionState, DisconnectReason};
 use super::transport::{Incoming, TransportMode};
 use super::{Client, Shared};
 use crate::engine::{Frame, Packet as EnginePacket, PacketKind as EngineKind};
-use crate::protocol::{Body, Packet, encode_disconnect};
+use crate::protocol::{Body, Encoded, Packet, encode_disconnect};
 use crate::server::BoxFuture;
 
 /// Most event handlers of one client running at once; while that many are busy,
 /// the client stops reading from the server (so a flood of events is held back by
 /// TCP, not buffered).
 pub const MAX_RUNNING_HANDLERS: usize = 256;
+
+/// Most queued packets written together (one WebSocket flush, or one POST).
+const WRITE_BATCH: usize = 64;
 
 /// The longest the client spends saying goodbye (DISCONNECT, then a WebSocket
 /// close) to a server that does not read.
@@ -194,27 +197,43 @@ impl Driver {
         Step::Continue
     }
 
-    async fn write(&mut self, link: &mut Link, packet: Outgoing) -> Step {
-        let encoded = match packet {
+    /// Writes `first` and whatever else is already queued (up to
+    /// [`WRITE_BATCH`] packets) in one go: one flush, or one POST.
+    async fn write(&mut self, link: &mut Link, first: Outgoing) -> Step {
+        let mut frames = Vec::new();
+        let mut next = Some(first);
+        let mut batched = 0;
+        while let Some(packet) = next.take() {
+            if let Some(encoded) = self.outgoing_frames(packet) {
+                frames.extend(encoded.frames());
+            }
+            batched += 1;
+            if batched < WRITE_BATCH {
+                next = self.outbox.try_recv().ok();
+            }
+        }
+        if frames.is_empty() {
+            return Step::Continue;
+        }
+        match link.transport.send(&frames).await {
+            Ok(()) => Step::Continue,
+            Err(error) => Step::End(error.reason()),
+        }
+    }
+
+    /// The packet to write for `packet`, if it still belongs on this connection.
+    fn outgoing_frames(&self, packet: Outgoing) -> Option<Encoded> {
+        match packet {
             Outgoing::Emit { encoded, ack_id } => {
                 if let Some(id) = ack_id {
                     self.acks.mark_sent(id);
                 }
-                encoded
+                Some(encoded)
             }
             Outgoing::Ack {
                 encoded,
                 generation,
-            } => {
-                if generation != self.generation {
-                    return Step::Continue;
-                }
-                encoded
-            }
-        };
-        match link.transport.send_encoded(&encoded).await {
-            Ok(()) => Step::Continue,
-            Err(error) => Step::End(error.reason()),
+            } => (generation == self.generation).then_some(encoded),
         }
     }
 

@@ -49,6 +49,7 @@ struct OpenInfo {
     upgrades: Vec<String>,
     ping_interval: u64,
     ping_timeout: u64,
+    max_payload: Option<usize>,
 }
 
 /// The CONNECT answer's data.
@@ -95,7 +96,7 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
     };
     let heartbeat = Duration::from_millis(open.ping_interval.saturating_add(open.ping_timeout));
     if let Some(polling) = transport.as_polling() {
-        polling.opened(&open.sid, heartbeat);
+        polling.opened(&open.sid, heartbeat, open.max_payload);
     }
 
     let connect = try_encode_connect(join.nsp, join.auth)

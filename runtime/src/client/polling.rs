@@ -16,6 +16,10 @@ use super::endpoint::Endpoint;
 use crate::engine::packet::{decode_payload, encode_payload};
 use crate::engine::{DecodeError, Frame, Packet as EnginePacket};
 
+/// The server's largest accepted payload when its `open` packet names none (the
+/// Node.js default, 1 MB).
+const DEFAULT_MAX_PAYLOAD: usize = 1_000_000;
+
 /// The largest polling response the client reads (64 MiB, as a WebSocket message).
 pub(crate) const MAX_POLLING_BODY: usize = 64 << 20;
 
@@ -112,6 +116,7 @@ pub(crate) struct Polling {
     sending: Option<HttpConn>,
     pending_get: Option<Exchange>,
     request_timeout: Duration,
+    max_payload: usize,
 }
 
 impl Polling {
@@ -131,14 +136,16 @@ impl Polling {
             sending: None,
             pending_get: None,
             request_timeout: Duration::from_secs(20),
+            max_payload: DEFAULT_MAX_PAYLOAD,
         };
         Ok((polling, packets))
     }
 
-    /// Records the session id and heartbeat of the `open` packet.
-    pub(crate) fn opened(&mut self, sid: &str, heartbeat: Duration) {
+    /// Records the session id, heartbeat and largest payload of the `open` packet.
+    pub(crate) fn opened(&mut self, sid: &str, heartbeat: Duration, max_payload: Option<usize>) {
         self.sid = Some(sid.to_owned());
         self.request_timeout = heartbeat;
+        self.max_payload = max_payload.unwrap_or(DEFAULT_MAX_PAYLOAD);
     }
 
     /// Waits for the next payload from the server. Cancel safe: the GET under way
@@ -169,8 +176,26 @@ impl Polling {
         Ok(decode_payload(outcome?)?)
     }
 
-    /// Sends `frames` in one POST.
+    /// Sends `frames`, in as few POSTs as the server's `maxPayload` allows.
     pub(crate) async fn send(&mut self, frames: &[Frame]) -> Result<(), PollError> {
+        let mut start = 0;
+        while start < frames.len() {
+            let mut end = start + 1;
+            let mut size = frames[start].polling_len();
+            while let Some(frame) = frames.get(end) {
+                size += 1 + frame.polling_len();
+                if size > self.max_payload {
+                    break;
+                }
+                end += 1;
+            }
+            self.post(&frames[start..end]).await?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    async fn post(&mut self, frames: &[Frame]) -> Result<(), PollError> {
         let request = request(
             Method::POST,
             &self.endpoint,
