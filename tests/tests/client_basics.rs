@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tether::client::{
     AckError, Client, ConnectError, ConnectionState, DisconnectReason, EmitError, Event, Reconnect,
+    TransportMode,
 };
 use tether::protocol::Args;
 use tether::server::{self, Event as ServerEvent, Socket};
@@ -49,6 +50,57 @@ async fn joins_with_auth_and_learns_its_socket_id() {
     assert_eq!(client.namespace(), "/admin");
     assert_eq!(client.state(), ConnectionState::Connected { sid });
     client.disconnect();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn query_parameters_and_headers_reach_the_server_on_every_transport() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        io.main().on_connection(move |socket: Socket| {
+            let report = report.clone();
+            async move {
+                let header = socket.handshake().headers.get("x-token").cloned();
+                report.send((
+                    socket.query("room"),
+                    socket.query("from-url"),
+                    header.and_then(|value| value.to_str().ok().map(str::to_owned)),
+                ));
+            }
+        });
+    })
+    .await;
+    for mode in [
+        TransportMode::WebSocket,
+        TransportMode::Polling,
+        TransportMode::PollingThenWebSocket,
+    ] {
+        let client = Client::builder(format!("{}/?from-url=yes", server.url()))
+            .transport(mode)
+            .query("room", "a b&c")
+            .header("X-Token", "t0k3n")
+            .connect()
+            .await
+            .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
+        assert_eq!(
+            seen.next().await,
+            (
+                Some("a b&c".to_owned()),
+                Some("yes".to_owned()),
+                Some("t0k3n".to_owned())
+            ),
+            "{mode:?}"
+        );
+        client.disconnect();
+    }
+    let bad_header = Client::builder(server.url())
+        .header("bad header", "x")
+        .connect()
+        .await;
+    assert!(
+        matches!(bad_header, Err(ConnectError::InvalidHeader(_))),
+        "{bad_header:?}"
+    );
     server.stop().await;
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
+use http::{HeaderName, HeaderValue};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
@@ -63,6 +64,8 @@ pub struct ClientBuilder {
     ack_timeout: Duration,
     reconnect: Reconnect,
     mode: TransportMode,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
     handlers: Handlers,
 }
 
@@ -77,6 +80,8 @@ impl ClientBuilder {
             ack_timeout: Duration::from_secs(10),
             reconnect: Reconnect::default(),
             mode: TransportMode::default(),
+            query: Vec::new(),
+            headers: Vec::new(),
             handlers: Handlers::default(),
         }
     }
@@ -125,6 +130,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Adds a query parameter to every request (the server reads it from the
+    /// handshake, as `socket.handshake.query` in Node.js); parameters of the URL
+    /// are kept too.
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a header to every request, the WebSocket handshake included (such as
+    /// `Authorization` or `Cookie`).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
     /// Which transports to use (default: WebSocket only); see [`TransportMode`].
     pub fn transport(mut self, mode: TransportMode) -> Self {
         self.mode = mode;
@@ -154,7 +174,16 @@ impl ClientBuilder {
     /// ([`ConnectError::Refused`] with its `message` and `data`). The first
     /// connection is not retried; reconnection applies once connected.
     pub async fn connect(self) -> Result<Client, ConnectError> {
-        let endpoint = Endpoint::parse(&self.url, &self.path)?;
+        let mut endpoint = Endpoint::parse(&self.url, &self.path)?;
+        for (name, value) in &self.query {
+            endpoint.add_query(name, value);
+        }
+        for (name, value) in &self.headers {
+            let invalid = || ConnectError::InvalidHeader(name.clone());
+            let name = HeaderName::try_from(name.as_str()).map_err(|_| invalid())?;
+            let value = HeaderValue::try_from(value.as_str()).map_err(|_| invalid())?;
+            endpoint.headers.append(name, value);
+        }
         let auth = self.auth.map_err(ConnectError::InvalidAuth)?;
         let nsp = self
             .namespace

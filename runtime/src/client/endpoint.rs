@@ -1,4 +1,7 @@
-//! Where the client connects: host, port, Engine.IO path, namespace from the URL.
+//! Where the client connects: host, port, Engine.IO path, namespace from the URL,
+//! extra query parameters and headers.
+
+use http::HeaderMap;
 
 use super::error::ConnectError;
 
@@ -11,6 +14,10 @@ pub(crate) struct Endpoint {
     pub(crate) path: String,
     /// The namespace the URL names by its path, if any (`http://host/admin`).
     pub(crate) namespace: Option<String>,
+    /// Query parameters added to every request, encoded, each after a `&`.
+    pub(crate) query: String,
+    /// Headers added to every request (and to the WebSocket handshake).
+    pub(crate) headers: HeaderMap,
 }
 
 impl Endpoint {
@@ -36,11 +43,18 @@ impl Endpoint {
         let namespace = Some(uri.path().trim_end_matches('/'))
             .filter(|path| !path.is_empty())
             .map(str::to_owned);
+        let query = uri
+            .query()
+            .filter(|query| !query.is_empty())
+            .map(|query| format!("&{query}"))
+            .unwrap_or_default();
         Ok(Endpoint {
             host,
             port: uri.port_u16().unwrap_or(default_port),
             path: normalize_path(path),
             namespace,
+            query,
+            headers: HeaderMap::new(),
         })
     }
 
@@ -53,20 +67,48 @@ impl Endpoint {
         }
     }
 
+    /// Adds a query parameter to every request.
+    pub(crate) fn add_query(&mut self, name: &str, value: &str) {
+        self.query.push('&');
+        self.query.push_str(&encode_component(name));
+        self.query.push('=');
+        self.query.push_str(&encode_component(value));
+    }
+
+    /// The path and query of an Engine.IO request over `transport`, for a new
+    /// session or for session `sid`.
+    pub(crate) fn path_and_query(&self, transport: &str, sid: Option<&str>) -> String {
+        let mut target = format!("{}?EIO=4&transport={transport}", self.path);
+        if let Some(sid) = sid {
+            target.push_str("&sid=");
+            target.push_str(sid);
+        }
+        target.push_str(&self.query);
+        target
+    }
+
     /// The WebSocket URL of a new Engine.IO session, or of an upgrade of session
     /// `sid`.
     pub(crate) fn websocket_url(&self, sid: Option<&str>) -> String {
-        let mut url = format!(
-            "ws://{}{}?EIO=4&transport=websocket",
+        format!(
+            "ws://{}{}",
             self.authority(),
-            self.path
-        );
-        if let Some(sid) = sid {
-            url.push_str("&sid=");
-            url.push_str(sid);
-        }
-        url
+            self.path_and_query("websocket", sid)
+        )
     }
+}
+
+/// Percent-encodes a query component (everything but RFC 3986 unreserved bytes).
+fn encode_component(component: &str) -> String {
+    let mut encoded = String::with_capacity(component.len());
+    for byte in component.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// `socket.io` → `/socket.io/`.
@@ -96,6 +138,12 @@ mod tests {
         assert_eq!(
             endpoint.websocket_url(Some("abc")),
             "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket&sid=abc"
+        );
+        let mut with_query = Endpoint::parse("http://h:1/?v=1", "/socket.io/").unwrap();
+        with_query.add_query("a b", "c&d=é");
+        assert_eq!(
+            with_query.path_and_query("polling", Some("S")),
+            "/socket.io/?EIO=4&transport=polling&sid=S&v=1&a%20b=c%26d%3D%C3%A9"
         );
         let v6 = Endpoint::parse("http://[::1]:80", "/socket.io/").unwrap();
         assert_eq!(v6.authority(), "[::1]:80");

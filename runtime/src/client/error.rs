@@ -19,6 +19,9 @@ pub enum ConnectError {
     /// The URL scheme is not `http` or `ws` (TLS is not supported yet).
     #[error("unsupported URL scheme `{0}`: only `http://` and `ws://` are supported")]
     UnsupportedScheme(String),
+    /// A header given to the builder has an invalid name or value.
+    #[error("invalid header `{0}`")]
+    InvalidHeader(String),
     /// The auth payload is not a JSON object, or failed to serialize.
     #[error("the auth payload must serialize as a JSON object: {0}")]
     InvalidAuth(String),

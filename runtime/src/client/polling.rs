@@ -222,15 +222,14 @@ fn request(
     sid: Option<&str>,
     body: Bytes,
 ) -> Result<Request<Full<Bytes>>, PollError> {
-    let mut uri = format!("{}?EIO=4&transport=polling", endpoint.path);
-    if let Some(sid) = sid {
-        uri.push_str("&sid=");
-        uri.push_str(sid);
-    }
+    let transport = "polling";
     let mut builder = Request::builder()
         .method(method.clone())
-        .uri(uri)
+        .uri(endpoint.path_and_query(transport, sid))
         .header(header::HOST, endpoint.authority());
+    if let Some(headers) = builder.headers_mut() {
+        headers.extend(endpoint.headers.clone());
+    }
     if method == Method::POST {
         builder = builder.header(header::CONTENT_TYPE, "text/plain;charset=UTF-8");
     }

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -178,8 +179,9 @@ pub(crate) async fn open_websocket(
 ) -> Result<Ws, OpenError> {
     let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
     stream.set_nodelay(true)?;
-    let (ws, _response) =
-        tokio_tungstenite::client_async(endpoint.websocket_url(sid), stream).await?;
+    let mut request = endpoint.websocket_url(sid).into_client_request()?;
+    request.headers_mut().extend(endpoint.headers.clone());
+    let (ws, _response) = tokio_tungstenite::client_async(request, stream).await?;
     Ok(ws)
 }
 
