@@ -367,13 +367,19 @@ async fn reserved_names_and_unserializable_arguments_are_refused() {
 }
 
 #[tokio::test]
-async fn disconnecting_leaves_the_namespace_for_good() {
-    let (report, mut reasons) = probe();
+async fn disconnecting_sends_what_was_emitted_then_leaves_for_good() {
+    let (report, mut seen) = probe();
     let server = SioServer::with(|io| {
+        let left = report.clone();
         io.main()
             .on_disconnect(move |_socket: Socket, reason: server::DisconnectReason| {
+                let left = left.clone();
+                async move { left.send(reason.as_str().to_owned()) }
+            });
+        io.main()
+            .on("last words", move |_socket: Socket, event: ServerEvent| {
                 let report = report.clone();
-                async move { report.send(reason) }
+                async move { report.send(event.arg::<String>(0).unwrap_or_default()) }
             });
         io.main()
             .on("slow", |_socket: Socket, _event: ServerEvent| async move {});
@@ -381,10 +387,11 @@ async fn disconnecting_leaves_the_namespace_for_good() {
     .await;
     let client = Client::builder(server.url()).connect().await.unwrap();
     let pending = client.emit_with_ack::<(), _>("slow", &());
+    client.emit("last words", &("goodbye",)).unwrap();
     client.disconnect();
     assert_eq!(
-        reasons.next().await,
-        server::DisconnectReason::ClientNamespaceDisconnect
+        seen.take(2).await,
+        ["goodbye", "client namespace disconnect"]
     );
     assert_eq!(
         within(client.disconnected()).await,

@@ -33,8 +33,8 @@ pub const MAX_RUNNING_HANDLERS: usize = 256;
 /// Most queued packets written together (one WebSocket flush, or one POST).
 const WRITE_BATCH: usize = 64;
 
-/// The longest the client spends saying goodbye (DISCONNECT, then a WebSocket
-/// close) to a server that does not read.
+/// The longest the client spends saying goodbye (what was emitted before, then
+/// DISCONNECT, then a close) to a server that does not read.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Everything the connection task needs to connect again.
@@ -126,15 +126,25 @@ impl Driver {
             };
             if let Step::End(reason) = step {
                 if reason == DisconnectReason::ClientDisconnect {
-                    let leave = encode_disconnect(&self.settings.nsp);
-                    let goodbye = async {
-                        let _ = link.transport.send_encoded(&leave).await;
-                        link.transport.close().await;
-                    };
-                    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, goodbye).await;
+                    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, self.goodbye(&mut link)).await;
                 }
                 return reason;
             }
+        }
+    }
+
+    /// Leaving on purpose: writes what was emitted before, then DISCONNECT, then
+    /// closes the connection.
+    async fn goodbye(&mut self, link: &mut Link) {
+        let mut frames = Vec::new();
+        while let Ok(packet) = self.outbox.try_recv() {
+            if let Some(encoded) = self.outgoing_frames(packet) {
+                frames.extend(encoded.frames());
+            }
+        }
+        frames.extend(encode_disconnect(&self.settings.nsp).frames());
+        if link.transport.send(&frames).await.is_ok() {
+            link.transport.close().await;
         }
     }
 

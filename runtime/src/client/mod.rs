@@ -20,8 +20,26 @@
 //!   It does not reconnect after [`Client::disconnect`] or when the server
 //!   disconnects the socket. [`Client::state_changes`] follows the state.
 //!
-//! One task per client runs the connection; every queue is bounded and every
-//! wait has a timeout.
+//! # Limits
+//!
+//! One task per client runs the connection (its event handlers run on it too).
+//! Every queue is bounded and every wait has a timeout:
+//!
+//! | what | limit | past it |
+//! |---|---|---|
+//! | packets waiting to be written, including while reconnecting | [`MAX_BUFFERED_PACKETS`] (1,024) | `emit` fails with [`EmitError::QueueFull`] |
+//! | event handlers running at once | [`MAX_RUNNING_HANDLERS`] (256) | the client stops reading until one finishes |
+//! | connecting and joining, per attempt | 20 s ([`ClientBuilder::connect_timeout`]) | [`ConnectError::Timeout`], or the next attempt |
+//! | waiting for an acknowledgement | 10 s ([`ClientBuilder::ack_timeout`], [`AckFuture::timeout`]) | [`AckError::Timeout`] |
+//! | silence from the server | its `pingInterval + pingTimeout` | the connection counts as lost (`ping timeout`) |
+//! | upgrading from polling to WebSocket | 10 s | polling goes on |
+//! | one incoming WebSocket message / polling response | 64 MiB | the connection counts as lost |
+//! | one POST | the server's `maxPayload` | queued packets are split over several POSTs |
+//!
+//! Not supported yet: TLS (`https://`, `wss://`), connection state recovery
+//! (`pid`/`offset`), several namespaces over one connection (each client is one
+//! namespace on its own connection), the msgpack parser, and retrying the very
+//! first connection (reconnection starts once connected).
 //!
 //! # Examples
 //!
@@ -219,8 +237,10 @@ impl Client {
     }
 
     /// Leaves the namespace and closes the connection (the server sees
-    /// `client namespace disconnect`); the client does not reconnect. Pending
-    /// acknowledgements fail, and later emits fail with [`EmitError::Disconnected`].
+    /// `client namespace disconnect`); the client does not reconnect. Events
+    /// emitted before go out first when connected (while reconnecting, the buffer
+    /// is dropped). Pending acknowledgements fail, and later emits fail with
+    /// [`EmitError::Disconnected`].
     /// Await [`Client::disconnected`] to know when it is done.
     pub fn disconnect(&self) {
         self.shared.stop.send_replace(true);

@@ -13,15 +13,13 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::endpoint::Endpoint;
+use super::transport::MAX_INCOMING_MESSAGE;
 use crate::engine::packet::{decode_payload, encode_payload};
 use crate::engine::{DecodeError, Frame, Packet as EnginePacket};
 
 /// The server's largest accepted payload when its `open` packet names none (the
 /// Node.js default, 1 MB).
 const DEFAULT_MAX_PAYLOAD: usize = 1_000_000;
-
-/// The largest polling response the client reads (64 MiB, as a WebSocket message).
-pub(crate) const MAX_POLLING_BODY: usize = 64 << 20;
 
 /// Why a polling request failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +32,7 @@ pub(crate) enum PollError {
     Request(#[from] http::Error),
     #[error("the server answered {0}")]
     Status(StatusCode),
-    #[error("the response body is unreadable or larger than {MAX_POLLING_BODY} bytes")]
+    #[error("the response body is unreadable or larger than {MAX_INCOMING_MESSAGE} bytes")]
     Body,
     #[error("invalid payload: {0}")]
     Payload(#[from] DecodeError),
@@ -85,7 +83,7 @@ impl HttpConn {
             sender.ready().await?;
             let response = sender.send_request(request).await?;
             let status = response.status();
-            let body = Limited::new(response.into_body(), MAX_POLLING_BODY)
+            let body = Limited::new(response.into_body(), MAX_INCOMING_MESSAGE)
                 .collect()
                 .await
                 .map_err(|_| PollError::Body)?

@@ -7,6 +7,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
@@ -16,6 +17,9 @@ use super::polling::{PollError, Polling};
 use super::state::DisconnectReason;
 use crate::engine::{Frame, Packet as EnginePacket, Text};
 use crate::protocol::Encoded;
+
+/// The largest WebSocket message or polling response the client reads (64 MiB).
+pub(crate) const MAX_INCOMING_MESSAGE: usize = 64 << 20;
 
 /// The WebSocket to the server.
 pub(crate) type Ws = WebSocketStream<TcpStream>;
@@ -181,7 +185,11 @@ pub(crate) async fn open_websocket(
     stream.set_nodelay(true)?;
     let mut request = endpoint.websocket_url(sid).into_client_request()?;
     request.headers_mut().extend(endpoint.headers.clone());
-    let (ws, _response) = tokio_tungstenite::client_async(request, stream).await?;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_INCOMING_MESSAGE))
+        .max_frame_size(Some(MAX_INCOMING_MESSAGE));
+    let (ws, _response) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
     Ok(ws)
 }
 
