@@ -1,0 +1,62 @@
+// The chat example's Rust bot (examples/chat_bot, the typed Rust client) in a room
+// with the official socket.io-client: it joins and answers `!echo`.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { test } from "node:test";
+
+import { io } from "socket.io-client";
+
+import { exampleBinary, useExample } from "../support/server.mjs";
+import { collect, next, within } from "../support/wait.mjs";
+
+/** Starts the bot against `url`; resolves once it printed `joined <room>`. */
+async function useBot(t, url, room) {
+  const binary = exampleBinary("chat_bot");
+  if (!existsSync(binary)) {
+    throw new Error(`${binary} does not exist; run \`cargo build --examples\` first`);
+  }
+  const bot = spawn(binary, [], {
+    env: { RUST_LOG: "warn", ...process.env, CHAT_URL: url, CHAT_ROOM: room },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const killed = () => bot.kill("SIGKILL");
+  process.on("exit", killed);
+  t.after(() => {
+    process.off("exit", killed);
+    killed();
+  });
+  bot.stdout.setEncoding("utf8");
+  const lines = [];
+  bot.stdout.on("data", (chunk) => lines.push(...chunk.split("\n").filter(Boolean)));
+  const joined = () => lines.some((line) => line.startsWith(`joined ${room} as `));
+  while (!joined()) {
+    await within(next(bot.stdout, "data"), `the bot joining ${room}`);
+  }
+}
+
+/** A websocket client named `name` in `room`. */
+async function person(t, url, name, room) {
+  const socket = io(url, { transports: ["websocket"], forceNew: true, reconnection: false, auth: { name } });
+  t.after(() => socket.disconnect());
+  await within(new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", reject);
+  }), `${name} connecting`);
+  await within(socket.emitWithAck("join", room), `${name} joining ${room}`);
+  return socket;
+}
+
+test("the Rust bot answers !echo in its room", async (t) => {
+  const { url } = await useExample(t, "chat");
+  await useBot(t, url, "lobby");
+  const alice = await person(t, url, "alice", "lobby");
+
+  const messages = collect(alice, "message", 2);
+  const said = await within(alice.emitWithAck("say", "lobby", "!echo hello bot"), "say");
+  assert.equal(said.ok, true);
+  const [own, answer] = await messages;
+  assert.equal(own.from, "alice");
+  assert.deepEqual([answer.from, answer.text, answer.room], ["echo-bot", "hello bot", "lobby"]);
+});
