@@ -9,7 +9,6 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket
 import type {
   AuthPayload,
   ClientToServerEvents,
-  Message,
   RoomName,
   ServerToClientEvents,
 } from "../../../generated/chat";
@@ -104,6 +103,10 @@ function connect(name: string): void {
     }
     if (created.active) {
       setStatus("reconnecting");
+      for (const room of rooms.values()) {
+        room.disconnected();
+      }
+      renderShown();
     } else {
       signOut(`disconnected: ${reason}`);
     }
@@ -112,8 +115,8 @@ function connect(name: string): void {
 
   created.on("message", (message) => {
     const room = rooms.get(message.room);
-    if (room) {
-      received(room, room.add([message]));
+    if (room?.add(message)) {
+      received(room);
     }
   });
   created.on("presence", (name, users) => {
@@ -159,28 +162,30 @@ function showChat(): void {
   page.signOut.hidden = false;
 }
 
-/** Joins `room` (again, after a reconnection) and merges its history. */
+/** Joins `room` (again, after a reconnection) and shows its history. */
 async function join(current: ChatSocket, room: Room): Promise<void> {
+  room.joining();
   try {
     const history = await current.timeout(ACK_TIMEOUT_MS).emitWithAck("join", room.name);
-    if (rooms.get(room.name) === room && Array.isArray(history)) {
-      received(room, room.add(history));
-    } else if (!Array.isArray(history)) {
-      page.joinError.textContent = `could not join ${room.name}`;
+    if (!Array.isArray(history)) {
+      page.joinError.textContent = `the server refused to join ${room.name}`;
+      forget(room);
+      return;
+    }
+    room.joinedWith(history);
+    if (room === shown) {
+      renderShown();
     }
   } catch {
     page.joinError.textContent = `no answer to joining ${room.name}`;
   }
 }
 
-function received(room: Room, added: Message[]): void {
-  if (added.length === 0) {
-    return;
-  }
+function received(room: Room): void {
   if (room === shown) {
     renderMessages(room);
   } else {
-    room.unread += added.length;
+    room.unread += 1;
     renderRooms();
   }
 }
@@ -193,6 +198,20 @@ function show(room: Room | null): void {
   page.sayError.textContent = "";
   renderRooms();
   renderShown();
+  if (room) {
+    page.text.focus();
+  }
+}
+
+/** Drops `room` from the page, showing another one. */
+function forget(room: Room): void {
+  room.close();
+  rooms.delete(room.name);
+  if (room === shown) {
+    show(rooms.values().next().value ?? null);
+  } else {
+    renderRooms();
+  }
 }
 
 function renderShown(): void {
@@ -200,12 +219,11 @@ function renderShown(): void {
   page.roomTitle.textContent = room ? `# ${room.name}` : "Join a room to start";
   page.leave.hidden = !room;
   page.text.disabled = !room;
-  page.send.disabled = !room;
+  page.send.disabled = !room?.joined;
   if (room) {
     renderMessages(room);
     renderPresence(room);
     renderTyping(room);
-    page.text.focus();
   } else {
     page.messages.replaceChildren();
     page.presence.replaceChildren();
@@ -301,9 +319,7 @@ page.leave.addEventListener("click", () => {
     return;
   }
   socket.emit("leave", room.name);
-  room.close();
-  rooms.delete(room.name);
-  show(rooms.values().next().value ?? null);
+  forget(room);
 });
 
 page.text.addEventListener("input", () => {
@@ -316,7 +332,7 @@ page.text.addEventListener("input", () => {
 
 onSubmit(page.sayForm, async () => {
   const room = shown;
-  if (!socket || !room) {
+  if (!socket || !room?.joined) {
     return;
   }
   const text = page.text.value;

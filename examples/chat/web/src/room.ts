@@ -10,7 +10,11 @@ export class Room {
   users: string[] = [];
   /** Messages that arrived while another room was shown. */
   unread = 0;
-  private readonly byId = new Map<number, Message>();
+  /** Whether the server answered the last `join`: only then can the user say something. */
+  joined = false;
+  private byId = new Map<number, Message>();
+  /** Messages that arrived since `join` was sent, while its answer is awaited. */
+  private sinceJoin: Message[] = [];
   private readonly typists = new Map<string, number>();
 
   constructor(
@@ -18,17 +22,41 @@ export class Room {
     private readonly onTypingChange: () => void,
   ) {}
 
+  /** Notes that `join` was sent (again, after a reconnection). */
+  joining(): void {
+    this.joined = false;
+    this.sinceJoin = [];
+  }
+
   /**
-   * Adds messages, from a `join` history or a `message` event; the ones already
-   * known (same id) are skipped. Returns the new ones.
+   * Takes the answer to `join`: the room's history, and what arrived since `join`
+   * was sent. What was shown before goes: a restarted server has forgotten it, and
+   * numbers its messages from 1 again.
    */
-  add(messages: Message[]): Message[] {
-    const added = messages.filter((message) => !this.byId.has(message.id));
-    for (const message of added) {
-      this.byId.set(message.id, message);
-      this.stoppedTyping(message.from);
+  joinedWith(history: Message[]): void {
+    const all = [...history, ...this.sinceJoin];
+    this.byId = new Map(all.map((message) => [message.id, message]));
+    this.sinceJoin = [];
+    this.joined = true;
+  }
+
+  /** Notes that the connection was lost: members unknown until joined again. */
+  disconnected(): void {
+    this.joined = false;
+    this.users = [];
+  }
+
+  /** Adds a message from a `message` event; false if it was known already. */
+  add(message: Message): boolean {
+    if (this.byId.has(message.id)) {
+      return false;
     }
-    return added;
+    this.byId.set(message.id, message);
+    if (!this.joined) {
+      this.sinceJoin.push(message);
+    }
+    this.stoppedTyping(message.from);
+    return true;
   }
 
   /** Every message, oldest first (ids increase with every message). */
