@@ -77,6 +77,7 @@ function connect(name: string): void {
   myName = name;
   setStatus("connecting");
   page.loginForm.inert = true;
+  page.signOut.hidden = false;
 
   created.on("connect", () => {
     const engine = created.io.engine;
