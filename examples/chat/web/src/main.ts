@@ -85,7 +85,7 @@ function connect(name: string): void {
     engine.once("upgrade", () => setStatus("connected", engine.transport.name));
     showChat();
     for (const room of rooms.values()) {
-      join(created, room);
+      void join(created, room);
     }
   });
   created.on("connect_error", (error) => {
@@ -168,6 +168,9 @@ async function join(current: ChatSocket, room: Room): Promise<void> {
   room.joining();
   try {
     const history = await current.timeout(ACK_TIMEOUT_MS).emitWithAck("join", room.name);
+    if (rooms.get(room.name) !== room) {
+      return;
+    }
     if (!Array.isArray(history)) {
       page.joinError.textContent = `the server refused to join ${room.name}`;
       forget(room);
