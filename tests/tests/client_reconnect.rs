@@ -1,21 +1,16 @@
 //! The Rust client losing its connection: reconnecting with backoff to a server
 //! restarted on the same port, joining again with the same auth, delivering what
 //! was emitted meanwhile in order, failing acknowledgements of the lost
-//! connection, bounding its buffer, giving up after its attempts, and noticing a
-//! server that stopped pinging.
+//! connection, bounding its buffer, and giving up after its attempts.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tether::client::{
     AckError, Client, ConnectionState, DisconnectReason, EmitError, MAX_BUFFERED_PACKETS, Reconnect,
 };
 use tether::server::{Event as ServerEvent, Server, Socket};
 use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config};
-use tokio::net::TcpListener;
-use tokio_tungstenite::tungstenite::Message;
 
 async fn within<T>(future: impl Future<Output = T>) -> T {
     tokio::time::timeout(PATIENCE, future)
@@ -168,40 +163,4 @@ async fn without_reconnection_a_lost_connection_ends_the_client() {
         ),
         "{reason:?}"
     );
-}
-
-/// A WebSocket Engine.IO server that accepts one client into `/` and then never
-/// pings, with a heartbeat of 100 ms + 100 ms.
-async fn silent_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
-        let open = r#"0{"sid":"AAAAAAAAAAAAAAAAAAAA","upgrades":[],"pingInterval":100,"pingTimeout":100,"maxPayload":1000000}"#;
-        ws.send(Message::text(open)).await.unwrap();
-        let connect = ws.next().await.unwrap().unwrap();
-        assert_eq!(connect.to_text().unwrap(), "40");
-        ws.send(Message::text(r#"40{"sid":"BBBBBBBBBBBBBBBBBBBB"}"#))
-            .await
-            .unwrap();
-        while let Some(Ok(_)) = ws.next().await {}
-    });
-    (addr, task)
-}
-
-#[tokio::test]
-async fn a_server_that_stops_pinging_is_noticed() {
-    let (addr, server) = silent_server().await;
-    let client = Client::builder(format!("http://{addr}"))
-        .reconnect(Reconnect::disabled())
-        .connect()
-        .await
-        .expect("connected");
-    assert_eq!(client.id().as_deref(), Some("BBBBBBBBBBBBBBBBBBBB"));
-    assert_eq!(
-        within(client.disconnected()).await,
-        DisconnectReason::PingTimeout
-    );
-    within(server).await.expect("the fake server ended cleanly");
 }
