@@ -92,6 +92,9 @@ impl Driver {
 
     /// Reads, writes and keeps the heartbeat of one connection until it ends.
     async fn serve(&mut self, mut link: Link) -> DisconnectReason {
+        // Reading comes before the heartbeat's deadline, so that a ping already
+        // received counts even when this task ran late; a flood of other packets
+        // cannot hide a missing ping either (checked on each of them).
         let heartbeat = tokio::time::sleep(link.heartbeat);
         tokio::pin!(heartbeat);
         loop {
@@ -99,7 +102,6 @@ impl Driver {
                 biased;
                 _ = self.stop.changed() => Step::End(DisconnectReason::ClientDisconnect),
                 Some(()) = self.running.next(), if !self.running.is_empty() => Step::Continue,
-                () = &mut heartbeat => Step::End(DisconnectReason::PingTimeout),
                 incoming = link.transport.next(), if self.running.len() < MAX_RUNNING_HANDLERS => {
                     match incoming {
                         Incoming::Packet(EnginePacket::Ping(_)) => {
@@ -108,6 +110,9 @@ impl Driver {
                                 Ok(()) => Step::Continue,
                                 Err(error) => Step::End(error.reason()),
                             }
+                        }
+                        Incoming::Packet(_) if heartbeat.is_elapsed() => {
+                            Step::End(DisconnectReason::PingTimeout)
                         }
                         Incoming::Packet(packet) => self.on_engine_packet(&mut link, packet),
                         Incoming::Invalid(error) => {
@@ -119,6 +124,7 @@ impl Driver {
                         Incoming::Lost(reason) => Step::End(reason),
                     }
                 }
+                () = &mut heartbeat => Step::End(DisconnectReason::PingTimeout),
                 outgoing = self.outbox.recv() => match outgoing {
                     Some(packet) => self.write(&mut link, packet).await,
                     None => Step::End(DisconnectReason::ClientDisconnect),
