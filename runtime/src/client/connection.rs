@@ -131,8 +131,15 @@ impl Driver {
                 },
             };
             if let Step::End(reason) = step {
-                if reason == DisconnectReason::ClientDisconnect {
-                    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, self.goodbye(&mut link)).await;
+                match reason {
+                    DisconnectReason::ClientDisconnect => {
+                        let _ =
+                            tokio::time::timeout(GOODBYE_TIMEOUT, self.goodbye(&mut link)).await;
+                    }
+                    DisconnectReason::ServerDisconnect => {
+                        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, link.transport.close()).await;
+                    }
+                    _ => {}
                 }
                 return reason;
             }
