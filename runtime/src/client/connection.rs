@@ -26,8 +26,9 @@ use crate::protocol::{Body, Encoded, Packet, encode_disconnect};
 use crate::server::BoxFuture;
 
 /// Most event handlers of one client running at once; while that many are busy,
-/// the client stops reading from the server (so a flood of events is held back by
-/// TCP, not buffered).
+/// the client stops reading from the server, so a flood of events is held back by
+/// TCP, not buffered. Pings wait too: handlers stuck for longer than the server's
+/// heartbeat end the connection with `ping timeout` (and a reconnection).
 pub const MAX_RUNNING_HANDLERS: usize = 256;
 
 /// Most queued packets written together (one WebSocket flush, or one POST).
