@@ -28,9 +28,10 @@ pub enum ConnectError {
     /// The TCP connection failed.
     #[error("cannot reach the server: {0}")]
     Io(#[from] std::io::Error),
-    /// The WebSocket handshake failed (for instance an HTTP error from the server).
-    #[error("WebSocket handshake failed: {0}")]
-    WebSocket(#[from] Box<tokio_tungstenite::tungstenite::Error>),
+    /// The WebSocket handshake or connection failed (for instance an HTTP error
+    /// from the server); the message says how.
+    #[error("WebSocket failed: {0}")]
+    WebSocket(String),
     /// An HTTP long-polling request failed (unreachable server, HTTP error).
     #[error("polling request failed: {0}")]
     Polling(String),
@@ -61,6 +62,6 @@ impl From<OpenError> for ConnectError {
 
 impl From<tokio_tungstenite::tungstenite::Error> for ConnectError {
     fn from(error: tokio_tungstenite::tungstenite::Error) -> Self {
-        ConnectError::WebSocket(Box::new(error))
+        ConnectError::WebSocket(error.to_string())
     }
 }
