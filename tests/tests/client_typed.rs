@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use serde_json::json;
-use tether::client::{AckSender, Client, TypedClient};
+use tether::client::{AckSender, Client, Event, TypedClient};
 use tether::contract::{AckResult, ContractEvent, InvalidArguments, TypedSocket};
 use tether::server::{Server, Socket};
 use tether_tests::{SioServer, probe, sio_config};
@@ -154,7 +154,7 @@ async fn server_events_that_do_not_decode_are_answered_with_invalid_arguments() 
 }
 
 #[tokio::test]
-async fn a_contract_handler_can_acknowledge() {
+async fn a_contract_handler_can_acknowledge_beside_other_catch_alls() {
     let (report, mut answers) = probe();
     let server = SioServer::with(|io| {
         io.main().on_connection(move |socket: Socket| {
@@ -168,6 +168,7 @@ async fn a_contract_handler_can_acknowledge() {
         });
     })
     .await;
+    let (seen, mut catch_all) = probe();
     let _client = Client::builder(server.url())
         .on_contract::<RoomServer, _, _>(
             |_client: Client, event: RoomServerEvent, ack: Option<AckSender>| async move {
@@ -177,9 +178,14 @@ async fn a_contract_handler_can_acknowledge() {
                 Ok::<(), tether::client::EmitError>(())
             },
         )
+        .on_any(move |_client: Client, event: Event| {
+            let seen = seen.clone();
+            async move { seen.send(event.wants_ack()) }
+        })
         .connect()
         .await
         .expect("connected");
     assert_eq!(answers.next().await, Ok(json!({ "echo": "ping" })));
+    assert!(catch_all.next().await, "every handler may answer");
     server.stop().await;
 }

@@ -152,7 +152,8 @@ impl ClientBuilder {
     }
 
     /// Handles the server's event `event`: `|client: Client, event: Event| async
-    /// move { ... }`. An event the server wants acknowledged is answered with
+    /// move { ... }` (one handler per event name; registering another replaces
+    /// it). An event the server wants acknowledged is answered with
     /// [`Event::ack`](super::Event::ack). Handlers run concurrently, on the client's
     /// task; at most [`MAX_RUNNING_HANDLERS`](super::MAX_RUNNING_HANDLERS) at once.
     pub fn on(mut self, event: &str, handler: impl EventHandler) -> Self {
@@ -160,8 +161,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Handles every event from the server (before the event's own handler, which
-    /// receives the acknowledgement sender when there is one).
+    /// Handles every event from the server, before the event's own handler. All
+    /// handlers of an event may acknowledge it; the first answer goes out.
     pub fn on_any(mut self, handler: impl EventHandler) -> Self {
         self.handlers.on_any(Arc::new(handler));
         self

@@ -1,7 +1,9 @@
 //! Events from the server, the [`AckSender`] that answers them, and handlers.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -67,22 +69,26 @@ impl Event {
         }
     }
 
-    /// A copy for another handler, without the acknowledgement sender.
+    /// A copy for another handler of the same event, sharing the acknowledgement.
     pub(crate) fn share(&self) -> Event {
-        Event::new(self.name.clone(), self.args.clone(), None)
+        let ack = self.ack.as_ref().map(AckSender::share);
+        Event::new(self.name.clone(), self.args.clone(), ack)
     }
 }
 
 /// Sends the acknowledgement of one server event; usable once.
 ///
-/// The answer goes out on the connection the event arrived on; if that connection
-/// was lost meanwhile, it is dropped (the server stopped waiting for it).
+/// Every handler of the event (catch-alls included) gets one; the first answer
+/// goes out, later ones are ignored. The answer goes out on the connection the
+/// event arrived on; if that connection was lost meanwhile, it is dropped (the
+/// server stopped waiting for it).
 #[derive(Debug)]
 pub struct AckSender {
     outbox: mpsc::Sender<Outgoing>,
     nsp: Arc<str>,
     id: u64,
     generation: u64,
+    answered: Arc<AtomicBool>,
 }
 
 impl AckSender {
@@ -97,6 +103,18 @@ impl AckSender {
             nsp,
             id,
             generation,
+            answered: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Another sender for the same acknowledgement.
+    fn share(&self) -> AckSender {
+        AckSender {
+            outbox: self.outbox.clone(),
+            nsp: self.nsp.clone(),
+            id: self.id,
+            generation: self.generation,
+            answered: self.answered.clone(),
         }
     }
 
@@ -106,9 +124,13 @@ impl AckSender {
     }
 
     /// Sends the acknowledgement: a tuple spreads into several arguments, `()` sends
-    /// none, anything else is one argument.
+    /// none, anything else is one argument. Does nothing when another handler of
+    /// the event answered first.
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
         let encoded = encode_ack(&self.nsp, self.id, &EmitArgs::new(data))?;
+        if self.answered.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
         push(
             &self.outbox,
             Outgoing::Ack {
@@ -144,7 +166,7 @@ where
 /// The handlers registered on a [`ClientBuilder`](super::ClientBuilder).
 #[derive(Default, Clone)]
 pub(crate) struct Handlers {
-    by_event: std::collections::HashMap<String, Arc<dyn EventHandler>>,
+    by_event: HashMap<String, Arc<dyn EventHandler>>,
     any: Vec<Arc<dyn EventHandler>>,
 }
 
@@ -157,8 +179,9 @@ impl Handlers {
         self.any.push(handler);
     }
 
-    /// The futures handling `event`: every catch-all, then the event's own handler.
-    /// The last one receives the acknowledgement sender.
+    /// The futures handling `event`: every catch-all, then the event's own handler
+    /// (one per name: a later registration replaces an earlier one). They share
+    /// the acknowledgement sender.
     pub(crate) fn dispatch(&self, client: &Client, event: Event) -> Vec<BoxFuture> {
         let own = self.by_event.get(event.name());
         let targets: Vec<&Arc<dyn EventHandler>> = self.any.iter().chain(own).collect();
