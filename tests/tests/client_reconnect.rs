@@ -1,13 +1,15 @@
 //! The Rust client losing its connection: reconnecting with backoff to a server
 //! restarted on the same port, joining again with the same auth, delivering what
 //! was emitted meanwhile in order, failing acknowledgements of the lost
-//! connection, bounding its buffer, and giving up after its attempts.
+//! connection, bounding its buffer, and giving up after its attempts; and a
+//! first connection that waits for the server when asked to.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tether::client::{
-    AckError, Client, ConnectionState, DisconnectReason, EmitError, MAX_BUFFERED_PACKETS, Reconnect,
+    AckError, Client, ConnectError, ConnectionState, DisconnectReason, EmitError,
+    MAX_BUFFERED_PACKETS, Reconnect,
 };
 use tether::server::{Event as ServerEvent, Server, Socket};
 use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config};
@@ -163,4 +165,38 @@ async fn without_reconnection_a_lost_connection_ends_the_client() {
         ),
         "{reason:?}"
     );
+}
+
+#[tokio::test]
+async fn a_first_connection_may_wait_for_the_server() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let url = format!("http://{addr}");
+    let waiting = tokio::spawn(
+        Client::builder(&url)
+            .reconnect(quick_retries())
+            .retry_first_connection(true)
+            .connect(),
+    );
+    let at_once = Client::builder(&url).connect().await;
+    assert!(matches!(at_once, Err(ConnectError::Io(_))), "{at_once:?}");
+    let giving_up = Client::builder(&url)
+        .reconnect(quick_retries().max_attempts(2))
+        .retry_first_connection(true)
+        .connect()
+        .await;
+    assert!(
+        matches!(giving_up, Err(ConnectError::Io(_))),
+        "{giving_up:?}"
+    );
+
+    let server = SioServer::start_on(Server::new(sio_config()), addr).await;
+    let client = within(waiting)
+        .await
+        .expect("the task ran")
+        .expect("connected once the server is up");
+    assert!(client.state().is_connected());
+    client.disconnect();
+    server.stop().await;
 }

@@ -64,6 +64,7 @@ pub struct ClientBuilder {
     ack_timeout: Duration,
     reconnect: Reconnect,
     mode: TransportMode,
+    retry_first_connection: bool,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     handlers: Handlers,
@@ -80,6 +81,7 @@ impl ClientBuilder {
             ack_timeout: Duration::from_secs(10),
             reconnect: Reconnect::default(),
             mode: TransportMode::default(),
+            retry_first_connection: false,
             query: Vec::new(),
             headers: Vec::new(),
             handlers: Handlers::default(),
@@ -130,6 +132,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Makes [`connect`](Self::connect) retry a first connection that fails for
+    /// want of a server (unreachable, timed out, closed, HTTP errors), with the
+    /// [`reconnect`](Self::reconnect) policy's delays and attempts, as the
+    /// official client does. Off by default: `connect` fails at once. A refusal
+    /// or invalid settings are never retried.
+    pub fn retry_first_connection(mut self, retry: bool) -> Self {
+        self.retry_first_connection = retry;
+        self
+    }
+
     /// Adds a query parameter to every request (the server reads it from the
     /// handshake, as `socket.handshake.query` in Node.js); parameters of the URL
     /// are kept too.
@@ -173,7 +185,9 @@ impl ClientBuilder {
     /// Fails on a bad URL or auth payload, when the server cannot be reached
     /// within the connect timeout, or when it refuses the namespace
     /// ([`ConnectError::Refused`] with its `message` and `data`). The first
-    /// connection is not retried; reconnection applies once connected.
+    /// connection is retried only with
+    /// [`retry_first_connection`](Self::retry_first_connection); reconnection
+    /// applies once connected.
     pub async fn connect(self) -> Result<Client, ConnectError> {
         let mut endpoint = Endpoint::parse(&self.url, &self.path)?;
         for (name, value) in &self.query {
@@ -191,14 +205,29 @@ impl ClientBuilder {
             .or_else(|| endpoint.namespace.clone())
             .map(|nsp| normalize_namespace(&nsp))
             .unwrap_or_else(|| "/".to_owned());
-        let link = establish(Join {
+        let join = || Join {
             endpoint: &endpoint,
             mode: self.mode,
             nsp: &nsp,
             auth: auth.as_ref(),
             timeout: self.connect_timeout,
-        })
-        .await?;
+        };
+        let mut attempt = 0;
+        let link = loop {
+            let error = match establish(join()).await {
+                Ok(link) => break link,
+                Err(error) => error,
+            };
+            attempt += 1;
+            let retry = self.retry_first_connection
+                && is_transient(&error)
+                && self.reconnect.allows(attempt);
+            if !retry {
+                return Err(error);
+            }
+            tracing::debug!(attempt, %error, "first connection failed; retrying");
+            tokio::time::sleep(self.reconnect.delay(attempt - 1)).await;
+        };
 
         let (outbox, outbox_receiver) = mpsc::channel(MAX_BUFFERED_PACKETS);
         let (state, state_receiver) = watch::channel(ConnectionState::Connected {
@@ -236,6 +265,19 @@ impl ClientBuilder {
         tokio::spawn(driver.run(link));
         Ok(Client { shared })
     }
+}
+
+/// Whether connecting may succeed later: the server was not there, not whether
+/// it refused or the settings are wrong.
+fn is_transient(error: &ConnectError) -> bool {
+    matches!(
+        error,
+        ConnectError::Io(_)
+            | ConnectError::WebSocket(_)
+            | ConnectError::Polling(_)
+            | ConnectError::Closed
+            | ConnectError::Timeout(_)
+    )
 }
 
 /// `admin` → `/admin`.

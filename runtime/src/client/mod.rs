@@ -38,8 +38,7 @@
 //!
 //! Not supported yet: TLS (`https://`, `wss://`), connection state recovery
 //! (`pid`/`offset`), several namespaces over one connection (each client is one
-//! namespace on its own connection), the msgpack parser, and retrying the very
-//! first connection (reconnection starts once connected).
+//! namespace on its own connection), and the msgpack parser.
 //!
 //! # Examples
 //!
