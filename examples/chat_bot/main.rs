@@ -1,6 +1,7 @@
-//! A bot for the chat example, written with the typed Rust client: it joins a
-//! room (again after every reconnection), prints `joined <room> as <sid>` each
-//! time, and answers `!echo <text>` there.
+//! A bot for the chat example, written with the typed Rust client: it waits for
+//! the server if it is not up yet, joins a room (again after every
+//! reconnection), prints `joined <room> as <sid>` each time, and answers
+//! `!echo <text>` there.
 //!
 //! ```text
 //! PORT=3000 cargo run --example chat &
@@ -50,6 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             name: BOT_NAME.to_owned(),
         })
         .reconnect(Reconnect::default().max_delay(Duration::from_secs(10)))
+        .retry_first_connection(true)
         .on_contract::<ChatServer, _, _>(on_chat_event)
         .connect()
         .await?;
