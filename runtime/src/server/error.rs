@@ -53,11 +53,13 @@ pub enum EmitError {
     /// The data could not be serialized.
     #[error("cannot encode the event: {0}")]
     Encode(#[from] EncodeError),
-    /// The socket is disconnected.
+    /// The socket is disconnected (on the Rust client: disconnected for good).
     #[error("socket disconnected")]
     Disconnected,
-    /// The client fell too far behind and was disconnected.
-    #[error("client too slow: its outbound queue is full")]
+    /// The outbound queue is full. On the server, the client fell too far behind
+    /// and was disconnected; on the Rust client, `MAX_BUFFERED_PACKETS` packets
+    /// already wait to be sent.
+    #[error("outbound queue full (on a server: the client is too slow)")]
     QueueFull,
     /// The event name is reserved by Socket.IO.
     #[error("`{0}` is a reserved event name")]
