@@ -59,7 +59,7 @@ pub enum EmitError {
     /// The outbound queue is full. On the server, the client fell too far behind
     /// and was disconnected; on the Rust client, `MAX_BUFFERED_PACKETS` packets
     /// already wait to be sent.
-    #[error("outbound queue full (on a server: the client is too slow)")]
+    #[error("outbound queue full")]
     QueueFull,
     /// The event name is reserved by Socket.IO.
     #[error("`{0}` is a reserved event name")]
