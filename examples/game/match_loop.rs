@@ -157,7 +157,7 @@ impl MatchLoop {
                 .ns
                 .to(self.room())
                 .volatile()
-                .state(&self.world.snapshot());
+                .state(self.world.snapshot());
             report(sent, "state");
             if self.world.is_over() {
                 self.finish();

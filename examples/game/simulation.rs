@@ -206,7 +206,7 @@ impl World {
                 score: p.score,
             })
             .collect();
-        standings.sort_by(|a, b| b.score.cmp(&a.score));
+        standings.sort_by_key(|standing| std::cmp::Reverse(standing.score));
         let best = standings.first().map(|s| s.score);
         let winners = standings
             .iter()
