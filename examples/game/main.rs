@@ -13,18 +13,22 @@
 //! - `simulation.rs`: the rules, pure and unit-tested;
 //! - `matchmaking.rs`: which match a player is seated in;
 //! - `session.rs`: per-socket state: seat, input rate, input numbering;
-//! - `match_loop.rs`: one task per match running its ticks.
+//! - `match_loop.rs`: one task per match running its ticks;
+//! - `page.rs`: the browser page served at `/` (open `http://127.0.0.1:3000/`).
 
 mod match_loop;
 mod matchmaking;
+mod page;
 mod session;
 mod simulation;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt;
 use tether::contract::TypedSocket;
 use tether::engine::Cors;
+use tether::http::EngineLayer;
 use tether::server::{ConnectError, DisconnectReason, Server, ServerConfig};
 use tether_examples::game::{
     Direction, GameClient, GameClientHandler, GameError, GameErrorCode, GameServer, MatchInfo,
@@ -145,7 +149,10 @@ impl GameClientHandler for Game {
                 return Err(Game::server_full());
             };
             let Ok(info) = answer.await else {
-                continue;
+                if socket.connected() {
+                    continue;
+                }
+                break;
             };
             let membership = Membership {
                 handle,
@@ -200,10 +207,16 @@ async fn main() -> std::io::Result<()> {
         matchmaker: Arc::new(Mutex::new(Matchmaker::new(settings.limits))),
         match_ticks: settings.match_ticks,
     });
-    let server = tether::bind(io.clone(), tether_examples::listen_addr()).await?;
-    tether_examples::announce(server.local_addr());
-    tether_examples::shutdown_signal().await;
-    io.close(Duration::from_secs(2)).await;
-    server.shutdown(Duration::from_secs(2)).await;
-    Ok(())
+    let app = page::routes().layer(EngineLayer::new(io.clone()));
+    let listener = tokio::net::TcpListener::bind(tether_examples::listen_addr()).await?;
+    tether_examples::announce(listener.local_addr()?);
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tether_examples::shutdown_signal().await;
+            io.close(Duration::from_secs(2)).await;
+        })
+        .await
 }
