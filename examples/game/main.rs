@@ -162,6 +162,10 @@ impl GameClientHandler for Game {
                 socket.with_data(|session: &mut Session| session.finish_join(membership.clone()));
             if !matches!(finished, Some(Ok(()))) {
                 self.release(membership);
+            } else if membership.handle.is_closed() {
+                // The match ended since it answered, and freed only the players
+                // already seated: this one is freed here.
+                socket.with_data(|session: &mut Session| session.end_match(info.match_id));
             }
             return Ok(info);
         }

@@ -44,7 +44,7 @@ struct Inbox {
     joins: Vec<JoinRequest>,
     leaves: Vec<PlayerId>,
     inputs: HashMap<PlayerId, (u32, Direction)>,
-    /// Its last seat was released: the loop stops.
+    /// The loop stops, or has: its last seat was released, or the match is over.
     closed: bool,
 }
 
@@ -94,6 +94,11 @@ impl MatchHandle {
     /// Stops the loop: nobody is seated any more.
     pub fn close(&self) {
         lock(&self.inbox).closed = true;
+    }
+
+    /// Whether the loop stops or has stopped, taking no one in any more.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.inbox).closed
     }
 }
 
@@ -214,7 +219,11 @@ impl MatchLoop {
     /// may join another), told the result, and taken out of its room.
     fn finish(&mut self) {
         lock(&self.matchmaker).close(self.handle.id);
-        drop(mem::take(&mut *lock(&self.handle.inbox)));
+        let closed = Inbox {
+            closed: true,
+            ..Inbox::default()
+        };
+        drop(mem::replace(&mut *lock(&self.handle.inbox), closed));
         let sockets: Vec<_> = self
             .seats
             .values()
