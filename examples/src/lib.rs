@@ -1,6 +1,7 @@
 //! Shared helpers and contracts of the tether examples.
 
 pub mod chat;
+pub mod game;
 
 /// The command that regenerates the contract files checked in under
 /// `examples/generated` (run from the repository root).
@@ -11,12 +12,20 @@ pub const EXPORT_COMMAND: &str =
 /// (`<name>.schema.json`, `<name>.ts`, `<name>.asyncapi.json`). An example with a
 /// contract adds itself here.
 pub fn contracts() -> Vec<(&'static str, tether_codegen::Document)> {
-    vec![(
-        "chat",
-        tether_codegen::Document::new("tether chat example", "1.0.0")
-            .description("The chat example's wire contract (examples/chat).")
-            .namespace(chat::namespace()),
-    )]
+    vec![
+        (
+            "chat",
+            tether_codegen::Document::new("tether chat example", "1.0.0")
+                .description("The chat example's wire contract (examples/chat).")
+                .namespace(chat::namespace()),
+        ),
+        (
+            "game",
+            tether_codegen::Document::new("tether game example", "1.0.0")
+                .description("The game example's wire contract (examples/game).")
+                .namespace(game::namespace()),
+        ),
+    ]
 }
 
 use std::net::SocketAddr;

@@ -5,8 +5,8 @@
 //   (no DOM, no Node types): a self-contained ES module;
 // - the usage files in typings/ compile under `--strict` together with
 //   socket.io-client's types, each `@ts-expect-error` line failing as it must;
-// - the chat page's sources (examples/chat/web/src) compile under `--strict`
-//   against the generated chat.ts and socket.io-client's types;
+// - the chat and game pages' sources (examples/<name>/web/src) compile under
+//   `--strict` against their generated .ts and socket.io-client's types;
 // - every generated AsyncAPI document parses with no error diagnostic.
 //
 // The generated files are the checked-in ones (examples/generated,
@@ -96,19 +96,21 @@ test("usage files type-check against socket.io-client, and their expected errors
   assert.deepEqual(errors, []);
 });
 
-test("the chat page's TypeScript type-checks against the generated types and socket.io-client", () => {
-  const source = path.join(repoRoot, "examples/chat/web/src");
-  const files = readdirSync(source)
-    .filter((name) => name.endsWith(".ts"))
-    .map((name) => path.join(source, name));
-  assert.ok(files.length >= 1, `page sources: ${files}`);
-  const errors = compile(files, {
-    ...STRICT,
-    lib: ["lib.es2022.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
-    paths: { "socket.io-client": [path.join(repoRoot, "tests/js/node_modules/socket.io-client")] },
+for (const example of ["chat", "game"]) {
+  test(`the ${example} page's TypeScript type-checks against the generated types and socket.io-client`, () => {
+    const source = path.join(repoRoot, `examples/${example}/web/src`);
+    const files = readdirSync(source)
+      .filter((name) => name.endsWith(".ts"))
+      .map((name) => path.join(source, name));
+    assert.ok(files.length >= 1, `page sources: ${files}`);
+    const errors = compile(files, {
+      ...STRICT,
+      lib: ["lib.es2022.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
+      paths: { "socket.io-client": [path.join(repoRoot, "tests/js/node_modules/socket.io-client")] },
+    });
+    assert.deepEqual(errors, []);
   });
-  assert.deepEqual(errors, []);
-});
+}
 
 test("each expected error comes from the generated types", () => {
   // With event maps that let everything through, every `@ts-expect-error` of the
