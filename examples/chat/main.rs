@@ -8,24 +8,22 @@
 //! `typing`; the server sends `message`, `presence` and `typing`. See
 //! `examples/src/chat.rs` for the contract and `examples/chat/README.md` for the
 //! limits. Beside the Socket.IO endpoint at `/socket.io/`, `/` serves the browser
-//! chat page (`page.rs`): open `http://127.0.0.1:3000/`.
+//! chat page (`web/`, served by `tether_examples::web`): open `http://127.0.0.1:3000/`.
 
-mod page;
 mod rooms;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::serve::ListenerExt;
 use tether::contract::TypedSocket;
 use tether::engine::Cors;
-use tether::http::EngineLayer;
 use tether::server::{ConnectError, DisconnectReason, Server, ServerConfig};
 use tether_examples::chat::{
     ChatAuth, ChatClient, ChatClientHandler, ChatError, ChatErrorCode, ChatServer,
     ChatServerEmitter, MAX_NAME_CHARS, MAX_TEXT_CHARS, Message, RoomName,
 };
+use tether_examples::web::Page;
 
 use rooms::Rooms;
 
@@ -160,16 +158,13 @@ async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
     let io = Server::new(ServerConfig::default().with_cors(Cors::any()));
     io.main().bind::<ChatClient, ChatServer>(Chat::default());
-    let app = page::routes().layer(EngineLayer::new(io.clone()));
-    let listener = tokio::net::TcpListener::bind(tether_examples::listen_addr()).await?;
-    tether_examples::announce(listener.local_addr()?);
-    let listener = listener.tap_io(|stream| {
-        let _ = stream.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tether_examples::shutdown_signal().await;
-            io.close(Duration::from_secs(2)).await;
-        })
-        .await
+    tether_examples::web::serve_with_page(
+        io,
+        Page {
+            index_html: include_str!("web/index.html"),
+            style_css: include_str!("web/style.css"),
+            app_js: include_str!("web/dist/app.js"),
+        },
+    )
+    .await
 }

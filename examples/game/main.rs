@@ -14,26 +14,25 @@
 //! - `matchmaking.rs`: which match a player is seated in;
 //! - `session.rs`: per-socket state: seat, input rate, input numbering;
 //! - `match_loop.rs`: one task per match running its ticks;
-//! - `page.rs`: the browser page served at `/` (open `http://127.0.0.1:3000/`).
+//! - `web/`: the browser page served at `/` by `tether_examples::web` (open
+//!   `http://127.0.0.1:3000/`).
 
 mod match_loop;
 mod matchmaking;
-mod page;
 mod session;
 mod simulation;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::serve::ListenerExt;
 use tether::contract::TypedSocket;
 use tether::engine::Cors;
-use tether::http::EngineLayer;
 use tether::server::{ConnectError, DisconnectReason, Server, ServerConfig};
 use tether_examples::game::{
     Direction, GameClient, GameClientHandler, GameError, GameErrorCode, GameServer, MatchInfo,
     MatchRoom, PlayerName, TICK_RATE_HZ,
 };
+use tether_examples::web::Page;
 
 use match_loop::{SharedMatchmaker, lock};
 use matchmaking::{Limits, Matchmaker, Released};
@@ -211,16 +210,13 @@ async fn main() -> std::io::Result<()> {
         matchmaker: Arc::new(Mutex::new(Matchmaker::new(settings.limits))),
         match_ticks: settings.match_ticks,
     });
-    let app = page::routes().layer(EngineLayer::new(io.clone()));
-    let listener = tokio::net::TcpListener::bind(tether_examples::listen_addr()).await?;
-    tether_examples::announce(listener.local_addr()?);
-    let listener = listener.tap_io(|stream| {
-        let _ = stream.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tether_examples::shutdown_signal().await;
-            io.close(Duration::from_secs(2)).await;
-        })
-        .await
+    tether_examples::web::serve_with_page(
+        io,
+        Page {
+            index_html: include_str!("web/index.html"),
+            style_css: include_str!("web/style.css"),
+            app_js: include_str!("web/dist/app.js"),
+        },
+    )
+    .await
 }

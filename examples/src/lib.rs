@@ -31,6 +31,7 @@ pub fn contracts() -> Vec<(&'static str, tether_codegen::Document)> {
 use std::net::SocketAddr;
 
 pub mod conformance;
+pub mod web;
 
 /// The address to listen on: `127.0.0.1:$PORT`, port 3000 when `PORT` is unset.
 ///
