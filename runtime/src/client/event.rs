@@ -6,64 +6,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use super::Client;
 use super::outbox::{Outgoing, push};
-use crate::engine::Text;
-use crate::protocol::{ArgError, Args, Value, encode_ack};
+use crate::protocol::encode_ack;
 use crate::server::{BoxFuture, EmitArgs, EmitError, HandlerResult};
 
 /// An event received from the server: its name, its arguments and, when the server
 /// asked for one, the means to acknowledge it.
-#[derive(Debug)]
-pub struct Event {
-    name: Text,
-    args: Args,
-    ack: Option<AckSender>,
-}
+pub type Event = crate::server::Event<AckSender>;
 
 impl Event {
-    pub(crate) fn new(name: Text, args: Args, ack: Option<AckSender>) -> Event {
-        Event { name, args, ack }
-    }
-
-    /// The event name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The raw arguments.
-    pub fn args(&self) -> &Args {
-        &self.args
-    }
-
-    /// Decodes argument `index` (0-based) as `T`; binary attachments decode into
-    /// `bytes::Bytes` fields.
-    pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, ArgError> {
-        self.args.decode(index)
-    }
-
-    /// Every argument as an untyped [`Value`].
-    pub fn values(&self) -> Result<Vec<Value>, ArgError> {
-        self.args.to_values()
-    }
-
-    /// Whether the server waits for an acknowledgement.
-    pub fn wants_ack(&self) -> bool {
-        self.ack.is_some()
-    }
-
-    /// Takes the acknowledgement sender, if the server asked for one.
-    pub fn take_ack(&mut self) -> Option<AckSender> {
-        self.ack.take()
-    }
-
     /// Acknowledges the event with `data` (a tuple spreads into several arguments,
     /// `()` sends none). Does nothing when the server asked for no acknowledgement.
     pub fn ack<T: Serialize + ?Sized>(&mut self, data: &T) -> Result<(), EmitError> {
-        match self.ack.take() {
+        match self.take_ack() {
             Some(ack) => ack.send(data),
             None => Ok(()),
         }
@@ -71,8 +29,7 @@ impl Event {
 
     /// A copy for another handler of the same event, sharing the acknowledgement.
     pub(crate) fn share(&self) -> Event {
-        let ack = self.ack.as_ref().map(AckSender::share);
-        Event::new(self.name.clone(), self.args.clone(), ack)
+        self.share_with(AckSender::share)
     }
 }
 

@@ -1,4 +1,4 @@
-//! [`Event`]: one event received from a client, and the [`AckSender`] that answers it.
+//! [`Event`]: one event received, and the [`AckSender`] that answers it.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -8,17 +8,19 @@ use super::socket::Socket;
 use crate::engine::Text;
 use crate::protocol::{ArgError, Args, Value};
 
-/// An event received from a client: its name, its arguments and, when the client
-/// asked for one, the means to acknowledge it.
+/// An event received from the other side: its name, its arguments and, when the
+/// sender asked for one, the means to acknowledge it (`A`: the server's
+/// [`AckSender`] for an event from a client; the Rust client's own for an event
+/// from the server).
 #[derive(Debug)]
-pub struct Event {
+pub struct Event<A = AckSender> {
     name: Text,
     args: Args,
-    ack: Option<AckSender>,
+    ack: Option<A>,
 }
 
-impl Event {
-    pub(crate) fn new(name: Text, args: Args, ack: Option<AckSender>) -> Event {
+impl<A> Event<A> {
+    pub(crate) fn new(name: Text, args: Args, ack: Option<A>) -> Event<A> {
         Event { name, args, ack }
     }
 
@@ -43,16 +45,28 @@ impl Event {
         self.args.to_values()
     }
 
-    /// Whether the client waits for an acknowledgement.
+    /// Whether the sender waits for an acknowledgement.
     pub fn wants_ack(&self) -> bool {
         self.ack.is_some()
     }
 
-    /// Takes the acknowledgement sender, if the client asked for one.
-    pub fn take_ack(&mut self) -> Option<AckSender> {
+    /// Takes the acknowledgement sender, if the sender asked for one.
+    pub fn take_ack(&mut self) -> Option<A> {
         self.ack.take()
     }
 
+    /// A copy with the acknowledgement sender `share` makes from this one's.
+    #[cfg(feature = "client")]
+    pub(crate) fn share_with(&self, share: impl FnOnce(&A) -> A) -> Event<A> {
+        Event::new(
+            self.name.clone(),
+            self.args.clone(),
+            self.ack.as_ref().map(share),
+        )
+    }
+}
+
+impl Event<AckSender> {
     /// Acknowledges the event with `data` (a tuple spreads into several arguments,
     /// `()` sends none). Does nothing when the client asked for no acknowledgement.
     pub fn ack<T: Serialize + ?Sized>(&mut self, data: &T) -> Result<(), EmitError> {
