@@ -7,15 +7,12 @@
 // PATIENCE_MS as its failure bound.
 
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
-
-import { chromium } from "playwright-core";
+import { describe, test } from "node:test";
 
 import { startExample, useExample } from "../support/server.mjs";
 import { PATIENCE_MS } from "../support/wait.mjs";
+import { useBrowser } from "../support/browser.mjs";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 /**
  * What the elements matching `selector` show: their texts, their input values
@@ -115,25 +112,11 @@ async function say(page, text) {
 const MESSAGES = "#messages li .text";
 
 describe("chat page in headless Chromium", () => {
-  let browser;
-
-  before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: install Debian's chromium (scripts/test-all.sh does) or set CHROMIUM`,
-    );
-    // The sandbox needs privileges that root and most containers do not grant;
-    // the browser only ever loads the local chat page.
-    browser = await chromium.launch({ executablePath: CHROMIUM, chromiumSandbox: false });
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   test("a refused name shows the server's connect_error message", async (t) => {
     const { url } = await useExample(t, "chat");
-    const { page } = await openChat(t, browser, url);
+    const { page } = await openChat(t, browser(), url);
     for (const name of ["", "   "]) {
       await signIn(page, name);
       await expectText(page, "#login-error", "name required");
@@ -146,8 +129,8 @@ describe("chat page in headless Chromium", () => {
 
   test("two users chat in a room: history, messages, presence, typing, refusals, leaving", async (t) => {
     const { url } = await useExample(t, "chat");
-    const alice = (await openChat(t, browser, url)).page;
-    const bob = (await openChat(t, browser, url)).page;
+    const alice = (await openChat(t, browser(), url)).page;
+    const bob = (await openChat(t, browser(), url)).page;
 
     await signedIn(alice, "alice", "websocket");
     await joinRoom(alice, "lobby");
@@ -193,8 +176,8 @@ describe("chat page in headless Chromium", () => {
 
   test("a page forced to long-polling chats with a websocket page", async (t) => {
     const { url } = await useExample(t, "chat");
-    const polling = await openChat(t, browser, url, "?transport=polling");
-    const websocket = await openChat(t, browser, url, "?transport=websocket");
+    const polling = await openChat(t, browser(), url, "?transport=polling");
+    const websocket = await openChat(t, browser(), url, "?transport=websocket");
     const alice = polling.page;
     const bob = websocket.page;
 
@@ -223,7 +206,7 @@ describe("chat page in headless Chromium", () => {
   test("when the server restarts, the page reconnects, joins its rooms again and shows their new history", async (t) => {
     const first = await startExample("chat");
     t.after(() => first.stop());
-    const { page } = await openChat(t, browser, first.url);
+    const { page } = await openChat(t, browser(), first.url);
     await signedIn(page, "alice");
     await joinRoom(page, "lobby");
     await say(page, "before the restart");

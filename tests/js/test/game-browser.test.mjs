@@ -7,15 +7,12 @@
 // the page, with PATIENCE_MS as its failure bound.
 
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
-
-import { chromium } from "playwright-core";
+import { describe, test } from "node:test";
 
 import { useExample } from "../support/server.mjs";
 import { PATIENCE_MS } from "../support/wait.mjs";
+import { useBrowser } from "../support/browser.mjs";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 /** Waits until `condition(argument)`, run in the page, holds; `what` names it on failure. */
 async function until(page, what, condition, argument) {
@@ -78,24 +75,12 @@ async function position(page) {
 }
 
 describe("arena page in headless Chromium", () => {
-  let browser;
-
-  before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: install Debian's chromium (scripts/test-all.sh does) or set CHROMIUM`,
-    );
-    browser = await chromium.launch({ executablePath: CHROMIUM, chromiumSandbox: false });
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   test("two players share a match; the keyboard steers; leaving is seen by the other", async (t) => {
     const { url } = await useExample(t, "game");
-    const alice = await openArena(t, browser, url);
-    const bob = await openArena(t, browser, url);
+    const alice = await openArena(t, browser(), url);
+    const bob = await openArena(t, browser(), url);
 
     await alice.fill("#name", "   ");
     await alice.click("#join-form button[type=submit]");
@@ -120,7 +105,7 @@ describe("arena page in headless Chromium", () => {
 
   test("the end of a match shows the winners, and Play again joins a new match", async (t) => {
     const { url } = await useExample(t, "game", { env: { GAME_MATCH_SECONDS: "1.5" } });
-    const page = await openArena(t, browser, url);
+    const page = await openArena(t, browser(), url);
     const first = await play(page, "alice");
     await untilText(page, "#notice", /^Match over\. Won by alice \(\d+\)$/);
     await page.click("#play-again");
