@@ -217,7 +217,7 @@ write_meta() {
     echo "command=bench/run.sh ${ARGS[*]}"
     echo "mode=$( ((QUICK)) && echo quick || echo full ), $ROUNDS round(s); servers $ACTIVE; scenarios $SCENARIOS"
     echo "machine=${cpu:-unknown CPU}, $(nproc) cores, ${mem} GiB RAM, Linux $(uname -r)"
-    echo "pinning=server on core $SERVER_CORE and load generator on core $GEN_CORE (taskset); $THREADS worker thread(s) per server"
+    echo "pinning=server on core $SERVER_CORE and load generator on core $GEN_CORE (taskset); $THREADS worker thread(s) per server${TOKIO_SCHEDULER:+, tokio $TOKIO_SCHEDULER-thread scheduler}"
     echo "rustc=$(rustc -V)"
     if has "$ACTIVE" node; then
       local nm="$BENCH/peers/node/node_modules"

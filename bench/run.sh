@@ -29,6 +29,7 @@ Usage: bench/run.sh [options]
   --callgrind          also count instructions under callgrind (tether and socketioxide)
   --callgrind-only     only the callgrind scenarios
   --threads N          worker threads per server (default 1)
+  --current-thread     Rust servers on tokio's current-thread scheduler (TOKIO_SCHEDULER=current)
   --out FILE           markdown report (default: BENCHMARKS.md at the repository root)
   --report-only DIR    rebuild the report from an earlier results directory
   -h, --help           this help
@@ -55,6 +56,7 @@ while [[ $# -gt 0 ]]; do
     --callgrind) SCENARIOS="$SCENARIOS,$CALLGRIND_SCENARIOS" ;;
     --callgrind-only) SCENARIOS="$CALLGRIND_SCENARIOS" ;;
     --threads) THREADS="$2"; shift ;;
+    --current-thread) export TOKIO_SCHEDULER=current ;;
     --out) OUT_MD="$2"; shift ;;
     --report-only) REPORT_ONLY="$2"; shift ;;
     -h|--help) usage; exit 0 ;;

@@ -10,7 +10,8 @@
 //! PORT=3000 THREADS=1 cargo run --release --example bench_server
 //! ```
 //!
-//! `THREADS` sets the tokio worker threads (default: the number of cores).
+//! `THREADS` sets the tokio worker threads (default: the number of cores);
+//! `TOKIO_SCHEDULER=current` runs tokio's current-thread scheduler instead.
 
 use tether::protocol::Value;
 use tether::server::{Event, Server, ServerConfig, Socket};
@@ -60,10 +61,18 @@ fn main() -> std::io::Result<()> {
         .ok()
         .and_then(|threads| threads.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
-        .enable_all()
-        .build()?;
+    // TOKIO_SCHEDULER=current: tokio's current-thread scheduler (one thread)
+    // instead of the multi-thread one with THREADS workers.
+    let runtime = if std::env::var("TOKIO_SCHEDULER").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    };
     runtime.block_on(async {
         let server = tether::bind(bench_server(), tether_examples::listen_addr()).await?;
         tether_examples::announce(server.local_addr());

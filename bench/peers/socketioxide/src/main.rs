@@ -46,10 +46,18 @@ fn main() -> std::io::Result<()> {
     let port = env_number("PORT", 3000);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = env_number("THREADS", cores).max(1);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()?;
+    // TOKIO_SCHEDULER=current: tokio's current-thread scheduler (one thread)
+    // instead of the multi-thread one with THREADS workers.
+    let runtime = if std::env::var("TOKIO_SCHEDULER").as_deref() == Ok("current") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    };
     runtime.block_on(async move {
         let (svc, io) = SocketIo::new_svc();
         io.ns("/", async |socket: SocketRef| on_connect(socket));
