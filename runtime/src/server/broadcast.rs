@@ -16,6 +16,7 @@ use super::error::{AckError, EmitError, check_event_name};
 use super::namespace::NamespaceInner;
 use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
+use crate::adapter::Broadcast;
 use crate::engine::Sid;
 use crate::protocol;
 
@@ -124,6 +125,17 @@ impl BroadcastOperator {
         self.for_each(|socket| {
             let _ = socket.send(&encoded, volatile);
         });
+        if !self.local
+            && let Some(adapter) = &self.ns.adapter
+        {
+            adapter.publish(&Broadcast {
+                encoded: &encoded,
+                rooms: &self.rooms,
+                except: &self.except,
+                except_socket: self.except_socket,
+                volatile,
+            });
+        }
         Ok(())
     }
 
