@@ -90,7 +90,7 @@ impl LocalNamespace {
         self.inner.strong_count() > 0
     }
 
-    /// Whether some local socket joined `room` (socket-id rooms not included).
+    /// Whether some local socket joined `room`, or `room` is a local socket's id.
     pub fn has_room(&self, room: &str) -> bool {
         self.inner
             .upgrade()

@@ -248,9 +248,10 @@ impl NamespaceInner {
         read(&self.sockets).values().cloned().collect()
     }
 
-    /// Whether some socket joined `room`.
+    /// Whether some socket joined `room`, or `room` is a connected socket's id.
     pub(crate) fn has_room(&self, room: &str) -> bool {
         read(&self.rooms).contains_key(room)
+            || Sid::parse(room).is_some_and(|sid| read(&self.sockets).contains_key(&sid))
     }
 
     pub(crate) fn room_names(&self) -> Vec<Room> {
