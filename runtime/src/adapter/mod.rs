@@ -92,16 +92,20 @@ impl LocalNamespace {
 
     /// Whether some local socket joined `room`, or `room` is a local socket's id.
     pub fn has_room(&self, room: &str) -> bool {
-        self.inner
-            .upgrade()
-            .is_some_and(|ns| ns.has_room(room))
+        self.inner.upgrade().is_some_and(|ns| ns.has_room(room))
     }
 
     /// Delivers a broadcast from another node to the local sockets it selects:
     /// those in `rooms` (all when empty) except those in `except`. `encoded` must be
     /// an event of this namespace without ack id; its bytes are shared by every
     /// recipient. Returns how many sockets it was queued for.
-    pub fn deliver(&self, encoded: &Encoded, rooms: &[Room], except: &[Room], volatile: bool) -> usize {
+    pub fn deliver(
+        &self,
+        encoded: &Encoded,
+        rooms: &[Room],
+        except: &[Room],
+        volatile: bool,
+    ) -> usize {
         let Some(ns) = self.inner.upgrade() else {
             return 0;
         };

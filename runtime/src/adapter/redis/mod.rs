@@ -233,6 +233,12 @@ impl RedisAdapter {
         let _ = watch.wait_for(|subscribed| *subscribed).await;
     }
 
+    /// Watches whether the subscription is in place: it turns `false` when the
+    /// connection to Redis is lost, and `true` again once resubscribed.
+    pub fn subscription(&self) -> watch::Receiver<bool> {
+        self.shared.subscribed.subscribe()
+    }
+
     /// How many messages for the other nodes were dropped because the queue was
     /// full (Redis unreachable or too slow).
     pub fn dropped(&self) -> u64 {

@@ -194,7 +194,10 @@ fn payload_start(text: &[u8]) -> usize {
             .position(|&byte| byte == b',')
             .map_or(text.len() - pos, |comma| comma + 1);
     }
-    pos + text[pos..].iter().take_while(|b| b.is_ascii_digit()).count()
+    pos + text[pos..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
 }
 
 /// The Redis message announcing `broadcast` of namespace `nsp` from node `uid`.
@@ -232,7 +235,10 @@ pub(crate) fn encode_broadcast(
             .iter()
             .any(|room| room.as_str() == sid.as_str())
     });
-    write_array_len(&mut out, broadcast.except.len() + usize::from(sender.is_some()));
+    write_array_len(
+        &mut out,
+        broadcast.except.len() + usize::from(sender.is_some()),
+    );
     for room in broadcast.except {
         write_str(&mut out, room.as_str());
     }
@@ -552,7 +558,10 @@ mod tests {
     #[test]
     fn hostile_input_is_an_error() {
         assert_eq!(decode_broadcast(&[]), Err(MessageError::Truncated));
-        assert_eq!(decode_broadcast(&[0xc1]), Err(MessageError::InvalidMarker(0xc1)));
+        assert_eq!(
+            decode_broadcast(&[0xc1]),
+            Err(MessageError::InvalidMarker(0xc1))
+        );
         // An array announcing four billion elements, with none there.
         assert_eq!(
             decode_broadcast(&[0xdd, 0xff, 0xff, 0xff, 0xff]),

@@ -188,10 +188,9 @@ impl Connection {
             if let Some(password) = &url.password {
                 let mut out = Vec::new();
                 match &url.user {
-                    Some(user) => command(
-                        &mut out,
-                        &[b"AUTH", user.as_bytes(), password.as_bytes()],
-                    ),
+                    Some(user) => {
+                        command(&mut out, &[b"AUTH", user.as_bytes(), password.as_bytes()])
+                    }
                     None => command(&mut out, &[b"AUTH", password.as_bytes()]),
                 }
                 connection.write(&out).await?;
@@ -275,6 +274,9 @@ mod tests {
     fn commands_are_bulk_arrays() {
         let mut out = Vec::new();
         command(&mut out, &[b"PUBLISH", b"ch", b"\x00\x01"]);
-        assert_eq!(out, b"*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\n\x00\x01\r\n");
+        assert_eq!(
+            out,
+            b"*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$2\r\n\x00\x01\r\n"
+        );
     }
 }

@@ -319,7 +319,12 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
     }
     match protocol::encode_event(&incoming.nsp, &incoming.event, &incoming.args, None) {
         Ok(encoded) => {
-            ns.deliver(&encoded, &incoming.rooms, &incoming.except, incoming.volatile);
+            ns.deliver(
+                &encoded,
+                &incoming.rooms,
+                &incoming.except,
+                incoming.volatile,
+            );
         }
         Err(error) => tracing::debug!(%error, "a broadcast from Redis is not encodable"),
     }
