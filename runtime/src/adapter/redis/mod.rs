@@ -46,7 +46,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-pub use msgpack::MessageError;
 use resp::RedisUrl;
 
 use super::{Adapter, Broadcast, LocalNamespace, NamespaceLink};

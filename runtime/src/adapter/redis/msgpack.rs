@@ -18,14 +18,14 @@ pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A message from Redis that is not a broadcast this node can deliver.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum MessageError {
+pub(crate) enum MessageError {
     /// The bytes end in the middle of a value.
     #[error("the message is truncated")]
     Truncated,
     /// A byte that starts no MessagePack value (0xc1).
     #[error("invalid MessagePack marker 0x{0:02x}")]
     InvalidMarker(u8),
-    /// Arrays or maps nest deeper than [`MAX_DEPTH`].
+    /// Arrays or maps nest deeper than `MAX_DEPTH`.
     #[error("the message nests deeper than {MAX_DEPTH} levels")]
     TooDeep,
     /// A string that is not UTF-8.
