@@ -118,6 +118,8 @@ impl BroadcastOperator {
     /// arguments, `()` sends none, anything else is one argument.
     ///
     /// A client too slow to keep up is disconnected rather than slowing the others.
+    /// With an adapter, the broadcast also goes to the other nodes' sockets, unless
+    /// it is [`local`](Self::local).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         check_event_name(event)?;
         let encoded = protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), None)?;
@@ -140,7 +142,9 @@ impl BroadcastOperator {
     }
 
     /// Sends the event to every selected socket and yields each one's
-    /// acknowledgement (its first argument as `R`) as it arrives.
+    /// acknowledgement (its first argument as `R`) as it arrives. With an adapter,
+    /// only this node's sockets are asked: acknowledged broadcasts do not cross
+    /// nodes.
     pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckStream<R>
     where
         R: DeserializeOwned + 'static,
