@@ -298,3 +298,72 @@ async fn an_unreachable_redis_never_blocks_a_broadcast() {
     assert!(adapter.dropped() >= 6, "dropped {}", adapter.dropped());
     server.stop().await;
 }
+
+/// Publishes `payload` on `channel` of the shared Redis, as another program might.
+async fn publish_raw(channel: &str, payload: &[u8]) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = redis_url();
+    let address = url
+        .trim_start_matches("redis://")
+        .rsplit('@')
+        .next()
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:6379")
+        .to_owned();
+    let address = if address.contains(':') {
+        address
+    } else {
+        format!("{address}:6379")
+    };
+    let mut stream = within(tokio::net::TcpStream::connect(address))
+        .await
+        .expect("Redis reachable");
+    let mut command = format!(
+        "*3\r\n$7\r\nPUBLISH\r\n${}\r\n{channel}\r\n${}\r\n",
+        channel.len(),
+        payload.len()
+    )
+    .into_bytes();
+    command.extend_from_slice(payload);
+    command.extend_from_slice(b"\r\n");
+    stream.write_all(&command).await.unwrap();
+    let mut reply = [0u8; 64];
+    let read = within(stream.read(&mut reply)).await.unwrap();
+    assert!(
+        reply[..read].starts_with(b":"),
+        "PUBLISH answered {:?}",
+        &reply[..read]
+    );
+}
+
+#[tokio::test]
+async fn garbage_from_redis_is_ignored() {
+    if redis_url().contains('@') {
+        eprintln!("skipped: publishes without credentials");
+        return;
+    }
+    let key = unique_key("garbage");
+    let (a, b) = (node(&key).await, node(&key).await);
+    let (_on_a, mut seen_a) = client(a.url()).await;
+    let channel = format!("{key}#/#");
+    let deep = vec![0x91; 10_000];
+    for payload in [
+        &b""[..],
+        b"{\"not\":\"msgpack\"}",
+        &[0xc1],
+        &[0xdd, 0xff, 0xff, 0xff, 0xff],
+        &deep,
+        // ["x", {type: 2, data: ["connect"], nsp: "/"}, {}]: a reserved name.
+        &[
+            0x93, 0xa1, b'x', 0x83, 0xa4, b't', b'y', b'p', b'e', 0x02, 0xa4, b'd', b'a', b't',
+            b'a', 0x91, 0xa7, b'c', b'o', b'n', b'n', b'e', b'c', b't', 0xa3, b'n', b's', b'p',
+            0xa1, b'/', 0x80,
+        ],
+    ] {
+        publish_raw(&channel, payload).await;
+    }
+    b.io().emit("marker", &()).unwrap();
+    assert_eq!(until(&mut seen_a, "marker").await, ["marker"]);
+    a.stop().await;
+    b.stop().await;
+}
