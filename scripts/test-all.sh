@@ -7,8 +7,14 @@
 # when not root) when /usr/bin/chromium is missing. No npm package downloads a
 # browser of its own.
 #
-# Honours CARGO_TARGET_DIR and CHROMIUM (the browser to test with, default
-# /usr/bin/chromium). Exits non-zero if any step fails.
+# The Redis adapter's tests need a Redis: the one at REDIS_URL (default
+# redis://127.0.0.1:6379) when it answers a PING; otherwise the script starts a
+# redis-server of its own on a free port (installing Debian's redis-server package
+# the same way when the binary is missing), points REDIS_URL at it for the tests,
+# and stops it on exit.
+#
+# Honours CARGO_TARGET_DIR, CHROMIUM (the browser to test with, default
+# /usr/bin/chromium) and REDIS_URL. Exits non-zero if any step fails.
 
 set -uo pipefail
 
@@ -28,23 +34,92 @@ done
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
-if [ ! -x "$CHROMIUM" ]; then
-    step "apt-get install chromium (for the browser test)"
+# Installs Debian packages: apt-get, through sudo when not root.
+apt_install() {
+    local as_root
     if [ "$(id -u)" -eq 0 ]; then
         as_root=()
     elif command -v sudo >/dev/null 2>&1; then
         as_root=(sudo)
     else
-        echo "test-all: $CHROMIUM is missing, and installing it needs root or sudo" >&2
-        exit 1
+        echo "test-all: installing $* needs root or sudo" >&2
+        return 1
     fi
-    "${as_root[@]}" apt-get update || exit 1
+    "${as_root[@]}" apt-get update || return 1
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --no-install-recommends chromium || exit 1
+        apt-get install -y --no-install-recommends "$@"
+}
+
+if [ ! -x "$CHROMIUM" ]; then
+    step "apt-get install chromium (for the browser test)"
+    apt_install chromium || exit 1
     if [ ! -x "$CHROMIUM" ]; then
         echo "test-all: the chromium package did not install $CHROMIUM" >&2
         exit 1
     fi
+fi
+
+# Whether the Redis at URL $1 answers a PING (with redis-cli when there is one,
+# else over bash's /dev/tcp; an authentication demand counts as an answer).
+redis_answers() {
+    local url="$1" authority host port reply
+    if command -v redis-cli >/dev/null 2>&1; then
+        [ "$(timeout 3 redis-cli -u "$url" ping 2>/dev/null)" = "PONG" ]
+        return
+    fi
+    authority="${url#redis://}"
+    authority="${authority##*@}"
+    authority="${authority%%/*}"
+    host="${authority%:*}"
+    port="${authority##*:}"
+    [ "$host" = "$authority" ] && port=6379
+    reply="$(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "PING\r\n" >&3 && head -c 7 <&3' \
+        "$host" "$port" 2>/dev/null)"
+    case "$reply" in
+        +PONG* | -NOAUTH*) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+redis_pid=""
+stop_redis() {
+    if [ -n "$redis_pid" ]; then
+        kill "$redis_pid" 2>/dev/null
+        wait "$redis_pid" 2>/dev/null
+        redis_pid=""
+    fi
+}
+trap stop_redis EXIT
+
+step "Redis for the adapter tests"
+if redis_answers "$REDIS_URL"; then
+    echo "test-all: using the Redis at $REDIS_URL"
+else
+    echo "test-all: no Redis answers at $REDIS_URL; starting one"
+    if ! command -v redis-server >/dev/null 2>&1; then
+        step "apt-get install redis-server (for the Redis adapter tests)"
+        apt_install redis-server || exit 1
+        # Debian's package starts a service of its own; the tests use their own.
+    fi
+    redis_port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+        --daemonize no >/dev/null 2>&1 &
+    redis_pid=$!
+    export REDIS_URL="redis://127.0.0.1:$redis_port"
+    for _ in $(seq 100); do
+        redis_answers "$REDIS_URL" && break
+        if ! kill -0 "$redis_pid" 2>/dev/null; then
+            echo "test-all: redis-server exited at once" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    if ! redis_answers "$REDIS_URL"; then
+        echo "test-all: the redis-server started on port $redis_port does not answer" >&2
+        exit 1
+    fi
+    echo "test-all: started redis-server (pid $redis_pid) at $REDIS_URL"
 fi
 
 step "npm ci (tests/js, from package-lock.json)"

@@ -9,6 +9,7 @@
 
 extern crate self as tether;
 
+pub mod adapter;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod contract;

@@ -11,6 +11,7 @@
 
 pub mod http;
 pub mod payload;
+pub mod redis;
 pub mod server;
 pub mod sio;
 pub mod sio_packet;

@@ -16,6 +16,7 @@ use super::error::{AckError, EmitError, check_event_name};
 use super::namespace::NamespaceInner;
 use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
+use crate::adapter::Broadcast;
 use crate::engine::Sid;
 use crate::protocol;
 
@@ -117,6 +118,8 @@ impl BroadcastOperator {
     /// arguments, `()` sends none, anything else is one argument.
     ///
     /// A client too slow to keep up is disconnected rather than slowing the others.
+    /// With an adapter, the broadcast also goes to the other nodes' sockets, unless
+    /// it is [`local`](Self::local).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         check_event_name(event)?;
         let encoded = protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), None)?;
@@ -124,11 +127,24 @@ impl BroadcastOperator {
         self.for_each(|socket| {
             let _ = socket.send(&encoded, volatile);
         });
+        if !self.local
+            && let Some(adapter) = &self.ns.adapter
+        {
+            adapter.publish(&Broadcast {
+                encoded: &encoded,
+                rooms: &self.rooms,
+                except: &self.except,
+                except_socket: self.except_socket,
+                volatile,
+            });
+        }
         Ok(())
     }
 
     /// Sends the event to every selected socket and yields each one's
-    /// acknowledgement (its first argument as `R`) as it arrives.
+    /// acknowledgement (its first argument as `R`) as it arrives. With an adapter,
+    /// only this node's sockets are asked: acknowledged broadcasts do not cross
+    /// nodes.
     pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckStream<R>
     where
         R: DeserializeOwned + 'static,

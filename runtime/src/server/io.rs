@@ -22,6 +22,7 @@ use super::registry::{self, DynamicNamespace, InvalidPattern, Matcher, NamePatte
 use super::room::IntoRooms;
 use super::socket::Socket;
 use super::timeouts::ConnectTimeouts;
+use crate::adapter::Adapter;
 use crate::engine::{BoxError, Engine, Sid};
 use crate::http::Endpoint;
 
@@ -60,9 +61,20 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// A server with these options; the main namespace `/` always exists.
     pub fn new(config: ServerConfig) -> Server {
+        Server::build(config, None)
+    }
+
+    /// A server whose broadcasts also reach, through `adapter`, the sockets of other
+    /// server nodes, and which delivers theirs to its own sockets (see
+    /// [`crate::adapter`]). Broadcasts flagged `local` stay on this node.
+    pub fn with_adapter(config: ServerConfig, adapter: impl Adapter) -> Server {
+        Server::build(config, Some(Arc::new(adapter)))
+    }
+
+    fn build(config: ServerConfig, adapter: Option<Arc<dyn Adapter>>) -> Server {
         let engine_config = config.engine.clone();
         let timeouts = ConnectTimeouts::new(config.connect_timeout);
-        let registry = Arc::new(Registry::new(Arc::new(config)));
+        let registry = Arc::new(Registry::new(Arc::new(config), adapter));
         registry.of("/");
         Server {
             engine: Engine::new(engine_config, SocketIoHandler { registry, timeouts }),

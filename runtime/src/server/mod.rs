@@ -39,6 +39,7 @@ pub use handler::{
 };
 pub use io::{ParentNamespace, Server};
 pub use namespace::Namespace;
+pub(crate) use namespace::NamespaceInner;
 pub use reason::DisconnectReason;
 pub use registry::{InvalidPattern, NamePattern};
 pub use room::{IntoRooms, Room};

@@ -16,6 +16,7 @@ use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware
 use super::registry::ChildLink;
 use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
+use crate::adapter::NamespaceLink;
 use crate::engine::{Sid, Text};
 
 /// Event handlers by event name, plus catch-alls.
@@ -132,6 +133,8 @@ pub(crate) struct NamespaceInner {
     /// For a child of a dynamic namespace that is forgotten once empty: where to
     /// unregister it.
     child_of: Option<ChildLink>,
+    /// Where broadcasts go to other server nodes, when the server has an adapter.
+    pub(crate) adapter: Option<Box<dyn NamespaceLink>>,
 }
 
 impl NamespaceInner {
@@ -140,6 +143,7 @@ impl NamespaceInner {
         config: &ServerConfig,
         handlers: Arc<NamespaceHandlers>,
         child_of: Option<ChildLink>,
+        adapter: Option<Box<dyn NamespaceLink>>,
     ) -> Self {
         NamespaceInner {
             name,
@@ -150,6 +154,7 @@ impl NamespaceInner {
             rooms: RwLock::new(HashMap::new()),
             members: AtomicUsize::new(0),
             child_of,
+            adapter,
         }
     }
 
@@ -241,6 +246,12 @@ impl NamespaceInner {
 
     pub(crate) fn all_sockets(&self) -> Vec<Arc<SocketInner>> {
         read(&self.sockets).values().cloned().collect()
+    }
+
+    /// Whether some socket joined `room`, or `room` is a connected socket's id.
+    pub(crate) fn has_room(&self, room: &str) -> bool {
+        read(&self.rooms).contains_key(room)
+            || Sid::parse(room).is_some_and(|sid| read(&self.sockets).contains_key(&sid))
     }
 
     pub(crate) fn room_names(&self) -> Vec<Room> {

@@ -9,6 +9,7 @@ use std::sync::{Arc, RwLock, Weak};
 use super::config::ServerConfig;
 use super::handler::BoxFuture;
 use super::namespace::{Namespace, NamespaceHandlers, NamespaceInner};
+use crate::adapter::{Adapter, LocalNamespace};
 use crate::engine::Text;
 
 /// Decides whether a dynamic namespace accepts a name (given the auth payload).
@@ -147,6 +148,8 @@ pub(crate) struct Registry {
     dynamic: RwLock<Vec<Arc<DynamicNamespace>>>,
     /// The server was closed: no new connection is accepted.
     closed: AtomicBool,
+    /// Links every namespace to the other server nodes, when there are some.
+    adapter: Option<Arc<dyn Adapter>>,
 }
 
 /// Adds the leading `/` Socket.IO namespace names have.
@@ -159,12 +162,13 @@ pub(crate) fn normalize(name: &str) -> Text {
 }
 
 impl Registry {
-    pub(crate) fn new(config: Arc<ServerConfig>) -> Registry {
+    pub(crate) fn new(config: Arc<ServerConfig>, adapter: Option<Arc<dyn Adapter>>) -> Registry {
         Registry {
             config,
             static_namespaces: RwLock::new(HashMap::new()),
             dynamic: RwLock::new(Vec::new()),
             closed: AtomicBool::new(false),
+            adapter,
         }
     }
 
@@ -206,13 +210,18 @@ impl Registry {
             }
             return (ns.clone(), false);
         }
-        let inner = NamespaceInner::new(name.clone(), &self.config, handlers(), child_of);
+        let handlers = handlers();
+        let inner = Arc::new_cyclic(|weak| {
+            let adapter = self
+                .adapter
+                .as_ref()
+                .map(|adapter| adapter.attach(LocalNamespace::new(&name, weak.clone())));
+            NamespaceInner::new(name.clone(), &self.config, handlers, child_of, adapter)
+        });
         if hold {
             inner.hold();
         }
-        let ns = Namespace {
-            inner: Arc::new(inner),
-        };
+        let ns = Namespace { inner };
         namespaces.insert(name, ns.clone());
         (ns, true)
     }

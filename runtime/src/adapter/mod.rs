@@ -1,0 +1,120 @@
+//! Adapters: how a namespace's broadcasts reach the sockets of other server nodes.
+//!
+//! Without an adapter (the default) rooms and broadcasts are local to one server:
+//! the in-memory room index of each namespace is all there is. An [`Adapter`] given
+//! to [`Server::with_adapter`](crate::server::Server::with_adapter) is told about
+//! every namespace the server creates ([`Adapter::attach`]) and returns a
+//! [`NamespaceLink`], to which each broadcast of that namespace is handed once,
+//! already encoded, after its local delivery. Broadcasts flagged `local` stay on this
+//! node. In the other direction the adapter delivers what other nodes broadcast with
+//! [`LocalNamespace::deliver`], which encodes nothing and shares the bytes between
+//! every local recipient.
+//!
+//! With the `redis` feature, `redis::RedisAdapter` connects nodes through Redis
+//! pub/sub in the wire format of the Node.js `@socket.io/redis-adapter`, so tether
+//! nodes and Node.js socket.io servers can share one cluster.
+//!
+//! Acknowledgements of broadcasts (`emit_with_ack`) and the selection helpers
+//! (`sockets`, `join`, `leave`, `disconnect` on a broadcast) stay local.
+
+#[cfg(feature = "redis")]
+pub mod redis;
+
+use std::sync::{Arc, Weak};
+
+use crate::engine::Sid;
+use crate::protocol::Encoded;
+use crate::server::{NamespaceInner, Room};
+
+/// Carries broadcasts between server nodes.
+pub trait Adapter: Send + Sync + 'static {
+    /// Links a namespace of this server, called once when the namespace is created
+    /// (while the server's namespace registry is locked: it must not block). The
+    /// link lives as long as the namespace; dropping it means the namespace is gone.
+    fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink>;
+}
+
+/// One namespace's side of an [`Adapter`].
+pub trait NamespaceLink: Send + Sync + 'static {
+    /// Hands a broadcast this node emitted to the other nodes. Called on the
+    /// emitting task right after local delivery: it must not block or wait.
+    fn publish(&self, broadcast: &Broadcast<'_>);
+}
+
+/// A broadcast emitted on this node, as the other nodes should see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Broadcast<'a> {
+    /// The packet, encoded as this node's sockets received it (no ack id).
+    pub encoded: &'a Encoded,
+    /// The rooms targeted; empty means every socket of the namespace.
+    pub rooms: &'a [Room],
+    /// The rooms (or socket ids) excluded.
+    pub except: &'a [Room],
+    /// A socket excluded too: the sender of a `socket.broadcast()` or `socket.to()`.
+    pub except_socket: Option<Sid>,
+    /// Whether each client may drop it when it cannot take it right away.
+    pub volatile: bool,
+}
+
+/// A namespace of this server, as an adapter sees it: where broadcasts from other
+/// nodes are delivered. Holds the namespace weakly: it does not keep it alive.
+#[derive(Clone)]
+pub struct LocalNamespace {
+    name: Arc<str>,
+    inner: Weak<NamespaceInner>,
+}
+
+impl std::fmt::Debug for LocalNamespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalNamespace")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalNamespace {
+    pub(crate) fn new(name: &str, inner: Weak<NamespaceInner>) -> LocalNamespace {
+        LocalNamespace {
+            name: Arc::from(name),
+            inner,
+        }
+    }
+
+    /// The namespace name, with its leading `/`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the namespace still exists on this server.
+    pub fn is_alive(&self) -> bool {
+        self.inner.strong_count() > 0
+    }
+
+    /// Whether some local socket joined `room`, or `room` is a local socket's id.
+    pub fn has_room(&self, room: &str) -> bool {
+        self.inner.upgrade().is_some_and(|ns| ns.has_room(room))
+    }
+
+    /// Delivers a broadcast from another node to the local sockets it selects:
+    /// those in `rooms` (all when empty) except those in `except`. `encoded` must be
+    /// an event of this namespace without ack id; its bytes are shared by every
+    /// recipient. Returns how many sockets it was queued for.
+    pub fn deliver(
+        &self,
+        encoded: &Encoded,
+        rooms: &[Room],
+        except: &[Room],
+        volatile: bool,
+    ) -> usize {
+        let Some(ns) = self.inner.upgrade() else {
+            return 0;
+        };
+        let mut count = 0;
+        ns.for_each_target(rooms, except, None, |socket| {
+            if let Ok(true) = socket.send(encoded, volatile) {
+                count += 1;
+            }
+        });
+        count
+    }
+}

@@ -1,0 +1,325 @@
+//! [`RedisAdapter`]: server nodes sharing broadcasts through Redis pub/sub, in the
+//! wire format of the Node.js `@socket.io/redis-adapter` 8 (its classic
+//! `createAdapter`), so tether nodes and Node.js socket.io servers can serve one
+//! application side by side.
+//!
+//! Each broadcast that is not `local` is published once, as
+//! `[uid, {type: 2, data: [event, ...args], nsp}, {rooms, except, flags}]` in
+//! MessagePack, on `<key>#<nsp>#`, or on `<key>#<nsp>#<room>#` when exactly one room
+//! is targeted. Every node listens on `<key>#*`, skips its own messages (by `uid`),
+//! encodes each other broadcast once and delivers it to its sockets.
+//!
+//! Delivery is at most once, as with the Node.js adapter: what is published while
+//! Redis is unreachable, or while a node is reconnecting, is lost for that node.
+//! An outage never blocks a broadcast: local delivery goes on, and messages for the
+//! other nodes wait in a bounded queue ([`RedisConfig::queue`]) that drops the newest
+//! once full. Both connections reconnect with capped exponential backoff.
+//!
+//! Not carried across nodes: acknowledgements of broadcasts (`emit_with_ack`
+//! collects local answers only), `sockets()`/`join`/`leave`/`disconnect` on a
+//! broadcast, server-side emits, and the request channel (`<key>-request#<nsp>#`)
+//! that Node.js uses for `fetchSockets` and `serverSideEmit`, which this adapter
+//! neither sends on nor answers.
+//!
+//! ```no_run
+//! use tether::adapter::redis::{RedisAdapter, RedisConfig};
+//! use tether::server::{Server, ServerConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // Inside a Tokio runtime: the adapter starts its connection tasks right away.
+//! let adapter = RedisAdapter::new(RedisConfig::new("redis://127.0.0.1:6379"))?;
+//! let io = Server::with_adapter(ServerConfig::default(), adapter.clone());
+//! io.emit("hello", "every node's sockets get this")?;
+//! tether::serve(io, "0.0.0.0:3000").await?;
+//! # Ok(()) }
+//! ```
+
+mod msgpack;
+mod resp;
+mod tasks;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+
+use resp::RedisUrl;
+
+use super::{Adapter, Broadcast, LocalNamespace, NamespaceLink};
+
+/// Options of a [`RedisAdapter`]. Every limit has a default.
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    /// The Redis server: `redis://[[user]:password@]host[:port][/db]`.
+    pub url: String,
+    /// The prefix of every channel (default `socket.io`, as in Node.js); nodes
+    /// share broadcasts when they use the same.
+    pub key: String,
+    /// Most messages that may wait to be published (default 4,096); past it,
+    /// broadcasts still reach local sockets but not the other nodes.
+    pub queue: usize,
+    /// Largest message read from Redis, in bytes (default 16 MiB); a larger one
+    /// drops the connection, which then reconnects.
+    pub max_message_size: usize,
+    /// How long connecting (and authenticating) may take (default 5 s).
+    pub connect_timeout: Duration,
+    /// First wait before reconnecting (default 100 ms); it doubles on each failure.
+    pub reconnect_min: Duration,
+    /// Longest wait before reconnecting (default 5 s).
+    pub reconnect_max: Duration,
+    /// How often an idle connection is checked with a PING (default 15 s); one
+    /// that answers nothing for two intervals is dropped and reconnected.
+    pub ping_interval: Duration,
+}
+
+impl RedisConfig {
+    /// Options for the Redis server at `url`, with the defaults otherwise.
+    pub fn new(url: impl Into<String>) -> RedisConfig {
+        RedisConfig {
+            url: url.into(),
+            key: "socket.io".to_owned(),
+            queue: 4096,
+            max_message_size: 16 * 1024 * 1024,
+            connect_timeout: Duration::from_secs(5),
+            reconnect_min: Duration::from_millis(100),
+            reconnect_max: Duration::from_secs(5),
+            ping_interval: Duration::from_secs(15),
+        }
+    }
+
+    /// Sets the channel prefix (default `socket.io`).
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+
+    /// Sets how many messages may wait to be published.
+    pub fn with_queue(mut self, messages: usize) -> Self {
+        self.queue = messages.max(1);
+        self
+    }
+
+    /// Sets the reconnection backoff bounds.
+    pub fn with_reconnect(mut self, min: Duration, max: Duration) -> Self {
+        self.reconnect_min = min;
+        self.reconnect_max = max.max(min);
+        self
+    }
+}
+
+/// What can go wrong with the Redis adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisError {
+    /// The URL is not `redis://host[:port]` with optional credentials.
+    #[error("invalid Redis URL `{0}`")]
+    InvalidUrl(String),
+    /// The adapter was created outside a Tokio runtime.
+    #[error("the Redis adapter needs a Tokio runtime")]
+    NoRuntime,
+    /// Connecting or writing failed.
+    #[error("Redis I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// Redis did not answer in time.
+    #[error("Redis did not answer in time")]
+    Timeout,
+    /// Redis closed the connection.
+    #[error("Redis closed the connection")]
+    Closed,
+    /// Redis refused a command (such as AUTH).
+    #[error("Redis refused: {0}")]
+    Refused(String),
+    /// Redis sent something that is not RESP.
+    #[error("Redis protocol error: {0}")]
+    Protocol(&'static str),
+    /// A message larger than [`RedisConfig::max_message_size`].
+    #[error("a Redis message of {0} bytes exceeds the limit")]
+    TooLarge(usize),
+}
+
+/// A message waiting to be published: its channel and payload.
+pub(crate) struct Outgoing {
+    channel: Bytes,
+    payload: Vec<u8>,
+}
+
+/// What the adapter's handle, its namespace links and its tasks share.
+pub(crate) struct Shared {
+    uid: String,
+    config: RedisConfig,
+    url: RedisUrl,
+    namespaces: RwLock<HashMap<String, LocalNamespace>>,
+    outgoing: mpsc::Sender<Outgoing>,
+    subscribed: watch::Sender<bool>,
+    /// Dropped with the last handle: the tasks end.
+    _stop: watch::Sender<()>,
+    dropped: AtomicU64,
+}
+
+impl Shared {
+    fn namespace(&self, name: &str) -> Option<LocalNamespace> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(name)
+            .cloned()
+    }
+}
+
+/// Shares broadcasts with other nodes through Redis; give it to
+/// [`Server::with_adapter`](crate::server::Server::with_adapter). Cheap to clone;
+/// its connections close when the last clone and the server are gone.
+#[derive(Clone)]
+pub struct RedisAdapter {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RedisAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisAdapter")
+            .field("uid", &self.shared.uid)
+            .field("key", &self.shared.config.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisAdapter {
+    /// Starts the adapter's publishing and subscribing connections (in tasks of
+    /// the current Tokio runtime; they connect in the background and keep
+    /// reconnecting while Redis is unreachable).
+    pub fn new(config: RedisConfig) -> Result<RedisAdapter, RedisError> {
+        let url = RedisUrl::parse(&config.url)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
+        let (outgoing, queue) = mpsc::channel(config.queue.max(1));
+        let (stop, stopped) = watch::channel(());
+        let shared = Arc::new(Shared {
+            uid: node_uid(),
+            config,
+            url,
+            namespaces: RwLock::new(HashMap::new()),
+            outgoing,
+            subscribed: watch::Sender::new(false),
+            _stop: stop,
+            dropped: AtomicU64::new(0),
+        });
+        runtime.spawn(tasks::publisher(
+            shared.config.clone(),
+            shared.url.clone(),
+            queue,
+            stopped.clone(),
+        ));
+        runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), stopped));
+        Ok(RedisAdapter { shared })
+    }
+
+    /// This node's id in the messages it publishes.
+    pub fn uid(&self) -> &str {
+        &self.shared.uid
+    }
+
+    /// Whether the subscription to the other nodes' broadcasts is in place now.
+    pub fn is_subscribed(&self) -> bool {
+        *self.shared.subscribed.borrow()
+    }
+
+    /// Waits until the subscription to the other nodes' broadcasts is in place
+    /// (at once if it is); broadcasts published from then on reach this node.
+    /// Bound it with a timeout: it waits as long as Redis is unreachable.
+    pub async fn subscribed(&self) {
+        let mut watch = self.shared.subscribed.subscribe();
+        let _ = watch.wait_for(|subscribed| *subscribed).await;
+    }
+
+    /// Watches whether the subscription is in place: it turns `false` when the
+    /// connection to Redis is lost, and `true` again once resubscribed.
+    pub fn subscription(&self) -> watch::Receiver<bool> {
+        self.shared.subscribed.subscribe()
+    }
+
+    /// How many messages for the other nodes were dropped because the queue was
+    /// full (Redis unreachable or too slow).
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl Adapter for RedisAdapter {
+    fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {
+        let name = ns.name().to_owned();
+        let channel = format!("{}#{}#", self.shared.config.key, name);
+        self.shared
+            .namespaces
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(name.clone(), ns);
+        Box::new(RedisLink {
+            shared: self.shared.clone(),
+            name,
+            channel,
+        })
+    }
+}
+
+/// A namespace's link: publishes its broadcasts.
+struct RedisLink {
+    shared: Arc<Shared>,
+    name: String,
+    /// `<key>#<nsp>#`.
+    channel: String,
+}
+
+impl NamespaceLink for RedisLink {
+    fn publish(&self, broadcast: &Broadcast<'_>) {
+        let payload = match msgpack::encode_broadcast(&self.shared.uid, &self.name, broadcast) {
+            Ok(payload) => payload,
+            Err(error) => {
+                tracing::warn!(%error, nsp = %self.name, "broadcast not published to Redis");
+                return;
+            }
+        };
+        let channel = match broadcast.rooms {
+            [room] => Bytes::from(format!("{}{}#", self.channel, room)),
+            _ => Bytes::from(self.channel.clone()),
+        };
+        if self
+            .shared
+            .outgoing
+            .try_send(Outgoing { channel, payload })
+            .is_err()
+        {
+            let dropped = self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            if dropped.is_power_of_two() || dropped == 0 {
+                tracing::warn!(
+                    dropped = dropped + 1,
+                    "Redis publish queue full: broadcast not sent to the other nodes"
+                );
+            }
+        }
+    }
+}
+
+impl Drop for RedisLink {
+    fn drop(&mut self) {
+        let mut namespaces = self
+            .shared
+            .namespaces
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A namespace created again under the same name keeps its entry.
+        if namespaces.get(&self.name).is_some_and(|ns| !ns.is_alive()) {
+            namespaces.remove(&self.name);
+        }
+    }
+}
+
+/// A random node id, like the Node.js adapter's 6-byte `uid2(6)`.
+fn node_uid() -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..6)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}

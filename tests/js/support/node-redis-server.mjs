@@ -1,0 +1,60 @@
+// A Node.js socket.io 4.8 server with `@socket.io/redis-adapter` for the Redis
+// interoperability test (tests/tests/redis_node.rs). It shares the Redis at
+// `$REDIS_URL` under channel prefix `$KEY` with tether nodes, listens on
+// 127.0.0.1 on an ephemeral port, prints `listening on http://ADDR` once its
+// adapter's subscription is in place, and exits when its stdin closes, so it
+// never outlives the test that started it.
+//
+// Each socket may `join` a room (acknowledged once joined) and ask for a
+// broadcast with `broadcast({event, to, except, args, binary}, ack)`: `io.to(to)
+// .except(except).emit(event, ...args)`, with a Buffer 01 02 03 appended when
+// `binary` is set; `shout` is passed on with `socket.broadcast`.
+
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
+
+const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const key = process.env.KEY ?? "socket.io";
+
+const pubClient = createClient({ url });
+const subClient = pubClient.duplicate();
+for (const client of [pubClient, subClient]) {
+  client.on("error", (error) => process.stderr.write(`redis: ${error}\n`));
+}
+await Promise.all([pubClient.connect(), subClient.connect()]);
+
+const http = createServer();
+const io = new Server(http, { adapter: createAdapter(pubClient, subClient, { key }) });
+
+io.on("connection", (socket) => {
+  socket.on("join", (room, ack) => {
+    socket.join(room);
+    ack();
+  });
+  socket.on("broadcast", ({ event, to, except, args = [], binary }, ack) => {
+    let operator = io;
+    if (to) operator = operator.to(to);
+    if (except) operator = operator.except(except);
+    operator.emit(event, ...args, ...(binary ? [Buffer.from([1, 2, 3])] : []));
+    ack();
+  });
+  socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
+});
+
+// The adapter subscribed without waiting; the subscriber connection answers in
+// order, so once this subscription is confirmed, the adapter's is too.
+await subClient.pSubscribe(`${key}-ready-probe`, () => {});
+
+http.listen(0, "127.0.0.1", () => {
+  const { address, port } = http.address();
+  process.stdout.write(`listening on http://${address}:${port}\n`);
+});
+
+process.stdin.on("end", async () => {
+  io.close();
+  await Promise.allSettled([pubClient.quit(), subClient.quit()]);
+  process.exit(0);
+});
+process.stdin.resume();

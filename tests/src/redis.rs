@@ -1,0 +1,164 @@
+//! Redis for the scale-out tests: the shared server (`REDIS_URL`, else
+//! `redis://127.0.0.1:6379`), a channel prefix of its own per test so that tests
+//! run in parallel against one Redis, tether nodes with a [`RedisAdapter`], and a
+//! private `redis-server` process for the outage test.
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+
+use tether::adapter::redis::{RedisAdapter, RedisConfig};
+use tether::server::Server;
+
+use crate::{PATIENCE, SioServer, sio_config};
+
+/// The Redis the tests share: `REDIS_URL`, else `redis://127.0.0.1:6379`.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A channel prefix no other test uses.
+pub fn unique_key(test: &str) -> String {
+    use rand::Rng as _;
+    format!("tether-test-{test}-{:016x}", rand::rng().random::<u64>())
+}
+
+/// A tether server with a Redis adapter, served on an ephemeral port.
+pub struct RedisNode {
+    /// The server, served.
+    pub server: SioServer,
+    /// Its adapter.
+    pub adapter: RedisAdapter,
+}
+
+impl RedisNode {
+    /// A node on the Redis at `url` with channel prefix `key`, its handlers set up
+    /// by `setup`; returns once it listens to the other nodes.
+    ///
+    /// # Panics
+    ///
+    /// If Redis does not answer within [`PATIENCE`].
+    pub async fn start(url: &str, key: &str, setup: impl FnOnce(&Server)) -> RedisNode {
+        let config = RedisConfig::new(url).with_key(key).with_reconnect(
+            std::time::Duration::from_millis(20),
+            std::time::Duration::from_millis(300),
+        );
+        let adapter = RedisAdapter::new(config).expect("a valid Redis URL");
+        let io = Server::with_adapter(sio_config(), adapter.clone());
+        setup(&io);
+        let server = SioServer::start(io).await;
+        let node = RedisNode { server, adapter };
+        node.wait_subscribed().await;
+        node
+    }
+
+    /// Waits until the node listens to the other nodes' broadcasts.
+    ///
+    /// # Panics
+    ///
+    /// If it does not within [`PATIENCE`].
+    pub async fn wait_subscribed(&self) {
+        tokio::time::timeout(PATIENCE, self.adapter.subscribed())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no Redis subscription at {} within {PATIENCE:?}",
+                    redis_url()
+                )
+            });
+    }
+
+    /// The URL clients connect to.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The server.
+    pub fn io(&self) -> &Server {
+        &self.server.io
+    }
+
+    /// Disconnects every client and stops listening.
+    pub async fn stop(self) {
+        self.server.stop().await;
+    }
+}
+
+/// A `redis-server` process of the test's own, killed when dropped.
+pub struct RedisProcess {
+    child: Child,
+    port: u16,
+}
+
+impl RedisProcess {
+    /// The `redis-server` binary (`REDIS_SERVER`, else the one on the `PATH`),
+    /// if there is one.
+    pub fn binary() -> Option<String> {
+        if let Ok(binary) = std::env::var("REDIS_SERVER") {
+            return Some(binary);
+        }
+        let found = Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        found.then(|| "redis-server".to_owned())
+    }
+
+    /// A free port on 127.0.0.1.
+    pub fn free_port() -> u16 {
+        TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port()
+    }
+
+    /// Starts `binary` on `port`, without persistence, and waits until it accepts
+    /// connections.
+    ///
+    /// # Panics
+    ///
+    /// If it does not start or accept connections within [`PATIENCE`].
+    pub async fn start(binary: &str, port: u16) -> RedisProcess {
+        let child = Command::new(binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        let process = RedisProcess { child, port };
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return process;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server did not listen on port {port} within {PATIENCE:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,257 @@
+//! A tether node and a Node.js socket.io 4.8 server with `@socket.io/redis-adapter`
+//! 8.3 (from `tests/js/node_modules`, installed by `npm ci` in `tests/js`) sharing
+//! one Redis (`REDIS_URL`, else `redis://127.0.0.1:6379`): broadcasts to
+//! everyone, to rooms, with exclusions and from a socket cross in both
+//! directions, binary included.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use bytes::Bytes;
+use serde_json::json;
+use tether::Value;
+use tether::client::{Client, Event};
+use tether::server::{Event as ServerEvent, Server, Socket};
+use tether_tests::redis::{RedisNode, redis_url, unique_key};
+use tether_tests::{PATIENCE, Probe, probe};
+
+/// A Node.js socket.io server with the Redis adapter, killed when dropped.
+struct NodeServer {
+    child: Child,
+    url: String,
+}
+
+impl NodeServer {
+    /// Starts a server sharing channel prefix `key` and returns once its adapter
+    /// listens.
+    fn start(key: &str) -> NodeServer {
+        let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
+        assert!(
+            js.join("node_modules/@socket.io/redis-adapter").is_dir(),
+            "@socket.io/redis-adapter is not installed: run `npm ci` in {}",
+            js.display()
+        );
+        let mut child = Command::new("node")
+            .arg("support/node-redis-server.mjs")
+            .current_dir(&js)
+            .env("REDIS_URL", redis_url())
+            .env("KEY", key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut server = NodeServer {
+            child,
+            url: String::new(),
+        };
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        server.url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        server
+    }
+}
+
+impl Drop for NodeServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn within<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .expect("done within the test's patience")
+}
+
+/// The tether node's handlers, as the Node.js server's: `join` and `shout`.
+fn handlers(io: &Server) {
+    io.on_connection(|socket: Socket| async move {
+        socket.on(
+            "join",
+            |socket: Socket, mut event: ServerEvent| async move {
+                let room: String = event.arg(0)?;
+                socket.join(room);
+                event.ack(&())?;
+                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+            },
+        );
+        socket.on("shout", |socket: Socket, event: ServerEvent| async move {
+            let text: String = event.arg(0)?;
+            socket.broadcast().emit("shouted", &text)?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        });
+    });
+}
+
+type Seen = Probe<(String, Vec<Value>)>;
+
+/// A client of `url` reporting every event with its arguments.
+async fn client(url: &str) -> (Client, Seen) {
+    let (report, seen) = probe();
+    let client = Client::builder(url)
+        .on_any(move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move {
+                report.send((event.name().to_owned(), event.values().unwrap_or_default()));
+            }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    (client, seen)
+}
+
+async fn join(client: &Client, room: &str) {
+    let () = within(client.emit_with_ack("join", &room))
+        .await
+        .expect("joined");
+}
+
+/// The names of the events seen up to and including `marker`.
+async fn until(seen: &mut Seen, marker: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        let (name, _) = seen.next().await;
+        let done = name == marker;
+        names.push(name);
+        if done {
+            return names;
+        }
+    }
+}
+
+/// Asks the Node.js server, through `client`, for a broadcast.
+async fn node_broadcast(client: &Client, spec: serde_json::Value) {
+    let () = within(client.emit_with_ack("broadcast", &spec))
+        .await
+        .expect("broadcast acknowledged");
+}
+
+fn json_values(value: serde_json::Value) -> Vec<Value> {
+    let serde_json::Value::Array(items) = value else {
+        panic!("an array")
+    };
+    items
+        .into_iter()
+        .map(|item| tether::protocol::to_value(&item).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn tether_broadcasts_reach_node_clients() {
+    let key = unique_key("node-out");
+    let tether = RedisNode::start(&redis_url(), &key, handlers).await;
+    let node = {
+        let key = key.clone();
+        tokio::task::spawn_blocking(move || NodeServer::start(&key))
+            .await
+            .unwrap()
+    };
+    let (red, mut seen_red) = client(&node.url).await;
+    let (_other, mut seen_other) = client(&node.url).await;
+    join(&red, "red").await;
+
+    let io = tether.io();
+    io.emit("everyone", &("hi", Bytes::from_static(&[1, 2, 3]), 1.5))
+        .unwrap();
+    io.to("red").emit("to red", &()).unwrap();
+    io.except("red").emit("except red", &()).unwrap();
+    io.local().emit("local", &()).unwrap();
+    io.emit("marker", &()).unwrap();
+
+    let mut expected = json_values(json!(["hi", null, 1.5]));
+    expected[1] = Value::Binary(Bytes::from_static(&[1, 2, 3]));
+    assert_eq!(
+        seen_red.next().await,
+        ("everyone".to_owned(), expected.clone())
+    );
+    assert_eq!(seen_other.next().await, ("everyone".to_owned(), expected));
+    assert_eq!(until(&mut seen_red, "marker").await, ["to red", "marker"]);
+    assert_eq!(
+        until(&mut seen_other, "marker").await,
+        ["except red", "marker"]
+    );
+
+    // A tether socket's broadcast reaches every Node.js client.
+    let (shouter, _) = client(&tether.url()).await;
+    shouter.emit("shout", &"from tether").unwrap();
+    let shouted = (
+        "shouted".to_owned(),
+        vec![Value::String("from tether".to_owned())],
+    );
+    assert_eq!(seen_red.next().await, shouted);
+    assert_eq!(seen_other.next().await, shouted);
+    tether.stop().await;
+}
+
+#[tokio::test]
+async fn node_broadcasts_reach_tether_clients() {
+    let key = unique_key("node-in");
+    let tether = RedisNode::start(&redis_url(), &key, handlers).await;
+    let node = {
+        let key = key.clone();
+        tokio::task::spawn_blocking(move || NodeServer::start(&key))
+            .await
+            .unwrap()
+    };
+    let (red, mut seen_red) = client(&tether.url()).await;
+    let (_other, mut seen_other) = client(&tether.url()).await;
+    join(&red, "red").await;
+    let (controller, mut seen_controller) = client(&node.url).await;
+
+    node_broadcast(
+        &controller,
+        json!({ "event": "everyone", "args": ["hey", { "n": 1.5, "list": [1, -2] }], "binary": true }),
+    )
+    .await;
+    node_broadcast(&controller, json!({ "event": "to red", "to": "red" })).await;
+    node_broadcast(
+        &controller,
+        json!({ "event": "except red", "except": "red" }),
+    )
+    .await;
+    let red_id = red.id().expect("connected");
+    node_broadcast(&controller, json!({ "event": "to red's id", "to": red_id })).await;
+    node_broadcast(&controller, json!({ "event": "marker" })).await;
+
+    let mut expected = json_values(json!(["hey", { "n": 1.5, "list": [1, -2] }, null]));
+    expected[2] = Value::Binary(Bytes::from_static(&[1, 2, 3]));
+    assert_eq!(
+        seen_red.next().await,
+        ("everyone".to_owned(), expected.clone())
+    );
+    assert_eq!(seen_other.next().await, ("everyone".to_owned(), expected));
+    assert_eq!(
+        until(&mut seen_red, "marker").await,
+        ["to red", "to red's id", "marker"]
+    );
+    assert_eq!(
+        until(&mut seen_other, "marker").await,
+        ["except red", "marker"]
+    );
+
+    // A Node.js socket's broadcast reaches every tether client, not its sender.
+    controller.emit("shout", &"from node").unwrap();
+    let shouted = (
+        "shouted".to_owned(),
+        vec![Value::String("from node".to_owned())],
+    );
+    assert_eq!(seen_red.next().await, shouted);
+    assert_eq!(seen_other.next().await, shouted);
+    assert_eq!(
+        until(&mut seen_controller, "marker").await,
+        ["everyone", "except red", "marker"]
+    );
+    node_broadcast(&controller, json!({ "event": "marker" })).await;
+    assert_eq!(until(&mut seen_controller, "marker").await, ["marker"]);
+    tether.stop().await;
+}
