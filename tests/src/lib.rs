@@ -10,6 +10,7 @@
 //! test instead of hanging it.
 
 pub mod http;
+pub mod node;
 pub mod payload;
 pub mod redis;
 pub mod server;

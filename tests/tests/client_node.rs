@@ -4,9 +4,6 @@
 //! heartbeat, a server-side disconnect, reconnecting to a restarted server, and
 //! HTTP long-polling with and without the upgrade to WebSocket.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +13,7 @@ use tether::client::{
     Client, ConnectError, ConnectionState, DisconnectReason, Event, Reconnect, TransportMode,
 };
 use tether::protocol::Args;
+use tether_tests::node::NodeServer;
 use tether_tests::{PATIENCE, probe};
 
 /// An argument with binary inside.
@@ -24,64 +22,19 @@ struct Nested {
     bin: Bytes,
 }
 
-/// A Node.js socket.io server process, killed when dropped.
-struct NodeServer {
-    child: Child,
-    url: String,
+/// The Node.js socket.io server of `tests/js/support/node-sio-server.mjs` on `port`
+/// (0: an ephemeral one).
+fn node_server_on(port: u16) -> NodeServer {
+    NodeServer::start(
+        "node-sio-server.mjs",
+        "socket.io",
+        &[("PORT", port.to_string())],
+    )
 }
 
-impl NodeServer {
-    /// Starts a server on an ephemeral port.
-    fn start() -> NodeServer {
-        NodeServer::start_on(0)
-    }
-
-    /// Starts a server on `port` (0: an ephemeral one).
-    fn start_on(port: u16) -> NodeServer {
-        let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
-        assert!(
-            js.join("node_modules/socket.io").is_dir(),
-            "socket.io is not installed: run `npm ci` in {}",
-            js.display()
-        );
-        let mut child = Command::new("node")
-            .arg("support/node-sio-server.mjs")
-            .current_dir(&js)
-            .env("PORT", port.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut server = NodeServer {
-            child,
-            url: String::new(),
-        };
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        server.url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        server
-    }
-}
-
-impl NodeServer {
-    fn port(&self) -> u16 {
-        let port = self.url.rsplit(':').next().unwrap_or_default();
-        port.parse().expect("a port in the URL")
-    }
-}
-
-impl Drop for NodeServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The Node.js socket.io server on an ephemeral port.
+fn node_server() -> NodeServer {
+    node_server_on(0)
 }
 
 async fn within<T>(future: impl Future<Output = T>) -> T {
@@ -92,10 +45,8 @@ async fn within<T>(future: impl Future<Output = T>) -> T {
 
 #[tokio::test]
 async fn a_refusal_from_node_carries_message_and_data() {
-    let server = tokio::task::spawn_blocking(NodeServer::start)
-        .await
-        .unwrap();
-    let error = Client::builder(&server.url)
+    let server = tokio::task::spawn_blocking(node_server).await.unwrap();
+    let error = Client::builder(server.url())
         .auth(&json!({ "token": "wrong" }))
         .connect()
         .await
@@ -109,13 +60,11 @@ async fn a_refusal_from_node_carries_message_and_data() {
 
 #[tokio::test]
 async fn talks_to_the_node_server_both_ways() {
-    let server = tokio::task::spawn_blocking(NodeServer::start)
-        .await
-        .unwrap();
+    let server = tokio::task::spawn_blocking(node_server).await.unwrap();
     let (report, mut seen) = probe();
     let welcome = report.clone();
     let answer = report.clone();
-    let client = Client::builder(&server.url)
+    let client = Client::builder(server.url())
         .auth(&json!({ "token": "secret" }))
         .on("welcome", move |_client: Client, event: Event| {
             let welcome = welcome.clone();
@@ -187,12 +136,10 @@ async fn talks_to_the_node_server_both_ways() {
 
 #[tokio::test]
 async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
-    let first = tokio::task::spawn_blocking(NodeServer::start)
-        .await
-        .unwrap();
+    let first = tokio::task::spawn_blocking(node_server).await.unwrap();
     let port = first.port();
     let (report, mut welcomes) = probe();
-    let client = Client::builder(&first.url)
+    let client = Client::builder(first.url())
         .auth(&json!({ "token": "secret" }))
         .reconnect(
             Reconnect::default()
@@ -214,7 +161,7 @@ async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
     within(changes.wait_for(|state| matches!(state, ConnectionState::Reconnecting { .. })))
         .await
         .unwrap();
-    let _second = tokio::task::spawn_blocking(move || NodeServer::start_on(port))
+    let _second = tokio::task::spawn_blocking(move || node_server_on(port))
         .await
         .unwrap();
     assert_eq!(welcomes.next().await, json!({ "token": "secret" }));
@@ -227,10 +174,8 @@ async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
 
 #[tokio::test]
 async fn gives_up_on_a_node_server_that_stays_away() {
-    let first = tokio::task::spawn_blocking(NodeServer::start)
-        .await
-        .unwrap();
-    let client = Client::builder(&first.url)
+    let first = tokio::task::spawn_blocking(node_server).await.unwrap();
+    let client = Client::builder(first.url())
         .auth(&json!({ "token": "secret" }))
         .reconnect(
             Reconnect::default()
@@ -250,12 +195,10 @@ async fn gives_up_on_a_node_server_that_stays_away() {
 
 #[tokio::test]
 async fn polls_and_upgrades_with_the_node_server() {
-    let server = tokio::task::spawn_blocking(NodeServer::start)
-        .await
-        .unwrap();
+    let server = tokio::task::spawn_blocking(node_server).await.unwrap();
     for mode in [TransportMode::Polling, TransportMode::PollingThenWebSocket] {
         let (report, mut welcomes) = probe();
-        let client = Client::builder(&server.url)
+        let client = Client::builder(server.url())
             .transport(mode)
             .auth(&json!({ "token": "secret" }))
             .on("welcome", move |_client: Client, event: Event| {

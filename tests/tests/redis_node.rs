@@ -4,66 +4,23 @@
 //! everyone, to rooms, with exclusions and from a socket cross in both
 //! directions, binary included.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
 use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
 use tether::client::{Client, Event};
 use tether::server::{Event as ServerEvent, Server, Socket};
+use tether_tests::node::NodeServer;
 use tether_tests::redis::{RedisNode, redis_url, unique_key};
 use tether_tests::{PATIENCE, Probe, probe};
 
-/// A Node.js socket.io server with the Redis adapter, killed when dropped.
-struct NodeServer {
-    child: Child,
-    url: String,
-}
-
-impl NodeServer {
-    /// Starts a server sharing channel prefix `key` and returns once its adapter
-    /// listens.
-    fn start(key: &str) -> NodeServer {
-        let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
-        assert!(
-            js.join("node_modules/@socket.io/redis-adapter").is_dir(),
-            "@socket.io/redis-adapter is not installed: run `npm ci` in {}",
-            js.display()
-        );
-        let mut child = Command::new("node")
-            .arg("support/node-redis-server.mjs")
-            .current_dir(&js)
-            .env("REDIS_URL", redis_url())
-            .env("KEY", key)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut server = NodeServer {
-            child,
-            url: String::new(),
-        };
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        server.url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        server
-    }
-}
-
-impl Drop for NodeServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A Node.js socket.io server with the Redis adapter, sharing channel prefix `key`;
+/// returns once its adapter listens.
+fn node_server(key: &str) -> NodeServer {
+    NodeServer::start(
+        "node-redis-server.mjs",
+        "@socket.io/redis-adapter",
+        &[("REDIS_URL", redis_url()), ("KEY", key.to_owned())],
+    )
 }
 
 async fn within<T>(future: impl Future<Output = T>) -> T {
@@ -152,12 +109,12 @@ async fn tether_broadcasts_reach_node_clients() {
     let tether = RedisNode::start(&redis_url(), &key, handlers).await;
     let node = {
         let key = key.clone();
-        tokio::task::spawn_blocking(move || NodeServer::start(&key))
+        tokio::task::spawn_blocking(move || node_server(&key))
             .await
             .unwrap()
     };
-    let (red, mut seen_red) = client(&node.url).await;
-    let (_other, mut seen_other) = client(&node.url).await;
+    let (red, mut seen_red) = client(node.url()).await;
+    let (_other, mut seen_other) = client(node.url()).await;
     join(&red, "red").await;
 
     let io = tether.io();
@@ -199,14 +156,14 @@ async fn node_broadcasts_reach_tether_clients() {
     let tether = RedisNode::start(&redis_url(), &key, handlers).await;
     let node = {
         let key = key.clone();
-        tokio::task::spawn_blocking(move || NodeServer::start(&key))
+        tokio::task::spawn_blocking(move || node_server(&key))
             .await
             .unwrap()
     };
     let (red, mut seen_red) = client(&tether.url()).await;
     let (_other, mut seen_other) = client(&tether.url()).await;
     join(&red, "red").await;
-    let (controller, mut seen_controller) = client(&node.url).await;
+    let (controller, mut seen_controller) = client(node.url()).await;
 
     node_broadcast(
         &controller,
