@@ -34,6 +34,17 @@ pub use ws::{WsClient, WsEvent};
 /// The longest a test waits for something that should happen.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Awaits `future`, failing the test when it takes longer than [`PATIENCE`].
+///
+/// # Panics
+///
+/// When `future` is not done within [`PATIENCE`].
+pub async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future)
+        .await
+        .expect("done within the test's patience")
+}
+
 /// How long a test watches for something that should *not* happen (a request that
 /// must stay pending, a message that must not arrive).
 pub const QUIET: Duration = Duration::from_millis(300);

@@ -7,9 +7,28 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 
 use tether::adapter::redis::{RedisAdapter, RedisConfig};
-use tether::server::Server;
+use tether::server::{Event, Namespace, Server, Socket};
 
 use crate::{PATIENCE, SioServer, sio_config};
+
+/// The handlers the Redis tests give a namespace on every node (tether's and the
+/// Node.js one alike): `join(room)`, acknowledged once joined, and `shout(text)`,
+/// passed on as `shouted` to every other socket with `socket.broadcast()`.
+pub fn join_and_shout(ns: &Namespace) {
+    ns.on_connection(|socket: Socket| async move {
+        socket.on("join", |socket: Socket, mut event: Event| async move {
+            let room: String = event.arg(0)?;
+            socket.join(room);
+            event.ack(&())?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        });
+        socket.on("shout", |socket: Socket, event: Event| async move {
+            let text: String = event.arg(0)?;
+            socket.broadcast().emit("shouted", &text)?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        });
+    });
+}
 
 /// The Redis the tests share: `REDIS_URL`, else `redis://127.0.0.1:6379`.
 pub fn redis_url() -> String {

@@ -14,19 +14,13 @@ use tether::client::{
 };
 use tether::protocol::Args;
 use tether::server::{self, Event as ServerEvent, Socket};
-use tether_tests::{PATIENCE, SioServer, probe};
+use tether_tests::{SioServer, probe, within};
 
 /// A payload with binary nested inside.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Blob {
     name: String,
     parts: Vec<Bytes>,
-}
-
-async fn within<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .expect("done within the test's patience")
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use futures_util::{SinkExt, StreamExt};
 use tether::client::{Client, ConnectError, DisconnectReason, Reconnect};
-use tether_tests::PATIENCE;
+use tether_tests::within;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
@@ -16,12 +16,6 @@ const OPEN_QUICK: &str = r#"0{"sid":"AAAAAAAAAAAAAAAAAAAA","upgrades":[],"pingIn
 
 /// An `open` packet with the default 25 s + 20 s heartbeat.
 const OPEN: &str = r#"0{"sid":"AAAAAAAAAAAAAAAAAAAA","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
-
-async fn within<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .expect("done within the test's patience")
-}
 
 /// A WebSocket peer for one client: sends `open`, and when `then` is given,
 /// answers the CONNECT to `/` and sends `then`. It never pings, and reads until

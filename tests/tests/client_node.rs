@@ -14,7 +14,7 @@ use tether::client::{
 };
 use tether::protocol::Args;
 use tether_tests::node::NodeServer;
-use tether_tests::{PATIENCE, probe};
+use tether_tests::{probe, within};
 
 /// An argument with binary inside.
 #[derive(Serialize, Deserialize)]
@@ -35,12 +35,6 @@ fn node_server_on(port: u16) -> NodeServer {
 /// The Node.js socket.io server on an ephemeral port.
 fn node_server() -> NodeServer {
     node_server_on(0)
-}
-
-async fn within<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .expect("done within the test's patience")
 }
 
 #[tokio::test]

@@ -11,13 +11,7 @@ use tether::client::{Client, ConnectionState, DisconnectReason, Event, Reconnect
 use tether::engine::{Transport, Transports};
 use tether::protocol::Args;
 use tether::server::{self, Event as ServerEvent, Server, ServerConfig, Socket};
-use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config};
-
-async fn within<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .expect("done within the test's patience")
-}
+use tether_tests::{Report, SioServer, probe, sio_config, within};
 
 /// A server that greets each socket with its auth and transport, echoes `echo`
 /// (acknowledged when asked, else as `echoed`), and reports disconnect reasons.

@@ -12,13 +12,7 @@ use tether::client::{
     MAX_BUFFERED_PACKETS, Reconnect,
 };
 use tether::server::{Event as ServerEvent, Server, Socket};
-use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config};
-
-async fn within<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .expect("done within the test's patience")
-}
+use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config, within};
 
 fn quick_retries() -> Reconnect {
     Reconnect::default()

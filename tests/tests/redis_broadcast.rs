@@ -9,9 +9,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tether::client::{Client, Event};
-use tether::server::{Event as ServerEvent, Server, Socket};
-use tether_tests::redis::{RedisNode, RedisProcess, redis_url, unique_key};
-use tether_tests::{PATIENCE, Probe, probe};
+use tether::server::Server;
+use tether_tests::redis::{RedisNode, RedisProcess, join_and_shout, redis_url, unique_key};
+use tether_tests::{Probe, probe, within};
 
 /// A payload with binary nested inside.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,32 +20,10 @@ struct Blob {
     parts: Vec<Bytes>,
 }
 
-async fn within<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .expect("done within the test's patience")
-}
-
-/// Handlers of every node: `join` (acknowledged once joined) and `shout`, which
-/// the server passes on to every other socket with `socket.broadcast()`.
+/// Handlers of every node: `join` and `shout` on `/` and `/chat`.
 fn handlers(io: &Server) {
     for ns in [io.main(), io.of("/chat")] {
-        ns.on_connection(|socket: Socket| async move {
-            socket.on(
-                "join",
-                |socket: Socket, mut event: ServerEvent| async move {
-                    let room: String = event.arg(0)?;
-                    socket.join(room);
-                    event.ack(&())?;
-                    Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-                },
-            );
-            socket.on("shout", |socket: Socket, event: ServerEvent| async move {
-                let text: String = event.arg(0)?;
-                socket.broadcast().emit("shouted", &text)?;
-                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-            });
-        });
+        join_and_shout(&ns);
     }
 }
 

@@ -8,10 +8,10 @@ use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
 use tether::client::{Client, Event};
-use tether::server::{Event as ServerEvent, Server, Socket};
+use tether::server::Server;
 use tether_tests::node::NodeServer;
-use tether_tests::redis::{RedisNode, redis_url, unique_key};
-use tether_tests::{PATIENCE, Probe, probe};
+use tether_tests::redis::{RedisNode, join_and_shout, redis_url, unique_key};
+use tether_tests::{Probe, probe, within};
 
 /// A Node.js socket.io server with the Redis adapter, sharing channel prefix `key`;
 /// returns once its adapter listens.
@@ -23,30 +23,9 @@ fn node_server(key: &str) -> NodeServer {
     )
 }
 
-async fn within<T>(future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .expect("done within the test's patience")
-}
-
-/// The tether node's handlers, as the Node.js server's: `join` and `shout`.
+/// The tether node's handlers, as the Node.js server's.
 fn handlers(io: &Server) {
-    io.on_connection(|socket: Socket| async move {
-        socket.on(
-            "join",
-            |socket: Socket, mut event: ServerEvent| async move {
-                let room: String = event.arg(0)?;
-                socket.join(room);
-                event.ack(&())?;
-                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-            },
-        );
-        socket.on("shout", |socket: Socket, event: ServerEvent| async move {
-            let text: String = event.arg(0)?;
-            socket.broadcast().emit("shouted", &text)?;
-            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-        });
-    });
+    join_and_shout(&io.main());
 }
 
 type Seen = Probe<(String, Vec<Value>)>;
