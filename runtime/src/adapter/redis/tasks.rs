@@ -84,6 +84,97 @@ async fn write(
         .map_err(|_| RedisError::Timeout)?
 }
 
+/// What one of the adapter's two Redis connections does while it is up.
+trait Role {
+    /// Names the connection in logs.
+    fn name(&self) -> &'static str;
+
+    /// Uses `connection` until it breaks or the adapter stops.
+    fn serve(
+        &mut self,
+        connection: &mut Connection,
+        stop: &mut watch::Receiver<()>,
+    ) -> impl Future<Output = Ended> + Send;
+}
+
+/// Publishes this node's broadcasts.
+struct Publishing<'a> {
+    config: &'a RedisConfig,
+    queue: &'a mut mpsc::Receiver<Outgoing>,
+}
+
+impl Role for Publishing<'_> {
+    fn name(&self) -> &'static str {
+        "publisher"
+    }
+
+    fn serve(
+        &mut self,
+        connection: &mut Connection,
+        stop: &mut watch::Receiver<()>,
+    ) -> impl Future<Output = Ended> + Send {
+        publish(connection, self.config, self.queue, stop)
+    }
+}
+
+/// Receives the other nodes' broadcasts.
+struct Subscribing<'a> {
+    config: &'a RedisConfig,
+    pattern: &'a str,
+    shared: &'a Weak<Shared>,
+}
+
+impl Role for Subscribing<'_> {
+    fn name(&self) -> &'static str {
+        "subscriber"
+    }
+
+    async fn serve(
+        &mut self,
+        connection: &mut Connection,
+        stop: &mut watch::Receiver<()>,
+    ) -> Ended {
+        let ended = subscribe(connection, self.config, self.pattern, self.shared, stop).await;
+        if let Some(shared) = self.shared.upgrade() {
+            shared.subscribed.send_replace(false);
+        }
+        ended
+    }
+}
+
+/// Connects to Redis and runs `role` on each connection until it says stop,
+/// reconnecting with backoff after a failed connect or a broken connection.
+async fn keep_connected(
+    config: &RedisConfig,
+    url: &RedisUrl,
+    stop: &mut watch::Receiver<()>,
+    mut role: impl Role,
+) {
+    let name = role.name();
+    let mut backoff = Backoff::new(config);
+    loop {
+        let Some(result) = connect(config, url, stop).await else {
+            return;
+        };
+        match result {
+            Ok(mut connection) => {
+                backoff.reset();
+                tracing::debug!(role = name, "Redis connected");
+                match role.serve(&mut connection, stop).await {
+                    Ended::Stop => return,
+                    Ended::Broken(error) => {
+                        tracing::warn!(%error, role = name, "Redis connection lost")
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, role = name, "Redis cannot connect"),
+        }
+        if !backoff.wait(stop).await {
+            return;
+        }
+    }
+}
+
 /// Publishes queued messages, reconnecting as needed, until the adapter is gone.
 pub(crate) async fn publisher(
     config: RedisConfig,
@@ -91,28 +182,11 @@ pub(crate) async fn publisher(
     mut queue: mpsc::Receiver<Outgoing>,
     mut stop: watch::Receiver<()>,
 ) {
-    let mut backoff = Backoff::new(&config);
-    loop {
-        let Some(result) = connect(&config, &url, &mut stop).await else {
-            return;
-        };
-        match result {
-            Ok(mut connection) => {
-                backoff.reset();
-                tracing::debug!("Redis publisher connected");
-                match publish(&mut connection, &config, &mut queue, &mut stop).await {
-                    Ended::Stop => return,
-                    Ended::Broken(error) => {
-                        tracing::warn!(%error, "Redis publisher connection lost")
-                    }
-                }
-            }
-            Err(error) => tracing::warn!(%error, "Redis publisher cannot connect"),
-        }
-        if !backoff.wait(&mut stop).await {
-            return;
-        }
-    }
+    let role = Publishing {
+        config: &config,
+        queue: &mut queue,
+    };
+    keep_connected(&config, &url, &mut stop, role).await;
 }
 
 async fn publish(
@@ -198,31 +272,12 @@ pub(crate) async fn subscriber(shared: Weak<Shared>, mut stop: watch::Receiver<(
         return;
     };
     let pattern = pattern(&config.key);
-    let mut backoff = Backoff::new(&config);
-    loop {
-        let Some(result) = connect(&config, &url, &mut stop).await else {
-            return;
-        };
-        match result {
-            Ok(mut connection) => {
-                backoff.reset();
-                let ended = subscribe(&mut connection, &config, &pattern, &shared, &mut stop).await;
-                if let Some(shared) = shared.upgrade() {
-                    shared.subscribed.send_replace(false);
-                }
-                match ended {
-                    Ended::Stop => return,
-                    Ended::Broken(error) => {
-                        tracing::warn!(%error, "Redis subscriber connection lost")
-                    }
-                }
-            }
-            Err(error) => tracing::warn!(%error, "Redis subscriber cannot connect"),
-        }
-        if !backoff.wait(&mut stop).await {
-            return;
-        }
-    }
+    let role = Subscribing {
+        config: &config,
+        pattern: &pattern,
+        shared: &shared,
+    };
+    keep_connected(&config, &url, &mut stop, role).await;
 }
 
 async fn subscribe(
