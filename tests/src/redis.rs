@@ -30,6 +30,18 @@ pub fn join_and_shout(ns: &Namespace) {
     });
 }
 
+/// Emits `join(room)` from `client` and waits for its acknowledgement (see
+/// [`join_and_shout`]).
+///
+/// # Panics
+///
+/// When the server does not acknowledge within [`PATIENCE`].
+pub async fn join(client: &tether::client::Client, room: &str) {
+    let () = crate::within(client.emit_with_ack("join", &room))
+        .await
+        .expect("joined");
+}
+
 /// The Redis the tests share: `REDIS_URL`, else `redis://127.0.0.1:6379`.
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())

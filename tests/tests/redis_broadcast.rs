@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tether::client::{Client, Event};
 use tether::server::Server;
-use tether_tests::redis::{RedisNode, RedisProcess, join_and_shout, redis_url, unique_key};
+use tether_tests::redis::{RedisNode, RedisProcess, join, join_and_shout, redis_url, unique_key};
 use tether_tests::{Probe, probe, within};
 
 /// A payload with binary nested inside.
@@ -47,12 +47,6 @@ async fn client(url: String) -> (Client, Probe<(String, Value)>) {
         .await
         .expect("connected");
     (client, seen)
-}
-
-async fn join(client: &Client, room: &str) {
-    let () = within(client.emit_with_ack("join", &room))
-        .await
-        .expect("joined");
 }
 
 /// The events seen up to and including `marker`.

@@ -10,7 +10,7 @@ use tether::Value;
 use tether::client::{Client, Event};
 use tether::server::Server;
 use tether_tests::node::NodeServer;
-use tether_tests::redis::{RedisNode, join_and_shout, redis_url, unique_key};
+use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
 use tether_tests::{Probe, probe, within};
 
 /// A Node.js socket.io server with the Redis adapter, sharing channel prefix `key`;
@@ -44,12 +44,6 @@ async fn client(url: &str) -> (Client, Seen) {
         .await
         .expect("connected");
     (client, seen)
-}
-
-async fn join(client: &Client, room: &str) {
-    let () = within(client.emit_with_ack("join", &room))
-        .await
-        .expect("joined");
 }
 
 /// The names of the events seen up to and including `marker`.
