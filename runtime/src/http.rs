@@ -18,6 +18,7 @@ use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::engine::upgrade_io::HoldUpgrade;
 use crate::engine::{BoxError, Engine, EngineHandler};
 
 /// The peer address of a request, inserted by [`serve`] and [`bind`] into request
@@ -339,7 +340,7 @@ async fn serve_connection<E: Endpoint>(
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(HoldUpgrade::new(stream)), service)
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
     let result = tokio::select! {

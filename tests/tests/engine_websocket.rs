@@ -126,3 +126,34 @@ async fn a_websocket_close_frame_ends_the_session() {
         .await;
     server.stop().await;
 }
+
+/// The standalone server holds the `101` response back and sends it with the open
+/// packet: the head comes whole, and the open packet right after it.
+#[tokio::test]
+async fn the_open_packet_follows_the_switching_response() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::quiet().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let request = "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\n\
+                   Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                   Sec-WebSocket-Version: 13\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut first = vec![0u8; 4096];
+    let read = tokio::time::timeout(tether_tests::PATIENCE, stream.read(&mut first))
+        .await
+        .expect("an answer")
+        .unwrap();
+    let first = &first[..read];
+    let head_end = first
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("the whole response head")
+        + 4;
+    assert!(first.starts_with(b"HTTP/1.1 101 "));
+    let frame = &first[head_end..];
+    assert_eq!(frame.first(), Some(&0x81), "a text frame follows the head");
+    assert_eq!(usize::from(frame[1]), frame.len() - 2, "the whole frame");
+    assert!(frame[2..].starts_with(b"0{\"sid\":"), "the open packet");
+    server.stop().await;
+}

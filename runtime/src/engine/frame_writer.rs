@@ -115,6 +115,17 @@ where
         .map_ok(|written| (written, total))
 }
 
+/// Appends `frames` to `out` as server frames.
+pub(crate) fn append_frames(out: &mut Vec<u8>, frames: impl Iterator<Item = Frame>) {
+    let mut header = [0u8; MAX_HEADER];
+    for frame in frames {
+        let (opcode, payload) = parts(&frame);
+        let header_len = encode_header(&mut header, opcode, payload.len());
+        out.extend_from_slice(&header[..header_len]);
+        out.extend_from_slice(payload);
+    }
+}
+
 /// The bytes of `frames` after the first `skip`, as one buffer of `len` bytes.
 fn remainder<'a>(frames: impl Iterator<Item = &'a Frame>, mut skip: usize, len: usize) -> Vec<u8> {
     let mut rest = Vec::with_capacity(len);
@@ -179,6 +190,14 @@ mod tests {
         write_frames(&mut server, &mut batch).await.unwrap();
         drop(server);
         assert_eq!(reader.await.unwrap(), expected());
+    }
+
+    #[test]
+    fn appends_frames_after_other_bytes() {
+        let mut out = b"prefix".to_vec();
+        append_frames(&mut out, frames().into_iter());
+        assert_eq!(&out[..6], b"prefix");
+        assert_eq!(&out[6..], expected());
     }
 
     #[tokio::test]

@@ -41,6 +41,7 @@ mod server;
 mod session;
 mod sid;
 mod text;
+pub(crate) mod upgrade_io;
 mod wake;
 mod websocket;
 

@@ -22,6 +22,7 @@ use super::query;
 use super::server::{Engine, EngineHandler};
 use super::session::Session;
 use super::sid::Sid;
+use super::upgrade_io::HoldUpgrade;
 use super::websocket::{self, ReadReady};
 use crate::http::RemoteAddr;
 
@@ -239,16 +240,25 @@ impl<H: EngineHandler> Engine<H> {
                 (Err(sid), Some(handshake)) => Err((sid, handshake)),
                 (Err(_), None) => return,
             };
+            let config = &engine.inner.config;
+            let upgraded = match upgraded.downcast::<TokioIo<HoldUpgrade>>() {
+                Ok(parts) => {
+                    let (stream, held) = parts.io.into_inner().into_parts();
+                    let ws = websocket::accept(stream, parts.read_buf, config).await;
+                    return engine.run_websocket(session, ws, held).await;
+                }
+                Err(upgraded) => upgraded,
+            };
             match upgraded.downcast::<TokioIo<TcpStream>>() {
                 Ok(parts) => {
                     let stream = parts.io.into_inner();
-                    let ws = websocket::accept(stream, parts.read_buf, &engine.inner.config).await;
-                    engine.run_websocket(session, ws).await;
+                    let ws = websocket::accept(stream, parts.read_buf, config).await;
+                    engine.run_websocket(session, ws, Vec::new()).await;
                 }
                 Err(upgraded) => {
                     let io = TokioIo::new(upgraded);
-                    let ws = websocket::accept(io, Bytes::new(), &engine.inner.config).await;
-                    engine.run_websocket(session, ws).await;
+                    let ws = websocket::accept(io, Bytes::new(), config).await;
+                    engine.run_websocket(session, ws, Vec::new()).await;
                 }
             }
         });
@@ -263,19 +273,22 @@ impl<H: EngineHandler> Engine<H> {
     }
 
     /// Runs an accepted WebSocket: an upgrade of `Ok(session)`, or a new session.
+    /// `held` is the `101` response when it was held back to go out with the
+    /// first frames.
     async fn run_websocket<S>(
         self,
         session: Result<Arc<Session<H::Data>>, (Sid, Handshake)>,
         ws: tokio_tungstenite::WebSocketStream<S>,
+        held: Vec<u8>,
     ) where
         S: AsyncRead + AsyncWrite + ReadReady + Unpin,
     {
         match session {
-            Ok(session) => websocket::upgrade(session, ws).await,
+            Ok(session) => websocket::upgrade(session, ws, held).await,
             Err((sid, handshake)) => {
                 let session = self.new_session(sid, handshake, Transport::WebSocket);
                 drop(self);
-                websocket::drive(session, ws).await;
+                websocket::drive(session, ws, held).await;
             }
         }
     }

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
@@ -240,15 +240,24 @@ where
 
 /// Runs a WebSocket session until it ends: reads packets, writes what is queued,
 /// and pings on schedule.
+///
+/// `held` holds bytes that must precede the first frame (the `101` response of the
+/// upgrade, held back so that it leaves with the open packet in one write).
 pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
     mut ws: WebSocketStream<S>,
+    held: Vec<u8>,
 ) where
     S: AsyncRead + AsyncWrite + ReadReady + Unpin,
 {
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
     let mut batch = VecDeque::new();
     let mut close_code = Some(CloseCode::Normal);
+    if !held.is_empty() && write_held(&session, &mut ws, held, write_limit).await.is_err() {
+        session.close(CloseReason::TransportError);
+        session.forget();
+        return;
+    }
     let heartbeat = tokio::time::sleep_until(session.heartbeat_deadline());
     tokio::pin!(heartbeat);
     // Frames read with the upgrade's last packet may already wait in the buffer.
@@ -348,16 +357,57 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     session.forget();
 }
 
+/// Writes `held` and the frames queued so far (a new session's open packet) in one
+/// write.
+async fn write_held<D, S>(
+    session: &Session<D>,
+    ws: &mut WebSocketStream<S>,
+    mut held: Vec<u8>,
+    limit: Duration,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    {
+        let mut state = session.lock();
+        if state.flush_after.is_none() {
+            frame_writer::append_frames(&mut held, state.queue.drain(..));
+        }
+    }
+    let write = async {
+        let io = ws.get_mut();
+        io.write_all(&held).await?;
+        io.flush().await
+    };
+    tokio::time::timeout(limit, write)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+}
+
 /// Takes a polling session over to WebSocket: answers `2probe` with `3probe`,
 /// releases pending polling requests with noops, and switches on `5`. An upgrade
 /// that does not complete within `upgrade_timeout` is dropped and the session
-/// stays on polling.
+/// stays on polling. `held` (the `101` response) is written first.
 pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
     mut ws: WebSocketStream<S>,
+    held: Vec<u8>,
 ) where
     S: AsyncRead + AsyncWrite + ReadReady + Unpin,
 {
+    if !held.is_empty() {
+        let write = async {
+            let io = ws.get_mut();
+            io.write_all(&held).await?;
+            io.flush().await
+        };
+        if !matches!(
+            tokio::time::timeout(session.config.upgrade_timeout, write).await,
+            Ok(Ok(()))
+        ) {
+            return;
+        }
+    }
     let may_upgrade = {
         let mut state = session.lock();
         let may_upgrade = state.phase == Phase::Polling && state.closed.is_none();
@@ -422,5 +472,5 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     }
     session.poll.notify_one();
     session.wake_drivers();
-    drive(session, ws).await;
+    drive(session, ws, Vec::new()).await;
 }
