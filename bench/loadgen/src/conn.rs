@@ -4,19 +4,13 @@
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::cli::Common;
 use crate::eio;
-
-/// A WebSocket client connection.
-pub type Ws = WebSocketStream<TcpStream>;
+use crate::ws::{Outbox, Ws};
 
 /// Any failure while connecting or talking to the server.
 pub type Error = Box<dyn std::error::Error>;
@@ -87,35 +81,30 @@ impl Target {
         let leftover = timeout(self.step_timeout, upgrade(&mut stream, request.as_bytes()))
             .await
             .map_err(|_| err("websocket handshake timed out"))??;
-        let config = WebSocketConfig::default()
-            .read_buffer_size(16 * 1024)
-            .write_buffer_size(16 * 1024);
-        let ws = if leftover.is_empty() {
-            WebSocketStream::from_raw_socket(stream, Role::Client, Some(config)).await
-        } else {
-            WebSocketStream::from_partially_read(stream, leftover, Role::Client, Some(config)).await
-        };
-        Ok(ws)
+        Ok(Ws::new(stream, leftover))
     }
 
     /// Opens a WebSocket-only Socket.IO connection to `/`: open packet, CONNECT, CONNECT reply.
     pub async fn socketio(&self, index: usize) -> Result<Ws, Error> {
         let mut ws = self.websocket(index, None).await?;
         let open = next_text(&mut ws, self.step_timeout).await?;
-        if eio::open_sid(open.as_bytes()).is_none() {
-            return Err(err(format!("expected an open packet, got {open:?}")));
+        if eio::open_sid(&open).is_none() {
+            return Err(err(format!(
+                "expected an open packet, got {}",
+                lossy(&open)
+            )));
         }
-        ws.send(text(eio::SIO_CONNECT)).await?;
+        ws.send_text(eio::SIO_CONNECT.as_bytes()).await?;
         expect_connect_ok(&mut ws, self.step_timeout).await?;
         Ok(ws)
     }
 
     /// Emits `join(room)` with an ack and waits for the ack.
     pub async fn join(&self, ws: &mut Ws, room: &str) -> Result<(), Error> {
-        ws.send(Message::Text(eio::join(1, room).into())).await?;
+        ws.send_text(eio::join(1, room).as_bytes()).await?;
         loop {
             let frame = next_text(ws, self.step_timeout).await?;
-            if let Some((1, _)) = eio::parse_ack(frame.as_bytes()) {
+            if let Some((1, _)) = eio::parse_ack(&frame) {
                 return Ok(());
             }
         }
@@ -157,33 +146,41 @@ async fn upgrade(stream: &mut TcpStream, request: &[u8]) -> Result<Vec<u8>, Erro
     }
 }
 
-/// A text message from a static string.
-pub fn text(s: &'static str) -> Message {
-    Message::Text(Utf8Bytes::from_static(s))
+/// Queues the Engine.IO pong if `payload` is an Engine.IO ping.
+pub fn answer_ping(payload: &[u8], out: &mut Outbox) {
+    if payload == eio::PING {
+        out.text(eio::PONG.as_bytes());
+    }
+}
+
+/// A frame for an error message, quoted, with invalid UTF-8 replaced.
+pub fn lossy(frame: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(frame))
 }
 
 /// Waits for the Socket.IO CONNECT reply, answering pings meanwhile.
 pub async fn expect_connect_ok(ws: &mut Ws, step: Duration) -> Result<(), Error> {
     let frame = next_text(ws, step).await?;
-    if eio::is_connect_ok(frame.as_bytes()) {
+    if eio::is_connect_ok(&frame) {
         Ok(())
     } else {
-        Err(err(format!("expected a CONNECT reply, got {frame:?}")))
+        Err(err(format!(
+            "expected a CONNECT reply, got {}",
+            lossy(&frame)
+        )))
     }
 }
 
-/// Next text frame that is not a ping (pings are answered), with a timeout.
-pub async fn next_text(ws: &mut Ws, step: Duration) -> Result<Utf8Bytes, Error> {
+/// Next text frame that is not an Engine.IO ping (pings are answered), with a
+/// timeout; WebSocket pings are answered and other frames skipped on the way.
+pub async fn next_text(ws: &mut Ws, step: Duration) -> Result<Vec<u8>, Error> {
     loop {
-        let msg = timeout(step, ws.next())
+        let frame = timeout(step, ws.next_text())
             .await
-            .map_err(|_| err("timed out waiting for a frame"))?
-            .ok_or_else(|| err("connection closed"))??;
-        match msg {
-            Message::Text(t) if t.as_bytes() == eio::PING => ws.send(text(eio::PONG)).await?,
-            Message::Text(t) => return Ok(t),
-            Message::Close(_) => return Err(err("connection closed by server")),
-            _ => {}
+            .map_err(|_| err("timed out waiting for a frame"))??;
+        if frame != eio::PING {
+            return Ok(frame);
         }
+        ws.send_text(eio::PONG.as_bytes()).await?;
     }
 }

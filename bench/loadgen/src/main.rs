@@ -12,6 +12,7 @@ mod procfs;
 mod record;
 mod report;
 mod scenario;
+mod ws;
 
 use std::process::ExitCode;
 

@@ -4,15 +4,15 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::SinkExt;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::time::timeout;
 
-use crate::conn::{Error, Target, Ws, err, next_text, text};
+use crate::conn::{Error, Target, err, lossy, next_text};
 use crate::eio;
+use crate::ws::Ws;
 
 /// How long a GET may wait for data before the client gives up on the session.
 /// Servers answer within their ping interval (25 s by default).
@@ -172,12 +172,12 @@ impl Polling {
     /// Upgrades the session to WebSocket: `2probe`, `3probe`, `5`.
     pub async fn upgrade(self) -> Result<Ws, Error> {
         let mut ws = self.target.websocket(self.index, Some(&self.sid)).await?;
-        ws.send(text(eio::PROBE)).await?;
+        ws.send_text(eio::PROBE.as_bytes()).await?;
         let reply = next_text(&mut ws, self.target.step_timeout).await?;
-        if reply.as_bytes() != eio::PROBE_REPLY {
-            return Err(err(format!("expected 3probe, got {reply:?}")));
+        if reply != eio::PROBE_REPLY {
+            return Err(err(format!("expected 3probe, got {}", lossy(&reply))));
         }
-        ws.send(text(eio::UPGRADE)).await?;
+        ws.send_text(eio::UPGRADE.as_bytes()).await?;
         Ok(ws)
     }
 }

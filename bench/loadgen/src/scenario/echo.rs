@@ -5,19 +5,18 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::spawn_local;
 use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
-use tokio_tungstenite::tungstenite::Message;
 
 use super::{Launch, connect_limit, cpu_flags, secs};
 use crate::cli::EchoArgs;
-use crate::conn::{Error, Target, Ws, err, text};
+use crate::conn::{Error, Target, answer_ping, err};
 use crate::procfs::CpuWindow;
 use crate::record::{Latency, RunResult, new_histogram, record};
+use crate::ws::{Outbox, Ws};
 use crate::{clock, eio};
 
 /// Most echoes one open-loop client keeps outstanding before it skips sends.
@@ -178,74 +177,51 @@ async fn wait_start(echo: &Echo) -> bool {
     matches!(timeout(Duration::from_secs(600), started).await, Ok(Ok(_)))
 }
 
-/// Handles one frame; returns whether the connection is still usable.
-async fn on_frame(ws: &mut Ws, echo: &Echo, msg: Message) -> Result<bool, Error> {
-    match msg {
-        Message::Text(t) => {
-            let bytes = t.as_bytes();
-            if let Some((_, args)) = eio::parse_ack(bytes) {
-                echo.on_ack(eio::first_number_arg(args).unwrap_or(0));
-                return Ok(true);
-            }
-            if bytes == eio::PING {
-                ws.feed(text(eio::PONG)).await?;
-            }
-            Ok(false)
-        }
-        Message::Close(_) => Err(err("closed by server")),
-        _ => Ok(false),
+/// Handles one text frame: records an ack and returns `true`, or queues the
+/// answer to a ping and returns `false`.
+fn on_text(echo: &Echo, payload: &[u8], out: &mut Outbox) -> bool {
+    if let Some((_, args)) = eio::parse_ack(payload) {
+        echo.on_ack(eio::first_number_arg(args).unwrap_or(0));
+        return true;
     }
+    answer_ping(payload, out);
+    false
 }
 
 /// Keeps `inflight` echoes outstanding: each ack triggers the next emit.
-/// Frames that are already buffered are handled before one flush.
+/// The emits caused by the frames of one read go out in one write.
 async fn closed_loop(mut ws: Ws, echo: &Echo, inflight: usize, step: Duration) -> bool {
     if !wait_start(echo).await {
         return false;
     }
     let mut next_id: u64 = 1;
-    let mut emit = || {
-        let frame = eio::echo(next_id, clock::now_us());
+    let mut emit = |out: &mut Outbox| {
+        out.text(eio::echo(next_id, clock::now_us()).as_bytes());
         next_id += 1;
         echo.sent_one();
-        Message::Text(frame.into())
     };
     for _ in 0..inflight {
-        if ws.feed(emit()).await.is_err() {
-            return false;
-        }
+        emit(ws.outbox());
+    }
+    if ws.flush().await.is_err() {
+        return false;
     }
     let mut mine = inflight as u64;
     loop {
-        if ws.flush().await.is_err() {
-            return false;
-        }
         if echo.phase() == Phase::Stop && mine == 0 {
             return true;
         }
-        let Ok(Some(Ok(first))) = timeout(step, ws.next()).await else {
-            return false;
-        };
-        let mut pending = Some(first);
-        while let Some(msg) = pending.take() {
-            match on_frame(&mut ws, echo, msg).await {
-                Ok(true) => {
-                    mine = mine.saturating_sub(1);
-                    if echo.phase() < Phase::Stop {
-                        if ws.feed(emit()).await.is_err() {
-                            return false;
-                        }
-                        mine += 1;
-                    }
+        let read = ws.read(|payload, out| {
+            if on_text(echo, payload, out) {
+                mine = mine.saturating_sub(1);
+                if echo.phase() < Phase::Stop {
+                    emit(out);
+                    mine += 1;
                 }
-                Ok(false) => {}
-                Err(_) => return false,
             }
-            pending = match ws.next().now_or_never() {
-                Some(Some(Ok(msg))) => Some(msg),
-                Some(Some(Err(_))) | Some(None) => return false,
-                None => None,
-            };
+        });
+        if !matches!(timeout(step, read).await, Ok(Ok(_))) {
+            return false;
         }
     }
 }
@@ -261,16 +237,27 @@ async fn open_loop(mut ws: Ws, echo: &Echo, rate: f64, step: Duration) -> bool {
     let mut tick = interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let (mut scheduled, mut mine): (u64, u64) = (0, 0);
+    // Frames buffered since the handshake are handled before waiting for more.
+    // Acks cannot be among them: nothing was emitted yet.
+    let handled = ws.handle(|payload, out| {
+        on_text(echo, payload, out);
+    });
+    if handled.await.is_err() {
+        return false;
+    }
     loop {
         tokio::select! {
-            msg = timeout(step, ws.next()) => {
-                let Ok(Some(Ok(msg))) = msg else {
+            filled = timeout(step, ws.fill()) => {
+                if !matches!(filled, Ok(Ok(()))) {
                     return echo.phase() == Phase::Stop && mine == 0;
-                };
-                match on_frame(&mut ws, echo, msg).await {
-                    Ok(true) => mine = mine.saturating_sub(1),
-                    Ok(false) => {}
-                    Err(_) => return false,
+                }
+                let handled = ws.handle(|payload, out| {
+                    if on_text(echo, payload, out) {
+                        mine = mine.saturating_sub(1);
+                    }
+                });
+                if handled.await.is_err() {
+                    return false;
                 }
             }
             _ = tick.tick() => {
@@ -283,9 +270,7 @@ async fn open_loop(mut ws: Ws, echo: &Echo, rate: f64, step: Duration) -> bool {
                             echo.skipped.set(echo.skipped.get() + 1);
                             continue;
                         }
-                        if ws.feed(Message::Text(eio::echo(scheduled, t_us).into())).await.is_err() {
-                            return false;
-                        }
+                        ws.queue_text(eio::echo(scheduled, t_us).as_bytes());
                         echo.sent_one();
                         mine += 1;
                     }

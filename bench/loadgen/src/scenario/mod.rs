@@ -6,14 +6,12 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Semaphore;
 use tokio::time::sleep;
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::conn::{Error, Ws, text};
-use crate::eio;
+use crate::conn::{Error, answer_ping};
 use crate::procfs::CpuUse;
+use crate::ws::Ws;
 
 pub mod echo;
 pub mod fanout;
@@ -106,17 +104,7 @@ impl Launch {
 
 /// Keeps an idle connection alive by answering pings, until it closes.
 pub async fn keep_alive(mut ws: Ws) {
-    while let Some(Ok(msg)) = ws.next().await {
-        match msg {
-            Message::Text(t)
-                if t.as_bytes() == eio::PING && ws.send(text(eio::PONG)).await.is_err() =>
-            {
-                break;
-            }
-            Message::Close(_) => break,
-            _ => {}
-        }
-    }
+    while ws.read(answer_ping).await.is_ok() {}
 }
 
 /// A generous limit for connecting `clients` clients.

@@ -5,40 +5,30 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use tokio::time::{MissedTickBehavior, interval, timeout};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::state::Fan;
-use crate::conn::{Ws, text};
+use crate::conn::answer_ping;
 use crate::eio;
 use crate::polling::Polling;
+use crate::ws::{Outbox, Ws};
 
-/// Handles one frame; returns whether the connection is still usable.
-async fn on_frame(fan: &Fan, ws: &mut Ws, msg: Option<Result<Message, WsError>>) -> bool {
-    match msg {
-        Some(Ok(Message::Text(t))) => {
-            let bytes = t.as_bytes();
-            if let Some((seq, t_us)) = eio::parse_bcast(bytes) {
-                fan.deliver(seq, t_us);
-            } else if bytes == eio::PING {
-                return ws.send(text(eio::PONG)).await.is_ok();
-            }
-            true
-        }
-        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => false,
-        Some(Ok(_)) => true,
+/// Handles one text frame: records a delivery, or queues the answer to a ping.
+fn on_text(fan: &Fan, payload: &[u8], out: &mut Outbox) {
+    if let Some((seq, t_us)) = eio::parse_bcast(payload) {
+        fan.deliver(seq, t_us);
+    } else {
+        answer_ping(payload, out);
     }
 }
 
 /// Receives broadcasts until the connection closes.
 pub async fn subscriber(mut ws: Ws, fan: Rc<Fan>) {
-    loop {
-        let msg = ws.next().await;
-        if !on_frame(&fan, &mut ws, msg).await {
-            break;
-        }
-    }
+    while ws
+        .read(|payload, out| on_text(&fan, payload, out))
+        .await
+        .is_ok()
+    {}
     fan.client_closed();
 }
 
@@ -47,33 +37,35 @@ pub async fn publisher(mut ws: Ws, fan: Rc<Fan>, write_timeout: Duration) {
     let mut tick = interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut batch = Vec::new();
-    loop {
+    // Frames that arrived with the handshake's are handled before waiting for more.
+    let mut open = ws
+        .handle(|payload, out| on_text(&fan, payload, out))
+        .await
+        .is_ok();
+    while open {
         tokio::select! {
-            msg = ws.next() => {
-                if !on_frame(&fan, &mut ws, msg).await {
-                    break;
-                }
+            filled = ws.fill() => {
+                open = filled.is_ok()
+                    && ws
+                        .handle(|payload, out| on_text(&fan, payload, out))
+                        .await
+                        .is_ok();
             }
             _ = tick.tick() => {
                 fan.due_frames(&mut batch);
-                if !batch.is_empty() && !publish(&mut ws, &mut batch, write_timeout).await {
-                    break;
-                }
+                open = batch.is_empty() || publish(&mut ws, &mut batch, write_timeout).await;
             }
         }
     }
     fan.client_closed();
 }
 
-/// Writes a batch of frames with one flush.
+/// Writes a batch of frames with one write.
 async fn publish(ws: &mut Ws, batch: &mut Vec<String>, write_timeout: Duration) -> bool {
-    let write = async {
-        for frame in batch.drain(..) {
-            ws.feed(Message::Text(frame.into())).await?;
-        }
-        ws.flush().await
-    };
-    matches!(timeout(write_timeout, write).await, Ok(Ok(())))
+    for frame in batch.drain(..) {
+        ws.queue_text(frame.as_bytes());
+    }
+    matches!(timeout(write_timeout, ws.flush()).await, Ok(Ok(())))
 }
 
 /// Receives broadcasts over long-polling until the session ends.
