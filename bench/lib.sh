@@ -224,7 +224,7 @@ write_meta() {
       echo "node=$(node -v); socket.io $(node -p "require('$nm/socket.io/package.json').version"), ws $(node -p "require('$nm/ws/package.json').version"), bufferutil $(node -p "require('$nm/bufferutil/package.json').version")"
     fi
     echo "socketioxide=$(lock_version "$BENCH/Cargo.lock" socketioxide) (engineioxide $(lock_version "$BENCH/Cargo.lock" engineioxide))"
-    echo "tokio-tungstenite (raw peer, load generator)=$(lock_version "$BENCH/Cargo.lock" tokio-tungstenite)"
+    echo "tokio-tungstenite (raw peer)=$(lock_version "$BENCH/Cargo.lock" tokio-tungstenite)"
     if has "$ACTIVE" tether; then
       local dirty=""
       git -C "$REPO" diff --quiet HEAD 2>/dev/null || dirty=" (with local changes)"

@@ -31,6 +31,7 @@
 mod config;
 mod connection;
 mod cors;
+mod direct;
 mod error;
 mod frame_writer;
 pub mod packet;

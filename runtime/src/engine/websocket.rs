@@ -23,6 +23,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::config::EngineConfig;
 use super::connection::CloseReason;
+use super::direct::{FlushScope, SharedTcp};
 use super::frame_writer;
 use super::packet::{Frame, Packet, PacketKind};
 use super::session::{Phase, Session};
@@ -54,7 +55,8 @@ where
     }
 }
 
-/// A connection that can tell, without reading, whether bytes are waiting.
+/// A connection that can tell, without reading, whether bytes are waiting, and
+/// may offer its socket for direct writes.
 ///
 /// The WebSocket library zero-fills its read buffer on every read attempt, so the
 /// driver only asks it to read once the socket is readable: a task woken to write
@@ -62,11 +64,20 @@ where
 pub(crate) trait ReadReady {
     /// Ready once the connection may have bytes to read.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()>;
+
+    /// The socket, when [`FlushScope`]s may write to it directly.
+    fn direct(&self) -> Option<Arc<TcpStream>> {
+        None
+    }
 }
 
-impl ReadReady for TcpStream {
+impl ReadReady for SharedTcp {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
-        TcpStream::poll_read_ready(self, cx).map(|_| ())
+        self.0.poll_read_ready(cx).map(|_| ())
+    }
+
+    fn direct(&self) -> Option<Arc<TcpStream>> {
+        Some(self.0.clone())
     }
 }
 
@@ -190,7 +201,17 @@ where
                 burst.stop = Some(code);
                 break;
             }
-            Incoming::Pinged => burst.pinged = true,
+            Incoming::Pinged => {
+                burst.pinged = true;
+                // The library writes the pong on its next read: nobody else may
+                // write now, and the end of a half-written frame goes first.
+                let mut state = session.lock();
+                state.writing = true;
+                if state.partial.is_some() {
+                    burst.buffered = true;
+                    break;
+                }
+            }
             Incoming::Continue => {}
         }
         if session.is_closed() {
@@ -253,11 +274,16 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
     let mut batch = VecDeque::new();
     let mut close_code = Some(CloseCode::Normal);
-    if !held.is_empty() && write_held(&session, &mut ws, held, write_limit).await.is_err() {
+    if !held.is_empty()
+        && write_held(&session, &mut ws, held, write_limit)
+            .await
+            .is_err()
+    {
         session.close(CloseReason::TransportError);
         session.forget();
         return;
     }
+    session.lock().direct = ws.get_ref().direct();
     let heartbeat = tokio::time::sleep_until(session.heartbeat_deadline());
     tokio::pin!(heartbeat);
     // Frames read with the upgrade's last packet may already wait in the buffer.
@@ -267,7 +293,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     // Writes what is queued before each wait: after an upgrade, the buffer filled
     // while polling must go out at once, whatever woke this task.
     loop {
-        let closed = {
+        let (closed, partial) = {
             let mut state = session.lock();
             match state.flush_after.take() {
                 Some(last) if last + 1 < state.queue.len() => {
@@ -276,8 +302,18 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
                 }
                 _ => std::mem::swap(&mut state.queue, &mut batch),
             }
-            state.closed.is_some() && state.queue.is_empty()
+            let partial = state.partial.take();
+            state.writing = partial.is_some() || pinged || !batch.is_empty();
+            (state.closed.is_some() && state.queue.is_empty(), partial)
         };
+        if let Some(partial) = partial
+            && write_raw(&mut ws, &partial, write_limit).await.is_err()
+        {
+            batch.clear();
+            session.close(CloseReason::TransportError);
+            close_code = None;
+            break;
+        }
         if pinged && batch.is_empty() {
             pinged = false;
             if tokio::time::timeout(write_limit, ws.flush()).await.is_err() {
@@ -333,7 +369,12 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
             Event::Notified => streak = 0,
             Event::Message(incoming) => {
                 streak = 0;
-                let burst = read_available(&session, &mut ws, incoming);
+                let burst = {
+                    // What handlers queue for other sessions is written when
+                    // the scope ends, right after the burst.
+                    let _scope = FlushScope::enter();
+                    read_available(&session, &mut ws, incoming)
+                };
                 buffered = burst.buffered;
                 pinged = burst.pinged;
                 if let Some(code) = burst.stop {
@@ -347,6 +388,17 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
             break;
         }
     }
+    let partial = {
+        let mut state = session.lock();
+        state.writing = true;
+        state.direct = None;
+        state.partial.take()
+    };
+    if let Some(partial) = partial
+        && write_raw(&mut ws, &partial, write_limit).await.is_err()
+    {
+        close_code = None;
+    }
     if let Some(code) = close_code {
         let frame = CloseFrame {
             code,
@@ -355,6 +407,22 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         let _ = tokio::time::timeout(write_limit, ws.close(Some(frame))).await;
     }
     session.forget();
+}
+
+/// Writes bytes that must go out before any frame (the end of a half-written one).
+async fn write_raw<S>(ws: &mut WebSocketStream<S>, bytes: &[u8], limit: Duration) -> Result<(), ()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let write = async {
+        let io = ws.get_mut();
+        io.write_all(bytes).await?;
+        io.flush().await
+    };
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
 }
 
 /// Writes `held` and the frames queued so far (a new session's open packet) in one

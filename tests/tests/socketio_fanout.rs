@@ -1,0 +1,100 @@
+//! Broadcasts from an event handler are written to the recipients' sockets by the
+//! task that read the event. These tests check that every recipient still gets
+//! every frame whole and in order when some sockets cannot take them at once.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tether::server::{Event, Server, Socket};
+use tether_tests::{SioClient, SioServer};
+
+/// A server whose `shout(payload)` emits `news(payload)` to every other socket of
+/// `/`.
+async fn shouting_server() -> SioServer {
+    SioServer::with(|io: &Server| {
+        io.main()
+            .on("shout", |socket: Socket, event: Event| async move {
+                let payload: Value = event.arg(0)?;
+                socket.broadcast().emit("news", &payload)?;
+                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+            });
+    })
+    .await
+}
+
+async fn joined(server: &SioServer) -> SioClient {
+    let mut client = SioClient::open(server.addr(), "/socket.io/").await;
+    client.join_ok("/", None).await;
+    client
+}
+
+/// The `seq` of a `news` event, checking that its padding arrived intact.
+fn news_seq(packet: &tether_tests::SioPacket, pad: &str) -> u64 {
+    let data = packet.data.as_ref().expect("event data");
+    assert_eq!(data[0], "news", "{}", packet.text);
+    assert_eq!(data[1]["pad"], pad, "the payload arrived whole");
+    data[1]["seq"].as_u64().expect("seq")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_reader_gets_every_broadcast_whole_and_in_order() {
+    const MESSAGES: u64 = 150;
+    let server = shouting_server().await;
+    let mut publisher = joined(&server).await;
+    let mut readers = Vec::new();
+    for _ in 0..8 {
+        readers.push(joined(&server).await);
+    }
+    // Never read until the end: its socket fills up, so writes to it stop halfway
+    // through frames and must be finished by its own task.
+    let mut stalled = joined(&server).await;
+    // 64 KiB per message: ten megabytes in all, more than loopback buffers hold.
+    let pad = "x".repeat(64 * 1024);
+    let publishing = async {
+        for seq in 0..MESSAGES {
+            publisher
+                .emit("/", "shout", json!([{ "seq": seq, "pad": pad }]))
+                .await;
+        }
+        publisher
+    };
+    let reading = async {
+        for reader in &mut readers {
+            for expected in 0..MESSAGES {
+                let packet = reader.expect_event("/", "news").await;
+                assert_eq!(news_seq(&packet, &pad), expected);
+            }
+        }
+        readers
+    };
+    let (mut publisher, _readers) = tokio::join!(publishing, reading);
+    publisher.expect_silence().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for expected in 0..MESSAGES {
+        let packet = stalled.expect_event("/", "news").await;
+        assert_eq!(news_seq(&packet, &pad), expected);
+    }
+    stalled.expect_silence().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_broadcasts_reach_many_sockets_in_order() {
+    const MESSAGES: u64 = 300;
+    let server = shouting_server().await;
+    let mut publisher = joined(&server).await;
+    let mut readers = Vec::new();
+    for _ in 0..50 {
+        readers.push(joined(&server).await);
+    }
+    for seq in 0..MESSAGES {
+        publisher
+            .emit("/", "shout", json!([{ "seq": seq, "pad": "" }]))
+            .await;
+    }
+    for reader in &mut readers {
+        for expected in 0..MESSAGES {
+            let packet = reader.expect_event("/", "news").await;
+            assert_eq!(news_seq(&packet, ""), expected);
+        }
+    }
+}
