@@ -1,6 +1,5 @@
-//! Broadcasts from an event handler are written to the recipients' sockets by the
-//! task that read the event. These tests check that every recipient still gets
-//! every frame whole and in order when some sockets cannot take them at once.
+//! Broadcasts from an event handler reach every recipient whole and in order, also
+//! when some recipients' sockets cannot take them at once.
 
 use std::time::Duration;
 

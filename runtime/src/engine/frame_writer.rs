@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -62,11 +63,13 @@ where
     S: AsyncWrite + Unpin,
 {
     while !batch.is_empty() {
-        let (written, count, total) = std::future::poll_fn(|cx| {
-            let (poll, count, total) = with_slices(batch, |slices| {
-                Pin::new(&mut *io).poll_write_vectored(cx, slices)
-            });
-            poll.map_ok(|written| (written, count, total))
+        let count = batch.len().min(FRAMES_PER_WRITE);
+        // The headers and slices are rebuilt on each poll so that they live on the
+        // stack, not in the connection's task; small batches use small arrays.
+        let (written, total) = std::future::poll_fn(|cx| match count {
+            1 => poll_write_some::<1, 2, S>(io, batch, cx),
+            2..=8 => poll_write_some::<8, 16, S>(io, batch, cx),
+            _ => poll_write_some::<FRAMES_PER_WRITE, { FRAMES_PER_WRITE * 2 }, S>(io, batch, cx),
         })
         .await?;
         if written == 0 && total > 0 {
@@ -76,33 +79,23 @@ where
             let rest = remainder(batch.iter().take(count), written, total - written);
             io.write_all(&rest).await?;
         }
-        batch.drain(..count);
+        for _ in 0..count {
+            batch.pop_front();
+        }
     }
     io.flush().await
 }
 
-/// Calls `write` with the slices (header, payload, header, ...) of up to
-/// [`FRAMES_PER_WRITE`] frames from the front of `batch`; yields what it returned,
-/// how many frames the slices hold, and how many bytes they span.
-///
-/// The headers and slices live on the stack for the call; small batches use small
-/// arrays.
-pub(crate) fn with_slices<R>(
+/// One vectored write of up to `N` frames from the front of `batch` (`SLICES` is
+/// `2 * N`); yields the bytes written and the bytes those frames span.
+fn poll_write_some<const N: usize, const SLICES: usize, S>(
+    io: &mut S,
     batch: &VecDeque<Frame>,
-    write: impl FnOnce(&[IoSlice<'_>]) -> R,
-) -> (R, usize, usize) {
-    match batch.len() {
-        0 | 1 => slices_of::<1, 2, R>(batch, write),
-        2..=8 => slices_of::<8, 16, R>(batch, write),
-        _ => slices_of::<FRAMES_PER_WRITE, { FRAMES_PER_WRITE * 2 }, R>(batch, write),
-    }
-}
-
-/// [`with_slices`] for up to `N` frames (`SLICES` is `2 * N`).
-fn slices_of<const N: usize, const SLICES: usize, R>(
-    batch: &VecDeque<Frame>,
-    write: impl FnOnce(&[IoSlice<'_>]) -> R,
-) -> (R, usize, usize) {
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<(usize, usize)>>
+where
+    S: AsyncWrite + Unpin,
+{
     let count = batch.len().min(N);
     let mut headers = [[0u8; MAX_HEADER]; N];
     let mut slices = [IoSlice::new(&[]); SLICES];
@@ -117,7 +110,9 @@ fn slices_of<const N: usize, const SLICES: usize, R>(
         slices[2 * index] = IoSlice::new(&headers[index][..header_lens[index]]);
         slices[2 * index + 1] = IoSlice::new(parts(frame).1);
     }
-    (write(&slices[..count * 2]), count, total)
+    Pin::new(io)
+        .poll_write_vectored(cx, &slices[..count * 2])
+        .map_ok(|written| (written, total))
 }
 
 /// Appends `frames` to `out` as server frames.
@@ -132,11 +127,7 @@ pub(crate) fn append_frames(out: &mut Vec<u8>, frames: impl Iterator<Item = Fram
 }
 
 /// The bytes of `frames` after the first `skip`, as one buffer of `len` bytes.
-pub(crate) fn remainder<'a>(
-    frames: impl Iterator<Item = &'a Frame>,
-    mut skip: usize,
-    len: usize,
-) -> Vec<u8> {
+fn remainder<'a>(frames: impl Iterator<Item = &'a Frame>, mut skip: usize, len: usize) -> Vec<u8> {
     let mut rest = Vec::with_capacity(len);
     let mut header = [0u8; MAX_HEADER];
     for frame in frames {

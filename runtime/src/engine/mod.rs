@@ -31,7 +31,6 @@
 mod config;
 mod connection;
 mod cors;
-mod direct;
 mod error;
 mod frame_writer;
 pub mod packet;

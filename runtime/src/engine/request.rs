@@ -16,7 +16,6 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::connection::{Handshake, Transport};
-use super::direct::SharedTcp;
 use super::error::RequestError;
 use super::polling::{self, PollingReply};
 use super::query;
@@ -245,7 +244,6 @@ impl<H: EngineHandler> Engine<H> {
             let upgraded = match upgraded.downcast::<TokioIo<HoldUpgrade>>() {
                 Ok(parts) => {
                     let (stream, held) = parts.io.into_inner().into_parts();
-                    let stream = SharedTcp(Arc::new(stream));
                     let ws = websocket::accept(stream, parts.read_buf, config).await;
                     return engine.run_websocket(session, ws, held).await;
                 }
@@ -253,7 +251,7 @@ impl<H: EngineHandler> Engine<H> {
             };
             match upgraded.downcast::<TokioIo<TcpStream>>() {
                 Ok(parts) => {
-                    let stream = SharedTcp(Arc::new(parts.io.into_inner()));
+                    let stream = parts.io.into_inner();
                     let ws = websocket::accept(stream, parts.read_buf, config).await;
                     engine.run_websocket(session, ws, Vec::new()).await;
                 }

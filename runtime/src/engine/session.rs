@@ -4,13 +4,11 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::config::EngineConfig;
 use super::connection::{CloseReason, Handshake, SendError, Transport};
-use super::direct;
 use super::packet::{Frame, Packet, PacketKind};
 use super::sid::Sid;
 use super::wake::Wake;
@@ -48,18 +46,6 @@ pub(crate) struct State {
     pub(crate) flush_after: Option<usize>,
     next_ping: Instant,
     pong_deadline: Option<Instant>,
-    /// The WebSocket's socket, for writes from a [`FlushScope`] while the driver
-    /// is not writing; set while the driver runs on a plain TCP stream.
-    ///
-    /// [`FlushScope`]: super::direct::FlushScope
-    pub(crate) direct: Option<Arc<TcpStream>>,
-    /// The WebSocket driver is writing (or must write before anyone else).
-    pub(crate) writing: bool,
-    /// Registered with this thread's open `FlushScope`.
-    pub(crate) deferred: bool,
-    /// The end of a frame a direct write left half written: the driver writes it
-    /// before anything else.
-    pub(crate) partial: Option<Vec<u8>>,
 }
 
 /// Shared state of one session. Public code sees it through [`Connection`].
@@ -108,10 +94,6 @@ impl<D> Session<D> {
                 flush_after: None,
                 next_ping: Instant::now() + config.ping_interval,
                 pong_deadline: None,
-                direct: None,
-                writing: false,
-                deferred: false,
-                partial: None,
             }),
             config,
             driver: Wake::default(),
@@ -235,17 +217,11 @@ impl<D> Session<D> {
         if flush && state.flush_after.is_none() && !state.queue.is_empty() {
             state.flush_after = Some(state.queue.len() - 1);
         }
-        if !was_empty {
-            return Ok(true);
-        }
         let phase = state.phase;
-        let deferrable = phase == Phase::WebSocket && state.direct.is_some() && !state.writing;
-        if deferrable && (state.deferred || direct::defer(self.clone())) {
-            state.deferred = true;
-            return Ok(true);
-        }
         drop(state);
-        self.wake_writer(phase);
+        if was_empty {
+            self.wake_writer(phase);
+        }
         Ok(true)
     }
 

@@ -23,7 +23,6 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::config::EngineConfig;
 use super::connection::CloseReason;
-use super::direct::{FlushScope, SharedTcp};
 use super::frame_writer;
 use super::packet::{Frame, Packet, PacketKind};
 use super::session::{Phase, Session};
@@ -55,8 +54,7 @@ where
     }
 }
 
-/// A connection that can tell, without reading, whether bytes are waiting, and
-/// may offer its socket for direct writes.
+/// A connection that can tell, without reading, whether bytes are waiting.
 ///
 /// The WebSocket library zero-fills its read buffer on every read attempt, so the
 /// driver only asks it to read once the socket is readable: a task woken to write
@@ -64,20 +62,11 @@ where
 pub(crate) trait ReadReady {
     /// Ready once the connection may have bytes to read.
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()>;
-
-    /// The socket, when [`FlushScope`]s may write to it directly.
-    fn direct(&self) -> Option<Arc<TcpStream>> {
-        None
-    }
 }
 
-impl ReadReady for SharedTcp {
+impl ReadReady for TcpStream {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.0.poll_read_ready(cx).map(|_| ())
-    }
-
-    fn direct(&self) -> Option<Arc<TcpStream>> {
-        Some(self.0.clone())
+        TcpStream::poll_read_ready(self, cx).map(|_| ())
     }
 }
 
@@ -201,17 +190,7 @@ where
                 burst.stop = Some(code);
                 break;
             }
-            Incoming::Pinged => {
-                burst.pinged = true;
-                // The library writes the pong on its next read: nobody else may
-                // write now, and the end of a half-written frame goes first.
-                let mut state = session.lock();
-                state.writing = true;
-                if state.partial.is_some() {
-                    burst.buffered = true;
-                    break;
-                }
-            }
+            Incoming::Pinged => burst.pinged = true,
             Incoming::Continue => {}
         }
         if session.is_closed() {
@@ -283,7 +262,6 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         session.forget();
         return;
     }
-    session.lock().direct = ws.get_ref().direct();
     let heartbeat = tokio::time::sleep_until(session.heartbeat_deadline());
     tokio::pin!(heartbeat);
     // Frames read with the upgrade's last packet may already wait in the buffer.
@@ -293,7 +271,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     // Writes what is queued before each wait: after an upgrade, the buffer filled
     // while polling must go out at once, whatever woke this task.
     loop {
-        let (closed, partial) = {
+        let closed = {
             let mut state = session.lock();
             match state.flush_after.take() {
                 Some(last) if last + 1 < state.queue.len() => {
@@ -302,18 +280,8 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
                 }
                 _ => std::mem::swap(&mut state.queue, &mut batch),
             }
-            let partial = state.partial.take();
-            state.writing = partial.is_some() || pinged || !batch.is_empty();
-            (state.closed.is_some() && state.queue.is_empty(), partial)
+            state.closed.is_some() && state.queue.is_empty()
         };
-        if let Some(partial) = partial
-            && write_raw(&mut ws, &partial, write_limit).await.is_err()
-        {
-            batch.clear();
-            session.close(CloseReason::TransportError);
-            close_code = None;
-            break;
-        }
         if pinged && batch.is_empty() {
             pinged = false;
             if tokio::time::timeout(write_limit, ws.flush()).await.is_err() {
@@ -369,12 +337,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
             Event::Notified => streak = 0,
             Event::Message(incoming) => {
                 streak = 0;
-                let burst = {
-                    // What handlers queue for other sessions is written when
-                    // the scope ends, right after the burst.
-                    let _scope = FlushScope::enter();
-                    read_available(&session, &mut ws, incoming)
-                };
+                let burst = read_available(&session, &mut ws, incoming);
                 buffered = burst.buffered;
                 pinged = burst.pinged;
                 if let Some(code) = burst.stop {
@@ -388,17 +351,6 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
             break;
         }
     }
-    let partial = {
-        let mut state = session.lock();
-        state.writing = true;
-        state.direct = None;
-        state.partial.take()
-    };
-    if let Some(partial) = partial
-        && write_raw(&mut ws, &partial, write_limit).await.is_err()
-    {
-        close_code = None;
-    }
     if let Some(code) = close_code {
         let frame = CloseFrame {
             code,
@@ -407,22 +359,6 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         let _ = tokio::time::timeout(write_limit, ws.close(Some(frame))).await;
     }
     session.forget();
-}
-
-/// Writes bytes that must go out before any frame (the end of a half-written one).
-async fn write_raw<S>(ws: &mut WebSocketStream<S>, bytes: &[u8], limit: Duration) -> Result<(), ()>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let write = async {
-        let io = ws.get_mut();
-        io.write_all(bytes).await?;
-        io.flush().await
-    };
-    match tokio::time::timeout(limit, write).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
-    }
 }
 
 /// Writes `held` and the frames queued so far (a new session's open packet) in one
