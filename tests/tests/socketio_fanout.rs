@@ -27,12 +27,23 @@ async fn joined(server: &SioServer) -> SioClient {
     client
 }
 
-/// The `seq` of a `news` event, checking that its padding arrived intact.
-fn news_seq(packet: &tether_tests::SioPacket, pad: &str) -> u64 {
-    let data = packet.data.as_ref().expect("event data");
-    assert_eq!(data[0], "news", "{}", packet.text);
-    assert_eq!(data[1]["pad"], pad, "the payload arrived whole");
-    data[1]["seq"].as_u64().expect("seq")
+async fn joined_many(server: &SioServer, count: usize) -> Vec<SioClient> {
+    let mut clients = Vec::with_capacity(count);
+    for _ in 0..count {
+        clients.push(joined(server).await);
+    }
+    clients
+}
+
+/// Waits for `news` events with `seq` 0 to `count - 1` in order, each carrying
+/// `pad` whole.
+async fn expect_news(client: &mut SioClient, count: u64, pad: &str) {
+    for expected in 0..count {
+        let packet = client.expect_event("/", "news").await;
+        let data = packet.data.as_ref().expect("event data");
+        assert_eq!(data[1]["pad"], pad, "the payload arrived whole");
+        assert_eq!(data[1]["seq"].as_u64(), Some(expected), "in order");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,12 +51,9 @@ async fn a_stalled_reader_gets_every_broadcast_whole_and_in_order() {
     const MESSAGES: u64 = 150;
     let server = shouting_server().await;
     let mut publisher = joined(&server).await;
-    let mut readers = Vec::new();
-    for _ in 0..8 {
-        readers.push(joined(&server).await);
-    }
-    // Never read until the end: its socket fills up, so writes to it stop halfway
-    // through frames and must be finished by its own task.
+    let mut readers = joined_many(&server, 8).await;
+    // Never read until the end: its socket fills up, so the server's writes to it
+    // stop halfway through frames.
     let mut stalled = joined(&server).await;
     // 64 KiB per message: ten megabytes in all, more than loopback buffers hold.
     let pad = "x".repeat(64 * 1024);
@@ -59,20 +67,14 @@ async fn a_stalled_reader_gets_every_broadcast_whole_and_in_order() {
     };
     let reading = async {
         for reader in &mut readers {
-            for expected in 0..MESSAGES {
-                let packet = reader.expect_event("/", "news").await;
-                assert_eq!(news_seq(&packet, &pad), expected);
-            }
+            expect_news(reader, MESSAGES, &pad).await;
         }
         readers
     };
     let (mut publisher, _readers) = tokio::join!(publishing, reading);
     publisher.expect_silence().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    for expected in 0..MESSAGES {
-        let packet = stalled.expect_event("/", "news").await;
-        assert_eq!(news_seq(&packet, &pad), expected);
-    }
+    expect_news(&mut stalled, MESSAGES, &pad).await;
     stalled.expect_silence().await;
 }
 
@@ -81,19 +83,13 @@ async fn small_broadcasts_reach_many_sockets_in_order() {
     const MESSAGES: u64 = 300;
     let server = shouting_server().await;
     let mut publisher = joined(&server).await;
-    let mut readers = Vec::new();
-    for _ in 0..50 {
-        readers.push(joined(&server).await);
-    }
+    let mut readers = joined_many(&server, 50).await;
     for seq in 0..MESSAGES {
         publisher
             .emit("/", "shout", json!([{ "seq": seq, "pad": "" }]))
             .await;
     }
     for reader in &mut readers {
-        for expected in 0..MESSAGES {
-            let packet = reader.expect_event("/", "news").await;
-            assert_eq!(news_seq(&packet, ""), expected);
-        }
+        expect_news(reader, MESSAGES, "").await;
     }
 }
