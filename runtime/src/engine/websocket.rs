@@ -378,9 +378,21 @@ where
             frame_writer::append_frames(&mut held, state.queue.drain(..));
         }
     }
+    write_raw(ws, &held, limit).await
+}
+
+/// Writes `bytes` straight to the connection, within `limit`.
+async fn write_raw<S>(
+    ws: &mut WebSocketStream<S>,
+    bytes: &[u8],
+    limit: Duration,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let write = async {
         let io = ws.get_mut();
-        io.write_all(&held).await?;
+        io.write_all(bytes).await?;
         io.flush().await
     };
     tokio::time::timeout(limit, write)
@@ -399,18 +411,12 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
 ) where
     S: AsyncRead + AsyncWrite + ReadReady + Unpin,
 {
-    if !held.is_empty() {
-        let write = async {
-            let io = ws.get_mut();
-            io.write_all(&held).await?;
-            io.flush().await
-        };
-        if !matches!(
-            tokio::time::timeout(session.config.upgrade_timeout, write).await,
-            Ok(Ok(()))
-        ) {
-            return;
-        }
+    if !held.is_empty()
+        && write_raw(&mut ws, &held, session.config.upgrade_timeout)
+            .await
+            .is_err()
+    {
+        return;
     }
     let may_upgrade = {
         let mut state = session.lock();
