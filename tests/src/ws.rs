@@ -33,6 +33,7 @@ pub struct WsClient {
     /// The server's `101 Switching Protocols` response.
     pub response: Response,
     closed: bool,
+    pongs: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for WsClient {
@@ -76,6 +77,7 @@ impl WsClient {
                 stream,
                 response,
                 closed: false,
+                pongs: Vec::new(),
             }),
             Ok(Err(WsError::Http(response))) => {
                 let (parts, body) = response.into_parts();
@@ -148,8 +150,14 @@ impl WsClient {
         let _ = self.stream.close(None).await;
     }
 
+    /// The payloads of the WebSocket-level pongs received so far, in order.
+    pub fn pongs(&self) -> &[Vec<u8>] {
+        &self.pongs
+    }
+
     /// The next data frame or the end of the connection, waiting at most `within`;
-    /// `None` if nothing arrived in time. WebSocket-level pings are skipped.
+    /// `None` if nothing arrived in time. WebSocket-level pings are skipped, pongs
+    /// are recorded (see [`WsClient::pongs`]).
     pub async fn next_within(&mut self, within: Duration) -> Option<WsEvent> {
         if self.closed {
             return Some(WsEvent::Closed(None));
@@ -165,7 +173,11 @@ impl WsClient {
                 Some(Ok(Message::Close(frame))) => {
                     WsEvent::Closed(frame.map(|frame| u16::from(frame.code)))
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Pong(payload))) => {
+                    self.pongs.push(payload.to_vec());
+                    continue;
+                }
+                Some(Ok(Message::Ping(_) | Message::Frame(_))) => continue,
                 Some(Err(_)) | None => WsEvent::Closed(None),
             };
             if matches!(event, WsEvent::Closed(_)) {

@@ -9,7 +9,6 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -63,13 +62,11 @@ where
     S: AsyncWrite + Unpin,
 {
     while !batch.is_empty() {
-        let count = batch.len().min(FRAMES_PER_WRITE);
-        // The headers and slices are rebuilt on each poll so that they live on the
-        // stack, not in the connection's task; small batches use small arrays.
-        let (written, total) = std::future::poll_fn(|cx| match count {
-            1 => poll_write_some::<1, 2, S>(io, batch, cx),
-            2..=8 => poll_write_some::<8, 16, S>(io, batch, cx),
-            _ => poll_write_some::<FRAMES_PER_WRITE, { FRAMES_PER_WRITE * 2 }, S>(io, batch, cx),
+        let (written, count, total) = std::future::poll_fn(|cx| {
+            let (poll, count, total) = with_slices(batch, |slices| {
+                Pin::new(&mut *io).poll_write_vectored(cx, slices)
+            });
+            poll.map_ok(|written| (written, count, total))
         })
         .await?;
         if written == 0 && total > 0 {
@@ -79,23 +76,109 @@ where
             let rest = remainder(batch.iter().take(count), written, total - written);
             io.write_all(&rest).await?;
         }
-        for _ in 0..count {
-            batch.pop_front();
-        }
+        batch.drain(..count);
     }
     io.flush().await
 }
 
-/// One vectored write of up to `N` frames from the front of `batch` (`SLICES` is
-/// `2 * N`); yields the bytes written and the bytes those frames span.
-fn poll_write_some<const N: usize, const SLICES: usize, S>(
-    io: &mut S,
+/// What a write that must not wait achieved.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// Every frame went out.
+    All,
+    /// The socket took part of a frame: these bytes must go out before anything
+    /// else. The frames they belong to have left the batch.
+    Partial(Vec<u8>),
+    /// The socket took whole frames or nothing; the batch holds the rest.
+    Blocked,
+    /// The socket failed; the batch holds what was not written.
+    Failed,
+}
+
+/// Writes as much of `batch` as `write` takes without waiting, removing what went
+/// out. `write` is one vectored write that fails with `WouldBlock` when the socket
+/// is full.
+pub(crate) fn try_write_frames(
+    batch: &mut VecDeque<Frame>,
+    mut write: impl FnMut(&[IoSlice<'_>]) -> io::Result<usize>,
+) -> Written {
+    while !batch.is_empty() {
+        let (result, count, total) = with_slices(batch, &mut write);
+        let written = match result {
+            Ok(written) => written,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Written::Blocked,
+            Err(_) => return Written::Failed,
+        };
+        if written < total {
+            let (whole, rest) = split_written(batch.iter().take(count), written);
+            batch.drain(..whole);
+            return match rest {
+                Some(rest) => {
+                    batch.pop_front();
+                    Written::Partial(rest)
+                }
+                None => Written::Blocked,
+            };
+        }
+        batch.drain(..count);
+    }
+    Written::All
+}
+
+/// How many of `frames` the first `written` bytes hold whole, and the unwritten
+/// end of the frame they stop inside (none when they stop between frames).
+fn split_written<'a>(
+    frames: impl Iterator<Item = &'a Frame>,
+    mut written: usize,
+) -> (usize, Option<Vec<u8>>) {
+    let mut header = [0u8; MAX_HEADER];
+    let mut whole = 0;
+    for frame in frames {
+        let (opcode, payload) = parts(frame);
+        let header_len = encode_header(&mut header, opcode, payload.len());
+        let len = header_len + payload.len();
+        if written >= len {
+            written -= len;
+            whole += 1;
+            continue;
+        }
+        if written == 0 {
+            return (whole, None);
+        }
+        let mut rest = Vec::with_capacity(len - written);
+        if written < header_len {
+            rest.extend_from_slice(&header[written..header_len]);
+            rest.extend_from_slice(payload);
+        } else {
+            rest.extend_from_slice(&payload[written - header_len..]);
+        }
+        return (whole, Some(rest));
+    }
+    (whole, None)
+}
+
+/// Calls `write` with the slices (header, payload, header, ...) of up to
+/// [`FRAMES_PER_WRITE`] frames from the front of `batch`; yields what it returned,
+/// how many frames the slices hold, and how many bytes they span.
+///
+/// The headers and slices live on the stack for the call; small batches use small
+/// arrays.
+fn with_slices<R>(
     batch: &VecDeque<Frame>,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<(usize, usize)>>
-where
-    S: AsyncWrite + Unpin,
-{
+    write: impl FnOnce(&[IoSlice<'_>]) -> R,
+) -> (R, usize, usize) {
+    match batch.len() {
+        0 | 1 => slices_of::<1, 2, R>(batch, write),
+        2..=8 => slices_of::<8, 16, R>(batch, write),
+        _ => slices_of::<FRAMES_PER_WRITE, { FRAMES_PER_WRITE * 2 }, R>(batch, write),
+    }
+}
+
+/// [`with_slices`] for up to `N` frames (`SLICES` is `2 * N`).
+fn slices_of<const N: usize, const SLICES: usize, R>(
+    batch: &VecDeque<Frame>,
+    write: impl FnOnce(&[IoSlice<'_>]) -> R,
+) -> (R, usize, usize) {
     let count = batch.len().min(N);
     let mut headers = [[0u8; MAX_HEADER]; N];
     let mut slices = [IoSlice::new(&[]); SLICES];
@@ -110,9 +193,7 @@ where
         slices[2 * index] = IoSlice::new(&headers[index][..header_lens[index]]);
         slices[2 * index + 1] = IoSlice::new(parts(frame).1);
     }
-    Pin::new(io)
-        .poll_write_vectored(cx, &slices[..count * 2])
-        .map_ok(|written| (written, total))
+    (write(&slices[..count * 2]), count, total)
 }
 
 /// Appends `frames` to `out` as server frames.

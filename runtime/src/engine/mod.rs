@@ -31,6 +31,7 @@
 mod config;
 mod connection;
 mod cors;
+mod direct;
 mod error;
 mod frame_writer;
 pub mod packet;
@@ -44,6 +45,7 @@ mod text;
 pub(crate) mod upgrade_io;
 mod wake;
 mod websocket;
+mod ws_io;
 
 pub use config::{AllowRequest, AllowRequestFuture, EngineConfig, SessionCookie, Transports};
 pub use connection::{

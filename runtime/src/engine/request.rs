@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::connection::{Handshake, Transport};
+use super::direct::DirectTcp;
 use super::error::RequestError;
 use super::polling::{self, PollingReply};
 use super::query;
@@ -23,7 +24,8 @@ use super::server::{Engine, EngineHandler};
 use super::session::Session;
 use super::sid::Sid;
 use super::upgrade_io::HoldUpgrade;
-use super::websocket::{self, ReadReady};
+use super::websocket::{self, Ws};
+use super::ws_io::SocketIo;
 use crate::http::RemoteAddr;
 
 /// The error type request bodies must convert into.
@@ -199,6 +201,7 @@ impl<H: EngineHandler> Engine<H> {
             self.inner.config.clone(),
             transport,
             self.inner.owner(),
+            self.inner.flusher.clone(),
         );
         let open = session.open_packet(transport);
         let _ = session.push(std::iter::once(open), false);
@@ -244,6 +247,7 @@ impl<H: EngineHandler> Engine<H> {
             let upgraded = match upgraded.downcast::<TokioIo<HoldUpgrade>>() {
                 Ok(parts) => {
                     let (stream, held) = parts.io.into_inner().into_parts();
+                    let stream = DirectTcp::new(stream);
                     let ws = websocket::accept(stream, parts.read_buf, config).await;
                     return engine.run_websocket(session, ws, held).await;
                 }
@@ -251,7 +255,7 @@ impl<H: EngineHandler> Engine<H> {
             };
             match upgraded.downcast::<TokioIo<TcpStream>>() {
                 Ok(parts) => {
-                    let stream = parts.io.into_inner();
+                    let stream = DirectTcp::new(parts.io.into_inner());
                     let ws = websocket::accept(stream, parts.read_buf, config).await;
                     engine.run_websocket(session, ws, Vec::new()).await;
                 }
@@ -278,10 +282,10 @@ impl<H: EngineHandler> Engine<H> {
     async fn run_websocket<S>(
         self,
         session: Result<Arc<Session<H::Data>>, (Sid, Handshake)>,
-        ws: tokio_tungstenite::WebSocketStream<S>,
+        ws: Ws<S>,
         held: Vec<u8>,
     ) where
-        S: AsyncRead + AsyncWrite + ReadReady + Unpin,
+        S: AsyncRead + AsyncWrite + SocketIo + Unpin,
     {
         match session {
             Ok(session) => websocket::upgrade(session, ws, held).await,

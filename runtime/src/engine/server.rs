@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::config::EngineConfig;
 use super::connection::{CloseReason, Connection, Message};
+use super::direct::Flusher;
 use super::packet::Packet;
 use super::session::{Session, SessionOwner};
 use super::sid::Sid;
@@ -75,6 +76,8 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     pub(crate) handler: H,
     sessions: RwLock<HashMap<Sid, Arc<Session<H::Data>>>>,
     pub(crate) weak_self: Weak<EngineInner<H>>,
+    /// Writes the sessions' WebSocket frames (see [`super::direct`]).
+    pub(crate) flusher: Arc<Flusher<H::Data>>,
 }
 
 impl<H: EngineHandler> Engine<H> {
@@ -85,6 +88,7 @@ impl<H: EngineHandler> Engine<H> {
             handler,
             sessions: RwLock::new(HashMap::new()),
             weak_self: weak_self.clone(),
+            flusher: Arc::default(),
         });
         Engine { inner }
     }

@@ -42,6 +42,13 @@ impl Sid {
         Some(Sid(out))
     }
 
+    /// A number spread evenly by the id's random characters, to pick among shards.
+    pub(crate) fn spread(&self) -> usize {
+        self.0.iter().fold(0usize, |acc, &byte| {
+            acc.wrapping_mul(31).wrapping_add(usize::from(byte))
+        })
+    }
+
     /// The id as a string slice.
     pub fn as_str(&self) -> &str {
         // Only ASCII base64url bytes are ever stored, so this never fails.

@@ -6,13 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use std::future::Future;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use bytes::Bytes;
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -25,8 +23,9 @@ use super::config::EngineConfig;
 use super::connection::CloseReason;
 use super::frame_writer;
 use super::packet::{Frame, Packet, PacketKind};
-use super::session::{Phase, Session};
+use super::session::{Claim, Phase, Session};
 use super::text::Text;
+use super::ws_io::{CaptureWrites, SocketIo};
 
 /// How often a pending polling request is released with a noop during an upgrade.
 const UPGRADE_NOOP_INTERVAL: Duration = Duration::from_millis(100);
@@ -40,39 +39,21 @@ pub(crate) fn ws_config(config: &EngineConfig) -> WebSocketConfig {
         .max_frame_size(Some(config.max_payload))
 }
 
+/// A server-side WebSocket over a connection, whose own frames the driver writes.
+pub(crate) type Ws<S> = WebSocketStream<CaptureWrites<S>>;
+
 /// Wraps an upgraded connection as a server-side WebSocket; `read` holds bytes
 /// already read from it.
-pub(crate) async fn accept<S>(io: S, read: Bytes, config: &EngineConfig) -> WebSocketStream<S>
+pub(crate) async fn accept<S>(io: S, read: Bytes, config: &EngineConfig) -> Ws<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let io = CaptureWrites::new(io);
     let config = Some(ws_config(config));
     if read.is_empty() {
         WebSocketStream::from_raw_socket(io, Role::Server, config).await
     } else {
         WebSocketStream::from_partially_read(io, read.to_vec(), Role::Server, config).await
-    }
-}
-
-/// A connection that can tell, without reading, whether bytes are waiting.
-///
-/// The WebSocket library zero-fills its read buffer on every read attempt, so the
-/// driver only asks it to read once the socket is readable: a task woken to write
-/// does not pay for a read.
-pub(crate) trait ReadReady {
-    /// Ready once the connection may have bytes to read.
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()>;
-}
-
-impl ReadReady for TcpStream {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
-        TcpStream::poll_read_ready(self, cx).map(|_| ())
-    }
-}
-
-impl<T> ReadReady for TokioIo<T> {
-    fn poll_read_ready(&self, _cx: &mut Context<'_>) -> Poll<()> {
-        Poll::Ready(())
     }
 }
 
@@ -89,8 +70,6 @@ fn to_ws(frame: Frame) -> WsMessage {
 
 enum Incoming {
     Continue,
-    /// A WebSocket ping: the library queued the pong, which needs a flush.
-    Pinged,
     /// The peer is gone or broke the protocol; the close code to answer with.
     Stop(Option<CloseCode>),
 }
@@ -102,8 +81,6 @@ struct Burst {
     stop: Option<Option<CloseCode>>,
     /// Reading stopped at the burst limit: complete frames may still be buffered.
     buffered: bool,
-    /// A pong waits in the library's write buffer.
-    pinged: bool,
 }
 
 fn on_incoming<D>(
@@ -125,8 +102,10 @@ fn on_incoming<D>(
             session.on_packet(Packet::Binary(bytes));
             Incoming::Continue
         }
-        Some(Ok(WsMessage::Ping(_))) => Incoming::Pinged,
-        Some(Ok(WsMessage::Pong(_) | WsMessage::Frame(_))) => Incoming::Continue,
+        // The library answers pings itself; the pong waits in `CaptureWrites`.
+        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
+            Incoming::Continue
+        }
         Some(Ok(WsMessage::Close(_))) | None => {
             session.close(CloseReason::TransportClose);
             Incoming::Stop(None)
@@ -157,7 +136,7 @@ fn on_incoming<D>(
 
 /// What woke the driver.
 enum Event {
-    /// Packets were queued, or the session closed.
+    /// Packets were queued, the session closed, or a flusher handed the socket over.
     Notified,
     /// A message from the client (or the end of the stream).
     Message(Option<Result<WsMessage, WsError>>),
@@ -176,7 +155,7 @@ const READ_BURST: usize = 32;
 /// so that the answers to a burst of messages go out in one write.
 fn read_available<D: Send + Sync + 'static, S>(
     session: &Arc<Session<D>>,
-    ws: &mut WebSocketStream<S>,
+    ws: &mut Ws<S>,
     first: Option<Result<WsMessage, WsError>>,
 ) -> Burst
 where
@@ -185,13 +164,9 @@ where
     let mut burst = Burst::default();
     let mut incoming = first;
     for handled in 1.. {
-        match on_incoming(session, incoming) {
-            Incoming::Stop(code) => {
-                burst.stop = Some(code);
-                break;
-            }
-            Incoming::Pinged => burst.pinged = true,
-            Incoming::Continue => {}
+        if let Incoming::Stop(code) = on_incoming(session, incoming) {
+            burst.stop = Some(code);
+            break;
         }
         if session.is_closed() {
             break;
@@ -208,51 +183,63 @@ where
     burst
 }
 
-/// Writes a batch of frames, bounded by `limit`. The timer only starts when the
-/// socket cannot take the batch at once.
+/// Writes what the driver holds, in wire order: the end of a frame a flusher left
+/// half written, the library's own frames (pongs), then `batch`. Bounded by
+/// `limit`; the timer only starts when the socket cannot take it all at once.
 ///
-/// The frames go straight to the socket (see [`frame_writer`]); the WebSocket
-/// library only writes its own control frames, so `pinged` (a pong it may have
-/// left half written) is flushed through it first.
-async fn write_batch<S>(
-    ws: &mut WebSocketStream<S>,
+/// The frames go straight to the socket (see [`frame_writer`]), from the shared
+/// packet bytes.
+async fn write_owned<S>(
+    ws: &mut Ws<S>,
+    partial: &mut Vec<u8>,
     batch: &mut VecDeque<Frame>,
-    pinged: bool,
     limit: Duration,
 ) -> Result<(), ()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let capture = ws.get_mut();
+    let control = capture.take_captured();
+    let io = capture.io_mut();
     let write = async {
-        if pinged {
-            ws.flush().await.map_err(|_| ())?;
+        if !partial.is_empty() {
+            io.write_all(partial).await?;
+            partial.clear();
         }
-        frame_writer::write_frames(ws.get_mut(), batch)
-            .await
-            .map_err(|_| ())
+        if !control.is_empty() {
+            io.write_all(&control).await?;
+        }
+        frame_writer::write_frames(io, batch).await
     };
     let mut write = std::pin::pin!(write);
-    match (&mut write).now_or_never() {
+    let written = match (&mut write).now_or_never() {
         Some(written) => written,
-        None => tokio::time::timeout(limit, write).await.map_err(|_| ())?,
-    }
+        None => tokio::time::timeout(limit, write)
+            .await
+            .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())),
+    };
+    written.map_err(|_| ())
 }
 
 /// Runs a WebSocket session until it ends: reads packets, writes what is queued,
-/// and pings on schedule.
+/// and pings on schedule. On a plain TCP stream, flushers write most of what is
+/// queued (see [`super::direct`]); this task writes its own answers, and takes
+/// the socket over when it is full or the session closes.
 ///
 /// `held` holds bytes that must precede the first frame (the `101` response of the
 /// upgrade, held back so that it leaves with the open packet in one write).
 pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
-    mut ws: WebSocketStream<S>,
+    mut ws: Ws<S>,
     held: Vec<u8>,
 ) where
-    S: AsyncRead + AsyncWrite + ReadReady + Unpin,
+    S: AsyncRead + AsyncWrite + SocketIo + Unpin,
 {
     let write_limit = session.config.ping_interval + session.config.ping_timeout;
     let mut batch = VecDeque::new();
+    let mut partial = Vec::new();
     let mut close_code = Some(CloseCode::Normal);
+    let mut broken = false;
     if !held.is_empty()
         && write_held(&session, &mut ws, held, write_limit)
             .await
@@ -262,57 +249,38 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         session.forget();
         return;
     }
+    if let Some(stream) = ws.get_ref().shared_tcp() {
+        session.attach_direct(stream);
+    }
     let heartbeat = tokio::time::sleep_until(session.heartbeat_deadline());
     tokio::pin!(heartbeat);
     // Frames read with the upgrade's last packet may already wait in the buffer.
     let mut buffered = true;
-    let mut pinged = false;
     let mut streak = 0;
     // Writes what is queued before each wait: after an upgrade, the buffer filled
     // while polling must go out at once, whatever woke this task.
     loop {
-        let closed = {
-            let mut state = session.lock();
-            match state.flush_after.take() {
-                Some(last) if last + 1 < state.queue.len() => {
-                    batch.extend(state.queue.drain(..=last));
-                    session.driver.notify_one();
+        let control = ws.get_ref().has_captured();
+        if let Claim::Granted { drained } = session.claim_writes(&mut batch, &mut partial, control)
+        {
+            if !batch.is_empty() || !partial.is_empty() || control {
+                let written = write_owned(&mut ws, &mut partial, &mut batch, write_limit).await;
+                if written.is_err() {
+                    batch.clear();
+                    session.close(CloseReason::TransportError);
+                    broken = true;
+                    break;
                 }
-                _ => std::mem::swap(&mut state.queue, &mut batch),
+                session.release_writes();
             }
-            state.closed.is_some() && state.queue.is_empty()
-        };
-        if pinged && batch.is_empty() {
-            pinged = false;
-            if tokio::time::timeout(write_limit, ws.flush()).await.is_err() {
-                session.close(CloseReason::TransportError);
-                close_code = None;
+            if drained {
                 break;
             }
-        }
-        if !batch.is_empty()
-            && write_batch(
-                &mut ws,
-                &mut batch,
-                std::mem::take(&mut pinged),
-                write_limit,
-            )
-            .await
-            .is_err()
-        {
-            batch.clear();
-            session.close(CloseReason::TransportError);
-            close_code = None;
-            break;
-        }
-        if closed {
-            break;
         }
         let deadline = session.heartbeat_deadline();
         if heartbeat.deadline() != deadline {
             heartbeat.as_mut().reset(deadline);
         }
-        let mut stop = false;
         let prefer_writes = streak < MAX_WRITE_STREAK;
         let event = std::future::poll_fn(|cx| {
             if prefer_writes && session.driver.poll_notified(cx).is_ready() {
@@ -339,33 +307,62 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
                 streak = 0;
                 let burst = read_available(&session, &mut ws, incoming);
                 buffered = burst.buffered;
-                pinged = burst.pinged;
                 if let Some(code) = burst.stop {
                     close_code = code;
-                    stop = true;
+                    break;
                 }
             }
             Event::Heartbeat => session.heartbeat_tick(),
         }
-        if stop {
-            break;
-        }
     }
-    if let Some(code) = close_code {
+    let code = if broken { None } else { Some(close_code) };
+    finish(&session, &mut ws, code, write_limit).await;
+    session.forget();
+}
+
+/// Takes the socket back from the flushers and ends the WebSocket: the end of a
+/// half-written frame, the library's last frames and the close frame with `code`
+/// (when there is one). `None` when the socket failed: nothing more is written.
+async fn finish<D, S>(
+    session: &Session<D>,
+    ws: &mut Ws<S>,
+    code: Option<Option<CloseCode>>,
+    limit: Duration,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let deadline = Instant::now() + limit;
+    let mut partial = loop {
+        if let Some(partial) = session.retire_writes() {
+            break partial;
+        }
+        if tokio::time::timeout_at(deadline, session.driver.notified())
+            .await
+            .is_err()
+        {
+            return;
+        }
+    };
+    let Some(code) = code else {
+        return;
+    };
+    if let Some(code) = code {
         let frame = CloseFrame {
             code,
             reason: "".into(),
         };
-        let _ = tokio::time::timeout(write_limit, ws.close(Some(frame))).await;
+        let _ = ws.close(Some(frame)).await;
     }
-    session.forget();
+    let mut nothing = VecDeque::new();
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let _ = write_owned(ws, &mut partial, &mut nothing, remaining).await;
 }
 
 /// Writes `held` and the frames queued so far (a new session's open packet) in one
 /// write.
 async fn write_held<D, S>(
     session: &Session<D>,
-    ws: &mut WebSocketStream<S>,
+    ws: &mut Ws<S>,
     mut held: Vec<u8>,
     limit: Duration,
 ) -> std::io::Result<()>
@@ -382,16 +379,12 @@ where
 }
 
 /// Writes `bytes` straight to the connection, within `limit`.
-async fn write_raw<S>(
-    ws: &mut WebSocketStream<S>,
-    bytes: &[u8],
-    limit: Duration,
-) -> std::io::Result<()>
+async fn write_raw<S>(ws: &mut Ws<S>, bytes: &[u8], limit: Duration) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let write = async {
-        let io = ws.get_mut();
+        let io = ws.get_mut().io_mut();
         io.write_all(bytes).await?;
         io.flush().await
     };
@@ -400,17 +393,33 @@ where
         .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
 }
 
+/// Sends a message of the WebSocket library's own (it goes through
+/// `CaptureWrites`), within `limit`.
+async fn send_now<S>(ws: &mut Ws<S>, message: WsMessage, limit: Duration) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let sent = match message {
+        WsMessage::Close(frame) => ws.close(frame).await,
+        message => ws.send(message).await,
+    };
+    sent.map_err(|error| std::io::Error::other(error.to_string()))?;
+    let captured = ws.get_mut().take_captured();
+    write_raw(ws, &captured, limit).await
+}
+
 /// Takes a polling session over to WebSocket: answers `2probe` with `3probe`,
 /// releases pending polling requests with noops, and switches on `5`. An upgrade
 /// that does not complete within `upgrade_timeout` is dropped and the session
 /// stays on polling. `held` (the `101` response) is written first.
 pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
-    mut ws: WebSocketStream<S>,
+    mut ws: Ws<S>,
     held: Vec<u8>,
 ) where
-    S: AsyncRead + AsyncWrite + ReadReady + Unpin,
+    S: AsyncRead + AsyncWrite + SocketIo + Unpin,
 {
+    let refuse = Duration::from_secs(1);
     if !held.is_empty()
         && write_raw(&mut ws, &held, session.config.upgrade_timeout)
             .await
@@ -427,7 +436,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
         may_upgrade
     };
     if !may_upgrade {
-        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+        let _ = send_now(&mut ws, WsMessage::Close(None), refuse).await;
         return;
     }
     let deadline = Instant::now() + session.config.upgrade_timeout;
@@ -439,7 +448,8 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
             incoming = ws.next() => match incoming {
                 Some(Ok(WsMessage::Text(text))) if text.as_str() == "2probe" => {
                     let pong = to_ws(Frame::text_packet(PacketKind::Pong, "probe"));
-                    if tokio::time::timeout_at(deadline, ws.send(pong)).await.is_err() {
+                    let limit = deadline.saturating_duration_since(Instant::now());
+                    if send_now(&mut ws, pong, limit).await.is_err() {
                         break false;
                     }
                     probed = true;
@@ -477,7 +487,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     };
     if !switched {
         tracing::debug!(sid = %session.id, "upgrade failed");
-        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+        let _ = send_now(&mut ws, WsMessage::Close(None), refuse).await;
         return;
     }
     session.poll.notify_one();

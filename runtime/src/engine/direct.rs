@@ -1,0 +1,196 @@
+//! Writing WebSocket frames without waking each session's task.
+//!
+//! A broadcast queues the same frame for hundreds of sessions at once. Rather than
+//! wake each session's task to write it, a session on a plain TCP stream is put on a
+//! [`Flusher`]'s list, and one flusher task goes down that list in order, writing
+//! each session's queue with one non-blocking vectored write. Frames queued for a
+//! session while it waits on the list go out in the same write, so a busy server
+//! writes fewer, larger batches; and sessions are served first come, first served,
+//! whatever order the runtime would have polled their tasks in.
+//!
+//! A socket that cannot take everything at once is handed to its session's task,
+//! which waits for it with the usual write timeout. See [`Writer`] for who may
+//! write a session's socket when.
+//!
+//! [`Writer`]: super::session::Writer
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::session::Session;
+
+/// Sessions a flusher task writes in a row before it lets other tasks run.
+const FLUSH_TURN: usize = 64;
+/// Most flusher lists (and tasks) per engine: one per runtime worker, up to this.
+const MAX_SHARDS: usize = 64;
+
+/// The lists of sessions waiting for a flusher task, one list per runtime worker so
+/// that several workers can write at once. Each session always uses the same list.
+pub(crate) struct Flusher<D> {
+    shards: OnceLock<Box<[Shard<D>]>>,
+}
+
+struct Shard<D> {
+    state: Mutex<ShardState<D>>,
+}
+
+struct ShardState<D> {
+    waiting: VecDeque<Arc<Session<D>>>,
+    /// A flusher task is working through `waiting`.
+    running: bool,
+}
+
+impl<D> Default for Flusher<D> {
+    fn default() -> Self {
+        Flusher {
+            shards: OnceLock::new(),
+        }
+    }
+}
+
+impl<D: Send + Sync + 'static> Flusher<D> {
+    /// Puts `session` at the end of its list, starting the list's flusher task when
+    /// none runs. `false` (and nothing listed) outside a tokio runtime: the caller
+    /// must wake the session's own task instead.
+    pub(crate) fn schedule(self: &Arc<Self>, session: &Arc<Session<D>>) -> bool {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        let shards = self.shards.get_or_init(|| {
+            let workers = runtime.metrics().num_workers().clamp(1, MAX_SHARDS);
+            (0..workers)
+                .map(|_| Shard {
+                    state: Mutex::new(ShardState {
+                        waiting: VecDeque::new(),
+                        running: false,
+                    }),
+                })
+                .collect()
+        });
+        let index = session.id.spread() % shards.len();
+        let mut shard = lock(&shards[index].state);
+        shard.waiting.push_back(session.clone());
+        if !shard.running {
+            shard.running = true;
+            drop(shard);
+            runtime.spawn(self.clone().run(index));
+        }
+        true
+    }
+
+    /// The flusher task of list `index`: writes sessions in the order they were
+    /// listed until the list is empty.
+    async fn run(self: Arc<Self>, index: usize) {
+        let Some(shard) = self.shards.get().and_then(|shards| shards.get(index)) else {
+            return;
+        };
+        let mut batch = VecDeque::new();
+        let mut taken = Vec::with_capacity(FLUSH_TURN);
+        loop {
+            {
+                let mut state = lock(&shard.state);
+                let count = state.waiting.len().min(FLUSH_TURN);
+                if count == 0 {
+                    state.running = false;
+                    return;
+                }
+                taken.extend(state.waiting.drain(..count));
+            }
+            for session in taken.drain(..) {
+                if session.flush_direct(&mut batch) {
+                    self.schedule(&session);
+                }
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A TCP stream shared by a WebSocket session's task, which reads it (and writes
+/// when the socket is full), and the flusher tasks that write to it directly.
+#[derive(Clone)]
+pub(crate) struct DirectTcp(pub(crate) Arc<TcpStream>);
+
+impl DirectTcp {
+    /// Wraps an accepted stream.
+    pub(crate) fn new(stream: TcpStream) -> DirectTcp {
+        DirectTcp(Arc::new(stream))
+    }
+}
+
+impl AsyncRead for DirectTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            // The WebSocket library hands over an initialised buffer, so this
+            // costs nothing there.
+            match self.0.try_read(buf.initialize_unfilled()) {
+                Ok(read) => {
+                    buf.advance(read);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for DirectTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write_vectored(bufs) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Does nothing: the stream is shared, and closes when the last owner drops it.
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
