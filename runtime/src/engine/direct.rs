@@ -85,29 +85,46 @@ impl<D: Send + Sync + 'static> Flusher<D> {
     }
 
     /// The flusher task of list `index`: writes sessions in the order they were
-    /// listed until the list is empty.
+    /// listed until the list is empty, letting other tasks run every
+    /// [`FLUSH_TURN`] sessions.
     async fn run(self: Arc<Self>, index: usize) {
         let Some(shard) = self.shards.get().and_then(|shards| shards.get(index)) else {
             return;
         };
+        // Should the runtime drop this task midway, the next session listed starts
+        // another.
+        let mut running = Running(Some(shard));
         let mut batch = VecDeque::new();
-        let mut taken = Vec::with_capacity(FLUSH_TURN);
         loop {
-            {
-                let mut state = lock(&shard.state);
-                let count = state.waiting.len().min(FLUSH_TURN);
-                if count == 0 {
-                    state.running = false;
+            for _ in 0..FLUSH_TURN {
+                let next = {
+                    let mut state = lock(&shard.state);
+                    let next = state.waiting.pop_front();
+                    if next.is_none() {
+                        state.running = false;
+                        running.0 = None;
+                    }
+                    next
+                };
+                let Some(session) = next else {
                     return;
-                }
-                taken.extend(state.waiting.drain(..count));
-            }
-            for session in taken.drain(..) {
+                };
                 if session.flush_direct(&mut batch) {
                     self.schedule(&session);
                 }
             }
             tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Marks a list's flusher task as gone if the task is dropped before it ends.
+struct Running<'a, D>(Option<&'a Shard<D>>);
+
+impl<D> Drop for Running<'_, D> {
+    fn drop(&mut self) {
+        if let Some(shard) = self.0 {
+            lock(&shard.state).running = false;
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::task::Poll;
 
 use bytes::Bytes;
@@ -21,7 +22,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::config::EngineConfig;
 use super::connection::CloseReason;
-use super::frame_writer;
+use super::frame_writer::{self, Written};
 use super::packet::{Frame, Packet, PacketKind};
 use super::session::{Claim, Phase, Session};
 use super::text::Text;
@@ -188,7 +189,8 @@ where
 /// `limit`; the timer only starts when the socket cannot take it all at once.
 ///
 /// The frames go straight to the socket (see [`frame_writer`]), from the shared
-/// packet bytes.
+/// packet bytes. What the socket takes at once is written without a future; only
+/// a full socket needs one, boxed, so that the session's own future stays small.
 async fn write_owned<S>(
     ws: &mut Ws<S>,
     partial: &mut Vec<u8>,
@@ -199,26 +201,73 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let capture = ws.get_mut();
-    let control = capture.take_captured();
+    if capture.has_captured() {
+        let control = capture.take_captured();
+        if partial.is_empty() {
+            *partial = control;
+        } else {
+            partial.extend_from_slice(&control);
+        }
+    }
     let io = capture.io_mut();
+    match write_now(io, partial, batch) {
+        Ok(true) => return Ok(()),
+        Ok(false) => {}
+        Err(_) => return Err(()),
+    }
     let write = async {
         if !partial.is_empty() {
             io.write_all(partial).await?;
-            partial.clear();
-        }
-        if !control.is_empty() {
-            io.write_all(&control).await?;
+            *partial = Vec::new();
         }
         frame_writer::write_frames(io, batch).await
     };
-    let mut write = std::pin::pin!(write);
-    let written = match (&mut write).now_or_never() {
-        Some(written) => written,
-        None => tokio::time::timeout(limit, write)
-            .await
-            .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())),
-    };
-    written.map_err(|_| ())
+    Box::pin(tokio::time::timeout(limit, write))
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+        .map_err(|_| ())
+}
+
+/// Writes as much as `io` takes without waiting: `partial`, then `batch`, then a
+/// flush. `Ok(true)` when all of it went out; what is left stays in `partial`
+/// and `batch`.
+fn write_now<S>(
+    io: &mut S,
+    partial: &mut Vec<u8>,
+    batch: &mut VecDeque<Frame>,
+) -> std::io::Result<bool>
+where
+    S: AsyncWrite + Unpin,
+{
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    while !partial.is_empty() {
+        match Pin::new(&mut *io).poll_write(&mut cx, partial) {
+            Poll::Ready(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Poll::Ready(Ok(written)) => {
+                partial.drain(..written);
+            }
+            Poll::Ready(Err(error)) => return Err(error),
+            Poll::Pending => return Ok(false),
+        }
+    }
+    let written = frame_writer::try_write_frames(batch, |slices| {
+        match Pin::new(&mut *io).poll_write_vectored(&mut cx, slices) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(std::io::ErrorKind::WouldBlock.into()),
+        }
+    });
+    match written {
+        Written::All => match Pin::new(&mut *io).poll_flush(&mut cx) {
+            Poll::Ready(result) => result.map(|()| true),
+            Poll::Pending => Ok(false),
+        },
+        Written::Partial(rest) => {
+            *partial = rest;
+            Ok(false)
+        }
+        Written::Blocked => Ok(false),
+        Written::Failed => Err(std::io::Error::other("websocket write failed")),
+    }
 }
 
 /// Runs a WebSocket session until it ends: reads packets, writes what is queued,
@@ -240,8 +289,10 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     let mut partial = Vec::new();
     let mut close_code = Some(CloseCode::Normal);
     let mut broken = false;
+    // The first and the last writes are boxed: a future kept for the whole
+    // session is as large as its largest await, and every idle session pays for it.
     if !held.is_empty()
-        && write_held(&session, &mut ws, held, write_limit)
+        && Box::pin(write_held(&session, &mut ws, held, write_limit))
             .await
             .is_err()
     {
@@ -316,7 +367,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
         }
     }
     let code = if broken { None } else { Some(close_code) };
-    finish(&session, &mut ws, code, write_limit).await;
+    Box::pin(finish(&session, &mut ws, code, write_limit)).await;
     session.forget();
 }
 
@@ -493,4 +544,51 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     session.poll.notify_one();
     session.wake_drivers();
     drive(session, ws, Vec::new()).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::connection::{Handshake, Transport};
+    use crate::engine::direct::{DirectTcp, Flusher};
+    use crate::engine::session::SessionOwner;
+    use crate::engine::sid::Sid;
+
+    struct NoOwner;
+
+    impl SessionOwner<()> for NoOwner {
+        fn session_closed(&self, _: &Arc<Session<()>>, _: CloseReason, _: bool) {}
+        fn remove(&self, _: &Arc<Session<()>>) {}
+        fn message(&self, _: &Arc<Session<()>>, _: Packet) {}
+    }
+
+    /// Every idle connection keeps its driver's future: it must stay small (the
+    /// one-off first and last writes and a blocked write are boxed).
+    #[tokio::test]
+    async fn an_idle_session_keeps_a_small_future() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap());
+        let (_client, accepted) = tokio::join!(client, listener.accept());
+        let config = EngineConfig::default();
+        let ws = accept(DirectTcp::new(accepted.unwrap().0), Bytes::new(), &config).await;
+        let handshake = Handshake {
+            headers: Default::default(),
+            uri: Default::default(),
+            remote_addr: None,
+            issued: std::time::SystemTime::now(),
+        };
+        let owner: std::sync::Weak<dyn SessionOwner<()>> = std::sync::Weak::<NoOwner>::new();
+        let session = Session::new(
+            Sid::random(),
+            (),
+            handshake,
+            Arc::new(config),
+            Transport::WebSocket,
+            owner,
+            Arc::new(Flusher::default()),
+        );
+        let driver = drive(session, ws, Vec::new());
+        let size = std::mem::size_of_val(&driver);
+        assert!(size <= 1024, "the driver's future takes {size} bytes");
+    }
 }
