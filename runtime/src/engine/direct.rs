@@ -14,6 +14,7 @@
 //!
 //! [`Writer`]: super::session::Writer
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -127,6 +128,41 @@ impl<D> Drop for Running<'_, D> {
             lock(&shard.state).running = false;
         }
     }
+}
+
+thread_local! {
+    /// The session whose task is handling incoming messages on this thread.
+    static DRIVING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// While alive, frames queued for `session` on this thread are left for its own
+/// task, which writes right after handling what it read: answers to a client's
+/// messages need no flusher.
+pub(crate) struct Driving {
+    previous: usize,
+}
+
+impl Driving {
+    /// Marks `session`'s task as handling messages on this thread.
+    pub(crate) fn enter<D>(session: &Session<D>) -> Driving {
+        let previous = DRIVING.with(|driving| driving.replace(address(session)));
+        Driving { previous }
+    }
+}
+
+impl Drop for Driving {
+    fn drop(&mut self) {
+        DRIVING.with(|driving| driving.set(self.previous));
+    }
+}
+
+/// Whether `session`'s own task is handling messages on this thread.
+pub(crate) fn is_driving<D>(session: &Session<D>) -> bool {
+    DRIVING.with(|driving| driving.get() == address(session))
+}
+
+fn address<D>(session: &Session<D>) -> usize {
+    std::ptr::from_ref(session) as usize
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::config::EngineConfig;
 use super::connection::{CloseReason, Handshake, SendError, Transport};
-use super::direct::Flusher;
+use super::direct::{self, Flusher};
 use super::frame_writer::{self, Written};
 use super::packet::{Frame, Packet, PacketKind};
 use super::sid::Sid;
@@ -264,7 +264,7 @@ impl<D> Session<D> {
         }
         let phase = state.phase;
         if phase == Phase::WebSocket && state.direct.is_some() {
-            if state.writer != Writer::Idle {
+            if state.writer != Writer::Idle || direct::is_driving(self) {
                 return Ok(true);
             }
             state.writer = Writer::Listed;

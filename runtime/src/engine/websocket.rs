@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::config::EngineConfig;
+use super::direct::Driving;
 use super::connection::CloseReason;
 use super::frame_writer::{self, Written};
 use super::packet::{Frame, Packet, PacketKind};
@@ -164,6 +165,7 @@ where
 {
     let mut burst = Burst::default();
     let mut incoming = first;
+    let _driving = Driving::enter(session);
     for handled in 1.. {
         if let Incoming::Stop(code) = on_incoming(session, incoming) {
             burst.stop = Some(code);
