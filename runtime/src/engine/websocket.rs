@@ -21,8 +21,8 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use super::config::EngineConfig;
-use super::direct::Driving;
 use super::connection::CloseReason;
+use super::direct::Driving;
 use super::frame_writer::{self, Written};
 use super::packet::{Frame, Packet, PacketKind};
 use super::session::{Claim, Phase, Session};
