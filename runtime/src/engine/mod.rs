@@ -34,6 +34,7 @@ mod cors;
 mod direct;
 mod error;
 mod frame_writer;
+mod heartbeat;
 pub mod packet;
 mod polling;
 mod query;

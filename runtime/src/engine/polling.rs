@@ -23,9 +23,8 @@ pub(crate) enum PollingReply {
     TooLarge,
 }
 
-/// Runs the heartbeat of a polling session until it upgrades or ends. A server-side
-/// close keeps the session for one `ping_timeout` so the client can fetch its last
-/// packets.
+/// Watches a polling session until it upgrades or ends. A server-side close keeps
+/// the session for one `ping_timeout` so the client can fetch its last packets.
 pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
     loop {
         let (phase, closed, lingering) = {
@@ -42,15 +41,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
             }
             return;
         }
-        let deadline = session.heartbeat_deadline();
-        tokio::select! {
-            () = session.poll_driver.notified() => {}
-            () = tokio::time::sleep_until(deadline) => {
-                if session.lock().phase != Phase::WebSocket {
-                    session.heartbeat_tick();
-                }
-            }
-        }
+        session.poll_driver.notified().await;
     }
 }
 
@@ -137,7 +128,7 @@ impl<D> Drop for PendingPost<'_, D> {
 }
 
 /// Handles a `POST`: reads at most `max_payload` bytes and hands each packet to the session.
-pub(crate) async fn post<D, B>(
+pub(crate) async fn post<D: Send + Sync + 'static, B>(
     session: &Arc<Session<D>>,
     headers: &HeaderMap,
     body: B,

@@ -201,10 +201,11 @@ impl<H: EngineHandler> Engine<H> {
             self.inner.config.clone(),
             transport,
             self.inner.owner(),
-            self.inner.flusher.clone(),
+            &self.inner.tasks,
         );
         let open = session.open_packet(transport);
         let _ = session.push(std::iter::once(open), false);
+        session.start_heartbeat();
         self.inner.open(&session);
         session
     }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::config::EngineConfig;
 use super::connection::{CloseReason, Connection, Message};
-use super::direct::Flusher;
+
 use super::packet::Packet;
-use super::session::{Session, SessionOwner};
+use super::session::{Session, SessionOwner, SessionTasks};
 use super::sid::Sid;
 
 /// What an Engine.IO server does with its connections.
@@ -76,19 +76,20 @@ pub(crate) struct EngineInner<H: EngineHandler> {
     pub(crate) handler: H,
     sessions: RwLock<HashMap<Sid, Arc<Session<H::Data>>>>,
     pub(crate) weak_self: Weak<EngineInner<H>>,
-    /// Writes the sessions' WebSocket frames (see [`super::direct`]).
-    pub(crate) flusher: Arc<Flusher<H::Data>>,
+    /// Writes the sessions' WebSocket frames and keeps their heartbeat.
+    pub(crate) tasks: SessionTasks<H::Data>,
 }
 
 impl<H: EngineHandler> Engine<H> {
     /// A server with these options, calling `handler`.
     pub fn new(config: EngineConfig, handler: H) -> Engine<H> {
+        let tasks = SessionTasks::new(&config);
         let inner = Arc::new_cyclic(|weak_self| EngineInner {
             config: Arc::new(config),
             handler,
             sessions: RwLock::new(HashMap::new()),
             weak_self: weak_self.clone(),
-            flusher: Arc::default(),
+            tasks,
         });
         Engine { inner }
     }

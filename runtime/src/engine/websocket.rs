@@ -1,11 +1,12 @@
-//! The WebSocket transport: one task per connection reads frames, writes queued
-//! packets in batches and runs the heartbeat.
+//! The WebSocket transport: one task per connection reads frames and writes its
+//! own answers; on a plain TCP stream, what other tasks
+//! queue for it (broadcasts) is written by flusher tasks (see [`super::direct`]),
+//! and the connection's task only takes over a socket that is full or closing.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
@@ -85,7 +86,7 @@ struct Burst {
     buffered: bool,
 }
 
-fn on_incoming<D>(
+fn on_incoming<D: Send + Sync + 'static>(
     session: &Arc<Session<D>>,
     incoming: Option<Result<WsMessage, WsError>>,
 ) -> Incoming {
@@ -142,8 +143,6 @@ enum Event {
     Notified,
     /// A message from the client (or the end of the stream).
     Message(Option<Result<WsMessage, WsError>>),
-    /// The heartbeat is due.
-    Heartbeat,
 }
 
 /// Wake-ups for writing served in a row before the socket is checked for reading
@@ -272,8 +271,8 @@ where
     }
 }
 
-/// Runs a WebSocket session until it ends: reads packets, writes what is queued,
-/// and pings on schedule. On a plain TCP stream, flushers write most of what is
+/// Runs a WebSocket session until it ends: reads packets and writes what is
+/// queued (the engine's heartbeat task queues the pings). On a plain TCP stream, flushers write most of what is
 /// queued (see [`super::direct`]); this task writes its own answers, and takes
 /// the socket over when it is full or the session closes.
 ///
@@ -305,8 +304,6 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
     if let Some(stream) = ws.get_ref().shared_tcp() {
         session.attach_direct(stream);
     }
-    let heartbeat = tokio::time::sleep_until(session.heartbeat_deadline());
-    tokio::pin!(heartbeat);
     // Frames read with the upgrade's last packet may already wait in the buffer.
     let mut buffered = true;
     let mut streak = 0;
@@ -330,10 +327,6 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
                 break;
             }
         }
-        let deadline = session.heartbeat_deadline();
-        if heartbeat.deadline() != deadline {
-            heartbeat.as_mut().reset(deadline);
-        }
         let prefer_writes = streak < MAX_WRITE_STREAK;
         let event = std::future::poll_fn(|cx| {
             if prefer_writes && session.driver.poll_notified(cx).is_ready() {
@@ -346,9 +339,6 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
             }
             if !prefer_writes && session.driver.poll_notified(cx).is_ready() {
                 return Poll::Ready(Event::Notified);
-            }
-            if heartbeat.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Event::Heartbeat);
             }
             Poll::Pending
         })
@@ -365,7 +355,6 @@ pub(crate) async fn drive<D: Send + Sync + 'static, S>(
                     break;
                 }
             }
-            Event::Heartbeat => session.heartbeat_tick(),
         }
     }
     let code = if broken { None } else { Some(close_code) };
@@ -552,8 +541,8 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
 mod tests {
     use super::*;
     use crate::engine::connection::{Handshake, Transport};
-    use crate::engine::direct::{DirectTcp, Flusher};
-    use crate::engine::session::SessionOwner;
+    use crate::engine::direct::DirectTcp;
+    use crate::engine::session::{SessionOwner, SessionTasks};
     use crate::engine::sid::Sid;
 
     struct NoOwner;
@@ -580,6 +569,7 @@ mod tests {
             issued: std::time::SystemTime::now(),
         };
         let owner: std::sync::Weak<dyn SessionOwner<()>> = std::sync::Weak::<NoOwner>::new();
+        let tasks = SessionTasks::new(&config);
         let session = Session::new(
             Sid::random(),
             (),
@@ -587,10 +577,10 @@ mod tests {
             Arc::new(config),
             Transport::WebSocket,
             owner,
-            Arc::new(Flusher::default()),
+            &tasks,
         );
         let driver = drive(session, ws, Vec::new());
         let size = std::mem::size_of_val(&driver);
-        assert!(size <= 1024, "the driver's future takes {size} bytes");
+        assert!(size <= 896, "the driver's future takes {size} bytes");
     }
 }

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::config::EngineConfig;
 use super::connection::{CloseReason, Handshake, SendError, Transport};
 use super::direct::{self, Flusher};
+use super::heartbeat::Heartbeats;
 use super::packet::{Frame, Packet, PacketKind};
 use super::sid::Sid;
 use super::wake::Wake;
@@ -72,16 +73,36 @@ pub(crate) struct Session<D> {
     pub(crate) handshake: Handshake,
     pub(crate) config: Arc<EngineConfig>,
     state: Mutex<State>,
-    /// Wakes the task that drives the session (heartbeat, WebSocket I/O).
+    /// Wakes the task that drives a WebSocket session.
     pub(crate) driver: Wake,
-    /// Wakes the heartbeat task of a polling session. It is separate from `driver`
-    /// because during an upgrade both tasks wait at once, and each must hear its own.
+    /// Wakes the task of a polling session (which ends it after a close). It is
+    /// separate from `driver` because during an upgrade both tasks wait at once, and
+    /// each must hear its own.
     pub(crate) poll_driver: Wake,
     /// Wakes a polling `GET` waiting for data.
     pub(crate) poll: Notify,
     owner: Weak<dyn SessionOwner<D>>,
     /// Writes WebSocket frames for the session while its task sleeps.
     flusher: Arc<Flusher<D>>,
+    /// Pings the session on time.
+    heartbeats: Arc<Heartbeats<D>>,
+}
+
+/// What the sessions of one engine share: the flushers that write their frames and
+/// the task that keeps their heartbeat.
+pub(crate) struct SessionTasks<D> {
+    pub(crate) flusher: Arc<Flusher<D>>,
+    pub(crate) heartbeats: Arc<Heartbeats<D>>,
+}
+
+impl<D> SessionTasks<D> {
+    /// The tasks of an engine configured by `config`.
+    pub(crate) fn new(config: &EngineConfig) -> SessionTasks<D> {
+        SessionTasks {
+            flusher: Arc::default(),
+            heartbeats: Arc::new(Heartbeats::new(config.ping_interval, config.ping_timeout)),
+        }
+    }
 }
 
 impl<D> Session<D> {
@@ -92,7 +113,7 @@ impl<D> Session<D> {
         config: Arc<EngineConfig>,
         transport: Transport,
         owner: Weak<dyn SessionOwner<D>>,
-        flusher: Arc<Flusher<D>>,
+        tasks: &SessionTasks<D>,
     ) -> Arc<Session<D>> {
         let phase = match transport {
             Transport::Polling => Phase::Polling,
@@ -124,8 +145,18 @@ impl<D> Session<D> {
             poll_driver: Wake::default(),
             poll: Notify::new(),
             owner,
-            flusher,
+            flusher: tasks.flusher.clone(),
+            heartbeats: tasks.heartbeats.clone(),
         })
+    }
+
+    /// Schedules the first ping, `ping_interval` after the session opened.
+    pub(crate) fn start_heartbeat(self: &Arc<Self>)
+    where
+        D: Send + Sync + 'static,
+    {
+        let first = self.lock().next_ping;
+        self.heartbeats.ping_at(self, first);
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -168,7 +199,7 @@ impl<D> Session<D> {
         Frame::text_packet(PacketKind::Open, &json)
     }
 
-    /// Tells whichever task runs the heartbeat (polling or WebSocket) to look again.
+    /// Wakes the session's tasks (both during an upgrade) to look at its state again.
     pub(crate) fn wake_drivers(&self) {
         self.driver.notify_one();
         self.poll_driver.notify_one();
@@ -262,7 +293,10 @@ impl<D> Session<D> {
     }
 
     /// Handles one packet from the client, on either transport.
-    pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet) {
+    pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet)
+    where
+        D: Send + Sync + 'static,
+    {
         match packet {
             Packet::Message(_) | Packet::Binary(_) => {
                 if let Some(owner) = self.owner.upgrade() {
@@ -272,9 +306,10 @@ impl<D> Session<D> {
             Packet::Pong(_) => {
                 let mut state = self.lock();
                 state.pong_deadline = None;
-                state.next_ping = Instant::now() + self.config.ping_interval;
+                let next = Instant::now() + self.config.ping_interval;
+                state.next_ping = next;
                 drop(state);
-                self.wake_drivers();
+                self.heartbeats.ping_at(self, next);
             }
             Packet::Close => self.close(CloseReason::TransportClose),
             Packet::Ping(_) => {
@@ -283,12 +318,6 @@ impl<D> Session<D> {
             }
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
         }
-    }
-
-    /// The instant the driver must next wake for the heartbeat.
-    pub(crate) fn heartbeat_deadline(&self) -> Instant {
-        let state = self.lock();
-        state.pong_deadline.unwrap_or(state.next_ping)
     }
 
     /// Sends the ping or closes for a missing pong, whichever is due.
@@ -309,8 +338,10 @@ impl<D> Session<D> {
             }
             Some(_) => {}
             None if now >= state.next_ping => {
-                state.pong_deadline = Some(now + self.config.ping_timeout);
+                let deadline = now + self.config.ping_timeout;
+                state.pong_deadline = Some(deadline);
                 drop(state);
+                self.heartbeats.pong_by(self, deadline);
                 let _ = self.push(std::iter::once(Frame::control(PacketKind::Ping)), false);
             }
             None => {}
