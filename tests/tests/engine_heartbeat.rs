@@ -129,3 +129,55 @@ async fn the_next_ping_comes_an_interval_after_the_pong() {
     assert!(gap >= interval, "next ping {gap:?} after the pong");
     server.stop().await;
 }
+
+/// One task keeps every session's heartbeat: sessions opened at different times,
+/// answering or not, on either transport, are each pinged and closed on their own
+/// schedule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_session_keeps_its_own_schedule() {
+    let server = TestServer::start(reference_config()).await;
+    let (mut answering, answering_open) = server.open_websocket().await;
+    tokio::time::sleep(INTERVAL / 2).await;
+    let silent_opened = Instant::now();
+    let (mut silent, silent_open) = server.open_websocket().await;
+    let polling = server.open_polling().await;
+    let answer = async {
+        for round in 0..6 {
+            assert_eq!(answering.expect_text().await, "2", "round {round}");
+            answering.send_text("3").await;
+        }
+    };
+    let poll = async {
+        for round in 0..6 {
+            assert_eq!(polling.get().await.text(), "2", "round {round}");
+            assert_eq!(polling.post("3").await.text(), "ok", "round {round}");
+        }
+    };
+    let ignore = async {
+        let (_code, before) = silent.expect_closed().await;
+        assert_eq!(
+            before,
+            [WsEvent::Text("2".into())],
+            "one ping, then the close"
+        );
+        let (reason, at) = server.closed_within(&silent_open.sid, PATIENCE).await;
+        assert_eq!(reason, CloseReason::PingTimeout);
+        let after = at - silent_opened;
+        assert!(after >= INTERVAL + TIMEOUT, "closed after {after:?}");
+        assert!(
+            after <= INTERVAL + TIMEOUT + LATE,
+            "closed only after {after:?}"
+        );
+    };
+    tokio::join!(answer, poll, ignore);
+    // Both answered their last ping just now: no close can be due yet.
+    assert!(
+        server.is_live(&answering_open.sid),
+        "the answering socket is open"
+    );
+    assert!(
+        server.is_live(polling.sid()),
+        "the answering poller is open"
+    );
+    server.stop().await;
+}
