@@ -16,6 +16,9 @@
 //! - `slow-ack(ms)`: acknowledged with `late` after `ms`.
 //! - `kick`, `kick-close`: the server disconnects the socket (and closes the
 //!   connection); `whoami`: acknowledged with `{id, ns, rooms, transport}`.
+//! - `announce-departure`: when the socket leaves, the other sockets of each of
+//!   its rooms get `departing({id, rooms, reason})`, sent while it is still in
+//!   them; acknowledged.
 //! - `fail`, `panic`: a handler that fails or panics (the connection stays up).
 //! - `seq(n)` and `seq-end`: checks that `seq` arrives in order; `seq-end` is
 //!   acknowledged with `{received, inOrder, polling, websocket}`.
@@ -28,7 +31,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tether::engine::Transport;
 use tether::protocol::Args;
-use tether::server::{AckError, Event, EventHandler, Namespace, ParentNamespace, Socket};
+use tether::server::{
+    AckError, DisconnectReason, EmitError, Event, EventHandler, Namespace, ParentNamespace, Socket,
+};
 
 type Outcome = Result<(), Box<dyn Error + Send + Sync>>;
 
@@ -65,6 +70,7 @@ pub fn install(target: &impl Events) {
     target.handle("kick", kick);
     target.handle("kick-close", kick_close);
     target.handle("whoami", whoami);
+    target.handle("announce-departure", announce_departure);
     target.handle("fail", fail);
     target.handle("panic", panic);
     target.handle("seq", seq);
@@ -285,6 +291,20 @@ async fn whoami(socket: Socket, mut event: Event) -> Outcome {
         "transport": socket.transport().as_str(),
     });
     event.ack(&info)?;
+    Ok(())
+}
+
+async fn announce_departure(socket: Socket, mut event: Event) -> Outcome {
+    socket.on_disconnecting(|socket: Socket, reason: DisconnectReason| async move {
+        let rooms = room_names(&socket);
+        let notice =
+            json!({ "id": socket.id().as_str(), "rooms": rooms, "reason": reason.to_string() });
+        for room in &rooms {
+            socket.to(room.as_str()).emit("departing", &notice)?;
+        }
+        Ok::<(), EmitError>(())
+    });
+    event.ack(&true)?;
     Ok(())
 }
 

@@ -14,7 +14,8 @@
 //!   <reason>`, so a test can read the reasons after a shutdown.
 //!
 //! `PING_INTERVAL_MS` and `PING_TIMEOUT_MS` set the heartbeat (default 25 s and
-//! 20 s). On `SIGTERM` or Ctrl-C the server shuts down gracefully.
+//! 20 s); `RECOVERY_MS` turns connection state recovery on, keeping disconnected
+//! sockets that long. On `SIGTERM` or Ctrl-C the server shuts down gracefully.
 //!
 //! ```text
 //! PORT=3000 cargo run --example sio_fixture
@@ -29,7 +30,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tether::engine::Cors;
 use tether::server::{
-    ConnectError, DisconnectReason, Namespace, ParentNamespace, Server, ServerConfig, Socket,
+    ConnectError, DisconnectReason, Namespace, ParentNamespace, RecoveryConfig, Server,
+    ServerConfig, Socket,
 };
 
 /// The server, for handlers that emit to a whole namespace.
@@ -92,6 +94,13 @@ fn fixture() -> Server {
             millis("PING_TIMEOUT_MS", 20_000),
         )
         .with_cors(Cors::any());
+    let config = match std::env::var("RECOVERY_MS") {
+        Ok(_) => config.with_connection_state_recovery(
+            RecoveryConfig::default()
+                .with_max_disconnection_duration(millis("RECOVERY_MS", 120_000)),
+        ),
+        Err(_) => config,
+    };
     let io = Server::new(config);
 
     let main = static_namespace(&io, "/");

@@ -116,6 +116,32 @@ impl SioClient {
     /// Sends CONNECT for `nsp` with an optional auth payload; returns the socket id
     /// the server answered with, or the data of its CONNECT_ERROR.
     pub async fn join(&mut self, nsp: &str, auth: Option<Value>) -> Result<String, Value> {
+        let (sid, pid) = self.join_answer(nsp, auth).await?;
+        assert_eq!(pid, None, "CONNECT answer must hold exactly `sid`");
+        Ok(sid)
+    }
+
+    /// Joins `nsp` on a server with connection state recovery: returns the socket
+    /// id and the private id (`pid`) the server answered with.
+    ///
+    /// # Panics
+    ///
+    /// If the server refuses, or answers without a `pid`.
+    pub async fn join_recoverable(&mut self, nsp: &str, auth: Option<Value>) -> (String, String) {
+        match self.join_answer(nsp, auth).await {
+            Ok((sid, Some(pid))) => (sid, pid),
+            Ok((_, None)) => panic!("joining {nsp}: no pid in the CONNECT answer"),
+            Err(error) => panic!("joining {nsp} refused: {error}"),
+        }
+    }
+
+    /// Sends CONNECT and reads the answer: the `sid` and `pid` (when there is one)
+    /// of a CONNECT, which must hold nothing else, or the data of a CONNECT_ERROR.
+    async fn join_answer(
+        &mut self,
+        nsp: &str,
+        auth: Option<Value>,
+    ) -> Result<(String, Option<String>), Value> {
         let data = auth.as_ref();
         let text = sio_packet::encode(sio_packet::CONNECT, nsp, None, data, 0);
         self.send_raw(&format!("4{text}")).await;
@@ -132,11 +158,12 @@ impl SioClient {
         }
         let object = data.as_object().expect("CONNECT answer is an object");
         assert!(
-            object.keys().eq(["sid"]),
-            "CONNECT answer must hold exactly `sid`: {}",
+            object.keys().eq(["sid"]) || object.keys().eq(["sid", "pid"]),
+            "CONNECT answer must hold `sid` (and `pid`) only: {}",
             answer.text
         );
-        Ok(object["sid"].as_str().expect("sid is a string").to_owned())
+        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
+        Ok((text("sid").expect("sid is a string"), text("pid")))
     }
 
     /// Joins `nsp`, which must succeed; returns the socket id.

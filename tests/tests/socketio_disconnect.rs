@@ -282,6 +282,59 @@ async fn disconnect_handlers_see_the_socket_and_its_data() {
 }
 
 #[tokio::test]
+async fn disconnecting_handlers_run_before_the_rooms_are_left() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        io.on_connection(move |socket: Socket| {
+            let report = report.clone();
+            async move {
+                socket.join("lobby");
+                let leaving = report.clone();
+                socket.on_disconnecting(move |socket: Socket, reason: DisconnectReason| {
+                    let report = leaving.clone();
+                    async move {
+                        let rooms: Vec<String> =
+                            socket.rooms().iter().map(ToString::to_string).collect();
+                        let lobby = socket.namespace().to("lobby").sockets().len();
+                        report.send(format!("disconnecting {reason} {} {lobby}", rooms.len()));
+                        socket.to("lobby").emit("left", socket.id().as_str())?;
+                        Ok::<(), EmitError>(())
+                    }
+                });
+                socket.on_disconnect(move |socket: Socket, reason: DisconnectReason| {
+                    let report = report.clone();
+                    async move {
+                        let lobby = socket.namespace().to("lobby").sockets().len();
+                        report.send(format!(
+                            "disconnect {reason} {} {lobby}",
+                            socket.rooms().len()
+                        ));
+                    }
+                });
+                socket.emit("ready", &())
+            }
+        });
+    })
+    .await;
+    let (mut leaving, leaving_sid) = server.client("/").await;
+    let (mut staying, _) = server.client("/").await;
+    leaving.expect_event("/", "ready").await;
+    staying.expect_event("/", "ready").await;
+    leaving.leave("/").await;
+    assert_eq!(
+        seen.take(2).await,
+        [
+            "disconnecting client namespace disconnect 2 2",
+            "disconnect client namespace disconnect 1 1",
+        ],
+        "rooms and lobby members before, then after leaving"
+    );
+    let left = staying.expect_event("/", "left").await;
+    assert_eq!(left.args(), [json!(leaving_sid)]);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_graceful_shutdown_delivers_what_is_queued_then_closes_everyone() {
     let (report, mut seen) = probe();
     let server = SioServer::with(|io| report_disconnects(io, report)).await;

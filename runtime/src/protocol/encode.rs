@@ -173,6 +173,29 @@ fn encode_arguments<A: Serialize + ?Sized>(
     Ok(Encoded::from_buffer(buffer, attachments))
 }
 
+/// Appends `offset` as the last argument of an encoded event (connection state
+/// recovery): `42["news",1]` becomes `42["news",1,"<offset>"]`. `offset` must need
+/// no JSON escaping (the server's offsets are digits).
+///
+/// ```
+/// use tether::protocol::{encode_event, with_offset};
+///
+/// let encoded = encode_event("/", "news", &(1,), None).unwrap();
+/// assert_eq!(with_offset(&encoded, "7").text, r#"42["news",1,"7"]"#);
+/// ```
+pub fn with_offset(encoded: &Encoded, offset: &str) -> Encoded {
+    let text = encoded.text.as_bytes();
+    let Some(body) = text.strip_suffix(b"]") else {
+        return encoded.clone();
+    };
+    let mut buffer = Vec::with_capacity(text.len() + offset.len() + 3);
+    buffer.extend_from_slice(body);
+    buffer.extend_from_slice(b",\"");
+    buffer.extend_from_slice(offset.as_bytes());
+    buffer.extend_from_slice(b"\"]");
+    Encoded::from_buffer(buffer, encoded.attachments.clone())
+}
+
 /// Re-frames an encoded event with another ack id: a broadcast that asks each
 /// recipient for an answer is serialized once, and per socket only the header is
 /// rewritten (the payload text is copied behind it; attachments are shared).

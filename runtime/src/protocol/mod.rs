@@ -80,7 +80,7 @@ mod tests;
 pub use decode::{DEFAULT_MAX_ATTACHMENTS, Decoder, ParseError};
 pub use encode::{
     EncodeError, Encoded, encode_ack, encode_connect, encode_connect_error, encode_disconnect,
-    encode_event, try_encode_connect, with_ack_id,
+    encode_event, try_encode_connect, with_ack_id, with_offset,
 };
 pub use packet::{ArgError, Args, Body, Packet, PacketKind};
 pub use payload::RESERVED_EVENTS;

@@ -14,6 +14,7 @@ use super::ack::{AckFuture, AckStream};
 use super::args::EmitArgs;
 use super::error::{AckError, EmitError, check_event_name};
 use super::namespace::NamespaceInner;
+use super::recovery::Target;
 use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
 use crate::adapter::Broadcast;
@@ -122,8 +123,18 @@ impl BroadcastOperator {
     /// it is [`local`](Self::local).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         check_event_name(event)?;
-        let encoded = protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), None)?;
+        let mut encoded = protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), None)?;
         let volatile = self.volatile;
+        if let Some(recovery) = &self.ns.recovery
+            && !volatile
+        {
+            let target = Target {
+                rooms: &self.rooms,
+                except: &self.except,
+                except_socket: self.except_socket,
+            };
+            encoded = recovery.keep(&encoded, target);
+        }
         self.for_each(|socket| {
             let _ = socket.send(&encoded, volatile);
         });

@@ -11,7 +11,7 @@ use super::reason::DisconnectReason;
 use super::registry::Registry;
 use super::socket::{Socket, SocketInner};
 use super::timeouts::ConnectTimeouts;
-use crate::engine::{CloseReason, Connection, EngineHandler, Message, Text};
+use crate::engine::{CloseReason, Connection, EngineHandler, Message, Sid, Text};
 use crate::protocol::{self, Body, Decoder, Packet};
 
 /// Per-connection state, kept by the Engine.IO session.
@@ -121,6 +121,18 @@ enum Joining {
     AlreadyBusy,
     /// The client reached `max_namespaces_per_client`.
     TooMany,
+}
+
+/// The private id and last offset a reconnecting client names in its CONNECT
+/// payload to recover its socket; `None` unless both are strings.
+fn recovery_ids(auth: Option<&str>) -> Option<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct Ids {
+        pid: Option<String>,
+        offset: Option<String>,
+    }
+    let ids: Ids = serde_json::from_str(auth?).ok()?;
+    Some((ids.pid?, ids.offset?))
 }
 
 /// The message of the CONNECT_ERROR a client gets past `max_namespaces_per_client`.
@@ -236,8 +248,27 @@ impl SocketIoHandler {
                 );
                 return;
             };
-            let socket = SocketInner::new(ns.clone(), conn.clone(), auth);
-            for middleware in ns.handlers.middlewares().iter() {
+            let recovered = ns.recovery.as_ref().and_then(|recovery| {
+                let (pid, offset) = recovery_ids(auth.as_deref())?;
+                recovery.recover(&pid, &offset)
+            });
+            let socket = match &recovered {
+                Some(recovered) => {
+                    SocketInner::recovering(ns.clone(), conn.clone(), auth, recovered)
+                }
+                None => SocketInner::new(ns.clone(), conn.clone(), auth),
+            };
+            let skip_middlewares = recovered.is_some()
+                && ns
+                    .recovery
+                    .as_ref()
+                    .is_some_and(|recovery| recovery.skips_middlewares());
+            let middlewares = if skip_middlewares {
+                None
+            } else {
+                Some(ns.handlers.middlewares())
+            };
+            for middleware in middlewares.iter().flat_map(|list| list.iter()) {
                 if let Err(error) = middleware.call(Socket::from_inner(socket.clone())).await {
                     conn.data().stop_connecting(&nsp);
                     socket.discard();
@@ -255,19 +286,33 @@ impl SocketIoHandler {
                 conn.data().remove_socket(&socket);
                 return;
             }
+            if let Some(recovered) = &recovered {
+                ns.join(&socket, recovered.rooms.clone());
+            }
             #[derive(Serialize)]
             struct Accepted<'a> {
                 sid: &'a str,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pid: Option<&'a str>,
             }
             let answer = protocol::encode_connect(
                 &nsp,
                 Some(&Accepted {
                     sid: socket.id.as_str(),
+                    pid: socket.pid.as_ref().map(Sid::as_str),
                 }),
             );
             if conn.send_all_flushed(answer.frames()).is_err() {
                 socket.close(DisconnectReason::TransportClose);
                 return;
+            }
+            for missed in recovered
+                .iter()
+                .flat_map(|recovered| recovered.missed.iter())
+            {
+                if socket.send(missed, false).is_err() {
+                    break;
+                }
             }
             let socket = Socket::from_inner(socket);
             for handler in ns.handlers.connect().iter() {

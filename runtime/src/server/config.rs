@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::recovery::RecoveryConfig;
 use crate::engine::{Cors, EngineConfig, SessionCookie, Transports};
 use crate::protocol::DEFAULT_MAX_ATTACHMENTS;
 
@@ -42,6 +43,13 @@ pub struct ServerConfig {
     /// A CONNECT past it is answered with the connect error `Too many namespaces`;
     /// the namespaces already joined stay.
     pub max_namespaces_per_client: usize,
+    /// Connection state recovery (default off): a client that lost its connection
+    /// gets its socket back, with its rooms and data, and the events it missed.
+    /// With it on, events sent without an acknowledgement carry an offset as their
+    /// last argument, as with Node's `connectionStateRecovery` (socket.io-client
+    /// hands it to listeners as an extra argument too). Sockets are kept on the
+    /// node they were on; the Rust client does not ask for recovery yet.
+    pub connection_state_recovery: Option<RecoveryConfig>,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +62,7 @@ impl Default for ServerConfig {
             max_waiting_handlers: 1024,
             cleanup_empty_child_namespaces: true,
             max_namespaces_per_client: 100,
+            connection_state_recovery: None,
         }
     }
 }
@@ -140,6 +149,12 @@ impl ServerConfig {
     /// Sets how many namespaces one connection may join at once (at least 1).
     pub fn with_max_namespaces_per_client(mut self, namespaces: usize) -> Self {
         self.max_namespaces_per_client = namespaces.max(1);
+        self
+    }
+
+    /// Turns connection state recovery on, with these options.
+    pub fn with_connection_state_recovery(mut self, recovery: RecoveryConfig) -> Self {
+        self.connection_state_recovery = Some(recovery);
         self
     }
 

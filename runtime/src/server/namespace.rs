@@ -13,6 +13,7 @@ use super::broadcast::BroadcastOperator;
 use super::config::ServerConfig;
 use super::error::EmitError;
 use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
+use super::recovery::Recovery;
 use super::registry::ChildLink;
 use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
@@ -135,6 +136,8 @@ pub(crate) struct NamespaceInner {
     child_of: Option<ChildLink>,
     /// Where broadcasts go to other server nodes, when the server has an adapter.
     pub(crate) adapter: Option<Box<dyn NamespaceLink>>,
+    /// The events and sockets kept for connection state recovery, when it is on.
+    pub(crate) recovery: Option<Recovery>,
 }
 
 impl NamespaceInner {
@@ -155,6 +158,7 @@ impl NamespaceInner {
             members: AtomicUsize::new(0),
             child_of,
             adapter,
+            recovery: config.connection_state_recovery.clone().map(Recovery::new),
         }
     }
 

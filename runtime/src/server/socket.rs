@@ -20,6 +20,7 @@ use super::event::{AckSender, Event};
 use super::handler::{self, DisconnectHandler, EventHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
 use super::reason::DisconnectReason;
+use super::recovery::{self, Recovered, Target};
 use super::room::{IntoRooms, Room};
 use crate::engine::{CloseReason, Connection, Frame, Handshake, Sid, Text, Transport};
 use crate::protocol::{self, Args, Encoded};
@@ -41,14 +42,39 @@ pub(crate) struct SocketInner {
     next_ack: AtomicU64,
     connected: AtomicBool,
     local: Mutex<SocketLocal>,
+    /// The private id the client names to recover this socket, with connection
+    /// state recovery on.
+    pub(crate) pid: Option<Sid>,
+    /// The socket took over one that had lost its connection.
+    recovered: bool,
 }
 
 #[derive(Default)]
 pub(crate) struct SocketLocal {
     pub(crate) rooms: Vec<Room>,
     listeners: Option<Box<Listeners>>,
-    disconnect: Vec<Arc<dyn DisconnectHandler>>,
-    data: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    departure: Vec<Departure>,
+    /// Values stored with the socket, created on first use.
+    data: Option<SharedData>,
+}
+
+/// Values stored with a socket, by type.
+type DataMap = HashMap<TypeId, Box<dyn Any + Send + Sync>>;
+
+/// A socket's values, shared so that a socket recovering a lost one takes them
+/// over while the lost one's disconnect handlers can still read them.
+pub(crate) type SharedData = Arc<Mutex<DataMap>>;
+
+fn lock_data(data: &SharedData) -> MutexGuard<'_, DataMap> {
+    data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A handler of the socket's departure, and when it runs.
+enum Departure {
+    /// Before the socket leaves its rooms (`disconnecting` in Node's socket.io).
+    Leaving(Arc<dyn DisconnectHandler>),
+    /// Once it has left them (`disconnect`).
+    Left(Arc<dyn DisconnectHandler>),
 }
 
 impl SocketInner {
@@ -57,16 +83,54 @@ impl SocketInner {
         conn: Connection<ClientState>,
         auth: Option<Text>,
     ) -> Arc<SocketInner> {
-        Arc::new(SocketInner {
-            id: Sid::random(),
+        let pid = ns.recovery.is_some().then(Sid::random);
+        let ids = (Sid::random(), pid);
+        Arc::new(SocketInner::build(
+            ns,
+            conn,
+            auth,
+            ids,
+            SocketLocal::default(),
+            false,
+        ))
+    }
+
+    /// A socket that takes over a lost one (connection state recovery): its id,
+    /// its private id and its data. It joins the rooms once registered.
+    pub(crate) fn recovering(
+        ns: Arc<NamespaceInner>,
+        conn: Connection<ClientState>,
+        auth: Option<Text>,
+        recovered: &Recovered,
+    ) -> Arc<SocketInner> {
+        let local = SocketLocal {
+            data: recovered.data.clone(),
+            ..SocketLocal::default()
+        };
+        let ids = (recovered.id, Some(recovered.pid));
+        Arc::new(SocketInner::build(ns, conn, auth, ids, local, true))
+    }
+
+    fn build(
+        ns: Arc<NamespaceInner>,
+        conn: Connection<ClientState>,
+        auth: Option<Text>,
+        (id, pid): (Sid, Option<Sid>),
+        local: SocketLocal,
+        recovered: bool,
+    ) -> SocketInner {
+        SocketInner {
+            id,
             ns,
             conn,
             auth,
             acks: PendingAcks::default(),
             next_ack: AtomicU64::new(0),
             connected: AtomicBool::new(true),
-            local: Mutex::new(SocketLocal::default()),
-        })
+            local: Mutex::new(local),
+            pid,
+            recovered,
+        }
     }
 
     pub(crate) fn local(&self) -> MutexGuard<'_, SocketLocal> {
@@ -112,20 +176,39 @@ impl SocketInner {
         }
     }
 
-    /// Leaves the namespace: rooms, registries, pending acknowledgements, then the
-    /// disconnect handlers. Runs once.
+    /// Leaves the namespace: the `disconnecting` handlers, then rooms, registries
+    /// and pending acknowledgements, then the disconnect handlers. Runs once.
     pub(crate) fn close(self: &Arc<Self>, reason: DisconnectReason) {
         if !self.connected.swap(false, Ordering::AcqRel) {
             return;
         }
-        self.ns.remove(self);
-        self.conn.data().remove_socket(self);
-        self.acks.clear();
-        let handlers = std::mem::take(&mut self.local().disconnect);
+        let departure = std::mem::take(&mut self.local().departure);
         let socket = Socket {
             inner: self.clone(),
         };
-        for handler in handlers.iter().chain(self.ns.handlers.disconnect().iter()) {
+        for handler in departure.iter().filter_map(|departure| match departure {
+            Departure::Leaving(handler) => Some(handler),
+            Departure::Left(_) => None,
+        }) {
+            handler::run(handler.call(socket.clone(), reason));
+        }
+        if let (Some(recovery), Some(pid)) = (&self.ns.recovery, self.pid)
+            && recovery::recoverable(reason)
+        {
+            let (rooms, data) = {
+                let local = self.local();
+                (local.rooms.clone(), local.data.clone())
+            };
+            recovery.keep_socket(pid, self.id, rooms, data);
+        }
+        self.ns.remove(self);
+        self.conn.data().remove_socket(self);
+        self.acks.clear();
+        let left = departure.iter().filter_map(|departure| match departure {
+            Departure::Left(handler) => Some(handler),
+            Departure::Leaving(_) => None,
+        });
+        for handler in left.chain(self.ns.handlers.disconnect().iter()) {
             handler::run(handler.call(socket.clone(), reason));
         }
         tracing::debug!(sid = %self.id, ns = %self.ns.name, %reason, "socket disconnected");
@@ -206,6 +289,13 @@ impl Socket {
     /// Whether the socket is still in its namespace.
     pub fn connected(&self) -> bool {
         self.inner.is_connected()
+    }
+
+    /// Whether this socket took over one whose connection was lost, with its id,
+    /// rooms and data (connection state recovery, see
+    /// [`ServerConfig::with_connection_state_recovery`](super::ServerConfig::with_connection_state_recovery)).
+    pub fn recovered(&self) -> bool {
+        self.inner.recovered
     }
 
     /// Sends an event to this client. A tuple spreads into several arguments, `()`
@@ -331,45 +421,75 @@ impl Socket {
             .add_any(handler);
     }
 
-    /// Runs `handler` when this socket leaves its namespace.
+    /// Runs `handler` when this socket leaves its namespace, once it has left its
+    /// rooms.
     pub fn on_disconnect(&self, handler: impl DisconnectHandler) {
-        self.inner.local().disconnect.push(Arc::new(handler));
+        let handler = Departure::Left(Arc::new(handler));
+        self.inner.local().departure.push(handler);
+    }
+
+    /// Runs `handler` when this socket starts to leave its namespace, before it
+    /// leaves its rooms (Node's `disconnecting` event), and before the
+    /// [`on_disconnect`](Self::on_disconnect) handlers.
+    ///
+    /// The handler is polled once right away: until its first `.await`,
+    /// [`rooms`](Self::rooms) still lists the socket's rooms and
+    /// [`to`](Self::to) still reaches the other sockets in them. The socket no
+    /// longer counts as [`connected`](Self::connected) and can join no room.
+    ///
+    /// ```no_run
+    /// # fn demo(socket: tether::server::Socket) {
+    /// socket.on_disconnecting(|socket: tether::server::Socket, _reason| async move {
+    ///     for room in socket.rooms() {
+    ///         let _ = socket.to(room).emit("user left", socket.id().as_str());
+    ///     }
+    /// });
+    /// # }
+    /// ```
+    pub fn on_disconnecting(&self, handler: impl DisconnectHandler) {
+        let handler = Departure::Leaving(Arc::new(handler));
+        self.inner.local().departure.push(handler);
+    }
+
+    /// The socket's values; created when `create` is set and there are none yet.
+    fn data_map(&self, create: bool) -> Option<SharedData> {
+        let mut local = self.inner.local();
+        if create {
+            return Some(local.data.get_or_insert_with(SharedData::default).clone());
+        }
+        local.data.clone()
     }
 
     /// Stores a value of type `T` with the socket, replacing any previous one.
     pub fn insert_data<T: Send + Sync + 'static>(&self, value: T) {
-        self.inner
-            .local()
-            .data
-            .insert(TypeId::of::<T>(), Box::new(value));
+        if let Some(data) = self.data_map(true) {
+            lock_data(&data).insert(TypeId::of::<T>(), Box::new(value));
+        }
     }
 
     /// A copy of the socket's value of type `T`, if one was stored.
     pub fn data<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.inner
-            .local()
-            .data
-            .get(&TypeId::of::<T>())
+        let data = self.data_map(false)?;
+        let map = lock_data(&data);
+        map.get(&TypeId::of::<T>())
             .and_then(|value| value.downcast_ref::<T>())
             .cloned()
     }
 
     /// Runs `f` on the socket's value of type `T`, if one was stored.
     pub fn with_data<T: Send + Sync + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        self.inner
-            .local()
-            .data
-            .get_mut(&TypeId::of::<T>())
+        let data = self.data_map(false)?;
+        let mut map = lock_data(&data);
+        map.get_mut(&TypeId::of::<T>())
             .and_then(|value| value.downcast_mut::<T>())
             .map(f)
     }
 
     /// Removes and returns the socket's value of type `T`.
     pub fn remove_data<T: Send + Sync + 'static>(&self) -> Option<T> {
-        self.inner
-            .local()
-            .data
-            .remove(&TypeId::of::<T>())
+        let data = self.data_map(false)?;
+        let removed = lock_data(&data).remove(&TypeId::of::<T>());
+        removed
             .and_then(|value| value.downcast::<T>().ok())
             .map(|value| *value)
     }
@@ -481,8 +601,21 @@ impl SocketEmitter {
     /// Sends the event; returns whether it was queued (`false`: a volatile emit dropped).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<bool, EmitError> {
         check_event_name(event)?;
-        let encoded = protocol::encode_event(self.socket.ns(), event, &EmitArgs::new(data), None)?;
-        self.socket.inner.send(&encoded, self.volatile)
+        let inner = &self.socket.inner;
+        let encoded =
+            protocol::encode_event(inner.ns.name.as_str(), event, &EmitArgs::new(data), None)?;
+        match &inner.ns.recovery {
+            Some(recovery) if !self.volatile => {
+                let own = [Room::from(inner.id)];
+                let target = Target {
+                    rooms: &own,
+                    except: &[],
+                    except_socket: None,
+                };
+                inner.send(&recovery.keep(&encoded, target), false)
+            }
+            _ => inner.send(&encoded, self.volatile),
+        }
     }
 
     /// Sends the event and waits for the acknowledgement's first argument as `R`.

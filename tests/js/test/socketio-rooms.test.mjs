@@ -103,6 +103,20 @@ for (const mode of MODES) {
       await check(sockets, recorders, a, { via: "io", to: ["red"], data: "same names" }, [1, 0, 0, 0]);
     });
 
+    test("a leaving socket still reaches its rooms from a disconnecting handler", async (t) => {
+      const { sockets } = await crowd(t);
+      const [a, b, c, d] = sockets;
+      assert.equal(await b.emitWithAck("announce-departure"), true);
+      const heard = [a, c].map((socket) => next(socket, "departing"));
+      d.on("departing", () => assert.fail("d shares no room with b"));
+      const id = b.id;
+      b.disconnect();
+      for (const [notice] of await Promise.all(heard)) {
+        assert.deepEqual(notice, { id, rooms: [id, "red", "blue"], reason: "client namespace disconnect" });
+      }
+      assert.deepEqual((await d.emitWithAck("whoami")).rooms, [d.id]);
+    });
+
     test("volatile emits are delivered in order or dropped, never more", async (t) => {
       const { socket } = await connect(t, server.url, mode);
       const received = [];
