@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut state = client.state();
     loop {
         match &state {
-            ConnectionState::Connected { sid } => match chat.join(&room).await {
+            ConnectionState::Connected { sid, .. } => match chat.join(&room).await {
                 Ok(history) => println!("joined {room} as {sid} ({} messages)", history.len()),
                 Err(error) => tracing::warn!(%room, %error, "could not join"),
             },

@@ -9,9 +9,11 @@
 //! CI machine may be slow, and a bound is only there so a broken server fails the
 //! test instead of hanging it.
 
+pub mod client;
 pub mod http;
 pub mod node;
 pub mod payload;
+pub mod proxy;
 pub mod redis;
 pub mod server;
 pub mod sio;
@@ -24,6 +26,7 @@ use std::time::Duration;
 
 pub use http::{HttpRequest, Reply};
 pub use payload::OpenPacket;
+pub use proxy::Proxy;
 pub use server::{Event, PollingSession, Recorder, TestServer};
 pub use sio::{SioClient, SioEvent};
 pub use sio_packet::{SioPacket, placeholder};

@@ -42,7 +42,13 @@ async fn joins_with_auth_and_learns_its_socket_id() {
     assert_eq!(auth, json!({ "token": "abc", "n": 1 }));
     assert_eq!(client.id(), Some(sid.clone()));
     assert_eq!(client.namespace(), "/admin");
-    assert_eq!(client.state(), ConnectionState::Connected { sid });
+    assert_eq!(
+        client.state(),
+        ConnectionState::Connected {
+            sid,
+            recovered: false
+        }
+    );
     client.disconnect();
     server.stop().await;
 }

@@ -4,29 +4,14 @@
 //! connection, bounding its buffer, and giving up after its attempts; and a
 //! first connection that waits for the server when asked to.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tether::client::{
     AckError, Client, ConnectError, ConnectionState, DisconnectReason, EmitError,
     MAX_BUFFERED_PACKETS, Reconnect,
 };
 use tether::server::{Event as ServerEvent, Server, Socket};
+use tether_tests::client::{quick_retries, wait_for_state};
 use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config, within};
-
-fn quick_retries() -> Reconnect {
-    Reconnect::default()
-        .initial_delay(Duration::from_millis(10))
-        .max_delay(Duration::from_millis(100))
-}
-
-/// Waits until the client's state satisfies `wanted`.
-async fn wait_for_state(client: &Client, wanted: impl FnMut(&ConnectionState) -> bool) {
-    let mut changes = client.state_changes();
-    within(changes.wait_for(wanted))
-        .await
-        .expect("the client task is alive");
-}
 
 /// A server that reports each connection's auth, and each `n` event's number.
 fn numbering_server(connections: Report<Value>, numbers: Report<u64>) -> Server {

@@ -16,6 +16,7 @@ use super::event::{EventHandler, Handlers};
 use super::handshake::{Join, establish};
 use super::outbox::MAX_BUFFERED_PACKETS;
 use super::reconnect::Reconnect;
+use super::recovery::Recovery;
 use super::state::ConnectionState;
 use super::transport::TransportMode;
 use super::{Client, Shared};
@@ -211,6 +212,7 @@ impl ClientBuilder {
             nsp: &nsp,
             auth: auth.as_ref(),
             timeout: self.connect_timeout,
+            resume: None,
         };
         let mut attempt = 0;
         let link = loop {
@@ -232,6 +234,7 @@ impl ClientBuilder {
         let (outbox, outbox_receiver) = mpsc::channel(MAX_BUFFERED_PACKETS);
         let (state, state_receiver) = watch::channel(ConnectionState::Connected {
             sid: link.sid.clone(),
+            recovered: false,
         });
         let (stop, stop_receiver) = watch::channel(false);
         let acks = Arc::new(PendingAcks::default());
@@ -260,6 +263,7 @@ impl ClientBuilder {
             state,
             stop: stop_receiver,
             generation: 0,
+            recovery: Recovery::default(),
             running: FuturesUnordered::new(),
         };
         tokio::spawn(driver.run(link));

@@ -18,6 +18,7 @@ use super::event::{AckSender, Event, Handlers};
 use super::handshake::{Join, Link, establish};
 use super::outbox::Outgoing;
 use super::reconnect::Reconnect;
+use super::recovery::Recovery;
 use super::state::{ConnectionState, DisconnectReason};
 use super::transport::{Incoming, TransportMode};
 use super::{Client, Shared};
@@ -60,6 +61,8 @@ pub(crate) struct Driver {
     /// Counts connections, so that answers to a lost connection's events are dropped.
     pub(crate) generation: u64,
     pub(crate) running: FuturesUnordered<BoxFuture>,
+    /// What to name to get the socket back after a lost connection.
+    pub(crate) recovery: Recovery,
 }
 
 /// Why serving one connection ended.
@@ -76,7 +79,17 @@ impl Driver {
             if self.generation > 1 {
                 self.state.send_replace(ConnectionState::Connected {
                     sid: link.sid.clone(),
+                    recovered: link.recovered,
                 });
+            }
+            if !link.recovered {
+                self.recovery.last_offset = None;
+            }
+            self.recovery.pid = link.pid.take();
+            for packet in std::mem::take(&mut link.early) {
+                if let Step::End(reason) = self.on_packet(packet) {
+                    return self.finish(reason);
+                }
             }
             let reason = self.serve(link).await;
             self.acks.fail_sent();
@@ -185,6 +198,9 @@ impl Driver {
         }
         match packet.body {
             Body::Event { name, args } => {
+                if packet.id.is_none() {
+                    self.recovery.saw(&args);
+                }
                 let Some(shared) = self.shared.upgrade() else {
                     return Step::End(DisconnectReason::ClientDisconnect);
                 };
@@ -280,6 +296,7 @@ impl Driver {
                 reason: reason.clone(),
             });
             let settings = &self.settings;
+            let resume = self.recovery.resume();
             let attempt_once = async {
                 tokio::time::sleep(policy.delay(attempt - 1)).await;
                 establish(Join {
@@ -288,6 +305,7 @@ impl Driver {
                     nsp: &settings.nsp,
                     auth: settings.auth.as_ref(),
                     timeout: settings.connect_timeout,
+                    resume,
                 })
                 .await
             };

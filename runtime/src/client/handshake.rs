@@ -20,6 +20,11 @@ use crate::server;
 /// goes on polling.
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Most events kept that arrive before the CONNECT answer (a Node.js server
+/// replays the events a recovering client missed before it answers); a server
+/// that sends more fails the attempt.
+pub(crate) const MAX_EARLY_EVENTS: usize = 16_384;
+
 /// An open Engine.IO session, joined to the namespace.
 pub(crate) struct Link {
     pub(crate) transport: Transport,
@@ -29,6 +34,21 @@ pub(crate) struct Link {
     pub(crate) heartbeat: Duration,
     /// The socket id the server gave in its CONNECT answer.
     pub(crate) sid: String,
+    /// The private id the server gave with connection state recovery on.
+    pub(crate) pid: Option<String>,
+    /// The server took the client's previous socket back (its `pid`).
+    pub(crate) recovered: bool,
+    /// Events for the namespace that arrived before the CONNECT answer.
+    pub(crate) early: Vec<Packet>,
+}
+
+/// What a client that lost its connection names to get its socket back.
+#[derive(Clone, Copy)]
+pub(crate) struct Resume<'a> {
+    /// The private id of the lost socket.
+    pub(crate) pid: &'a str,
+    /// The offset of the last event it received.
+    pub(crate) offset: &'a str,
 }
 
 /// How to join: where, which namespace, with what.
@@ -38,6 +58,8 @@ pub(crate) struct Join<'a> {
     pub(crate) nsp: &'a str,
     pub(crate) auth: Option<&'a serde_json::Value>,
     pub(crate) timeout: Duration,
+    /// Asks the server to recover a lost socket.
+    pub(crate) resume: Option<Resume<'a>>,
 }
 
 /// The handshake document of an Engine.IO `open` packet.
@@ -56,6 +78,7 @@ struct OpenInfo {
 #[derive(Deserialize)]
 struct ConnectReply {
     sid: String,
+    pid: Option<String>,
 }
 
 /// The CONNECT_ERROR payload, as an object (a bare string is also accepted).
@@ -99,7 +122,8 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
         polling.opened(&open.sid, heartbeat, open.max_payload);
     }
 
-    let connect = try_encode_connect(join.nsp, join.auth)
+    let auth = connect_payload(join.auth, join.resume);
+    let connect = try_encode_connect(join.nsp, auth.as_ref())
         .map_err(|error| ConnectError::InvalidAuth(error.to_string()))?;
     transport
         .send_encoded(&connect)
@@ -107,7 +131,8 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
         .map_err(|error| protocol_error(error.to_string()))?;
 
     let mut decoder = Decoder::default();
-    let sid = loop {
+    let mut early = Vec::new();
+    let reply = loop {
         let decoded = match next_packet(&mut transport).await? {
             EnginePacket::Ping(_) => {
                 transport
@@ -122,17 +147,25 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
             _ => continue,
         };
         let decoded = decoded.map_err(|error| protocol_error(error.to_string()))?;
-        let Some(Packet { nsp, body, .. }) = decoded else {
+        let Some(packet) = decoded else {
             continue;
         };
-        if nsp.as_str() != join.nsp {
+        if packet.nsp.as_str() != join.nsp {
             continue;
         }
-        match body {
+        match packet.body {
             Body::Connect(Some(data)) => {
                 let reply: ConnectReply = serde_json::from_str(data.as_str())
                     .map_err(|error| protocol_error(format!("bad CONNECT answer: {error}")))?;
-                break reply.sid;
+                break reply;
+            }
+            Body::Event { .. } => {
+                if early.len() == MAX_EARLY_EVENTS {
+                    return Err(protocol_error(format!(
+                        "over {MAX_EARLY_EVENTS} events before the CONNECT answer"
+                    )));
+                }
+                early.push(packet);
             }
             Body::Connect(None) => {
                 return Err(protocol_error("CONNECT answer without a sid".to_owned()));
@@ -152,12 +185,36 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
         }
     }
     tracing::debug!(transport = transport.name(), nsp = join.nsp, "joined");
+    let recovered = join
+        .resume
+        .is_some_and(|resume| reply.pid.as_deref() == Some(resume.pid));
     Ok(Link {
         transport,
         decoder,
         heartbeat,
-        sid,
+        sid: reply.sid,
+        pid: reply.pid,
+        recovered,
+        early,
     })
+}
+
+/// The CONNECT payload: the auth, and with `resume` the lost socket's `pid` and
+/// last `offset` before it, as socket.io-client sends them.
+fn connect_payload(
+    auth: Option<&serde_json::Value>,
+    resume: Option<Resume<'_>>,
+) -> Option<serde_json::Value> {
+    let Some(resume) = resume else {
+        return auth.cloned();
+    };
+    let mut payload = serde_json::Map::new();
+    payload.insert("pid".into(), resume.pid.into());
+    payload.insert("offset".into(), resume.offset.into());
+    if let Some(serde_json::Value::Object(auth)) = auth {
+        payload.extend(auth.clone());
+    }
+    Some(serde_json::Value::Object(payload))
 }
 
 /// Probes a WebSocket for session `sid` (`2probe` → `3probe`) and completes the

@@ -78,6 +78,7 @@ mod handshake;
 mod outbox;
 mod polling;
 mod reconnect;
+mod recovery;
 mod state;
 mod transport;
 mod typed;
@@ -150,9 +151,21 @@ impl Client {
     /// The socket id the server gave the current connection, while connected.
     pub fn id(&self) -> Option<String> {
         match &*self.shared.state.borrow() {
-            ConnectionState::Connected { sid } => Some(sid.clone()),
+            ConnectionState::Connected { sid, .. } => Some(sid.clone()),
             _ => None,
         }
+    }
+
+    /// Whether the current connection got the lost socket back, with its rooms and
+    /// the events sent meanwhile (from a server with connection state recovery on).
+    pub fn recovered(&self) -> bool {
+        matches!(
+            &*self.shared.state.borrow(),
+            ConnectionState::Connected {
+                recovered: true,
+                ..
+            }
+        )
     }
 
     /// The current connection state.

@@ -10,8 +10,12 @@ use crate::server;
 pub enum ConnectionState {
     /// Joined the namespace; `sid` is the socket id the server gave it.
     Connected {
-        /// The socket id (a new one after each reconnection).
+        /// The socket id (a new one after each reconnection, unless recovered).
         sid: String,
+        /// After a reconnection: the server gave the lost socket back, with its
+        /// rooms, and replayed the events sent meanwhile (connection state
+        /// recovery, when the server has it on).
+        recovered: bool,
     },
     /// The connection was lost; the client is trying to connect again. Emits made
     /// meanwhile are buffered.

@@ -47,8 +47,8 @@ pub struct ServerConfig {
     /// gets its socket back, with its rooms and data, and the events it missed.
     /// With it on, events sent without an acknowledgement carry an offset as their
     /// last argument, as with Node's `connectionStateRecovery` (socket.io-client
-    /// hands it to listeners as an extra argument too). Sockets are kept on the
-    /// node they were on; the Rust client does not ask for recovery yet.
+    /// and the Rust client hand it to listeners as an extra argument too). Sockets
+    /// are kept on the node they were on.
     pub connection_state_recovery: Option<RecoveryConfig>,
 }
 

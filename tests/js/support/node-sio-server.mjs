@@ -8,13 +8,18 @@
 // `echoed`, or in the acknowledgement when there is one), asks the client a
 // `question` on `ask me` and reports the answer as `answer`, acknowledges
 // `transport` with the Engine.IO transport's name, and disconnects the socket on
-// `kick me`.
+// `kick me`. `join(room)` joins and acknowledges `true`; `tell(room, text)` emits
+// `news(text)` to the room. With `RECOVERY_MS` set, connection state recovery is
+// on, keeping disconnected sockets that long.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 
 const http = createServer();
-const io = new Server(http, { pingInterval: 200, pingTimeout: 600 });
+const recovery = process.env.RECOVERY_MS
+  ? { connectionStateRecovery: { maxDisconnectionDuration: Number(process.env.RECOVERY_MS) } }
+  : {};
+const io = new Server(http, { pingInterval: 200, pingTimeout: 600, ...recovery });
 
 io.use((socket, next) => {
   if (socket.handshake.auth.token === "secret") {
@@ -42,6 +47,11 @@ io.on("connection", (socket) => {
   });
   socket.on("transport", (ack) => ack(socket.conn.transport.name));
   socket.on("kick me", () => socket.disconnect());
+  socket.on("join", (room, ack) => {
+    socket.join(room);
+    ack(true);
+  });
+  socket.on("tell", (room, text) => io.to(room).emit("news", text));
 });
 
 http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
