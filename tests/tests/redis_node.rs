@@ -2,12 +2,13 @@
 //! 8.3 (from `tests/js/node_modules`, installed by `npm ci` in `tests/js`) sharing
 //! one Redis (`REDIS_URL`, else `redis://127.0.0.1:6379`): broadcasts to
 //! everyone, to rooms, with exclusions and from a socket cross in both
-//! directions, binary included.
+//! directions, binary included; so do server-side events.
 
 use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
 use tether::client::{Client, Event};
+use tether::protocol::Args;
 use tether::server::Server;
 use tether_tests::node::NodeServer;
 use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
@@ -183,5 +184,41 @@ async fn node_broadcasts_reach_tether_clients() {
     );
     node_broadcast(&controller, json!({ "event": "marker" })).await;
     assert_eq!(until(&mut seen_controller, "marker").await, ["marker"]);
+    tether.stop().await;
+}
+
+#[tokio::test]
+async fn server_side_events_cross_both_ways() {
+    let key = unique_key("node-server-side");
+    let (report, mut from_node) = probe();
+    let tether = RedisNode::start(&redis_url(), &key, |io: &Server| {
+        handlers(io);
+        io.on_server_event("from node", move |args: Args| {
+            let report = report.clone();
+            async move { report.send(args.decode::<String>(0).unwrap_or_default()) }
+        });
+    })
+    .await;
+    let node = {
+        let key = key.clone();
+        tokio::task::spawn_blocking(move || node_server(&key))
+            .await
+            .unwrap()
+    };
+    let (controller, mut seen) = client(node.url()).await;
+
+    tether
+        .io()
+        .server_side_emit("hello", &("from tether", 7))
+        .unwrap();
+    assert_eq!(
+        seen.next().await,
+        (
+            "server said".to_owned(),
+            json_values(json!(["from tether", 7]))
+        )
+    );
+    controller.emit("tell servers", &"from node").unwrap();
+    assert_eq!(from_node.next().await, "from node");
     tether.stop().await;
 }

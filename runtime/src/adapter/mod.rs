@@ -39,6 +39,14 @@ pub trait NamespaceLink: Send + Sync + 'static {
     /// Hands a broadcast this node emitted to the other nodes. Called on the
     /// emitting task right after local delivery: it must not block or wait.
     fn publish(&self, broadcast: &Broadcast<'_>);
+
+    /// Hands a server-side event (`packet`: the JSON array `[event, ...args]`) to
+    /// the other nodes, for their [`LocalNamespace::deliver_server_event`]. It must
+    /// not block or wait. Adapters that do not carry them keep this default, which
+    /// drops it.
+    fn server_side_emit(&self, packet: &str) {
+        let _ = packet;
+    }
 }
 
 /// A broadcast emitted on this node, as the other nodes should see it.
@@ -93,6 +101,15 @@ impl LocalNamespace {
     /// Whether some local socket joined `room`, or `room` is a local socket's id.
     pub fn has_room(&self, room: &str) -> bool {
         self.inner.upgrade().is_some_and(|ns| ns.has_room(room))
+    }
+
+    /// Runs this namespace's handlers of a server-side event from another node;
+    /// `packet` is the JSON array `[event, ...args]`. Returns `false` when it is not
+    /// one.
+    pub fn deliver_server_event(&self, packet: &str) -> bool {
+        self.inner
+            .upgrade()
+            .is_some_and(|ns| ns.handlers.server_events.deliver(packet))
     }
 
     /// Delivers a broadcast from another node to the local sockets it selects:

@@ -64,6 +64,9 @@ pub enum EmitError {
     /// The event name is reserved by Socket.IO.
     #[error("`{0}` is a reserved event name")]
     ReservedEvent(String),
+    /// Binary data in a server-side emit, which carries JSON only (as in Node.js).
+    #[error("server-side emits carry no binary data")]
+    BinaryServerSideEmit,
 }
 
 impl From<SendError> for EmitError {

@@ -17,6 +17,7 @@ use super::error::ConnectError;
 use super::event::Event;
 use super::reason::DisconnectReason;
 use super::socket::Socket;
+use crate::protocol::Args;
 
 /// A boxed, sendable future, as handlers return them.
 pub type BoxFuture<T = ()> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -84,6 +85,30 @@ where
     fn call(&self, socket: Socket) -> BoxFuture {
         let future = self(socket);
         Box::pin(async move { future.await.report("connection") })
+    }
+}
+
+/// Handles an event another server node sent with
+/// [`Namespace::server_side_emit`](super::Namespace::server_side_emit) (or Node's
+/// `serverSideEmit`): its arguments.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a server-side event handler",
+    note = "a server-side event handler is an `async` closure `|args: Args| async move {{ ... }}`"
+)]
+pub trait ServerEventHandler: Send + Sync + 'static {
+    /// Handles the event's arguments.
+    fn call(&self, args: Args) -> BoxFuture;
+}
+
+impl<F, Fut> ServerEventHandler for F
+where
+    F: Fn(Args) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerResult,
+{
+    fn call(&self, args: Args) -> BoxFuture {
+        let future = self(args);
+        Box::pin(async move { future.await.report("server-side event") })
     }
 }
 

@@ -16,7 +16,9 @@ use super::broadcast::BroadcastOperator;
 use super::client::SocketIoHandler;
 use super::config::ServerConfig;
 use super::error::EmitError;
-use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
+use super::handler::{
+    ConnectHandler, DisconnectHandler, EventHandler, Middleware, ServerEventHandler,
+};
 use super::namespace::Namespace;
 use super::registry::{self, DynamicNamespace, InvalidPattern, Matcher, NamePattern, Registry};
 use super::room::IntoRooms;
@@ -167,6 +169,22 @@ impl Server {
         T: Serialize + ?Sized,
     {
         self.main().emit_with_ack(event, data)
+    }
+
+    /// Sends a server-side event of `/` to the other server nodes (see
+    /// [`Namespace::server_side_emit`]).
+    pub fn server_side_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        self.main().server_side_emit(event, data)
+    }
+
+    /// Handles a server-side event of `/` from the other server nodes (see
+    /// [`Namespace::on_server_event`]).
+    pub fn on_server_event(&self, event: &str, handler: impl ServerEventHandler) {
+        self.main().on_server_event(event, handler);
     }
 
     /// Emits to the sockets of `/` in `rooms`.

@@ -22,6 +22,7 @@ mod reason;
 mod recovery;
 mod registry;
 mod room;
+mod server_side;
 mod socket;
 mod timeouts;
 
@@ -37,6 +38,7 @@ pub use error::{AckError, ConnectError, EmitError};
 pub use event::{AckSender, Event};
 pub use handler::{
     BoxFuture, ConnectHandler, DisconnectHandler, EventHandler, HandlerResult, Middleware,
+    ServerEventHandler,
 };
 pub use io::{ParentNamespace, Server};
 pub use namespace::Namespace;

@@ -16,6 +16,7 @@ use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware
 use super::recovery::Recovery;
 use super::registry::ChildLink;
 use super::room::{IntoRooms, Room};
+use super::server_side::ServerEvents;
 use super::socket::{Socket, SocketInner};
 use crate::adapter::NamespaceLink;
 use crate::engine::{Sid, Text};
@@ -63,6 +64,8 @@ pub(crate) struct NamespaceHandlers {
     middlewares: RwLock<Arc<[Arc<dyn Middleware>]>>,
     listeners: RwLock<Listeners>,
     disconnect: RwLock<Arc<[Arc<dyn DisconnectHandler>]>>,
+    /// Handlers of the events other server nodes send.
+    pub(crate) server_events: ServerEvents,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {

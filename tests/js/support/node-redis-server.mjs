@@ -8,7 +8,10 @@
 // Each socket may `join` a room (acknowledged once joined) and ask for a
 // broadcast with `broadcast({event, to, except, args, binary}, ack)`: `io.to(to)
 // .except(except).emit(event, ...args)`, with a Buffer 01 02 03 appended when
-// `binary` is set; `shout` is passed on with `socket.broadcast`.
+// `binary` is set; `shout` is passed on with `socket.broadcast`. A server-side
+// `hello` from another node goes to this node's clients as `server said`, and a
+// client's `tell servers(text)` sends the server-side event `from node(text)` to
+// the other nodes.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -28,6 +31,8 @@ await Promise.all([pubClient.connect(), subClient.connect()]);
 const http = createServer();
 const io = new Server(http, { adapter: createAdapter(pubClient, subClient, { key }) });
 
+io.on("hello", (...args) => io.local.emit("server said", ...args));
+
 io.on("connection", (socket) => {
   socket.on("join", (room, ack) => {
     socket.join(room);
@@ -41,6 +46,7 @@ io.on("connection", (socket) => {
     ack();
   });
   socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
+  socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
 });
 
 // The adapter subscribed without waiting; the subscriber connection answers in

@@ -15,11 +15,16 @@
 //! other nodes wait in a bounded queue ([`RedisConfig::queue`]) that drops the newest
 //! once full. Both connections reconnect with capped exponential backoff.
 //!
+//! Server-side events ([`Namespace::server_side_emit`](crate::server::Namespace::server_side_emit))
+//! go out as JSON requests `{uid, type: 6, data: [event, ...args]}` on
+//! `<key>-request#<nsp>#`, as Node's `serverSideEmit` sends them, and every node
+//! listens on `<key>-request#*` for the other nodes' ones.
+//!
 //! Not carried across nodes: acknowledgements of broadcasts (`emit_with_ack`
-//! collects local answers only), `sockets()`/`join`/`leave`/`disconnect` on a
-//! broadcast, server-side emits, and the request channel (`<key>-request#<nsp>#`)
-//! that Node.js uses for `fetchSockets` and `serverSideEmit`, which this adapter
-//! neither sends on nor answers.
+//! collects local answers only) and of server-side events (Node's
+//! `serverSideEmitWithAck` does not count tether nodes, which listen by pattern,
+//! and they do not answer), `sockets()`/`join`/`leave`/`disconnect` on a broadcast,
+//! and the other requests of the request channel (`fetchSockets` and the like).
 //!
 //! ```no_run
 //! use tether::adapter::redis::{RedisAdapter, RedisConfig};
@@ -254,10 +259,12 @@ impl Adapter for RedisAdapter {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(name.clone(), ns);
+        let request_channel = Bytes::from(format!("{}-request#{}#", self.shared.config.key, name));
         Box::new(RedisLink {
             shared: self.shared.clone(),
             name,
             channel,
+            request_channel,
         })
     }
 }
@@ -268,6 +275,28 @@ struct RedisLink {
     name: String,
     /// `<key>#<nsp>#`.
     channel: String,
+    /// `<key>-request#<nsp>#`, where server-side events go.
+    request_channel: Bytes,
+}
+
+impl RedisLink {
+    /// Queues `payload` for `channel`; counts it as dropped when the queue is full.
+    fn send(&self, channel: Bytes, payload: Vec<u8>) {
+        if self
+            .shared
+            .outgoing
+            .try_send(Outgoing { channel, payload })
+            .is_err()
+        {
+            let dropped = self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            if dropped.is_power_of_two() || dropped == 0 {
+                tracing::warn!(
+                    dropped = dropped + 1,
+                    "Redis publish queue full: message not sent to the other nodes"
+                );
+            }
+        }
+    }
 }
 
 impl NamespaceLink for RedisLink {
@@ -283,20 +312,16 @@ impl NamespaceLink for RedisLink {
             [room] => Bytes::from(format!("{}{}#", self.channel, room)),
             _ => Bytes::from(self.channel.clone()),
         };
-        if self
-            .shared
-            .outgoing
-            .try_send(Outgoing { channel, payload })
-            .is_err()
-        {
-            let dropped = self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-            if dropped.is_power_of_two() || dropped == 0 {
-                tracing::warn!(
-                    dropped = dropped + 1,
-                    "Redis publish queue full: broadcast not sent to the other nodes"
-                );
-            }
-        }
+        self.send(channel, payload);
+    }
+
+    fn server_side_emit(&self, packet: &str) {
+        // The Node.js adapter's request: `{"uid","type":6,"data":[event, ...args]}`.
+        let payload = format!(
+            r#"{{"uid":"{}","type":{},"data":{}}}"#,
+            self.shared.uid, SERVER_SIDE_EMIT, packet
+        );
+        self.send(self.request_channel.clone(), payload.into_bytes());
     }
 }
 
@@ -313,6 +338,9 @@ impl Drop for RedisLink {
         }
     }
 }
+
+/// The request type of a server-side emit on the request channel.
+const SERVER_SIDE_EMIT: u8 = 6;
 
 /// A random node id, like the Node.js adapter's 6-byte `uid2(6)`.
 fn node_uid() -> String {

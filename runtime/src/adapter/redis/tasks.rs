@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Interval};
 
 use super::resp::{Connection, Frame, RedisUrl, command};
-use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack};
+use super::{Outgoing, RedisConfig, RedisError, SERVER_SIDE_EMIT, Shared, msgpack};
 use crate::protocol::{self, RESERVED_EVENTS};
 
 /// Most bytes of commands written to Redis in one go.
@@ -120,7 +120,8 @@ impl Role for Publishing<'_> {
 /// Receives the other nodes' broadcasts.
 struct Subscribing<'a> {
     config: &'a RedisConfig,
-    pattern: &'a str,
+    /// The other nodes' broadcasts (`<key>#*`) and requests (`<key>-request#*`).
+    patterns: &'a [String; 2],
     shared: &'a Weak<Shared>,
 }
 
@@ -134,7 +135,7 @@ impl Role for Subscribing<'_> {
         connection: &mut Connection,
         stop: &mut watch::Receiver<()>,
     ) -> Ended {
-        let ended = subscribe(connection, self.config, self.pattern, self.shared, stop).await;
+        let ended = subscribe(connection, self.config, self.patterns, self.shared, stop).await;
         if let Some(shared) = self.shared.upgrade() {
             shared.subscribed.send_replace(false);
         }
@@ -250,15 +251,15 @@ async fn publish(
 
 /// The glob pattern matching every channel under `key#`, with the glob
 /// characters in `key` escaped.
-fn pattern(key: &str) -> String {
-    let mut pattern = String::with_capacity(key.len() + 2);
+fn pattern(key: &str, suffix: &str) -> String {
+    let mut pattern = String::with_capacity(key.len() + suffix.len());
     for c in key.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {
             pattern.push('\\');
         }
         pattern.push(c);
     }
-    pattern.push_str("#*");
+    pattern.push_str(suffix);
     pattern
 }
 
@@ -271,10 +272,13 @@ pub(crate) async fn subscriber(shared: Weak<Shared>, mut stop: watch::Receiver<(
     else {
         return;
     };
-    let pattern = pattern(&config.key);
+    let patterns = [
+        pattern(&config.key, "#*"),
+        pattern(&config.key, "-request#*"),
+    ];
     let role = Subscribing {
         config: &config,
-        pattern: &pattern,
+        patterns: &patterns,
         shared: &shared,
     };
     keep_connected(&config, &url, &mut stop, role).await;
@@ -283,12 +287,17 @@ pub(crate) async fn subscriber(shared: Weak<Shared>, mut stop: watch::Receiver<(
 async fn subscribe(
     connection: &mut Connection,
     config: &RedisConfig,
-    pattern: &str,
+    patterns: &[String; 2],
     shared: &Weak<Shared>,
     stop: &mut watch::Receiver<()>,
 ) -> Ended {
     let mut out = Vec::new();
-    command(&mut out, &[b"PSUBSCRIBE", pattern.as_bytes()]);
+    let [broadcasts, requests] = patterns;
+    command(
+        &mut out,
+        &[b"PSUBSCRIBE", broadcasts.as_bytes(), requests.as_bytes()],
+    );
+    let mut confirmed = 0;
     if let Err(error) = write(connection, &out, config).await {
         return Ended::Broken(error);
     }
@@ -312,14 +321,21 @@ async fn subscribe(
                     return Ended::Stop;
                 };
                 match items.as_slice() {
-                    [Frame::Bulk(Some(kind)), _, Frame::Bulk(Some(channel)), Frame::Bulk(Some(payload))]
+                    [Frame::Bulk(Some(kind)), Frame::Bulk(Some(matched)), Frame::Bulk(Some(channel)), Frame::Bulk(Some(payload))]
                         if kind.as_ref() == b"pmessage" =>
                     {
-                        deliver(&shared, channel, payload);
+                        if matched.as_ref() == requests.as_bytes() {
+                            on_request(&shared, channel, payload);
+                        } else {
+                            deliver(&shared, channel, payload);
+                        }
                     }
                     [Frame::Bulk(Some(kind)), ..] if kind.as_ref() == b"psubscribe" => {
-                        tracing::debug!("Redis subscriber listening");
-                        shared.subscribed.send_replace(true);
+                        confirmed += 1;
+                        if confirmed == patterns.len() {
+                            tracing::debug!("Redis subscriber listening");
+                            shared.subscribed.send_replace(true);
+                        }
                     }
                     _ => {}
                 }
@@ -336,6 +352,53 @@ async fn subscribe(
                 }
             }
         }
+    }
+}
+
+/// A request of another node on the request channel, as far as tether reads it.
+#[derive(serde::Deserialize)]
+struct Request<'a> {
+    uid: &'a str,
+    #[serde(rename = "type")]
+    kind: u8,
+    /// Present when the sender waits for answers, which tether does not give.
+    #[serde(rename = "requestId", default)]
+    request_id: Option<serde::de::IgnoredAny>,
+    /// The `[event, ...args]` of a server-side emit.
+    #[serde(borrow, default)]
+    data: Option<&'a serde_json::value::RawValue>,
+}
+
+/// Handles a request from another node: runs the handlers of a server-side event
+/// without acknowledgement; ignores the rest.
+fn on_request(shared: &Shared, channel: &Bytes, payload: &Bytes) {
+    if payload.first() != Some(&b'{') {
+        return;
+    }
+    let Ok(request) = serde_json::from_slice::<Request<'_>>(payload) else {
+        tracing::debug!("ignored a malformed request from Redis");
+        return;
+    };
+    if request.uid == shared.uid || request.kind != SERVER_SIDE_EMIT || request.request_id.is_some()
+    {
+        return;
+    }
+    // `<key>-request#<nsp>#`.
+    let nsp = channel
+        .strip_prefix(shared.config.key.as_bytes())
+        .and_then(|rest| rest.strip_prefix(b"-request#"))
+        .and_then(|rest| rest.strip_suffix(b"#"))
+        .and_then(|nsp| std::str::from_utf8(nsp).ok());
+    let (Some(nsp), Some(data)) = (nsp, request.data) else {
+        return;
+    };
+    if let Some(ns) = shared.namespace(nsp)
+        && !ns.deliver_server_event(data.get())
+    {
+        tracing::debug!(
+            nsp,
+            "ignored a server-side event that is no [event, ...args]"
+        );
     }
 }
 
@@ -391,7 +454,8 @@ mod tests {
 
     #[test]
     fn patterns_escape_glob_characters() {
-        assert_eq!(pattern("socket.io"), "socket.io#*");
-        assert_eq!(pattern("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\#*");
+        assert_eq!(pattern("socket.io", "#*"), "socket.io#*");
+        assert_eq!(pattern("socket.io", "-request#*"), "socket.io-request#*");
+        assert_eq!(pattern("a*b?[c]\\", "#*"), "a\\*b\\?\\[c\\]\\\\#*");
     }
 }
