@@ -52,6 +52,13 @@ impl<D> Heartbeats<D> {
         }
     }
 
+    /// How many deadlines wait: (pings, pongs).
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> (usize, usize) {
+        let queues = self.lock();
+        (queues.pings.len(), queues.pongs.len())
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queues<D>> {
         self.queues
             .lock()

@@ -2,6 +2,7 @@
 //! the polling and WebSocket transports.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use tokio::net::TcpStream;
@@ -16,6 +17,8 @@ use super::packet::{Frame, Packet, PacketKind};
 use super::sid::Sid;
 use super::wake::Wake;
 
+#[cfg(test)]
+mod tests;
 mod writes;
 
 pub(crate) use writes::{Claim, Writer};
@@ -86,6 +89,9 @@ pub(crate) struct Session<D> {
     flusher: Arc<Flusher<D>>,
     /// Pings the session on time.
     heartbeats: Arc<Heartbeats<D>>,
+    /// A ping is out and no packet from the client has moved its pong deadline
+    /// yet. Read without the state lock on every packet; written under it.
+    pong_refreshable: AtomicBool,
 }
 
 /// What the sessions of one engine share: the flushers that write their frames and
@@ -147,6 +153,7 @@ impl<D> Session<D> {
             owner,
             flusher: tasks.flusher.clone(),
             heartbeats: tasks.heartbeats.clone(),
+            pong_refreshable: AtomicBool::new(false),
         })
     }
 
@@ -297,20 +304,16 @@ impl<D> Session<D> {
     where
         D: Send + Sync + 'static,
     {
+        if !matches!(packet, Packet::Pong(_)) && self.pong_refreshable.load(Ordering::Relaxed) {
+            self.refresh_pong_deadline();
+        }
         match packet {
             Packet::Message(_) | Packet::Binary(_) => {
                 if let Some(owner) = self.owner.upgrade() {
                     owner.message(self, packet);
                 }
             }
-            Packet::Pong(_) => {
-                let mut state = self.lock();
-                state.pong_deadline = None;
-                let next = Instant::now() + self.config.ping_interval;
-                state.next_ping = next;
-                drop(state);
-                self.heartbeats.ping_at(self, next);
-            }
+            Packet::Pong(_) => self.on_pong(),
             Packet::Close => self.close(CloseReason::TransportClose),
             Packet::Ping(_) => {
                 tracing::debug!(sid = %self.id, "ping from a v4 client");
@@ -318,6 +321,44 @@ impl<D> Session<D> {
             }
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
         }
+    }
+
+    /// A pong answers the outstanding ping and schedules the next one. A pong that
+    /// answers no ping is ignored: it costs nothing, however many arrive.
+    fn on_pong(self: &Arc<Self>)
+    where
+        D: Send + Sync + 'static,
+    {
+        let mut state = self.lock();
+        if state.pong_deadline.take().is_none() {
+            return;
+        }
+        self.pong_refreshable.store(false, Ordering::Relaxed);
+        let next = Instant::now() + self.config.ping_interval;
+        state.next_ping = next;
+        drop(state);
+        self.heartbeats.ping_at(self, next);
+    }
+
+    /// Any other packet while a pong is awaited shows the client is alive: the
+    /// pong is then due a whole `ping_timeout` from now, once per ping, as the
+    /// Node.js server does. A busy client whose pong is queued behind its own
+    /// messages is not dropped, and a flood of packets adds one deadline at most.
+    fn refresh_pong_deadline(self: &Arc<Self>)
+    where
+        D: Send + Sync + 'static,
+    {
+        let mut state = self.lock();
+        if !self.pong_refreshable.swap(false, Ordering::Relaxed) || state.closed.is_some() {
+            return;
+        }
+        let Some(deadline) = state.pong_deadline.as_mut() else {
+            return;
+        };
+        let refreshed = Instant::now() + self.config.ping_timeout;
+        *deadline = refreshed;
+        drop(state);
+        self.heartbeats.pong_by(self, refreshed);
     }
 
     /// Sends the ping or closes for a missing pong, whichever is due.
@@ -340,6 +381,7 @@ impl<D> Session<D> {
             None if now >= state.next_ping => {
                 let deadline = now + self.config.ping_timeout;
                 state.pong_deadline = Some(deadline);
+                self.pong_refreshable.store(true, Ordering::Relaxed);
                 drop(state);
                 self.heartbeats.pong_by(self, deadline);
                 let _ = self.push(std::iter::once(Frame::control(PacketKind::Ping)), false);
