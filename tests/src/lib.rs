@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod http;
+pub mod loopback;
 pub mod node;
 pub mod payload;
 pub mod proxy;

@@ -14,13 +14,21 @@
 //! pub/sub in the wire format of the Node.js `@socket.io/redis-adapter`, so tether
 //! nodes and Node.js socket.io servers can share one cluster.
 //!
-//! Acknowledgements of broadcasts (`emit_with_ack`) and the selection helpers
-//! (`sockets`, `join`, `leave`, `disconnect` on a broadcast) stay local.
+//! The cluster operations (`fetch_sockets`, `sockets_join`, `sockets_leave`,
+//! `disconnect_sockets`, `all_rooms`) travel as [`ClusterRequest`]s through
+//! [`NamespaceLink::request`]; see [`cluster`]. Acknowledgements of broadcasts
+//! (`emit_with_ack`) and the synchronous selection helpers (`sockets`, `join`,
+//! `leave`, `disconnect` on a broadcast) stay local.
 
+pub mod cluster;
 #[cfg(feature = "redis")]
 pub mod redis;
 
+pub use cluster::{ClusterError, ClusterRequest, ClusterResponse, Selector, SocketDescription};
+
 use std::sync::{Arc, Weak};
+
+use futures_util::future::BoxFuture;
 
 use crate::engine::Sid;
 use crate::protocol::Encoded;
@@ -46,6 +54,22 @@ pub trait NamespaceLink: Send + Sync + 'static {
     /// drops it.
     fn server_side_emit(&self, packet: &str) {
         let _ = packet;
+    }
+
+    /// Carries a cluster request to the other nodes serving this namespace and
+    /// resolves with their answers, one per node. For a command
+    /// ([`ClusterRequest::expects_answers`] is false) it may resolve as soon as the
+    /// request is sent, with no answers. It must bound its wait (a node that dies
+    /// mid-request costs a timeout, never a hang) and must not block the caller.
+    ///
+    /// The default, for adapters without other nodes, answers at once with no
+    /// answers.
+    fn request(
+        &self,
+        request: ClusterRequest,
+    ) -> BoxFuture<'static, Result<Vec<ClusterResponse>, ClusterError>> {
+        let _ = request;
+        Box::pin(std::future::ready(Ok(Vec::new())))
     }
 }
 
@@ -101,6 +125,19 @@ impl LocalNamespace {
     /// Whether some local socket joined `room`, or `room` is a local socket's id.
     pub fn has_room(&self, room: &str) -> bool {
         self.inner.upgrade().is_some_and(|ns| ns.has_room(room))
+    }
+
+    /// Carries out a request from another node on this node's sockets and returns
+    /// this node's answer (a namespace that is gone answers as an empty one).
+    pub fn answer(&self, request: &ClusterRequest) -> ClusterResponse {
+        match self.inner.upgrade() {
+            Some(ns) => ns.answer(request),
+            None => match request {
+                ClusterRequest::FetchSockets(_) => ClusterResponse::Sockets(Vec::new()),
+                ClusterRequest::AllRooms => ClusterResponse::Rooms(Vec::new()),
+                _ => ClusterResponse::Done,
+            },
+        }
     }
 
     /// Runs this namespace's handlers of a server-side event from another node;

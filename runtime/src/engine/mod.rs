@@ -38,6 +38,8 @@ mod heartbeat;
 pub mod packet;
 mod polling;
 mod query;
+
+pub(crate) use query::pairs as query_pairs;
 mod request;
 mod server;
 mod session;

@@ -110,6 +110,21 @@ impl BroadcastOperator {
         self
     }
 
+    /// The rooms, excluded rooms and excluded socket this operator selects by.
+    pub(crate) fn selection(&self) -> (&[Room], &[Room], Option<Sid>) {
+        (&self.rooms, &self.except, self.except_socket)
+    }
+
+    /// Whether the operator stays on this node.
+    pub(crate) fn is_local(&self) -> bool {
+        self.local
+    }
+
+    /// The namespace it selects in.
+    pub(crate) fn namespace_inner(&self) -> &Arc<NamespaceInner> {
+        &self.ns
+    }
+
     fn for_each(&self, visit: impl FnMut(&Arc<SocketInner>)) {
         self.ns
             .for_each_target(&self.rooms, &self.except, self.except_socket, visit);

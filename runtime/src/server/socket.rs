@@ -37,7 +37,7 @@ pub(crate) struct SocketInner {
     pub(crate) id: Sid,
     pub(crate) ns: Arc<NamespaceInner>,
     pub(crate) conn: Connection<ClientState>,
-    auth: Option<Text>,
+    pub(crate) auth: Option<Text>,
     pub(crate) acks: PendingAcks,
     next_ack: AtomicU64,
     connected: AtomicBool,

@@ -1,0 +1,110 @@
+//! Operations that span every node of a cluster: what one node asks the others
+//! about a namespace, and what each answers.
+//!
+//! The server builds a [`ClusterRequest`] for an operation such as
+//! [`BroadcastOperator::fetch_sockets`](crate::server::BroadcastOperator::fetch_sockets),
+//! answers it for its own sockets, and hands it to the namespace's
+//! [`NamespaceLink::request`](super::NamespaceLink::request), which carries it to
+//! the other nodes and gathers their [`ClusterResponse`]s. A node that receives a
+//! request answers it with [`LocalNamespace::answer`](super::LocalNamespace::answer).
+//! The requests mirror those of the Node.js adapters (`fetchSockets`,
+//! `socketsJoin`, `socketsLeave`, `disconnectSockets`, `allRooms`), so an adapter
+//! can translate each to its wire format one to one.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::server::Room;
+
+/// Which sockets of a namespace an operation applies to, on every node: the
+/// sockets in any of `rooms` (every socket when it is empty), except those in any
+/// of `except` (a socket id counts as a room holding that socket).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector {
+    /// The rooms whose sockets are selected; empty selects every socket.
+    pub rooms: Vec<Room>,
+    /// The rooms whose sockets are left out.
+    pub except: Vec<Room>,
+}
+
+/// What one node asks the others about one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClusterRequest {
+    /// Describe the selected sockets (`fetchSockets`).
+    FetchSockets(Selector),
+    /// Make the selected sockets join these rooms (`socketsJoin`).
+    Join(Selector, Vec<Room>),
+    /// Make the selected sockets leave these rooms (`socketsLeave`).
+    Leave(Selector, Vec<Room>),
+    /// Disconnect the selected sockets from the namespace; with `close: true`,
+    /// close their whole connection too (`disconnectSockets`).
+    Disconnect {
+        /// The sockets to disconnect.
+        selector: Selector,
+        /// Whether their underlying connection closes as well.
+        close: bool,
+    },
+    /// Name every room that has a socket (`allRooms`).
+    AllRooms,
+}
+
+impl ClusterRequest {
+    /// Whether the asking node waits for every other node's answer (a query), or
+    /// only for the request to be sent (a command, as the Node.js adapters do).
+    pub fn expects_answers(&self) -> bool {
+        matches!(
+            self,
+            ClusterRequest::FetchSockets(_) | ClusterRequest::AllRooms
+        )
+    }
+}
+
+/// One node's answer to a [`ClusterRequest`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ClusterResponse {
+    /// The selected sockets of that node.
+    Sockets(Vec<SocketDescription>),
+    /// The rooms of that node.
+    Rooms(Vec<Room>),
+    /// The command was carried out.
+    Done,
+}
+
+/// A socket as the node that holds it describes it to the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketDescription {
+    /// The socket's id.
+    pub id: String,
+    /// The rooms it is in, its own id included.
+    pub rooms: Vec<String>,
+    /// The opening request, in the shape of Node.js socket.io's `socket.handshake`
+    /// (`headers`, `address`, `issued`, `url`, `query`, `auth`, ...).
+    pub handshake: serde_json::Value,
+    /// Data the application attached to the socket for the cluster to see; `null`
+    /// when it attached none.
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// Why a request to the other nodes failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClusterError {
+    /// Fewer nodes answered than were counted before the timeout.
+    #[error("{answered} of {expected} other nodes answered within {timeout:?}")]
+    Timeout {
+        /// How many nodes answered in time.
+        answered: usize,
+        /// How many nodes were expected to answer.
+        expected: usize,
+        /// How long the request waited.
+        timeout: Duration,
+    },
+    /// The request could not be sent (the adapter lost its connection, or refused
+    /// the request).
+    #[error("cluster request not sent: {0}")]
+    Unavailable(String),
+}

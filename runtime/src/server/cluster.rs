@@ -1,0 +1,373 @@
+//! The cluster-wide operations of a broadcast operator (`fetch_sockets`,
+//! `sockets_join`, `sockets_leave`, `disconnect_sockets`) and of a namespace
+//! (`all_rooms`): each is carried out on this node's sockets and, through the
+//! namespace's adapter link, on every other node's.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::broadcast::BroadcastOperator;
+use super::error::EmitError;
+use super::namespace::{Namespace, NamespaceInner};
+use super::room::{IntoRooms, Room};
+use super::socket::{Socket, SocketInner};
+use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, Selector, SocketDescription};
+
+impl NamespaceInner {
+    /// Carries out `request` on this node's sockets and returns this node's answer.
+    pub(crate) fn answer(&self, request: &ClusterRequest) -> ClusterResponse {
+        match request {
+            ClusterRequest::FetchSockets(selector) => ClusterResponse::Sockets(
+                self.selected(selector)
+                    .iter()
+                    .map(|socket| describe(socket))
+                    .collect(),
+            ),
+            ClusterRequest::Join(selector, rooms) => {
+                for socket in self.selected(selector) {
+                    self.join(&socket, rooms.clone());
+                }
+                ClusterResponse::Done
+            }
+            ClusterRequest::Leave(selector, rooms) => {
+                for socket in self.selected(selector) {
+                    self.leave(&socket, rooms);
+                }
+                ClusterResponse::Done
+            }
+            ClusterRequest::Disconnect { selector, close } => {
+                for socket in self.selected(selector) {
+                    let socket = Socket::from_inner(socket);
+                    if *close {
+                        socket.disconnect_and_close();
+                    } else {
+                        socket.disconnect();
+                    }
+                }
+                ClusterResponse::Done
+            }
+            ClusterRequest::AllRooms => {
+                let mut rooms = self.room_names();
+                rooms.extend(
+                    self.all_sockets()
+                        .iter()
+                        .map(|socket| Room::new(socket.id.as_str())),
+                );
+                ClusterResponse::Rooms(rooms)
+            }
+        }
+    }
+
+    /// The sockets `selector` picks on this node (collected, so that the caller may
+    /// change their rooms).
+    fn selected(&self, selector: &Selector) -> Vec<Arc<SocketInner>> {
+        let mut sockets = Vec::new();
+        self.for_each_target(&selector.rooms, &selector.except, None, |socket| {
+            sockets.push(socket.clone());
+        });
+        sockets
+    }
+
+    /// Sends `request` to the other nodes, when there are any, and returns their
+    /// answers.
+    async fn ask_others(
+        &self,
+        request: ClusterRequest,
+    ) -> Result<Vec<ClusterResponse>, ClusterError> {
+        match &self.adapter {
+            Some(link) => link.request(request).await,
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// A socket of this node, described as the other nodes see it.
+fn describe(socket: &SocketInner) -> SocketDescription {
+    let handshake = socket.conn.handshake();
+    let headers: Map<String, Value> = handshake
+        .headers
+        .keys()
+        .map(|name| {
+            let values: Vec<&str> = handshake
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .collect();
+            (name.as_str().to_owned(), Value::from(values.join(", ")))
+        })
+        .collect();
+    let query: Map<String, Value> = handshake
+        .uri
+        .query()
+        .map(|query| {
+            crate::engine::query_pairs(query)
+                .map(|(name, value)| (name, Value::from(value)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let issued = handshake
+        .issued
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64);
+    let auth = socket
+        .auth
+        .as_ref()
+        .and_then(|auth| serde_json::from_str(auth.as_str()).ok())
+        .unwrap_or_else(|| json!({}));
+    let mut rooms = vec![socket.id.as_str().to_owned()];
+    rooms.extend(
+        socket
+            .local()
+            .rooms
+            .iter()
+            .map(|room| room.as_str().to_owned()),
+    );
+    SocketDescription {
+        id: socket.id.as_str().to_owned(),
+        rooms,
+        handshake: json!({
+            "headers": headers,
+            "address": handshake.remote_addr.map(|addr| addr.ip().to_string()),
+            "xdomain": handshake.headers.contains_key(http::header::ORIGIN),
+            "secure": false,
+            "issued": issued,
+            "url": handshake.uri.to_string(),
+            "query": query,
+            "auth": auth,
+        }),
+        data: Value::Null,
+    }
+}
+
+impl BroadcastOperator {
+    /// What the other nodes are asked to select: this operator's rooms and
+    /// exclusions, the excluded sender counted as the room of its id.
+    fn remote_selector(&self) -> Selector {
+        let (rooms, except, except_socket) = self.selection();
+        let mut except = except.to_vec();
+        if let Some(sid) = except_socket {
+            except.push(Room::new(sid.as_str()));
+        }
+        Selector {
+            rooms: rooms.to_vec(),
+            except,
+        }
+    }
+
+    /// Asks the other nodes unless the operator is [`local`](Self::local).
+    async fn ask_others(
+        &self,
+        request: impl FnOnce(Selector) -> ClusterRequest,
+    ) -> Result<Vec<ClusterResponse>, ClusterError> {
+        if self.is_local() {
+            return Ok(Vec::new());
+        }
+        let request = request(self.remote_selector());
+        self.namespace_inner().ask_others(request).await
+    }
+
+    /// The selected sockets of every node: this node's first, then those the other
+    /// nodes describe (Node's `fetchSockets`). Each can be sent events, joined to
+    /// rooms and disconnected wherever it lives.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError`] when the other nodes cannot be asked or do not all answer
+    /// within the adapter's timeout.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, ClusterError> {
+        let ns = self.namespace_inner().clone();
+        let mut found: Vec<RemoteSocket> = self
+            .sockets()
+            .iter()
+            .map(|socket| RemoteSocket {
+                ns: ns.clone(),
+                description: describe(&socket.inner),
+            })
+            .collect();
+        let answers = self.ask_others(ClusterRequest::FetchSockets).await?;
+        let mut seen: BTreeSet<String> = found.iter().map(|s| s.id().to_owned()).collect();
+        for answer in answers {
+            if let ClusterResponse::Sockets(sockets) = answer {
+                for description in sockets {
+                    if seen.insert(description.id.clone()) {
+                        found.push(RemoteSocket {
+                            ns: ns.clone(),
+                            description,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Makes the selected sockets of every node join `rooms` (Node's
+    /// `socketsJoin`). This node's sockets have joined when it returns; the other
+    /// nodes carry it out as the request reaches them.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError`] when the request could not be sent to the other nodes.
+    pub async fn sockets_join(&self, rooms: impl IntoRooms) -> Result<(), ClusterError> {
+        let rooms = rooms.into_rooms();
+        self.join(rooms.clone());
+        self.ask_others(|selector| ClusterRequest::Join(selector, rooms))
+            .await
+            .map(drop)
+    }
+
+    /// Makes the selected sockets of every node leave `rooms` (Node's
+    /// `socketsLeave`).
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError`] when the request could not be sent to the other nodes.
+    pub async fn sockets_leave(&self, rooms: impl IntoRooms) -> Result<(), ClusterError> {
+        let rooms = rooms.into_rooms();
+        self.leave(rooms.clone());
+        self.ask_others(|selector| ClusterRequest::Leave(selector, rooms))
+            .await
+            .map(drop)
+    }
+
+    /// Disconnects the selected sockets of every node from the namespace; with
+    /// `close`, their whole connection closes too (Node's `disconnectSockets`).
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError`] when the request could not be sent to the other nodes.
+    pub async fn disconnect_sockets(&self, close: bool) -> Result<(), ClusterError> {
+        for socket in self.sockets() {
+            if close {
+                socket.disconnect_and_close();
+            } else {
+                socket.disconnect();
+            }
+        }
+        self.ask_others(|selector| ClusterRequest::Disconnect { selector, close })
+            .await
+            .map(drop)
+    }
+}
+
+impl Namespace {
+    /// The selected sockets of every node (see [`BroadcastOperator::fetch_sockets`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`BroadcastOperator::fetch_sockets`].
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, ClusterError> {
+        self.broadcast().fetch_sockets().await
+    }
+
+    /// Every room that holds a socket on some node, socket-id rooms included, as
+    /// Node's `allRooms` counts them.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError`] when the other nodes cannot be asked or do not all answer
+    /// within the adapter's timeout.
+    pub async fn all_rooms(&self) -> Result<Vec<Room>, ClusterError> {
+        let ns = &self.inner;
+        let mut rooms: BTreeSet<Room> = match ns.answer(&ClusterRequest::AllRooms) {
+            ClusterResponse::Rooms(rooms) => rooms.into_iter().collect(),
+            _ => BTreeSet::new(),
+        };
+        for answer in ns.ask_others(ClusterRequest::AllRooms).await? {
+            if let ClusterResponse::Rooms(more) = answer {
+                rooms.extend(more);
+            }
+        }
+        Ok(rooms.into_iter().collect())
+    }
+}
+
+/// A socket of some node of the cluster, as [`BroadcastOperator::fetch_sockets`]
+/// found it: its id, rooms and opening request, and the operations that reach it
+/// wherever it lives.
+#[derive(Clone)]
+pub struct RemoteSocket {
+    ns: Arc<NamespaceInner>,
+    description: SocketDescription,
+}
+
+impl std::fmt::Debug for RemoteSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteSocket")
+            .field("ns", &self.ns.name)
+            .field("id", &self.description.id)
+            .field("rooms", &self.description.rooms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteSocket {
+    /// The socket's id.
+    pub fn id(&self) -> &str {
+        &self.description.id
+    }
+
+    /// The rooms it was in when it was fetched, its own id included.
+    pub fn rooms(&self) -> &[String] {
+        &self.description.rooms
+    }
+
+    /// Its opening request, shaped as Node.js socket.io's `socket.handshake`.
+    pub fn handshake(&self) -> &Value {
+        &self.description.handshake
+    }
+
+    /// What its node described, whole.
+    pub fn description(&self) -> &SocketDescription {
+        &self.description
+    }
+
+    /// Whether the socket lives on this node.
+    pub fn is_local(&self) -> bool {
+        crate::engine::Sid::parse(self.id()).is_some_and(|sid| self.ns.socket(&sid).is_some())
+    }
+
+    fn operator(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.ns.clone()).to(Room::new(self.id()))
+    }
+
+    /// Sends it an event, wherever it lives.
+    ///
+    /// # Errors
+    ///
+    /// As [`BroadcastOperator::emit`].
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.operator().emit(event, data)
+    }
+
+    /// Makes it join `rooms`, wherever it lives.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError`] when the request could not be sent to the other nodes.
+    pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), ClusterError> {
+        self.operator().sockets_join(rooms).await
+    }
+
+    /// Makes it leave `rooms`, wherever it lives.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError`] when the request could not be sent to the other nodes.
+    pub async fn leave(&self, rooms: impl IntoRooms) -> Result<(), ClusterError> {
+        self.operator().sockets_leave(rooms).await
+    }
+
+    /// Disconnects it from the namespace; with `close`, closes its connection too.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError`] when the request could not be sent to the other nodes.
+    pub async fn disconnect(&self, close: bool) -> Result<(), ClusterError> {
+        self.operator().disconnect_sockets(close).await
+    }
+}

@@ -1,0 +1,105 @@
+//! An in-process cluster: several [`Server`](tether::server::Server)s of one test
+//! process sharing broadcasts and cluster requests through a [`LoopbackCluster`],
+//! an [`Adapter`] that hands each to the other nodes' namespaces directly. It
+//! checks the server's side of the cluster operations independently of any
+//! engine's wire format.
+
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+use tether::adapter::{
+    Adapter, Broadcast, ClusterError, ClusterRequest, ClusterResponse, LocalNamespace,
+    NamespaceLink,
+};
+use tether::server::Room;
+
+/// The nodes of one in-process cluster. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct LoopbackCluster {
+    namespaces: Arc<Mutex<Vec<(usize, LocalNamespace)>>>,
+    nodes: Arc<Mutex<usize>>,
+}
+
+impl LoopbackCluster {
+    /// A new, empty cluster.
+    pub fn new() -> LoopbackCluster {
+        LoopbackCluster::default()
+    }
+
+    /// The adapter of one more node.
+    pub fn node(&self) -> LoopbackAdapter {
+        let mut nodes = self.nodes.lock().unwrap();
+        *nodes += 1;
+        LoopbackAdapter {
+            cluster: self.clone(),
+            node: *nodes,
+        }
+    }
+
+    /// The live namespaces named `name` of every node but `node`.
+    fn others(&self, node: usize, name: &str) -> Vec<LocalNamespace> {
+        self.namespaces
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(owner, ns)| *owner != node && ns.name() == name && ns.is_alive())
+            .map(|(_, ns)| ns.clone())
+            .collect()
+    }
+}
+
+/// One node's side of a [`LoopbackCluster`].
+pub struct LoopbackAdapter {
+    cluster: LoopbackCluster,
+    node: usize,
+}
+
+impl Adapter for LoopbackAdapter {
+    fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {
+        let name = ns.name().to_owned();
+        self.cluster
+            .namespaces
+            .lock()
+            .unwrap()
+            .push((self.node, ns));
+        Box::new(LoopbackLink {
+            cluster: self.cluster.clone(),
+            node: self.node,
+            name,
+        })
+    }
+}
+
+struct LoopbackLink {
+    cluster: LoopbackCluster,
+    node: usize,
+    name: String,
+}
+
+impl NamespaceLink for LoopbackLink {
+    fn publish(&self, broadcast: &Broadcast<'_>) {
+        let mut except = broadcast.except.to_vec();
+        except.extend(broadcast.except_socket.map(|sid| Room::new(sid.as_str())));
+        for ns in self.cluster.others(self.node, &self.name) {
+            ns.deliver(
+                broadcast.encoded,
+                broadcast.rooms,
+                &except,
+                broadcast.volatile,
+            );
+        }
+    }
+
+    fn request(
+        &self,
+        request: ClusterRequest,
+    ) -> BoxFuture<'static, Result<Vec<ClusterResponse>, ClusterError>> {
+        let answers = self
+            .cluster
+            .others(self.node, &self.name)
+            .iter()
+            .map(|ns| ns.answer(&request))
+            .collect();
+        Box::pin(std::future::ready(Ok(answers)))
+    }
+}

@@ -1,0 +1,162 @@
+//! The cluster operations of the server API (`fetch_sockets`, `sockets_join`,
+//! `sockets_leave`, `disconnect_sockets`, `all_rooms`, and a fetched socket's
+//! `emit`, `join`, `leave`, `disconnect`) across two nodes of an in-process
+//! cluster, with the Rust client connected to each: every operation started on
+//! one node reaches exactly the selected sockets of both.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use tether::client::{Client, Event};
+use tether::server::Server;
+use tether_tests::loopback::LoopbackCluster;
+use tether_tests::redis::{join, join_and_shout};
+use tether_tests::{Probe, SioServer, probe, sio_config, within};
+
+/// A node of `cluster` with the `join` and `shout` handlers.
+async fn node(cluster: &LoopbackCluster) -> SioServer {
+    let io = Server::with_adapter(sio_config(), cluster.node());
+    join_and_shout(&io.main());
+    SioServer::start(io).await
+}
+
+/// A client of `server` reporting the name of every event it gets.
+async fn client(server: &SioServer) -> (Client, String, Probe<String>) {
+    let (report, seen) = probe();
+    let client = Client::builder(server.url())
+        .on_any(move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.name().to_owned()) }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    let id = client.id().expect("an id once connected");
+    (client, id, seen)
+}
+
+/// The events seen up to and including `marker`.
+async fn until(seen: &mut Probe<String>, marker: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        let name = seen.next().await;
+        let done = name == marker;
+        names.push(name);
+        if done {
+            return names;
+        }
+    }
+}
+
+fn ids(sockets: &[tether::server::RemoteSocket]) -> BTreeSet<String> {
+    sockets
+        .iter()
+        .map(|socket| socket.id().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn fetch_sockets_finds_the_selected_sockets_of_every_node() {
+    let cluster = LoopbackCluster::new();
+    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let (_on_a, a_id, _) = client(&a).await;
+    let (on_b, b_id, _) = client(&b).await;
+    let (_other_on_b, other_id, _) = client(&b).await;
+    join(&on_b, "red").await;
+
+    let all = a.io.main().fetch_sockets().await.unwrap();
+    assert_eq!(
+        ids(&all),
+        BTreeSet::from([a_id.clone(), b_id.clone(), other_id.clone()])
+    );
+    let red = a.io.to("red").fetch_sockets().await.unwrap();
+    assert_eq!(ids(&red), BTreeSet::from([b_id.clone()]));
+    assert_eq!(red[0].rooms(), [b_id.clone(), "red".to_owned()]);
+    assert!(!red[0].is_local());
+    assert_eq!(red[0].handshake()["query"]["EIO"], Value::from("4"));
+    let not_red = b.io.except("red").fetch_sockets().await.unwrap();
+    assert_eq!(ids(&not_red), BTreeSet::from([a_id.clone(), other_id]));
+    let local = a.io.local().fetch_sockets().await.unwrap();
+    assert_eq!(ids(&local), BTreeSet::from([a_id]));
+    assert!(local[0].is_local());
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn sockets_join_and_leave_reach_every_node() {
+    let cluster = LoopbackCluster::new();
+    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let (_on_a, _, mut seen_a) = client(&a).await;
+    let (_on_b, b_id, mut seen_b) = client(&b).await;
+
+    a.io.main().broadcast().sockets_join("blue").await.unwrap();
+    b.io.to("blue").emit("to blue", &()).unwrap();
+    a.io.to("blue").emit("marker", &()).unwrap();
+    assert_eq!(until(&mut seen_a, "marker").await, ["to blue", "marker"]);
+    assert_eq!(until(&mut seen_b, "marker").await, ["to blue", "marker"]);
+
+    a.io.to(b_id.as_str()).sockets_leave("blue").await.unwrap();
+    a.io.to("blue").emit("blue again", &()).unwrap();
+    a.io.main().emit("marker", &()).unwrap();
+    assert_eq!(until(&mut seen_a, "marker").await, ["blue again", "marker"]);
+    assert_eq!(
+        until(&mut seen_b, "marker").await,
+        ["marker"],
+        "b left blue"
+    );
+    let rooms = a.io.main().all_rooms().await.unwrap();
+    assert!(rooms.iter().any(|room| room.as_str() == "blue"));
+    assert!(rooms.iter().any(|room| room.as_str() == b_id));
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_fetched_socket_is_reached_wherever_it_lives() {
+    let cluster = LoopbackCluster::new();
+    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let (target, target_id, mut seen_target) = client(&b).await;
+    let (_bystander, _, mut seen_bystander) = client(&b).await;
+
+    let fetched = a.io.to(target_id.as_str()).fetch_sockets().await.unwrap();
+    let [remote] = fetched.as_slice() else {
+        panic!("one socket, got {fetched:?}")
+    };
+    remote.emit("direct", &"hello").unwrap();
+    remote.join("green").await.unwrap();
+    a.io.to("green").emit("to green", &()).unwrap();
+    a.io.main().emit("marker", &()).unwrap();
+    assert_eq!(
+        until(&mut seen_target, "marker").await,
+        ["direct", "to green", "marker"]
+    );
+    assert_eq!(until(&mut seen_bystander, "marker").await, ["marker"]);
+
+    remote.disconnect(false).await.unwrap();
+    within(target.disconnected()).await;
+    let left = a.io.main().fetch_sockets().await.unwrap();
+    assert!(!ids(&left).contains(&target_id), "disconnected on b");
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn disconnect_sockets_closes_the_selected_sockets_of_every_node() {
+    let cluster = LoopbackCluster::new();
+    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let (leaving_a, _, _) = client(&a).await;
+    let (leaving_b, _, _) = client(&b).await;
+    let (staying, staying_id, _) = client(&b).await;
+    join(&leaving_a, "gone").await;
+    join(&leaving_b, "gone").await;
+
+    a.io.to("gone").disconnect_sockets(true).await.unwrap();
+    within(leaving_a.disconnected()).await;
+    within(leaving_b.disconnected()).await;
+    let left = b.io.main().fetch_sockets().await.unwrap();
+    assert_eq!(ids(&left), BTreeSet::from([staying_id]));
+    assert!(staying.state().is_connected());
+    a.stop().await;
+    b.stop().await;
+}
