@@ -78,11 +78,11 @@ pub enum ClusterResponse {
 pub struct SocketDescription {
     /// The socket's id.
     pub id: String,
-    /// The rooms it is in, its own id included.
-    pub rooms: Vec<String>,
     /// The opening request, in the shape of Node.js socket.io's `socket.handshake`
     /// (`headers`, `address`, `issued`, `url`, `query`, `auth`, ...).
     pub handshake: serde_json::Value,
+    /// The rooms it is in, its own id included.
+    pub rooms: Vec<String>,
     /// Data the application attached to the socket for the cluster to see; `null`
     /// when it attached none.
     #[serde(default)]

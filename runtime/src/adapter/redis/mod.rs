@@ -40,6 +40,7 @@
 //! ```
 
 mod msgpack;
+mod requests;
 mod resp;
 mod tasks;
 

@@ -1,0 +1,368 @@
+//! The request protocol of `@socket.io/redis-adapter` 8 on its request and
+//! response channels, apart from any Redis connection: reading another node's
+//! requests, writing this node's answers and requests, and matching the answers
+//! that come back to the requests waiting for them.
+//!
+//! Requests are JSON objects `{uid, type, requestId?, ...}` on
+//! `<key>-request#<nsp>#`; answers are JSON objects `{requestId, ...}` on
+//! `<key>-response#<nsp>#`. The types tether reads: 0 `SOCKETS` (`{rooms}`, answered
+//! with socket ids), 1 `ALL_ROOMS`, 2 `REMOTE_JOIN` and 3 `REMOTE_LEAVE`
+//! (`{opts: {rooms, except}, rooms}`, or the older `{sid, room}` answered with
+//! `{requestId}`), 4 `REMOTE_DISCONNECT` (`{opts, close}` or `{sid, close}`),
+//! 5 `REMOTE_FETCH` (`{opts}`, answered with `{id, handshake, rooms, data}` per
+//! socket) and 6 `SERVER_SIDE_EMIT` (`{data: [event, ...args]}`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tokio::sync::oneshot;
+
+use crate::adapter::{ClusterRequest, ClusterResponse, Selector, SocketDescription};
+use crate::server::Room;
+
+const SOCKETS: u8 = 0;
+const ALL_ROOMS: u8 = 1;
+const REMOTE_JOIN: u8 = 2;
+const REMOTE_LEAVE: u8 = 3;
+const REMOTE_DISCONNECT: u8 = 4;
+const REMOTE_FETCH: u8 = 5;
+pub(crate) const SERVER_SIDE_EMIT: u8 = 6;
+
+/// A request another node published, as tether carries it out.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Incoming<'a> {
+    /// A cluster operation; answered on the response channel when `request_id`
+    /// is set.
+    Cluster {
+        /// Where the answer goes, when one is wanted.
+        request_id: Option<String>,
+        /// What to do.
+        request: ClusterRequest,
+        /// The answer names socket ids only (the older `SOCKETS` request).
+        ids_only: bool,
+    },
+    /// A server-side event: the JSON array `[event, ...args]`; `request_id` is set
+    /// when the sender waits for acknowledgements.
+    ServerSideEmit {
+        /// Where acknowledgements would go.
+        request_id: Option<String>,
+        /// The event and its arguments.
+        data: &'a str,
+    },
+}
+
+#[derive(Deserialize)]
+struct WireRequest<'a> {
+    uid: &'a str,
+    #[serde(rename = "type")]
+    kind: u8,
+    #[serde(rename = "requestId", default)]
+    request_id: Option<String>,
+    #[serde(default)]
+    rooms: Option<Vec<String>>,
+    #[serde(default)]
+    opts: Option<WireSelector>,
+    #[serde(default)]
+    sid: Option<String>,
+    #[serde(default)]
+    room: Option<String>,
+    #[serde(default)]
+    close: Option<bool>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct WireSelector {
+    #[serde(default)]
+    rooms: Vec<String>,
+    #[serde(default)]
+    except: Vec<String>,
+}
+
+impl From<WireSelector> for Selector {
+    fn from(wire: WireSelector) -> Selector {
+        Selector {
+            rooms: wire.rooms.iter().map(Room::new).collect(),
+            except: wire.except.iter().map(Room::new).collect(),
+        }
+    }
+}
+
+impl From<&Selector> for WireSelector {
+    fn from(selector: &Selector) -> WireSelector {
+        WireSelector {
+            rooms: selector
+                .rooms
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            except: selector
+                .except
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// Reads a request from the request channel. `None` for this node's own requests,
+/// for types tether does not read, and for anything malformed.
+pub(crate) fn parse_request<'a>(payload: &'a [u8], own_uid: &str) -> Option<Incoming<'a>> {
+    if payload.first() != Some(&b'{') {
+        return None;
+    }
+    let wire: WireRequest<'a> = serde_json::from_slice(payload).ok()?;
+    if wire.uid == own_uid {
+        return None;
+    }
+    let one_socket = |sid: Option<String>| {
+        sid.map(|sid| Selector {
+            rooms: vec![Room::new(sid)],
+            except: Vec::new(),
+        })
+    };
+    let (request, ids_only) = match wire.kind {
+        SOCKETS => (
+            ClusterRequest::FetchSockets(Selector {
+                rooms: wire.rooms?.iter().map(Room::new).collect(),
+                except: Vec::new(),
+            }),
+            true,
+        ),
+        ALL_ROOMS => (ClusterRequest::AllRooms, false),
+        REMOTE_JOIN | REMOTE_LEAVE => {
+            let (selector, rooms) = match wire.opts {
+                Some(opts) => (Selector::from(opts), wire.rooms?),
+                None => (one_socket(wire.sid)?, vec![wire.room?]),
+            };
+            let rooms = rooms.iter().map(Room::new).collect();
+            let request = if wire.kind == REMOTE_JOIN {
+                ClusterRequest::Join(selector, rooms)
+            } else {
+                ClusterRequest::Leave(selector, rooms)
+            };
+            (request, false)
+        }
+        REMOTE_DISCONNECT => {
+            let selector = match wire.opts {
+                Some(opts) => Selector::from(opts),
+                None => one_socket(wire.sid)?,
+            };
+            let close = wire.close.unwrap_or(false);
+            (ClusterRequest::Disconnect { selector, close }, false)
+        }
+        REMOTE_FETCH => (
+            ClusterRequest::FetchSockets(wire.opts.unwrap_or_default().into()),
+            false,
+        ),
+        SERVER_SIDE_EMIT => {
+            return Some(Incoming::ServerSideEmit {
+                request_id: wire.request_id,
+                data: wire.data?.get(),
+            });
+        }
+        _ => return None,
+    };
+    Some(Incoming::Cluster {
+        request_id: wire.request_id,
+        request,
+        ids_only,
+    })
+}
+
+/// This node's answer to a request with id `request_id`, as the JSON Node's
+/// adapter writes.
+pub(crate) fn answer_json(request_id: &str, response: &ClusterResponse, ids_only: bool) -> String {
+    #[derive(Serialize)]
+    struct Answer<'a, T: Serialize> {
+        #[serde(rename = "requestId")]
+        request_id: &'a str,
+        #[serde(flatten)]
+        body: T,
+    }
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Body<'a> {
+        Sockets { sockets: &'a [SocketDescription] },
+        Ids { sockets: Vec<&'a str> },
+        Rooms { rooms: Vec<&'a str> },
+        Done {},
+    }
+    let body = match response {
+        ClusterResponse::Sockets(sockets) if ids_only => Body::Ids {
+            sockets: sockets.iter().map(|socket| socket.id.as_str()).collect(),
+        },
+        ClusterResponse::Sockets(sockets) => Body::Sockets { sockets },
+        ClusterResponse::Rooms(rooms) => Body::Rooms {
+            rooms: rooms.iter().map(Room::as_str).collect(),
+        },
+        _ => Body::Done {},
+    };
+    serde_json::to_string(&Answer { request_id, body }).unwrap_or_default()
+}
+
+/// The JSON of a request this node publishes; `request_id` is set when it waits
+/// for answers.
+pub(crate) fn request_json(
+    uid: &str,
+    request_id: Option<&str>,
+    request: &ClusterRequest,
+) -> String {
+    #[derive(Serialize)]
+    struct Wire<'a> {
+        uid: &'a str,
+        #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+        request_id: Option<&'a str>,
+        #[serde(rename = "type")]
+        kind: u8,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        opts: Option<WireSelector>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rooms: Option<Vec<&'a str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        close: Option<bool>,
+    }
+    let mut wire = Wire {
+        uid,
+        request_id,
+        kind: 0,
+        opts: None,
+        rooms: None,
+        close: None,
+    };
+    match request {
+        ClusterRequest::FetchSockets(selector) => {
+            wire.kind = REMOTE_FETCH;
+            wire.opts = Some(selector.into());
+        }
+        ClusterRequest::AllRooms => wire.kind = ALL_ROOMS,
+        ClusterRequest::Join(selector, rooms) => {
+            wire.kind = REMOTE_JOIN;
+            wire.opts = Some(selector.into());
+            wire.rooms = Some(room_names(rooms));
+        }
+        ClusterRequest::Leave(selector, rooms) => {
+            wire.kind = REMOTE_LEAVE;
+            wire.opts = Some(selector.into());
+            wire.rooms = Some(room_names(rooms));
+        }
+        ClusterRequest::Disconnect { selector, close } => {
+            wire.kind = REMOTE_DISCONNECT;
+            wire.opts = Some(selector.into());
+            wire.close = Some(*close);
+        }
+    }
+    serde_json::to_string(&wire).unwrap_or_default()
+}
+
+fn room_names(rooms: &[Room]) -> Vec<&str> {
+    rooms.iter().map(Room::as_str).collect()
+}
+
+/// An answer from another node, as far as matching it needs.
+#[derive(Deserialize)]
+struct WireAnswer {
+    #[serde(rename = "requestId")]
+    request_id: Option<String>,
+    #[serde(default)]
+    sockets: Option<Vec<SocketDescription>>,
+    #[serde(default)]
+    rooms: Option<Vec<String>>,
+}
+
+/// One request of this node waiting for the other nodes' answers.
+struct Waiting {
+    expected: usize,
+    answers: Vec<ClusterResponse>,
+    done: Option<oneshot::Sender<Vec<ClusterResponse>>>,
+}
+
+/// This node's requests that wait for answers, by request id. Bounded: at most
+/// `limit` wait at once.
+pub(crate) struct PendingRequests {
+    waiting: Mutex<HashMap<String, Waiting>>,
+    limit: usize,
+}
+
+impl PendingRequests {
+    /// An empty table holding at most `limit` requests.
+    pub(crate) fn new(limit: usize) -> PendingRequests {
+        PendingRequests {
+            waiting: Mutex::new(HashMap::new()),
+            limit,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Waiting>> {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits for `expected` answers to request `id`; `None` when the table is full.
+    pub(crate) fn register(
+        &self,
+        id: &str,
+        expected: usize,
+    ) -> Option<oneshot::Receiver<Vec<ClusterResponse>>> {
+        let mut waiting = self.lock();
+        if waiting.len() >= self.limit {
+            return None;
+        }
+        let (done, answers) = oneshot::channel();
+        waiting.insert(
+            id.to_owned(),
+            Waiting {
+                expected,
+                answers: Vec::with_capacity(expected.min(64)),
+                done: Some(done),
+            },
+        );
+        Some(answers)
+    }
+
+    /// Gives up request `id` (it timed out); returns how many answers it got.
+    pub(crate) fn forget(&self, id: &str) -> usize {
+        self.lock()
+            .remove(id)
+            .map_or(0, |waiting| waiting.answers.len())
+    }
+
+    /// Files an answer read from the response channel with its request, and
+    /// completes the request once every node answered. Answers to requests this
+    /// node does not wait for (other nodes' requests, late answers) are ignored.
+    pub(crate) fn on_answer(&self, payload: &[u8]) {
+        if payload.first() != Some(&b'{') {
+            return;
+        }
+        let Ok(answer) = serde_json::from_slice::<WireAnswer>(payload) else {
+            tracing::debug!("ignored a malformed answer from Redis");
+            return;
+        };
+        let Some(id) = answer.request_id else {
+            return;
+        };
+        let mut waiting = self.lock();
+        let Some(entry) = waiting.get_mut(&id) else {
+            return;
+        };
+        let response = match (answer.sockets, answer.rooms) {
+            (Some(sockets), _) => ClusterResponse::Sockets(sockets),
+            (None, Some(rooms)) => ClusterResponse::Rooms(rooms.iter().map(Room::new).collect()),
+            (None, None) => ClusterResponse::Done,
+        };
+        entry.answers.push(response);
+        if entry.answers.len() >= entry.expected
+            && let Some(mut entry) = waiting.remove(&id)
+            && let Some(done) = entry.done.take()
+        {
+            let _ = done.send(entry.answers);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+use serde_json::json;
+
+use super::*;
+
+fn rooms(names: &[&str]) -> Vec<Room> {
+    names.iter().map(Room::new).collect()
+}
+
+fn selector(rooms_: &[&str], except: &[&str]) -> Selector {
+    Selector {
+        rooms: rooms(rooms_),
+        except: rooms(except),
+    }
+}
+
+#[test]
+fn node_requests_are_read() {
+    let fetch =
+        br#"{"uid":"other","requestId":"r1","type":5,"opts":{"rooms":["a"],"except":["b"]}}"#;
+    assert_eq!(
+        parse_request(fetch, "me"),
+        Some(Incoming::Cluster {
+            request_id: Some("r1".into()),
+            request: ClusterRequest::FetchSockets(selector(&["a"], &["b"])),
+            ids_only: false,
+        })
+    );
+    let join = br#"{"uid":"other","type":2,"opts":{"rooms":[],"except":[]},"rooms":["x","y"]}"#;
+    assert_eq!(
+        parse_request(join, "me"),
+        Some(Incoming::Cluster {
+            request_id: None,
+            request: ClusterRequest::Join(selector(&[], &[]), rooms(&["x", "y"])),
+            ids_only: false,
+        })
+    );
+    let leave_one = br#"{"uid":"other","requestId":"r2","type":3,"sid":"abc","room":"x"}"#;
+    assert_eq!(
+        parse_request(leave_one, "me"),
+        Some(Incoming::Cluster {
+            request_id: Some("r2".into()),
+            request: ClusterRequest::Leave(selector(&["abc"], &[]), rooms(&["x"])),
+            ids_only: false,
+        })
+    );
+    let disconnect = br#"{"uid":"other","type":4,"opts":{"rooms":["a"],"except":[]},"close":true}"#;
+    assert_eq!(
+        parse_request(disconnect, "me"),
+        Some(Incoming::Cluster {
+            request_id: None,
+            request: ClusterRequest::Disconnect {
+                selector: selector(&["a"], &[]),
+                close: true
+            },
+            ids_only: false,
+        })
+    );
+    let sockets = br#"{"uid":"other","requestId":"r3","type":0,"rooms":["a"]}"#;
+    assert_eq!(
+        parse_request(sockets, "me"),
+        Some(Incoming::Cluster {
+            request_id: Some("r3".into()),
+            request: ClusterRequest::FetchSockets(selector(&["a"], &[])),
+            ids_only: true,
+        })
+    );
+    let all_rooms = br#"{"uid":"other","requestId":"r4","type":1}"#;
+    assert!(matches!(
+        parse_request(all_rooms, "me"),
+        Some(Incoming::Cluster {
+            request: ClusterRequest::AllRooms,
+            ..
+        })
+    ));
+    let emit = br#"{"uid":"other","type":6,"data":["hello",1]}"#;
+    assert_eq!(
+        parse_request(emit, "me"),
+        Some(Incoming::ServerSideEmit {
+            request_id: None,
+            data: r#"["hello",1]"#
+        })
+    );
+}
+
+#[test]
+fn own_unknown_and_malformed_requests_are_ignored() {
+    let own = br#"{"uid":"me","requestId":"r1","type":1}"#;
+    assert_eq!(parse_request(own, "me"), None);
+    assert_eq!(parse_request(br#"{"uid":"x","type":42}"#, "me"), None);
+    assert_eq!(parse_request(br#"{"uid":"x","type":2}"#, "me"), None);
+    assert_eq!(parse_request(br#"{"uid":"x","type":5"#, "me"), None);
+    assert_eq!(parse_request(b"\x83\xa3uid", "me"), None);
+    assert_eq!(parse_request(b"", "me"), None);
+}
+
+#[test]
+fn answers_are_written_as_node_writes_them() {
+    let socket = SocketDescription {
+        id: "s1".into(),
+        rooms: vec!["s1".into(), "red".into()],
+        handshake: json!({"auth": {}}),
+        data: serde_json::Value::Null,
+    };
+    let sockets = ClusterResponse::Sockets(vec![socket]);
+    assert_eq!(
+        answer_json("r1", &sockets, false),
+        r#"{"requestId":"r1","sockets":[{"id":"s1","handshake":{"auth":{}},"rooms":["s1","red"],"data":null}]}"#
+    );
+    assert_eq!(
+        answer_json("r1", &sockets, true),
+        r#"{"requestId":"r1","sockets":["s1"]}"#
+    );
+    assert_eq!(
+        answer_json("r2", &ClusterResponse::Rooms(rooms(&["a", "b"])), false),
+        r#"{"requestId":"r2","rooms":["a","b"]}"#
+    );
+    assert_eq!(
+        answer_json("r3", &ClusterResponse::Done, false),
+        r#"{"requestId":"r3"}"#
+    );
+}
+
+#[test]
+fn requests_are_written_as_node_writes_them() {
+    assert_eq!(
+        request_json(
+            "me",
+            Some("r1"),
+            &ClusterRequest::FetchSockets(selector(&["a"], &["b"]))
+        ),
+        r#"{"uid":"me","requestId":"r1","type":5,"opts":{"rooms":["a"],"except":["b"]}}"#
+    );
+    assert_eq!(
+        request_json("me", Some("r2"), &ClusterRequest::AllRooms),
+        r#"{"uid":"me","requestId":"r2","type":1}"#
+    );
+    assert_eq!(
+        request_json(
+            "me",
+            None,
+            &ClusterRequest::Join(selector(&[], &["s9"]), rooms(&["x"]))
+        ),
+        r#"{"uid":"me","type":2,"opts":{"rooms":[],"except":["s9"]},"rooms":["x"]}"#
+    );
+    assert_eq!(
+        request_json(
+            "me",
+            None,
+            &ClusterRequest::Disconnect {
+                selector: selector(&["a"], &[]),
+                close: false
+            }
+        ),
+        r#"{"uid":"me","type":4,"opts":{"rooms":["a"],"except":[]},"close":false}"#
+    );
+    // What this node writes, another tether node reads back.
+    for request in [
+        ClusterRequest::FetchSockets(selector(&["a"], &["b"])),
+        ClusterRequest::Leave(selector(&["a"], &[]), rooms(&["y"])),
+        ClusterRequest::AllRooms,
+    ] {
+        let json = request_json("me", Some("r"), &request);
+        let Some(Incoming::Cluster { request: read, .. }) = parse_request(json.as_bytes(), "you")
+        else {
+            panic!("{json} is not read back");
+        };
+        assert_eq!(read, request);
+    }
+}
+
+#[tokio::test]
+async fn answers_complete_their_request_once_every_node_answered() {
+    let pending = PendingRequests::new(2);
+    let answers = pending.register("r1", 2).unwrap();
+    pending.on_answer(br#"{"requestId":"other","rooms":["z"]}"#);
+    pending.on_answer(br#"{"requestId":"r1","rooms":["a"]}"#);
+    pending.on_answer(b"not json");
+    pending.on_answer(br#"{"requestId":"r1","sockets":[{"id":"s","rooms":["s"],"handshake":{}}]}"#);
+    let answers = answers.await.unwrap();
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[0], ClusterResponse::Rooms(rooms(&["a"])));
+    assert!(matches!(&answers[1], ClusterResponse::Sockets(s) if s[0].id == "s"));
+    pending.on_answer(br#"{"requestId":"r1","rooms":["late"]}"#);
+
+    let _first = pending.register("a", 1).unwrap();
+    let _second = pending.register("b", 1).unwrap();
+    assert!(pending.register("c", 1).is_none(), "bounded");
+    pending.on_answer(br#"{"requestId":"a"}"#);
+    assert!(
+        pending.register("c", 1).is_some(),
+        "room again once one completed"
+    );
+    assert_eq!(pending.forget("b"), 0);
+}
