@@ -11,13 +11,14 @@
 //! ```
 //!
 //! `THREADS` sets the tokio worker threads (default: the number of cores);
-//! `TOKIO_SCHEDULER=current` runs tokio's current-thread scheduler instead.
+//! `TOKIO_SCHEDULER=current` runs tokio's current-thread scheduler instead;
+//! `REDIS_URL` (and `REDIS_PREFIX`) joins a cluster (see `tether_examples::cluster`).
 
 use tether::protocol::Value;
 use tether::server::{Event, Server, ServerConfig, Socket};
 
-fn bench_server() -> Server {
-    let io = Server::new(ServerConfig::default());
+fn bench_server() -> std::io::Result<Server> {
+    let io = tether_examples::cluster::io_server_from_env(ServerConfig::default())?;
     let main = io.main();
     main.on("echo", |_socket: Socket, mut event: Event| async move {
         let args = event.args().clone();
@@ -52,7 +53,7 @@ fn bench_server() -> Server {
             Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         }
     });
-    io
+    Ok(io)
 }
 
 fn main() -> std::io::Result<()> {
@@ -74,7 +75,7 @@ fn main() -> std::io::Result<()> {
             .build()?
     };
     runtime.block_on(async {
-        let server = tether::bind(bench_server(), tether_examples::listen_addr()).await?;
+        let server = tether::bind(bench_server()?, tether_examples::listen_addr()).await?;
         tether_examples::announce(server.local_addr());
         server.wait().await;
         Ok(())

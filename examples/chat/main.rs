@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tether::contract::TypedSocket;
 use tether::engine::Cors;
-use tether::server::{ConnectError, DisconnectReason, Server, ServerConfig};
+use tether::server::{ConnectError, DisconnectReason, ServerConfig};
 use tether_examples::chat::{
     ChatAuth, ChatClient, ChatClientHandler, ChatError, ChatErrorCode, ChatServer,
     ChatServerEmitter, MAX_NAME_CHARS, MAX_TEXT_CHARS, Message, RoomName,
@@ -156,7 +156,9 @@ impl ChatClientHandler for Chat {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
-    let io = Server::new(ServerConfig::default().with_cors(Cors::any()));
+    let io = tether_examples::cluster::io_server_from_env(
+        ServerConfig::default().with_cors(Cors::any()),
+    )?;
     io.main().bind::<ChatClient, ChatServer>(Chat::default());
     tether_examples::web::serve_with_page(
         io,

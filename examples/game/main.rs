@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use tether::contract::TypedSocket;
 use tether::engine::Cors;
-use tether::server::{ConnectError, DisconnectReason, Server, ServerConfig};
+use tether::server::{ConnectError, DisconnectReason, ServerConfig};
 use tether_examples::game::{
     Direction, GameClient, GameClientHandler, GameError, GameErrorCode, GameServer, MatchInfo,
     MatchRoom, PlayerName, TICK_RATE_HZ,
@@ -205,7 +205,9 @@ fn not_in_match() -> GameError {
 async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
     let settings = Settings::from_env();
-    let io = Server::new(ServerConfig::default().with_cors(Cors::any()));
+    let io = tether_examples::cluster::io_server_from_env(
+        ServerConfig::default().with_cors(Cors::any()),
+    )?;
     io.main().bind::<GameClient, GameServer>(Game {
         matchmaker: Arc::new(Mutex::new(Matchmaker::new(settings.limits))),
         match_ticks: settings.match_ticks,

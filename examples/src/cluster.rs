@@ -1,0 +1,45 @@
+//! Joining a cluster from the environment, for the chat, game and bench servers:
+//! with `REDIS_URL` set, a server shares broadcasts and cluster operations with
+//! every other node on that Redis (tether's and Node.js socket.io's with
+//! `@socket.io/redis-adapter`), on channels prefixed `REDIS_PREFIX` (default
+//! `socket.io`, as in Node.js). Without it, the server stands alone.
+//!
+//! ```text
+//! REDIS_URL=redis://127.0.0.1:6379 PORT=3001 cargo run --example chat
+//! REDIS_URL=redis://127.0.0.1:6379 PORT=3002 cargo run --example chat
+//! ```
+
+use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
+use tether::server::{Server, ServerConfig};
+
+/// A server configured by `config`, in the cluster `REDIS_URL` names when it is
+/// set. Call it inside the Tokio runtime (the adapter starts its tasks there).
+///
+/// # Errors
+///
+/// When `REDIS_URL` is set but is no valid Redis URL.
+pub fn server_from_env(config: ServerConfig) -> Result<Server, RedisError> {
+    let Some(url) = std::env::var("REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        return Ok(Server::new(config));
+    };
+    let key = std::env::var("REDIS_PREFIX")
+        .ok()
+        .filter(|key| !key.is_empty())
+        .unwrap_or_else(|| "socket.io".to_owned());
+    let adapter = RedisAdapter::new(RedisConfig::new(url).with_key(key.clone()))?;
+    tracing::info!(%key, uid = adapter.uid(), "joined the Redis cluster");
+    Ok(Server::with_adapter(config, adapter))
+}
+
+/// [`server_from_env`] for a `main` returning `std::io::Result`.
+///
+/// # Errors
+///
+/// As [`server_from_env`], as an I/O error of kind `InvalidInput`.
+pub fn io_server_from_env(config: ServerConfig) -> std::io::Result<Server> {
+    server_from_env(config)
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))
+}
