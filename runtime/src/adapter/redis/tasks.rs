@@ -521,6 +521,60 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
 mod tests {
     use super::*;
 
+    fn pmessage(pattern: &str, channel: &str, payload: &[u8]) -> PushInfo {
+        PushInfo {
+            kind: PushKind::PMessage,
+            data: vec![
+                RespValue::BulkString(pattern.into()),
+                RespValue::BulkString(channel.into()),
+                RespValue::BulkString(payload.to_vec()),
+            ],
+        }
+    }
+
+    #[tokio::test]
+    async fn the_push_sender_keeps_its_bound_and_counts_drops() {
+        let adapter = super::super::RedisAdapter::new(
+            RedisConfig::new("redis://127.0.0.1:1").with_reconnect(
+                Duration::from_secs(3600),
+                Duration::from_secs(3600),
+            ),
+        )
+        .unwrap();
+        let (incoming, mut queue) = mpsc::channel(2);
+        let lost = Arc::new(Notify::new());
+        let sender = PushSender {
+            incoming,
+            lost: lost.clone(),
+            shared: Arc::downgrade(&adapter.shared),
+            requests: Arc::from("socket.io-request#*"),
+            max_message_size: 8,
+        };
+        for _ in 0..5 {
+            sender.push(pmessage("socket.io#*", "socket.io#/#", b"abc"));
+        }
+        // Larger than the limit: ignored, not queued.
+        sender.push(pmessage("socket.io#*", "socket.io#/#", b"123456789"));
+        assert_eq!(adapter.dropped(), 3);
+        let first = queue.try_recv().unwrap();
+        assert!(!first.request);
+        assert_eq!(first.channel, "socket.io#/#");
+        assert_eq!(first.payload, "abc");
+        assert!(queue.try_recv().is_ok());
+        assert!(queue.try_recv().is_err());
+
+        sender.push(pmessage("socket.io-request#*", "socket.io-request#/#", b"{}"));
+        assert!(queue.try_recv().unwrap().request);
+
+        sender.push(PushInfo {
+            kind: PushKind::Disconnection,
+            data: Vec::new(),
+        });
+        tokio::time::timeout(Duration::from_secs(5), lost.notified())
+            .await
+            .unwrap();
+    }
+
     #[test]
     fn patterns_escape_glob_characters() {
         assert_eq!(pattern("socket.io", "#*"), "socket.io#*");
