@@ -535,10 +535,8 @@ mod tests {
     #[tokio::test]
     async fn the_push_sender_keeps_its_bound_and_counts_drops() {
         let adapter = super::super::RedisAdapter::new(
-            RedisConfig::new("redis://127.0.0.1:1").with_reconnect(
-                Duration::from_secs(3600),
-                Duration::from_secs(3600),
-            ),
+            RedisConfig::new("redis://127.0.0.1:1")
+                .with_reconnect(Duration::from_secs(3600), Duration::from_secs(3600)),
         )
         .unwrap();
         let (incoming, mut queue) = mpsc::channel(2);
@@ -563,7 +561,11 @@ mod tests {
         assert!(queue.try_recv().is_ok());
         assert!(queue.try_recv().is_err());
 
-        sender.push(pmessage("socket.io-request#*", "socket.io-request#/#", b"{}"));
+        sender.push(pmessage(
+            "socket.io-request#*",
+            "socket.io-request#/#",
+            b"{}",
+        ));
         assert!(queue.try_recv().unwrap().request);
 
         sender.push(PushInfo {
