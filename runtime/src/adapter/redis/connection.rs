@@ -101,8 +101,50 @@ pub(crate) async fn open(
     )
     .await
     .map_err(|_| RedisError::Timeout)?
-    .map_err(RedisError::from)
+    .map_err(|error| match tls_failure(&error) {
+        Some(reason) => RedisError::Tls(reason),
+        None => RedisError::from(error),
+    })
 }
+
+/// The TLS failure behind `error` (such as a certificate of an unknown
+/// authority), if that is what it is.
+fn tls_failure(error: &::redis::RedisError) -> Option<String> {
+    type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        // The redis crate names its cause as an `Arc` of it.
+        let current = match current.downcast_ref::<Shared>() {
+            Some(shared) => &**shared as &(dyn std::error::Error + 'static),
+            None => current,
+        };
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        // An I/O error carries its cause as its content, not as its source.
+        if let Some(tls) = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls.to_string());
+        }
+        cause = current.source();
+    }
+    None
+}
+
+/// Opens a connection and checks that it answers a PING.
+pub(crate) async fn check(client: &Client, config: &RedisConfig) -> Result<(), RedisError> {
+    let mut connection = open(client, config, None::<PushSink>).await?;
+    ::redis::cmd("PING")
+        .exec_async(&mut connection)
+        .await
+        .map_err(RedisError::from)
+}
+
+/// The push sender of a connection that subscribes to nothing.
+pub(crate) type PushSink = tokio::sync::mpsc::UnboundedSender<::redis::PushInfo>;
 
 #[cfg(test)]
 mod tests {

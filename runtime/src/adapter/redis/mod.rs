@@ -252,6 +252,17 @@ impl RedisAdapter {
         Ok(RedisAdapter { shared })
     }
 
+    /// Connects to Redis once to check the URL, TLS and credentials (bounded by
+    /// [`RedisConfig::connect_timeout`]), then starts the adapter as
+    /// [`RedisAdapter::new`] does. Fails with the reason when Redis cannot be
+    /// reached or refuses the connection, rather than retrying in the background.
+    pub async fn connect(config: RedisConfig) -> Result<RedisAdapter, RedisError> {
+        let client = connection::client(&config)?;
+        connection::install_crypto_provider();
+        connection::check(&client, &config).await?;
+        RedisAdapter::new(config)
+    }
+
     /// This node's id in the messages it publishes.
     pub fn uid(&self) -> &str {
         &self.shared.uid

@@ -148,7 +148,7 @@ impl Role for Publishing<'_> {
     }
 
     async fn open(&mut self, client: &Client) -> Result<MultiplexedConnection, RedisError> {
-        connection::open(client, self.config, None::<mpsc::UnboundedSender<PushInfo>>).await
+        connection::open(client, self.config, None::<connection::PushSink>).await
     }
 
     fn serve(
