@@ -11,7 +11,10 @@
 # redis://127.0.0.1:6379) when it answers a PING; otherwise the script starts a
 # redis-server of its own on a free port (installing Debian's redis-server package
 # the same way when the binary is missing), points REDIS_URL at it for the tests,
-# and stops it on exit.
+# and stops it on exit. Some tests (outage, TLS, passwords and ACL users) start
+# redis-server processes of their own, so the script installs Debian's
+# redis-server package (built with TLS) whenever the binary is missing, even when
+# a Redis already answers at REDIS_URL.
 #
 # Honours CARGO_TARGET_DIR, CHROMIUM (the browser to test with, default
 # /usr/bin/chromium) and REDIS_URL. Exits non-zero if any step fails.
@@ -93,15 +96,14 @@ stop_redis() {
 trap stop_redis EXIT
 
 step "Redis for the adapter tests"
+if ! command -v redis-server >/dev/null 2>&1; then
+    step "apt-get install redis-server (the Redis adapter tests start their own)"
+    apt_install redis-server || exit 1
+fi
 if redis_answers "$REDIS_URL"; then
     echo "test-all: using the Redis at $REDIS_URL"
 else
     echo "test-all: no Redis answers at $REDIS_URL; starting one"
-    if ! command -v redis-server >/dev/null 2>&1; then
-        step "apt-get install redis-server (for the Redis adapter tests)"
-        apt_install redis-server || exit 1
-        # Debian's package starts a service of its own; the tests use their own.
-    fi
     redis_port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
         --daemonize no >/dev/null 2>&1 &

@@ -62,6 +62,28 @@ pub struct RedisNode {
 }
 
 impl RedisNode {
+    /// A node with the adapter `config` (its URL names the Redis), its handlers set
+    /// up by `setup`; returns once it listens to the other nodes.
+    ///
+    /// # Panics
+    ///
+    /// If Redis refuses the connection or does not answer within [`PATIENCE`].
+    pub async fn start_with(config: RedisConfig, setup: impl FnOnce(&Server)) -> RedisNode {
+        let config = config.with_reconnect(
+            std::time::Duration::from_millis(20),
+            std::time::Duration::from_millis(300),
+        );
+        let adapter = crate::within(RedisAdapter::connect(config))
+            .await
+            .expect("connected to Redis");
+        let io = Server::with_adapter(sio_config(), adapter.clone());
+        setup(&io);
+        let server = SioServer::start(io).await;
+        let node = RedisNode { server, adapter };
+        node.wait_subscribed().await;
+        node
+    }
+
     /// A node on the Redis at `url` with channel prefix `key`, its handlers set up
     /// by `setup`; returns once it listens to the other nodes.
     ///
@@ -151,9 +173,21 @@ impl RedisProcess {
     ///
     /// If it does not start or accept connections within [`PATIENCE`].
     pub async fn start(binary: &str, port: u16) -> RedisProcess {
+        let port_text = port.to_string();
+        RedisProcess::start_with(binary, port, &["--port", &port_text]).await
+    }
+
+    /// Starts `binary` with `args` (which say where it listens), on 127.0.0.1,
+    /// without persistence, and waits until it accepts TCP connections on `port`.
+    ///
+    /// # Panics
+    ///
+    /// If it does not start or accept connections within [`PATIENCE`].
+    pub async fn start_with(binary: &str, port: u16, args: &[&str]) -> RedisProcess {
         let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -74,10 +74,15 @@ pub trait NamespaceLink: Send + Sync + 'static {
 }
 
 /// A broadcast emitted on this node, as the other nodes should see it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Broadcast<'a> {
     /// The packet, encoded as this node's sockets received it (no ack id).
     pub encoded: &'a Encoded,
+    /// The event name.
+    pub event: &'a str,
+    /// The event's arguments as a sequence, for adapters that write them in a
+    /// format of their own (such as MessagePack) rather than as `encoded`.
+    pub args: &'a dyn erased_serde::Serialize,
     /// The rooms targeted; empty means every socket of the namespace.
     pub rooms: &'a [Room],
     /// The rooms (or socket ids) excluded.
@@ -86,6 +91,19 @@ pub struct Broadcast<'a> {
     pub except_socket: Option<Sid>,
     /// Whether each client may drop it when it cannot take it right away.
     pub volatile: bool,
+}
+
+impl std::fmt::Debug for Broadcast<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Broadcast")
+            .field("encoded", &self.encoded)
+            .field("event", &self.event)
+            .field("rooms", &self.rooms)
+            .field("except", &self.except)
+            .field("except_socket", &self.except_socket)
+            .field("volatile", &self.volatile)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A namespace of this server, as an adapter sees it: where broadcasts from other

@@ -167,7 +167,9 @@ impl Transport {
     /// Closes the connection: a WebSocket close, or a `close` packet over polling.
     pub(crate) async fn close(&mut self) {
         let _ = match &mut self.kind {
-            Kind::WebSocket(ws) => ws.close(None).await.map_err(SendError::from),
+            Kind::WebSocket(ws) => WebSocketStream::close(ws, None)
+                .await
+                .map_err(SendError::from),
             Kind::Polling(polling) => polling
                 .send(&[Frame::control(crate::engine::PacketKind::Close)])
                 .await

@@ -138,7 +138,8 @@ impl BroadcastOperator {
     /// it is [`local`](Self::local).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         check_event_name(event)?;
-        let mut encoded = protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), None)?;
+        let args = EmitArgs::new(data);
+        let mut encoded = protocol::encode_event(&self.ns.name, event, &args, None)?;
         let volatile = self.volatile;
         if let Some(recovery) = &self.ns.recovery
             && !volatile
@@ -158,6 +159,8 @@ impl BroadcastOperator {
         {
             adapter.publish(&Broadcast {
                 encoded: &encoded,
+                event,
+                args: &args,
                 rooms: &self.rooms,
                 except: &self.except,
                 except_socket: self.except_socket,

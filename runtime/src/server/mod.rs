@@ -30,7 +30,7 @@ mod timeouts;
 #[cfg(feature = "client")]
 pub(crate) use ack::decode_ack;
 pub use ack::{AckFuture, AckStream};
-#[cfg(feature = "client")]
+#[cfg(any(feature = "client", all(test, feature = "redis")))]
 pub(crate) use args::EmitArgs;
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};

@@ -39,9 +39,20 @@
 //! # Ok(()) }
 //! ```
 
+//! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`: both
+//! are maintained, tokio-native, and cover rustls with a custom CA, Cluster and
+//! Sentinel, pattern and sharded (`SSUBSCRIBE`) subscriptions. redis-rs lets the
+//! caller receive pub/sub pushes through its own synchronous sender, which is where
+//! this adapter puts its bounded queue and counts what is dropped (fred hands
+//! messages to a broadcast channel of its own and resubscribes behind the caller's
+//! back, so whether a node is listening could not be reported as precisely), and
+//! it is the crate most of the ecosystem already builds. The adapter keeps its own
+//! reconnection loop so that [`RedisAdapter::subscription`] says exactly when the
+//! subscriptions are in place again.
+
+mod connection;
 mod msgpack;
 mod requests;
-mod resp;
 mod tasks;
 
 use std::collections::HashMap;
@@ -52,23 +63,27 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-use resp::RedisUrl;
-
 use super::{Adapter, Broadcast, LocalNamespace, NamespaceLink};
 
 /// Options of a [`RedisAdapter`]. Every limit has a default.
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
-    /// The Redis server: `redis://[[user]:password@]host[:port][/db]`.
+    /// The Redis server: `redis://[[user]:password@]host[:port][/db]`, or
+    /// `rediss://` for TLS; user and password are percent-decoded.
     pub url: String,
+    /// The PEM certificate(s) of the authority that signed the Redis server's
+    /// certificate, for a `rediss://` URL; `None` trusts the system's roots.
+    pub tls_ca: Option<Vec<u8>>,
     /// The prefix of every channel (default `socket.io`, as in Node.js); nodes
     /// share broadcasts when they use the same.
     pub key: String,
-    /// Most messages that may wait to be published (default 4,096); past it,
-    /// broadcasts still reach local sockets but not the other nodes.
+    /// Most messages that may wait to be published, and most messages from the
+    /// other nodes that may wait to be delivered (default 4,096 each); past it,
+    /// broadcasts still reach local sockets but not the other nodes, and messages
+    /// from Redis are dropped. Both are counted by [`RedisAdapter::dropped`].
     pub queue: usize,
-    /// Largest message read from Redis, in bytes (default 16 MiB); a larger one
-    /// drops the connection, which then reconnects.
+    /// Largest message taken from Redis, in bytes (default 16 MiB); a larger one
+    /// is ignored.
     pub max_message_size: usize,
     /// How long connecting (and authenticating) may take (default 5 s).
     pub connect_timeout: Duration,
@@ -86,6 +101,7 @@ impl RedisConfig {
     pub fn new(url: impl Into<String>) -> RedisConfig {
         RedisConfig {
             url: url.into(),
+            tls_ca: None,
             key: "socket.io".to_owned(),
             queue: 4096,
             max_message_size: 16 * 1024 * 1024,
@@ -102,7 +118,14 @@ impl RedisConfig {
         self
     }
 
-    /// Sets how many messages may wait to be published.
+    /// Trusts the certificate authority in `pem` (PEM text) for a `rediss://` URL,
+    /// instead of the system's roots.
+    pub fn with_tls_ca(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_ca = Some(pem.into());
+        self
+    }
+
+    /// Sets how many messages may wait to be published, and to be delivered.
     pub fn with_queue(mut self, messages: usize) -> Self {
         self.queue = messages.max(1);
         self
@@ -118,44 +141,46 @@ impl RedisConfig {
 
 /// What can go wrong with the Redis adapter.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RedisError {
-    /// The URL is not `redis://host[:port]` with optional credentials.
-    #[error("invalid Redis URL `{0}`")]
-    InvalidUrl(String),
+    /// The URL is not `redis://` or `rediss://` with a host, optional credentials
+    /// and a database number (the password is masked in `url`).
+    #[error("invalid Redis URL `{url}`: {reason}")]
+    InvalidUrl {
+        /// The URL, its password replaced by `***`.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The CA certificate given for TLS is unusable.
+    #[error("Redis TLS: {0}")]
+    Tls(String),
     /// The adapter was created outside a Tokio runtime.
     #[error("the Redis adapter needs a Tokio runtime")]
     NoRuntime,
-    /// Connecting or writing failed.
-    #[error("Redis I/O: {0}")]
-    Io(#[from] std::io::Error),
     /// Redis did not answer in time.
     #[error("Redis did not answer in time")]
     Timeout,
     /// Redis closed the connection.
     #[error("Redis closed the connection")]
     Closed,
-    /// Redis refused a command (such as AUTH).
-    #[error("Redis refused: {0}")]
-    Refused(String),
-    /// Redis sent something that is not RESP.
-    #[error("Redis protocol error: {0}")]
-    Protocol(&'static str),
-    /// A message larger than [`RedisConfig::max_message_size`].
-    #[error("a Redis message of {0} bytes exceeds the limit")]
-    TooLarge(usize),
+    /// Connecting, authenticating or a command failed.
+    #[error("Redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
 }
 
 /// A message waiting to be published: its channel and payload.
 pub(crate) struct Outgoing {
     channel: Bytes,
     payload: Vec<u8>,
+    /// `SPUBLISH` rather than `PUBLISH`.
+    sharded: bool,
 }
 
 /// What the adapter's handle, its namespace links and its tasks share.
 pub(crate) struct Shared {
     uid: String,
     config: RedisConfig,
-    url: RedisUrl,
     namespaces: RwLock<HashMap<String, LocalNamespace>>,
     outgoing: mpsc::Sender<Outgoing>,
     subscribed: watch::Sender<bool>,
@@ -171,6 +196,14 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(name)
             .cloned()
+    }
+
+    /// Counts one message lost to a full queue, logging now and then.
+    fn count_dropped(&self, what: &'static str) {
+        let dropped = self.dropped.fetch_add(1, Ordering::Relaxed);
+        if dropped == 0 || (dropped + 1).is_power_of_two() {
+            tracing::warn!(dropped = dropped + 1, "{what}");
+        }
     }
 }
 
@@ -196,14 +229,14 @@ impl RedisAdapter {
     /// the current Tokio runtime; they connect in the background and keep
     /// reconnecting while Redis is unreachable).
     pub fn new(config: RedisConfig) -> Result<RedisAdapter, RedisError> {
-        let url = RedisUrl::parse(&config.url)?;
+        let client = connection::client(&config)?;
+        connection::install_crypto_provider();
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
         let (outgoing, queue) = mpsc::channel(config.queue.max(1));
         let (stop, stopped) = watch::channel(());
         let shared = Arc::new(Shared {
             uid: node_uid(),
             config,
-            url,
             namespaces: RwLock::new(HashMap::new()),
             outgoing,
             subscribed: watch::Sender::new(false),
@@ -212,12 +245,23 @@ impl RedisAdapter {
         });
         runtime.spawn(tasks::publisher(
             shared.config.clone(),
-            shared.url.clone(),
+            client.clone(),
             queue,
             stopped.clone(),
         ));
-        runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), stopped));
+        runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), client, stopped));
         Ok(RedisAdapter { shared })
+    }
+
+    /// Connects to Redis once to check the URL, TLS and credentials (bounded by
+    /// [`RedisConfig::connect_timeout`]), then starts the adapter as
+    /// [`RedisAdapter::new`] does. Fails with the reason when Redis cannot be
+    /// reached or refuses the connection, rather than retrying in the background.
+    pub async fn connect(config: RedisConfig) -> Result<RedisAdapter, RedisError> {
+        let client = connection::client(&config)?;
+        connection::install_crypto_provider();
+        connection::check(&client, &config).await?;
+        RedisAdapter::new(config)
     }
 
     /// This node's id in the messages it publishes.
@@ -244,8 +288,9 @@ impl RedisAdapter {
         self.shared.subscribed.subscribe()
     }
 
-    /// How many messages for the other nodes were dropped because the queue was
-    /// full (Redis unreachable or too slow).
+    /// How many messages were dropped because a queue was full: messages for the
+    /// other nodes (Redis unreachable or too slow) and messages from them (this
+    /// node too slow to deliver them).
     pub fn dropped(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
     }
@@ -283,19 +328,14 @@ struct RedisLink {
 impl RedisLink {
     /// Queues `payload` for `channel`; counts it as dropped when the queue is full.
     fn send(&self, channel: Bytes, payload: Vec<u8>) {
-        if self
-            .shared
-            .outgoing
-            .try_send(Outgoing { channel, payload })
-            .is_err()
-        {
-            let dropped = self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-            if dropped.is_power_of_two() || dropped == 0 {
-                tracing::warn!(
-                    dropped = dropped + 1,
-                    "Redis publish queue full: message not sent to the other nodes"
-                );
-            }
+        let message = Outgoing {
+            channel,
+            payload,
+            sharded: false,
+        };
+        if self.shared.outgoing.try_send(message).is_err() {
+            self.shared
+                .count_dropped("Redis publish queue full: message not sent to the other nodes");
         }
     }
 }

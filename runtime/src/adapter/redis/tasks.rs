@@ -1,19 +1,24 @@
 //! The adapter's two connections, each in a task of its own: one publishes the
 //! queued messages, the other receives the other nodes' broadcasts and delivers
 //! them. Both reconnect with capped exponential backoff and end with the adapter.
+//!
+//! The `redis` crate hands pub/sub messages to a push sender without a bound of its
+//! own; the sender here puts them in a bounded queue and counts what does not fit.
 
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use ::redis::aio::MultiplexedConnection;
+use ::redis::{Client, PushInfo, PushKind, Value as RespValue};
 use bytes::Bytes;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, Interval};
 
-use super::resp::{Connection, Frame, RedisUrl, command};
+use super::connection;
 use super::{Outgoing, RedisConfig, RedisError, SERVER_SIDE_EMIT, Shared, msgpack};
 use crate::protocol::{self, RESERVED_EVENTS};
 
-/// Most bytes of commands written to Redis in one go.
+/// Most bytes of messages published in one pipeline.
 const MAX_BATCH: usize = 256 * 1024;
 
 /// Why a connection's loop ended.
@@ -57,111 +62,66 @@ impl Backoff {
     }
 }
 
-/// Connects, unless the adapter stops first.
-async fn connect(
-    config: &RedisConfig,
-    url: &RedisUrl,
-    stop: &mut watch::Receiver<()>,
-) -> Option<Result<Connection, RedisError>> {
-    tokio::select! {
-        _ = stop.changed() => None,
-        result = Connection::open(url, config.connect_timeout, config.max_message_size) => Some(result),
-    }
-}
-
 fn ping_timer(config: &RedisConfig) -> Interval {
     let period = config.ping_interval.max(Duration::from_millis(10));
     tokio::time::interval_at(Instant::now() + period, period)
 }
 
-async fn write(
-    connection: &mut Connection,
-    bytes: &[u8],
-    config: &RedisConfig,
-) -> Result<(), RedisError> {
-    tokio::time::timeout(config.connect_timeout, connection.write(bytes))
-        .await
-        .map_err(|_| RedisError::Timeout)?
+/// Whether `error` means the connection is unusable (rather than one command refused).
+fn is_broken(error: &::redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_timeout()
+        || error.is_connection_dropped()
+        || error.is_unrecoverable_error()
 }
 
-/// What one of the adapter's two Redis connections does while it is up.
+/// Checks that the connection answers; `Err` when it does not in time.
+async fn ping(connection: &mut MultiplexedConnection) -> Result<(), RedisError> {
+    ::redis::cmd("PING")
+        .exec_async(connection)
+        .await
+        .map_err(RedisError::from)
+}
+
+/// What one of the adapter's two Redis connections does.
 trait Role {
     /// Names the connection in logs.
     fn name(&self) -> &'static str;
 
+    /// Opens a connection for this role.
+    fn open(
+        &mut self,
+        client: &Client,
+    ) -> impl Future<Output = Result<MultiplexedConnection, RedisError>> + Send;
+
     /// Uses `connection` until it breaks or the adapter stops.
     fn serve(
         &mut self,
-        connection: &mut Connection,
+        connection: MultiplexedConnection,
         stop: &mut watch::Receiver<()>,
     ) -> impl Future<Output = Ended> + Send;
-}
-
-/// Publishes this node's broadcasts.
-struct Publishing<'a> {
-    config: &'a RedisConfig,
-    queue: &'a mut mpsc::Receiver<Outgoing>,
-}
-
-impl Role for Publishing<'_> {
-    fn name(&self) -> &'static str {
-        "publisher"
-    }
-
-    fn serve(
-        &mut self,
-        connection: &mut Connection,
-        stop: &mut watch::Receiver<()>,
-    ) -> impl Future<Output = Ended> + Send {
-        publish(connection, self.config, self.queue, stop)
-    }
-}
-
-/// Receives the other nodes' broadcasts.
-struct Subscribing<'a> {
-    config: &'a RedisConfig,
-    /// The other nodes' broadcasts (`<key>#*`) and requests (`<key>-request#*`).
-    patterns: &'a [String; 2],
-    shared: &'a Weak<Shared>,
-}
-
-impl Role for Subscribing<'_> {
-    fn name(&self) -> &'static str {
-        "subscriber"
-    }
-
-    async fn serve(
-        &mut self,
-        connection: &mut Connection,
-        stop: &mut watch::Receiver<()>,
-    ) -> Ended {
-        let ended = subscribe(connection, self.config, self.patterns, self.shared, stop).await;
-        if let Some(shared) = self.shared.upgrade() {
-            shared.subscribed.send_replace(false);
-        }
-        ended
-    }
 }
 
 /// Connects to Redis and runs `role` on each connection until it says stop,
 /// reconnecting with backoff after a failed connect or a broken connection.
 async fn keep_connected(
     config: &RedisConfig,
-    url: &RedisUrl,
+    client: &Client,
     stop: &mut watch::Receiver<()>,
     mut role: impl Role,
 ) {
     let name = role.name();
     let mut backoff = Backoff::new(config);
     loop {
-        let Some(result) = connect(config, url, stop).await else {
-            return;
+        let result = tokio::select! {
+            _ = stop.changed() => return,
+            result = role.open(client) => result,
         };
         match result {
-            Ok(mut connection) => {
+            Ok(connection) => {
                 backoff.reset();
                 tracing::debug!(role = name, "Redis connected");
-                match role.serve(&mut connection, stop).await {
+                match role.serve(connection, stop).await {
                     Ended::Stop => return,
                     Ended::Broken(error) => {
                         tracing::warn!(%error, role = name, "Redis connection lost")
@@ -176,10 +136,34 @@ async fn keep_connected(
     }
 }
 
+/// Publishes this node's broadcasts.
+struct Publishing<'a> {
+    config: &'a RedisConfig,
+    queue: &'a mut mpsc::Receiver<Outgoing>,
+}
+
+impl Role for Publishing<'_> {
+    fn name(&self) -> &'static str {
+        "publisher"
+    }
+
+    async fn open(&mut self, client: &Client) -> Result<MultiplexedConnection, RedisError> {
+        connection::open(client, self.config, None::<connection::PushSink>).await
+    }
+
+    fn serve(
+        &mut self,
+        connection: MultiplexedConnection,
+        stop: &mut watch::Receiver<()>,
+    ) -> impl Future<Output = Ended> + Send {
+        publish(connection, self.config, self.queue, stop)
+    }
+}
+
 /// Publishes queued messages, reconnecting as needed, until the adapter is gone.
 pub(crate) async fn publisher(
     config: RedisConfig,
-    url: RedisUrl,
+    client: Client,
     mut queue: mpsc::Receiver<Outgoing>,
     mut stop: watch::Receiver<()>,
 ) {
@@ -187,62 +171,213 @@ pub(crate) async fn publisher(
         config: &config,
         queue: &mut queue,
     };
-    keep_connected(&config, &url, &mut stop, role).await;
+    keep_connected(&config, &client, &mut stop, role).await;
 }
 
 async fn publish(
-    connection: &mut Connection,
+    mut connection: MultiplexedConnection,
     config: &RedisConfig,
     queue: &mut mpsc::Receiver<Outgoing>,
     stop: &mut watch::Receiver<()>,
 ) -> Ended {
-    let mut ping = ping_timer(config);
-    let mut unanswered = 0u32;
-    let mut out = Vec::new();
+    let mut ping_timer = ping_timer(config);
     loop {
         tokio::select! {
             _ = stop.changed() => return Ended::Stop,
             message = queue.recv() => {
-                let Some(mut message) = message else {
+                let Some(message) = message else {
                     return Ended::Stop;
                 };
-                out.clear();
-                loop {
-                    command(&mut out, &[b"PUBLISH", &message.channel, &message.payload]);
-                    match queue.try_recv() {
-                        Ok(next) if out.len() < MAX_BATCH => message = next,
-                        Ok(next) => {
-                            // Too much for one write: this one starts the next batch.
-                            if let Err(error) = write(connection, &out, config).await {
-                                return Ended::Broken(error);
-                            }
-                            out.clear();
-                            message = next;
-                        }
-                        Err(_) => break,
+                // What is queued goes out in one pipeline, up to a size.
+                let mut pipeline = ::redis::pipe();
+                let mut size = 0;
+                let mut next = Some(message);
+                while let Some(message) = next.take() {
+                    size += message.channel.len() + message.payload.len();
+                    pipeline
+                        .cmd(if message.sharded { "SPUBLISH" } else { "PUBLISH" })
+                        .arg(message.channel.as_ref())
+                        .arg(message.payload)
+                        .ignore();
+                    if size < MAX_BATCH {
+                        next = queue.try_recv().ok();
                     }
                 }
-                if let Err(error) = write(connection, &out, config).await {
+                if let Err(error) = pipeline.exec_async(&mut connection).await {
+                    if is_broken(&error) {
+                        return Ended::Broken(error.into());
+                    }
+                    tracing::warn!(%error, "Redis refused a PUBLISH");
+                }
+            }
+            _ = ping_timer.tick() => {
+                if let Err(error) = ping(&mut connection).await {
                     return Ended::Broken(error);
                 }
             }
-            frame = connection.read() => match frame {
-                Ok(Frame::Error(error)) => {
-                    unanswered = 0;
-                    tracing::warn!(error = %String::from_utf8_lossy(&error), "Redis refused a PUBLISH");
+        }
+    }
+}
+
+/// A pub/sub message from Redis, as the push sender queues it.
+pub(crate) struct Incoming {
+    channel: Bytes,
+    payload: Bytes,
+    /// Whether it came on the request channel rather than a broadcast channel.
+    request: bool,
+}
+
+/// Puts the subscriber connection's pushes in the adapter's bounded queue (and
+/// counts what does not fit), and tells the subscriber when the connection is lost.
+struct PushSender {
+    incoming: mpsc::Sender<Incoming>,
+    lost: Arc<Notify>,
+    shared: Weak<Shared>,
+    /// `<key>-request#*`: the pattern request messages come under.
+    requests: Arc<str>,
+    max_message_size: usize,
+}
+
+impl PushSender {
+    fn take_bytes(value: RespValue) -> Option<Bytes> {
+        match value {
+            RespValue::BulkString(bytes) => Some(Bytes::from(bytes)),
+            RespValue::SimpleString(text) => Some(Bytes::from(text)),
+            _ => None,
+        }
+    }
+
+    fn push(&self, push: PushInfo) {
+        let mut data = push.data.into_iter();
+        let (request, channel, payload) = match push.kind {
+            PushKind::Disconnection => {
+                self.lost.notify_one();
+                return;
+            }
+            PushKind::PMessage => {
+                let pattern = data.next().and_then(Self::take_bytes);
+                let request = pattern.is_some_and(|pattern| *pattern == *self.requests.as_bytes());
+                (request, data.next(), data.next())
+            }
+            _ => return,
+        };
+        let (Some(channel), Some(payload)) = (
+            channel.and_then(Self::take_bytes),
+            payload.and_then(Self::take_bytes),
+        ) else {
+            return;
+        };
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        if payload.len() > self.max_message_size {
+            tracing::debug!(
+                size = payload.len(),
+                "ignored a Redis message larger than the limit"
+            );
+            return;
+        }
+        let message = Incoming {
+            channel,
+            payload,
+            request,
+        };
+        if self.incoming.try_send(message).is_err() {
+            shared.count_dropped("Redis receive queue full: a message from another node is lost");
+        }
+    }
+}
+
+/// Receives the other nodes' broadcasts.
+struct Subscribing<'a> {
+    config: &'a RedisConfig,
+    /// The other nodes' broadcasts (`<key>#*`) and requests (`<key>-request#*`).
+    patterns: &'a [String; 2],
+    shared: &'a Weak<Shared>,
+    incoming_sender: mpsc::Sender<Incoming>,
+    incoming: mpsc::Receiver<Incoming>,
+    /// Notified by the current connection's push sender when it is lost.
+    lost: Arc<Notify>,
+}
+
+impl Role for Subscribing<'_> {
+    fn name(&self) -> &'static str {
+        "subscriber"
+    }
+
+    async fn open(&mut self, client: &Client) -> Result<MultiplexedConnection, RedisError> {
+        // Each connection gets its own loss signal: an old one's never counts.
+        self.lost = Arc::new(Notify::new());
+        let sender = PushSender {
+            incoming: self.incoming_sender.clone(),
+            lost: self.lost.clone(),
+            shared: self.shared.clone(),
+            requests: Arc::from(self.patterns[1].as_str()),
+            max_message_size: self.config.max_message_size,
+        };
+        connection::open(
+            client,
+            self.config,
+            Some(
+                move |push: PushInfo| -> Result<(), std::convert::Infallible> {
+                    sender.push(push);
+                    Ok(())
+                },
+            ),
+        )
+        .await
+    }
+
+    async fn serve(
+        &mut self,
+        connection: MultiplexedConnection,
+        stop: &mut watch::Receiver<()>,
+    ) -> Ended {
+        let ended = self.subscribe(connection, stop).await;
+        if let Some(shared) = self.shared.upgrade() {
+            shared.subscribed.send_replace(false);
+        }
+        ended
+    }
+}
+
+impl Subscribing<'_> {
+    async fn subscribe(
+        &mut self,
+        mut connection: MultiplexedConnection,
+        stop: &mut watch::Receiver<()>,
+    ) -> Ended {
+        for pattern in self.patterns {
+            if let Err(error) = connection.psubscribe(pattern).await {
+                return Ended::Broken(error.into());
+            }
+        }
+        match self.shared.upgrade() {
+            Some(shared) => {
+                tracing::debug!("Redis subscriber listening");
+                shared.subscribed.send_replace(true);
+            }
+            None => return Ended::Stop,
+        }
+        let mut ping_timer = ping_timer(self.config);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return Ended::Stop,
+                () = self.lost.notified() => return Ended::Broken(RedisError::Closed),
+                message = self.incoming.recv() => {
+                    let (Some(message), Some(shared)) = (message, self.shared.upgrade()) else {
+                        return Ended::Stop;
+                    };
+                    if message.request {
+                        on_request(&shared, &message.channel, &message.payload);
+                    } else {
+                        deliver(&shared, &message.channel, &message.payload);
+                    }
                 }
-                Ok(_) => unanswered = 0,
-                Err(error) => return Ended::Broken(error),
-            },
-            _ = ping.tick() => {
-                if unanswered >= 2 {
-                    return Ended::Broken(RedisError::Timeout);
-                }
-                unanswered += 1;
-                out.clear();
-                command(&mut out, &[b"PING"]);
-                if let Err(error) = write(connection, &out, config).await {
-                    return Ended::Broken(error);
+                _ = ping_timer.tick() => {
+                    if let Err(error) = ping(&mut connection).await {
+                        return Ended::Broken(error);
+                    }
                 }
             }
         }
@@ -265,94 +400,28 @@ fn pattern(key: &str, suffix: &str) -> String {
 
 /// Receives the other nodes' broadcasts, reconnecting as needed, until the adapter
 /// is gone.
-pub(crate) async fn subscriber(shared: Weak<Shared>, mut stop: watch::Receiver<()>) {
-    let Some((config, url)) = shared
-        .upgrade()
-        .map(|shared| (shared.config.clone(), shared.url.clone()))
-    else {
+pub(crate) async fn subscriber(
+    shared: Weak<Shared>,
+    client: Client,
+    mut stop: watch::Receiver<()>,
+) {
+    let Some(config) = shared.upgrade().map(|shared| shared.config.clone()) else {
         return;
     };
     let patterns = [
         pattern(&config.key, "#*"),
         pattern(&config.key, "-request#*"),
     ];
+    let (incoming_sender, incoming) = mpsc::channel(config.queue.max(1));
     let role = Subscribing {
         config: &config,
         patterns: &patterns,
         shared: &shared,
+        incoming_sender,
+        incoming,
+        lost: Arc::new(Notify::new()),
     };
-    keep_connected(&config, &url, &mut stop, role).await;
-}
-
-async fn subscribe(
-    connection: &mut Connection,
-    config: &RedisConfig,
-    patterns: &[String; 2],
-    shared: &Weak<Shared>,
-    stop: &mut watch::Receiver<()>,
-) -> Ended {
-    let mut out = Vec::new();
-    let [broadcasts, requests] = patterns;
-    command(
-        &mut out,
-        &[b"PSUBSCRIBE", broadcasts.as_bytes(), requests.as_bytes()],
-    );
-    let mut confirmed = 0;
-    if let Err(error) = write(connection, &out, config).await {
-        return Ended::Broken(error);
-    }
-    let mut ping = ping_timer(config);
-    let mut unanswered = 0u32;
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return Ended::Stop,
-            frame = connection.read() => {
-                unanswered = 0;
-                let items = match frame {
-                    Ok(Frame::Array(Some(items))) => items,
-                    Ok(Frame::Error(error)) => {
-                        let error = String::from_utf8_lossy(&error).into_owned();
-                        return Ended::Broken(RedisError::Refused(error));
-                    }
-                    Ok(_) => continue,
-                    Err(error) => return Ended::Broken(error),
-                };
-                let Some(shared) = shared.upgrade() else {
-                    return Ended::Stop;
-                };
-                match items.as_slice() {
-                    [Frame::Bulk(Some(kind)), Frame::Bulk(Some(matched)), Frame::Bulk(Some(channel)), Frame::Bulk(Some(payload))]
-                        if kind.as_ref() == b"pmessage" =>
-                    {
-                        if matched.as_ref() == requests.as_bytes() {
-                            on_request(&shared, channel, payload);
-                        } else {
-                            deliver(&shared, channel, payload);
-                        }
-                    }
-                    [Frame::Bulk(Some(kind)), ..] if kind.as_ref() == b"psubscribe" => {
-                        confirmed += 1;
-                        if confirmed == patterns.len() {
-                            tracing::debug!("Redis subscriber listening");
-                            shared.subscribed.send_replace(true);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            _ = ping.tick() => {
-                if unanswered >= 2 {
-                    return Ended::Broken(RedisError::Timeout);
-                }
-                unanswered += 1;
-                out.clear();
-                command(&mut out, &[b"PING"]);
-                if let Err(error) = write(connection, &out, config).await {
-                    return Ended::Broken(error);
-                }
-            }
-        }
-    }
+    keep_connected(&config, &client, &mut stop, role).await;
 }
 
 /// A request of another node on the request channel, as far as tether reads it.
@@ -451,6 +520,62 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pmessage(pattern: &str, channel: &str, payload: &[u8]) -> PushInfo {
+        PushInfo {
+            kind: PushKind::PMessage,
+            data: vec![
+                RespValue::BulkString(pattern.into()),
+                RespValue::BulkString(channel.into()),
+                RespValue::BulkString(payload.to_vec()),
+            ],
+        }
+    }
+
+    #[tokio::test]
+    async fn the_push_sender_keeps_its_bound_and_counts_drops() {
+        let adapter = super::super::RedisAdapter::new(
+            RedisConfig::new("redis://127.0.0.1:1")
+                .with_reconnect(Duration::from_secs(3600), Duration::from_secs(3600)),
+        )
+        .unwrap();
+        let (incoming, mut queue) = mpsc::channel(2);
+        let lost = Arc::new(Notify::new());
+        let sender = PushSender {
+            incoming,
+            lost: lost.clone(),
+            shared: Arc::downgrade(&adapter.shared),
+            requests: Arc::from("socket.io-request#*"),
+            max_message_size: 8,
+        };
+        for _ in 0..5 {
+            sender.push(pmessage("socket.io#*", "socket.io#/#", b"abc"));
+        }
+        // Larger than the limit: ignored, not queued.
+        sender.push(pmessage("socket.io#*", "socket.io#/#", b"123456789"));
+        assert_eq!(adapter.dropped(), 3);
+        let first = queue.try_recv().unwrap();
+        assert!(!first.request);
+        assert_eq!(first.channel, "socket.io#/#");
+        assert_eq!(first.payload, "abc");
+        assert!(queue.try_recv().is_ok());
+        assert!(queue.try_recv().is_err());
+
+        sender.push(pmessage(
+            "socket.io-request#*",
+            "socket.io-request#/#",
+            b"{}",
+        ));
+        assert!(queue.try_recv().unwrap().request);
+
+        sender.push(PushInfo {
+            kind: PushKind::Disconnection,
+            data: Vec::new(),
+        });
+        tokio::time::timeout(Duration::from_secs(5), lost.notified())
+            .await
+            .unwrap();
+    }
 
     #[test]
     fn patterns_escape_glob_characters() {

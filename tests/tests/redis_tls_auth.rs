@@ -1,0 +1,196 @@
+//! Connection URLs as users write them, against `redis-server` processes of the
+//! tests' own: TLS (`rediss://`) with a CA the test generates, a wrong CA refused
+//! with a clear error in bounded time, a password (`requirepass`) and an ACL user
+//! with percent-encoded credentials, a wrong password refused.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use serde_json::Value;
+use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
+use tether::client::{Client, Event};
+use tether::server::Server;
+use tether_tests::redis::{RedisNode, RedisProcess, join_and_shout, unique_key};
+use tether_tests::{PATIENCE, Probe, probe};
+
+fn handlers(io: &Server) {
+    join_and_shout(&io.main());
+}
+
+fn redis_binary() -> String {
+    RedisProcess::binary().expect(
+        "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
+    )
+}
+
+/// A client of `url` reporting every event's name.
+async fn client(url: String) -> (Client, Probe<String>) {
+    let (report, seen) = probe();
+    let client = Client::builder(url)
+        .on_any(move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.name().to_owned()) }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    (client, seen)
+}
+
+/// Two nodes started from `config` share a broadcast both ways.
+async fn two_nodes_share_broadcasts(config: RedisConfig) {
+    let a = RedisNode::start_with(config.clone(), handlers).await;
+    let b = RedisNode::start_with(config, handlers).await;
+    let (_on_a, mut seen_a) = client(a.url()).await;
+    let (_on_b, mut seen_b) = client(b.url()).await;
+    a.io().emit("from a", &Value::Null).unwrap();
+    b.io().emit("from b", &Value::Null).unwrap();
+    // Each client gets both, its own node's first or not.
+    for seen in [&mut seen_a, &mut seen_b] {
+        let mut names = seen.take(2).await;
+        names.sort();
+        assert_eq!(names, ["from a", "from b"]);
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+/// Files of a test, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(unique_key(name));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        TempDir(dir)
+    }
+
+    fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("written");
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A certificate authority: its PEM certificate and what signs with it.
+fn authority() -> (String, Issuer<'static, KeyPair>) {
+    let mut params = CertificateParams::new(Vec::new()).expect("no names");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().expect("a key");
+    let certificate = params.self_signed(&key).expect("a CA certificate");
+    (certificate.pem(), Issuer::new(params, key))
+}
+
+/// A server certificate for 127.0.0.1 signed by `issuer`: (certificate, key) PEM.
+fn server_certificate(issuer: &Issuer<'static, KeyPair>) -> (String, String) {
+    let params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .expect("valid names");
+    let key = KeyPair::generate().expect("a key");
+    let certificate = params.signed_by(&key, issuer).expect("signed");
+    (certificate.pem(), key.serialize_pem())
+}
+
+#[tokio::test]
+async fn nodes_share_broadcasts_over_tls_and_a_wrong_ca_is_refused() {
+    let binary = redis_binary();
+    let files = TempDir::new("tls");
+    let (ca, issuer) = authority();
+    let (certificate, key) = server_certificate(&issuer);
+    let ca_file = files.write("ca.pem", &ca);
+    let certificate_file = files.write("server.pem", &certificate);
+    let key_file = files.write("server.key", &key);
+    let port = RedisProcess::free_port();
+    let port_text = port.to_string();
+    let _redis = RedisProcess::start_with(
+        &binary,
+        port,
+        &[
+            "--port",
+            "0",
+            "--tls-port",
+            &port_text,
+            "--tls-cert-file",
+            &certificate_file,
+            "--tls-key-file",
+            &key_file,
+            "--tls-ca-cert-file",
+            &ca_file,
+            "--tls-auth-clients",
+            "no",
+        ],
+    )
+    .await;
+    let url = format!("rediss://127.0.0.1:{port}");
+    let key = unique_key("tls");
+
+    two_nodes_share_broadcasts(RedisConfig::new(&url).with_key(&key).with_tls_ca(ca)).await;
+
+    // Another authority's certificate: refused, with the reason, in bounded time.
+    let (other_ca, _) = authority();
+    let config = RedisConfig::new(&url).with_key(&key).with_tls_ca(other_ca);
+    let error = tokio::time::timeout(PATIENCE, RedisAdapter::connect(config))
+        .await
+        .expect("an answer within the test's patience")
+        .expect_err("a certificate of an unknown authority");
+    assert!(matches!(error, RedisError::Tls(_)), "{error:?}");
+    assert!(error.to_string().contains("certificate"), "{error}");
+
+    // Plain text to a TLS port: refused too, never a hang.
+    let config = RedisConfig::new(format!("redis://127.0.0.1:{port}"));
+    let config = RedisConfig {
+        connect_timeout: Duration::from_millis(500),
+        ..config
+    };
+    let answer = tokio::time::timeout(PATIENCE, RedisAdapter::connect(config)).await;
+    assert!(matches!(answer, Ok(Err(_))), "{answer:?}");
+}
+
+#[tokio::test]
+async fn passwords_and_acl_users_from_the_url() {
+    let binary = redis_binary();
+    let port = RedisProcess::free_port();
+    let port_text = port.to_string();
+    let _redis = RedisProcess::start_with(
+        &binary,
+        port,
+        &[
+            "--port",
+            &port_text,
+            "--requirepass",
+            "default:pass",
+            "--user",
+            "alice",
+            "on",
+            ">p@ss:w/rd",
+            "~*",
+            "&*",
+            "+@all",
+        ],
+    )
+    .await;
+    let key = unique_key("auth");
+
+    // The default user's password alone, then a user and an encoded password.
+    let url = format!("redis://:default%3Apass@127.0.0.1:{port}/2");
+    two_nodes_share_broadcasts(RedisConfig::new(url).with_key(&key)).await;
+    let url = format!("redis://alice:p%40ss%3Aw%2Frd@127.0.0.1:{port}");
+    two_nodes_share_broadcasts(RedisConfig::new(url).with_key(&key)).await;
+
+    for url in [
+        format!("redis://alice:wrong@127.0.0.1:{port}"),
+        format!("redis://127.0.0.1:{port}"),
+    ] {
+        let error = tokio::time::timeout(PATIENCE, RedisAdapter::connect(RedisConfig::new(url)))
+            .await
+            .expect("an answer within the test's patience")
+            .expect_err("wrong or missing credentials");
+        assert!(matches!(error, RedisError::Redis(_)), "{error:?}");
+    }
+}
