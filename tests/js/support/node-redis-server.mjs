@@ -11,7 +11,10 @@
 // `binary` is set; `shout` is passed on with `socket.broadcast`. A server-side
 // `hello` from another node goes to this node's clients as `server said`, and a
 // client's `tell servers(text)` sends the server-side event `from node(text)` to
-// the other nodes.
+// the other nodes. `cluster({op, to, except, rooms, close}, ack)` runs a cluster
+// operation on `io.to(to).except(except)`: `fetch` (acknowledged with each
+// socket's `{id, rooms}`), `join`, `leave`, `disconnect`, or `allRooms`
+// (acknowledged with the rooms); a failure is acknowledged as `{error}`.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -47,6 +50,39 @@ io.on("connection", (socket) => {
   });
   socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
   socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
+  socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
+    let operator = io.of("/");
+    if (to) operator = operator.to(to);
+    if (except) operator = operator.except(except);
+    try {
+      switch (op) {
+        case "fetch": {
+          const sockets = await operator.fetchSockets();
+          ack(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms] })));
+          break;
+        }
+        case "join":
+          operator.socketsJoin(rooms);
+          ack(null);
+          break;
+        case "leave":
+          operator.socketsLeave(rooms);
+          ack(null);
+          break;
+        case "disconnect":
+          operator.disconnectSockets(close);
+          ack(null);
+          break;
+        case "allRooms":
+          ack([...(await io.of("/").adapter.allRooms())]);
+          break;
+        default:
+          ack({ error: `unknown op ${op}` });
+      }
+    } catch (error) {
+      ack({ error: String(error) });
+    }
+  });
 });
 
 // The adapter subscribed without waiting; the subscriber connection answers in

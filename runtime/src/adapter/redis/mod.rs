@@ -15,16 +15,27 @@
 //! other nodes wait in a bounded queue ([`RedisConfig::queue`]) that drops the newest
 //! once full. Both connections reconnect with capped exponential backoff.
 //!
-//! Server-side events ([`Namespace::server_side_emit`](crate::server::Namespace::server_side_emit))
-//! go out as JSON requests `{uid, type: 6, data: [event, ...args]}` on
-//! `<key>-request#<nsp>#`, as Node's `serverSideEmit` sends them, and every node
-//! listens on `<key>-request#*` for the other nodes' ones.
+//! Cluster requests travel on `<key>-request#<nsp>#` and their answers on
+//! `<key>-response#<nsp>#`, as JSON in the Node.js adapter's format; every node
+//! subscribes to both (and to `<key>-response#<nsp>#<uid>#`) for each namespace it
+//! serves, exactly rather than by pattern, so that `PUBSUB NUMSUB` on the request
+//! channel counts Node.js and tether nodes alike. A node answers every request of
+//! `fetchSockets`, `allRooms`, `socketsJoin`, `socketsLeave`, `disconnectSockets`
+//! (and the older single-socket and `sockets` forms), and asks them for
+//! [`BroadcastOperator::fetch_sockets`](crate::server::BroadcastOperator::fetch_sockets)
+//! and the like: a query waits for as many answers as `NUMSUB` counts other nodes,
+//! at most [`RedisConfig::requests_timeout`]; a command is only published. While
+//! Redis is unreachable, requests fail at once with
+//! [`ClusterError::Unavailable`].
 //!
-//! Not carried across nodes: acknowledgements of broadcasts (`emit_with_ack`
-//! collects local answers only) and of server-side events (Node's
-//! `serverSideEmitWithAck` does not count tether nodes, which listen by pattern,
-//! and they do not answer), `sockets()`/`join`/`leave`/`disconnect` on a broadcast,
-//! and the other requests of the request channel (`fetchSockets` and the like).
+//! Server-side events ([`Namespace::server_side_emit`](crate::server::Namespace::server_side_emit))
+//! go out as requests `{uid, type: 6, data: [event, ...args]}` on the request
+//! channel, as Node's `serverSideEmit` sends them.
+//!
+//! Not carried across nodes yet: acknowledgements of broadcasts (`emit_with_ack`
+//! collects local answers only; a Node.js node's acknowledged broadcast is not
+//! delivered to tether's sockets) and of server-side events (a Node.js node's
+//! `serverSideEmitWithAck` gets no answer from tether nodes and times out).
 //!
 //! ```no_run
 //! use tether::adapter::redis::{RedisAdapter, RedisConfig};
@@ -50,6 +61,7 @@
 //! reconnection loop so that [`RedisAdapter::subscription`] says exactly when the
 //! subscriptions are in place again.
 
+mod cluster;
 mod connection;
 mod msgpack;
 mod requests;
@@ -63,7 +75,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-use super::{Adapter, Broadcast, LocalNamespace, NamespaceLink};
+use futures_util::future::BoxFuture;
+
+use super::{
+    Adapter, Broadcast, ClusterError, ClusterRequest, ClusterResponse, LocalNamespace,
+    NamespaceLink,
+};
 
 /// Options of a [`RedisAdapter`]. Every limit has a default.
 #[derive(Debug, Clone)]
@@ -94,6 +111,9 @@ pub struct RedisConfig {
     /// How often an idle connection is checked with a PING (default 15 s); one
     /// that answers nothing for two intervals is dropped and reconnected.
     pub ping_interval: Duration,
+    /// How long a cluster request (`fetch_sockets`, `all_rooms`) waits for every
+    /// other node's answer (default 5 s, as in Node.js).
+    pub requests_timeout: Duration,
 }
 
 impl RedisConfig {
@@ -109,6 +129,7 @@ impl RedisConfig {
             reconnect_min: Duration::from_millis(100),
             reconnect_max: Duration::from_secs(5),
             ping_interval: Duration::from_secs(15),
+            requests_timeout: Duration::from_secs(5),
         }
     }
 
@@ -128,6 +149,12 @@ impl RedisConfig {
     /// Sets how many messages may wait to be published, and to be delivered.
     pub fn with_queue(mut self, messages: usize) -> Self {
         self.queue = messages.max(1);
+        self
+    }
+
+    /// Sets how long a cluster request waits for the other nodes' answers.
+    pub fn with_requests_timeout(mut self, timeout: Duration) -> Self {
+        self.requests_timeout = timeout;
         self
     }
 
@@ -187,6 +214,15 @@ pub(crate) struct Shared {
     /// Dropped with the last handle: the tasks end.
     _stop: watch::Sender<()>,
     dropped: AtomicU64,
+    /// This node's cluster requests waiting for answers.
+    pending: requests::PendingRequests,
+    /// The publisher's connection while it is up, for commands that answer
+    /// (`PUBSUB NUMSUB`), with what tells the publisher that a command found it
+    /// broken.
+    commands: std::sync::Mutex<Option<tasks::LentConnection>>,
+    /// Wakes the subscriber when namespaces come or go, to subscribe to their
+    /// request and response channels.
+    namespaces_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Shared {
@@ -196,6 +232,36 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(name)
             .cloned()
+    }
+
+    /// Queues `payload` for `channel`; `false` (counted as dropped) when the queue
+    /// is full.
+    fn send(&self, channel: Bytes, payload: Vec<u8>) -> bool {
+        let message = Outgoing {
+            channel,
+            payload,
+            sharded: false,
+        };
+        if self.outgoing.try_send(message).is_err() {
+            self.count_dropped("Redis publish queue full: message not sent to the other nodes");
+            return false;
+        }
+        true
+    }
+
+    /// What wakes the subscriber when namespaces come or go.
+    fn namespaces_changed(&self) -> Arc<tokio::sync::Notify> {
+        self.namespaces_changed.clone()
+    }
+
+    /// The request and response channels of every namespace of this node.
+    fn cluster_channels(&self) -> std::collections::HashSet<String> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keys()
+            .flat_map(|nsp| cluster::channels(&self.config.key, nsp, &self.uid))
+            .collect()
     }
 
     /// Counts one message lost to a full queue, logging now and then.
@@ -242,9 +308,12 @@ impl RedisAdapter {
             subscribed: watch::Sender::new(false),
             _stop: stop,
             dropped: AtomicU64::new(0),
+            pending: requests::PendingRequests::new(MAX_PENDING_REQUESTS),
+            commands: std::sync::Mutex::new(None),
+            namespaces_changed: Arc::new(tokio::sync::Notify::new()),
         });
         runtime.spawn(tasks::publisher(
-            shared.config.clone(),
+            Arc::downgrade(&shared),
             client.clone(),
             queue,
             stopped.clone(),
@@ -305,6 +374,7 @@ impl Adapter for RedisAdapter {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(name.clone(), ns);
+        self.shared.namespaces_changed.notify_one();
         let request_channel = Bytes::from(format!("{}-request#{}#", self.shared.config.key, name));
         Box::new(RedisLink {
             shared: self.shared.clone(),
@@ -328,15 +398,7 @@ struct RedisLink {
 impl RedisLink {
     /// Queues `payload` for `channel`; counts it as dropped when the queue is full.
     fn send(&self, channel: Bytes, payload: Vec<u8>) {
-        let message = Outgoing {
-            channel,
-            payload,
-            sharded: false,
-        };
-        if self.shared.outgoing.try_send(message).is_err() {
-            self.shared
-                .count_dropped("Redis publish queue full: message not sent to the other nodes");
-        }
+        self.shared.send(channel, payload);
     }
 }
 
@@ -360,9 +422,22 @@ impl NamespaceLink for RedisLink {
         // The Node.js adapter's request: `{"uid","type":6,"data":[event, ...args]}`.
         let payload = format!(
             r#"{{"uid":"{}","type":{},"data":{}}}"#,
-            self.shared.uid, SERVER_SIDE_EMIT, packet
+            self.shared.uid,
+            requests::SERVER_SIDE_EMIT,
+            packet
         );
         self.send(self.request_channel.clone(), payload.into_bytes());
+    }
+
+    fn request(
+        &self,
+        request: ClusterRequest,
+    ) -> BoxFuture<'static, Result<Vec<ClusterResponse>, ClusterError>> {
+        Box::pin(cluster::ask(
+            self.shared.clone(),
+            self.request_channel.clone(),
+            request,
+        ))
     }
 }
 
@@ -376,19 +451,25 @@ impl Drop for RedisLink {
         // A namespace created again under the same name keeps its entry.
         if namespaces.get(&self.name).is_some_and(|ns| !ns.is_alive()) {
             namespaces.remove(&self.name);
+            self.shared.namespaces_changed.notify_one();
         }
     }
 }
 
-/// The request type of a server-side emit on the request channel.
-const SERVER_SIDE_EMIT: u8 = 6;
+/// Most cluster requests of one node that may wait for answers at once.
+const MAX_PENDING_REQUESTS: usize = 1024;
 
 /// A random node id, like the Node.js adapter's 6-byte `uid2(6)`.
 fn node_uid() -> String {
+    random_id(6)
+}
+
+/// `len` random alphanumeric characters, for node and request ids.
+fn random_id(len: usize) -> String {
     use rand::Rng as _;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    (0..6)
+    (0..len)
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect()
 }

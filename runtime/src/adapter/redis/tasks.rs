@@ -5,6 +5,7 @@
 //! The `redis` crate hands pub/sub messages to a push sender without a bound of its
 //! own; the sender here puts them in a bounded queue and counts what does not fit.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -14,8 +15,9 @@ use bytes::Bytes;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, Interval};
 
+use super::cluster::{self, ChannelKind};
 use super::connection;
-use super::{Outgoing, RedisConfig, RedisError, SERVER_SIDE_EMIT, Shared, msgpack};
+use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack};
 use crate::protocol::{self, RESERVED_EVENTS};
 
 /// Most bytes of messages published in one pipeline.
@@ -68,7 +70,7 @@ fn ping_timer(config: &RedisConfig) -> Interval {
 }
 
 /// Whether `error` means the connection is unusable (rather than one command refused).
-fn is_broken(error: &::redis::RedisError) -> bool {
+pub(crate) fn is_broken(error: &::redis::RedisError) -> bool {
     error.is_io_error()
         || error.is_timeout()
         || error.is_connection_dropped()
@@ -136,9 +138,11 @@ async fn keep_connected(
     }
 }
 
-/// Publishes this node's broadcasts.
+/// Publishes this node's broadcasts and requests, and lends its connection for
+/// commands that answer.
 struct Publishing<'a> {
     config: &'a RedisConfig,
+    shared: &'a Weak<Shared>,
     queue: &'a mut mpsc::Receiver<Outgoing>,
 }
 
@@ -151,24 +155,58 @@ impl Role for Publishing<'_> {
         connection::open(client, self.config, None::<connection::PushSink>).await
     }
 
-    fn serve(
+    async fn serve(
         &mut self,
         connection: MultiplexedConnection,
         stop: &mut watch::Receiver<()>,
-    ) -> impl Future<Output = Ended> + Send {
-        publish(connection, self.config, self.queue, stop)
+    ) -> Ended {
+        let lost = Arc::new(Notify::new());
+        self.lend(Some(LentConnection {
+            connection: connection.clone(),
+            lost: lost.clone(),
+        }));
+        let ended = tokio::select! {
+            ended = publish(connection, self.config, self.queue, stop) => ended,
+            () = lost.notified() => Ended::Broken(RedisError::Closed),
+        };
+        self.lend(None);
+        ended
+    }
+}
+
+/// The publisher's connection, lent for commands that answer, and how to tell the
+/// publisher that one found it broken (it then reconnects rather than wait for its
+/// next PING).
+#[derive(Clone)]
+pub(crate) struct LentConnection {
+    pub(crate) connection: MultiplexedConnection,
+    pub(crate) lost: Arc<Notify>,
+}
+
+impl Publishing<'_> {
+    fn lend(&self, connection: Option<LentConnection>) {
+        if let Some(shared) = self.shared.upgrade() {
+            *shared
+                .commands
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = connection;
+        }
     }
 }
 
 /// Publishes queued messages, reconnecting as needed, until the adapter is gone.
 pub(crate) async fn publisher(
-    config: RedisConfig,
+    shared: Weak<Shared>,
     client: Client,
     mut queue: mpsc::Receiver<Outgoing>,
     mut stop: watch::Receiver<()>,
 ) {
+    let Some(config) = shared.upgrade().map(|shared| shared.config.clone()) else {
+        return;
+    };
     let role = Publishing {
         config: &config,
+        shared: &shared,
         queue: &mut queue,
     };
     keep_connected(&config, &client, &mut stop, role).await;
@@ -223,8 +261,9 @@ async fn publish(
 pub(crate) struct Incoming {
     channel: Bytes,
     payload: Bytes,
-    /// Whether it came on the request channel rather than a broadcast channel.
-    request: bool,
+    /// Whether it came on an exactly subscribed channel (requests and answers)
+    /// rather than under the broadcast pattern.
+    exact: bool,
 }
 
 /// Puts the subscriber connection's pushes in the adapter's bounded queue (and
@@ -233,8 +272,6 @@ struct PushSender {
     incoming: mpsc::Sender<Incoming>,
     lost: Arc<Notify>,
     shared: Weak<Shared>,
-    /// `<key>-request#*`: the pattern request messages come under.
-    requests: Arc<str>,
     max_message_size: usize,
 }
 
@@ -249,16 +286,16 @@ impl PushSender {
 
     fn push(&self, push: PushInfo) {
         let mut data = push.data.into_iter();
-        let (request, channel, payload) = match push.kind {
+        let (exact, channel, payload) = match push.kind {
             PushKind::Disconnection => {
                 self.lost.notify_one();
                 return;
             }
             PushKind::PMessage => {
-                let pattern = data.next().and_then(Self::take_bytes);
-                let request = pattern.is_some_and(|pattern| *pattern == *self.requests.as_bytes());
-                (request, data.next(), data.next())
+                let _pattern = data.next();
+                (false, data.next(), data.next())
             }
+            PushKind::Message => (true, data.next(), data.next()),
             _ => return,
         };
         let (Some(channel), Some(payload)) = (
@@ -280,7 +317,7 @@ impl PushSender {
         let message = Incoming {
             channel,
             payload,
-            request,
+            exact,
         };
         if self.incoming.try_send(message).is_err() {
             shared.count_dropped("Redis receive queue full: a message from another node is lost");
@@ -291,8 +328,8 @@ impl PushSender {
 /// Receives the other nodes' broadcasts.
 struct Subscribing<'a> {
     config: &'a RedisConfig,
-    /// The other nodes' broadcasts (`<key>#*`) and requests (`<key>-request#*`).
-    patterns: &'a [String; 2],
+    /// The other nodes' broadcasts (`<key>#*`).
+    pattern: &'a str,
     shared: &'a Weak<Shared>,
     incoming_sender: mpsc::Sender<Incoming>,
     incoming: mpsc::Receiver<Incoming>,
@@ -312,7 +349,6 @@ impl Role for Subscribing<'_> {
             incoming: self.incoming_sender.clone(),
             lost: self.lost.clone(),
             shared: self.shared.clone(),
-            requests: Arc::from(self.patterns[1].as_str()),
             max_message_size: self.config.max_message_size,
         };
         connection::open(
@@ -347,10 +383,12 @@ impl Subscribing<'_> {
         mut connection: MultiplexedConnection,
         stop: &mut watch::Receiver<()>,
     ) -> Ended {
-        for pattern in self.patterns {
-            if let Err(error) = connection.psubscribe(pattern).await {
-                return Ended::Broken(error.into());
-            }
+        if let Err(error) = connection.psubscribe(self.pattern).await {
+            return Ended::Broken(error.into());
+        }
+        let mut channels = HashSet::new();
+        if let Err(ended) = self.follow_namespaces(&mut connection, &mut channels).await {
+            return ended;
         }
         match self.shared.upgrade() {
             Some(shared) => {
@@ -359,19 +397,37 @@ impl Subscribing<'_> {
             }
             None => return Ended::Stop,
         }
+        let Some(changed) = self
+            .shared
+            .upgrade()
+            .map(|shared| shared.namespaces_changed())
+        else {
+            return Ended::Stop;
+        };
         let mut ping_timer = ping_timer(self.config);
         loop {
             tokio::select! {
                 _ = stop.changed() => return Ended::Stop,
                 () = self.lost.notified() => return Ended::Broken(RedisError::Closed),
+                () = changed.notified() => {
+                    if let Err(ended) = self.follow_namespaces(&mut connection, &mut channels).await {
+                        return ended;
+                    }
+                }
                 message = self.incoming.recv() => {
                     let (Some(message), Some(shared)) = (message, self.shared.upgrade()) else {
                         return Ended::Stop;
                     };
-                    if message.request {
-                        on_request(&shared, &message.channel, &message.payload);
-                    } else {
+                    if !message.exact {
                         deliver(&shared, &message.channel, &message.payload);
+                        continue;
+                    }
+                    match cluster::kind_of(&shared.config.key, &message.channel) {
+                        Some(ChannelKind::Request(nsp)) => {
+                            cluster::on_request(&shared, nsp, &message.payload);
+                        }
+                        Some(ChannelKind::Response) => shared.pending.on_answer(&message.payload),
+                        None => {}
                     }
                 }
                 _ = ping_timer.tick() => {
@@ -381,6 +437,39 @@ impl Subscribing<'_> {
                 }
             }
         }
+    }
+
+    /// Subscribes to the request and response channels of the namespaces this
+    /// node has now, and unsubscribes from those of namespaces that are gone.
+    /// `channels` holds what the connection is subscribed to.
+    async fn follow_namespaces(
+        &self,
+        connection: &mut MultiplexedConnection,
+        channels: &mut HashSet<String>,
+    ) -> Result<(), Ended> {
+        let Some(wanted) = self
+            .shared
+            .upgrade()
+            .map(|shared| shared.cluster_channels())
+        else {
+            return Err(Ended::Stop);
+        };
+        let added: Vec<&String> = wanted.difference(channels).collect();
+        if !added.is_empty() {
+            connection
+                .subscribe(&added)
+                .await
+                .map_err(|error| Ended::Broken(error.into()))?;
+        }
+        let removed: Vec<&String> = channels.difference(&wanted).collect();
+        if !removed.is_empty() {
+            connection
+                .unsubscribe(&removed)
+                .await
+                .map_err(|error| Ended::Broken(error.into()))?;
+        }
+        *channels = wanted;
+        Ok(())
     }
 }
 
@@ -408,67 +497,17 @@ pub(crate) async fn subscriber(
     let Some(config) = shared.upgrade().map(|shared| shared.config.clone()) else {
         return;
     };
-    let patterns = [
-        pattern(&config.key, "#*"),
-        pattern(&config.key, "-request#*"),
-    ];
+    let pattern = pattern(&config.key, "#*");
     let (incoming_sender, incoming) = mpsc::channel(config.queue.max(1));
     let role = Subscribing {
         config: &config,
-        patterns: &patterns,
+        pattern: &pattern,
         shared: &shared,
         incoming_sender,
         incoming,
         lost: Arc::new(Notify::new()),
     };
     keep_connected(&config, &client, &mut stop, role).await;
-}
-
-/// A request of another node on the request channel, as far as tether reads it.
-#[derive(serde::Deserialize)]
-struct Request<'a> {
-    uid: &'a str,
-    #[serde(rename = "type")]
-    kind: u8,
-    /// Present when the sender waits for answers, which tether does not give.
-    #[serde(rename = "requestId", default)]
-    request_id: Option<serde::de::IgnoredAny>,
-    /// The `[event, ...args]` of a server-side emit.
-    #[serde(borrow, default)]
-    data: Option<&'a serde_json::value::RawValue>,
-}
-
-/// Handles a request from another node: runs the handlers of a server-side event
-/// without acknowledgement; ignores the rest.
-fn on_request(shared: &Shared, channel: &Bytes, payload: &Bytes) {
-    if payload.first() != Some(&b'{') {
-        return;
-    }
-    let Ok(request) = serde_json::from_slice::<Request<'_>>(payload) else {
-        tracing::debug!("ignored a malformed request from Redis");
-        return;
-    };
-    if request.uid == shared.uid || request.kind != SERVER_SIDE_EMIT || request.request_id.is_some()
-    {
-        return;
-    }
-    // `<key>-request#<nsp>#`.
-    let nsp = channel
-        .strip_prefix(shared.config.key.as_bytes())
-        .and_then(|rest| rest.strip_prefix(b"-request#"))
-        .and_then(|rest| rest.strip_suffix(b"#"))
-        .and_then(|nsp| std::str::from_utf8(nsp).ok());
-    let (Some(nsp), Some(data)) = (nsp, request.data) else {
-        return;
-    };
-    if let Some(ns) = shared.namespace(nsp)
-        && !ns.deliver_server_event(data.get())
-    {
-        tracing::debug!(
-            nsp,
-            "ignored a server-side event that is no [event, ...args]"
-        );
-    }
 }
 
 /// Delivers one broadcast from another node to the local sockets it selects,
@@ -545,7 +584,6 @@ mod tests {
             incoming,
             lost: lost.clone(),
             shared: Arc::downgrade(&adapter.shared),
-            requests: Arc::from("socket.io-request#*"),
             max_message_size: 8,
         };
         for _ in 0..5 {
@@ -555,18 +593,22 @@ mod tests {
         sender.push(pmessage("socket.io#*", "socket.io#/#", b"123456789"));
         assert_eq!(adapter.dropped(), 3);
         let first = queue.try_recv().unwrap();
-        assert!(!first.request);
+        assert!(!first.exact);
         assert_eq!(first.channel, "socket.io#/#");
         assert_eq!(first.payload, "abc");
         assert!(queue.try_recv().is_ok());
         assert!(queue.try_recv().is_err());
 
-        sender.push(pmessage(
-            "socket.io-request#*",
-            "socket.io-request#/#",
-            b"{}",
-        ));
-        assert!(queue.try_recv().unwrap().request);
+        sender.push(PushInfo {
+            kind: PushKind::Message,
+            data: vec![
+                RespValue::BulkString(b"socket.io-request#/#".to_vec()),
+                RespValue::BulkString(b"{}".to_vec()),
+            ],
+        });
+        let request = queue.try_recv().unwrap();
+        assert!(request.exact);
+        assert_eq!(request.channel, "socket.io-request#/#");
 
         sender.push(PushInfo {
             kind: PushKind::Disconnection,
