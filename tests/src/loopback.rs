@@ -94,12 +94,15 @@ impl NamespaceLink for LoopbackLink {
         &self,
         request: ClusterRequest,
     ) -> BoxFuture<'static, Result<Vec<ClusterResponse>, ClusterError>> {
-        let answers = self
+        let answers: Vec<_> = self
             .cluster
             .others(self.node, &self.name)
             .iter()
             .map(|ns| ns.answer(&request))
             .collect();
-        Box::pin(std::future::ready(Ok(answers)))
+        Box::pin(async move {
+            let answers = futures_util::future::join_all(answers).await;
+            Ok(answers.into_iter().flatten().collect())
+        })
     }
 }

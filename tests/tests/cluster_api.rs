@@ -1,6 +1,7 @@
 //! The cluster operations of the server API (`fetch_sockets`, `sockets_join`,
 //! `sockets_leave`, `disconnect_sockets`, `all_rooms`, and a fetched socket's
-//! `emit`, `join`, `leave`, `disconnect`) across two nodes of an in-process
+//! `emit`, `join`, `leave`, `disconnect`, and server-side events with answers)
+//! across nodes of an in-process
 //! cluster, with the Rust client connected to each: every operation started on
 //! one node reaches exactly the selected sockets of both.
 
@@ -159,4 +160,44 @@ async fn disconnect_sockets_closes_the_selected_sockets_of_every_node() {
     assert!(staying.state().is_connected());
     a.stop().await;
     b.stop().await;
+}
+
+#[tokio::test]
+async fn server_side_events_are_answered_by_every_other_node() {
+    let cluster = LoopbackCluster::new();
+    let (a, b, c) = (
+        node(&cluster).await,
+        node(&cluster).await,
+        node(&cluster).await,
+    );
+    for (server, name) in [(&b, "b"), (&c, "c")] {
+        server.io.main().on_server_event_with_ack(
+            "whoami",
+            move |args: tether::protocol::Args| async move {
+                format!("{name}:{}", args.decode::<u32>(0).unwrap_or_default())
+            },
+        );
+    }
+    a.io.main()
+        .on_server_event_with_ack("whoami", |_args: tether::protocol::Args| async { "a" });
+
+    let mut answers: Vec<String> =
+        a.io.main()
+            .server_side_emit_with_ack("whoami", &7)
+            .await
+            .unwrap();
+    answers.sort();
+    assert_eq!(
+        answers,
+        ["b:7", "c:7"],
+        "every other node answers, not the asker"
+    );
+    let refused =
+        a.io.main()
+            .server_side_emit_with_ack::<String, _>("connect", &())
+            .await;
+    assert!(refused.is_err(), "reserved names are refused");
+    a.stop().await;
+    b.stop().await;
+    c.stop().await;
 }

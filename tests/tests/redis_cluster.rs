@@ -3,7 +3,8 @@
 //! (`REDIS_URL`, else `redis://127.0.0.1:6379`), official-protocol clients on
 //! each: `fetchSockets`, `allRooms`, `socketsJoin`, `socketsLeave` and
 //! `disconnectSockets` started from a tether node and from the Node.js node reach
-//! exactly the selected sockets of every node; a node that never answers costs
+//! exactly the selected sockets of every node; `serverSideEmitWithAck` gathers
+//! one answer from every other node, either way; a node that never answers costs
 //! the asker its timeout; a Redis outage makes requests fail at once.
 
 use std::collections::BTreeSet;
@@ -33,8 +34,14 @@ async fn node_server(key: &str) -> NodeServer {
     .unwrap()
 }
 
+/// `join` and `shout`, and the server-side event `who(x)` answered with
+/// `{from: "tether", x}`.
 fn handlers(io: &Server) {
     join_and_shout(&io.main());
+    io.main()
+        .on_server_event_with_ack("who", |args: tether::protocol::Args| async move {
+            json!({ "from": "tether", "x": args.decode::<Json>(0).unwrap_or_default() })
+        });
 }
 
 /// A connected client of `url` reporting the name of every event; returns its id.
@@ -361,6 +368,44 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after() {
             other => panic!("the cluster did not heal: {other:?}"),
         }
     }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn server_side_events_with_answers_cross_both_ways() {
+    let key = unique_key("cluster-server-ack");
+    let a = RedisNode::start(&redis_url(), &key, handlers).await;
+    let b = RedisNode::start(&redis_url(), &key, handlers).await;
+    let node = node_server(&key).await;
+    let (on_node, _, _) = client(node.url()).await;
+
+    let mut answers: Vec<Json> = a
+        .io()
+        .main()
+        .server_side_emit_with_ack("who", &7)
+        .await
+        .unwrap();
+    answers.sort_by_key(|answer| answer["from"].to_string());
+    assert_eq!(
+        answers,
+        [
+            json!({ "from": "node", "x": 7 }),
+            json!({ "from": "tether", "x": 7 })
+        ]
+    );
+
+    let answers: Json = within(on_node.emit_with_ack("ask servers", &"hi"))
+        .await
+        .expect("the Node.js server answers");
+    assert_eq!(
+        answers,
+        json!([
+            { "from": "tether", "x": "hi" },
+            { "from": "tether", "x": "hi" }
+        ]),
+        "both tether nodes are counted and answer"
+    );
     a.stop().await;
     b.stop().await;
 }

@@ -48,6 +48,13 @@ pub enum ClusterRequest {
     },
     /// Name every room that has a socket (`allRooms`).
     AllRooms,
+    /// Run the handlers of a server-side event and answer with the answering
+    /// handler's value (`serverSideEmitWithAck`); `packet` is the JSON array
+    /// `[event, ...args]`.
+    ServerSideEmit {
+        /// The event and its arguments.
+        packet: String,
+    },
 }
 
 impl ClusterRequest {
@@ -56,7 +63,9 @@ impl ClusterRequest {
     pub fn expects_answers(&self) -> bool {
         matches!(
             self,
-            ClusterRequest::FetchSockets(_) | ClusterRequest::AllRooms
+            ClusterRequest::FetchSockets(_)
+                | ClusterRequest::AllRooms
+                | ClusterRequest::ServerSideEmit { .. }
         )
     }
 }
@@ -69,6 +78,8 @@ pub enum ClusterResponse {
     Sockets(Vec<SocketDescription>),
     /// The rooms of that node.
     Rooms(Vec<Room>),
+    /// The answer of a server-side event's answering handler.
+    Ack(serde_json::Value),
     /// The command was carried out.
     Done,
 }

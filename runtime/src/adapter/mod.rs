@@ -145,17 +145,29 @@ impl LocalNamespace {
         self.inner.upgrade().is_some_and(|ns| ns.has_room(room))
     }
 
-    /// Carries out a request from another node on this node's sockets and returns
-    /// this node's answer (a namespace that is gone answers as an empty one).
-    pub fn answer(&self, request: &ClusterRequest) -> ClusterResponse {
-        match self.inner.upgrade() {
-            Some(ns) => ns.answer(request),
-            None => match request {
-                ClusterRequest::FetchSockets(_) => ClusterResponse::Sockets(Vec::new()),
-                ClusterRequest::AllRooms => ClusterResponse::Rooms(Vec::new()),
-                _ => ClusterResponse::Done,
-            },
+    /// Carries out a request from another node on this node's sockets, at once
+    /// (so requests take effect in the order they arrive), and returns a future of
+    /// this node's answer. It is ready at once, except for a
+    /// [`ClusterRequest::ServerSideEmit`], whose answer comes when the answering
+    /// handler returns; `None` when this node has no answer to give (no answering
+    /// handler for that event). A namespace that is gone answers as an empty one.
+    pub fn answer(&self, request: &ClusterRequest) -> BoxFuture<'static, Option<ClusterResponse>> {
+        let Some(ns) = self.inner.upgrade() else {
+            let empty = match request {
+                ClusterRequest::FetchSockets(_) => Some(ClusterResponse::Sockets(Vec::new())),
+                ClusterRequest::AllRooms => Some(ClusterResponse::Rooms(Vec::new())),
+                ClusterRequest::ServerSideEmit { .. } => None,
+                _ => Some(ClusterResponse::Done),
+            };
+            return Box::pin(std::future::ready(empty));
+        };
+        if let ClusterRequest::ServerSideEmit { packet } = request {
+            return match ns.handlers.server_events.deliver_with_ack(packet) {
+                Some(answer) => Box::pin(async move { answer.await.map(ClusterResponse::Ack) }),
+                None => Box::pin(std::future::ready(None)),
+            };
         }
+        Box::pin(std::future::ready(Some(ns.answer(request))))
     }
 
     /// Runs this namespace's handlers of a server-side event from another node;

@@ -58,6 +58,8 @@ impl NamespaceInner {
                 );
                 ClusterResponse::Rooms(rooms)
             }
+            // Answered asynchronously by `LocalNamespace::answer`.
+            ClusterRequest::ServerSideEmit { .. } => ClusterResponse::Done,
         }
     }
 

@@ -49,4 +49,5 @@ pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
 pub use registry::{InvalidPattern, NamePattern};
 pub use room::{IntoRooms, Room};
+pub use server_side::{ServerEventAckHandler, ServerSideAckError};
 pub use socket::{Socket, SocketEmitter};

@@ -14,7 +14,9 @@
 // the other nodes. `cluster({op, to, except, rooms, close}, ack)` runs a cluster
 // operation on `io.to(to).except(except)`: `fetch` (acknowledged with each
 // socket's `{id, rooms}`), `join`, `leave`, `disconnect`, or `allRooms`
-// (acknowledged with the rooms); a failure is acknowledged as `{error}`.
+// (acknowledged with the rooms); a failure is acknowledged as `{error}`. The
+// server-side event `who(x)` is answered with `{from: "node", x}`, and a client's
+// `ask servers(x)` is acknowledged with the other nodes' answers to `who(x)`.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -35,6 +37,7 @@ const http = createServer();
 const io = new Server(http, { adapter: createAdapter(pubClient, subClient, { key }) });
 
 io.on("hello", (...args) => io.local.emit("server said", ...args));
+io.on("who", (x, callback) => callback({ from: "node", x }));
 
 io.on("connection", (socket) => {
   socket.on("join", (room, ack) => {
@@ -50,6 +53,13 @@ io.on("connection", (socket) => {
   });
   socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
   socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
+  socket.on("ask servers", async (x, ack) => {
+    try {
+      ack(await io.serverSideEmitWithAck("who", x));
+    } catch (error) {
+      ack({ error: String(error) });
+    }
+  });
   socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
     let operator = io.of("/");
     if (to) operator = operator.to(to);

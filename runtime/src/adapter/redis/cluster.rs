@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 
 use super::Shared;
 use super::requests::{self, Incoming};
@@ -42,43 +43,54 @@ pub(crate) fn kind_of<'a>(key: &str, channel: &'a [u8]) -> Option<ChannelKind<'a
 }
 
 /// Carries out another node's request on this node and publishes the answer when
-/// one is wanted.
-pub(crate) fn on_request(shared: &Shared, nsp: &str, payload: &[u8]) {
+/// one is wanted. The work is done before it returns (requests take effect in the
+/// order they arrive); an answer that takes time (a server-side event's handler) is
+/// published from a task of its own, once it comes, if it comes within the
+/// requests timeout.
+pub(crate) fn on_request(shared: &Arc<Shared>, nsp: &str, payload: &[u8]) {
     let Some(incoming) = requests::parse_request(payload, &shared.uid) else {
         return;
     };
     let Some(ns) = shared.namespace(nsp) else {
         return;
     };
-    match incoming {
+    let (request_id, request, ids_only) = match incoming {
         Incoming::Cluster {
             request_id,
             request,
             ids_only,
-        } => {
-            let answer = ns.answer(&request);
-            if let Some(id) = request_id {
-                let json = requests::answer_json(&id, &answer, ids_only);
-                let [_, response_channel, _] = channels(&shared.config.key, nsp, &shared.uid);
-                shared.send(Bytes::from(response_channel), json.into_bytes());
-            }
-        }
-        Incoming::ServerSideEmit {
-            request_id: None,
-            data,
-        } => {
+        } => (request_id, request, ids_only),
+        Incoming::ServerSideEmit { data } => {
             if !ns.deliver_server_event(data) {
                 tracing::debug!(
                     nsp,
                     "ignored a server-side event that is no [event, ...args]"
                 );
             }
+            return;
         }
-        Incoming::ServerSideEmit { .. } => {
-            tracing::debug!(
-                nsp,
-                "a server-side event with acknowledgement is not answered"
-            );
+    };
+    let mut answer = ns.answer(&request);
+    let Some(id) = request_id else {
+        return;
+    };
+    let [_, response_channel, _] = channels(&shared.config.key, nsp, &shared.uid);
+    let response_channel = Bytes::from(response_channel);
+    let publish = move |shared: &Shared, response: ClusterResponse| {
+        let json = requests::answer_json(&id, &response, ids_only);
+        shared.send(response_channel, json.into_bytes());
+    };
+    match (&mut answer).now_or_never() {
+        Some(Some(response)) => publish(shared, response),
+        Some(None) => {}
+        None => {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let timeout = shared.config.requests_timeout;
+                if let Ok(Some(response)) = tokio::time::timeout(timeout, answer).await {
+                    publish(&shared, response);
+                }
+            });
         }
     }
 }

@@ -30,12 +30,14 @@
 //!
 //! Server-side events ([`Namespace::server_side_emit`](crate::server::Namespace::server_side_emit))
 //! go out as requests `{uid, type: 6, data: [event, ...args]}` on the request
-//! channel, as Node's `serverSideEmit` sends them.
+//! channel, as Node's `serverSideEmit` sends them; with a `requestId`
+//! ([`Namespace::server_side_emit_with_ack`](crate::server::Namespace::server_side_emit_with_ack),
+//! Node's `serverSideEmitWithAck`) each other node answers `{type: 6, requestId,
+//! data}` from its answering handler.
 //!
 //! Not carried across nodes yet: acknowledgements of broadcasts (`emit_with_ack`
 //! collects local answers only; a Node.js node's acknowledged broadcast is not
-//! delivered to tether's sockets) and of server-side events (a Node.js node's
-//! `serverSideEmitWithAck` gets no answer from tether nodes and times out).
+//! delivered to tether's sockets).
 //!
 //! ```no_run
 //! use tether::adapter::redis::{RedisAdapter, RedisConfig};

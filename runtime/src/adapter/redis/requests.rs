@@ -43,11 +43,10 @@ pub(crate) enum Incoming<'a> {
         /// The answer names socket ids only (the older `SOCKETS` request).
         ids_only: bool,
     },
-    /// A server-side event: the JSON array `[event, ...args]`; `request_id` is set
-    /// when the sender waits for acknowledgements.
+    /// A server-side event without acknowledgement: the JSON array
+    /// `[event, ...args]` (one with acknowledgement is a
+    /// [`ClusterRequest::ServerSideEmit`]).
     ServerSideEmit {
-        /// Where acknowledgements would go.
-        request_id: Option<String>,
         /// The event and its arguments.
         data: &'a str,
     },
@@ -159,10 +158,16 @@ pub(crate) fn parse_request<'a>(payload: &'a [u8], own_uid: &str) -> Option<Inco
             false,
         ),
         SERVER_SIDE_EMIT => {
-            return Some(Incoming::ServerSideEmit {
-                request_id: wire.request_id,
-                data: wire.data?.get(),
-            });
+            let data = wire.data?.get();
+            match wire.request_id {
+                None => return Some(Incoming::ServerSideEmit { data }),
+                Some(_) => (
+                    ClusterRequest::ServerSideEmit {
+                        packet: data.to_owned(),
+                    },
+                    false,
+                ),
+            }
         }
         _ => return None,
     };
@@ -190,6 +195,22 @@ pub(crate) fn answer_json(request_id: &str, response: &ClusterResponse, ids_only
         Ids { sockets: Vec<&'a str> },
         Rooms { rooms: Vec<&'a str> },
         Done {},
+    }
+    #[derive(Serialize)]
+    struct Ack<'a> {
+        #[serde(rename = "type")]
+        kind: u8,
+        #[serde(rename = "requestId")]
+        request_id: &'a str,
+        data: &'a serde_json::Value,
+    }
+    if let ClusterResponse::Ack(data) = response {
+        let ack = Ack {
+            kind: SERVER_SIDE_EMIT,
+            request_id,
+            data,
+        };
+        return serde_json::to_string(&ack).unwrap_or_default();
     }
     let body = match response {
         ClusterResponse::Sockets(sockets) if ids_only => Body::Ids {
@@ -224,6 +245,8 @@ pub(crate) fn request_json(
         rooms: Option<Vec<&'a str>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         close: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a RawValue>,
     }
     let mut wire = Wire {
         uid,
@@ -232,6 +255,7 @@ pub(crate) fn request_json(
         opts: None,
         rooms: None,
         close: None,
+        data: None,
     };
     match request {
         ClusterRequest::FetchSockets(selector) => {
@@ -254,6 +278,11 @@ pub(crate) fn request_json(
             wire.opts = Some(selector.into());
             wire.close = Some(*close);
         }
+        ClusterRequest::ServerSideEmit { packet } => {
+            wire.kind = SERVER_SIDE_EMIT;
+            // The packet is a JSON array the server encoded.
+            wire.data = serde_json::from_str(packet).ok();
+        }
     }
     serde_json::to_string(&wire).unwrap_or_default()
 }
@@ -267,6 +296,10 @@ fn room_names(rooms: &[Room]) -> Vec<&str> {
 struct WireAnswer {
     #[serde(rename = "requestId")]
     request_id: Option<String>,
+    #[serde(rename = "type", default)]
+    kind: Option<u8>,
+    #[serde(default)]
+    data: Option<serde_json::Value>,
     #[serde(default)]
     sockets: Option<Vec<SocketDescription>>,
     #[serde(default)]
@@ -350,6 +383,9 @@ impl PendingRequests {
             return;
         };
         let response = match (answer.sockets, answer.rooms) {
+            _ if answer.kind == Some(SERVER_SIDE_EMIT) => {
+                ClusterResponse::Ack(answer.data.unwrap_or_default())
+            }
             (Some(sockets), _) => ClusterResponse::Sockets(sockets),
             (None, Some(rooms)) => ClusterResponse::Rooms(rooms.iter().map(Room::new).collect()),
             (None, None) => ClusterResponse::Done,

@@ -76,8 +76,18 @@ fn node_requests_are_read() {
     assert_eq!(
         parse_request(emit, "me"),
         Some(Incoming::ServerSideEmit {
-            request_id: None,
             data: r#"["hello",1]"#
+        })
+    );
+    let emit_with_ack = br#"{"uid":"other","requestId":"r5","type":6,"data":["count",{"a":1}]}"#;
+    assert_eq!(
+        parse_request(emit_with_ack, "me"),
+        Some(Incoming::Cluster {
+            request_id: Some("r5".into()),
+            request: ClusterRequest::ServerSideEmit {
+                packet: r#"["count",{"a":1}]"#.into()
+            },
+            ids_only: false,
         })
     );
 }
@@ -118,6 +128,10 @@ fn answers_are_written_as_node_writes_them() {
         answer_json("r3", &ClusterResponse::Done, false),
         r#"{"requestId":"r3"}"#
     );
+    assert_eq!(
+        answer_json("r4", &ClusterResponse::Ack(json!({"n": 2})), false),
+        r#"{"type":6,"requestId":"r4","data":{"n":2}}"#
+    );
 }
 
 #[test]
@@ -153,6 +167,16 @@ fn requests_are_written_as_node_writes_them() {
         ),
         r#"{"uid":"me","type":4,"opts":{"rooms":["a"],"except":[]},"close":false}"#
     );
+    assert_eq!(
+        request_json(
+            "me",
+            Some("r5"),
+            &ClusterRequest::ServerSideEmit {
+                packet: r#"["count",1]"#.into()
+            }
+        ),
+        r#"{"uid":"me","requestId":"r5","type":6,"data":["count",1]}"#
+    );
     // What this node writes, another tether node reads back.
     for request in [
         ClusterRequest::FetchSockets(selector(&["a"], &["b"])),
@@ -181,6 +205,17 @@ async fn answers_complete_their_request_once_every_node_answered() {
     assert_eq!(answers[0], ClusterResponse::Rooms(rooms(&["a"])));
     assert!(matches!(&answers[1], ClusterResponse::Sockets(s) if s[0].id == "s"));
     pending.on_answer(br#"{"requestId":"r1","rooms":["late"]}"#);
+
+    let acks = pending.register("r2", 2).unwrap();
+    pending.on_answer(br#"{"type":6,"requestId":"r2","data":{"n":1}}"#);
+    pending.on_answer(br#"{"type":6,"requestId":"r2"}"#);
+    assert_eq!(
+        acks.await.unwrap(),
+        [
+            ClusterResponse::Ack(json!({"n": 1})),
+            ClusterResponse::Ack(serde_json::Value::Null)
+        ]
+    );
 
     let _first = pending.register("a", 1).unwrap();
     let _second = pending.register("b", 1).unwrap();
