@@ -13,6 +13,8 @@ pub mod adapter;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod contract;
+#[cfg(feature = "emitter")]
+pub mod emitter;
 pub mod engine;
 pub mod http;
 pub mod protocol;

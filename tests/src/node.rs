@@ -66,6 +66,37 @@ impl NodeServer {
     }
 }
 
+/// Runs `tests/js/support/<script>` with `env` to its end, and returns what it
+/// printed. Blocking: call it from `spawn_blocking` in async tests.
+///
+/// # Panics
+///
+/// When `tests/js/node_modules/<package>` is missing, or the script fails.
+pub fn run_script(script: &str, package: &str, env: &[(&str, String)]) -> String {
+    let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
+    assert!(
+        js.join("node_modules").join(package).is_dir(),
+        "{package} is not installed: run `npm ci` in {}",
+        js.display()
+    );
+    let mut command = Command::new("node");
+    command
+        .arg(PathBuf::from("support").join(script))
+        .current_dir(&js)
+        .stdin(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("node starts");
+    assert!(
+        output.status.success(),
+        "{script} failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 impl Drop for NodeServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

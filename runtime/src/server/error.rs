@@ -67,6 +67,12 @@ pub enum EmitError {
     /// Binary data in a server-side emit, which carries JSON only (as in Node.js).
     #[error("server-side emits carry no binary data")]
     BinaryServerSideEmit,
+    /// An emitter was asked for acknowledgements, which it cannot hear.
+    #[error("an emitter cannot wait for acknowledgements")]
+    AckUnsupported,
+    /// The event could not be written in the adapter's format for the other nodes.
+    #[error("cannot publish the event: {0}")]
+    Unpublished(String),
 }
 
 impl From<SendError> for EmitError {

@@ -30,7 +30,7 @@ mod timeouts;
 #[cfg(feature = "client")]
 pub(crate) use ack::decode_ack;
 pub use ack::{AckFuture, AckStream};
-#[cfg(any(feature = "client", all(test, feature = "redis")))]
+#[cfg(any(feature = "client", feature = "emitter", all(test, feature = "redis")))]
 pub(crate) use args::EmitArgs;
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};
@@ -49,5 +49,7 @@ pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
 pub use registry::{InvalidPattern, NamePattern};
 pub use room::{IntoRooms, Room};
+#[cfg(feature = "emitter")]
+pub(crate) use server_side::server_side_packet;
 pub use server_side::{ServerEventAckHandler, ServerSideAckError};
 pub use socket::{Socket, SocketEmitter};

@@ -268,7 +268,10 @@ impl Namespace {
 }
 
 /// The JSON array `[event, ...args]` a server-side emit carries.
-fn server_side_packet<T: Serialize + ?Sized>(event: &str, data: &T) -> Result<String, EmitError> {
+pub(crate) fn server_side_packet<T: Serialize + ?Sized>(
+    event: &str,
+    data: &T,
+) -> Result<String, EmitError> {
     if RESERVED.contains(&event) {
         return Err(EmitError::ReservedEvent(event.to_owned()));
     }

@@ -65,6 +65,8 @@
 
 mod cluster;
 mod connection;
+#[cfg(feature = "emitter")]
+mod emit;
 mod msgpack;
 mod requests;
 mod tasks;
@@ -204,6 +206,8 @@ pub(crate) struct Outgoing {
     payload: Vec<u8>,
     /// `SPUBLISH` rather than `PUBLISH`.
     sharded: bool,
+    /// A marker, not a message: told once what was queued before it is published.
+    flushed: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// What the adapter's handle, its namespace links and its tasks share.
@@ -243,6 +247,7 @@ impl Shared {
             channel,
             payload,
             sharded: false,
+            flushed: None,
         };
         if self.outgoing.try_send(message).is_err() {
             self.count_dropped("Redis publish queue full: message not sent to the other nodes");
@@ -297,13 +302,23 @@ impl RedisAdapter {
     /// the current Tokio runtime; they connect in the background and keep
     /// reconnecting while Redis is unreachable).
     pub fn new(config: RedisConfig) -> Result<RedisAdapter, RedisError> {
+        RedisAdapter::start(config, node_uid(), true)
+    }
+
+    /// Starts the publisher, and the subscriber when `subscribe` (an emitter only
+    /// publishes), under node id `uid`.
+    fn start(
+        config: RedisConfig,
+        uid: String,
+        subscribe: bool,
+    ) -> Result<RedisAdapter, RedisError> {
         let client = connection::client(&config)?;
         connection::install_crypto_provider();
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
         let (outgoing, queue) = mpsc::channel(config.queue.max(1));
         let (stop, stopped) = watch::channel(());
         let shared = Arc::new(Shared {
-            uid: node_uid(),
+            uid,
             config,
             namespaces: RwLock::new(HashMap::new()),
             outgoing,
@@ -320,7 +335,9 @@ impl RedisAdapter {
             queue,
             stopped.clone(),
         ));
-        runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), client, stopped));
+        if subscribe {
+            runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), client, stopped));
+        }
         Ok(RedisAdapter { shared })
     }
 
@@ -329,10 +346,15 @@ impl RedisAdapter {
     /// [`RedisAdapter::new`] does. Fails with the reason when Redis cannot be
     /// reached or refuses the connection, rather than retrying in the background.
     pub async fn connect(config: RedisConfig) -> Result<RedisAdapter, RedisError> {
-        let client = connection::client(&config)?;
-        connection::install_crypto_provider();
-        connection::check(&client, &config).await?;
+        RedisAdapter::connect_check(&config).await?;
         RedisAdapter::new(config)
+    }
+
+    /// Connects once to check the URL, TLS and credentials.
+    pub(crate) async fn connect_check(config: &RedisConfig) -> Result<(), RedisError> {
+        let client = connection::client(config)?;
+        connection::install_crypto_provider();
+        connection::check(&client, config).await
     }
 
     /// This node's id in the messages it publishes.

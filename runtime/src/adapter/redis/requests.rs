@@ -54,7 +54,9 @@ pub(crate) enum Incoming<'a> {
 
 #[derive(Deserialize)]
 struct WireRequest<'a> {
-    uid: &'a str,
+    /// Absent from the commands of `@socket.io/redis-emitter`.
+    #[serde(default)]
+    uid: Option<&'a str>,
     #[serde(rename = "type")]
     kind: u8,
     #[serde(rename = "requestId", default)]
@@ -114,7 +116,7 @@ pub(crate) fn parse_request<'a>(payload: &'a [u8], own_uid: &str) -> Option<Inco
         return None;
     }
     let wire: WireRequest<'a> = serde_json::from_slice(payload).ok()?;
-    if wire.uid == own_uid {
+    if wire.uid == Some(own_uid) {
         return None;
     }
     let one_socket = |sid: Option<String>| {

@@ -229,23 +229,36 @@ async fn publish(
                 // What is queued goes out in one pipeline, up to a size.
                 let mut pipeline = ::redis::pipe();
                 let mut size = 0;
+                let mut commands = 0;
+                let mut flushed = Vec::new();
                 let mut next = Some(message);
                 while let Some(message) = next.take() {
-                    size += message.channel.len() + message.payload.len();
-                    pipeline
-                        .cmd(if message.sharded { "SPUBLISH" } else { "PUBLISH" })
-                        .arg(message.channel.as_ref())
-                        .arg(message.payload)
-                        .ignore();
+                    if let Some(done) = message.flushed {
+                        flushed.push(done);
+                    } else {
+                        size += message.channel.len() + message.payload.len();
+                        commands += 1;
+                        pipeline
+                            .cmd(if message.sharded { "SPUBLISH" } else { "PUBLISH" })
+                            .arg(message.channel.as_ref())
+                            .arg(message.payload)
+                            .ignore();
+                    }
                     if size < MAX_BATCH {
                         next = queue.try_recv().ok();
                     }
                 }
-                if let Err(error) = pipeline.exec_async(&mut connection).await {
+                if commands > 0
+                    && let Err(error) = pipeline.exec_async(&mut connection).await
+                {
                     if is_broken(&error) {
                         return Ended::Broken(error.into());
                     }
                     tracing::warn!(%error, "Redis refused a PUBLISH");
+                }
+                // Everything queued before each flush marker has been published.
+                for done in flushed {
+                    let _ = done.send(());
                 }
             }
             _ = ping_timer.tick() => {

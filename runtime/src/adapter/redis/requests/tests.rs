@@ -34,6 +34,16 @@ fn node_requests_are_read() {
             ids_only: false,
         })
     );
+    let from_emitter = br#"{"type":2,"opts":{"rooms":["a"],"except":[]},"rooms":["x"]}"#;
+    assert_eq!(
+        parse_request(from_emitter, "me"),
+        Some(Incoming::Cluster {
+            request_id: None,
+            request: ClusterRequest::Join(selector(&["a"], &[]), rooms(&["x"])),
+            ids_only: false,
+        }),
+        "the emitter's commands carry no uid"
+    );
     let leave_one = br#"{"uid":"other","requestId":"r2","type":3,"sid":"abc","room":"x"}"#;
     assert_eq!(
         parse_request(leave_one, "me"),
