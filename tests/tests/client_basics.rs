@@ -439,3 +439,41 @@ async fn a_server_disconnect_is_not_followed_by_a_reconnection() {
     ));
     server.stop().await;
 }
+
+/// The client sends a null value as one `null` argument, in emits and acks alike;
+/// only `()` sends none.
+#[tokio::test]
+async fn null_values_are_one_argument_from_the_client_too() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        io.main()
+            .on("count", move |socket: Socket, event: ServerEvent| {
+                let report = report.clone();
+                async move {
+                    report.send(("count", event.args().len()));
+                    let answer = socket
+                        .emit_with_ack::<Args, _>("question", &())
+                        .await
+                        .map(|args| args.len())
+                        .unwrap_or(usize::MAX);
+                    report.send(("answer", answer));
+                }
+            });
+    })
+    .await;
+    let client = Client::builder(server.url())
+        .on("question", |_client: Client, mut event: Event| async move {
+            event.ack(&serde_json::Value::Null)
+        })
+        .connect()
+        .await
+        .expect("connected");
+    client.emit("count", &serde_json::Value::Null).unwrap();
+    assert_eq!(seen.next().await, ("count", 1));
+    assert_eq!(seen.next().await, ("answer", 1));
+    client.emit("count", &()).unwrap();
+    assert_eq!(seen.next().await, ("count", 0));
+    assert_eq!(seen.next().await, ("answer", 1));
+    client.disconnect();
+    server.stop().await;
+}
