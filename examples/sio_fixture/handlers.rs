@@ -289,7 +289,10 @@ async fn kick(socket: Socket, _event: Event) {
 struct NullAcks(u32);
 
 async fn null_ack(socket: Socket, mut event: Event) -> Outcome {
-    if socket.with_data(|count: &mut NullAcks| count.0 += 1).is_none() {
+    if socket
+        .with_data(|count: &mut NullAcks| count.0 += 1)
+        .is_none()
+    {
         socket.insert_data(NullAcks(1));
     }
     event.ack(&Value::Null)?;

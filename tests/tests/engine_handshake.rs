@@ -305,10 +305,7 @@ async fn requests_on_a_session_keep_its_protocol_and_transport() {
         format!("EIO=5&transport=polling&sid={sid}"),
         format!("transport=polling&sid={sid}"),
     ] {
-        server
-            .get(&query)
-            .await
-            .assert_error(400, 3, "Bad request");
+        server.get(&query).await.assert_error(400, 3, "Bad request");
         server
             .post(&query, "4hello")
             .await

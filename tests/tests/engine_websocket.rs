@@ -226,7 +226,10 @@ fn handshake_head(query: &str, overrides: &[(&str, Option<&str>)]) -> String {
         ("Host", Some("localhost".to_owned())),
         ("Upgrade", Some("websocket".to_owned())),
         ("Connection", Some("Upgrade".to_owned())),
-        ("Sec-WebSocket-Key", Some("dGhlIHNhbXBsZSBub25jZQ==".to_owned())),
+        (
+            "Sec-WebSocket-Key",
+            Some("dGhlIHNhbXBsZSBub25jZQ==".to_owned()),
+        ),
         ("Sec-WebSocket-Version", Some("13".to_owned())),
     ];
     for (name, value) in overrides {
@@ -277,16 +280,18 @@ async fn an_invalid_opening_handshake_is_refused() {
             &[("+Sec-WebSocket-Key", Some("AAAAAAAAAAAAAAAAAAAAAA=="))],
             &[("Upgrade", Some("h2c"))],
             &[("Connection", Some("keep-alive"))],
-            &[("request", Some("GET /engine.io/?EIO=4&transport=websocket HTTP/1.0"))],
+            &[(
+                "request",
+                Some("GET /engine.io/?EIO=4&transport=websocket HTTP/1.0"),
+            )],
         ];
         for overrides in bad_requests {
             let overrides: Vec<_> = overrides
                 .iter()
                 .map(|(name, value)| match *name {
-                    "request" if query != "EIO=4&transport=websocket" => (
-                        *name,
-                        Some(format!("GET /engine.io/?{query} HTTP/1.0")),
-                    ),
+                    "request" if query != "EIO=4&transport=websocket" => {
+                        (*name, Some(format!("GET /engine.io/?{query} HTTP/1.0")))
+                    }
                     _ => (*name, value.map(str::to_owned)),
                 })
                 .collect();

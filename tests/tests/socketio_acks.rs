@@ -335,9 +335,10 @@ async fn a_broadcast_with_no_target_yields_nothing() {
 async fn a_null_answer_is_one_null_argument_and_only_unit_is_none() {
     let server = SioServer::with(|io| {
         let ns = io.main();
-        ns.on("json-null", |_socket: Socket, mut event: Event| async move {
-            event.ack(&serde_json::Value::Null)
-        });
+        ns.on(
+            "json-null",
+            |_socket: Socket, mut event: Event| async move { event.ack(&serde_json::Value::Null) },
+        );
         ns.on("value-null", |_socket: Socket, mut event: Event| async move {
             event.ack(&tether::protocol::Value::Null)
         });
@@ -365,7 +366,10 @@ async fn a_null_answer_is_one_null_argument_and_only_unit_is_none() {
         ("unit", "[]"),
     ] {
         let id = client.emit_with_ack("/", event, json!([])).await;
-        assert_eq!(client.expect_ack("/", id).await.text, format!("3{id}{args}"));
+        assert_eq!(
+            client.expect_ack("/", id).await.text,
+            format!("3{id}{args}")
+        );
     }
     client.emit("/", "emit-null", json!([])).await;
     for _ in 0..2 {

@@ -388,3 +388,40 @@ async fn a_graceful_shutdown_delivers_what_is_queued_then_closes_everyone() {
     );
     server.stop().await;
 }
+
+/// A plain thread, outside any tokio runtime, may disconnect a socket whose
+/// disconnect handler has to wait, and may emit with an acknowledgement: the
+/// handler runs on the runtime the connection opened on, nothing panics.
+#[tokio::test]
+async fn a_plain_thread_may_disconnect_and_emit() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        io.main()
+            .on_disconnect(move |socket: Socket, reason: DisconnectReason| {
+                let report = report.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    report.send((socket.id().to_string(), reason));
+                }
+            });
+    })
+    .await;
+    let (mut client, sid) = server.client("/").await;
+    let target = socket(&server, "/", &sid);
+    let thread = std::thread::spawn(move || {
+        let ack = target.emit_with_ack::<String, _>("question", &());
+        target.disconnect();
+        ack
+    });
+    let ack = tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .unwrap()
+        .expect("no panic outside a runtime");
+    assert_eq!(
+        seen.next().await,
+        (sid, DisconnectReason::ServerNamespaceDisconnect)
+    );
+    assert!(ack.await.is_err(), "the socket left before answering");
+    client.expect_event("/", "question").await;
+    server.stop().await;
+}

@@ -190,7 +190,7 @@ impl SocketInner {
             Departure::Leaving(handler) => Some(handler),
             Departure::Left(_) => None,
         }) {
-            handler::run(handler.call(socket.clone(), reason));
+            handler::run_on(handler.call(socket.clone(), reason), self.conn.runtime());
         }
         if let (Some(recovery), Some(pid)) = (&self.ns.recovery, self.pid)
             && recovery::recoverable(reason)
@@ -209,7 +209,7 @@ impl SocketInner {
             Departure::Leaving(_) => None,
         });
         for handler in left.chain(self.ns.handlers.disconnect().iter()) {
-            handler::run(handler.call(socket.clone(), reason));
+            handler::run_on(handler.call(socket.clone(), reason), self.conn.runtime());
         }
         tracing::debug!(sid = %self.id, ns = %self.ns.name, %reason, "socket disconnected");
     }
@@ -564,6 +564,7 @@ impl Socket {
             most = most.max(handler::run_counted(
                 handler.call(self.clone(), event),
                 Some(waiting),
+                self.inner.conn.runtime(),
             ));
         }
         if most > limit {
