@@ -425,3 +425,40 @@ async fn a_plain_thread_may_disconnect_and_emit() {
     client.expect_event("/", "question").await;
     server.stop().await;
 }
+
+/// `with_data` runs its closure without holding the socket's lock: the closure may
+/// read the socket's other values and use the socket; the value it works on reads
+/// as absent from inside it.
+#[tokio::test]
+async fn with_data_may_use_the_socket_inside_its_closure() {
+    let server = SioServer::with(|_io| {}).await;
+    let (_client, sid) = server.client("/").await;
+    let target = socket(&server, "/", &sid);
+    target.insert_data(1u32);
+    target.insert_data("ada".to_owned());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    // On a thread of its own, so that a deadlock fails the test instead of
+    // blocking the runtime.
+    let socket_in_thread = target.clone();
+    std::thread::spawn(move || {
+        let socket = socket_in_thread;
+        let seen = socket.with_data(|count: &mut u32| {
+            *count += 1;
+            socket.join("inside");
+            (
+                socket.data::<String>(),
+                socket.data::<u32>(),
+                socket.with_data(|again: &mut u32| *again),
+                socket.rooms().len(),
+            )
+        });
+        let _ = sender.send(seen);
+    });
+    let seen = tokio::task::spawn_blocking(move || receiver.recv_timeout(tether_tests::PATIENCE))
+        .await
+        .unwrap()
+        .expect("with_data returned (no deadlock)");
+    assert_eq!(seen, Some((Some("ada".to_owned()), None, None, 2)));
+    assert_eq!(target.data::<u32>(), Some(2));
+    server.stop().await;
+}

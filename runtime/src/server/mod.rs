@@ -13,6 +13,7 @@ mod args;
 mod broadcast;
 mod client;
 mod config;
+mod data;
 mod error;
 mod event;
 mod handler;

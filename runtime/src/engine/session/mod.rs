@@ -283,7 +283,9 @@ impl<D> Session<D> {
                 Ok(runtime) => drop(runtime.spawn(close)),
                 Err(_) => match &self.runtime {
                     Some(runtime) => drop(runtime.spawn(close)),
-                    None => self.close(CloseReason::SlowClient),
+                    None => {
+                        tracing::error!(sid = %self.id, "no tokio runtime to close the session on")
+                    }
                 },
             }
             return Err(SendError::QueueFull);
