@@ -477,3 +477,33 @@ async fn null_values_are_one_argument_from_the_client_too() {
     client.disconnect();
     server.stop().await;
 }
+
+/// A plain thread, outside any tokio runtime, may emit with an acknowledgement;
+/// the returned future is awaited in the runtime.
+#[tokio::test]
+async fn a_plain_thread_may_emit_with_an_ack() {
+    let server = SioServer::with(|io| {
+        io.main().on(
+            "add",
+            |_socket: Socket, mut event: ServerEvent| async move {
+                let sum = event.arg::<i64>(0)? + event.arg::<i64>(1)?;
+                event.ack(&sum)?;
+                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+            },
+        );
+    })
+    .await;
+    let client = Client::builder(server.url())
+        .connect()
+        .await
+        .expect("connected");
+    let in_thread = client.clone();
+    let thread = std::thread::spawn(move || in_thread.emit_with_ack::<i64, _>("add", &(1, 2)));
+    let ack = tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .unwrap()
+        .expect("no panic outside a runtime");
+    assert_eq!(within(ack).await.expect("acked"), 3);
+    client.disconnect();
+    server.stop().await;
+}
