@@ -14,6 +14,9 @@
 //! - `ask-room({room, event, data, timeout})`: the same to every socket of `room`;
 //!   acknowledged with `[{id, ok: first arg} | {id, err}]` sorted by id.
 //! - `slow-ack(ms)`: acknowledged with `late` after `ms`.
+//! - `null-ack`: acknowledged with one `null` (Node's `cb(null)`); `null-ack-count`:
+//!   acknowledged with `null` and how many `null-ack` events the socket got (the
+//!   error slot first, as socket.io-client's `retries` expect).
 //! - `kick`, `kick-close`: the server disconnects the socket (and closes the
 //!   connection); `whoami`: acknowledged with `{id, ns, rooms, transport}`.
 //! - `announce-departure`: when the socket leaves, the other sockets of each of
@@ -67,6 +70,8 @@ pub fn install(target: &impl Events) {
     target.handle("ask", ask);
     target.handle("ask-room", ask_room);
     target.handle("slow-ack", slow_ack);
+    target.handle("null-ack", null_ack);
+    target.handle("null-ack-count", null_ack_count);
     target.handle("kick", kick);
     target.handle("kick-close", kick_close);
     target.handle("whoami", whoami);
@@ -277,6 +282,27 @@ async fn slow_ack(_socket: Socket, mut event: Event) -> Outcome {
 
 async fn kick(socket: Socket, _event: Event) {
     socket.disconnect();
+}
+
+/// How many `null-ack` events a socket got.
+#[derive(Clone, Copy, Default)]
+struct NullAcks(u32);
+
+async fn null_ack(socket: Socket, mut event: Event) -> Outcome {
+    if socket
+        .with_data(|count: &mut NullAcks| count.0 += 1)
+        .is_none()
+    {
+        socket.insert_data(NullAcks(1));
+    }
+    event.ack(&Value::Null)?;
+    Ok(())
+}
+
+async fn null_ack_count(socket: Socket, mut event: Event) -> Outcome {
+    let count = socket.data::<NullAcks>().unwrap_or_default();
+    event.ack(&(Value::Null, count.0))?;
+    Ok(())
 }
 
 async fn kick_close(socket: Socket, _event: Event) {

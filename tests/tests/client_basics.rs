@@ -439,3 +439,71 @@ async fn a_server_disconnect_is_not_followed_by_a_reconnection() {
     ));
     server.stop().await;
 }
+
+/// The client sends a null value as one `null` argument, in emits and acks alike;
+/// only `()` sends none.
+#[tokio::test]
+async fn null_values_are_one_argument_from_the_client_too() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        io.main()
+            .on("count", move |socket: Socket, event: ServerEvent| {
+                let report = report.clone();
+                async move {
+                    report.send(("count", event.args().len()));
+                    let answer = socket
+                        .emit_with_ack::<Args, _>("question", &())
+                        .await
+                        .map(|args| args.len())
+                        .unwrap_or(usize::MAX);
+                    report.send(("answer", answer));
+                }
+            });
+    })
+    .await;
+    let client = Client::builder(server.url())
+        .on("question", |_client: Client, mut event: Event| async move {
+            event.ack(&serde_json::Value::Null)
+        })
+        .connect()
+        .await
+        .expect("connected");
+    client.emit("count", &serde_json::Value::Null).unwrap();
+    assert_eq!(seen.next().await, ("count", 1));
+    assert_eq!(seen.next().await, ("answer", 1));
+    client.emit("count", &()).unwrap();
+    assert_eq!(seen.next().await, ("count", 0));
+    assert_eq!(seen.next().await, ("answer", 1));
+    client.disconnect();
+    server.stop().await;
+}
+
+/// A plain thread, outside any tokio runtime, may emit with an acknowledgement;
+/// the returned future is awaited in the runtime.
+#[tokio::test]
+async fn a_plain_thread_may_emit_with_an_ack() {
+    let server = SioServer::with(|io| {
+        io.main().on(
+            "add",
+            |_socket: Socket, mut event: ServerEvent| async move {
+                let sum = event.arg::<i64>(0)? + event.arg::<i64>(1)?;
+                event.ack(&sum)?;
+                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+            },
+        );
+    })
+    .await;
+    let client = Client::builder(server.url())
+        .connect()
+        .await
+        .expect("connected");
+    let in_thread = client.clone();
+    let thread = std::thread::spawn(move || in_thread.emit_with_ack::<i64, _>("add", &(1, 2)));
+    let ack = tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .unwrap()
+        .expect("no panic outside a runtime");
+    assert_eq!(within(ack).await.expect("acked"), 3);
+    client.disconnect();
+    server.stop().await;
+}

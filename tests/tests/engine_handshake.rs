@@ -292,3 +292,55 @@ async fn other_paths_are_not_answered() {
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
 }
+
+/// As Node's `verify`: a request on a session must speak the session's protocol
+/// version, and use its transport unless it is an upgrade.
+#[tokio::test]
+async fn requests_on_a_session_keep_its_protocol_and_transport() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let sid = session.sid().to_owned();
+    for query in [
+        format!("EIO=3&transport=polling&sid={sid}"),
+        format!("EIO=5&transport=polling&sid={sid}"),
+        format!("transport=polling&sid={sid}"),
+    ] {
+        server.get(&query).await.assert_error(400, 3, "Bad request");
+        server
+            .post(&query, "4hello")
+            .await
+            .assert_error(400, 3, "Bad request");
+    }
+    let refused = WsClient::connect_with(
+        server.addr(),
+        &server.path(&format!("EIO=3&transport=websocket&sid={sid}")),
+        &[],
+    )
+    .await
+    .expect_err("an upgrade with another protocol version must be refused");
+    refused.assert_error(400, 3, "Bad request");
+    // Not an upgrade: the transport is not the session's.
+    server
+        .get(&format!("EIO=4&transport=websocket&sid={sid}"))
+        .await
+        .assert_error(400, 3, "Bad request");
+    // The session carries on, and none of the refused messages reached it.
+    server.assert_open(&sid).await;
+    assert_eq!(session.post("4hello").await.text(), "ok");
+    let recorder = server.recorder();
+    let messages = recorder
+        .wait_for(tether_tests::PATIENCE, |_| {
+            let messages = recorder.messages(&sid);
+            (!messages.is_empty()).then_some(messages)
+        })
+        .await
+        .expect("the message posted on the session's protocol");
+    assert_eq!(messages.len(), 1);
+    let (ws, open) = server.open_websocket().await;
+    server
+        .get(&format!("EIO=4&transport=polling&sid={}", open.sid))
+        .await
+        .assert_error(400, 3, "Bad request");
+    drop(ws);
+    server.stop().await;
+}

@@ -99,6 +99,40 @@ async fn a_client_that_does_not_read_is_disconnected_when_its_queue_is_full() {
     server.stop().await;
 }
 
+/// Sending from a plain thread, outside any tokio runtime, to a client whose queue
+/// is full does not panic: the session closes on the runtime it opened on.
+#[tokio::test]
+async fn a_plain_thread_overflowing_a_slow_client_does_not_panic() {
+    for websocket in [false, true] {
+        let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
+        let (sid, _ws) = if websocket {
+            // A WebSocket client that never reads: once the socket buffers are
+            // full, frames stay queued.
+            let (ws, open) = server.open_websocket().await;
+            (open.sid, Some(ws))
+        } else {
+            (server.open_polling().await.sid().to_owned(), None)
+        };
+        let conn = server.connection(&sid);
+        let sender = std::thread::spawn(move || {
+            let payload = "x".repeat(64 * 1024);
+            loop {
+                match conn.send_text(&payload) {
+                    Ok(()) => continue,
+                    Err(error) => return error,
+                }
+            }
+        });
+        let error = tokio::task::spawn_blocking(move || sender.join())
+            .await
+            .unwrap()
+            .expect("sending outside a runtime must not panic");
+        assert_eq!(error, SendError::QueueFull);
+        assert_eq!(server.closed(&sid).await, CloseReason::SlowClient);
+        server.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn frames_sent_together_are_queued_together_or_not_at_all() {
     let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;

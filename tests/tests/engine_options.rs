@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::Method;
-use tether::engine::{Cors, SessionCookie, Transports};
+use tether::engine::{Cors, CorsError, SessionCookie, Transports};
 use tether_tests::server::quiet_config;
 use tether_tests::{HttpRequest, OpenPacket, TestServer, WsClient};
 
@@ -82,7 +82,9 @@ async fn a_preflight_is_answered() {
 
 #[tokio::test]
 async fn an_origin_allow_list_with_credentials() {
-    let cors = Cors::allow_origins([APP]).with_credentials(true);
+    let cors = Cors::allow_origins([APP])
+        .with_credentials(true)
+        .expect("credentials with an allow-list");
     let server = TestServer::start(quiet_config().with_cors(cors)).await;
     let handshake = server.path("EIO=4&transport=polling");
 
@@ -142,22 +144,33 @@ async fn an_origin_allow_list_with_credentials() {
     server.stop().await;
 }
 
+/// Credentials with any origin are refused when the policy is built; reflecting
+/// every origin takes an option that says so.
 #[tokio::test]
-async fn any_origin_with_credentials_echoes_the_origin() {
-    let server =
-        TestServer::start(quiet_config().with_cors(Cors::any().with_credentials(true))).await;
-    let reply = server
-        .send(HttpRequest::get(server.path("EIO=4&transport=polling")).header("origin", APP))
-        .await;
-    assert_eq!(
-        reply.header("access-control-allow-origin"),
-        Some(APP),
-        "never * with credentials"
-    );
-    assert_eq!(
-        reply.header("access-control-allow-credentials"),
-        Some("true")
-    );
+async fn any_origin_refuses_credentials_and_mirroring_is_explicit() {
+    let refused = Cors::any().with_credentials(true);
+    assert_eq!(refused, Err(CorsError::AnyOriginWithCredentials));
+    let message = refused.unwrap_err().to_string();
+    assert!(message.contains("Cors::allow_origins"), "{message}");
+    assert!(message.contains("Cors::mirror_request_origin"), "{message}");
+
+    let mirror = Cors::mirror_request_origin()
+        .with_credentials(true)
+        .expect("credentials with a mirrored origin");
+    let server = TestServer::start(quiet_config().with_cors(mirror)).await;
+    for origin in [APP, "https://other.example"] {
+        let reply = server
+            .send(HttpRequest::get(server.path("EIO=4&transport=polling")).header("origin", origin))
+            .await;
+        assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
+        assert_eq!(
+            reply.header("access-control-allow-credentials"),
+            Some("true")
+        );
+        assert!(reply.header_all("vary").contains(&"Origin"));
+    }
+    let without_origin = server.get("EIO=4&transport=polling").await;
+    assert_eq!(without_origin.header("access-control-allow-origin"), None);
     server.stop().await;
 }
 

@@ -157,3 +157,158 @@ async fn the_open_packet_follows_the_switching_response() {
     assert!(frame[2..].starts_with(b"0{\"sid\":"), "the open packet");
     server.stop().await;
 }
+
+/// A raw HTTP exchange: the status code, the lowercase header lines and the body.
+struct RawReply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl RawReply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Sends `head` (the request line and headers, without the blank line) on a new
+/// TCP connection and reads the response head and its `Content-Length` body.
+async fn raw_request(server: &TestServer, head: &str) -> RawReply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        stream
+            .write_all(format!("{head}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut received = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let read = stream.read(&mut chunk).await.unwrap();
+            assert!(read > 0, "the server closed before answering fully");
+            received.extend_from_slice(&chunk[..read]);
+            let Some(end) = received.windows(4).position(|window| window == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8(received[..end].to_vec()).unwrap();
+            let mut lines = head.split("\r\n");
+            let status = lines.next().unwrap()[9..12].parse().unwrap();
+            let headers: Vec<(String, String)> = lines
+                .filter_map(|line| line.split_once(':'))
+                .map(|(key, value)| (key.trim().to_ascii_lowercase(), value.trim().to_owned()))
+                .collect();
+            let length = headers
+                .iter()
+                .find(|(key, _)| key == "content-length")
+                .map_or(0, |(_, value)| value.parse::<usize>().unwrap());
+            if received.len() >= end + 4 + length {
+                let body = String::from_utf8(received[end + 4..end + 4 + length].to_vec()).unwrap();
+                return RawReply {
+                    status,
+                    headers,
+                    body,
+                };
+            }
+        }
+    };
+    tether_tests::within(exchange).await
+}
+
+/// The opening handshake for `query` with `overrides` in place of its request line
+/// (`request`) or headers: `None` leaves one out, and a name starting with `+` adds
+/// another line of that header.
+fn handshake_head(query: &str, overrides: &[(&str, Option<&str>)]) -> String {
+    let mut lines = vec![
+        ("request", Some(format!("GET /engine.io/?{query} HTTP/1.1"))),
+        ("Host", Some("localhost".to_owned())),
+        ("Upgrade", Some("websocket".to_owned())),
+        ("Connection", Some("Upgrade".to_owned())),
+        (
+            "Sec-WebSocket-Key",
+            Some("dGhlIHNhbXBsZSBub25jZQ==".to_owned()),
+        ),
+        ("Sec-WebSocket-Version", Some("13".to_owned())),
+    ];
+    for (name, value) in overrides {
+        match name.strip_prefix('+') {
+            Some(added) => lines.push((added, value.map(str::to_owned))),
+            None => match lines.iter_mut().find(|(line, _)| line == name) {
+                Some(line) => line.1 = value.map(str::to_owned),
+                None => lines.push((name, value.map(str::to_owned))),
+            },
+        }
+    }
+    lines
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value?;
+            Some(if name == "request" {
+                value
+            } else {
+                format!("{name}: {value}")
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+/// RFC 6455, section 4.2.1: every part of the opening handshake is checked; an
+/// unsupported version gets `426` naming version 13, anything else `400`.
+#[tokio::test]
+async fn an_invalid_opening_handshake_is_refused() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let upgrade_query = format!("EIO=4&transport=websocket&sid={}", session.sid());
+    for query in ["EIO=4&transport=websocket", upgrade_query.as_str()] {
+        for version in [Some("8"), Some("14"), Some("13, 8"), Some("abc"), None] {
+            let head = handshake_head(query, &[("Sec-WebSocket-Version", version)]);
+            let reply = raw_request(&server, &head).await;
+            assert_eq!(reply.status, 426, "version {version:?} on {query}");
+            assert_eq!(reply.header("sec-websocket-version"), Some("13"));
+            assert_eq!(reply.body, r#"{"code":3,"message":"Bad request"}"#);
+        }
+        let bad_requests: [&[(&str, Option<&str>)]; 9] = [
+            &[("Sec-WebSocket-Key", None)],
+            &[("Sec-WebSocket-Key", Some("not base64!"))],
+            // The base64 of 15 and 17 bytes.
+            &[("Sec-WebSocket-Key", Some("AAAAAAAAAAAAAAAAAAAA"))],
+            &[("Sec-WebSocket-Key", Some("AAAAAAAAAAAAAAAAAAAAAAA="))],
+            &[("Sec-WebSocket-Key", Some("AAAAAAAAAAAAAAAAAAAAAAAAAA=="))],
+            &[("+Sec-WebSocket-Key", Some("AAAAAAAAAAAAAAAAAAAAAA=="))],
+            &[("Upgrade", Some("h2c"))],
+            &[("Connection", Some("keep-alive"))],
+            &[(
+                "request",
+                Some("GET /engine.io/?EIO=4&transport=websocket HTTP/1.0"),
+            )],
+        ];
+        for overrides in bad_requests {
+            let overrides: Vec<_> = overrides
+                .iter()
+                .map(|(name, value)| match *name {
+                    "request" if query != "EIO=4&transport=websocket" => {
+                        (*name, Some(format!("GET /engine.io/?{query} HTTP/1.0")))
+                    }
+                    _ => (*name, value.map(str::to_owned)),
+                })
+                .collect();
+            let overrides: Vec<_> = overrides
+                .iter()
+                .map(|(name, value)| (*name, value.as_deref()))
+                .collect();
+            let head = handshake_head(query, &overrides);
+            let reply = raw_request(&server, &head).await;
+            assert_eq!(reply.status, 400, "{overrides:?} on {query}");
+            assert_eq!(reply.body, r#"{"code":3,"message":"Bad request"}"#);
+        }
+    }
+    // The refused upgrades left the polling session as it was, and opened none.
+    assert_eq!(server.engine.connection_count(), 1);
+    server.assert_open(session.sid()).await;
+    let accepted = raw_request(&server, &handshake_head("EIO=4&transport=websocket", &[])).await;
+    assert_eq!(accepted.status, 101);
+    server.stop().await;
+}

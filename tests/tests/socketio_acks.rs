@@ -328,3 +328,53 @@ async fn a_broadcast_with_no_target_yields_nothing() {
     assert!(stream.collect_all().await.is_empty());
     server.stop().await;
 }
+
+/// A null value is one `null` argument, as Node's `cb(null)`; only `()` sends none
+/// (socket.io-client's `retries` takes a missing first argument for a failure).
+#[tokio::test]
+async fn a_null_answer_is_one_null_argument_and_only_unit_is_none() {
+    let server = SioServer::with(|io| {
+        let ns = io.main();
+        ns.on(
+            "json-null",
+            |_socket: Socket, mut event: Event| async move { event.ack(&serde_json::Value::Null) },
+        );
+        ns.on("value-null", |_socket: Socket, mut event: Event| async move {
+            event.ack(&tether::protocol::Value::Null)
+        });
+        ns.on("none", |_socket: Socket, mut event: Event| async move {
+            event.ack(&None::<u8>)
+        });
+        ns.on("unit", |_socket: Socket, mut event: Event| async move {
+            event.ack(&())
+        });
+        ns.on("emit-null", |socket: Socket, _event: Event| async move {
+            socket.emit("null", &serde_json::Value::Null)?;
+            let own_room = socket.id().as_str().to_owned();
+            socket
+                .namespace()
+                .to(own_room)
+                .emit("null", &serde_json::Value::Null)
+        });
+    })
+    .await;
+    let (mut client, _) = server.client("/").await;
+    for (event, args) in [
+        ("json-null", "[null]"),
+        ("value-null", "[null]"),
+        ("none", "[null]"),
+        ("unit", "[]"),
+    ] {
+        let id = client.emit_with_ack("/", event, json!([])).await;
+        assert_eq!(
+            client.expect_ack("/", id).await.text,
+            format!("3{id}{args}")
+        );
+    }
+    client.emit("/", "emit-null", json!([])).await;
+    for _ in 0..2 {
+        let packet = client.expect_event("/", "null").await;
+        assert_eq!(packet.text, r#"2["null",null]"#);
+    }
+    server.stop().await;
+}

@@ -388,3 +388,77 @@ async fn a_graceful_shutdown_delivers_what_is_queued_then_closes_everyone() {
     );
     server.stop().await;
 }
+
+/// A plain thread, outside any tokio runtime, may disconnect a socket whose
+/// disconnect handler has to wait, and may emit with an acknowledgement: the
+/// handler runs on the runtime the connection opened on, nothing panics.
+#[tokio::test]
+async fn a_plain_thread_may_disconnect_and_emit() {
+    let (report, mut seen) = probe();
+    let server = SioServer::with(|io| {
+        io.main()
+            .on_disconnect(move |socket: Socket, reason: DisconnectReason| {
+                let report = report.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    report.send((socket.id().to_string(), reason));
+                }
+            });
+    })
+    .await;
+    let (mut client, sid) = server.client("/").await;
+    let target = socket(&server, "/", &sid);
+    let thread = std::thread::spawn(move || {
+        let ack = target.emit_with_ack::<String, _>("question", &());
+        target.disconnect();
+        ack
+    });
+    let ack = tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .unwrap()
+        .expect("no panic outside a runtime");
+    assert_eq!(
+        seen.next().await,
+        (sid, DisconnectReason::ServerNamespaceDisconnect)
+    );
+    assert!(ack.await.is_err(), "the socket left before answering");
+    client.expect_event("/", "question").await;
+    server.stop().await;
+}
+
+/// `with_data` runs its closure without holding the socket's lock: the closure may
+/// read the socket's other values and use the socket; the value it works on reads
+/// as absent from inside it.
+#[tokio::test]
+async fn with_data_may_use_the_socket_inside_its_closure() {
+    let server = SioServer::with(|_io| {}).await;
+    let (_client, sid) = server.client("/").await;
+    let target = socket(&server, "/", &sid);
+    target.insert_data(1u32);
+    target.insert_data("ada".to_owned());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    // On a thread of its own, so that a deadlock fails the test instead of
+    // blocking the runtime.
+    let socket_in_thread = target.clone();
+    std::thread::spawn(move || {
+        let socket = socket_in_thread;
+        let seen = socket.with_data(|count: &mut u32| {
+            *count += 1;
+            socket.join("inside");
+            (
+                socket.data::<String>(),
+                socket.data::<u32>(),
+                socket.with_data(|again: &mut u32| *again),
+                socket.rooms().len(),
+            )
+        });
+        let _ = sender.send(seen);
+    });
+    let seen = tokio::task::spawn_blocking(move || receiver.recv_timeout(tether_tests::PATIENCE))
+        .await
+        .unwrap()
+        .expect("with_data returned (no deadlock)");
+    assert_eq!(seen, Some((Some("ada".to_owned()), None, None, 2)));
+    assert_eq!(target.data::<u32>(), Some(2));
+    server.stop().await;
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 use crate::protocol::Args;
 use crate::server::decode_ack;
@@ -113,8 +113,10 @@ pin_project_lite::pin_project! {
     /// Dropping it stops the wait; a later acknowledgement is ignored.
     pub struct AckFuture<R> {
         state: State,
+        deadline: Instant,
+        // Made on the first poll, so that emitting works outside a tokio runtime.
         #[pin]
-        deadline: Sleep,
+        timer: Option<Sleep>,
         _marker: PhantomData<fn() -> R>,
     }
 
@@ -146,7 +148,8 @@ impl<R> AckFuture<R> {
     ) -> Self {
         AckFuture {
             state: State::Waiting { receiver, acks, id },
-            deadline: tokio::time::sleep(timeout),
+            deadline: Instant::now() + timeout,
+            timer: None,
             _marker: PhantomData,
         }
     }
@@ -154,14 +157,15 @@ impl<R> AckFuture<R> {
     pub(crate) fn failed(error: EmitError) -> Self {
         AckFuture {
             state: State::Failed(Some(AckError::Emit(error))),
-            deadline: tokio::time::sleep(Duration::ZERO),
+            deadline: Instant::now(),
+            timer: None,
             _marker: PhantomData,
         }
     }
 
     /// Waits at most `timeout` from now instead of the client's default.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.deadline = tokio::time::sleep(timeout);
+        self.deadline = Instant::now() + timeout;
         self
     }
 }
@@ -170,17 +174,23 @@ impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
     type Output = Result<R, AckError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         let outcome = match this.state {
             State::Failed(error) => Err(error.take().unwrap_or(AckError::Disconnected)),
             State::Done => Err(AckError::Disconnected),
             State::Waiting { receiver, .. } => match Pin::new(receiver).poll(cx) {
                 Poll::Ready(Ok(args)) => decode_ack(args),
                 Poll::Ready(Err(_)) => Err(AckError::Disconnected),
-                Poll::Pending => match this.deadline.poll(cx) {
-                    Poll::Ready(()) => Err(AckError::Timeout),
-                    Poll::Pending => return Poll::Pending,
-                },
+                Poll::Pending => {
+                    if this.timer.is_none() {
+                        this.timer
+                            .set(Some(tokio::time::sleep_until(*this.deadline)));
+                    }
+                    match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+                        Some(Poll::Pending) => return Poll::Pending,
+                        _ => Err(AckError::Timeout),
+                    }
+                }
             },
         };
         if let State::Waiting { acks, id, .. } = std::mem::replace(this.state, State::Done) {

@@ -208,7 +208,11 @@ pub(crate) enum OpenError {
 pub(crate) fn from_ws(message: WsMessage) -> Incoming {
     match message {
         WsMessage::Text(text) => {
-            match EnginePacket::decode_text(Text::from_validated(text.into())) {
+            // SAFETY: a WebSocket text message (`Utf8Bytes`) is UTF-8, checked by
+            // tungstenite when it read the frame.
+            #[allow(unsafe_code)]
+            let text = unsafe { Text::from_utf8_unchecked(text.into()) };
+            match EnginePacket::decode_text(text) {
                 Ok(packet) => Incoming::Packet(packet),
                 Err(error) => Incoming::Invalid(error.to_string()),
             }

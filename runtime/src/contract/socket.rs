@@ -183,7 +183,8 @@ impl<C: Contract> TypedSocket<C> {
         self.socket.data()
     }
 
-    /// Runs `f` on the socket's value of type `T`.
+    /// Runs `f` on the socket's value of type `T`, holding no lock of the socket
+    /// (see [`Socket::with_data`](crate::server::Socket::with_data)).
     pub fn with_data<T: Send + Sync + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
         self.socket.with_data(f)
     }

@@ -143,6 +143,11 @@ impl<D> Connection<D> {
         &self.session.handshake
     }
 
+    /// The runtime the session opened on, for work started outside any runtime.
+    pub(crate) fn runtime(&self) -> Option<&tokio::runtime::Handle> {
+        self.session.runtime()
+    }
+
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
         self.session.is_closed()

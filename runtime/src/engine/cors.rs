@@ -6,35 +6,59 @@ use http::header::{self, HeaderMap, HeaderValue};
 
 /// Which origins may call the server from a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AllowOrigin {
-    /// Every origin (`Access-Control-Allow-Origin: *`, or the caller's own origin when
-    /// credentials are allowed, since browsers refuse `*` with credentials).
+    /// Every origin, without credentials (`Access-Control-Allow-Origin: *`).
     Any,
     /// Only these exact origins, such as `https://app.example.com`.
     List(Vec<String>),
+    /// Whatever origin the request names, reflected back: every site may call the
+    /// server, with credentials when they are allowed. Only for servers that
+    /// authenticate by other means than cookies or do not care who calls them.
+    MirrorRequest,
+}
+
+/// A CORS policy that cannot work safely, refused when it is built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CorsError {
+    /// Credentials with [`AllowOrigin::Any`]: browsers refuse `*` with credentials,
+    /// and reflecting every origin instead would let any site act with the user's
+    /// cookies.
+    #[error(
+        "CORS credentials cannot be combined with any origin (`*`): list the allowed \
+         origins with `Cors::allow_origins`, or reflect every origin explicitly with \
+         `Cors::mirror_request_origin`"
+    )]
+    AnyOriginWithCredentials,
 }
 
 /// A CORS policy, applied to every polling response and answering preflight requests.
 ///
-/// ```
-/// use tether::engine::Cors;
+/// Built by one of [`Cors::any`], [`Cors::allow_origins`] or
+/// [`Cors::mirror_request_origin`], then the `with_*` methods. Credentials with any
+/// origin are refused ([`CorsError::AnyOriginWithCredentials`]).
 ///
-/// let cors = Cors::allow_origins(["https://app.example.com"]).with_credentials(true);
+/// ```
+/// use tether::engine::{Cors, CorsError};
+///
+/// let cors = Cors::allow_origins(["https://app.example.com"]).with_credentials(true)?;
+/// assert_eq!(
+///     Cors::any().with_credentials(true),
+///     Err(CorsError::AnyOriginWithCredentials)
+/// );
+/// # Ok::<(), CorsError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cors {
-    /// Allowed origins.
-    pub origin: AllowOrigin,
-    /// Sends `Access-Control-Allow-Credentials: true` (default false).
-    pub credentials: bool,
-    /// Allowed request headers; `None` reflects what the preflight asks for.
-    pub allowed_headers: Option<Vec<String>>,
-    /// How long browsers may cache a preflight answer.
-    pub max_age: Option<Duration>,
+    origin: AllowOrigin,
+    credentials: bool,
+    allowed_headers: Option<Vec<String>>,
+    max_age: Option<Duration>,
 }
 
 impl Cors {
-    /// Allows any origin.
+    /// Allows any origin, without credentials (`Access-Control-Allow-Origin: *`).
     pub fn any() -> Cors {
         Cors {
             origin: AllowOrigin::Any,
@@ -56,10 +80,33 @@ impl Cors {
         }
     }
 
-    /// Allows or forbids credentials (cookies, `withCredentials`).
-    pub fn with_credentials(mut self, credentials: bool) -> Cors {
+    /// Reflects whatever origin a request names ([`AllowOrigin::MirrorRequest`]):
+    /// with credentials, every site may call the server with the user's cookies.
+    pub fn mirror_request_origin() -> Cors {
+        Cors {
+            origin: AllowOrigin::MirrorRequest,
+            ..Cors::any()
+        }
+    }
+
+    /// Allows or forbids credentials (cookies, `withCredentials`; default
+    /// forbidden). Refused with [`AllowOrigin::Any`].
+    pub fn with_credentials(mut self, credentials: bool) -> Result<Cors, CorsError> {
+        if credentials && self.origin == AllowOrigin::Any {
+            return Err(CorsError::AnyOriginWithCredentials);
+        }
         self.credentials = credentials;
-        self
+        Ok(self)
+    }
+
+    /// The allowed origins.
+    pub fn origin(&self) -> &AllowOrigin {
+        &self.origin
+    }
+
+    /// Whether credentials are allowed (`Access-Control-Allow-Credentials: true`).
+    pub fn credentials(&self) -> bool {
+        self.credentials
     }
 
     /// Sets the allowed request headers.
@@ -80,9 +127,6 @@ impl Cors {
 
     fn allowed_origin(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
         match &self.origin {
-            AllowOrigin::Any if self.credentials => {
-                Some(origin.cloned().unwrap_or(HeaderValue::from_static("*")))
-            }
             AllowOrigin::Any => Some(HeaderValue::from_static("*")),
             AllowOrigin::List(list) => {
                 let origin = origin?;
@@ -91,6 +135,7 @@ impl Cors {
                     .any(|allowed| allowed == text)
                     .then(|| origin.clone())
             }
+            AllowOrigin::MirrorRequest => origin.cloned(),
         }
     }
 
@@ -105,7 +150,7 @@ impl Cors {
                 );
             }
         }
-        if !matches!(self.origin, AllowOrigin::Any) || self.credentials {
+        if self.origin != AllowOrigin::Any {
             response.append(header::VARY, HeaderValue::from_static("Origin"));
         }
     }
@@ -158,7 +203,9 @@ mod tests {
 
     #[test]
     fn list_echoes_only_allowed_origins() {
-        let cors = Cors::allow_origins(["https://a.example"]).with_credentials(true);
+        let cors = Cors::allow_origins(["https://a.example"])
+            .with_credentials(true)
+            .unwrap();
         let mut out = HeaderMap::new();
         cors.apply(request("https://a.example").get(header::ORIGIN), &mut out);
         assert_eq!(
@@ -172,6 +219,26 @@ mod tests {
             &mut out,
         );
         assert!(!out.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    }
+
+    #[test]
+    fn any_origin_refuses_credentials_and_mirroring_says_so() {
+        assert_eq!(
+            Cors::any().with_credentials(true),
+            Err(CorsError::AnyOriginWithCredentials)
+        );
+        assert_eq!(Cors::any().with_credentials(false), Ok(Cors::any()));
+        let cors = Cors::mirror_request_origin()
+            .with_credentials(true)
+            .unwrap();
+        let mut out = HeaderMap::new();
+        cors.apply(request("https://b.example").get(header::ORIGIN), &mut out);
+        assert_eq!(
+            out[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://b.example"
+        );
+        assert_eq!(out[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        assert_eq!(out[header::VARY], "Origin");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use http_body_util::Full;
 
 /// Why an HTTP request to the Engine.IO endpoint was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RequestError {
     /// Code 0: the `transport` query parameter is missing, unknown or disabled.
     #[error("Transport unknown")]
@@ -16,9 +17,15 @@ pub enum RequestError {
     /// Code 2: a handshake that is not a `GET`.
     #[error("Bad handshake method")]
     BadHandshakeMethod,
-    /// Code 3: anything else wrong with the request (transport mismatch, missing upgrade, ...).
+    /// Code 3: anything else wrong with the request (transport or protocol version
+    /// other than the session's, an invalid WebSocket opening handshake, ...).
     #[error("Bad request")]
     BadRequest,
+    /// Code 3 with status `426 Upgrade Required`: a WebSocket opening handshake whose
+    /// `Sec-WebSocket-Version` is not 13 (RFC 6455, section 4.4); the response names
+    /// the supported version.
+    #[error("Unsupported WebSocket version")]
+    UnsupportedWebSocketVersion,
     /// Code 4: refused by the `allow_request` hook, with its message.
     #[error("{0}")]
     Forbidden(String),
@@ -34,23 +41,30 @@ impl RequestError {
             RequestError::UnknownTransport => 0,
             RequestError::UnknownSid => 1,
             RequestError::BadHandshakeMethod => 2,
-            RequestError::BadRequest => 3,
+            RequestError::BadRequest | RequestError::UnsupportedWebSocketVersion => 3,
             RequestError::Forbidden(_) => 4,
             RequestError::UnsupportedProtocolVersion => 5,
         }
     }
 
-    /// The HTTP status: 403 for `Forbidden`, 400 otherwise.
+    /// The HTTP status: 403 for `Forbidden`, 426 for `UnsupportedWebSocketVersion`,
+    /// 400 otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
             RequestError::Forbidden(_) => StatusCode::FORBIDDEN,
+            RequestError::UnsupportedWebSocketVersion => StatusCode::UPGRADE_REQUIRED,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 
-    /// The JSON body `{"code":N,"message":"..."}`.
+    /// The JSON body `{"code":N,"message":"..."}`, with the Node.js server's message
+    /// for the code (or the `allow_request` hook's message).
     pub fn body(&self) -> String {
-        serde_json::json!({ "code": self.code(), "message": self.to_string() }).to_string()
+        let message = match self {
+            RequestError::UnsupportedWebSocketVersion => RequestError::BadRequest.to_string(),
+            other => other.to_string(),
+        };
+        serde_json::json!({ "code": self.code(), "message": message }).to_string()
     }
 
     /// The full HTTP response.
@@ -61,6 +75,12 @@ impl RequestError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/json"),
         );
+        if matches!(self, RequestError::UnsupportedWebSocketVersion) {
+            response.headers_mut().insert(
+                header::SEC_WEBSOCKET_VERSION,
+                header::HeaderValue::from_static("13"),
+            );
+        }
         response
     }
 }

@@ -54,7 +54,7 @@ pub use config::{AllowRequest, AllowRequestFuture, EngineConfig, SessionCookie, 
 pub use connection::{
     CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,
 };
-pub use cors::{AllowOrigin, Cors};
+pub use cors::{AllowOrigin, Cors, CorsError};
 pub use error::RequestError;
 pub use packet::{DecodeError, Frame, Packet, PacketKind};
 pub use request::BoxError;

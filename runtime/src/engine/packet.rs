@@ -161,10 +161,10 @@ pub enum Frame {
 impl Frame {
     /// A text frame for a packet of `kind` carrying `data`.
     pub fn text_packet(kind: PacketKind, data: &str) -> Frame {
-        let mut buf = BytesMut::with_capacity(1 + data.len());
-        buf.put_u8(kind.digit());
-        buf.put_slice(data.as_bytes());
-        Frame::Text(Text::from_utf8_checked_prefix(buf.freeze()))
+        let mut text = String::with_capacity(1 + data.len());
+        text.push(char::from(kind.digit()));
+        text.push_str(data);
+        Frame::Text(Text::from(text))
     }
 
     /// A static single-byte control frame such as `6` (noop) or `2` (ping).

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Uri};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body::Body;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
@@ -121,6 +121,14 @@ impl<H: EngineHandler> Engine<H> {
             let session = sid
                 .and_then(|sid| self.inner.session(&sid))
                 .ok_or(RequestError::UnknownSid)?;
+            // As Node's `verify`: outside an upgrade the transport must be the
+            // session's, and every request must speak the session's protocol (4).
+            if session.transport() != transport && !is_websocket_upgrade(&request) {
+                return Err(RequestError::BadRequest);
+            }
+            if !eio_v4 {
+                return Err(RequestError::BadRequest);
+            }
             return match transport {
                 Transport::Polling => self.polling(&session, request).await,
                 Transport::WebSocket if config.allow_upgrades => {
@@ -132,8 +140,8 @@ impl<H: EngineHandler> Engine<H> {
         if request.method() != Method::GET {
             return Err(RequestError::BadHandshakeMethod);
         }
-        if transport == Transport::WebSocket && !is_websocket_upgrade(&request) {
-            return Err(RequestError::BadRequest);
+        if transport == Transport::WebSocket {
+            websocket_key(&request)?;
         }
         let (parts, body) = request.into_parts();
         if let Some(hook) = &config.allow_request {
@@ -220,14 +228,7 @@ impl<H: EngineHandler> Engine<H> {
     where
         B: Send + 'static,
     {
-        if !is_websocket_upgrade(&request) {
-            return Err(RequestError::BadRequest);
-        }
-        let accept = request
-            .headers()
-            .get(header::SEC_WEBSOCKET_KEY)
-            .map(|key| derive_accept_key(key.as_bytes()))
-            .ok_or(RequestError::BadRequest)?;
+        let accept = derive_accept_key(websocket_key(&request)?.as_bytes());
         let on_upgrade = hyper::upgrade::on(&mut request);
         let engine = self.clone();
         let handshake = session.is_err().then(|| handshake_of(request));
@@ -363,6 +364,41 @@ fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {
     request.method() == Method::GET
         && has_token(header::UPGRADE, "websocket")
         && has_token(header::CONNECTION, "upgrade")
+}
+
+/// Checks what RFC 6455 (section 4.2.1) requires of a WebSocket opening handshake:
+/// an HTTP/1.1 (or later) `GET` with `Upgrade: websocket`, `Connection: Upgrade`, one
+/// `Sec-WebSocket-Key` that is the base64 of 16 bytes, and `Sec-WebSocket-Version: 13`.
+/// Returns the key to answer.
+fn websocket_key<B>(request: &Request<B>) -> Result<&HeaderValue, RequestError> {
+    if !is_websocket_upgrade(request) || request.version() < Version::HTTP_11 {
+        return Err(RequestError::BadRequest);
+    }
+    let headers = request.headers();
+    let key = only_value(headers, &header::SEC_WEBSOCKET_KEY)
+        .filter(|key| is_websocket_key(key.as_bytes()))
+        .ok_or(RequestError::BadRequest)?;
+    match only_value(headers, &header::SEC_WEBSOCKET_VERSION) {
+        Some(version) if version.as_bytes() == b"13" => Ok(key),
+        _ => Err(RequestError::UnsupportedWebSocketVersion),
+    }
+}
+
+/// The value of a header that must appear exactly once.
+fn only_value<'a>(headers: &'a HeaderMap, name: &header::HeaderName) -> Option<&'a HeaderValue> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
+}
+
+/// Whether `key` is the base64 encoding of 16 bytes, as a `Sec-WebSocket-Key` must be.
+fn is_websocket_key(key: &[u8]) -> bool {
+    use base64::Engine as _;
+    // 16 bytes always encode to 24 characters; checking first bounds the work.
+    key.len() == 24
+        && base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .is_ok_and(|nonce| nonce.len() == 16)
 }
 
 fn reply(

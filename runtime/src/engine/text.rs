@@ -32,30 +32,22 @@ impl Text {
         }
     }
 
-    /// Wraps bytes built from a one-byte ASCII prefix followed by a `&str`.
-    pub(crate) fn from_utf8_checked_prefix(bytes: Bytes) -> Text {
-        debug_assert!(std::str::from_utf8(&bytes).is_ok());
-        Text(bytes)
-    }
-
-    /// Wraps bytes that a WebSocket library already validated as UTF-8.
-    pub(crate) fn from_validated(bytes: Bytes) -> Text {
-        debug_assert!(std::str::from_utf8(&bytes).is_ok());
-        Text(bytes)
-    }
-
-    /// Wraps bytes assembled only from ASCII and `&str` pieces, such as a header
-    /// followed by serializer output.
-    pub(crate) fn from_utf8_by_construction(bytes: Bytes) -> Text {
+    /// Wraps bytes that some other means already proved to be UTF-8, without
+    /// checking them again (checking costs a pass over every byte).
+    ///
+    /// # Safety
+    ///
+    /// `bytes` must be valid UTF-8: [`Text::as_str`] relies on it.
+    pub(crate) unsafe fn from_utf8_unchecked(bytes: Bytes) -> Text {
         debug_assert!(std::str::from_utf8(&bytes).is_ok());
         Text(bytes)
     }
 
     /// The text as a string slice.
     pub fn as_str(&self) -> &str {
-        // SAFETY: every constructor either validates the bytes or takes them from a
-        // source that guarantees UTF-8 (a `&str`, a `String`, a validated frame), and
-        // slicing only happens at char boundaries (see `slice`).
+        // SAFETY: every constructor either validates the bytes, takes them from a
+        // `&str` or a `String`, or is `from_utf8_unchecked`, whose callers prove them
+        // UTF-8; slicing only happens at char boundaries (see `get`).
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 

@@ -92,7 +92,11 @@ fn on_incoming<D: Send + Sync + 'static>(
 ) -> Incoming {
     match incoming {
         Some(Ok(WsMessage::Text(text))) => {
-            match Packet::decode_text(Text::from_validated(text.into())) {
+            // SAFETY: a WebSocket text message (`Utf8Bytes`) is UTF-8, checked by
+            // tungstenite when it read the frame.
+            #[allow(unsafe_code)]
+            let text = unsafe { Text::from_utf8_unchecked(text.into()) };
+            match Packet::decode_text(text) {
                 Ok(packet) => session.on_packet(packet),
                 Err(error) => {
                     tracing::debug!(sid = %session.id, %error, "bad websocket packet");

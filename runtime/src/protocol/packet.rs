@@ -300,7 +300,9 @@ impl<'de> Deserialize<'de> for Args {
         let attachments = Attachments::default();
         let mut buffer = Vec::new();
         write_json(&mut buffer, &values, &attachments).map_err(D::Error::custom)?;
-        let text = Text::from_utf8_by_construction(Bytes::from(buffer));
+        // SAFETY: `write_json` writes UTF-8 only (see `Encoded::from_buffer`).
+        #[allow(unsafe_code)]
+        let text = unsafe { Text::from_utf8_unchecked(Bytes::from(buffer)) };
         Args::from_json_array(text, attachments.into_inner()).map_err(D::Error::custom)
     }
 }

@@ -86,8 +86,10 @@ pin_project_lite::pin_project! {
     /// Dropping it stops the wait; a later acknowledgement is ignored.
     pub struct AckFuture<R> {
         state: AckState,
+        deadline: Instant,
+        // Made on the first poll, so that emitting works outside a tokio runtime.
         #[pin]
-        deadline: Sleep,
+        timer: Option<Sleep>,
         _marker: PhantomData<fn() -> R>,
     }
 
@@ -126,7 +128,8 @@ impl<R> AckFuture<R> {
                 socket,
                 id,
             },
-            deadline: tokio::time::sleep_until(deadline),
+            deadline,
+            timer: None,
             _marker: PhantomData,
         }
     }
@@ -134,7 +137,8 @@ impl<R> AckFuture<R> {
     pub(crate) fn failed(error: AckError) -> Self {
         AckFuture {
             state: AckState::Failed(Some(error)),
-            deadline: tokio::time::sleep_until(Instant::now()),
+            deadline: Instant::now(),
+            timer: None,
             _marker: PhantomData,
         }
     }
@@ -144,17 +148,23 @@ impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
     type Output = Result<R, AckError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         let outcome = match this.state {
             AckState::Failed(error) => Err(error.take().unwrap_or(AckError::Disconnected)),
             AckState::Done => Err(AckError::Disconnected),
             AckState::Waiting { receiver, .. } => match Pin::new(receiver).poll(cx) {
                 Poll::Ready(Ok(args)) => decode_ack(args),
                 Poll::Ready(Err(_)) => Err(AckError::Disconnected),
-                Poll::Pending => match this.deadline.poll(cx) {
-                    Poll::Ready(()) => Err(AckError::Timeout),
-                    Poll::Pending => return Poll::Pending,
-                },
+                Poll::Pending => {
+                    if this.timer.is_none() {
+                        this.timer
+                            .set(Some(tokio::time::sleep_until(*this.deadline)));
+                    }
+                    match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+                        Some(Poll::Pending) => return Poll::Pending,
+                        _ => Err(AckError::Timeout),
+                    }
+                }
             },
         };
         if let AckState::Waiting { socket, id, .. } = std::mem::replace(this.state, AckState::Done)

@@ -1,5 +1,6 @@
 //! How emitted data becomes Socket.IO arguments: a top-level tuple spreads into
-//! several arguments, `()` means none, anything else is one argument.
+//! several arguments, `()` means none, anything else is one argument (a null value,
+//! such as `serde_json::Value::Null`, is one `null` argument, as Node's `cb(null)`).
 
 use std::fmt;
 
@@ -159,10 +160,13 @@ pub(crate) struct EmitArgs<'a, T: ?Sized> {
 
 impl<'a, T: Serialize + ?Sized> EmitArgs<'a, T> {
     pub(crate) fn new(data: &'a T) -> Self {
-        EmitArgs {
-            data,
-            shape: shape(data),
-        }
+        let shape = match shape(data) {
+            // Serde writes `()` and null values (`serde_json::Value::Null`, tether's
+            // `Value::Null`) alike; only `()` (zero-sized) stands for no arguments.
+            Shape::Unit if std::mem::size_of_val(data) != 0 => Shape::Other,
+            shape => shape,
+        };
+        EmitArgs { data, shape }
     }
 }
 
@@ -207,5 +211,14 @@ mod tests {
         assert_eq!(json(&Pair(1, 2)), "[[1,2]]");
         assert_eq!(json(&((1, 2),)), "[[1,2]]");
         assert_eq!(json(&Some(3)), "[3]");
+    }
+
+    #[test]
+    fn null_values_are_one_null_argument() {
+        assert_eq!(json(&serde_json::Value::Null), "[null]");
+        assert_eq!(json(&crate::protocol::Value::Null), "[null]");
+        assert_eq!(json(&None::<u8>), "[null]");
+        assert_eq!(json(&(serde_json::Value::Null,)), "[null]");
+        assert_eq!(json(&()), "[]");
     }
 }

@@ -158,21 +158,47 @@ where
 /// Polls `future` once where we are; moves it to a task only if it has to wait.
 /// A panic is caught and logged.
 pub(crate) fn run(future: BoxFuture) {
-    run_counted(future, None);
+    run_counted(future, None, None);
 }
 
-/// Like [`run`]; while the future waits in its task, `waiting` counts it. Returns
-/// the count once this future is in it (0 when it finished at once).
-pub(crate) fn run_counted(mut future: BoxFuture, waiting: Option<&Arc<AtomicUsize>>) -> usize {
+/// Like [`run`], for calls that may come from outside any tokio runtime (such as
+/// `Socket::disconnect` on a plain thread): a future that has to wait then runs
+/// on `runtime`, the one its connection opened on.
+pub(crate) fn run_on(future: BoxFuture, runtime: Option<&tokio::runtime::Handle>) {
+    run_counted(future, None, runtime);
+}
+
+/// Like [`run_on`]; while the future waits in its task, `waiting` counts it.
+/// Returns the count once this future is in it (0 when it finished at once).
+pub(crate) fn run_counted(
+    mut future: BoxFuture,
+    waiting: Option<&Arc<AtomicUsize>>,
+    runtime: Option<&tokio::runtime::Handle>,
+) -> usize {
+    // Outside any runtime, the handler runs in `runtime`'s context, so it may use
+    // tokio's timers and tasks. (Inside a task there is a runtime: no lookup.)
+    let outside = tokio::task::try_id().is_none() && tokio::runtime::Handle::try_current().is_err();
+    let fallback = if outside { runtime } else { None };
+    let entered = fallback.map(tokio::runtime::Handle::enter);
     let mut cx = Context::from_waker(Waker::noop());
-    match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+    let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+    drop(entered);
+    match polled {
         Ok(Poll::Ready(())) => 0,
         Ok(Poll::Pending) => {
+            if outside && fallback.is_none() {
+                tracing::error!("a handler has to wait, but no tokio runtime can run it: dropped");
+                return 0;
+            }
             let count = waiting.map_or(0, |waiting| waiting.fetch_add(1, Ordering::AcqRel) + 1);
-            tokio::spawn(CatchPanic {
+            let task = CatchPanic {
                 future,
                 waiting: waiting.cloned(),
-            });
+            };
+            match fallback {
+                Some(runtime) => drop(runtime.spawn(task)),
+                None => drop(tokio::spawn(task)),
+            }
             count
         }
         Err(_) => {

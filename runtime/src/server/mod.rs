@@ -14,6 +14,7 @@ mod broadcast;
 mod client;
 mod cluster;
 mod config;
+mod data;
 mod error;
 mod event;
 mod handler;

@@ -1,7 +1,5 @@
 //! [`Socket`]: one client's membership of one namespace.
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +13,7 @@ use super::ack::{AckFuture, PendingAcks};
 use super::args::EmitArgs;
 use super::broadcast::BroadcastOperator;
 use super::client::ClientState;
+use super::data::SocketData;
 use super::error::{AckError, EmitError, check_event_name};
 use super::event::{AckSender, Event};
 use super::handler::{self, DisconnectHandler, EventHandler};
@@ -58,16 +57,9 @@ pub(crate) struct SocketLocal {
     data: Option<SharedData>,
 }
 
-/// Values stored with a socket, by type.
-type DataMap = HashMap<TypeId, Box<dyn Any + Send + Sync>>;
-
 /// A socket's values, shared so that a socket recovering a lost one takes them
 /// over while the lost one's disconnect handlers can still read them.
-pub(crate) type SharedData = Arc<Mutex<DataMap>>;
-
-fn lock_data(data: &SharedData) -> MutexGuard<'_, DataMap> {
-    data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+pub(crate) type SharedData = Arc<SocketData>;
 
 /// A handler of the socket's departure, and when it runs.
 enum Departure {
@@ -190,7 +182,7 @@ impl SocketInner {
             Departure::Leaving(handler) => Some(handler),
             Departure::Left(_) => None,
         }) {
-            handler::run(handler.call(socket.clone(), reason));
+            handler::run_on(handler.call(socket.clone(), reason), self.conn.runtime());
         }
         if let (Some(recovery), Some(pid)) = (&self.ns.recovery, self.pid)
             && recovery::recoverable(reason)
@@ -209,7 +201,7 @@ impl SocketInner {
             Departure::Leaving(_) => None,
         });
         for handler in left.chain(self.ns.handlers.disconnect().iter()) {
-            handler::run(handler.call(socket.clone(), reason));
+            handler::run_on(handler.call(socket.clone(), reason), self.conn.runtime());
         }
         tracing::debug!(sid = %self.id, ns = %self.ns.name, %reason, "socket disconnected");
     }
@@ -463,35 +455,29 @@ impl Socket {
     /// Stores a value of type `T` with the socket, replacing any previous one.
     pub fn insert_data<T: Send + Sync + 'static>(&self, value: T) {
         if let Some(data) = self.data_map(true) {
-            lock_data(&data).insert(TypeId::of::<T>(), Box::new(value));
+            data.insert(value);
         }
     }
 
     /// A copy of the socket's value of type `T`, if one was stored.
     pub fn data<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        let data = self.data_map(false)?;
-        let map = lock_data(&data);
-        map.get(&TypeId::of::<T>())
-            .and_then(|value| value.downcast_ref::<T>())
-            .cloned()
+        self.data_map(false)?.get()
     }
 
     /// Runs `f` on the socket's value of type `T`, if one was stored.
+    ///
+    /// No lock of the socket is held while `f` runs: it may use the socket and its
+    /// other values. Inside `f`, the value `f` works on reads as absent
+    /// (`data::<T>()` and `remove_data::<T>()` return `None`, `with_data::<T>` does
+    /// not run), and a value of type `T` inserted meanwhile replaces it. Other
+    /// threads wait for `f` to finish before they read or change the value.
     pub fn with_data<T: Send + Sync + 'static, R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        let data = self.data_map(false)?;
-        let mut map = lock_data(&data);
-        map.get_mut(&TypeId::of::<T>())
-            .and_then(|value| value.downcast_mut::<T>())
-            .map(f)
+        self.data_map(false)?.with(f)
     }
 
     /// Removes and returns the socket's value of type `T`.
     pub fn remove_data<T: Send + Sync + 'static>(&self) -> Option<T> {
-        let data = self.data_map(false)?;
-        let removed = lock_data(&data).remove(&TypeId::of::<T>());
-        removed
-            .and_then(|value| value.downcast::<T>().ok())
-            .map(|value| *value)
+        self.data_map(false)?.remove()
     }
 
     /// Makes the socket leave its namespace: the client gets a DISCONNECT packet
@@ -564,6 +550,7 @@ impl Socket {
             most = most.max(handler::run_counted(
                 handler.call(self.clone(), event),
                 Some(waiting),
+                self.inner.conn.runtime(),
             ));
         }
         if most > limit {

@@ -1,6 +1,6 @@
 // Acknowledgements between the official socket.io-client and the `sio_fixture`
 // example: the server answering the client (callbacks, emitWithAck, timeouts, late
-// answers), the client answering the server (with binary, or not at all), and a
+// answers, a null answer), the client answering the server (with binary, or not at all), and a
 // broadcast collecting one answer per client; over each transport setup.
 
 import assert from "node:assert/strict";
@@ -28,6 +28,26 @@ for (const mode of MODES) {
       assert.deepEqual([args[0], args[1], bytes(args[2]), args[3]], [1, "two", [3], { four: [4] }]);
       assert.deepEqual(await socket.emitWithAck("echo-ack", { only: "the first" }, "ignored"), { only: "the first" });
       assert.deepEqual(await socket.timeout(5_000).emitWithAck("echo-ack", "in time"), "in time");
+    });
+
+    test("a null acknowledgement is one null argument, so retries do not resend", async (t) => {
+      const { socket } = await connect(t, server.url, mode, { retries: 2 });
+      const answer = await within(
+        new Promise((resolve) => socket.emit("null-ack", (err, ...rest) => resolve([err, rest]))),
+        "null-ack",
+      );
+      assert.deepEqual(answer, [null, []]);
+      const count = await within(
+        new Promise((resolve) => socket.emit("null-ack-count", (err, received) => resolve([err, received]))),
+        "null-ack-count",
+      );
+      assert.deepEqual(count, [null, 1], "the event went out once");
+      const plain = await connect(t, server.url, mode);
+      const args = await within(
+        new Promise((resolve) => plain.socket.emit("null-ack", (...args) => resolve(args))),
+        "null-ack without retries",
+      );
+      assert.deepEqual(args, [null]);
     });
 
     test("a client timeout fires when the server answers too late, and the late answer is dropped", async (t) => {

@@ -92,6 +92,9 @@ pub(crate) struct Session<D> {
     /// A ping is out and no packet from the client has moved its pong deadline
     /// yet. Read without the state lock on every packet; written under it.
     pong_refreshable: AtomicBool,
+    /// The runtime the session opened on, for work a caller outside any runtime
+    /// (a plain thread sending to a slow client) starts.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 /// What the sessions of one engine share: the flushers that write their frames and
@@ -154,6 +157,7 @@ impl<D> Session<D> {
             flusher: tasks.flusher.clone(),
             heartbeats: tasks.heartbeats.clone(),
             pong_refreshable: AtomicBool::new(false),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         })
     }
 
@@ -177,6 +181,11 @@ impl<D> Session<D> {
             Phase::WebSocket => Transport::WebSocket,
             Phase::Polling | Phase::Upgrading => Transport::Polling,
         }
+    }
+
+    /// The runtime the session opened on, when it opened on one.
+    pub(crate) fn runtime(&self) -> Option<&tokio::runtime::Handle> {
+        self.runtime.as_ref()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -273,8 +282,19 @@ impl<D> Session<D> {
             state.overflowed = true;
             drop(state);
             tracing::warn!(sid = %self.id, "client too slow, closing");
+            // The close runs on a task: the caller may hold locks the close handlers
+            // take. Outside a runtime, on the one the session opened on.
             let session = self.clone();
-            tokio::spawn(async move { session.close(CloseReason::SlowClient) });
+            let close = async move { session.close(CloseReason::SlowClient) };
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(close)),
+                Err(_) => match &self.runtime {
+                    Some(runtime) => drop(runtime.spawn(close)),
+                    None => {
+                        tracing::error!(sid = %self.id, "no tokio runtime to close the session on")
+                    }
+                },
+            }
             return Err(SendError::QueueFull);
         }
         if flush && state.flush_after.is_none() && !state.queue.is_empty() {
