@@ -32,7 +32,7 @@ use futures_util::future::BoxFuture;
 
 use crate::engine::Sid;
 use crate::protocol::Encoded;
-use crate::server::{NamespaceInner, Room};
+use crate::server::{AckStream, NamespaceInner, Room};
 
 /// Carries broadcasts between server nodes.
 pub trait Adapter: Send + Sync + 'static {
@@ -177,6 +177,34 @@ impl LocalNamespace {
         self.inner
             .upgrade()
             .is_some_and(|ns| ns.handlers.server_events.deliver(packet))
+    }
+
+    /// Delivers a broadcast from another node that waits for acknowledgements to
+    /// the local sockets it selects (`args`: the event's arguments), each with an
+    /// ack id of its own, and yields each socket's acknowledgement (its first
+    /// argument) as it arrives, until `timeout`. [`AckStream::remaining`] right
+    /// after the call is how many sockets it was sent to. `None` when the namespace
+    /// is gone or the event does not encode.
+    pub fn deliver_with_ack(
+        &self,
+        event: &str,
+        args: &[crate::protocol::Value],
+        targets: (&[Room], &[Room]),
+        timeout: std::time::Duration,
+    ) -> Option<AckStream<crate::protocol::Value>> {
+        let ns = self.inner.upgrade()?;
+        let encoded = crate::protocol::encode_event(&ns.name, event, &args, Some(0))
+            .inspect_err(
+                |error| tracing::debug!(%error, "an acknowledged broadcast does not encode"),
+            )
+            .ok()?;
+        let (rooms, except) = targets;
+        let operator = crate::server::BroadcastOperator::new(ns)
+            .to(rooms.to_vec())
+            .except(except.to_vec())
+            .local()
+            .timeout(timeout);
+        Some(operator.send_with_ack(&encoded))
     }
 
     /// Delivers a broadcast from another node to the local sockets it selects:

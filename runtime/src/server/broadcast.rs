@@ -179,25 +179,32 @@ impl BroadcastOperator {
         R: DeserializeOwned + 'static,
         T: Serialize + ?Sized,
     {
-        let mut stream = AckStream::new();
         if let Err(error) = check_event_name(event) {
             tracing::warn!(%error, "broadcast with acknowledgement refused");
-            return stream;
+            return AckStream::new();
         }
-        let encoded =
-            match protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), Some(0)) {
-                Ok(encoded) => encoded,
-                Err(error) => {
-                    tracing::warn!(%error, "broadcast with acknowledgement not encodable");
-                    return stream;
-                }
-            };
+        match protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), Some(0)) {
+            Ok(encoded) => self.send_with_ack(&encoded),
+            Err(error) => {
+                tracing::warn!(%error, "broadcast with acknowledgement not encodable");
+                AckStream::new()
+            }
+        }
+    }
+
+    /// Sends `encoded` (an event with an ack id, re-framed per socket) to every
+    /// selected socket of this node and yields their acknowledgements.
+    pub(crate) fn send_with_ack<R: DeserializeOwned + 'static>(
+        &self,
+        encoded: &protocol::Encoded,
+    ) -> AckStream<R> {
+        let mut stream = AckStream::new();
         let deadline = Instant::now() + self.timeout.unwrap_or(self.ns.ack_timeout);
         let mut targets = Vec::new();
         self.for_each(|socket| targets.push(socket.clone()));
         for socket in targets {
             let id = socket.next_ack_id();
-            let framed = protocol::with_ack_id(&encoded, &self.ns.name, id);
+            let framed = protocol::with_ack_id(encoded, &self.ns.name, id);
             let receiver = socket.acks.insert(id);
             let future = match socket.send(&framed, self.volatile) {
                 Ok(true) => AckFuture::waiting(receiver, Arc::downgrade(&socket), id, deadline),

@@ -17,6 +17,8 @@
 // (acknowledged with the rooms); a failure is acknowledged as `{error}`. The
 // server-side event `who(x)` is answered with `{from: "node", x}`, and a client's
 // `ask servers(x)` is acknowledged with the other nodes' answers to `who(x)`.
+// `ask everyone({event, to, args})` broadcasts `event` with acknowledgements to
+// `to` (everyone when unset) and is acknowledged with the answers.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -53,6 +55,14 @@ io.on("connection", (socket) => {
   });
   socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
   socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
+  socket.on("ask everyone", async ({ event, to, args = [] }, ack) => {
+    try {
+      const operator = to ? io.to(to) : io;
+      ack(await operator.timeout(5000).emitWithAck(event, ...args));
+    } catch (error) {
+      ack({ error: String(error) });
+    }
+  });
   socket.on("ask servers", async (x, ack) => {
     try {
       ack(await io.serverSideEmitWithAck("who", x));

@@ -48,6 +48,10 @@ pub(crate) fn kind_of<'a>(key: &str, channel: &'a [u8]) -> Option<ChannelKind<'a
 /// published from a task of its own, once it comes, if it comes within the
 /// requests timeout.
 pub(crate) fn on_request(shared: &Arc<Shared>, nsp: &str, payload: &[u8]) {
+    if payload.first() != Some(&b'{') {
+        super::acks::on_broadcast_request(shared, nsp, payload);
+        return;
+    }
     let Some(incoming) = requests::parse_request(payload, &shared.uid) else {
         return;
     };

@@ -63,6 +63,7 @@
 //! reconnection loop so that [`RedisAdapter::subscription`] says exactly when the
 //! subscriptions are in place again.
 
+mod acks;
 mod cluster;
 mod connection;
 #[cfg(feature = "emitter")]

@@ -239,20 +239,39 @@ fn rooms(value: Option<Value>) -> Vec<Room> {
 /// Reads a broadcast message published by a tether node or a Node.js
 /// `@socket.io/redis-adapter`.
 pub(crate) fn decode_broadcast(input: &[u8]) -> Result<IncomingBroadcast, MessageError> {
+    let Value::Array(parts) = read_message(input)? else {
+        return Err(MessageError::Shape("not an array"));
+    };
+    let mut parts = parts.into_iter();
+    let (Some(Value::String(uid)), Some(Value::Object(packet)), opts) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(MessageError::Shape("not [uid, packet, opts]"));
+    };
+    let opts = match opts {
+        Some(Value::Object(opts)) => opts,
+        _ => Map::new(),
+    };
+    broadcast_from(uid, packet, opts)
+}
+
+/// One whole MessagePack message, as tether values (binary as binary).
+pub(crate) fn read_message(input: &[u8]) -> Result<Value, MessageError> {
     let mut reader = input;
     let message = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)?;
     if !reader.is_empty() {
         return Err(MessageError::Trailing);
     }
-    let Some(Value::Array(parts)) = value(message) else {
-        return Err(MessageError::Shape("not an array"));
-    };
-    let mut parts = parts.into_iter();
-    let (Some(Value::String(uid)), Some(Value::Object(mut packet)), opts) =
-        (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(MessageError::Shape("not [uid, packet, opts]"));
-    };
+    value(message).ok_or(MessageError::Shape("not representable"))
+}
+
+/// The broadcast of `packet` (`{type, data: [event, ...args], nsp}`) with `opts`
+/// (`{rooms, except, flags}`) from node `uid`.
+pub(crate) fn broadcast_from(
+    uid: String,
+    mut packet: Map,
+    mut opts: Map,
+) -> Result<IncomingBroadcast, MessageError> {
     // Binary events keep type 2 in this format; 5 is taken too.
     if !matches!(packet.get("type").and_then(Value::as_u64), Some(2 | 5)) {
         return Err(MessageError::Shape("not an event"));
@@ -270,10 +289,6 @@ pub(crate) fn decode_broadcast(input: &[u8]) -> Result<IncomingBroadcast, Messag
     }
     let Value::String(event) = data.remove(0) else {
         return Err(MessageError::Shape("the event name is not a string"));
-    };
-    let mut opts = match opts {
-        Some(Value::Object(opts)) => opts,
-        _ => Map::new(),
     };
     let volatile = matches!(
         opts.get("flags").and_then(|flags| match flags {

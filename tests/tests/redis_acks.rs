@@ -1,0 +1,102 @@
+//! Broadcasts that wait for acknowledgements across a cluster: a Node.js socket.io
+//! 4.8 server with `@socket.io/redis-adapter` 8.3 broadcasting with
+//! `emitWithAck` reaches the clients of a tether node on the same Redis
+//! (`REDIS_URL`, else `redis://127.0.0.1:6379`), and their answers, binary
+//! included, come back to it.
+
+use bytes::Bytes;
+use serde_json::{Value as Json, json};
+use tether::client::{Client, Event};
+use tether::server::Server;
+use tether_tests::node::NodeServer;
+use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
+use tether_tests::within;
+
+async fn node_server(key: &str) -> NodeServer {
+    let key = key.to_owned();
+    tokio::task::spawn_blocking(move || {
+        NodeServer::start(
+            "node-redis-server.mjs",
+            "@socket.io/redis-adapter",
+            &[("REDIS_URL", redis_url()), ("KEY", key)],
+        )
+    })
+    .await
+    .unwrap()
+}
+
+fn handlers(io: &Server) {
+    join_and_shout(&io.main());
+}
+
+/// A client of `url` that answers `question(x)` with `[name, x]`, or with
+/// `[name, <07 08>]` when `binary`.
+async fn answering_client(url: &str, name: &'static str, binary: bool) -> Client {
+    Client::builder(url)
+        .on(
+            "question",
+            move |_client: Client, mut event: Event| async move {
+                let x: Json = event.arg(0).unwrap_or_default();
+                let answer = if binary {
+                    event.ack(&((name, Bytes::from_static(&[7, 8])),))
+                } else {
+                    event.ack(&vec![json!(name), x])
+                };
+                answer.expect("acknowledged");
+            },
+        )
+        .connect()
+        .await
+        .expect("connected")
+}
+
+fn names(answers: &Json) -> Vec<String> {
+    let mut names: Vec<String> = answers
+        .as_array()
+        .unwrap_or_else(|| panic!("answers, not {answers}"))
+        .iter()
+        .map(|answer| answer[0].as_str().unwrap_or_default().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_node_broadcast_with_acks_is_answered_by_tether_clients() {
+    let key = unique_key("cluster-acks");
+    let tether = RedisNode::start(&redis_url(), &key, handlers).await;
+    let node = node_server(&key).await;
+    let red_on_tether = answering_client(&tether.url(), "tether red", false).await;
+    let _other_on_tether = answering_client(&tether.url(), "tether other", false).await;
+    let red_on_node = answering_client(node.url(), "node red", false).await;
+    join(&red_on_tether, "red").await;
+    join(&red_on_node, "red").await;
+    let blue_on_tether = answering_client(&tether.url(), "tether blue", true).await;
+    join(&blue_on_tether, "blue").await;
+    let controller = answering_client(node.url(), "node controller", false).await;
+
+    let spec = json!({ "event": "question", "to": "red", "args": [42] });
+    let answers: Json = within(controller.emit_with_ack("ask everyone", &spec))
+        .await
+        .unwrap();
+    assert_eq!(names(&answers), ["node red", "tether red"]);
+    assert!(
+        answers
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|answer| answer[1] == json!(42))
+    );
+
+    // Binary in an answer crosses as MessagePack binary.
+    let spec = json!({ "event": "question", "to": "blue", "args": [0] });
+    let blue: Vec<(String, Bytes)> = within(controller.emit_with_ack("ask everyone", &spec))
+        .await
+        .unwrap();
+    assert_eq!(
+        blue,
+        [("tether blue".to_owned(), Bytes::from_static(&[7, 8]))]
+    );
+    drop(node);
+    tether.stop().await;
+}
