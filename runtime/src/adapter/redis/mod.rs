@@ -52,6 +52,7 @@
 
 mod connection;
 mod msgpack;
+mod sharded;
 mod tasks;
 
 use std::collections::HashMap;
@@ -76,6 +77,10 @@ pub struct RedisConfig {
     /// The prefix of every channel (default `socket.io`, as in Node.js); nodes
     /// share broadcasts when they use the same.
     pub key: String,
+    /// Sharded pub/sub (Redis 7 `SPUBLISH`/`SSUBSCRIBE`), as Node's
+    /// `createShardedAdapter` with `subscriptionMode: "static"` (default `false`:
+    /// classic pub/sub, as Node's `createAdapter`).
+    pub sharded: bool,
     /// Most messages that may wait to be published, and most messages from the
     /// other nodes that may wait to be delivered (default 4,096 each); past it,
     /// broadcasts still reach local sockets but not the other nodes, and messages
@@ -102,6 +107,7 @@ impl RedisConfig {
             url: url.into(),
             tls_ca: None,
             key: "socket.io".to_owned(),
+            sharded: false,
             queue: 4096,
             max_message_size: 16 * 1024 * 1024,
             connect_timeout: Duration::from_secs(5),
@@ -114,6 +120,14 @@ impl RedisConfig {
     /// Sets the channel prefix (default `socket.io`).
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
         self.key = key.into();
+        self
+    }
+
+    /// Uses sharded pub/sub, as Node's `createShardedAdapter(pub, sub,
+    /// {subscriptionMode: "static"})`: every message of a namespace goes on
+    /// `<key>#<nsp>#`, in the cluster message format of `socket.io-adapter`.
+    pub fn with_sharded(mut self) -> Self {
+        self.sharded = true;
         self
     }
 
@@ -181,6 +195,9 @@ pub(crate) struct Shared {
     uid: String,
     config: RedisConfig,
     namespaces: RwLock<HashMap<String, LocalNamespace>>,
+    /// Notified when a namespace is attached: in sharded mode, the subscriber
+    /// subscribes to its channel.
+    attached: Arc<tokio::sync::Notify>,
     outgoing: mpsc::Sender<Outgoing>,
     subscribed: watch::Sender<bool>,
     /// Dropped with the last handle: the tasks end.
@@ -237,6 +254,7 @@ impl RedisAdapter {
             uid: node_uid(),
             config,
             namespaces: RwLock::new(HashMap::new()),
+            attached: Arc::new(tokio::sync::Notify::new()),
             outgoing,
             subscribed: watch::Sender::new(false),
             _stop: stop,
@@ -304,6 +322,7 @@ impl Adapter for RedisAdapter {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(name.clone(), ns);
+        self.shared.attached.notify_one();
         let request_channel = Bytes::from(format!("{}-request#{}#", self.shared.config.key, name));
         Box::new(RedisLink {
             shared: self.shared.clone(),
@@ -330,7 +349,7 @@ impl RedisLink {
         let message = Outgoing {
             channel,
             payload,
-            sharded: false,
+            sharded: self.shared.config.sharded,
         };
         if self.shared.outgoing.try_send(message).is_err() {
             self.shared
@@ -341,6 +360,15 @@ impl RedisLink {
 
 impl NamespaceLink for RedisLink {
     fn publish(&self, broadcast: &Broadcast<'_>) {
+        if self.shared.config.sharded {
+            match sharded::encode_broadcast(&self.shared.uid, &self.name, broadcast) {
+                Ok(payload) => self.send(Bytes::from(self.channel.clone()), payload),
+                Err(error) => {
+                    tracing::warn!(%error, nsp = %self.name, "broadcast not published to Redis");
+                }
+            }
+            return;
+        }
         let payload = match msgpack::encode_broadcast(&self.shared.uid, &self.name, broadcast) {
             Ok(payload) => payload,
             Err(error) => {
@@ -356,6 +384,11 @@ impl NamespaceLink for RedisLink {
     }
 
     fn server_side_emit(&self, packet: &str) {
+        if self.shared.config.sharded {
+            let payload = sharded::encode_server_side_emit(&self.shared.uid, &self.name, packet);
+            self.send(Bytes::from(self.channel.clone()), payload);
+            return;
+        }
         // The Node.js adapter's request: `{"uid","type":6,"data":[event, ...args]}`.
         let payload = format!(
             r#"{{"uid":"{}","type":{},"data":{}}}"#,

@@ -14,8 +14,11 @@ use bytes::Bytes;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, Interval};
 
+use std::collections::HashSet;
+
 use super::connection;
-use super::{Outgoing, RedisConfig, RedisError, SERVER_SIDE_EMIT, Shared, msgpack};
+use super::{Outgoing, RedisConfig, RedisError, SERVER_SIDE_EMIT, Shared, msgpack, sharded};
+use crate::adapter::LocalNamespace;
 use crate::protocol::{self, RESERVED_EVENTS};
 
 /// Most bytes of messages published in one pipeline.
@@ -259,6 +262,7 @@ impl PushSender {
                 let request = pattern.is_some_and(|pattern| *pattern == *self.requests.as_bytes());
                 (request, data.next(), data.next())
             }
+            PushKind::SMessage => (false, data.next(), data.next()),
             _ => return,
         };
         let (Some(channel), Some(payload)) = (
@@ -298,6 +302,8 @@ struct Subscribing<'a> {
     incoming: mpsc::Receiver<Incoming>,
     /// Notified by the current connection's push sender when it is lost.
     lost: Arc<Notify>,
+    /// Notified when a namespace is attached (sharded mode subscribes to it).
+    attached: Arc<Notify>,
 }
 
 impl Role for Subscribing<'_> {
@@ -347,9 +353,20 @@ impl Subscribing<'_> {
         mut connection: MultiplexedConnection,
         stop: &mut watch::Receiver<()>,
     ) -> Ended {
-        for pattern in self.patterns {
-            if let Err(error) = connection.psubscribe(pattern).await {
-                return Ended::Broken(error.into());
+        // Sharded: the channels of the namespaces subscribed to on this connection.
+        let mut channels = HashSet::new();
+        if self.config.sharded {
+            if let Err(ended) = self
+                .subscribe_namespaces(&mut connection, &mut channels)
+                .await
+            {
+                return ended;
+            }
+        } else {
+            for pattern in self.patterns {
+                if let Err(error) = connection.psubscribe(pattern).await {
+                    return Ended::Broken(error.into());
+                }
             }
         }
         match self.shared.upgrade() {
@@ -364,11 +381,18 @@ impl Subscribing<'_> {
             tokio::select! {
                 _ = stop.changed() => return Ended::Stop,
                 () = self.lost.notified() => return Ended::Broken(RedisError::Closed),
+                () = self.attached.notified(), if self.config.sharded => {
+                    if let Err(ended) = self.subscribe_namespaces(&mut connection, &mut channels).await {
+                        return ended;
+                    }
+                }
                 message = self.incoming.recv() => {
                     let (Some(message), Some(shared)) = (message, self.shared.upgrade()) else {
                         return Ended::Stop;
                     };
-                    if message.request {
+                    if self.config.sharded {
+                        on_cluster_message(&shared, &message.payload);
+                    } else if message.request {
                         on_request(&shared, &message.channel, &message.payload);
                     } else {
                         deliver(&shared, &message.channel, &message.payload);
@@ -381,6 +405,36 @@ impl Subscribing<'_> {
                 }
             }
         }
+    }
+
+    /// Sharded mode: `SSUBSCRIBE`s the channel `<key>#<nsp>#` of each namespace not
+    /// in `channels` yet (one channel per command: each is confirmed on its own).
+    async fn subscribe_namespaces(
+        &self,
+        connection: &mut MultiplexedConnection,
+        channels: &mut HashSet<String>,
+    ) -> Result<(), Ended> {
+        let Some(shared) = self.shared.upgrade() else {
+            return Err(Ended::Stop);
+        };
+        let wanted: Vec<String> = shared
+            .namespaces
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keys()
+            .map(|nsp| format!("{}#{}#", self.config.key, nsp))
+            .filter(|channel| !channels.contains(channel))
+            .collect();
+        drop(shared);
+        for channel in wanted {
+            ::redis::cmd("SSUBSCRIBE")
+                .arg(&channel)
+                .exec_async(connection)
+                .await
+                .map_err(|error| Ended::Broken(error.into()))?;
+            channels.insert(channel);
+        }
+        Ok(())
     }
 }
 
@@ -405,7 +459,10 @@ pub(crate) async fn subscriber(
     client: Client,
     mut stop: watch::Receiver<()>,
 ) {
-    let Some(config) = shared.upgrade().map(|shared| shared.config.clone()) else {
+    let Some((config, attached)) = shared
+        .upgrade()
+        .map(|shared| (shared.config.clone(), shared.attached.clone()))
+    else {
         return;
     };
     let patterns = [
@@ -420,6 +477,7 @@ pub(crate) async fn subscriber(
         incoming_sender,
         incoming,
         lost: Arc::new(Notify::new()),
+        attached,
     };
     keep_connected(&config, &client, &mut stop, role).await;
 }
@@ -471,6 +529,35 @@ fn on_request(shared: &Shared, channel: &Bytes, payload: &Bytes) {
     }
 }
 
+/// Sharded mode: handles a cluster message of another node on a namespace's
+/// channel: delivers a broadcast, runs the handlers of a server-side event.
+fn on_cluster_message(shared: &Shared, payload: &Bytes) {
+    match sharded::decode(payload) {
+        Some(sharded::Incoming::Broadcast(incoming)) => {
+            if incoming.uid == shared.uid {
+                return;
+            }
+            if let Some(ns) = shared.namespace(&incoming.nsp) {
+                deliver_to(&ns, incoming);
+            }
+        }
+        Some(sharded::Incoming::ServerSideEmit { uid, nsp, packet }) => {
+            if uid == shared.uid {
+                return;
+            }
+            if let Some(ns) = shared.namespace(&nsp)
+                && !ns.deliver_server_event(&packet)
+            {
+                tracing::debug!(
+                    nsp,
+                    "ignored a server-side event that is no [event, ...args]"
+                );
+            }
+        }
+        None => tracing::debug!("ignored a Redis message tether does not handle"),
+    }
+}
+
 /// Delivers one broadcast from another node to the local sockets it selects,
 /// encoding it once.
 fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
@@ -481,7 +568,7 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
             return;
         }
     };
-    if incoming.uid == shared.uid || RESERVED_EVENTS.contains(&incoming.event.as_str()) {
+    if incoming.uid == shared.uid {
         return;
     }
     let Some(ns) = shared.namespace(&incoming.nsp) else {
@@ -502,6 +589,14 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
             return;
         }
     } else if !room.is_empty() {
+        return;
+    }
+    deliver_to(&ns, incoming);
+}
+
+/// Delivers `incoming` to the sockets of `ns` it selects, encoding it once.
+fn deliver_to(ns: &LocalNamespace, incoming: msgpack::IncomingBroadcast) {
+    if RESERVED_EVENTS.contains(&incoming.event.as_str()) {
         return;
     }
     match protocol::encode_event(&incoming.nsp, &incoming.event, &incoming.args, None) {
