@@ -286,7 +286,8 @@ impl RedisAdapter {
         &self.shared.uid
     }
 
-    /// Whether the subscription to the other nodes' broadcasts is in place now.
+    /// Whether the subscription to the other nodes' broadcasts is in place now (in
+    /// sharded mode: for every namespace, each of which has a channel of its own).
     pub fn is_subscribed(&self) -> bool {
         *self.shared.subscribed.borrow()
     }
@@ -322,6 +323,10 @@ impl Adapter for RedisAdapter {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(name.clone(), ns);
+        if self.shared.config.sharded {
+            // Until the subscriber has subscribed to the new namespace's channel.
+            self.shared.subscribed.send_replace(false);
+        }
         self.shared.attached.notify_one();
         let request_channel = Bytes::from(format!("{}-request#{}#", self.shared.config.key, name));
         Box::new(RedisLink {

@@ -143,6 +143,9 @@ async fn keep_connected(
 struct Publishing<'a> {
     config: &'a RedisConfig,
     queue: &'a mut mpsc::Receiver<Outgoing>,
+    /// Notified when the current connection is lost, so that it is replaced
+    /// before the next message rather than by failing it.
+    lost: Arc<Notify>,
 }
 
 impl Role for Publishing<'_> {
@@ -151,7 +154,15 @@ impl Role for Publishing<'_> {
     }
 
     async fn open(&mut self, client: &Client) -> Result<MultiplexedConnection, RedisError> {
-        connection::open(client, self.config, None::<connection::PushSink>).await
+        self.lost = Arc::new(Notify::new());
+        let lost = self.lost.clone();
+        let on_push = move |push: PushInfo| -> Result<(), std::convert::Infallible> {
+            if push.kind == PushKind::Disconnection {
+                lost.notify_one();
+            }
+            Ok(())
+        };
+        connection::open(client, self.config, Some(on_push)).await
     }
 
     fn serve(
@@ -159,7 +170,7 @@ impl Role for Publishing<'_> {
         connection: MultiplexedConnection,
         stop: &mut watch::Receiver<()>,
     ) -> impl Future<Output = Ended> + Send {
-        publish(connection, self.config, self.queue, stop)
+        publish(connection, self.config, self.queue, &self.lost, stop)
     }
 }
 
@@ -173,6 +184,7 @@ pub(crate) async fn publisher(
     let role = Publishing {
         config: &config,
         queue: &mut queue,
+        lost: Arc::new(Notify::new()),
     };
     keep_connected(&config, &client, &mut stop, role).await;
 }
@@ -181,12 +193,15 @@ async fn publish(
     mut connection: MultiplexedConnection,
     config: &RedisConfig,
     queue: &mut mpsc::Receiver<Outgoing>,
+    lost: &Notify,
     stop: &mut watch::Receiver<()>,
 ) -> Ended {
     let mut ping_timer = ping_timer(config);
     loop {
         tokio::select! {
+            biased;
             _ = stop.changed() => return Ended::Stop,
+            () = lost.notified() => return Ended::Broken(RedisError::Closed),
             message = queue.recv() => {
                 let Some(message) = message else {
                     return Ended::Stop;
@@ -385,6 +400,10 @@ impl Subscribing<'_> {
                     if let Err(ended) = self.subscribe_namespaces(&mut connection, &mut channels).await {
                         return ended;
                     }
+                    match self.shared.upgrade() {
+                        Some(shared) => shared.subscribed.send_replace(true),
+                        None => return Ended::Stop,
+                    };
                 }
                 message = self.incoming.recv() => {
                     let (Some(message), Some(shared)) = (message, self.shared.upgrade()) else {
