@@ -20,6 +20,20 @@
 //! `<key>-request#<nsp>#`, as Node's `serverSideEmit` sends them, and every node
 //! listens on `<key>-request#*` for the other nodes' ones.
 //!
+//! With [`RedisConfig::with_sharded`], the adapter uses sharded pub/sub instead
+//! (Redis 7 `SPUBLISH`/`SSUBSCRIBE`), as Node's `createShardedAdapter` with
+//! `subscriptionMode: "static"`: each namespace's broadcasts and server-side events
+//! go on its channel `<key>#<nsp>#` as the cluster messages of `socket.io-adapter`
+//! (JSON, or MessagePack when they carry binary), and each node subscribes to the
+//! channel of every namespace it serves. Node nodes in the default `"dynamic"`
+//! mode publish single-room broadcasts on per-room channels, which tether nodes do
+//! not subscribe to.
+//!
+//! The URL is `redis://` or `rediss://` (TLS through rustls, with the system's
+//! roots or [`RedisConfig::with_tls_ca`]), with percent-encoded credentials (a
+//! password, or an ACL user and password) and a database number.
+//! [`RedisAdapter::connect`] checks all of it before the node starts.
+//!
 //! Not carried across nodes: acknowledgements of broadcasts (`emit_with_ack`
 //! collects local answers only) and of server-side events (Node's
 //! `serverSideEmitWithAck` does not count tether nodes, which listen by pattern,
@@ -38,7 +52,7 @@
 //! tether::serve(io, "0.0.0.0:3000").await?;
 //! # Ok(()) }
 //! ```
-
+//!
 //! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`: both
 //! are maintained, tokio-native, and cover rustls with a custom CA, Cluster and
 //! Sentinel, pattern and sharded (`SSUBSCRIBE`) subscriptions. redis-rs lets the
