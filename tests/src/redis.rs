@@ -227,3 +227,41 @@ impl Drop for RedisProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A directory of a test's files, removed when dropped.
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// A new directory under the system's temporary one, named after `name`.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot be created.
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(unique_key(name));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        TempDir(dir)
+    }
+
+    /// Writes file `name` with `contents`; returns its path.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot be written.
+    pub fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("written");
+        path.to_string_lossy().into_owned()
+    }
+
+    /// The path of `name` inside.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -95,6 +95,9 @@ pub struct RedisConfig {
     /// `createShardedAdapter` with `subscriptionMode: "static"` (default `false`:
     /// classic pub/sub, as Node's `createAdapter`).
     pub sharded: bool,
+    /// The URL names one node of a Redis Cluster, whose other nodes are
+    /// discovered (default `false`); implies [`sharded`](Self::sharded).
+    pub cluster: bool,
     /// Most messages that may wait to be published, and most messages from the
     /// other nodes that may wait to be delivered (default 4,096 each); past it,
     /// broadcasts still reach local sockets but not the other nodes, and messages
@@ -122,6 +125,7 @@ impl RedisConfig {
             tls_ca: None,
             key: "socket.io".to_owned(),
             sharded: false,
+            cluster: false,
             queue: 4096,
             max_message_size: 16 * 1024 * 1024,
             connect_timeout: Duration::from_secs(5),
@@ -141,6 +145,15 @@ impl RedisConfig {
     /// {subscriptionMode: "static"})`: every message of a namespace goes on
     /// `<key>#<nsp>#`, in the cluster message format of `socket.io-adapter`.
     pub fn with_sharded(mut self) -> Self {
+        self.sharded = true;
+        self
+    }
+
+    /// Connects to a Redis Cluster through the node the URL names, with sharded
+    /// pub/sub (as [`with_sharded`](Self::with_sharded)): each channel lives on
+    /// the node of its slot, and the connection follows the cluster's changes.
+    pub fn with_cluster(mut self) -> Self {
+        self.cluster = true;
         self.sharded = true;
         self
     }
@@ -259,7 +272,7 @@ impl RedisAdapter {
     /// the current Tokio runtime; they connect in the background and keep
     /// reconnecting while Redis is unreachable).
     pub fn new(config: RedisConfig) -> Result<RedisAdapter, RedisError> {
-        let client = connection::client(&config)?;
+        let source = Arc::new(connection::Source::new(&config)?);
         connection::install_crypto_provider();
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
         let (outgoing, queue) = mpsc::channel(config.queue.max(1));
@@ -276,11 +289,11 @@ impl RedisAdapter {
         });
         runtime.spawn(tasks::publisher(
             shared.config.clone(),
-            client.clone(),
+            source.clone(),
             queue,
             stopped.clone(),
         ));
-        runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), client, stopped));
+        runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), source, stopped));
         Ok(RedisAdapter { shared })
     }
 
@@ -289,9 +302,9 @@ impl RedisAdapter {
     /// [`RedisAdapter::new`] does. Fails with the reason when Redis cannot be
     /// reached or refuses the connection, rather than retrying in the background.
     pub async fn connect(config: RedisConfig) -> Result<RedisAdapter, RedisError> {
-        let client = connection::client(&config)?;
+        let source = connection::Source::new(&config)?;
         connection::install_crypto_provider();
-        connection::check(&client, &config).await?;
+        connection::check(&source, &config).await?;
         RedisAdapter::new(config)
     }
 

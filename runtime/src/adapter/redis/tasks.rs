@@ -8,15 +8,14 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use ::redis::aio::MultiplexedConnection;
-use ::redis::{Client, PushInfo, PushKind, Value as RespValue};
+use ::redis::{PushInfo, PushKind, Value as RespValue};
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, Interval};
 
 use std::collections::HashSet;
 
-use super::connection;
+use super::connection::{Connection, Source};
 use super::{Outgoing, RedisConfig, RedisError, SERVER_SIDE_EMIT, Shared, msgpack, sharded};
 use crate::adapter::LocalNamespace;
 use crate::protocol::{self, RESERVED_EVENTS};
@@ -79,7 +78,7 @@ fn is_broken(error: &::redis::RedisError) -> bool {
 }
 
 /// Checks that the connection answers; `Err` when it does not in time.
-async fn ping(connection: &mut MultiplexedConnection) -> Result<(), RedisError> {
+async fn ping(connection: &mut Connection) -> Result<(), RedisError> {
     ::redis::cmd("PING")
         .exec_async(connection)
         .await
@@ -94,13 +93,13 @@ trait Role {
     /// Opens a connection for this role.
     fn open(
         &mut self,
-        client: &Client,
-    ) -> impl Future<Output = Result<MultiplexedConnection, RedisError>> + Send;
+        source: &Source,
+    ) -> impl Future<Output = Result<Connection, RedisError>> + Send;
 
     /// Uses `connection` until it breaks or the adapter stops.
     fn serve(
         &mut self,
-        connection: MultiplexedConnection,
+        connection: Connection,
         stop: &mut watch::Receiver<()>,
     ) -> impl Future<Output = Ended> + Send;
 }
@@ -109,7 +108,7 @@ trait Role {
 /// reconnecting with backoff after a failed connect or a broken connection.
 async fn keep_connected(
     config: &RedisConfig,
-    client: &Client,
+    source: &Source,
     stop: &mut watch::Receiver<()>,
     mut role: impl Role,
 ) {
@@ -118,7 +117,7 @@ async fn keep_connected(
     loop {
         let result = tokio::select! {
             _ = stop.changed() => return,
-            result = role.open(client) => result,
+            result = role.open(source) => result,
         };
         match result {
             Ok(connection) => {
@@ -153,7 +152,7 @@ impl Role for Publishing<'_> {
         "publisher"
     }
 
-    async fn open(&mut self, client: &Client) -> Result<MultiplexedConnection, RedisError> {
+    async fn open(&mut self, source: &Source) -> Result<Connection, RedisError> {
         self.lost = Arc::new(Notify::new());
         let lost = self.lost.clone();
         let on_push = move |push: PushInfo| -> Result<(), std::convert::Infallible> {
@@ -162,12 +161,12 @@ impl Role for Publishing<'_> {
             }
             Ok(())
         };
-        connection::open(client, self.config, Some(on_push)).await
+        source.open(self.config, Some(on_push)).await
     }
 
     fn serve(
         &mut self,
-        connection: MultiplexedConnection,
+        connection: Connection,
         stop: &mut watch::Receiver<()>,
     ) -> impl Future<Output = Ended> + Send {
         publish(connection, self.config, self.queue, &self.lost, stop)
@@ -177,7 +176,7 @@ impl Role for Publishing<'_> {
 /// Publishes queued messages, reconnecting as needed, until the adapter is gone.
 pub(crate) async fn publisher(
     config: RedisConfig,
-    client: Client,
+    source: Arc<Source>,
     mut queue: mpsc::Receiver<Outgoing>,
     mut stop: watch::Receiver<()>,
 ) {
@@ -186,11 +185,11 @@ pub(crate) async fn publisher(
         queue: &mut queue,
         lost: Arc::new(Notify::new()),
     };
-    keep_connected(&config, &client, &mut stop, role).await;
+    keep_connected(&config, &source, &mut stop, role).await;
 }
 
 async fn publish(
-    mut connection: MultiplexedConnection,
+    mut connection: Connection,
     config: &RedisConfig,
     queue: &mut mpsc::Receiver<Outgoing>,
     lost: &Notify,
@@ -206,7 +205,8 @@ async fn publish(
                 let Some(message) = message else {
                     return Ended::Stop;
                 };
-                // What is queued goes out in one pipeline, up to a size.
+                // What is queued goes out in one pipeline, up to a size (one
+                // command at a time to a cluster, which routes each by channel).
                 let mut pipeline = ::redis::pipe();
                 let mut size = 0;
                 let mut next = Some(message);
@@ -217,7 +217,7 @@ async fn publish(
                         .arg(message.channel.as_ref())
                         .arg(message.payload)
                         .ignore();
-                    if size < MAX_BATCH {
+                    if size < MAX_BATCH && connection.pipelines() {
                         next = queue.try_recv().ok();
                     }
                 }
@@ -326,7 +326,7 @@ impl Role for Subscribing<'_> {
         "subscriber"
     }
 
-    async fn open(&mut self, client: &Client) -> Result<MultiplexedConnection, RedisError> {
+    async fn open(&mut self, source: &Source) -> Result<Connection, RedisError> {
         // Each connection gets its own loss signal: an old one's never counts.
         self.lost = Arc::new(Notify::new());
         let sender = PushSender {
@@ -336,24 +336,20 @@ impl Role for Subscribing<'_> {
             requests: Arc::from(self.patterns[1].as_str()),
             max_message_size: self.config.max_message_size,
         };
-        connection::open(
-            client,
-            self.config,
-            Some(
-                move |push: PushInfo| -> Result<(), std::convert::Infallible> {
-                    sender.push(push);
-                    Ok(())
-                },
-            ),
-        )
-        .await
+        source
+            .open(
+                self.config,
+                Some(
+                    move |push: PushInfo| -> Result<(), std::convert::Infallible> {
+                        sender.push(push);
+                        Ok(())
+                    },
+                ),
+            )
+            .await
     }
 
-    async fn serve(
-        &mut self,
-        connection: MultiplexedConnection,
-        stop: &mut watch::Receiver<()>,
-    ) -> Ended {
+    async fn serve(&mut self, connection: Connection, stop: &mut watch::Receiver<()>) -> Ended {
         let ended = self.subscribe(connection, stop).await;
         if let Some(shared) = self.shared.upgrade() {
             shared.subscribed.send_replace(false);
@@ -365,7 +361,7 @@ impl Role for Subscribing<'_> {
 impl Subscribing<'_> {
     async fn subscribe(
         &mut self,
-        mut connection: MultiplexedConnection,
+        mut connection: Connection,
         stop: &mut watch::Receiver<()>,
     ) -> Ended {
         // Sharded: the channels of the namespaces subscribed to on this connection.
@@ -430,7 +426,7 @@ impl Subscribing<'_> {
     /// in `channels` yet (one channel per command: each is confirmed on its own).
     async fn subscribe_namespaces(
         &self,
-        connection: &mut MultiplexedConnection,
+        connection: &mut Connection,
         channels: &mut HashSet<String>,
     ) -> Result<(), Ended> {
         let Some(shared) = self.shared.upgrade() else {
@@ -446,9 +442,8 @@ impl Subscribing<'_> {
             .collect();
         drop(shared);
         for channel in wanted {
-            ::redis::cmd("SSUBSCRIBE")
-                .arg(&channel)
-                .exec_async(connection)
+            connection
+                .ssubscribe(&channel)
                 .await
                 .map_err(|error| Ended::Broken(error.into()))?;
             channels.insert(channel);
@@ -475,7 +470,7 @@ fn pattern(key: &str, suffix: &str) -> String {
 /// is gone.
 pub(crate) async fn subscriber(
     shared: Weak<Shared>,
-    client: Client,
+    source: Arc<Source>,
     mut stop: watch::Receiver<()>,
 ) {
     let Some((config, attached)) = shared
@@ -498,7 +493,7 @@ pub(crate) async fn subscriber(
         lost: Arc::new(Notify::new()),
         attached,
     };
-    keep_connected(&config, &client, &mut stop, role).await;
+    keep_connected(&config, &source, &mut stop, role).await;
 }
 
 /// A request of another node on the request channel, as far as tether reads it.

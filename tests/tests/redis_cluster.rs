@@ -1,0 +1,167 @@
+//! Tether nodes on a Redis Cluster (`RedisConfig::with_cluster`: sharded pub/sub,
+//! each channel on the node of its slot): the test starts three
+//! `redis-server --cluster-enabled yes` on free ports, joins them with
+//! `redis-cli --cluster create`, and checks that broadcasts of several namespaces
+//! (channels on different slots) and server-side events cross two tether nodes.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use tether::adapter::redis::RedisConfig;
+use tether::client::{Client, Event};
+use tether::protocol::Args;
+use tether::server::Server;
+use tether_tests::redis::{RedisNode, RedisProcess, TempDir, unique_key};
+use tether_tests::{PATIENCE, Probe, probe};
+
+/// Namespaces whose channels land on different slots.
+const NAMESPACES: [&str; 4] = ["/", "/a", "/b", "/c"];
+
+/// A free port whose cluster bus port (10,000 above) is free too.
+fn cluster_port() -> u16 {
+    loop {
+        let port = RedisProcess::free_port();
+        if port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Runs `redis-cli` with `args`; its output when it succeeds.
+fn redis_cli(args: &[&str]) -> Option<String> {
+    let output = Command::new("redis-cli")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("redis-cli runs (Debian's redis-tools, installed with redis-server)");
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Three cluster nodes, joined, each serving a third of the slots.
+struct Cluster {
+    _nodes: Vec<RedisProcess>,
+    _files: TempDir,
+    ports: Vec<u16>,
+}
+
+impl Cluster {
+    async fn start() -> Cluster {
+        let binary = RedisProcess::binary().expect(
+            "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
+        );
+        let files = TempDir::new("cluster");
+        let mut nodes = Vec::new();
+        let mut ports = Vec::new();
+        for _ in 0..3 {
+            let port = cluster_port();
+            let port_text = port.to_string();
+            let config_file = files.path(&format!("nodes-{port}.conf"));
+            let node = RedisProcess::start_with(
+                &binary,
+                port,
+                &[
+                    "--port",
+                    &port_text,
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    &config_file,
+                    "--cluster-node-timeout",
+                    "2000",
+                ],
+            )
+            .await;
+            nodes.push(node);
+            ports.push(port);
+        }
+        let mut args: Vec<String> = vec!["--cluster".to_owned(), "create".to_owned()];
+        args.extend(ports.iter().map(|port| format!("127.0.0.1:{port}")));
+        args.extend(["--cluster-replicas", "0", "--cluster-yes"].map(str::to_owned));
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            redis_cli(&args).expect("redis-cli --cluster create succeeds");
+        })
+        .await
+        .unwrap();
+        // Every node must see the whole cluster before tether's nodes connect.
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        for port in &ports {
+            let port = port.to_string();
+            loop {
+                let info = redis_cli(&["-p", &port, "cluster", "info"]).unwrap_or_default();
+                if info.contains("cluster_state:ok") {
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the cluster is not ok within {PATIENCE:?}: {info}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Cluster {
+            _nodes: nodes,
+            _files: files,
+            ports,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.ports[0])
+    }
+}
+
+/// A client of `url` reporting every event's name.
+async fn client(url: String) -> (Client, Probe<String>) {
+    let (report, seen) = probe();
+    let client = Client::builder(url)
+        .on_any(move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.name().to_owned()) }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    (client, seen)
+}
+
+#[tokio::test]
+async fn nodes_share_broadcasts_through_a_redis_cluster() {
+    let cluster = Cluster::start().await;
+    let key = unique_key("cluster");
+    let config = RedisConfig::new(cluster.url())
+        .with_key(&key)
+        .with_cluster();
+    let (report, mut heard) = probe();
+    let setup = |io: &Server| {
+        for nsp in NAMESPACES {
+            io.of(nsp);
+        }
+    };
+    let a = RedisNode::start_with(config.clone(), |io: &Server| {
+        setup(io);
+        io.on_server_event("hello", move |args: Args| {
+            let report = report.clone();
+            async move { report.send(args.decode::<String>(0).unwrap_or_default()) }
+        });
+    })
+    .await;
+    let b = RedisNode::start_with(config, setup).await;
+
+    for nsp in NAMESPACES {
+        let url = match nsp {
+            "/" => a.url(),
+            _ => format!("{}{nsp}", a.url()),
+        };
+        let (_client, mut seen) = client(url).await;
+        b.io().of(nsp).emit("news", &nsp).unwrap();
+        assert_eq!(seen.next().await, "news", "namespace {nsp}");
+    }
+    b.io().server_side_emit("hello", &"from b").unwrap();
+    assert_eq!(heard.next().await, "from b");
+    a.stop().await;
+    b.stop().await;
+}
