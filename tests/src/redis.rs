@@ -184,9 +184,20 @@ impl RedisProcess {
     ///
     /// If it does not start or accept connections within [`PATIENCE`].
     pub async fn start_with(binary: &str, port: u16, args: &[&str]) -> RedisProcess {
+        let mut all = vec!["--bind", "127.0.0.1"];
+        all.extend(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
+        all.extend(args);
+        RedisProcess::start_raw(binary, port, &all).await
+    }
+
+    /// Starts `binary` with exactly `args` (a Sentinel takes its configuration
+    /// file first), and waits until it accepts TCP connections on `port`.
+    ///
+    /// # Panics
+    ///
+    /// If it does not start or accept connections within [`PATIENCE`].
+    pub async fn start_raw(binary: &str, port: u16, args: &[&str]) -> RedisProcess {
         let child = Command::new(binary)
-            .args(["--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

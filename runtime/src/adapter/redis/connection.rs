@@ -8,9 +8,10 @@ use std::time::Duration;
 use ::redis::aio::{AsyncPushSender, ConnectionLike, MultiplexedConnection};
 use ::redis::cluster::ClusterClientBuilder;
 use ::redis::cluster_async::ClusterConnection;
+use ::redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use ::redis::{
     AsyncConnectionConfig, Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline,
-    ProtocolVersion, RedisFuture, TlsCertificates, Value,
+    ProtocolVersion, RedisFuture, TlsCertificates, TlsMode, Value,
 };
 
 use super::{RedisConfig, RedisError};
@@ -71,19 +72,25 @@ pub(crate) fn client(config: &RedisConfig) -> Result<Client, RedisError> {
     }
 }
 
-/// Where the adapter's connections go: one Redis server, or a Redis Cluster
-/// discovered from the node the URL names.
+/// Where the adapter's connections go: one Redis server, a Redis Cluster
+/// discovered from the node the URL names, or the master a Sentinel names.
 pub(crate) enum Source {
     /// One server (or a proxy in front of several).
     Single(Client),
     /// A Redis Cluster.
     Cluster(Client),
+    /// The current master of a set monitored by Sentinel: asked for at each
+    /// connection, so that a failover is followed.
+    Sentinel(tokio::sync::Mutex<SentinelClient>),
 }
 
 impl Source {
     /// Checks the URL and the CA certificate of `config`.
     pub(crate) fn new(config: &RedisConfig) -> Result<Source, RedisError> {
         let client = client(config)?;
+        if let Some(master) = &config.sentinel {
+            return sentinel(config, &client, master).map(Source::Sentinel);
+        }
         Ok(if config.cluster {
             Source::Cluster(client)
         } else {
@@ -101,6 +108,15 @@ impl Source {
         let connecting = async {
             match self {
                 Source::Single(client) => open(client, config, push).await.map(Connection::Single),
+                Source::Sentinel(sentinel) => {
+                    let master = sentinel
+                        .lock()
+                        .await
+                        .async_get_client()
+                        .await
+                        .map_err(classify)?;
+                    open(&master, config, push).await.map(Connection::Single)
+                }
                 Source::Cluster(seed) => {
                     let mut builder =
                         ClusterClientBuilder::new([seed.get_connection_info().clone()])
@@ -134,6 +150,50 @@ impl Source {
             .await
             .map_err(|_| RedisError::Timeout)?
     }
+}
+
+/// A client of the Sentinel at the URL (no credentials of its own) for the
+/// master named `master`, to which the URL's credentials, database and TLS apply.
+fn sentinel(
+    config: &RedisConfig,
+    client: &Client,
+    master: &str,
+) -> Result<tokio::sync::Mutex<SentinelClient>, RedisError> {
+    let info = client.get_connection_info();
+    let settings = info.redis_settings();
+    let invalid = |error: ::redis::RedisError| RedisError::InvalidUrl {
+        url: redacted(&config.url),
+        reason: error.to_string(),
+    };
+    let mut builder =
+        SentinelClientBuilder::new([info.addr().clone()], master, SentinelServerType::Master)
+            .map_err(invalid)?
+            .set_client_to_redis_protocol(ProtocolVersion::RESP3)
+            .set_client_to_redis_db(settings.db());
+    if let Some(username) = settings.username() {
+        builder = builder.set_client_to_redis_username(username);
+    }
+    if let Some(password) = settings.password() {
+        builder = builder.set_client_to_redis_password(password);
+    }
+    if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
+        builder = builder
+            .set_client_to_redis_tls_mode(TlsMode::Secure)
+            .set_client_to_sentinel_tls_mode(TlsMode::Secure);
+        if let Some(ca) = &config.tls_ca {
+            let certificates = || TlsCertificates {
+                client_tls: None,
+                root_cert: Some(ca.clone()),
+            };
+            builder = builder
+                .set_client_to_redis_certificates(certificates())
+                .set_client_to_sentinel_certificates(certificates());
+        }
+    }
+    builder
+        .build()
+        .map(tokio::sync::Mutex::new)
+        .map_err(invalid)
 }
 
 /// A connection to one server or to a cluster.

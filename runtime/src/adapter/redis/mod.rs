@@ -98,6 +98,10 @@ pub struct RedisConfig {
     /// The URL names one node of a Redis Cluster, whose other nodes are
     /// discovered (default `false`); implies [`sharded`](Self::sharded).
     pub cluster: bool,
+    /// The name of the master set a Sentinel monitors, when the URL names that
+    /// Sentinel (default `None`: the URL names Redis itself). The URL's
+    /// credentials, database and TLS apply to the master.
+    pub sentinel: Option<String>,
     /// Most messages that may wait to be published, and most messages from the
     /// other nodes that may wait to be delivered (default 4,096 each); past it,
     /// broadcasts still reach local sockets but not the other nodes, and messages
@@ -126,6 +130,7 @@ impl RedisConfig {
             key: "socket.io".to_owned(),
             sharded: false,
             cluster: false,
+            sentinel: None,
             queue: 4096,
             max_message_size: 16 * 1024 * 1024,
             connect_timeout: Duration::from_secs(5),
@@ -155,6 +160,13 @@ impl RedisConfig {
     pub fn with_cluster(mut self) -> Self {
         self.cluster = true;
         self.sharded = true;
+        self
+    }
+
+    /// Asks the Sentinel the URL names for the address of master set `master`, at
+    /// each connection: after a failover, the adapter reconnects to the new master.
+    pub fn with_sentinel(mut self, master: impl Into<String>) -> Self {
+        self.sentinel = Some(master.into());
         self
     }
 
