@@ -32,7 +32,10 @@
 //! The URL is `redis://` or `rediss://` (TLS through rustls, with the system's
 //! roots or [`RedisConfig::with_tls_ca`]), with percent-encoded credentials (a
 //! password, or an ACL user and password) and a database number.
-//! [`RedisAdapter::connect`] checks all of it before the node starts.
+//! [`RedisAdapter::connect`] checks all of it before the node starts. The URL may
+//! also name a node of a Redis Cluster ([`RedisConfig::with_cluster`], sharded
+//! pub/sub routed by slot) or a Sentinel ([`RedisConfig::with_sentinel`], asked
+//! for the current master at each connection, so failovers are followed).
 //!
 //! Not carried across nodes: acknowledgements of broadcasts (`emit_with_ack`
 //! collects local answers only) and of server-side events (Node's
