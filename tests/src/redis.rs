@@ -47,6 +47,14 @@ pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
+/// `url` without its password, for messages.
+fn redis_url_of(url: &str) -> String {
+    match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://***@{host}"),
+        _ => url.to_owned(),
+    }
+}
+
 /// A channel prefix no other test uses.
 pub fn unique_key(test: &str) -> String {
     use rand::Rng as _;
@@ -59,6 +67,8 @@ pub struct RedisNode {
     pub server: SioServer,
     /// Its adapter.
     pub adapter: RedisAdapter,
+    /// The Redis URL, for messages.
+    redis: String,
 }
 
 impl RedisNode {
@@ -69,6 +79,7 @@ impl RedisNode {
     ///
     /// If Redis refuses the connection or does not answer within [`PATIENCE`].
     pub async fn start_with(config: RedisConfig, setup: impl FnOnce(&Server)) -> RedisNode {
+        let config_url = config.url.clone();
         let config = config.with_reconnect(
             std::time::Duration::from_millis(20),
             std::time::Duration::from_millis(300),
@@ -79,7 +90,11 @@ impl RedisNode {
         let io = Server::with_adapter(sio_config(), adapter.clone());
         setup(&io);
         let server = SioServer::start(io).await;
-        let node = RedisNode { server, adapter };
+        let node = RedisNode {
+            server,
+            adapter,
+            redis: redis_url_of(&config_url),
+        };
         node.wait_subscribed().await;
         node
     }
@@ -91,6 +106,7 @@ impl RedisNode {
     ///
     /// If Redis does not answer within [`PATIENCE`].
     pub async fn start(url: &str, key: &str, setup: impl FnOnce(&Server)) -> RedisNode {
+        let config_url = url.to_owned();
         let config = RedisConfig::new(url).with_key(key).with_reconnect(
             std::time::Duration::from_millis(20),
             std::time::Duration::from_millis(300),
@@ -99,7 +115,11 @@ impl RedisNode {
         let io = Server::with_adapter(sio_config(), adapter.clone());
         setup(&io);
         let server = SioServer::start(io).await;
-        let node = RedisNode { server, adapter };
+        let node = RedisNode {
+            server,
+            adapter,
+            redis: redis_url_of(&config_url),
+        };
         node.wait_subscribed().await;
         node
     }
@@ -115,7 +135,7 @@ impl RedisNode {
             .unwrap_or_else(|_| {
                 panic!(
                     "no Redis subscription at {} within {PATIENCE:?}",
-                    redis_url()
+                    self.redis
                 )
             });
     }

@@ -1,7 +1,7 @@
 //! From a [`RedisConfig`] to connections of the `redis` crate: the URL read as
 //! users write it, TLS with the system's roots or a given CA, RESP3 (pub/sub
-//! messages arrive as pushes on a connection that also answers PING), one server
-//! or a Redis Cluster.
+//! messages arrive as pushes on a connection that also answers PING), one server,
+//! a Redis Cluster, or the master a Sentinel names.
 
 use std::time::Duration;
 

@@ -48,24 +48,33 @@
 //! use tether::server::{Server, ServerConfig};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! // Inside a Tokio runtime: the adapter starts its connection tasks right away.
-//! let adapter = RedisAdapter::new(RedisConfig::new("redis://127.0.0.1:6379"))?;
+//! // Fails at once on a bad URL, a refused TLS certificate or wrong credentials;
+//! // later outages are survived in the background.
+//! let config = RedisConfig::new("redis://user:pass%40word@127.0.0.1:6379/0");
+//! let adapter = RedisAdapter::connect(config).await?;
 //! let io = Server::with_adapter(ServerConfig::default(), adapter.clone());
 //! io.emit("hello", "every node's sockets get this")?;
 //! tether::serve(io, "0.0.0.0:3000").await?;
 //! # Ok(()) }
 //! ```
 //!
-//! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`: both
-//! are maintained, tokio-native, and cover rustls with a custom CA, Cluster and
-//! Sentinel, pattern and sharded (`SSUBSCRIBE`) subscriptions. redis-rs lets the
-//! caller receive pub/sub pushes through its own synchronous sender, which is where
-//! this adapter puts its bounded queue and counts what is dropped (fred hands
-//! messages to a broadcast channel of its own and resubscribes behind the caller's
-//! back, so whether a node is listening could not be reported as precisely), and
-//! it is the crate most of the ecosystem already builds. The adapter keeps its own
-//! reconnection loop so that [`RedisAdapter::subscription`] says exactly when the
-//! subscriptions are in place again.
+//! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`. Both
+//! are maintained and tokio-native; compared on what this adapter needs:
+//! - pub/sub: both do pattern and sharded (`SSUBSCRIBE`) subscriptions over RESP3
+//!   (redis-rs names `ssubscribe` on its cluster connection only; on one server the
+//!   adapter sends the command itself). redis-rs hands each push to a synchronous
+//!   sender the caller provides, which is where this adapter puts its bounded
+//!   queue and counts drops; fred delivers to a broadcast channel of its own.
+//! - reconnection and resubscription: both can resubscribe on their own; the
+//!   adapter keeps its own loop over redis-rs connections (with capped backoff)
+//!   so that [`RedisAdapter::subscription`] says exactly when the subscriptions
+//!   are in place again, which fred's background resubscription would hide.
+//! - TLS: both use rustls with a custom CA (redis-rs: `TlsCertificates`).
+//! - Cluster and Sentinel: both; redis-rs routes `SPUBLISH` by slot and
+//!   resubscribes shard channels when slots move, and asks Sentinel for the
+//!   master at each connection.
+//!
+//! redis-rs is also the crate most of the ecosystem already builds.
 
 mod connection;
 mod msgpack;
