@@ -9,12 +9,12 @@
 #
 # The Redis adapter's tests need a Redis: the one at REDIS_URL (default
 # redis://127.0.0.1:6379) when it answers a PING; otherwise the script starts a
-# redis-server of its own on a free port (installing Debian's redis-server package
-# the same way when the binary is missing), points REDIS_URL at it for the tests,
-# and stops it on exit. Some tests (outage, TLS, passwords and ACL users) start
-# redis-server processes of their own, so the script installs Debian's
-# redis-server package (built with TLS) whenever the binary is missing, even when
-# a Redis already answers at REDIS_URL.
+# redis-server of its own on a free port, points REDIS_URL at it for the tests,
+# and stops it on exit. Some tests (outage, TLS, passwords and ACL users, Cluster,
+# Sentinel) start redis-server processes of their own and use redis-cli, so the
+# script installs Debian's redis-server package (built with TLS; it brings
+# redis-tools) whenever the binary is missing, even when a Redis already answers
+# at REDIS_URL.
 #
 # Honours CARGO_TARGET_DIR, CHROMIUM (the browser to test with, default
 # /usr/bin/chromium) and REDIS_URL. Exits non-zero if any step fails.

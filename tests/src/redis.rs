@@ -47,6 +47,14 @@ pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
+/// `url` without its password, for messages.
+fn redis_url_of(url: &str) -> String {
+    match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://***@{host}"),
+        _ => url.to_owned(),
+    }
+}
+
 /// A channel prefix no other test uses.
 pub fn unique_key(test: &str) -> String {
     use rand::Rng as _;
@@ -59,6 +67,8 @@ pub struct RedisNode {
     pub server: SioServer,
     /// Its adapter.
     pub adapter: RedisAdapter,
+    /// The Redis URL, for messages.
+    redis: String,
 }
 
 impl RedisNode {
@@ -69,6 +79,7 @@ impl RedisNode {
     ///
     /// If Redis refuses the connection or does not answer within [`PATIENCE`].
     pub async fn start_with(config: RedisConfig, setup: impl FnOnce(&Server)) -> RedisNode {
+        let config_url = config.url.clone();
         let config = config.with_reconnect(
             std::time::Duration::from_millis(20),
             std::time::Duration::from_millis(300),
@@ -79,7 +90,11 @@ impl RedisNode {
         let io = Server::with_adapter(sio_config(), adapter.clone());
         setup(&io);
         let server = SioServer::start(io).await;
-        let node = RedisNode { server, adapter };
+        let node = RedisNode {
+            server,
+            adapter,
+            redis: redis_url_of(&config_url),
+        };
         node.wait_subscribed().await;
         node
     }
@@ -91,6 +106,7 @@ impl RedisNode {
     ///
     /// If Redis does not answer within [`PATIENCE`].
     pub async fn start(url: &str, key: &str, setup: impl FnOnce(&Server)) -> RedisNode {
+        let config_url = url.to_owned();
         let config = RedisConfig::new(url).with_key(key).with_reconnect(
             std::time::Duration::from_millis(20),
             std::time::Duration::from_millis(300),
@@ -99,7 +115,11 @@ impl RedisNode {
         let io = Server::with_adapter(sio_config(), adapter.clone());
         setup(&io);
         let server = SioServer::start(io).await;
-        let node = RedisNode { server, adapter };
+        let node = RedisNode {
+            server,
+            adapter,
+            redis: redis_url_of(&config_url),
+        };
         node.wait_subscribed().await;
         node
     }
@@ -115,7 +135,7 @@ impl RedisNode {
             .unwrap_or_else(|_| {
                 panic!(
                     "no Redis subscription at {} within {PATIENCE:?}",
-                    redis_url()
+                    self.redis
                 )
             });
     }
@@ -184,9 +204,20 @@ impl RedisProcess {
     ///
     /// If it does not start or accept connections within [`PATIENCE`].
     pub async fn start_with(binary: &str, port: u16, args: &[&str]) -> RedisProcess {
+        let mut all = vec!["--bind", "127.0.0.1"];
+        all.extend(["--save", "", "--appendonly", "no", "--daemonize", "no"]);
+        all.extend(args);
+        RedisProcess::start_raw(binary, port, &all).await
+    }
+
+    /// Starts `binary` with exactly `args` (a Sentinel takes its configuration
+    /// file first), and waits until it accepts TCP connections on `port`.
+    ///
+    /// # Panics
+    ///
+    /// If it does not start or accept connections within [`PATIENCE`].
+    pub async fn start_raw(binary: &str, port: u16, args: &[&str]) -> RedisProcess {
         let child = Command::new(binary)
-            .args(["--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -225,5 +256,43 @@ impl Drop for RedisProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A directory of a test's files, removed when dropped.
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// A new directory under the system's temporary one, named after `name`.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot be created.
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(unique_key(name));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        TempDir(dir)
+    }
+
+    /// Writes file `name` with `contents`; returns its path.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot be written.
+    pub fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("written");
+        path.to_string_lossy().into_owned()
+    }
+
+    /// The path of `name` inside.
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

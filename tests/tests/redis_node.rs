@@ -2,11 +2,15 @@
 //! 8.3 (from `tests/js/node_modules`, installed by `npm ci` in `tests/js`) sharing
 //! one Redis (`REDIS_URL`, else `redis://127.0.0.1:6379`): broadcasts to
 //! everyone, to rooms, with exclusions and from a socket cross in both
-//! directions, binary included; so do server-side events.
+//! directions, binary included; so do server-side events. Each test runs with the
+//! classic adapter (`createAdapter`) and with the sharded one
+//! (`createShardedAdapter`, `subscriptionMode: "static"`; tether's
+//! `RedisConfig::with_sharded`).
 
 use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
+use tether::adapter::redis::RedisConfig;
 use tether::client::{Client, Event};
 use tether::protocol::Args;
 use tether::server::Server;
@@ -14,14 +18,38 @@ use tether_tests::node::NodeServer;
 use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
 use tether_tests::{Probe, probe, within};
 
+/// Which variant of the adapter the nodes use.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Pub/sub with patterns: Node's `createAdapter`.
+    Classic,
+    /// Sharded pub/sub: Node's `createShardedAdapter`.
+    Sharded,
+}
+
 /// A Node.js socket.io server with the Redis adapter, sharing channel prefix `key`;
 /// returns once its adapter listens.
-fn node_server(key: &str) -> NodeServer {
+fn node_server(key: &str, mode: Mode) -> NodeServer {
+    let sharded = matches!(mode, Mode::Sharded).to_string();
     NodeServer::start(
         "node-redis-server.mjs",
         "@socket.io/redis-adapter",
-        &[("REDIS_URL", redis_url()), ("KEY", key.to_owned())],
+        &[
+            ("REDIS_URL", redis_url()),
+            ("KEY", key.to_owned()),
+            ("SHARDED", sharded),
+        ],
     )
+}
+
+/// A tether node on channel prefix `key`, its handlers set up by `setup`.
+async fn tether_node(key: &str, mode: Mode, setup: impl FnOnce(&Server)) -> RedisNode {
+    let config = RedisConfig::new(redis_url()).with_key(key);
+    let config = match mode {
+        Mode::Classic => config,
+        Mode::Sharded => config.with_sharded(),
+    };
+    RedisNode::start_with(config, setup).await
 }
 
 /// The tether node's handlers, as the Node.js server's.
@@ -79,11 +107,20 @@ fn json_values(value: serde_json::Value) -> Vec<Value> {
 
 #[tokio::test]
 async fn tether_broadcasts_reach_node_clients() {
+    tether_broadcasts_reach_node_clients_in(Mode::Classic).await;
+}
+
+#[tokio::test]
+async fn tether_broadcasts_reach_node_clients_sharded() {
+    tether_broadcasts_reach_node_clients_in(Mode::Sharded).await;
+}
+
+async fn tether_broadcasts_reach_node_clients_in(mode: Mode) {
     let key = unique_key("node-out");
-    let tether = RedisNode::start(&redis_url(), &key, handlers).await;
+    let tether = tether_node(&key, mode, handlers).await;
     let node = {
         let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key))
+        tokio::task::spawn_blocking(move || node_server(&key, mode))
             .await
             .unwrap()
     };
@@ -126,11 +163,20 @@ async fn tether_broadcasts_reach_node_clients() {
 
 #[tokio::test]
 async fn node_broadcasts_reach_tether_clients() {
+    node_broadcasts_reach_tether_clients_in(Mode::Classic).await;
+}
+
+#[tokio::test]
+async fn node_broadcasts_reach_tether_clients_sharded() {
+    node_broadcasts_reach_tether_clients_in(Mode::Sharded).await;
+}
+
+async fn node_broadcasts_reach_tether_clients_in(mode: Mode) {
     let key = unique_key("node-in");
-    let tether = RedisNode::start(&redis_url(), &key, handlers).await;
+    let tether = tether_node(&key, mode, handlers).await;
     let node = {
         let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key))
+        tokio::task::spawn_blocking(move || node_server(&key, mode))
             .await
             .unwrap()
     };
@@ -189,9 +235,18 @@ async fn node_broadcasts_reach_tether_clients() {
 
 #[tokio::test]
 async fn server_side_events_cross_both_ways() {
+    server_side_events_cross_both_ways_in(Mode::Classic).await;
+}
+
+#[tokio::test]
+async fn server_side_events_cross_both_ways_sharded() {
+    server_side_events_cross_both_ways_in(Mode::Sharded).await;
+}
+
+async fn server_side_events_cross_both_ways_in(mode: Mode) {
     let key = unique_key("node-server-side");
     let (report, mut from_node) = probe();
-    let tether = RedisNode::start(&redis_url(), &key, |io: &Server| {
+    let tether = tether_node(&key, mode, |io: &Server| {
         handlers(io);
         io.on_server_event("from node", move |args: Args| {
             let report = report.clone();
@@ -201,7 +256,7 @@ async fn server_side_events_cross_both_ways() {
     .await;
     let node = {
         let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key))
+        tokio::task::spawn_blocking(move || node_server(&key, mode))
             .await
             .unwrap()
     };

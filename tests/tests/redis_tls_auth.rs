@@ -3,7 +3,6 @@
 //! with a clear error in bounded time, a password (`requirepass`) and an ACL user
 //! with percent-encoded credentials, a wrong password refused.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
@@ -11,7 +10,7 @@ use serde_json::Value;
 use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
 use tether::client::{Client, Event};
 use tether::server::Server;
-use tether_tests::redis::{RedisNode, RedisProcess, join_and_shout, unique_key};
+use tether_tests::redis::{RedisNode, RedisProcess, TempDir, join_and_shout, unique_key};
 use tether_tests::{PATIENCE, Probe, probe};
 
 fn handlers(io: &Server) {
@@ -54,29 +53,6 @@ async fn two_nodes_share_broadcasts(config: RedisConfig) {
     }
     a.stop().await;
     b.stop().await;
-}
-
-/// Files of a test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(unique_key(name));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, contents: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("written");
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A certificate authority: its PEM certificate and what signs with it.

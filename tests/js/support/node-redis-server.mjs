@@ -3,7 +3,8 @@
 // `$REDIS_URL` under channel prefix `$KEY` with tether nodes, listens on
 // 127.0.0.1 on an ephemeral port, prints `listening on http://ADDR` once its
 // adapter's subscription is in place, and exits when its stdin closes, so it
-// never outlives the test that started it.
+// never outlives the test that started it. With `SHARDED=true` it uses
+// `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`.
 //
 // Each socket may `join` a room (acknowledged once joined) and ask for a
 // broadcast with `broadcast({event, to, except, args, binary}, ack)`: `io.to(to)
@@ -22,11 +23,12 @@
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
+const sharded = process.env.SHARDED === "true";
 
 const pubClient = createClient({ url });
 const subClient = pubClient.duplicate();
@@ -36,7 +38,10 @@ for (const client of [pubClient, subClient]) {
 await Promise.all([pubClient.connect(), subClient.connect()]);
 
 const http = createServer();
-const io = new Server(http, { adapter: createAdapter(pubClient, subClient, { key }) });
+const adapter = sharded
+  ? createShardedAdapter(pubClient, subClient, { channelPrefix: key, subscriptionMode: "static" })
+  : createAdapter(pubClient, subClient, { key });
+const io = new Server(http, { adapter });
 
 io.on("hello", (...args) => io.local.emit("server said", ...args));
 io.on("who", (x, callback) => callback({ from: "node", x }));
@@ -107,7 +112,11 @@ io.on("connection", (socket) => {
 
 // The adapter subscribed without waiting; the subscriber connection answers in
 // order, so once this subscription is confirmed, the adapter's is too.
-await subClient.pSubscribe(`${key}-ready-probe`, () => {});
+if (sharded) {
+  await subClient.sSubscribe(`${key}-ready-probe`, () => {});
+} else {
+  await subClient.pSubscribe(`${key}-ready-probe`, () => {});
+}
 
 http.listen(0, "127.0.0.1", () => {
   const { address, port } = http.address();

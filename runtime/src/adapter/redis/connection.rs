@@ -1,11 +1,18 @@
 //! From a [`RedisConfig`] to connections of the `redis` crate: the URL read as
 //! users write it, TLS with the system's roots or a given CA, RESP3 (pub/sub
-//! messages arrive as pushes on a connection that also answers PING).
+//! messages arrive as pushes on a connection that also answers PING), one server,
+//! a Redis Cluster, or the master a Sentinel names.
 
 use std::time::Duration;
 
-use ::redis::aio::{AsyncPushSender, MultiplexedConnection};
-use ::redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, ProtocolVersion};
+use ::redis::aio::{AsyncPushSender, ConnectionLike, MultiplexedConnection};
+use ::redis::cluster::ClusterClientBuilder;
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use ::redis::{
+    AsyncConnectionConfig, Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline,
+    ProtocolVersion, RedisFuture, TlsCertificates, TlsMode, Value,
+};
 
 use super::{RedisConfig, RedisError};
 
@@ -65,6 +72,225 @@ pub(crate) fn client(config: &RedisConfig) -> Result<Client, RedisError> {
     }
 }
 
+/// Where the adapter's connections go: one Redis server, a Redis Cluster
+/// discovered from the node the URL names, or the master a Sentinel names.
+pub(crate) enum Source {
+    /// One server (or a proxy in front of several).
+    Single(Client),
+    /// A Redis Cluster.
+    Cluster(Client),
+    /// The current master of a set monitored by Sentinel: asked for at each
+    /// connection, so that a failover is followed.
+    Sentinel(tokio::sync::Mutex<SentinelClient>),
+}
+
+impl Source {
+    /// Checks the URL and the CA certificate of `config`.
+    pub(crate) fn new(config: &RedisConfig) -> Result<Source, RedisError> {
+        let client = client(config)?;
+        if let Some(master) = &config.sentinel {
+            return sentinel(config, &client, master).map(Source::Sentinel);
+        }
+        Ok(if config.cluster {
+            Source::Cluster(client)
+        } else {
+            Source::Single(client)
+        })
+    }
+
+    /// Opens a connection, bounded by the connect timeout; its commands are
+    /// bounded by the same timeout. Pub/sub pushes go to `push`.
+    pub(crate) async fn open(
+        &self,
+        config: &RedisConfig,
+        push: Option<impl AsyncPushSender>,
+    ) -> Result<Connection, RedisError> {
+        let connecting = async {
+            match self {
+                Source::Single(client) => open(client, config, push).await.map(Connection::Single),
+                Source::Sentinel(sentinel) => {
+                    let master = sentinel
+                        .lock()
+                        .await
+                        .async_get_client()
+                        .await
+                        .map_err(classify)?;
+                    open(&master, config, push).await.map(Connection::Single)
+                }
+                Source::Cluster(seed) => {
+                    let mut builder =
+                        ClusterClientBuilder::new([seed.get_connection_info().clone()])
+                            .use_protocol(ProtocolVersion::RESP3)
+                            .connection_timeout(config.connect_timeout)
+                            .response_timeout(config.connect_timeout);
+                    if let Some(ca) = &config.tls_ca {
+                        builder = builder.certs(TlsCertificates {
+                            client_tls: None,
+                            root_cert: Some(ca.clone()),
+                        });
+                    }
+                    if let Some(push) = push {
+                        builder = builder.push_sender(push);
+                    }
+                    let cluster = builder.build().map_err(classify)?;
+                    cluster
+                        .get_async_connection()
+                        .await
+                        .map(|connection| Connection::Cluster(Box::new(connection)))
+                        .map_err(classify)
+                }
+            }
+        };
+        // Connecting includes TLS, HELLO and AUTH (and discovering a cluster).
+        let total = config
+            .connect_timeout
+            .saturating_mul(2)
+            .max(Duration::from_millis(10));
+        tokio::time::timeout(total, connecting)
+            .await
+            .map_err(|_| RedisError::Timeout)?
+    }
+}
+
+/// A client of the Sentinel at the URL (no credentials of its own) for the
+/// master named `master`, to which the URL's credentials, database and TLS apply.
+fn sentinel(
+    config: &RedisConfig,
+    client: &Client,
+    master: &str,
+) -> Result<tokio::sync::Mutex<SentinelClient>, RedisError> {
+    let info = client.get_connection_info();
+    let settings = info.redis_settings();
+    let invalid = |error: ::redis::RedisError| RedisError::InvalidUrl {
+        url: redacted(&config.url),
+        reason: error.to_string(),
+    };
+    let mut builder =
+        SentinelClientBuilder::new([info.addr().clone()], master, SentinelServerType::Master)
+            .map_err(invalid)?
+            .set_client_to_redis_protocol(ProtocolVersion::RESP3)
+            .set_client_to_redis_db(settings.db());
+    if let Some(username) = settings.username() {
+        builder = builder.set_client_to_redis_username(username);
+    }
+    if let Some(password) = settings.password() {
+        builder = builder.set_client_to_redis_password(password);
+    }
+    if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
+        builder = builder
+            .set_client_to_redis_tls_mode(TlsMode::Secure)
+            .set_client_to_sentinel_tls_mode(TlsMode::Secure);
+        if let Some(ca) = &config.tls_ca {
+            let certificates = || TlsCertificates {
+                client_tls: None,
+                root_cert: Some(ca.clone()),
+            };
+            builder = builder
+                .set_client_to_redis_certificates(certificates())
+                .set_client_to_sentinel_certificates(certificates());
+        }
+    }
+    builder
+        .build()
+        .map(tokio::sync::Mutex::new)
+        .map_err(invalid)
+}
+
+/// A connection to one server or to a cluster; clones share it.
+#[derive(Clone)]
+pub(crate) enum Connection {
+    /// To one server.
+    Single(MultiplexedConnection),
+    /// To a Redis Cluster: commands go to the node of their key's slot.
+    Cluster(Box<ClusterConnection>),
+}
+
+impl Connection {
+    /// Subscribes to the channels matching `pattern`.
+    pub(crate) async fn psubscribe(&mut self, pattern: &str) -> ::redis::RedisResult<()> {
+        match self {
+            Connection::Single(connection) => connection.psubscribe(pattern).await,
+            Connection::Cluster(connection) => connection.psubscribe(pattern).await,
+        }
+    }
+
+    /// Subscribes to exactly these channels.
+    pub(crate) async fn subscribe(&mut self, channels: &[&String]) -> ::redis::RedisResult<()> {
+        match self {
+            Connection::Single(connection) => connection.subscribe(channels).await,
+            Connection::Cluster(connection) => connection.subscribe(channels).await,
+        }
+    }
+
+    /// Unsubscribes from these channels.
+    pub(crate) async fn unsubscribe(&mut self, channels: &[&String]) -> ::redis::RedisResult<()> {
+        match self {
+            Connection::Single(connection) => connection.unsubscribe(channels).await,
+            Connection::Cluster(connection) => connection.unsubscribe(channels).await,
+        }
+    }
+
+    /// Subscribes to the shard channel `channel`.
+    pub(crate) async fn ssubscribe(&mut self, channel: &str) -> ::redis::RedisResult<()> {
+        match self {
+            // One channel per command: its one confirmation is its reply.
+            Connection::Single(connection) => {
+                ::redis::cmd("SSUBSCRIBE")
+                    .arg(channel)
+                    .exec_async(connection)
+                    .await
+            }
+            Connection::Cluster(connection) => connection.ssubscribe(channel).await,
+        }
+    }
+
+    /// Whether several commands may go in one pipeline (a cluster spreads them
+    /// over nodes by key).
+    pub(crate) fn pipelines(&self) -> bool {
+        matches!(self, Connection::Single(_))
+    }
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Single(connection) => connection.req_packed_command(cmd),
+            Connection::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Single(connection) => {
+                connection.req_packed_commands(pipeline, offset, count)
+            }
+            Connection::Cluster(connection) => {
+                connection.req_packed_commands(pipeline, offset, count)
+            }
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Single(connection) => connection.get_db(),
+            Connection::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
+/// A failure to connect, a TLS one told apart.
+fn classify(error: ::redis::RedisError) -> RedisError {
+    match tls_failure(&error) {
+        Some(reason) => RedisError::Tls(reason),
+        None => RedisError::from(error),
+    }
+}
+
 /// Installs the `ring` provider as rustls' process default unless one is set,
 /// so that TLS connections never depend on which providers other crates enable.
 /// `ring` builds with a C compiler alone; its lack of post-quantum key exchange
@@ -77,9 +303,8 @@ pub(crate) fn install_crypto_provider() {
     }
 }
 
-/// Opens one multiplexed connection, bounded by the connect timeout; its
-/// commands are bounded by the same timeout. Pub/sub pushes go to `push`.
-pub(crate) async fn open(
+/// Opens one multiplexed connection to a single server.
+async fn open(
     client: &Client,
     config: &RedisConfig,
     push: Option<impl AsyncPushSender>,
@@ -101,10 +326,7 @@ pub(crate) async fn open(
     )
     .await
     .map_err(|_| RedisError::Timeout)?
-    .map_err(|error| match tls_failure(&error) {
-        Some(reason) => RedisError::Tls(reason),
-        None => RedisError::from(error),
-    })
+    .map_err(classify)
 }
 
 /// The TLS failure behind `error` (such as a certificate of an unknown
@@ -135,8 +357,8 @@ fn tls_failure(error: &::redis::RedisError) -> Option<String> {
 }
 
 /// Opens a connection and checks that it answers a PING.
-pub(crate) async fn check(client: &Client, config: &RedisConfig) -> Result<(), RedisError> {
-    let mut connection = open(client, config, None::<PushSink>).await?;
+pub(crate) async fn check(source: &Source, config: &RedisConfig) -> Result<(), RedisError> {
+    let mut connection = source.open(config, None::<PushSink>).await?;
     ::redis::cmd("PING")
         .exec_async(&mut connection)
         .await

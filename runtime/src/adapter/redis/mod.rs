@@ -15,61 +15,92 @@
 //! other nodes wait in a bounded queue ([`RedisConfig::queue`]) that drops the newest
 //! once full. Both connections reconnect with capped exponential backoff.
 //!
+//! Server-side events ([`Namespace::server_side_emit`](crate::server::Namespace::server_side_emit))
+//! go out as JSON requests `{uid, type: 6, data: [event, ...args]}` on
+//! `<key>-request#<nsp>#`, as Node's `serverSideEmit` sends them, and every node
+//! listens on `<key>-request#*` for the other nodes' ones.
+//!
+//! With [`RedisConfig::with_sharded`], the adapter uses sharded pub/sub instead
+//! (Redis 7 `SPUBLISH`/`SSUBSCRIBE`), as Node's `createShardedAdapter` with
+//! `subscriptionMode: "static"`: each namespace's broadcasts and server-side events
+//! go on its channel `<key>#<nsp>#` as the cluster messages of `socket.io-adapter`
+//! (JSON, or MessagePack when they carry binary), and each node subscribes to the
+//! channel of every namespace it serves. Node nodes in the default `"dynamic"`
+//! mode publish single-room broadcasts on per-room channels, which tether nodes do
+//! not subscribe to.
+//!
+//! The URL is `redis://` or `rediss://` (TLS through rustls, with the system's
+//! roots or [`RedisConfig::with_tls_ca`]), with percent-encoded credentials (a
+//! password, or an ACL user and password) and a database number.
+//! [`RedisAdapter::connect`] checks all of it before the node starts. The URL may
+//! also name a node of a Redis Cluster ([`RedisConfig::with_cluster`], sharded
+//! pub/sub routed by slot) or a Sentinel ([`RedisConfig::with_sentinel`], asked
+//! for the current master at each connection, so failovers are followed).
+//!
 //! Cluster requests travel on `<key>-request#<nsp>#` and their answers on
 //! `<key>-response#<nsp>#`, as JSON in the Node.js adapter's format; every node
 //! subscribes to both (and to `<key>-response#<nsp>#<uid>#`) for each namespace it
 //! serves, exactly rather than by pattern, so that `PUBSUB NUMSUB` on the request
 //! channel counts Node.js and tether nodes alike. A node answers every request of
 //! `fetchSockets`, `allRooms`, `socketsJoin`, `socketsLeave`, `disconnectSockets`
-//! (and the older single-socket and `sockets` forms), and asks them for
+//! (and the older single-socket and `sockets` forms), `serverSideEmitWithAck` and
+//! acknowledged broadcasts (`emitWithAck`: the client count, then each
+//! acknowledgement), and asks them for
 //! [`BroadcastOperator::fetch_sockets`](crate::server::BroadcastOperator::fetch_sockets)
 //! and the like: a query waits for as many answers as `NUMSUB` counts other nodes,
 //! at most [`RedisConfig::requests_timeout`]; a command is only published. While
 //! Redis is unreachable, requests fail at once with
-//! [`ClusterError::Unavailable`].
+//! [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable). Server-side events go out as requests `{uid,
+//! type: 6, data: [event, ...args]}`, with a `requestId` when answers are awaited
+//! ([`Namespace::server_side_emit_with_ack`](crate::server::Namespace::server_side_emit_with_ack)).
 //!
-//! Server-side events ([`Namespace::server_side_emit`](crate::server::Namespace::server_side_emit))
-//! go out as requests `{uid, type: 6, data: [event, ...args]}` on the request
-//! channel, as Node's `serverSideEmit` sends them; with a `requestId`
-//! ([`Namespace::server_side_emit_with_ack`](crate::server::Namespace::server_side_emit_with_ack),
-//! Node's `serverSideEmitWithAck`) each other node answers `{type: 6, requestId,
-//! data}` from its answering handler.
-//!
-//! Not carried across nodes yet: acknowledgements of broadcasts (`emit_with_ack`
-//! collects local answers only; a Node.js node's acknowledged broadcast is not
-//! delivered to tether's sockets).
+//! Not carried across nodes yet: a tether node's own `emit_with_ack` on a
+//! broadcast collects its local sockets' answers only; with the sharded adapter
+//! (and so on a Redis Cluster) only broadcasts and server-side events without
+//! answers cross, and cluster requests fail with [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable).
 //!
 //! ```no_run
 //! use tether::adapter::redis::{RedisAdapter, RedisConfig};
 //! use tether::server::{Server, ServerConfig};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! // Inside a Tokio runtime: the adapter starts its connection tasks right away.
-//! let adapter = RedisAdapter::new(RedisConfig::new("redis://127.0.0.1:6379"))?;
+//! // Fails at once on a bad URL, a refused TLS certificate or wrong credentials;
+//! // later outages are survived in the background.
+//! let config = RedisConfig::new("redis://user:pass%40word@127.0.0.1:6379/0");
+//! let adapter = RedisAdapter::connect(config).await?;
 //! let io = Server::with_adapter(ServerConfig::default(), adapter.clone());
 //! io.emit("hello", "every node's sockets get this")?;
 //! tether::serve(io, "0.0.0.0:3000").await?;
 //! # Ok(()) }
 //! ```
-
-//! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`: both
-//! are maintained, tokio-native, and cover rustls with a custom CA, Cluster and
-//! Sentinel, pattern and sharded (`SSUBSCRIBE`) subscriptions. redis-rs lets the
-//! caller receive pub/sub pushes through its own synchronous sender, which is where
-//! this adapter puts its bounded queue and counts what is dropped (fred hands
-//! messages to a broadcast channel of its own and resubscribes behind the caller's
-//! back, so whether a node is listening could not be reported as precisely), and
-//! it is the crate most of the ecosystem already builds. The adapter keeps its own
-//! reconnection loop so that [`RedisAdapter::subscription`] says exactly when the
-//! subscriptions are in place again.
+//!
+//! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`. Both
+//! are maintained and tokio-native; compared on what this adapter needs:
+//! - pub/sub: both do pattern and sharded (`SSUBSCRIBE`) subscriptions over RESP3
+//!   (redis-rs names `ssubscribe` on its cluster connection only; on one server the
+//!   adapter sends the command itself). redis-rs hands each push to a synchronous
+//!   sender the caller provides, which is where this adapter puts its bounded
+//!   queue and counts drops; fred delivers to a broadcast channel of its own.
+//! - reconnection and resubscription: both can resubscribe on their own; the
+//!   adapter keeps its own loop over redis-rs connections (with capped backoff)
+//!   so that [`RedisAdapter::subscription`] says exactly when the subscriptions
+//!   are in place again, which fred's background resubscription would hide.
+//! - TLS: both use rustls with a custom CA (redis-rs: `TlsCertificates`).
+//! - Cluster and Sentinel: both; redis-rs routes `SPUBLISH` by slot and
+//!   resubscribes shard channels when slots move, and asks Sentinel for the
+//!   master at each connection.
+//!
+//! redis-rs is also the crate most of the ecosystem already builds.
 
 mod acks;
 mod cluster;
 mod connection;
 #[cfg(feature = "emitter")]
 mod emit;
+mod link;
 mod msgpack;
 mod requests;
+mod sharded;
 mod tasks;
 
 use std::collections::HashMap;
@@ -80,12 +111,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-use futures_util::future::BoxFuture;
-
-use super::{
-    Adapter, Broadcast, ClusterError, ClusterRequest, ClusterResponse, LocalNamespace,
-    NamespaceLink,
-};
+use super::LocalNamespace;
 
 /// Options of a [`RedisAdapter`]. Every limit has a default.
 #[derive(Debug, Clone)]
@@ -99,6 +125,17 @@ pub struct RedisConfig {
     /// The prefix of every channel (default `socket.io`, as in Node.js); nodes
     /// share broadcasts when they use the same.
     pub key: String,
+    /// Sharded pub/sub (Redis 7 `SPUBLISH`/`SSUBSCRIBE`), as Node's
+    /// `createShardedAdapter` with `subscriptionMode: "static"` (default `false`:
+    /// classic pub/sub, as Node's `createAdapter`).
+    pub sharded: bool,
+    /// The URL names one node of a Redis Cluster, whose other nodes are
+    /// discovered (default `false`); implies [`sharded`](Self::sharded).
+    pub cluster: bool,
+    /// The name of the master set a Sentinel monitors, when the URL names that
+    /// Sentinel (default `None`: the URL names Redis itself). The URL's
+    /// credentials, database and TLS apply to the master.
+    pub sentinel: Option<String>,
     /// Most messages that may wait to be published, and most messages from the
     /// other nodes that may wait to be delivered (default 4,096 each); past it,
     /// broadcasts still reach local sockets but not the other nodes, and messages
@@ -128,6 +165,9 @@ impl RedisConfig {
             url: url.into(),
             tls_ca: None,
             key: "socket.io".to_owned(),
+            sharded: false,
+            cluster: false,
+            sentinel: None,
             queue: 4096,
             max_message_size: 16 * 1024 * 1024,
             connect_timeout: Duration::from_secs(5),
@@ -141,6 +181,30 @@ impl RedisConfig {
     /// Sets the channel prefix (default `socket.io`).
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
         self.key = key.into();
+        self
+    }
+
+    /// Uses sharded pub/sub, as Node's `createShardedAdapter(pub, sub,
+    /// {subscriptionMode: "static"})`: every message of a namespace goes on
+    /// `<key>#<nsp>#`, in the cluster message format of `socket.io-adapter`.
+    pub fn with_sharded(mut self) -> Self {
+        self.sharded = true;
+        self
+    }
+
+    /// Connects to a Redis Cluster through the node the URL names, with sharded
+    /// pub/sub (as [`with_sharded`](Self::with_sharded)): each channel lives on
+    /// the node of its slot, and the connection follows the cluster's changes.
+    pub fn with_cluster(mut self) -> Self {
+        self.cluster = true;
+        self.sharded = true;
+        self
+    }
+
+    /// Asks the Sentinel the URL names for the address of master set `master`, at
+    /// each connection: after a failover, the adapter reconnects to the new master.
+    pub fn with_sentinel(mut self, master: impl Into<String>) -> Self {
+        self.sentinel = Some(master.into());
         self
     }
 
@@ -216,6 +280,9 @@ pub(crate) struct Shared {
     uid: String,
     config: RedisConfig,
     namespaces: RwLock<HashMap<String, LocalNamespace>>,
+    /// Notified when a namespace is attached or forgotten: the subscriber
+    /// subscribes to its channels (or unsubscribes).
+    attached: Arc<tokio::sync::Notify>,
     outgoing: mpsc::Sender<Outgoing>,
     subscribed: watch::Sender<bool>,
     /// Dropped with the last handle: the tasks end.
@@ -227,9 +294,6 @@ pub(crate) struct Shared {
     /// (`PUBSUB NUMSUB`), with what tells the publisher that a command found it
     /// broken.
     commands: std::sync::Mutex<Option<tasks::LentConnection>>,
-    /// Wakes the subscriber when namespaces come or go, to subscribe to their
-    /// request and response channels.
-    namespaces_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Shared {
@@ -241,13 +305,13 @@ impl Shared {
             .cloned()
     }
 
-    /// Queues `payload` for `channel`; `false` (counted as dropped) when the queue
-    /// is full.
+    /// Queues `payload` for `channel` (`SPUBLISH` in sharded mode); `false`
+    /// (counted as dropped) when the queue is full.
     fn send(&self, channel: Bytes, payload: Vec<u8>) -> bool {
         let message = Outgoing {
             channel,
             payload,
-            sharded: false,
+            sharded: self.config.sharded,
             flushed: None,
         };
         if self.outgoing.try_send(message).is_err() {
@@ -255,11 +319,6 @@ impl Shared {
             return false;
         }
         true
-    }
-
-    /// What wakes the subscriber when namespaces come or go.
-    fn namespaces_changed(&self) -> Arc<tokio::sync::Notify> {
-        self.namespaces_changed.clone()
     }
 
     /// The request and response channels of every namespace of this node.
@@ -313,7 +372,7 @@ impl RedisAdapter {
         uid: String,
         subscribe: bool,
     ) -> Result<RedisAdapter, RedisError> {
-        let client = connection::client(&config)?;
+        let source = Arc::new(connection::Source::new(&config)?);
         connection::install_crypto_provider();
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
         let (outgoing, queue) = mpsc::channel(config.queue.max(1));
@@ -322,22 +381,22 @@ impl RedisAdapter {
             uid,
             config,
             namespaces: RwLock::new(HashMap::new()),
+            attached: Arc::new(tokio::sync::Notify::new()),
             outgoing,
             subscribed: watch::Sender::new(false),
             _stop: stop,
             dropped: AtomicU64::new(0),
             pending: requests::PendingRequests::new(MAX_PENDING_REQUESTS),
             commands: std::sync::Mutex::new(None),
-            namespaces_changed: Arc::new(tokio::sync::Notify::new()),
         });
         runtime.spawn(tasks::publisher(
             Arc::downgrade(&shared),
-            client.clone(),
+            source.clone(),
             queue,
             stopped.clone(),
         ));
         if subscribe {
-            runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), client, stopped));
+            runtime.spawn(tasks::subscriber(Arc::downgrade(&shared), source, stopped));
         }
         Ok(RedisAdapter { shared })
     }
@@ -353,9 +412,9 @@ impl RedisAdapter {
 
     /// Connects once to check the URL, TLS and credentials.
     pub(crate) async fn connect_check(config: &RedisConfig) -> Result<(), RedisError> {
-        let client = connection::client(config)?;
+        let source = connection::Source::new(config)?;
         connection::install_crypto_provider();
-        connection::check(&client, config).await
+        connection::check(&source, config).await
     }
 
     /// This node's id in the messages it publishes.
@@ -363,7 +422,8 @@ impl RedisAdapter {
         &self.shared.uid
     }
 
-    /// Whether the subscription to the other nodes' broadcasts is in place now.
+    /// Whether the subscription to the other nodes' broadcasts is in place now (in
+    /// sharded mode: for every namespace, each of which has a channel of its own).
     pub fn is_subscribed(&self) -> bool {
         *self.shared.subscribed.borrow()
     }
@@ -387,97 +447,6 @@ impl RedisAdapter {
     /// node too slow to deliver them).
     pub fn dropped(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
-    }
-}
-
-impl Adapter for RedisAdapter {
-    fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {
-        let name = ns.name().to_owned();
-        let channel = format!("{}#{}#", self.shared.config.key, name);
-        self.shared
-            .namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(name.clone(), ns);
-        self.shared.namespaces_changed.notify_one();
-        let request_channel = Bytes::from(format!("{}-request#{}#", self.shared.config.key, name));
-        Box::new(RedisLink {
-            shared: self.shared.clone(),
-            name,
-            channel,
-            request_channel,
-        })
-    }
-}
-
-/// A namespace's link: publishes its broadcasts.
-struct RedisLink {
-    shared: Arc<Shared>,
-    name: String,
-    /// `<key>#<nsp>#`.
-    channel: String,
-    /// `<key>-request#<nsp>#`, where server-side events go.
-    request_channel: Bytes,
-}
-
-impl RedisLink {
-    /// Queues `payload` for `channel`; counts it as dropped when the queue is full.
-    fn send(&self, channel: Bytes, payload: Vec<u8>) {
-        self.shared.send(channel, payload);
-    }
-}
-
-impl NamespaceLink for RedisLink {
-    fn publish(&self, broadcast: &Broadcast<'_>) {
-        let payload = match msgpack::encode_broadcast(&self.shared.uid, &self.name, broadcast) {
-            Ok(payload) => payload,
-            Err(error) => {
-                tracing::warn!(%error, nsp = %self.name, "broadcast not published to Redis");
-                return;
-            }
-        };
-        let channel = match broadcast.rooms {
-            [room] => Bytes::from(format!("{}{}#", self.channel, room)),
-            _ => Bytes::from(self.channel.clone()),
-        };
-        self.send(channel, payload);
-    }
-
-    fn server_side_emit(&self, packet: &str) {
-        // The Node.js adapter's request: `{"uid","type":6,"data":[event, ...args]}`.
-        let payload = format!(
-            r#"{{"uid":"{}","type":{},"data":{}}}"#,
-            self.shared.uid,
-            requests::SERVER_SIDE_EMIT,
-            packet
-        );
-        self.send(self.request_channel.clone(), payload.into_bytes());
-    }
-
-    fn request(
-        &self,
-        request: ClusterRequest,
-    ) -> BoxFuture<'static, Result<Vec<ClusterResponse>, ClusterError>> {
-        Box::pin(cluster::ask(
-            self.shared.clone(),
-            self.request_channel.clone(),
-            request,
-        ))
-    }
-}
-
-impl Drop for RedisLink {
-    fn drop(&mut self) {
-        let mut namespaces = self
-            .shared
-            .namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // A namespace created again under the same name keeps its entry.
-        if namespaces.get(&self.name).is_some_and(|ns| !ns.is_alive()) {
-            namespaces.remove(&self.name);
-            self.shared.namespaces_changed.notify_one();
-        }
     }
 }
 

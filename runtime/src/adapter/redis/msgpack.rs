@@ -72,40 +72,33 @@ fn serialize_args(data: &dyn erased_serde::Serialize) -> Result<Vec<u8>, EncodeE
     Ok(out)
 }
 
-/// The Redis message announcing `broadcast` of namespace `nsp` from node `uid`.
-pub(crate) fn encode_broadcast(
-    uid: &str,
-    nsp: &str,
-    broadcast: &Broadcast<'_>,
-) -> Result<Vec<u8>, EncodeError> {
-    use rmp::encode::{write_array_len, write_bool, write_map_len, write_str, write_uint};
-
-    let args = serialize_args(broadcast.args)?;
+/// Writes `[event, ...args]`.
+pub(crate) fn write_event_data(
+    out: &mut Vec<u8>,
+    event: &str,
+    args: &dyn erased_serde::Serialize,
+) -> Result<(), EncodeError> {
+    let args = serialize_args(args)?;
     let mut rest = args.as_slice();
     let count = rmp::decode::read_array_len(&mut rest).map_err(|_| EncodeError::NotSequence)?;
-
     // Writing to a Vec cannot fail.
-    let mut out = Vec::with_capacity(args.len() + 64);
-    let _ = write_array_len(&mut out, 3);
-    let _ = write_str(&mut out, uid);
-
-    let _ = write_map_len(&mut out, 3);
-    let _ = write_str(&mut out, "type");
-    let _ = write_uint(&mut out, 2);
-    let _ = write_str(&mut out, "data");
-    let _ = write_array_len(&mut out, count.saturating_add(1));
-    let _ = write_str(&mut out, broadcast.event);
+    let _ = rmp::encode::write_array_len(out, count.saturating_add(1));
+    let _ = rmp::encode::write_str(out, event);
     out.extend_from_slice(rest);
-    let _ = write_str(&mut out, "nsp");
-    let _ = write_str(&mut out, nsp);
+    Ok(())
+}
 
-    let _ = write_map_len(&mut out, 3);
-    let _ = write_str(&mut out, "rooms");
-    let _ = write_array_len(&mut out, broadcast.rooms.len() as u32);
+/// Writes the broadcast options `{rooms, except, flags}` of `broadcast`, its
+/// excluded sender among `except`.
+pub(crate) fn write_opts(out: &mut Vec<u8>, broadcast: &Broadcast<'_>) {
+    use rmp::encode::{write_array_len, write_bool, write_map_len, write_str};
+    let _ = write_map_len(out, 3);
+    let _ = write_str(out, "rooms");
+    let _ = write_array_len(out, broadcast.rooms.len() as u32);
     for room in broadcast.rooms {
-        let _ = write_str(&mut out, room.as_str());
+        let _ = write_str(out, room.as_str());
     }
-    let _ = write_str(&mut out, "except");
+    let _ = write_str(out, "except");
     let sender = broadcast.except_socket.filter(|sid| {
         !broadcast
             .except
@@ -113,30 +106,54 @@ pub(crate) fn encode_broadcast(
             .any(|room| room.as_str() == sid.as_str())
     });
     let _ = write_array_len(
-        &mut out,
+        out,
         (broadcast.except.len() + usize::from(sender.is_some())) as u32,
     );
     for room in broadcast.except {
-        let _ = write_str(&mut out, room.as_str());
+        let _ = write_str(out, room.as_str());
     }
     if let Some(sid) = sender {
-        let _ = write_str(&mut out, sid.as_str());
+        let _ = write_str(out, sid.as_str());
     }
-    let _ = write_str(&mut out, "flags");
+    let _ = write_str(out, "flags");
     if broadcast.volatile {
-        let _ = write_map_len(&mut out, 1);
-        let _ = write_str(&mut out, "volatile");
-        let _ = write_bool(&mut out, true);
+        let _ = write_map_len(out, 1);
+        let _ = write_str(out, "volatile");
+        let _ = write_bool(out, true);
     } else {
-        let _ = write_map_len(&mut out, 0);
+        let _ = write_map_len(out, 0);
     }
+}
+
+/// The Redis message announcing `broadcast` of namespace `nsp` from node `uid`.
+pub(crate) fn encode_broadcast(
+    uid: &str,
+    nsp: &str,
+    broadcast: &Broadcast<'_>,
+) -> Result<Vec<u8>, EncodeError> {
+    use rmp::encode::{write_array_len, write_map_len, write_str, write_uint};
+
+    // Writing to a Vec cannot fail.
+    let mut out = Vec::with_capacity(broadcast.encoded.text.len() + 64);
+    let _ = write_array_len(&mut out, 3);
+    let _ = write_str(&mut out, uid);
+
+    let _ = write_map_len(&mut out, 3);
+    let _ = write_str(&mut out, "type");
+    let _ = write_uint(&mut out, 2);
+    let _ = write_str(&mut out, "data");
+    write_event_data(&mut out, broadcast.event, broadcast.args)?;
+    let _ = write_str(&mut out, "nsp");
+    let _ = write_str(&mut out, nsp);
+
+    write_opts(&mut out, broadcast);
     Ok(out)
 }
 
 // ---------------------------------------------------------------- reading
 
 /// The value a MessagePack value stands for in JavaScript; `None` for `undefined`.
-fn value(pack: Pack) -> Option<Value> {
+pub(crate) fn value(pack: Pack) -> Option<Value> {
     Some(match pack {
         Pack::Nil => Value::Null,
         Pack::Boolean(flag) => Value::Bool(flag),
@@ -222,7 +239,7 @@ fn timestamp(data: &[u8]) -> Option<String> {
     ))
 }
 
-fn rooms(value: Option<Value>) -> Vec<Room> {
+pub(crate) fn rooms(value: Option<Value>) -> Vec<Room> {
     let Some(Value::Array(items)) = value else {
         return Vec::new();
     };

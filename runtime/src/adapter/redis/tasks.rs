@@ -5,19 +5,20 @@
 //! The `redis` crate hands pub/sub messages to a push sender without a bound of its
 //! own; the sender here puts them in a bounded queue and counts what does not fit.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use ::redis::aio::MultiplexedConnection;
-use ::redis::{Client, PushInfo, PushKind, Value as RespValue};
+use ::redis::{PushInfo, PushKind, Value as RespValue};
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, Interval};
 
+use std::collections::HashSet;
+
+use super::connection::{Connection, Source};
 use super::cluster::{self, ChannelKind};
-use super::connection;
-use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack};
+use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, sharded};
+use crate::adapter::LocalNamespace;
 use crate::protocol::{self, RESERVED_EVENTS};
 
 /// Most bytes of messages published in one pipeline.
@@ -78,7 +79,7 @@ pub(crate) fn is_broken(error: &::redis::RedisError) -> bool {
 }
 
 /// Checks that the connection answers; `Err` when it does not in time.
-async fn ping(connection: &mut MultiplexedConnection) -> Result<(), RedisError> {
+async fn ping(connection: &mut Connection) -> Result<(), RedisError> {
     ::redis::cmd("PING")
         .exec_async(connection)
         .await
@@ -93,13 +94,13 @@ trait Role {
     /// Opens a connection for this role.
     fn open(
         &mut self,
-        client: &Client,
-    ) -> impl Future<Output = Result<MultiplexedConnection, RedisError>> + Send;
+        source: &Source,
+    ) -> impl Future<Output = Result<Connection, RedisError>> + Send;
 
     /// Uses `connection` until it breaks or the adapter stops.
     fn serve(
         &mut self,
-        connection: MultiplexedConnection,
+        connection: Connection,
         stop: &mut watch::Receiver<()>,
     ) -> impl Future<Output = Ended> + Send;
 }
@@ -108,7 +109,7 @@ trait Role {
 /// reconnecting with backoff after a failed connect or a broken connection.
 async fn keep_connected(
     config: &RedisConfig,
-    client: &Client,
+    source: &Source,
     stop: &mut watch::Receiver<()>,
     mut role: impl Role,
 ) {
@@ -117,7 +118,7 @@ async fn keep_connected(
     loop {
         let result = tokio::select! {
             _ = stop.changed() => return,
-            result = role.open(client) => result,
+            result = role.open(source) => result,
         };
         match result {
             Ok(connection) => {
@@ -144,6 +145,9 @@ struct Publishing<'a> {
     config: &'a RedisConfig,
     shared: &'a Weak<Shared>,
     queue: &'a mut mpsc::Receiver<Outgoing>,
+    /// Notified when the current connection is lost, so that it is replaced
+    /// before the next message rather than by failing it.
+    lost: Arc<Notify>,
 }
 
 impl Role for Publishing<'_> {
@@ -151,24 +155,24 @@ impl Role for Publishing<'_> {
         "publisher"
     }
 
-    async fn open(&mut self, client: &Client) -> Result<MultiplexedConnection, RedisError> {
-        connection::open(client, self.config, None::<connection::PushSink>).await
+    async fn open(&mut self, source: &Source) -> Result<Connection, RedisError> {
+        self.lost = Arc::new(Notify::new());
+        let lost = self.lost.clone();
+        let on_push = move |push: PushInfo| -> Result<(), std::convert::Infallible> {
+            if push.kind == PushKind::Disconnection {
+                lost.notify_one();
+            }
+            Ok(())
+        };
+        source.open(self.config, Some(on_push)).await
     }
 
-    async fn serve(
-        &mut self,
-        connection: MultiplexedConnection,
-        stop: &mut watch::Receiver<()>,
-    ) -> Ended {
-        let lost = Arc::new(Notify::new());
+    async fn serve(&mut self, connection: Connection, stop: &mut watch::Receiver<()>) -> Ended {
         self.lend(Some(LentConnection {
             connection: connection.clone(),
-            lost: lost.clone(),
+            lost: self.lost.clone(),
         }));
-        let ended = tokio::select! {
-            ended = publish(connection, self.config, self.queue, stop) => ended,
-            () = lost.notified() => Ended::Broken(RedisError::Closed),
-        };
+        let ended = publish(connection, self.config, self.queue, &self.lost, stop).await;
         self.lend(None);
         ended
     }
@@ -179,7 +183,7 @@ impl Role for Publishing<'_> {
 /// next PING).
 #[derive(Clone)]
 pub(crate) struct LentConnection {
-    pub(crate) connection: MultiplexedConnection,
+    pub(crate) connection: Connection,
     pub(crate) lost: Arc<Notify>,
 }
 
@@ -197,7 +201,7 @@ impl Publishing<'_> {
 /// Publishes queued messages, reconnecting as needed, until the adapter is gone.
 pub(crate) async fn publisher(
     shared: Weak<Shared>,
-    client: Client,
+    source: Arc<Source>,
     mut queue: mpsc::Receiver<Outgoing>,
     mut stop: watch::Receiver<()>,
 ) {
@@ -208,25 +212,30 @@ pub(crate) async fn publisher(
         config: &config,
         shared: &shared,
         queue: &mut queue,
+        lost: Arc::new(Notify::new()),
     };
-    keep_connected(&config, &client, &mut stop, role).await;
+    keep_connected(&config, &source, &mut stop, role).await;
 }
 
 async fn publish(
-    mut connection: MultiplexedConnection,
+    mut connection: Connection,
     config: &RedisConfig,
     queue: &mut mpsc::Receiver<Outgoing>,
+    lost: &Notify,
     stop: &mut watch::Receiver<()>,
 ) -> Ended {
     let mut ping_timer = ping_timer(config);
     loop {
         tokio::select! {
+            biased;
             _ = stop.changed() => return Ended::Stop,
+            () = lost.notified() => return Ended::Broken(RedisError::Closed),
             message = queue.recv() => {
                 let Some(message) = message else {
                     return Ended::Stop;
                 };
-                // What is queued goes out in one pipeline, up to a size.
+                // What is queued goes out in one pipeline, up to a size (one
+                // command at a time to a cluster, which routes each by channel).
                 let mut pipeline = ::redis::pipe();
                 let mut size = 0;
                 let mut commands = 0;
@@ -244,7 +253,7 @@ async fn publish(
                             .arg(message.payload)
                             .ignore();
                     }
-                    if size < MAX_BATCH {
+                    if size < MAX_BATCH && (commands == 0 || connection.pipelines()) {
                         next = queue.try_recv().ok();
                     }
                 }
@@ -275,7 +284,7 @@ pub(crate) struct Incoming {
     channel: Bytes,
     payload: Bytes,
     /// Whether it came on an exactly subscribed channel (requests and answers)
-    /// rather than under the broadcast pattern.
+    /// rather than under the broadcast pattern or a shard channel.
     exact: bool,
 }
 
@@ -308,6 +317,7 @@ impl PushSender {
                 let _pattern = data.next();
                 (false, data.next(), data.next())
             }
+            PushKind::SMessage => (false, data.next(), data.next()),
             PushKind::Message => (true, data.next(), data.next()),
             _ => return,
         };
@@ -341,13 +351,15 @@ impl PushSender {
 /// Receives the other nodes' broadcasts.
 struct Subscribing<'a> {
     config: &'a RedisConfig,
-    /// The other nodes' broadcasts (`<key>#*`).
+    /// The other nodes' broadcasts (`<key>#*`), in classic mode.
     pattern: &'a str,
     shared: &'a Weak<Shared>,
     incoming_sender: mpsc::Sender<Incoming>,
     incoming: mpsc::Receiver<Incoming>,
     /// Notified by the current connection's push sender when it is lost.
     lost: Arc<Notify>,
+    /// Notified when a namespace is attached (sharded mode subscribes to it).
+    attached: Arc<Notify>,
 }
 
 impl Role for Subscribing<'_> {
@@ -355,7 +367,7 @@ impl Role for Subscribing<'_> {
         "subscriber"
     }
 
-    async fn open(&mut self, client: &Client) -> Result<MultiplexedConnection, RedisError> {
+    async fn open(&mut self, source: &Source) -> Result<Connection, RedisError> {
         // Each connection gets its own loss signal: an old one's never counts.
         self.lost = Arc::new(Notify::new());
         let sender = PushSender {
@@ -364,24 +376,20 @@ impl Role for Subscribing<'_> {
             shared: self.shared.clone(),
             max_message_size: self.config.max_message_size,
         };
-        connection::open(
-            client,
-            self.config,
-            Some(
-                move |push: PushInfo| -> Result<(), std::convert::Infallible> {
-                    sender.push(push);
-                    Ok(())
-                },
-            ),
-        )
-        .await
+        source
+            .open(
+                self.config,
+                Some(
+                    move |push: PushInfo| -> Result<(), std::convert::Infallible> {
+                        sender.push(push);
+                        Ok(())
+                    },
+                ),
+            )
+            .await
     }
 
-    async fn serve(
-        &mut self,
-        connection: MultiplexedConnection,
-        stop: &mut watch::Receiver<()>,
-    ) -> Ended {
+    async fn serve(&mut self, connection: Connection, stop: &mut watch::Receiver<()>) -> Ended {
         let ended = self.subscribe(connection, stop).await;
         if let Some(shared) = self.shared.upgrade() {
             shared.subscribed.send_replace(false);
@@ -393,15 +401,25 @@ impl Role for Subscribing<'_> {
 impl Subscribing<'_> {
     async fn subscribe(
         &mut self,
-        mut connection: MultiplexedConnection,
+        mut connection: Connection,
         stop: &mut watch::Receiver<()>,
     ) -> Ended {
-        if let Err(error) = connection.psubscribe(self.pattern).await {
-            return Ended::Broken(error.into());
-        }
+        // Sharded: the channels of the namespaces subscribed to on this connection.
         let mut channels = HashSet::new();
-        if let Err(ended) = self.follow_namespaces(&mut connection, &mut channels).await {
-            return ended;
+        if self.config.sharded {
+            if let Err(ended) = self
+                .subscribe_namespaces(&mut connection, &mut channels)
+                .await
+            {
+                return ended;
+            }
+        } else {
+            if let Err(error) = connection.psubscribe(self.pattern).await {
+                return Ended::Broken(error.into());
+            }
+            if let Err(ended) = self.follow_namespaces(&mut connection, &mut channels).await {
+                return ended;
+            }
         }
         match self.shared.upgrade() {
             Some(shared) => {
@@ -410,37 +428,41 @@ impl Subscribing<'_> {
             }
             None => return Ended::Stop,
         }
-        let Some(changed) = self
-            .shared
-            .upgrade()
-            .map(|shared| shared.namespaces_changed())
-        else {
-            return Ended::Stop;
-        };
         let mut ping_timer = ping_timer(self.config);
         loop {
             tokio::select! {
                 _ = stop.changed() => return Ended::Stop,
                 () = self.lost.notified() => return Ended::Broken(RedisError::Closed),
-                () = changed.notified() => {
-                    if let Err(ended) = self.follow_namespaces(&mut connection, &mut channels).await {
+                () = self.attached.notified() => {
+                    let followed = if self.config.sharded {
+                        self.subscribe_namespaces(&mut connection, &mut channels).await
+                    } else {
+                        self.follow_namespaces(&mut connection, &mut channels).await
+                    };
+                    if let Err(ended) = followed {
                         return ended;
                     }
+                    match self.shared.upgrade() {
+                        Some(shared) => shared.subscribed.send_replace(true),
+                        None => return Ended::Stop,
+                    };
                 }
                 message = self.incoming.recv() => {
                     let (Some(message), Some(shared)) = (message, self.shared.upgrade()) else {
                         return Ended::Stop;
                     };
-                    if !message.exact {
+                    if self.config.sharded {
+                        on_cluster_message(&shared, &message.payload);
+                    } else if !message.exact {
                         deliver(&shared, &message.channel, &message.payload);
-                        continue;
-                    }
-                    match cluster::kind_of(&shared.config.key, &message.channel) {
-                        Some(ChannelKind::Request(nsp)) => {
-                            cluster::on_request(&shared, nsp, &message.payload);
+                    } else {
+                        match cluster::kind_of(&shared.config.key, &message.channel) {
+                            Some(ChannelKind::Request(nsp)) => {
+                                cluster::on_request(&shared, nsp, &message.payload);
+                            }
+                            Some(ChannelKind::Response) => shared.pending.on_answer(&message.payload),
+                            None => {}
                         }
-                        Some(ChannelKind::Response) => shared.pending.on_answer(&message.payload),
-                        None => {}
                     }
                 }
                 _ = ping_timer.tick() => {
@@ -452,19 +474,15 @@ impl Subscribing<'_> {
         }
     }
 
-    /// Subscribes to the request and response channels of the namespaces this
-    /// node has now, and unsubscribes from those of namespaces that are gone.
-    /// `channels` holds what the connection is subscribed to.
+    /// Classic mode: subscribes to the request and response channels of the
+    /// namespaces this node has now, and unsubscribes from those of namespaces
+    /// that are gone. `channels` holds what the connection is subscribed to.
     async fn follow_namespaces(
         &self,
-        connection: &mut MultiplexedConnection,
+        connection: &mut Connection,
         channels: &mut HashSet<String>,
     ) -> Result<(), Ended> {
-        let Some(wanted) = self
-            .shared
-            .upgrade()
-            .map(|shared| shared.cluster_channels())
-        else {
+        let Some(wanted) = self.shared.upgrade().map(|shared| shared.cluster_channels()) else {
             return Err(Ended::Stop);
         };
         let added: Vec<&String> = wanted.difference(channels).collect();
@@ -482,6 +500,35 @@ impl Subscribing<'_> {
                 .map_err(|error| Ended::Broken(error.into()))?;
         }
         *channels = wanted;
+        Ok(())
+    }
+
+    /// Sharded mode: `SSUBSCRIBE`s the channel `<key>#<nsp>#` of each namespace not
+    /// in `channels` yet (one channel per command: each is confirmed on its own).
+    async fn subscribe_namespaces(
+        &self,
+        connection: &mut Connection,
+        channels: &mut HashSet<String>,
+    ) -> Result<(), Ended> {
+        let Some(shared) = self.shared.upgrade() else {
+            return Err(Ended::Stop);
+        };
+        let wanted: Vec<String> = shared
+            .namespaces
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keys()
+            .map(|nsp| format!("{}#{}#", self.config.key, nsp))
+            .filter(|channel| !channels.contains(channel))
+            .collect();
+        drop(shared);
+        for channel in wanted {
+            connection
+                .ssubscribe(&channel)
+                .await
+                .map_err(|error| Ended::Broken(error.into()))?;
+            channels.insert(channel);
+        }
         Ok(())
     }
 }
@@ -504,10 +551,13 @@ fn pattern(key: &str, suffix: &str) -> String {
 /// is gone.
 pub(crate) async fn subscriber(
     shared: Weak<Shared>,
-    client: Client,
+    source: Arc<Source>,
     mut stop: watch::Receiver<()>,
 ) {
-    let Some(config) = shared.upgrade().map(|shared| shared.config.clone()) else {
+    let Some((config, attached)) = shared
+        .upgrade()
+        .map(|shared| (shared.config.clone(), shared.attached.clone()))
+    else {
         return;
     };
     let pattern = pattern(&config.key, "#*");
@@ -519,8 +569,38 @@ pub(crate) async fn subscriber(
         incoming_sender,
         incoming,
         lost: Arc::new(Notify::new()),
+        attached,
     };
-    keep_connected(&config, &client, &mut stop, role).await;
+    keep_connected(&config, &source, &mut stop, role).await;
+}
+
+/// Sharded mode: handles a cluster message of another node on a namespace's
+/// channel: delivers a broadcast, runs the handlers of a server-side event.
+fn on_cluster_message(shared: &Shared, payload: &Bytes) {
+    match sharded::decode(payload) {
+        Some(sharded::Incoming::Broadcast(incoming)) => {
+            if incoming.uid == shared.uid {
+                return;
+            }
+            if let Some(ns) = shared.namespace(&incoming.nsp) {
+                deliver_to(&ns, incoming);
+            }
+        }
+        Some(sharded::Incoming::ServerSideEmit { uid, nsp, packet }) => {
+            if uid == shared.uid {
+                return;
+            }
+            if let Some(ns) = shared.namespace(&nsp)
+                && !ns.deliver_server_event(&packet)
+            {
+                tracing::debug!(
+                    nsp,
+                    "ignored a server-side event that is no [event, ...args]"
+                );
+            }
+        }
+        None => tracing::debug!("ignored a Redis message tether does not handle"),
+    }
 }
 
 /// Delivers one broadcast from another node to the local sockets it selects,
@@ -533,7 +613,7 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
             return;
         }
     };
-    if incoming.uid == shared.uid || RESERVED_EVENTS.contains(&incoming.event.as_str()) {
+    if incoming.uid == shared.uid {
         return;
     }
     let Some(ns) = shared.namespace(&incoming.nsp) else {
@@ -554,6 +634,14 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
             return;
         }
     } else if !room.is_empty() {
+        return;
+    }
+    deliver_to(&ns, incoming);
+}
+
+/// Delivers `incoming` to the sockets of `ns` it selects, encoding it once.
+fn deliver_to(ns: &LocalNamespace, incoming: msgpack::IncomingBroadcast) {
+    if RESERVED_EVENTS.contains(&incoming.event.as_str()) {
         return;
     }
     match protocol::encode_event(&incoming.nsp, &incoming.event, &incoming.args, None) {

@@ -1,0 +1,411 @@
+//! The cluster operations over Redis, between two tether nodes and a Node.js
+//! socket.io 4.8 server with `@socket.io/redis-adapter` 8.3 on one Redis
+//! (`REDIS_URL`, else `redis://127.0.0.1:6379`), official-protocol clients on
+//! each: `fetchSockets`, `allRooms`, `socketsJoin`, `socketsLeave` and
+//! `disconnectSockets` started from a tether node and from the Node.js node reach
+//! exactly the selected sockets of every node; `serverSideEmitWithAck` gathers
+//! one answer from every other node, either way; a node that never answers costs
+//! the asker its timeout; a Redis outage makes requests fail at once.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::{Value as Json, json};
+use tether::adapter::ClusterError;
+use tether::adapter::redis::RedisConfig;
+use tether::client::{Client, Event};
+use tether::server::Server;
+use tether_tests::node::NodeServer;
+use tether_tests::redis::{RedisNode, RedisProcess, join, join_and_shout, redis_url, unique_key};
+use tether_tests::{Probe, probe, within};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A Node.js socket.io server with the Redis adapter on channel prefix `key`.
+async fn node_server(key: &str) -> NodeServer {
+    let key = key.to_owned();
+    tokio::task::spawn_blocking(move || {
+        NodeServer::start(
+            "node-redis-server.mjs",
+            "@socket.io/redis-adapter",
+            &[("REDIS_URL", redis_url()), ("KEY", key)],
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// `join` and `shout`, and the server-side event `who(x)` answered with
+/// `{from: "tether", x}`.
+fn handlers(io: &Server) {
+    join_and_shout(&io.main());
+    io.main()
+        .on_server_event_with_ack("who", |args: tether::protocol::Args| async move {
+            json!({ "from": "tether", "x": args.decode::<Json>(0).unwrap_or_default() })
+        });
+}
+
+/// A connected client of `url` reporting the name of every event; returns its id.
+async fn client(url: &str) -> (Client, String, Probe<String>) {
+    let (report, seen) = probe();
+    let client = Client::builder(url)
+        .on_any(move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.name().to_owned()) }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    let id = client.id().expect("an id once connected");
+    (client, id, seen)
+}
+
+/// The event names seen up to and including `marker`.
+async fn until(seen: &mut Probe<String>, marker: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        let name = seen.next().await;
+        let done = name == marker;
+        names.push(name);
+        if done {
+            return names;
+        }
+    }
+}
+
+/// Runs a cluster operation on the Node.js server through its client.
+async fn node_cluster(client: &Client, spec: Json) -> Json {
+    let answer: Json = within(client.emit_with_ack("cluster", &spec))
+        .await
+        .expect("the Node.js server answers");
+    assert!(answer.get("error").is_none(), "Node.js failed: {answer}");
+    answer
+}
+
+fn ids(sockets: &[tether::server::RemoteSocket]) -> BTreeSet<String> {
+    sockets
+        .iter()
+        .map(|socket| socket.id().to_owned())
+        .collect()
+}
+
+fn node_ids(answer: &Json) -> BTreeSet<String> {
+    answer
+        .as_array()
+        .expect("an array of sockets")
+        .iter()
+        .map(|socket| socket["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+fn set<const N: usize>(items: [&String; N]) -> BTreeSet<String> {
+    items.into_iter().cloned().collect()
+}
+
+#[tokio::test]
+async fn queries_from_either_side_see_every_node() {
+    let key = unique_key("cluster-queries");
+    let a = RedisNode::start(&redis_url(), &key, handlers).await;
+    let b = RedisNode::start(&redis_url(), &key, handlers).await;
+    let node = node_server(&key).await;
+    let (_on_a, a_id, _) = client(&a.url()).await;
+    let (on_b, b_id, _) = client(&b.url()).await;
+    let (on_node, n_id, _) = client(node.url()).await;
+    join(&on_b, "red").await;
+    join(&on_node, "red").await;
+
+    // From a tether node.
+    let all = a.io().main().fetch_sockets().await.unwrap();
+    assert_eq!(ids(&all), set([&a_id, &b_id, &n_id]));
+    assert_eq!(all.len(), 3, "each socket once");
+    let red = a.io().to("red").fetch_sockets().await.unwrap();
+    assert_eq!(ids(&red), set([&b_id, &n_id]));
+    let from_node = red.iter().find(|socket| socket.id() == n_id).unwrap();
+    assert_eq!(from_node.rooms(), [n_id.clone(), "red".to_owned()]);
+    assert_eq!(from_node.handshake()["query"]["EIO"], "4");
+    let not_red = a.io().except("red").fetch_sockets().await.unwrap();
+    assert_eq!(ids(&not_red), set([&a_id]));
+    let rooms: BTreeSet<String> = a
+        .io()
+        .main()
+        .all_rooms()
+        .await
+        .unwrap()
+        .iter()
+        .map(|room| room.as_str().to_owned())
+        .collect();
+    for room in ["red", &a_id, &b_id, &n_id] {
+        assert!(rooms.contains(room), "{room} missing from {rooms:?}");
+    }
+
+    // From the Node.js node: tether nodes are counted and answer.
+    let all = node_cluster(&on_node, json!({ "op": "fetch" })).await;
+    assert_eq!(node_ids(&all), set([&a_id, &b_id, &n_id]));
+    let red = node_cluster(&on_node, json!({ "op": "fetch", "to": "red" })).await;
+    assert_eq!(node_ids(&red), set([&b_id, &n_id]));
+    let b_seen = red
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|socket| socket["id"] == b_id.as_str())
+        .unwrap();
+    assert_eq!(b_seen["rooms"], json!([b_id, "red"]));
+    let rooms = node_cluster(&on_node, json!({ "op": "allRooms" })).await;
+    let rooms: BTreeSet<&str> = rooms
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Json::as_str)
+        .collect();
+    for room in ["red", &a_id, &b_id, &n_id] {
+        assert!(rooms.contains(room), "{room} missing from {rooms:?}");
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn commands_from_tether_reach_tether_and_node_sockets() {
+    let key = unique_key("cluster-commands");
+    let a = RedisNode::start(&redis_url(), &key, handlers).await;
+    let b = RedisNode::start(&redis_url(), &key, handlers).await;
+    let node = node_server(&key).await;
+    let (_on_a, _, mut seen_a) = client(&a.url()).await;
+    let (on_b, _, mut seen_b) = client(&b.url()).await;
+    let (on_node, n_id, mut seen_n) = client(node.url()).await;
+
+    a.io()
+        .main()
+        .broadcast()
+        .sockets_join("blue")
+        .await
+        .unwrap();
+    a.io().to("blue").emit("to blue", &()).unwrap();
+    a.io().main().emit("marker", &()).unwrap();
+    for seen in [&mut seen_a, &mut seen_b, &mut seen_n] {
+        assert_eq!(until(seen, "marker").await, ["to blue", "marker"]);
+    }
+
+    a.io()
+        .to(n_id.as_str())
+        .sockets_leave("blue")
+        .await
+        .unwrap();
+    a.io().to("blue").emit("blue again", &()).unwrap();
+    a.io().main().emit("marker", &()).unwrap();
+    assert_eq!(until(&mut seen_b, "marker").await, ["blue again", "marker"]);
+    assert_eq!(until(&mut seen_n, "marker").await, ["marker"], "left blue");
+
+    // A socket fetched from the Node.js node, reached through it.
+    let fetched = a.io().to(n_id.as_str()).fetch_sockets().await.unwrap();
+    let [remote] = fetched.as_slice() else {
+        panic!("one socket, got {fetched:?}")
+    };
+    remote.emit("direct", &"hello").unwrap();
+    remote.join("green").await.unwrap();
+    a.io().to("green").emit("to green", &()).unwrap();
+    a.io().main().emit("marker", &()).unwrap();
+    assert_eq!(
+        until(&mut seen_n, "marker").await,
+        ["direct", "to green", "marker"]
+    );
+    assert_eq!(until(&mut seen_b, "marker").await, ["marker"]);
+
+    a.io().to("blue").disconnect_sockets(false).await.unwrap();
+    within(on_b.disconnected()).await;
+    assert!(on_node.state().is_connected(), "not in blue any more");
+    let left = a.io().main().fetch_sockets().await.unwrap();
+    assert_eq!(ids(&left), set([&n_id]), "a's own client was in blue too");
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn commands_from_node_reach_tether_sockets() {
+    let key = unique_key("cluster-node-commands");
+    let a = RedisNode::start(&redis_url(), &key, handlers).await;
+    let node = node_server(&key).await;
+    let (on_a, a_id, mut seen_a) = client(&a.url()).await;
+    let (_other_on_a, other_id, mut seen_other) = client(&a.url()).await;
+    let (on_node, _, _) = client(node.url()).await;
+
+    node_cluster(
+        &on_node,
+        json!({ "op": "join", "to": a_id, "rooms": ["green"] }),
+    )
+    .await;
+    // The join reached the tether node before this fetch did (one Redis
+    // connection, in order).
+    let green = node_cluster(&on_node, json!({ "op": "fetch", "to": "green" })).await;
+    assert_eq!(node_ids(&green), set([&a_id]));
+    a.io().to("green").emit("to green", &()).unwrap();
+    a.io().main().emit("marker", &()).unwrap();
+    assert_eq!(until(&mut seen_a, "marker").await, ["to green", "marker"]);
+    assert_eq!(until(&mut seen_other, "marker").await, ["marker"]);
+
+    node_cluster(
+        &on_node,
+        json!({ "op": "leave", "to": a_id, "rooms": ["green"] }),
+    )
+    .await;
+    let green = node_cluster(&on_node, json!({ "op": "fetch", "to": "green" })).await;
+    assert_eq!(node_ids(&green), BTreeSet::new());
+
+    node_cluster(
+        &on_node,
+        json!({ "op": "disconnect", "except": other_id, "close": true }),
+    )
+    .await;
+    within(on_a.disconnected()).await;
+    let left = a.io().main().fetch_sockets().await.unwrap();
+    assert_eq!(ids(&left), set([&other_id]));
+    a.stop().await;
+}
+
+/// Subscribes a connection that never answers to `channel`, as a node that died
+/// mid-request looks to the others; it lives as long as the returned stream.
+async fn silent_subscriber(redis: &str, channel: &str) -> tokio::net::TcpStream {
+    let authority = redis.trim_start_matches("redis://");
+    let authority = authority.split('/').next().unwrap();
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let command = format!(
+        "*2\r\n$9\r\nSUBSCRIBE\r\n${}\r\n{channel}\r\n",
+        channel.len()
+    );
+    stream.write_all(command.as_bytes()).await.unwrap();
+    let mut confirmation = [0u8; 64];
+    let read = within(stream.read(&mut confirmation)).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&confirmation[..read]).contains("subscribe"),
+        "subscribed"
+    );
+    stream
+}
+
+#[tokio::test]
+async fn a_node_that_never_answers_costs_the_asker_its_timeout() {
+    let key = unique_key("cluster-timeout");
+    let timeout = Duration::from_millis(400);
+    let config = RedisConfig::new(redis_url())
+        .with_key(key.clone())
+        .with_requests_timeout(timeout);
+    let a = RedisNode::start_with(config, handlers).await;
+    let b = RedisNode::start(&redis_url(), &key, handlers).await;
+    let (_on_b, b_id, _) = client(&b.url()).await;
+    let _dead = silent_subscriber(&redis_url(), &format!("{key}-request#/#")).await;
+
+    let started = tokio::time::Instant::now();
+    let error = a.io().main().fetch_sockets().await.unwrap_err();
+    assert_eq!(
+        error,
+        ClusterError::Timeout {
+            answered: 1,
+            expected: 2,
+            timeout
+        }
+    );
+    assert!(started.elapsed() >= timeout);
+    // Commands do not wait for answers.
+    a.io().main().broadcast().sockets_join("x").await.unwrap();
+    drop(_dead);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match a.io().main().fetch_sockets().await {
+            Ok(sockets) => {
+                assert_eq!(ids(&sockets), set([&b_id]));
+                break;
+            }
+            Err(_) if tokio::time::Instant::now() < deadline => continue,
+            Err(error) => panic!("the dead subscriber is still counted: {error}"),
+        }
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn requests_fail_at_once_while_redis_is_down_and_work_again_after() {
+    let binary = RedisProcess::binary().expect(
+        "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
+    );
+    let port = RedisProcess::free_port();
+    let redis = RedisProcess::start(&binary, port).await;
+    let key = unique_key("cluster-outage");
+    let a = RedisNode::start(&redis.url(), &key, handlers).await;
+    let b = RedisNode::start(&redis.url(), &key, handlers).await;
+    let (_on_b, b_id, _) = client(&b.url()).await;
+    assert_eq!(
+        ids(&a.io().main().fetch_sockets().await.unwrap()),
+        set([&b_id])
+    );
+
+    let mut a_state = a.adapter.subscription();
+    drop(redis);
+    within(a_state.wait_for(|subscribed| !subscribed))
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let error = a.io().main().fetch_sockets().await.unwrap_err();
+    assert!(
+        matches!(error, ClusterError::Unavailable(_)),
+        "unexpected {error:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "failed only after {:?}",
+        started.elapsed()
+    );
+
+    let _redis = RedisProcess::start(&binary, port).await;
+    a.wait_subscribed().await;
+    b.wait_subscribed().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match a.io().main().fetch_sockets().await {
+            Ok(sockets) if ids(&sockets) == set([&b_id]) => break,
+            _ if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => panic!("the cluster did not heal: {other:?}"),
+        }
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn server_side_events_with_answers_cross_both_ways() {
+    let key = unique_key("cluster-server-ack");
+    let a = RedisNode::start(&redis_url(), &key, handlers).await;
+    let b = RedisNode::start(&redis_url(), &key, handlers).await;
+    let node = node_server(&key).await;
+    let (on_node, _, _) = client(node.url()).await;
+
+    let mut answers: Vec<Json> = a
+        .io()
+        .main()
+        .server_side_emit_with_ack("who", &7)
+        .await
+        .unwrap();
+    answers.sort_by_key(|answer| answer["from"].to_string());
+    assert_eq!(
+        answers,
+        [
+            json!({ "from": "node", "x": 7 }),
+            json!({ "from": "tether", "x": 7 })
+        ]
+    );
+
+    let answers: Json = within(on_node.emit_with_ack("ask servers", &"hi"))
+        .await
+        .expect("the Node.js server answers");
+    assert_eq!(
+        answers,
+        json!([
+            { "from": "tether", "x": "hi" },
+            { "from": "tether", "x": "hi" }
+        ]),
+        "both tether nodes are counted and answer"
+    );
+    a.stop().await;
+    b.stop().await;
+}

@@ -1,0 +1,158 @@
+//! Tether nodes finding Redis through Sentinel (`RedisConfig::with_sentinel`): the
+//! test starts a master, a replica and a Sentinel watching them, checks that two
+//! tether nodes share broadcasts, kills the master, and checks that the nodes
+//! follow the failover to the promoted replica and share broadcasts again.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use tether::adapter::redis::RedisConfig;
+use tether::client::{Client, Event};
+use tether::server::Server;
+use tether_tests::redis::{RedisNode, RedisProcess, TempDir, unique_key};
+use tether_tests::{PATIENCE, Probe, probe, within};
+
+/// The master set's name in the Sentinel's configuration.
+const MASTER: &str = "tether";
+
+fn binary() -> String {
+    RedisProcess::binary().expect(
+        "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
+    )
+}
+
+/// How long a failover may take: Sentinel notices the master down (300 ms here),
+/// elects itself and promotes the replica, a few seconds in all.
+const FAILOVER: Duration = Duration::from_secs(30);
+
+/// Waits until `redis-cli -p port args...` prints something containing `wanted`,
+/// for at most `patience`.
+async fn wait_for_cli(port: u16, args: &[&str], wanted: &str, patience: Duration) {
+    let deadline = tokio::time::Instant::now() + patience;
+    let port = port.to_string();
+    loop {
+        let output = Command::new("redis-cli")
+            .args(["-p", &port])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("redis-cli runs (Debian's redis-tools, installed with redis-server)");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if text.contains(wanted) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "redis-cli -p {port} {args:?} never printed {wanted:?}: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A client of `url` reporting every event's name.
+async fn client(url: String) -> (Client, Probe<String>) {
+    let (report, seen) = probe();
+    let client = Client::builder(url)
+        .on_any(move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.name().to_owned()) }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    (client, seen)
+}
+
+/// The events seen up to and including `marker`.
+async fn until(seen: &mut Probe<String>, marker: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        let name = seen.next().await;
+        let done = name == marker;
+        names.push(name);
+        if done {
+            return names;
+        }
+    }
+}
+
+#[tokio::test]
+async fn nodes_follow_a_sentinel_failover() {
+    let binary = binary();
+    let files = TempDir::new("sentinel");
+    let master_port = RedisProcess::free_port();
+    let master = RedisProcess::start(&binary, master_port).await;
+    let replica_port = RedisProcess::free_port();
+    let master_text = master_port.to_string();
+    let replica_text = replica_port.to_string();
+    let _replica = RedisProcess::start_with(
+        &binary,
+        replica_port,
+        &[
+            "--port",
+            &replica_text,
+            "--replicaof",
+            "127.0.0.1",
+            &master_text,
+        ],
+    )
+    .await;
+    wait_for_cli(
+        replica_port,
+        &["info", "replication"],
+        "master_link_status:up",
+        PATIENCE,
+    )
+    .await;
+
+    let sentinel_port = RedisProcess::free_port();
+    let config_file = files.write(
+        "sentinel.conf",
+        &format!(
+            "port {sentinel_port}\nbind 127.0.0.1\n\
+             sentinel monitor {MASTER} 127.0.0.1 {master_port} 1\n\
+             sentinel down-after-milliseconds {MASTER} 300\n\
+             sentinel failover-timeout {MASTER} 2000\n"
+        ),
+    );
+    let _sentinel =
+        RedisProcess::start_raw(&binary, sentinel_port, &[&config_file, "--sentinel"]).await;
+    // The Sentinel knows the replica it would promote.
+    wait_for_cli(
+        sentinel_port,
+        &["sentinel", "replicas", MASTER],
+        &replica_text,
+        PATIENCE,
+    )
+    .await;
+
+    let key = unique_key("sentinel");
+    let config = RedisConfig::new(format!("redis://127.0.0.1:{sentinel_port}"))
+        .with_key(&key)
+        .with_sentinel(MASTER);
+    let a = RedisNode::start_with(config.clone(), |_: &Server| {}).await;
+    let b = RedisNode::start_with(config, |_: &Server| {}).await;
+    let (_on_a, mut seen_a) = client(a.url()).await;
+    b.io().emit("before", &()).unwrap();
+    assert_eq!(seen_a.next().await, "before");
+
+    let mut a_state = a.adapter.subscription();
+    drop(master);
+    within(a_state.wait_for(|subscribed| !subscribed))
+        .await
+        .unwrap();
+    // The Sentinel promotes the replica; the nodes ask it again and reconnect.
+    wait_for_cli(
+        sentinel_port,
+        &["sentinel", "get-master-addr-by-name", MASTER],
+        &replica_text,
+        FAILOVER,
+    )
+    .await;
+    a.wait_subscribed().await;
+    b.wait_subscribed().await;
+    b.io().emit("after", &()).unwrap();
+    assert_eq!(until(&mut seen_a, "after").await, ["after"]);
+    a.stop().await;
+    b.stop().await;
+}
