@@ -264,7 +264,7 @@ async fn ask_room(socket: Socket, mut event: Event) -> Outcome {
         .collect_all()
         .await
         .into_iter()
-        .map(|(sid, result)| answer(Some(sid.to_string()), result))
+        .map(|(sid, result)| answer(sid.map(|sid| sid.to_string()), result))
         .collect();
     results.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(ack) = ack {

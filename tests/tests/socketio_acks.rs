@@ -261,18 +261,24 @@ async fn a_broadcast_collects_one_result_per_socket() {
     assert_eq!(answer(&mut b, "vote", Some(json!(["no"]))).await, 1);
     let (first, result) = stream.next().await.expect("b answered");
     assert_eq!(
-        (first.as_str(), result.unwrap().as_str()),
+        (
+            first.expect("a local socket").as_str(),
+            result.unwrap().as_str()
+        ),
         (sid_b.as_str(), "no")
     );
     assert_eq!(answer(&mut a, "vote", Some(json!(["yes"]))).await, 0);
     let (second, result) = stream.next().await.expect("a answered");
     assert_eq!(
-        (second.as_str(), result.unwrap().as_str()),
+        (
+            second.expect("a local socket").as_str(),
+            result.unwrap().as_str()
+        ),
         (sid_a.as_str(), "yes")
     );
     answer(&mut silent, "vote", None).await;
     let (third, result) = stream.next().await.expect("the silent one timed out");
-    assert_eq!(third.as_str(), sid_silent);
+    assert_eq!(third.expect("a local socket").as_str(), sid_silent);
     assert!(matches!(result, Err(AckError::Timeout)));
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert!(stream.next().await.is_none());
@@ -295,9 +301,12 @@ async fn collect_all_waits_for_every_socket() {
                     .await;
                 let mut summary: Vec<String> = results
                     .into_iter()
-                    .map(|(sid, result)| match result {
-                        Ok(value) => format!("{sid}={value}"),
-                        Err(error) => format!("{sid}:{error}"),
+                    .map(|(sid, result)| {
+                        let sid = sid.expect("a local socket");
+                        match result {
+                            Ok(value) => format!("{sid}={value}"),
+                            Err(error) => format!("{sid}:{error}"),
+                        }
                     })
                     .collect();
                 summary.sort();

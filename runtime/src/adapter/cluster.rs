@@ -100,6 +100,33 @@ pub struct SocketDescription {
     pub data: serde_json::Value,
 }
 
+/// What another node reports about a broadcast that waits for acknowledgements.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum RemoteAck {
+    /// The node sent the broadcast to this many of its sockets.
+    ClientCount(usize),
+    /// One of those sockets acknowledged; its first argument.
+    Ack(crate::protocol::Value),
+}
+
+/// Where the other nodes' reports on a broadcast with acknowledgements arrive, as
+/// [`NamespaceLink::publish_with_ack`](super::NamespaceLink::publish_with_ack)
+/// returns it.
+pub struct RemoteAcks {
+    /// How many other nodes will report (0 when none can be reached).
+    pub nodes: futures_util::future::BoxFuture<'static, usize>,
+    /// Their reports as they arrive: each node's client count, then its sockets'
+    /// acknowledgements. The adapter bounds it and stops sending at the timeout.
+    pub reports: tokio::sync::mpsc::Receiver<RemoteAck>,
+}
+
+impl std::fmt::Debug for RemoteAcks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteAcks").finish_non_exhaustive()
+    }
+}
+
 /// Why a request to the other nodes failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -24,7 +24,10 @@ pub mod cluster;
 #[cfg(feature = "redis")]
 pub mod redis;
 
-pub use cluster::{ClusterError, ClusterRequest, ClusterResponse, Selector, SocketDescription};
+pub use cluster::{
+    ClusterError, ClusterRequest, ClusterResponse, RemoteAck, RemoteAcks, Selector,
+    SocketDescription,
+};
 
 use std::sync::{Arc, Weak};
 
@@ -54,6 +57,19 @@ pub trait NamespaceLink: Send + Sync + 'static {
     /// drops it.
     fn server_side_emit(&self, packet: &str) {
         let _ = packet;
+    }
+
+    /// Hands a broadcast that waits for acknowledgements (`broadcast.encoded`
+    /// carries no ack id; each node frames its own) to the other nodes, which
+    /// answer until `timeout`. Returns where their reports arrive; the default,
+    /// for adapters without other nodes, returns `None`. It must not block.
+    fn publish_with_ack(
+        &self,
+        broadcast: &Broadcast<'_>,
+        timeout: std::time::Duration,
+    ) -> Option<RemoteAcks> {
+        let _ = (broadcast, timeout);
+        None
     }
 
     /// Carries a cluster request to the other nodes serving this namespace and

@@ -9,15 +9,17 @@ use std::sync::{Mutex, Weak};
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
+use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use serde::de::DeserializeOwned;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
 use super::error::AckError;
 use super::socket::SocketInner;
+use crate::adapter::{RemoteAck, RemoteAcks};
 use crate::engine::Sid;
-use crate::protocol::Args;
+use crate::protocol::{ArgError, Args};
 
 /// Acknowledgements a socket is waiting for, by ack id.
 #[derive(Default)]
@@ -179,12 +181,90 @@ impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
 pin_project_lite::pin_project! {
     /// The acknowledgements of a broadcast: one `(socket id, result)` per targeted
     /// socket, in the order they arrive. Sockets that have not answered by the
-    /// timeout yield [`AckError::Timeout`].
+    /// timeout yield [`AckError::Timeout`]. With an adapter, the sockets of the other
+    /// nodes answer too, with `None` for the id (the adapters' protocol does not
+    /// carry it); each socket another node counted but that did not answer in time
+    /// yields a timeout, and so does each node that did not report at all.
     ///
     /// Use it as a [`Stream`], or await [`AckStream::collect_all`].
     pub struct AckStream<R> {
         #[pin]
         pending: FuturesUnordered<Tagged<R>>,
+        remote: Option<Box<Remote>>,
+    }
+}
+
+/// One item of an [`AckStream`]: the socket's id when it is on this node, and its
+/// acknowledgement.
+type AckItem<R> = (Option<Sid>, Result<R, AckError>);
+
+/// The other nodes' side of an [`AckStream`].
+struct Remote {
+    /// How many nodes will report, until known.
+    nodes: Option<BoxFuture<'static, usize>>,
+    expected_nodes: Option<usize>,
+    reports: mpsc::Receiver<RemoteAck>,
+    reported_nodes: usize,
+    expected_acks: usize,
+    received_acks: usize,
+    deadline: Pin<Box<Sleep>>,
+    /// Timeouts still to yield once the deadline passed.
+    timeouts: usize,
+    finished: bool,
+}
+
+impl Remote {
+    fn complete(&self) -> bool {
+        self.expected_nodes
+            .is_some_and(|nodes| self.reported_nodes >= nodes)
+            && self.received_acks >= self.expected_acks
+    }
+
+    /// The next item or end of the other nodes' answers.
+    fn poll_next<R: DeserializeOwned>(&mut self, cx: &mut Context<'_>) -> Poll<Option<AckItem<R>>> {
+        loop {
+            if self.timeouts > 0 {
+                self.timeouts -= 1;
+                return Poll::Ready(Some((None, Err(AckError::Timeout))));
+            }
+            if self.finished {
+                return Poll::Ready(None);
+            }
+            if let Some(nodes) = self.nodes.as_mut()
+                && let Poll::Ready(count) = nodes.as_mut().poll(cx)
+            {
+                self.nodes = None;
+                self.expected_nodes = Some(count);
+            }
+            match self.reports.poll_recv(cx) {
+                Poll::Ready(Some(RemoteAck::ClientCount(count))) => {
+                    self.reported_nodes += 1;
+                    self.expected_acks = self.expected_acks.saturating_add(count);
+                    continue;
+                }
+                Poll::Ready(Some(RemoteAck::Ack(value))) => {
+                    self.received_acks += 1;
+                    let decoded = crate::protocol::from_value(value)
+                        .map_err(|source| AckError::Decode(ArgError::Value { index: 0, source }));
+                    return Poll::Ready(Some((None, decoded)));
+                }
+                Poll::Ready(None) | Poll::Pending => {}
+            }
+            if self.complete() {
+                self.finished = true;
+                continue;
+            }
+            if self.deadline.as_mut().poll(cx).is_ready() {
+                self.finished = true;
+                let silent_nodes = self
+                    .expected_nodes
+                    .map_or(0, |nodes| nodes.saturating_sub(self.reported_nodes));
+                self.timeouts =
+                    self.expected_acks.saturating_sub(self.received_acks) + silent_nodes;
+                continue;
+            }
+            return Poll::Pending;
+        }
     }
 }
 
@@ -210,6 +290,7 @@ impl<R: DeserializeOwned + 'static> AckStream<R> {
     pub(crate) fn new() -> Self {
         AckStream {
             pending: FuturesUnordered::new(),
+            remote: None,
         }
     }
 
@@ -217,21 +298,59 @@ impl<R: DeserializeOwned + 'static> AckStream<R> {
         self.pending.push(Tagged { sid, future });
     }
 
-    /// How many sockets have not answered yet.
+    /// Adds the other nodes' answers, waited for until `deadline`.
+    pub(crate) fn with_remote(mut self, remote: RemoteAcks, deadline: Instant) -> Self {
+        self.remote = Some(Box::new(Remote {
+            nodes: Some(remote.nodes),
+            expected_nodes: None,
+            reports: remote.reports,
+            reported_nodes: 0,
+            expected_acks: 0,
+            received_acks: 0,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            timeouts: 0,
+            finished: false,
+        }));
+        self
+    }
+
+    /// How many sockets have not answered yet: this node's, and those the other
+    /// nodes reported so far.
     pub fn remaining(&self) -> usize {
-        self.pending.len()
+        let remote = self.remote.as_ref().map_or(0, |remote| {
+            remote.expected_acks.saturating_sub(remote.received_acks) + remote.timeouts
+        });
+        self.pending.len() + remote
     }
 
     /// Waits for every socket and returns all results.
-    pub async fn collect_all(self) -> Vec<(Sid, Result<R, AckError>)> {
+    pub async fn collect_all(self) -> Vec<(Option<Sid>, Result<R, AckError>)> {
         futures_util::StreamExt::collect(self).await
     }
 }
 
 impl<R: DeserializeOwned + 'static> Stream for AckStream<R> {
-    type Item = (Sid, Result<R, AckError>);
+    type Item = (Option<Sid>, Result<R, AckError>);
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.project().pending.poll_next(cx)
+        let this = self.project();
+        let local = match this.pending.poll_next(cx) {
+            Poll::Ready(Some((sid, result))) => return Poll::Ready(Some((Some(sid), result))),
+            Poll::Ready(None) => true,
+            Poll::Pending => false,
+        };
+        let remote = match this.remote.as_mut() {
+            Some(remote) => match remote.poll_next(cx) {
+                Poll::Ready(Some(item)) => return Poll::Ready(Some(item)),
+                Poll::Ready(None) => true,
+                Poll::Pending => false,
+            },
+            None => true,
+        };
+        if local && remote {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
+        }
     }
 }

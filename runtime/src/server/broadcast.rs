@@ -171,9 +171,9 @@ impl BroadcastOperator {
     }
 
     /// Sends the event to every selected socket and yields each one's
-    /// acknowledgement (its first argument as `R`) as it arrives. With an adapter,
-    /// only this node's sockets are asked: acknowledged broadcasts do not cross
-    /// nodes.
+    /// acknowledgement (its first argument as `R`) as it arrives. With an adapter
+    /// that carries them (the Redis adapter in its classic mode), the other nodes'
+    /// sockets are asked too, unless the operator is [`local`](Self::local).
     pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckStream<R>
     where
         R: DeserializeOwned + 'static,
@@ -183,12 +183,31 @@ impl BroadcastOperator {
             tracing::warn!(%error, "broadcast with acknowledgement refused");
             return AckStream::new();
         }
-        match protocol::encode_event(&self.ns.name, event, &EmitArgs::new(data), Some(0)) {
-            Ok(encoded) => self.send_with_ack(&encoded),
+        let args = EmitArgs::new(data);
+        let encoded = match protocol::encode_event(&self.ns.name, event, &args, Some(0)) {
+            Ok(encoded) => encoded,
             Err(error) => {
                 tracing::warn!(%error, "broadcast with acknowledgement not encodable");
-                AckStream::new()
+                return AckStream::new();
             }
+        };
+        let stream = self.send_with_ack(&encoded);
+        let Some(adapter) = self.ns.adapter.as_ref().filter(|_| !self.local) else {
+            return stream;
+        };
+        let timeout = self.timeout.unwrap_or(self.ns.ack_timeout);
+        let broadcast = Broadcast {
+            encoded: &encoded,
+            event,
+            args: &args,
+            rooms: &self.rooms,
+            except: &self.except,
+            except_socket: self.except_socket,
+            volatile: self.volatile,
+        };
+        match adapter.publish_with_ack(&broadcast, timeout) {
+            Some(remote) => stream.with_remote(remote, Instant::now() + timeout),
+            None => stream,
         }
     }
 

@@ -117,10 +117,7 @@ pub(crate) async fn ask(
             ))
         };
     }
-    let nodes = server_count(&shared, &request_channel).await?;
-    // This node is one of the subscribers, unless its subscription is not in place.
-    let subscribed = *shared.subscribed.borrow();
-    let expected = nodes.saturating_sub(usize::from(subscribed));
+    let expected = other_nodes(&shared, &request_channel).await?;
     if expected == 0 {
         return Ok(Vec::new());
     }
@@ -146,6 +143,17 @@ pub(crate) async fn ask(
             timeout,
         }),
     }
+}
+
+/// How many other nodes serve the namespace of `request_channel`: its subscribers
+/// but this node (unless its subscription is not in place).
+pub(crate) async fn other_nodes(
+    shared: &Shared,
+    request_channel: &[u8],
+) -> Result<usize, ClusterError> {
+    let nodes = server_count(shared, request_channel).await?;
+    let subscribed = *shared.subscribed.borrow();
+    Ok(nodes.saturating_sub(usize::from(subscribed)))
 }
 
 /// How many connections subscribe to `channel` (`PUBSUB NUMSUB`), on the

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 
-use super::{RedisAdapter, Shared, cluster, msgpack, requests, sharded};
+use super::{RedisAdapter, Shared, acks, cluster, msgpack, requests, sharded};
 use crate::adapter::{
     Adapter, Broadcast, ClusterError, ClusterRequest, ClusterResponse, LocalNamespace,
-    NamespaceLink,
+    NamespaceLink, RemoteAcks,
 };
 
 impl Adapter for RedisAdapter {
@@ -92,6 +92,24 @@ impl NamespaceLink for RedisLink {
             packet
         );
         self.send(self.request_channel.clone(), payload.into_bytes());
+    }
+
+    fn publish_with_ack(
+        &self,
+        broadcast: &Broadcast<'_>,
+        timeout: std::time::Duration,
+    ) -> Option<RemoteAcks> {
+        if self.shared.config.sharded {
+            tracing::debug!(nsp = %self.name, "acknowledged broadcasts stay local with the sharded adapter");
+            return None;
+        }
+        acks::publish(
+            &self.shared,
+            &self.request_channel,
+            &self.name,
+            broadcast,
+            timeout,
+        )
     }
 
     fn request(

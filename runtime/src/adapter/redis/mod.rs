@@ -290,6 +290,8 @@ pub(crate) struct Shared {
     dropped: AtomicU64,
     /// This node's cluster requests waiting for answers.
     pending: requests::PendingRequests,
+    /// This node's broadcasts waiting for the other nodes' acknowledgements.
+    ack_requests: acks::AckRequests,
     /// The publisher's connection while it is up, for commands that answer
     /// (`PUBSUB NUMSUB`), with what tells the publisher that a command found it
     /// broken.
@@ -387,6 +389,7 @@ impl RedisAdapter {
             _stop: stop,
             dropped: AtomicU64::new(0),
             pending: requests::PendingRequests::new(MAX_PENDING_REQUESTS),
+            ack_requests: acks::AckRequests::new(MAX_PENDING_REQUESTS),
             commands: std::sync::Mutex::new(None),
         });
         runtime.spawn(tasks::publisher(

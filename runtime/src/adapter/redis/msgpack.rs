@@ -89,9 +89,10 @@ pub(crate) fn write_event_data(
 }
 
 /// Writes the broadcast options `{rooms, except, flags}` of `broadcast`, its
-/// excluded sender among `except`.
-pub(crate) fn write_opts(out: &mut Vec<u8>, broadcast: &Broadcast<'_>) {
-    use rmp::encode::{write_array_len, write_bool, write_map_len, write_str};
+/// excluded sender among `except`, and the acknowledgement timeout in
+/// milliseconds among the flags when there is one.
+pub(crate) fn write_opts(out: &mut Vec<u8>, broadcast: &Broadcast<'_>, timeout: Option<u64>) {
+    use rmp::encode::{write_array_len, write_bool, write_map_len, write_str, write_uint};
     let _ = write_map_len(out, 3);
     let _ = write_str(out, "rooms");
     let _ = write_array_len(out, broadcast.rooms.len() as u32);
@@ -116,12 +117,17 @@ pub(crate) fn write_opts(out: &mut Vec<u8>, broadcast: &Broadcast<'_>) {
         let _ = write_str(out, sid.as_str());
     }
     let _ = write_str(out, "flags");
+    let _ = write_map_len(
+        out,
+        u32::from(broadcast.volatile) + u32::from(timeout.is_some()),
+    );
     if broadcast.volatile {
-        let _ = write_map_len(out, 1);
         let _ = write_str(out, "volatile");
         let _ = write_bool(out, true);
-    } else {
-        let _ = write_map_len(out, 0);
+    }
+    if let Some(timeout) = timeout {
+        let _ = write_str(out, "timeout");
+        let _ = write_uint(out, timeout);
     }
 }
 
@@ -146,7 +152,7 @@ pub(crate) fn encode_broadcast(
     let _ = write_str(&mut out, "nsp");
     let _ = write_str(&mut out, nsp);
 
-    write_opts(&mut out, broadcast);
+    write_opts(&mut out, broadcast, None);
     Ok(out)
 }
 

@@ -151,7 +151,7 @@ pub(crate) fn encode_broadcast(
     let _ = write_str(&mut out, "nsp");
     let _ = write_str(&mut out, nsp);
     let _ = write_str(&mut out, "opts");
-    msgpack::write_opts(&mut out, broadcast);
+    msgpack::write_opts(&mut out, broadcast, None);
     let _ = write_str(&mut out, "uid");
     let _ = write_str(&mut out, uid);
     let _ = write_str(&mut out, "nsp");

@@ -15,8 +15,8 @@ use tokio::time::{Instant, Interval};
 
 use std::collections::HashSet;
 
-use super::connection::{Connection, Source};
 use super::cluster::{self, ChannelKind};
+use super::connection::{Connection, Source};
 use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, sharded};
 use crate::adapter::LocalNamespace;
 use crate::protocol::{self, RESERVED_EVENTS};
@@ -460,8 +460,12 @@ impl Subscribing<'_> {
                             Some(ChannelKind::Request(nsp)) => {
                                 cluster::on_request(&shared, nsp, &message.payload);
                             }
-                            Some(ChannelKind::Response) => shared.pending.on_answer(&message.payload),
-                            None => {}
+                            Some(ChannelKind::Response)
+                                if !shared.ack_requests.on_report(&shared, &message.payload) =>
+                            {
+                                shared.pending.on_answer(&message.payload);
+                            }
+                            Some(ChannelKind::Response) | None => {}
                         }
                     }
                 }
@@ -482,7 +486,11 @@ impl Subscribing<'_> {
         connection: &mut Connection,
         channels: &mut HashSet<String>,
     ) -> Result<(), Ended> {
-        let Some(wanted) = self.shared.upgrade().map(|shared| shared.cluster_channels()) else {
+        let Some(wanted) = self
+            .shared
+            .upgrade()
+            .map(|shared| shared.cluster_channels())
+        else {
             return Err(Ended::Stop);
         };
         let added: Vec<&String> = wanted.difference(channels).collect();
