@@ -1,6 +1,7 @@
 //! HTTP long-polling: `GET` delivers queued packets, `POST` carries packets from the client.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
@@ -23,20 +24,31 @@ pub(crate) enum PollingReply {
     TooLarge,
 }
 
+/// How long at most a session the client closed over polling stays answerable for
+/// the `GET` that raced its close (never longer than `ping_timeout`).
+const CLIENT_CLOSE_LINGER: Duration = Duration::from_secs(1);
+
 /// Watches a polling session until it upgrades or ends. A server-side close keeps
-/// the session for one `ping_timeout` so the client can fetch its last packets.
+/// the session for one `ping_timeout` so the client can fetch its last packets; a
+/// client's close keeps it for at most [`CLIENT_CLOSE_LINGER`], for the `GET` that
+/// raced the close.
 pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
     loop {
         let (phase, closed, lingering) = {
             let state = session.lock();
-            (state.phase, state.closed.is_some(), state.lingering)
+            (state.phase, state.closed, state.lingering)
         };
         if phase == Phase::WebSocket {
             return;
         }
-        if closed {
+        if let Some(reason) = closed {
             if lingering {
-                tokio::time::sleep(session.config.ping_timeout).await;
+                let linger = if reason.flushes() {
+                    session.config.ping_timeout
+                } else {
+                    session.config.ping_timeout.min(CLIENT_CLOSE_LINGER)
+                };
+                tokio::time::sleep(linger).await;
                 session.forget();
             }
             return;
@@ -50,8 +62,9 @@ pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
 ///
 /// # Cancel safety
 ///
-/// Dropping the future (the client went away) frees the session for the next `GET`;
-/// packets are only taken from the queue when the answer is ready.
+/// Dropping the future (the client went away) closes a polling session with a
+/// transport error, as the Node.js server does when a poll connection closes
+/// prematurely; packets are only taken from the queue when the answer is ready.
 pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, RequestError> {
     {
         let mut state = session.lock();
@@ -69,21 +82,31 @@ pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, Re
         }
         state.get_pending = true;
     }
-    let _pending = PendingGet(session);
+    let mut pending = PendingGet {
+        session,
+        answered: false,
+    };
+    let reply = wait_for_payload(session).await;
+    pending.answered = true;
+    Ok(reply)
+}
+
+/// Waits for something to answer a pending `GET` with.
+async fn wait_for_payload<D>(session: &Arc<Session<D>>) -> PollingReply {
     let deadline = Instant::now() + session.config.ping_interval + session.config.ping_timeout;
     loop {
         let notified = session.poll.notified();
         {
             let mut state = session.lock();
             if state.phase == Phase::WebSocket {
-                return Ok(noop());
+                return noop();
             }
             if let Some(payload) = take_payload(session, &mut state) {
-                return Ok(PollingReply::Payload(payload));
+                return PollingReply::Payload(payload);
             }
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            return Ok(noop());
+            return noop();
         }
     }
 }
@@ -111,11 +134,24 @@ fn take_payload<D>(session: &Arc<Session<D>>, state: &mut State) -> Option<Bytes
     Some(payload)
 }
 
-struct PendingGet<'a, D>(&'a Arc<Session<D>>);
+/// A `GET` the session waits to answer. Dropped unanswered (the client closed the
+/// request), it closes a session still on polling.
+struct PendingGet<'a, D> {
+    session: &'a Arc<Session<D>>,
+    answered: bool,
+}
 
 impl<D> Drop for PendingGet<'_, D> {
     fn drop(&mut self) {
-        self.0.lock().get_pending = false;
+        let abandoned = {
+            let mut state = self.session.lock();
+            state.get_pending = false;
+            !self.answered && state.phase == Phase::Polling && state.closed.is_none()
+        };
+        if abandoned {
+            tracing::debug!(sid = %self.session.id, "poll request closed prematurely");
+            self.session.close(CloseReason::TransportError);
+        }
     }
 }
 

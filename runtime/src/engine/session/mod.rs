@@ -41,7 +41,8 @@ pub(crate) struct State {
     pub(crate) post_pending: bool,
     pub(crate) closed: Option<CloseReason>,
     /// A server-side close waits for its last packets to go out: on polling the
-    /// client's last `GET`, on WebSocket the driver's last write.
+    /// client's last `GET`, on WebSocket the driver's last write. A client's close
+    /// over polling waits for the `GET` that may have raced it.
     pub(crate) lingering: bool,
     /// The queue overflowed; the session is being closed.
     overflowed: bool,
@@ -380,8 +381,13 @@ impl<D> Session<D> {
         // A server-side close keeps the session listed until its last packets are
         // out: on polling until a GET took the close packet (a pending GET may be
         // returning an earlier payload), on WebSocket until the driver has written
-        // them and the close frame.
-        let linger = reason.flushes();
+        // them and the close frame. A client that closes over polling may have a GET
+        // in flight that raced its close: as on the Node.js server, that GET gets the
+        // noop, so the session stays listed until a GET takes it, for a short while
+        // (see `polling::drive`).
+        let client_closed_polling =
+            state.phase == Phase::Polling && reason == CloseReason::TransportClose;
+        let linger = reason.flushes() || client_closed_polling;
         state.lingering = linger;
         drop(state);
         self.poll.notify_one();
