@@ -66,6 +66,13 @@ pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
 /// transport error, as the Node.js server does when a poll connection closes
 /// prematurely; packets are only taken from the queue when the answer is ready.
 pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, RequestError> {
+    if session.pong_overdue() {
+        // The heartbeat task may run late on a busy machine; the session is over
+        // all the same, as on the Node.js server, whose timer runs from the ping.
+        tracing::debug!(sid = %session.id, "ping timeout");
+        session.close(CloseReason::PingTimeout);
+        return Err(RequestError::UnknownSid);
+    }
     {
         let mut state = session.lock();
         if state.phase == Phase::WebSocket {
