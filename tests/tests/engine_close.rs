@@ -60,7 +60,11 @@ async fn a_polling_close_packet_without_a_pending_get_leaves_the_noop_for_the_ne
     );
     let raced = session.get().await;
     assert_eq!(raced.status, 200);
-    assert_eq!(raced.text(), "6", "the GET that raced the close gets the noop");
+    assert_eq!(
+        raced.text(),
+        "6",
+        "the GET that raced the close gets the noop"
+    );
     session
         .get()
         .await

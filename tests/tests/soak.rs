@@ -144,7 +144,14 @@ fn build_example(name: &str) -> PathBuf {
         Some(other) => other.to_owned(),
     };
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "tether-examples", "--example", name])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "tether-examples",
+            "--example",
+            name,
+        ])
         .args(["--profile", &profile])
         .status()
         .expect("run cargo");
@@ -334,7 +341,10 @@ async fn memory_threads_and_descriptors_come_back_after_thousands_of_clients() {
     let warm_up = round(&server, WARM_UP_CLIENTS, 0).await;
     assert!(warm_up.is_empty(), "warm-up failures: {warm_up:#?}");
     let (settled, plateau) = server.settle(|usage| usage.fds <= idle.fds).await;
-    assert!(settled, "descriptors after the warm-up: {plateau:?}, idle {idle:?}");
+    assert!(
+        settled,
+        "descriptors after the warm-up: {plateau:?}, idle {idle:?}"
+    );
 
     let started = Instant::now();
     let mut clients = WARM_UP_CLIENTS;
