@@ -66,6 +66,9 @@ pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
 /// transport error, as the Node.js server does when a poll connection closes
 /// prematurely; packets are only taken from the queue when the answer is ready.
 pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, RequestError> {
+    if upgraded_meanwhile(session).await {
+        return Err(RequestError::BadRequest);
+    }
     if session.pong_overdue() {
         // The heartbeat task may run late on a busy machine; the session is over
         // all the same, as on the Node.js server, whose timer runs from the ping.
@@ -96,6 +99,35 @@ pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, Re
     let reply = wait_for_payload(session).await;
     pending.answered = true;
     Ok(reply)
+}
+
+/// How long a `GET` that arrives after the upgrade probe was answered waits for
+/// the client's `5`, which may have been sent first but read later on another
+/// connection. The official client may still send one `GET` then (it pauses
+/// polling only once it has the probe's answer); the wait is shorter than the
+/// interval of the noops that release it.
+const UPGRADE_RACE: Duration = Duration::from_millis(100);
+
+/// Whether the session switched to WebSocket while a `GET` that arrived after the
+/// probe waited (at most [`UPGRADE_RACE`]): the `GET` then gets a `400`, as on the
+/// Node.js server, which reads the `5` first.
+async fn upgraded_meanwhile<D>(session: &Arc<Session<D>>) -> bool {
+    let deadline = Instant::now() + UPGRADE_RACE;
+    loop {
+        let mut notified = std::pin::pin!(session.poll.notified());
+        notified.as_mut().enable();
+        {
+            let state = session.lock();
+            match state.phase {
+                Phase::WebSocket => return true,
+                Phase::Upgrading if state.probed => {}
+                Phase::Polling | Phase::Upgrading => return false,
+            }
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return false;
+        }
+    }
 }
 
 /// Waits for something to answer a pending `GET` with.

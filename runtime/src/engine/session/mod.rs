@@ -64,6 +64,9 @@ pub(crate) struct State {
     partial: Vec<u8>,
     /// The driver waits for a flusher's write to end.
     driver_waits: bool,
+    /// During an upgrade: the probe has been answered, so the client's `5` may
+    /// come at any moment.
+    pub(crate) probed: bool,
 }
 
 /// Shared state of one session. Public code sees it through
@@ -140,6 +143,7 @@ impl<D> Session<D> {
                 direct: None,
                 partial: Vec::new(),
                 driver_waits: false,
+                probed: false,
             }),
             config,
             driver: Wake::default(),
