@@ -112,21 +112,29 @@ const UPGRADE_RACE: Duration = Duration::from_millis(100);
 /// probe waited (at most [`UPGRADE_RACE`]): the `GET` then gets a `400`, as on the
 /// Node.js server, which reads the `5` first.
 async fn upgraded_meanwhile<D>(session: &Arc<Session<D>>) -> bool {
+    if let Some(upgraded) = upgrade_outcome(session) {
+        return upgraded;
+    }
     let deadline = Instant::now() + UPGRADE_RACE;
     loop {
         let mut notified = std::pin::pin!(session.poll.notified());
         notified.as_mut().enable();
-        {
-            let state = session.lock();
-            match state.phase {
-                Phase::WebSocket => return true,
-                Phase::Upgrading if state.probed => {}
-                Phase::Polling | Phase::Upgrading => return false,
-            }
+        if let Some(upgraded) = upgrade_outcome(session) {
+            return upgraded;
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
             return false;
         }
+    }
+}
+
+/// Whether the session is on WebSocket; `None` while an answered probe waits for `5`.
+fn upgrade_outcome<D>(session: &Session<D>) -> Option<bool> {
+    let state = session.lock();
+    match state.phase {
+        Phase::WebSocket => Some(true),
+        Phase::Upgrading if state.probed => None,
+        Phase::Polling | Phase::Upgrading => Some(false),
     }
 }
 
