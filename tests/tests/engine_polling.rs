@@ -263,3 +263,25 @@ async fn an_abandoned_get_closes_the_session() {
         .assert_error(400, 1, "Session ID unknown");
     server.stop().await;
 }
+
+/// A GET whose connection ends right behind it: the server reads the request and
+/// the end of the stream at once, and must still count the GET as abandoned (the
+/// official engine.io-protocol suite cancels a GET this way).
+#[tokio::test]
+async fn a_get_read_together_with_the_end_of_its_connection_closes_the_session() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    // The server accepts the connection and finds nothing to read yet; then the
+    // request and the end of the stream arrive together.
+    tokio::time::sleep(QUIET).await;
+    let request = format!("GET {} HTTP/1.1\r\nHost: localhost\r\n\r\n", session.path());
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.shutdown().await.unwrap();
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportError
+    );
+    server.stop().await;
+}
