@@ -66,8 +66,10 @@ pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
 /// transport error, as the Node.js server does when a poll connection closes
 /// prematurely; packets are only taken from the queue when the answer is ready.
 pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, RequestError> {
-    if upgraded_meanwhile(session).await {
-        return Err(RequestError::BadRequest);
+    match wait_for_upgrade(session).await {
+        Upgrade::Done => return Err(RequestError::BadRequest),
+        Upgrade::Probed => return Ok(noop()),
+        Upgrade::None => {}
     }
     if session.pong_overdue() {
         // The heartbeat task may run late on a busy machine; the session is over
@@ -104,37 +106,47 @@ pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, Re
 /// How long a `GET` that arrives after the upgrade probe was answered waits for
 /// the client's `5`, which may have been sent first but read later on another
 /// connection. The official client may still send one `GET` then (it pauses
-/// polling only once it has the probe's answer); the wait is shorter than the
-/// interval of the noops that release it.
-const UPGRADE_RACE: Duration = Duration::from_millis(100);
+/// polling only once it has the probe's answer): that one gets a noop after the
+/// wait, sooner than the noops the upgrade sends every 100 ms would release it.
+const UPGRADE_RACE: Duration = Duration::from_millis(50);
 
-/// Whether the session switched to WebSocket while a `GET` that arrived after the
-/// probe waited (at most [`UPGRADE_RACE`]): the `GET` then gets a `400`, as on the
-/// Node.js server, which reads the `5` first.
-async fn upgraded_meanwhile<D>(session: &Arc<Session<D>>) -> bool {
-    if let Some(upgraded) = upgrade_outcome(session) {
-        return upgraded;
+/// Where an upgrade stands for a `GET`.
+enum Upgrade {
+    /// No upgrade is under way: the `GET` is served as usual.
+    None,
+    /// The probe was answered and no `5` came within [`UPGRADE_RACE`]: the `GET`
+    /// gets a noop, so that the client can complete the upgrade.
+    Probed,
+    /// The session is on WebSocket (the `5` came meanwhile): the `GET` gets a
+    /// `400`, as on the Node.js server, which reads the `5` first.
+    Done,
+}
+
+/// Waits at most [`UPGRADE_RACE`] for an answered probe to be followed by `5`.
+async fn wait_for_upgrade<D>(session: &Arc<Session<D>>) -> Upgrade {
+    if let Some(upgrade) = settled_upgrade(session) {
+        return upgrade;
     }
     let deadline = Instant::now() + UPGRADE_RACE;
     loop {
         let mut notified = std::pin::pin!(session.poll.notified());
         notified.as_mut().enable();
-        if let Some(upgraded) = upgrade_outcome(session) {
-            return upgraded;
+        if let Some(upgrade) = settled_upgrade(session) {
+            return upgrade;
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            return false;
+            return settled_upgrade(session).unwrap_or(Upgrade::Probed);
         }
     }
 }
 
-/// Whether the session is on WebSocket; `None` while an answered probe waits for `5`.
-fn upgrade_outcome<D>(session: &Session<D>) -> Option<bool> {
+/// Where the upgrade stands; `None` while an answered probe waits for `5`.
+fn settled_upgrade<D>(session: &Session<D>) -> Option<Upgrade> {
     let state = session.lock();
     match state.phase {
-        Phase::WebSocket => Some(true),
+        Phase::WebSocket => Some(Upgrade::Done),
         Phase::Upgrading if state.probed => None,
-        Phase::Polling | Phase::Upgrading => Some(false),
+        Phase::Polling | Phase::Upgrading => Some(Upgrade::None),
     }
 }
 
