@@ -11,14 +11,39 @@
 //! ```
 //!
 //! `THREADS` sets the tokio worker threads (default: the number of cores);
-//! `TOKIO_SCHEDULER=current` runs tokio's current-thread scheduler instead;
-//! `REDIS_URL` (and `REDIS_PREFIX`) joins a cluster (see `tether_examples::cluster`).
+//! `TOKIO_SCHEDULER=current` runs tokio's current-thread scheduler instead.
+//! `PING_INTERVAL_MS` and `PING_TIMEOUT_MS` set the heartbeat (default 25 s and
+//! 20 s, as the Node.js server's), `CONNECT_TIMEOUT_MS` the connect timeout
+//! (default 45 s); `REDIS_URL` (and `REDIS_PREFIX`) joins a cluster (see
+//! `tether_examples::cluster`).
 
 use tether::protocol::Value;
 use tether::server::{Event, Server, ServerConfig, Socket};
 
+/// The server's configuration: the defaults, with the heartbeat and connect
+/// timeout from the environment when set.
+fn config() -> ServerConfig {
+    let millis = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .map(std::time::Duration::from_millis)
+    };
+    let mut config = ServerConfig::default();
+    if let Some(timeout) = millis("CONNECT_TIMEOUT_MS") {
+        config = config.with_connect_timeout(timeout);
+    }
+    match (millis("PING_INTERVAL_MS"), millis("PING_TIMEOUT_MS")) {
+        (None, None) => config,
+        (interval, timeout) => config.with_heartbeat(
+            interval.unwrap_or(std::time::Duration::from_secs(25)),
+            timeout.unwrap_or(std::time::Duration::from_secs(20)),
+        ),
+    }
+}
+
 fn bench_server() -> std::io::Result<Server> {
-    let io = tether_examples::cluster::io_server_from_env(ServerConfig::default())?;
+    let io = tether_examples::cluster::io_server_from_env(config())?;
     let main = io.main();
     main.on("echo", |_socket: Socket, mut event: Event| async move {
         let args = event.args().clone();

@@ -4,6 +4,11 @@
 //!
 //! On Ctrl-C or `SIGTERM` it closes every session cleanly before exiting.
 //!
+//! It runs on one thread, as the Node.js reference server does: the suites send
+//! requests on separate connections a few milliseconds apart (a GET, then a second
+//! one or the end of the first), and expect them handled in that order, which
+//! worker threads on a busy machine do not keep.
+//!
 //! ```text
 //! PORT=3000 cargo run --release --example conformance
 //! ```
@@ -12,7 +17,7 @@ use std::time::Duration;
 
 use tether_examples::conformance::{engine_echo, socket_io};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
     let engine = engine_echo();

@@ -305,6 +305,28 @@ async fn accept_loop<E: Endpoint>(
     alive.closed().await;
 }
 
+/// Polls `future` once at once, then leaves the rest to the caller. hyper drops a
+/// request's future without polling it when it reads the end of the connection
+/// together with the request; the engine must still see that request (a polling
+/// GET the client abandoned closes its session, as on the Node.js server). The
+/// first poll has a no-op waker: the later polls bring hyper's.
+fn started<F>(future: F) -> impl Future<Output = F::Output> + Send
+where
+    F: Future + Send + 'static,
+    F::Output: Send,
+{
+    let mut future = Box::pin(future);
+    let first = future
+        .as_mut()
+        .poll(&mut Context::from_waker(std::task::Waker::noop()));
+    async move {
+        match first {
+            Poll::Ready(output) => output,
+            Poll::Pending => future.await,
+        }
+    }
+}
+
 /// Resolves once [`Serving::shutdown`] is called; never when the handle was dropped.
 async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
     while !*stopped.borrow_and_update() {
@@ -326,7 +348,7 @@ async fn serve_connection<E: Endpoint>(
     let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(RemoteAddr(peer));
         let endpoint = endpoint.clone();
-        async move {
+        started(async move {
             let response = if endpoint.matches(request.uri().path()) {
                 endpoint.call(request).await
             } else {
@@ -335,7 +357,7 @@ async fn serve_connection<E: Endpoint>(
                 response
             };
             Ok::<_, std::convert::Infallible>(response)
-        }
+        })
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())

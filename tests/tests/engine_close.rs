@@ -41,7 +41,7 @@ async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() 
 }
 
 #[tokio::test]
-async fn a_polling_close_packet_without_a_pending_get_ends_the_session() {
+async fn a_polling_close_packet_without_a_pending_get_leaves_the_noop_for_the_next_get() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
     assert_eq!(
@@ -58,6 +58,53 @@ async fn a_polling_close_packet_without_a_pending_get_ends_the_session() {
         1,
         "packets after the close are dropped: {messages:?}"
     );
+    let raced = session.get().await;
+    assert_eq!(raced.status, 200);
+    assert_eq!(
+        raced.text(),
+        "6",
+        "the GET that raced the close gets the noop"
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    assert_eq!(server.engine.connection_count(), 0);
+    server.stop().await;
+}
+
+/// The official suites' "should forcefully close the session": a GET and the
+/// close POST sent at once, in either order on the server, and the GET gets `6`.
+#[tokio::test]
+async fn a_get_racing_the_close_post_gets_the_noop() {
+    let server = TestServer::quiet().await;
+    for _ in 0..20 {
+        let session = server.open_polling().await;
+        let (polled, posted) = tokio::join!(session.get(), session.post("1"));
+        assert_eq!(posted.text(), "ok");
+        assert_eq!(polled.status, 200);
+        assert_eq!(polled.text(), "6");
+        session
+            .get()
+            .await
+            .assert_error(400, 1, "Session ID unknown");
+    }
+    server.expect_connection_count(0, PATIENCE).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_closed_over_polling_is_forgotten_without_a_get() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    assert_eq!(session.post("1").await.text(), "ok");
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportClose
+    );
+    server
+        .expect_connection_count(0, Duration::from_secs(3))
+        .await;
     session
         .get()
         .await

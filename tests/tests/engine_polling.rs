@@ -243,25 +243,45 @@ async fn a_binary_content_type_is_refused_and_closes_the_session() {
     server.stop().await;
 }
 
+/// As the Node.js server does ("poll connection closed prematurely"), and the
+/// official engine.io-protocol suite checks.
 #[tokio::test]
-async fn an_abandoned_get_frees_the_session_for_the_next_one() {
+async fn an_abandoned_get_closes_the_session() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
     let abandoned = session.spawn_get();
     tokio::time::sleep(QUIET).await;
     abandoned.abort();
     let _ = abandoned.await;
-    tokio::time::sleep(QUIET).await;
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportError
+    );
+    session
+        .get()
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    server.stop().await;
+}
 
-    let next = session.spawn_get();
+/// A GET whose connection ends right behind it: the server reads the request and
+/// the end of the stream at once, and must still count the GET as abandoned (the
+/// official engine.io-protocol suite cancels a GET this way).
+#[tokio::test]
+async fn a_get_read_together_with_the_end_of_its_connection_closes_the_session() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    // The server accepts the connection and finds nothing to read yet; then the
+    // request and the end of the stream arrive together.
     tokio::time::sleep(QUIET).await;
-    server
-        .connection(session.sid())
-        .send_text("still here")
-        .unwrap();
-    let polled = tokio::time::timeout(PATIENCE, next).await.unwrap().unwrap();
-    assert_eq!(polled.status, 200);
-    assert_eq!(polled.text(), "4still here");
-    server.assert_open(session.sid()).await;
+    let request = format!("GET {} HTTP/1.1\r\nHost: localhost\r\n\r\n", session.path());
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.shutdown().await.unwrap();
+    assert_eq!(
+        server.closed(session.sid()).await,
+        CloseReason::TransportError
+    );
     server.stop().await;
 }

@@ -259,3 +259,26 @@ async fn upgrading_a_closed_session_is_refused() {
     refused.assert_error(400, 1, "Session ID unknown");
     server.stop().await;
 }
+
+/// The official suites' "ignores HTTP requests with same sid after upgrade": the
+/// client sends `5` and then a GET, which the server may read first, on its own
+/// connection. That GET waits briefly for the `5` and is refused.
+#[tokio::test]
+async fn a_get_sent_just_before_the_upgrade_completes_is_refused() {
+    let server = TestServer::quiet().await;
+    let session = server.open_polling().await;
+    let mut ws = server.upgrade_socket(session.sid()).await;
+    ws.send_text("2probe").await;
+    assert_eq!(ws.expect_text().await, "3probe");
+
+    let get = session.spawn_get();
+    // Lets the GET reach the server first, well within the time it waits for `5`.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    ws.send_text("5").await;
+    let refused = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    assert_eq!(refused.status, 400);
+
+    ws.send_text("4hello").await;
+    assert_eq!(ws.expect_text().await, "4hello");
+    server.stop().await;
+}

@@ -1,6 +1,7 @@
 //! HTTP long-polling: `GET` delivers queued packets, `POST` carries packets from the client.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
@@ -23,20 +24,31 @@ pub(crate) enum PollingReply {
     TooLarge,
 }
 
+/// How long at most a session the client closed over polling stays answerable for
+/// the `GET` that raced its close (never longer than `ping_timeout`).
+const CLIENT_CLOSE_LINGER: Duration = Duration::from_secs(1);
+
 /// Watches a polling session until it upgrades or ends. A server-side close keeps
-/// the session for one `ping_timeout` so the client can fetch its last packets.
+/// the session for one `ping_timeout` so the client can fetch its last packets; a
+/// client's close keeps it for at most [`CLIENT_CLOSE_LINGER`], for the `GET` that
+/// raced the close.
 pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
     loop {
         let (phase, closed, lingering) = {
             let state = session.lock();
-            (state.phase, state.closed.is_some(), state.lingering)
+            (state.phase, state.closed, state.lingering)
         };
         if phase == Phase::WebSocket {
             return;
         }
-        if closed {
+        if let Some(reason) = closed {
             if lingering {
-                tokio::time::sleep(session.config.ping_timeout).await;
+                let linger = if reason.flushes() {
+                    session.config.ping_timeout
+                } else {
+                    session.config.ping_timeout.min(CLIENT_CLOSE_LINGER)
+                };
+                tokio::time::sleep(linger).await;
                 session.forget();
             }
             return;
@@ -50,9 +62,22 @@ pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
 ///
 /// # Cancel safety
 ///
-/// Dropping the future (the client went away) frees the session for the next `GET`;
-/// packets are only taken from the queue when the answer is ready.
+/// Dropping the future (the client went away) closes a polling session with a
+/// transport error, as the Node.js server does when a poll connection closes
+/// prematurely; packets are only taken from the queue when the answer is ready.
 pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, RequestError> {
+    match wait_for_upgrade(session).await {
+        Upgrade::Done => return Err(RequestError::BadRequest),
+        Upgrade::Probed => return Ok(noop()),
+        Upgrade::None => {}
+    }
+    if session.pong_overdue() {
+        // The heartbeat task may run late on a busy machine; the session is over
+        // all the same, as on the Node.js server, whose timer runs from the ping.
+        tracing::debug!(sid = %session.id, "ping timeout");
+        session.close(CloseReason::PingTimeout);
+        return Err(RequestError::UnknownSid);
+    }
     {
         let mut state = session.lock();
         if state.phase == Phase::WebSocket {
@@ -69,21 +94,78 @@ pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, Re
         }
         state.get_pending = true;
     }
-    let _pending = PendingGet(session);
+    let mut pending = PendingGet {
+        session,
+        answered: false,
+    };
+    let reply = wait_for_payload(session).await;
+    pending.answered = true;
+    Ok(reply)
+}
+
+/// How long a `GET` that arrives after the upgrade probe was answered waits for
+/// the client's `5`, which may have been sent first but read later on another
+/// connection. The official client may still send one `GET` then (it pauses
+/// polling only once it has the probe's answer): that one gets a noop after the
+/// wait, sooner than the noops the upgrade sends every 100 ms would release it.
+const UPGRADE_RACE: Duration = Duration::from_millis(50);
+
+/// Where an upgrade stands for a `GET`.
+enum Upgrade {
+    /// No upgrade is under way: the `GET` is served as usual.
+    None,
+    /// The probe was answered and no `5` came within [`UPGRADE_RACE`]: the `GET`
+    /// gets a noop, so that the client can complete the upgrade.
+    Probed,
+    /// The session is on WebSocket (the `5` came meanwhile): the `GET` gets a
+    /// `400`, as on the Node.js server, which reads the `5` first.
+    Done,
+}
+
+/// Waits at most [`UPGRADE_RACE`] for an answered probe to be followed by `5`.
+async fn wait_for_upgrade<D>(session: &Arc<Session<D>>) -> Upgrade {
+    if let Some(upgrade) = settled_upgrade(session) {
+        return upgrade;
+    }
+    let deadline = Instant::now() + UPGRADE_RACE;
+    loop {
+        let mut notified = std::pin::pin!(session.poll.notified());
+        notified.as_mut().enable();
+        if let Some(upgrade) = settled_upgrade(session) {
+            return upgrade;
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return settled_upgrade(session).unwrap_or(Upgrade::Probed);
+        }
+    }
+}
+
+/// Where the upgrade stands; `None` while an answered probe waits for `5`.
+fn settled_upgrade<D>(session: &Session<D>) -> Option<Upgrade> {
+    let state = session.lock();
+    match state.phase {
+        Phase::WebSocket => Some(Upgrade::Done),
+        Phase::Upgrading if state.probed => None,
+        Phase::Polling | Phase::Upgrading => Some(Upgrade::None),
+    }
+}
+
+/// Waits for something to answer a pending `GET` with.
+async fn wait_for_payload<D>(session: &Arc<Session<D>>) -> PollingReply {
     let deadline = Instant::now() + session.config.ping_interval + session.config.ping_timeout;
     loop {
         let notified = session.poll.notified();
         {
             let mut state = session.lock();
             if state.phase == Phase::WebSocket {
-                return Ok(noop());
+                return noop();
             }
             if let Some(payload) = take_payload(session, &mut state) {
-                return Ok(PollingReply::Payload(payload));
+                return PollingReply::Payload(payload);
             }
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            return Ok(noop());
+            return noop();
         }
     }
 }
@@ -111,11 +193,24 @@ fn take_payload<D>(session: &Arc<Session<D>>, state: &mut State) -> Option<Bytes
     Some(payload)
 }
 
-struct PendingGet<'a, D>(&'a Arc<Session<D>>);
+/// A `GET` the session waits to answer. Dropped unanswered (the client closed the
+/// request), it closes a session still on polling.
+struct PendingGet<'a, D> {
+    session: &'a Arc<Session<D>>,
+    answered: bool,
+}
 
 impl<D> Drop for PendingGet<'_, D> {
     fn drop(&mut self) {
-        self.0.lock().get_pending = false;
+        let abandoned = {
+            let mut state = self.session.lock();
+            state.get_pending = false;
+            !self.answered && state.phase == Phase::Polling && state.closed.is_none()
+        };
+        if abandoned {
+            tracing::debug!(sid = %self.session.id, "poll request closed prematurely");
+            self.session.close(CloseReason::TransportError);
+        }
     }
 }
 

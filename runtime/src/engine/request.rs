@@ -131,6 +131,8 @@ impl<H: EngineHandler> Engine<H> {
             }
             return match transport {
                 Transport::Polling => self.polling(&session, request).await,
+                // A closed session still listed only waits for its last GET.
+                Transport::WebSocket if session.is_closed() => Err(RequestError::UnknownSid),
                 Transport::WebSocket if config.allow_upgrades => {
                     self.websocket(request, Ok(session))
                 }

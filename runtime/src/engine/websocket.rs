@@ -493,6 +493,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
             biased;
             incoming = ws.next() => match incoming {
                 Some(Ok(WsMessage::Text(text))) if text.as_str() == "2probe" => {
+                    session.lock().probed = true;
                     let pong = to_ws(Frame::text_packet(PacketKind::Pong, "probe"));
                     let limit = deadline.saturating_duration_since(Instant::now());
                     if send_now(&mut ws, pong, limit).await.is_err() {
@@ -529,8 +530,11 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
         } else {
             Phase::Polling
         };
+        state.probed = false;
         switch
     };
+    // A GET that arrived just after the probe waits for this outcome.
+    session.poll.notify_waiters();
     if !switched {
         tracing::debug!(sid = %session.id, "upgrade failed");
         let _ = send_now(&mut ws, WsMessage::Close(None), refuse).await;

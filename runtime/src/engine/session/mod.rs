@@ -44,7 +44,8 @@ pub(crate) struct State {
     pub(crate) post_pending: bool,
     pub(crate) closed: Option<CloseReason>,
     /// A server-side close waits for its last packets to go out: on polling the
-    /// client's last `GET`, on WebSocket the driver's last write.
+    /// client's last `GET`, on WebSocket the driver's last write. A client's close
+    /// over polling waits for the `GET` that may have raced it.
     pub(crate) lingering: bool,
     /// The queue overflowed; the session is being closed.
     overflowed: bool,
@@ -66,6 +67,9 @@ pub(crate) struct State {
     partial: Vec<u8>,
     /// The driver waits for a flusher's write to end.
     driver_waits: bool,
+    /// During an upgrade: the probe has been answered, so the client's `5` may
+    /// come at any moment.
+    pub(crate) probed: bool,
 }
 
 /// Shared state of one session. Public code sees it through
@@ -148,6 +152,7 @@ impl<D> Session<D> {
                 direct: None,
                 partial: Vec::new(),
                 driver_waits: false,
+                probed: false,
             }),
             config,
             driver: Wake::default(),
@@ -410,6 +415,15 @@ impl<D> Session<D> {
         }
     }
 
+    /// Whether the pong for the last ping is overdue: `ping_timeout` has passed
+    /// since the ping was due, whether or not the heartbeat task has run since.
+    pub(crate) fn pong_overdue(&self) -> bool {
+        let state = self.lock();
+        state.closed.is_none()
+            && state.pong_deadline.is_some()
+            && Instant::now() >= state.next_ping + self.config.ping_timeout
+    }
+
     /// Ends the session. Idempotent: only the first reason counts.
     ///
     /// A server-side close first delivers what is queued; any other close drops it.
@@ -442,8 +456,13 @@ impl<D> Session<D> {
         // A server-side close keeps the session listed until its last packets are
         // out: on polling until a GET took the close packet (a pending GET may be
         // returning an earlier payload), on WebSocket until the driver has written
-        // them and the close frame.
-        let linger = reason.flushes();
+        // them and the close frame. A client that closes over polling may have a GET
+        // in flight that raced its close: as on the Node.js server, that GET gets the
+        // noop, so the session stays listed until a GET takes it, for a short while
+        // (see `polling::drive`).
+        let client_closed_polling =
+            state.phase == Phase::Polling && reason == CloseReason::TransportClose;
+        let linger = reason.flushes() || client_closed_polling;
         state.lingering = linger;
         drop(state);
         self.poll.notify_one();
