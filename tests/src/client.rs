@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use tether::client::{Client, ConnectionState, Reconnect};
+use tether::client::{Client, ConnectionState, Event, Reconnect};
 
-use crate::within;
+use crate::{Probe, probe, within};
 
 /// A reconnection policy that retries within tens of milliseconds.
 pub fn quick_retries() -> Reconnect {
@@ -23,4 +23,37 @@ pub async fn wait_for_state(client: &Client, wanted: impl FnMut(&ConnectionState
     within(changes.wait_for(wanted))
         .await
         .expect("the client task is alive");
+}
+
+/// A connected client of `url` reporting the name of every event it gets; returns
+/// it with its socket id.
+///
+/// # Panics
+///
+/// If it does not connect.
+pub async fn reporting_client(url: &str) -> (Client, String, Probe<String>) {
+    let (report, seen) = probe();
+    let client = Client::builder(url)
+        .on_any(move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.name().to_owned()) }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    let id = client.id().expect("an id once connected");
+    (client, id, seen)
+}
+
+/// The event names seen up to and including `marker`.
+pub async fn names_until(seen: &mut Probe<String>, marker: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        let name = seen.next().await;
+        let done = name == marker;
+        names.push(name);
+        if done {
+            return names;
+        }
+    }
 }

@@ -42,6 +42,22 @@ pub async fn join(client: &tether::client::Client, room: &str) {
         .expect("joined");
 }
 
+/// A Node.js socket.io 4.8 server with `@socket.io/redis-adapter` (classic) on
+/// the shared Redis under channel prefix `key` (`tests/js/support/node-redis-server.mjs`);
+/// returns once its adapter listens.
+pub async fn node_redis_server(key: &str) -> crate::node::NodeServer {
+    let key = key.to_owned();
+    tokio::task::spawn_blocking(move || {
+        crate::node::NodeServer::start(
+            "node-redis-server.mjs",
+            "@socket.io/redis-adapter",
+            &[("REDIS_URL", redis_url()), ("KEY", key)],
+        )
+    })
+    .await
+    .expect("the Node.js server starts")
+}
+
 /// The Redis the tests share: `REDIS_URL`, else `redis://127.0.0.1:6379`.
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())

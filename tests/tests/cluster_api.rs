@@ -8,45 +8,17 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tether::client::{Client, Event};
 use tether::server::Server;
+use tether_tests::client::{names_until, reporting_client};
 use tether_tests::loopback::LoopbackCluster;
 use tether_tests::redis::{join, join_and_shout};
-use tether_tests::{Probe, SioServer, probe, sio_config, within};
+use tether_tests::{SioServer, sio_config, within};
 
 /// A node of `cluster` with the `join` and `shout` handlers.
 async fn node(cluster: &LoopbackCluster) -> SioServer {
     let io = Server::with_adapter(sio_config(), cluster.node());
     join_and_shout(&io.main());
     SioServer::start(io).await
-}
-
-/// A client of `server` reporting the name of every event it gets.
-async fn client(server: &SioServer) -> (Client, String, Probe<String>) {
-    let (report, seen) = probe();
-    let client = Client::builder(server.url())
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.name().to_owned()) }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    let id = client.id().expect("an id once connected");
-    (client, id, seen)
-}
-
-/// The events seen up to and including `marker`.
-async fn until(seen: &mut Probe<String>, marker: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    loop {
-        let name = seen.next().await;
-        let done = name == marker;
-        names.push(name);
-        if done {
-            return names;
-        }
-    }
 }
 
 fn ids(sockets: &[tether::server::RemoteSocket]) -> BTreeSet<String> {
@@ -60,9 +32,9 @@ fn ids(sockets: &[tether::server::RemoteSocket]) -> BTreeSet<String> {
 async fn fetch_sockets_finds_the_selected_sockets_of_every_node() {
     let cluster = LoopbackCluster::new();
     let (a, b) = (node(&cluster).await, node(&cluster).await);
-    let (_on_a, a_id, _) = client(&a).await;
-    let (on_b, b_id, _) = client(&b).await;
-    let (_other_on_b, other_id, _) = client(&b).await;
+    let (_on_a, a_id, _) = reporting_client(&a.url()).await;
+    let (on_b, b_id, _) = reporting_client(&b.url()).await;
+    let (_other_on_b, other_id, _) = reporting_client(&b.url()).await;
     join(&on_b, "red").await;
 
     let all = a.io.main().fetch_sockets().await.unwrap();
@@ -88,21 +60,30 @@ async fn fetch_sockets_finds_the_selected_sockets_of_every_node() {
 async fn sockets_join_and_leave_reach_every_node() {
     let cluster = LoopbackCluster::new();
     let (a, b) = (node(&cluster).await, node(&cluster).await);
-    let (_on_a, _, mut seen_a) = client(&a).await;
-    let (_on_b, b_id, mut seen_b) = client(&b).await;
+    let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
+    let (_on_b, b_id, mut seen_b) = reporting_client(&b.url()).await;
 
     a.io.main().broadcast().sockets_join("blue").await.unwrap();
     b.io.to("blue").emit("to blue", &()).unwrap();
     a.io.to("blue").emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_a, "marker").await, ["to blue", "marker"]);
-    assert_eq!(until(&mut seen_b, "marker").await, ["to blue", "marker"]);
+    assert_eq!(
+        names_until(&mut seen_a, "marker").await,
+        ["to blue", "marker"]
+    );
+    assert_eq!(
+        names_until(&mut seen_b, "marker").await,
+        ["to blue", "marker"]
+    );
 
     a.io.to(b_id.as_str()).sockets_leave("blue").await.unwrap();
     a.io.to("blue").emit("blue again", &()).unwrap();
     a.io.main().emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_a, "marker").await, ["blue again", "marker"]);
     assert_eq!(
-        until(&mut seen_b, "marker").await,
+        names_until(&mut seen_a, "marker").await,
+        ["blue again", "marker"]
+    );
+    assert_eq!(
+        names_until(&mut seen_b, "marker").await,
         ["marker"],
         "b left blue"
     );
@@ -117,8 +98,8 @@ async fn sockets_join_and_leave_reach_every_node() {
 async fn a_fetched_socket_is_reached_wherever_it_lives() {
     let cluster = LoopbackCluster::new();
     let (a, b) = (node(&cluster).await, node(&cluster).await);
-    let (target, target_id, mut seen_target) = client(&b).await;
-    let (_bystander, _, mut seen_bystander) = client(&b).await;
+    let (target, target_id, mut seen_target) = reporting_client(&b.url()).await;
+    let (_bystander, _, mut seen_bystander) = reporting_client(&b.url()).await;
 
     let fetched = a.io.to(target_id.as_str()).fetch_sockets().await.unwrap();
     let [remote] = fetched.as_slice() else {
@@ -129,10 +110,10 @@ async fn a_fetched_socket_is_reached_wherever_it_lives() {
     a.io.to("green").emit("to green", &()).unwrap();
     a.io.main().emit("marker", &()).unwrap();
     assert_eq!(
-        until(&mut seen_target, "marker").await,
+        names_until(&mut seen_target, "marker").await,
         ["direct", "to green", "marker"]
     );
-    assert_eq!(until(&mut seen_bystander, "marker").await, ["marker"]);
+    assert_eq!(names_until(&mut seen_bystander, "marker").await, ["marker"]);
 
     remote.disconnect(false).await.unwrap();
     within(target.disconnected()).await;
@@ -146,9 +127,9 @@ async fn a_fetched_socket_is_reached_wherever_it_lives() {
 async fn disconnect_sockets_closes_the_selected_sockets_of_every_node() {
     let cluster = LoopbackCluster::new();
     let (a, b) = (node(&cluster).await, node(&cluster).await);
-    let (leaving_a, _, _) = client(&a).await;
-    let (leaving_b, _, _) = client(&b).await;
-    let (staying, staying_id, _) = client(&b).await;
+    let (leaving_a, _, _) = reporting_client(&a.url()).await;
+    let (leaving_b, _, _) = reporting_client(&b.url()).await;
+    let (staying, staying_id, _) = reporting_client(&b.url()).await;
     join(&leaving_a, "gone").await;
     join(&leaving_b, "gone").await;
 

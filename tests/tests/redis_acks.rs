@@ -8,22 +8,10 @@ use bytes::Bytes;
 use serde_json::{Value as Json, json};
 use tether::client::{Client, Event};
 use tether::server::Server;
-use tether_tests::node::NodeServer;
-use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
+use tether_tests::redis::{
+    RedisNode, join, join_and_shout, node_redis_server, redis_url, unique_key,
+};
 use tether_tests::within;
-
-async fn node_server(key: &str) -> NodeServer {
-    let key = key.to_owned();
-    tokio::task::spawn_blocking(move || {
-        NodeServer::start(
-            "node-redis-server.mjs",
-            "@socket.io/redis-adapter",
-            &[("REDIS_URL", redis_url()), ("KEY", key)],
-        )
-    })
-    .await
-    .unwrap()
-}
 
 fn handlers(io: &Server) {
     join_and_shout(&io.main());
@@ -65,7 +53,7 @@ fn names(answers: &Json) -> Vec<String> {
 async fn a_node_broadcast_with_acks_is_answered_by_tether_clients() {
     let key = unique_key("cluster-acks");
     let tether = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_server(&key).await;
+    let node = node_redis_server(&key).await;
     let red_on_tether = answering_client(&tether.url(), "tether red", false).await;
     let _other_on_tether = answering_client(&tether.url(), "tether other", false).await;
     let red_on_node = answering_client(node.url(), "node red", false).await;
@@ -109,7 +97,7 @@ async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node() {
     let key = unique_key("cluster-acks-out");
     let a = RedisNode::start(&redis_url(), &key, handlers).await;
     let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_server(&key).await;
+    let node = node_redis_server(&key).await;
     let on_a = answering_client(&a.url(), "tether a", false).await;
     let on_b = answering_client(&b.url(), "tether b", true).await;
     let on_node = answering_client(node.url(), "node", false).await;

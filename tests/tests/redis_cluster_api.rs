@@ -13,26 +13,14 @@ use std::time::Duration;
 use serde_json::{Value as Json, json};
 use tether::adapter::ClusterError;
 use tether::adapter::redis::RedisConfig;
-use tether::client::{Client, Event};
+use tether::client::Client;
 use tether::server::Server;
-use tether_tests::node::NodeServer;
-use tether_tests::redis::{RedisNode, RedisProcess, join, join_and_shout, redis_url, unique_key};
-use tether_tests::{Probe, probe, within};
+use tether_tests::client::{names_until, reporting_client};
+use tether_tests::redis::{
+    RedisNode, RedisProcess, join, join_and_shout, node_redis_server, redis_url, unique_key,
+};
+use tether_tests::within;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A Node.js socket.io server with the Redis adapter on channel prefix `key`.
-async fn node_server(key: &str) -> NodeServer {
-    let key = key.to_owned();
-    tokio::task::spawn_blocking(move || {
-        NodeServer::start(
-            "node-redis-server.mjs",
-            "@socket.io/redis-adapter",
-            &[("REDIS_URL", redis_url()), ("KEY", key)],
-        )
-    })
-    .await
-    .unwrap()
-}
 
 /// `join` and `shout`, and the server-side event `who(x)` answered with
 /// `{from: "tether", x}`.
@@ -42,34 +30,6 @@ fn handlers(io: &Server) {
         .on_server_event_with_ack("who", |args: tether::protocol::Args| async move {
             json!({ "from": "tether", "x": args.decode::<Json>(0).unwrap_or_default() })
         });
-}
-
-/// A connected client of `url` reporting the name of every event; returns its id.
-async fn client(url: &str) -> (Client, String, Probe<String>) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.name().to_owned()) }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    let id = client.id().expect("an id once connected");
-    (client, id, seen)
-}
-
-/// The event names seen up to and including `marker`.
-async fn until(seen: &mut Probe<String>, marker: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    loop {
-        let name = seen.next().await;
-        let done = name == marker;
-        names.push(name);
-        if done {
-            return names;
-        }
-    }
 }
 
 /// Runs a cluster operation on the Node.js server through its client.
@@ -106,10 +66,10 @@ async fn queries_from_either_side_see_every_node() {
     let key = unique_key("cluster-queries");
     let a = RedisNode::start(&redis_url(), &key, handlers).await;
     let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_server(&key).await;
-    let (_on_a, a_id, _) = client(&a.url()).await;
-    let (on_b, b_id, _) = client(&b.url()).await;
-    let (on_node, n_id, _) = client(node.url()).await;
+    let node = node_redis_server(&key).await;
+    let (_on_a, a_id, _) = reporting_client(&a.url()).await;
+    let (on_b, b_id, _) = reporting_client(&b.url()).await;
+    let (on_node, n_id, _) = reporting_client(node.url()).await;
     join(&on_b, "red").await;
     join(&on_node, "red").await;
 
@@ -168,10 +128,10 @@ async fn commands_from_tether_reach_tether_and_node_sockets() {
     let key = unique_key("cluster-commands");
     let a = RedisNode::start(&redis_url(), &key, handlers).await;
     let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_server(&key).await;
-    let (_on_a, _, mut seen_a) = client(&a.url()).await;
-    let (on_b, _, mut seen_b) = client(&b.url()).await;
-    let (on_node, n_id, mut seen_n) = client(node.url()).await;
+    let node = node_redis_server(&key).await;
+    let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
+    let (on_b, _, mut seen_b) = reporting_client(&b.url()).await;
+    let (on_node, n_id, mut seen_n) = reporting_client(node.url()).await;
 
     a.io()
         .main()
@@ -182,7 +142,7 @@ async fn commands_from_tether_reach_tether_and_node_sockets() {
     a.io().to("blue").emit("to blue", &()).unwrap();
     a.io().main().emit("marker", &()).unwrap();
     for seen in [&mut seen_a, &mut seen_b, &mut seen_n] {
-        assert_eq!(until(seen, "marker").await, ["to blue", "marker"]);
+        assert_eq!(names_until(seen, "marker").await, ["to blue", "marker"]);
     }
 
     a.io()
@@ -192,8 +152,15 @@ async fn commands_from_tether_reach_tether_and_node_sockets() {
         .unwrap();
     a.io().to("blue").emit("blue again", &()).unwrap();
     a.io().main().emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_b, "marker").await, ["blue again", "marker"]);
-    assert_eq!(until(&mut seen_n, "marker").await, ["marker"], "left blue");
+    assert_eq!(
+        names_until(&mut seen_b, "marker").await,
+        ["blue again", "marker"]
+    );
+    assert_eq!(
+        names_until(&mut seen_n, "marker").await,
+        ["marker"],
+        "left blue"
+    );
 
     // A socket fetched from the Node.js node, reached through it.
     let fetched = a.io().to(n_id.as_str()).fetch_sockets().await.unwrap();
@@ -205,10 +172,10 @@ async fn commands_from_tether_reach_tether_and_node_sockets() {
     a.io().to("green").emit("to green", &()).unwrap();
     a.io().main().emit("marker", &()).unwrap();
     assert_eq!(
-        until(&mut seen_n, "marker").await,
+        names_until(&mut seen_n, "marker").await,
         ["direct", "to green", "marker"]
     );
-    assert_eq!(until(&mut seen_b, "marker").await, ["marker"]);
+    assert_eq!(names_until(&mut seen_b, "marker").await, ["marker"]);
 
     a.io().to("blue").disconnect_sockets(false).await.unwrap();
     within(on_b.disconnected()).await;
@@ -223,10 +190,10 @@ async fn commands_from_tether_reach_tether_and_node_sockets() {
 async fn commands_from_node_reach_tether_sockets() {
     let key = unique_key("cluster-node-commands");
     let a = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_server(&key).await;
-    let (on_a, a_id, mut seen_a) = client(&a.url()).await;
-    let (_other_on_a, other_id, mut seen_other) = client(&a.url()).await;
-    let (on_node, _, _) = client(node.url()).await;
+    let node = node_redis_server(&key).await;
+    let (on_a, a_id, mut seen_a) = reporting_client(&a.url()).await;
+    let (_other_on_a, other_id, mut seen_other) = reporting_client(&a.url()).await;
+    let (on_node, _, _) = reporting_client(node.url()).await;
 
     node_cluster(
         &on_node,
@@ -239,8 +206,11 @@ async fn commands_from_node_reach_tether_sockets() {
     assert_eq!(node_ids(&green), set([&a_id]));
     a.io().to("green").emit("to green", &()).unwrap();
     a.io().main().emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_a, "marker").await, ["to green", "marker"]);
-    assert_eq!(until(&mut seen_other, "marker").await, ["marker"]);
+    assert_eq!(
+        names_until(&mut seen_a, "marker").await,
+        ["to green", "marker"]
+    );
+    assert_eq!(names_until(&mut seen_other, "marker").await, ["marker"]);
 
     node_cluster(
         &on_node,
@@ -290,7 +260,7 @@ async fn a_node_that_never_answers_costs_the_asker_its_timeout() {
         .with_requests_timeout(timeout);
     let a = RedisNode::start_with(config, handlers).await;
     let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let (_on_b, b_id, _) = client(&b.url()).await;
+    let (_on_b, b_id, _) = reporting_client(&b.url()).await;
     let _dead = silent_subscriber(&redis_url(), &format!("{key}-request#/#")).await;
 
     let started = tokio::time::Instant::now();
@@ -332,7 +302,7 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after() {
     let key = unique_key("cluster-outage");
     let a = RedisNode::start(&redis.url(), &key, handlers).await;
     let b = RedisNode::start(&redis.url(), &key, handlers).await;
-    let (_on_b, b_id, _) = client(&b.url()).await;
+    let (_on_b, b_id, _) = reporting_client(&b.url()).await;
     assert_eq!(
         ids(&a.io().main().fetch_sockets().await.unwrap()),
         set([&b_id])
@@ -377,8 +347,8 @@ async fn server_side_events_with_answers_cross_both_ways() {
     let key = unique_key("cluster-server-ack");
     let a = RedisNode::start(&redis_url(), &key, handlers).await;
     let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_server(&key).await;
-    let (on_node, _, _) = client(node.url()).await;
+    let node = node_redis_server(&key).await;
+    let (on_node, _, _) = reporting_client(node.url()).await;
 
     let mut answers: Vec<Json> = a
         .io()

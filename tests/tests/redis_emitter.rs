@@ -16,8 +16,10 @@ use tether::client::{Client, Event};
 use tether::emitter::Emitter;
 use tether::protocol::Args;
 use tether::server::{EmitError, Server};
-use tether_tests::node::{NodeServer, run_script};
-use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
+use tether_tests::node::run_script;
+use tether_tests::redis::{
+    RedisNode, join, join_and_shout, node_redis_server, redis_url, unique_key,
+};
 use tether_tests::{Probe, probe, within};
 
 /// What a background job tells the browsers.
@@ -41,19 +43,6 @@ fn handlers(io: &Server) {
             let _ = io.local().emit("server said", &text);
         }
     });
-}
-
-async fn node_server(key: &str) -> NodeServer {
-    let key = key.to_owned();
-    tokio::task::spawn_blocking(move || {
-        NodeServer::start(
-            "node-redis-server.mjs",
-            "@socket.io/redis-adapter",
-            &[("REDIS_URL", redis_url()), ("KEY", key)],
-        )
-    })
-    .await
-    .unwrap()
 }
 
 type Seen = Probe<(String, Vec<Value>)>;
@@ -104,7 +93,7 @@ fn hi_and_bytes() -> Vec<Value> {
 async fn the_tether_emitter_reaches_tether_and_node_clients() {
     let key = unique_key("emitter");
     let tether = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_server(&key).await;
+    let node = node_redis_server(&key).await;
     let (t_red, mut seen_t_red) = client(&tether.url()).await;
     let (_t_other, mut seen_t_other) = client(&tether.url()).await;
     let (n_red, mut seen_n_red) = client(node.url()).await;
