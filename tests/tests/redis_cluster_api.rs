@@ -22,10 +22,16 @@ use tether_tests::redis::{
 use tether_tests::within;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// `join` and `shout`, and the server-side event `who(x)` answered with
-/// `{from: "tether", x}`.
+/// `join` and `shout`, cluster data `{from: "tether"}` on every socket, and the
+/// server-side event `who(x)` answered with `{from: "tether", x}`.
 fn handlers(io: &Server) {
     join_and_shout(&io.main());
+    io.main()
+        .on_connection(|socket: tether::server::Socket| async move {
+            socket
+                .set_cluster_data(&json!({ "from": "tether" }))
+                .expect("JSON");
+        });
     io.main()
         .on_server_event_with_ack("who", |args: tether::protocol::Args| async move {
             json!({ "from": "tether", "x": args.decode::<Json>(0).unwrap_or_default() })
@@ -82,6 +88,9 @@ async fn queries_from_either_side_see_every_node() {
     let from_node = red.iter().find(|socket| socket.id() == n_id).unwrap();
     assert_eq!(from_node.rooms(), [n_id.clone(), "red".to_owned()]);
     assert_eq!(from_node.handshake()["query"]["EIO"], "4");
+    assert_eq!(from_node.data(), &json!({ "from": "node" }));
+    let from_b = red.iter().find(|socket| socket.id() == b_id).unwrap();
+    assert_eq!(from_b.data(), &json!({ "from": "tether" }));
     let not_red = a.io().except("red").fetch_sockets().await.unwrap();
     assert_eq!(ids(&not_red), set([&a_id]));
     let rooms: BTreeSet<String> = a
@@ -109,6 +118,7 @@ async fn queries_from_either_side_see_every_node() {
         .find(|socket| socket["id"] == b_id.as_str())
         .unwrap();
     assert_eq!(b_seen["rooms"], json!([b_id, "red"]));
+    assert_eq!(b_seen["data"], json!({ "from": "tether" }));
     let rooms = node_cluster(&on_node, json!({ "op": "allRooms" })).await;
     let rooms: BTreeSet<&str> = rooms
         .as_array()

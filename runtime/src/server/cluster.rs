@@ -121,13 +121,11 @@ fn describe(socket: &SocketInner) -> SocketDescription {
         .and_then(|auth| serde_json::from_str(auth.as_str()).ok())
         .unwrap_or_else(|| json!({}));
     let mut rooms = vec![socket.id.as_str().to_owned()];
-    rooms.extend(
-        socket
-            .local()
-            .rooms
-            .iter()
-            .map(|room| room.as_str().to_owned()),
-    );
+    let (joined, data) = {
+        let local = socket.local();
+        (local.rooms.clone(), local.cluster_data.clone())
+    };
+    rooms.extend(joined.iter().map(|room| room.as_str().to_owned()));
     SocketDescription {
         id: socket.id.as_str().to_owned(),
         rooms,
@@ -141,7 +139,32 @@ fn describe(socket: &SocketInner) -> SocketDescription {
             "query": query,
             "auth": auth,
         }),
-        data: Value::Null,
+        data,
+    }
+}
+
+impl Socket {
+    /// Sets what the socket shows the cluster as its data: other nodes' (and this
+    /// node's) [`fetch_sockets`](BroadcastOperator::fetch_sockets) see it in
+    /// [`RemoteSocket::data`], as Node's `socket.data` in `fetchSockets()`. JSON
+    /// only; the typed values of [`insert_data`](Socket::insert_data) stay on this
+    /// node.
+    ///
+    /// # Errors
+    ///
+    /// When `value` does not serialize to JSON.
+    pub fn set_cluster_data<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+    ) -> Result<(), serde_json::Error> {
+        let value = serde_json::to_value(value)?;
+        self.inner.local().cluster_data = value;
+        Ok(())
+    }
+
+    /// What the socket shows the cluster as its data (`null` until set).
+    pub fn cluster_data(&self) -> Value {
+        self.inner.local().cluster_data.clone()
     }
 }
 
@@ -321,6 +344,12 @@ impl RemoteSocket {
     /// Its opening request, shaped as Node.js socket.io's `socket.handshake`.
     pub fn handshake(&self) -> &Value {
         &self.description.handshake
+    }
+
+    /// The data its node shows the cluster ([`Socket::set_cluster_data`], or
+    /// Node's `socket.data`); `null` when none was set.
+    pub fn data(&self) -> &Value {
+        &self.description.data
     }
 
     /// What its node described, whole.

@@ -55,6 +55,8 @@ pub(crate) struct SocketLocal {
     departure: Vec<Departure>,
     /// Values stored with the socket, created on first use.
     data: Option<SharedData>,
+    /// What the other nodes see of the socket as its data (`fetch_sockets`).
+    pub(crate) cluster_data: serde_json::Value,
 }
 
 /// A socket's values, shared so that a socket recovering a lost one takes them

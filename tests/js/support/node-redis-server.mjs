@@ -14,7 +14,7 @@
 // client's `tell servers(text)` sends the server-side event `from node(text)` to
 // the other nodes. `cluster({op, to, except, rooms, close}, ack)` runs a cluster
 // operation on `io.to(to).except(except)`: `fetch` (acknowledged with each
-// socket's `{id, rooms}`), `join`, `leave`, `disconnect`, or `allRooms`
+// socket's `{id, rooms, data}`; each socket's data is `{from: "node"}`), `join`, `leave`, `disconnect`, or `allRooms`
 // (acknowledged with the rooms); a failure is acknowledged as `{error}`. The
 // server-side event `who(x)` is answered with `{from: "node", x}`, and a client's
 // `ask servers(x)` is acknowledged with the other nodes' answers to `who(x)`.
@@ -47,6 +47,7 @@ io.on("hello", (...args) => io.local.emit("server said", ...args));
 io.on("who", (x, callback) => callback({ from: "node", x }));
 
 io.on("connection", (socket) => {
+  socket.data = { from: "node" };
   socket.on("join", (room, ack) => {
     socket.join(room);
     ack();
@@ -83,7 +84,7 @@ io.on("connection", (socket) => {
       switch (op) {
         case "fetch": {
           const sockets = await operator.fetchSockets();
-          ack(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms] })));
+          ack(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms], data: s.data })));
           break;
         }
         case "join":
