@@ -415,13 +415,15 @@ impl<D> Session<D> {
         }
     }
 
-    /// Whether the pong for the last ping is overdue: `ping_timeout` has passed
-    /// since the ping was due, whether or not the heartbeat task has run since.
+    /// Whether the pong for the last ping is overdue: its deadline (`ping_timeout`
+    /// after the ping, or after the packet that refreshed it) has passed, whether
+    /// or not the heartbeat task has run since.
     pub(crate) fn pong_overdue(&self) -> bool {
         let state = self.lock();
         state.closed.is_none()
-            && state.pong_deadline.is_some()
-            && Instant::now() >= state.next_ping + self.config.ping_timeout
+            && state
+                .pong_deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
     }
 
     /// Ends the session. Idempotent: only the first reason counts.

@@ -137,6 +137,10 @@ async fn a_packet_while_a_pong_is_awaited_moves_its_deadline_once() {
     tokio::time::sleep(TIMEOUT * 8 / 10).await;
     settle().await;
     assert!(!session.is_closed(), "kept past the original deadline");
+    assert!(
+        !session.pong_overdue(),
+        "a polling GET now finds the pong in time too"
+    );
     session.on_packet(pong());
 
     // The refresh is spent with the ping: the next ping is answered on time again,
