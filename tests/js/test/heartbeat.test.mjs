@@ -17,7 +17,7 @@ import { client, connected, MODES } from "../support/sio.mjs";
 import { next, sleep } from "../support/wait.mjs";
 
 const PING_INTERVAL_MS = 300;
-const PING_TIMEOUT_MS = 2_000;
+const PING_TIMEOUT_MS = 4_000;
 /** When, after the ping, the client sends an event. */
 const SIGN_OF_LIFE_MS = PING_TIMEOUT_MS / 2;
 /** When, after the ping, the client's pong leaves: past the server's timeout,
