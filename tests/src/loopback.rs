@@ -6,11 +6,15 @@
 
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 use tether::adapter::{
     Adapter, Broadcast, ClusterError, ClusterRequest, ClusterResponse, LocalNamespace,
-    NamespaceLink,
+    NamespaceLink, RemoteAck, RemoteAcks,
 };
+use tether::protocol::Value;
 use tether::server::Room;
 
 /// The nodes of one in-process cluster. Cheap to clone.
@@ -88,6 +92,37 @@ impl NamespaceLink for LoopbackLink {
                 broadcast.volatile,
             );
         }
+    }
+
+    fn publish_with_ack(&self, broadcast: &Broadcast<'_>, timeout: Duration) -> Option<RemoteAcks> {
+        let Ok(Value::Array(args)) = tether::protocol::to_value(broadcast.args) else {
+            return None;
+        };
+        let mut except = broadcast.except.to_vec();
+        except.extend(broadcast.except_socket.map(|sid| Room::new(sid.as_str())));
+        let others = self.cluster.others(self.node, &self.name);
+        let (reports, answers) = tokio::sync::mpsc::channel(1024);
+        for ns in &others {
+            let Some(mut acks) =
+                ns.deliver_with_ack(broadcast.event, &args, (broadcast.rooms, &except), timeout)
+            else {
+                continue;
+            };
+            let reports = reports.clone();
+            tokio::spawn(async move {
+                let _ = reports.send(RemoteAck::ClientCount(acks.remaining())).await;
+                while let Some((_, answer)) = acks.next().await {
+                    if let Ok(value) = answer {
+                        let _ = reports.send(RemoteAck::Ack(value)).await;
+                    }
+                }
+            });
+        }
+        let nodes = others.len();
+        Some(RemoteAcks {
+            nodes: Box::pin(std::future::ready(nodes)),
+            reports: answers,
+        })
     }
 
     fn request(

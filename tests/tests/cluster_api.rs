@@ -182,3 +182,52 @@ async fn server_side_events_are_answered_by_every_other_node() {
     b.stop().await;
     c.stop().await;
 }
+
+/// What the server may send one client, for the typed remote socket.
+#[tether::events]
+pub trait Nudges {
+    /// A nudge.
+    fn nudge(times: u32);
+    /// A question the client answers.
+    fn quiz(question: String) -> String;
+}
+
+#[tokio::test]
+async fn a_fetched_socket_is_typed_and_answers_through_the_cluster() {
+    use tether::client::{Client, Event};
+
+    let cluster = LoopbackCluster::new();
+    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let (report, mut seen) = tether_tests::probe();
+    let on_b = Client::builder(b.url())
+        .on("nudge", move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.arg::<u32>(0).unwrap_or_default()) }
+        })
+        .on("quiz", |_client: Client, mut event: Event| async move {
+            let question: String = event.arg(0).unwrap_or_default();
+            event
+                .ack(&format!("{question}? yes"))
+                .expect("acknowledged");
+        })
+        .connect()
+        .await
+        .unwrap();
+    let id = on_b.id().unwrap();
+
+    let fetched = a.io.to(id.as_str()).fetch_sockets().await.unwrap();
+    let typed = fetched[0].typed::<Nudges>();
+    typed.nudge(3).unwrap();
+    assert_eq!(seen.next().await, 3);
+    let answers = within(typed.quiz("ready".to_owned()).collect_all()).await;
+    let answers: Vec<String> = answers
+        .into_iter()
+        .map(|(sid, answer)| {
+            assert!(sid.is_none(), "the socket is on the other node");
+            answer.unwrap()
+        })
+        .collect();
+    assert_eq!(answers, ["ready? yes"]);
+    a.stop().await;
+    b.stop().await;
+}

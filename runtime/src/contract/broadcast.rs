@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::descriptor::Contract;
 use super::socket::TypedSocket;
 use crate::engine::Sid;
-use crate::server::{BroadcastOperator, IntoRooms, Namespace, Room};
+use crate::server::{BroadcastOperator, IntoRooms, Namespace, RemoteSocket, Room};
 
 /// A selection of sockets that may be sent the events of contract `C`.
 ///
@@ -211,5 +211,14 @@ impl<C: Contract> TypedNamespace<C> {
     /// The rooms that have at least one member.
     pub fn rooms(&self) -> Vec<Room> {
         self.ns.rooms()
+    }
+}
+
+impl RemoteSocket {
+    /// The emitter of contract `C` for this socket, wherever it lives: the
+    /// emitter trait generated for `C` sends it events, and an event with an
+    /// acknowledgement yields its answer through the cluster.
+    pub fn typed<C: Contract>(&self) -> TypedBroadcast<C> {
+        TypedBroadcast::from_untyped(self.operator())
     }
 }

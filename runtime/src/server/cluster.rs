@@ -362,7 +362,8 @@ impl RemoteSocket {
         crate::engine::Sid::parse(self.id()).is_some_and(|sid| self.ns.socket(&sid).is_some())
     }
 
-    fn operator(&self) -> BroadcastOperator {
+    /// A broadcast operator selecting this socket alone, wherever it lives.
+    pub(crate) fn operator(&self) -> BroadcastOperator {
         BroadcastOperator::new(self.ns.clone()).to(Room::new(self.id()))
     }
 
