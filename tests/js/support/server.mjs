@@ -4,7 +4,8 @@
 // directory (`$CARGO_TARGET_DIR`, else `<repo>/target`). It is started with
 // `PORT=0`, prints `listening on http://ADDR` on stdout, and is stopped with SIGTERM
 // (SIGKILL if it lingers). Every spawned process is also killed when the test
-// process exits, whatever happened.
+// process exits, whatever happened. `REDIS_URL` is not passed on unless a test
+// sets it in `env`, so examples stand alone unless asked to form a cluster.
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -48,8 +49,13 @@ export async function startExample(name, { env = {} } = {}) {
   if (!existsSync(binary)) {
     throw new Error(`${binary} does not exist; run \`cargo build --examples\` first`);
   }
+  // An example joins a Redis cluster only when the test asks for one: with the
+  // REDIS_URL of the test run, unrelated examples would share broadcasts.
+  const inherited = { ...process.env };
+  delete inherited.REDIS_URL;
+  delete inherited.REDIS_PREFIX;
   const child = spawn(binary, [], {
-    env: { RUST_LOG: "warn", ...process.env, PORT: "0", ...env },
+    env: { RUST_LOG: "warn", ...inherited, PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);
