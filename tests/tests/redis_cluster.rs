@@ -8,11 +8,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tether::adapter::redis::RedisConfig;
-use tether::client::{Client, Event};
 use tether::protocol::Args;
 use tether::server::Server;
+use tether_tests::client::reporting_client;
 use tether_tests::redis::{RedisNode, RedisProcess, TempDir, unique_key};
-use tether_tests::{PATIENCE, Probe, probe};
+use tether_tests::{PATIENCE, probe};
 
 /// Namespaces whose channels land on different slots.
 const NAMESPACES: [&str; 4] = ["/", "/a", "/b", "/c"];
@@ -114,20 +114,6 @@ impl Cluster {
     }
 }
 
-/// A client of `url` reporting every event's name.
-async fn client(url: String) -> (Client, Probe<String>) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.name().to_owned()) }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    (client, seen)
-}
-
 #[tokio::test]
 async fn nodes_share_broadcasts_through_a_redis_cluster() {
     let cluster = Cluster::start().await;
@@ -156,7 +142,7 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
             "/" => a.url(),
             _ => format!("{}{nsp}", a.url()),
         };
-        let (_client, mut seen) = client(url).await;
+        let (_client, _, mut seen) = reporting_client(&url).await;
         b.io().of(nsp).emit("news", &nsp).unwrap();
         assert_eq!(seen.next().await, "news", "namespace {nsp}");
     }

@@ -7,10 +7,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tether::adapter::redis::RedisConfig;
-use tether::client::{Client, Event};
 use tether::server::Server;
+use tether_tests::client::{names_until, reporting_client};
 use tether_tests::redis::{RedisNode, RedisProcess, TempDir, unique_key};
-use tether_tests::{PATIENCE, Probe, probe, within};
+use tether_tests::{PATIENCE, within};
 
 /// The master set's name in the Sentinel's configuration.
 const MASTER: &str = "tether";
@@ -46,33 +46,6 @@ async fn wait_for_cli(port: u16, args: &[&str], wanted: &str, patience: Duration
             "redis-cli -p {port} {args:?} never printed {wanted:?}: {text}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A client of `url` reporting every event's name.
-async fn client(url: String) -> (Client, Probe<String>) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.name().to_owned()) }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    (client, seen)
-}
-
-/// The events seen up to and including `marker`.
-async fn until(seen: &mut Probe<String>, marker: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    loop {
-        let name = seen.next().await;
-        let done = name == marker;
-        names.push(name);
-        if done {
-            return names;
-        }
     }
 }
 
@@ -132,7 +105,7 @@ async fn nodes_follow_a_sentinel_failover() {
         .with_sentinel(MASTER);
     let a = RedisNode::start_with(config.clone(), |_: &Server| {}).await;
     let b = RedisNode::start_with(config, |_: &Server| {}).await;
-    let (_on_a, mut seen_a) = client(a.url()).await;
+    let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
     b.io().emit("before", &()).unwrap();
     assert_eq!(seen_a.next().await, "before");
 
@@ -152,7 +125,7 @@ async fn nodes_follow_a_sentinel_failover() {
     a.wait_subscribed().await;
     b.wait_subscribed().await;
     b.io().emit("after", &()).unwrap();
-    assert_eq!(until(&mut seen_a, "after").await, ["after"]);
+    assert_eq!(names_until(&mut seen_a, "after").await, ["after"]);
     a.stop().await;
     b.stop().await;
 }

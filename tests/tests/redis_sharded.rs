@@ -6,11 +6,11 @@
 
 use serde_json::Value;
 use tether::adapter::redis::RedisConfig;
-use tether::client::{Client, Event};
 use tether::protocol::Args;
 use tether::server::Server;
+use tether_tests::client::{names_until, reporting_client};
 use tether_tests::redis::{RedisNode, RedisProcess, join, join_and_shout, redis_url, unique_key};
-use tether_tests::{Probe, probe, within};
+use tether_tests::{probe, within};
 
 fn handlers(io: &Server) {
     join_and_shout(&io.main());
@@ -20,33 +20,6 @@ async fn node(url: &str, key: &str) -> RedisNode {
     RedisNode::start_with(RedisConfig::new(url).with_key(key).with_sharded(), handlers).await
 }
 
-/// A client of `url` (with namespace) reporting every event's name.
-async fn client(url: String) -> (Client, Probe<String>) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.name().to_owned()) }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    (client, seen)
-}
-
-/// The events seen up to and including `marker`.
-async fn until(seen: &mut Probe<String>, marker: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    loop {
-        let name = seen.next().await;
-        let done = name == marker;
-        names.push(name);
-        if done {
-            return names;
-        }
-    }
-}
-
 #[tokio::test]
 async fn broadcasts_rooms_and_late_namespaces_cross_nodes() {
     let key = unique_key("sharded");
@@ -54,8 +27,8 @@ async fn broadcasts_rooms_and_late_namespaces_cross_nodes() {
         node(&redis_url(), &key).await,
         node(&redis_url(), &key).await,
     );
-    let (red, mut seen_red) = client(a.url()).await;
-    let (_other, mut seen_other) = client(a.url()).await;
+    let (red, _, mut seen_red) = reporting_client(&a.url()).await;
+    let (_other, _, mut seen_other) = reporting_client(&a.url()).await;
     join(&red, "red").await;
 
     let io = b.io();
@@ -65,11 +38,11 @@ async fn broadcasts_rooms_and_late_namespaces_cross_nodes() {
     io.local().emit("local", &()).unwrap();
     io.emit("marker", &()).unwrap();
     assert_eq!(
-        until(&mut seen_red, "marker").await,
+        names_until(&mut seen_red, "marker").await,
         ["everyone", "to red", "marker"]
     );
     assert_eq!(
-        until(&mut seen_other, "marker").await,
+        names_until(&mut seen_other, "marker").await,
         ["everyone", "except red", "marker"]
     );
 
@@ -78,7 +51,7 @@ async fn broadcasts_rooms_and_late_namespaces_cross_nodes() {
         node.io().of("/late");
         node.wait_subscribed().await;
     }
-    let (_late, mut seen_late) = client(format!("{}/late", a.url())).await;
+    let (_late, _, mut seen_late) = reporting_client(&format!("{}/late", a.url())).await;
     b.io().of("/late").emit("late news", &()).unwrap();
     assert_eq!(seen_late.next().await, "late news");
     a.stop().await;
@@ -116,7 +89,7 @@ async fn a_redis_restart_is_survived() {
         node(&redis.url(), &key).await,
         node(&redis.url(), &key).await,
     );
-    let (_on_a, mut seen_a) = client(a.url()).await;
+    let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
 
     let mut a_state = a.adapter.subscription();
     drop(redis);
@@ -127,7 +100,7 @@ async fn a_redis_restart_is_survived() {
     a.wait_subscribed().await;
     b.wait_subscribed().await;
     b.io().emit("after", &()).unwrap();
-    assert_eq!(until(&mut seen_a, "after").await, ["after"]);
+    assert_eq!(names_until(&mut seen_a, "after").await, ["after"]);
     a.stop().await;
     b.stop().await;
     drop(redis);

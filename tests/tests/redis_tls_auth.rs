@@ -8,10 +8,10 @@ use std::time::Duration;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use serde_json::Value;
 use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
-use tether::client::{Client, Event};
 use tether::server::Server;
+use tether_tests::PATIENCE;
+use tether_tests::client::reporting_client;
 use tether_tests::redis::{RedisNode, RedisProcess, TempDir, join_and_shout, unique_key};
-use tether_tests::{PATIENCE, Probe, probe};
 
 fn handlers(io: &Server) {
     join_and_shout(&io.main());
@@ -23,26 +23,12 @@ fn redis_binary() -> String {
     )
 }
 
-/// A client of `url` reporting every event's name.
-async fn client(url: String) -> (Client, Probe<String>) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.name().to_owned()) }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    (client, seen)
-}
-
 /// Two nodes started from `config` share a broadcast both ways.
 async fn two_nodes_share_broadcasts(config: RedisConfig) {
     let a = RedisNode::start_with(config.clone(), handlers).await;
     let b = RedisNode::start_with(config, handlers).await;
-    let (_on_a, mut seen_a) = client(a.url()).await;
-    let (_on_b, mut seen_b) = client(b.url()).await;
+    let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
+    let (_on_b, _, mut seen_b) = reporting_client(&b.url()).await;
     a.io().emit("from a", &Value::Null).unwrap();
     b.io().emit("from b", &Value::Null).unwrap();
     // Each client gets both, its own node's first or not.
