@@ -15,7 +15,9 @@
 //!
 //! `PING_INTERVAL_MS` and `PING_TIMEOUT_MS` set the heartbeat (default 25 s and
 //! 20 s); `RECOVERY_MS` turns connection state recovery on, keeping disconnected
-//! sockets that long. On `SIGTERM` or Ctrl-C the server shuts down gracefully.
+//! sockets that long. `HTTP_COMPRESSION_THRESHOLD` sets the size from which
+//! polling replies are compressed (default 1,024 bytes) and `HTTP_COMPRESSION=off`
+//! turns that compression off. On `SIGTERM` or Ctrl-C the server shuts down gracefully.
 //!
 //! ```text
 //! PORT=3000 cargo run --example sio_fixture
@@ -28,7 +30,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tether::engine::Cors;
+use tether::engine::{Cors, HttpCompression};
 use tether::server::{
     ConnectError, DisconnectReason, Namespace, ParentNamespace, RecoveryConfig, Server,
     ServerConfig, Socket,
@@ -43,6 +45,18 @@ fn millis(variable: &str, default: u64) -> Duration {
         .and_then(|value| value.parse().ok())
         .unwrap_or(default);
     Duration::from_millis(millis)
+}
+
+/// Polling reply compression as `HTTP_COMPRESSION` and `HTTP_COMPRESSION_THRESHOLD` ask.
+fn http_compression() -> Option<HttpCompression> {
+    if std::env::var("HTTP_COMPRESSION").is_ok_and(|value| value == "off") {
+        return None;
+    }
+    let threshold = std::env::var("HTTP_COMPRESSION_THRESHOLD")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(1024);
+    Some(HttpCompression::default().with_threshold(threshold))
 }
 
 /// Sends `welcome` with what the socket knows about itself.
@@ -93,7 +107,8 @@ fn fixture() -> Server {
             millis("PING_INTERVAL_MS", 25_000),
             millis("PING_TIMEOUT_MS", 20_000),
         )
-        .with_cors(Cors::any());
+        .with_cors(Cors::any())
+        .with_http_compression(http_compression());
     let config = match std::env::var("RECOVERY_MS") {
         Ok(_) => config.with_connection_state_recovery(
             RecoveryConfig::default()

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::compression::HttpCompression;
 use super::cors::Cors;
 
 /// The boxed future an [`AllowRequest`] hook returns.
@@ -92,6 +93,9 @@ pub struct EngineConfig {
     /// keeps a buffer this size, so a small value keeps idle connections light;
     /// raise it when clients routinely send messages of many kilobytes.
     pub ws_read_buffer_size: usize,
+    /// Compression of polling replies (default on for replies of 1,024 bytes and
+    /// more, as Node's `httpCompression`); `None` turns it off.
+    pub http_compression: Option<HttpCompression>,
 }
 
 impl Default for EngineConfig {
@@ -109,6 +113,7 @@ impl Default for EngineConfig {
             cookie: None,
             allow_request: None,
             ws_read_buffer_size: 1024,
+            http_compression: Some(HttpCompression::default()),
         }
     }
 }
@@ -182,6 +187,12 @@ impl EngineConfig {
         self
     }
 
+    /// Sets the compression of polling replies; `None` turns it off.
+    pub fn with_http_compression(mut self, compression: Option<HttpCompression>) -> Self {
+        self.http_compression = compression;
+        self
+    }
+
     /// Installs a hook that accepts (`Ok(())`) or refuses (`Err(message)`) each handshake.
     ///
     /// ```
@@ -217,6 +228,7 @@ impl fmt::Debug for EngineConfig {
             .field("cookie", &self.cookie)
             .field("allow_request", &self.allow_request.is_some())
             .field("ws_read_buffer_size", &self.ws_read_buffer_size)
+            .field("http_compression", &self.http_compression)
             .finish()
     }
 }

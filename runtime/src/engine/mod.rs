@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod compression;
 mod config;
 mod connection;
 mod cors;
@@ -50,6 +51,7 @@ mod wake;
 mod websocket;
 mod ws_io;
 
+pub use compression::HttpCompression;
 pub use config::{AllowRequest, AllowRequestFuture, EngineConfig, SessionCookie, Transports};
 pub use connection::{
     CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,

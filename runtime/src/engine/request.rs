@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
+use super::compression;
 use super::connection::{Handshake, Transport};
 use super::direct::DirectTcp;
 use super::error::RequestError;
@@ -172,8 +173,12 @@ impl<H: EngineHandler> Engine<H> {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
+        let mut coding = None;
         let reply = match *request.method() {
-            Method::GET => polling::get(session).await?,
+            Method::GET => {
+                coding = compression::negotiate(request.headers());
+                polling::get(session).await?
+            }
             Method::POST => {
                 let (parts, body) = request.into_parts();
                 polling::post(session, &parts.headers, body).await?
@@ -181,7 +186,15 @@ impl<H: EngineHandler> Engine<H> {
             _ => return Err(RequestError::BadRequest),
         };
         let (status, content_type, body) = reply.parts();
-        Ok(reply_polling(status, content_type, body))
+        let options = self.inner.config.http_compression.as_ref();
+        let (body, encoding) = compression::compress_reply(options, coding, body);
+        let mut response = reply_polling(status, content_type, body);
+        if let Some(encoding) = encoding {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, encoding);
+        }
+        Ok(response)
     }
 
     fn polling_handshake<B>(&self, sid: Sid, request: Request<B>) -> Response<Full<Bytes>> {

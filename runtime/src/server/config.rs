@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::recovery::RecoveryConfig;
-use crate::engine::{Cors, EngineConfig, SessionCookie, Transports};
+use crate::engine::{Cors, EngineConfig, HttpCompression, SessionCookie, Transports};
 use crate::protocol::DEFAULT_MAX_ATTACHMENTS;
 
 /// Options of a Socket.IO [`Server`](super::Server): the Engine.IO options plus the
@@ -155,6 +155,13 @@ impl ServerConfig {
     /// Turns connection state recovery on, with these options.
     pub fn with_connection_state_recovery(mut self, recovery: RecoveryConfig) -> Self {
         self.connection_state_recovery = Some(recovery);
+        self
+    }
+
+    /// Sets the compression of polling replies (default on above 1,024 bytes, as
+    /// Node's `httpCompression`); `None` turns it off.
+    pub fn with_http_compression(mut self, compression: Option<HttpCompression>) -> Self {
+        self.engine = self.engine.with_http_compression(compression);
         self
     }
 
