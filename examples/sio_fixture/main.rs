@@ -8,6 +8,8 @@
 //!   `{"code":4001}`;
 //! - `/room-{id}` (any id; refuses auth `banned`) and `/dyn-*` (only with auth
 //!   `{"key":"open"}`): dynamic namespaces with `welcome` and the same events;
+//! - `/guarded`: event middlewares, error handlers, `once` and `off` (see
+//!   [`guarded`]);
 //! - `/stream`: streams `seq` events (see [`handlers::stream`]);
 //! - `/observer`: receives `disconnected {id, ns, reason}` whenever a socket of
 //!   another namespace leaves; the same goes to stdout as `disconnected <ns> <id>
@@ -23,6 +25,7 @@
 //! PORT=3000 cargo run --example sio_fixture
 //! ```
 
+mod guarded;
 mod handlers;
 
 use std::io::Write as _;
@@ -137,6 +140,7 @@ fn fixture() -> Server {
         }
     });
     io.of("/observer");
+    guarded::install(&io);
     let stream = io.of("/stream");
     stream.on_connection(handlers::stream);
     stream.on_disconnect(report_disconnect);

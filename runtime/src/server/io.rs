@@ -306,6 +306,14 @@ impl ParentNamespace {
         self.inner.handlers.add_any(Arc::new(handler));
     }
 
+    /// Adds an event middleware to every child (see
+    /// [`Namespace::use_event_middleware`]).
+    pub fn use_event_middleware(&self, middleware: impl super::EventMiddleware) {
+        self.inner
+            .handlers
+            .add_event_middleware(Arc::new(middleware));
+    }
+
     /// Runs `handler` when a socket leaves any child.
     pub fn on_disconnect(&self, handler: impl DisconnectHandler) {
         self.inner.handlers.add_disconnect(Arc::new(handler));

@@ -17,6 +17,7 @@ mod config;
 mod data;
 mod error;
 mod event;
+mod event_middleware;
 mod handler;
 mod io;
 mod namespace;
@@ -39,6 +40,9 @@ pub use cluster::RemoteSocket;
 pub use config::ServerConfig;
 pub use error::{AckError, ConnectError, EmitError};
 pub use event::{AckSender, Event};
+pub use event_middleware::{
+    ErrorHandler, EventFlow, EventMiddleware, EventRejection, IncomingEvent,
+};
 pub use handler::{
     BoxFuture, ConnectHandler, DisconnectHandler, EventHandler, HandlerResult, Middleware,
     ServerEventHandler,

@@ -12,6 +12,7 @@ use super::ack::AckStream;
 use super::broadcast::BroadcastOperator;
 use super::config::ServerConfig;
 use super::error::EmitError;
+use super::event_middleware::{ErrorHandler, EventMiddleware, Middlewares};
 use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
 use super::recovery::Recovery;
 use super::registry::ChildLink;
@@ -21,31 +22,31 @@ use super::socket::{Socket, SocketInner};
 use crate::adapter::NamespaceLink;
 use crate::engine::{Sid, Text};
 
-/// Event handlers by event name, plus catch-alls.
+/// Event handlers by event name, plus catch-alls, event middlewares and error
+/// handlers.
 #[derive(Default)]
 pub(crate) struct Listeners {
     events: HashMap<Box<str>, Arc<[Arc<dyn EventHandler>]>>,
     any: Option<Arc<[Arc<dyn EventHandler>]>>,
+    middlewares: Option<Middlewares>,
+    errors: Option<Arc<[Arc<dyn ErrorHandler>]>>,
 }
 
-fn appended(
-    list: Option<&Arc<[Arc<dyn EventHandler>]>>,
-    handler: Arc<dyn EventHandler>,
-) -> Arc<[Arc<dyn EventHandler>]> {
+fn appended_to<T: ?Sized>(list: Option<&Arc<[Arc<T>]>>, item: Arc<T>) -> Arc<[Arc<T>]> {
     list.into_iter()
         .flat_map(|list| list.iter().cloned())
-        .chain(std::iter::once(handler))
+        .chain(std::iter::once(item))
         .collect()
 }
 
 impl Listeners {
     pub(crate) fn add(&mut self, event: &str, handler: Arc<dyn EventHandler>) {
-        let list = appended(self.events.get(event), handler);
+        let list = appended_to(self.events.get(event), handler);
         self.events.insert(event.into(), list);
     }
 
     pub(crate) fn add_any(&mut self, handler: Arc<dyn EventHandler>) {
-        self.any = Some(appended(self.any.as_ref(), handler));
+        self.any = Some(appended_to(self.any.as_ref(), handler));
     }
 
     pub(crate) fn get(&self, event: &str) -> Option<Arc<[Arc<dyn EventHandler>]>> {
@@ -54,6 +55,49 @@ impl Listeners {
 
     pub(crate) fn any(&self) -> Option<Arc<[Arc<dyn EventHandler>]>> {
         self.any.clone()
+    }
+
+    /// Removes every handler of `event`.
+    pub(crate) fn remove(&mut self, event: &str) {
+        self.events.remove(event);
+    }
+
+    /// Removes the handler of `event` at `handler`'s address.
+    pub(crate) fn remove_one(&mut self, event: &str, handler: *const ()) {
+        let Some(list) = self.events.get(event) else {
+            return;
+        };
+        let kept: Arc<[Arc<dyn EventHandler>]> = list
+            .iter()
+            .filter(|listed| !std::ptr::addr_eq(Arc::as_ptr(listed), handler))
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            self.events.remove(event);
+        } else {
+            self.events.insert(event.into(), kept);
+        }
+    }
+
+    /// Removes every catch-all.
+    pub(crate) fn remove_any(&mut self) {
+        self.any = None;
+    }
+
+    pub(crate) fn add_middleware(&mut self, middleware: Arc<dyn EventMiddleware>) {
+        self.middlewares = Some(appended_to(self.middlewares.as_ref(), middleware));
+    }
+
+    pub(crate) fn middlewares(&self) -> Option<Middlewares> {
+        self.middlewares.clone()
+    }
+
+    pub(crate) fn add_error_handler(&mut self, handler: Arc<dyn ErrorHandler>) {
+        self.errors = Some(appended_to(self.errors.as_ref(), handler));
+    }
+
+    pub(crate) fn error_handlers(&self) -> Option<Arc<[Arc<dyn ErrorHandler>]>> {
+        self.errors.clone()
     }
 }
 
@@ -101,6 +145,22 @@ impl NamespaceHandlers {
 
     pub(crate) fn any_listeners(&self) -> Option<Arc<[Arc<dyn EventHandler>]>> {
         read(&self.listeners).any()
+    }
+
+    pub(crate) fn event_middlewares(&self) -> Option<Middlewares> {
+        read(&self.listeners).middlewares()
+    }
+
+    pub(crate) fn add_event_middleware(&self, middleware: Arc<dyn EventMiddleware>) {
+        write(&self.listeners).add_middleware(middleware);
+    }
+
+    pub(crate) fn remove_listeners(&self, event: &str) {
+        write(&self.listeners).remove(event);
+    }
+
+    pub(crate) fn remove_any_listeners(&self) {
+        write(&self.listeners).remove_any();
     }
 
     pub(crate) fn add_connect(&self, handler: Arc<dyn ConnectHandler>) {
@@ -379,6 +439,25 @@ impl Namespace {
     /// Handles every event of every socket of the namespace.
     pub fn on_any(&self, handler: impl EventHandler) {
         self.inner.handlers.add_any(Arc::new(handler));
+    }
+
+    /// Removes every namespace-wide handler of `event` (sockets' own stay).
+    pub fn off(&self, event: &str) {
+        self.inner.handlers.remove_listeners(event);
+    }
+
+    /// Removes every namespace-wide catch-all handler.
+    pub fn off_any(&self) {
+        self.inner.handlers.remove_any_listeners();
+    }
+
+    /// Adds an event middleware that sees every incoming event of every socket of
+    /// the namespace, before the sockets' own middlewares and the handlers; see
+    /// [`Socket::use_event_middleware`].
+    pub fn use_event_middleware(&self, middleware: impl EventMiddleware) {
+        self.inner
+            .handlers
+            .add_event_middleware(Arc::new(middleware));
     }
 
     /// Runs `handler` whenever a socket leaves the namespace.

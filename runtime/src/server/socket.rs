@@ -16,7 +16,10 @@ use super::client::ClientState;
 use super::data::SocketData;
 use super::error::{AckError, EmitError, check_event_name};
 use super::event::{AckSender, Event};
-use super::handler::{self, DisconnectHandler, EventHandler};
+use super::event_middleware::{
+    self, ErrorHandler, EventMiddleware, EventRejection, IncomingEvent, Outcome, RejectedAck,
+};
+use super::handler::{self, BoxFuture, DisconnectHandler, EventHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
 use super::reason::DisconnectReason;
 use super::recovery::{self, Recovered, Target};
@@ -415,6 +418,76 @@ impl Socket {
             .add_any(handler);
     }
 
+    /// Handles the next `event` of this socket, then no more.
+    pub fn once(&self, event: &str, handler: impl EventHandler) {
+        let handler: Arc<dyn EventHandler> = Arc::new(Once {
+            event: event.into(),
+            spent: AtomicBool::new(false),
+            handler: Box::new(handler),
+        });
+        self.inner
+            .local()
+            .listeners
+            .get_or_insert_with(Default::default)
+            .add(event, handler);
+    }
+
+    /// Removes this socket's own handlers of `event` (the namespace's stay).
+    pub fn off(&self, event: &str) {
+        if let Some(listeners) = &mut self.inner.local().listeners {
+            listeners.remove(event);
+        }
+    }
+
+    /// Removes this socket's own catch-all handlers.
+    pub fn off_any(&self) {
+        if let Some(listeners) = &mut self.inner.local().listeners {
+            listeners.remove_any();
+        }
+    }
+
+    /// Adds an event middleware (Node's `socket.use`): it sees each incoming event
+    /// of this socket before the handlers, after the namespace's middlewares, and
+    /// may rewrite it, drop it ([`EventFlow::Drop`]) or reject it. A rejected event
+    /// goes to the [`on_error`](Self::on_error) handlers instead of its own, and its
+    /// acknowledgement, when the client asked for one, is
+    /// `{"error":"rejected","event":…,"message":…}`. See
+    /// They are plain functions run where the packet was read, so events keep
+    /// their arrival order; work that must wait belongs in the handler.
+    ///
+    /// ```no_run
+    /// use tether::server::{EventFlow, EventRejection, IncomingEvent, Socket};
+    ///
+    /// # fn demo(socket: Socket) {
+    /// socket.use_event_middleware(|socket: &Socket, event: &mut IncomingEvent| {
+    ///     if event.name().starts_with("admin:") && socket.data::<bool>() != Some(true) {
+    ///         return Err(EventRejection::new("not an admin"));
+    ///     }
+    ///     Ok(EventFlow::Pass)
+    /// });
+    /// socket.on_error(|socket: &Socket, rejection: &EventRejection| {
+    ///     tracing::info!(sid = %socket.id(), %rejection, "event refused");
+    /// });
+    /// # }
+    /// ```
+    pub fn use_event_middleware(&self, middleware: impl EventMiddleware) {
+        self.inner
+            .local()
+            .listeners
+            .get_or_insert_with(Default::default)
+            .add_middleware(Arc::new(middleware));
+    }
+
+    /// Runs `handler` for each event of this socket a middleware rejected (Node's
+    /// `error` event on a server socket).
+    pub fn on_error(&self, handler: impl ErrorHandler) {
+        self.inner
+            .local()
+            .listeners
+            .get_or_insert_with(Default::default)
+            .add_error_handler(Arc::new(handler));
+    }
+
     /// Runs `handler` when this socket leaves its namespace, once it has left its
     /// rooms.
     pub fn on_disconnect(&self, handler: impl DisconnectHandler) {
@@ -505,13 +578,60 @@ impl Socket {
         self.inner.conn.close();
     }
 
+    /// Tells the error handlers and the client that a middleware rejected an event.
+    fn rejected(&self, incoming: &IncomingEvent, rejection: &EventRejection, ack_id: Option<u64>) {
+        tracing::debug!(sid = %self.inner.id, event = incoming.name(), %rejection, "event rejected");
+        let handlers = self
+            .inner
+            .local()
+            .listeners
+            .as_ref()
+            .and_then(|listeners| listeners.error_handlers());
+        for handler in handlers.iter().flat_map(|list| list.iter()) {
+            handler.call(self, rejection);
+        }
+        if let Some(id) = ack_id {
+            let _ = self.send_ack(id, &RejectedAck::new(incoming.name(), rejection));
+        }
+    }
+
     /// Delivers an incoming event to the handlers: the catch-alls, then the event's
     /// own (this socket's if it has any, else the namespace's). The acknowledgement
     /// goes to the first specific handler, or the first catch-all when there is none.
     pub(crate) fn dispatch(&self, name: Text, args: Args, ack_id: Option<u64>) {
-        let (own, own_any) = match &self.inner.local().listeners {
-            Some(listeners) => (listeners.get(&name), listeners.any()),
-            None => (None, None),
+        let (mut own, own_any, own_middlewares) = match &self.inner.local().listeners {
+            Some(listeners) => (
+                listeners.get(&name),
+                listeners.any(),
+                listeners.middlewares(),
+            ),
+            None => (None, None, None),
+        };
+        let ns_middlewares = self.inner.ns.handlers.event_middlewares();
+        let (name, args) = if ns_middlewares.is_none() && own_middlewares.is_none() {
+            (name, args)
+        } else {
+            let incoming = IncomingEvent::new(name.clone(), args, ack_id.is_some());
+            let lists = ns_middlewares.iter().chain(own_middlewares.iter());
+            match event_middleware::run(lists, self, incoming) {
+                Outcome::Pass(incoming) => {
+                    let (renamed, args) = incoming.into_parts();
+                    if renamed != name {
+                        own = self
+                            .inner
+                            .local()
+                            .listeners
+                            .as_ref()
+                            .and_then(|listeners| listeners.get(&renamed));
+                    }
+                    (renamed, args)
+                }
+                Outcome::Drop => return,
+                Outcome::Rejected(incoming, rejection) => {
+                    self.rejected(&incoming, &rejection, ack_id);
+                    return;
+                }
+            }
         };
         let specific = own.or_else(|| self.inner.ns.handlers.listeners_for(&name));
         let ns_any = self.inner.ns.handlers.any_listeners();
@@ -563,6 +683,25 @@ impl Socket {
             );
             self.inner.conn.close_with(CloseReason::SlowClient);
         }
+    }
+}
+
+/// A handler that runs for one event, then takes itself off the socket.
+struct Once {
+    event: Box<str>,
+    spent: AtomicBool,
+    handler: Box<dyn EventHandler>,
+}
+
+impl EventHandler for Once {
+    fn call(&self, socket: Socket, event: Event) -> BoxFuture {
+        if self.spent.swap(true, Ordering::AcqRel) {
+            return Box::pin(std::future::ready(()));
+        }
+        if let Some(listeners) = &mut socket.inner.local().listeners {
+            listeners.remove_one(&self.event, (self as *const Once).cast());
+        }
+        self.handler.call(socket, event)
     }
 }
 
