@@ -40,7 +40,6 @@ pub mod packet;
 mod polling;
 mod query;
 
-pub(crate) use query::pairs as query_pairs;
 mod request;
 mod server;
 mod session;
