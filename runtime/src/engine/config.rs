@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use super::compression::HttpCompression;
 use super::cors::Cors;
+use super::error::RequestError;
+use super::hooks::Hooks;
 
 /// The boxed future an [`AllowRequest`] hook returns.
 pub type AllowRequestFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -96,6 +98,8 @@ pub struct EngineConfig {
     /// Compression of polling replies (default on for replies of 1,024 bytes and
     /// more, as Node's `httpCompression`); `None` turns it off.
     pub http_compression: Option<HttpCompression>,
+    /// Header and error hooks (default none; see [`EngineConfig::with_headers`]).
+    pub(crate) hooks: Hooks,
 }
 
 impl Default for EngineConfig {
@@ -114,6 +118,7 @@ impl Default for EngineConfig {
             allow_request: None,
             ws_read_buffer_size: 1024,
             http_compression: Some(HttpCompression::default()),
+            hooks: Hooks::default(),
         }
     }
 }
@@ -211,6 +216,55 @@ impl EngineConfig {
         self.allow_request = Some(Arc::new(move |parts| Box::pin(hook(parts))));
         self
     }
+
+    /// Runs `hook` on the headers of every handshake response, polling or
+    /// WebSocket, before they go out (Node's `initial_headers` event), e.g. to set
+    /// a cookie of the application's.
+    ///
+    /// ```
+    /// use tether::engine::EngineConfig;
+    ///
+    /// let config = EngineConfig::default().with_initial_headers(|headers, _request| {
+    ///     headers.insert("set-cookie", "region=eu; Path=/".parse().unwrap());
+    /// });
+    /// ```
+    pub fn with_initial_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.hooks.initial_headers = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` on the headers of every response to a polling request or a
+    /// WebSocket handshake, handshakes included, after the
+    /// [`with_initial_headers`](Self::with_initial_headers) hook (Node's `headers`
+    /// event). Refused requests get their error reply as it is.
+    pub fn with_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.hooks.headers = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` for every request the engine refuses, with Node's code and
+    /// message in the [`RequestError`] (Node's `connection_error` event).
+    ///
+    /// ```
+    /// use tether::engine::EngineConfig;
+    ///
+    /// let config = EngineConfig::default().with_connection_error(|error, request| {
+    ///     eprintln!("refused {} {}: {} ({})", request.method, request.uri, error, error.code());
+    /// });
+    /// ```
+    pub fn with_connection_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&RequestError, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.hooks.connection_error = Some(Arc::new(hook));
+        self
+    }
 }
 
 impl fmt::Debug for EngineConfig {
@@ -229,6 +283,7 @@ impl fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("ws_read_buffer_size", &self.ws_read_buffer_size)
             .field("http_compression", &self.http_compression)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }

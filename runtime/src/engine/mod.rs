@@ -36,6 +36,7 @@ mod direct;
 mod error;
 mod frame_writer;
 mod heartbeat;
+mod hooks;
 pub mod packet;
 mod polling;
 mod query;
@@ -57,6 +58,7 @@ pub use connection::{
 };
 pub use cors::{AllowOrigin, Cors, CorsError};
 pub use error::RequestError;
+pub use hooks::{ConnectionErrorHook, HeadersHook};
 pub use packet::{DecodeError, Frame, Packet, PacketKind};
 pub use request::BoxError;
 pub use server::{Engine, EngineHandler};

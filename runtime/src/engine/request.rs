@@ -19,6 +19,7 @@ use super::compression;
 use super::connection::{Handshake, Transport};
 use super::direct::DirectTcp;
 use super::error::RequestError;
+use super::hooks;
 use super::polling::{self, PollingReply};
 use super::query;
 use super::server::{Engine, EngineHandler};
@@ -79,10 +80,27 @@ impl<H: EngineHandler> Engine<H> {
         B::Error: Into<BoxError>,
     {
         let origin = request.headers().get(header::ORIGIN).cloned();
+        let hooks = &self.inner.config.hooks;
+        let parts = hooks.any().then(|| hooks::parts_of(&request));
         let mut response = match self.route(request).await {
-            Ok(response) => response,
+            Ok(mut response) => {
+                if let Some(parts) = &parts {
+                    let handshake = Query::parse(parts.uri.query().unwrap_or("")).sid.is_none();
+                    let headers = response.headers_mut();
+                    if handshake && let Some(hook) = &hooks.initial_headers {
+                        hook(headers, parts);
+                    }
+                    if let Some(hook) = &hooks.headers {
+                        hook(headers, parts);
+                    }
+                }
+                response
+            }
             Err(error) => {
                 tracing::debug!(%error, "engine.io request refused");
+                if let (Some(parts), Some(hook)) = (&parts, &hooks.connection_error) {
+                    hook(&error, parts);
+                }
                 error.into_response()
             }
         };

@@ -165,6 +165,36 @@ impl ServerConfig {
         self
     }
 
+    /// Adds headers to every handshake response (Node's `initial_headers`); see
+    /// [`EngineConfig::with_initial_headers`].
+    pub fn with_initial_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.engine = self.engine.with_initial_headers(hook);
+        self
+    }
+
+    /// Adds headers to every polling and WebSocket handshake response (Node's
+    /// `headers`); see [`EngineConfig::with_headers`].
+    pub fn with_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.engine = self.engine.with_headers(hook);
+        self
+    }
+
+    /// Observes every refused request (Node's `connection_error`); see
+    /// [`EngineConfig::with_connection_error`].
+    pub fn with_connection_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&crate::engine::RequestError, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.engine = self.engine.with_connection_error(hook);
+        self
+    }
+
     /// Replaces the Engine.IO options wholesale (keep the path in mind).
     pub fn with_engine(mut self, engine: EngineConfig) -> Self {
         self.engine = engine;
