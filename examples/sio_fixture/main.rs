@@ -6,8 +6,9 @@
 //!   `welcome` on connection and the events of [`handlers`];
 //! - `/admin`: only for auth `{"token":"secret"}`, else `unauthorized` with data
 //!   `{"code":4001}`;
-//! - `/room-{id}` (any id; refuses auth `banned`) and `/dyn-*` (only with auth
-//!   `{"key":"open"}`): dynamic namespaces with `welcome` and the same events;
+//! - `/room-{id}` (any id; refuses auth `banned`), `/board-<digits>` (a regular
+//!   expression) and `/dyn-*` (only with auth `{"key":"open"}`): dynamic
+//!   namespaces with `welcome` (with the captured `params`) and the same events;
 //! - `/guarded`: event middlewares, error handlers, `once` and `off` (see
 //!   [`guarded`]);
 //! - `/stream`: streams `seq` events (see [`handlers::stream`]);
@@ -64,12 +65,20 @@ fn http_compression() -> Option<HttpCompression> {
 
 /// Sends `welcome` with what the socket knows about itself.
 async fn welcome(socket: Socket) -> Result<(), tether::server::EmitError> {
-    let info = json!({
+    let mut info = json!({
         "id": socket.id().as_str(),
         "ns": socket.ns(),
         "auth": socket.auth_value(),
         "tag": socket.query("tag"),
     });
+    let params: serde_json::Map<String, Value> = socket
+        .namespace()
+        .params()
+        .map(|(name, value)| (name.to_owned(), Value::from(value)))
+        .collect();
+    if !params.is_empty() {
+        info["params"] = Value::Object(params);
+    }
     socket.emit("welcome", &info)
 }
 
@@ -155,6 +164,8 @@ fn fixture() -> Server {
         }
     });
     dynamic_namespace(&rooms);
+    let boards = io.of_regex(regex::Regex::new(r"^/board-(?P<board>\d+)$").expect("a valid regex"));
+    dynamic_namespace(&boards);
     let dynamic = io.of_dynamic(|name: &str, auth: &Value| {
         let accept = name.starts_with("/dyn-") && auth["key"] == "open";
         async move { accept }

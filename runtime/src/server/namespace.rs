@@ -15,7 +15,7 @@ use super::error::EmitError;
 use super::event_middleware::{ErrorHandler, EventMiddleware, Middlewares};
 use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
 use super::recovery::Recovery;
-use super::registry::ChildLink;
+use super::registry::{ChildLink, Params};
 use super::room::{IntoRooms, Room};
 use super::server_side::ServerEvents;
 use super::socket::{Socket, SocketInner};
@@ -201,6 +201,8 @@ pub(crate) struct NamespaceInner {
     pub(crate) adapter: Option<Box<dyn NamespaceLink>>,
     /// The events and sockets kept for connection state recovery, when it is on.
     pub(crate) recovery: Option<Recovery>,
+    /// What the dynamic parent's pattern captured from the name (none for others).
+    params: Params,
 }
 
 impl NamespaceInner {
@@ -222,7 +224,14 @@ impl NamespaceInner {
             child_of,
             adapter,
             recovery: config.connection_state_recovery.clone().map(Recovery::new),
+            params: Params::default(),
         }
+    }
+
+    /// Sets what the dynamic parent's pattern captured from the name.
+    pub(crate) fn with_params(mut self, params: Params) -> Self {
+        self.params = params;
+        self
     }
 
     /// Counts a socket that starts connecting; the registry calls it while it holds
@@ -419,6 +428,26 @@ impl Namespace {
     /// The namespace name.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// The value a placeholder or named group of the dynamic parent's pattern
+    /// took in this namespace's name: `param("id")` is `Some("42")` in `/match-42`
+    /// made by [`Server::of_pattern`](super::Server::of_pattern)`("/match-{id}")`,
+    /// or by [`Server::of_regex`](super::Server::of_regex) with a group `(?P<id>…)`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.inner
+            .params
+            .iter()
+            .find(|(key, _)| &**key == name)
+            .map(|(_, value)| &**value)
+    }
+
+    /// Every captured parameter, in pattern order (see [`param`](Self::param)).
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner
+            .params
+            .iter()
+            .map(|(key, value)| (&**key, &**value))
     }
 
     /// Runs `handler` for each socket that joins (after its CONNECT answer went out).
