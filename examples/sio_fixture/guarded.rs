@@ -10,14 +10,20 @@
 //!   `rejected({message})` to the client.
 //! - `first` is handled once (`first-seen(args)`); `ping-me` answers `pong-you`
 //!   until `stop-pinging` removes that handler.
+//! - An outgoing hook records the name and first argument of every event sent to
+//!   the socket; `outgoing-log` is acknowledged with that record.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use tether::server::{Event, EventFlow, EventRejection, IncomingEvent, Namespace, Server, Socket};
 
 const SPAM_LIMIT: u32 = 3;
+
+/// The events sent to a socket, as its outgoing hook saw them.
+#[derive(Clone, Default)]
+struct OutgoingLog(Arc<Mutex<Vec<serde_json::Value>>>);
 
 /// Counts a socket's `spam` events.
 #[derive(Clone, Default)]
@@ -69,6 +75,29 @@ pub fn install(io: &Server) -> Namespace {
             |socket: Socket, mut event: Event| async move {
                 socket.off("ping-me");
                 let _ = event.ack(&true);
+            },
+        );
+        let log = OutgoingLog::default();
+        socket.insert_data(log.clone());
+        socket.on_any_outgoing(move |_socket: &Socket, event: &Event| {
+            let first = event.args().raw(0).unwrap_or("null");
+            let first: serde_json::Value = serde_json::from_str(first).unwrap_or_default();
+            let entry = json!([event.name(), first]);
+            log.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(entry);
+        });
+        socket.on(
+            "outgoing-log",
+            |socket: Socket, mut event: Event| async move {
+                let log = socket.data::<OutgoingLog>().unwrap_or_default();
+                let entries = log
+                    .0
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone();
+                let _ = event.ack(&entries);
             },
         );
         let _ = socket.emit("ready", &());

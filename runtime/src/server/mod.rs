@@ -20,6 +20,7 @@ mod event;
 mod event_middleware;
 mod handler;
 mod io;
+mod listeners;
 mod namespace;
 mod reason;
 mod recovery;

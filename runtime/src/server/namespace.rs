@@ -14,6 +14,7 @@ use super::config::ServerConfig;
 use super::error::EmitError;
 use super::event_middleware::{ErrorHandler, EventMiddleware, Middlewares};
 use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
+use super::listeners::OutgoingHook;
 use super::recovery::Recovery;
 use super::registry::{ChildLink, Params};
 use super::room::{IntoRooms, Room};
@@ -30,6 +31,7 @@ pub(crate) struct Listeners {
     any: Option<Arc<[Arc<dyn EventHandler>]>>,
     middlewares: Option<Middlewares>,
     errors: Option<Arc<[Arc<dyn ErrorHandler>]>>,
+    outgoing: Option<Arc<[OutgoingHook]>>,
 }
 
 fn appended_to<T: ?Sized>(list: Option<&Arc<[Arc<T>]>>, item: Arc<T>) -> Arc<[Arc<T>]> {
@@ -98,6 +100,18 @@ impl Listeners {
 
     pub(crate) fn error_handlers(&self) -> Option<Arc<[Arc<dyn ErrorHandler>]>> {
         self.errors.clone()
+    }
+
+    pub(crate) fn add_outgoing(&mut self, hook: OutgoingHook) {
+        self.outgoing = Some(appended_to(self.outgoing.as_ref(), hook));
+    }
+
+    pub(crate) fn remove_outgoing(&mut self) {
+        self.outgoing = None;
+    }
+
+    pub(crate) fn outgoing(&self) -> Option<Arc<[OutgoingHook]>> {
+        self.outgoing.clone()
     }
 }
 

@@ -16,10 +16,8 @@ use super::client::ClientState;
 use super::data::SocketData;
 use super::error::{AckError, EmitError, check_event_name};
 use super::event::{AckSender, Event};
-use super::event_middleware::{
-    self, ErrorHandler, EventMiddleware, EventRejection, IncomingEvent, Outcome, RejectedAck,
-};
-use super::handler::{self, BoxFuture, DisconnectHandler, EventHandler};
+use super::event_middleware::{self, EventRejection, IncomingEvent, Outcome, RejectedAck};
+use super::handler::{self, DisconnectHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
 use super::reason::DisconnectReason;
 use super::recovery::{self, Recovered, Target};
@@ -49,12 +47,15 @@ pub(crate) struct SocketInner {
     pub(crate) pid: Option<Sid>,
     /// The socket took over one that had lost its connection.
     recovered: bool,
+    /// Whether outgoing hooks watch this socket (checked on each send, so that an
+    /// unwatched socket never takes its lock for them).
+    pub(crate) watched: AtomicBool,
 }
 
 #[derive(Default)]
 pub(crate) struct SocketLocal {
     pub(crate) rooms: Vec<Room>,
-    listeners: Option<Box<Listeners>>,
+    pub(crate) listeners: Option<Box<Listeners>>,
     departure: Vec<Departure>,
     /// Values stored with the socket, created on first use.
     data: Option<SharedData>,
@@ -127,6 +128,7 @@ impl SocketInner {
             local: Mutex::new(local),
             pid,
             recovered,
+            watched: AtomicBool::new(false),
         }
     }
 
@@ -141,7 +143,11 @@ impl SocketInner {
     }
 
     /// Queues an encoded packet for this socket's client.
-    pub(crate) fn send(&self, encoded: &Encoded, volatile: bool) -> Result<bool, EmitError> {
+    pub(crate) fn send(
+        self: &Arc<Self>,
+        encoded: &Encoded,
+        volatile: bool,
+    ) -> Result<bool, EmitError> {
         if !self.is_connected() {
             return Err(EmitError::Disconnected);
         }
@@ -156,6 +162,9 @@ impl SocketInner {
             }
             (true, _) => self.conn.send_volatile(encoded.frames())?,
         };
+        if sent && self.watched.load(Ordering::Relaxed) {
+            super::listeners::notify_outgoing(self, encoded);
+        }
         Ok(sent)
     }
 
@@ -398,96 +407,6 @@ impl Socket {
         BroadcastOperator::new(self.inner.ns.clone()).except_socket(self.inner.id)
     }
 
-    /// Handles `event` on this socket only (see also `Namespace::on`).
-    pub fn on(&self, event: &str, handler: impl EventHandler) {
-        let handler: Arc<dyn EventHandler> = Arc::new(handler);
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add(event, handler);
-    }
-
-    /// Handles every event of this socket (called before the event's own handlers).
-    pub fn on_any(&self, handler: impl EventHandler) {
-        let handler: Arc<dyn EventHandler> = Arc::new(handler);
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add_any(handler);
-    }
-
-    /// Handles the next `event` of this socket, then no more.
-    pub fn once(&self, event: &str, handler: impl EventHandler) {
-        let handler: Arc<dyn EventHandler> = Arc::new(Once {
-            event: event.into(),
-            spent: AtomicBool::new(false),
-            handler: Box::new(handler),
-        });
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add(event, handler);
-    }
-
-    /// Removes this socket's own handlers of `event` (the namespace's stay).
-    pub fn off(&self, event: &str) {
-        if let Some(listeners) = &mut self.inner.local().listeners {
-            listeners.remove(event);
-        }
-    }
-
-    /// Removes this socket's own catch-all handlers.
-    pub fn off_any(&self) {
-        if let Some(listeners) = &mut self.inner.local().listeners {
-            listeners.remove_any();
-        }
-    }
-
-    /// Adds an event middleware (Node's `socket.use`): it sees each incoming event
-    /// of this socket before the handlers, after the namespace's middlewares, and
-    /// may rewrite it, drop it ([`EventFlow::Drop`]) or reject it. A rejected event
-    /// goes to the [`on_error`](Self::on_error) handlers instead of its own, and its
-    /// acknowledgement, when the client asked for one, is
-    /// `{"error":"rejected","event":…,"message":…}`. See
-    /// They are plain functions run where the packet was read, so events keep
-    /// their arrival order; work that must wait belongs in the handler.
-    ///
-    /// ```no_run
-    /// use tether::server::{EventFlow, EventRejection, IncomingEvent, Socket};
-    ///
-    /// # fn demo(socket: Socket) {
-    /// socket.use_event_middleware(|socket: &Socket, event: &mut IncomingEvent| {
-    ///     if event.name().starts_with("admin:") && socket.data::<bool>() != Some(true) {
-    ///         return Err(EventRejection::new("not an admin"));
-    ///     }
-    ///     Ok(EventFlow::Pass)
-    /// });
-    /// socket.on_error(|socket: &Socket, rejection: &EventRejection| {
-    ///     tracing::info!(sid = %socket.id(), %rejection, "event refused");
-    /// });
-    /// # }
-    /// ```
-    pub fn use_event_middleware(&self, middleware: impl EventMiddleware) {
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add_middleware(Arc::new(middleware));
-    }
-
-    /// Runs `handler` for each event of this socket a middleware rejected (Node's
-    /// `error` event on a server socket).
-    pub fn on_error(&self, handler: impl ErrorHandler) {
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add_error_handler(Arc::new(handler));
-    }
-
     /// Runs `handler` when this socket leaves its namespace, once it has left its
     /// rooms.
     pub fn on_disconnect(&self, handler: impl DisconnectHandler) {
@@ -683,25 +602,6 @@ impl Socket {
             );
             self.inner.conn.close_with(CloseReason::SlowClient);
         }
-    }
-}
-
-/// A handler that runs for one event, then takes itself off the socket.
-struct Once {
-    event: Box<str>,
-    spent: AtomicBool,
-    handler: Box<dyn EventHandler>,
-}
-
-impl EventHandler for Once {
-    fn call(&self, socket: Socket, event: Event) -> BoxFuture {
-        if self.spent.swap(true, Ordering::AcqRel) {
-            return Box::pin(std::future::ready(()));
-        }
-        if let Some(listeners) = &mut socket.inner.local().listeners {
-            listeners.remove_one(&self.event, (self as *const Once).cast());
-        }
-        self.handler.call(socket, event)
     }
 }
 

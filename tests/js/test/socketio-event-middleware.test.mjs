@@ -98,5 +98,26 @@ for (const mode of MODES) {
       assert.equal(echoed, "after");
       assert.equal(pongs, 0);
     });
+
+    test("an outgoing hook sees emits and broadcasts, not acknowledgements", async (t) => {
+      const socket = await guarded(t, mode);
+      const other = await guarded(t, mode);
+      const echo = next(socket, "echo");
+      socket.emit("echo", "one");
+      await within(echo, "echo");
+      const sentinel = next(socket, "sentinel");
+      await within(
+        other.emitWithAck("broadcast", { via: "io", event: "news", data: "two", tag: "t1" }),
+        "broadcast",
+      );
+      await within(sentinel, "sentinel");
+      const log = await within(socket.emitWithAck("outgoing-log"), "log");
+      assert.deepEqual(log, [
+        ["ready", null],
+        ["echo", "one"],
+        ["news", "two"],
+        ["sentinel", "t1"],
+      ]);
+    });
   });
 }
