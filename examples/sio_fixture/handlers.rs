@@ -165,7 +165,8 @@ struct Broadcast {
     #[serde(default)]
     except: Vec<String>,
     event: String,
-    data: Value,
+    /// Any value, binary included.
+    data: tether::protocol::Value,
     tag: Value,
 }
 

@@ -20,7 +20,8 @@
 //! 20 s); `RECOVERY_MS` turns connection state recovery on, keeping disconnected
 //! sockets that long. `HTTP_COMPRESSION_THRESHOLD` sets the size from which
 //! polling replies are compressed (default 1,024 bytes) and `HTTP_COMPRESSION=off`
-//! turns that compression off. On `SIGTERM` or Ctrl-C the server shuts down gracefully.
+//! turns that compression off. `PARSER=msgpack` makes the server speak
+//! socket.io-msgpack-parser's MessagePack. On `SIGTERM` or Ctrl-C the server shuts down gracefully.
 //!
 //! ```text
 //! PORT=3000 cargo run --example sio_fixture
@@ -120,7 +121,8 @@ fn fixture() -> Server {
             millis("PING_TIMEOUT_MS", 20_000),
         )
         .with_cors(Cors::any())
-        .with_http_compression(http_compression());
+        .with_http_compression(http_compression())
+        .with_parser(tether_examples::parser_from_env());
     let config = match std::env::var("RECOVERY_MS") {
         Ok(_) => config.with_connection_state_recovery(
             RecoveryConfig::default()

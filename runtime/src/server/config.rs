@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::parser::Parser;
 use super::recovery::RecoveryConfig;
 use crate::engine::{Cors, EngineConfig, HttpCompression, SessionCookie, Transports};
 use crate::protocol::DEFAULT_MAX_ATTACHMENTS;
@@ -50,6 +51,9 @@ pub struct ServerConfig {
     /// and the Rust client hand it to listeners as an extra argument too). Sockets
     /// are kept on the node they were on.
     pub connection_state_recovery: Option<RecoveryConfig>,
+    /// The packet form every client of the server speaks (default
+    /// [`Parser::Default`], socket.io-parser's).
+    pub parser: Parser,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +67,7 @@ impl Default for ServerConfig {
             cleanup_empty_child_namespaces: true,
             max_namespaces_per_client: 100,
             connection_state_recovery: None,
+            parser: Parser::Default,
         }
     }
 }
@@ -192,6 +197,14 @@ impl ServerConfig {
         F: Fn(&crate::engine::RequestError, &http::request::Parts) + Send + Sync + 'static,
     {
         self.engine = self.engine.with_connection_error(hook);
+        self
+    }
+
+    /// Sets the packet form clients speak, as Node's `parser` option: with
+    /// [`Parser::MsgPack`] (feature `msgpack`), socket.io-clients created with
+    /// `parser: require("socket.io-msgpack-parser")` connect.
+    pub fn with_parser(mut self, parser: Parser) -> Self {
+        self.parser = parser;
         self
     }
 

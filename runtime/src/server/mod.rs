@@ -22,6 +22,7 @@ mod handler;
 mod io;
 mod listeners;
 mod namespace;
+mod parser;
 mod reason;
 mod recovery;
 mod registry;
@@ -51,6 +52,7 @@ pub use handler::{
 pub use io::{ParentNamespace, Server};
 pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
+pub use parser::Parser;
 pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
 pub use registry::{InvalidPattern, NamePattern};

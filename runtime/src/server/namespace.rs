@@ -217,6 +217,8 @@ pub(crate) struct NamespaceInner {
     pub(crate) recovery: Option<Recovery>,
     /// What the dynamic parent's pattern captured from the name (none for others).
     params: Params,
+    /// The packet form of the server's clients.
+    pub(crate) parser: super::Parser,
 }
 
 impl NamespaceInner {
@@ -239,6 +241,7 @@ impl NamespaceInner {
             adapter,
             recovery: config.connection_state_recovery.clone().map(Recovery::new),
             params: Params::default(),
+            parser: config.parser,
         }
     }
 

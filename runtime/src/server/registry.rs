@@ -223,6 +223,18 @@ pub(crate) fn normalize(name: &str) -> Text {
 }
 
 impl Registry {
+    /// The frames of a packet in the server's form; none (and a log line) when it
+    /// does not convert.
+    pub(crate) fn frames(&self, encoded: &crate::protocol::Encoded) -> Vec<crate::engine::Frame> {
+        match self.config.parser.frames(encoded) {
+            Ok(frames) => frames.into_iter().collect(),
+            Err(error) => {
+                tracing::warn!(%error, "a packet does not convert to the server's form");
+                Vec::new()
+            }
+        }
+    }
+
     pub(crate) fn new(config: Arc<ServerConfig>, adapter: Option<Arc<dyn Adapter>>) -> Registry {
         Registry {
             config,

@@ -19,10 +19,11 @@ use super::event::{AckSender, Event};
 use super::event_middleware::{self, EventRejection, IncomingEvent, Outcome, RejectedAck};
 use super::handler::{self, DisconnectHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
+use super::parser::Frames;
 use super::reason::DisconnectReason;
 use super::recovery::{self, Recovered, Target};
 use super::room::{IntoRooms, Room};
-use crate::engine::{CloseReason, Connection, Frame, Handshake, Sid, Text, Transport};
+use crate::engine::{CloseReason, Connection, Handshake, Sid, Text, Transport};
 use crate::protocol::{self, Args, Encoded};
 
 /// A client connected to one namespace. Cheap to clone; every clone is the same socket.
@@ -151,16 +152,17 @@ impl SocketInner {
         if !self.is_connected() {
             return Err(EmitError::Disconnected);
         }
-        let sent = match (volatile, encoded.attachments.is_empty()) {
-            (false, true) => {
-                self.conn.send(Frame::Text(encoded.text.clone()))?;
+        let frames = self.ns.parser.frames(encoded)?;
+        let sent = match (volatile, frames) {
+            (false, Frames::One(frame)) => {
+                self.conn.send(frame)?;
                 true
             }
-            (false, false) => {
-                self.conn.send_all(encoded.frames())?;
+            (false, frames) => {
+                self.conn.send_all(frames)?;
                 true
             }
-            (true, _) => self.conn.send_volatile(encoded.frames())?,
+            (true, frames) => self.conn.send_volatile(frames)?,
         };
         if sent && self.watched.load(Ordering::Relaxed) {
             super::listeners::notify_outgoing(self, encoded);
