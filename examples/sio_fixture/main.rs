@@ -21,7 +21,9 @@
 //! sockets that long. `HTTP_COMPRESSION_THRESHOLD` sets the size from which
 //! polling replies are compressed (default 1,024 bytes) and `HTTP_COMPRESSION=off`
 //! turns that compression off. `PARSER=msgpack` makes the server speak
-//! socket.io-msgpack-parser's MessagePack. On `SIGTERM` or Ctrl-C the server shuts down gracefully.
+//! socket.io-msgpack-parser's MessagePack. With `TLS_CERT` and `TLS_KEY` (PEM
+//! files) it serves HTTPS and WSS and announces `listening on https://ADDR`. On
+//! `SIGTERM` or Ctrl-C the server shuts down gracefully.
 //!
 //! ```text
 //! PORT=3000 cargo run --example sio_fixture
@@ -181,8 +183,20 @@ async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
     let io = fixture();
     let _ = IO.set(io.clone());
-    let server = tether::bind(io.clone(), tether_examples::listen_addr()).await?;
-    tether_examples::announce(server.local_addr());
+    let addr = tether_examples::listen_addr();
+    let server = match (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
+        (Ok(cert), Ok(key)) => {
+            let tls = tether::http::tls_config_from_pem(cert, key)?;
+            let server = tether::http::bind_tls(io.clone(), addr, tls).await?;
+            println!("listening on https://{}", server.local_addr());
+            server
+        }
+        _ => {
+            let server = tether::bind(io.clone(), addr).await?;
+            tether_examples::announce(server.local_addr());
+            server
+        }
+    };
     tether_examples::shutdown_signal().await;
     io.close(Duration::from_secs(3)).await;
     server.shutdown(Duration::from_secs(2)).await;

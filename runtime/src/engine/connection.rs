@@ -89,6 +89,9 @@ pub struct Handshake {
     pub remote_addr: Option<SocketAddr>,
     /// When the session was opened.
     pub issued: SystemTime,
+    /// Whether the request came over TLS that this server terminated
+    /// ([`bind_tls`](crate::http::bind_tls)).
+    pub secure: bool,
 }
 
 impl Handshake {
@@ -130,10 +133,10 @@ impl Handshake {
     }
 
     /// Whether the connection to this server is encrypted (Node's
-    /// `handshake.secure`). tether serves plain HTTP, so this is `false`; behind a
-    /// TLS-terminating proxy, read its `X-Forwarded-Proto` header.
+    /// `handshake.secure`): served by [`bind_tls`](crate::http::bind_tls). Behind a
+    /// TLS-terminating proxy it is `false`; read the proxy's `X-Forwarded-Proto`.
     pub fn secure(&self) -> bool {
-        false
+        self.secure
     }
 
     /// When the session was opened, in milliseconds since the Unix epoch (Node's
@@ -328,6 +331,7 @@ mod tests {
             uri: uri.parse().unwrap(),
             remote_addr: Some("10.1.2.3:4567".parse().unwrap()),
             issued: SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_620_285_123),
+            secure: false,
         }
     }
 

@@ -357,6 +357,7 @@ fn handshake_of<B>(request: Request<B>) -> Handshake {
         headers: compact_headers(&parts.headers),
         uri: compact_uri(&parts.uri),
         issued: SystemTime::now(),
+        secure: parts.extensions.get::<crate::http::Tls>().is_some(),
     }
 }
 
