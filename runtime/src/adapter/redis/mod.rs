@@ -100,6 +100,7 @@ mod emit;
 mod link;
 mod msgpack;
 mod requests;
+mod shard_requests;
 mod sharded;
 mod tasks;
 
@@ -129,6 +130,9 @@ pub struct RedisConfig {
     /// `createShardedAdapter` with `subscriptionMode: "static"` (default `false`:
     /// classic pub/sub, as Node's `createAdapter`).
     pub sharded: bool,
+    /// Which shard channels a node subscribes to, with sharded pub/sub (default
+    /// [`SubscriptionMode::Static`]); every node of a cluster must use the same.
+    pub subscription_mode: SubscriptionMode,
     /// The URL names one node of a Redis Cluster, whose other nodes are
     /// discovered (default `false`); implies [`sharded`](Self::sharded).
     pub cluster: bool,
@@ -166,6 +170,7 @@ impl RedisConfig {
             tls_ca: None,
             key: "socket.io".to_owned(),
             sharded: false,
+            subscription_mode: SubscriptionMode::Static,
             cluster: false,
             sentinel: None,
             queue: 4096,
@@ -189,6 +194,14 @@ impl RedisConfig {
     /// `<key>#<nsp>#`, in the cluster message format of `socket.io-adapter`.
     pub fn with_sharded(mut self) -> Self {
         self.sharded = true;
+        self
+    }
+
+    /// Uses sharded pub/sub with the given subscription mode, as Node's
+    /// `createShardedAdapter(pub, sub, {subscriptionMode})`.
+    pub fn with_subscription_mode(mut self, mode: SubscriptionMode) -> Self {
+        self.sharded = true;
+        self.subscription_mode = mode;
         self
     }
 
@@ -233,6 +246,25 @@ impl RedisConfig {
         self.reconnect_max = max.max(min);
         self
     }
+}
+
+/// Which shard channels the sharded adapter uses, as the `subscriptionMode` of
+/// Node's `createShardedAdapter`. Broadcasts to exactly one room go on a channel
+/// of that room in the dynamic modes, so that only the nodes holding the room
+/// receive them; every other message goes on the namespace's channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SubscriptionMode {
+    /// One channel per namespace, `<key>#<nsp>#` (and each node's answers on
+    /// `<key>#<nsp>#<uid>#`): few subscriptions, every broadcast reaches every node.
+    #[default]
+    Static,
+    /// Also a channel per public room, `<key>#<nsp>#<room>#`, subscribed to while
+    /// the node has a socket in the room; a socket's own room (a 20-character
+    /// name) stays on the namespace's channel. Node's default.
+    Dynamic,
+    /// As `Dynamic`, and each socket's own room gets a channel too.
+    DynamicPrivate,
 }
 
 /// What can go wrong with the Redis adapter.
