@@ -16,7 +16,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{Shared, cluster, msgpack};
-use crate::adapter::{Broadcast, RemoteAck, RemoteAcks};
+use crate::adapter::{Broadcast, ClusterError, RemoteAck, RemoteAcks};
 use crate::protocol::{Map, Value};
 
 const BROADCAST: u64 = 7;
@@ -285,6 +285,10 @@ pub(crate) fn publish_request(
     timeout: Duration,
     encode: impl FnOnce(&str) -> Result<Vec<u8>, msgpack::EncodeError>,
 ) -> Option<RemoteAcks> {
+    let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
+    if shared.is_unreachable() {
+        return unavailable(&sender, reports, "Redis is unreachable");
+    }
     let id = super::random_id(12);
     let payload = match encode(&id) {
         Ok(payload) => payload,
@@ -293,7 +297,6 @@ pub(crate) fn publish_request(
             return None;
         }
     };
-    let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
     {
         let mut waiting = shared.ack_requests.lock();
         if waiting.len() >= shared.ack_requests.limit {
@@ -303,7 +306,7 @@ pub(crate) fn publish_request(
             );
             return None;
         }
-        waiting.insert(id.clone(), sender);
+        waiting.insert(id.clone(), sender.clone());
     }
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         shared.ack_requests.lock().remove(&id);
@@ -311,7 +314,7 @@ pub(crate) fn publish_request(
     };
     if !shared.send(channel.clone(), payload) {
         shared.ack_requests.lock().remove(&id);
-        return None;
+        return unavailable(&sender, reports, "the Redis publish queue is full");
     }
     let expiring = Arc::downgrade(shared);
     let expired_id = id;
@@ -323,9 +326,31 @@ pub(crate) fn publish_request(
     });
     let counting = shared.clone();
     let channel = channel.clone();
-    let nodes =
-        Box::pin(async move { cluster::other_nodes(&counting, &channel).await.unwrap_or(0) });
+    let nodes = Box::pin(async move {
+        match cluster::other_nodes(&counting, &channel).await {
+            Ok(nodes) => nodes,
+            Err(error) => {
+                let _ = sender.try_send(RemoteAck::Unavailable(error));
+                0
+            }
+        }
+    });
     Some(RemoteAcks { nodes, reports })
+}
+
+/// Reports that the other nodes cannot be asked, for a stream that then ends.
+fn unavailable(
+    sender: &mpsc::Sender<RemoteAck>,
+    reports: mpsc::Receiver<RemoteAck>,
+    reason: &str,
+) -> Option<RemoteAcks> {
+    let _ = sender.try_send(RemoteAck::Unavailable(ClusterError::Unavailable(
+        reason.to_owned(),
+    )));
+    Some(RemoteAcks {
+        nodes: Box::pin(std::future::ready(0)),
+        reports,
+    })
 }
 
 /// `{uid, requestId, type: 7, packet: {type: 2, data: [event, ...args], nsp},

@@ -114,8 +114,8 @@ pub(crate) fn answer(
     }
 }
 
-/// Asks the other nodes serving namespace `nsp`: a command is only published; a
-/// query waits for as many answers as `PUBSUB NUMSUB` (`SHARDNUMSUB` when
+/// Asks the other nodes serving namespace `nsp`, failing at once while Redis is
+/// unreachable: a command is only published; a query waits for as many answers as `PUBSUB NUMSUB` (`SHARDNUMSUB` when
 /// sharded) counts other nodes, within
 /// [`RedisConfig::requests_timeout`](super::RedisConfig::requests_timeout).
 pub(crate) async fn ask(
@@ -133,6 +133,9 @@ pub(crate) async fn ask(
         }
     };
     let queue_full = || ClusterError::Unavailable("the Redis publish queue is full".to_owned());
+    if shared.is_unreachable() {
+        return Err(ClusterError::Unavailable("Redis is unreachable".to_owned()));
+    }
     if !request.expects_answers() {
         return if shared.send(channel, encode(None)) {
             Ok(Vec::new())

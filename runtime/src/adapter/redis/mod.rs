@@ -355,6 +355,14 @@ impl Shared {
         true
     }
 
+    /// Whether Redis is unreachable now: the publisher has no connection to lend.
+    fn is_unreachable(&self) -> bool {
+        self.commands
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_none()
+    }
+
     /// The request and response channels of every namespace of this node.
     fn cluster_channels(&self) -> std::collections::HashSet<String> {
         self.namespaces
