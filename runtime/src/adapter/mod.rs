@@ -15,10 +15,13 @@
 //! nodes and Node.js socket.io servers can share one cluster.
 //!
 //! The cluster operations (`fetch_sockets`, `sockets_join`, `sockets_leave`,
-//! `disconnect_sockets`, `all_rooms`) travel as [`ClusterRequest`]s through
-//! [`NamespaceLink::request`]; see [`cluster`]. Acknowledgements of broadcasts
-//! (`emit_with_ack`) and the synchronous selection helpers (`sockets`, `join`,
-//! `leave`, `disconnect` on a broadcast) stay local.
+//! `disconnect_sockets`, `all_rooms`, `server_side_emit_with_ack`) travel as
+//! [`ClusterRequest`]s through [`NamespaceLink::request`]; see [`cluster`].
+//! Broadcasts with acknowledgements (`emit_with_ack`) go through
+//! [`NamespaceLink::publish_with_ack`]. The synchronous selection helpers
+//! (`sockets`, `join`, `leave`, `disconnect` on a broadcast) stay local. Adapters
+//! that subscribe per room follow the room index through
+//! [`NamespaceLink::room_created`] and [`NamespaceLink::room_deleted`].
 
 pub mod cluster;
 #[cfg(feature = "redis")]
