@@ -138,11 +138,79 @@ async fn run_cluster(io: &Server, cluster: Cluster) -> Result<Value, ClusterErro
     })
 }
 
+/// Handles client event `event` with `handler`, given the server.
+fn handle<F, Fut>(socket: &Socket, io: &Server, event: &str, handler: F)
+where
+    F: Fn(Server, Event) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Outcome> + Send + 'static,
+{
+    let io = io.clone();
+    socket.on(event, move |_socket: Socket, event: Event| {
+        handler.clone()(io.clone(), event)
+    });
+}
+
+async fn broadcast(io: Server, mut event: Event) -> Outcome {
+    let spec: Broadcast = event.arg(0)?;
+    let operator = spec.target.operator(&io);
+    match spec.args.first() {
+        Some(arg) => operator.emit(&spec.event, arg)?,
+        None => operator.emit(&spec.event, &())?,
+    }
+    event.ack(&())?;
+    Ok(())
+}
+
+async fn cluster(io: Server, mut event: Event) -> Outcome {
+    let cluster: Cluster = event.arg(0)?;
+    let answer = run_cluster(&io, cluster)
+        .await
+        .unwrap_or_else(|error| json!({ "error": error.to_string() }));
+    event.ack(&answer)?;
+    Ok(())
+}
+
+async fn ask_servers(io: Server, mut event: Event) -> Outcome {
+    let x: Value = event.arg(0)?;
+    let answer = match io
+        .main()
+        .server_side_emit_with_ack::<Value, _>("who", &x)
+        .await
+    {
+        Ok(answers) => Value::from(answers),
+        Err(error) => json!({ "error": error.to_string() }),
+    };
+    event.ack(&answer)?;
+    Ok(())
+}
+
+async fn ask_everyone(io: Server, mut event: Event) -> Outcome {
+    let spec: Broadcast = event.arg(0)?;
+    let acks = spec
+        .target
+        .operator(&io)
+        .timeout(ACK_TIMEOUT)
+        .emit_with_ack::<Value, _>(&spec.event, &())
+        .collect_all()
+        .await;
+    let answer = match acks
+        .into_iter()
+        .map(|(_, ack)| ack)
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(answers) => Value::from(answers),
+        Err(error) => json!({ "error": error.to_string() }),
+    };
+    event.ack(&answer)?;
+    Ok(())
+}
+
 fn handlers(io: &Server, name: String) {
     let main = io.main();
     main.on_server_event_with_ack("who", move |args: Args| {
         let name = name.clone();
-        async move { json!({ "from": "tether", "name": name, "x": args.decode::<Value>(0).unwrap_or_default() }) }
+        let x = args.decode::<Value>(0).unwrap_or_default();
+        async move { json!({ "from": "tether", "name": name, "x": x }) }
     });
     let server = io.clone();
     main.on_connection(move |socket: Socket| {
@@ -155,73 +223,10 @@ fn handlers(io: &Server, name: String) {
                 event.ack(&())?;
                 Outcome::Ok(())
             });
-            let broadcaster = io.clone();
-            socket.on("broadcast", move |_socket: Socket, mut event: Event| {
-                let io = broadcaster.clone();
-                async move {
-                    let spec: Broadcast = event.arg(0)?;
-                    let operator = spec.target.operator(&io);
-                    match spec.args.first() {
-                        Some(arg) => operator.emit(&spec.event, arg)?,
-                        None => operator.emit(&spec.event, &())?,
-                    }
-                    event.ack(&())?;
-                    Outcome::Ok(())
-                }
-            });
-            let asker = io.clone();
-            socket.on("cluster", move |_socket: Socket, mut event: Event| {
-                let io = asker.clone();
-                async move {
-                    let cluster: Cluster = event.arg(0)?;
-                    let answer = run_cluster(&io, cluster)
-                        .await
-                        .unwrap_or_else(|error| json!({ "error": error.to_string() }));
-                    event.ack(&answer)?;
-                    Outcome::Ok(())
-                }
-            });
-            let asker = io.clone();
-            socket.on("ask servers", move |_socket: Socket, mut event: Event| {
-                let io = asker.clone();
-                async move {
-                    let x: Value = event.arg(0)?;
-                    let answer = match io
-                        .main()
-                        .server_side_emit_with_ack::<Value, _>("who", &x)
-                        .await
-                    {
-                        Ok(answers) => Value::from(answers),
-                        Err(error) => json!({ "error": error.to_string() }),
-                    };
-                    event.ack(&answer)?;
-                    Outcome::Ok(())
-                }
-            });
-            let asker = io.clone();
-            socket.on("ask everyone", move |_socket: Socket, mut event: Event| {
-                let io = asker.clone();
-                async move {
-                    let spec: Broadcast = event.arg(0)?;
-                    let acks = spec
-                        .target
-                        .operator(&io)
-                        .timeout(ACK_TIMEOUT)
-                        .emit_with_ack::<Value, _>(&spec.event, &())
-                        .collect_all()
-                        .await;
-                    let answer = match acks
-                        .into_iter()
-                        .map(|(_, ack)| ack)
-                        .collect::<Result<Vec<_>, _>>()
-                    {
-                        Ok(answers) => Value::from(answers),
-                        Err(error) => json!({ "error": error.to_string() }),
-                    };
-                    event.ack(&answer)?;
-                    Outcome::Ok(())
-                }
-            });
+            handle(&socket, &io, "broadcast", broadcast);
+            handle(&socket, &io, "cluster", cluster);
+            handle(&socket, &io, "ask servers", ask_servers);
+            handle(&socket, &io, "ask everyone", ask_everyone);
         }
     });
 }

@@ -117,6 +117,14 @@ impl Cluster {
     }
 }
 
+/// The URL of namespace `nsp` on `node`.
+fn url_of(node: &RedisNode, nsp: &str) -> String {
+    match nsp {
+        "/" => node.url(),
+        _ => format!("{}{nsp}", node.url()),
+    }
+}
+
 #[tokio::test]
 async fn nodes_share_broadcasts_through_a_redis_cluster() {
     let cluster = Cluster::start().await;
@@ -144,10 +152,7 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
     let b = RedisNode::start_with(config, setup).await;
 
     for nsp in NAMESPACES {
-        let url = match nsp {
-            "/" => a.url(),
-            _ => format!("{}{nsp}", a.url()),
-        };
+        let url = url_of(&a, nsp);
         let (_client, _, mut seen) = reporting_client(&url).await;
         b.io().of(nsp).emit("news", &nsp).unwrap();
         assert_eq!(seen.next().await, "news", "namespace {nsp}");
@@ -158,10 +163,7 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
     // Cluster requests, their nodes counted with SHARDNUMSUB over every node of
     // the cluster, and rooms on channels of their own, on other slots.
     for nsp in NAMESPACES {
-        let url = match nsp {
-            "/" => a.url(),
-            _ => format!("{}{nsp}", a.url()),
-        };
+        let url = url_of(&a, nsp);
         let (_client, id, mut seen) = reporting_client(&url).await;
         let found = b.io().of(nsp).fetch_sockets().await.unwrap();
         assert!(

@@ -10,6 +10,7 @@
 // the asker is a tether node or the Node.js one.
 
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 
 import {
@@ -190,9 +191,19 @@ for (const options of MODES) {
   });
 }
 
-/** Stops `child` (SIGSTOP), so that it is counted but answers nothing. */
-function freeze(child) {
+/**
+ * Stops `child` (SIGSTOP), so that it is counted but answers nothing, and waits
+ * until Linux reports it stopped.
+ */
+async function freeze(child) {
   assert.ok(child.kill("SIGSTOP"), "stopped");
+  const stat = `/proc/${child.pid}/stat`;
+  if (!existsSync(stat)) return;
+  await eventually(
+    async () => readFileSync(stat, "utf8").split(") ")[1]?.[0],
+    (state) => state === "T",
+    `process ${child.pid} stopped`,
+  );
 }
 
 for (const options of MODES.slice(0, 2)) {
@@ -208,7 +219,7 @@ for (const options of MODES.slice(0, 2)) {
       await clusterClient(t, n, "n1");
       await eventually(() => cluster(onA, { op: "fetch" }), (s) => s.length === 2, "a sees n");
 
-      freeze(n.child);
+      await freeze(n.child);
       const started = Date.now();
       const fetching = ask(onA, "cluster", { op: "fetch" });
       const asking = ask(onA, "ask servers", "x");
@@ -238,7 +249,7 @@ for (const options of MODES.slice(0, 2)) {
       const onN = await clusterClient(t, n, "n1");
       await eventually(() => cluster(onN, { op: "fetch" }), (s) => s.length === 2, "n sees a");
 
-      freeze(a.child);
+      await freeze(a.child);
       const started = Date.now();
       const fetching = ask(onN, "cluster", { op: "fetch" });
       const asking = ask(onN, "ask servers", "x", 10_000);
