@@ -273,6 +273,10 @@ pub enum SubscriptionMode {
     /// name) stays on the namespace's channel. Node's default.
     Dynamic,
     /// As `Dynamic`, and each socket's own room gets a channel too.
+    ///
+    /// In both dynamic modes each room that appears or empties on a node costs
+    /// its subscriber one `SSUBSCRIBE` or `SUNSUBSCRIBE` and a pass over the
+    /// node's rooms.
     DynamicPrivate,
 }
 
