@@ -1,7 +1,7 @@
 // One cluster of two tether nodes (the cluster_node example) and one Node.js
 // socket.io 4.8 node with @socket.io/redis-adapter 8.3 on one Redis, official
 // socket.io-clients on every node, with the classic adapter (createAdapter) and
-// the sharded one (createShardedAdapter, static and dynamic subscription modes):
+// the sharded one (createShardedAdapter, static, dynamic and dynamic-private subscription modes):
 // every operation started from every node (broadcasts to everyone, a room and
 // all but a room; fetchSockets; socketsJoin/socketsLeave; disconnectSockets;
 // serverSideEmitWithAck; emitWithAck) reaches exactly the selected sockets of
@@ -28,6 +28,7 @@ const MODES = [
   { label: "classic", mode: "classic" },
   { label: "sharded, static", mode: "sharded", subscriptionMode: "static" },
   { label: "sharded, dynamic", mode: "sharded", subscriptionMode: "dynamic" },
+  { label: "sharded, dynamic-private", mode: "sharded", subscriptionMode: "dynamic-private" },
 ];
 
 const sorted = (items) => [...items].sort();

@@ -8,12 +8,14 @@
 //! `{type: 9, data: {packet: [event, ...args]}, uid, nsp}`. Both go on the
 //! namespace's channel `<key>#<nsp>#`, which every node subscribes to.
 
+use std::collections::HashSet;
+
 use bytes::Bytes;
 use serde::Serialize;
 
 use super::msgpack::{self, EncodeError};
-use super::{acks, shard_requests};
-use crate::adapter::{Broadcast, ClusterRequest};
+use super::{Shared, SubscriptionMode, acks, shard_requests};
+use crate::adapter::{Broadcast, ClusterRequest, LocalNamespace};
 use crate::protocol::{Map, Value};
 use crate::server::Room;
 
@@ -310,6 +312,47 @@ pub(crate) fn decode(payload: &Bytes) -> Option<Incoming> {
         }
         kind => shard_requests::decode(kind, uid, nsp, request_id, data),
     }
+}
+
+/// A shard channel of this node alone that its subscriber keeps once it
+/// unsubscribes from anything (see `Connection::sunsubscribe`): `<key>-node#<uid>#`,
+/// where nothing is published.
+pub(crate) fn anchor_channel(shared: &Shared) -> String {
+    format!("{}-node#{}#", shared.config.key, shared.uid)
+}
+
+/// The shard channels of every namespace of this node: `<key>#<nsp>#`, its
+/// answers' `<key>#<nsp>#<uid>#` and, in the dynamic modes, `<key>#<nsp>#<room>#`
+/// of each room it holds.
+pub(crate) fn channels(shared: &Shared) -> HashSet<String> {
+    let key = &shared.config.key;
+    let mode = shared.config.subscription_mode;
+    let namespaces: Vec<(String, LocalNamespace)> = shared
+        .namespaces
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .iter()
+        .map(|(name, ns)| (name.clone(), ns.clone()))
+        .collect();
+    let mut channels = HashSet::new();
+    for (nsp, ns) in namespaces {
+        channels.insert(format!("{key}#{nsp}#"));
+        channels.insert(shard_requests::response_channel(key, &nsp, &shared.uid));
+        if matches!(
+            mode,
+            SubscriptionMode::Dynamic | SubscriptionMode::DynamicPrivate
+        ) {
+            for room in ns.room_names() {
+                channels.insert(format!("{key}#{nsp}#{room}#"));
+            }
+        }
+        if mode == SubscriptionMode::DynamicPrivate {
+            for sid in ns.socket_ids() {
+                channels.insert(format!("{key}#{nsp}#{sid}#"));
+            }
+        }
+    }
+    channels
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use super::cluster::{self, ChannelKind};
 use super::connection::{Connection, Source};
-use super::{Outgoing, RedisConfig, RedisError, Shared, SubscriptionMode, msgpack, shard_requests};
+use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, shard_requests, sharded};
 use crate::adapter::LocalNamespace;
 use crate::protocol::{self, RESERVED_EVENTS};
 
@@ -520,7 +520,11 @@ impl Subscribing<'_> {
         connection: &mut Connection,
         channels: &mut HashSet<String>,
     ) -> Result<(), Ended> {
-        let Some(wanted) = self.shared.upgrade().map(|shared| shard_channels(&shared)) else {
+        let Some(wanted) = self
+            .shared
+            .upgrade()
+            .map(|shared| sharded::channels(&shared))
+        else {
             return Err(Ended::Stop);
         };
         let added: Vec<String> = wanted.difference(channels).cloned().collect();
@@ -532,7 +536,11 @@ impl Subscribing<'_> {
             channels.insert(channel);
         }
         let removed: Vec<String> = channels.difference(&wanted).cloned().collect();
-        let Some(anchor) = self.shared.upgrade().map(|shared| anchor_channel(&shared)) else {
+        let Some(anchor) = self
+            .shared
+            .upgrade()
+            .map(|shared| sharded::anchor_channel(&shared))
+        else {
             return Err(Ended::Stop);
         };
         if !removed.is_empty() && !channels.contains(&anchor) {
@@ -554,47 +562,6 @@ impl Subscribing<'_> {
         }
         Ok(())
     }
-}
-
-/// A shard channel of this node alone that its subscriber keeps once it
-/// unsubscribes from anything (see `Connection::sunsubscribe`): `<key>-node#<uid>#`,
-/// where nothing is published.
-fn anchor_channel(shared: &Shared) -> String {
-    format!("{}-node#{}#", shared.config.key, shared.uid)
-}
-
-/// The shard channels of every namespace of this node: `<key>#<nsp>#`, its
-/// answers' `<key>#<nsp>#<uid>#` and, in the dynamic modes, `<key>#<nsp>#<room>#`
-/// of each room it holds.
-fn shard_channels(shared: &Shared) -> HashSet<String> {
-    let key = &shared.config.key;
-    let mode = shared.config.subscription_mode;
-    let namespaces: Vec<(String, LocalNamespace)> = shared
-        .namespaces
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .iter()
-        .map(|(name, ns)| (name.clone(), ns.clone()))
-        .collect();
-    let mut channels = HashSet::new();
-    for (nsp, ns) in namespaces {
-        channels.insert(format!("{key}#{nsp}#"));
-        channels.insert(shard_requests::response_channel(key, &nsp, &shared.uid));
-        if matches!(
-            mode,
-            SubscriptionMode::Dynamic | SubscriptionMode::DynamicPrivate
-        ) {
-            for room in ns.room_names() {
-                channels.insert(format!("{key}#{nsp}#{room}#"));
-            }
-        }
-        if mode == SubscriptionMode::DynamicPrivate {
-            for sid in ns.socket_ids() {
-                channels.insert(format!("{key}#{nsp}#{sid}#"));
-            }
-        }
-    }
-    channels
 }
 
 /// The glob pattern matching every channel under `key#`, with the glob
