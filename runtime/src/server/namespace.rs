@@ -198,6 +198,9 @@ impl NamespaceHandlers {
     }
 }
 
+/// The sockets of each room, by room.
+type RoomIndex = HashMap<Room, HashMap<Sid, Arc<SocketInner>>>;
+
 /// Sockets of a namespace and the rooms they joined.
 pub(crate) struct NamespaceInner {
     pub(crate) name: Text,
@@ -205,7 +208,7 @@ pub(crate) struct NamespaceInner {
     pub(crate) max_waiting_handlers: usize,
     pub(crate) handlers: Arc<NamespaceHandlers>,
     sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
-    rooms: RwLock<HashMap<Room, HashMap<Sid, Arc<SocketInner>>>>,
+    rooms: RwLock<RoomIndex>,
     /// Sockets connecting to or connected to this namespace (see [`Self::hold`]).
     members: AtomicUsize,
     /// For a child of a dynamic namespace that is forgotten once empty: where to
@@ -284,6 +287,9 @@ impl NamespaceInner {
             return false;
         }
         sockets.insert(socket.id, socket.clone());
+        if let Some(adapter) = &self.adapter {
+            adapter.room_created(&Room::from(socket.id), true);
+        }
         true
     }
 
@@ -293,10 +299,14 @@ impl NamespaceInner {
             let mut index = write(&self.rooms);
             let rooms = std::mem::take(&mut socket.local().rooms);
             for room in rooms {
-                remove_member(&mut index, &room, socket.id);
+                self.remove_member(&mut index, &room, socket.id);
             }
         }
-        write(&self.sockets).remove(&socket.id);
+        if write(&self.sockets).remove(&socket.id).is_some()
+            && let Some(adapter) = &self.adapter
+        {
+            adapter.room_deleted(&Room::from(socket.id), true);
+        }
         self.release();
     }
 
@@ -309,10 +319,13 @@ impl NamespaceInner {
         for room in rooms {
             // Every socket is in the room named by its id already.
             if room.as_str() != socket.id.as_str() && !local.rooms.contains(&room) {
-                index
-                    .entry(room.clone())
-                    .or_default()
-                    .insert(socket.id, socket.clone());
+                let members = index.entry(room.clone()).or_default();
+                members.insert(socket.id, socket.clone());
+                if members.len() == 1
+                    && let Some(adapter) = &self.adapter
+                {
+                    adapter.room_created(&room, false);
+                }
                 local.rooms.push(room);
             }
         }
@@ -324,7 +337,20 @@ impl NamespaceInner {
         for room in rooms {
             if let Some(position) = local.rooms.iter().position(|joined| joined == room) {
                 local.rooms.swap_remove(position);
-                remove_member(&mut index, room, socket.id);
+                self.remove_member(&mut index, room, socket.id);
+            }
+        }
+    }
+
+    /// Takes socket `id` out of `room`, forgetting the room once empty.
+    fn remove_member(&self, index: &mut RoomIndex, room: &Room, id: Sid) {
+        if let Some(members) = index.get_mut(room) {
+            members.remove(&id);
+            if members.is_empty() {
+                index.remove(room);
+                if let Some(adapter) = &self.adapter {
+                    adapter.room_deleted(room, false);
+                }
             }
         }
     }
@@ -398,15 +424,6 @@ impl NamespaceInner {
                         .for_each(&mut visit);
                 }
             }
-        }
-    }
-}
-
-fn remove_member(index: &mut HashMap<Room, HashMap<Sid, Arc<SocketInner>>>, room: &Room, id: Sid) {
-    if let Some(members) = index.get_mut(room) {
-        members.remove(&id);
-        if members.is_empty() {
-            index.remove(room);
         }
     }
 }

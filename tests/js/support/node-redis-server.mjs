@@ -4,7 +4,9 @@
 // 127.0.0.1 on an ephemeral port, prints `listening on http://ADDR` once its
 // adapter's subscription is in place, and exits when its stdin closes, so it
 // never outlives the test that started it. With `SHARDED=true` it uses
-// `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`.
+// `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`
+// (or `$SUBSCRIPTION_MODE`). `$REQUESTS_TIMEOUT_MS` bounds its cluster requests
+// (default 5000), and `$NAME`, when set, is in its answers to `who`.
 //
 // Each socket may `join` a room (acknowledged once joined) and ask for a
 // broadcast with `broadcast({event, to, except, args, binary}, ack)`: `io.to(to)
@@ -29,6 +31,9 @@ import { createClient } from "redis";
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
 const sharded = process.env.SHARDED === "true";
+const subscriptionMode = process.env.SUBSCRIPTION_MODE || "static";
+const requestsTimeout = Number(process.env.REQUESTS_TIMEOUT_MS || 5000);
+const name = process.env.NAME;
 
 const pubClient = createClient({ url });
 const subClient = pubClient.duplicate();
@@ -39,12 +44,12 @@ await Promise.all([pubClient.connect(), subClient.connect()]);
 
 const http = createServer();
 const adapter = sharded
-  ? createShardedAdapter(pubClient, subClient, { channelPrefix: key, subscriptionMode: "static" })
-  : createAdapter(pubClient, subClient, { key });
+  ? createShardedAdapter(pubClient, subClient, { channelPrefix: key, subscriptionMode })
+  : createAdapter(pubClient, subClient, { key, requestsTimeout });
 const io = new Server(http, { adapter });
 
 io.on("hello", (...args) => io.local.emit("server said", ...args));
-io.on("who", (x, callback) => callback({ from: "node", x }));
+io.on("who", (x, callback) => callback({ from: "node", ...(name ? { name } : {}), x }));
 
 io.on("connection", (socket) => {
   socket.data = { from: "node" };
@@ -77,7 +82,7 @@ io.on("connection", (socket) => {
     }
   });
   socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
-    let operator = io.of("/");
+    let operator = io.of("/").timeout(requestsTimeout);
     if (to) operator = operator.to(to);
     if (except) operator = operator.except(except);
     try {
