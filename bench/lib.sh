@@ -292,6 +292,12 @@ write_meta() {
     echo "mode=$( ((QUICK)) && echo quick || echo full ), $ROUNDS round(s); servers $ACTIVE; scenarios $SCENARIOS"
     echo "machine=${cpu:-unknown CPU}, $(nproc) cores, ${mem} GiB RAM, Linux $(uname -r)"
     echo "pinning=server on core $SERVER_CORE and load generator on core $GEN_CORE (taskset); $THREADS worker thread(s) per server${TOKIO_SCHEDULER:+, tokio $TOKIO_SCHEDULER-thread scheduler}"
+    echo "load average at start=$(cut -d' ' -f1-3 /proc/loadavg)"
+    local group
+    group="$(cat /proc/$$/autogroup 2>/dev/null || true)"
+    if [[ -n "$group" && "$group" != *" nice 0" ]]; then
+      echo "scheduling=the run's session in its own autogroup at ${group#* }, above other sessions (nice 0)"
+    fi
     echo "rustc=$(rustc -V)"
     if has "$ACTIVE" node; then
       local nm="$BENCH/peers/node/node_modules"
