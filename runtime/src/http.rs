@@ -348,7 +348,7 @@ pub fn tls_config_from_pem(
 /// with every client today.
 #[cfg(feature = "tls")]
 #[allow(deprecated)]
-fn tls_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+pub(crate) fn tls_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
     rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::ring::default_provider()))

@@ -103,7 +103,10 @@ pub fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
         (PacketKind::Connect, None | Some(Json::Object(_)))
             | (PacketKind::Disconnect, None)
             | (PacketKind::Event | PacketKind::Ack, Some(Json::Array(_)))
-            | (PacketKind::ConnectError, Some(Json::String(_) | Json::Object(_)))
+            | (
+                PacketKind::ConnectError,
+                Some(Json::String(_) | Json::Object(_))
+            )
     );
     if !data_ok {
         return Err(MsgpackError::InvalidPacket(
