@@ -141,6 +141,33 @@ impl BroadcastOperator {
         let args = EmitArgs::new(data);
         let mut encoded = protocol::encode_event(&self.ns.name, event, &args, None)?;
         let volatile = self.volatile;
+        let keeping = self
+            .ns
+            .adapter
+            .as_ref()
+            .filter(|adapter| adapter.keeps_sessions());
+        if let (Some(_), Some(adapter)) = (&self.ns.recovery, keeping) {
+            let broadcast = Broadcast {
+                encoded: &encoded,
+                event,
+                args: &args,
+                rooms: &self.rooms,
+                except: &self.except,
+                except_socket: self.except_socket,
+                volatile,
+            };
+            // The adapter delivers it here too, once it has its offset.
+            if !volatile && !self.local && adapter.publish_recoverable(&broadcast) {
+                return Ok(());
+            }
+            self.for_each(|socket| {
+                let _ = socket.send(&encoded, volatile);
+            });
+            if volatile && !self.local {
+                adapter.publish(&broadcast);
+            }
+            return Ok(());
+        }
         if let Some(recovery) = &self.ns.recovery
             && !volatile
         {

@@ -46,6 +46,27 @@ pub(crate) struct SocketInner {
     pub(crate) pid: Option<Sid>,
     /// The socket took over one that had lost its connection.
     recovered: bool,
+    /// While a socket recovered from an adapter's session waits for its missed
+    /// events: the recoverable events delivered to it meanwhile, with their
+    /// offsets (see [`SocketInner::finish_replay`]).
+    replay: Mutex<Option<Vec<(Encoded, String)>>>,
+}
+
+/// Most events a recovering socket holds while its missed events are read; past
+/// it, the socket is disconnected (its client reconnects afresh).
+const MAX_HELD_EVENTS: usize = 65_536;
+
+/// Whether stream offset `a` comes after `b` (`<ms>-<seq>` ids compared as
+/// numbers; other offsets as text).
+fn offset_after(a: &str, b: &str) -> bool {
+    let parse = |id: &str| {
+        let (ms, seq) = id.split_once('-')?;
+        Some((ms.parse::<u64>().ok()?, seq.parse::<u64>().ok()?))
+    };
+    match (parse(a), parse(b)) {
+        (Some(a), Some(b)) => a > b,
+        _ => a > b,
+    }
 }
 
 #[derive(Default)]
@@ -105,6 +126,76 @@ impl SocketInner {
         Arc::new(SocketInner::build(ns, conn, auth, ids, local, true))
     }
 
+    /// A socket that takes over a session an adapter kept (connection state
+    /// recovery across nodes): its ids and cluster data, and the typed data this
+    /// node kept of it, if it was here. It holds the recoverable events delivered
+    /// to it until [`SocketInner::finish_replay`].
+    pub(crate) fn restoring(
+        ns: Arc<NamespaceInner>,
+        conn: Connection<ClientState>,
+        auth: Option<Text>,
+        (id, pid): (Sid, Sid),
+        cluster_data: serde_json::Value,
+        data: Option<SharedData>,
+    ) -> Arc<SocketInner> {
+        let local = SocketLocal {
+            data,
+            cluster_data,
+            ..SocketLocal::default()
+        };
+        let socket = SocketInner::build(ns, conn, auth, (id, Some(pid)), local, true);
+        *socket
+            .replay
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Vec::new());
+        Arc::new(socket)
+    }
+
+    fn replay(&self) -> MutexGuard<'_, Option<Vec<(Encoded, String)>>> {
+        self.replay
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends a recoverable event carrying `offset`, or holds it while the socket
+    /// waits for its missed events.
+    pub(crate) fn send_at(&self, encoded: &Encoded, offset: &str) -> Result<bool, EmitError> {
+        let mut replay = self.replay();
+        match replay.as_mut() {
+            Some(held) if held.len() < MAX_HELD_EVENTS => {
+                held.push((encoded.clone(), offset.to_owned()));
+                Ok(true)
+            }
+            Some(_) => {
+                tracing::warn!(sid = %self.id, "too many events while recovering; disconnecting");
+                self.conn.close();
+                Err(EmitError::Disconnected)
+            }
+            None => self.send(encoded, false),
+        }
+    }
+
+    /// Sends the events a restored socket missed (after `offset`, in order), then
+    /// the ones delivered to it meanwhile that came later, each once; from then on
+    /// events go straight out.
+    pub(crate) fn finish_replay(&self, missed: &[crate::adapter::MissedEvent], offset: &str) {
+        let mut replay = self.replay();
+        let held = replay.take().unwrap_or_default();
+        let mut last = offset.to_owned();
+        for event in missed {
+            if offset_after(&event.offset, &last) {
+                let _ = self.send(&event.encoded, false);
+                last.clone_from(&event.offset);
+            }
+        }
+        for (encoded, at) in held {
+            if offset_after(&at, &last) {
+                let _ = self.send(&encoded, false);
+                last = at;
+            }
+        }
+    }
+
     fn build(
         ns: Arc<NamespaceInner>,
         conn: Connection<ClientState>,
@@ -124,6 +215,7 @@ impl SocketInner {
             local: Mutex::new(local),
             pid,
             recovered,
+            replay: Mutex::new(None),
         }
     }
 
@@ -189,10 +281,28 @@ impl SocketInner {
         if let (Some(recovery), Some(pid)) = (&self.ns.recovery, self.pid)
             && recovery::recoverable(reason)
         {
-            let (rooms, data) = {
+            let (rooms, data, cluster_data) = {
                 let local = self.local();
-                (local.rooms.clone(), local.data.clone())
+                (
+                    local.rooms.clone(),
+                    local.data.clone(),
+                    local.cluster_data.clone(),
+                )
             };
+            if let Some(adapter) = self.ns.adapter.as_ref().filter(|a| a.keeps_sessions()) {
+                let all_rooms = std::iter::once(self.id.to_string())
+                    .chain(rooms.iter().map(|room| room.as_str().to_owned()))
+                    .collect();
+                let session = crate::adapter::SessionState::new(
+                    self.id.as_str(),
+                    pid.as_str(),
+                    all_rooms,
+                    cluster_data,
+                );
+                if !adapter.persist_session(session, recovery.max_disconnection_duration()) {
+                    tracing::warn!(sid = %self.id, "session not kept: the adapter refused it");
+                }
+            }
             recovery.keep_socket(pid, self.id, rooms, data);
         }
         self.ns.remove(self);
@@ -593,8 +703,29 @@ impl SocketEmitter {
         let inner = &self.socket.inner;
         let encoded =
             protocol::encode_event(inner.ns.name.as_str(), event, &EmitArgs::new(data), None)?;
-        match &inner.ns.recovery {
-            Some(recovery) if !self.volatile => {
+        let adapter = inner.ns.adapter.as_ref().filter(|a| a.keeps_sessions());
+        match (&inner.ns.recovery, adapter) {
+            (Some(_), Some(adapter)) if !self.volatile => {
+                // Routed through the adapter, as Node's socket.io does, so that
+                // the event gets an offset any node can replay.
+                let own = [Room::from(inner.id)];
+                let args = EmitArgs::new(data);
+                let broadcast = crate::adapter::Broadcast {
+                    encoded: &encoded,
+                    event,
+                    args: &args,
+                    rooms: &own,
+                    except: &[],
+                    except_socket: None,
+                    volatile: false,
+                };
+                if adapter.publish_recoverable(&broadcast) {
+                    Ok(true)
+                } else {
+                    inner.send(&encoded, false)
+                }
+            }
+            (Some(recovery), None) if !self.volatile => {
                 let own = [Room::from(inner.id)];
                 let target = Target {
                     rooms: &own,
