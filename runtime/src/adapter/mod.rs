@@ -119,11 +119,7 @@ pub trait NamespaceLink: Send + Sync + 'static {
     /// Takes back the session kept under `pid` when the event at `offset` is still
     /// kept; `None` when either is gone (the client gets a new session). The
     /// session is removed either way.
-    fn restore_session(
-        &self,
-        pid: &str,
-        offset: &str,
-    ) -> BoxFuture<'static, Option<SessionState>> {
+    fn restore_session(&self, pid: &str, offset: &str) -> BoxFuture<'static, Option<SessionState>> {
         let _ = (pid, offset);
         Box::pin(std::future::ready(None))
     }
@@ -327,9 +323,7 @@ impl LocalNamespace {
     /// Whether the namespace's server has connection state recovery on: then
     /// broadcasts carry offsets.
     pub fn recovers(&self) -> bool {
-        self.inner
-            .upgrade()
-            .is_some_and(|ns| ns.recovery.is_some())
+        self.inner.upgrade().is_some_and(|ns| ns.recovery.is_some())
     }
 
     /// Delivers a recoverable broadcast (from this node, once it has its offset,

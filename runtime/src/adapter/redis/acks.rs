@@ -101,7 +101,7 @@ pub(crate) fn on_broadcast_request(shared: &Arc<Shared>, nsp: &str, payload: &[u
 }
 
 /// The request's `opts.flags.timeout` (milliseconds), bounded.
-fn ack_timeout(opts: &Map) -> Option<Duration> {
+pub(crate) fn ack_timeout(opts: &Map) -> Option<Duration> {
     let Some(Value::Object(flags)) = opts.get("flags") else {
         return None;
     };
@@ -164,20 +164,59 @@ impl AckRequests {
         let Some((id, report)) = read_report(payload) else {
             return false;
         };
+        self.report(&id, report, || {
+            shared.count_dropped("an acknowledgement from another node is lost: too many wait");
+        })
+    }
+
+    /// Files `report` with broadcast `id`; `false` when this node does not wait
+    /// for it. `full` is told when its reports are not taken fast enough.
+    pub(crate) fn report(&self, id: &str, report: RemoteAck, full: impl FnOnce()) -> bool {
         let mut waiting = self.lock();
-        let Some(sender) = waiting.get(&id) else {
+        let Some(sender) = waiting.get(id) else {
             return false;
         };
         match sender.try_send(report) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Closed(_)) => {
-                waiting.remove(&id);
+                waiting.remove(id);
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                shared.count_dropped("an acknowledgement from another node is lost: too many wait");
-            }
+            Err(mpsc::error::TrySendError::Full(_)) => full(),
         }
         true
+    }
+
+    /// Waits for the reports of broadcast `id` until `timeout` (forgotten then);
+    /// `None` when too many broadcasts wait already or there is no runtime.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        id: &str,
+        timeout: Duration,
+    ) -> Option<mpsc::Receiver<RemoteAck>> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
+        {
+            let mut waiting = self.lock();
+            if waiting.len() >= self.limit {
+                tracing::warn!("too many broadcasts wait for other nodes' acknowledgements");
+                return None;
+            }
+            waiting.insert(id.to_owned(), sender);
+        }
+        let expiring = Arc::downgrade(self);
+        let id = id.to_owned();
+        runtime.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(requests) = expiring.upgrade() {
+                requests.forget(&id);
+            }
+        });
+        Some(reports)
+    }
+
+    /// Stops waiting for the reports of broadcast `id`.
+    pub(crate) fn forget(&self, id: &str) {
+        self.lock().remove(id);
     }
 }
 
@@ -229,34 +268,11 @@ pub(crate) fn publish(
             return None;
         }
     };
-    let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
-    {
-        let mut waiting = shared.ack_requests.lock();
-        if waiting.len() >= shared.ack_requests.limit {
-            tracing::warn!(
-                nsp,
-                "too many broadcasts wait for other nodes' acknowledgements"
-            );
-            return None;
-        }
-        waiting.insert(id.clone(), sender);
-    }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        shared.ack_requests.lock().remove(&id);
-        return None;
-    };
+    let reports = shared.ack_requests.register(&id, timeout)?;
     if !shared.send(request_channel.clone(), payload) {
-        shared.ack_requests.lock().remove(&id);
+        shared.ack_requests.forget(&id);
         return None;
     }
-    let expiring = Arc::downgrade(shared);
-    let expired_id = id;
-    runtime.spawn(async move {
-        tokio::time::sleep(timeout).await;
-        if let Some(shared) = expiring.upgrade() {
-            shared.ack_requests.lock().remove(&expired_id);
-        }
-    });
     let counting = shared.clone();
     let channel = request_channel.clone();
     let nodes =

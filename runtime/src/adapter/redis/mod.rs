@@ -101,6 +101,7 @@ mod link;
 mod msgpack;
 mod requests;
 mod sharded;
+pub mod streams;
 mod tasks;
 
 use std::collections::HashMap;
@@ -291,7 +292,7 @@ pub(crate) struct Shared {
     /// This node's cluster requests waiting for answers.
     pending: requests::PendingRequests,
     /// This node's broadcasts waiting for the other nodes' acknowledgements.
-    ack_requests: acks::AckRequests,
+    ack_requests: Arc<acks::AckRequests>,
     /// The publisher's connection while it is up, for commands that answer
     /// (`PUBSUB NUMSUB`), with what tells the publisher that a command found it
     /// broken.
@@ -389,7 +390,7 @@ impl RedisAdapter {
             _stop: stop,
             dropped: AtomicU64::new(0),
             pending: requests::PendingRequests::new(MAX_PENDING_REQUESTS),
-            ack_requests: acks::AckRequests::new(MAX_PENDING_REQUESTS),
+            ack_requests: Arc::new(acks::AckRequests::new(MAX_PENDING_REQUESTS)),
             commands: std::sync::Mutex::new(None),
         });
         runtime.spawn(tasks::publisher(

@@ -380,10 +380,6 @@ impl PendingRequests {
         let Some(id) = answer.request_id else {
             return;
         };
-        let mut waiting = self.lock();
-        let Some(entry) = waiting.get_mut(&id) else {
-            return;
-        };
         let response = match (answer.sockets, answer.rooms) {
             _ if answer.kind == Some(SERVER_SIDE_EMIT) => {
                 ClusterResponse::Ack(answer.data.unwrap_or_default())
@@ -392,9 +388,19 @@ impl PendingRequests {
             (None, Some(rooms)) => ClusterResponse::Rooms(rooms.iter().map(Room::new).collect()),
             (None, None) => ClusterResponse::Done,
         };
+        self.file(&id, response);
+    }
+
+    /// Files one node's answer to request `id`, and completes the request once
+    /// every node answered; an answer to no waiting request is ignored.
+    pub(crate) fn file(&self, id: &str, response: ClusterResponse) {
+        let mut waiting = self.lock();
+        let Some(entry) = waiting.get_mut(id) else {
+            return;
+        };
         entry.answers.push(response);
         if entry.answers.len() >= entry.expected
-            && let Some(mut entry) = waiting.remove(&id)
+            && let Some(mut entry) = waiting.remove(id)
             && let Some(done) = entry.done.take()
         {
             let _ = done.send(entry.answers);

@@ -34,14 +34,14 @@ enum Ended {
 
 /// Waits between reconnection attempts: doubling from the minimum to the maximum,
 /// each wait shortened by up to half at random so that nodes spread out.
-struct Backoff {
+pub(crate) struct Backoff {
     next: Duration,
     min: Duration,
     max: Duration,
 }
 
 impl Backoff {
-    fn new(config: &RedisConfig) -> Backoff {
+    pub(crate) fn new(config: &RedisConfig) -> Backoff {
         Backoff {
             next: config.reconnect_min,
             min: config.reconnect_min,
@@ -49,12 +49,12 @@ impl Backoff {
         }
     }
 
-    fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next = self.min;
     }
 
     /// Sleeps for the next wait; `false` when the adapter stopped meanwhile.
-    async fn wait(&mut self, stop: &mut watch::Receiver<()>) -> bool {
+    pub(crate) async fn wait(&mut self, stop: &mut watch::Receiver<()>) -> bool {
         use rand::Rng as _;
         let wait = self.next.mul_f64(rand::rng().random_range(0.5..=1.0));
         self.next = (self.next * 2).min(self.max);
