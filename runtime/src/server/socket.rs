@@ -46,10 +46,20 @@ pub(crate) struct SocketInner {
     pub(crate) pid: Option<Sid>,
     /// The socket took over one that had lost its connection.
     recovered: bool,
-    /// While a socket recovered from an adapter's session waits for its missed
-    /// events: the recoverable events delivered to it meanwhile, with their
-    /// offsets (see [`SocketInner::finish_replay`]).
-    replay: Mutex<Option<Vec<(Encoded, String)>>>,
+    /// For a socket recovered from an adapter's session: the recoverable events
+    /// delivered to it while it waits for its missed events, then the last
+    /// offset it was sent (see [`SocketInner::finish_replay`]).
+    replay: Mutex<Option<Replay>>,
+}
+
+/// Where a socket recovered from an adapter's session stands.
+enum Replay {
+    /// Its missed events are being read: the events delivered meanwhile, with
+    /// their offsets.
+    Holding(Vec<(Encoded, String)>),
+    /// Its missed events are out, up to this offset: a node that reads the
+    /// stream behind may still deliver some of them, which are skipped.
+    Past(String),
 }
 
 /// Most events a recovering socket holds while its missed events are read; past
@@ -147,11 +157,11 @@ impl SocketInner {
         *socket
             .replay
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Vec::new());
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Replay::Holding(Vec::new()));
         Arc::new(socket)
     }
 
-    fn replay(&self) -> MutexGuard<'_, Option<Vec<(Encoded, String)>>> {
+    fn replay(&self) -> MutexGuard<'_, Option<Replay>> {
         self.replay
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -162,25 +172,36 @@ impl SocketInner {
     pub(crate) fn send_at(&self, encoded: &Encoded, offset: &str) -> Result<bool, EmitError> {
         let mut replay = self.replay();
         match replay.as_mut() {
-            Some(held) if held.len() < MAX_HELD_EVENTS => {
+            None => self.send(encoded, false),
+            Some(Replay::Holding(held)) if held.len() < MAX_HELD_EVENTS => {
                 held.push((encoded.clone(), offset.to_owned()));
                 Ok(true)
             }
-            Some(_) => {
+            Some(Replay::Holding(_)) => {
                 tracing::warn!(sid = %self.id, "too many events while recovering; disconnecting");
                 self.conn.close();
                 Err(EmitError::Disconnected)
             }
-            None => self.send(encoded, false),
+            Some(Replay::Past(last)) => {
+                if !offset_after(offset, last) {
+                    return Ok(false);
+                }
+                // Past the replay: from now on events go straight out.
+                *replay = None;
+                self.send(encoded, false)
+            }
         }
     }
 
     /// Sends the events a restored socket missed (after `offset`, in order), then
-    /// the ones delivered to it meanwhile that came later, each once; from then on
-    /// events go straight out.
+    /// the ones delivered to it meanwhile that came later, each once; later
+    /// deliveries of events already sent are skipped.
     pub(crate) fn finish_replay(&self, missed: &[crate::adapter::MissedEvent], offset: &str) {
         let mut replay = self.replay();
-        let held = replay.take().unwrap_or_default();
+        let held = match replay.take() {
+            Some(Replay::Holding(held)) => held,
+            _ => Vec::new(),
+        };
         let mut last = offset.to_owned();
         for event in missed {
             if offset_after(&event.offset, &last) {
@@ -194,6 +215,7 @@ impl SocketInner {
                 last = at;
             }
         }
+        *replay = Some(Replay::Past(last));
     }
 
     fn build(
