@@ -48,6 +48,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "emitter")]
+mod emit;
 mod link;
 mod messages;
 mod reader;
@@ -352,7 +354,7 @@ impl RedisStreamsAdapter {
 
     /// Waits until everything queued so far has been written; fails when the
     /// adapter stops or its connection breaks before then.
-    pub(crate) async fn flush(&self) -> Result<(), RedisError> {
+    pub async fn flush(&self) -> Result<(), RedisError> {
         let (done, written) = tokio::sync::oneshot::channel();
         self.shared
             .jobs
