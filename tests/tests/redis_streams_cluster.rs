@@ -146,6 +146,56 @@ async fn broadcasts_reach_every_client_once_both_ways() {
     assert_eq!(first.adapter.dropped(), 0);
 }
 
+/// A client of `url` answering `ping(x)` with `pong <name> <x>`.
+async fn answering(url: &str, name: &'static str) -> Client {
+    Client::builder(url)
+        .on(
+            "ping",
+            move |_client: Client, mut event: Event| async move {
+                let x: Json = event.arg(0).unwrap_or_default();
+                let _ = event.ack(&format!("pong {name} {x}"));
+            },
+        )
+        .connect()
+        .await
+        .expect("connected")
+}
+
+#[tokio::test]
+async fn broadcasts_with_acknowledgements_cross_both_ways() {
+    let stream = unique_key("streams-acks");
+    let tether = StreamsNode::on(&stream).await;
+    let node = node_streams(&stream, 10_000).await;
+    let _tether_client = answering(&tether.url(), "tether").await;
+    let node_client = answering(node.url(), "node").await;
+
+    let answers = within(
+        tether
+            .io()
+            .timeout(Duration::from_secs(5))
+            .emit_with_ack::<String, _>("ping", &1)
+            .collect_all(),
+    )
+    .await;
+    let mut answers: Vec<String> = answers
+        .into_iter()
+        .map(|(_, answer)| answer.expect("answered"))
+        .collect();
+    answers.sort();
+    assert_eq!(answers, ["pong node 1", "pong tether 1"]);
+
+    let answers: Json = ack(
+        &node_client,
+        "ask everyone",
+        json!({"event": "ping", "args": [2]}),
+    )
+    .await;
+    let mut answers: Vec<String> =
+        serde_json::from_value(answers.clone()).unwrap_or_else(|_| panic!("{answers}"));
+    answers.sort();
+    assert_eq!(answers, ["pong node 2", "pong tether 2"]);
+}
+
 #[tokio::test]
 async fn cluster_requests_cross_both_ways() {
     let stream = unique_key("streams-requests");
