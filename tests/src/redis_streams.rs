@@ -196,3 +196,18 @@ pub fn handlers(io: &Server) {
         }
     });
 }
+
+/// Emits `event(data)` from `client` and returns the acknowledgement as `T`.
+///
+/// # Panics
+///
+/// When it is not acknowledged within [`PATIENCE`].
+pub async fn ack<T: serde::de::DeserializeOwned + 'static>(
+    client: &tether::client::Client,
+    event: &str,
+    data: Value,
+) -> T {
+    crate::within(client.emit_with_ack(event, &data))
+        .await
+        .expect("acknowledged")
+}

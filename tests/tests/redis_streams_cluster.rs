@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value as Json, json};
 use tether::client::{Client, Event};
 use tether_tests::redis::unique_key;
-use tether_tests::redis_streams::{StreamsNode, node_streams};
+use tether_tests::redis_streams::{StreamsNode, ack, node_streams};
 use tether_tests::{Probe, probe, within};
 
 /// A client of `url` reporting each event as `name args`.
@@ -36,16 +36,6 @@ async fn client(url: &str) -> (Client, Probe<String>) {
         .await
         .expect("connected");
     (client, seen)
-}
-
-async fn ack<T: serde::de::DeserializeOwned + 'static>(
-    client: &Client,
-    event: &str,
-    data: Json,
-) -> T {
-    within(client.emit_with_ack(event, &data))
-        .await
-        .expect("acknowledged")
 }
 
 /// Everything seen up to and including `marker`.

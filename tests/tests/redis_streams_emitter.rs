@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use tether::client::{Client, Event};
 use tether::emitter::Emitter;
 use tether_tests::redis::unique_key;
-use tether_tests::redis_streams::{StreamsNode, node_streams, streams_config};
+use tether_tests::redis_streams::{StreamsNode, ack, node_streams, streams_config};
 use tether_tests::{Probe, probe, within};
 
 /// A client of `url` reporting each event with its arguments (the offset too).
@@ -27,16 +27,6 @@ async fn client(url: &str) -> (Client, Probe<(String, Json)>) {
         .await
         .expect("connected");
     (client, seen)
-}
-
-async fn ack<T: serde::de::DeserializeOwned + 'static>(
-    client: &Client,
-    event: &str,
-    data: Json,
-) -> T {
-    within(client.emit_with_ack(event, &data))
-        .await
-        .expect("acknowledged")
 }
 
 /// The arguments without the recovery offset, checking that there is one.

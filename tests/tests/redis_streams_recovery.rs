@@ -18,7 +18,9 @@ use tether::client::{Client, Event};
 use tether_tests::client::{quick_retries, wait_for_state};
 use tether_tests::node::{NodeServer, run_script};
 use tether_tests::redis::unique_key;
-use tether_tests::redis_streams::{StreamsNode, node_streams, recovering_config, streams_config};
+use tether_tests::redis_streams::{
+    StreamsNode, ack, node_streams, recovering_config, streams_config,
+};
 use tether_tests::{Probe, Proxy, probe, within};
 
 /// A node of the cluster, tether or Node.js.
@@ -49,16 +51,6 @@ impl Node {
             Node::Node(node) => SocketAddr::from(([127, 0, 0, 1], node.port())),
         }
     }
-}
-
-async fn ack<T: serde::de::DeserializeOwned + 'static>(
-    client: &Client,
-    event: &str,
-    data: Json,
-) -> T {
-    within(client.emit_with_ack(event, &data))
-        .await
-        .expect("acknowledged")
 }
 
 /// A client through `proxy` (in front of A) that reports each `n(i)`; at

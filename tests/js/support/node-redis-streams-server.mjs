@@ -15,16 +15,15 @@
 // `set data(value)` sets `socket.data`. A server-side `hello` goes to this
 // node's clients as `server said`; `tell servers(text)` sends the server-side
 // event `from node(text)`; `who(x)` is answered with `{from: "node", x}` and
-// `ask servers(x)` is acknowledged with the other nodes' answers. `cluster({op,
-// to, except, rooms, close}, ack)` runs `fetch`, `join`, `leave` or
-// `disconnect` on `io.to(to).except(except)`; `ask everyone({event, to, args})`
-// broadcasts with acknowledgements and is acknowledged with the answers.
+// the cluster requests of cluster-handlers.mjs run `fetch`, `join`, `leave`,
+// `disconnect`, `ask servers` and `ask everyone`.
 
 import { createServer } from "node:http";
 import { randomBytes } from "node:crypto";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
+import { onClusterRequests } from "./cluster-handlers.mjs";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const streamName = process.env.STREAM ?? "socket.io";
@@ -73,51 +72,7 @@ io.on("connection", (socket) => {
   });
   socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
   socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
-  socket.on("ask everyone", async ({ event, to, args = [] }, ack) => {
-    try {
-      const operator = to ? io.to(to) : io;
-      ack(await operator.timeout(5000).emitWithAck(event, ...args));
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
-  socket.on("ask servers", async (x, ack) => {
-    try {
-      ack(await io.serverSideEmitWithAck("who", x));
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
-  socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
-    let operator = io.of("/");
-    if (to) operator = operator.to(to);
-    if (except) operator = operator.except(except);
-    try {
-      switch (op) {
-        case "fetch": {
-          const sockets = await operator.fetchSockets();
-          ack(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms], data: s.data })));
-          break;
-        }
-        case "join":
-          operator.socketsJoin(rooms);
-          ack(null);
-          break;
-        case "leave":
-          operator.socketsLeave(rooms);
-          ack(null);
-          break;
-        case "disconnect":
-          operator.disconnectSockets(close);
-          ack(null);
-          break;
-        default:
-          ack({ error: `unknown op ${op}` });
-      }
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
+  onClusterRequests(io, socket);
 });
 
 // The adapter reads the stream and subscribes on duplicates of `redis`, which

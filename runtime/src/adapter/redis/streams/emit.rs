@@ -45,7 +45,11 @@ impl RedisStreamsAdapter {
             fields: wire::entry_fields(&message, self.shared.config.only_plaintext),
             local: None,
         };
-        self.shared.queue(job).map_err(|_| EmitError::QueueFull)
+        if self.shared.queue(job) {
+            Ok(())
+        } else {
+            Err(EmitError::QueueFull)
+        }
     }
 
     /// Writes event `event` (`args`: its arguments) of namespace `nsp` for the

@@ -74,7 +74,7 @@ impl NamespaceLink for StreamsLink {
                 fields,
                 local: None,
             };
-            let _ = self.shared.queue(job);
+            self.shared.queue(job);
         }
     }
 
@@ -97,7 +97,7 @@ impl NamespaceLink for StreamsLink {
         let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         let data = wire::broadcast_data(broadcast, Some((&id, millis))).ok()?;
         let reports = self.shared.acks.register(&id, timeout)?;
-        if messages::publish(&self.shared, &self.name, wire::BROADCAST, data).is_err() {
+        if !messages::publish(&self.shared, &self.name, wire::BROADCAST, data) {
             self.shared.acks.forget(&id);
             return None;
         }
@@ -138,7 +138,7 @@ impl NamespaceLink for StreamsLink {
             fields,
             local: Some(local),
         };
-        self.shared.queue(job).is_ok()
+        self.shared.queue(job)
     }
 
     fn persist_session(&self, session: SessionState, ttl: Duration) -> bool {
@@ -147,7 +147,7 @@ impl NamespaceLink for StreamsLink {
             value: wire::encode_session(&session),
             ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
         };
-        self.shared.queue(job).is_ok()
+        self.shared.queue(job)
     }
 
     fn restore_session(&self, pid: &str, offset: &str) -> BoxFuture<'static, Option<SessionState>> {

@@ -122,20 +122,26 @@ fn respond(shared: &Shared, ns: &LocalNamespace, requester: &str, kind: u64, dat
         channel: shared.private_channel(ns.name(), requester),
         payload: wire::encode_envelope(&message),
     };
-    let _ = shared.queue(job);
+    shared.queue(job);
+}
+
+/// A broadcast's `packet` and `opts` (empty when absent).
+fn packet_and_opts(mut data: Map) -> Option<(Map, Map)> {
+    let Some(Value::Object(packet)) = data.swap_remove("packet") else {
+        return None;
+    };
+    let opts = match data.swap_remove("opts") {
+        Some(Value::Object(opts)) => opts,
+        _ => Map::new(),
+    };
+    Some((packet, opts))
 }
 
 /// A broadcast from another node: to the local sockets it selects, carrying its
 /// entry id when it is recoverable (no ack id, not volatile).
-fn broadcast(ns: &LocalNamespace, uid: String, mut data: Map, offset: Option<&str>) {
-    let (Some(Value::Object(packet)), opts) =
-        (data.swap_remove("packet"), data.swap_remove("opts"))
-    else {
+fn broadcast(ns: &LocalNamespace, uid: String, data: Map, offset: Option<&str>) {
+    let Some((packet, opts)) = packet_and_opts(data) else {
         return;
-    };
-    let opts = match opts {
-        Some(Value::Object(opts)) => opts,
-        _ => Map::new(),
     };
     let with_id = packet.get("id").is_some_and(|id| !id.is_null());
     let flagged_volatile = opts
@@ -171,16 +177,10 @@ fn broadcast_with_ack(
     ns: &LocalNamespace,
     uid: String,
     id: String,
-    mut data: Map,
+    data: Map,
 ) {
-    let (Some(Value::Object(packet)), opts) =
-        (data.swap_remove("packet"), data.swap_remove("opts"))
-    else {
+    let Some((packet, opts)) = packet_and_opts(data) else {
         return;
-    };
-    let opts = match opts {
-        Some(Value::Object(opts)) => opts,
-        _ => Map::new(),
     };
     let timeout = acks::ack_timeout(&opts).unwrap_or(shared.config.redis.requests_timeout);
     let Ok(incoming) = msgpack::broadcast_from(uid.clone(), packet, opts) else {
@@ -287,10 +287,11 @@ pub(crate) async fn ask(
             fields: wire::entry_fields(&message, shared.config.only_plaintext),
             local: None,
         };
-        shared
-            .queue(job)
-            .map(|()| Vec::new())
-            .map_err(|_| unavailable())
+        if shared.queue(job) {
+            Ok(Vec::new())
+        } else {
+            Err(unavailable())
+        }
     };
     let (kind, mut data) = match &request {
         ClusterRequest::Join(selector, rooms) | ClusterRequest::Leave(selector, rooms) => {
@@ -343,7 +344,7 @@ pub(crate) async fn ask(
     } else {
         data.insert("requestId".to_owned(), Value::from(id.as_str()));
     }
-    if publish(&shared, &nsp, kind, Value::Object(data)).is_err() {
+    if !publish(&shared, &nsp, kind, Value::Object(data)) {
         shared.pending.forget(&id);
         return Err(unavailable());
     }
@@ -359,7 +360,8 @@ pub(crate) async fn ask(
 }
 
 /// Publishes a message of this node on the namespace's public channel.
-pub(crate) fn publish(shared: &Shared, nsp: &str, kind: u64, data: Value) -> Result<(), Job> {
+/// `false` (counted) when the writer's queue is full.
+pub(crate) fn publish(shared: &Shared, nsp: &str, kind: u64, data: Value) -> bool {
     let message = Message {
         kind,
         uid: shared.uid.clone(),
@@ -385,18 +387,11 @@ pub(crate) async fn other_nodes(shared: &Shared, nsp: &str) -> Result<usize, Clu
         .await
         .map_err(|_| ClusterError::Unavailable("Redis did not answer PUBSUB NUMSUB".to_owned()))?
         .map_err(|error| ClusterError::Unavailable(format!("Redis: {error}")))?;
-    let count = match reply {
-        ::redis::Value::Array(items) => items.into_iter().nth(1),
-        ::redis::Value::Map(pairs) => pairs.into_iter().next().map(|(_, count)| count),
-        _ => None,
-    };
-    let Some(::redis::Value::Int(count)) = count else {
+    let Some(count) = crate::adapter::redis::cluster::subscriber_count(reply) else {
         return Err(ClusterError::Unavailable(
             "Redis answered PUBSUB NUMSUB oddly".to_owned(),
         ));
     };
     let subscribed = *shared.subscribed.borrow();
-    Ok(usize::try_from(count)
-        .unwrap_or(0)
-        .saturating_sub(usize::from(subscribed)))
+    Ok(count.saturating_sub(usize::from(subscribed)))
 }

@@ -219,11 +219,12 @@ impl Shared {
     }
 
     /// Queues `job` for the writer; `false` (counted) when the queue is full.
-    fn queue(&self, job: writer::Job) -> Result<(), writer::Job> {
-        self.jobs.try_send(job).map_err(|error| {
+    fn queue(&self, job: writer::Job) -> bool {
+        if self.jobs.try_send(job).is_err() {
             self.count_dropped("Redis streams queue full: message not sent to the other nodes");
-            error.into_inner()
-        })
+            return false;
+        }
+        true
     }
 
     fn count_dropped(&self, what: &'static str) {
