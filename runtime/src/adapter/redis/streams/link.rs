@@ -19,11 +19,7 @@ use crate::server::Room;
 impl Adapter for RedisStreamsAdapter {
     fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {
         let name = ns.name().to_owned();
-        self.shared
-            .namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(name.clone(), ns.clone());
+        self.shared.namespaces.insert(ns.clone());
         // Until the subscriber has subscribed to the new namespace's channels.
         self.shared.subscribed.send_replace(false);
         self.shared.attached.notify_one();
@@ -176,13 +172,7 @@ impl NamespaceLink for StreamsLink {
 
 impl Drop for StreamsLink {
     fn drop(&mut self) {
-        let mut namespaces = self
-            .shared
-            .namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if namespaces.get(&self.name).is_some_and(|ns| !ns.is_alive()) {
-            namespaces.remove(&self.name);
+        if self.shared.namespaces.forget_if_gone(&self.name) {
             self.shared.attached.notify_one();
         }
     }

@@ -57,9 +57,8 @@ mod restore;
 mod wire;
 mod writer;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -191,7 +190,7 @@ impl RedisStreamsConfig {
 pub(crate) struct Shared {
     uid: String,
     config: RedisStreamsConfig,
-    namespaces: RwLock<HashMap<String, LocalNamespace>>,
+    namespaces: super::Namespaces,
     /// Notified when a namespace is attached or gone: the subscriber follows.
     attached: Arc<tokio::sync::Notify>,
     jobs: mpsc::Sender<writer::Job>,
@@ -211,11 +210,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
-        self.namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(name)
-            .cloned()
+        self.namespaces.get(name)
     }
 
     /// Queues `job` for the writer; `false` (counted) when the queue is full.
@@ -228,10 +223,7 @@ impl Shared {
     }
 
     fn count_dropped(&self, what: &'static str) {
-        let dropped = self.dropped.fetch_add(1, Ordering::Relaxed);
-        if dropped == 0 || (dropped + 1).is_power_of_two() {
-            tracing::warn!(dropped = dropped + 1, "{what}");
-        }
+        super::count_dropped(&self.dropped, what);
     }
 
     /// `<prefix>#<nsp>#`.
@@ -301,7 +293,7 @@ impl RedisStreamsAdapter {
         let shared = Arc::new(Shared {
             uid,
             config,
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: super::Namespaces::default(),
             attached: Arc::new(tokio::sync::Notify::new()),
             jobs,
             subscribed: watch::Sender::new(false),

@@ -14,7 +14,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::{Shared, messages, wire};
 use crate::adapter::redis::RedisError;
 use crate::adapter::redis::connection::{Connection, PushSink, Source};
-use crate::adapter::redis::tasks::Backoff;
+use crate::adapter::redis::tasks::{Backoff, follow_channels};
 
 /// Reads `stream` from the entry that was last when it started, until the
 /// adapter is gone.
@@ -262,13 +262,7 @@ async fn listen(
             follow = false;
             let wanted: HashSet<String> = {
                 let shared = shared.upgrade()?;
-                let names: Vec<String> = shared
-                    .namespaces
-                    .read()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .keys()
-                    .cloned()
-                    .collect();
+                let names = shared.namespaces.names();
                 names
                     .iter()
                     .flat_map(|nsp| {
@@ -279,19 +273,9 @@ async fn listen(
                     })
                     .collect()
             };
-            let added: Vec<&String> = wanted.difference(&channels).collect();
-            if !added.is_empty()
-                && let Err(error) = connection.subscribe(&added).await
-            {
+            if let Err(error) = follow_channels(&mut connection, &mut channels, wanted).await {
                 return Some(error.into());
             }
-            let removed: Vec<&String> = channels.difference(&wanted).collect();
-            if !removed.is_empty()
-                && let Err(error) = connection.unsubscribe(&removed).await
-            {
-                return Some(error.into());
-            }
-            channels = wanted;
             shared.upgrade()?.subscribed.send_replace(true);
         }
         tokio::select! {
