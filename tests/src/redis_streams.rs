@@ -97,6 +97,20 @@ pub fn node_streams_server(stream: &str, max_len: usize) -> NodeServer {
     )
 }
 
+/// A Node.js server as [`node_streams_server`], with `count` streams.
+/// Blocking: call it from `spawn_blocking`.
+pub fn node_streams_server_with(stream: &str, count: usize) -> NodeServer {
+    NodeServer::start(
+        "node-redis-streams-server.mjs",
+        "@socket.io/redis-streams-adapter",
+        &[
+            ("REDIS_URL", redis_url()),
+            ("STREAM", stream.to_owned()),
+            ("STREAM_COUNT", count.to_string()),
+        ],
+    )
+}
+
 /// [`node_streams_server`] from an async test.
 pub async fn node_streams(stream: &str, max_len: usize) -> NodeServer {
     let stream = stream.to_owned();

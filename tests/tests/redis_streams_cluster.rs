@@ -261,3 +261,37 @@ async fn cluster_requests_cross_both_ways() {
     .await
     .expect("disconnected by the Node.js node");
 }
+
+#[tokio::test]
+async fn several_streams_are_shared_as_node_spreads_namespaces() {
+    let stream = unique_key("streams-count");
+    // Node's hash puts `/` on `<name>-3` and `/orders` on `<name>-0` of 4.
+    let tether = StreamsNode::start(
+        tether_tests::redis_streams::streams_config(&stream).with_stream_count(4),
+        tether_tests::redis_streams::recovering_config(Duration::from_secs(120)),
+    )
+    .await;
+    tether.io().of("/orders");
+    let node = {
+        let stream = stream.clone();
+        tokio::task::spawn_blocking(move || {
+            tether_tests::redis_streams::node_streams_server_with(&stream, 4)
+        })
+        .await
+        .unwrap()
+    };
+    let (_on_tether, mut seen_tether) = client(&tether.url()).await;
+    let (on_node, mut seen_node) = client(node.url()).await;
+    let (_orders_tether, mut seen_orders) = client(&format!("{}/orders", tether.url())).await;
+    let orders_node = Client::builder(format!("{}/orders", node.url()))
+        .connect()
+        .await
+        .expect("connected");
+    let () = ack(&on_node, "broadcast", json!({"event": "from node"})).await;
+    assert_eq!(seen_tether.next().await, "from node []");
+    assert_eq!(seen_node.next().await, "from node []");
+    tether.io().emit("from tether", &()).unwrap();
+    assert_eq!(seen_node.next().await, "from tether []");
+    let () = ack(&orders_node, "broadcast", json!({"event": "order"})).await;
+    assert_eq!(seen_orders.next().await, "order []");
+}

@@ -1,7 +1,8 @@
 // A Node.js socket.io 4.8 server with `@socket.io/redis-streams-adapter` 0.3.1
 // for the Redis Streams interoperability tests (tests/tests/redis_streams_*.rs).
 // It shares the Redis at `$REDIS_URL` on stream `$STREAM` (channel prefix
-// `$PREFIX`, default the stream name; `$MAXLEN` entries kept, default 10000)
+// `$PREFIX`, default the stream name; `$MAXLEN` entries kept, default 10000;
+// `$STREAM_COUNT` streams, default 1)
 // with tether nodes, has connection state recovery on (longest disconnection
 // `$RECOVERY_MS`, default 120000), listens on 127.0.0.1 on an ephemeral port,
 // prints `listening on http://ADDR` once its adapter reads the stream and holds
@@ -29,6 +30,7 @@ const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const streamName = process.env.STREAM ?? "socket.io";
 const channelPrefix = process.env.PREFIX ?? streamName;
 const maxLen = Number(process.env.MAXLEN ?? 10000);
+const streamCount = Number(process.env.STREAM_COUNT ?? 1);
 const maxDisconnectionDuration = Number(process.env.RECOVERY_MS ?? 120000);
 const name = `node-streams-${randomBytes(6).toString("hex")}`;
 
@@ -38,11 +40,17 @@ await redis.connect();
 
 const http = createServer();
 const io = new Server(http, {
-  adapter: createAdapter(redis, { streamName, channelPrefix, maxLen }),
+  adapter: createAdapter(redis, { streamName, streamCount, channelPrefix, maxLen }),
   connectionStateRecovery: { maxDisconnectionDuration, skipMiddlewares: true },
 });
 
 io.on("hello", (...args) => io.local.emit("server said", ...args));
+io.of("/orders").on("connection", (socket) => {
+  socket.on("broadcast", ({ event, args = [] }, ack) => {
+    io.of("/orders").emit(event, ...args);
+    ack();
+  });
+});
 io.on("who", (x, callback) => callback({ from: "node", x }));
 
 io.on("connection", (socket) => {

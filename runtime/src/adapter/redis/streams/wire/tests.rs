@@ -139,6 +139,7 @@ fn stream_names_hash_as_node_does() {
     assert_eq!(stream_of("/", "socket.io", 1), "socket.io");
     assert_eq!(hash_code("/"), 47);
     assert_eq!(stream_of("/", "s", 4), "s-3");
+    assert_eq!(stream_of("/orders", "s", 4), "s-0");
 }
 
 #[test]
