@@ -246,6 +246,32 @@ async fn a_trimmed_offset_gives_a_new_session() {
     );
 }
 
+#[tokio::test]
+async fn an_expired_session_gives_a_new_session() {
+    let stream = unique_key("streams-expired");
+    let recovery = recovering_config(Duration::from_millis(300));
+    let a = StreamsNode::start(streams_config(&stream), recovery.clone()).await;
+    let b = StreamsNode::start(streams_config(&stream), recovery).await;
+    let proxy = Arc::new(Proxy::start(a.server.addr()).await);
+    let (client, mut seen) = moving_client(&proxy, b.server.addr(), 5, true).await;
+    let before = client.id().expect("connected");
+    let () = ack(&client, "join", json!("r")).await;
+    burst(&a.url(), 10).await;
+    received_until(&mut seen, 5).await;
+    // The session is stored for 300 ms (`PX`): back after it expired.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    proxy.come_back();
+    within(async {
+        while client.id().is_none_or(|id| id == before) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(!client.recovered());
+    let who: Json = ack(&client, "whoami", json!(null)).await;
+    assert_eq!(who["recovered"], json!(false));
+}
+
 /// Runs socket.io-client through a cut from `a` to `b` during `count` events
 /// sent by `source`; returns what it printed.
 async fn js_client(a: &Node, b: &Node, source: &Node, count: u64, cut_at: u64) -> Json {
