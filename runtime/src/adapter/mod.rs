@@ -14,6 +14,17 @@
 //! pub/sub in the wire format of the Node.js `@socket.io/redis-adapter`, so tether
 //! nodes and Node.js socket.io servers can share one cluster.
 //!
+//! With `redis::streams::RedisStreamsAdapter`, nodes share a Redis stream in the
+//! format of the Node.js `@socket.io/redis-streams-adapter`, which also carries
+//! connection state recovery across nodes: an adapter whose
+//! [`NamespaceLink::keeps_sessions`] is true gives recoverable broadcasts their
+//! offsets ([`NamespaceLink::publish_recoverable`], delivering them locally with
+//! [`LocalNamespace::deliver_recoverable`]), stores the sessions of sockets that
+//! lost their connection ([`NamespaceLink::persist_session`]) and gives them back
+//! on any node ([`NamespaceLink::restore_session`], then
+//! [`NamespaceLink::missed_events`]). Other adapters keep the defaults, and the
+//! server keeps recovery in its own memory.
+//!
 //! The cluster operations (`fetch_sockets`, `sockets_join`, `sockets_leave`,
 //! `disconnect_sockets`, `all_rooms`) travel as [`ClusterRequest`]s through
 //! [`NamespaceLink::request`]; see [`cluster`]. Acknowledgements of broadcasts

@@ -9,7 +9,7 @@
 //!
 //! [`Emitter::streams`] writes instead what `@socket.io/redis-streams-emitter`
 //! 0.1.1 writes: entries of the cluster's Redis stream, for nodes with
-//! [`RedisStreamsAdapter`](crate::adapter::redis::streams::RedisStreamsAdapter)
+//! [`RedisStreamsAdapter`]
 //! or Node's `@socket.io/redis-streams-adapter` (which give them recovery
 //! offsets like any broadcast).
 //!

@@ -74,6 +74,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`streams::RedisStreamsAdapter`] shares a Redis stream instead, as the Node.js
+//! `@socket.io/redis-streams-adapter` does, with connection state recovery across
+//! nodes; it shares this adapter's connection options ([`RedisConfig`]).
+//!
 //! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`. Both
 //! are maintained and tokio-native; compared on what this adapter needs:
 //! - pub/sub: both do pattern and sharded (`SSUBSCRIBE`) subscriptions over RESP3
