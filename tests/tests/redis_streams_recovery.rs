@@ -65,8 +65,10 @@ async fn moving_client(
     let (report, seen) = probe();
     let cut = Arc::new(AtomicBool::new(false));
     let moving = proxy.clone();
+    // As a real client, it waits a little before it reconnects: long enough for
+    // the node it left to notice and store its session.
     let client = Client::builder(proxy.url())
-        .reconnect(quick_retries())
+        .reconnect(quick_retries().initial_delay(Duration::from_millis(100)))
         .on("n", move |_client: Client, event: Event| {
             let (report, cut, proxy) = (report.clone(), cut.clone(), moving.clone());
             async move {

@@ -41,7 +41,7 @@ const cutAt = Number(process.env.CUT_AT);
 const room = process.env.ROOM ?? "r";
 const waitMs = Number(process.env.WAIT_MS ?? 3000);
 
-const options = { transports: ["websocket"], reconnectionDelay: 50, reconnectionDelayMax: 200 };
+const options = { transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 200 };
 const socket = io(proxyUrl, options);
 const events = [];
 let before;

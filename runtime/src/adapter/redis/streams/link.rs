@@ -138,12 +138,16 @@ impl NamespaceLink for StreamsLink {
     }
 
     fn persist_session(&self, session: SessionState, ttl: Duration) -> bool {
-        let job = Job::Session {
-            key: format!("{}{}", self.shared.config.session_key_prefix, session.pid),
-            value: wire::encode_session(&session),
-            ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
-        };
-        self.shared.queue(job)
+        let key = format!("{}{}", self.shared.config.session_key_prefix, session.pid);
+        let value = wire::encode_session(&session);
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        // Stored at once rather than behind the broadcasts waiting to be written:
+        // the client may already be knocking at another node.
+        if let Some(stored) = storing(&self.shared) {
+            stored.spawn(key, value, ttl_ms);
+            return true;
+        }
+        self.shared.queue(Job::Session { key, value, ttl_ms })
     }
 
     fn restore_session(&self, pid: &str, offset: &str) -> BoxFuture<'static, Option<SessionState>> {
@@ -175,5 +179,58 @@ impl Drop for StreamsLink {
         if self.shared.namespaces.forget_if_gone(&self.name) {
             self.shared.attached.notify_one();
         }
+    }
+}
+
+/// Most sessions being stored at once outside the writer's queue.
+const MAX_STORING: usize = 1024;
+
+/// A session store on its way: the writer's connection and a runtime to use it
+/// from, while fewer than [`MAX_STORING`] are.
+struct Storing {
+    shared: Arc<Shared>,
+    connection: crate::adapter::redis::connection::Connection,
+    runtime: tokio::runtime::Handle,
+}
+
+fn storing(shared: &Arc<Shared>) -> Option<Storing> {
+    let runtime = tokio::runtime::Handle::try_current().ok()?;
+    let connection = shared.connection()?;
+    let before = shared
+        .storing
+        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    if before >= MAX_STORING {
+        shared
+            .storing
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        return None;
+    }
+    Some(Storing {
+        shared: shared.clone(),
+        connection,
+        runtime,
+    })
+}
+
+impl Storing {
+    fn spawn(self, key: String, value: String, ttl_ms: u64) {
+        let Storing {
+            shared,
+            mut connection,
+            runtime,
+        } = self;
+        runtime.spawn(async move {
+            let mut command = ::redis::cmd("SET");
+            command.arg(&key).arg(value).arg("PX").arg(ttl_ms);
+            let stored = command.exec_async(&mut connection);
+            match tokio::time::timeout(shared.config.redis.requests_timeout, stored).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, key, "session not stored"),
+                Err(_) => tracing::warn!(key, "session not stored in time"),
+            }
+            shared
+                .storing
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        });
     }
 }

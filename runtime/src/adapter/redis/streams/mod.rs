@@ -28,8 +28,8 @@
 //! new session ([`Socket::recovered`](crate::server::Socket::recovered) is
 //! `false`).
 //!
-//! One writer task adds entries, publishes and stores sessions in order, in
-//! pipelines; its queue is bounded ([`RedisConfig::queue`]): past it, a broadcast
+//! One writer task adds entries and publishes in order, in pipelines (sessions
+//! are stored at once, beside it); its queue is bounded ([`RedisConfig::queue`]): past it, a broadcast
 //! reaches this node's sockets only, without offset (counted by
 //! [`RedisStreamsAdapter::dropped`]). While Redis is unreachable, broadcasts reach
 //! this node's sockets only.
@@ -200,6 +200,8 @@ pub(crate) struct Shared {
     reading: watch::Sender<usize>,
     _stop: watch::Sender<()>,
     dropped: AtomicU64,
+    /// Sessions being stored outside the writer's queue.
+    storing: std::sync::atomic::AtomicUsize,
     /// This node's requests waiting for answers.
     pending: super::requests::PendingRequests,
     /// This node's broadcasts waiting for acknowledgements.
@@ -300,6 +302,7 @@ impl RedisStreamsAdapter {
             reading: watch::Sender::new(0),
             _stop: stop,
             dropped: AtomicU64::new(0),
+            storing: std::sync::atomic::AtomicUsize::new(0),
             pending: super::requests::PendingRequests::new(MAX_PENDING_REQUESTS),
             acks: Arc::new(super::acks::AckRequests::new(MAX_PENDING_REQUESTS)),
             commands: std::sync::Mutex::new(None),
