@@ -23,6 +23,7 @@ mod namespace;
 mod reason;
 mod recovery;
 mod registry;
+mod replay;
 mod room;
 mod server_side;
 mod socket;
