@@ -15,7 +15,8 @@
 //! `PING_INTERVAL_MS` and `PING_TIMEOUT_MS` set the heartbeat (default 25 s and
 //! 20 s, as the Node.js server's), `CONNECT_TIMEOUT_MS` the connect timeout
 //! (default 45 s); `REDIS_URL` (and `REDIS_PREFIX`) joins a cluster (see
-//! `tether_examples::cluster`).
+//! `tether_examples::cluster`); `PARSER=msgpack` speaks socket.io-msgpack-parser's
+//! MessagePack.
 
 use tether::protocol::Value;
 use tether::server::{Event, Server, ServerConfig, Socket};
@@ -29,7 +30,7 @@ fn config() -> ServerConfig {
             .and_then(|value| value.parse().ok())
             .map(std::time::Duration::from_millis)
     };
-    let mut config = ServerConfig::default();
+    let mut config = ServerConfig::default().with_parser(tether_examples::parser_from_env());
     if let Some(timeout) = millis("CONNECT_TIMEOUT_MS") {
         config = config.with_connect_timeout(timeout);
     }

@@ -8,9 +8,7 @@ use bytes::Bytes;
 use serde_json::{Value as Json, json};
 use tether::client::{Client, Event};
 use tether::server::Server;
-use tether_tests::redis::{
-    RedisNode, join, join_and_shout, node_redis_server, redis_url, unique_key,
-};
+use tether_tests::redis::{Variant, join, join_and_shout, redis_url, unique_key};
 use tether_tests::within;
 
 fn handlers(io: &Server) {
@@ -51,9 +49,18 @@ fn names(answers: &Json) -> Vec<String> {
 
 #[tokio::test]
 async fn a_node_broadcast_with_acks_is_answered_by_tether_clients() {
+    a_node_broadcast_with_acks_is_answered_by_tether_clients_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn a_node_broadcast_with_acks_is_answered_by_tether_clients_sharded() {
+    a_node_broadcast_with_acks_is_answered_by_tether_clients_in(Variant::Sharded).await;
+}
+
+async fn a_node_broadcast_with_acks_is_answered_by_tether_clients_in(variant: Variant) {
     let key = unique_key("cluster-acks");
-    let tether = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
+    let tether = variant.node(&redis_url(), &key, handlers).await;
+    let node = variant.node_js(&key).await;
     let red_on_tether = answering_client(&tether.url(), "tether red", false).await;
     let _other_on_tether = answering_client(&tether.url(), "tether other", false).await;
     let red_on_node = answering_client(node.url(), "node red", false).await;
@@ -91,13 +98,22 @@ async fn a_node_broadcast_with_acks_is_answered_by_tether_clients() {
 
 #[tokio::test]
 async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node() {
+    a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node_sharded() {
+    a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(Variant::Sharded).await;
+}
+
+async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(variant: Variant) {
     use std::time::Duration;
     use tether::server::AckError;
 
     let key = unique_key("cluster-acks-out");
-    let a = RedisNode::start(&redis_url(), &key, handlers).await;
-    let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
+    let a = variant.node(&redis_url(), &key, handlers).await;
+    let b = variant.node(&redis_url(), &key, handlers).await;
+    let node = variant.node_js(&key).await;
     let on_a = answering_client(&a.url(), "tether a", false).await;
     let on_b = answering_client(&b.url(), "tether b", true).await;
     let on_node = answering_client(node.url(), "node", false).await;

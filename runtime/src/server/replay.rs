@@ -2,7 +2,7 @@
 //! nodes): the recoverable events delivered to it while its missed events are
 //! read are held, then sent after them, each once and in order of offset.
 
-use std::sync::MutexGuard;
+use std::sync::{Arc, MutexGuard};
 
 use super::error::EmitError;
 use super::socket::SocketInner;
@@ -44,7 +44,11 @@ impl SocketInner {
 
     /// Sends a recoverable event carrying `offset`, or holds it while the socket
     /// waits for its missed events.
-    pub(crate) fn send_at(&self, encoded: &Encoded, offset: &str) -> Result<bool, EmitError> {
+    pub(crate) fn send_at(
+        self: &Arc<Self>,
+        encoded: &Encoded,
+        offset: &str,
+    ) -> Result<bool, EmitError> {
         let mut replay = self.replay();
         match replay.as_mut() {
             None => self.send(encoded, false),
@@ -71,7 +75,11 @@ impl SocketInner {
     /// Sends the events a restored socket missed (after `offset`, in order), then
     /// the ones delivered to it meanwhile that came later, each once; later
     /// deliveries of events already sent are skipped.
-    pub(crate) fn finish_replay(&self, missed: &[crate::adapter::MissedEvent], offset: &str) {
+    pub(crate) fn finish_replay(
+        self: &Arc<Self>,
+        missed: &[crate::adapter::MissedEvent],
+        offset: &str,
+    ) {
         let mut replay = self.replay();
         let held = match replay.take() {
             Some(Replay::Holding(held)) => held,

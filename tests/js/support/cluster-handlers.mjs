@@ -4,9 +4,9 @@
 // is acknowledged with the other nodes' answers to the server-side event
 // `who(x)`; `cluster({op, to, except, rooms, close})` runs `fetch`, `join`,
 // `leave`, `disconnect` or `allRooms` on `io.to(to).except(except)`; a failure
-// is acknowledged as `{error}`.
+// is acknowledged as `{error}`; `requestsTimeout` bounds the cluster requests.
 
-export function onClusterRequests(io, socket) {
+export function onClusterRequests(io, socket, { requestsTimeout } = {}) {
   socket.on("ask everyone", async ({ event, to, args = [] }, ack) => {
     try {
       const operator = to ? io.to(to) : io;
@@ -24,6 +24,7 @@ export function onClusterRequests(io, socket) {
   });
   socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
     let operator = io.of("/");
+    if (requestsTimeout) operator = operator.timeout(requestsTimeout);
     if (to) operator = operator.to(to);
     if (except) operator = operator.except(except);
     try {

@@ -4,7 +4,9 @@
 // 127.0.0.1 on an ephemeral port, prints `listening on http://ADDR` once its
 // adapter's subscription is in place, and exits when its stdin closes, so it
 // never outlives the test that started it. With `SHARDED=true` it uses
-// `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`.
+// `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`
+// (or `$SUBSCRIPTION_MODE`). `$REQUESTS_TIMEOUT_MS` bounds its cluster requests
+// (default 5000), and `$NAME`, when set, is in its answers to `who`.
 //
 // Each socket may `join` a room (acknowledged once joined) and ask for a
 // broadcast with `broadcast({event, to, except, args, binary}, ack)`: `io.to(to)
@@ -30,6 +32,9 @@ import { onClusterRequests } from "./cluster-handlers.mjs";
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
 const sharded = process.env.SHARDED === "true";
+const subscriptionMode = process.env.SUBSCRIPTION_MODE || "static";
+const requestsTimeout = Number(process.env.REQUESTS_TIMEOUT_MS || 5000);
+const name = process.env.NAME;
 
 const pubClient = createClient({ url });
 const subClient = pubClient.duplicate();
@@ -40,12 +45,12 @@ await Promise.all([pubClient.connect(), subClient.connect()]);
 
 const http = createServer();
 const adapter = sharded
-  ? createShardedAdapter(pubClient, subClient, { channelPrefix: key, subscriptionMode: "static" })
-  : createAdapter(pubClient, subClient, { key });
+  ? createShardedAdapter(pubClient, subClient, { channelPrefix: key, subscriptionMode })
+  : createAdapter(pubClient, subClient, { key, requestsTimeout });
 const io = new Server(http, { adapter });
 
 io.on("hello", (...args) => io.local.emit("server said", ...args));
-io.on("who", (x, callback) => callback({ from: "node", x }));
+io.on("who", (x, callback) => callback({ from: "node", ...(name ? { name } : {}), x }));
 
 io.on("connection", (socket) => {
   socket.data = { from: "node" };
@@ -62,7 +67,7 @@ io.on("connection", (socket) => {
   });
   socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
   socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
-  onClusterRequests(io, socket);
+  onClusterRequests(io, socket, { requestsTimeout });
 });
 
 // The adapter subscribed without waiting; the subscriber connection answers in

@@ -391,8 +391,9 @@ impl PendingRequests {
         self.file(&id, response);
     }
 
-    /// Files one node's answer to request `id`, and completes the request once
-    /// every node answered; an answer to no waiting request is ignored.
+    /// Files one node's answer to request `id`, whatever format it came in, and
+    /// completes the request once every node answered. Answers to requests this
+    /// node does not wait for (other nodes' requests, late answers) are ignored.
     pub(crate) fn file(&self, id: &str, response: ClusterResponse) {
         let mut waiting = self.lock();
         let Some(entry) = waiting.get_mut(id) else {

@@ -8,18 +8,21 @@
 //! `{type: 9, data: {packet: [event, ...args]}, uid, nsp}`. Both go on the
 //! namespace's channel `<key>#<nsp>#`, which every node subscribes to.
 
+use std::collections::HashSet;
+
 use bytes::Bytes;
 use serde::Serialize;
 
 use super::msgpack::{self, EncodeError};
-use crate::adapter::Broadcast;
+use super::{Shared, SubscriptionMode, acks, shard_requests};
+use crate::adapter::{Broadcast, ClusterRequest, LocalNamespace};
 use crate::protocol::{Map, Value};
 use crate::server::Room;
 
 /// The cluster message type of a broadcast.
-const BROADCAST: u64 = 3;
+pub(crate) const BROADCAST: u64 = 3;
 /// The cluster message type of a server-side event.
-const SERVER_SIDE_EMIT: u64 = 9;
+pub(crate) const SERVER_SIDE_EMIT: u64 = 9;
 
 /// The broadcast options, as JSON.
 #[derive(Serialize)]
@@ -33,6 +36,9 @@ struct Opts<'a> {
 struct Flags {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     volatile: bool,
+    /// How long acknowledgements are awaited, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout: Option<u64>,
 }
 
 /// `{"type":2,"data":[event, ...args],"nsp":nsp}`.
@@ -93,16 +99,20 @@ fn except<'a>(broadcast: &'a Broadcast<'_>) -> Vec<&'a str> {
 }
 
 /// The message announcing `broadcast` of namespace `nsp` from node `uid`: JSON,
-/// or MessagePack when it carries binary (as Node's adapter chooses).
+/// or MessagePack when it carries binary (as Node's adapter chooses). With
+/// `ack`, a request id and timeout (milliseconds), it waits for acknowledgements.
 pub(crate) fn encode_broadcast(
     uid: &str,
     nsp: &str,
     broadcast: &Broadcast<'_>,
+    ack: Option<(&str, u64)>,
 ) -> Result<Vec<u8>, EncodeError> {
     if broadcast.encoded.attachments.is_empty() {
         #[derive(Serialize)]
         struct Data<'a> {
             packet: Packet<'a>,
+            #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+            request_id: Option<&'a str>,
             opts: Opts<'a>,
         }
         #[derive(Serialize)]
@@ -121,11 +131,13 @@ pub(crate) fn encode_broadcast(
                     args: broadcast.args,
                     nsp,
                 },
+                request_id: ack.map(|(id, _)| id),
                 opts: Opts {
                     rooms: broadcast.rooms.iter().map(Room::as_str).collect(),
                     except: except(broadcast),
                     flags: Flags {
                         volatile: broadcast.volatile,
+                        timeout: ack.map(|(_, millis)| millis),
                     },
                 },
             },
@@ -141,7 +153,7 @@ pub(crate) fn encode_broadcast(
     let _ = write_str(&mut out, "type");
     let _ = write_uint(&mut out, BROADCAST);
     let _ = write_str(&mut out, "data");
-    let _ = write_map_len(&mut out, 2);
+    let _ = write_map_len(&mut out, if ack.is_some() { 3 } else { 2 });
     let _ = write_str(&mut out, "packet");
     let _ = write_map_len(&mut out, 3);
     let _ = write_str(&mut out, "type");
@@ -150,8 +162,12 @@ pub(crate) fn encode_broadcast(
     msgpack::write_event_data(&mut out, broadcast.event, broadcast.args)?;
     let _ = write_str(&mut out, "nsp");
     let _ = write_str(&mut out, nsp);
+    if let Some((id, _)) = ack {
+        let _ = write_str(&mut out, "requestId");
+        let _ = write_str(&mut out, id);
+    }
     let _ = write_str(&mut out, "opts");
-    msgpack::write_opts(&mut out, broadcast, None);
+    msgpack::write_opts(&mut out, broadcast, ack.map(|(_, millis)| millis));
     let _ = write_str(&mut out, "uid");
     let _ = write_str(&mut out, uid);
     let _ = write_str(&mut out, "nsp");
@@ -176,16 +192,37 @@ pub(crate) fn encode_server_side_emit(uid: &str, nsp: &str, packet: &str) -> Vec
 pub(crate) enum Incoming {
     /// A broadcast to deliver.
     Broadcast(msgpack::IncomingBroadcast),
+    /// A broadcast waiting for acknowledgements: the client count and each
+    /// acknowledgement go back to its node, answering `request_id`.
+    BroadcastWithAck {
+        broadcast: msgpack::IncomingBroadcast,
+        request_id: String,
+        /// The request's `opts.flags.timeout`.
+        timeout: Option<std::time::Duration>,
+    },
     /// A server-side event of namespace `nsp`: `packet` is `[event, ...args]` in JSON.
     ServerSideEmit {
         uid: String,
         nsp: String,
         packet: String,
     },
+    /// A cluster request of node `uid` about namespace `nsp`; answered to that
+    /// node when `request_id` is set.
+    Request {
+        uid: String,
+        nsp: String,
+        request_id: Option<String>,
+        request: ClusterRequest,
+    },
+    /// Another node's answer to request `request_id`.
+    Answer {
+        request_id: String,
+        answer: shard_requests::Answer,
+    },
 }
 
-/// Reads a cluster message; `None` for what tether does not handle (requests
-/// waiting for answers, heartbeats, other types) or cannot read.
+/// Reads a cluster message; `None` for what tether does not handle (heartbeats,
+/// other types) or cannot read.
 pub(crate) fn decode(payload: &Bytes) -> Option<Incoming> {
     let message = if payload.first() == Some(&b'{') {
         serde_json::from_slice::<Value>(payload).ok()?
@@ -211,9 +248,11 @@ pub(crate) fn decode(payload: &Bytes) -> Option<Incoming> {
     let Some(Value::Object(mut data)) = message.swap_remove("data") else {
         return None;
     };
-    if data.contains_key("requestId") {
-        return None;
-    }
+    let request_id = match data.swap_remove("requestId") {
+        Some(Value::String(id)) => Some(id),
+        Some(Value::Number(id)) => Some(id.to_string()),
+        _ => None,
+    };
     match kind {
         BROADCAST => {
             let Some(Value::Object(mut packet)) = data.swap_remove("packet") else {
@@ -239,7 +278,8 @@ pub(crate) fn decode(payload: &Bytes) -> Option<Incoming> {
                 }),
                 Some(Value::Bool(true))
             );
-            Some(Incoming::Broadcast(msgpack::IncomingBroadcast {
+            let timeout = acks::ack_timeout(&opts);
+            let broadcast = msgpack::IncomingBroadcast {
                 uid,
                 nsp,
                 event,
@@ -247,15 +287,66 @@ pub(crate) fn decode(payload: &Bytes) -> Option<Incoming> {
                 rooms: msgpack::rooms(opts.swap_remove("rooms")),
                 except: msgpack::rooms(opts.swap_remove("except")),
                 volatile,
-            }))
+            };
+            Some(match request_id {
+                None => Incoming::Broadcast(broadcast),
+                Some(request_id) => Incoming::BroadcastWithAck {
+                    broadcast,
+                    request_id,
+                    timeout,
+                },
+            })
         }
         SERVER_SIDE_EMIT => {
             let packet = data.swap_remove("packet")?;
             let packet = serde_json::to_string(&packet).ok()?;
-            Some(Incoming::ServerSideEmit { uid, nsp, packet })
+            Some(match request_id {
+                None => Incoming::ServerSideEmit { uid, nsp, packet },
+                Some(request_id) => Incoming::Request {
+                    uid,
+                    nsp,
+                    request_id: Some(request_id),
+                    request: ClusterRequest::ServerSideEmit { packet },
+                },
+            })
         }
-        _ => None,
+        kind => shard_requests::decode(kind, uid, nsp, request_id, data),
     }
+}
+
+/// A shard channel of this node alone that its subscriber keeps once it
+/// unsubscribes from anything (see `Connection::sunsubscribe`): `<key>-node#<uid>#`,
+/// where nothing is published.
+pub(crate) fn anchor_channel(shared: &Shared) -> String {
+    format!("{}-node#{}#", shared.config.key, shared.uid)
+}
+
+/// The shard channels of every namespace of this node: `<key>#<nsp>#`, its
+/// answers' `<key>#<nsp>#<uid>#` and, in the dynamic modes, `<key>#<nsp>#<room>#`
+/// of each room it holds.
+pub(crate) fn channels(shared: &Shared) -> HashSet<String> {
+    let key = &shared.config.key;
+    let mode = shared.config.subscription_mode;
+    let namespaces: Vec<(String, LocalNamespace)> = shared.namespaces.all();
+    let mut channels = HashSet::new();
+    for (nsp, ns) in namespaces {
+        channels.insert(format!("{key}#{nsp}#"));
+        channels.insert(shard_requests::response_channel(key, &nsp, &shared.uid));
+        if matches!(
+            mode,
+            SubscriptionMode::Dynamic | SubscriptionMode::DynamicPrivate
+        ) {
+            for room in ns.room_names() {
+                channels.insert(format!("{key}#{nsp}#{room}#"));
+            }
+        }
+        if mode == SubscriptionMode::DynamicPrivate {
+            for sid in ns.socket_ids() {
+                channels.insert(format!("{key}#{nsp}#{sid}#"));
+            }
+        }
+    }
+    channels
 }
 
 #[cfg(test)]
@@ -283,7 +374,7 @@ mod tests {
     #[test]
     fn a_broadcast_is_json_as_node_writes_it() {
         broadcast_of(&(1, "hi"), |broadcast| {
-            let message = encode_broadcast("abc123", "/chat", broadcast).unwrap();
+            let message = encode_broadcast("abc123", "/chat", broadcast, None).unwrap();
             // JSON.stringify of the message Node's ClusterAdapter publishes.
             assert_eq!(
                 std::str::from_utf8(&message).unwrap(),
@@ -307,7 +398,7 @@ mod tests {
     #[test]
     fn a_binary_broadcast_is_notepack_as_node_writes_it() {
         broadcast_of(&Bytes::from_static(&[1, 2]), |broadcast| {
-            let message = encode_broadcast("abc123", "/chat", broadcast).unwrap();
+            let message = encode_broadcast("abc123", "/chat", broadcast, None).unwrap();
             let expected: Vec<u8> = (0..NOTEPACK_BINARY.len())
                 .step_by(2)
                 .map(|at| u8::from_str_radix(&NOTEPACK_BINARY[at..at + 2], 16).unwrap())
@@ -335,9 +426,8 @@ mod tests {
                 packet: r#"["hello",1]"#.to_owned(),
             })
         );
-        // Waiting for answers, which tether does not give; a heartbeat; garbage.
+        // A heartbeat; garbage.
         for ignored in [
-            r#"{"type":9,"data":{"packet":["hello"],"requestId":"x"},"uid":"u","nsp":"/"}"#,
             r#"{"type":2,"uid":"u","nsp":"/"}"#,
             r#"{"type":3"#,
             "\u{93}",
