@@ -4,7 +4,9 @@
 //! - `echo(...args)` with an ack: acknowledged with the same arguments;
 //! - `broadcast(obj)`: `bcast(obj)` to every socket of `/`, the sender included;
 //! - `join(room)` with an ack: joins `room`, acknowledged with `true`;
-//! - `room_broadcast(room, obj)`: `bcast(obj)` to the sockets in `room`.
+//! - `room_broadcast(room, obj)`: `bcast(obj)` to the sockets in `room`;
+//! - `fetch()` with an ack: gathers the sockets of `/` on every node of the
+//!   cluster (`fetch_sockets`), acknowledged with their number.
 //!
 //! ```text
 //! PORT=3000 THREADS=1 cargo run --release --example bench_server
@@ -77,6 +79,15 @@ fn bench_server() -> std::io::Result<Server> {
             let room: String = event.arg(0)?;
             let payload: Value = event.arg(1)?;
             io.to(room).emit("bcast", &payload)?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        }
+    });
+    let fetcher = io.clone();
+    main.on("fetch", move |_socket: Socket, mut event: Event| {
+        let io = fetcher.clone();
+        async move {
+            let sockets = io.main().fetch_sockets().await?;
+            event.ack(&sockets.len())?;
             Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         }
     });

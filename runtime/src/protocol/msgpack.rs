@@ -98,13 +98,13 @@ pub fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
     let nsp = fields
         .nsp
         .ok_or(MsgpackError::InvalidPacket("nsp must be a string"))?;
-    let data_ok = match (kind, &fields.data) {
-        (PacketKind::Connect, None | Some(Json::Object(_))) => true,
-        (PacketKind::Disconnect, None) => true,
-        (PacketKind::Event | PacketKind::Ack, Some(Json::Array(_))) => true,
-        (PacketKind::ConnectError, Some(Json::String(_) | Json::Object(_))) => true,
-        _ => false,
-    };
+    let data_ok = matches!(
+        (kind, &fields.data),
+        (PacketKind::Connect, None | Some(Json::Object(_)))
+            | (PacketKind::Disconnect, None)
+            | (PacketKind::Event | PacketKind::Ack, Some(Json::Array(_)))
+            | (PacketKind::ConnectError, Some(Json::String(_) | Json::Object(_)))
+    );
     if !data_ok {
         return Err(MsgpackError::InvalidPacket(
             "data has the wrong type for the packet type",
