@@ -2,15 +2,21 @@
 //! with `REDIS_URL` set, a server shares broadcasts and cluster operations with
 //! every other node on that Redis (tether's and Node.js socket.io's with
 //! `@socket.io/redis-adapter`), on channels prefixed `REDIS_PREFIX` (default
-//! `socket.io`, as in Node.js). Without it, the server stands alone.
+//! `socket.io`, as in Node.js). Without it, the server stands alone. With
+//! `TETHER_ADAPTER=redis-streams`, the nodes share a Redis stream instead
+//! (tether's and Node.js socket.io's with `@socket.io/redis-streams-adapter`),
+//! named `REDIS_PREFIX` (default `socket.io`), which also carries connection
+//! state recovery across nodes. `RECOVERY=1` turns connection state recovery on
+//! ([`with_recovery_from_env`]).
 //!
 //! ```text
 //! REDIS_URL=redis://127.0.0.1:6379 PORT=3001 cargo run --example chat
 //! REDIS_URL=redis://127.0.0.1:6379 PORT=3002 cargo run --example chat
 //! ```
 
+use tether::adapter::redis::streams::{RedisStreamsAdapter, RedisStreamsConfig};
 use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
-use tether::server::{Server, ServerConfig};
+use tether::server::{RecoveryConfig, Server, ServerConfig};
 
 /// A server configured by `config`, in the cluster `REDIS_URL` names when it is
 /// set. Call it inside the Tokio runtime (the adapter starts its tasks there).
@@ -29,6 +35,14 @@ pub fn server_from_env(config: ServerConfig) -> Result<Server, RedisError> {
         .ok()
         .filter(|key| !key.is_empty())
         .unwrap_or_else(|| "socket.io".to_owned());
+    if std::env::var("TETHER_ADAPTER").is_ok_and(|adapter| adapter == "redis-streams") {
+        let config_streams = RedisStreamsConfig::new(url)
+            .with_stream_name(key.clone())
+            .with_channel_prefix(key.clone());
+        let adapter = RedisStreamsAdapter::new(config_streams)?;
+        tracing::info!(stream = %key, uid = adapter.uid(), "joined the Redis streams cluster");
+        return Ok(Server::with_adapter(config, adapter));
+    }
     let adapter = RedisAdapter::new(RedisConfig::new(url).with_key(key.clone()))?;
     tracing::info!(%key, uid = adapter.uid(), "joined the Redis cluster");
     Ok(Server::with_adapter(config, adapter))
@@ -42,4 +56,13 @@ pub fn server_from_env(config: ServerConfig) -> Result<Server, RedisError> {
 pub fn io_server_from_env(config: ServerConfig) -> std::io::Result<Server> {
     server_from_env(config)
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))
+}
+
+/// `config` with connection state recovery on when `RECOVERY=1`.
+pub fn with_recovery_from_env(config: ServerConfig) -> ServerConfig {
+    if std::env::var("RECOVERY").is_ok_and(|recovery| recovery == "1") {
+        config.with_connection_state_recovery(RecoveryConfig::default())
+    } else {
+        config
+    }
 }

@@ -16,6 +16,7 @@ pub mod node;
 pub mod payload;
 pub mod proxy;
 pub mod redis;
+pub mod redis_streams;
 pub mod server;
 pub mod sio;
 pub mod sio_packet;

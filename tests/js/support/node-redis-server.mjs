@@ -27,6 +27,7 @@ import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
+import { onClusterRequests } from "./cluster-handlers.mjs";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
@@ -66,54 +67,7 @@ io.on("connection", (socket) => {
   });
   socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
   socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
-  socket.on("ask everyone", async ({ event, to, args = [] }, ack) => {
-    try {
-      const operator = to ? io.to(to) : io;
-      ack(await operator.timeout(5000).emitWithAck(event, ...args));
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
-  socket.on("ask servers", async (x, ack) => {
-    try {
-      ack(await io.serverSideEmitWithAck("who", x));
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
-  socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
-    let operator = io.of("/").timeout(requestsTimeout);
-    if (to) operator = operator.to(to);
-    if (except) operator = operator.except(except);
-    try {
-      switch (op) {
-        case "fetch": {
-          const sockets = await operator.fetchSockets();
-          ack(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms], data: s.data })));
-          break;
-        }
-        case "join":
-          operator.socketsJoin(rooms);
-          ack(null);
-          break;
-        case "leave":
-          operator.socketsLeave(rooms);
-          ack(null);
-          break;
-        case "disconnect":
-          operator.disconnectSockets(close);
-          ack(null);
-          break;
-        case "allRooms":
-          ack([...(await io.of("/").adapter.allRooms())]);
-          break;
-        default:
-          ack({ error: `unknown op ${op}` });
-      }
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
+  onClusterRequests(io, socket, { requestsTimeout });
 });
 
 // The adapter subscribed without waiting; the subscriber connection answers in

@@ -212,6 +212,14 @@ impl AckRequests {
     /// Hands a report on broadcast `id`, whatever format it came in, to that
     /// broadcast's stream; `false` when it is none of this node's.
     pub(crate) fn file(&self, shared: &Shared, id: &str, report: RemoteAck) -> bool {
+        self.report(id, report, || {
+            shared.count_dropped("an acknowledgement from another node is lost: too many wait");
+        })
+    }
+
+    /// Files `report` with broadcast `id`; `false` when this node does not wait
+    /// for it. `full` is told when its reports are not taken fast enough.
+    pub(crate) fn report(&self, id: &str, report: RemoteAck, full: impl FnOnce()) -> bool {
         let mut waiting = self.lock();
         let Some(sender) = waiting.get(id) else {
             return false;
@@ -221,11 +229,42 @@ impl AckRequests {
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 waiting.remove(id);
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                shared.count_dropped("an acknowledgement from another node is lost: too many wait");
-            }
+            Err(mpsc::error::TrySendError::Full(_)) => full(),
         }
         true
+    }
+
+    /// Waits for the reports of broadcast `id` until `timeout` (forgotten then);
+    /// `None` when too many broadcasts wait already or there is no runtime.
+    pub(crate) fn register(
+        self: &Arc<Self>,
+        id: &str,
+        timeout: Duration,
+    ) -> Option<mpsc::Receiver<RemoteAck>> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
+        {
+            let mut waiting = self.lock();
+            if waiting.len() >= self.limit {
+                tracing::warn!("too many broadcasts wait for other nodes' acknowledgements");
+                return None;
+            }
+            waiting.insert(id.to_owned(), sender);
+        }
+        let expiring = Arc::downgrade(self);
+        let id = id.to_owned();
+        runtime.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(requests) = expiring.upgrade() {
+                requests.forget(&id);
+            }
+        });
+        Some(reports)
+    }
+
+    /// Stops waiting for the reports of broadcast `id`.
+    pub(crate) fn forget(&self, id: &str) {
+        self.lock().remove(id);
     }
 }
 

@@ -250,7 +250,7 @@ async fn server_count(shared: &Shared, channel: &[u8]) -> Result<usize, ClusterE
 
 /// The count in a `PUBSUB NUMSUB` reply for one channel: `[channel, count]` in
 /// RESP2, `{channel: count}` in RESP3.
-fn subscriber_count(reply: ::redis::Value) -> Option<usize> {
+pub(crate) fn subscriber_count(reply: ::redis::Value) -> Option<usize> {
     use ::redis::Value;
     let count = match reply {
         Value::Array(items) => items.into_iter().nth(1)?,

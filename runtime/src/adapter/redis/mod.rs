@@ -81,6 +81,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`streams::RedisStreamsAdapter`] shares a Redis stream instead, as the Node.js
+//! `@socket.io/redis-streams-adapter` does, with connection state recovery across
+//! nodes; it shares this adapter's connection options ([`RedisConfig`]).
+//!
 //! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`. Both
 //! are maintained and tokio-native; compared on what this adapter needs:
 //! - pub/sub: both do pattern and sharded (`SSUBSCRIBE`) subscriptions over RESP3
@@ -109,6 +113,7 @@ mod msgpack;
 mod requests;
 mod shard_requests;
 mod sharded;
+pub mod streams;
 mod tasks;
 
 use std::collections::HashMap;
@@ -310,6 +315,71 @@ pub enum RedisError {
     Redis(#[from] ::redis::RedisError),
 }
 
+/// The namespaces an adapter serves, by name.
+#[derive(Default)]
+pub(crate) struct Namespaces(RwLock<HashMap<String, LocalNamespace>>);
+
+impl Namespaces {
+    /// The namespace named `name`, if this node serves it.
+    pub(crate) fn get(&self, name: &str) -> Option<LocalNamespace> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Serves `ns` (replacing one of the same name that is gone).
+    pub(crate) fn insert(&self, ns: LocalNamespace) {
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(ns.name().to_owned(), ns);
+    }
+
+    /// Forgets namespace `name` if it is gone (one created again under the same
+    /// name keeps its entry); whether it was forgotten.
+    pub(crate) fn forget_if_gone(&self, name: &str) -> bool {
+        let mut namespaces = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if namespaces.get(name).is_some_and(|ns| !ns.is_alive()) {
+            namespaces.remove(name);
+            return true;
+        }
+        false
+    }
+
+    /// The namespaces served, with their names.
+    pub(crate) fn all(&self) -> Vec<(String, LocalNamespace)> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .map(|(name, ns)| (name.clone(), ns.clone()))
+            .collect()
+    }
+
+    /// The names of the namespaces served.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Counts one message lost to a full queue in `dropped`, logging now and then.
+pub(crate) fn count_dropped(dropped: &AtomicU64, what: &'static str) {
+    let before = dropped.fetch_add(1, Ordering::Relaxed);
+    if before == 0 || (before + 1).is_power_of_two() {
+        tracing::warn!(dropped = before + 1, "{what}");
+    }
+}
+
 /// A message waiting to be published: its channel and payload.
 pub(crate) struct Outgoing {
     channel: Bytes,
@@ -324,7 +394,7 @@ pub(crate) struct Outgoing {
 pub(crate) struct Shared {
     uid: String,
     config: RedisConfig,
-    namespaces: RwLock<HashMap<String, LocalNamespace>>,
+    namespaces: Namespaces,
     /// Notified when a namespace is attached or forgotten: the subscriber
     /// subscribes to its channels (or unsubscribes).
     attached: Arc<tokio::sync::Notify>,
@@ -336,7 +406,7 @@ pub(crate) struct Shared {
     /// This node's cluster requests waiting for answers.
     pending: requests::PendingRequests,
     /// This node's broadcasts waiting for the other nodes' acknowledgements.
-    ack_requests: acks::AckRequests,
+    ack_requests: Arc<acks::AckRequests>,
     /// The publisher's connection while it is up, for commands that answer
     /// (`PUBSUB NUMSUB`), with what tells the publisher that a command found it
     /// broken.
@@ -345,11 +415,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
-        self.namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(name)
-            .cloned()
+        self.namespaces.get(name)
     }
 
     /// Queues `payload` for `channel` (`SPUBLISH` in sharded mode); `false`
@@ -379,19 +445,15 @@ impl Shared {
     /// The request and response channels of every namespace of this node.
     fn cluster_channels(&self) -> std::collections::HashSet<String> {
         self.namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .keys()
+            .names()
+            .iter()
             .flat_map(|nsp| cluster::channels(&self.config.key, nsp, &self.uid))
             .collect()
     }
 
     /// Counts one message lost to a full queue, logging now and then.
     fn count_dropped(&self, what: &'static str) {
-        let dropped = self.dropped.fetch_add(1, Ordering::Relaxed);
-        if dropped == 0 || (dropped + 1).is_power_of_two() {
-            tracing::warn!(dropped = dropped + 1, "{what}");
-        }
+        count_dropped(&self.dropped, what);
     }
 }
 
@@ -435,14 +497,14 @@ impl RedisAdapter {
         let shared = Arc::new(Shared {
             uid,
             config,
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: Namespaces::default(),
             attached: Arc::new(tokio::sync::Notify::new()),
             outgoing,
             subscribed: watch::Sender::new(false),
             _stop: stop,
             dropped: AtomicU64::new(0),
             pending: requests::PendingRequests::new(MAX_PENDING_REQUESTS),
-            ack_requests: acks::AckRequests::new(MAX_PENDING_REQUESTS),
+            ack_requests: Arc::new(acks::AckRequests::new(MAX_PENDING_REQUESTS)),
             commands: std::sync::Mutex::new(None),
         });
         runtime.spawn(tasks::publisher(

@@ -327,13 +327,7 @@ pub(crate) fn anchor_channel(shared: &Shared) -> String {
 pub(crate) fn channels(shared: &Shared) -> HashSet<String> {
     let key = &shared.config.key;
     let mode = shared.config.subscription_mode;
-    let namespaces: Vec<(String, LocalNamespace)> = shared
-        .namespaces
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .iter()
-        .map(|(name, ns)| (name.clone(), ns.clone()))
-        .collect();
+    let namespaces: Vec<(String, LocalNamespace)> = shared.namespaces.all();
     let mut channels = HashSet::new();
     for (nsp, ns) in namespaces {
         channels.insert(format!("{key}#{nsp}#"));

@@ -34,14 +34,14 @@ enum Ended {
 
 /// Waits between reconnection attempts: doubling from the minimum to the maximum,
 /// each wait shortened by up to half at random so that nodes spread out.
-struct Backoff {
+pub(crate) struct Backoff {
     next: Duration,
     min: Duration,
     max: Duration,
 }
 
 impl Backoff {
-    fn new(config: &RedisConfig) -> Backoff {
+    pub(crate) fn new(config: &RedisConfig) -> Backoff {
         Backoff {
             next: config.reconnect_min,
             min: config.reconnect_min,
@@ -49,12 +49,12 @@ impl Backoff {
         }
     }
 
-    fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next = self.min;
     }
 
     /// Sleeps for the next wait; `false` when the adapter stopped meanwhile.
-    async fn wait(&mut self, stop: &mut watch::Receiver<()>) -> bool {
+    pub(crate) async fn wait(&mut self, stop: &mut watch::Receiver<()>) -> bool {
         use rand::Rng as _;
         let wait = self.next.mul_f64(rand::rng().random_range(0.5..=1.0));
         self.next = (self.next * 2).min(self.max);
@@ -493,22 +493,9 @@ impl Subscribing<'_> {
         else {
             return Err(Ended::Stop);
         };
-        let added: Vec<&String> = wanted.difference(channels).collect();
-        if !added.is_empty() {
-            connection
-                .subscribe(&added)
-                .await
-                .map_err(|error| Ended::Broken(error.into()))?;
-        }
-        let removed: Vec<&String> = channels.difference(&wanted).collect();
-        if !removed.is_empty() {
-            connection
-                .unsubscribe(&removed)
-                .await
-                .map_err(|error| Ended::Broken(error.into()))?;
-        }
-        *channels = wanted;
-        Ok(())
+        follow_channels(connection, channels, wanted)
+            .await
+            .map_err(|error| Ended::Broken(error.into()))
     }
 
     /// Sharded mode: `SSUBSCRIBE`s the shard channels this node wants now (one
@@ -562,6 +549,26 @@ impl Subscribing<'_> {
         }
         Ok(())
     }
+}
+
+/// Subscribes `connection` to the channels of `wanted` it is not subscribed to
+/// yet and unsubscribes it from the others of `channels`, which then holds
+/// `wanted`.
+pub(crate) async fn follow_channels(
+    connection: &mut Connection,
+    channels: &mut HashSet<String>,
+    wanted: HashSet<String>,
+) -> ::redis::RedisResult<()> {
+    let added: Vec<&String> = wanted.difference(channels).collect();
+    if !added.is_empty() {
+        connection.subscribe(&added).await?;
+    }
+    let removed: Vec<&String> = channels.difference(&wanted).collect();
+    if !removed.is_empty() {
+        connection.unsubscribe(&removed).await?;
+    }
+    *channels = wanted;
+    Ok(())
 }
 
 /// The glob pattern matching every channel under `key#`, with the glob
