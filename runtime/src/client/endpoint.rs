@@ -174,9 +174,18 @@ mod tests {
     }
 
     #[test]
-    fn rejects_tls_and_garbage() {
+    fn tls_urls_need_the_feature_and_garbage_is_refused() {
+        let tls = Endpoint::parse("https://example.com", "/socket.io/");
+        if cfg!(feature = "tls") {
+            let tls = tls.unwrap();
+            assert!(tls.secure);
+            assert_eq!(tls.port, 443);
+            assert!(tls.websocket_url(None).starts_with("wss://example.com:443/"));
+        } else {
+            assert!(matches!(tls, Err(ConnectError::UnsupportedScheme(_))));
+        }
         assert!(matches!(
-            Endpoint::parse("https://example.com", "/socket.io/"),
+            Endpoint::parse("ftp://example.com", "/socket.io/"),
             Err(ConnectError::UnsupportedScheme(_))
         ));
         assert!(matches!(
