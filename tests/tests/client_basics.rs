@@ -153,10 +153,10 @@ async fn bad_settings_and_unreachable_servers_fail_clearly() {
         "{unreachable:?}"
     );
 
-    let tls = Client::builder("https://example.com").connect().await;
+    let scheme = Client::builder("ftp://example.com").connect().await;
     assert!(
-        matches!(tls, Err(ConnectError::UnsupportedScheme(_))),
-        "{tls:?}"
+        matches!(scheme, Err(ConnectError::UnsupportedScheme(_))),
+        "{scheme:?}"
     );
     let garbage = Client::builder("http://exa mple").connect().await;
     assert!(
