@@ -20,7 +20,18 @@
 //! (`emit_with_ack`) and the synchronous selection helpers (`sockets`, `join`,
 //! `leave`, `disconnect` on a broadcast) stay local.
 
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod backoff;
 pub mod cluster;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod cluster_message;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+mod msgpack;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod pending;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
 

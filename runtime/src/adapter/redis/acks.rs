@@ -11,21 +11,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use serde::Serialize;
-use tokio::sync::mpsc;
 
 use super::{Shared, cluster, msgpack};
+use crate::adapter::pending::Filed;
 use crate::adapter::{Broadcast, RemoteAck, RemoteAcks};
 use crate::protocol::{Map, Value};
 
 const BROADCAST: u64 = 7;
 const BROADCAST_CLIENT_COUNT: u8 = 8;
 const BROADCAST_ACK: u8 = 9;
-
-/// The longest a node waits for its sockets' acknowledgements of another node's
-/// broadcast, whatever timeout the request names.
-const MAX_ACK_WAIT: Duration = Duration::from_secs(300);
 
 /// Carries out another node's broadcast that waits for acknowledgements, if
 /// `payload` is one; returns whether it was.
@@ -53,7 +48,8 @@ pub(crate) fn on_broadcast_request(shared: &Arc<Shared>, nsp: &str, payload: &[u
         Some(Value::Object(opts)) => opts,
         _ => Map::new(),
     };
-    let timeout = ack_timeout(&opts).unwrap_or(shared.config.requests_timeout);
+    let timeout = crate::adapter::cluster_message::ack_timeout(&opts)
+        .unwrap_or(shared.config.requests_timeout);
     let broadcast = match msgpack::broadcast_from(uid, packet, opts) {
         Ok(broadcast) => broadcast,
         Err(error) => {
@@ -64,50 +60,26 @@ pub(crate) fn on_broadcast_request(shared: &Arc<Shared>, nsp: &str, payload: &[u
     let Some(ns) = shared.namespace(nsp) else {
         return true;
     };
-    let Some(mut acks) = ns.deliver_with_ack(
-        &broadcast.event,
-        &broadcast.args,
-        (&broadcast.rooms, &broadcast.except),
-        timeout,
-    ) else {
-        return true;
-    };
     let [_, response_channel, _] = cluster::channels(&shared.config.key, nsp, &shared.uid);
     let response_channel = Bytes::from(response_channel);
-    let count = format!(
-        r#"{{"type":{BROADCAST_CLIENT_COUNT},"requestId":{},"clientCount":{}}}"#,
-        serde_json::to_string(&request_id).unwrap_or_default(),
-        acks.remaining()
-    );
-    shared.send(response_channel.clone(), count.into_bytes());
-    if acks.remaining() == 0 {
-        return true;
-    }
-    let shared = shared.clone();
-    tokio::spawn(async move {
-        while let Some((_, result)) = acks.next().await {
-            let Ok(value) = result else {
-                continue;
-            };
-            match encode_ack(&request_id, &value) {
-                Ok(message) => {
-                    shared.send(response_channel.clone(), message);
-                }
-                Err(error) => tracing::debug!(%error, "an acknowledgement does not encode"),
-            }
-        }
-    });
-    true
-}
-
-/// The request's `opts.flags.timeout` (milliseconds), bounded.
-fn ack_timeout(opts: &Map) -> Option<Duration> {
-    let Some(Value::Object(flags)) = opts.get("flags") else {
-        return None;
+    let counted = |clients: usize| {
+        let count = format!(
+            r#"{{"type":{BROADCAST_CLIENT_COUNT},"requestId":{},"clientCount":{clients}}}"#,
+            serde_json::to_string(&request_id).unwrap_or_default(),
+        );
+        shared.send(response_channel.clone(), count.into_bytes());
     };
-    let millis = flags.get("timeout")?.as_f64()?;
-    (millis.is_finite() && millis >= 0.0)
-        .then(|| Duration::from_secs_f64(millis / 1000.0).min(MAX_ACK_WAIT))
+    let sending = shared.clone();
+    let acks_channel = response_channel.clone();
+    let ack_id = request_id.clone();
+    let acked = move |value: Value| match encode_ack(&ack_id, &value) {
+        Ok(message) => {
+            sending.send(acks_channel.clone(), message);
+        }
+        Err(error) => tracing::debug!(%error, "an acknowledgement does not encode"),
+    };
+    crate::adapter::pending::relay_acks(&ns, &broadcast, timeout, counted, acked);
+    true
 }
 
 /// `{type: 9, requestId, packet}` in MessagePack.
@@ -130,54 +102,20 @@ fn encode_ack(request_id: &str, value: &Value) -> Result<Vec<u8>, rmp_serde::enc
     Ok(out)
 }
 
-/// Most reports of one acknowledged broadcast that may wait to be taken by its
-/// stream; past it they are dropped (and counted).
-const MAX_WAITING_REPORTS: usize = 4096;
-
-/// This node's broadcasts that wait for the other nodes' acknowledgements, by
-/// request id. Bounded: at most `limit` at once; each is forgotten at its timeout.
-pub(crate) struct AckRequests {
-    waiting: std::sync::Mutex<std::collections::HashMap<String, mpsc::Sender<RemoteAck>>>,
-    limit: usize,
-}
-
-impl AckRequests {
-    pub(crate) fn new(limit: usize) -> AckRequests {
-        AckRequests {
-            waiting: std::sync::Mutex::new(std::collections::HashMap::new()),
-            limit,
+/// Files a report from the response channel (`{type: 8, requestId, clientCount}`
+/// in JSON, `{type: 9, requestId, packet}` in MessagePack) with its broadcast;
+/// `false` when it is none of this node's.
+pub(crate) fn on_report(shared: &Shared, payload: &[u8]) -> bool {
+    let Some((id, report)) = read_report(payload) else {
+        return false;
+    };
+    match shared.ack_requests.report(&id, report) {
+        Filed::Unknown => false,
+        Filed::Delivered => true,
+        Filed::Dropped => {
+            shared.count_dropped("an acknowledgement from another node is lost: too many wait");
+            true
         }
-    }
-
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, mpsc::Sender<RemoteAck>>> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Files a report from the response channel (`{type: 8, requestId,
-    /// clientCount}` in JSON, `{type: 9, requestId, packet}` in MessagePack) with
-    /// its broadcast; `false` when it is none of this node's.
-    pub(crate) fn on_report(&self, shared: &Shared, payload: &[u8]) -> bool {
-        let Some((id, report)) = read_report(payload) else {
-            return false;
-        };
-        let mut waiting = self.lock();
-        let Some(sender) = waiting.get(&id) else {
-            return false;
-        };
-        match sender.try_send(report) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                waiting.remove(&id);
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                shared.count_dropped("an acknowledgement from another node is lost: too many wait");
-            }
-        }
-        true
     }
 }
 
@@ -229,24 +167,19 @@ pub(crate) fn publish(
             return None;
         }
     };
-    let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
-    {
-        let mut waiting = shared.ack_requests.lock();
-        if waiting.len() >= shared.ack_requests.limit {
-            tracing::warn!(
-                nsp,
-                "too many broadcasts wait for other nodes' acknowledgements"
-            );
-            return None;
-        }
-        waiting.insert(id.clone(), sender);
-    }
+    let Some(reports) = shared.ack_requests.register(&id) else {
+        tracing::warn!(
+            nsp,
+            "too many broadcasts wait for other nodes' acknowledgements"
+        );
+        return None;
+    };
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        shared.ack_requests.lock().remove(&id);
+        shared.ack_requests.forget(&id);
         return None;
     };
     if !shared.send(request_channel.clone(), payload) {
-        shared.ack_requests.lock().remove(&id);
+        shared.ack_requests.forget(&id);
         return None;
     }
     let expiring = Arc::downgrade(shared);
@@ -254,7 +187,7 @@ pub(crate) fn publish(
     runtime.spawn(async move {
         tokio::time::sleep(timeout).await;
         if let Some(shared) = expiring.upgrade() {
-            shared.ack_requests.lock().remove(&expired_id);
+            shared.ack_requests.forget(&expired_id);
         }
     });
     let counting = shared.clone();

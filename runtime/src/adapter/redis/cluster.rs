@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::FutureExt as _;
 
 use super::Shared;
 use super::requests::{self, Incoming};
@@ -74,29 +73,18 @@ pub(crate) fn on_request(shared: &Arc<Shared>, nsp: &str, payload: &[u8]) {
             return;
         }
     };
-    let mut answer = ns.answer(&request);
+    let answer = ns.answer(&request);
     let Some(id) = request_id else {
         return;
     };
     let [_, response_channel, _] = channels(&shared.config.key, nsp, &shared.uid);
     let response_channel = Bytes::from(response_channel);
-    let publish = move |shared: &Shared, response: ClusterResponse| {
+    let publishing = shared.clone();
+    let publish = move |response: ClusterResponse| {
         let json = requests::answer_json(&id, &response, ids_only);
-        shared.send(response_channel, json.into_bytes());
+        publishing.send(response_channel, json.into_bytes());
     };
-    match (&mut answer).now_or_never() {
-        Some(Some(response)) => publish(shared, response),
-        Some(None) => {}
-        None => {
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                let timeout = shared.config.requests_timeout;
-                if let Ok(Some(response)) = tokio::time::timeout(timeout, answer).await {
-                    publish(&shared, response);
-                }
-            });
-        }
-    }
+    crate::adapter::pending::publish_answer(answer, shared.config.requests_timeout, publish);
 }
 
 /// Asks the other nodes serving `request_channel`'s namespace: a command is only
@@ -122,7 +110,10 @@ pub(crate) async fn ask(
         return Ok(Vec::new());
     }
     let id = super::random_id(12);
-    let Some(answers) = shared.pending.register(&id, expected) else {
+    let Some(answers) = shared
+        .pending
+        .register(&id, crate::adapter::pending::Expected::Count(expected))
+    else {
         return Err(ClusterError::Unavailable(
             "too many cluster requests are waiting for answers".to_owned(),
         ));

@@ -98,7 +98,6 @@ mod connection;
 #[cfg(feature = "emitter")]
 mod emit;
 mod link;
-mod msgpack;
 mod requests;
 mod sharded;
 mod tasks;
@@ -112,6 +111,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use super::LocalNamespace;
+use super::msgpack;
 
 /// Options of a [`RedisAdapter`]. Every limit has a default.
 #[derive(Debug, Clone)]
@@ -289,9 +289,9 @@ pub(crate) struct Shared {
     _stop: watch::Sender<()>,
     dropped: AtomicU64,
     /// This node's cluster requests waiting for answers.
-    pending: requests::PendingRequests,
+    pending: crate::adapter::pending::PendingRequests,
     /// This node's broadcasts waiting for the other nodes' acknowledgements.
-    ack_requests: acks::AckRequests,
+    ack_requests: crate::adapter::pending::AckRequests,
     /// The publisher's connection while it is up, for commands that answer
     /// (`PUBSUB NUMSUB`), with what tells the publisher that a command found it
     /// broken.
@@ -388,8 +388,8 @@ impl RedisAdapter {
             subscribed: watch::Sender::new(false),
             _stop: stop,
             dropped: AtomicU64::new(0),
-            pending: requests::PendingRequests::new(MAX_PENDING_REQUESTS),
-            ack_requests: acks::AckRequests::new(MAX_PENDING_REQUESTS),
+            pending: crate::adapter::pending::PendingRequests::new(MAX_PENDING_REQUESTS),
+            ack_requests: crate::adapter::pending::AckRequests::new(MAX_PENDING_REQUESTS),
             commands: std::sync::Mutex::new(None),
         });
         runtime.spawn(tasks::publisher(
