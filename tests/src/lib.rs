@@ -14,6 +14,7 @@ pub mod http;
 pub mod loopback;
 pub mod node;
 pub mod payload;
+pub mod postgres;
 pub mod proxy;
 pub mod redis;
 pub mod server;
