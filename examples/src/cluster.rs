@@ -3,22 +3,49 @@
 //! every other node on that Redis (tether's and Node.js socket.io's with
 //! `@socket.io/redis-adapter`), on channels prefixed `REDIS_PREFIX` (default
 //! `socket.io`, as in Node.js). Without it, the server stands alone.
+//! `TETHER_ADAPTER` picks the adapter: `redis` (`REDIS_URL`), or `postgres`, which
+//! joins the nodes on the PostgreSQL database `DATABASE_URL` (tether's and Node.js
+//! socket.io's with `@socket.io/postgres-adapter`), channel prefix
+//! `POSTGRES_PREFIX` (default `socket.io`).
 //!
 //! ```text
 //! REDIS_URL=redis://127.0.0.1:6379 PORT=3001 cargo run --example chat
 //! REDIS_URL=redis://127.0.0.1:6379 PORT=3002 cargo run --example chat
+//! TETHER_ADAPTER=postgres DATABASE_URL=postgres://postgres@127.0.0.1/app PORT=3003 cargo run --example chat
 //! ```
 
-use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
+use tether::adapter::postgres::{PostgresAdapter, PostgresConfig};
+use tether::adapter::redis::{RedisAdapter, RedisConfig};
 use tether::server::{Server, ServerConfig};
 
-/// A server configured by `config`, in the cluster `REDIS_URL` names when it is
-/// set. Call it inside the Tokio runtime (the adapter starts its tasks there).
+/// Why the cluster named by the environment cannot be joined.
+pub type ClusterEnvError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The value of environment variable `name`, when set and not empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// A server configured by `config`, in the cluster `TETHER_ADAPTER` and
+/// `REDIS_URL` or `DATABASE_URL` name. Call it inside the Tokio runtime (the
+/// adapter starts its tasks there).
 ///
 /// # Errors
 ///
-/// When `REDIS_URL` is set but is no valid Redis URL.
-pub fn server_from_env(config: ServerConfig) -> Result<Server, RedisError> {
+/// When the adapter is unknown, its URL is missing, or the URL is invalid.
+pub fn server_from_env(config: ServerConfig) -> Result<Server, ClusterEnvError> {
+    match env("TETHER_ADAPTER").as_deref() {
+        None | Some("redis") => {}
+        Some("postgres") => {
+            let url = env("DATABASE_URL").ok_or("TETHER_ADAPTER=postgres needs DATABASE_URL")?;
+            let prefix = env("POSTGRES_PREFIX").unwrap_or_else(|| "socket.io".to_owned());
+            let adapter =
+                PostgresAdapter::new(PostgresConfig::new(url).with_channel_prefix(prefix.clone()))?;
+            tracing::info!(%prefix, uid = adapter.uid(), "joined the Postgres cluster");
+            return Ok(Server::with_adapter(config, adapter));
+        }
+        Some(other) => return Err(format!("unknown TETHER_ADAPTER `{other}`").into()),
+    }
     let Some(url) = std::env::var("REDIS_URL")
         .ok()
         .filter(|url| !url.is_empty())
