@@ -10,6 +10,7 @@
 //! test instead of hanging it.
 
 pub mod client;
+pub mod cluster;
 pub mod http;
 pub mod loopback;
 pub mod node;

@@ -9,30 +9,13 @@
 use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
-use tether::client::{Client, Event};
+use tether::client::Client;
 use tether::protocol::Args;
 use tether::server::Server;
+use tether_tests::client::{Seen, values_client as client};
 use tether_tests::postgres::{PostgresNode, config, node_postgres_server, unique_prefix};
 use tether_tests::redis::{join, join_and_shout};
-use tether_tests::{Probe, probe, within};
-
-type Seen = Probe<(String, Vec<Value>)>;
-
-/// A client of `url` reporting every event with its arguments.
-async fn client(url: &str) -> (Client, Seen) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move {
-                report.send((event.name().to_owned(), event.values().unwrap_or_default()));
-            }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    (client, seen)
-}
+use tether_tests::{probe, within};
 
 /// The events seen up to and including `marker`.
 async fn until(seen: &mut Seen, marker: &str) -> Vec<(String, Vec<Value>)> {

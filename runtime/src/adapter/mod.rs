@@ -34,6 +34,8 @@ mod pending;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod registry;
 
 pub use cluster::{
     ClusterError, ClusterRequest, ClusterResponse, RemoteAck, RemoteAcks, Selector,

@@ -5,26 +5,13 @@
 // adapter's subscription is in place, and exits when its stdin closes, so it
 // never outlives the test that started it. With `SHARDED=true` it uses
 // `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`.
-//
-// Each socket may `join` a room (acknowledged once joined) and ask for a
-// broadcast with `broadcast({event, to, except, args, binary}, ack)`: `io.to(to)
-// .except(except).emit(event, ...args)`, with a Buffer 01 02 03 appended when
-// `binary` is set; `shout` is passed on with `socket.broadcast`. A server-side
-// `hello` from another node goes to this node's clients as `server said`, and a
-// client's `tell servers(text)` sends the server-side event `from node(text)` to
-// the other nodes. `cluster({op, to, except, rooms, close}, ack)` runs a cluster
-// operation on `io.to(to).except(except)`: `fetch` (acknowledged with each
-// socket's `{id, rooms, data}`; each socket's data is `{from: "node"}`), `join`, `leave`, `disconnect`, or `allRooms`
-// (acknowledged with the rooms); a failure is acknowledged as `{error}`. The
-// server-side event `who(x)` is answered with `{from: "node", x}`, and a client's
-// `ask servers(x)` is acknowledged with the other nodes' answers to `who(x)`.
-// `ask everyone({event, to, args})` broadcasts `event` with acknowledgements to
-// `to` (everyone when unset) and is acknowledged with the answers.
+// Its handlers are those of cluster-handlers.mjs.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
+import { installHandlers } from "./cluster-handlers.mjs";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
@@ -43,73 +30,7 @@ const adapter = sharded
   : createAdapter(pubClient, subClient, { key });
 const io = new Server(http, { adapter });
 
-io.on("hello", (...args) => io.local.emit("server said", ...args));
-io.on("who", (x, callback) => callback({ from: "node", x }));
-
-io.on("connection", (socket) => {
-  socket.data = { from: "node" };
-  socket.on("join", (room, ack) => {
-    socket.join(room);
-    ack();
-  });
-  socket.on("broadcast", ({ event, to, except, args = [], binary }, ack) => {
-    let operator = io;
-    if (to) operator = operator.to(to);
-    if (except) operator = operator.except(except);
-    operator.emit(event, ...args, ...(binary ? [Buffer.from([1, 2, 3])] : []));
-    ack();
-  });
-  socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
-  socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
-  socket.on("ask everyone", async ({ event, to, args = [] }, ack) => {
-    try {
-      const operator = to ? io.to(to) : io;
-      ack(await operator.timeout(5000).emitWithAck(event, ...args));
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
-  socket.on("ask servers", async (x, ack) => {
-    try {
-      ack(await io.serverSideEmitWithAck("who", x));
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
-  socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
-    let operator = io.of("/");
-    if (to) operator = operator.to(to);
-    if (except) operator = operator.except(except);
-    try {
-      switch (op) {
-        case "fetch": {
-          const sockets = await operator.fetchSockets();
-          ack(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms], data: s.data })));
-          break;
-        }
-        case "join":
-          operator.socketsJoin(rooms);
-          ack(null);
-          break;
-        case "leave":
-          operator.socketsLeave(rooms);
-          ack(null);
-          break;
-        case "disconnect":
-          operator.disconnectSockets(close);
-          ack(null);
-          break;
-        case "allRooms":
-          ack([...(await io.of("/").adapter.allRooms())]);
-          break;
-        default:
-          ack({ error: `unknown op ${op}` });
-      }
-    } catch (error) {
-      ack({ error: String(error) });
-    }
-  });
-});
+installHandlers(io);
 
 // The adapter subscribed without waiting; the subscriber connection answers in
 // order, so once this subscription is confirmed, the adapter's is too.

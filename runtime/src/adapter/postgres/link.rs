@@ -18,12 +18,7 @@ use crate::server::Room;
 
 impl Adapter for PostgresAdapter {
     fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {
-        let name = ns.name().to_owned();
-        self.shared
-            .namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(name.clone(), ns);
+        let name = self.shared.namespaces.insert(ns);
         self.shared.nodes.attach(&name);
         // Until the session listens to the new namespace's channel too.
         self.shared.listening.send_replace(false);
@@ -178,15 +173,7 @@ async fn ask(
 
 impl Drop for PostgresLink {
     fn drop(&mut self) {
-        let mut namespaces = self
-            .shared
-            .namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // A namespace created again under the same name keeps its entry.
-        if namespaces.get(&self.name).is_some_and(|ns| !ns.is_alive()) {
-            namespaces.remove(&self.name);
-            drop(namespaces);
+        if self.shared.namespaces.forget_if_gone(&self.name) {
             self.shared
                 .send(&self.name, cluster_message::ADAPTER_CLOSE, None);
             self.shared.nodes.detach(&self.name);

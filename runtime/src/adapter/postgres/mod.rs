@@ -60,9 +60,7 @@ mod link;
 mod nodes;
 mod session;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, watch};
@@ -226,7 +224,7 @@ pub(crate) enum Outgoing {
 pub(crate) struct Shared {
     uid: String,
     config: PostgresConfig,
-    namespaces: RwLock<HashMap<String, LocalNamespace>>,
+    namespaces: crate::adapter::registry::Namespaces,
     /// Notified when a namespace is attached or forgotten: the session listens
     /// to its channel (or stops).
     attached: Arc<Notify>,
@@ -234,7 +232,7 @@ pub(crate) struct Shared {
     listening: watch::Sender<bool>,
     /// Dropped with the last handle: the tasks end.
     _stop: watch::Sender<()>,
-    dropped: AtomicU64,
+    dropped: crate::adapter::registry::DropCounter,
     pending: PendingRequests,
     ack_requests: AckRequests,
     nodes: nodes::Nodes,
@@ -242,11 +240,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
-        self.namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(name)
-            .cloned()
+        self.namespaces.get(name)
     }
 
     fn channel(&self, nsp: &str) -> String {
@@ -287,10 +281,7 @@ impl Shared {
 
     /// Counts one message lost to a full queue, logging now and then.
     fn count_dropped(&self, what: &'static str) {
-        let dropped = self.dropped.fetch_add(1, Ordering::Relaxed);
-        if dropped == 0 || (dropped + 1).is_power_of_two() {
-            tracing::warn!(dropped = dropped + 1, "{what}");
-        }
+        self.dropped.count(what);
     }
 }
 
@@ -326,12 +317,12 @@ impl PostgresAdapter {
         let shared = Arc::new(Shared {
             uid: node_uid(),
             config,
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: crate::adapter::registry::Namespaces::default(),
             attached: Arc::new(Notify::new()),
             outgoing,
             listening: watch::Sender::new(false),
             _stop: stop,
-            dropped: AtomicU64::new(0),
+            dropped: crate::adapter::registry::DropCounter::default(),
             pending: PendingRequests::new(MAX_PENDING_REQUESTS),
             ack_requests: AckRequests::new(MAX_PENDING_REQUESTS),
             nodes: nodes::Nodes::default(),
@@ -389,7 +380,7 @@ impl PostgresAdapter {
     /// other nodes (database unreachable or too slow) and notifications from them
     /// (this node too slow to handle them).
     pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
+        self.shared.dropped.get()
     }
 }
 

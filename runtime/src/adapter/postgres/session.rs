@@ -265,13 +265,7 @@ impl Session<'_> {
         let Some(shared) = self.shared.upgrade() else {
             return Ok(());
         };
-        let wanted: HashSet<String> = shared
-            .namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .keys()
-            .cloned()
-            .collect();
+        let wanted: HashSet<String> = shared.namespaces.names().into_iter().collect();
         let added: Vec<String> = wanted.difference(channels).cloned().collect();
         for nsp in &added {
             let statement = listen_statement("LISTEN", &shared.channel(nsp));

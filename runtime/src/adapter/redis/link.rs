@@ -14,13 +14,8 @@ use crate::adapter::{
 
 impl Adapter for RedisAdapter {
     fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {
-        let name = ns.name().to_owned();
+        let name = self.shared.namespaces.insert(ns);
         let channel = format!("{}#{}#", self.shared.config.key, name);
-        self.shared
-            .namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(name.clone(), ns);
         if self.shared.config.sharded {
             // Until the subscriber has subscribed to the new namespace's channel.
             self.shared.subscribed.send_replace(false);
@@ -131,14 +126,7 @@ impl NamespaceLink for RedisLink {
 
 impl Drop for RedisLink {
     fn drop(&mut self) {
-        let mut namespaces = self
-            .shared
-            .namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // A namespace created again under the same name keeps its entry.
-        if namespaces.get(&self.name).is_some_and(|ns| !ns.is_alive()) {
-            namespaces.remove(&self.name);
+        if self.shared.namespaces.forget_if_gone(&self.name) {
             self.shared.attached.notify_one();
         }
     }

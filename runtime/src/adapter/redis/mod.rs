@@ -102,9 +102,7 @@ mod requests;
 mod sharded;
 mod tasks;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -279,7 +277,7 @@ pub(crate) struct Outgoing {
 pub(crate) struct Shared {
     uid: String,
     config: RedisConfig,
-    namespaces: RwLock<HashMap<String, LocalNamespace>>,
+    namespaces: crate::adapter::registry::Namespaces,
     /// Notified when a namespace is attached or forgotten: the subscriber
     /// subscribes to its channels (or unsubscribes).
     attached: Arc<tokio::sync::Notify>,
@@ -287,7 +285,7 @@ pub(crate) struct Shared {
     subscribed: watch::Sender<bool>,
     /// Dropped with the last handle: the tasks end.
     _stop: watch::Sender<()>,
-    dropped: AtomicU64,
+    dropped: crate::adapter::registry::DropCounter,
     /// This node's cluster requests waiting for answers.
     pending: crate::adapter::pending::PendingRequests,
     /// This node's broadcasts waiting for the other nodes' acknowledgements.
@@ -300,11 +298,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
-        self.namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(name)
-            .cloned()
+        self.namespaces.get(name)
     }
 
     /// Queues `payload` for `channel` (`SPUBLISH` in sharded mode); `false`
@@ -326,19 +320,15 @@ impl Shared {
     /// The request and response channels of every namespace of this node.
     fn cluster_channels(&self) -> std::collections::HashSet<String> {
         self.namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .keys()
+            .names()
+            .iter()
             .flat_map(|nsp| cluster::channels(&self.config.key, nsp, &self.uid))
             .collect()
     }
 
     /// Counts one message lost to a full queue, logging now and then.
     fn count_dropped(&self, what: &'static str) {
-        let dropped = self.dropped.fetch_add(1, Ordering::Relaxed);
-        if dropped == 0 || (dropped + 1).is_power_of_two() {
-            tracing::warn!(dropped = dropped + 1, "{what}");
-        }
+        self.dropped.count(what);
     }
 }
 
@@ -382,12 +372,12 @@ impl RedisAdapter {
         let shared = Arc::new(Shared {
             uid,
             config,
-            namespaces: RwLock::new(HashMap::new()),
+            namespaces: crate::adapter::registry::Namespaces::default(),
             attached: Arc::new(tokio::sync::Notify::new()),
             outgoing,
             subscribed: watch::Sender::new(false),
             _stop: stop,
-            dropped: AtomicU64::new(0),
+            dropped: crate::adapter::registry::DropCounter::default(),
             pending: crate::adapter::pending::PendingRequests::new(MAX_PENDING_REQUESTS),
             ack_requests: crate::adapter::pending::AckRequests::new(MAX_PENDING_REQUESTS),
             commands: std::sync::Mutex::new(None),
@@ -449,7 +439,7 @@ impl RedisAdapter {
     /// other nodes (Redis unreachable or too slow) and messages from them (this
     /// node too slow to deliver them).
     pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
+        self.shared.dropped.get()
     }
 }
 

@@ -489,9 +489,8 @@ impl Subscribing<'_> {
         };
         let wanted: Vec<String> = shared
             .namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .keys()
+            .names()
+            .iter()
             .map(|nsp| format!("{}#{}#", self.config.key, nsp))
             .filter(|channel| !channels.contains(channel))
             .collect();
