@@ -127,6 +127,37 @@ async fn a_node_killed_mid_request_costs_the_asker_its_timeout() {
 }
 
 #[tokio::test]
+async fn a_node_that_falls_silent_is_no_longer_waited_for() {
+    let prefix = unique_prefix("silent");
+    let config = config(&prefix)
+        .with_heartbeat(Duration::from_millis(300), Duration::from_secs(1))
+        .with_requests_timeout(Duration::from_secs(8));
+    let a = PostgresNode::start(config, handlers).await;
+    let node = node_postgres_server(&prefix).await;
+    a.wait_for_nodes(1).await;
+
+    // Waiting for the Node.js node, which is killed: once its heartbeats are
+    // missed for a second, the request completes without its answer.
+    let main = a.io().main();
+    let asking = main.server_side_emit_with_ack::<Json, _>("never", &());
+    let started = Instant::now();
+    let killer = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(node);
+    };
+    let (result, ()) = tokio::join!(within(asking), killer);
+    assert_eq!(result.unwrap(), Vec::<Json>::new());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(a.adapter.nodes("/"), Vec::<String>::new());
+    assert!(a.io().main().fetch_sockets().await.unwrap().is_empty());
+    a.stop().await;
+}
+
+#[tokio::test]
 async fn requests_fail_at_once_while_the_database_is_unreachable() {
     let port = tether_tests::redis::RedisProcess::free_port();
     let config = PostgresConfig::new(format!("postgres://postgres@127.0.0.1:{port}/none"))

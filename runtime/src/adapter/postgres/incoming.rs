@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::Shared;
+use super::{Shared, nodes};
 use crate::adapter::cluster_message::{self, Body, Message};
 use crate::adapter::pending::{self, Filed};
 use crate::adapter::{ClusterRequest, RemoteAck};
@@ -65,7 +65,7 @@ pub(crate) fn on_message(shared: &Arc<Shared>, message: Message) {
         Body::Heartbeat => {}
         Body::Close => {
             shared.nodes.remove(&nsp, &uid);
-            shared.pending.node_gone(&uid);
+            shared.pending.node_gone(&nodes::key(&nsp, &uid));
         }
         Body::Broadcast(broadcast) => broadcast.deliver(&ns),
         Body::BroadcastWithAck {
@@ -102,7 +102,9 @@ pub(crate) fn on_message(shared: &Arc<Shared>, message: Message) {
         Body::Response {
             request_id,
             response,
-        } => shared.pending.answer(&request_id, &uid, response),
+        } => shared
+            .pending
+            .answer(&request_id, &nodes::key(&nsp, &uid), response),
         Body::ClientCount { request_id, count } => {
             report(shared, &request_id, RemoteAck::ClientCount(count));
         }

@@ -125,7 +125,12 @@ async fn ask(
             "Postgres is unreachable".to_owned(),
         ));
     }
-    let nodes = shared.nodes.known(&nsp);
+    let nodes: std::collections::HashSet<String> = shared
+        .nodes
+        .known(&nsp)
+        .iter()
+        .map(|uid| super::nodes::key(&nsp, uid))
+        .collect();
     if nodes.is_empty() {
         return Ok(Vec::new());
     }

@@ -11,6 +11,13 @@ use tokio::time::Instant;
 use super::Shared;
 use crate::adapter::cluster_message;
 
+/// What names node `uid` on namespace `nsp` among the requests waiting for
+/// answers: a tether node serves every namespace under one uid, and may leave one
+/// while it stays in the others.
+pub(crate) fn key(nsp: &str, uid: &str) -> String {
+    format!("{nsp}\0{uid}")
+}
+
 /// The uid emitters send under; they are no nodes.
 const EMITTER_UID: &str = "emitter";
 
@@ -104,15 +111,16 @@ impl Nodes {
             .collect()
     }
 
-    /// Forgets the nodes silent for longer than `timeout`; returns their uids.
+    /// Forgets the nodes silent for longer than `timeout`; returns their keys
+    /// ([`key`]).
     fn expire(&self, timeout: Duration) -> Vec<String> {
         let now = Instant::now();
         let mut gone = Vec::new();
-        for namespace in self.lock().values_mut() {
+        for (nsp, namespace) in self.lock().iter_mut() {
             namespace.seen.retain(|uid, seen| {
                 let alive = now.duration_since(*seen) <= timeout;
                 if !alive {
-                    gone.push(uid.clone());
+                    gone.push(key(nsp, uid));
                 }
                 alive
             });
@@ -149,9 +157,9 @@ pub(crate) async fn heartbeats(shared: Weak<Shared>, mut stop: watch::Receiver<(
                 shared.send(&nsp, cluster_message::HEARTBEAT, None);
             }
         }
-        for uid in shared.nodes.expire(timeout) {
-            tracing::debug!(uid, "a node fell silent");
-            shared.pending.node_gone(&uid);
+        for node in shared.nodes.expire(timeout) {
+            tracing::debug!(node, "a node fell silent");
+            shared.pending.node_gone(&node);
         }
     }
 }
