@@ -12,7 +12,9 @@
 //!
 //! With the `redis` feature, `redis::RedisAdapter` connects nodes through Redis
 //! pub/sub in the wire format of the Node.js `@socket.io/redis-adapter`, so tether
-//! nodes and Node.js socket.io servers can share one cluster.
+//! nodes and Node.js socket.io servers can share one cluster. With the `postgres`
+//! feature, `postgres::PostgresAdapter` does the same through PostgreSQL
+//! `LISTEN`/`NOTIFY`, in the wire format of `@socket.io/postgres-adapter`.
 //!
 //! The cluster operations (`fetch_sockets`, `sockets_join`, `sockets_leave`,
 //! `disconnect_sockets`, `all_rooms`) travel as [`ClusterRequest`]s through
