@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod examples;
 pub mod http;
 pub mod loopback;
 pub mod node;
