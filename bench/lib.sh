@@ -58,10 +58,11 @@ server_cmd() {
   esac
 }
 
-# The raw server speaks WebSocket only; callgrind measures the Rust Socket.IO servers.
+# The raw server speaks WebSocket only and has no cluster; callgrind measures the
+# Rust Socket.IO servers.
 supports() {
   case "$1:$2" in
-    raw:mixed|raw:storm-upgrade) return 1 ;;
+    raw:mixed|raw:storm-upgrade|raw:cluster) return 1 ;;
     tether:callgrind-*|socketioxide:callgrind-*) return 0 ;;
     *:callgrind-*) return 1 ;;
     *) return 0 ;;
@@ -128,6 +129,8 @@ scenario_args() {
   fi
   case "$1" in
     fanout) SUBARGS=(fanout --clients 1000 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
+    cluster) SUBARGS=(fanout --clients 1000 --rates "$fan_rates" --ref-rate 50 "${step[@]}"
+      --fetch-secs "$( ((QUICK)) && echo 1 || echo 3 )") ;;
     rooms) SUBARGS=(fanout --clients 1000 --rooms 10 --rates "$room_rates" --ref-rate 500 "${step[@]}") ;;
     mixed) SUBARGS=(fanout --clients 1000 --polling-percent 5 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
     echo)
@@ -155,6 +158,77 @@ run_scenario() {
     log "$scenario on $server failed (see loadgen.log)"
   fi
   stop_server
+}
+
+# The first free TCP port on 127.0.0.1 from $1 on.
+free_port() {
+  local port="$1"
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  echo "$port"
+}
+
+# start_redis PORT: a redis-server of the run's own, without persistence, pinned to
+# the server core; sets REDIS_PID once it answers.
+start_redis() {
+  local port="$1"
+  taskset -c "$SERVER_CORE" redis-server --port "$port" --bind 127.0.0.1 --save "" \
+    --appendonly no --protected-mode no >>"$RESULTS/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 100); do
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    if [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ]]; then return 0; fi
+    sleep 0.1
+  done
+  log "redis-server did not answer on port $port (see redis.log)"
+  stop_redis
+  return 1
+}
+
+stop_redis() {
+  [[ -n "$REDIS_PID" ]] || return 0
+  kill -TERM "$REDIS_PID" 2>/dev/null || true
+  wait "$REDIS_PID" 2>/dev/null || true
+  REDIS_PID=""
+}
+
+# Two nodes of one server on a Redis of their own, all three on the server core;
+# the clients alternate between the nodes, the publisher and the fetching client
+# on the first. Every process is stopped afterwards.
+run_cluster() {
+  local server="$1" round="$2" port="$3"
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    log "redis-server is not installed; skipping cluster on $server"
+    return 0
+  fi
+  scenario_args cluster
+  quiet
+  local redis_port second
+  redis_port="$(free_port $((port + 400)))"
+  start_redis "$redis_port" || return 0
+  local url="redis://127.0.0.1:$redis_port" prefix="bench-$server-r$round"
+  if ! REDIS_URL="$url" REDIS_PREFIX="$prefix" start_server "$server" "$port"; then
+    stop_redis
+    return 0
+  fi
+  FIRST_PID="$SERVER_PID"
+  second="$(free_port $((port + 200)))"
+  if ! REDIS_URL="$url" REDIS_PREFIX="$prefix" start_server "$server" "$second"; then
+    SERVER_PID="$FIRST_PID"; FIRST_PID=""
+    stop_server
+    stop_redis
+    return 0
+  fi
+  log "round $round: cluster on $server (ports $port and $second, redis $redis_port)"
+  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --second-port "$second" \
+      --server-pid "$FIRST_PID" --extra-pids "$SERVER_PID,$REDIS_PID" \
+      --label "$server" --scenario cluster --round "$round" \
+      --out "$RESULTS/cluster-$server-r$round.json"; then
+    log "cluster on $server failed (see loadgen.log)"
+  fi
+  stop_server
+  SERVER_PID="$FIRST_PID"; FIRST_PID=""
+  stop_server
+  stop_redis
 }
 
 # Runs the load generator pinned to its core, at most 15 minutes. It runs in the
@@ -218,6 +292,12 @@ write_meta() {
     echo "mode=$( ((QUICK)) && echo quick || echo full ), $ROUNDS round(s); servers $ACTIVE; scenarios $SCENARIOS"
     echo "machine=${cpu:-unknown CPU}, $(nproc) cores, ${mem} GiB RAM, Linux $(uname -r)"
     echo "pinning=server on core $SERVER_CORE and load generator on core $GEN_CORE (taskset); $THREADS worker thread(s) per server${TOKIO_SCHEDULER:+, tokio $TOKIO_SCHEDULER-thread scheduler}"
+    echo "load average at start=$(cut -d' ' -f1-3 /proc/loadavg)"
+    local group
+    group="$(cat /proc/$$/autogroup 2>/dev/null || true)"
+    if [[ -n "$group" && "$group" != *" nice 0" ]]; then
+      echo "scheduling=the run's session in its own autogroup at ${group#* }, above other sessions (nice 0)"
+    fi
     echo "rustc=$(rustc -V)"
     if has "$ACTIVE" node; then
       local nm="$BENCH/peers/node/node_modules"
@@ -229,6 +309,13 @@ write_meta() {
       local dirty=""
       git -C "$REPO" diff --quiet HEAD 2>/dev/null || dirty=" (with local changes)"
       echo "tether=$(git -C "$REPO" rev-parse --short HEAD)$dirty"
+    fi
+    if has "$SCENARIOS" cluster; then
+      echo "redis=$(redis-server --version 2>/dev/null | awk '{ print $3 }'); socketioxide-redis $(lock_version "$BENCH/Cargo.lock" socketioxide-redis) (redis-rs $(lock_version "$BENCH/Cargo.lock" redis))"
+      if has "$ACTIVE" node; then
+        local nm="$BENCH/peers/node/node_modules"
+        echo "node cluster=@socket.io/redis-adapter $(node -p "require('$nm/@socket.io/redis-adapter/package.json').version"), redis (node-redis) $(node -p "require('$nm/redis/package.json').version")"
+      fi
     fi
     if has "$SCENARIOS" callgrind-fanout || has "$SCENARIOS" callgrind-echo; then
       echo "valgrind=$(valgrind --version 2>/dev/null || echo missing)"

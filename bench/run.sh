@@ -13,7 +13,7 @@ LOADGEN="$BENCH_TARGET/release/loadgen"
 SERVER_CORE="${SERVER_CORE:-0}"
 GEN_CORE="${GEN_CORE:-1}"
 PORT_BASE="${PORT_BASE:-3700}"
-TIMED_SCENARIOS="fanout,rooms,mixed,echo,idle,storm-websocket,storm-upgrade"
+TIMED_SCENARIOS="fanout,rooms,mixed,cluster,echo,idle,storm-websocket,storm-upgrade"
 CALLGRIND_SCENARIOS="callgrind-fanout,callgrind-echo"
 
 usage() {
@@ -24,14 +24,16 @@ Usage: bench/run.sh [options]
   --rounds N           interleaved rounds per scenario and server (default 5, quick 1)
   --servers LIST       comma-separated subset of tether,socketioxide,node,raw
   --scenarios LIST     comma-separated subset of
-                       fanout,rooms,mixed,echo,idle,storm-websocket,storm-upgrade,
-                       callgrind-fanout,callgrind-echo
+                       fanout,rooms,mixed,cluster,echo,idle,storm-websocket,
+                       storm-upgrade,callgrind-fanout,callgrind-echo
   --callgrind          also count instructions under callgrind (tether and socketioxide)
   --callgrind-only     only the callgrind scenarios
   --threads N          worker threads per server (default 1)
   --current-thread     Rust servers on tokio's current-thread scheduler (TOKIO_SCHEDULER=current)
   --out FILE           markdown report (default: BENCHMARKS.md at the repository root)
   --report-only DIR    rebuild the report from an earlier results directory
+  --merge              keep the results of bench/results.json for the scenarios not run
+                       now (and its setup beside this run's) in the report and the JSON
   -h, --help           this help
 
 Environment: CARGO_TARGET_DIR (shared by both workspaces when set), SERVER_CORE (0),
@@ -46,6 +48,7 @@ SCENARIOS="$TIMED_SCENARIOS"
 THREADS=1
 OUT_MD="$REPO/BENCHMARKS.md"
 REPORT_ONLY=""
+MERGE=()
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -59,6 +62,7 @@ while [[ $# -gt 0 ]]; do
     --current-thread) export TOKIO_SCHEDULER=current ;;
     --out) OUT_MD="$2"; shift ;;
     --report-only) REPORT_ONLY="$2"; shift ;;
+    --merge) MERGE=(--merge "$BENCH/results.json") ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 64 ;;
   esac
@@ -70,16 +74,21 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 has() { [[ ",$1," == *",$2,"* ]]; }
 
 SERVER_PID=""
+FIRST_PID=""
+REDIS_PID=""
 LOADGEN_PID=""
 cleanup() {
   if [[ -n "$LOADGEN_PID" ]]; then
     kill -TERM "$LOADGEN_PID" 2>/dev/null || true
   fi
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    sleep 1
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$SERVER_PID" "$FIRST_PID" "$REDIS_PID"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      sleep 1
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -90,7 +99,7 @@ source "$BENCH/lib.sh"
 report() {
   local dir="$1"
   "$LOADGEN" report --results "$dir" --meta "$dir/meta.txt" --out "$OUT_MD" \
-    --json-out "$BENCH/results.json"
+    --json-out "$BENCH/results.json" "${MERGE[@]}"
   log "wrote $OUT_MD and bench/results.json"
 }
 
@@ -124,7 +133,9 @@ for round in $(seq 1 "$ROUNDS"); do
     for server in "${order[@]}"; do
       if ! supports "$server" "$scenario"; then continue; fi
       run=$((run + 1))
-      if [[ "$scenario" == callgrind-* ]]; then
+      if [[ "$scenario" == cluster ]]; then
+        run_cluster "$server" "$round" "$((PORT_BASE + run % 200))"
+      elif [[ "$scenario" == callgrind-* ]]; then
         run_callgrind "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
       else
         run_scenario "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"

@@ -14,7 +14,8 @@
 # Sentinel) start redis-server processes of their own and use redis-cli, so the
 # script installs Debian's redis-server package (built with TLS; it brings
 # redis-tools) whenever the binary is missing, even when a Redis already answers
-# at REDIS_URL.
+# at REDIS_URL. The load-balanced deployment test runs Debian's haproxy, installed
+# the same way when missing.
 #
 # Honours CARGO_TARGET_DIR, CHROMIUM (the browser to test with, default
 # /usr/bin/chromium) and REDIS_URL. Exits non-zero if any step fails.
@@ -122,6 +123,11 @@ else
         exit 1
     fi
     echo "test-all: started redis-server (pid $redis_pid) at $REDIS_URL"
+fi
+
+if ! command -v haproxy >/dev/null 2>&1; then
+    step "apt-get install haproxy (the load-balanced deployment test)"
+    apt_install haproxy || exit 1
 fi
 
 step "npm ci (tests/js, from package-lock.json)"

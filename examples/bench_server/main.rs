@@ -4,7 +4,9 @@
 //! - `echo(...args)` with an ack: acknowledged with the same arguments;
 //! - `broadcast(obj)`: `bcast(obj)` to every socket of `/`, the sender included;
 //! - `join(room)` with an ack: joins `room`, acknowledged with `true`;
-//! - `room_broadcast(room, obj)`: `bcast(obj)` to the sockets in `room`.
+//! - `room_broadcast(room, obj)`: `bcast(obj)` to the sockets in `room`;
+//! - `fetch()` with an ack: gathers the sockets of `/` on every node of the
+//!   cluster (`fetch_sockets`), acknowledged with their number.
 //!
 //! ```text
 //! PORT=3000 THREADS=1 cargo run --release --example bench_server
@@ -15,7 +17,8 @@
 //! `PING_INTERVAL_MS` and `PING_TIMEOUT_MS` set the heartbeat (default 25 s and
 //! 20 s, as the Node.js server's), `CONNECT_TIMEOUT_MS` the connect timeout
 //! (default 45 s); `REDIS_URL` (and `REDIS_PREFIX`) joins a cluster (see
-//! `tether_examples::cluster`).
+//! `tether_examples::cluster`); `PARSER=msgpack` speaks socket.io-msgpack-parser's
+//! MessagePack.
 
 use tether::protocol::Value;
 use tether::server::{Event, Server, ServerConfig, Socket};
@@ -29,7 +32,7 @@ fn config() -> ServerConfig {
             .and_then(|value| value.parse().ok())
             .map(std::time::Duration::from_millis)
     };
-    let mut config = ServerConfig::default();
+    let mut config = ServerConfig::default().with_parser(tether_examples::parser_from_env());
     if let Some(timeout) = millis("CONNECT_TIMEOUT_MS") {
         config = config.with_connect_timeout(timeout);
     }
@@ -75,6 +78,15 @@ fn bench_server() -> std::io::Result<Server> {
             let room: String = event.arg(0)?;
             let payload: Value = event.arg(1)?;
             io.to(room).emit("bcast", &payload)?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        }
+    });
+    let fetcher = io.clone();
+    main.on("fetch", move |_socket: Socket, mut event: Event| {
+        let io = fetcher.clone();
+        async move {
+            let sockets = io.main().fetch_sockets().await?;
+            event.ack(&sockets.len())?;
             Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         }
     });

@@ -18,7 +18,8 @@
 //!   acknowledged with `null` and how many `null-ack` events the socket got (the
 //!   error slot first, as socket.io-client's `retries` expect).
 //! - `kick`, `kick-close`: the server disconnects the socket (and closes the
-//!   connection); `whoami`: acknowledged with `{id, ns, rooms, transport}`.
+//!   connection); `whoami`: acknowledged with `{id, ns, rooms, transport}`;
+//!   `handshake`: acknowledged with the handshake as Node's `socket.handshake`.
 //! - `announce-departure`: when the socket leaves, the other sockets of each of
 //!   its rooms get `departing({id, rooms, reason})`, sent while it is still in
 //!   them; acknowledged.
@@ -75,6 +76,7 @@ pub fn install(target: &impl Events) {
     target.handle("kick", kick);
     target.handle("kick-close", kick_close);
     target.handle("whoami", whoami);
+    target.handle("handshake", handshake);
     target.handle("announce-departure", announce_departure);
     target.handle("fail", fail);
     target.handle("panic", panic);
@@ -163,7 +165,8 @@ struct Broadcast {
     #[serde(default)]
     except: Vec<String>,
     event: String,
-    data: Value,
+    /// Any value, binary included.
+    data: tether::protocol::Value,
     tag: Value,
 }
 
@@ -317,6 +320,11 @@ async fn whoami(socket: Socket, mut event: Event) -> Outcome {
         "transport": socket.transport().as_str(),
     });
     event.ack(&info)?;
+    Ok(())
+}
+
+async fn handshake(socket: Socket, mut event: Event) -> Outcome {
+    event.ack(&socket.handshake_json())?;
     Ok(())
 }
 

@@ -6,8 +6,11 @@
 //!   `welcome` on connection and the events of [`handlers`];
 //! - `/admin`: only for auth `{"token":"secret"}`, else `unauthorized` with data
 //!   `{"code":4001}`;
-//! - `/room-{id}` (any id; refuses auth `banned`) and `/dyn-*` (only with auth
-//!   `{"key":"open"}`): dynamic namespaces with `welcome` and the same events;
+//! - `/room-{id}` (any id; refuses auth `banned`), `/board-<digits>` (a regular
+//!   expression) and `/dyn-*` (only with auth `{"key":"open"}`): dynamic
+//!   namespaces with `welcome` (with the captured `params`) and the same events;
+//! - `/guarded`: event middlewares, error handlers, `once` and `off` (see
+//!   [`guarded`]);
 //! - `/stream`: streams `seq` events (see [`handlers::stream`]);
 //! - `/observer`: receives `disconnected {id, ns, reason}` whenever a socket of
 //!   another namespace leaves; the same goes to stdout as `disconnected <ns> <id>
@@ -15,12 +18,18 @@
 //!
 //! `PING_INTERVAL_MS` and `PING_TIMEOUT_MS` set the heartbeat (default 25 s and
 //! 20 s); `RECOVERY_MS` turns connection state recovery on, keeping disconnected
-//! sockets that long. On `SIGTERM` or Ctrl-C the server shuts down gracefully.
+//! sockets that long. `HTTP_COMPRESSION_THRESHOLD` sets the size from which
+//! polling replies are compressed (default 1,024 bytes) and `HTTP_COMPRESSION=off`
+//! turns that compression off. `PARSER=msgpack` makes the server speak
+//! socket.io-msgpack-parser's MessagePack. With `TLS_CERT` and `TLS_KEY` (PEM
+//! files) it serves HTTPS and WSS and announces `listening on https://ADDR`. On
+//! `SIGTERM` or Ctrl-C the server shuts down gracefully.
 //!
 //! ```text
 //! PORT=3000 cargo run --example sio_fixture
 //! ```
 
+mod guarded;
 mod handlers;
 
 use std::io::Write as _;
@@ -28,7 +37,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tether::engine::Cors;
+use tether::engine::{Cors, HttpCompression};
 use tether::server::{
     ConnectError, DisconnectReason, Namespace, ParentNamespace, RecoveryConfig, Server,
     ServerConfig, Socket,
@@ -45,14 +54,34 @@ fn millis(variable: &str, default: u64) -> Duration {
     Duration::from_millis(millis)
 }
 
+/// Polling reply compression as `HTTP_COMPRESSION` and `HTTP_COMPRESSION_THRESHOLD` ask.
+fn http_compression() -> Option<HttpCompression> {
+    if std::env::var("HTTP_COMPRESSION").is_ok_and(|value| value == "off") {
+        return None;
+    }
+    let threshold = std::env::var("HTTP_COMPRESSION_THRESHOLD")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(1024);
+    Some(HttpCompression::default().with_threshold(threshold))
+}
+
 /// Sends `welcome` with what the socket knows about itself.
 async fn welcome(socket: Socket) -> Result<(), tether::server::EmitError> {
-    let info = json!({
+    let mut info = json!({
         "id": socket.id().as_str(),
         "ns": socket.ns(),
         "auth": socket.auth_value(),
         "tag": socket.query("tag"),
     });
+    let params: serde_json::Map<String, Value> = socket
+        .namespace()
+        .params()
+        .map(|(name, value)| (name.to_owned(), Value::from(value)))
+        .collect();
+    if !params.is_empty() {
+        info["params"] = Value::Object(params);
+    }
     socket.emit("welcome", &info)
 }
 
@@ -93,7 +122,9 @@ fn fixture() -> Server {
             millis("PING_INTERVAL_MS", 25_000),
             millis("PING_TIMEOUT_MS", 20_000),
         )
-        .with_cors(Cors::any());
+        .with_cors(Cors::any())
+        .with_http_compression(http_compression())
+        .with_parser(tether_examples::parser_from_env());
     let config = match std::env::var("RECOVERY_MS") {
         Ok(_) => config.with_connection_state_recovery(
             RecoveryConfig::default()
@@ -122,6 +153,7 @@ fn fixture() -> Server {
         }
     });
     io.of("/observer");
+    guarded::install(&io);
     let stream = io.of("/stream");
     stream.on_connection(handlers::stream);
     stream.on_disconnect(report_disconnect);
@@ -136,6 +168,8 @@ fn fixture() -> Server {
         }
     });
     dynamic_namespace(&rooms);
+    let boards = io.of_regex(regex::Regex::new(r"^/board-(?P<board>\d+)$").expect("a valid regex"));
+    dynamic_namespace(&boards);
     let dynamic = io.of_dynamic(|name: &str, auth: &Value| {
         let accept = name.starts_with("/dyn-") && auth["key"] == "open";
         async move { accept }
@@ -149,8 +183,20 @@ async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
     let io = fixture();
     let _ = IO.set(io.clone());
-    let server = tether::bind(io.clone(), tether_examples::listen_addr()).await?;
-    tether_examples::announce(server.local_addr());
+    let addr = tether_examples::listen_addr();
+    let server = match (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
+        (Ok(cert), Ok(key)) => {
+            let tls = tether::http::tls_config_from_pem(cert, key)?;
+            let server = tether::http::bind_tls(io.clone(), addr, tls).await?;
+            println!("listening on https://{}", server.local_addr());
+            server
+        }
+        _ => {
+            let server = tether::bind(io.clone(), addr).await?;
+            tether_examples::announce(server.local_addr());
+            server
+        }
+    };
     tether_examples::shutdown_signal().await;
     io.close(Duration::from_secs(3)).await;
     server.shutdown(Duration::from_secs(2)).await;

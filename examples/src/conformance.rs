@@ -8,7 +8,8 @@
 //!   server: on connection to `/` and `/custom` it emits `auth` with the handshake
 //!   auth; on `/`, `message` is answered with `message-back` and the same
 //!   arguments, and `message-with-ack` is acknowledged with the same arguments
-//!   (same heartbeat and limits, connect timeout 1 s).
+//!   (same heartbeat and limits, connect timeout 1 s; `PARSER=msgpack` makes it
+//!   speak socket.io-msgpack-parser's MessagePack).
 
 use std::time::Duration;
 
@@ -50,7 +51,8 @@ pub fn socket_io() -> Server {
         .with_heartbeat(Duration::from_millis(300), Duration::from_millis(200))
         .with_max_payload(1_000_000)
         .with_connect_timeout(Duration::from_millis(1000))
-        .with_cors(Cors::any());
+        .with_cors(Cors::any())
+        .with_parser(crate::parser_from_env());
     let io = Server::new(config);
     let emit_auth = |socket: Socket| async move { socket.emit("auth", &socket.auth_value()) };
     io.on_connection(emit_auth);

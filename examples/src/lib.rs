@@ -49,6 +49,21 @@ pub fn listen_addr() -> SocketAddr {
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
+/// The packet form `PARSER` names: `msgpack` for socket.io-msgpack-parser's,
+/// unset, empty or `default` for socket.io-parser's.
+///
+/// # Panics
+///
+/// On any other value, naming the accepted ones: a server must not start with a
+/// form its clients do not expect.
+pub fn parser_from_env() -> tether::server::Parser {
+    match std::env::var("PARSER").unwrap_or_default().as_str() {
+        "" | "default" => tether::server::Parser::Default,
+        "msgpack" => tether::server::Parser::MsgPack,
+        other => panic!("PARSER={other} is not `default` or `msgpack`"),
+    }
+}
+
 /// Installs a `tracing` subscriber configured by `RUST_LOG` (default `warn`).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

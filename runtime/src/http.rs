@@ -26,6 +26,24 @@ use crate::engine::{BoxError, Engine, EngineHandler};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub SocketAddr);
 
+/// Marks a request that came over TLS this server terminated, inserted by
+/// [`bind_tls`] into request extensions (insert it yourself when you run your own
+/// TLS server): handshakes then read as `secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tls;
+
+/// How accepted connections are read: as they are, or through TLS.
+#[derive(Clone)]
+enum Wrap {
+    Plain,
+    #[cfg(feature = "tls")]
+    Tls(tokio_rustls::TlsAcceptor),
+}
+
+/// How long a client may take over its TLS handshake.
+#[cfg(feature = "tls")]
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Something that answers the HTTP requests under one path: an Engine.IO
 /// [`Engine`] or a Socket.IO server.
 pub trait Endpoint: Clone + Send + Sync + 'static {
@@ -232,10 +250,119 @@ impl Serving {
 /// # }
 /// ```
 pub async fn bind<E: Endpoint>(endpoint: E, addr: impl ToSocketAddrs) -> io::Result<Serving> {
+    bind_wrapped(endpoint, addr, Wrap::Plain).await
+}
+
+/// Binds `addr` and serves `endpoint` over HTTPS (HTTP/1.1 over TLS, for polling
+/// and WebSocket alike) in a background task, with `tls` (a rustls server
+/// configuration, such as [`tls_config_from_pem`] makes). Handshakes read as
+/// [`secure`](crate::engine::Handshake::secure). A client that does not finish
+/// its TLS handshake within 10 s is dropped.
+///
+/// Terminating TLS at a proxy in front of [`bind`], or mounting
+/// [`EngineLayer`] in an axum server that does TLS, work as well.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run(io: tether::server::Server) -> std::io::Result<()> {
+/// let tls = tether::http::tls_config_from_pem("cert.pem", "key.pem")?;
+/// let server = tether::http::bind_tls(io, "0.0.0.0:443", tls).await?;
+/// server.wait().await;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "tls")]
+pub async fn bind_tls<E: Endpoint>(
+    endpoint: E,
+    addr: impl ToSocketAddrs,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+) -> io::Result<Serving> {
+    bind_wrapped(
+        endpoint,
+        addr,
+        Wrap::Tls(tokio_rustls::TlsAcceptor::from(tls)),
+    )
+    .await
+}
+
+/// Binds `addr` and serves `endpoint` over HTTPS until the process ends; see
+/// [`bind_tls`].
+#[cfg(feature = "tls")]
+pub async fn serve_tls<E: Endpoint>(
+    endpoint: E,
+    addr: impl ToSocketAddrs,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+) -> io::Result<()> {
+    bind_tls(endpoint, addr, tls).await?.wait().await;
+    Ok(())
+}
+
+/// A rustls server configuration from a PEM certificate chain (leaf first) and a
+/// PEM private key (PKCS #8, PKCS #1 or SEC1), for [`bind_tls`]; it offers
+/// HTTP/1.1 through ALPN.
+///
+/// # Errors
+///
+/// When a file cannot be read, holds no certificate or no key, or the key does
+/// not match the certificate (an error of kind `InvalidData` naming the file).
+#[cfg(feature = "tls")]
+pub fn tls_config_from_pem(
+    cert_path: impl AsRef<std::path::Path>,
+    key_path: impl AsRef<std::path::Path>,
+) -> io::Result<std::sync::Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let cert_path = cert_path.as_ref();
+    let key_path = key_path.as_ref();
+    let invalid = |path: &std::path::Path, what: String| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {what}", path.display()),
+        )
+    };
+    let certs = CertificateDer::pem_file_iter(cert_path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| invalid(cert_path, error.to_string()))?;
+    if certs.is_empty() {
+        return Err(invalid(cert_path, "no certificate".into()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key_path)
+        .map_err(|error| invalid(key_path, error.to_string()))?;
+    let provider = tls_provider();
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| invalid(cert_path, error.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|error| invalid(key_path, error.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(std::sync::Arc::new(config))
+}
+
+/// The process's rustls crypto provider when the application installed one (to
+/// get post-quantum key exchange from `aws-lc-rs`, say), else `ring`, which
+/// builds with a C compiler alone; rustls deprecates `ring` for its lack of
+/// post-quantum key exchange, which the classic exchanges it offers make up for
+/// with every client today.
+#[cfg(feature = "tls")]
+#[allow(deprecated)]
+pub(crate) fn tls_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+}
+
+async fn bind_wrapped<E: Endpoint>(
+    endpoint: E,
+    addr: impl ToSocketAddrs,
+    wrap: Wrap,
+) -> io::Result<Serving> {
     let listener = listen(addr).await?;
     let local_addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, endpoint, stopped));
+    let task = tokio::spawn(accept_loop(listener, endpoint, stopped, wrap));
     Ok(Serving {
         local_addr,
         stop,
@@ -278,6 +405,7 @@ async fn accept_loop<E: Endpoint>(
     listener: TcpListener,
     endpoint: E,
     mut stopped: watch::Receiver<bool>,
+    wrap: Wrap,
 ) {
     let (alive, _) = watch::channel(());
     loop {
@@ -293,13 +421,27 @@ async fn accept_loop<E: Endpoint>(
             () = stop_requested(&mut stopped) => break,
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(
-            stream,
-            peer,
-            endpoint.clone(),
-            stopped.clone(),
-            alive.subscribe(),
-        ));
+        let (endpoint, stopped, alive) = (endpoint.clone(), stopped.clone(), alive.subscribe());
+        match &wrap {
+            Wrap::Plain => {
+                let io = TokioIo::new(HoldUpgrade::new(stream));
+                tokio::spawn(serve_connection(io, peer, None, endpoint, stopped, alive));
+            }
+            #[cfg(feature = "tls")]
+            Wrap::Tls(acceptor) => {
+                let accept = acceptor.accept(stream);
+                tokio::spawn(async move {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, accept).await {
+                        Ok(Ok(stream)) => {
+                            let io = TokioIo::new(stream);
+                            serve_connection(io, peer, Some(Tls), endpoint, stopped, alive).await;
+                        }
+                        Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     alive.closed().await;
@@ -338,15 +480,22 @@ async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
 
 /// Serves one HTTP/1.1 connection until it ends, an upgrade takes it over, or the
 /// server stops (then in-flight requests finish first).
-async fn serve_connection<E: Endpoint>(
-    stream: tokio::net::TcpStream,
+async fn serve_connection<E, I>(
+    io: I,
     peer: SocketAddr,
+    tls: Option<Tls>,
     endpoint: E,
     mut stopped: watch::Receiver<bool>,
     _alive: watch::Receiver<()>,
-) {
+) where
+    E: Endpoint,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(RemoteAddr(peer));
+        if let Some(tls) = tls {
+            request.extensions_mut().insert(tls);
+        }
         let endpoint = endpoint.clone();
         started(async move {
             let response = if endpoint.matches(request.uri().path()) {
@@ -362,7 +511,7 @@ async fn serve_connection<E: Endpoint>(
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))
-        .serve_connection(TokioIo::new(HoldUpgrade::new(stream)), service)
+        .serve_connection(io, service)
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
     let result = tokio::select! {

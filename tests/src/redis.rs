@@ -58,6 +58,50 @@ pub async fn node_redis_server(key: &str) -> crate::node::NodeServer {
     .expect("the Node.js server starts")
 }
 
+/// Which variant of the Redis adapter a test's nodes use, tether's and Node's alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// Pub/sub with patterns: Node's `createAdapter`.
+    Classic,
+    /// Sharded pub/sub (`subscriptionMode: "static"`): Node's `createShardedAdapter`.
+    Sharded,
+}
+
+impl Variant {
+    /// The adapter options of a tether node on the Redis at `url` with channel
+    /// prefix `key`.
+    pub fn config(self, url: &str, key: &str) -> RedisConfig {
+        let config = RedisConfig::new(url).with_key(key);
+        match self {
+            Variant::Classic => config,
+            Variant::Sharded => config.with_sharded(),
+        }
+    }
+
+    /// A tether node of this variant (see [`RedisNode::start`]).
+    pub async fn node(self, url: &str, key: &str, setup: impl FnOnce(&Server)) -> RedisNode {
+        RedisNode::start_with(self.config(url, key), setup).await
+    }
+
+    /// A Node.js node of this variant on the shared Redis (see [`node_redis_server`]).
+    pub async fn node_js(self, key: &str) -> crate::node::NodeServer {
+        let env = [
+            ("REDIS_URL", redis_url()),
+            ("KEY", key.to_owned()),
+            ("SHARDED", (self == Variant::Sharded).to_string()),
+        ];
+        tokio::task::spawn_blocking(move || {
+            crate::node::NodeServer::start(
+                "node-redis-server.mjs",
+                "@socket.io/redis-adapter",
+                &env,
+            )
+        })
+        .await
+        .expect("the Node.js server starts")
+    }
+}
+
 /// The Redis the tests share: `REDIS_URL`, else `redis://127.0.0.1:6379`.
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())

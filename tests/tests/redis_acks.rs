@@ -8,9 +8,7 @@ use bytes::Bytes;
 use serde_json::{Value as Json, json};
 use tether::server::Server;
 use tether_tests::cluster::{self, answering_client};
-use tether_tests::redis::{
-    RedisNode, join, join_and_shout, node_redis_server, redis_url, unique_key,
-};
+use tether_tests::redis::{Variant, join, join_and_shout, redis_url, unique_key};
 use tether_tests::within;
 
 fn handlers(io: &Server) {
@@ -30,9 +28,18 @@ fn names(answers: &Json) -> Vec<String> {
 
 #[tokio::test]
 async fn a_node_broadcast_with_acks_is_answered_by_tether_clients() {
+    a_node_broadcast_with_acks_is_answered_by_tether_clients_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn a_node_broadcast_with_acks_is_answered_by_tether_clients_sharded() {
+    a_node_broadcast_with_acks_is_answered_by_tether_clients_in(Variant::Sharded).await;
+}
+
+async fn a_node_broadcast_with_acks_is_answered_by_tether_clients_in(variant: Variant) {
     let key = unique_key("cluster-acks");
-    let tether = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
+    let tether = variant.node(&redis_url(), &key, handlers).await;
+    let node = variant.node_js(&key).await;
     let red_on_tether = answering_client(&tether.url(), "tether red", false).await;
     let _other_on_tether = answering_client(&tether.url(), "tether other", false).await;
     let red_on_node = answering_client(node.url(), "node red", false).await;
@@ -70,10 +77,19 @@ async fn a_node_broadcast_with_acks_is_answered_by_tether_clients() {
 
 #[tokio::test]
 async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node() {
+    a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node_sharded() {
+    a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(Variant::Sharded).await;
+}
+
+async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(variant: Variant) {
     let key = unique_key("cluster-acks-out");
-    let a = RedisNode::start(&redis_url(), &key, handlers).await;
-    let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
+    let a = variant.node(&redis_url(), &key, handlers).await;
+    let b = variant.node(&redis_url(), &key, handlers).await;
+    let node = variant.node_js(&key).await;
     cluster::broadcast_acks_gather_every_node(a.io(), [&a.url(), &b.url(), node.url()]).await;
     drop(node);
     a.stop().await;

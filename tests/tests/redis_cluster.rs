@@ -2,12 +2,15 @@
 //! each channel on the node of its slot): the test starts three
 //! `redis-server --cluster-enabled yes` on free ports, joins them with
 //! `redis-cli --cluster create`, and checks that broadcasts of several namespaces
-//! (channels on different slots) and server-side events cross two tether nodes.
+//! (channels on different slots) and server-side events cross two tether nodes,
+//! and so do cluster requests (`fetch_sockets`, `sockets_join`/`leave`,
+//! `server_side_emit_with_ack`, `emit_with_ack`), with room channels of their own
+//! (`SubscriptionMode::Dynamic`).
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tether::adapter::redis::RedisConfig;
+use tether::adapter::redis::{RedisConfig, SubscriptionMode};
 use tether::protocol::Args;
 use tether::server::Server;
 use tether_tests::client::reporting_client;
@@ -114,13 +117,22 @@ impl Cluster {
     }
 }
 
+/// The URL of namespace `nsp` on `node`.
+fn url_of(node: &RedisNode, nsp: &str) -> String {
+    match nsp {
+        "/" => node.url(),
+        _ => format!("{}{nsp}", node.url()),
+    }
+}
+
 #[tokio::test]
 async fn nodes_share_broadcasts_through_a_redis_cluster() {
     let cluster = Cluster::start().await;
     let key = unique_key("cluster");
     let config = RedisConfig::new(cluster.url())
         .with_key(&key)
-        .with_cluster();
+        .with_cluster()
+        .with_subscription_mode(SubscriptionMode::Dynamic);
     let (report, mut heard) = probe();
     let setup = |io: &Server| {
         for nsp in NAMESPACES {
@@ -133,21 +145,85 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
             let report = report.clone();
             async move { report.send(args.decode::<String>(0).unwrap_or_default()) }
         });
+        io.main()
+            .on_server_event_with_ack("who", |_args: Args| async move { "a" });
     })
     .await;
     let b = RedisNode::start_with(config, setup).await;
 
     for nsp in NAMESPACES {
-        let url = match nsp {
-            "/" => a.url(),
-            _ => format!("{}{nsp}", a.url()),
-        };
+        let url = url_of(&a, nsp);
         let (_client, _, mut seen) = reporting_client(&url).await;
         b.io().of(nsp).emit("news", &nsp).unwrap();
         assert_eq!(seen.next().await, "news", "namespace {nsp}");
     }
     b.io().server_side_emit("hello", &"from b").unwrap();
     assert_eq!(heard.next().await, "from b");
+
+    // Cluster requests, their nodes counted with SHARDNUMSUB over every node of
+    // the cluster, and rooms on channels of their own, on other slots.
+    for nsp in NAMESPACES {
+        let url = url_of(&a, nsp);
+        let (_client, id, mut seen) = reporting_client(&url).await;
+        let found = b.io().of(nsp).fetch_sockets().await.unwrap();
+        assert!(
+            found.iter().any(|socket| socket.id() == id),
+            "{nsp}: {found:?}"
+        );
+        let room = format!("room{nsp}");
+        b.io()
+            .of(nsp)
+            .broadcast()
+            .sockets_join(room.as_str())
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            b.io()
+                .of(nsp)
+                .to(room.as_str())
+                .emit("in room", &())
+                .unwrap();
+            match tokio::time::timeout(Duration::from_millis(100), seen.next()).await {
+                Ok(event) => {
+                    assert_eq!(event, "in room", "{nsp}");
+                    break;
+                }
+                Err(_) => assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{nsp}: the room's broadcast never arrived"
+                ),
+            }
+        }
+        b.io()
+            .of(nsp)
+            .broadcast()
+            .sockets_leave(room.as_str())
+            .await
+            .unwrap();
+    }
+    let answers: Vec<String> = b
+        .io()
+        .main()
+        .server_side_emit_with_ack("who", &())
+        .await
+        .unwrap();
+    assert_eq!(answers, ["a"]);
+    let (_client, _, _) = reporting_client(&a.url()).await;
+    let acks = b
+        .io()
+        .timeout(Duration::from_millis(500))
+        .emit_with_ack::<String, _>("question", &())
+        .collect_all()
+        .await;
+    assert!(
+        !acks.is_empty()
+            && acks
+                .iter()
+                .all(|(sid, ack)| sid.is_none()
+                    && matches!(ack, Err(tether::server::AckError::Timeout))),
+        "a's silent clients are counted: {acks:?}"
+    );
     a.stop().await;
     b.stop().await;
 }

@@ -5,35 +5,57 @@
 //! `disconnectSockets` started from a tether node and from the Node.js node reach
 //! exactly the selected sockets of every node; `serverSideEmitWithAck` gathers
 //! one answer from every other node, either way; a node that never answers costs
-//! the asker its timeout; a Redis outage makes requests fail at once.
+//! the asker its timeout; a Redis outage makes requests fail at once. Each test
+//! runs with the classic adapter and with the sharded one; the scenarios shared
+//! with the other adapters are in `tests/src/cluster.rs`.
 
 use std::time::Duration;
 
+use serde_json::Value as Json;
 use tether::adapter::ClusterError;
-use tether::adapter::redis::RedisConfig;
-use tether_tests::client::reporting_client;
+use tether_tests::client::{names_until, reporting_client};
 use tether_tests::cluster::{self, handlers, ids, set};
-use tether_tests::redis::{RedisNode, RedisProcess, node_redis_server, redis_url, unique_key};
+use tether_tests::redis::{RedisNode, RedisProcess, Variant, redis_url, unique_key};
 use tether_tests::within;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn queries_from_either_side_see_every_node() {
+    queries_from_either_side_see_every_node_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn queries_from_either_side_see_every_node_sharded() {
+    queries_from_either_side_see_every_node_in(Variant::Sharded).await;
+}
+
+async fn queries_from_either_side_see_every_node_in(variant: Variant) {
     let key = unique_key("cluster-queries");
-    let a = RedisNode::start(&redis_url(), &key, handlers).await;
-    let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
-    cluster::queries_see_every_node(a.io(), [&a.url(), &b.url(), node.url()], true).await;
+    let a = variant.node(&redis_url(), &key, handlers).await;
+    let b = variant.node(&redis_url(), &key, handlers).await;
+    let node = variant.node_js(&key).await;
+    // Node's sharded adapter has no `allRooms`.
+    let node_all_rooms = variant == Variant::Classic;
+    cluster::queries_see_every_node(a.io(), [&a.url(), &b.url(), node.url()], node_all_rooms).await;
     a.stop().await;
     b.stop().await;
 }
 
 #[tokio::test]
 async fn commands_from_tether_reach_tether_and_node_sockets() {
+    commands_from_tether_reach_tether_and_node_sockets_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn commands_from_tether_reach_tether_and_node_sockets_sharded() {
+    commands_from_tether_reach_tether_and_node_sockets_in(Variant::Sharded).await;
+}
+
+async fn commands_from_tether_reach_tether_and_node_sockets_in(variant: Variant) {
     let key = unique_key("cluster-commands");
-    let a = RedisNode::start(&redis_url(), &key, handlers).await;
-    let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
+    let a = variant.node(&redis_url(), &key, handlers).await;
+    let b = variant.node(&redis_url(), &key, handlers).await;
+    let node = variant.node_js(&key).await;
     cluster::commands_from_tether_reach_every_node(a.io(), [&a.url(), &b.url(), node.url()]).await;
     a.stop().await;
     b.stop().await;
@@ -41,21 +63,32 @@ async fn commands_from_tether_reach_tether_and_node_sockets() {
 
 #[tokio::test]
 async fn commands_from_node_reach_tether_sockets() {
+    commands_from_node_reach_tether_sockets_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn commands_from_node_reach_tether_sockets_sharded() {
+    commands_from_node_reach_tether_sockets_in(Variant::Sharded).await;
+}
+
+async fn commands_from_node_reach_tether_sockets_in(variant: Variant) {
     let key = unique_key("cluster-node-commands");
-    let a = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
+    let a = variant.node(&redis_url(), &key, handlers).await;
+    let node = variant.node_js(&key).await;
     cluster::commands_from_node_reach_tether(a.io(), &a.url(), node.url()).await;
     a.stop().await;
 }
 
-/// Subscribes a connection that never answers to `channel`, as a node that died
-/// mid-request looks to the others; it lives as long as the returned stream.
-async fn silent_subscriber(redis: &str, channel: &str) -> tokio::net::TcpStream {
+/// Subscribes (with `command`, `SUBSCRIBE` or `SSUBSCRIBE`) a connection that
+/// never answers to `channel`, as a node that died mid-request looks to the
+/// others; it lives as long as the returned stream.
+async fn silent_subscriber(redis: &str, command: &str, channel: &str) -> tokio::net::TcpStream {
     let authority = redis.trim_start_matches("redis://");
     let authority = authority.split('/').next().unwrap();
     let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
     let command = format!(
-        "*2\r\n$9\r\nSUBSCRIBE\r\n${}\r\n{channel}\r\n",
+        "*2\r\n${}\r\n{command}\r\n${}\r\n{channel}\r\n",
+        command.len(),
         channel.len()
     );
     stream.write_all(command.as_bytes()).await.unwrap();
@@ -70,15 +103,28 @@ async fn silent_subscriber(redis: &str, channel: &str) -> tokio::net::TcpStream 
 
 #[tokio::test]
 async fn a_node_that_never_answers_costs_the_asker_its_timeout() {
+    a_node_that_never_answers_costs_the_asker_its_timeout_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn a_node_that_never_answers_costs_the_asker_its_timeout_sharded() {
+    a_node_that_never_answers_costs_the_asker_its_timeout_in(Variant::Sharded).await;
+}
+
+async fn a_node_that_never_answers_costs_the_asker_its_timeout_in(variant: Variant) {
     let key = unique_key("cluster-timeout");
     let timeout = Duration::from_millis(400);
-    let config = RedisConfig::new(redis_url())
-        .with_key(key.clone())
+    let config = variant
+        .config(&redis_url(), &key)
         .with_requests_timeout(timeout);
     let a = RedisNode::start_with(config, handlers).await;
-    let b = RedisNode::start(&redis_url(), &key, handlers).await;
+    let b = variant.node(&redis_url(), &key, handlers).await;
     let (_on_b, b_id, _) = reporting_client(&b.url()).await;
-    let _dead = silent_subscriber(&redis_url(), &format!("{key}-request#/#")).await;
+    let (command, channel) = match variant {
+        Variant::Classic => ("SUBSCRIBE", format!("{key}-request#/#")),
+        Variant::Sharded => ("SSUBSCRIBE", format!("{key}#/#")),
+    };
+    let _dead = silent_subscriber(&redis_url(), command, &channel).await;
 
     let started = tokio::time::Instant::now();
     let error = a.io().main().fetch_sockets().await.unwrap_err();
@@ -111,18 +157,28 @@ async fn a_node_that_never_answers_costs_the_asker_its_timeout() {
 
 #[tokio::test]
 async fn requests_fail_at_once_while_redis_is_down_and_work_again_after() {
+    requests_fail_at_once_while_redis_is_down_and_work_again_after_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn requests_fail_at_once_while_redis_is_down_and_work_again_after_sharded() {
+    requests_fail_at_once_while_redis_is_down_and_work_again_after_in(Variant::Sharded).await;
+}
+
+async fn requests_fail_at_once_while_redis_is_down_and_work_again_after_in(variant: Variant) {
     let binary = RedisProcess::binary().expect(
         "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
     );
     let port = RedisProcess::free_port();
     let redis = RedisProcess::start(&binary, port).await;
     let key = unique_key("cluster-outage");
-    let a = RedisNode::start(&redis.url(), &key, handlers).await;
-    let b = RedisNode::start(&redis.url(), &key, handlers).await;
+    let a = variant.node(&redis.url(), &key, handlers).await;
+    let b = variant.node(&redis.url(), &key, handlers).await;
     let (_on_b, b_id, _) = reporting_client(&b.url()).await;
+    let (_on_a, a_id, mut seen_a) = reporting_client(&a.url()).await;
     assert_eq!(
         ids(&a.io().main().fetch_sockets().await.unwrap()),
-        set([&b_id])
+        set([&a_id, &b_id])
     );
 
     let mut a_state = a.adapter.subscription();
@@ -141,6 +197,63 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after() {
         "failed only after {:?}",
         started.elapsed()
     );
+    // Commands fail at once too, once the publisher saw the outage; this node's
+    // sockets are served all the same.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let asked = tokio::time::Instant::now();
+        let joined = a.io().main().broadcast().sockets_join("outage").await;
+        assert!(asked.elapsed() < Duration::from_secs(1), "a command waited");
+        match joined {
+            Err(ClusterError::Unavailable(_)) => break,
+            Ok(()) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => panic!("a command during the outage: {other:?}"),
+        }
+    }
+    a.io().to("outage").emit("local", &()).unwrap();
+    assert_eq!(names_until(&mut seen_a, "local").await, ["local"]);
+    let asked = tokio::time::Instant::now();
+    let answers = a
+        .io()
+        .main()
+        .server_side_emit_with_ack::<Json, _>("who", &1)
+        .await;
+    assert!(
+        matches!(
+            answers,
+            Err(tether::server::ServerSideAckError::Cluster(
+                ClusterError::Unavailable(_)
+            ))
+        ),
+        "unexpected {answers:?}"
+    );
+    assert!(asked.elapsed() < Duration::from_secs(1));
+    // A broadcast with acknowledgements says at once that the other nodes are
+    // out of reach; this node's silent socket times out later.
+    let mut acks = a
+        .io()
+        .timeout(Duration::from_secs(3))
+        .emit_with_ack::<Json, _>("question", &());
+    let first = tokio::time::timeout(
+        Duration::from_secs(1),
+        futures_util::StreamExt::next(&mut acks),
+    )
+    .await
+    .expect("the outage is reported before the timeout");
+    assert!(
+        matches!(
+            first,
+            Some((
+                None,
+                Err(tether::server::AckError::Cluster(
+                    ClusterError::Unavailable(_)
+                ))
+            ))
+        ),
+        "unexpected {first:?}"
+    );
 
     let _redis = RedisProcess::start(&binary, port).await;
     a.wait_subscribed().await;
@@ -148,7 +261,7 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         match a.io().main().fetch_sockets().await {
-            Ok(sockets) if ids(&sockets) == set([&b_id]) => break,
+            Ok(sockets) if ids(&sockets) == set([&a_id, &b_id]) => break,
             _ if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -161,10 +274,19 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after() {
 
 #[tokio::test]
 async fn server_side_events_with_answers_cross_both_ways() {
+    server_side_events_with_answers_cross_both_ways_in(Variant::Classic).await;
+}
+
+#[tokio::test]
+async fn server_side_events_with_answers_cross_both_ways_sharded() {
+    server_side_events_with_answers_cross_both_ways_in(Variant::Sharded).await;
+}
+
+async fn server_side_events_with_answers_cross_both_ways_in(variant: Variant) {
     let key = unique_key("cluster-server-ack");
-    let a = RedisNode::start(&redis_url(), &key, handlers).await;
-    let b = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
+    let a = variant.node(&redis_url(), &key, handlers).await;
+    let b = variant.node(&redis_url(), &key, handlers).await;
+    let node = variant.node_js(&key).await;
     cluster::server_side_acks_cross_both_ways(a.io(), node.url()).await;
     a.stop().await;
     b.stop().await;

@@ -306,3 +306,53 @@ fn patterns_that_do_not_parse_are_refused() {
     assert!(pattern.matches("/v2-beta/anything"));
     assert!(!pattern.matches("/v-beta/anything"));
 }
+
+#[tokio::test]
+async fn a_regex_accepts_whole_names_and_patterns_capture_parameters() {
+    let server = SioServer::with(|io| {
+        let boards =
+            io.of_regex(regex::Regex::new(r"/board-(?P<board>\d+)(-(?P<lane>[a-z]+))?").unwrap());
+        let games = io
+            .of_pattern("/org/{org}/game-{game}")
+            .expect("valid pattern");
+        for parent in [boards, games] {
+            parent.on("params", |socket: Socket, mut event: Event| async move {
+                let ns = socket.namespace();
+                let params: serde_json::Map<String, Value> = ns
+                    .params()
+                    .map(|(key, value)| (key.to_owned(), json!(value)))
+                    .collect();
+                event.ack(&params)
+            });
+        }
+    })
+    .await;
+    let mut client = server.open().await;
+    for (ns, expected) in [
+        ("/board-12", json!({ "board": "12" })),
+        ("/board-7-red", json!({ "board": "7", "lane": "red" })),
+        ("/org/acme/game-3", json!({ "org": "acme", "game": "3" })),
+    ] {
+        client.join_ok(ns, None).await;
+        let id = client.emit_with_ack(ns, "params", json!([])).await;
+        assert_eq!(client.expect_ack(ns, id).await.args(), [expected], "{ns}");
+    }
+    for refused in ["/board-", "/board-12x", "/xboard-12", "/board-1-RED"] {
+        assert_eq!(
+            client.join(refused, None).await,
+            Err(json!({ "message": "Invalid namespace" })),
+            "a regex must match the whole name: {refused}"
+        );
+    }
+    server.stop().await;
+}
+
+#[test]
+fn name_patterns_report_their_parameters() {
+    let pattern = NamePattern::new("/team-{team}/{}").unwrap();
+    assert_eq!(
+        pattern.params("/team-red/anything"),
+        Some(vec![("team".to_owned(), "red".to_owned())])
+    );
+    assert_eq!(pattern.params("/team-/x"), None);
+}

@@ -61,6 +61,10 @@ pub struct Common {
     /// Server process id, to read its CPU time and memory from /proc.
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// Other processes of the server side (a second node, Redis): their CPU time
+    /// counts as the server's, and on the server's core as its own.
+    #[arg(long, value_delimiter = ',')]
+    pub extra_pids: Vec<u32>,
     /// Server label written into the result.
     #[arg(long, default_value = "server")]
     pub label: String,
@@ -85,6 +89,14 @@ pub struct Common {
 }
 
 impl Common {
+    /// Every process of the server side, the server first.
+    pub fn server_pids(&self) -> Vec<u32> {
+        self.server_pid
+            .into_iter()
+            .chain(self.extra_pids.iter().copied())
+            .collect()
+    }
+
     /// Timeout of each protocol step.
     pub fn step_timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
@@ -134,6 +146,14 @@ pub struct FanoutArgs {
     /// Offered broadcasts per second at which latency and CPU per delivery are reported.
     #[arg(long, default_value_t = 50.0)]
     pub ref_rate: f64,
+    /// Port of a second node of the same cluster: every other client connects
+    /// there (the publisher stays on the first), and latencies are reported per node.
+    #[arg(long)]
+    pub second_port: Option<u16>,
+    /// Before the steps, time `fetch` requests (one at a time, from an extra
+    /// client on the first node) for this many seconds (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    pub fetch_secs: f64,
 }
 
 /// Options of the echo scenario.
@@ -240,6 +260,10 @@ pub struct ReportArgs {
     /// Combined raw results as one JSON document.
     #[arg(long)]
     pub json_out: Option<PathBuf>,
+    /// An earlier combined JSON document: its results for the scenarios not in
+    /// `--results` are kept, and its setup beside this run's.
+    #[arg(long)]
+    pub merge: Option<PathBuf>,
     /// Preferred reference servers for ratios, first present wins.
     #[arg(long, value_delimiter = ',', default_value = "tether,socketioxide")]
     pub reference: Vec<String>,

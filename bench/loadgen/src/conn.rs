@@ -39,6 +39,13 @@ impl Target {
         }
     }
 
+    /// The same target on another port (another server node on the same host).
+    pub fn with_port(&self, port: u16) -> Self {
+        let mut target = self.clone();
+        target.server.set_port(port);
+        target
+    }
+
     /// `host:port` for the `Host` header.
     pub fn authority(&self) -> String {
         self.server.to_string()

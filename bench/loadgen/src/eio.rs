@@ -43,6 +43,11 @@ pub fn join(id: u64, room: &str) -> String {
     format!("42{id}[\"join\",\"{room}\"]")
 }
 
+/// `42ID["fetch"]`
+pub fn fetch(id: u64) -> String {
+    format!("42{id}[\"fetch\"]")
+}
+
 /// Name of the room with the given index.
 pub fn room_name(index: usize) -> String {
     format!("r{index}")

@@ -134,7 +134,17 @@ fn core_ticks(core: usize) -> Option<CoreTicks> {
     })
 }
 
-/// A process pinned to one core, sampled at the start of a window.
+/// User time of several processes together, or `None` if one of them is gone.
+fn user_time(pids: &[Option<u32>]) -> Option<Duration> {
+    pids.iter().map(|&pid| cpu_times(pid).map(|t| t.0)).sum()
+}
+
+/// CPU time of several processes together, or `None` if one of them is gone.
+fn total_cpu_time(pids: &[u32]) -> Option<Duration> {
+    pids.iter().map(|&pid| cpu_time(Some(pid))).sum()
+}
+
+/// Processes pinned to one core (the first one's), sampled at the start of a window.
 #[derive(Debug, Clone, Copy)]
 struct Pinned {
     core: usize,
@@ -143,17 +153,18 @@ struct Pinned {
 }
 
 impl Pinned {
-    fn sample(pid: Option<u32>) -> Option<Self> {
-        let core = pinned_core(pid)?;
+    fn sample(pids: &[Option<u32>]) -> Option<Self> {
+        let core = pinned_core(*pids.first()?)?;
         Some(Self {
             core,
             ticks: core_ticks(core)?,
-            user: cpu_times(pid)?.0,
+            user: user_time(pids)?,
         })
     }
 
-    /// (core busy fraction, fraction of the core's time spent in other processes' user code)
-    fn since(&self, pid: Option<u32>, wall: Duration) -> Option<(f64, f64)> {
+    /// (core busy fraction, fraction of the core's time spent in user code of
+    /// processes other than `pids`)
+    fn since(&self, pids: &[Option<u32>], wall: Duration) -> Option<(f64, f64)> {
         let now = core_ticks(self.core)?;
         let total = now.total.saturating_sub(self.ticks.total);
         if total == 0 {
@@ -161,8 +172,8 @@ impl Pinned {
         }
         let busy = now.busy.saturating_sub(self.ticks.busy) as f64 / total as f64;
         let core_user = now.user.saturating_sub(self.ticks.user) as f64 / total as f64;
-        let own_user = cpu_times(pid)?.0.saturating_sub(self.user).as_secs_f64()
-            / wall.as_secs_f64().max(1e-9);
+        let own_user =
+            user_time(pids)?.saturating_sub(self.user).as_secs_f64() / wall.as_secs_f64().max(1e-9);
         Some((busy, (core_user - own_user).max(0.0)))
     }
 }
@@ -172,7 +183,7 @@ pub struct CpuWindow {
     wall: Instant,
     own: Option<Duration>,
     server: Option<Duration>,
-    server_pid: Option<u32>,
+    server_pids: Vec<u32>,
     own_core: Option<Pinned>,
     server_core: Option<Pinned>,
 }
@@ -184,7 +195,7 @@ pub struct CpuUse {
     pub wall: Duration,
     /// Fraction of one core the generator process used.
     pub own_fraction: f64,
-    /// CPU time the server process used, if its pid is known.
+    /// CPU time the server processes used together, if their pids are known.
     pub server: Option<Duration>,
     /// How busy the generator's core was (kernel work included), if it is pinned to one.
     pub own_core_busy: Option<f64>,
@@ -195,15 +206,21 @@ pub struct CpuUse {
 }
 
 impl CpuWindow {
-    /// Starts a window now.
-    pub fn start(server_pid: Option<u32>) -> Self {
+    /// Starts a window now; `server_pids` are the server's processes, the server
+    /// itself first (none: the server's CPU is not measured).
+    pub fn start(server_pids: &[u32]) -> Self {
+        let pinned: Vec<Option<u32>> = server_pids.iter().map(|&p| Some(p)).collect();
         Self {
             wall: Instant::now(),
             own: cpu_time(None),
-            server: server_pid.and_then(|p| cpu_time(Some(p))),
-            server_pid,
-            own_core: Pinned::sample(None),
-            server_core: server_pid.and_then(|p| Pinned::sample(Some(p))),
+            server: (!server_pids.is_empty())
+                .then(|| total_cpu_time(server_pids))
+                .flatten(),
+            server_pids: server_pids.to_vec(),
+            own_core: Pinned::sample(&[None]),
+            server_core: (!pinned.is_empty())
+                .then(|| Pinned::sample(&pinned))
+                .flatten(),
         }
     }
 
@@ -214,14 +231,13 @@ impl CpuWindow {
             (Some(a), Some(b)) => b.saturating_sub(a),
             _ => Duration::ZERO,
         };
-        let server = match (self.server, self.server_pid.and_then(|p| cpu_time(Some(p)))) {
+        let server = match (self.server, total_cpu_time(&self.server_pids)) {
             (Some(a), Some(b)) => Some(b.saturating_sub(a)),
             _ => None,
         };
-        let own_core = self.own_core.and_then(|p| p.since(None, wall));
-        let server_core = self
-            .server_core
-            .and_then(|p| p.since(self.server_pid, wall));
+        let own_core = self.own_core.and_then(|p| p.since(&[None], wall));
+        let pinned: Vec<Option<u32>> = self.server_pids.iter().map(|&p| Some(p)).collect();
+        let server_core = self.server_core.and_then(|p| p.since(&pinned, wall));
         let contention = match (own_core, server_core) {
             (Some((_, a)), Some((_, b))) => Some(a.max(b)),
             (a, b) => a.or(b).map(|(_, c)| c),

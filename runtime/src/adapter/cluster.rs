@@ -108,6 +108,9 @@ pub enum RemoteAck {
     ClientCount(usize),
     /// One of those sockets acknowledged; its first argument.
     Ack(crate::protocol::Value),
+    /// The other nodes could not be asked (the adapter lost its engine): the
+    /// stream yields it at once as an [`AckError::Cluster`](crate::server::AckError::Cluster).
+    Unavailable(ClusterError),
 }
 
 /// Where the other nodes' reports on a broadcast with acknowledgements arrive, as

@@ -290,6 +290,16 @@ pub(crate) fn has_binary(value: &Value) -> bool {
     }
 }
 
+/// `message` as Node's adapters publish it: JSON, or MessagePack when it carries
+/// binary.
+pub(crate) fn encode(message: &Value) -> Vec<u8> {
+    if has_binary(message) {
+        to_msgpack(message)
+    } else {
+        to_json(message)
+    }
+}
+
 /// `value` as JSON (as `JSON.stringify` writes it; binary must not be in it).
 pub(crate) fn to_json(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()

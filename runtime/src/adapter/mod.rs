@@ -17,10 +17,13 @@
 //! `LISTEN`/`NOTIFY`, in the wire format of `@socket.io/postgres-adapter`.
 //!
 //! The cluster operations (`fetch_sockets`, `sockets_join`, `sockets_leave`,
-//! `disconnect_sockets`, `all_rooms`) travel as [`ClusterRequest`]s through
-//! [`NamespaceLink::request`]; see [`cluster`]. Acknowledgements of broadcasts
-//! (`emit_with_ack`) and the synchronous selection helpers (`sockets`, `join`,
-//! `leave`, `disconnect` on a broadcast) stay local.
+//! `disconnect_sockets`, `all_rooms`, `server_side_emit_with_ack`) travel as
+//! [`ClusterRequest`]s through [`NamespaceLink::request`]; see [`cluster`].
+//! Broadcasts with acknowledgements (`emit_with_ack`) go through
+//! [`NamespaceLink::publish_with_ack`]. The synchronous selection helpers
+//! (`sockets`, `join`, `leave`, `disconnect` on a broadcast) stay local. Adapters
+//! that subscribe per room follow the room index through
+//! [`NamespaceLink::room_created`] and [`NamespaceLink::room_deleted`].
 
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod backoff;
@@ -102,6 +105,19 @@ pub trait NamespaceLink: Send + Sync + 'static {
         let _ = request;
         Box::pin(std::future::ready(Ok(Vec::new())))
     }
+
+    /// Told that `room` got its first local socket (`private`: it is a socket's
+    /// own room, which exists from its connection), for adapters that subscribe
+    /// per room. Called while the room index is locked: it must not block. The
+    /// default does nothing.
+    fn room_created(&self, room: &Room, private: bool) {
+        let _ = (room, private);
+    }
+
+    /// Told that `room` lost its last local socket (see [`Self::room_created`]).
+    fn room_deleted(&self, room: &Room, private: bool) {
+        let _ = (room, private);
+    }
 }
 
 /// A broadcast emitted on this node, as the other nodes should see it.
@@ -169,6 +185,22 @@ impl LocalNamespace {
     /// Whether the namespace still exists on this server.
     pub fn is_alive(&self) -> bool {
         self.inner.strong_count() > 0
+    }
+
+    /// The rooms local sockets joined (not the sockets' own rooms).
+    pub fn room_names(&self) -> Vec<Room> {
+        self.inner
+            .upgrade()
+            .map(|ns| ns.room_names())
+            .unwrap_or_default()
+    }
+
+    /// The ids of the local sockets, which name their own rooms.
+    pub fn socket_ids(&self) -> Vec<Sid> {
+        self.inner
+            .upgrade()
+            .map(|ns| ns.all_sockets().iter().map(|socket| socket.id).collect())
+            .unwrap_or_default()
     }
 
     /// Whether some local socket joined `room`, or `room` is a local socket's id.

@@ -180,14 +180,22 @@ impl AckRequests {
 
     /// Starts waiting for the reports on broadcast `id`; `None` when too many
     /// broadcasts wait already.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn register(&self, id: &str) -> Option<mpsc::Receiver<RemoteAck>> {
+        let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
+        self.register_sender(id, sender).then_some(reports)
+    }
+
+    /// Starts handing the reports on broadcast `id` to `sender`, which the caller
+    /// may use too (to report an outage); `false` when too many broadcasts wait
+    /// already.
+    pub(crate) fn register_sender(&self, id: &str, sender: mpsc::Sender<RemoteAck>) -> bool {
         let mut waiting = self.lock();
         if waiting.len() >= self.limit {
-            return None;
+            return false;
         }
-        let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
         waiting.insert(id.to_owned(), sender);
-        Some(reports)
+        true
     }
 
     /// Stops waiting for the reports on broadcast `id`.

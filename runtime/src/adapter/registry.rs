@@ -41,6 +41,15 @@ impl Namespaces {
         self.read().keys().cloned().collect()
     }
 
+    /// The namespaces served, with their names.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn all(&self) -> Vec<(String, LocalNamespace)> {
+        self.read()
+            .iter()
+            .map(|(name, ns)| (name.clone(), ns.clone()))
+            .collect()
+    }
+
     /// Forgets namespace `name` when it is gone (one created again under the same
     /// name keeps its entry); returns whether it did.
     pub(crate) fn forget_if_gone(&self, name: &str) -> bool {

@@ -69,6 +69,8 @@ pub struct ClientBuilder {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     handlers: Handlers,
+    #[cfg(feature = "tls")]
+    tls: super::stream::TlsOptions,
 }
 
 impl ClientBuilder {
@@ -86,6 +88,8 @@ impl ClientBuilder {
             query: Vec::new(),
             headers: Vec::new(),
             handlers: Handlers::default(),
+            #[cfg(feature = "tls")]
+            tls: super::stream::TlsOptions::default(),
         }
     }
 
@@ -158,6 +162,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the certificates in `pem` (one or more PEM `CERTIFICATE` blocks, such
+    /// as a private CA) for `https://` and `wss://` URLs, instead of the system's
+    /// root certificates, which are trusted by default. Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn tls_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.roots_pem = Some(pem.into());
+        self
+    }
+
+    /// Shows the server this certificate chain (PEM, leaf first) and private key
+    /// (PEM) when it asks for one (mutual TLS). Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn tls_client_identity_pem(
+        mut self,
+        chain: impl Into<Vec<u8>>,
+        key: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tls.identity_pem = Some((chain.into(), key.into()));
+        self
+    }
+
+    /// Uses this rustls configuration for `https://` and `wss://` URLs, in place of
+    /// the one the other `tls_*` options describe. Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        self.tls.config = Some(config);
+        self
+    }
+
     /// Which transports to use (default: WebSocket only); see [`TransportMode`].
     pub fn transport(mut self, mode: TransportMode) -> Self {
         self.mode = mode;
@@ -191,6 +224,10 @@ impl ClientBuilder {
     /// applies once connected.
     pub async fn connect(self) -> Result<Client, ConnectError> {
         let mut endpoint = Endpoint::parse(&self.url, &self.path)?;
+        #[cfg(feature = "tls")]
+        if endpoint.secure {
+            endpoint.tls = Some(self.tls.build().map_err(ConnectError::Tls)?);
+        }
         for (name, value) in &self.query {
             endpoint.add_query(name, value);
         }

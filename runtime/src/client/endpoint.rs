@@ -18,6 +18,14 @@ pub(crate) struct Endpoint {
     pub(crate) query: String,
     /// Headers added to every request (and to the WebSocket handshake).
     pub(crate) headers: HeaderMap,
+    /// Whether the URL asked for TLS (`https://`, `wss://`).
+    pub(crate) secure: bool,
+    /// The TLS configuration of an `https://` or `wss://` URL.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// Always `None` without the `tls` feature.
+    #[cfg(not(feature = "tls"))]
+    pub(crate) tls: Option<std::convert::Infallible>,
 }
 
 impl Endpoint {
@@ -30,11 +38,18 @@ impl Endpoint {
         let uri: http::Uri = url
             .parse()
             .map_err(|error: http::uri::InvalidUri| invalid(&error.to_string()))?;
-        let default_port = match uri.scheme_str() {
-            Some("http" | "ws") => 80,
+        let (default_port, secure) = match uri.scheme_str() {
+            Some("http" | "ws") => (80, false),
+            Some("https" | "wss") => (443, true),
             Some(scheme) => return Err(ConnectError::UnsupportedScheme(scheme.to_owned())),
             None => return Err(invalid("missing scheme (`http://` or `ws://`)")),
         };
+        if secure && cfg!(not(feature = "tls")) {
+            return Err(ConnectError::UnsupportedScheme(format!(
+                "{} (enable tether's `tls` feature)",
+                uri.scheme_str().unwrap_or_default()
+            )));
+        }
         let host = uri.host().ok_or_else(|| invalid("missing host"))?;
         let host = host
             .trim_start_matches('[')
@@ -55,6 +70,8 @@ impl Endpoint {
             namespace,
             query,
             headers: HeaderMap::new(),
+            tls: None,
+            secure,
         })
     }
 
@@ -91,7 +108,8 @@ impl Endpoint {
     /// `sid`.
     pub(crate) fn websocket_url(&self, sid: Option<&str>) -> String {
         format!(
-            "ws://{}{}",
+            "{}://{}{}",
+            if self.secure { "wss" } else { "ws" },
             self.authority(),
             self.path_and_query("websocket", sid)
         )

@@ -16,9 +16,14 @@ pub enum ConnectError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The URL scheme is not `http` or `ws` (TLS is not supported yet).
-    #[error("unsupported URL scheme `{0}`: only `http://` and `ws://` are supported")]
+    /// The URL scheme is not `http`, `ws`, `https` or `wss` (the last two need
+    /// the `tls` feature).
+    #[error("unsupported URL scheme `{0}`: use `http://`, `ws://`, `https://` or `wss://`")]
     UnsupportedScheme(String),
+    /// The TLS options do not make a configuration (no certificate in the PEM,
+    /// a key that does not match, no system roots).
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
     /// A header given to the builder has an invalid name or value.
     #[error("invalid header `{0}`")]
     InvalidHeader(String),

@@ -80,6 +80,7 @@ mod polling;
 mod reconnect;
 mod recovery;
 mod state;
+mod stream;
 mod transport;
 mod typed;
 

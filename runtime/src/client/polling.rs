@@ -10,7 +10,6 @@ use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 
 use super::endpoint::Endpoint;
 use super::transport::MAX_INCOMING_MESSAGE;
@@ -45,15 +44,14 @@ pub(crate) enum PollError {
 /// One keep-alive HTTP/1.1 connection, driven only while a request is under way.
 struct HttpConn {
     sender: http1::SendRequest<Full<Bytes>>,
-    connection: Pin<Box<http1::Connection<TokioIo<TcpStream>, Full<Bytes>>>>,
+    connection: Pin<Box<http1::Connection<TokioIo<super::stream::Stream>, Full<Bytes>>>>,
 }
 
 type Exchange = Pin<Box<dyn Future<Output = (Option<HttpConn>, Result<Bytes, PollError>)> + Send>>;
 
 impl HttpConn {
     async fn open(endpoint: &Endpoint) -> Result<HttpConn, PollError> {
-        let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
-        stream.set_nodelay(true)?;
+        let stream = super::stream::connect(endpoint).await?;
         let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
         Ok(HttpConn {
             sender,

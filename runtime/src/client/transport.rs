@@ -3,7 +3,6 @@
 use std::collections::VecDeque;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -22,7 +21,7 @@ use crate::protocol::Encoded;
 pub(crate) const MAX_INCOMING_MESSAGE: usize = 64 << 20;
 
 /// The WebSocket to the server.
-pub(crate) type Ws = WebSocketStream<TcpStream>;
+pub(crate) type Ws = WebSocketStream<super::stream::Stream>;
 
 /// Which transports the client uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -183,8 +182,7 @@ pub(crate) async fn open_websocket(
     endpoint: &Endpoint,
     sid: Option<&str>,
 ) -> Result<Ws, OpenError> {
-    let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
-    stream.set_nodelay(true)?;
+    let stream = super::stream::connect(endpoint).await?;
     let mut request = endpoint.websocket_url(sid).into_client_request()?;
     request.headers_mut().extend(endpoint.headers.clone());
     let config = WebSocketConfig::default()

@@ -85,6 +85,7 @@ mod broadcast;
 mod descriptor;
 mod dispatch;
 mod emit;
+mod middleware;
 mod payload;
 mod socket;
 
@@ -95,6 +96,7 @@ pub use descriptor::{
 };
 pub use dispatch::{ContractEvent, DecodeError, Handles, Listen};
 pub use emit::Emit;
+pub use middleware::{TypedMiddleware, typed_middleware};
 pub use payload::{AckResult, Arg, InvalidArguments, Payload};
 pub use socket::{TypedSocket, TypedSocketEmitter};
 

@@ -6,7 +6,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::compression::HttpCompression;
 use super::cors::Cors;
+use super::error::RequestError;
+use super::hooks::Hooks;
 
 /// The boxed future an [`AllowRequest`] hook returns.
 pub type AllowRequestFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -92,6 +95,11 @@ pub struct EngineConfig {
     /// keeps a buffer this size, so a small value keeps idle connections light;
     /// raise it when clients routinely send messages of many kilobytes.
     pub ws_read_buffer_size: usize,
+    /// Compression of polling replies (default on for replies of 1,024 bytes and
+    /// more, as Node's `httpCompression`); `None` turns it off.
+    pub http_compression: Option<HttpCompression>,
+    /// Header and error hooks (default none; see [`EngineConfig::with_headers`]).
+    pub(crate) hooks: Hooks,
 }
 
 impl Default for EngineConfig {
@@ -109,6 +117,8 @@ impl Default for EngineConfig {
             cookie: None,
             allow_request: None,
             ws_read_buffer_size: 1024,
+            http_compression: Some(HttpCompression::default()),
+            hooks: Hooks::default(),
         }
     }
 }
@@ -182,6 +192,12 @@ impl EngineConfig {
         self
     }
 
+    /// Sets the compression of polling replies; `None` turns it off.
+    pub fn with_http_compression(mut self, compression: Option<HttpCompression>) -> Self {
+        self.http_compression = compression;
+        self
+    }
+
     /// Installs a hook that accepts (`Ok(())`) or refuses (`Err(message)`) each handshake.
     ///
     /// ```
@@ -198,6 +214,55 @@ impl EngineConfig {
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
         self.allow_request = Some(Arc::new(move |parts| Box::pin(hook(parts))));
+        self
+    }
+
+    /// Runs `hook` on the headers of every handshake response, polling or
+    /// WebSocket, before they go out (Node's `initial_headers` event), e.g. to set
+    /// a cookie of the application's.
+    ///
+    /// ```
+    /// use tether::engine::EngineConfig;
+    ///
+    /// let config = EngineConfig::default().with_initial_headers(|headers, _request| {
+    ///     headers.insert("set-cookie", "region=eu; Path=/".parse().unwrap());
+    /// });
+    /// ```
+    pub fn with_initial_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.hooks.initial_headers = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` on the headers of every response to a polling request or a
+    /// WebSocket handshake, handshakes included, after the
+    /// [`with_initial_headers`](Self::with_initial_headers) hook (Node's `headers`
+    /// event). Refused requests get their error reply as it is.
+    pub fn with_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.hooks.headers = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` for every request the engine refuses, with Node's code and
+    /// message in the [`RequestError`] (Node's `connection_error` event).
+    ///
+    /// ```
+    /// use tether::engine::EngineConfig;
+    ///
+    /// let config = EngineConfig::default().with_connection_error(|error, request| {
+    ///     eprintln!("refused {} {}: {} ({})", request.method, request.uri, error, error.code());
+    /// });
+    /// ```
+    pub fn with_connection_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&RequestError, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.hooks.connection_error = Some(Arc::new(hook));
         self
     }
 }
@@ -217,6 +282,8 @@ impl fmt::Debug for EngineConfig {
             .field("cookie", &self.cookie)
             .field("allow_request", &self.allow_request.is_some())
             .field("ws_read_buffer_size", &self.ws_read_buffer_size)
+            .field("http_compression", &self.http_compression)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }

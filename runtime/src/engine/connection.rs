@@ -89,12 +89,76 @@ pub struct Handshake {
     pub remote_addr: Option<SocketAddr>,
     /// When the session was opened.
     pub issued: SystemTime,
+    /// Whether the request came over TLS that this server terminated
+    /// ([`bind_tls`](crate::http::bind_tls)).
+    pub secure: bool,
 }
 
 impl Handshake {
     /// The value of one query parameter, percent-decoded.
     pub fn query(&self, name: &str) -> Option<String> {
         super::query::get(self.uri.query().unwrap_or(""), name)
+    }
+
+    /// The whole query as Node's `socket.handshake.query` shows it: each name with
+    /// its percent-decoded value, or the list of its values when it is repeated.
+    pub fn query_map(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let mut map = serde_json::Map::new();
+        for (name, value) in super::query::pairs(self.uri.query().unwrap_or("")) {
+            match map.get_mut(&name) {
+                None => {
+                    map.insert(name, Value::from(value));
+                }
+                Some(Value::Array(values)) => values.push(Value::from(value)),
+                Some(first) => {
+                    let first = first.take();
+                    *map.get_mut(&name).expect("just seen") =
+                        Value::Array(vec![first, value.into()]);
+                }
+            }
+        }
+        map
+    }
+
+    /// The peer's IP address (Node's `handshake.address`), when known.
+    pub fn address(&self) -> Option<std::net::IpAddr> {
+        self.remote_addr.map(|addr| addr.ip())
+    }
+
+    /// Whether the request came from another origin: it carries an `Origin`
+    /// header (Node's `handshake.xdomain`).
+    pub fn xdomain(&self) -> bool {
+        self.headers.contains_key(http::header::ORIGIN)
+    }
+
+    /// Whether the connection to this server is encrypted (Node's
+    /// `handshake.secure`): served by [`bind_tls`](crate::http::bind_tls). Behind a
+    /// TLS-terminating proxy it is `false`; read the proxy's `X-Forwarded-Proto`.
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
+    /// When the session was opened, in milliseconds since the Unix epoch (Node's
+    /// `handshake.issued`).
+    pub fn issued_ms(&self) -> u64 {
+        self.issued
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            })
+    }
+
+    /// When the session was opened, as an HTTP date (`Mon, 07 Dec 2026 05:24:45
+    /// GMT`; Node's `handshake.time` is the same instant in JavaScript's
+    /// `Date.toString()` form).
+    pub fn time(&self) -> String {
+        httpdate::fmt_http_date(self.issued)
+    }
+
+    /// The request's path and query (Node's `handshake.url`).
+    pub fn url(&self) -> String {
+        self.uri.to_string()
     }
 }
 
@@ -251,4 +315,40 @@ pub enum Message {
     Text(Text),
     /// A binary message.
     Binary(Bytes),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn handshake(uri: &str) -> Handshake {
+        Handshake {
+            headers: HeaderMap::new(),
+            uri: uri.parse().unwrap(),
+            remote_addr: Some("10.1.2.3:4567".parse().unwrap()),
+            issued: SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_620_285_123),
+            secure: false,
+        }
+    }
+
+    #[test]
+    fn the_handshake_reads_as_node_shows_it() {
+        let handshake = handshake("/socket.io/?EIO=4&tag=a%20b&tag=c&tag=d&solo=&x");
+        assert_eq!(
+            serde_json::Value::Object(handshake.query_map()),
+            json!({ "EIO": "4", "tag": ["a b", "c", "d"], "solo": "", "x": "" })
+        );
+        assert_eq!(handshake.address(), Some("10.1.2.3".parse().unwrap()));
+        assert!(!handshake.xdomain());
+        assert_eq!(handshake.issued_ms(), 1_796_620_285_123);
+        assert_eq!(handshake.time(), "Mon, 07 Dec 2026 05:11:25 GMT");
+        assert_eq!(
+            handshake.url(),
+            "/socket.io/?EIO=4&tag=a%20b&tag=c&tag=d&solo=&x"
+        );
+    }
 }

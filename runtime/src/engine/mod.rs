@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+mod compression;
 mod config;
 mod connection;
 mod cors;
@@ -35,11 +36,11 @@ mod direct;
 mod error;
 mod frame_writer;
 mod heartbeat;
+mod hooks;
 pub mod packet;
 mod polling;
 mod query;
 
-pub(crate) use query::pairs as query_pairs;
 mod request;
 mod server;
 mod session;
@@ -50,12 +51,14 @@ mod wake;
 mod websocket;
 mod ws_io;
 
+pub use compression::HttpCompression;
 pub use config::{AllowRequest, AllowRequestFuture, EngineConfig, SessionCookie, Transports};
 pub use connection::{
     CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,
 };
 pub use cors::{AllowOrigin, Cors, CorsError};
 pub use error::RequestError;
+pub use hooks::{ConnectionErrorHook, HeadersHook};
 pub use packet::{DecodeError, Frame, Packet, PacketKind};
 pub use request::BoxError;
 pub use server::{Engine, EngineHandler};

@@ -15,9 +15,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
+use super::compression;
 use super::connection::{Handshake, Transport};
 use super::direct::DirectTcp;
 use super::error::RequestError;
+use super::hooks;
 use super::polling::{self, PollingReply};
 use super::query;
 use super::server::{Engine, EngineHandler};
@@ -78,10 +80,27 @@ impl<H: EngineHandler> Engine<H> {
         B::Error: Into<BoxError>,
     {
         let origin = request.headers().get(header::ORIGIN).cloned();
+        let hooks = &self.inner.config.hooks;
+        let parts = hooks.any().then(|| hooks::parts_of(&request));
         let mut response = match self.route(request).await {
-            Ok(response) => response,
+            Ok(mut response) => {
+                if let Some(parts) = &parts {
+                    let handshake = Query::parse(parts.uri.query().unwrap_or("")).sid.is_none();
+                    let headers = response.headers_mut();
+                    if handshake && let Some(hook) = &hooks.initial_headers {
+                        hook(headers, parts);
+                    }
+                    if let Some(hook) = &hooks.headers {
+                        hook(headers, parts);
+                    }
+                }
+                response
+            }
             Err(error) => {
                 tracing::debug!(%error, "engine.io request refused");
+                if let (Some(parts), Some(hook)) = (&parts, &hooks.connection_error) {
+                    hook(&error, parts);
+                }
                 error.into_response()
             }
         };
@@ -172,8 +191,12 @@ impl<H: EngineHandler> Engine<H> {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
+        let mut coding = None;
         let reply = match *request.method() {
-            Method::GET => polling::get(session).await?,
+            Method::GET => {
+                coding = compression::negotiate(request.headers());
+                polling::get(session).await?
+            }
             Method::POST => {
                 let (parts, body) = request.into_parts();
                 polling::post(session, &parts.headers, body).await?
@@ -181,7 +204,15 @@ impl<H: EngineHandler> Engine<H> {
             _ => return Err(RequestError::BadRequest),
         };
         let (status, content_type, body) = reply.parts();
-        Ok(reply_polling(status, content_type, body))
+        let options = self.inner.config.http_compression.as_ref();
+        let (body, encoding) = compression::compress_reply(options, coding, body);
+        let mut response = reply_polling(status, content_type, body);
+        if let Some(encoding) = encoding {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, encoding);
+        }
+        Ok(response)
     }
 
     fn polling_handshake<B>(&self, sid: Sid, request: Request<B>) -> Response<Full<Bytes>> {
@@ -326,6 +357,7 @@ fn handshake_of<B>(request: Request<B>) -> Handshake {
         headers: compact_headers(&parts.headers),
         uri: compact_uri(&parts.uri),
         issued: SystemTime::now(),
+        secure: parts.extensions.get::<crate::http::Tls>().is_some(),
     }
 }
 

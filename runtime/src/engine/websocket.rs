@@ -575,6 +575,7 @@ mod tests {
             uri: Default::default(),
             remote_addr: None,
             issued: std::time::SystemTime::now(),
+            secure: false,
         };
         let owner: std::sync::Weak<dyn SessionOwner<()>> = std::sync::Weak::<NoOwner>::new();
         let tasks = SessionTasks::new(&config);

@@ -18,12 +18,42 @@ use crate::engine::{Frame, Text};
 
 /// An encoded outgoing packet: the Engine.IO frames to send. Cloning shares the
 /// buffers, so one encoding serves every recipient of a broadcast.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Encoded {
     /// The text frame, starting with the Engine.IO message digit `4`.
     pub text: Text,
     /// The binary attachments, one binary frame each, sent right after `text`.
     pub attachments: Vec<Bytes>,
+    /// The MessagePack form, made for the first recipient that needs it.
+    #[cfg(feature = "msgpack")]
+    msgpack: std::sync::OnceLock<Bytes>,
+}
+
+impl PartialEq for Encoded {
+    fn eq(&self, other: &Encoded) -> bool {
+        self.text == other.text && self.attachments == other.attachments
+    }
+}
+
+impl Eq for Encoded {}
+
+#[cfg(feature = "msgpack")]
+impl Encoded {
+    /// The packet as one MessagePack message (`socket.io-msgpack-parser`'s form),
+    /// converted on the first call and kept: a broadcast converts once, whatever
+    /// the number of its recipients.
+    ///
+    /// # Errors
+    ///
+    /// When the payload nests deeper than
+    /// [`msgpack::MAX_DEPTH`](super::msgpack::MAX_DEPTH).
+    pub fn msgpack(&self) -> Result<Bytes, EncodeError> {
+        if let Some(bytes) = self.msgpack.get() {
+            return Ok(bytes.clone());
+        }
+        let bytes = super::msgpack::from_encoded(self)?;
+        Ok(self.msgpack.get_or_init(|| bytes).clone())
+    }
 }
 
 impl Encoded {
@@ -40,12 +70,18 @@ impl Encoded {
         // adds number text (ASCII), and byte strings become ASCII placeholders.
         #[allow(unsafe_code)]
         let text = unsafe { Text::from_utf8_unchecked(Bytes::from(buffer)) };
-        Encoded { text, attachments }
+        Encoded {
+            text,
+            attachments,
+            #[cfg(feature = "msgpack")]
+            msgpack: std::sync::OnceLock::new(),
+        }
     }
 }
 
 /// Event or ack arguments could not be encoded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// The arguments value is not a tuple or sequence of arguments.
     #[error("arguments must be a tuple or a sequence, found {0}")]
@@ -53,6 +89,10 @@ pub enum EncodeError {
     /// An argument failed to serialize.
     #[error("could not serialize the arguments: {0}")]
     Serialize(#[source] serde_json::Error),
+    /// The packet could not be written as MessagePack.
+    #[cfg(feature = "msgpack")]
+    #[error("could not write the packet as MessagePack: {0}")]
+    Msgpack(#[from] super::msgpack::MsgpackError),
 }
 
 /// Starts a packet: `4`, the type digit, the namespace unless it is `/`, the ack id.

@@ -65,6 +65,8 @@ mod convert;
 mod decode;
 mod encode;
 mod key_ser;
+#[cfg(feature = "msgpack")]
+pub mod msgpack;
 mod number;
 mod packet;
 mod payload;

@@ -242,6 +242,9 @@ impl Remote {
                     self.expected_acks = self.expected_acks.saturating_add(count);
                     continue;
                 }
+                Poll::Ready(Some(RemoteAck::Unavailable(error))) => {
+                    return Poll::Ready(Some((None, Err(AckError::Cluster(error)))));
+                }
                 Poll::Ready(Some(RemoteAck::Ack(value))) => {
                     self.received_acks += 1;
                     let decoded = crate::protocol::from_value(value)

@@ -172,7 +172,7 @@ impl BroadcastOperator {
 
     /// Sends the event to every selected socket and yields each one's
     /// acknowledgement (its first argument as `R`) as it arrives. With an adapter
-    /// that carries them (the Redis adapter in its classic mode), the other nodes'
+    /// that carries them (the Redis adapter, classic or sharded), the other nodes'
     /// sockets are asked too, unless the operator is [`local`](Self::local).
     pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckStream<R>
     where

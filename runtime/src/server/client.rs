@@ -164,10 +164,7 @@ impl EngineHandler for SocketIoHandler {
             let decoder = inner
                 .decoder
                 .get_or_insert_with(|| Decoder::new(max_attachments));
-            match message {
-                Message::Text(text) => decoder.decode_text(text),
-                Message::Binary(bytes) => decoder.decode_binary(bytes),
-            }
+            self.registry.config.parser.decode(decoder, message)
         };
         match decoded {
             Ok(Some(packet)) => self.on_packet(conn, packet),
@@ -232,9 +229,11 @@ impl SocketIoHandler {
             }
             Joining::TooMany => {
                 tracing::warn!(sid = %conn.id(), %nsp, limit, "too many namespaces on one connection");
-                let _ = conn.send_all(
-                    protocol::encode_connect_error(&nsp, TOO_MANY_NAMESPACES, None).frames(),
-                );
+                let _ = conn.send_all(self.registry.frames(&protocol::encode_connect_error(
+                    &nsp,
+                    TOO_MANY_NAMESPACES,
+                    None,
+                )));
                 return;
             }
         }
@@ -243,9 +242,11 @@ impl SocketIoHandler {
         handler::run(Box::pin(async move {
             let Some(ns) = registry.resolve(&nsp, auth.as_deref()).await else {
                 conn.data().stop_connecting(&nsp);
-                let _ = conn.send_all(
-                    protocol::encode_connect_error(&nsp, "Invalid namespace", None).frames(),
-                );
+                let _ = conn.send_all(registry.frames(&protocol::encode_connect_error(
+                    &nsp,
+                    "Invalid namespace",
+                    None,
+                )));
                 return;
             };
             let recovered = ns.recovery.as_ref().and_then(|recovery| {
@@ -274,7 +275,7 @@ impl SocketIoHandler {
                     socket.discard();
                     let refusal =
                         protocol::encode_connect_error(&nsp, &error.message, error.data.as_ref());
-                    let _ = conn.send_all(refusal.frames());
+                    let _ = conn.send_all(registry.frames(&refusal));
                     return;
                 }
             }
@@ -302,7 +303,7 @@ impl SocketIoHandler {
                     pid: socket.pid.as_ref().map(Sid::as_str),
                 }),
             );
-            if conn.send_all_flushed(answer.frames()).is_err() {
+            if conn.send_all_flushed(registry.frames(&answer)).is_err() {
                 socket.close(DisconnectReason::TransportClose);
                 return;
             }

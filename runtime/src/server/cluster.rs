@@ -88,6 +88,22 @@ impl NamespaceInner {
 
 /// A socket of this node, described as the other nodes see it.
 fn describe(socket: &SocketInner) -> SocketDescription {
+    let mut rooms = vec![socket.id.as_str().to_owned()];
+    let (joined, data) = {
+        let local = socket.local();
+        (local.rooms.clone(), local.cluster_data.clone())
+    };
+    rooms.extend(joined.iter().map(|room| room.as_str().to_owned()));
+    SocketDescription {
+        id: socket.id.as_str().to_owned(),
+        rooms,
+        handshake: handshake_json(socket),
+        data,
+    }
+}
+
+/// The socket's handshake as Node's `socket.handshake` serializes.
+fn handshake_json(socket: &SocketInner) -> Value {
     let handshake = socket.conn.handshake();
     let headers: Map<String, Value> = handshake
         .headers
@@ -102,48 +118,34 @@ fn describe(socket: &SocketInner) -> SocketDescription {
             (name.as_str().to_owned(), Value::from(values.join(", ")))
         })
         .collect();
-    let query: Map<String, Value> = handshake
-        .uri
-        .query()
-        .map(|query| {
-            crate::engine::query_pairs(query)
-                .map(|(name, value)| (name, Value::from(value)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let issued = handshake
-        .issued
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as u64);
     let auth = socket
         .auth
         .as_ref()
         .and_then(|auth| serde_json::from_str(auth.as_str()).ok())
         .unwrap_or_else(|| json!({}));
-    let mut rooms = vec![socket.id.as_str().to_owned()];
-    let (joined, data) = {
-        let local = socket.local();
-        (local.rooms.clone(), local.cluster_data.clone())
-    };
-    rooms.extend(joined.iter().map(|room| room.as_str().to_owned()));
-    SocketDescription {
-        id: socket.id.as_str().to_owned(),
-        rooms,
-        handshake: json!({
-            "headers": headers,
-            "address": handshake.remote_addr.map(|addr| addr.ip().to_string()),
-            "xdomain": handshake.headers.contains_key(http::header::ORIGIN),
-            "secure": false,
-            "issued": issued,
-            "url": handshake.uri.to_string(),
-            "query": query,
-            "auth": auth,
-        }),
-        data,
-    }
+    json!({
+        "headers": headers,
+        "time": handshake.time(),
+        "address": handshake.address().map(|address| address.to_string()),
+        "xdomain": handshake.xdomain(),
+        "secure": handshake.secure(),
+        "issued": handshake.issued_ms(),
+        "url": handshake.url(),
+        "query": handshake.query_map(),
+        "auth": auth,
+    })
 }
 
 impl Socket {
+    /// The handshake as Node's `socket.handshake` shows it, as JSON: `headers`
+    /// (repeated ones joined with `, `), `time`, `address`, `xdomain`, `secure`,
+    /// `issued`, `url`, `query` (repeated names as lists) and `auth`. The same
+    /// object other nodes see in [`RemoteSocket::handshake`]; the fields one by
+    /// one are on [`Socket::handshake`](Socket::handshake).
+    pub fn handshake_json(&self) -> Value {
+        handshake_json(&self.inner)
+    }
+
     /// Sets what the socket shows the cluster as its data: other nodes' (and this
     /// node's) [`fetch_sockets`](BroadcastOperator::fetch_sockets) see it in
     /// [`RemoteSocket::data`], as Node's `socket.data` in `fetchSockets()`. JSON

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use super::parser::Parser;
 use super::recovery::RecoveryConfig;
-use crate::engine::{Cors, EngineConfig, SessionCookie, Transports};
+use crate::engine::{Cors, EngineConfig, HttpCompression, SessionCookie, Transports};
 use crate::protocol::DEFAULT_MAX_ATTACHMENTS;
 
 /// Options of a Socket.IO [`Server`](super::Server): the Engine.IO options plus the
@@ -50,6 +51,9 @@ pub struct ServerConfig {
     /// and the Rust client hand it to listeners as an extra argument too). Sockets
     /// are kept on the node they were on.
     pub connection_state_recovery: Option<RecoveryConfig>,
+    /// The packet form every client of the server speaks (default
+    /// [`Parser::Default`], socket.io-parser's).
+    pub parser: Parser,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +67,7 @@ impl Default for ServerConfig {
             cleanup_empty_child_namespaces: true,
             max_namespaces_per_client: 100,
             connection_state_recovery: None,
+            parser: Parser::Default,
         }
     }
 }
@@ -155,6 +160,51 @@ impl ServerConfig {
     /// Turns connection state recovery on, with these options.
     pub fn with_connection_state_recovery(mut self, recovery: RecoveryConfig) -> Self {
         self.connection_state_recovery = Some(recovery);
+        self
+    }
+
+    /// Sets the compression of polling replies (default on above 1,024 bytes, as
+    /// Node's `httpCompression`); `None` turns it off.
+    pub fn with_http_compression(mut self, compression: Option<HttpCompression>) -> Self {
+        self.engine = self.engine.with_http_compression(compression);
+        self
+    }
+
+    /// Adds headers to every handshake response (Node's `initial_headers`); see
+    /// [`EngineConfig::with_initial_headers`].
+    pub fn with_initial_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.engine = self.engine.with_initial_headers(hook);
+        self
+    }
+
+    /// Adds headers to every polling and WebSocket handshake response (Node's
+    /// `headers`); see [`EngineConfig::with_headers`].
+    pub fn with_headers<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.engine = self.engine.with_headers(hook);
+        self
+    }
+
+    /// Observes every refused request (Node's `connection_error`); see
+    /// [`EngineConfig::with_connection_error`].
+    pub fn with_connection_error<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&crate::engine::RequestError, &http::request::Parts) + Send + Sync + 'static,
+    {
+        self.engine = self.engine.with_connection_error(hook);
+        self
+    }
+
+    /// Sets the packet form clients speak, as Node's `parser` option: with
+    /// [`Parser::MsgPack`] (feature `msgpack`), socket.io-clients created with
+    /// `parser: require("socket.io-msgpack-parser")` connect.
+    pub fn with_parser(mut self, parser: Parser) -> Self {
+        self.parser = parser;
         self
     }
 

@@ -102,6 +102,10 @@ pub enum AckError {
     /// The client acknowledged with no argument where one was expected.
     #[error("the acknowledgement carried no argument")]
     NoArguments,
+    /// The other server nodes could not be asked (their sockets' answers are
+    /// missing); yielded once, with no socket id.
+    #[error("the other nodes could not be asked: {0}")]
+    Cluster(crate::adapter::ClusterError),
 }
 
 /// Fails for a reserved event name.

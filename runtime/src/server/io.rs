@@ -129,6 +129,26 @@ impl Server {
         })
     }
 
+    /// Accepts every namespace whose whole name `regex` matches (Node's
+    /// `io.of(/^\/dynamic-\d+$/)`); its named groups become the children's
+    /// [`Namespace::param`]s.
+    ///
+    /// ```
+    /// use tether::server::{Server, ServerConfig, Socket};
+    ///
+    /// let io = Server::new(ServerConfig::default());
+    /// let boards = io.of_regex(regex::Regex::new(r"^/board-(?P<board>\d+)$").unwrap());
+    /// boards.on_connection(|socket: Socket| async move {
+    ///     let board = socket.namespace().param("board").map(str::to_owned);
+    ///     tracing::info!(?board, "joined a board");
+    /// });
+    /// ```
+    pub fn of_regex(&self, regex: regex::Regex) -> ParentNamespace {
+        ParentNamespace {
+            inner: self.registry().add_dynamic(Matcher::Regex(regex)),
+        }
+    }
+
     /// Accepts every namespace for which `check(name, auth)` resolves to `true`.
     pub fn of_dynamic<F, Fut>(&self, check: F) -> ParentNamespace
     where
@@ -304,6 +324,14 @@ impl ParentNamespace {
     /// Handles every event in every child.
     pub fn on_any(&self, handler: impl EventHandler) {
         self.inner.handlers.add_any(Arc::new(handler));
+    }
+
+    /// Adds an event middleware to every child (see
+    /// [`Namespace::use_event_middleware`]).
+    pub fn use_event_middleware(&self, middleware: impl super::EventMiddleware) {
+        self.inner
+            .handlers
+            .add_event_middleware(Arc::new(middleware));
     }
 
     /// Runs `handler` when a socket leaves any child.

@@ -17,9 +17,12 @@ mod config;
 mod data;
 mod error;
 mod event;
+mod event_middleware;
 mod handler;
 mod io;
+mod listeners;
 mod namespace;
+mod parser;
 mod reason;
 mod recovery;
 mod registry;
@@ -39,6 +42,9 @@ pub use cluster::RemoteSocket;
 pub use config::ServerConfig;
 pub use error::{AckError, ConnectError, EmitError};
 pub use event::{AckSender, Event};
+pub use event_middleware::{
+    ErrorHandler, EventFlow, EventMiddleware, EventRejection, IncomingEvent,
+};
 pub use handler::{
     BoxFuture, ConnectHandler, DisconnectHandler, EventHandler, HandlerResult, Middleware,
     ServerEventHandler,
@@ -46,6 +52,7 @@ pub use handler::{
 pub use io::{ParentNamespace, Server};
 pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
+pub use parser::Parser;
 pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
 pub use registry::{InvalidPattern, NamePattern};

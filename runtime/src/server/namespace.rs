@@ -12,40 +12,43 @@ use super::ack::AckStream;
 use super::broadcast::BroadcastOperator;
 use super::config::ServerConfig;
 use super::error::EmitError;
+use super::event_middleware::{ErrorHandler, EventMiddleware, Middlewares};
 use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
+use super::listeners::OutgoingHook;
 use super::recovery::Recovery;
-use super::registry::ChildLink;
+use super::registry::{ChildLink, Params};
 use super::room::{IntoRooms, Room};
 use super::server_side::ServerEvents;
 use super::socket::{Socket, SocketInner};
 use crate::adapter::NamespaceLink;
 use crate::engine::{Sid, Text};
 
-/// Event handlers by event name, plus catch-alls.
+/// Event handlers by event name, plus catch-alls, event middlewares and error
+/// handlers.
 #[derive(Default)]
 pub(crate) struct Listeners {
     events: HashMap<Box<str>, Arc<[Arc<dyn EventHandler>]>>,
     any: Option<Arc<[Arc<dyn EventHandler>]>>,
+    middlewares: Option<Middlewares>,
+    errors: Option<Arc<[Arc<dyn ErrorHandler>]>>,
+    outgoing: Option<Arc<[OutgoingHook]>>,
 }
 
-fn appended(
-    list: Option<&Arc<[Arc<dyn EventHandler>]>>,
-    handler: Arc<dyn EventHandler>,
-) -> Arc<[Arc<dyn EventHandler>]> {
+fn appended_to<T: ?Sized>(list: Option<&Arc<[Arc<T>]>>, item: Arc<T>) -> Arc<[Arc<T>]> {
     list.into_iter()
         .flat_map(|list| list.iter().cloned())
-        .chain(std::iter::once(handler))
+        .chain(std::iter::once(item))
         .collect()
 }
 
 impl Listeners {
     pub(crate) fn add(&mut self, event: &str, handler: Arc<dyn EventHandler>) {
-        let list = appended(self.events.get(event), handler);
+        let list = appended_to(self.events.get(event), handler);
         self.events.insert(event.into(), list);
     }
 
     pub(crate) fn add_any(&mut self, handler: Arc<dyn EventHandler>) {
-        self.any = Some(appended(self.any.as_ref(), handler));
+        self.any = Some(appended_to(self.any.as_ref(), handler));
     }
 
     pub(crate) fn get(&self, event: &str) -> Option<Arc<[Arc<dyn EventHandler>]>> {
@@ -54,6 +57,61 @@ impl Listeners {
 
     pub(crate) fn any(&self) -> Option<Arc<[Arc<dyn EventHandler>]>> {
         self.any.clone()
+    }
+
+    /// Removes every handler of `event`.
+    pub(crate) fn remove(&mut self, event: &str) {
+        self.events.remove(event);
+    }
+
+    /// Removes the handler of `event` at `handler`'s address.
+    pub(crate) fn remove_one(&mut self, event: &str, handler: *const ()) {
+        let Some(list) = self.events.get(event) else {
+            return;
+        };
+        let kept: Arc<[Arc<dyn EventHandler>]> = list
+            .iter()
+            .filter(|listed| !std::ptr::addr_eq(Arc::as_ptr(listed), handler))
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            self.events.remove(event);
+        } else {
+            self.events.insert(event.into(), kept);
+        }
+    }
+
+    /// Removes every catch-all.
+    pub(crate) fn remove_any(&mut self) {
+        self.any = None;
+    }
+
+    pub(crate) fn add_middleware(&mut self, middleware: Arc<dyn EventMiddleware>) {
+        self.middlewares = Some(appended_to(self.middlewares.as_ref(), middleware));
+    }
+
+    pub(crate) fn middlewares(&self) -> Option<Middlewares> {
+        self.middlewares.clone()
+    }
+
+    pub(crate) fn add_error_handler(&mut self, handler: Arc<dyn ErrorHandler>) {
+        self.errors = Some(appended_to(self.errors.as_ref(), handler));
+    }
+
+    pub(crate) fn error_handlers(&self) -> Option<Arc<[Arc<dyn ErrorHandler>]>> {
+        self.errors.clone()
+    }
+
+    pub(crate) fn add_outgoing(&mut self, hook: OutgoingHook) {
+        self.outgoing = Some(appended_to(self.outgoing.as_ref(), hook));
+    }
+
+    pub(crate) fn remove_outgoing(&mut self) {
+        self.outgoing = None;
+    }
+
+    pub(crate) fn outgoing(&self) -> Option<Arc<[OutgoingHook]>> {
+        self.outgoing.clone()
     }
 }
 
@@ -103,6 +161,22 @@ impl NamespaceHandlers {
         read(&self.listeners).any()
     }
 
+    pub(crate) fn event_middlewares(&self) -> Option<Middlewares> {
+        read(&self.listeners).middlewares()
+    }
+
+    pub(crate) fn add_event_middleware(&self, middleware: Arc<dyn EventMiddleware>) {
+        write(&self.listeners).add_middleware(middleware);
+    }
+
+    pub(crate) fn remove_listeners(&self, event: &str) {
+        write(&self.listeners).remove(event);
+    }
+
+    pub(crate) fn remove_any_listeners(&self) {
+        write(&self.listeners).remove_any();
+    }
+
     pub(crate) fn add_connect(&self, handler: Arc<dyn ConnectHandler>) {
         push(&self.connect, handler);
     }
@@ -124,6 +198,9 @@ impl NamespaceHandlers {
     }
 }
 
+/// The sockets of each room, by room.
+type RoomIndex = HashMap<Room, HashMap<Sid, Arc<SocketInner>>>;
+
 /// Sockets of a namespace and the rooms they joined.
 pub(crate) struct NamespaceInner {
     pub(crate) name: Text,
@@ -131,7 +208,7 @@ pub(crate) struct NamespaceInner {
     pub(crate) max_waiting_handlers: usize,
     pub(crate) handlers: Arc<NamespaceHandlers>,
     sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
-    rooms: RwLock<HashMap<Room, HashMap<Sid, Arc<SocketInner>>>>,
+    rooms: RwLock<RoomIndex>,
     /// Sockets connecting to or connected to this namespace (see [`Self::hold`]).
     members: AtomicUsize,
     /// For a child of a dynamic namespace that is forgotten once empty: where to
@@ -141,6 +218,10 @@ pub(crate) struct NamespaceInner {
     pub(crate) adapter: Option<Box<dyn NamespaceLink>>,
     /// The events and sockets kept for connection state recovery, when it is on.
     pub(crate) recovery: Option<Recovery>,
+    /// What the dynamic parent's pattern captured from the name (none for others).
+    params: Params,
+    /// The packet form of the server's clients.
+    pub(crate) parser: super::Parser,
 }
 
 impl NamespaceInner {
@@ -162,7 +243,15 @@ impl NamespaceInner {
             child_of,
             adapter,
             recovery: config.connection_state_recovery.clone().map(Recovery::new),
+            params: Params::default(),
+            parser: config.parser,
         }
+    }
+
+    /// Sets what the dynamic parent's pattern captured from the name.
+    pub(crate) fn with_params(mut self, params: Params) -> Self {
+        self.params = params;
+        self
     }
 
     /// Counts a socket that starts connecting; the registry calls it while it holds
@@ -198,6 +287,9 @@ impl NamespaceInner {
             return false;
         }
         sockets.insert(socket.id, socket.clone());
+        if let Some(adapter) = &self.adapter {
+            adapter.room_created(&Room::from(socket.id), true);
+        }
         true
     }
 
@@ -207,10 +299,14 @@ impl NamespaceInner {
             let mut index = write(&self.rooms);
             let rooms = std::mem::take(&mut socket.local().rooms);
             for room in rooms {
-                remove_member(&mut index, &room, socket.id);
+                self.remove_member(&mut index, &room, socket.id);
             }
         }
-        write(&self.sockets).remove(&socket.id);
+        if write(&self.sockets).remove(&socket.id).is_some()
+            && let Some(adapter) = &self.adapter
+        {
+            adapter.room_deleted(&Room::from(socket.id), true);
+        }
         self.release();
     }
 
@@ -223,10 +319,13 @@ impl NamespaceInner {
         for room in rooms {
             // Every socket is in the room named by its id already.
             if room.as_str() != socket.id.as_str() && !local.rooms.contains(&room) {
-                index
-                    .entry(room.clone())
-                    .or_default()
-                    .insert(socket.id, socket.clone());
+                let members = index.entry(room.clone()).or_default();
+                members.insert(socket.id, socket.clone());
+                if members.len() == 1
+                    && let Some(adapter) = &self.adapter
+                {
+                    adapter.room_created(&room, false);
+                }
                 local.rooms.push(room);
             }
         }
@@ -238,7 +337,20 @@ impl NamespaceInner {
         for room in rooms {
             if let Some(position) = local.rooms.iter().position(|joined| joined == room) {
                 local.rooms.swap_remove(position);
-                remove_member(&mut index, room, socket.id);
+                self.remove_member(&mut index, room, socket.id);
+            }
+        }
+    }
+
+    /// Takes socket `id` out of `room`, forgetting the room once empty.
+    fn remove_member(&self, index: &mut RoomIndex, room: &Room, id: Sid) {
+        if let Some(members) = index.get_mut(room) {
+            members.remove(&id);
+            if members.is_empty() {
+                index.remove(room);
+                if let Some(adapter) = &self.adapter {
+                    adapter.room_deleted(room, false);
+                }
             }
         }
     }
@@ -316,15 +428,6 @@ impl NamespaceInner {
     }
 }
 
-fn remove_member(index: &mut HashMap<Room, HashMap<Sid, Arc<SocketInner>>>, room: &Room, id: Sid) {
-    if let Some(members) = index.get_mut(room) {
-        members.remove(&id);
-        if members.is_empty() {
-            index.remove(room);
-        }
-    }
-}
-
 /// A namespace of the server: register its handlers, emit to its sockets.
 ///
 /// ```no_run
@@ -361,6 +464,26 @@ impl Namespace {
         &self.inner.name
     }
 
+    /// The value a placeholder or named group of the dynamic parent's pattern
+    /// took in this namespace's name: `param("id")` is `Some("42")` in `/match-42`
+    /// made by [`Server::of_pattern`](super::Server::of_pattern)`("/match-{id}")`,
+    /// or by [`Server::of_regex`](super::Server::of_regex) with a group `(?P<id>…)`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.inner
+            .params
+            .iter()
+            .find(|(key, _)| &**key == name)
+            .map(|(_, value)| &**value)
+    }
+
+    /// Every captured parameter, in pattern order (see [`param`](Self::param)).
+    pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner
+            .params
+            .iter()
+            .map(|(key, value)| (&**key, &**value))
+    }
+
     /// Runs `handler` for each socket that joins (after its CONNECT answer went out).
     pub fn on_connection(&self, handler: impl ConnectHandler) {
         self.inner.handlers.add_connect(Arc::new(handler));
@@ -379,6 +502,25 @@ impl Namespace {
     /// Handles every event of every socket of the namespace.
     pub fn on_any(&self, handler: impl EventHandler) {
         self.inner.handlers.add_any(Arc::new(handler));
+    }
+
+    /// Removes every namespace-wide handler of `event` (sockets' own stay).
+    pub fn off(&self, event: &str) {
+        self.inner.handlers.remove_listeners(event);
+    }
+
+    /// Removes every namespace-wide catch-all handler.
+    pub fn off_any(&self) {
+        self.inner.handlers.remove_any_listeners();
+    }
+
+    /// Adds an event middleware that sees every incoming event of every socket of
+    /// the namespace, before the sockets' own middlewares and the handlers; see
+    /// [`Socket::use_event_middleware`].
+    pub fn use_event_middleware(&self, middleware: impl EventMiddleware) {
+        self.inner
+            .handlers
+            .add_event_middleware(Arc::new(middleware));
     }
 
     /// Runs `handler` whenever a socket leaves the namespace.

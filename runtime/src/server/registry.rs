@@ -19,21 +19,47 @@ pub(crate) type NamespaceCheck =
 /// How a dynamic namespace recognises its children.
 pub(crate) enum Matcher {
     Pattern(NamePattern),
+    Regex(regex::Regex),
     Check(NamespaceCheck),
 }
 
+/// The parameters a dynamic namespace's pattern captured from a child's name.
+pub(crate) type Params = Box<[(Box<str>, Box<str>)]>;
+
 impl Matcher {
-    async fn matches(&self, name: &str, auth: Option<&str>) -> bool {
+    /// Whether the dynamic namespace accepts `name`, and with which parameters.
+    async fn matches(&self, name: &str, auth: Option<&str>) -> Option<Params> {
         match self {
-            Matcher::Pattern(pattern) => pattern.matches(name),
+            Matcher::Pattern(pattern) => pattern.captures(name),
+            Matcher::Regex(regex) => regex_captures(regex, name),
             Matcher::Check(check) => {
                 let auth = auth
                     .and_then(|raw| serde_json::from_str(raw).ok())
                     .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
-                check(name, &auth).await
+                check(name, &auth).await.then(Params::default)
             }
         }
     }
+}
+
+/// The named groups `regex` captures from `name` when it matches the whole name
+/// (a match of part of it does not count, as a namespace name is not searched).
+fn regex_captures(regex: &regex::Regex, name: &str) -> Option<Params> {
+    let captures = regex.captures(name)?;
+    let whole = captures.get(0)?;
+    if whole.start() != 0 || whole.end() != name.len() {
+        return None;
+    }
+    Some(
+        regex
+            .capture_names()
+            .flatten()
+            .filter_map(|group| {
+                let value = captures.name(group)?;
+                Some((Box::from(group), Box::from(value.as_str())))
+            })
+            .collect(),
+    )
 }
 
 /// A namespace name pattern: `/`-separated segments where `{name}` stands for any
@@ -47,7 +73,11 @@ pub struct NamePattern {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(String),
-    Param { prefix: String, suffix: String },
+    Param {
+        name: String,
+        prefix: String,
+        suffix: String,
+    },
 }
 
 impl NamePattern {
@@ -64,6 +94,7 @@ impl NamePattern {
                         && !segment[..open].contains('}') =>
                 {
                     Ok(Segment::Param {
+                        name: segment[open + 1..close].to_owned(),
                         prefix: segment[..open].to_owned(),
                         suffix: segment[close + 1..].to_owned(),
                     })
@@ -76,22 +107,52 @@ impl NamePattern {
 
     /// Whether `name` (such as `/match-42`) fits the pattern.
     pub fn matches(&self, name: &str) -> bool {
-        let Some(trimmed) = name.strip_prefix('/') else {
-            return false;
-        };
-        let parts: Vec<&str> = trimmed.split('/').collect();
-        parts.len() == self.segments.len()
-            && parts
+        self.captures(name).is_some()
+    }
+
+    /// What the placeholders stand for in `name`, by placeholder name (`{id}` in
+    /// `/match-{id}` gives `("id", "42")` for `/match-42`), or `None` when `name`
+    /// does not fit. A placeholder without a name (`{}`) matches but is not listed.
+    pub fn params(&self, name: &str) -> Option<Vec<(String, String)>> {
+        let params = self.captures(name)?;
+        Some(
+            params
                 .iter()
-                .zip(&self.segments)
-                .all(|(part, segment)| match segment {
-                    Segment::Literal(literal) => part == literal,
-                    Segment::Param { prefix, suffix } => {
-                        part.len() > prefix.len() + suffix.len()
-                            && part.starts_with(prefix.as_str())
-                            && part.ends_with(suffix.as_str())
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn captures(&self, name: &str) -> Option<Params> {
+        let trimmed = name.strip_prefix('/')?;
+        let parts: Vec<&str> = trimmed.split('/').collect();
+        if parts.len() != self.segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (part, segment) in parts.iter().zip(&self.segments) {
+            match segment {
+                Segment::Literal(literal) if part == literal => {}
+                Segment::Literal(_) => return None,
+                Segment::Param {
+                    name,
+                    prefix,
+                    suffix,
+                } => {
+                    let fits = part.len() > prefix.len() + suffix.len()
+                        && part.starts_with(prefix.as_str())
+                        && part.ends_with(suffix.as_str());
+                    if !fits {
+                        return None;
                     }
-                })
+                    if !name.is_empty() {
+                        let value = &part[prefix.len()..part.len() - suffix.len()];
+                        params.push((Box::from(name.as_str()), Box::from(value)));
+                    }
+                }
+            }
+        }
+        Some(params.into_boxed_slice())
     }
 }
 
@@ -162,6 +223,18 @@ pub(crate) fn normalize(name: &str) -> Text {
 }
 
 impl Registry {
+    /// The frames of a packet in the server's form; none (and a log line) when it
+    /// does not convert.
+    pub(crate) fn frames(&self, encoded: &crate::protocol::Encoded) -> Vec<crate::engine::Frame> {
+        match self.config.parser.frames(encoded) {
+            Ok(frames) => frames.into_iter().collect(),
+            Err(error) => {
+                tracing::warn!(%error, "a packet does not convert to the server's form");
+                Vec::new()
+            }
+        }
+    }
+
     pub(crate) fn new(config: Arc<ServerConfig>, adapter: Option<Arc<dyn Adapter>>) -> Registry {
         Registry {
             config,
@@ -188,7 +261,8 @@ impl Registry {
         if let Some(ns) = self.lookup(&name, false) {
             return ns;
         }
-        self.get_or_create(name, Arc::default, None, false).0
+        self.get_or_create(name, Arc::default, None, Params::default(), false)
+            .0
     }
 
     /// The namespace called `name`, created when absent; `hold` counts a connecting
@@ -198,6 +272,7 @@ impl Registry {
         name: Text,
         handlers: impl FnOnce() -> Arc<NamespaceHandlers>,
         child_of: Option<ChildLink>,
+        params: Params,
         hold: bool,
     ) -> (Namespace, bool) {
         let mut namespaces = self
@@ -217,6 +292,7 @@ impl Registry {
                 .as_ref()
                 .map(|adapter| adapter.attach(LocalNamespace::new(&name, weak.clone())));
             NamespaceInner::new(name.clone(), &self.config, handlers, child_of, adapter)
+                .with_params(params)
         });
         if hold {
             inner.hold();
@@ -278,7 +354,7 @@ impl Registry {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
         for dynamic in candidates {
-            if dynamic.matcher.matches(name, auth).await {
+            if let Some(params) = dynamic.matcher.matches(name, auth).await {
                 let child_of = self
                     .config
                     .cleanup_empty_child_namespaces
@@ -286,8 +362,13 @@ impl Registry {
                         registry: Arc::downgrade(self),
                         parent: Arc::downgrade(&dynamic),
                     });
-                let (ns, created) =
-                    self.get_or_create(name.clone(), || dynamic.handlers.clone(), child_of, true);
+                let (ns, created) = self.get_or_create(
+                    name.clone(),
+                    || dynamic.handlers.clone(),
+                    child_of,
+                    params,
+                    true,
+                );
                 if created {
                     dynamic
                         .children

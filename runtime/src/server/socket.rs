@@ -16,12 +16,14 @@ use super::client::ClientState;
 use super::data::SocketData;
 use super::error::{AckError, EmitError, check_event_name};
 use super::event::{AckSender, Event};
-use super::handler::{self, DisconnectHandler, EventHandler};
+use super::event_middleware::{self, EventRejection, IncomingEvent, Outcome, RejectedAck};
+use super::handler::{self, DisconnectHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
+use super::parser::Frames;
 use super::reason::DisconnectReason;
 use super::recovery::{self, Recovered, Target};
 use super::room::{IntoRooms, Room};
-use crate::engine::{CloseReason, Connection, Frame, Handshake, Sid, Text, Transport};
+use crate::engine::{CloseReason, Connection, Handshake, Sid, Text, Transport};
 use crate::protocol::{self, Args, Encoded};
 
 /// A client connected to one namespace. Cheap to clone; every clone is the same socket.
@@ -46,12 +48,15 @@ pub(crate) struct SocketInner {
     pub(crate) pid: Option<Sid>,
     /// The socket took over one that had lost its connection.
     recovered: bool,
+    /// Whether outgoing hooks watch this socket (checked on each send, so that an
+    /// unwatched socket never takes its lock for them).
+    pub(crate) watched: AtomicBool,
 }
 
 #[derive(Default)]
 pub(crate) struct SocketLocal {
     pub(crate) rooms: Vec<Room>,
-    listeners: Option<Box<Listeners>>,
+    pub(crate) listeners: Option<Box<Listeners>>,
     departure: Vec<Departure>,
     /// Values stored with the socket, created on first use.
     data: Option<SharedData>,
@@ -124,6 +129,7 @@ impl SocketInner {
             local: Mutex::new(local),
             pid,
             recovered,
+            watched: AtomicBool::new(false),
         }
     }
 
@@ -138,21 +144,29 @@ impl SocketInner {
     }
 
     /// Queues an encoded packet for this socket's client.
-    pub(crate) fn send(&self, encoded: &Encoded, volatile: bool) -> Result<bool, EmitError> {
+    pub(crate) fn send(
+        self: &Arc<Self>,
+        encoded: &Encoded,
+        volatile: bool,
+    ) -> Result<bool, EmitError> {
         if !self.is_connected() {
             return Err(EmitError::Disconnected);
         }
-        let sent = match (volatile, encoded.attachments.is_empty()) {
-            (false, true) => {
-                self.conn.send(Frame::Text(encoded.text.clone()))?;
+        let frames = self.ns.parser.frames(encoded)?;
+        let sent = match (volatile, frames) {
+            (false, Frames::One(frame)) => {
+                self.conn.send(frame)?;
                 true
             }
-            (false, false) => {
-                self.conn.send_all(encoded.frames())?;
+            (false, frames) => {
+                self.conn.send_all(frames)?;
                 true
             }
-            (true, _) => self.conn.send_volatile(encoded.frames())?,
+            (true, frames) => self.conn.send_volatile(frames)?,
         };
+        if sent && self.watched.load(Ordering::Relaxed) {
+            super::listeners::notify_outgoing(self, encoded);
+        }
         Ok(sent)
     }
 
@@ -395,26 +409,6 @@ impl Socket {
         BroadcastOperator::new(self.inner.ns.clone()).except_socket(self.inner.id)
     }
 
-    /// Handles `event` on this socket only (see also `Namespace::on`).
-    pub fn on(&self, event: &str, handler: impl EventHandler) {
-        let handler: Arc<dyn EventHandler> = Arc::new(handler);
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add(event, handler);
-    }
-
-    /// Handles every event of this socket (called before the event's own handlers).
-    pub fn on_any(&self, handler: impl EventHandler) {
-        let handler: Arc<dyn EventHandler> = Arc::new(handler);
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add_any(handler);
-    }
-
     /// Runs `handler` when this socket leaves its namespace, once it has left its
     /// rooms.
     pub fn on_disconnect(&self, handler: impl DisconnectHandler) {
@@ -505,13 +499,60 @@ impl Socket {
         self.inner.conn.close();
     }
 
+    /// Tells the error handlers and the client that a middleware rejected an event.
+    fn rejected(&self, incoming: &IncomingEvent, rejection: &EventRejection, ack_id: Option<u64>) {
+        tracing::debug!(sid = %self.inner.id, event = incoming.name(), %rejection, "event rejected");
+        let handlers = self
+            .inner
+            .local()
+            .listeners
+            .as_ref()
+            .and_then(|listeners| listeners.error_handlers());
+        for handler in handlers.iter().flat_map(|list| list.iter()) {
+            handler.call(self, rejection);
+        }
+        if let Some(id) = ack_id {
+            let _ = self.send_ack(id, &RejectedAck::new(incoming.name(), rejection));
+        }
+    }
+
     /// Delivers an incoming event to the handlers: the catch-alls, then the event's
     /// own (this socket's if it has any, else the namespace's). The acknowledgement
     /// goes to the first specific handler, or the first catch-all when there is none.
     pub(crate) fn dispatch(&self, name: Text, args: Args, ack_id: Option<u64>) {
-        let (own, own_any) = match &self.inner.local().listeners {
-            Some(listeners) => (listeners.get(&name), listeners.any()),
-            None => (None, None),
+        let (mut own, own_any, own_middlewares) = match &self.inner.local().listeners {
+            Some(listeners) => (
+                listeners.get(&name),
+                listeners.any(),
+                listeners.middlewares(),
+            ),
+            None => (None, None, None),
+        };
+        let ns_middlewares = self.inner.ns.handlers.event_middlewares();
+        let (name, args) = if ns_middlewares.is_none() && own_middlewares.is_none() {
+            (name, args)
+        } else {
+            let incoming = IncomingEvent::new(name.clone(), args, ack_id.is_some());
+            let lists = ns_middlewares.iter().chain(own_middlewares.iter());
+            match event_middleware::run(lists, self, incoming) {
+                Outcome::Pass(incoming) => {
+                    let (renamed, args) = incoming.into_parts();
+                    if renamed != name {
+                        own = self
+                            .inner
+                            .local()
+                            .listeners
+                            .as_ref()
+                            .and_then(|listeners| listeners.get(&renamed));
+                    }
+                    (renamed, args)
+                }
+                Outcome::Drop => return,
+                Outcome::Rejected(incoming, rejection) => {
+                    self.rejected(&incoming, &rejection, ack_id);
+                    return;
+                }
+            }
         };
         let specific = own.or_else(|| self.inner.ns.handlers.listeners_for(&name));
         let ns_any = self.inner.ns.handlers.any_listeners();

@@ -11,14 +11,15 @@
 // rooms, data}`; each socket's data is `{from: "node"}`), `join`, `leave`,
 // `disconnect`, or `allRooms` (acknowledged with the rooms); a failure is
 // acknowledged as `{error}`. The server-side event `who(x)` is answered with
-// `{from: "node", x}`, `never` is never answered, and a client's `ask
+// `{from: "node", x}` (with `name` when given), `never` is never answered, and a client's `ask
 // servers(x)` is acknowledged with the other nodes' answers to `who(x)`. `ask
 // everyone({event, to, args})` broadcasts `event` with acknowledgements to `to`
-// (everyone when unset) and is acknowledged with the answers.
+// (everyone when unset) and is acknowledged with the answers. Cluster
+// operations wait `requestsTimeout` ms (default 5000) for the other nodes.
 
-export function installHandlers(io) {
+export function installHandlers(io, { name, requestsTimeout = 5000 } = {}) {
   io.on("hello", (...args) => io.local.emit("server said", ...args));
-  io.on("who", (x, callback) => callback({ from: "node", x }));
+  io.on("who", (x, callback) => callback({ from: "node", ...(name ? { name } : {}), x }));
   // Never answered: the asker waits for this node until it times out.
   io.on("never", () => {});
 
@@ -53,7 +54,7 @@ export function installHandlers(io) {
       }
     });
     socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
-      let operator = io.of("/");
+      let operator = io.of("/").timeout(requestsTimeout);
       if (to) operator = operator.to(to);
       if (except) operator = operator.except(except);
       try {

@@ -4,8 +4,10 @@
 // 127.0.0.1 on an ephemeral port, prints `listening on http://ADDR` once its
 // adapter's subscription is in place, and exits when its stdin closes, so it
 // never outlives the test that started it. With `SHARDED=true` it uses
-// `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`.
-// Its handlers are those of cluster-handlers.mjs.
+// `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`
+// (or `$SUBSCRIPTION_MODE`). `$REQUESTS_TIMEOUT_MS` bounds its cluster requests
+// (default 5000), and `$NAME`, when set, is in its answers to `who`. Its
+// handlers are those of cluster-handlers.mjs.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -16,6 +18,9 @@ import { installHandlers } from "./cluster-handlers.mjs";
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
 const sharded = process.env.SHARDED === "true";
+const subscriptionMode = process.env.SUBSCRIPTION_MODE || "static";
+const requestsTimeout = Number(process.env.REQUESTS_TIMEOUT_MS || 5000);
+const name = process.env.NAME;
 
 const pubClient = createClient({ url });
 const subClient = pubClient.duplicate();
@@ -26,11 +31,11 @@ await Promise.all([pubClient.connect(), subClient.connect()]);
 
 const http = createServer();
 const adapter = sharded
-  ? createShardedAdapter(pubClient, subClient, { channelPrefix: key, subscriptionMode: "static" })
-  : createAdapter(pubClient, subClient, { key });
+  ? createShardedAdapter(pubClient, subClient, { channelPrefix: key, subscriptionMode })
+  : createAdapter(pubClient, subClient, { key, requestsTimeout });
 const io = new Server(http, { adapter });
 
-installHandlers(io);
+installHandlers(io, { name, requestsTimeout });
 
 // The adapter subscribed without waiting; the subscriber connection answers in
 // order, so once this subscription is confirmed, the adapter's is too.

@@ -2,7 +2,7 @@
 //
 // Each example is a binary built by `cargo build --examples` under the cargo target
 // directory (`$CARGO_TARGET_DIR`, else `<repo>/target`). It is started with
-// `PORT=0`, prints `listening on http://ADDR` on stdout, and is stopped with SIGTERM
+// `PORT=0`, prints `listening on http://ADDR` (or `https://`) on stdout, and is stopped with SIGTERM
 // (SIGKILL if it lingers). Every spawned process is also killed when the test
 // process exits, whatever happened. `REDIS_URL` is not passed on unless a test
 // sets it in `env`, so examples stand alone unless asked to form a cluster.
@@ -79,7 +79,7 @@ export async function startExample(name, { env = {} } = {}) {
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      const match = /listening on (https?:\/\/\S+)/.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -60,6 +60,21 @@ describe("examples in a Redis cluster", () => {
     assert.deepEqual(everyone, { n: 2 });
   });
 
+  test("bench_server: fetch on one node counts the sockets of both", async (t) => {
+    const [a, b] = await twoNodes(t, "bench_server");
+    const onA = await connected(t, a.url);
+    await connected(t, b.url);
+    await connected(t, b.url);
+    // Node b counts once its request channel subscription is in place.
+    let count;
+    const deadline = Date.now() + 5000;
+    do {
+      count = await within(onA.emitWithAck("fetch"), "fetch");
+      if (count !== 3) await new Promise((r) => setTimeout(r, 100));
+    } while (count !== 3 && Date.now() < deadline);
+    assert.equal(count, 3);
+  });
+
   test("chat: a message said on one node reaches the room's members on the other", async (t) => {
     const [a, b] = await twoNodes(t, "chat");
     const ada = await connected(t, a.url, { auth: { name: "ada" } });

@@ -58,11 +58,22 @@ for (const mode of MODES) {
     test("a namespace matching a pattern is created on demand", async (t) => {
       const { welcome } = await connect(t, server.url, mode, { nsp: "/room-42" });
       assert.equal(welcome.ns, "/room-42");
+      assert.deepEqual(welcome.params, { id: "42" });
       const banned = await refusal(t, server.url, mode, { nsp: "/room-7", auth: { banned: true } });
       assert.equal(banned.message, "banned");
       assert.deepEqual(banned.data, { ns: "/room-7" });
       const empty = await refusal(t, server.url, mode, { nsp: "/room-" });
       assert.equal(empty.message, "Invalid namespace");
+    });
+
+    test("a namespace matching a regular expression, whole names only", async (t) => {
+      const { welcome } = await connect(t, server.url, mode, { nsp: "/board-5" });
+      assert.equal(welcome.ns, "/board-5");
+      assert.deepEqual(welcome.params, { board: "5" });
+      for (const nsp of ["/board-5x", "/board-", "/my-board-5"]) {
+        const refused = await refusal(t, server.url, mode, { nsp });
+        assert.equal(refused.message, "Invalid namespace", nsp);
+      }
     });
 
     test("a namespace accepted by a function of name and auth", async (t) => {

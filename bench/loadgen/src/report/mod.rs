@@ -19,6 +19,7 @@ const SCENARIO_ORDER: &[&str] = &[
     "fanout",
     "rooms",
     "mixed",
+    "cluster",
     "echo",
     "idle",
     "storm-websocket",
@@ -27,19 +28,25 @@ const SCENARIO_ORDER: &[&str] = &[
     "callgrind-echo",
 ];
 
+/// `key=value` lines describing a run.
+type Meta = Vec<(String, String)>;
+
 /// Results grouped by scenario, then server.
 type Grouped<'a> = BTreeMap<String, BTreeMap<String, Vec<&'a RunResult>>>;
 
 /// Writes the report (and the combined JSON when asked).
 pub fn run(args: &ReportArgs) -> Result<(), Error> {
-    let results = load(&args.results)?;
+    let mut results = load(&args.results)?;
     if results.is_empty() {
         return Err(err(format!("no results in {}", args.results.display())));
     }
-    let meta = match &args.meta {
+    let mut meta = match &args.meta {
         Some(path) => read_meta(path)?,
         None => Vec::new(),
     };
+    if let Some(path) = &args.merge {
+        (results, meta) = merge(path, results, meta)?;
+    }
     let mut grouped: Grouped<'_> = BTreeMap::new();
     for r in &results {
         grouped
@@ -64,6 +71,39 @@ pub fn run(args: &ReportArgs) -> Result<(), Error> {
         std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")?;
     }
     Ok(())
+}
+
+/// Adds the results of an earlier combined JSON document for the scenarios this
+/// run did not measure. The earlier setup is kept, and this run's is added with
+/// its keys marked by the scenarios it measured.
+fn merge(
+    path: &Path,
+    results: Vec<RunResult>,
+    meta: Meta,
+) -> Result<(Vec<RunResult>, Meta), Error> {
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let earlier: Vec<RunResult> = serde_json::from_value(doc["results"].clone())?;
+    let mut scenarios: Vec<&str> = results.iter().map(|r| r.scenario.as_str()).collect();
+    scenarios.sort_unstable();
+    scenarios.dedup();
+    let mark = format!(" (run of {})", scenarios.join(", "));
+    let mut merged_meta: Meta = doc["meta"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| !key.ends_with(&mark))
+        .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_string()))
+        .collect();
+    merged_meta.extend(
+        meta.into_iter()
+            .map(|(key, value)| (format!("{key}{mark}"), value)),
+    );
+    let mut merged: Vec<RunResult> = earlier
+        .into_iter()
+        .filter(|r| !scenarios.contains(&r.scenario.as_str()))
+        .collect();
+    merged.extend(results);
+    Ok((merged, merged_meta))
 }
 
 fn load(dir: &Path) -> Result<Vec<RunResult>, Error> {
@@ -333,25 +373,38 @@ fn render_scenario(
 }
 
 /// The per-step curve of each server's first round: offered and delivered load,
-/// latency, loss and CPU.
+/// latency, loss and CPU; in cluster runs also the cross-node deliveries and
+/// their p99 beside the same-node p99.
 fn render_steps(
     md: &mut String,
     by_server: &BTreeMap<String, Vec<&RunResult>>,
     present: &[&String],
 ) {
+    let first_runs: Vec<(&String, &Vec<serde_json::Value>)> = present
+        .iter()
+        .filter_map(|s| {
+            let steps = by_server[*s].first()?.detail.get("steps")?.as_array()?;
+            Some((*s, steps))
+        })
+        .collect();
+    let cluster = first_runs
+        .iter()
+        .flat_map(|(_, steps)| steps.iter())
+        .any(|step| step.get("nodes").is_some());
     md.push_str("<details><summary>Steps (first round)</summary>\n\n");
     md.push_str(
         "| server | broadcasts/s | offered | delivered | p50 | p99 | lost | generator CPU \
-         | server CPU | server CPU per delivery |\n",
+         | server CPU | server CPU per delivery |",
     );
-    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for s in present {
-        let Some(run) = by_server[*s].first() else {
-            continue;
-        };
-        let Some(steps) = run.detail.get("steps").and_then(|v| v.as_array()) else {
-            continue;
-        };
+    if cluster {
+        md.push_str(" cross-node delivered | same-node p99 | cross-node p99 |");
+    }
+    md.push_str("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    if cluster {
+        md.push_str("---:|---:|---:|");
+    }
+    md.push('\n');
+    for (s, steps) in first_runs {
         for step in steps {
             let num = |k: &str| step.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0);
             let lat = |k: &str| {
@@ -367,7 +420,7 @@ fn render_steps(
             };
             let server_cpu = optional("server_cpu", metrics::Unit::Core);
             let per_delivery = optional("server_ns_per_delivery", metrics::Unit::Nanos);
-            let _ = writeln!(
+            let _ = write!(
                 md,
                 "| {s} | {:.0} | {} | {} | {} | {} | {:.0} | {} | {server_cpu} | {per_delivery} |",
                 num("rate"),
@@ -378,6 +431,23 @@ fn render_steps(
                 num("lost"),
                 format(metrics::Unit::Core, num("generator_cpu")),
             );
+            if cluster {
+                let node = |i: usize, path: &[&str]| {
+                    let mut value = step.get("nodes").and_then(|n| n.get(i));
+                    for key in path {
+                        value = value.and_then(|v| v.get(key));
+                    }
+                    value.and_then(|v| v.as_f64()).unwrap_or(0.0)
+                };
+                let _ = write!(
+                    md,
+                    " {} | {} | {} |",
+                    format(metrics::Unit::Rate, node(1, &["delivered_per_s"])),
+                    format(metrics::Unit::Millis, node(0, &["latency", "p99_ms"])),
+                    format(metrics::Unit::Millis, node(1, &["latency", "p99_ms"])),
+                );
+            }
+            md.push('\n');
         }
     }
     md.push_str("\n</details>\n\n");

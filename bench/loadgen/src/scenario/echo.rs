@@ -111,7 +111,7 @@ pub async fn run(args: &EchoArgs) -> Result<RunResult, Error> {
 
     echo.phase.send_replace(Phase::Warmup);
     sleep(secs(args.warmup_secs)).await;
-    let cpu = CpuWindow::start(args.common.server_pid);
+    let cpu = CpuWindow::start(&args.common.server_pids());
     echo.phase.send_replace(Phase::Measure);
     sleep(secs(args.secs)).await;
     echo.phase.send_replace(Phase::Stop);

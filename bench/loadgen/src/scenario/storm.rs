@@ -22,7 +22,7 @@ pub async fn run(args: &StormArgs) -> Result<RunResult, Error> {
     let clients = args.clients.max(1);
     let hist = Rc::new(RefCell::new(new_histogram()));
     let launch = Launch::new(args.common.concurrency);
-    let cpu = CpuWindow::start(args.common.server_pid);
+    let cpu = CpuWindow::start(&args.common.server_pids());
     for index in 0..clients {
         let (target, launch, hist) = (target.clone(), launch.clone(), hist.clone());
         let transport = args.transport;

@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde::Serialize;
+use tokio::sync::mpsc;
 
 use super::{Shared, cluster, msgpack};
-use crate::adapter::pending::Filed;
-use crate::adapter::{Broadcast, RemoteAck, RemoteAcks};
+use crate::adapter::cluster_message::ack_timeout;
+use crate::adapter::pending::{Filed, MAX_WAITING_REPORTS};
+use crate::adapter::{Broadcast, ClusterError, RemoteAck, RemoteAcks};
 use crate::protocol::{Map, Value};
 
 const BROADCAST: u64 = 7;
@@ -48,8 +50,7 @@ pub(crate) fn on_broadcast_request(shared: &Arc<Shared>, nsp: &str, payload: &[u
         Some(Value::Object(opts)) => opts,
         _ => Map::new(),
     };
-    let timeout = crate::adapter::cluster_message::ack_timeout(&opts)
-        .unwrap_or(shared.config.requests_timeout);
+    let timeout = ack_timeout(&opts);
     let broadcast = match msgpack::broadcast_from(uid, packet, opts) {
         Ok(broadcast) => broadcast,
         Err(error) => {
@@ -57,29 +58,75 @@ pub(crate) fn on_broadcast_request(shared: &Arc<Shared>, nsp: &str, payload: &[u
             return true;
         }
     };
-    let Some(ns) = shared.namespace(nsp) else {
-        return true;
-    };
     let [_, response_channel, _] = cluster::channels(&shared.config.key, nsp, &shared.uid);
-    let response_channel = Bytes::from(response_channel);
-    let counted = |clients: usize| {
-        let count = format!(
-            r#"{{"type":{BROADCAST_CLIENT_COUNT},"requestId":{},"clientCount":{clients}}}"#,
-            serde_json::to_string(&request_id).unwrap_or_default(),
-        );
-        shared.send(response_channel.clone(), count.into_bytes());
+    let reports = ClassicReports {
+        channel: Bytes::from(response_channel),
+        request_id,
     };
-    let sending = shared.clone();
-    let acks_channel = response_channel.clone();
-    let ack_id = request_id.clone();
-    let acked = move |value: Value| match encode_ack(&ack_id, &value) {
-        Ok(message) => {
-            sending.send(acks_channel.clone(), message);
-        }
-        Err(error) => tracing::debug!(%error, "an acknowledgement does not encode"),
-    };
-    crate::adapter::pending::relay_acks(&ns, &broadcast, timeout, counted, acked);
+    carry_out(shared, nsp, &broadcast, timeout, reports);
     true
+}
+
+/// How a node reports on another node's broadcast that waits for
+/// acknowledgements, in the format of the adapter variant.
+pub(crate) trait Reports: Send + Sync + 'static {
+    /// Publishes how many local sockets the broadcast was sent to.
+    fn client_count(&self, shared: &Shared, count: usize);
+    /// Publishes one socket's acknowledgement (its first argument).
+    fn ack(&self, shared: &Shared, value: &Value);
+}
+
+/// The classic adapter's reports: `{type: 8, requestId, clientCount}` in JSON,
+/// then `{type: 9, requestId, packet}` in MessagePack, on the response channel.
+struct ClassicReports {
+    channel: Bytes,
+    request_id: String,
+}
+
+impl Reports for ClassicReports {
+    fn client_count(&self, shared: &Shared, count: usize) {
+        let message = format!(
+            r#"{{"type":{BROADCAST_CLIENT_COUNT},"requestId":{},"clientCount":{count}}}"#,
+            serde_json::to_string(&self.request_id).unwrap_or_default(),
+        );
+        shared.send(self.channel.clone(), message.into_bytes());
+    }
+
+    fn ack(&self, shared: &Shared, value: &Value) {
+        match encode_ack(&self.request_id, value) {
+            Ok(message) => {
+                shared.send(self.channel.clone(), message);
+            }
+            Err(error) => tracing::debug!(%error, "an acknowledgement does not encode"),
+        }
+    }
+}
+
+/// Sends another node's `broadcast` to the local sockets it selects (each
+/// acknowledgement awaited until `timeout`, the requests timeout when the
+/// request names none), reports the client count at once, then each
+/// acknowledgement as it comes, through `reports`.
+pub(crate) fn carry_out(
+    shared: &Arc<Shared>,
+    nsp: &str,
+    broadcast: &msgpack::IncomingBroadcast,
+    timeout: Option<Duration>,
+    reports: impl Reports,
+) {
+    let Some(ns) = shared.namespace(nsp) else {
+        return;
+    };
+    let timeout = timeout.unwrap_or(shared.config.requests_timeout);
+    let reports = Arc::new(reports);
+    let counting = reports.clone();
+    let sending = shared.clone();
+    crate::adapter::pending::relay_acks(
+        &ns,
+        broadcast,
+        timeout,
+        |count| counting.client_count(shared, count),
+        move |value| reports.ack(&sending, &value),
+    );
 }
 
 /// `{type: 9, requestId, packet}` in MessagePack.
@@ -109,7 +156,13 @@ pub(crate) fn on_report(shared: &Shared, payload: &[u8]) -> bool {
     let Some((id, report)) = read_report(payload) else {
         return false;
     };
-    match shared.ack_requests.report(&id, report) {
+    file_report(shared, &id, report)
+}
+
+/// Hands a report on broadcast `id`, whatever format it came in, to that
+/// broadcast's stream; `false` when it is none of this node's.
+pub(crate) fn file_report(shared: &Shared, id: &str, report: RemoteAck) -> bool {
+    match shared.ack_requests.report(id, report) {
         Filed::Unknown => false,
         Filed::Delivered => true,
         Filed::Dropped => {
@@ -159,28 +212,48 @@ pub(crate) fn publish(
     broadcast: &Broadcast<'_>,
     timeout: Duration,
 ) -> Option<RemoteAcks> {
+    let uid = shared.uid.clone();
+    publish_request(shared, request_channel, nsp, timeout, |id| {
+        encode_request(&uid, nsp, id, broadcast, timeout)
+    })
+}
+
+/// Publishes on `channel` the request `encode` writes for a new request id, and
+/// returns where the other nodes' reports on it arrive until `timeout`; they
+/// are counted on `channel` too (`None` when it is not sent).
+pub(crate) fn publish_request(
+    shared: &Arc<Shared>,
+    channel: &Bytes,
+    nsp: &str,
+    timeout: Duration,
+    encode: impl FnOnce(&str) -> Result<Vec<u8>, msgpack::EncodeError>,
+) -> Option<RemoteAcks> {
+    let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
+    if shared.is_unreachable() {
+        return unavailable(&sender, reports, "Redis is unreachable");
+    }
     let id = super::random_id(12);
-    let payload = match encode_request(&shared.uid, nsp, &id, broadcast, timeout) {
+    let payload = match encode(&id) {
         Ok(payload) => payload,
         Err(error) => {
             tracing::warn!(%error, nsp, "broadcast with acknowledgements not published to Redis");
             return None;
         }
     };
-    let Some(reports) = shared.ack_requests.register(&id) else {
+    if !shared.ack_requests.register_sender(&id, sender.clone()) {
         tracing::warn!(
             nsp,
             "too many broadcasts wait for other nodes' acknowledgements"
         );
         return None;
-    };
+    }
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         shared.ack_requests.forget(&id);
         return None;
     };
-    if !shared.send(request_channel.clone(), payload) {
+    if !shared.send(channel.clone(), payload) {
         shared.ack_requests.forget(&id);
-        return None;
+        return unavailable(&sender, reports, "the Redis publish queue is full");
     }
     let expiring = Arc::downgrade(shared);
     let expired_id = id;
@@ -191,10 +264,32 @@ pub(crate) fn publish(
         }
     });
     let counting = shared.clone();
-    let channel = request_channel.clone();
-    let nodes =
-        Box::pin(async move { cluster::other_nodes(&counting, &channel).await.unwrap_or(0) });
+    let channel = channel.clone();
+    let nodes = Box::pin(async move {
+        match cluster::other_nodes(&counting, &channel).await {
+            Ok(nodes) => nodes,
+            Err(error) => {
+                let _ = sender.try_send(RemoteAck::Unavailable(error));
+                0
+            }
+        }
+    });
     Some(RemoteAcks { nodes, reports })
+}
+
+/// Reports that the other nodes cannot be asked, for a stream that then ends.
+fn unavailable(
+    sender: &mpsc::Sender<RemoteAck>,
+    reports: mpsc::Receiver<RemoteAck>,
+    reason: &str,
+) -> Option<RemoteAcks> {
+    let _ = sender.try_send(RemoteAck::Unavailable(ClusterError::Unavailable(
+        reason.to_owned(),
+    )));
+    Some(RemoteAcks {
+        nodes: Box::pin(std::future::ready(0)),
+        reports,
+    })
 }
 
 /// `{uid, requestId, type: 7, packet: {type: 2, data: [event, ...args], nsp},

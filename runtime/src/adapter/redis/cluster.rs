@@ -1,6 +1,9 @@
 //! Cluster requests over Redis, as `@socket.io/redis-adapter` makes them: asking
 //! the other nodes of a namespace (counted with `PUBSUB NUMSUB` on its request
-//! channel, so Node.js and tether nodes count each other), and answering theirs.
+//! channel, or `SHARDNUMSUB` on its channel when sharded, so Node.js and tether
+//! nodes count each other), and answering theirs. The bookkeeping (counting,
+//! waiting, timing out) is shared by both variants; only the messages differ
+//! (see `requests` and `shard_requests`).
 //!
 //! Every node subscribes (exactly, not by pattern: `NUMSUB` counts only exact
 //! subscribers) to `<key>-request#<nsp>#`, `<key>-response#<nsp>#` and
@@ -10,9 +13,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::Shared;
 use super::requests::{self, Incoming};
-use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse};
+use super::{Shared, shard_requests};
+use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, LocalNamespace};
+use crate::server::Room;
 
 /// The channels one namespace's requests and answers travel on.
 pub(crate) fn channels(key: &str, nsp: &str, uid: &str) -> [String; 3] {
@@ -73,39 +77,65 @@ pub(crate) fn on_request(shared: &Arc<Shared>, nsp: &str, payload: &[u8]) {
             return;
         }
     };
-    let answer = ns.answer(&request);
-    let Some(id) = request_id else {
-        return;
-    };
     let [_, response_channel, _] = channels(&shared.config.key, nsp, &shared.uid);
     let response_channel = Bytes::from(response_channel);
-    let publishing = shared.clone();
-    let publish = move |response: ClusterResponse| {
+    answer(shared, &ns, &request, move |shared, response| {
+        let Some(id) = request_id else {
+            return;
+        };
         let json = requests::answer_json(&id, &response, ids_only);
-        publishing.send(response_channel, json.into_bytes());
-    };
-    crate::adapter::pending::publish_answer(answer, shared.config.requests_timeout, publish);
+        shared.send(response_channel, json.into_bytes());
+    });
 }
 
-/// Asks the other nodes serving `request_channel`'s namespace: a command is only
-/// published; a query waits for as many answers as `PUBSUB NUMSUB` counts other
-/// nodes, within [`RedisConfig::requests_timeout`](super::RedisConfig::requests_timeout).
+/// Carries out another node's `request` on `ns` now, and hands this node's
+/// answer to `publish`: at once, or from a task of its own when it takes time (a
+/// server-side event's handler), if it comes within the requests timeout.
+pub(crate) fn answer(
+    shared: &Arc<Shared>,
+    ns: &LocalNamespace,
+    request: &ClusterRequest,
+    publish: impl FnOnce(&Shared, ClusterResponse) + Send + 'static,
+) {
+    let answer = ns.answer(request);
+    let publishing = shared.clone();
+    crate::adapter::pending::publish_answer(
+        answer,
+        shared.config.requests_timeout,
+        move |response| publish(&publishing, response),
+    );
+}
+
+/// Asks the other nodes serving namespace `nsp`, failing at once while Redis is
+/// unreachable: a command is only published; a query waits for as many answers
+/// as `PUBSUB NUMSUB` (`SHARDNUMSUB` when sharded) counts other nodes, within
+/// [`RedisConfig::requests_timeout`](super::RedisConfig::requests_timeout).
 pub(crate) async fn ask(
     shared: Arc<Shared>,
-    request_channel: Bytes,
+    nsp: String,
     request: ClusterRequest,
 ) -> Result<Vec<ClusterResponse>, ClusterError> {
+    let sharded = shared.config.sharded;
+    let channel = Bytes::from(request_channel(&shared, &nsp));
+    let encode = |id: Option<&str>| {
+        if sharded {
+            shard_requests::encode_request(&shared.uid, &nsp, id, &request)
+        } else {
+            requests::request_json(&shared.uid, id, &request).into_bytes()
+        }
+    };
+    let queue_full = || ClusterError::Unavailable("the Redis publish queue is full".to_owned());
+    if shared.is_unreachable() {
+        return Err(ClusterError::Unavailable("Redis is unreachable".to_owned()));
+    }
     if !request.expects_answers() {
-        let json = requests::request_json(&shared.uid, None, &request);
-        return if shared.send(request_channel, json.into_bytes()) {
+        return if shared.send(channel, encode(None)) {
             Ok(Vec::new())
         } else {
-            Err(ClusterError::Unavailable(
-                "the Redis publish queue is full".to_owned(),
-            ))
+            Err(queue_full())
         };
     }
-    let expected = other_nodes(&shared, &request_channel).await?;
+    let expected = other_nodes(&shared, &channel).await?;
     if expected == 0 {
         return Ok(Vec::new());
     }
@@ -118,22 +148,48 @@ pub(crate) async fn ask(
             "too many cluster requests are waiting for answers".to_owned(),
         ));
     };
-    let json = requests::request_json(&shared.uid, Some(&id), &request);
-    if !shared.send(request_channel, json.into_bytes()) {
+    if !shared.send(channel, encode(Some(&id))) {
         shared.pending.forget(&id);
-        return Err(ClusterError::Unavailable(
-            "the Redis publish queue is full".to_owned(),
-        ));
+        return Err(queue_full());
     }
     let timeout = shared.config.requests_timeout;
-    match tokio::time::timeout(timeout, answers).await {
-        Ok(Ok(answers)) => Ok(answers),
-        _ => Err(ClusterError::Timeout {
-            answered: shared.pending.forget(&id),
-            expected,
-            timeout,
-        }),
+    let answers = match tokio::time::timeout(timeout, answers).await {
+        Ok(Ok(answers)) => answers,
+        _ => {
+            return Err(ClusterError::Timeout {
+                answered: shared.pending.forget(&id),
+                expected,
+                timeout,
+            });
+        }
+    };
+    if sharded && request == ClusterRequest::AllRooms {
+        // Asked as a fetch of every socket: each node's rooms are its sockets'.
+        return Ok(answers.into_iter().map(rooms_of_sockets).collect());
     }
+    Ok(answers)
+}
+
+/// Where namespace `nsp`'s requests go, and whose subscribers count its nodes:
+/// `<key>-request#<nsp>#`, or the namespace's channel `<key>#<nsp>#` when sharded.
+pub(crate) fn request_channel(shared: &Shared, nsp: &str) -> String {
+    if shared.config.sharded {
+        format!("{}#{nsp}#", shared.config.key)
+    } else {
+        format!("{}-request#{nsp}#", shared.config.key)
+    }
+}
+
+/// A node's answer to a fetch of every socket, as the rooms those sockets are in.
+fn rooms_of_sockets(answer: ClusterResponse) -> ClusterResponse {
+    let ClusterResponse::Sockets(sockets) = answer else {
+        return ClusterResponse::Rooms(Vec::new());
+    };
+    let rooms: std::collections::BTreeSet<&str> = sockets
+        .iter()
+        .flat_map(|socket| socket.rooms.iter().map(String::as_str))
+        .collect();
+    ClusterResponse::Rooms(rooms.into_iter().map(Room::new).collect())
 }
 
 /// How many other nodes serve the namespace of `request_channel`: its subscribers
@@ -147,7 +203,8 @@ pub(crate) async fn other_nodes(
     Ok(nodes.saturating_sub(usize::from(subscribed)))
 }
 
-/// How many connections subscribe to `channel` (`PUBSUB NUMSUB`), on the
+/// How many connections subscribe to `channel` (`PUBSUB NUMSUB`, or
+/// `SHARDNUMSUB` when sharded, summed over a cluster's nodes), on the
 /// publisher's connection; fails at once while Redis is unreachable.
 async fn server_count(shared: &Shared, channel: &[u8]) -> Result<usize, ClusterError> {
     let connection = shared
@@ -163,11 +220,16 @@ async fn server_count(shared: &Shared, channel: &[u8]) -> Result<usize, ClusterE
         return Err(ClusterError::Unavailable("Redis is unreachable".to_owned()));
     };
     let mut command = ::redis::cmd("PUBSUB");
-    command.arg("NUMSUB").arg(channel);
+    let count = if shared.config.sharded {
+        "SHARDNUMSUB"
+    } else {
+        "NUMSUB"
+    };
+    command.arg(count).arg(channel);
     let query = command.query_async::<::redis::Value>(&mut connection);
     match tokio::time::timeout(shared.config.requests_timeout, query).await {
         Ok(Ok(reply)) => subscriber_count(reply).ok_or_else(|| {
-            ClusterError::Unavailable("Redis answered PUBSUB NUMSUB oddly".to_owned())
+            ClusterError::Unavailable(format!("Redis answered PUBSUB {count} oddly"))
         }),
         Ok(Err(error)) => {
             if super::tasks::is_broken(&error) {
@@ -175,15 +237,15 @@ async fn server_count(shared: &Shared, channel: &[u8]) -> Result<usize, ClusterE
             }
             Err(ClusterError::Unavailable(format!("Redis: {error}")))
         }
-        Err(_) => Err(ClusterError::Unavailable(
-            "Redis did not answer PUBSUB NUMSUB in time".to_owned(),
-        )),
+        Err(_) => Err(ClusterError::Unavailable(format!(
+            "Redis did not answer PUBSUB {count} in time"
+        ))),
     }
 }
 
 /// The count in a `PUBSUB NUMSUB` reply for one channel: `[channel, count]` in
 /// RESP2, `{channel: count}` in RESP3.
-fn subscriber_count(reply: ::redis::Value) -> Option<usize> {
+pub(crate) fn subscriber_count(reply: ::redis::Value) -> Option<usize> {
     use ::redis::Value;
     let count = match reply {
         Value::Array(items) => items.into_iter().nth(1)?,

@@ -244,6 +244,33 @@ impl Connection {
         }
     }
 
+    /// Unsubscribes from the shard channel `channel`. On one server, `anchor`
+    /// (a shard channel the connection keeps) is subscribed to twice in the same
+    /// pipeline: redis-rs takes a `sunsubscribe` push for a reply only to its own
+    /// `sunsubscribe` method, which it offers on cluster connections alone
+    /// (redis-rs issue 2533), so the two confirmations of `anchor` stand for the
+    /// pipeline's two replies, and the unsubscription is confirmed by the time it
+    /// returns (Redis answers in order).
+    pub(crate) async fn sunsubscribe(
+        &mut self,
+        channel: &str,
+        anchor: &str,
+    ) -> ::redis::RedisResult<()> {
+        match self {
+            Connection::Single(connection) => {
+                let mut pipeline = ::redis::pipe();
+                pipeline
+                    .cmd("SUNSUBSCRIBE")
+                    .arg(channel)
+                    .cmd("SSUBSCRIBE")
+                    .arg(anchor)
+                    .arg(anchor);
+                pipeline.exec_async(connection).await
+            }
+            Connection::Cluster(connection) => connection.sunsubscribe(channel).await,
+        }
+    }
+
     /// Whether several commands may go in one pipeline (a cluster spreads them
     /// over nodes by key).
     pub(crate) fn pipelines(&self) -> bool {

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 
-use super::{RedisAdapter, Shared, acks, cluster, msgpack, requests, sharded};
+use super::{RedisAdapter, Shared, SubscriptionMode, acks, cluster, msgpack, requests, sharded};
 use crate::adapter::{
     Adapter, Broadcast, ClusterError, ClusterRequest, ClusterResponse, LocalNamespace,
     NamespaceLink, RemoteAcks,
 };
+use crate::server::Room;
 
 impl Adapter for RedisAdapter {
     fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {
@@ -48,11 +49,43 @@ impl RedisLink {
     }
 }
 
+impl RedisLink {
+    /// Sharded mode: the channel of a broadcast without acknowledgements, as
+    /// Node's `computeChannel` picks it (a room's own channel in the dynamic modes).
+    fn shard_channel(&self, broadcast: &Broadcast<'_>) -> Bytes {
+        let own_channel = match (self.shared.config.subscription_mode, broadcast.rooms) {
+            (SubscriptionMode::Dynamic, [room]) => !looks_like_a_socket_id(room.as_str()),
+            (SubscriptionMode::DynamicPrivate, [_]) => true,
+            _ => false,
+        };
+        match broadcast.rooms {
+            [room] if own_channel => Bytes::from(format!("{}{}#", self.channel, room)),
+            _ => Bytes::from(self.channel.clone()),
+        }
+    }
+
+    /// Whether the subscriber follows room `room` (`private`: a socket's own) in
+    /// the subscription mode.
+    fn follows(&self, private: bool) -> bool {
+        match self.shared.config.subscription_mode {
+            SubscriptionMode::Dynamic => self.shared.config.sharded && !private,
+            SubscriptionMode::DynamicPrivate => self.shared.config.sharded,
+            _ => false,
+        }
+    }
+}
+
+/// Whether `room` may be a socket's own room, as Node's sharded adapter guesses
+/// (socket ids are 20 characters long).
+fn looks_like_a_socket_id(room: &str) -> bool {
+    room.len() == 20
+}
+
 impl NamespaceLink for RedisLink {
     fn publish(&self, broadcast: &Broadcast<'_>) {
         if self.shared.config.sharded {
-            match sharded::encode_broadcast(&self.shared.uid, &self.name, broadcast) {
-                Ok(payload) => self.send(Bytes::from(self.channel.clone()), payload),
+            match sharded::encode_broadcast(&self.shared.uid, &self.name, broadcast, None) {
+                Ok(payload) => self.send(self.shard_channel(broadcast), payload),
                 Err(error) => {
                     tracing::warn!(%error, nsp = %self.name, "broadcast not published to Redis");
                 }
@@ -94,33 +127,44 @@ impl NamespaceLink for RedisLink {
         broadcast: &Broadcast<'_>,
         timeout: std::time::Duration,
     ) -> Option<RemoteAcks> {
-        if self.shared.config.sharded {
-            tracing::debug!(nsp = %self.name, "acknowledged broadcasts stay local with the sharded adapter");
-            return None;
+        if !self.shared.config.sharded {
+            return acks::publish(
+                &self.shared,
+                &self.request_channel,
+                &self.name,
+                broadcast,
+                timeout,
+            );
         }
-        acks::publish(
-            &self.shared,
-            &self.request_channel,
-            &self.name,
-            broadcast,
-            timeout,
-        )
+        // On the namespace's channel whatever the rooms: every node is counted.
+        let channel = Bytes::from(self.channel.clone());
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        acks::publish_request(&self.shared, &channel, &self.name, timeout, |id| {
+            sharded::encode_broadcast(&self.shared.uid, &self.name, broadcast, Some((id, millis)))
+        })
     }
 
     fn request(
         &self,
         request: ClusterRequest,
     ) -> BoxFuture<'static, Result<Vec<ClusterResponse>, ClusterError>> {
-        if self.shared.config.sharded {
-            return Box::pin(std::future::ready(Err(ClusterError::Unavailable(
-                "cluster requests are not carried by the sharded Redis adapter".to_owned(),
-            ))));
-        }
         Box::pin(cluster::ask(
             self.shared.clone(),
-            self.request_channel.clone(),
+            self.name.clone(),
             request,
         ))
+    }
+
+    fn room_created(&self, _room: &Room, private: bool) {
+        if self.follows(private) {
+            self.shared.attached.notify_one();
+        }
+    }
+
+    fn room_deleted(&self, _room: &Room, private: bool) {
+        if self.follows(private) {
+            self.shared.attached.notify_one();
+        }
     }
 }
 

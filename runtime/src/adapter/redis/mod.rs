@@ -21,13 +21,15 @@
 //! listens on `<key>-request#*` for the other nodes' ones.
 //!
 //! With [`RedisConfig::with_sharded`], the adapter uses sharded pub/sub instead
-//! (Redis 7 `SPUBLISH`/`SSUBSCRIBE`), as Node's `createShardedAdapter` with
-//! `subscriptionMode: "static"`: each namespace's broadcasts and server-side events
-//! go on its channel `<key>#<nsp>#` as the cluster messages of `socket.io-adapter`
-//! (JSON, or MessagePack when they carry binary), and each node subscribes to the
-//! channel of every namespace it serves. Node nodes in the default `"dynamic"`
-//! mode publish single-room broadcasts on per-room channels, which tether nodes do
-//! not subscribe to.
+//! (Redis 7 `SPUBLISH`/`SSUBSCRIBE`), as Node's `createShardedAdapter`: every
+//! message of a namespace goes on its channel `<key>#<nsp>#` as the cluster
+//! messages of `socket.io-adapter` (JSON, or MessagePack when they carry binary),
+//! answers go on the asking node's `<key>#<nsp>#<uid>#`, and each node subscribes
+//! to both for every namespace it serves. In the dynamic
+//! [`SubscriptionMode`]s (Node's default is `"dynamic"`; tether's is static), a
+//! broadcast to exactly one room goes on the room's `<key>#<nsp>#<room>#`, which a
+//! node subscribes to while it has sockets in the room. All nodes of a cluster
+//! must use the same mode.
 //!
 //! The URL is `redis://` or `rediss://` (TLS through rustls, with the system's
 //! roots or [`RedisConfig::with_tls_ca`]), with percent-encoded credentials (a
@@ -41,23 +43,28 @@
 //! `<key>-response#<nsp>#`, as JSON in the Node.js adapter's format; every node
 //! subscribes to both (and to `<key>-response#<nsp>#<uid>#`) for each namespace it
 //! serves, exactly rather than by pattern, so that `PUBSUB NUMSUB` on the request
-//! channel counts Node.js and tether nodes alike. A node answers every request of
-//! `fetchSockets`, `allRooms`, `socketsJoin`, `socketsLeave`, `disconnectSockets`
-//! (and the older single-socket and `sockets` forms), `serverSideEmitWithAck` and
-//! acknowledged broadcasts (`emitWithAck`: the client count, then each
-//! acknowledgement), and asks them for
-//! [`BroadcastOperator::fetch_sockets`](crate::server::BroadcastOperator::fetch_sockets)
-//! and the like: a query waits for as many answers as `NUMSUB` counts other nodes,
-//! at most [`RedisConfig::requests_timeout`]; a command is only published. While
-//! Redis is unreachable, requests fail at once with
-//! [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable). Server-side events go out as requests `{uid,
-//! type: 6, data: [event, ...args]}`, with a `requestId` when answers are awaited
+//! channel counts Node.js and tether nodes alike (sharded: the cluster messages
+//! of `socket.io-adapter` on the namespace's channel, counted with `PUBSUB
+//! SHARDNUMSUB` on it, summed over a Redis Cluster's nodes). A node answers every
+//! request of `fetchSockets`, `allRooms`, `socketsJoin`, `socketsLeave`,
+//! `disconnectSockets` (and the older single-socket and `sockets` forms),
+//! `serverSideEmitWithAck` and acknowledged broadcasts (`emitWithAck`: the client
+//! count, then each acknowledgement), and asks them for
+//! [`BroadcastOperator::fetch_sockets`](crate::server::BroadcastOperator::fetch_sockets),
+//! [`BroadcastOperator::emit_with_ack`](crate::server::BroadcastOperator::emit_with_ack)
+//! and the like: a query waits for as many answers as `NUMSUB` counts other
+//! nodes, at most [`RedisConfig::requests_timeout`], so a node that dies
+//! mid-request costs the asker that timeout
+//! ([`ClusterError::Timeout`](crate::adapter::ClusterError::Timeout)); a command
+//! is only published. The sharded format has no `allRooms`: tether asks for every
+//! socket and gathers their rooms. While Redis is unreachable, requests and
+//! commands fail at once with
+//! [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable), and an
+//! acknowledged broadcast yields
+//! [`AckError::Cluster`](crate::server::AckError::Cluster) at once besides its
+//! local answers. Server-side events go out as requests `{uid, type: 6, data:
+//! [event, ...args]}`, with a `requestId` when answers are awaited
 //! ([`Namespace::server_side_emit_with_ack`](crate::server::Namespace::server_side_emit_with_ack)).
-//!
-//! Not carried across nodes yet: a tether node's own `emit_with_ack` on a
-//! broadcast collects its local sockets' answers only; with the sharded adapter
-//! (and so on a Redis Cluster) only broadcasts and server-side events without
-//! answers cross, and cluster requests fail with [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable).
 //!
 //! ```no_run
 //! use tether::adapter::redis::{RedisAdapter, RedisConfig};
@@ -99,6 +106,7 @@ mod connection;
 mod emit;
 mod link;
 mod requests;
+mod shard_requests;
 mod sharded;
 mod tasks;
 
@@ -124,9 +132,12 @@ pub struct RedisConfig {
     /// share broadcasts when they use the same.
     pub key: String,
     /// Sharded pub/sub (Redis 7 `SPUBLISH`/`SSUBSCRIBE`), as Node's
-    /// `createShardedAdapter` with `subscriptionMode: "static"` (default `false`:
-    /// classic pub/sub, as Node's `createAdapter`).
+    /// `createShardedAdapter` (default `false`: classic pub/sub, as Node's
+    /// `createAdapter`).
     pub sharded: bool,
+    /// Which shard channels a node subscribes to, with sharded pub/sub (default
+    /// [`SubscriptionMode::Static`]); every node of a cluster must use the same.
+    pub subscription_mode: SubscriptionMode,
     /// The URL names one node of a Redis Cluster, whose other nodes are
     /// discovered (default `false`); implies [`sharded`](Self::sharded).
     pub cluster: bool,
@@ -151,8 +162,9 @@ pub struct RedisConfig {
     /// How often an idle connection is checked with a PING (default 15 s); one
     /// that answers nothing for two intervals is dropped and reconnected.
     pub ping_interval: Duration,
-    /// How long a cluster request (`fetch_sockets`, `all_rooms`) waits for every
-    /// other node's answer (default 5 s, as in Node.js).
+    /// How long a cluster request (`fetch_sockets`, `all_rooms`,
+    /// `server_side_emit_with_ack`) waits for every other node's answer (default
+    /// 5 s, as in Node.js).
     pub requests_timeout: Duration,
 }
 
@@ -164,6 +176,7 @@ impl RedisConfig {
             tls_ca: None,
             key: "socket.io".to_owned(),
             sharded: false,
+            subscription_mode: SubscriptionMode::Static,
             cluster: false,
             sentinel: None,
             queue: 4096,
@@ -184,9 +197,18 @@ impl RedisConfig {
 
     /// Uses sharded pub/sub, as Node's `createShardedAdapter(pub, sub,
     /// {subscriptionMode: "static"})`: every message of a namespace goes on
-    /// `<key>#<nsp>#`, in the cluster message format of `socket.io-adapter`.
+    /// `<key>#<nsp>#`, in the cluster message format of `socket.io-adapter` (see
+    /// [`with_subscription_mode`](Self::with_subscription_mode) for the others).
     pub fn with_sharded(mut self) -> Self {
         self.sharded = true;
+        self
+    }
+
+    /// Uses sharded pub/sub with the given subscription mode, as Node's
+    /// `createShardedAdapter(pub, sub, {subscriptionMode})`.
+    pub fn with_subscription_mode(mut self, mode: SubscriptionMode) -> Self {
+        self.sharded = true;
+        self.subscription_mode = mode;
         self
     }
 
@@ -231,6 +253,29 @@ impl RedisConfig {
         self.reconnect_max = max.max(min);
         self
     }
+}
+
+/// Which shard channels the sharded adapter uses, as the `subscriptionMode` of
+/// Node's `createShardedAdapter`. Broadcasts to exactly one room go on a channel
+/// of that room in the dynamic modes, so that only the nodes holding the room
+/// receive them; every other message goes on the namespace's channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SubscriptionMode {
+    /// One channel per namespace, `<key>#<nsp>#` (and each node's answers on
+    /// `<key>#<nsp>#<uid>#`): few subscriptions, every broadcast reaches every node.
+    #[default]
+    Static,
+    /// Also a channel per public room, `<key>#<nsp>#<room>#`, subscribed to while
+    /// the node has a socket in the room; a socket's own room (a 20-character
+    /// name) stays on the namespace's channel. Node's default.
+    Dynamic,
+    /// As `Dynamic`, and each socket's own room gets a channel too.
+    ///
+    /// In both dynamic modes each room that appears or empties on a node costs
+    /// its subscriber one `SSUBSCRIBE` or `SUNSUBSCRIBE` and a pass over the
+    /// node's rooms.
+    DynamicPrivate,
 }
 
 /// What can go wrong with the Redis adapter.
@@ -315,6 +360,14 @@ impl Shared {
             return false;
         }
         true
+    }
+
+    /// Whether Redis is unreachable now: the publisher has no connection to lend.
+    fn is_unreachable(&self) -> bool {
+        self.commands
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_none()
     }
 
     /// The request and response channels of every namespace of this node.

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use super::cluster::{self, ChannelKind};
 use super::connection::{Connection, Source};
-use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, sharded};
+use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, shard_requests, sharded};
 use crate::adapter::backoff::Backoff;
 
 /// Most bytes of messages published in one pipeline.
@@ -418,7 +418,7 @@ impl Subscribing<'_> {
                         return Ended::Stop;
                     };
                     if self.config.sharded {
-                        on_cluster_message(&shared, &message.payload);
+                        shard_requests::on_message(&shared, &message.payload);
                     } else if !message.exact {
                         deliver(&shared, &message.channel, &message.payload);
                     } else {
@@ -477,30 +477,54 @@ impl Subscribing<'_> {
         Ok(())
     }
 
-    /// Sharded mode: `SSUBSCRIBE`s the channel `<key>#<nsp>#` of each namespace not
-    /// in `channels` yet (one channel per command: each is confirmed on its own).
+    /// Sharded mode: `SSUBSCRIBE`s the shard channels this node wants now (one
+    /// channel per command: each is confirmed on its own), and `SUNSUBSCRIBE`s
+    /// those it no longer wants. `channels` holds what the connection is
+    /// subscribed to.
     async fn subscribe_namespaces(
         &self,
         connection: &mut Connection,
         channels: &mut HashSet<String>,
     ) -> Result<(), Ended> {
-        let Some(shared) = self.shared.upgrade() else {
+        let Some(wanted) = self
+            .shared
+            .upgrade()
+            .map(|shared| sharded::channels(&shared))
+        else {
             return Err(Ended::Stop);
         };
-        let wanted: Vec<String> = shared
-            .namespaces
-            .names()
-            .iter()
-            .map(|nsp| format!("{}#{}#", self.config.key, nsp))
-            .filter(|channel| !channels.contains(channel))
-            .collect();
-        drop(shared);
-        for channel in wanted {
+        let added: Vec<String> = wanted.difference(channels).cloned().collect();
+        for channel in added {
             connection
                 .ssubscribe(&channel)
                 .await
                 .map_err(|error| Ended::Broken(error.into()))?;
             channels.insert(channel);
+        }
+        let removed: Vec<String> = channels.difference(&wanted).cloned().collect();
+        let Some(anchor) = self
+            .shared
+            .upgrade()
+            .map(|shared| sharded::anchor_channel(&shared))
+        else {
+            return Err(Ended::Stop);
+        };
+        if !removed.is_empty() && !channels.contains(&anchor) {
+            connection
+                .ssubscribe(&anchor)
+                .await
+                .map_err(|error| Ended::Broken(error.into()))?;
+            channels.insert(anchor.clone());
+        }
+        for channel in removed {
+            if channel == anchor {
+                continue;
+            }
+            connection
+                .sunsubscribe(&channel, &anchor)
+                .await
+                .map_err(|error| Ended::Broken(error.into()))?;
+            channels.remove(&channel);
         }
         Ok(())
     }
@@ -545,35 +569,6 @@ pub(crate) async fn subscriber(
         attached,
     };
     keep_connected(&config, &source, &mut stop, role).await;
-}
-
-/// Sharded mode: handles a cluster message of another node on a namespace's
-/// channel: delivers a broadcast, runs the handlers of a server-side event.
-fn on_cluster_message(shared: &Shared, payload: &Bytes) {
-    match sharded::decode(payload) {
-        Some(sharded::Incoming::Broadcast(incoming)) => {
-            if incoming.uid == shared.uid {
-                return;
-            }
-            if let Some(ns) = shared.namespace(&incoming.nsp) {
-                incoming.deliver(&ns);
-            }
-        }
-        Some(sharded::Incoming::ServerSideEmit { uid, nsp, packet }) => {
-            if uid == shared.uid {
-                return;
-            }
-            if let Some(ns) = shared.namespace(&nsp)
-                && !ns.deliver_server_event(&packet)
-            {
-                tracing::debug!(
-                    nsp,
-                    "ignored a server-side event that is no [event, ...args]"
-                );
-            }
-        }
-        None => tracing::debug!("ignored a Redis message tether does not handle"),
-    }
 }
 
 /// Delivers one broadcast from another node to the local sockets it selects,

@@ -31,6 +31,7 @@ fn open_session(tasks: &SessionTasks<()>) -> Arc<Session<()>> {
         uri: Default::default(),
         remote_addr: None,
         issued: std::time::SystemTime::now(),
+        secure: false,
     };
     let owner: Weak<dyn SessionOwner<()>> = Weak::<NoOwner>::new();
     let session = Session::new(

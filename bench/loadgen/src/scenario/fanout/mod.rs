@@ -1,7 +1,10 @@
-//! Fan-out, rooms and mixed scenarios: N clients receive `bcast` events caused by
-//! one publisher at open-loop rates stepped up until the server saturates.
+//! Fan-out, rooms, mixed and cluster scenarios: N clients receive `bcast` events
+//! caused by one publisher at open-loop rates stepped up until the server
+//! saturates. In a cluster run the clients alternate between two nodes, the
+//! publisher on the first, and a fetch phase times `fetch_sockets` first.
 
 mod clients;
+mod fetch;
 mod state;
 
 use std::collections::BTreeMap;
@@ -41,13 +44,28 @@ struct StepReport {
     contention: Option<f64>,
     server_ns_per_delivery: Option<f64>,
     saturated: bool,
+    /// Per node, the publisher's first (cluster runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nodes: Option<Vec<NodeStep>>,
+}
+
+/// What the clients of one node received in one step.
+#[derive(Debug, Clone, Serialize)]
+struct NodeStep {
+    expected: u64,
+    received: u64,
+    lost: u64,
+    delivered_per_s: f64,
+    latency: Latency,
 }
 
 /// Runs the scenario.
 pub async fn run(args: &FanoutArgs) -> Result<RunResult, Error> {
-    let target = Target::new(&args.common);
+    let first = Target::new(&args.common);
+    let mut targets = vec![first.clone()];
+    targets.extend(args.second_port.map(|port| first.with_port(port)));
     let clients = args.clients.max(1);
-    let fan = Rc::new(Fan::new(clients, args.rooms));
+    let fan = Rc::new(Fan::new(clients, args.rooms, targets.len()));
     let launch = Launch::new(args.common.concurrency);
     let polling_every = match args.polling_percent {
         0 => 0,
@@ -61,7 +79,7 @@ pub async fn run(args: &FanoutArgs) -> Result<RunResult, Error> {
             index,
             is_polling(index, polling_every),
             args,
-            &target,
+            &targets[fan.node_of(index)],
             &fan,
             &launch,
         );
@@ -74,14 +92,24 @@ pub async fn run(args: &FanoutArgs) -> Result<RunResult, Error> {
         )));
     }
     sleep(Duration::from_millis(300)).await;
+    let fetched = if args.fetch_secs > 0.0 {
+        let report = fetch::run(&first, clients, secs(args.fetch_secs)).await;
+        // The fetching client has left; let its disconnection settle.
+        sleep(Duration::from_millis(300)).await;
+        Some(report)
+    } else {
+        None
+    };
 
     let steps = run_steps(args, &fan).await;
     drain(&fan, secs(args.drain_secs)).await;
     fan.finish();
 
     let steps = finalize(&fan, steps);
-    let (metrics, flags) = summarize(args, &steps);
-    let mut metrics = metrics;
+    let (mut metrics, mut flags) = summarize(args, &steps);
+    if let Some(fetched) = &fetched {
+        fetch_metrics(fetched, launch.ready() as u64 + 1, &mut metrics, &mut flags);
+    }
     metrics.insert("connect_failures".into(), launch.failed() as f64);
     metrics.insert("clients_closed_early".into(), fan.closed_early() as f64);
     metrics.insert("delivered_total".into(), fan.delivered() as f64);
@@ -103,12 +131,15 @@ pub async fn run(args: &FanoutArgs) -> Result<RunResult, Error> {
             "ref_rate": args.ref_rate,
             "stop_p99_ms": args.stop_p99_ms,
             "stop_ratio": args.stop_ratio,
+            "nodes": targets.len(),
+            "fetch_secs": args.fetch_secs,
         }),
         metrics,
         flags,
         detail: json!({
             "connect_secs": connect_time.as_secs_f64(),
             "first_connect_error": launch.first_error(),
+            "fetch": fetched,
             "steps": steps,
         }),
     })
@@ -128,6 +159,7 @@ fn spawn_client(
     launch: &Rc<Launch>,
 ) {
     let room = (args.rooms > 0).then(|| eio::room_name(index % args.rooms));
+    let node = fan.node_of(index);
     let (target, fan, launch) = (target.clone(), fan.clone(), launch.clone());
     spawn_local(async move {
         if polling {
@@ -139,7 +171,7 @@ fn spawn_client(
                 Ok(client)
             };
             if let Some(client) = launch.connect(handshake).await {
-                clients::polling_subscriber(client, fan).await;
+                clients::polling_subscriber(client, fan, node).await;
             }
             return;
         }
@@ -154,7 +186,7 @@ fn spawn_client(
             if index == 0 {
                 clients::publisher(ws, fan, target.step_timeout).await;
             } else {
-                clients::subscriber(ws, fan).await;
+                clients::subscriber(ws, fan, node).await;
             }
         }
     });
@@ -166,12 +198,16 @@ async fn run_steps(args: &FanoutArgs, fan: &Fan) -> Vec<StepReport> {
     let settle = Duration::from_millis(args.settle_ms);
     let mut reports = Vec::new();
     for (index, &rate) in args.rates.iter().enumerate() {
-        let cpu = CpuWindow::start(args.common.server_pid);
+        let cpu = CpuWindow::start(&args.common.server_pids());
         let before = fan.delivered();
+        let before_on: Vec<u64> = (0..fan.nodes()).map(|n| fan.delivered_on(n)).collect();
         fan.start_step(rate);
         sleep(step_len).await;
         fan.stop_publishing();
         let during_step = fan.delivered() - before;
+        let during_on: Vec<u64> = (0..fan.nodes())
+            .map(|n| fan.delivered_on(n) - before_on[n])
+            .collect();
         let sending = cpu.finish();
         sleep(settle).await;
         let cpu_use = cpu.finish();
@@ -202,6 +238,20 @@ async fn run_steps(args: &FanoutArgs, fan: &Fan) -> Vec<StepReport> {
             contention: sending.contention,
             server_ns_per_delivery: cpu_use.server_ns_per(with_settle),
             saturated,
+            nodes: (fan.nodes() > 1).then(|| {
+                counts
+                    .nodes
+                    .iter()
+                    .zip(&during_on)
+                    .map(|(node, &during)| NodeStep {
+                        expected: node.expected,
+                        received: node.received,
+                        lost: 0,
+                        delivered_per_s: during as f64 / step_secs,
+                        latency: node.latency,
+                    })
+                    .collect()
+            }),
         });
         if saturated && !args.no_stop {
             break;
@@ -234,6 +284,11 @@ fn finalize(fan: &Fan, mut steps: Vec<StepReport>) -> Vec<StepReport> {
             step.received = counts.received;
             step.lost = counts.expected.saturating_sub(counts.received);
             step.latency = counts.latency;
+            for (node, now) in step.nodes.iter_mut().flatten().zip(&counts.nodes) {
+                node.received = now.received;
+                node.lost = now.expected.saturating_sub(now.received);
+                node.latency = now.latency;
+            }
         }
     }
     steps
@@ -282,10 +337,53 @@ fn summarize(args: &FanoutArgs, steps: &[StepReport]) -> (BTreeMap<String, f64>,
         if let Some(cpu) = r.server_cpu {
             metrics.insert("ref_server_cpu".into(), cpu);
         }
+        if let Some([same, cross]) = r.nodes.as_deref() {
+            metrics.insert("ref_same_node_p99_ms".into(), same.latency.p99_ms);
+            metrics.insert("ref_cross_node_p50_ms".into(), cross.latency.p50_ms);
+            metrics.insert("ref_cross_node_p99_ms".into(), cross.latency.p99_ms);
+            metrics.insert(
+                "ref_cross_node_extra_p99_ms".into(),
+                cross.latency.p99_ms - same.latency.p99_ms,
+            );
+        }
+    }
+    let cross_best = steps
+        .iter()
+        .filter_map(|s| s.nodes.as_deref()?.get(1))
+        .map(|n| n.delivered_per_s)
+        .fold(None, |best: Option<f64>, v| {
+            Some(best.map_or(v, |b| b.max(v)))
+        });
+    if let Some(best) = cross_best {
+        metrics.insert("cross_node_deliveries_per_s".into(), best);
     }
     let below: u64 = steps.iter().filter(|s| !s.saturated).map(|s| s.lost).sum();
     let at: u64 = steps.iter().filter(|s| s.saturated).map(|s| s.lost).sum();
     metrics.insert("lost_below_saturation".into(), below as f64);
     metrics.insert("lost_at_saturation".into(), at as f64);
     (metrics, flags)
+}
+
+/// Metrics of the fetch phase; `expected` is the number of sockets every answer
+/// should count (the subscribers and the fetching client).
+fn fetch_metrics(
+    fetched: &fetch::FetchReport,
+    expected: u64,
+    metrics: &mut BTreeMap<String, f64>,
+    flags: &mut Vec<String>,
+) {
+    metrics.insert("fetch_answered".into(), fetched.answered as f64);
+    if fetched.answered > 0 {
+        metrics.insert("fetch_p50_ms".into(), fetched.latency.p50_ms);
+        metrics.insert("fetch_p99_ms".into(), fetched.latency.p99_ms);
+        metrics.insert("fetch_per_s".into(), fetched.per_s);
+        metrics.insert("fetch_sockets".into(), fetched.sockets_min as f64);
+    }
+    if fetched.error.is_some() || fetched.answered == 0 {
+        flags.push("fetch-failed".into());
+    }
+    if fetched.answered > 0 && (fetched.sockets_min != expected || fetched.sockets_max != expected)
+    {
+        flags.push("fetch-count-mismatch".into());
+    }
 }

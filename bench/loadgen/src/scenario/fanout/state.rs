@@ -1,5 +1,5 @@
 //! Shared state of a fan-out run: the publishing plan, and what was sent and
-//! received per step.
+//! received per step, per server node (one, or two in a cluster run).
 
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
@@ -22,13 +22,16 @@ struct Plan {
     rate: f64,
 }
 
-/// What one step sent and received.
+/// Server nodes a run can spread its clients over.
+pub const MAX_NODES: usize = 2;
+
+/// What one step sent and received, per node of the receiving clients.
 struct Step {
     first_seq: u64,
     sent: u64,
-    expected: u64,
-    received: u64,
-    hist: Histogram<u64>,
+    expected: [u64; MAX_NODES],
+    received: [u64; MAX_NODES],
+    hist: [Histogram<u64>; MAX_NODES],
 }
 
 /// Totals of one step at some moment.
@@ -42,14 +45,30 @@ pub struct StepCounts {
     pub received: u64,
     /// Latency of the deliveries received so far.
     pub latency: Latency,
+    /// Per node (the publisher's first): deliveries expected and received, and
+    /// their latency.
+    pub nodes: [NodeCounts; MAX_NODES],
+}
+
+/// What the clients of one node expected and received in one step.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NodeCounts {
+    /// Deliveries the sent broadcasts should cause on this node's clients.
+    pub expected: u64,
+    /// Deliveries received so far.
+    pub received: u64,
+    /// Their latency.
+    pub latency: Latency,
 }
 
 /// Shared by the publisher, the subscribers and the step driver (one thread).
 pub struct Fan {
-    clients: u64,
-    rooms: Vec<(String, u64)>,
+    nodes: usize,
+    clients: [u64; MAX_NODES],
+    rooms: Vec<(String, [u64; MAX_NODES])>,
     steps: RefCell<Vec<Step>>,
     delivered: Cell<u64>,
+    delivered_on: Cell<[u64; MAX_NODES]>,
     next_seq: Cell<u64>,
     plan: Cell<Option<Plan>>,
     plan_sent: Cell<u64>,
@@ -58,19 +77,27 @@ pub struct Fan {
 }
 
 impl Fan {
-    /// `clients` subscribers, spread over `rooms` rooms (none: everyone gets every broadcast).
-    pub fn new(clients: usize, rooms: usize) -> Self {
+    /// `clients` subscribers, spread over `rooms` rooms (none: everyone gets every
+    /// broadcast) and over `nodes` server nodes (client `i` on node `i % nodes`).
+    pub fn new(clients: usize, rooms: usize, nodes: usize) -> Self {
+        let nodes = nodes.clamp(1, MAX_NODES);
+        let per_node = |member: &dyn Fn(usize) -> bool| {
+            let mut counts = [0; MAX_NODES];
+            for i in (0..clients).filter(|&i| member(i)) {
+                counts[i % nodes] += 1;
+            }
+            counts
+        };
         let rooms = (0..rooms)
-            .map(|r| {
-                let members = (0..clients).filter(|i| i % rooms == r).count() as u64;
-                (eio::room_name(r), members)
-            })
+            .map(|r| (eio::room_name(r), per_node(&|i| i % rooms == r)))
             .collect();
         Self {
-            clients: clients as u64,
+            nodes,
+            clients: per_node(&|_| true),
             rooms,
             steps: RefCell::new(Vec::new()),
             delivered: Cell::new(0),
+            delivered_on: Cell::new([0; MAX_NODES]),
             next_seq: Cell::new(0),
             plan: Cell::new(None),
             plan_sent: Cell::new(0),
@@ -79,14 +106,23 @@ impl Fan {
         }
     }
 
-    /// Records one delivery of broadcast `seq` stamped at `t_us`.
-    pub fn deliver(&self, seq: u64, t_us: u64) {
+    /// The node client `index` connects to.
+    pub fn node_of(&self, index: usize) -> usize {
+        index % self.nodes
+    }
+
+    /// Records one delivery of broadcast `seq` stamped at `t_us` to a client of `node`.
+    pub fn deliver(&self, node: usize, seq: u64, t_us: u64) {
         let now = clock::now_us();
         self.delivered.set(self.delivered.get() + 1);
+        let node = node.min(MAX_NODES - 1);
+        let mut on = self.delivered_on.get();
+        on[node] += 1;
+        self.delivered_on.set(on);
         let mut steps = self.steps.borrow_mut();
         if let Some(step) = steps.iter_mut().rev().find(|s| s.first_seq <= seq) {
-            step.received += 1;
-            record(&mut step.hist, now.saturating_sub(t_us));
+            step.received[node] += 1;
+            record(&mut step.hist[node], now.saturating_sub(t_us));
         }
     }
 
@@ -95,14 +131,24 @@ impl Fan {
         self.delivered.get()
     }
 
+    /// Deliveries received so far by the clients of `node`, all steps together.
+    pub fn delivered_on(&self, node: usize) -> u64 {
+        self.delivered_on.get().get(node).copied().unwrap_or(0)
+    }
+
+    /// Number of server nodes the clients are spread over.
+    pub fn nodes(&self) -> usize {
+        self.nodes
+    }
+
     /// Starts a step publishing `rate` broadcasts per second from now.
     pub fn start_step(&self, rate: f64) {
         self.steps.borrow_mut().push(Step {
             first_seq: self.next_seq.get(),
             sent: 0,
-            expected: 0,
-            received: 0,
-            hist: new_histogram(),
+            expected: [0; MAX_NODES],
+            received: [0; MAX_NODES],
+            hist: std::array::from_fn(|_| new_histogram()),
         });
         let start = Instant::now();
         self.plan_sent.set(0);
@@ -137,13 +183,16 @@ impl Fan {
             let seq = self.next_seq.get();
             self.next_seq.set(seq + 1);
             let t_us = plan.start_us + (sent as f64 * 1e6 / plan.rate) as u64;
-            if self.rooms.is_empty() {
-                step.expected += self.clients;
+            let members = if self.rooms.is_empty() {
                 out.push(eio::broadcast(seq, t_us));
+                &self.clients
             } else {
                 let (room, members) = &self.rooms[(seq % self.rooms.len() as u64) as usize];
-                step.expected += members;
                 out.push(eio::room_broadcast(room, seq, t_us));
+                members
+            };
+            for (expected, members) in step.expected.iter_mut().zip(members) {
+                *expected += members;
             }
             step.sent += 1;
             sent += 1;
@@ -155,11 +204,22 @@ impl Fan {
     pub fn counts(&self, index: usize) -> Option<StepCounts> {
         let steps = self.steps.borrow();
         let step = steps.get(index)?;
+        let mut all = step.hist[0].clone();
+        for hist in &step.hist[1..] {
+            // Both histograms share their bounds, so adding cannot fail.
+            let _ = all.add(hist);
+        }
+        let nodes = std::array::from_fn(|node| NodeCounts {
+            expected: step.expected[node],
+            received: step.received[node],
+            latency: Latency::of(&step.hist[node]),
+        });
         Some(StepCounts {
             sent: step.sent,
-            expected: step.expected,
-            received: step.received,
-            latency: Latency::of(&step.hist),
+            expected: step.expected.iter().sum(),
+            received: step.received.iter().sum(),
+            latency: Latency::of(&all),
+            nodes,
         })
     }
 
@@ -168,7 +228,10 @@ impl Fan {
         self.steps
             .borrow()
             .iter()
-            .map(|s| s.expected.saturating_sub(s.received))
+            .map(|s| {
+                let expected: u64 = s.expected.iter().sum();
+                expected.saturating_sub(s.received.iter().sum())
+            })
             .sum()
     }
 

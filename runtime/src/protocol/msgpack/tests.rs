@@ -1,0 +1,184 @@
+//! Bytes written by socket.io-msgpack-parser 3.0.2 (notepack.io 2.2) under Node,
+//! read here; and packets written here, read back.
+
+use super::*;
+use crate::protocol::{Body, Decoder, encode_ack, encode_connect, encode_disconnect, encode_event};
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn text(bytes: &[u8]) -> (String, Vec<Vec<u8>>) {
+    let packet = to_text_packet(bytes).unwrap();
+    (
+        packet.text.as_str().to_owned(),
+        packet
+            .attachments
+            .iter()
+            .map(|bytes| bytes.to_vec())
+            .collect(),
+    )
+}
+
+#[test]
+fn node_packets_read_as_their_text_form() {
+    // {type:0, nsp:"/", data:undefined}
+    assert_eq!(
+        text(&hex("83a47479706500a36e7370a12fa464617461d40000")).0,
+        "0"
+    );
+    // {type:0, nsp:"/admin", data:{token:"x"}}
+    assert_eq!(
+        text(&hex(
+            "83a47479706500a36e7370a62f61646d696ea46461746181a5746f6b656ea178"
+        ))
+        .0,
+        r#"0/admin,{"token":"x"}"#
+    );
+    // {type:2, nsp:"/", id:7, data:["say", Buffer[1,2], {n:1.5, u:undefined, d:Date}]}
+    let (event, attachments) = text(&hex(
+        "84a47479706502a36e7370a12fa46461746193a3736179c402010283a16ecb3ff8000000000000a175d40000a164d700000001a24ee9f4c3a2696407",
+    ));
+    assert_eq!(
+        event,
+        r#"51-7["say",{"_placeholder":true,"num":0},{"n":1.5,"d":"2026-12-07T05:11:25.123Z"}]"#
+    );
+    assert_eq!(attachments, [vec![1, 2]]);
+    // {type:2, nsp:"/", data:["arr", [undefined, null], ArrayBuffer[9], -5, 2^32]}
+    let (event, attachments) = text(&hex(
+        "83a47479706502a36e7370a12fa46461746195a361727292d40000c0c7010009fbcf0000000100000000",
+    ));
+    assert_eq!(
+        event,
+        r#"51-["arr",[null,null],{"_placeholder":true,"num":0},-5,4294967296]"#
+    );
+    assert_eq!(attachments, [vec![9]]);
+    // {type:3, nsp:"/chat", id:300, data:[true]}
+    assert_eq!(
+        text(&hex(
+            "84a47479706503a36e7370a52f63686174a26964cd012ca46461746191c3"
+        ))
+        .0,
+        "3/chat,300[true]"
+    );
+    // {type:1, nsp:"/chat"}
+    assert_eq!(
+        text(&hex("82a47479706501a36e7370a52f63686174")).0,
+        "1/chat,"
+    );
+}
+
+#[test]
+fn malformed_packets_are_refused() {
+    let refused = |bytes: &[u8]| to_text_packet(bytes).unwrap_err();
+    // Not a map; type 5; nsp missing; id a string; DISCONNECT with data; EVENT
+    // data an object; truncated; trailing bytes; the reserved marker.
+    assert!(matches!(
+        refused(&[0x92, 0x01, 0x02]),
+        MsgpackError::InvalidPacket(_)
+    ));
+    assert!(matches!(
+        refused(&hex("82a47479706505a36e7370a12f")),
+        MsgpackError::InvalidPacket(_)
+    ));
+    assert!(matches!(
+        refused(&hex("81a47479706502")),
+        MsgpackError::InvalidPacket(_)
+    ));
+    assert!(matches!(
+        refused(&hex("83a47479706503a36e7370a12fa26964a131")),
+        MsgpackError::InvalidPacket(_)
+    ));
+    assert!(matches!(
+        refused(&hex("83a47479706501a36e7370a12fa46461746190")),
+        MsgpackError::InvalidPacket(_)
+    ));
+    assert!(matches!(
+        refused(&hex("83a47479706502a36e7370a12fa46461746180")),
+        MsgpackError::InvalidPacket(_)
+    ));
+    assert_eq!(
+        refused(&hex("83a47479706502a36e73")),
+        MsgpackError::Truncated
+    );
+    assert_eq!(
+        refused(&hex("82a47479706501a36e7370a12f00")),
+        MsgpackError::Truncated
+    );
+    assert_eq!(
+        refused(&hex("83a47479706502a36e7370a12fa46461746191c1")),
+        MsgpackError::Reserved
+    );
+    // A huge announced array length with nothing behind it allocates nothing.
+    assert_eq!(
+        refused(&hex("83a47479706502a36e7370a12fa464617461dd7fffffff")),
+        MsgpackError::Truncated
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let mut bytes = hex("83a47479706502a36e7370a12fa464617461");
+    bytes.extend(std::iter::repeat_n(0x91, 10_000));
+    bytes.push(0xc0);
+    assert_eq!(to_text_packet(&bytes).unwrap_err(), MsgpackError::TooDeep);
+}
+
+/// What the text decoder makes of a MessagePack packet: the whole server path.
+fn decoded(bytes: &[u8]) -> crate::protocol::Packet {
+    let packet = to_text_packet(bytes).unwrap();
+    let mut decoder = Decoder::default();
+    let mut out = decoder.decode_text(packet.text).unwrap();
+    for attachment in packet.attachments {
+        out = decoder.decode_binary(attachment).unwrap();
+    }
+    out.unwrap()
+}
+
+#[test]
+fn written_packets_read_back() {
+    let event = encode_event(
+        "/game",
+        "state",
+        &(
+            bytes::Bytes::from_static(&[1, 2, 3]),
+            serde_json::json!({ "x": -1.25, "n": 7 }),
+        ),
+        Some(9),
+    )
+    .unwrap();
+    let bytes = from_encoded(&event).unwrap();
+    let packet = decoded(&bytes);
+    assert_eq!(packet.nsp, "/game");
+    assert_eq!(packet.id, Some(9));
+    let Body::Event { name, args } = packet.body else {
+        panic!("an event")
+    };
+    assert_eq!(name, "state");
+    assert_eq!(args.decode::<bytes::Bytes>(0).unwrap(), &[1, 2, 3][..]);
+    assert_eq!(
+        args.decode::<serde_json::Value>(1).unwrap(),
+        serde_json::json!({ "x": -1.25, "n": 7 })
+    );
+
+    let ack = from_encoded(&encode_ack("/", 4, &("ok",)).unwrap()).unwrap();
+    assert_eq!(to_text_packet(&ack).unwrap().text, r#"34["ok"]"#);
+    let connect = from_encoded(&encode_connect(
+        "/",
+        Some(&serde_json::json!({ "sid": "abc" })),
+    ))
+    .unwrap();
+    assert_eq!(to_text_packet(&connect).unwrap().text, r#"0{"sid":"abc"}"#);
+    let disconnect = from_encoded(&encode_disconnect("/chat")).unwrap();
+    assert_eq!(to_text_packet(&disconnect).unwrap().text, "1/chat,");
+}
+
+#[test]
+fn dates_read_as_iso_text() {
+    assert_eq!(iso_date(0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(iso_date(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    assert_eq!(iso_date(-1), "1969-12-31T23:59:59.999Z");
+}
