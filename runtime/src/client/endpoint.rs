@@ -171,11 +171,15 @@ mod tests {
     }
 
     #[test]
-    fn rejects_tls_and_garbage() {
-        assert!(matches!(
-            Endpoint::parse("https://example.com", "/socket.io/"),
-            Err(ConnectError::UnsupportedScheme(_))
-        ));
+    fn rejects_tls_without_the_feature_and_garbage() {
+        let https = Endpoint::parse("https://example.com", "/socket.io/");
+        if cfg!(feature = "tls") {
+            let https = https.unwrap();
+            assert!(https.secure);
+            assert_eq!(https.port, 443);
+        } else {
+            assert!(matches!(https, Err(ConnectError::UnsupportedScheme(_))));
+        }
         assert!(matches!(
             Endpoint::parse("not a url", "/socket.io/"),
             Err(ConnectError::InvalidUrl { .. })
