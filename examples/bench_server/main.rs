@@ -46,7 +46,8 @@ fn config() -> ServerConfig {
 }
 
 fn bench_server() -> std::io::Result<Server> {
-    let io = tether_examples::cluster::io_server_from_env(config())?;
+    let config = tether_examples::cluster::with_recovery_from_env(config());
+    let io = tether_examples::cluster::io_server_from_env(config)?;
     let main = io.main();
     main.on("echo", |_socket: Socket, mut event: Event| async move {
         let args = event.args().clone();

@@ -157,7 +157,9 @@ impl ChatClientHandler for Chat {
 async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
     let io = tether_examples::cluster::io_server_from_env(
-        ServerConfig::default().with_cors(Cors::any()),
+        tether_examples::cluster::with_recovery_from_env(
+            ServerConfig::default().with_cors(Cors::any()),
+        ),
     )?;
     io.main().bind::<ChatClient, ChatServer>(Chat::default());
     tether_examples::web::serve_with_page(

@@ -3,10 +3,14 @@
 //! every other node on that Redis (tether's and Node.js socket.io's with
 //! `@socket.io/redis-adapter`), on channels prefixed `REDIS_PREFIX` (default
 //! `socket.io`, as in Node.js). Without it, the server stands alone.
-//! `TETHER_ADAPTER` picks the adapter: `redis` (`REDIS_URL`), or `postgres`, which
-//! joins the nodes on the PostgreSQL database `DATABASE_URL` (tether's and Node.js
-//! socket.io's with `@socket.io/postgres-adapter`), channel prefix
-//! `POSTGRES_PREFIX` (default `socket.io`).
+//! `TETHER_ADAPTER` picks the adapter: `redis` (`REDIS_URL`); `redis-streams`,
+//! where the nodes share a Redis stream instead (tether's and Node.js socket.io's
+//! with `@socket.io/redis-streams-adapter`), named `REDIS_PREFIX` (default
+//! `socket.io`), which also carries connection state recovery across nodes; or
+//! `postgres`, which joins the nodes on the PostgreSQL database `DATABASE_URL`
+//! (tether's and Node.js socket.io's with `@socket.io/postgres-adapter`), channel
+//! prefix `POSTGRES_PREFIX` (default `socket.io`). `RECOVERY=1` turns connection
+//! state recovery on ([`with_recovery_from_env`]).
 //!
 //! ```text
 //! REDIS_URL=redis://127.0.0.1:6379 PORT=3001 cargo run --example chat
@@ -15,8 +19,9 @@
 //! ```
 
 use tether::adapter::postgres::{PostgresAdapter, PostgresConfig};
+use tether::adapter::redis::streams::{RedisStreamsAdapter, RedisStreamsConfig};
 use tether::adapter::redis::{RedisAdapter, RedisConfig};
-use tether::server::{Server, ServerConfig};
+use tether::server::{RecoveryConfig, Server, ServerConfig};
 
 /// Why the cluster named by the environment cannot be joined.
 pub type ClusterEnvError = Box<dyn std::error::Error + Send + Sync>;
@@ -34,8 +39,9 @@ fn env(name: &str) -> Option<String> {
 ///
 /// When the adapter is unknown, its URL is missing, or the URL is invalid.
 pub fn server_from_env(config: ServerConfig) -> Result<Server, ClusterEnvError> {
-    match env("TETHER_ADAPTER").as_deref() {
-        None | Some("redis") => {}
+    let adapter = env("TETHER_ADAPTER");
+    match adapter.as_deref() {
+        None | Some("redis" | "redis-streams") => {}
         Some("postgres") => {
             let url = env("DATABASE_URL").ok_or("TETHER_ADAPTER=postgres needs DATABASE_URL")?;
             let prefix = env("POSTGRES_PREFIX").unwrap_or_else(|| "socket.io".to_owned());
@@ -56,6 +62,14 @@ pub fn server_from_env(config: ServerConfig) -> Result<Server, ClusterEnvError> 
         .ok()
         .filter(|key| !key.is_empty())
         .unwrap_or_else(|| "socket.io".to_owned());
+    if adapter.as_deref() == Some("redis-streams") {
+        let config_streams = RedisStreamsConfig::new(url)
+            .with_stream_name(key.clone())
+            .with_channel_prefix(key.clone());
+        let adapter = RedisStreamsAdapter::new(config_streams)?;
+        tracing::info!(stream = %key, uid = adapter.uid(), "joined the Redis streams cluster");
+        return Ok(Server::with_adapter(config, adapter));
+    }
     let adapter = RedisAdapter::new(RedisConfig::new(url).with_key(key.clone()))?;
     tracing::info!(%key, uid = adapter.uid(), "joined the Redis cluster");
     Ok(Server::with_adapter(config, adapter))
@@ -69,4 +83,13 @@ pub fn server_from_env(config: ServerConfig) -> Result<Server, ClusterEnvError> 
 pub fn io_server_from_env(config: ServerConfig) -> std::io::Result<Server> {
     server_from_env(config)
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))
+}
+
+/// `config` with connection state recovery on when `RECOVERY=1`.
+pub fn with_recovery_from_env(config: ServerConfig) -> ServerConfig {
+    if std::env::var("RECOVERY").is_ok_and(|recovery| recovery == "1") {
+        config.with_connection_state_recovery(RecoveryConfig::default())
+    } else {
+        config
+    }
 }

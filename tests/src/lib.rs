@@ -19,6 +19,7 @@ pub mod payload;
 pub mod postgres;
 pub mod proxy;
 pub mod redis;
+pub mod redis_streams;
 pub mod server;
 pub mod sio;
 pub mod sio_packet;

@@ -17,6 +17,8 @@ pub struct Proxy {
     cuts: watch::Sender<u64>,
     /// New connections are dropped at once while set.
     down: Arc<AtomicBool>,
+    /// Where new connections go.
+    target: Arc<std::sync::Mutex<SocketAddr>>,
     accepting: JoinHandle<()>,
 }
 
@@ -33,9 +35,12 @@ impl Proxy {
         let watcher = cuts.subscribe();
         let down = Arc::new(AtomicBool::new(false));
         let refusing = down.clone();
+        let target = Arc::new(std::sync::Mutex::new(target));
+        let current = target.clone();
         let accepting = tokio::spawn(async move {
             while let Ok((inbound, _)) = listener.accept().await {
                 if !refusing.load(Ordering::Acquire) {
+                    let target = *current.lock().unwrap_or_else(|p| p.into_inner());
                     tokio::spawn(forward(inbound, target, watcher.clone()));
                 }
             }
@@ -44,6 +49,7 @@ impl Proxy {
             addr,
             cuts,
             down,
+            target,
             accepting,
         }
     }
@@ -61,6 +67,12 @@ impl Proxy {
     /// Drops every connection open through the proxy now; later ones pass.
     pub fn cut(&self) {
         self.cuts.send_modify(|cuts| *cuts += 1);
+    }
+
+    /// Sends new connections to `target` from now on (a load balancer moving a
+    /// client to another server); open ones stay where they are.
+    pub fn retarget(&self, target: SocketAddr) {
+        *self.target.lock().unwrap_or_else(|p| p.into_inner()) = target;
     }
 
     /// Cuts every connection and drops new ones until [`Proxy::come_back`].

@@ -16,6 +16,17 @@
 //! feature, `postgres::PostgresAdapter` does the same through PostgreSQL
 //! `LISTEN`/`NOTIFY`, in the wire format of `@socket.io/postgres-adapter`.
 //!
+//! With `redis::streams::RedisStreamsAdapter`, nodes share a Redis stream in the
+//! format of the Node.js `@socket.io/redis-streams-adapter`, which also carries
+//! connection state recovery across nodes: an adapter whose
+//! [`NamespaceLink::keeps_sessions`] is true gives recoverable broadcasts their
+//! offsets ([`NamespaceLink::publish_recoverable`], delivering them locally with
+//! [`LocalNamespace::deliver_recoverable`]), stores the sessions of sockets that
+//! lost their connection ([`NamespaceLink::persist_session`]) and gives them back
+//! on any node ([`NamespaceLink::restore_session`], then
+//! [`NamespaceLink::missed_events`]). Other adapters keep the defaults, and the
+//! server keeps recovery in its own memory.
+//!
 //! The cluster operations (`fetch_sockets`, `sockets_join`, `sockets_leave`,
 //! `disconnect_sockets`, `all_rooms`, `server_side_emit_with_ack`) travel as
 //! [`ClusterRequest`]s through [`NamespaceLink::request`]; see [`cluster`].
@@ -106,6 +117,53 @@ pub trait NamespaceLink: Send + Sync + 'static {
         Box::pin(std::future::ready(Ok(Vec::new())))
     }
 
+    /// Whether this adapter gives broadcasts their connection state recovery
+    /// offsets and keeps disconnected sessions itself (so that a client recovers
+    /// on any node), rather than the server keeping them in memory. The default,
+    /// `false`, keeps the server's own recovery; the other recovery methods below
+    /// are then never called.
+    fn keeps_sessions(&self) -> bool {
+        false
+    }
+
+    /// Hands a broadcast that connection state recovery must be able to replay
+    /// (neither volatile, nor `local`, nor waiting for acknowledgements) to the
+    /// other nodes, and delivers it to this node's sockets itself, once it has its
+    /// offset, in the order broadcasts were handed over. Returns `false` when it
+    /// could not take it (the server then delivers it locally without offset). It
+    /// must not block.
+    fn publish_recoverable(&self, broadcast: &Broadcast<'_>) -> bool {
+        let _ = broadcast;
+        false
+    }
+
+    /// Keeps the session of a socket that lost its connection for `ttl`, for any
+    /// node to restore. Returns `false` when it could not take it. It must not
+    /// block.
+    fn persist_session(&self, session: SessionState, ttl: std::time::Duration) -> bool {
+        let _ = (session, ttl);
+        false
+    }
+
+    /// Takes back the session kept under `pid` when the event at `offset` is still
+    /// kept; `None` when either is gone (the client gets a new session). The
+    /// session is removed either way.
+    fn restore_session(&self, pid: &str, offset: &str) -> BoxFuture<'static, Option<SessionState>> {
+        let _ = (pid, offset);
+        Box::pin(std::future::ready(None))
+    }
+
+    /// The kept events after `offset` that a socket in `rooms` (its own id
+    /// included) was meant to get, in order, each with its offset appended.
+    fn missed_events(
+        &self,
+        offset: &str,
+        rooms: &[Room],
+    ) -> BoxFuture<'static, Result<Vec<MissedEvent>, ClusterError>> {
+        let _ = (offset, rooms);
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+
     /// Told that `room` got its first local socket (`private`: it is a socket's
     /// own room, which exists from its connection), for adapters that subscribe
     /// per room. Called while the room index is locked: it must not block. The
@@ -117,6 +175,56 @@ pub trait NamespaceLink: Send + Sync + 'static {
     /// Told that `room` lost its last local socket (see [`Self::room_created`]).
     fn room_deleted(&self, room: &Room, private: bool) {
         let _ = (room, private);
+    }
+}
+
+/// A disconnected socket's state, as an adapter that keeps sessions stores it
+/// (the `{sid, pid, rooms, data}` of Node's socket.io).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SessionState {
+    /// The socket's id.
+    pub sid: String,
+    /// The private id the client names to recover it.
+    pub pid: String,
+    /// Its rooms, its own id included.
+    pub rooms: Vec<String>,
+    /// Its cluster data ([`Socket::set_cluster_data`](crate::server::Socket::set_cluster_data)).
+    pub data: serde_json::Value,
+}
+
+impl SessionState {
+    /// A session of socket `sid` with private id `pid`.
+    pub fn new(
+        sid: impl Into<String>,
+        pid: impl Into<String>,
+        rooms: Vec<String>,
+        data: serde_json::Value,
+    ) -> SessionState {
+        SessionState {
+            sid: sid.into(),
+            pid: pid.into(),
+            rooms,
+            data,
+        }
+    }
+}
+
+/// An event a reconnecting socket missed, as an adapter that keeps sessions
+/// replays it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MissedEvent {
+    /// Its offset.
+    pub offset: String,
+    /// The event, its offset appended as its last argument.
+    pub encoded: Encoded,
+}
+
+impl MissedEvent {
+    /// The event `encoded` (offset appended) at `offset`.
+    pub fn new(offset: String, encoded: Encoded) -> MissedEvent {
+        MissedEvent { offset, encoded }
     }
 }
 
@@ -268,6 +376,42 @@ impl LocalNamespace {
             .local()
             .timeout(timeout);
         Some(operator.send_with_ack(&encoded))
+    }
+
+    /// Whether the namespace's server has connection state recovery on: then
+    /// broadcasts carry offsets.
+    pub fn recovers(&self) -> bool {
+        self.inner.upgrade().is_some_and(|ns| ns.recovery.is_some())
+    }
+
+    /// Delivers a recoverable broadcast (from this node, once it has its offset,
+    /// or from another node) to the local sockets it selects (`targets`: rooms,
+    /// excluded rooms, excluded socket), with `offset` appended as its last
+    /// argument when recovery is on. Sockets that are being recovered hold it
+    /// until their missed events are out. Returns how many sockets got it.
+    pub fn deliver_recoverable(
+        &self,
+        encoded: &Encoded,
+        targets: (&[Room], &[Room], Option<Sid>),
+        offset: Option<&str>,
+    ) -> usize {
+        let Some(ns) = self.inner.upgrade() else {
+            return 0;
+        };
+        let (rooms, except, except_socket) = targets;
+        let offset = offset.filter(|_| ns.recovery.is_some());
+        let with_offset = offset.map(|offset| crate::protocol::with_offset(encoded, offset));
+        let mut count = 0;
+        ns.for_each_target(rooms, except, except_socket, |socket| {
+            let sent = match (&with_offset, offset) {
+                (Some(framed), Some(offset)) => socket.send_at(framed, offset),
+                _ => socket.send(encoded, false),
+            };
+            if let Ok(true) = sent {
+                count += 1;
+            }
+        });
+        count
     }
 
     /// Delivers a broadcast from another node to the local sockets it selects:

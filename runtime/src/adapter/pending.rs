@@ -180,10 +180,34 @@ impl AckRequests {
 
     /// Starts waiting for the reports on broadcast `id`; `None` when too many
     /// broadcasts wait already.
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn register(&self, id: &str) -> Option<mpsc::Receiver<RemoteAck>> {
         let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
         self.register_sender(id, sender).then_some(reports)
+    }
+
+    /// Starts waiting for the reports on broadcast `id` until `timeout`, when it
+    /// is forgotten; `None` when too many broadcasts wait already or there is no
+    /// runtime.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn register_expiring(
+        self: &std::sync::Arc<Self>,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Option<mpsc::Receiver<RemoteAck>> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let Some(reports) = self.register(id) else {
+            tracing::warn!("too many broadcasts wait for other nodes' acknowledgements");
+            return None;
+        };
+        let expiring = std::sync::Arc::downgrade(self);
+        let id = id.to_owned();
+        runtime.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(requests) = expiring.upgrade() {
+                requests.forget(&id);
+            }
+        });
+        Some(reports)
     }
 
     /// Starts handing the reports on broadcast `id` to `sender`, which the caller

@@ -69,6 +69,7 @@ pub struct ClientBuilder {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     handlers: Handlers,
+    parser: crate::server::Parser,
     #[cfg(feature = "tls")]
     tls: super::stream::TlsOptions,
 }
@@ -88,6 +89,7 @@ impl ClientBuilder {
             query: Vec::new(),
             headers: Vec::new(),
             handlers: Handlers::default(),
+            parser: crate::server::Parser::Default,
             #[cfg(feature = "tls")]
             tls: super::stream::TlsOptions::default(),
         }
@@ -191,6 +193,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The packet form the server speaks (default socket.io-parser's); with
+    /// [`Parser::MsgPack`](crate::server::Parser::MsgPack) (feature `msgpack`),
+    /// the client talks to servers using socket.io-msgpack-parser, tether's or
+    /// Node's.
+    pub fn parser(mut self, parser: crate::server::Parser) -> Self {
+        self.parser = parser;
+        self
+    }
+
     /// Which transports to use (default: WebSocket only); see [`TransportMode`].
     pub fn transport(mut self, mode: TransportMode) -> Self {
         self.mode = mode;
@@ -224,6 +235,7 @@ impl ClientBuilder {
     /// applies once connected.
     pub async fn connect(self) -> Result<Client, ConnectError> {
         let mut endpoint = Endpoint::parse(&self.url, &self.path)?;
+        endpoint.parser = self.parser;
         #[cfg(feature = "tls")]
         if endpoint.secure {
             endpoint.tls = Some(self.tls.build().map_err(ConnectError::Tls)?);

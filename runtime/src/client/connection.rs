@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::ack::PendingAcks;
-use super::endpoint::Endpoint;
+use super::endpoint::{Endpoint, frames_of};
 use super::error::ConnectError;
 use super::event::{AckSender, Event, Handlers};
 use super::handshake::{Join, Link, establish};
@@ -22,7 +22,7 @@ use super::recovery::Recovery;
 use super::state::{ConnectionState, DisconnectReason};
 use super::transport::{Incoming, TransportMode};
 use super::{Client, Shared};
-use crate::engine::{Frame, Packet as EnginePacket, PacketKind as EngineKind};
+use crate::engine::{Frame, Message, Packet as EnginePacket, PacketKind as EngineKind};
 use crate::protocol::{Body, Encoded, Packet, encode_disconnect};
 use crate::server::BoxFuture;
 
@@ -166,10 +166,11 @@ impl Driver {
         let mut frames = Vec::new();
         while let Ok(packet) = self.outbox.try_recv() {
             if let Some(encoded) = self.outgoing_frames(packet) {
-                frames.extend(encoded.frames());
+                frames.extend(frames_of(self.settings.endpoint.parser, &encoded));
             }
         }
-        frames.extend(encode_disconnect(&self.settings.nsp).frames());
+        let goodbye = encode_disconnect(&self.settings.nsp);
+        frames.extend(frames_of(self.settings.endpoint.parser, &goodbye));
         if link.transport.send(&frames).await.is_ok() {
             link.transport.close().await;
         }
@@ -177,8 +178,14 @@ impl Driver {
 
     fn on_engine_packet(&mut self, link: &mut Link, packet: EnginePacket) -> Step {
         let decoded = match packet {
-            EnginePacket::Message(text) => link.decoder.decode_text(text),
-            EnginePacket::Binary(bytes) => link.decoder.decode_binary(bytes),
+            EnginePacket::Message(text) => {
+                let parser = self.settings.endpoint.parser;
+                parser.decode(&mut link.decoder, Message::Text(text))
+            }
+            EnginePacket::Binary(bytes) => {
+                let parser = self.settings.endpoint.parser;
+                parser.decode(&mut link.decoder, Message::Binary(bytes))
+            }
             EnginePacket::Close => return Step::End(DisconnectReason::TransportClose),
             _ => return Step::Continue,
         };
@@ -245,7 +252,7 @@ impl Driver {
         let mut batched = 0;
         while let Some(packet) = next.take() {
             if let Some(encoded) = self.outgoing_frames(packet) {
-                frames.extend(encoded.frames());
+                frames.extend(frames_of(self.settings.endpoint.parser, &encoded));
             }
             batched += 1;
             if batched < WRITE_BATCH {

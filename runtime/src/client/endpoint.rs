@@ -20,6 +20,8 @@ pub(crate) struct Endpoint {
     pub(crate) headers: HeaderMap,
     /// Whether the URL asked for TLS (`https://`, `wss://`).
     pub(crate) secure: bool,
+    /// The packet form the server speaks.
+    pub(crate) parser: crate::server::Parser,
     /// The TLS configuration of an `https://` or `wss://` URL.
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<std::sync::Arc<rustls::ClientConfig>>,
@@ -72,6 +74,7 @@ impl Endpoint {
             headers: HeaderMap::new(),
             tls: None,
             secure,
+            parser: crate::server::Parser::Default,
         })
     }
 
@@ -188,5 +191,20 @@ mod tests {
             Endpoint::parse("127.0.0.1:3000", "/socket.io/"),
             Err(ConnectError::InvalidUrl { .. }) | Err(ConnectError::UnsupportedScheme(_))
         ));
+    }
+}
+
+/// The frames of `encoded` in `parser`'s form; none (and a log line) when it does
+/// not convert.
+pub(crate) fn frames_of(
+    parser: crate::server::Parser,
+    encoded: &crate::protocol::Encoded,
+) -> Vec<crate::engine::Frame> {
+    match parser.frames(encoded) {
+        Ok(frames) => frames.into_iter().collect(),
+        Err(error) => {
+            tracing::warn!(%error, "a packet does not convert to the server's form");
+            Vec::new()
+        }
     }
 }

@@ -12,7 +12,7 @@ use super::polling::Polling;
 use super::transport::{
     Incoming, OpenError, Transport, TransportMode, Ws, from_ws, open_websocket, to_ws,
 };
-use crate::engine::{Frame, Packet as EnginePacket, PacketKind as EngineKind, Text};
+use crate::engine::{Frame, Message, Packet as EnginePacket, PacketKind as EngineKind, Text};
 use crate::protocol::{Body, Decoder, Packet, try_encode_connect};
 use crate::server;
 
@@ -126,7 +126,7 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
     let connect = try_encode_connect(join.nsp, auth.as_ref())
         .map_err(|error| ConnectError::InvalidAuth(error.to_string()))?;
     transport
-        .send_encoded(&connect)
+        .send(&super::endpoint::frames_of(join.endpoint.parser, &connect))
         .await
         .map_err(|error| protocol_error(error.to_string()))?;
 
@@ -141,8 +141,14 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
                     .map_err(|error| protocol_error(error.to_string()))?;
                 continue;
             }
-            EnginePacket::Message(text) => decoder.decode_text(text),
-            EnginePacket::Binary(bytes) => decoder.decode_binary(bytes),
+            EnginePacket::Message(text) => join
+                .endpoint
+                .parser
+                .decode(&mut decoder, Message::Text(text)),
+            EnginePacket::Binary(bytes) => join
+                .endpoint
+                .parser
+                .decode(&mut decoder, Message::Binary(bytes)),
             EnginePacket::Close => return Err(ConnectError::Closed),
             _ => continue,
         };

@@ -15,7 +15,6 @@ use super::endpoint::Endpoint;
 use super::polling::{PollError, Polling};
 use super::state::DisconnectReason;
 use crate::engine::{Frame, Packet as EnginePacket, Text};
-use crate::protocol::Encoded;
 
 /// The largest WebSocket message or polling response the client reads (64 MiB).
 pub(crate) const MAX_INCOMING_MESSAGE: usize = 64 << 20;
@@ -155,12 +154,6 @@ impl Transport {
             }
             Kind::Polling(polling) => Ok(polling.send(frames).await?),
         }
-    }
-
-    /// Writes an encoded Socket.IO packet: its text, then each attachment.
-    pub(crate) async fn send_encoded(&mut self, encoded: &Encoded) -> Result<(), SendError> {
-        let frames: Vec<Frame> = encoded.frames().collect();
-        self.send(&frames).await
     }
 
     /// Closes the connection: a WebSocket close, or a `close` packet over polling.

@@ -7,6 +7,12 @@
 //! With a contract, [`Emitter::typed`] gives the typed emitter methods
 //! `#[tether::events]` generates, so a background job emits typed events.
 //!
+//! [`Emitter::streams`] writes instead what `@socket.io/redis-streams-emitter`
+//! 0.1.1 writes: entries of the cluster's Redis stream, for nodes with
+//! [`RedisStreamsAdapter`]
+//! or Node's `@socket.io/redis-streams-adapter` (which give them recovery
+//! offsets like any broadcast).
+//!
 //! Publishing is fire-and-forget, as with Node's emitter: [`Emitter::emit`] queues
 //! the message (bounded by [`RedisConfig::queue`](crate::adapter::redis::RedisConfig::queue))
 //! and returns; [`Emitter::flush`] waits until everything queued is published,
@@ -34,6 +40,7 @@ use serde::Serialize;
 
 pub use typed::TypedEmitter;
 
+use crate::adapter::redis::streams::{RedisStreamsAdapter, RedisStreamsConfig};
 use crate::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
 use crate::adapter::{ClusterRequest, Selector};
 use crate::contract::Contract;
@@ -45,11 +52,20 @@ use crate::server::{EmitArgs, EmitError, IntoRooms, Room};
 /// `except` and `volatile` returns a narrowed copy.
 #[derive(Clone)]
 pub struct Emitter {
-    adapter: RedisAdapter,
+    adapter: Backend,
     nsp: Arc<str>,
     rooms: Vec<Room>,
     except: Vec<Room>,
     volatile: bool,
+}
+
+/// Where an emitter writes.
+#[derive(Clone)]
+enum Backend {
+    /// Redis pub/sub, as `@socket.io/redis-emitter`.
+    PubSub(RedisAdapter),
+    /// A Redis stream, as `@socket.io/redis-streams-emitter`.
+    Streams(RedisStreamsAdapter),
 }
 
 impl std::fmt::Debug for Emitter {
@@ -72,13 +88,42 @@ impl Emitter {
     ///
     /// [`RedisError`] for an invalid URL or CA, or outside a Tokio runtime.
     pub fn new(config: RedisConfig) -> Result<Emitter, RedisError> {
-        Ok(Emitter {
-            adapter: RedisAdapter::publisher_only(config)?,
+        Ok(Emitter::with_backend(Backend::PubSub(
+            RedisAdapter::publisher_only(config)?,
+        )))
+    }
+
+    fn with_backend(adapter: Backend) -> Emitter {
+        Emitter {
+            adapter,
             nsp: Arc::from("/"),
             rooms: Vec::new(),
             except: Vec::new(),
             volatile: false,
-        })
+        }
+    }
+
+    /// An emitter writing to the Redis stream of `config` (its `stream_name` and
+    /// `max_len`), for namespace `/`, as `@socket.io/redis-streams-emitter` does.
+    ///
+    /// # Errors
+    ///
+    /// [`RedisError`] for an invalid URL or CA, or outside a Tokio runtime.
+    pub fn streams(config: RedisStreamsConfig) -> Result<Emitter, RedisError> {
+        Ok(Emitter::with_backend(Backend::Streams(
+            RedisStreamsAdapter::writer_only(config)?,
+        )))
+    }
+
+    /// Like [`Emitter::streams`], after checking once that Redis accepts the
+    /// connection.
+    ///
+    /// # Errors
+    ///
+    /// [`RedisError`] when Redis cannot be reached or refuses the connection.
+    pub async fn connect_streams(config: RedisStreamsConfig) -> Result<Emitter, RedisError> {
+        RedisAdapter::connect_check(&config.redis).await?;
+        Emitter::streams(config)
     }
 
     /// Like [`Emitter::new`], after checking once that Redis accepts the
@@ -145,7 +190,14 @@ impl Emitter {
         }
         let args = EmitArgs::new(data);
         let encoded = protocol::encode_event(&self.nsp, event, &args, None)?;
-        self.adapter.publish_event(
+        let adapter = match &self.adapter {
+            Backend::PubSub(adapter) => adapter,
+            Backend::Streams(adapter) => {
+                let targets = (self.rooms.as_slice(), self.except.as_slice());
+                return adapter.write_event(&self.nsp, event, &args, targets, self.volatile);
+            }
+        };
+        adapter.publish_event(
             &self.nsp,
             &encoded,
             event,
@@ -169,7 +221,7 @@ impl Emitter {
     /// [`EmitError::QueueFull`] when the publish queue is full.
     pub fn sockets_join(&self, rooms: impl IntoRooms) -> Result<(), EmitError> {
         let request = ClusterRequest::Join(self.selector(), rooms.into_rooms());
-        self.adapter.publish_request(&self.nsp, &request)
+        self.request(&request)
     }
 
     /// Makes the selected sockets of every node leave `rooms`.
@@ -179,7 +231,7 @@ impl Emitter {
     /// [`EmitError::QueueFull`] when the publish queue is full.
     pub fn sockets_leave(&self, rooms: impl IntoRooms) -> Result<(), EmitError> {
         let request = ClusterRequest::Leave(self.selector(), rooms.into_rooms());
-        self.adapter.publish_request(&self.nsp, &request)
+        self.request(&request)
     }
 
     /// Disconnects the selected sockets of every node; with `close`, their whole
@@ -193,7 +245,14 @@ impl Emitter {
             selector: self.selector(),
             close,
         };
-        self.adapter.publish_request(&self.nsp, &request)
+        self.request(&request)
+    }
+
+    fn request(&self, request: &ClusterRequest) -> Result<(), EmitError> {
+        match &self.adapter {
+            Backend::PubSub(adapter) => adapter.publish_request(&self.nsp, request),
+            Backend::Streams(adapter) => adapter.write_request(&self.nsp, request),
+        }
     }
 
     /// Sends a server-side event to every node's
@@ -210,7 +269,10 @@ impl Emitter {
         data: &T,
     ) -> Result<(), EmitError> {
         let packet = crate::server::server_side_packet(event, data)?;
-        self.adapter.publish_server_side_emit(&self.nsp, &packet)
+        match &self.adapter {
+            Backend::PubSub(adapter) => adapter.publish_server_side_emit(&self.nsp, &packet),
+            Backend::Streams(adapter) => adapter.write_server_side_emit(&self.nsp, &packet),
+        }
     }
 
     /// Waits until everything emitted so far is published. It waits as long as
@@ -221,6 +283,9 @@ impl Emitter {
     /// [`RedisError::Closed`] when the connection broke while messages were being
     /// published (those may be lost).
     pub async fn flush(&self) -> Result<(), RedisError> {
-        self.adapter.flush().await
+        match &self.adapter {
+            Backend::PubSub(adapter) => adapter.flush().await,
+            Backend::Streams(adapter) => adapter.flush().await,
+        }
     }
 }

@@ -125,6 +125,24 @@ impl BroadcastOperator {
         &self.ns
     }
 
+    /// The broadcast of `encoded` as an adapter sees it.
+    fn described<'a>(
+        &'a self,
+        encoded: &'a protocol::Encoded,
+        event: &'a str,
+        args: &'a dyn erased_serde::Serialize,
+    ) -> Broadcast<'a> {
+        Broadcast {
+            encoded,
+            event,
+            args,
+            rooms: &self.rooms,
+            except: &self.except,
+            except_socket: self.except_socket,
+            volatile: self.volatile,
+        }
+    }
+
     fn for_each(&self, visit: impl FnMut(&Arc<SocketInner>)) {
         self.ns
             .for_each_target(&self.rooms, &self.except, self.except_socket, visit);
@@ -141,7 +159,23 @@ impl BroadcastOperator {
         let args = EmitArgs::new(data);
         let mut encoded = protocol::encode_event(&self.ns.name, event, &args, None)?;
         let volatile = self.volatile;
-        if let Some(recovery) = &self.ns.recovery
+        // An adapter that keeps sessions gives recoverable broadcasts their
+        // offsets, and delivers them here too once they have one.
+        let keeping = self.ns.recovery.is_some()
+            && self
+                .ns
+                .adapter
+                .as_ref()
+                .is_some_and(|adapter| adapter.keeps_sessions());
+        let recoverable = keeping && !volatile && !self.local;
+        if recoverable {
+            if let Some(adapter) = &self.ns.adapter
+                && adapter.publish_recoverable(&self.described(&encoded, event, &args))
+            {
+                return Ok(());
+            }
+        } else if let Some(recovery) = &self.ns.recovery
+            && !keeping
             && !volatile
         {
             let target = Target {
@@ -155,17 +189,10 @@ impl BroadcastOperator {
             let _ = socket.send(&encoded, volatile);
         });
         if !self.local
+            && !recoverable
             && let Some(adapter) = &self.ns.adapter
         {
-            adapter.publish(&Broadcast {
-                encoded: &encoded,
-                event,
-                args: &args,
-                rooms: &self.rooms,
-                except: &self.except,
-                except_socket: self.except_socket,
-                volatile,
-            });
+            adapter.publish(&self.described(&encoded, event, &args));
         }
         Ok(())
     }
@@ -196,16 +223,7 @@ impl BroadcastOperator {
             return stream;
         };
         let timeout = self.timeout.unwrap_or(self.ns.ack_timeout);
-        let broadcast = Broadcast {
-            encoded: &encoded,
-            event,
-            args: &args,
-            rooms: &self.rooms,
-            except: &self.except,
-            except_socket: self.except_socket,
-            volatile: self.volatile,
-        };
-        match adapter.publish_with_ack(&broadcast, timeout) {
+        match adapter.publish_with_ack(&self.described(&encoded, event, &args), timeout) {
             Some(remote) => stream.with_remote(remote, Instant::now() + timeout),
             None => stream,
         }

@@ -249,17 +249,49 @@ impl SocketIoHandler {
                 )));
                 return;
             };
-            let recovered = ns.recovery.as_ref().and_then(|recovery| {
-                let (pid, offset) = recovery_ids(auth.as_deref())?;
-                recovery.recover(&pid, &offset)
-            });
-            let socket = match &recovered {
-                Some(recovered) => {
+            let ids = ns
+                .recovery
+                .as_ref()
+                .and_then(|_| recovery_ids(auth.as_deref()));
+            let keeping = ns.adapter.as_ref().filter(|a| a.keeps_sessions());
+            let mut restored = None;
+            let mut recovered = None;
+            match (ids, keeping) {
+                (Some((pid, offset)), Some(adapter)) => {
+                    restored = adapter
+                        .restore_session(&pid, &offset)
+                        .await
+                        .and_then(|session| {
+                            let ids = (Sid::parse(&session.sid)?, Sid::parse(&session.pid)?);
+                            Some((session, ids, offset))
+                        });
+                }
+                (Some((pid, offset)), None) => {
+                    recovered = ns
+                        .recovery
+                        .as_ref()
+                        .and_then(|recovery| recovery.recover(&pid, &offset));
+                }
+                (None, _) => {}
+            }
+            let socket = match (&recovered, &restored) {
+                (Some(recovered), _) => {
                     SocketInner::recovering(ns.clone(), conn.clone(), auth, recovered)
                 }
-                None => SocketInner::new(ns.clone(), conn.clone(), auth),
+                (None, Some((session, ids, _))) => {
+                    let data = ns
+                        .recovery
+                        .as_ref()
+                        .and_then(|recovery| recovery.take_data(&session.pid));
+                    let cluster_data = match &session.data {
+                        serde_json::Value::Object(map) if map.is_empty() => serde_json::Value::Null,
+                        data => data.clone(),
+                    };
+                    SocketInner::restoring(ns.clone(), conn.clone(), auth, *ids, cluster_data, data)
+                }
+                (None, None) => SocketInner::new(ns.clone(), conn.clone(), auth),
             };
-            let skip_middlewares = recovered.is_some()
+            let skip_middlewares = (recovered.is_some() || restored.is_some())
                 && ns
                     .recovery
                     .as_ref()
@@ -290,6 +322,10 @@ impl SocketIoHandler {
             if let Some(recovered) = &recovered {
                 ns.join(&socket, recovered.rooms.clone());
             }
+            if let Some((session, _, _)) = &restored {
+                let rooms = session.rooms.iter().map(super::room::Room::new).collect();
+                ns.join(&socket, rooms);
+            }
             #[derive(Serialize)]
             struct Accepted<'a> {
                 sid: &'a str,
@@ -313,6 +349,18 @@ impl SocketIoHandler {
             {
                 if socket.send(missed, false).is_err() {
                     break;
+                }
+            }
+            if let (Some((session, _, offset)), Some(adapter)) = (&restored, &ns.adapter) {
+                let rooms: Vec<_> = session.rooms.iter().map(super::room::Room::new).collect();
+                match adapter.missed_events(offset, &rooms).await {
+                    Ok(missed) => socket.finish_replay(&missed, offset),
+                    Err(error) => {
+                        // Never a silent gap: the client reconnects and tries again.
+                        tracing::warn!(%error, sid = %socket.id, "missed events unreadable; closing");
+                        conn.close();
+                        return;
+                    }
                 }
             }
             let socket = Socket::from_inner(socket);

@@ -26,6 +26,7 @@ mod parser;
 mod reason;
 mod recovery;
 mod registry;
+mod replay;
 mod room;
 mod server_side;
 mod socket;

@@ -184,6 +184,18 @@ impl Recovery {
         self.config.skip_middlewares
     }
 
+    /// How long disconnected sockets are kept.
+    pub(crate) fn max_disconnection_duration(&self) -> Duration {
+        self.config.max_disconnection_duration
+    }
+
+    /// Takes the data of the socket kept under `pid` on this node, if it is
+    /// (a session an adapter restored that was last connected here).
+    pub(crate) fn take_data(&self, pid: &str) -> Option<SharedData> {
+        let pid = Sid::parse(pid)?;
+        self.lock().sockets.remove(&pid)?.data
+    }
+
     /// Gives `encoded` (an event without acknowledgement) its offset and keeps it
     /// for the sockets of `target`; returns what to send.
     pub(crate) fn keep(&self, encoded: &Encoded, target: Target<'_>) -> Encoded {

@@ -22,6 +22,7 @@ use super::namespace::{Listeners, Namespace, NamespaceInner};
 use super::parser::Frames;
 use super::reason::DisconnectReason;
 use super::recovery::{self, Recovered, Target};
+use super::replay::Replay;
 use super::room::{IntoRooms, Room};
 use crate::engine::{CloseReason, Connection, Handshake, Sid, Text, Transport};
 use crate::protocol::{self, Args, Encoded};
@@ -48,6 +49,10 @@ pub(crate) struct SocketInner {
     pub(crate) pid: Option<Sid>,
     /// The socket took over one that had lost its connection.
     recovered: bool,
+    /// For a socket recovered from an adapter's session: the recoverable events
+    /// delivered to it while it waits for its missed events, then the last
+    /// offset it was sent (see [`SocketInner::finish_replay`]).
+    pub(crate) replay: Mutex<Option<Replay>>,
     /// Whether outgoing hooks watch this socket (checked on each send, so that an
     /// unwatched socket never takes its lock for them).
     pub(crate) watched: AtomicBool,
@@ -110,6 +115,31 @@ impl SocketInner {
         Arc::new(SocketInner::build(ns, conn, auth, ids, local, true))
     }
 
+    /// A socket that takes over a session an adapter kept (connection state
+    /// recovery across nodes): its ids and cluster data, and the typed data this
+    /// node kept of it, if it was here. It holds the recoverable events delivered
+    /// to it until [`SocketInner::finish_replay`].
+    pub(crate) fn restoring(
+        ns: Arc<NamespaceInner>,
+        conn: Connection<ClientState>,
+        auth: Option<Text>,
+        (id, pid): (Sid, Sid),
+        cluster_data: serde_json::Value,
+        data: Option<SharedData>,
+    ) -> Arc<SocketInner> {
+        let local = SocketLocal {
+            data,
+            cluster_data,
+            ..SocketLocal::default()
+        };
+        let socket = SocketInner::build(ns, conn, auth, (id, Some(pid)), local, true);
+        *socket
+            .replay
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Replay::Holding(Vec::new()));
+        Arc::new(socket)
+    }
+
     fn build(
         ns: Arc<NamespaceInner>,
         conn: Connection<ClientState>,
@@ -129,6 +159,7 @@ impl SocketInner {
             local: Mutex::new(local),
             pid,
             recovered,
+            replay: Mutex::new(None),
             watched: AtomicBool::new(false),
         }
     }
@@ -203,10 +234,28 @@ impl SocketInner {
         if let (Some(recovery), Some(pid)) = (&self.ns.recovery, self.pid)
             && recovery::recoverable(reason)
         {
-            let (rooms, data) = {
+            let (rooms, data, cluster_data) = {
                 let local = self.local();
-                (local.rooms.clone(), local.data.clone())
+                (
+                    local.rooms.clone(),
+                    local.data.clone(),
+                    local.cluster_data.clone(),
+                )
             };
+            if let Some(adapter) = self.ns.adapter.as_ref().filter(|a| a.keeps_sessions()) {
+                let all_rooms = std::iter::once(self.id.to_string())
+                    .chain(rooms.iter().map(|room| room.as_str().to_owned()))
+                    .collect();
+                let session = crate::adapter::SessionState::new(
+                    self.id.as_str(),
+                    pid.as_str(),
+                    all_rooms,
+                    cluster_data,
+                );
+                if !adapter.persist_session(session, recovery.max_disconnection_duration()) {
+                    tracing::warn!(sid = %self.id, "session not kept: the adapter refused it");
+                }
+            }
             recovery.keep_socket(pid, self.id, rooms, data);
         }
         self.ns.remove(self);
@@ -634,8 +683,29 @@ impl SocketEmitter {
         let inner = &self.socket.inner;
         let encoded =
             protocol::encode_event(inner.ns.name.as_str(), event, &EmitArgs::new(data), None)?;
-        match &inner.ns.recovery {
-            Some(recovery) if !self.volatile => {
+        let adapter = inner.ns.adapter.as_ref().filter(|a| a.keeps_sessions());
+        match (&inner.ns.recovery, adapter) {
+            (Some(_), Some(adapter)) if !self.volatile => {
+                // Routed through the adapter, as Node's socket.io does, so that
+                // the event gets an offset any node can replay.
+                let own = [Room::from(inner.id)];
+                let args = EmitArgs::new(data);
+                let broadcast = crate::adapter::Broadcast {
+                    encoded: &encoded,
+                    event,
+                    args: &args,
+                    rooms: &own,
+                    except: &[],
+                    except_socket: None,
+                    volatile: false,
+                };
+                if adapter.publish_recoverable(&broadcast) {
+                    Ok(true)
+                } else {
+                    inner.send(&encoded, false)
+                }
+            }
+            (Some(recovery), None) if !self.volatile => {
                 let own = [Room::from(inner.id)];
                 let target = Target {
                     rooms: &own,

@@ -1,21 +1,27 @@
-// The handlers of the Node.js servers of the cluster tests (node-redis-server.mjs,
-// node-postgres-server.mjs), whatever their adapter. Each socket may `join` a
-// room (acknowledged once joined) and ask for a broadcast with `broadcast({event,
-// to, except, args, binary}, ack)`: `io.to(to).except(except).emit(event,
-// ...args)`, with a Buffer 01 02 03 appended when `binary` is set; `shout` is
-// passed on with `socket.broadcast`. A server-side `hello` from another node goes
-// to this node's clients as `server said`, and a client's `tell servers(text)`
-// sends the server-side event `from node(text)` to the other nodes.
-// `cluster({op, to, except, rooms, close}, ack)` runs a cluster operation on
-// `io.to(to).except(except)`: `fetch` (acknowledged with each socket's `{id,
-// rooms, data}`; each socket's data is `{from: "node"}`), `join`, `leave`,
-// `disconnect`, or `allRooms` (acknowledged with the rooms); a failure is
-// acknowledged as `{error}`. The server-side event `who(x)` is answered with
-// `{from: "node", x}` (with `name` when given), `never` is never answered, and a client's `ask
-// servers(x)` is acknowledged with the other nodes' answers to `who(x)`. `ask
-// everyone({event, to, args})` broadcasts `event` with acknowledgements to `to`
-// (everyone when unset) and is acknowledged with the answers. Cluster
-// operations wait `requestsTimeout` ms (default 5000) for the other nodes.
+// The handlers of the Node.js servers of the cluster tests, whatever their
+// adapter. `installHandlers` installs them all (node-redis-server.mjs,
+// node-postgres-server.mjs); `onClusterRequests` only those of the cluster
+// requests, for fixtures with handlers of their own
+// (node-redis-streams-server.mjs).
+//
+// Each socket may `join` a room (acknowledged once joined) and ask for a
+// broadcast with `broadcast({event, to, except, args, binary}, ack)`:
+// `io.to(to).except(except).emit(event, ...args)`, with a Buffer 01 02 03
+// appended when `binary` is set; `shout` is passed on with `socket.broadcast`. A
+// server-side `hello` from another node goes to this node's clients as `server
+// said`, and a client's `tell servers(text)` sends the server-side event `from
+// node(text)` to the other nodes. Each socket's data is `{from: "node"}`. The
+// server-side event `who(x)` is answered with `{from: "node", x}` (with `name`
+// when given), and `never` is never answered.
+//
+// The cluster requests: `ask everyone({event, to, args})` broadcasts with
+// acknowledgements to `to` (everyone when unset) and is acknowledged with the
+// answers; `ask servers(x)` is acknowledged with the other nodes' answers to the
+// server-side event `who(x)`; `cluster({op, to, except, rooms, close})` runs
+// `fetch` (acknowledged with each socket's `{id, rooms, data}`), `join`,
+// `leave`, `disconnect` or `allRooms` (acknowledged with the rooms) on
+// `io.to(to).except(except)`; a failure is acknowledged as `{error}`;
+// `requestsTimeout` (ms) bounds the cluster requests.
 
 export function installHandlers(io, { name, requestsTimeout = 5000 } = {}) {
   io.on("hello", (...args) => io.local.emit("server said", ...args));
@@ -38,53 +44,58 @@ export function installHandlers(io, { name, requestsTimeout = 5000 } = {}) {
     });
     socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
     socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
-    socket.on("ask everyone", async ({ event, to, args = [] }, ack) => {
-      try {
-        const operator = to ? io.to(to) : io;
-        ack(await operator.timeout(5000).emitWithAck(event, ...args));
-      } catch (error) {
-        ack({ error: String(error) });
-      }
-    });
-    socket.on("ask servers", async (x, ack) => {
-      try {
-        ack(await io.serverSideEmitWithAck("who", x));
-      } catch (error) {
-        ack({ error: String(error) });
-      }
-    });
-    socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
-      let operator = io.of("/").timeout(requestsTimeout);
-      if (to) operator = operator.to(to);
-      if (except) operator = operator.except(except);
-      try {
-        switch (op) {
-          case "fetch": {
-            const sockets = await operator.fetchSockets();
-            ack(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms], data: s.data })));
-            break;
-          }
-          case "join":
-            operator.socketsJoin(rooms);
-            ack(null);
-            break;
-          case "leave":
-            operator.socketsLeave(rooms);
-            ack(null);
-            break;
-          case "disconnect":
-            operator.disconnectSockets(close);
-            ack(null);
-            break;
-          case "allRooms":
-            ack([...(await io.of("/").adapter.allRooms())]);
-            break;
-          default:
-            ack({ error: `unknown op ${op}` });
+    onClusterRequests(io, socket, { requestsTimeout });
+  });
+}
+
+export function onClusterRequests(io, socket, { requestsTimeout } = {}) {
+  socket.on("ask everyone", async ({ event, to, args = [] }, ack) => {
+    try {
+      const operator = to ? io.to(to) : io;
+      ack(await operator.timeout(5000).emitWithAck(event, ...args));
+    } catch (error) {
+      ack({ error: String(error) });
+    }
+  });
+  socket.on("ask servers", async (x, ack) => {
+    try {
+      ack(await io.serverSideEmitWithAck("who", x));
+    } catch (error) {
+      ack({ error: String(error) });
+    }
+  });
+  socket.on("cluster", async ({ op, to, except, rooms = [], close = false }, ack) => {
+    let operator = io.of("/");
+    if (requestsTimeout) operator = operator.timeout(requestsTimeout);
+    if (to) operator = operator.to(to);
+    if (except) operator = operator.except(except);
+    try {
+      switch (op) {
+        case "fetch": {
+          const sockets = await operator.fetchSockets();
+          ack(sockets.map((s) => ({ id: s.id, rooms: [...s.rooms], data: s.data })));
+          break;
         }
-      } catch (error) {
-        ack({ error: String(error) });
+        case "join":
+          operator.socketsJoin(rooms);
+          ack(null);
+          break;
+        case "leave":
+          operator.socketsLeave(rooms);
+          ack(null);
+          break;
+        case "disconnect":
+          operator.disconnectSockets(close);
+          ack(null);
+          break;
+        case "allRooms":
+          ack([...(await io.of("/").adapter.allRooms())]);
+          break;
+        default:
+          ack({ error: `unknown op ${op}` });
       }
-    });
+    } catch (error) {
+      ack({ error: String(error) });
+    }
   });
 }

@@ -10,16 +10,19 @@
 // `transport` with the Engine.IO transport's name, and disconnects the socket on
 // `kick me`. `join(room)` joins and acknowledges `true`; `tell(room, text)` emits
 // `news(text)` to the room. With `RECOVERY_MS` set, connection state recovery is
-// on, keeping disconnected sockets that long.
+// on, keeping disconnected sockets that long. With `PARSER=msgpack` it speaks
+// socket.io-msgpack-parser's MessagePack.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const http = createServer();
 const recovery = process.env.RECOVERY_MS
   ? { connectionStateRecovery: { maxDisconnectionDuration: Number(process.env.RECOVERY_MS) } }
   : {};
-const io = new Server(http, { pingInterval: 200, pingTimeout: 600, ...recovery });
+const parser = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
+const io = new Server(http, { pingInterval: 200, pingTimeout: 600, ...recovery, ...parser });
 
 io.use((socket, next) => {
   if (socket.handshake.auth.token === "secret") {

@@ -81,6 +81,10 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`streams::RedisStreamsAdapter`] shares a Redis stream instead, as the Node.js
+//! `@socket.io/redis-streams-adapter` does, with connection state recovery across
+//! nodes; it shares this adapter's connection options ([`RedisConfig`]).
+//!
 //! Redis is spoken through the `redis` crate (redis-rs) rather than `fred`. Both
 //! are maintained and tokio-native; compared on what this adapter needs:
 //! - pub/sub: both do pattern and sharded (`SSUBSCRIBE`) subscriptions over RESP3
@@ -108,6 +112,7 @@ mod link;
 mod requests;
 mod shard_requests;
 mod sharded;
+pub mod streams;
 mod tasks;
 
 use std::sync::Arc;

@@ -459,22 +459,9 @@ impl Subscribing<'_> {
         else {
             return Err(Ended::Stop);
         };
-        let added: Vec<&String> = wanted.difference(channels).collect();
-        if !added.is_empty() {
-            connection
-                .subscribe(&added)
-                .await
-                .map_err(|error| Ended::Broken(error.into()))?;
-        }
-        let removed: Vec<&String> = channels.difference(&wanted).collect();
-        if !removed.is_empty() {
-            connection
-                .unsubscribe(&removed)
-                .await
-                .map_err(|error| Ended::Broken(error.into()))?;
-        }
-        *channels = wanted;
-        Ok(())
+        follow_channels(connection, channels, wanted)
+            .await
+            .map_err(|error| Ended::Broken(error.into()))
     }
 
     /// Sharded mode: `SSUBSCRIBE`s the shard channels this node wants now (one
@@ -528,6 +515,26 @@ impl Subscribing<'_> {
         }
         Ok(())
     }
+}
+
+/// Subscribes `connection` to the channels of `wanted` it is not subscribed to
+/// yet and unsubscribes it from the others of `channels`, which then holds
+/// `wanted`.
+pub(crate) async fn follow_channels(
+    connection: &mut Connection,
+    channels: &mut HashSet<String>,
+    wanted: HashSet<String>,
+) -> ::redis::RedisResult<()> {
+    let added: Vec<&String> = wanted.difference(channels).collect();
+    if !added.is_empty() {
+        connection.subscribe(&added).await?;
+    }
+    let removed: Vec<&String> = channels.difference(&wanted).collect();
+    if !removed.is_empty() {
+        connection.unsubscribe(&removed).await?;
+    }
+    *channels = wanted;
+    Ok(())
 }
 
 /// The glob pattern matching every channel under `key#`, with the glob

@@ -1,0 +1,116 @@
+//! The Rust client with the msgpack parser (`ClientBuilder::parser`), against
+//! tether and against the Node.js socket.io 4.8 server with
+//! socket.io-msgpack-parser: auth, events and acknowledgements both ways with
+//! binary, over WebSocket, polling and the upgrade.
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tether::client::{Client, Event, TransportMode};
+use tether::protocol::Args;
+use tether::server::{Event as ServerEvent, Parser, Server, ServerConfig, Socket};
+use tether_tests::node::NodeServer;
+use tether_tests::probe;
+
+const MODES: [TransportMode; 3] = [
+    TransportMode::WebSocket,
+    TransportMode::Polling,
+    TransportMode::PollingThenWebSocket,
+];
+
+#[tokio::test]
+async fn talks_msgpack_to_tether_on_every_transport() {
+    let io = Server::new(ServerConfig::default().with_parser(Parser::MsgPack));
+    io.main().on(
+        "echo",
+        |_socket: Socket, mut event: ServerEvent| async move {
+            let args = event.args().clone();
+            event.ack(&args)
+        },
+    );
+    io.main().on_connection(|socket: Socket| async move {
+        let _ = socket.emit("hello", &(socket.auth_value(), Bytes::from_static(&[1, 2])));
+    });
+    let server = tether::bind(io.clone(), "127.0.0.1:0")
+        .await
+        .expect("bound");
+    let url = format!("http://{}", server.local_addr());
+
+    for mode in MODES {
+        let (report, mut seen) = probe();
+        let client = Client::builder(&url)
+            .parser(Parser::MsgPack)
+            .transport(mode)
+            .auth(&json!({ "user": "ada" }))
+            .on("hello", move |_client: Client, event: Event| {
+                let report = report.clone();
+                async move {
+                    let auth: Value = event.arg(0).unwrap();
+                    let bytes: Bytes = event.arg(1).unwrap();
+                    report.send(format!("{auth} {:?}", &bytes[..]));
+                }
+            })
+            .connect()
+            .await
+            .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
+        assert_eq!(seen.next().await, r#"{"user":"ada"} [1, 2]"#, "{mode:?}");
+        let echoed: Args = client
+            .emit_with_ack("echo", &(1.5, "two", Bytes::from_static(&[3; 300])))
+            .await
+            .expect("an answer");
+        assert_eq!(echoed.decode::<f64>(0).unwrap(), 1.5);
+        assert_eq!(echoed.decode::<String>(1).unwrap(), "two");
+        assert_eq!(
+            echoed.decode::<Bytes>(2).unwrap(),
+            Bytes::from_static(&[3; 300])
+        );
+        client.disconnect();
+    }
+    io.close(std::time::Duration::from_secs(1)).await;
+    server.shutdown(std::time::Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn talks_msgpack_to_the_node_server() {
+    let server = tokio::task::spawn_blocking(|| {
+        NodeServer::start(
+            "node-sio-server.mjs",
+            "socket.io",
+            &[("PORT", "0".to_owned()), ("PARSER", "msgpack".to_owned())],
+        )
+    })
+    .await
+    .unwrap();
+    for mode in MODES {
+        let (report, mut seen) = probe();
+        let client = Client::builder(server.url())
+            .parser(Parser::MsgPack)
+            .transport(mode)
+            .auth(&json!({ "token": "secret" }))
+            .on("welcome", move |_client: Client, event: Event| {
+                let report = report.clone();
+                async move {
+                    let auth: Value = event.arg(0).unwrap();
+                    let bytes: Bytes = event.arg(1).unwrap();
+                    report.send(format!("{auth} {:?}", &bytes[..]));
+                }
+            })
+            .connect()
+            .await
+            .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
+        assert_eq!(
+            seen.next().await,
+            r#"{"token":"secret"} [1, 2, 3]"#,
+            "{mode:?}"
+        );
+        let echoed: Args = client
+            .emit_with_ack("echo", &("x", Bytes::from_static(&[7, 8])))
+            .await
+            .expect("node acknowledged");
+        assert_eq!(echoed.decode::<String>(0).unwrap(), "x");
+        assert_eq!(
+            echoed.decode::<Bytes>(1).unwrap(),
+            Bytes::from_static(&[7, 8])
+        );
+        client.disconnect();
+    }
+}
