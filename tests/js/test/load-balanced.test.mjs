@@ -209,4 +209,51 @@ describe("three chat nodes behind HAProxy", () => {
     }
     await everyLineOnce(all, "after");
   });
+
+  test("with the Streams adapter, a stopped node's clients recover on the others with what they missed", async (t) => {
+    const { nodes, balancer } = await balancedChat(t, 3, { TETHER_ADAPTER: "redis-streams", RECOVERY: "1" });
+    const all = users(t, balancer.url, "c").map((u) => {
+      // A second or so away: long enough for lines to be said meanwhile.
+      u.socket.io.reconnectionDelay(1000);
+      u.socket.io.reconnectionDelayMax(1000);
+      return u;
+    });
+    await Promise.all(all.map((u) => within(u.joined(), `${u.name} joins`)));
+    await allUpgraded(all);
+    await everyLineOnce(all, "before");
+
+    const onFirstNode = all.filter((u) => u.pinnedTo() === "n1");
+    assert.ok(onFirstNode.length > 0, "some polling clients are pinned to the node about to stop");
+    const dropped = new Set();
+    for (const u of all) u.socket.once("disconnect", () => dropped.add(u));
+    // A graceful stop: the node keeps its sockets' sessions in Redis as it goes.
+    nodes[0].child.kill("SIGTERM");
+    await nodes[0].exited;
+    await within(
+      (async () => {
+        while (!onFirstNode.every((u) => dropped.has(u))) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })(),
+      "the stopped node's clients notice",
+    );
+    const stayed = all.filter((u) => !dropped.has(u));
+    const missed = [];
+    for (const sender of stayed.slice(0, 3)) {
+      const text = `while away from ${sender.name}`;
+      missed.push(text);
+      await within(sender.socket.emitWithAck("say", ROOM, text), `${sender.name} says`);
+    }
+    await Promise.all([...dropped].map((u) => within(u.joined(), `${u.name} is back`)));
+    for (const u of dropped) {
+      assert.equal(u.socket.recovered, true, `${u.name} recovered its session`);
+    }
+    await Promise.all(all.map((u) => u.received(missed, "the lines said while some were away")));
+    for (const u of all) {
+      for (const text of missed) {
+        assert.equal(u.seen.get(text), 1, `${u.name} received "${text}" ${u.seen.get(text)} times`);
+      }
+    }
+    await everyLineOnce(all, "after");
+  });
 });
