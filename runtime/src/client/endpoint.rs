@@ -142,6 +142,21 @@ fn normalize_path(path: &str) -> String {
     }
 }
 
+/// The frames of `encoded` in `parser`'s form; none (and a log line) when it does
+/// not convert.
+pub(crate) fn frames_of(
+    parser: crate::server::Parser,
+    encoded: &crate::protocol::Encoded,
+) -> Vec<crate::engine::Frame> {
+    match parser.frames(encoded) {
+        Ok(frames) => frames.into_iter().collect(),
+        Err(error) => {
+            tracing::warn!(%error, "a packet does not convert to the server's form");
+            Vec::new()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,20 +206,5 @@ mod tests {
             Endpoint::parse("127.0.0.1:3000", "/socket.io/"),
             Err(ConnectError::InvalidUrl { .. }) | Err(ConnectError::UnsupportedScheme(_))
         ));
-    }
-}
-
-/// The frames of `encoded` in `parser`'s form; none (and a log line) when it does
-/// not convert.
-pub(crate) fn frames_of(
-    parser: crate::server::Parser,
-    encoded: &crate::protocol::Encoded,
-) -> Vec<crate::engine::Frame> {
-    match parser.frames(encoded) {
-        Ok(frames) => frames.into_iter().collect(),
-        Err(error) => {
-            tracing::warn!(%error, "a packet does not convert to the server's form");
-            Vec::new()
-        }
     }
 }
