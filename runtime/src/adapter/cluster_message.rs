@@ -292,6 +292,7 @@ pub(crate) fn has_binary(value: &Value) -> bool {
 
 /// `message` as Node's adapters publish it: JSON, or MessagePack when it carries
 /// binary.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn encode(message: &Value) -> Vec<u8> {
     if has_binary(message) {
         to_msgpack(message)

@@ -18,6 +18,7 @@ pub(crate) enum Expected {
     Count(usize),
     /// One answer from each of these nodes (by uid); a node that leaves the
     /// cluster meanwhile is no longer waited for.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Nodes(HashSet<String>),
 }
 
@@ -123,6 +124,7 @@ impl PendingRequests {
 
     /// Node `uid` left the cluster: requests that only waited for it complete
     /// with the answers they have.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn node_gone(&self, uid: &str) {
         let mut waiting = self.lock();
         let mut done = Vec::new();
