@@ -28,14 +28,14 @@ use crate::server::Room;
 pub(crate) const INITIAL_HEARTBEAT: u64 = 1;
 pub(crate) const HEARTBEAT: u64 = 2;
 pub(crate) const BROADCAST: u64 = 3;
-const SOCKETS_JOIN: u64 = 4;
-const SOCKETS_LEAVE: u64 = 5;
-const DISCONNECT_SOCKETS: u64 = 6;
-const FETCH_SOCKETS: u64 = 7;
-const FETCH_SOCKETS_RESPONSE: u64 = 8;
+pub(crate) const SOCKETS_JOIN: u64 = 4;
+pub(crate) const SOCKETS_LEAVE: u64 = 5;
+pub(crate) const DISCONNECT_SOCKETS: u64 = 6;
+pub(crate) const FETCH_SOCKETS: u64 = 7;
+pub(crate) const FETCH_SOCKETS_RESPONSE: u64 = 8;
 pub(crate) const SERVER_SIDE_EMIT: u64 = 9;
 pub(crate) const SERVER_SIDE_EMIT_RESPONSE: u64 = 10;
-const BROADCAST_CLIENT_COUNT: u64 = 11;
+pub(crate) const BROADCAST_CLIENT_COUNT: u64 = 11;
 pub(crate) const BROADCAST_ACK: u64 = 12;
 pub(crate) const ADAPTER_CLOSE: u64 = 13;
 
@@ -124,7 +124,8 @@ fn strings<'a>(names: impl IntoIterator<Item = &'a str>) -> Value {
     )
 }
 
-fn selector(selector: &Selector) -> Value {
+/// `{rooms, except, flags: {}}`, the `opts` of a cluster command or query.
+pub(crate) fn selector(selector: &Selector) -> Value {
     object([
         ("rooms", strings(selector.rooms.iter().map(Room::as_str))),
         ("except", strings(selector.except.iter().map(Room::as_str))),
