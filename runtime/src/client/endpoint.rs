@@ -189,15 +189,23 @@ mod tests {
     }
 
     #[test]
-    fn rejects_tls_without_the_feature_and_garbage() {
-        let https = Endpoint::parse("https://example.com", "/socket.io/");
+    fn tls_urls_need_the_feature_and_garbage_is_refused() {
+        let tls = Endpoint::parse("https://example.com", "/socket.io/");
         if cfg!(feature = "tls") {
-            let https = https.unwrap();
-            assert!(https.secure);
-            assert_eq!(https.port, 443);
+            let tls = tls.unwrap();
+            assert!(tls.secure);
+            assert_eq!(tls.port, 443);
+            assert!(
+                tls.websocket_url(None)
+                    .starts_with("wss://example.com:443/")
+            );
         } else {
-            assert!(matches!(https, Err(ConnectError::UnsupportedScheme(_))));
+            assert!(matches!(tls, Err(ConnectError::UnsupportedScheme(_))));
         }
+        assert!(matches!(
+            Endpoint::parse("ftp://example.com", "/socket.io/"),
+            Err(ConnectError::UnsupportedScheme(_))
+        ));
         assert!(matches!(
             Endpoint::parse("not a url", "/socket.io/"),
             Err(ConnectError::InvalidUrl { .. })
