@@ -2,29 +2,56 @@
 //! with `REDIS_URL` set, a server shares broadcasts and cluster operations with
 //! every other node on that Redis (tether's and Node.js socket.io's with
 //! `@socket.io/redis-adapter`), on channels prefixed `REDIS_PREFIX` (default
-//! `socket.io`, as in Node.js). Without it, the server stands alone. With
-//! `TETHER_ADAPTER=redis-streams`, the nodes share a Redis stream instead
-//! (tether's and Node.js socket.io's with `@socket.io/redis-streams-adapter`),
-//! named `REDIS_PREFIX` (default `socket.io`), which also carries connection
-//! state recovery across nodes. `RECOVERY=1` turns connection state recovery on
-//! ([`with_recovery_from_env`]).
+//! `socket.io`, as in Node.js). Without it, the server stands alone.
+//! `TETHER_ADAPTER` picks the adapter: `redis` (`REDIS_URL`); `redis-streams`,
+//! where the nodes share a Redis stream instead (tether's and Node.js socket.io's
+//! with `@socket.io/redis-streams-adapter`), named `REDIS_PREFIX` (default
+//! `socket.io`), which also carries connection state recovery across nodes; or
+//! `postgres`, which joins the nodes on the PostgreSQL database `DATABASE_URL`
+//! (tether's and Node.js socket.io's with `@socket.io/postgres-adapter`), channel
+//! prefix `POSTGRES_PREFIX` (default `socket.io`). `RECOVERY=1` turns connection
+//! state recovery on ([`with_recovery_from_env`]).
 //!
 //! ```text
 //! REDIS_URL=redis://127.0.0.1:6379 PORT=3001 cargo run --example chat
 //! REDIS_URL=redis://127.0.0.1:6379 PORT=3002 cargo run --example chat
+//! TETHER_ADAPTER=postgres DATABASE_URL=postgres://postgres@127.0.0.1/app PORT=3003 cargo run --example chat
 //! ```
 
+use tether::adapter::postgres::{PostgresAdapter, PostgresConfig};
 use tether::adapter::redis::streams::{RedisStreamsAdapter, RedisStreamsConfig};
-use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
+use tether::adapter::redis::{RedisAdapter, RedisConfig};
 use tether::server::{RecoveryConfig, Server, ServerConfig};
 
-/// A server configured by `config`, in the cluster `REDIS_URL` names when it is
-/// set. Call it inside the Tokio runtime (the adapter starts its tasks there).
+/// Why the cluster named by the environment cannot be joined.
+pub type ClusterEnvError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The value of environment variable `name`, when set and not empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// A server configured by `config`, in the cluster `TETHER_ADAPTER` and
+/// `REDIS_URL` or `DATABASE_URL` name. Call it inside the Tokio runtime (the
+/// adapter starts its tasks there).
 ///
 /// # Errors
 ///
-/// When `REDIS_URL` is set but is no valid Redis URL.
-pub fn server_from_env(config: ServerConfig) -> Result<Server, RedisError> {
+/// When the adapter is unknown, its URL is missing, or the URL is invalid.
+pub fn server_from_env(config: ServerConfig) -> Result<Server, ClusterEnvError> {
+    let adapter = env("TETHER_ADAPTER");
+    match adapter.as_deref() {
+        None | Some("redis" | "redis-streams") => {}
+        Some("postgres") => {
+            let url = env("DATABASE_URL").ok_or("TETHER_ADAPTER=postgres needs DATABASE_URL")?;
+            let prefix = env("POSTGRES_PREFIX").unwrap_or_else(|| "socket.io".to_owned());
+            let adapter =
+                PostgresAdapter::new(PostgresConfig::new(url).with_channel_prefix(prefix.clone()))?;
+            tracing::info!(%prefix, uid = adapter.uid(), "joined the Postgres cluster");
+            return Ok(Server::with_adapter(config, adapter));
+        }
+        Some(other) => return Err(format!("unknown TETHER_ADAPTER `{other}`").into()),
+    }
     let Some(url) = std::env::var("REDIS_URL")
         .ok()
         .filter(|url| !url.is_empty())
@@ -35,7 +62,7 @@ pub fn server_from_env(config: ServerConfig) -> Result<Server, RedisError> {
         .ok()
         .filter(|key| !key.is_empty())
         .unwrap_or_else(|| "socket.io".to_owned());
-    if std::env::var("TETHER_ADAPTER").is_ok_and(|adapter| adapter == "redis-streams") {
+    if adapter.as_deref() == Some("redis-streams") {
         let config_streams = RedisStreamsConfig::new(url)
             .with_stream_name(key.clone())
             .with_channel_prefix(key.clone());

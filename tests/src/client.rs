@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use tether::Value;
 use tether::client::{Client, ConnectionState, Event, Reconnect};
 
 use crate::{Probe, probe, within};
@@ -43,6 +44,29 @@ pub async fn reporting_client(url: &str) -> (Client, String, Probe<String>) {
         .expect("connected");
     let id = client.id().expect("an id once connected");
     (client, id, seen)
+}
+
+/// What a [`values_client`] reports: each event's name and arguments.
+pub type Seen = Probe<(String, Vec<Value>)>;
+
+/// A connected client of `url` reporting every event with its arguments.
+///
+/// # Panics
+///
+/// If it does not connect.
+pub async fn values_client(url: &str) -> (Client, Seen) {
+    let (report, seen) = probe();
+    let client = Client::builder(url)
+        .on_any(move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move {
+                report.send((event.name().to_owned(), event.values().unwrap_or_default()));
+            }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    (client, seen)
 }
 
 /// The event names seen up to and including `marker`.

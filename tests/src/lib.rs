@@ -10,10 +10,13 @@
 //! test instead of hanging it.
 
 pub mod client;
+pub mod cluster;
+pub mod examples;
 pub mod http;
 pub mod loopback;
 pub mod node;
 pub mod payload;
+pub mod postgres;
 pub mod proxy;
 pub mod redis;
 pub mod redis_streams;

@@ -12,15 +12,15 @@ use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
 use tether::adapter::redis::RedisConfig;
-use tether::client::{Client, Event};
 use tether::emitter::Emitter;
 use tether::protocol::Args;
 use tether::server::{EmitError, Server};
+use tether_tests::client::{Seen, values_client as client};
 use tether_tests::node::run_script;
 use tether_tests::redis::{
     RedisNode, join, join_and_shout, node_redis_server, redis_url, unique_key,
 };
-use tether_tests::{Probe, probe, within};
+use tether_tests::within;
 
 /// What a background job tells the browsers.
 #[tether::events]
@@ -43,23 +43,6 @@ fn handlers(io: &Server) {
             let _ = io.local().emit("server said", &text);
         }
     });
-}
-
-type Seen = Probe<(String, Vec<Value>)>;
-
-async fn client(url: &str) -> (Client, Seen) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move {
-                report.send((event.name().to_owned(), event.values().unwrap_or_default()));
-            }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    (client, seen)
 }
 
 /// The events seen until every one of `names` arrived: the broadcasts in order

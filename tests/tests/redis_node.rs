@@ -11,12 +11,13 @@ use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
 use tether::adapter::redis::RedisConfig;
-use tether::client::{Client, Event};
+use tether::client::Client;
 use tether::protocol::Args;
 use tether::server::Server;
+use tether_tests::client::{Seen, values_client as client};
 use tether_tests::node::NodeServer;
 use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
-use tether_tests::{Probe, probe, within};
+use tether_tests::{probe, within};
 
 /// Which variant of the adapter the nodes use.
 #[derive(Clone, Copy)]
@@ -55,24 +56,6 @@ async fn tether_node(key: &str, mode: Mode, setup: impl FnOnce(&Server)) -> Redi
 /// The tether node's handlers, as the Node.js server's.
 fn handlers(io: &Server) {
     join_and_shout(&io.main());
-}
-
-type Seen = Probe<(String, Vec<Value>)>;
-
-/// A client of `url` reporting every event with its arguments.
-async fn client(url: &str) -> (Client, Seen) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on_any(move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move {
-                report.send((event.name().to_owned(), event.values().unwrap_or_default()));
-            }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    (client, seen)
 }
 
 /// The names of the events seen up to and including `marker`.

@@ -19,7 +19,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,7 +48,7 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start() -> ServerProcess {
-        let binary = build_example("bench_server");
+        let binary = tether_tests::examples::build_example("bench_server");
         let mut child = Command::new(&binary)
             // A single node: with REDIS_URL the example would join a cluster, and
             // its Redis connections would count among the descriptors.
@@ -132,34 +131,6 @@ struct Usage {
     rss_kib: u64,
     threads: u64,
     fds: u64,
-}
-
-/// Builds an example of `tether-examples` with the profile this test was built
-/// with, and returns its path.
-fn build_example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
-        Some("debug") | None => "dev".to_owned(),
-        Some(other) => other.to_owned(),
-    };
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "tether-examples",
-            "--example",
-            name,
-        ])
-        .args(["--profile", &profile])
-        .status()
-        .expect("run cargo");
-    assert!(status.success(), "cargo build --example {name} failed");
-    profile_dir.join("examples").join(name)
 }
 
 /// What one client does; every kind ends its connection.

@@ -12,7 +12,9 @@
 //!
 //! With the `redis` feature, `redis::RedisAdapter` connects nodes through Redis
 //! pub/sub in the wire format of the Node.js `@socket.io/redis-adapter`, so tether
-//! nodes and Node.js socket.io servers can share one cluster.
+//! nodes and Node.js socket.io servers can share one cluster. With the `postgres`
+//! feature, `postgres::PostgresAdapter` does the same through PostgreSQL
+//! `LISTEN`/`NOTIFY`, in the wire format of `@socket.io/postgres-adapter`.
 //!
 //! With `redis::streams::RedisStreamsAdapter`, nodes share a Redis stream in the
 //! format of the Node.js `@socket.io/redis-streams-adapter`, which also carries
@@ -34,9 +36,22 @@
 //! that subscribe per room follow the room index through
 //! [`NamespaceLink::room_created`] and [`NamespaceLink::room_deleted`].
 
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod backoff;
 pub mod cluster;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod cluster_message;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+mod msgpack;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod pending;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod registry;
 
 pub use cluster::{
     ClusterError, ClusterRequest, ClusterResponse, RemoteAck, RemoteAcks, Selector,

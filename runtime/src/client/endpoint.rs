@@ -142,6 +142,21 @@ fn normalize_path(path: &str) -> String {
     }
 }
 
+/// The frames of `encoded` in `parser`'s form; none (and a log line) when it does
+/// not convert.
+pub(crate) fn frames_of(
+    parser: crate::server::Parser,
+    encoded: &crate::protocol::Encoded,
+) -> Vec<crate::engine::Frame> {
+    match parser.frames(encoded) {
+        Ok(frames) => frames.into_iter().collect(),
+        Err(error) => {
+            tracing::warn!(%error, "a packet does not convert to the server's form");
+            Vec::new()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,7 +195,10 @@ mod tests {
             let tls = tls.unwrap();
             assert!(tls.secure);
             assert_eq!(tls.port, 443);
-            assert!(tls.websocket_url(None).starts_with("wss://example.com:443/"));
+            assert!(
+                tls.websocket_url(None)
+                    .starts_with("wss://example.com:443/")
+            );
         } else {
             assert!(matches!(tls, Err(ConnectError::UnsupportedScheme(_))));
         }
@@ -196,20 +214,5 @@ mod tests {
             Endpoint::parse("127.0.0.1:3000", "/socket.io/"),
             Err(ConnectError::InvalidUrl { .. }) | Err(ConnectError::UnsupportedScheme(_))
         ));
-    }
-}
-
-/// The frames of `encoded` in `parser`'s form; none (and a log line) when it does
-/// not convert.
-pub(crate) fn frames_of(
-    parser: crate::server::Parser,
-    encoded: &crate::protocol::Encoded,
-) -> Vec<crate::engine::Frame> {
-    match parser.frames(encoded) {
-        Ok(frames) => frames.into_iter().collect(),
-        Err(error) => {
-            tracing::warn!(%error, "a packet does not convert to the server's form");
-            Vec::new()
-        }
     }
 }

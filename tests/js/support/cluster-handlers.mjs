@@ -1,10 +1,52 @@
-// The cluster-request handlers the Node.js fixtures share (node-redis-server.mjs,
-// node-redis-streams-server.mjs): `ask everyone({event, to, args})` broadcasts
-// with acknowledgements and is acknowledged with the answers; `ask servers(x)`
-// is acknowledged with the other nodes' answers to the server-side event
-// `who(x)`; `cluster({op, to, except, rooms, close})` runs `fetch`, `join`,
-// `leave`, `disconnect` or `allRooms` on `io.to(to).except(except)`; a failure
-// is acknowledged as `{error}`; `requestsTimeout` bounds the cluster requests.
+// The handlers of the Node.js servers of the cluster tests, whatever their
+// adapter. `installHandlers` installs them all (node-redis-server.mjs,
+// node-postgres-server.mjs); `onClusterRequests` only those of the cluster
+// requests, for fixtures with handlers of their own
+// (node-redis-streams-server.mjs).
+//
+// Each socket may `join` a room (acknowledged once joined) and ask for a
+// broadcast with `broadcast({event, to, except, args, binary}, ack)`:
+// `io.to(to).except(except).emit(event, ...args)`, with a Buffer 01 02 03
+// appended when `binary` is set; `shout` is passed on with `socket.broadcast`. A
+// server-side `hello` from another node goes to this node's clients as `server
+// said`, and a client's `tell servers(text)` sends the server-side event `from
+// node(text)` to the other nodes. Each socket's data is `{from: "node"}`. The
+// server-side event `who(x)` is answered with `{from: "node", x}` (with `name`
+// when given), and `never` is never answered.
+//
+// The cluster requests: `ask everyone({event, to, args})` broadcasts with
+// acknowledgements to `to` (everyone when unset) and is acknowledged with the
+// answers; `ask servers(x)` is acknowledged with the other nodes' answers to the
+// server-side event `who(x)`; `cluster({op, to, except, rooms, close})` runs
+// `fetch` (acknowledged with each socket's `{id, rooms, data}`), `join`,
+// `leave`, `disconnect` or `allRooms` (acknowledged with the rooms) on
+// `io.to(to).except(except)`; a failure is acknowledged as `{error}`;
+// `requestsTimeout` (ms) bounds the cluster requests.
+
+export function installHandlers(io, { name, requestsTimeout = 5000 } = {}) {
+  io.on("hello", (...args) => io.local.emit("server said", ...args));
+  io.on("who", (x, callback) => callback({ from: "node", ...(name ? { name } : {}), x }));
+  // Never answered: the asker waits for this node until it times out.
+  io.on("never", () => {});
+
+  io.on("connection", (socket) => {
+    socket.data = { from: "node" };
+    socket.on("join", (room, ack) => {
+      socket.join(room);
+      ack();
+    });
+    socket.on("broadcast", ({ event, to, except, args = [], binary }, ack) => {
+      let operator = io;
+      if (to) operator = operator.to(to);
+      if (except) operator = operator.except(except);
+      operator.emit(event, ...args, ...(binary ? [Buffer.from([1, 2, 3])] : []));
+      ack();
+    });
+    socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
+    socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
+    onClusterRequests(io, socket, { requestsTimeout });
+  });
+}
 
 export function onClusterRequests(io, socket, { requestsTimeout } = {}) {
   socket.on("ask everyone", async ({ event, to, args = [] }, ack) => {

@@ -7,6 +7,7 @@
 
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
+import { runSteps } from "./emitter-steps.mjs";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
@@ -20,29 +21,6 @@ client.on("error", (error) => process.stderr.write(`redis: ${error}\n`));
 await client.connect();
 const root = new Emitter(client, { key });
 
-for (const step of steps) {
-  let operator = step.nsp ? root.of(step.nsp) : root;
-  if (step.to) operator = operator.to(step.to);
-  if (step.except) operator = operator.except(step.except);
-  switch (step.op) {
-    case "emit":
-      operator.emit(step.event, ...(step.args ?? []), ...(step.binary ? [Buffer.from([1, 2, 3])] : []));
-      break;
-    case "join":
-      operator.socketsJoin(step.rooms);
-      break;
-    case "leave":
-      operator.socketsLeave(step.rooms);
-      break;
-    case "disconnect":
-      operator.disconnectSockets(step.close ?? false);
-      break;
-    case "serverSideEmit":
-      root.serverSideEmit(...(step.args ?? []));
-      break;
-    default:
-      throw new Error(`unknown op ${step.op}`);
-  }
-}
+await runSteps(root, steps);
 await client.quit();
 process.stdout.write("done\n");

@@ -6,28 +6,14 @@
 // never outlives the test that started it. With `SHARDED=true` it uses
 // `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`
 // (or `$SUBSCRIPTION_MODE`). `$REQUESTS_TIMEOUT_MS` bounds its cluster requests
-// (default 5000), and `$NAME`, when set, is in its answers to `who`.
-//
-// Each socket may `join` a room (acknowledged once joined) and ask for a
-// broadcast with `broadcast({event, to, except, args, binary}, ack)`: `io.to(to)
-// .except(except).emit(event, ...args)`, with a Buffer 01 02 03 appended when
-// `binary` is set; `shout` is passed on with `socket.broadcast`. A server-side
-// `hello` from another node goes to this node's clients as `server said`, and a
-// client's `tell servers(text)` sends the server-side event `from node(text)` to
-// the other nodes. `cluster({op, to, except, rooms, close}, ack)` runs a cluster
-// operation on `io.to(to).except(except)`: `fetch` (acknowledged with each
-// socket's `{id, rooms, data}`; each socket's data is `{from: "node"}`), `join`, `leave`, `disconnect`, or `allRooms`
-// (acknowledged with the rooms); a failure is acknowledged as `{error}`. The
-// server-side event `who(x)` is answered with `{from: "node", x}`, and a client's
-// `ask servers(x)` is acknowledged with the other nodes' answers to `who(x)`.
-// `ask everyone({event, to, args})` broadcasts `event` with acknowledgements to
-// `to` (everyone when unset) and is acknowledged with the answers.
+// (default 5000), and `$NAME`, when set, is in its answers to `who`. Its
+// handlers are those of cluster-handlers.mjs.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
-import { onClusterRequests } from "./cluster-handlers.mjs";
+import { installHandlers } from "./cluster-handlers.mjs";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
@@ -49,26 +35,7 @@ const adapter = sharded
   : createAdapter(pubClient, subClient, { key, requestsTimeout });
 const io = new Server(http, { adapter });
 
-io.on("hello", (...args) => io.local.emit("server said", ...args));
-io.on("who", (x, callback) => callback({ from: "node", ...(name ? { name } : {}), x }));
-
-io.on("connection", (socket) => {
-  socket.data = { from: "node" };
-  socket.on("join", (room, ack) => {
-    socket.join(room);
-    ack();
-  });
-  socket.on("broadcast", ({ event, to, except, args = [], binary }, ack) => {
-    let operator = io;
-    if (to) operator = operator.to(to);
-    if (except) operator = operator.except(except);
-    operator.emit(event, ...args, ...(binary ? [Buffer.from([1, 2, 3])] : []));
-    ack();
-  });
-  socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
-  socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
-  onClusterRequests(io, socket, { requestsTimeout });
-});
+installHandlers(io, { name, requestsTimeout });
 
 // The adapter subscribed without waiting; the subscriber connection answers in
 // order, so once this subscription is confirmed, the adapter's is too.

@@ -11,21 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{Shared, cluster, msgpack};
+use crate::adapter::cluster_message::ack_timeout;
+use crate::adapter::pending::{Filed, MAX_WAITING_REPORTS};
 use crate::adapter::{Broadcast, ClusterError, RemoteAck, RemoteAcks};
 use crate::protocol::{Map, Value};
 
 const BROADCAST: u64 = 7;
 const BROADCAST_CLIENT_COUNT: u8 = 8;
 const BROADCAST_ACK: u8 = 9;
-
-/// The longest a node waits for its sockets' acknowledgements of another node's
-/// broadcast, whatever timeout the request names.
-const MAX_ACK_WAIT: Duration = Duration::from_secs(300);
 
 /// Carries out another node's broadcast that waits for acknowledgements, if
 /// `payload` is one; returns whether it was.
@@ -72,7 +69,7 @@ pub(crate) fn on_broadcast_request(shared: &Arc<Shared>, nsp: &str, payload: &[u
 
 /// How a node reports on another node's broadcast that waits for
 /// acknowledgements, in the format of the adapter variant.
-pub(crate) trait Reports: Send + 'static {
+pub(crate) trait Reports: Send + Sync + 'static {
     /// Publishes how many local sockets the broadcast was sent to.
     fn client_count(&self, shared: &Shared, count: usize);
     /// Publishes one socket's acknowledgement (its first argument).
@@ -120,36 +117,16 @@ pub(crate) fn carry_out(
         return;
     };
     let timeout = timeout.unwrap_or(shared.config.requests_timeout);
-    let Some(mut acks) = ns.deliver_with_ack(
-        &broadcast.event,
-        &broadcast.args,
-        (&broadcast.rooms, &broadcast.except),
+    let reports = Arc::new(reports);
+    let counting = reports.clone();
+    let sending = shared.clone();
+    crate::adapter::pending::relay_acks(
+        &ns,
+        broadcast,
         timeout,
-    ) else {
-        return;
-    };
-    reports.client_count(shared, acks.remaining());
-    if acks.remaining() == 0 {
-        return;
-    }
-    let shared = shared.clone();
-    tokio::spawn(async move {
-        while let Some((_, result)) = acks.next().await {
-            if let Ok(value) = result {
-                reports.ack(&shared, &value);
-            }
-        }
-    });
-}
-
-/// The request's `opts.flags.timeout` (milliseconds), bounded.
-pub(crate) fn ack_timeout(opts: &Map) -> Option<Duration> {
-    let Some(Value::Object(flags)) = opts.get("flags") else {
-        return None;
-    };
-    let millis = flags.get("timeout")?.as_f64()?;
-    (millis.is_finite() && millis >= 0.0)
-        .then(|| Duration::from_secs_f64(millis / 1000.0).min(MAX_ACK_WAIT))
+        |count| counting.client_count(shared, count),
+        move |value| reports.ack(&sending, &value),
+    );
 }
 
 /// `{type: 9, requestId, packet}` in MessagePack.
@@ -172,99 +149,26 @@ fn encode_ack(request_id: &str, value: &Value) -> Result<Vec<u8>, rmp_serde::enc
     Ok(out)
 }
 
-/// Most reports of one acknowledged broadcast that may wait to be taken by its
-/// stream; past it they are dropped (and counted).
-const MAX_WAITING_REPORTS: usize = 4096;
-
-/// This node's broadcasts that wait for the other nodes' acknowledgements, by
-/// request id. Bounded: at most `limit` at once; each is forgotten at its timeout.
-pub(crate) struct AckRequests {
-    waiting: std::sync::Mutex<std::collections::HashMap<String, mpsc::Sender<RemoteAck>>>,
-    limit: usize,
+/// Files a report from the response channel (`{type: 8, requestId, clientCount}`
+/// in JSON, `{type: 9, requestId, packet}` in MessagePack) with its broadcast;
+/// `false` when it is none of this node's.
+pub(crate) fn on_report(shared: &Shared, payload: &[u8]) -> bool {
+    let Some((id, report)) = read_report(payload) else {
+        return false;
+    };
+    file_report(shared, &id, report)
 }
 
-impl AckRequests {
-    pub(crate) fn new(limit: usize) -> AckRequests {
-        AckRequests {
-            waiting: std::sync::Mutex::new(std::collections::HashMap::new()),
-            limit,
-        }
-    }
-
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, mpsc::Sender<RemoteAck>>> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Files a report from the response channel (`{type: 8, requestId,
-    /// clientCount}` in JSON, `{type: 9, requestId, packet}` in MessagePack) with
-    /// its broadcast; `false` when it is none of this node's.
-    pub(crate) fn on_report(&self, shared: &Shared, payload: &[u8]) -> bool {
-        let Some((id, report)) = read_report(payload) else {
-            return false;
-        };
-        self.file(shared, &id, report)
-    }
-
-    /// Hands a report on broadcast `id`, whatever format it came in, to that
-    /// broadcast's stream; `false` when it is none of this node's.
-    pub(crate) fn file(&self, shared: &Shared, id: &str, report: RemoteAck) -> bool {
-        self.report(id, report, || {
+/// Hands a report on broadcast `id`, whatever format it came in, to that
+/// broadcast's stream; `false` when it is none of this node's.
+pub(crate) fn file_report(shared: &Shared, id: &str, report: RemoteAck) -> bool {
+    match shared.ack_requests.report(id, report) {
+        Filed::Unknown => false,
+        Filed::Delivered => true,
+        Filed::Dropped => {
             shared.count_dropped("an acknowledgement from another node is lost: too many wait");
-        })
-    }
-
-    /// Files `report` with broadcast `id`; `false` when this node does not wait
-    /// for it. `full` is told when its reports are not taken fast enough.
-    pub(crate) fn report(&self, id: &str, report: RemoteAck, full: impl FnOnce()) -> bool {
-        let mut waiting = self.lock();
-        let Some(sender) = waiting.get(id) else {
-            return false;
-        };
-        match sender.try_send(report) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                waiting.remove(id);
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => full(),
+            true
         }
-        true
-    }
-
-    /// Waits for the reports of broadcast `id` until `timeout` (forgotten then);
-    /// `None` when too many broadcasts wait already or there is no runtime.
-    pub(crate) fn register(
-        self: &Arc<Self>,
-        id: &str,
-        timeout: Duration,
-    ) -> Option<mpsc::Receiver<RemoteAck>> {
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let (sender, reports) = mpsc::channel(MAX_WAITING_REPORTS);
-        {
-            let mut waiting = self.lock();
-            if waiting.len() >= self.limit {
-                tracing::warn!("too many broadcasts wait for other nodes' acknowledgements");
-                return None;
-            }
-            waiting.insert(id.to_owned(), sender);
-        }
-        let expiring = Arc::downgrade(self);
-        let id = id.to_owned();
-        runtime.spawn(async move {
-            tokio::time::sleep(timeout).await;
-            if let Some(requests) = expiring.upgrade() {
-                requests.forget(&id);
-            }
-        });
-        Some(reports)
-    }
-
-    /// Stops waiting for the reports of broadcast `id`.
-    pub(crate) fn forget(&self, id: &str) {
-        self.lock().remove(id);
     }
 }
 
@@ -336,23 +240,19 @@ pub(crate) fn publish_request(
             return None;
         }
     };
-    {
-        let mut waiting = shared.ack_requests.lock();
-        if waiting.len() >= shared.ack_requests.limit {
-            tracing::warn!(
-                nsp,
-                "too many broadcasts wait for other nodes' acknowledgements"
-            );
-            return None;
-        }
-        waiting.insert(id.clone(), sender.clone());
+    if !shared.ack_requests.register_sender(&id, sender.clone()) {
+        tracing::warn!(
+            nsp,
+            "too many broadcasts wait for other nodes' acknowledgements"
+        );
+        return None;
     }
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        shared.ack_requests.lock().remove(&id);
+        shared.ack_requests.forget(&id);
         return None;
     };
     if !shared.send(channel.clone(), payload) {
-        shared.ack_requests.lock().remove(&id);
+        shared.ack_requests.forget(&id);
         return unavailable(&sender, reports, "the Redis publish queue is full");
     }
     let expiring = Arc::downgrade(shared);
@@ -360,7 +260,7 @@ pub(crate) fn publish_request(
     runtime.spawn(async move {
         tokio::time::sleep(timeout).await;
         if let Some(shared) = expiring.upgrade() {
-            shared.ack_requests.lock().remove(&expired_id);
+            shared.ack_requests.forget(&expired_id);
         }
     });
     let counting = shared.clone();

@@ -12,7 +12,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::FutureExt as _;
 
 use super::requests::{self, Incoming};
 use super::{Shared, shard_requests};
@@ -98,25 +97,18 @@ pub(crate) fn answer(
     request: &ClusterRequest,
     publish: impl FnOnce(&Shared, ClusterResponse) + Send + 'static,
 ) {
-    let mut answer = ns.answer(request);
-    match (&mut answer).now_or_never() {
-        Some(Some(response)) => publish(shared, response),
-        Some(None) => {}
-        None => {
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                let timeout = shared.config.requests_timeout;
-                if let Ok(Some(response)) = tokio::time::timeout(timeout, answer).await {
-                    publish(&shared, response);
-                }
-            });
-        }
-    }
+    let answer = ns.answer(request);
+    let publishing = shared.clone();
+    crate::adapter::pending::publish_answer(
+        answer,
+        shared.config.requests_timeout,
+        move |response| publish(&publishing, response),
+    );
 }
 
 /// Asks the other nodes serving namespace `nsp`, failing at once while Redis is
-/// unreachable: a command is only published; a query waits for as many answers as `PUBSUB NUMSUB` (`SHARDNUMSUB` when
-/// sharded) counts other nodes, within
+/// unreachable: a command is only published; a query waits for as many answers
+/// as `PUBSUB NUMSUB` (`SHARDNUMSUB` when sharded) counts other nodes, within
 /// [`RedisConfig::requests_timeout`](super::RedisConfig::requests_timeout).
 pub(crate) async fn ask(
     shared: Arc<Shared>,
@@ -148,7 +140,10 @@ pub(crate) async fn ask(
         return Ok(Vec::new());
     }
     let id = super::random_id(12);
-    let Some(answers) = shared.pending.register(&id, expected) else {
+    let Some(answers) = shared
+        .pending
+        .register(&id, crate::adapter::pending::Expected::Count(expected))
+    else {
         return Err(ClusterError::Unavailable(
             "too many cluster requests are waiting for answers".to_owned(),
         ));

@@ -15,9 +15,8 @@ use crate::server::Room;
 
 impl Adapter for RedisAdapter {
     fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {
-        let name = ns.name().to_owned();
+        let name = self.shared.namespaces.insert(ns);
         let channel = format!("{}#{}#", self.shared.config.key, name);
-        self.shared.namespaces.insert(ns);
         if self.shared.config.sharded {
             // Until the subscriber has subscribed to the new namespace's channel.
             self.shared.subscribed.send_replace(false);

@@ -109,22 +109,20 @@ mod connection;
 #[cfg(feature = "emitter")]
 mod emit;
 mod link;
-mod msgpack;
 mod requests;
 mod shard_requests;
 mod sharded;
 pub mod streams;
 mod tasks;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use super::LocalNamespace;
+use super::msgpack;
 
 /// Options of a [`RedisAdapter`]. Every limit has a default.
 #[derive(Debug, Clone)]
@@ -315,71 +313,6 @@ pub enum RedisError {
     Redis(#[from] ::redis::RedisError),
 }
 
-/// The namespaces an adapter serves, by name.
-#[derive(Default)]
-pub(crate) struct Namespaces(RwLock<HashMap<String, LocalNamespace>>);
-
-impl Namespaces {
-    /// The namespace named `name`, if this node serves it.
-    pub(crate) fn get(&self, name: &str) -> Option<LocalNamespace> {
-        self.0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(name)
-            .cloned()
-    }
-
-    /// Serves `ns` (replacing one of the same name that is gone).
-    pub(crate) fn insert(&self, ns: LocalNamespace) {
-        self.0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(ns.name().to_owned(), ns);
-    }
-
-    /// Forgets namespace `name` if it is gone (one created again under the same
-    /// name keeps its entry); whether it was forgotten.
-    pub(crate) fn forget_if_gone(&self, name: &str) -> bool {
-        let mut namespaces = self
-            .0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if namespaces.get(name).is_some_and(|ns| !ns.is_alive()) {
-            namespaces.remove(name);
-            return true;
-        }
-        false
-    }
-
-    /// The namespaces served, with their names.
-    pub(crate) fn all(&self) -> Vec<(String, LocalNamespace)> {
-        self.0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-            .map(|(name, ns)| (name.clone(), ns.clone()))
-            .collect()
-    }
-
-    /// The names of the namespaces served.
-    pub(crate) fn names(&self) -> Vec<String> {
-        self.0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .keys()
-            .cloned()
-            .collect()
-    }
-}
-
-/// Counts one message lost to a full queue in `dropped`, logging now and then.
-pub(crate) fn count_dropped(dropped: &AtomicU64, what: &'static str) {
-    let before = dropped.fetch_add(1, Ordering::Relaxed);
-    if before == 0 || (before + 1).is_power_of_two() {
-        tracing::warn!(dropped = before + 1, "{what}");
-    }
-}
-
 /// A message waiting to be published: its channel and payload.
 pub(crate) struct Outgoing {
     channel: Bytes,
@@ -394,7 +327,7 @@ pub(crate) struct Outgoing {
 pub(crate) struct Shared {
     uid: String,
     config: RedisConfig,
-    namespaces: Namespaces,
+    namespaces: crate::adapter::registry::Namespaces,
     /// Notified when a namespace is attached or forgotten: the subscriber
     /// subscribes to its channels (or unsubscribes).
     attached: Arc<tokio::sync::Notify>,
@@ -402,11 +335,11 @@ pub(crate) struct Shared {
     subscribed: watch::Sender<bool>,
     /// Dropped with the last handle: the tasks end.
     _stop: watch::Sender<()>,
-    dropped: AtomicU64,
+    dropped: crate::adapter::registry::DropCounter,
     /// This node's cluster requests waiting for answers.
-    pending: requests::PendingRequests,
+    pending: crate::adapter::pending::PendingRequests,
     /// This node's broadcasts waiting for the other nodes' acknowledgements.
-    ack_requests: Arc<acks::AckRequests>,
+    ack_requests: crate::adapter::pending::AckRequests,
     /// The publisher's connection while it is up, for commands that answer
     /// (`PUBSUB NUMSUB`), with what tells the publisher that a command found it
     /// broken.
@@ -453,7 +386,7 @@ impl Shared {
 
     /// Counts one message lost to a full queue, logging now and then.
     fn count_dropped(&self, what: &'static str) {
-        count_dropped(&self.dropped, what);
+        self.dropped.count(what);
     }
 }
 
@@ -497,14 +430,14 @@ impl RedisAdapter {
         let shared = Arc::new(Shared {
             uid,
             config,
-            namespaces: Namespaces::default(),
+            namespaces: crate::adapter::registry::Namespaces::default(),
             attached: Arc::new(tokio::sync::Notify::new()),
             outgoing,
             subscribed: watch::Sender::new(false),
             _stop: stop,
-            dropped: AtomicU64::new(0),
-            pending: requests::PendingRequests::new(MAX_PENDING_REQUESTS),
-            ack_requests: Arc::new(acks::AckRequests::new(MAX_PENDING_REQUESTS)),
+            dropped: crate::adapter::registry::DropCounter::default(),
+            pending: crate::adapter::pending::PendingRequests::new(MAX_PENDING_REQUESTS),
+            ack_requests: crate::adapter::pending::AckRequests::new(MAX_PENDING_REQUESTS),
             commands: std::sync::Mutex::new(None),
         });
         runtime.spawn(tasks::publisher(
@@ -564,7 +497,7 @@ impl RedisAdapter {
     /// other nodes (Redis unreachable or too slow) and messages from them (this
     /// node too slow to deliver them).
     pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
+        self.shared.dropped.get()
     }
 }
 

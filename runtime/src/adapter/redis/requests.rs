@@ -12,13 +12,10 @@
 //! 5 `REMOTE_FETCH` (`{opts}`, answered with `{id, handshake, rooms, data}` per
 //! socket) and 6 `SERVER_SIDE_EMIT` (`{data: [event, ...args]}`).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tokio::sync::oneshot;
 
+use crate::adapter::pending::PendingRequests;
 use crate::adapter::{ClusterRequest, ClusterResponse, Selector, SocketDescription};
 use crate::server::Room;
 
@@ -308,105 +305,29 @@ struct WireAnswer {
     rooms: Option<Vec<String>>,
 }
 
-/// One request of this node waiting for the other nodes' answers.
-struct Waiting {
-    expected: usize,
-    answers: Vec<ClusterResponse>,
-    done: Option<oneshot::Sender<Vec<ClusterResponse>>>,
-}
-
-/// This node's requests that wait for answers, by request id. Bounded: at most
-/// `limit` wait at once.
-pub(crate) struct PendingRequests {
-    waiting: Mutex<HashMap<String, Waiting>>,
-    limit: usize,
-}
-
-impl PendingRequests {
-    /// An empty table holding at most `limit` requests.
-    pub(crate) fn new(limit: usize) -> PendingRequests {
-        PendingRequests {
-            waiting: Mutex::new(HashMap::new()),
-            limit,
+/// Files an answer read from the response channel with its request in `pending`.
+/// Answers to requests this node does not wait for are ignored there.
+pub(crate) fn on_answer(pending: &PendingRequests, payload: &[u8]) {
+    if payload.first() != Some(&b'{') {
+        return;
+    }
+    let Ok(answer) = serde_json::from_slice::<WireAnswer>(payload) else {
+        tracing::debug!("ignored a malformed answer from Redis");
+        return;
+    };
+    let Some(id) = answer.request_id else {
+        return;
+    };
+    let response = match (answer.sockets, answer.rooms) {
+        _ if answer.kind == Some(SERVER_SIDE_EMIT) => {
+            ClusterResponse::Ack(answer.data.unwrap_or_default())
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Waiting>> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Waits for `expected` answers to request `id`; `None` when the table is full.
-    pub(crate) fn register(
-        &self,
-        id: &str,
-        expected: usize,
-    ) -> Option<oneshot::Receiver<Vec<ClusterResponse>>> {
-        let mut waiting = self.lock();
-        if waiting.len() >= self.limit {
-            return None;
-        }
-        let (done, answers) = oneshot::channel();
-        waiting.insert(
-            id.to_owned(),
-            Waiting {
-                expected,
-                answers: Vec::with_capacity(expected.min(64)),
-                done: Some(done),
-            },
-        );
-        Some(answers)
-    }
-
-    /// Gives up request `id` (it timed out); returns how many answers it got.
-    pub(crate) fn forget(&self, id: &str) -> usize {
-        self.lock()
-            .remove(id)
-            .map_or(0, |waiting| waiting.answers.len())
-    }
-
-    /// Files an answer read from the response channel with its request, and
-    /// completes the request once every node answered. Answers to requests this
-    /// node does not wait for (other nodes' requests, late answers) are ignored.
-    pub(crate) fn on_answer(&self, payload: &[u8]) {
-        if payload.first() != Some(&b'{') {
-            return;
-        }
-        let Ok(answer) = serde_json::from_slice::<WireAnswer>(payload) else {
-            tracing::debug!("ignored a malformed answer from Redis");
-            return;
-        };
-        let Some(id) = answer.request_id else {
-            return;
-        };
-        let response = match (answer.sockets, answer.rooms) {
-            _ if answer.kind == Some(SERVER_SIDE_EMIT) => {
-                ClusterResponse::Ack(answer.data.unwrap_or_default())
-            }
-            (Some(sockets), _) => ClusterResponse::Sockets(sockets),
-            (None, Some(rooms)) => ClusterResponse::Rooms(rooms.iter().map(Room::new).collect()),
-            (None, None) => ClusterResponse::Done,
-        };
-        self.file(&id, response);
-    }
-
-    /// Files one node's answer to request `id`, whatever format it came in, and
-    /// completes the request once every node answered. Answers to requests this
-    /// node does not wait for (other nodes' requests, late answers) are ignored.
-    pub(crate) fn file(&self, id: &str, response: ClusterResponse) {
-        let mut waiting = self.lock();
-        let Some(entry) = waiting.get_mut(id) else {
-            return;
-        };
-        entry.answers.push(response);
-        if entry.answers.len() >= entry.expected
-            && let Some(mut entry) = waiting.remove(id)
-            && let Some(done) = entry.done.take()
-        {
-            let _ = done.send(entry.answers);
-        }
-    }
+        (Some(sockets), _) => ClusterResponse::Sockets(sockets),
+        (None, Some(rooms)) => ClusterResponse::Rooms(rooms.iter().map(Room::new).collect()),
+        (None, None) => ClusterResponse::Done,
+    };
+    // Answers on Redis are counted, not told apart by node.
+    pending.answer(&id, "", response);
 }
 
 #[cfg(test)]

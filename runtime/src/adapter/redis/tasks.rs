@@ -18,8 +18,7 @@ use std::collections::HashSet;
 use super::cluster::{self, ChannelKind};
 use super::connection::{Connection, Source};
 use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, shard_requests, sharded};
-use crate::adapter::LocalNamespace;
-use crate::protocol::{self, RESERVED_EVENTS};
+use crate::adapter::backoff::Backoff;
 
 /// Most bytes of messages published in one pipeline.
 const MAX_BATCH: usize = 256 * 1024;
@@ -30,39 +29,6 @@ enum Ended {
     Stop,
     /// The connection failed; reconnect.
     Broken(RedisError),
-}
-
-/// Waits between reconnection attempts: doubling from the minimum to the maximum,
-/// each wait shortened by up to half at random so that nodes spread out.
-pub(crate) struct Backoff {
-    next: Duration,
-    min: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    pub(crate) fn new(config: &RedisConfig) -> Backoff {
-        Backoff {
-            next: config.reconnect_min,
-            min: config.reconnect_min,
-            max: config.reconnect_max,
-        }
-    }
-
-    pub(crate) fn reset(&mut self) {
-        self.next = self.min;
-    }
-
-    /// Sleeps for the next wait; `false` when the adapter stopped meanwhile.
-    pub(crate) async fn wait(&mut self, stop: &mut watch::Receiver<()>) -> bool {
-        use rand::Rng as _;
-        let wait = self.next.mul_f64(rand::rng().random_range(0.5..=1.0));
-        self.next = (self.next * 2).min(self.max);
-        tokio::select! {
-            _ = stop.changed() => false,
-            () = tokio::time::sleep(wait) => true,
-        }
-    }
 }
 
 fn ping_timer(config: &RedisConfig) -> Interval {
@@ -114,7 +80,7 @@ async fn keep_connected(
     mut role: impl Role,
 ) {
     let name = role.name();
-    let mut backoff = Backoff::new(config);
+    let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max);
     loop {
         let result = tokio::select! {
             _ = stop.changed() => return,
@@ -461,9 +427,9 @@ impl Subscribing<'_> {
                                 cluster::on_request(&shared, nsp, &message.payload);
                             }
                             Some(ChannelKind::Response)
-                                if !shared.ack_requests.on_report(&shared, &message.payload) =>
+                                if !super::acks::on_report(&shared, &message.payload) =>
                             {
-                                shared.pending.on_answer(&message.payload);
+                                super::requests::on_answer(&shared.pending, &message.payload);
                             }
                             Some(ChannelKind::Response) | None => {}
                         }
@@ -645,25 +611,7 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
     } else if !room.is_empty() {
         return;
     }
-    deliver_to(&ns, incoming);
-}
-
-/// Delivers `incoming` to the sockets of `ns` it selects, encoding it once.
-pub(crate) fn deliver_to(ns: &LocalNamespace, incoming: msgpack::IncomingBroadcast) {
-    if RESERVED_EVENTS.contains(&incoming.event.as_str()) {
-        return;
-    }
-    match protocol::encode_event(&incoming.nsp, &incoming.event, &incoming.args, None) {
-        Ok(encoded) => {
-            ns.deliver(
-                &encoded,
-                &incoming.rooms,
-                &incoming.except,
-                incoming.volatile,
-            );
-        }
-        Err(error) => tracing::debug!(%error, "a broadcast from Redis is not encodable"),
-    }
+    incoming.deliver(&ns);
 }
 
 #[cfg(test)]

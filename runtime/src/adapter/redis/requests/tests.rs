@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::adapter::pending::Expected;
 
 fn rooms(names: &[&str]) -> Vec<Room> {
     names.iter().map(Room::new).collect()
@@ -205,20 +206,23 @@ fn requests_are_written_as_node_writes_them() {
 #[tokio::test]
 async fn answers_complete_their_request_once_every_node_answered() {
     let pending = PendingRequests::new(2);
-    let answers = pending.register("r1", 2).unwrap();
-    pending.on_answer(br#"{"requestId":"other","rooms":["z"]}"#);
-    pending.on_answer(br#"{"requestId":"r1","rooms":["a"]}"#);
-    pending.on_answer(b"not json");
-    pending.on_answer(br#"{"requestId":"r1","sockets":[{"id":"s","rooms":["s"],"handshake":{}}]}"#);
+    let answers = pending.register("r1", Expected::Count(2)).unwrap();
+    on_answer(&pending, br#"{"requestId":"other","rooms":["z"]}"#);
+    on_answer(&pending, br#"{"requestId":"r1","rooms":["a"]}"#);
+    on_answer(&pending, b"not json");
+    on_answer(
+        &pending,
+        br#"{"requestId":"r1","sockets":[{"id":"s","rooms":["s"],"handshake":{}}]}"#,
+    );
     let answers = answers.await.unwrap();
     assert_eq!(answers.len(), 2);
     assert_eq!(answers[0], ClusterResponse::Rooms(rooms(&["a"])));
     assert!(matches!(&answers[1], ClusterResponse::Sockets(s) if s[0].id == "s"));
-    pending.on_answer(br#"{"requestId":"r1","rooms":["late"]}"#);
+    on_answer(&pending, br#"{"requestId":"r1","rooms":["late"]}"#);
 
-    let acks = pending.register("r2", 2).unwrap();
-    pending.on_answer(br#"{"type":6,"requestId":"r2","data":{"n":1}}"#);
-    pending.on_answer(br#"{"type":6,"requestId":"r2"}"#);
+    let acks = pending.register("r2", Expected::Count(2)).unwrap();
+    on_answer(&pending, br#"{"type":6,"requestId":"r2","data":{"n":1}}"#);
+    on_answer(&pending, br#"{"type":6,"requestId":"r2"}"#);
     assert_eq!(
         acks.await.unwrap(),
         [
@@ -227,12 +231,15 @@ async fn answers_complete_their_request_once_every_node_answered() {
         ]
     );
 
-    let _first = pending.register("a", 1).unwrap();
-    let _second = pending.register("b", 1).unwrap();
-    assert!(pending.register("c", 1).is_none(), "bounded");
-    pending.on_answer(br#"{"requestId":"a"}"#);
+    let _first = pending.register("a", Expected::Count(1)).unwrap();
+    let _second = pending.register("b", Expected::Count(1)).unwrap();
     assert!(
-        pending.register("c", 1).is_some(),
+        pending.register("c", Expected::Count(1)).is_none(),
+        "bounded"
+    );
+    on_answer(&pending, br#"{"requestId":"a"}"#);
+    assert!(
+        pending.register("c", Expected::Count(1)).is_some(),
         "room again once one completed"
     );
     assert_eq!(pending.forget("b"), 0);

@@ -1,4 +1,8 @@
+use serde_json::json;
+
 use super::*;
+use crate::adapter::{Selector, SocketDescription};
+use crate::server::Room;
 
 fn rooms(names: &[&str]) -> Vec<Room> {
     names.iter().map(Room::new).collect()
@@ -139,12 +143,7 @@ fn answers_are_written_and_read_in_both_formats() {
     );
     // A binary acknowledgement goes as MessagePack and comes back binary.
     let binary = Value::Binary(Bytes::from_static(&[1, 2]));
-    let data = ReportData {
-        request_id: "b",
-        client_count: None,
-        packet: Some(&binary),
-    };
-    let report = encode_report("me", "/", BROADCAST_ACK, data).unwrap();
+    let report = encode_report("me", "/", message::ack_data("b", binary.clone()));
     assert_ne!(report.first(), Some(&b'{'));
     assert_eq!(
         sharded::decode(&Bytes::from(report)),

@@ -92,7 +92,7 @@ impl NamespaceLink for StreamsLink {
         let id = random_uid();
         let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         let data = wire::broadcast_data(broadcast, Some((&id, millis))).ok()?;
-        let reports = self.shared.acks.register(&id, timeout)?;
+        let reports = self.shared.acks.register_expiring(&id, timeout)?;
         if !messages::publish(&self.shared, &self.name, wire::BROADCAST, data) {
             self.shared.acks.forget(&id);
             return None;

@@ -9,7 +9,8 @@ use futures_util::{FutureExt as _, StreamExt as _};
 use super::wire::{self, Message};
 use super::writer::Job;
 use super::{Shared, random_uid};
-use crate::adapter::redis::{acks, msgpack};
+use crate::adapter::cluster_message::ack_timeout;
+use crate::adapter::msgpack;
 use crate::adapter::{
     ClusterError, ClusterRequest, ClusterResponse, LocalNamespace, RemoteAck, SocketDescription,
 };
@@ -78,13 +79,15 @@ pub(crate) fn on_message(shared: &Arc<Shared>, message: Message, offset: Option<
                 .and_then(|sockets| serde_json::to_value(&sockets).ok())
                 .and_then(|sockets| serde_json::from_value::<Vec<SocketDescription>>(sockets).ok())
                 .unwrap_or_default();
-            shared.pending.file(&id, ClusterResponse::Sockets(sockets));
+            shared
+                .pending
+                .answer(&id, "", ClusterResponse::Sockets(sockets));
         }
         wire::SERVER_SIDE_EMIT_RESPONSE => {
             let Some(id) = request_id else { return };
             let packet = data.swap_remove("packet").unwrap_or_default();
             let packet = serde_json::to_value(&packet).unwrap_or_default();
-            shared.pending.file(&id, ClusterResponse::Ack(packet));
+            shared.pending.answer(&id, "", ClusterResponse::Ack(packet));
         }
         wire::BROADCAST_CLIENT_COUNT | wire::BROADCAST_ACK => {
             let Some(id) = request_id else { return };
@@ -94,9 +97,9 @@ pub(crate) fn on_message(shared: &Arc<Shared>, message: Message, offset: Option<
                 let count = data.get("clientCount").and_then(Value::as_u64).unwrap_or(0);
                 RemoteAck::ClientCount(usize::try_from(count).unwrap_or(usize::MAX))
             };
-            shared.acks.report(&id, report, || {
+            if shared.acks.report(&id, report) == crate::adapter::pending::Filed::Dropped {
                 shared.count_dropped("an acknowledgement from another node is lost: too many wait");
-            });
+            }
         }
         _ => tracing::debug!(kind, "ignored a cluster message of an unknown type"),
     }
@@ -182,7 +185,7 @@ fn broadcast_with_ack(
     let Some((packet, opts)) = packet_and_opts(data) else {
         return;
     };
-    let timeout = acks::ack_timeout(&opts).unwrap_or(shared.config.redis.requests_timeout);
+    let timeout = ack_timeout(&opts).unwrap_or(shared.config.redis.requests_timeout);
     let Ok(incoming) = msgpack::broadcast_from(uid.clone(), packet, opts) else {
         return;
     };
@@ -331,7 +334,10 @@ pub(crate) async fn ask(
         return Ok(Vec::new());
     }
     let id = random_uid();
-    let Some(answers) = shared.pending.register(&id, expected) else {
+    let Some(answers) = shared
+        .pending
+        .register(&id, crate::adapter::pending::Expected::Count(expected))
+    else {
         return Err(ClusterError::Unavailable(
             "too many cluster requests are waiting for answers".to_owned(),
         ));

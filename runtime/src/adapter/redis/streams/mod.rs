@@ -58,7 +58,6 @@ mod wire;
 mod writer;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -190,7 +189,7 @@ impl RedisStreamsConfig {
 pub(crate) struct Shared {
     uid: String,
     config: RedisStreamsConfig,
-    namespaces: super::Namespaces,
+    namespaces: crate::adapter::registry::Namespaces,
     /// Notified when a namespace is attached or gone: the subscriber follows.
     attached: Arc<tokio::sync::Notify>,
     jobs: mpsc::Sender<writer::Job>,
@@ -199,13 +198,13 @@ pub(crate) struct Shared {
     /// How many streams are being read.
     reading: watch::Sender<usize>,
     _stop: watch::Sender<()>,
-    dropped: AtomicU64,
+    dropped: crate::adapter::registry::DropCounter,
     /// Sessions being stored outside the writer's queue.
     storing: std::sync::atomic::AtomicUsize,
     /// This node's requests waiting for answers.
-    pending: super::requests::PendingRequests,
+    pending: crate::adapter::pending::PendingRequests,
     /// This node's broadcasts waiting for acknowledgements.
-    acks: Arc<super::acks::AckRequests>,
+    acks: Arc<crate::adapter::pending::AckRequests>,
     /// The writer's connection while it is up, for commands that answer.
     commands: std::sync::Mutex<Option<connection::Connection>>,
 }
@@ -225,7 +224,7 @@ impl Shared {
     }
 
     fn count_dropped(&self, what: &'static str) {
-        super::count_dropped(&self.dropped, what);
+        self.dropped.count(what);
     }
 
     /// `<prefix>#<nsp>#`.
@@ -295,16 +294,18 @@ impl RedisStreamsAdapter {
         let shared = Arc::new(Shared {
             uid,
             config,
-            namespaces: super::Namespaces::default(),
+            namespaces: crate::adapter::registry::Namespaces::default(),
             attached: Arc::new(tokio::sync::Notify::new()),
             jobs,
             subscribed: watch::Sender::new(false),
             reading: watch::Sender::new(0),
             _stop: stop,
-            dropped: AtomicU64::new(0),
+            dropped: crate::adapter::registry::DropCounter::default(),
             storing: std::sync::atomic::AtomicUsize::new(0),
-            pending: super::requests::PendingRequests::new(MAX_PENDING_REQUESTS),
-            acks: Arc::new(super::acks::AckRequests::new(MAX_PENDING_REQUESTS)),
+            pending: crate::adapter::pending::PendingRequests::new(MAX_PENDING_REQUESTS),
+            acks: Arc::new(crate::adapter::pending::AckRequests::new(
+                MAX_PENDING_REQUESTS,
+            )),
             commands: std::sync::Mutex::new(None),
         });
         runtime.spawn(writer::run(
@@ -345,7 +346,7 @@ impl RedisStreamsAdapter {
 
     /// How many messages were dropped because a queue was full.
     pub fn dropped(&self) -> u64 {
-        self.shared.dropped.load(Ordering::Relaxed)
+        self.shared.dropped.get()
     }
 
     /// Waits until everything queued so far has been written; fails when the

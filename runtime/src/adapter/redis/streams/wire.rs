@@ -4,37 +4,23 @@
 //! MessagePack when it carries binary) and as raw MessagePack on pub/sub, and the
 //! recovery session (`base64(MessagePack({sid, pid, rooms, data}))`). MessagePack
 //! follows `@msgpack/msgpack`: `undefined` and `null` are nil, binary is `bin`,
-//! integers take their smallest form, other numbers are float64.
+//! integers take their smallest form, other numbers are float64. The message
+//! types and the selectors are those of `adapter::cluster_message`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
-use super::super::msgpack;
+use crate::adapter::msgpack;
 use crate::adapter::{Broadcast, SessionState};
 use crate::protocol::{Map, Value};
 use crate::server::Room;
 
-/// A broadcast (with a `requestId` when it waits for acknowledgements).
-pub(crate) const BROADCAST: u64 = 3;
-/// Make the selected sockets join rooms.
-pub(crate) const SOCKETS_JOIN: u64 = 4;
-/// Make the selected sockets leave rooms.
-pub(crate) const SOCKETS_LEAVE: u64 = 5;
-/// Disconnect the selected sockets.
-pub(crate) const DISCONNECT_SOCKETS: u64 = 6;
-/// Describe the selected sockets.
-pub(crate) const FETCH_SOCKETS: u64 = 7;
-/// A node's sockets, answering [`FETCH_SOCKETS`].
-pub(crate) const FETCH_SOCKETS_RESPONSE: u64 = 8;
-/// A server-side event (with a `requestId` when answers are awaited).
-pub(crate) const SERVER_SIDE_EMIT: u64 = 9;
-/// A node's answer to a server-side event.
-pub(crate) const SERVER_SIDE_EMIT_RESPONSE: u64 = 10;
-/// How many sockets a node sent an acknowledged broadcast to.
-pub(crate) const BROADCAST_CLIENT_COUNT: u64 = 11;
-/// One socket's acknowledgement of a broadcast.
-pub(crate) const BROADCAST_ACK: u64 = 12;
+pub(crate) use crate::adapter::cluster_message::{
+    BROADCAST, BROADCAST_ACK, BROADCAST_CLIENT_COUNT, DISCONNECT_SOCKETS, FETCH_SOCKETS,
+    FETCH_SOCKETS_RESPONSE, SERVER_SIDE_EMIT, SERVER_SIDE_EMIT_RESPONSE, SOCKETS_JOIN,
+    SOCKETS_LEAVE, has_binary, selector as selector_opts,
+};
 
 /// A cluster message: `{type, data, uid, nsp}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,16 +29,6 @@ pub(crate) struct Message {
     pub(crate) uid: String,
     pub(crate) nsp: String,
     pub(crate) data: Option<Value>,
-}
-
-/// Whether `value` holds binary anywhere.
-pub(crate) fn has_binary(value: &Value) -> bool {
-    match value {
-        Value::Binary(_) => true,
-        Value::Array(items) => items.iter().any(has_binary),
-        Value::Object(map) => map.values().any(has_binary),
-        _ => false,
-    }
 }
 
 /// `value` in MessagePack as `@msgpack/msgpack` writes it.
@@ -222,17 +198,6 @@ pub(crate) fn broadcast_data(
         opts(broadcast, request.map(|(_, ms)| ms)),
     );
     Ok(Value::Object(data))
-}
-
-/// `{opts: {rooms, except, flags: {}}}` of a cluster command or query.
-pub(crate) fn selector_opts(selector: &crate::adapter::Selector) -> Value {
-    let names =
-        |rooms: &[Room]| Value::Array(rooms.iter().map(|r| Value::from(r.as_str())).collect());
-    let mut opts = Map::new();
-    opts.insert("rooms".to_owned(), names(&selector.rooms));
-    opts.insert("except".to_owned(), names(&selector.except));
-    opts.insert("flags".to_owned(), Value::Object(Map::new()));
-    Value::Object(opts)
 }
 
 /// Reads `{rooms, except}` as a selector.

@@ -11,8 +11,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::Shared;
 use crate::adapter::LocalNamespace;
+use crate::adapter::backoff::Backoff;
 use crate::adapter::redis::connection::{Connection, PushSink, Source};
-use crate::adapter::redis::tasks::{Backoff, is_broken};
+use crate::adapter::redis::tasks::is_broken;
 use crate::engine::Sid;
 use crate::protocol::Encoded;
 use crate::server::Room;
@@ -82,7 +83,7 @@ pub(crate) async fn run(
     let Some(config) = shared.upgrade().map(|shared| shared.config.clone()) else {
         return;
     };
-    let mut backoff = Backoff::new(&config.redis);
+    let mut backoff = Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max);
     loop {
         let opened = tokio::select! {
             _ = stop.changed() => return,

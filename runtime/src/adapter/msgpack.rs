@@ -1,6 +1,8 @@
-//! The broadcast message of `@socket.io/redis-adapter`, in MessagePack as the
-//! `notepack.io` codec writes it:
-//! `[uid, {type: 2, data: [event, ...args], nsp}, {rooms, except, flags}]`.
+//! MessagePack as the adapters write and read it: the broadcast message of
+//! `@socket.io/redis-adapter`, as the `notepack.io` codec writes it,
+//! `[uid, {type: 2, data: [event, ...args], nsp}, {rooms, except, flags}]`, and any
+//! message read into [`Value`]s (the cluster messages of the sharded Redis adapter
+//! and the Postgres adapter's attachments, which `@msgpack/msgpack` writes).
 //!
 //! Outgoing, the arguments are serialized from the emitted values by `rmp-serde`
 //! (structs as maps, bytes as `bin`, integers in their smallest form, as notepack
@@ -57,6 +59,22 @@ pub(crate) struct IncomingBroadcast {
     pub(crate) rooms: Vec<Room>,
     pub(crate) except: Vec<Room>,
     pub(crate) volatile: bool,
+}
+
+impl IncomingBroadcast {
+    /// Delivers it to the sockets of `ns` it selects, encoding it once; events
+    /// with a reserved name are dropped.
+    pub(crate) fn deliver(self, ns: &crate::adapter::LocalNamespace) {
+        if crate::protocol::RESERVED_EVENTS.contains(&self.event.as_str()) {
+            return;
+        }
+        match crate::protocol::encode_event(&self.nsp, &self.event, &self.args, None) {
+            Ok(encoded) => {
+                ns.deliver(&encoded, &self.rooms, &self.except, self.volatile);
+            }
+            Err(error) => tracing::debug!(%error, "a broadcast from another node is not encodable"),
+        }
+    }
 }
 
 // ---------------------------------------------------------------- writing

@@ -1,0 +1,82 @@
+//! What every adapter keeps about itself: the namespaces it serves, and how many
+//! messages it lost to full queues.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::LocalNamespace;
+
+/// The namespaces an adapter serves, by name.
+#[derive(Default)]
+pub(crate) struct Namespaces(RwLock<HashMap<String, LocalNamespace>>);
+
+impl Namespaces {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, LocalNamespace>> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, LocalNamespace>> {
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Namespace `name`, if this node serves it.
+    pub(crate) fn get(&self, name: &str) -> Option<LocalNamespace> {
+        self.read().get(name).cloned()
+    }
+
+    /// Serves `ns` from now on; returns its name.
+    pub(crate) fn insert(&self, ns: LocalNamespace) -> String {
+        let name = ns.name().to_owned();
+        self.write().insert(name.clone(), ns);
+        name
+    }
+
+    /// The names of the namespaces served.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// The namespaces served, with their names.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn all(&self) -> Vec<(String, LocalNamespace)> {
+        self.read()
+            .iter()
+            .map(|(name, ns)| (name.clone(), ns.clone()))
+            .collect()
+    }
+
+    /// Forgets namespace `name` when it is gone (one created again under the same
+    /// name keeps its entry); returns whether it did.
+    pub(crate) fn forget_if_gone(&self, name: &str) -> bool {
+        let mut namespaces = self.write();
+        if namespaces.get(name).is_some_and(|ns| !ns.is_alive()) {
+            namespaces.remove(name);
+            return true;
+        }
+        false
+    }
+}
+
+/// How many messages an adapter lost to full queues.
+#[derive(Default)]
+pub(crate) struct DropCounter(AtomicU64);
+
+impl DropCounter {
+    /// Counts one message lost, logging `what` now and then.
+    pub(crate) fn count(&self, what: &'static str) {
+        let dropped = self.0.fetch_add(1, Ordering::Relaxed);
+        if dropped == 0 || (dropped + 1).is_power_of_two() {
+            tracing::warn!(dropped = dropped + 1, "{what}");
+        }
+    }
+
+    /// How many were lost so far.
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,109 @@
+//! The examples in a Postgres cluster: two `bench_server` processes started with
+//! `TETHER_ADAPTER=postgres` on the tests' database (see `tether_tests::postgres`)
+//! share broadcasts and room broadcasts between their clients.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value as Json, json};
+use tether::client::{Client, Event};
+use tether_tests::examples::build_example;
+use tether_tests::postgres::{database_url, unique_prefix};
+use tether_tests::{Probe, probe, within};
+
+/// A `bench_server` process in the Postgres cluster `prefix`, killed on drop.
+struct Node {
+    child: Child,
+    url: String,
+}
+
+impl Node {
+    fn start(prefix: &str) -> Node {
+        let binary = build_example("bench_server");
+        let mut child = Command::new(&binary)
+            .env_remove("REDIS_URL")
+            .env("TETHER_ADAPTER", "postgres")
+            .env("DATABASE_URL", database_url())
+            .env("POSTGRES_PREFIX", prefix)
+            .env("PORT", "0")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|error| panic!("start {}: {error}", binary.display()));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the server's first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Node { child, url }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client of `url` reporting the payload of every `bcast`.
+async fn client(url: &str) -> (Client, Probe<Json>) {
+    let (report, seen) = probe();
+    let client = Client::builder(url)
+        .on("bcast", move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.arg::<Json>(0).unwrap_or_default()) }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    (client, seen)
+}
+
+/// Sends with `send` until `seen` reports something: a node may not listen to
+/// the database yet when its first client connects.
+async fn until_received(seen: &mut Probe<Json>, send: impl Fn()) -> Json {
+    within(async {
+        loop {
+            send();
+            if let Ok(payload) = tokio::time::timeout(Duration::from_millis(200), seen.next()).await
+            {
+                return payload;
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn bench_servers_share_broadcasts_through_postgres() {
+    let prefix = unique_prefix("examples");
+    let (a, b) = {
+        let prefix = prefix.clone();
+        tokio::task::spawn_blocking(move || (Node::start(&prefix), Node::start(&prefix)))
+            .await
+            .unwrap()
+    };
+    let (on_a, mut seen_a) = client(&a.url).await;
+    let (on_b, mut seen_b) = client(&b.url).await;
+    let joined: bool = within(on_a.emit_with_ack("join", &"lobby")).await.unwrap();
+    assert!(joined);
+
+    let payload = until_received(&mut seen_a, || {
+        on_b.emit("room_broadcast", &("lobby", json!({ "n": 1 })))
+            .unwrap();
+    })
+    .await;
+    assert_eq!(payload, json!({ "n": 1 }));
+    let payload = until_received(&mut seen_b, || {
+        on_a.emit("broadcast", &json!({ "n": 2 })).unwrap();
+    })
+    .await;
+    assert_eq!(payload, json!({ "n": 2 }));
+}
