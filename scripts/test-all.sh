@@ -125,6 +125,14 @@ else
     echo "test-all: started redis-server (pid $redis_pid) at $REDIS_URL"
 fi
 
+# The Postgres adapter's tests use the PostgreSQL at DATABASE_URL (default
+# postgres://postgres@127.0.0.1:5432/test) when it answers, and otherwise start
+# their own from Debian's postgresql package, installed here when missing.
+if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+    step "apt-get install postgresql (the Postgres adapter tests start their own)"
+    apt_install postgresql || exit 1
+fi
+
 if ! command -v haproxy >/dev/null 2>&1; then
     step "apt-get install haproxy (the load-balanced deployment test)"
     apt_install haproxy || exit 1
