@@ -239,28 +239,10 @@ fn timestamp(data: &[u8]) -> Option<String> {
         12 => (be(&data[4..]) as i64, be(&data[..4]) as u32),
         _ => return None,
     };
-    let days = seconds.div_euclid(86_400);
-    let secs = seconds.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days.checked_add(719_468)?;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    if !(0..=9999).contains(&year) {
-        return None;
-    }
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        nanos / 1_000_000
-    ))
+    let millis = seconds
+        .checked_mul(1000)?
+        .checked_add(i64::from(nanos / 1_000_000))?;
+    crate::protocol::iso_date::iso_date(millis)
 }
 
 pub(crate) fn rooms(value: Option<Value>) -> Vec<Room> {

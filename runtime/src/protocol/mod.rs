@@ -64,6 +64,8 @@
 mod convert;
 mod decode;
 mod encode;
+#[cfg(any(feature = "msgpack", feature = "redis", feature = "postgres"))]
+pub(crate) mod iso_date;
 mod key_ser;
 #[cfg(feature = "msgpack")]
 pub mod msgpack;

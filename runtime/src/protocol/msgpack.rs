@@ -504,7 +504,9 @@ impl Reader<'_> {
                 let high = u64::from(u32::from_be_bytes([data[0], data[1], data[2], data[3]]));
                 let low = u64::from(u32::from_be_bytes([data[4], data[5], data[6], data[7]]));
                 let millis = (high << 32 | low) as i64;
-                Ok(Read::Value(Json::String(iso_date(millis))))
+                Ok(Read::Value(
+                    super::iso_date::iso_date(millis).map_or(Json::Null, Json::String),
+                ))
             }
             (kind, _) => Err(MsgpackError::UnsupportedExt(kind)),
         }
@@ -527,30 +529,6 @@ impl Reader<'_> {
 /// A float as JSON: `null` when it is not finite, as `JSON.stringify` writes it.
 fn float(value: f64) -> Json {
     serde_json::Number::from_f64(value).map_or(Json::Null, Json::Number)
-}
-
-/// `millis` since the Unix epoch as `Date.prototype.toISOString` writes it
-/// (`2026-12-07T05:11:25.123Z`).
-fn iso_date(millis: i64) -> String {
-    let days = millis.div_euclid(86_400_000);
-    let in_day = millis.rem_euclid(86_400_000);
-    // Civil date from a day count (proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    )
 }
 
 #[cfg(test)]
