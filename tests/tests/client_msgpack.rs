@@ -9,13 +9,39 @@ use tether::client::{Client, Event, TransportMode};
 use tether::protocol::Args;
 use tether::server::{Event as ServerEvent, Parser, Server, ServerConfig, Socket};
 use tether_tests::node::NodeServer;
-use tether_tests::probe;
+use tether_tests::{Report, probe};
 
 const MODES: [TransportMode; 3] = [
     TransportMode::WebSocket,
     TransportMode::Polling,
     TransportMode::PollingThenWebSocket,
 ];
+
+/// Connects a msgpack client over `mode` with `auth`, reporting the greeting
+/// `event` (a JSON value and bytes) to `report` as `"<json> <bytes>"`.
+async fn connect(
+    url: &str,
+    mode: TransportMode,
+    auth: Value,
+    event: &str,
+    report: Report<String>,
+) -> Client {
+    Client::builder(url)
+        .parser(Parser::MsgPack)
+        .transport(mode)
+        .auth(&auth)
+        .on(event, move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move {
+                let value: Value = event.arg(0).unwrap();
+                let bytes: Bytes = event.arg(1).unwrap();
+                report.send(format!("{value} {:?}", &bytes[..]));
+            }
+        })
+        .connect()
+        .await
+        .unwrap_or_else(|error| panic!("{mode:?}: {error}"))
+}
 
 #[tokio::test]
 async fn talks_msgpack_to_tether_on_every_transport() {
@@ -37,21 +63,7 @@ async fn talks_msgpack_to_tether_on_every_transport() {
 
     for mode in MODES {
         let (report, mut seen) = probe();
-        let client = Client::builder(&url)
-            .parser(Parser::MsgPack)
-            .transport(mode)
-            .auth(&json!({ "user": "ada" }))
-            .on("hello", move |_client: Client, event: Event| {
-                let report = report.clone();
-                async move {
-                    let auth: Value = event.arg(0).unwrap();
-                    let bytes: Bytes = event.arg(1).unwrap();
-                    report.send(format!("{auth} {:?}", &bytes[..]));
-                }
-            })
-            .connect()
-            .await
-            .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
+        let client = connect(&url, mode, json!({ "user": "ada" }), "hello", report).await;
         assert_eq!(seen.next().await, r#"{"user":"ada"} [1, 2]"#, "{mode:?}");
         let echoed: Args = client
             .emit_with_ack("echo", &(1.5, "two", Bytes::from_static(&[3; 300])))
@@ -82,21 +94,8 @@ async fn talks_msgpack_to_the_node_server() {
     .unwrap();
     for mode in MODES {
         let (report, mut seen) = probe();
-        let client = Client::builder(server.url())
-            .parser(Parser::MsgPack)
-            .transport(mode)
-            .auth(&json!({ "token": "secret" }))
-            .on("welcome", move |_client: Client, event: Event| {
-                let report = report.clone();
-                async move {
-                    let auth: Value = event.arg(0).unwrap();
-                    let bytes: Bytes = event.arg(1).unwrap();
-                    report.send(format!("{auth} {:?}", &bytes[..]));
-                }
-            })
-            .connect()
-            .await
-            .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
+        let url = server.url();
+        let client = connect(&url, mode, json!({ "token": "secret" }), "welcome", report).await;
         assert_eq!(
             seen.next().await,
             r#"{"token":"secret"} [1, 2, 3]"#,
