@@ -94,8 +94,8 @@ async fn talks_msgpack_to_the_node_server() {
     .unwrap();
     for mode in MODES {
         let (report, mut seen) = probe();
-        let url = server.url();
-        let client = connect(&url, mode, json!({ "token": "secret" }), "welcome", report).await;
+        let auth = json!({ "token": "secret" });
+        let client = connect(server.url(), mode, auth, "welcome", report).await;
         assert_eq!(
             seen.next().await,
             r#"{"token":"secret"} [1, 2, 3]"#,
