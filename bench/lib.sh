@@ -58,11 +58,13 @@ server_cmd() {
   esac
 }
 
-# The raw server speaks WebSocket only and has no cluster; callgrind measures the
+# The raw server speaks WebSocket only and has no cluster; socketioxide has no
+# Redis Streams adapter (so no recovery across nodes); callgrind measures the
 # Rust Socket.IO servers.
 supports() {
   case "$1:$2" in
-    raw:mixed|raw:storm-upgrade|raw:cluster) return 1 ;;
+    raw:mixed|raw:storm-upgrade|raw:cluster*|raw:recovery) return 1 ;;
+    socketioxide:cluster-streams|socketioxide:recovery) return 1 ;;
     tether:callgrind-*|socketioxide:callgrind-*) return 0 ;;
     *:callgrind-*) return 1 ;;
     *) return 0 ;;
@@ -129,10 +131,14 @@ scenario_args() {
   fi
   case "$1" in
     fanout) SUBARGS=(fanout --clients 1000 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
-    cluster) SUBARGS=(fanout --clients 1000 --rates "$fan_rates" --ref-rate 50 "${step[@]}"
+    cluster|cluster-streams) SUBARGS=(fanout --clients 1000 --rates "$fan_rates" --ref-rate 50 "${step[@]}"
       --fetch-secs "$( ((QUICK)) && echo 1 || echo 3 )") ;;
     rooms) SUBARGS=(fanout --clients 1000 --rooms 10 --rates "$room_rates" --ref-rate 500 "${step[@]}") ;;
     mixed) SUBARGS=(fanout --clients 1000 --polling-percent 5 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
+    recovery)
+      SUBARGS=(recovery --clients 1000 --rate 100 --limit-secs 30)
+      if (( QUICK )); then SUBARGS+=(--before-secs 1 --after-secs 0.5)
+      else SUBARGS+=(--before-secs 2 --after-secs 1); fi ;;
     echo)
       if (( QUICK )); then SUBARGS=(echo --warmup-secs 0.5 --secs 2)
       else SUBARGS=(echo --warmup-secs 1 --secs 5); fi
@@ -191,44 +197,81 @@ stop_redis() {
   REDIS_PID=""
 }
 
-# Two nodes of one server on a Redis of their own, all three on the server core;
-# the clients alternate between the nodes, the publisher and the fetching client
-# on the first. Every process is stopped afterwards.
-run_cluster() {
-  local server="$1" round="$2" port="$3"
+# start_cluster SCENARIO SERVER ROUND PORT: a Redis of the run's own and two nodes
+# of the server on it, all three on the server core. `cluster` uses each server's
+# Redis pub/sub adapter; `cluster-streams` and `recovery` the Redis Streams
+# adapter (TETHER_ADAPTER for tether, ADAPTER for Node), `recovery` with connection
+# state recovery on (RECOVERY=1). Sets FIRST_PID, SERVER_PID (the second node),
+# REDIS_PID and SECOND_PORT; on failure stops what it started.
+start_cluster() {
+  local scenario="$1" server="$2" round="$3" port="$4"
   if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-    log "redis-server is not installed; skipping cluster on $server"
-    return 0
+    log "redis-server is not installed; skipping $scenario on $server"
+    return 1
   fi
-  scenario_args cluster
-  quiet
-  local redis_port second
+  local redis_port
   redis_port="$(free_port $((port + 400)))"
-  start_redis "$redis_port" || return 0
+  start_redis "$redis_port" || return 1
   local url="redis://127.0.0.1:$redis_port" prefix="bench-$server-r$round"
-  if ! REDIS_URL="$url" REDIS_PREFIX="$prefix" start_server "$server" "$port"; then
+  local adapter="" recovery=""
+  [[ "$scenario" == cluster ]] || adapter=redis-streams
+  [[ "$scenario" != recovery ]] || recovery=1
+  if ! REDIS_URL="$url" REDIS_PREFIX="$prefix" TETHER_ADAPTER="$adapter" ADAPTER="$adapter" \
+      RECOVERY="$recovery" start_server "$server" "$port"; then
     stop_redis
-    return 0
+    return 1
   fi
   FIRST_PID="$SERVER_PID"
-  second="$(free_port $((port + 200)))"
-  if ! REDIS_URL="$url" REDIS_PREFIX="$prefix" start_server "$server" "$second"; then
+  SECOND_PORT="$(free_port $((port + 200)))"
+  if ! REDIS_URL="$url" REDIS_PREFIX="$prefix" TETHER_ADAPTER="$adapter" ADAPTER="$adapter" \
+      RECOVERY="$recovery" start_server "$server" "$SECOND_PORT"; then
     SERVER_PID="$FIRST_PID"; FIRST_PID=""
     stop_server
     stop_redis
-    return 0
+    return 1
   fi
-  log "round $round: cluster on $server (ports $port and $second, redis $redis_port)"
-  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --second-port "$second" \
-      --server-pid "$FIRST_PID" --extra-pids "$SERVER_PID,$REDIS_PID" \
-      --label "$server" --scenario cluster --round "$round" \
-      --out "$RESULTS/cluster-$server-r$round.json"; then
-    log "cluster on $server failed (see loadgen.log)"
-  fi
+  log "round $round: $scenario on $server (ports $port and $SECOND_PORT, redis $redis_port)"
+}
+
+# Stops both nodes of a cluster (the second may have stopped already) and Redis.
+stop_cluster() {
   stop_server
   SERVER_PID="$FIRST_PID"; FIRST_PID=""
   stop_server
   stop_redis
+}
+
+# The clients alternate between the two nodes, the publisher and the fetching
+# client on the first.
+run_cluster() {
+  local scenario="$1" server="$2" round="$3" port="$4"
+  scenario_args "$scenario"
+  quiet
+  start_cluster "$scenario" "$server" "$round" "$port" || return 0
+  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --second-port "$SECOND_PORT" \
+      --server-pid "$FIRST_PID" --extra-pids "$SERVER_PID,$REDIS_PID" \
+      --label "$server" --scenario "$scenario" --round "$round" \
+      --out "$RESULTS/$scenario-$server-r$round.json"; then
+    log "$scenario on $server failed (see loadgen.log)"
+  fi
+  stop_cluster
+}
+
+# The clients alternate between the two nodes, the publisher on the first; the
+# load generator stops the second node with SIGTERM and times its clients' return.
+run_recovery() {
+  local server="$1" round="$2" port="$3"
+  scenario_args recovery
+  quiet
+  start_cluster recovery "$server" "$round" "$port" || return 0
+  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --second-port "$SECOND_PORT" \
+      --stop-pid "$SERVER_PID" --signal TERM --server-pid "$FIRST_PID" \
+      --extra-pids "$REDIS_PID" \
+      --label "$server" --scenario recovery --round "$round" \
+      --out "$RESULTS/recovery-$server-r$round.json"; then
+    log "recovery on $server failed (see loadgen.log)"
+  fi
+  stop_cluster
 }
 
 # Runs the load generator pinned to its core, at most 15 minutes. It runs in the
@@ -315,6 +358,13 @@ write_meta() {
       if has "$ACTIVE" node; then
         local nm="$BENCH/peers/node/node_modules"
         echo "node cluster=@socket.io/redis-adapter $(node -p "require('$nm/@socket.io/redis-adapter/package.json').version"), redis (node-redis) $(node -p "require('$nm/redis/package.json').version")"
+      fi
+    fi
+    if has "$SCENARIOS" cluster-streams || has "$SCENARIOS" recovery; then
+      echo "redis streams=redis $(redis-server --version 2>/dev/null | awk '{ print $3 }'); tether TETHER_ADAPTER=redis-streams; recovery: connection state recovery on both nodes (defaults), the second node stopped with SIGTERM, its clients reconnecting to the first at once"
+      if has "$ACTIVE" node; then
+        local nm="$BENCH/peers/node/node_modules"
+        echo "node streams=@socket.io/redis-streams-adapter $(node -p "require('$nm/@socket.io/redis-streams-adapter/package.json').version"), redis (node-redis) $(node -p "require('$nm/redis/package.json').version")"
       fi
     fi
     if has "$SCENARIOS" callgrind-fanout || has "$SCENARIOS" callgrind-echo; then

@@ -13,7 +13,7 @@ LOADGEN="$BENCH_TARGET/release/loadgen"
 SERVER_CORE="${SERVER_CORE:-0}"
 GEN_CORE="${GEN_CORE:-1}"
 PORT_BASE="${PORT_BASE:-3700}"
-TIMED_SCENARIOS="fanout,rooms,mixed,cluster,echo,idle,storm-websocket,storm-upgrade"
+TIMED_SCENARIOS="fanout,rooms,mixed,cluster,cluster-streams,recovery,echo,idle,storm-websocket,storm-upgrade"
 CALLGRIND_SCENARIOS="callgrind-fanout,callgrind-echo"
 
 usage() {
@@ -24,8 +24,9 @@ Usage: bench/run.sh [options]
   --rounds N           interleaved rounds per scenario and server (default 5, quick 1)
   --servers LIST       comma-separated subset of tether,socketioxide,node,raw
   --scenarios LIST     comma-separated subset of
-                       fanout,rooms,mixed,cluster,echo,idle,storm-websocket,
-                       storm-upgrade,callgrind-fanout,callgrind-echo
+                       fanout,rooms,mixed,cluster,cluster-streams,recovery,echo,
+                       idle,storm-websocket,storm-upgrade,callgrind-fanout,
+                       callgrind-echo
   --callgrind          also count instructions under callgrind (tether and socketioxide)
   --callgrind-only     only the callgrind scenarios
   --threads N          worker threads per server (default 1)
@@ -133,8 +134,10 @@ for round in $(seq 1 "$ROUNDS"); do
     for server in "${order[@]}"; do
       if ! supports "$server" "$scenario"; then continue; fi
       run=$((run + 1))
-      if [[ "$scenario" == cluster ]]; then
-        run_cluster "$server" "$round" "$((PORT_BASE + run % 200))"
+      if [[ "$scenario" == cluster || "$scenario" == cluster-streams ]]; then
+        run_cluster "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+      elif [[ "$scenario" == recovery ]]; then
+        run_recovery "$server" "$round" "$((PORT_BASE + run % 200))"
       elif [[ "$scenario" == callgrind-* ]]; then
         run_callgrind "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
       else

@@ -17,8 +17,13 @@
 //! `PING_INTERVAL_MS` and `PING_TIMEOUT_MS` set the heartbeat (default 25 s and
 //! 20 s, as the Node.js server's), `CONNECT_TIMEOUT_MS` the connect timeout
 //! (default 45 s); `REDIS_URL` (and `REDIS_PREFIX`) joins a cluster (see
-//! `tether_examples::cluster`); `PARSER=msgpack` speaks socket.io-msgpack-parser's
-//! MessagePack.
+//! `tether_examples::cluster`, which also reads `TETHER_ADAPTER`), `RECOVERY=1`
+//! turns connection state recovery on; `PARSER=msgpack` speaks
+//! socket.io-msgpack-parser's MessagePack.
+//!
+//! Ctrl-C or `SIGTERM` stops it gracefully: every socket leaves with `server
+//! shutting down`, so an adapter that keeps sessions (Redis Streams) stores
+//! them for the clients to recover on another node.
 
 use tether::protocol::Value;
 use tether::server::{Event, Server, ServerConfig, Socket};
@@ -94,6 +99,9 @@ fn bench_server() -> std::io::Result<Server> {
     Ok(io)
 }
 
+/// How long a graceful stop waits for the connections to close.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
     let threads = std::env::var("THREADS")
@@ -113,9 +121,15 @@ fn main() -> std::io::Result<()> {
             .build()?
     };
     runtime.block_on(async {
-        let server = tether::bind(bench_server()?, tether_examples::listen_addr()).await?;
+        let io = bench_server()?;
+        let server = tether::bind(io.clone(), tether_examples::listen_addr()).await?;
         tether_examples::announce(server.local_addr());
-        server.wait().await;
+        tether_examples::shutdown_signal().await;
+        io.close(SHUTDOWN_GRACE).await;
+        server.shutdown(SHUTDOWN_GRACE).await;
+        // Session stores are written by tasks of their own; give the last ones
+        // a moment before the runtime stops.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         Ok(())
     })
 }

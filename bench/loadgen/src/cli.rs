@@ -27,6 +27,9 @@ pub enum Command {
     Idle(IdleArgs),
     /// Opens connections as fast as the server accepts them.
     Storm(StormArgs),
+    /// Stops one node of a two-node cluster with recovery on while broadcasts go
+    /// on; times its clients' return to the other node.
+    Recovery(RecoveryArgs),
     /// Turns two callgrind runs (load and idle) into instructions per unit of work.
     Callgrind(CallgrindArgs),
     /// Summarises result files into a markdown report with medians and ratios.
@@ -154,6 +157,38 @@ pub struct FanoutArgs {
     /// client on the first node) for this many seconds (0: none).
     #[arg(long, default_value_t = 0.0)]
     pub fetch_secs: f64,
+}
+
+/// Options of the recovery scenario.
+#[derive(Debug, Args)]
+pub struct RecoveryArgs {
+    /// Shared options (`--port` is the node that stays).
+    #[command(flatten)]
+    pub common: Common,
+    /// Port of the node that is stopped; every other client connects there.
+    #[arg(long)]
+    pub second_port: u16,
+    /// Process id of the node that is stopped.
+    #[arg(long)]
+    pub stop_pid: u32,
+    /// Signal the node is stopped with (`TERM`: a graceful stop; `KILL`).
+    #[arg(long, default_value = "TERM")]
+    pub signal: String,
+    /// Number of clients, half on each node (plus the publisher on the first).
+    #[arg(long, default_value_t = 1000)]
+    pub clients: usize,
+    /// Broadcasts per second from the publisher, before and after the stop.
+    #[arg(long, default_value_t = 100.0)]
+    pub rate: f64,
+    /// Broadcasting before the stop, in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    pub before_secs: f64,
+    /// Longest wait for the stopped node's clients to be back, in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub limit_secs: f64,
+    /// Broadcasting once they are back (or the wait is over), in seconds.
+    #[arg(long, default_value_t = 1.0)]
+    pub after_secs: f64,
 }
 
 /// Options of the echo scenario.

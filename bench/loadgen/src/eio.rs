@@ -48,6 +48,31 @@ pub fn fetch(id: u64) -> String {
     format!("42{id}[\"fetch\"]")
 }
 
+/// `40{"pid":"P","offset":"O"}`: CONNECT to `/` asking to recover session `pid`
+/// from the event with `offset` on.
+pub fn connect_recover(pid: &str, offset: &str) -> String {
+    format!("40{{\"pid\":\"{pid}\",\"offset\":\"{offset}\"}}")
+}
+
+/// The string value of `"key":"..."` in a frame (no escapes expected).
+pub fn string_field<'a>(frame: &'a [u8], key: &str) -> Option<&'a str> {
+    let needle = format!("\"{key}\":\"");
+    let start = find(frame, needle.as_bytes())? + needle.len();
+    let len = frame[start..].iter().position(|&b| b == b'"')?;
+    std::str::from_utf8(&frame[start..start + len]).ok()
+}
+
+/// The offset a server with connection state recovery appends to an event: its
+/// last argument, a string (`42["bcast",{...},"1700000000000-0"]`).
+pub fn event_offset(frame: &[u8]) -> Option<&str> {
+    let body = frame.strip_suffix(b"\"]")?;
+    let start = body.iter().rposition(|&b| b == b'"')? + 1;
+    if start < 2 || body[start - 2] != b',' {
+        return None;
+    }
+    std::str::from_utf8(&body[start..]).ok()
+}
+
 /// Name of the room with the given index.
 pub fn room_name(index: usize) -> String {
     format!("r{index}")
@@ -156,6 +181,22 @@ mod tests {
             br#"0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000}"#;
         assert_eq!(open_sid(open), Some("lv_VI97HAXpY6yYWAAAC"));
         assert_eq!(open_sid(b"40"), None);
+    }
+
+    #[test]
+    fn recovery_fields() {
+        let reply = br#"40{"sid":"abc","pid":"xyz"}"#;
+        assert_eq!(string_field(reply, "sid"), Some("abc"));
+        assert_eq!(string_field(reply, "pid"), Some("xyz"));
+        assert_eq!(string_field(b"40", "pid"), None);
+        let event = br#"42["bcast",{"seq":3,"t":4},"1700-0"]"#;
+        assert_eq!(event_offset(event), Some("1700-0"));
+        assert_eq!(parse_bcast(event), Some((3, 4)));
+        assert_eq!(event_offset(br#"42["bcast",{"seq":3,"t":4}]"#), None);
+        assert_eq!(
+            connect_recover("p", "1-0"),
+            r#"40{"pid":"p","offset":"1-0"}"#
+        );
     }
 
     #[test]

@@ -1,7 +1,12 @@
 // The bench contract served by Node.js socket.io with its default settings
 // (ws engine, with bufferutil installed). Node runs one event loop; THREADS is ignored.
 // With REDIS_URL set, the node joins a cluster through @socket.io/redis-adapter
-// (node-redis clients, key prefix from REDIS_PREFIX, default "socket.io").
+// (node-redis clients, key prefix from REDIS_PREFIX, default "socket.io"), or with
+// ADAPTER=redis-streams through @socket.io/redis-streams-adapter (stream and
+// channel prefix named REDIS_PREFIX). RECOVERY=1 turns connectionStateRecovery on
+// (its defaults). SIGTERM closes the server (sockets leave with "server shutting
+// down", so the Streams adapter stores their sessions) and the Redis clients
+// once their commands are written, then exits.
 "use strict";
 
 const { createServer } = require("node:http");
@@ -9,7 +14,11 @@ const { Server } = require("socket.io");
 
 const port = Number(process.env.PORT || 3000);
 const httpServer = createServer();
-const io = new Server(httpServer);
+const io = new Server(
+  httpServer,
+  process.env.RECOVERY === "1" ? { connectionStateRecovery: {} } : {},
+);
+const redisClients = [];
 
 io.on("connection", (socket) => {
   socket.on("echo", (...args) => {
@@ -39,6 +48,18 @@ io.on("connection", (socket) => {
 
 async function joinCluster(url) {
   const { createClient } = require("redis");
+  const prefix = process.env.REDIS_PREFIX || "socket.io";
+  const adapter = process.env.ADAPTER || "redis";
+  if (adapter === "redis-streams") {
+    const { createAdapter } = require("@socket.io/redis-streams-adapter");
+    const client = createClient({ url });
+    client.on("error", (error) => console.error(`redis: ${error}`));
+    await client.connect();
+    redisClients.push(client);
+    io.adapter(createAdapter(client, { streamName: prefix, channelPrefix: prefix }));
+    return;
+  }
+  if (adapter !== "redis") throw new Error(`unknown ADAPTER ${adapter}`);
   const { createAdapter } = require("@socket.io/redis-adapter");
   const pub = createClient({ url });
   const sub = pub.duplicate();
@@ -46,7 +67,8 @@ async function joinCluster(url) {
     client.on("error", (error) => console.error(`redis: ${error}`));
   }
   await Promise.all([pub.connect(), sub.connect()]);
-  io.adapter(createAdapter(pub, sub, { key: process.env.REDIS_PREFIX || "socket.io" }));
+  redisClients.push(pub, sub);
+  io.adapter(createAdapter(pub, sub, { key: prefix }));
 }
 
 async function main() {
@@ -61,6 +83,15 @@ main().catch((error) => {
   process.exit(1);
 });
 
+async function shutdown() {
+  setTimeout(() => process.exit(0), 3000).unref();
+  await io.close();
+  await Promise.allSettled(redisClients.map((client) => client.close()));
+  process.exit(0);
+}
+
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => process.exit(0));
+  process.on(signal, () => {
+    shutdown().catch(() => process.exit(0));
+  });
 }

@@ -20,6 +20,8 @@ const SCENARIO_ORDER: &[&str] = &[
     "rooms",
     "mixed",
     "cluster",
+    "cluster-streams",
+    "recovery",
     "echo",
     "idle",
     "storm-websocket",

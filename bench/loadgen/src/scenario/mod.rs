@@ -16,6 +16,7 @@ use crate::ws::Ws;
 pub mod echo;
 pub mod fanout;
 pub mod idle;
+pub mod recovery;
 pub mod storm;
 
 /// A generator using this fraction of its core or more is the bottleneck.
