@@ -287,16 +287,18 @@ fn on_event(run: &Run, index: usize, offset: &mut String, payload: &[u8]) -> boo
     true
 }
 
-/// Publishes `broadcast({seq,t})` at `rate` per second while the run publishes.
+/// Publishes `broadcast({seq,t})` at `rate` per second while the run publishes,
+/// then keeps reading until the run ends: closing with unread bytes would reset
+/// the connection, and the server could lose the last broadcasts it had not read.
 async fn publish(mut ws: Ws, run: Rc<Run>, rate: f64) {
     let mut tick = interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let start = Instant::now();
     let start_us = clock::micros_at(start);
-    while run.publishing.get() {
+    loop {
         tokio::select! {
             read = ws.read(crate::conn::answer_ping) => if read.is_err() { return },
-            _ = tick.tick() => {
+            _ = tick.tick(), if run.publishing.get() => {
                 let due = (start.elapsed().as_secs_f64() * rate) as u64 + 1;
                 let mut sent = run.sent.get();
                 while sent < due {
