@@ -19,12 +19,12 @@ use super::event::{AckSender, Event};
 use super::event_middleware::{self, EventRejection, IncomingEvent, Outcome, RejectedAck};
 use super::handler::{self, DisconnectHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
-use super::parser::Frames;
+use super::parser::Parser;
 use super::reason::DisconnectReason;
 use super::recovery::{self, Recovered, Target};
 use super::replay::Replay;
 use super::room::{IntoRooms, Room};
-use crate::engine::{CloseReason, Connection, Handshake, Sid, Text, Transport};
+use crate::engine::{CloseReason, Connection, Frame, Handshake, Sid, Text, Transport};
 use crate::protocol::{self, Args, Encoded};
 
 /// A client connected to one namespace. Cheap to clone; every clone is the same socket.
@@ -183,17 +183,18 @@ impl SocketInner {
         if !self.is_connected() {
             return Err(EmitError::Disconnected);
         }
-        let frames = self.ns.parser.frames(encoded)?;
-        let sent = match (volatile, frames) {
-            (false, Frames::One(frame)) => {
-                self.conn.send(frame)?;
+        let sent = match (self.ns.parser, volatile, encoded.attachments.is_empty()) {
+            // The common case first, without the parser's frame list: this runs
+            // once per recipient of every broadcast.
+            (Parser::Default, false, true) => {
+                self.conn.send(Frame::Text(encoded.text.clone()))?;
                 true
             }
-            (false, frames) => {
-                self.conn.send_all(frames)?;
+            (parser, false, _) => {
+                self.conn.send_all(parser.frames(encoded)?)?;
                 true
             }
-            (true, frames) => self.conn.send_volatile(frames)?,
+            (parser, true, _) => self.conn.send_volatile(parser.frames(encoded)?)?,
         };
         if sent && self.watched.load(Ordering::Relaxed) {
             super::listeners::notify_outgoing(self, encoded);
