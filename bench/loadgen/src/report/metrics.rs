@@ -283,6 +283,12 @@ pub const METRICS: &[Metric] = &[
         Unit::Count,
     ),
     metric(
+        "missed_after_back",
+        "of those, skipped after the client was back",
+        Better::Zero,
+        Unit::Count,
+    ),
+    metric(
         "missed_by_first",
         "broadcasts missed by the other node's clients",
         Better::Zero,
@@ -328,6 +334,7 @@ pub fn headline(scenario: &str) -> &'static [&'static str] {
             "recovered",
             "afresh",
             "missed_by_second",
+            "missed_after_back",
             "missed_by_first",
             "duplicates",
         ],

@@ -40,6 +40,8 @@ struct Client {
     back_us: Option<u64>,
     /// Whether it had no gap at that moment.
     caught_up: bool,
+    /// Broadcasts it had skipped by then.
+    gaps_at_back: u64,
     error: Option<String>,
 }
 
@@ -73,6 +75,7 @@ impl Run {
         {
             client.back_us = Some(clock::now_us().saturating_sub(stop_us));
             client.caught_up = client.gaps == 0;
+            client.gaps_at_back = client.gaps;
         }
     }
 }
@@ -329,6 +332,10 @@ struct Detail {
     back_p50_ms: f64,
     back_p99_ms: f64,
     missed_by_second: u64,
+    /// Of those: skipped after its client was back (a hole behind the replay).
+    missed_after_back: u64,
+    /// Of those: sent but not arrived by the end of the run.
+    missed_at_end: u64,
     missed_by_first: u64,
     duplicates: u64,
     sent: u64,
@@ -359,6 +366,12 @@ fn summarize(args: &RecoveryArgs, run: &Run, waited: Duration) -> RunResult {
         back_p50_ms: hist.value_at_quantile(0.5) as f64 / 1000.0,
         back_p99_ms: hist.value_at_quantile(0.99) as f64 / 1000.0,
         missed_by_second: second.iter().map(|c| missed(c)).sum(),
+        missed_after_back: second
+            .iter()
+            .filter(|c| c.back_us.is_some())
+            .map(|c| c.gaps - c.gaps_at_back)
+            .sum(),
+        missed_at_end: second.iter().map(|c| sent.saturating_sub(c.next)).sum(),
         missed_by_first: clients.iter().filter(|c| c.node == 0).map(missed).sum(),
         duplicates: clients.iter().map(|c| c.duplicates).sum(),
         sent,
@@ -376,6 +389,7 @@ fn summarize(args: &RecoveryArgs, run: &Run, waited: Duration) -> RunResult {
     metrics.insert("recovered".into(), detail.recovered as f64);
     metrics.insert("afresh".into(), detail.afresh as f64);
     metrics.insert("missed_by_second".into(), detail.missed_by_second as f64);
+    metrics.insert("missed_after_back".into(), detail.missed_after_back as f64);
     metrics.insert("missed_by_first".into(), detail.missed_by_first as f64);
     metrics.insert("duplicates".into(), detail.duplicates as f64);
     let mut flags = Vec::new();
