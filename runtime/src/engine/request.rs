@@ -314,22 +314,30 @@ impl<H: EngineHandler> Engine<H> {
     /// Runs an accepted WebSocket: an upgrade of `Ok(session)`, or a new session.
     /// `held` is the `101` response when it was held back to go out with the
     /// first frames.
+    ///
+    /// The session is driven by a task of its own: the task that set the connection
+    /// up is as large as its largest await (the upgrade, the accept, the request's
+    /// parts), and a session would otherwise keep all of it for its whole life.
     async fn run_websocket<S>(
         self,
         session: Result<Arc<Session<H::Data>>, (Sid, Handshake)>,
         ws: Ws<S>,
         held: Vec<u8>,
     ) where
-        S: AsyncRead + AsyncWrite + SocketIo + Unpin,
+        S: AsyncRead + AsyncWrite + SocketIo + Unpin + Send + 'static,
     {
-        match session {
-            Ok(session) => websocket::upgrade(session, ws, held).await,
+        let (session, ws, held) = match session {
+            Ok(session) => match websocket::upgrade(session, ws, held).await {
+                Some((session, ws)) => (session, ws, Vec::new()),
+                None => return,
+            },
             Err((sid, handshake)) => {
                 let session = self.new_session(sid, handshake, Transport::WebSocket);
-                drop(self);
-                websocket::drive(session, ws, held).await;
+                (session, ws, held)
             }
-        }
+        };
+        drop(self);
+        tokio::spawn(websocket::drive(session, ws, held));
     }
 
     fn set_cookie(&self, sid: Sid, response: &mut Response<Full<Bytes>>) {

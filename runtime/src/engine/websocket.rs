@@ -458,11 +458,14 @@ where
 /// releases pending polling requests with noops, and switches on `5`. An upgrade
 /// that does not complete within `upgrade_timeout` is dropped and the session
 /// stays on polling. `held` (the `101` response) is written first.
+///
+/// Returns the session and its WebSocket once switched, for [`drive`] to run.
 pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
     mut ws: Ws<S>,
     held: Vec<u8>,
-) where
+) -> Option<(Arc<Session<D>>, Ws<S>)>
+where
     S: AsyncRead + AsyncWrite + SocketIo + Unpin,
 {
     let refuse = Duration::from_secs(1);
@@ -471,7 +474,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
             .await
             .is_err()
     {
-        return;
+        return None;
     }
     let may_upgrade = {
         let mut state = session.lock();
@@ -483,7 +486,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     };
     if !may_upgrade {
         let _ = send_now(&mut ws, WsMessage::Close(None), refuse).await;
-        return;
+        return None;
     }
     let deadline = Instant::now() + session.config.upgrade_timeout;
     let mut ticker = tokio::time::interval(UPGRADE_NOOP_INTERVAL);
@@ -538,11 +541,11 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     if !switched {
         tracing::debug!(sid = %session.id, "upgrade failed");
         let _ = send_now(&mut ws, WsMessage::Close(None), refuse).await;
-        return;
+        return None;
     }
     session.poll.notify_one();
     session.wake_drivers();
-    drive(session, ws, Vec::new()).await;
+    Some((session, ws))
 }
 
 #[cfg(test)]
