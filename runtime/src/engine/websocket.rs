@@ -542,6 +542,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static, S>(
     }
     session.poll.notify_one();
     session.wake_drivers();
+    session.notify_upgraded();
     drive(session, ws, Vec::new()).await;
 }
 

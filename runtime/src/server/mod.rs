@@ -22,6 +22,7 @@ mod handler;
 mod io;
 mod listeners;
 mod namespace;
+mod observer;
 mod parser;
 mod reason;
 mod recovery;
@@ -35,7 +36,11 @@ mod timeouts;
 #[cfg(feature = "client")]
 pub(crate) use ack::decode_ack;
 pub use ack::{AckFuture, AckStream};
-#[cfg(any(feature = "client", feature = "emitter", all(test, feature = "redis")))]
+#[cfg(any(
+    feature = "client",
+    feature = "emitter",
+    all(test, any(feature = "redis", feature = "admin"))
+))]
 pub(crate) use args::EmitArgs;
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};
@@ -53,6 +58,12 @@ pub use handler::{
 pub use io::{ParentNamespace, Server};
 pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
+#[cfg(feature = "admin")]
+pub(crate) use listeners::outgoing_event;
+#[cfg(feature = "admin")]
+pub(crate) use observer::Observer;
+#[cfg(feature = "admin")]
+pub(crate) use socket::SocketInner;
 pub use parser::Parser;
 pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
