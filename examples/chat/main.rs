@@ -78,6 +78,10 @@ impl ChatClientHandler for Chat {
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(ConnectError::new("name too long"));
         }
+        // Shown as the socket's data in the admin UI (and to other cluster nodes).
+        let _ = socket
+            .untyped()
+            .set_cluster_data(&serde_json::json!({ "name": name }));
         socket.insert_data(Name(name));
         Ok(())
     }
@@ -162,13 +166,15 @@ async fn main() -> std::io::Result<()> {
         ),
     )?;
     io.main().bind::<ChatClient, ChatServer>(Chat::default());
-    tether_examples::web::serve_with_page(
+    let admin_ui = tether_examples::admin::admin_ui_from_env(&io)?;
+    tether_examples::web::serve_with_page_and_ui(
         io,
         Page {
             index_html: include_str!("web/index.html"),
             style_css: include_str!("web/style.css"),
             app_js: include_str!("web/dist/app.js"),
         },
+        admin_ui,
     )
     .await
 }

@@ -84,8 +84,11 @@ impl AdminObserver {
 
 /// A local socket as the UI lists it.
 fn describe(socket: &Socket) -> Json {
-    let mut rooms = vec![socket.id().as_str().to_owned()];
-    rooms.extend(socket.rooms().iter().map(|room| room.as_str().to_owned()));
+    let rooms: Vec<String> = socket
+        .rooms()
+        .iter()
+        .map(|room| room.as_str().to_owned())
+        .collect();
     messages::describe_socket(
         socket.id().as_str(),
         socket.ns(),
