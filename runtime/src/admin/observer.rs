@@ -297,16 +297,18 @@ pub(crate) async fn run(
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
                     .take();
+                let mut namespaces: Vec<(String, usize)> = server
+                    .namespaces()
+                    .iter()
+                    .map(|ns| (ns.name().to_owned(), ns.socket_count()))
+                    .collect();
+                namespaces.sort();
                 let sample = StatsSample {
                     uptime: started.elapsed(),
                     clients: server.engine().connection_count(),
                     polling_clients: server.engine().polling_count(),
                     events,
-                    namespaces: server
-                        .namespaces()
-                        .iter()
-                        .map(|ns| (ns.name().to_owned(), ns.socket_count()))
-                        .collect(),
+                    namespaces,
                 };
                 let stats = messages::server_stats(&identity, sample);
                 if let Err(error) = admin.emit("server_stats", &stats) {
