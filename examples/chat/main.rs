@@ -9,6 +9,7 @@
 //! `examples/src/chat.rs` for the contract and `examples/chat/README.md` for the
 //! limits. Beside the Socket.IO endpoint at `/socket.io/`, `/` serves the browser
 //! chat page (`web/`, served by `tether_examples::web`): open `http://127.0.0.1:3000/`.
+//! `ADMIN_UI=1` instruments it for the Socket.IO Admin UI (`tether_examples::admin`).
 
 mod rooms;
 

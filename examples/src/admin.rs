@@ -38,7 +38,9 @@ pub fn admin_ui_from_env(io: &Server) -> std::io::Result<Option<AdminUi>> {
             AdminOptions::with_basic_auth(user, hash)
         }
         _ => {
-            tracing::warn!("admin UI without authentication: set ADMIN_UI_USER and ADMIN_UI_PASSWORD");
+            tracing::warn!(
+                "admin UI without authentication: set ADMIN_UI_USER and ADMIN_UI_PASSWORD"
+            );
             AdminOptions::without_auth()
         }
     };

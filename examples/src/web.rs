@@ -98,8 +98,8 @@ pub async fn serve_with_page_and_ui(
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
-            crate::shutdown_signal().await;
-            io.close(Duration::from_secs(2)).await;
-        })
-        .await
+        crate::shutdown_signal().await;
+        io.close(Duration::from_secs(2)).await;
+    })
+    .await
 }

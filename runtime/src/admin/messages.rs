@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use indexmap::IndexMap;
-use serde::ser::{SerializeTuple, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeTuple, Serializer};
 use serde_json::{Map, Value as Json, json};
 
 use crate::protocol::Value;
@@ -449,14 +449,13 @@ mod tests {
             "upload",
             vec![Value::Binary(bytes::Bytes::from_static(b"\x01"))],
         );
-        let encoded =
-            crate::protocol::encode_event(
+        let encoded = crate::protocol::encode_event(
             "/admin",
             "event_received",
             &crate::server::EmitArgs::new(&Spread(vec![binary])),
             None,
         )
-                .expect("encodes");
+        .expect("encodes");
         assert_eq!(encoded.attachments.len(), 1);
     }
 }

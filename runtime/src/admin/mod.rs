@@ -22,7 +22,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let io = Server::new(ServerConfig::default());
 //! // A hash made with `bcrypt::hash("changeit", 10)` (or Node's bcryptjs).
-//! let hash = "$2b$10$heqvAkYMez.Va6Et2uXInOnkCT6/uQj1brkrbyG3LpopDklcq7ZOS";
+//! let hash = "$2a$10$pWyxKSHBPmkl2TA/Gx4.Y.LBdO4FOL1gJGRw9pJNNj6NaXlBtB8ra";
 //! instrument(&io, AdminOptions::with_basic_auth("admin", hash))?;
 //! tether::serve(io, "127.0.0.1:3000").await?;
 //! # Ok(())
@@ -253,10 +253,7 @@ fn existing_namespace(server: &Server, name: &str) -> Option<Namespace> {
 
 /// The string argument at `index`, if it is one.
 fn text_arg(values: &[Value], index: usize) -> Option<String> {
-    values
-        .get(index)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
+    values.get(index).and_then(Value::as_str).map(str::to_owned)
 }
 
 /// The optional room filter at `index` (absent, `null` or empty: every socket).

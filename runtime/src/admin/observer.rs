@@ -62,8 +62,11 @@ impl AdminObserver {
             event,
             args: Spread(args),
         };
-        if self.queue.try_send(message).is_err() && !self.overflowed.swap(true, Ordering::Relaxed)
-        {
+        let full = matches!(
+            self.queue.try_send(message),
+            Err(mpsc::error::TrySendError::Full(_))
+        );
+        if full && !self.overflowed.swap(true, Ordering::Relaxed) {
             tracing::warn!("admin UI messages dropped: the admin namespace cannot keep up");
         }
     }
@@ -140,7 +143,10 @@ impl Observer for AdminObserver {
             return;
         }
         self.tag(socket);
-        self.send("socket_connected", vec![Arg::Json(describe(socket)), Self::now()]);
+        self.send(
+            "socket_connected",
+            vec![Arg::Json(describe(socket)), Self::now()],
+        );
     }
 
     fn socket_disconnected(&self, socket: &Socket, reason: DisconnectReason) {
@@ -195,7 +201,7 @@ impl Observer for AdminObserver {
 
     fn packet_sent(&self, socket: &Arc<SocketInner>, encoded: &Encoded) {
         self.count("packetsOut", None, 1);
-        let bytes = encoded.text.len() - 1
+        let bytes = encoded.text.len().saturating_sub(1)
             + encoded
                 .attachments
                 .iter()
@@ -224,7 +230,12 @@ impl Observer for AdminObserver {
         if self.development {
             self.send(
                 "room_joined",
-                vec![ns.into(), room.as_str().into(), id.as_str().into(), Self::now()],
+                vec![
+                    ns.into(),
+                    room.as_str().into(),
+                    id.as_str().into(),
+                    Self::now(),
+                ],
             );
         }
     }
@@ -233,7 +244,12 @@ impl Observer for AdminObserver {
         if self.development {
             self.send(
                 "room_left",
-                vec![ns.into(), room.as_str().into(), id.as_str().into(), Self::now()],
+                vec![
+                    ns.into(),
+                    room.as_str().into(),
+                    id.as_str().into(),
+                    Self::now(),
+                ],
             );
         }
     }
@@ -254,7 +270,9 @@ pub(crate) async fn all_sockets(server: &Server) -> Vec<Json> {
                     socket.rooms(),
                 )
             })),
-            Err(error) => tracing::warn!(%error, ns = ns.name(), "sockets not listed for the admin UI"),
+            Err(error) => {
+                tracing::warn!(%error, ns = ns.name(), "sockets not listed for the admin UI")
+            }
         }
     }
     all
@@ -271,7 +289,10 @@ pub(crate) async fn run(
 ) {
     let hostname = gethostname::gethostname().to_string_lossy().into_owned();
     let identity = ServerIdentity {
-        server_id: options.server_id.clone().unwrap_or_else(|| hostname.clone()),
+        server_id: options
+            .server_id
+            .clone()
+            .unwrap_or_else(|| hostname.clone()),
         hostname,
         pid: std::process::id(),
     };

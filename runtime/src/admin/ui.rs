@@ -157,6 +157,9 @@ mod tests {
         assert_eq!(ui.file_for("/tools/admin/../secret"), None);
         assert_eq!(ui.file_for("/tools/admin/.env"), None);
         assert_eq!(ui.file_for("/tools/admin//etc/passwd"), None);
-        assert_eq!(content_type(Path::new("a/app.js")), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type(Path::new("a/app.js")),
+            "text/javascript; charset=utf-8"
+        );
     }
 }

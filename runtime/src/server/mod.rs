@@ -56,14 +56,12 @@ pub use handler::{
     ServerEventHandler,
 };
 pub use io::{ParentNamespace, Server};
+#[cfg(feature = "admin")]
+pub(crate) use listeners::outgoing_event;
 pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
 #[cfg(feature = "admin")]
-pub(crate) use listeners::outgoing_event;
-#[cfg(feature = "admin")]
 pub(crate) use observer::Observer;
-#[cfg(feature = "admin")]
-pub(crate) use socket::SocketInner;
 pub use parser::Parser;
 pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
@@ -72,4 +70,6 @@ pub use room::{IntoRooms, Room};
 #[cfg(feature = "emitter")]
 pub(crate) use server_side::server_side_packet;
 pub use server_side::{ServerEventAckHandler, ServerSideAckError};
+#[cfg(feature = "admin")]
+pub(crate) use socket::SocketInner;
 pub use socket::{Socket, SocketEmitter};
