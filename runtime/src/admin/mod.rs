@@ -156,6 +156,9 @@ pub fn instrument(io: &Server, options: AdminOptions) -> Result<(), AdminError> 
     }
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| AdminError::NoRuntime)?;
     let registry = io.engine().handler().registry.clone();
+    if registry.observer.get().is_some() {
+        return Err(AdminError::AlreadyInstrumented);
+    }
     let admin = io.of(&options.namespace);
     let development = options.mode == Mode::Development;
     let (observer, queue) = AdminObserver::new(admin.name(), development);
@@ -358,3 +361,53 @@ fn register_actions(server: &Server, socket: &Socket, features: &[Feature]) {
 
 /// The interval between two `server_stats`.
 const STATS_INTERVAL: Duration = Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::ServerConfig;
+
+    #[tokio::test]
+    async fn a_server_is_instrumented_once_with_a_bcrypt_hash() {
+        let io = Server::new(ServerConfig::default());
+        assert!(matches!(
+            instrument(&io, AdminOptions::with_basic_auth("admin", "not a hash")),
+            Err(AdminError::InvalidPasswordHash)
+        ));
+        let hash = bcrypt::hash("s3cret", 4).expect("hashes");
+        instrument(
+            &io,
+            AdminOptions::with_basic_auth("admin", hash).with_namespace("ops"),
+        )
+        .expect("instrumented");
+        assert!(io.namespaces().iter().any(|ns| ns.name() == "/ops"));
+        assert!(matches!(
+            instrument(&io, AdminOptions::without_auth()),
+            Err(AdminError::AlreadyInstrumented)
+        ));
+    }
+
+    #[test]
+    fn instrumenting_needs_a_runtime() {
+        let io = Server::new(ServerConfig::default());
+        assert!(matches!(
+            instrument(&io, AdminOptions::without_auth()),
+            Err(AdminError::NoRuntime)
+        ));
+    }
+
+    #[test]
+    fn action_arguments_are_read_leniently() {
+        let values = vec![
+            Value::String("/".into()),
+            Value::Null,
+            Value::String(String::new()),
+            Value::Bool(true),
+        ];
+        assert_eq!(text_arg(&values, 0).as_deref(), Some("/"));
+        assert_eq!(filter_arg(&values, 1), None);
+        assert_eq!(filter_arg(&values, 2), None);
+        assert_eq!(text_arg(&values, 3), None);
+        assert_eq!(text_arg(&values, 9), None);
+    }
+}

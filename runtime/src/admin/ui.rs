@@ -163,3 +163,66 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod serving {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    async fn get(ui: &AdminUi, path: &str) -> (StatusCode, Option<String>, Bytes) {
+        let request = Request::get(path)
+            .body(Full::new(Bytes::new()))
+            .expect("a request");
+        let response = ui.call(request).await;
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .or_else(|| response.headers().get(header::LOCATION))
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
+        (status, kind, body)
+    }
+
+    #[tokio::test]
+    async fn the_files_of_the_directory_are_served_under_the_path() {
+        let dir = std::env::temp_dir().join(format!("tether-admin-ui-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("js")).expect("a directory");
+        std::fs::write(dir.join("index.html"), "<html>ui</html>").expect("written");
+        std::fs::write(dir.join("js/app.js"), "console.log(1)").expect("written");
+        let ui = AdminUi::new(&dir);
+
+        let (status, kind, body) = get(&ui, "/admin-ui/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(kind.as_deref(), Some("text/html; charset=utf-8"));
+        assert_eq!(&body[..], b"<html>ui</html>");
+        let (status, kind, body) = get(&ui, "/admin-ui/js/app.js").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(kind.as_deref(), Some("text/javascript; charset=utf-8"));
+        assert_eq!(&body[..], b"console.log(1)");
+        let (status, location, _) = get(&ui, "/admin-ui").await;
+        assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(location.as_deref(), Some("/admin-ui/"));
+        assert_eq!(
+            get(&ui, "/admin-ui/missing.js").await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&ui, "/admin-ui/../Cargo.toml").await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        let post = Request::post("/admin-ui/")
+            .body(Full::new(Bytes::new()))
+            .expect("a request");
+        assert_eq!(ui.call(post).await.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
