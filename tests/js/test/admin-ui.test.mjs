@@ -3,8 +3,9 @@
 // and checks each message the server sends (config, all_sockets, server_stats,
 // socket/room/event changes), each action it takes (emit, join, leave,
 // _disconnect), basic authentication with a bcrypt hash made by Node's bcryptjs,
-// read-only and production modes, the server id and namespace options, and two
-// nodes in a Redis cluster seen from one UI.
+// read-only and production modes, the server id and namespace options, two
+// nodes in a Redis cluster seen from one UI, and a tether node beside a Node.js
+// node instrumented by @socket.io/admin-ui itself.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -12,6 +13,7 @@ import { describe, test } from "node:test";
 
 import { io } from "socket.io-client";
 
+import { nodeNode } from "../support/cluster.mjs";
 import { useExample } from "../support/server.mjs";
 import { next, within } from "../support/wait.mjs";
 
@@ -375,5 +377,66 @@ describe("admin UI protocol (chat example, ADMIN_UI=1)", () => {
     ui.socket.emit("_disconnect", "/", false, beaId);
     assert.equal((await beaGone)[0], "io server disconnect");
     await ui.waitFor("socket_disconnected", (nsp, id) => id === beaId, { what: "node b's disconnect seen from a" });
+  });
+
+  test("beside a Node.js node instrumented by @socket.io/admin-ui: each UI sees and acts on both", async (t) => {
+    const prefix = `tether-admin-mixed-${randomBytes(6).toString("hex")}`;
+    const [tether, node] = await Promise.all([
+      useExample(t, "chat", {
+        env: { ADMIN_UI: "1", ADMIN_UI_SERVER_ID: "tether-1", REDIS_URL, REDIS_PREFIX: prefix },
+      }),
+      nodeNode(t, prefix, {
+        mode: "classic",
+        name: "node-1",
+        env: { ADMIN_UI: "1", ADMIN_UI_SERVER_ID: "node-1" },
+      }),
+    ]);
+    const onTether = await chatUser(t, tether.url, "tia");
+    const onNode = client(t, node.url);
+    await connection(onNode, "the Node.js node's client");
+
+    /** A UI on `url` whose `all_sockets` lists `id` (the other node may still be subscribing). */
+    async function uiListing(url, id) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const ui = await adminUi(t, url);
+        const [sockets] = await ui.waitFor("all_sockets");
+        const found = sockets.find((s) => s.id === id);
+        if (found || Date.now() > deadline) return { ui, found, sockets };
+        ui.socket.disconnect();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+
+    // tether's UI lists the Node.js node's socket with its data (the test
+    // handlers replace `socket.data` whole, so Node's `_admin` fields are gone,
+    // as Node's own UI would find them).
+    const fromTether = await uiListing(tether.url, onNode.id);
+    assert.ok(fromTether.found, `Node's socket listed by tether: ${JSON.stringify(fromTether.sockets)}`);
+    assert.deepEqual(fromTether.found.data, { from: "node" });
+    assert.deepEqual(fromTether.found.rooms, [onNode.id]);
+    assert.equal(fromTether.found.handshake.query.EIO, "4");
+    await fromTether.ui.waitFor("server_stats", (stats) => stats.serverId === "node-1", { what: "Node's stats on tether" });
+
+    // Node's UI lists tether's socket the same way, and sees tether's stats.
+    const fromNode = await uiListing(node.url, onTether.id);
+    assert.ok(fromNode.found, `tether's socket listed by Node: ${JSON.stringify(fromNode.sockets)}`);
+    assert.equal(fromNode.found.transport, "websocket");
+    assert.equal(fromNode.found.clientId.length, 12);
+    assert.deepEqual(fromNode.found.data, { name: "tia" });
+    await fromNode.ui.waitFor("server_stats", (stats) => stats.serverId === "tether-1", { what: "tether's stats on Node" });
+
+    // Each disconnects the other's socket.
+    const nodeSocketId = onNode.id;
+    const nodeSocketGone = next(onNode, "disconnect");
+    fromTether.ui.socket.emit("_disconnect", "/", false, nodeSocketId);
+    assert.equal((await nodeSocketGone)[0], "io server disconnect");
+    await fromTether.ui.waitFor("socket_disconnected", (nsp, id) => id === nodeSocketId, { what: "Node's disconnect on tether" });
+
+    const tetherSocketId = onTether.id;
+    const tetherSocketGone = next(onTether, "disconnect");
+    fromNode.ui.socket.emit("_disconnect", "/", false, tetherSocketId);
+    assert.equal((await tetherSocketGone)[0], "io server disconnect");
+    await fromNode.ui.waitFor("socket_disconnected", (nsp, id) => id === tetherSocketId, { what: "tether's disconnect on Node" });
   });
 });
