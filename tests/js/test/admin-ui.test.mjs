@@ -174,6 +174,9 @@ describe("admin UI protocol (chat example, ADMIN_UI=1)", () => {
     assert.ok(isDate(connectedAt), connectedAt);
     const [updated] = await ui.waitFor("socket_updated", (u) => u.id === bob.id && "transport" in u);
     assert.deepEqual(updated, { id: bob.id, nsp: "/", transport: "websocket" });
+    // The chat sets each socket's cluster data to its user's name.
+    const [data] = await ui.waitFor("socket_updated", (u) => u.id === bob.id && "data" in u);
+    assert.deepEqual(data, { id: bob.id, nsp: "/", data: { name: "bob" } });
 
     await within(bob.emitWithAck("join", "lobby"), "join lobby");
     const received = await ui.waitFor("event_received", (nsp, id) => id === bob.id);
