@@ -9,6 +9,7 @@
 //! `examples/src/chat.rs` for the contract and `examples/chat/README.md` for the
 //! limits. Beside the Socket.IO endpoint at `/socket.io/`, `/` serves the browser
 //! chat page (`web/`, served by `tether_examples::web`): open `http://127.0.0.1:3000/`.
+//! `ADMIN_UI=1` instruments it for the Socket.IO Admin UI (`tether_examples::admin`).
 
 mod rooms;
 
@@ -78,6 +79,10 @@ impl ChatClientHandler for Chat {
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(ConnectError::new("name too long"));
         }
+        // Shown as the socket's data in the admin UI (and to other cluster nodes).
+        let _ = socket
+            .untyped()
+            .set_cluster_data(&serde_json::json!({ "name": name }));
         socket.insert_data(Name(name));
         Ok(())
     }
@@ -162,13 +167,15 @@ async fn main() -> std::io::Result<()> {
         ),
     )?;
     io.main().bind::<ChatClient, ChatServer>(Chat::default());
-    tether_examples::web::serve_with_page(
+    let admin_ui = tether_examples::admin::admin_ui_from_env(&io)?;
+    tether_examples::web::serve_with_page_and_ui(
         io,
         Page {
             index_html: include_str!("web/index.html"),
             style_css: include_str!("web/style.css"),
             app_js: include_str!("web/dist/app.js"),
         },
+        admin_ui,
     )
     .await
 }

@@ -30,6 +30,7 @@ pub fn contracts() -> Vec<(&'static str, tether_codegen::Document)> {
 
 use std::net::SocketAddr;
 
+pub mod admin;
 pub mod cluster;
 pub mod conformance;
 pub mod web;

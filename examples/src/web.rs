@@ -6,6 +6,7 @@
 //! `examples/generated/`) and committed as `web/dist/app.js`
 //! (`npm --prefix tests/js run build:pages` rebuilds them).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,7 +14,8 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use tether::http::EngineLayer;
+use tether::admin::AdminUi;
+use tether::http::{EngineLayer, RemoteAddr};
 use tether::server::Server;
 
 /// The embedded files of one page.
@@ -55,20 +57,49 @@ fn file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     )
 }
 
+/// Copies the peer address axum found into the extension tether reads, so that
+/// handshakes show the client's address.
+async fn with_remote_addr(
+    axum::extract::ConnectInfo(addr): axum::extract::ConnectInfo<SocketAddr>,
+    mut request: axum::extract::Request,
+) -> axum::extract::Request {
+    request.extensions_mut().insert(RemoteAddr(addr));
+    request
+}
+
 /// Serves `page` and `io` (at `/socket.io/`) on [`listen_addr`](crate::listen_addr)
 /// until Ctrl-C or `SIGTERM`, then closes every session (within 2 s).
 pub async fn serve_with_page(io: Server, page: Page) -> std::io::Result<()> {
-    let app = page.routes().layer(EngineLayer::new(io.clone()));
+    serve_with_page_and_ui(io, page, None).await
+}
+
+/// [`serve_with_page`], with the Admin UI's files too when `ui` is given (see
+/// [`crate::admin::admin_ui_from_env`]).
+pub async fn serve_with_page_and_ui(
+    io: Server,
+    page: Page,
+    ui: Option<AdminUi>,
+) -> std::io::Result<()> {
+    let mut app = page.routes();
+    if let Some(ui) = ui {
+        app = app.layer(EngineLayer::new(ui));
+    }
+    let app = app
+        .layer(EngineLayer::new(io.clone()))
+        .layer(axum::middleware::map_request(with_remote_addr));
     let listener = tokio::net::TcpListener::bind(crate::listen_addr()).await?;
     crate::announce(listener.local_addr()?);
     // Events are small: sent at once, not held back by Nagle's algorithm.
     let listener = listener.tap_io(|stream| {
         let _ = stream.set_nodelay(true);
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            crate::shutdown_signal().await;
-            io.close(Duration::from_secs(2)).await;
-        })
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        crate::shutdown_signal().await;
+        io.close(Duration::from_secs(2)).await;
+    })
+    .await
 }

@@ -10,6 +10,8 @@
 extern crate self as tether;
 
 pub mod adapter;
+#[cfg(feature = "admin")]
+pub mod admin;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod contract;

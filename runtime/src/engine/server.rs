@@ -53,6 +53,9 @@ pub trait EngineHandler: Send + Sync + 'static {
 
     /// The session ended; called once.
     fn on_close(&self, conn: &Connection<Self::Data>, reason: CloseReason);
+
+    /// The session moved from HTTP long-polling to WebSocket; nothing by default.
+    fn on_upgrade(&self, _conn: &Connection<Self::Data>) {}
 }
 
 /// An Engine.IO server: the sessions and the handler. Cheap to clone.
@@ -117,6 +120,20 @@ impl<H: EngineHandler> Engine<H> {
     /// How many sessions are open.
     pub fn connection_count(&self) -> usize {
         self.inner.read_sessions().len()
+    }
+
+    /// How many open sessions use HTTP long-polling.
+    pub fn polling_count(&self) -> usize {
+        self.inner
+            .read_sessions()
+            .values()
+            .filter(|session| {
+                let conn = Connection {
+                    session: Arc::clone(session),
+                };
+                conn.transport() == super::connection::Transport::Polling
+            })
+            .count()
     }
 
     /// Closes every session (reason [`CloseReason::ServerShutdown`]) after
@@ -186,6 +203,12 @@ impl<H: EngineHandler> SessionOwner<H::Data> for EngineInner<H> {
         {
             sessions.remove(&session.id);
         }
+    }
+
+    fn upgraded(&self, session: &Arc<Session<H::Data>>) {
+        self.handler.on_upgrade(&Connection {
+            session: session.clone(),
+        });
     }
 
     fn message(&self, session: &Arc<Session<H::Data>>, packet: Packet) {

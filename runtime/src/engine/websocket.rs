@@ -545,6 +545,7 @@ where
     }
     session.poll.notify_one();
     session.wake_drivers();
+    session.notify_upgraded();
     Some((session, ws))
 }
 

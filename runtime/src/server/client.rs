@@ -155,9 +155,24 @@ impl EngineHandler for SocketIoHandler {
 
     fn on_open(&self, conn: &Connection<ClientState>) {
         self.timeouts.watch(conn);
+        if let Some(observer) = self.registry.observer.get() {
+            observer.connection_opened(conn.transport());
+        }
+    }
+
+    fn on_upgrade(&self, conn: &Connection<ClientState>) {
+        if let Some(observer) = self.registry.observer.get() {
+            observer.connection_upgraded(conn);
+        }
     }
 
     fn on_message(&self, conn: &Connection<ClientState>, message: Message) {
+        if let Some(observer) = self.registry.observer.get() {
+            observer.message_received(match &message {
+                Message::Text(text) => text.len(),
+                Message::Binary(bytes) => bytes.len(),
+            });
+        }
         let decoded = {
             let mut inner = conn.data().lock();
             let max_attachments = self.registry.config.max_attachments;
@@ -177,6 +192,9 @@ impl EngineHandler for SocketIoHandler {
     }
 
     fn on_close(&self, conn: &Connection<ClientState>, reason: CloseReason) {
+        if let Some(observer) = self.registry.observer.get() {
+            observer.connection_closed(reason);
+        }
         let reason = DisconnectReason::from(reason);
         for socket in conn.data().close_all() {
             socket.close(reason);
@@ -364,6 +382,9 @@ impl SocketIoHandler {
                 }
             }
             let socket = Socket::from_inner(socket);
+            if let Some(observer) = ns.observer() {
+                observer.socket_connected(&socket);
+            }
             for handler in ns.handlers.connect().iter() {
                 handler::run(handler.call(socket.clone()));
             }

@@ -161,6 +161,9 @@ impl Socket {
     ) -> Result<(), serde_json::Error> {
         let value = serde_json::to_value(value)?;
         self.inner.local().cluster_data = value;
+        if let Some(observer) = self.inner.ns.observer() {
+            observer.socket_data_changed(self);
+        }
         Ok(())
     }
 

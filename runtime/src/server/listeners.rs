@@ -42,7 +42,8 @@ impl Socket {
         if let Some(listeners) = &mut self.inner.local().listeners {
             listeners.remove_outgoing();
         }
-        self.inner.watched.store(false, Ordering::Relaxed);
+        let observed = self.inner.ns.observer().is_some();
+        self.inner.watched.store(observed, Ordering::Relaxed);
     }
 
     /// Handles `event` on this socket only (see also `Namespace::on`).
@@ -157,6 +158,9 @@ impl EventHandler for Once {
 
 /// Runs `socket`'s outgoing hooks on `encoded`, when it is an event.
 pub(crate) fn notify_outgoing(socket: &Arc<SocketInner>, encoded: &Encoded) {
+    if let Some(observer) = socket.ns.observer() {
+        observer.packet_sent(socket, encoded);
+    }
     let hooks = socket
         .local()
         .listeners
@@ -173,7 +177,7 @@ pub(crate) fn notify_outgoing(socket: &Arc<SocketInner>, encoded: &Encoded) {
 }
 
 /// The event `encoded` carries, read back from its frames; `None` for other packets.
-fn outgoing_event(encoded: &Encoded) -> Option<Event> {
+pub(crate) fn outgoing_event(encoded: &Encoded) -> Option<Event> {
     let packet = encoded.text.get(1..encoded.text.len())?;
     let mut decoder = Decoder::new(encoded.attachments.len());
     let mut decoded = decoder.decode_text(packet).ok()?;

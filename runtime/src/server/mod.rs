@@ -22,6 +22,7 @@ mod handler;
 mod io;
 mod listeners;
 mod namespace;
+mod observer;
 mod parser;
 mod reason;
 mod recovery;
@@ -35,7 +36,11 @@ mod timeouts;
 #[cfg(feature = "client")]
 pub(crate) use ack::decode_ack;
 pub use ack::{AckFuture, AckStream};
-#[cfg(any(feature = "client", feature = "emitter", all(test, feature = "redis")))]
+#[cfg(any(
+    feature = "client",
+    feature = "emitter",
+    all(test, any(feature = "redis", feature = "admin"))
+))]
 pub(crate) use args::EmitArgs;
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};
@@ -51,8 +56,12 @@ pub use handler::{
     ServerEventHandler,
 };
 pub use io::{ParentNamespace, Server};
+#[cfg(feature = "admin")]
+pub(crate) use listeners::outgoing_event;
 pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
+#[cfg(feature = "admin")]
+pub(crate) use observer::Observer;
 pub use parser::Parser;
 pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
@@ -61,4 +70,6 @@ pub use room::{IntoRooms, Room};
 #[cfg(feature = "emitter")]
 pub(crate) use server_side::server_side_packet;
 pub use server_side::{ServerEventAckHandler, ServerSideAckError};
+#[cfg(feature = "admin")]
+pub(crate) use socket::SocketInner;
 pub use socket::{Socket, SocketEmitter};

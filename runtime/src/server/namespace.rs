@@ -222,6 +222,8 @@ pub(crate) struct NamespaceInner {
     params: Params,
     /// The packet form of the server's clients.
     pub(crate) parser: super::Parser,
+    /// What watches the whole server, when something does.
+    pub(crate) observer: super::observer::ObserverSlot,
 }
 
 impl NamespaceInner {
@@ -245,7 +247,19 @@ impl NamespaceInner {
             recovery: config.connection_state_recovery.clone().map(Recovery::new),
             params: Params::default(),
             parser: config.parser,
+            observer: Arc::default(),
         }
+    }
+
+    /// Shares the server's observer slot.
+    pub(crate) fn with_observer(mut self, observer: super::observer::ObserverSlot) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// What watches the whole server, when something does.
+    pub(crate) fn observer(&self) -> Option<&Arc<dyn super::observer::Observer>> {
+        self.observer.get()
     }
 
     /// Sets what the dynamic parent's pattern captured from the name.
@@ -326,6 +340,9 @@ impl NamespaceInner {
                 {
                     adapter.room_created(&room, false);
                 }
+                if let Some(observer) = self.observer() {
+                    observer.room_joined(&self.name, &room, socket.id);
+                }
                 local.rooms.push(room);
             }
         }
@@ -345,7 +362,11 @@ impl NamespaceInner {
     /// Takes socket `id` out of `room`, forgetting the room once empty.
     fn remove_member(&self, index: &mut RoomIndex, room: &Room, id: Sid) {
         if let Some(members) = index.get_mut(room) {
-            members.remove(&id);
+            if members.remove(&id).is_some()
+                && let Some(observer) = self.observer()
+            {
+                observer.room_left(&self.name, room, id);
+            }
             if members.is_empty() {
                 index.remove(room);
                 if let Some(adapter) = &self.adapter {

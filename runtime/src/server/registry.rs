@@ -211,6 +211,8 @@ pub(crate) struct Registry {
     closed: AtomicBool,
     /// Links every namespace to the other server nodes, when there are some.
     adapter: Option<Arc<dyn Adapter>>,
+    /// What watches the whole server, when something does.
+    pub(crate) observer: super::observer::ObserverSlot,
 }
 
 /// Adds the leading `/` Socket.IO namespace names have.
@@ -242,6 +244,7 @@ impl Registry {
             dynamic: RwLock::new(Vec::new()),
             closed: AtomicBool::new(false),
             adapter,
+            observer: Arc::default(),
         }
     }
 
@@ -293,6 +296,7 @@ impl Registry {
                 .map(|adapter| adapter.attach(LocalNamespace::new(&name, weak.clone())));
             NamespaceInner::new(name.clone(), &self.config, handlers, child_of, adapter)
                 .with_params(params)
+                .with_observer(self.observer.clone())
         });
         if hold {
             inner.hold();

@@ -148,6 +148,8 @@ impl SocketInner {
         local: SocketLocal,
         recovered: bool,
     ) -> SocketInner {
+        // An observed server sees every packet sent (see `notify_outgoing`).
+        let watched = AtomicBool::new(ns.observer().is_some());
         SocketInner {
             id,
             ns,
@@ -160,7 +162,7 @@ impl SocketInner {
             pid,
             recovered,
             replay: Mutex::new(None),
-            watched: AtomicBool::new(false),
+            watched,
         }
     }
 
@@ -266,6 +268,9 @@ impl SocketInner {
             Departure::Left(handler) => Some(handler),
             Departure::Leaving(_) => None,
         });
+        if let Some(observer) = self.ns.observer() {
+            observer.socket_disconnected(&socket, reason);
+        }
         for handler in left.chain(self.ns.handlers.disconnect().iter()) {
             handler::run_on(handler.call(socket.clone(), reason), self.conn.runtime());
         }
@@ -604,6 +609,9 @@ impl Socket {
                 }
             }
         };
+        if let Some(observer) = self.inner.ns.observer() {
+            observer.event_received(self, &name, &args);
+        }
         let specific = own.or_else(|| self.inner.ns.handlers.listeners_for(&name));
         let ns_any = self.inner.ns.handlers.any_listeners();
         let catch_all_count = own_any

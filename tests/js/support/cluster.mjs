@@ -46,10 +46,13 @@ export async function tetherNode(t, key, options) {
   return { ...node, name: options.name, kind: "tether" };
 }
 
-/** A Node.js node, killed after the test; `child` is its process. */
+/**
+ * A Node.js node, killed after the test; `child` is its process. `options.env`
+ * adds to its environment (`ADMIN_UI=1` instruments it for the Admin UI).
+ */
 export async function nodeNode(t, key, options) {
   const child = spawn(process.execPath, [path.join(here, "node-redis-server.mjs")], {
-    env: { ...process.env, ...clusterEnv(key, options) },
+    env: { ...process.env, ...clusterEnv(key, options), ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   running.add(child);

@@ -7,10 +7,12 @@
 // `createShardedAdapter` (sharded pub/sub) with `subscriptionMode: "static"`
 // (or `$SUBSCRIPTION_MODE`). `$REQUESTS_TIMEOUT_MS` bounds its cluster requests
 // (default 5000), and `$NAME`, when set, is in its answers to `who`. Its
-// handlers are those of cluster-handlers.mjs.
+// handlers are those of cluster-handlers.mjs. With `ADMIN_UI=1` it is
+// instrumented by `@socket.io/admin-ui` (no auth, server id `$ADMIN_UI_SERVER_ID`).
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
+import { instrument } from "@socket.io/admin-ui";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import { installHandlers } from "./cluster-handlers.mjs";
@@ -36,6 +38,9 @@ const adapter = sharded
 const io = new Server(http, { adapter });
 
 installHandlers(io, { name, requestsTimeout });
+if (process.env.ADMIN_UI === "1") {
+  instrument(io, { auth: false, serverId: process.env.ADMIN_UI_SERVER_ID, mode: "development" });
+}
 
 // The adapter subscribed without waiting; the subscriber connection answers in
 // order, so once this subscription is confirmed, the adapter's is too.

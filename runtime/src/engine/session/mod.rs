@@ -28,6 +28,8 @@ pub(crate) trait SessionOwner<D>: Send + Sync {
     fn session_closed(&self, session: &Arc<Session<D>>, reason: CloseReason, linger: bool);
     fn remove(&self, session: &Arc<Session<D>>);
     fn message(&self, session: &Arc<Session<D>>, packet: Packet);
+    /// The session moved from polling to WebSocket.
+    fn upgraded(&self, _session: &Arc<Session<D>>) {}
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,6 +327,13 @@ impl<D> Session<D> {
     }
 
     /// Handles one packet from the client, on either transport.
+    /// Tells the owner that the session now runs over WebSocket.
+    pub(crate) fn notify_upgraded(self: &Arc<Self>) {
+        if let Some(owner) = self.owner.upgrade() {
+            owner.upgraded(self);
+        }
+    }
+
     pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet)
     where
         D: Send + Sync + 'static,
