@@ -91,7 +91,9 @@ struct Pending {
 /// BINARY_EVENT or BINARY_ACK is returned once its last attachment has arrived.
 pub struct Decoder {
     max_attachments: usize,
-    pending: Option<Pending>,
+    /// Boxed: a packet waits for attachments rarely, and every connection keeps
+    /// a decoder.
+    pending: Option<Box<Pending>>,
 }
 
 impl Default for Decoder {
@@ -121,11 +123,11 @@ impl Decoder {
             return Ok(Some(packet));
         }
         let attachments = Vec::with_capacity(expected);
-        self.pending = Some(Pending {
+        self.pending = Some(Box::new(Pending {
             packet,
             expected,
             attachments,
-        });
+        }));
         Ok(None)
     }
 
@@ -140,9 +142,13 @@ impl Decoder {
             self.pending = Some(pending);
             return Ok(None);
         }
-        let mut packet = pending.packet;
+        let Pending {
+            mut packet,
+            attachments,
+            ..
+        } = *pending;
         if let Body::Event { args, .. } | Body::Ack(args) = &mut packet.body {
-            args.set_attachments(pending.attachments);
+            args.set_attachments(attachments);
         }
         Ok(Some(packet))
     }
