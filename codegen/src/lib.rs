@@ -157,6 +157,7 @@
 
 mod asyncapi;
 mod collect;
+pub mod compat;
 mod error;
 mod events;
 mod files;

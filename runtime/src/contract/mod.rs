@@ -88,6 +88,7 @@ mod emit;
 mod middleware;
 mod payload;
 mod socket;
+mod version;
 
 pub use broadcast::{TypedBroadcast, TypedNamespace};
 pub use descriptor::{
@@ -99,6 +100,7 @@ pub use emit::Emit;
 pub use middleware::{TypedMiddleware, typed_middleware};
 pub use payload::{AckResult, Arg, InvalidArguments, Payload};
 pub use socket::{TypedSocket, TypedSocketEmitter};
+pub use version::{CONTRACT_AUTH_KEY, CONTRACT_MISMATCH, ContractVersions};
 
 #[doc(hidden)]
 pub use dispatch::{decode_arg, reply_none, reply_result, reply_value};
