@@ -82,7 +82,7 @@
 //!     .snapshot()?;
 //! let report = compat::check(&old, &new);
 //! assert!(report.is_breaking());
-//! let change = &report.changes()[0];
+//! let change = report.breaking().next().unwrap();
 //! assert_eq!(change.kind, compat::ChangeKind::ArgumentAdded);
 //! assert!(change.breaks.old_clients_new_server && !change.breaks.new_clients_old_server);
 //! # Ok::<(), tether_codegen::Error>(())
