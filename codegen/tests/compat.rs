@@ -42,7 +42,9 @@ fn rows(old: Snapshot, new: Snapshot) -> BTreeSet<String> {
         .map(|change| {
             format!(
                 "{:?} {} {}",
-                change.kind, change.breaks.old_clients_new_server, change.breaks.new_clients_old_server
+                change.kind,
+                change.breaks.old_clients_new_server,
+                change.breaks.new_clients_old_server
             )
         })
         .collect()
@@ -69,19 +71,37 @@ version!(ev_c { #[tether::events] pub trait Client { fn a(); fn c(); } #[tether:
 fn events_removed_added_renamed() {
     // Client events: removed breaks old clients, added breaks new clients;
     // server events break neither (unknown events are ignored).
-    expect(ev_a::snapshot(), ev_b::snapshot(), &[(EventRemoved, true, false), (EventRemoved, false, false)]);
-    expect(ev_b::snapshot(), ev_a::snapshot(), &[(EventAdded, false, true), (EventAdded, false, false)]);
+    expect(
+        ev_a::snapshot(),
+        ev_b::snapshot(),
+        &[(EventRemoved, true, false), (EventRemoved, false, false)],
+    );
+    expect(
+        ev_b::snapshot(),
+        ev_a::snapshot(),
+        &[(EventAdded, false, true), (EventAdded, false, false)],
+    );
     // Renamed = removed + added.
     let report = compat::check(&ev_a::snapshot(), &ev_c::snapshot());
     let client: Vec<_> = report
         .changes()
         .iter()
         .filter(|change| change.direction == Some(compat::Flow::ClientToServer))
-        .map(|change| (change.kind, change.event.clone().unwrap(), change.breaks.old_clients_new_server, change.breaks.new_clients_old_server))
+        .map(|change| {
+            (
+                change.kind,
+                change.event.clone().unwrap(),
+                change.breaks.old_clients_new_server,
+                change.breaks.new_clients_old_server,
+            )
+        })
         .collect();
     assert_eq!(
         client,
-        [(EventAdded, "c".to_owned(), false, true), (EventRemoved, "b".to_owned(), true, false)]
+        [
+            (EventAdded, "c".to_owned(), false, true),
+            (EventRemoved, "b".to_owned(), true, false)
+        ]
     );
 }
 
@@ -98,15 +118,30 @@ version!(arg_optional { #[tether::events] pub trait Client { fn send(a: Option<S
 fn argument_added() {
     // `send` gains a required argument old clients do not send; `note` one old
     // servers do not send to new clients.
-    expect(arg_one::snapshot(), arg_two::snapshot(), &[(ArgumentAdded, true, false), (ArgumentAdded, false, true)]);
-    expect(arg_one::snapshot(), arg_two_optional::snapshot(), &[(ArgumentAdded, false, false)]);
+    expect(
+        arg_one::snapshot(),
+        arg_two::snapshot(),
+        &[(ArgumentAdded, true, false), (ArgumentAdded, false, true)],
+    );
+    expect(
+        arg_one::snapshot(),
+        arg_two_optional::snapshot(),
+        &[(ArgumentAdded, false, false)],
+    );
 }
 
 #[test]
 fn argument_removed() {
     // Extra arguments are ignored: removing one breaks only new clients
     // (which stop sending what the old server requires).
-    expect(arg_two::snapshot(), arg_one::snapshot(), &[(ArgumentRemoved, false, true), (ArgumentRemoved, true, false)]);
+    expect(
+        arg_two::snapshot(),
+        arg_one::snapshot(),
+        &[
+            (ArgumentRemoved, false, true),
+            (ArgumentRemoved, true, false),
+        ],
+    );
     let report = compat::check(&arg_two::snapshot(), &arg_one::snapshot());
     let server_side = report
         .changes()
@@ -115,22 +150,38 @@ fn argument_removed() {
         .expect("the server event changed too");
     assert_eq!(server_side.location, "args[1] (b)");
     // Old clients still require the `b` the new server stopped sending.
-    assert!(server_side.breaks.old_clients_new_server && !server_side.breaks.new_clients_old_server);
+    assert!(
+        server_side.breaks.old_clients_new_server && !server_side.breaks.new_clients_old_server
+    );
 }
 
 #[test]
 fn argument_retyped_renamed_and_made_optional_or_required() {
-    expect(arg_one::snapshot(), arg_retyped::snapshot(), &[(TypeChanged, true, true)]);
-    expect(arg_one::snapshot(), arg_renamed::snapshot(), &[(ArgumentRenamed, false, false)]);
+    expect(
+        arg_one::snapshot(),
+        arg_retyped::snapshot(),
+        &[(TypeChanged, true, true)],
+    );
+    expect(
+        arg_one::snapshot(),
+        arg_renamed::snapshot(),
+        &[(ArgumentRenamed, false, false)],
+    );
     expect(
         arg_one::snapshot(),
         arg_optional::snapshot(),
-        &[(ArgumentMadeOptional, false, true), (NullAccepted, false, true)],
+        &[
+            (ArgumentMadeOptional, false, true),
+            (NullAccepted, false, true),
+        ],
     );
     expect(
         arg_optional::snapshot(),
         arg_one::snapshot(),
-        &[(ArgumentMadeRequired, true, false), (NullRefused, true, false)],
+        &[
+            (ArgumentMadeRequired, true, false),
+            (NullRefused, true, false),
+        ],
     );
 }
 
@@ -146,12 +197,32 @@ fn numbers_widen_and_narrow_by_direction() {
     // Clients send `send`, the server sends `note`: a widening breaks whoever
     // receives from the new sender, a narrowing whoever sends to the new
     // receiver.
-    expect(num_u32::snapshot(), num_f64::snapshot(), &[(NumberWidened, false, true), (NumberWidened, true, false)]);
-    expect(num_f64::snapshot(), num_u32::snapshot(), &[(NumberNarrowed, true, false), (NumberNarrowed, false, true)]);
-    expect(num_u32::snapshot(), num_u8::snapshot(), &[(NumberNarrowed, true, false), (NumberNarrowed, false, true)]);
-    expect(num_u8::snapshot(), num_u32::snapshot(), &[(NumberWidened, false, true), (NumberWidened, true, false)]);
+    expect(
+        num_u32::snapshot(),
+        num_f64::snapshot(),
+        &[(NumberWidened, false, true), (NumberWidened, true, false)],
+    );
+    expect(
+        num_f64::snapshot(),
+        num_u32::snapshot(),
+        &[(NumberNarrowed, true, false), (NumberNarrowed, false, true)],
+    );
+    expect(
+        num_u32::snapshot(),
+        num_u8::snapshot(),
+        &[(NumberNarrowed, true, false), (NumberNarrowed, false, true)],
+    );
+    expect(
+        num_u8::snapshot(),
+        num_u32::snapshot(),
+        &[(NumberWidened, false, true), (NumberWidened, true, false)],
+    );
     // u32 -> i64: negative numbers and larger ones are accepted now.
-    expect(num_u32::snapshot(), num_i64::snapshot(), &[(NumberWidened, false, true), (NumberWidened, true, false)]);
+    expect(
+        num_u32::snapshot(),
+        num_i64::snapshot(),
+        &[(NumberWidened, false, true), (NumberWidened, true, false)],
+    );
     let report = compat::check(&num_u32::snapshot(), &num_u8::snapshot());
     let detail = &report.breaking().next().unwrap().detail;
     assert_eq!(detail, "uint32 -> uint8");
@@ -170,8 +241,16 @@ version!(bound_some { #[tether::events] pub trait Client { fn send(b: Bounded); 
 
 #[test]
 fn number_bounds() {
-    expect(bound_none::snapshot(), bound_some::snapshot(), &[(NumberNarrowed, true, false)]);
-    expect(bound_some::snapshot(), bound_none::snapshot(), &[(NumberWidened, false, true)]);
+    expect(
+        bound_none::snapshot(),
+        bound_some::snapshot(),
+        &[(NumberNarrowed, true, false)],
+    );
+    expect(
+        bound_some::snapshot(),
+        bound_none::snapshot(),
+        &[(NumberWidened, false, true)],
+    );
 }
 
 // ---- strings ----
@@ -197,13 +276,41 @@ version!(str_pattern_b { #[tether::events] pub trait Client { fn send(s: Text); 
 
 #[test]
 fn string_lengths_formats_patterns() {
-    expect(str_max10::snapshot(), str_max5::snapshot(), &[(StringNarrowed, true, false)]);
-    expect(str_max5::snapshot(), str_max10::snapshot(), &[(StringWidened, false, true)]);
-    expect(str_plain::snapshot(), str_max10::snapshot(), &[(StringNarrowed, true, false)]);
-    expect(str_max10::snapshot(), str_plain::snapshot(), &[(StringWidened, false, true)]);
-    expect(str_plain::snapshot(), str_email::snapshot(), &[(StringNarrowed, true, false)]);
-    expect(str_email::snapshot(), str_plain::snapshot(), &[(StringWidened, false, true)]);
-    expect(str_pattern_a::snapshot(), str_pattern_b::snapshot(), &[(StringNarrowed, true, true)]);
+    expect(
+        str_max10::snapshot(),
+        str_max5::snapshot(),
+        &[(StringNarrowed, true, false)],
+    );
+    expect(
+        str_max5::snapshot(),
+        str_max10::snapshot(),
+        &[(StringWidened, false, true)],
+    );
+    expect(
+        str_plain::snapshot(),
+        str_max10::snapshot(),
+        &[(StringNarrowed, true, false)],
+    );
+    expect(
+        str_max10::snapshot(),
+        str_plain::snapshot(),
+        &[(StringWidened, false, true)],
+    );
+    expect(
+        str_plain::snapshot(),
+        str_email::snapshot(),
+        &[(StringNarrowed, true, false)],
+    );
+    expect(
+        str_email::snapshot(),
+        str_plain::snapshot(),
+        &[(StringWidened, false, true)],
+    );
+    expect(
+        str_pattern_a::snapshot(),
+        str_pattern_b::snapshot(),
+        &[(StringNarrowed, true, true)],
+    );
     let report = compat::check(&str_max10::snapshot(), &str_max5::snapshot());
     let change = report.breaking().next().unwrap();
     assert_eq!(change.location, "args[0] (s).body");
@@ -222,15 +329,36 @@ fn acknowledgements() {
     // Client event: an ack added leaves new clients waiting on old servers; an
     // ack removed leaves old clients waiting. Server event: both pairings break
     // either way (one side waits, the other's handler gets no callback).
-    expect(ack_none::snapshot(), ack_u32::snapshot(), &[(AckAdded, false, true), (AckAdded, true, true)]);
-    expect(ack_u32::snapshot(), ack_none::snapshot(), &[(AckRemoved, true, false), (AckRemoved, true, true)]);
+    expect(
+        ack_none::snapshot(),
+        ack_u32::snapshot(),
+        &[(AckAdded, false, true), (AckAdded, true, true)],
+    );
+    expect(
+        ack_u32::snapshot(),
+        ack_none::snapshot(),
+        &[(AckRemoved, true, false), (AckRemoved, true, true)],
+    );
     // The ack of a client event is sent by the server: widening it breaks old
     // clients; the ack of a server event is sent by clients: widening it breaks
     // the old server.
-    expect(ack_u32::snapshot(), ack_f64::snapshot(), &[(NumberWidened, true, false), (NumberWidened, false, true)]);
-    expect(ack_u32::snapshot(), ack_string::snapshot(), &[(TypeChanged, true, true)]);
+    expect(
+        ack_u32::snapshot(),
+        ack_f64::snapshot(),
+        &[(NumberWidened, true, false), (NumberWidened, false, true)],
+    );
+    expect(
+        ack_u32::snapshot(),
+        ack_string::snapshot(),
+        &[(TypeChanged, true, true)],
+    );
     let report = compat::check(&ack_u32::snapshot(), &ack_string::snapshot());
-    assert!(report.changes().iter().all(|change| change.location == "ack" || change.kind == VersionChanged));
+    assert!(
+        report
+            .changes()
+            .iter()
+            .all(|change| change.location == "ack" || change.kind == VersionChanged)
+    );
 }
 
 // ---- fields ----
@@ -259,7 +387,14 @@ fn client_rows(old: Snapshot, new: Snapshot) -> Vec<(ChangeKind, String, bool, b
         .changes()
         .iter()
         .filter(|change| change.direction == Some(compat::Flow::ClientToServer))
-        .map(|change| (change.kind, change.location.clone(), change.breaks.old_clients_new_server, change.breaks.new_clients_old_server))
+        .map(|change| {
+            (
+                change.kind,
+                change.location.clone(),
+                change.breaks.old_clients_new_server,
+                change.breaks.new_clients_old_server,
+            )
+        })
         .collect()
 }
 
@@ -268,11 +403,17 @@ fn fields() {
     let at = |field: &str| format!("args[0] (p).{field}");
     assert_eq!(
         client_rows(fld_base::snapshot(), fld_required::snapshot()),
-        [(FieldMadeRequired, at("nick"), true, false), (NullRefused, at("nick"), true, false)]
+        [
+            (FieldMadeRequired, at("nick"), true, false),
+            (NullRefused, at("nick"), true, false)
+        ]
     );
     assert_eq!(
         client_rows(fld_required::snapshot(), fld_base::snapshot()),
-        [(FieldMadeOptional, at("nick"), false, true), (NullAccepted, at("nick"), false, true)]
+        [
+            (FieldMadeOptional, at("nick"), false, true),
+            (NullAccepted, at("nick"), false, true)
+        ]
     );
     // serde ignores unknown fields: a removed field breaks only the old server
     // (which requires it) when new clients omit it.
@@ -286,7 +427,10 @@ fn fields() {
     );
     assert_eq!(
         client_rows(fld_base::snapshot(), fld_added::snapshot()),
-        [(FieldAdded, at("email"), true, false), (FieldAdded, at("bio"), false, false)]
+        [
+            (FieldAdded, at("email"), true, false),
+            (FieldAdded, at("bio"), false, false)
+        ]
     );
     assert_eq!(
         client_rows(fld_base::snapshot(), fld_closed::snapshot()),
@@ -321,8 +465,16 @@ version!(en_event { #[tether::events] pub trait Client { fn paint(c: Color, s: S
 fn enum_variants() {
     // A variant removed breaks the receiver of old senders; a variant added
     // breaks an old (exhaustive) receiver of new senders.
-    expect(en_rgb::snapshot(), en_rg::snapshot(), &[(VariantRemoved, true, false), (VariantRemoved, false, true)]);
-    expect(en_rg::snapshot(), en_rgb::snapshot(), &[(VariantAdded, false, true), (VariantAdded, true, false)]);
+    expect(
+        en_rgb::snapshot(),
+        en_rg::snapshot(),
+        &[(VariantRemoved, true, false), (VariantRemoved, false, true)],
+    );
+    expect(
+        en_rg::snapshot(),
+        en_rgb::snapshot(),
+        &[(VariantAdded, false, true), (VariantAdded, true, false)],
+    );
     // Internally tagged: variants matched by tag, their fields compared.
     let report = compat::check(&en_rgb::snapshot(), &en_shape::snapshot());
     let client: Vec<_> = report
@@ -331,15 +483,34 @@ fn enum_variants() {
         .filter(|change| change.direction == Some(compat::Flow::ClientToServer))
         .map(|change| (change.kind, change.location.clone(), change.detail.clone()))
         .collect();
-    assert!(client.contains(&(VariantRemoved, "args[1] (s)".to_owned(), "variant kind=\"Square\"".to_owned())), "{report}");
-    assert!(client.iter().any(|(kind, location, _)| *kind == NumberNarrowed && location == "args[1] (s)<kind=\"Circle\">.r"), "{report}");
+    assert!(
+        client.contains(&(
+            VariantRemoved,
+            "args[1] (s)".to_owned(),
+            "variant kind=\"Square\"".to_owned()
+        )),
+        "{report}"
+    );
+    assert!(
+        client
+            .iter()
+            .any(|(kind, location, _)| *kind == NumberNarrowed
+                && location == "args[1] (s)<kind=\"Circle\">.r"),
+        "{report}"
+    );
     // Externally tagged with unit and data variants.
     let report = compat::check(&en_rgb::snapshot(), &en_event::snapshot());
     let added: BTreeSet<_> = report
         .changes()
         .iter()
         .filter(|change| change.direction == Some(compat::Flow::ServerToClient))
-        .map(|change| (change.kind, change.detail.clone(), change.breaks.old_clients_new_server))
+        .map(|change| {
+            (
+                change.kind,
+                change.detail.clone(),
+                change.breaks.old_clients_new_server,
+            )
+        })
         .collect();
     assert_eq!(
         added,
@@ -372,7 +543,13 @@ fn recursive_types_terminate_and_unchanged_contracts_report_nothing() {
         .filter(|change| change.kind == TypeChanged)
         .map(|change| change.location.clone())
         .collect();
-    assert_eq!(locations, BTreeSet::from(["args[0] (t).label".to_owned(), "args[0] (t)[].label".to_owned()]));
+    assert_eq!(
+        locations,
+        BTreeSet::from([
+            "args[0] (t).label".to_owned(),
+            "args[0] (t)[].label".to_owned()
+        ])
+    );
 }
 
 // ---- namespaces, auth, versions ----
@@ -409,7 +586,9 @@ pub trait V2Server {
 fn document(namespaces: &[NamespaceDescriptor]) -> Snapshot {
     namespaces
         .iter()
-        .fold(Document::new("t", "1"), |document, namespace| document.namespace(*namespace))
+        .fold(Document::new("t", "1"), |document, namespace| {
+            document.namespace(*namespace)
+        })
         .snapshot()
         .expect("generates")
 }
@@ -418,35 +597,68 @@ fn document(namespaces: &[NamespaceDescriptor]) -> Snapshot {
 fn namespaces_auth_and_versions() {
     let root = NamespaceDescriptor::new::<V1Client, V1Server>("/");
     let admin = NamespaceDescriptor::new::<V1Client, V1Server>("/admin");
-    expect(document(&[root, admin]), document(&[root]), &[(NamespaceRemoved, true, false)]);
-    expect(document(&[root]), document(&[root, admin]), &[(NamespaceAdded, false, true)]);
+    expect(
+        document(&[root, admin]),
+        document(&[root]),
+        &[(NamespaceRemoved, true, false)],
+    );
+    expect(
+        document(&[root]),
+        document(&[root, admin]),
+        &[(NamespaceAdded, false, true)],
+    );
 
     let token = root.with_auth::<Token>();
     let tenant = root.with_auth::<TokenWithTenant>();
-    expect(document(&[token]), document(&[tenant]), &[(FieldAdded, true, false)]);
+    expect(
+        document(&[token]),
+        document(&[tenant]),
+        &[(FieldAdded, true, false)],
+    );
     // A namespace without auth accepts any payload: declaring one narrows.
-    expect(document(&[root]), document(&[token]), &[(TypeChanged, true, false)]);
+    expect(
+        document(&[root]),
+        document(&[token]),
+        &[(TypeChanged, true, false)],
+    );
 
     let v2 = NamespaceDescriptor::new::<V2Client, V2Server>("/");
     let report = compat::check(&document(&[root]), &document(&[v2]));
     assert_eq!(report.changes().len(), 1);
     let change = &report.changes()[0];
-    assert_eq!((change.kind, change.detail.as_str()), (VersionChanged, "1 -> 2"));
+    assert_eq!(
+        (change.kind, change.detail.as_str()),
+        (VersionChanged, "1 -> 2")
+    );
     assert!(!report.is_breaking());
     assert_eq!(document(&[v2]).version("/"), Some("2"));
 }
 
 #[test]
 fn hashed_versions_follow_the_schemas_not_the_docs() {
-    assert!(arg_one::snapshot().version("/").unwrap().starts_with("sha1-"));
-    assert_ne!(arg_one::snapshot().version("/"), arg_two::snapshot().version("/"));
+    assert!(
+        arg_one::snapshot()
+            .version("/")
+            .unwrap()
+            .starts_with("sha1-")
+    );
+    assert_ne!(
+        arg_one::snapshot().version("/"),
+        arg_two::snapshot().version("/")
+    );
     // Same events and types, different doc comments and contract names.
     version!(docs_a { #[tether::events] pub trait Client { /// One.
         fn send(a: String); } #[tether::events] pub trait Server { fn note(a: String); } });
     version!(docs_b { #[tether::events] pub trait Client { /// Two.
         fn send(a: String); } #[tether::events] pub trait Server { fn note(a: String); } });
-    assert_eq!(docs_a::snapshot().version("/"), docs_b::snapshot().version("/"));
-    assert_eq!(docs_a::snapshot().version("/"), arg_one::snapshot().version("/"));
+    assert_eq!(
+        docs_a::snapshot().version("/"),
+        docs_b::snapshot().version("/")
+    );
+    assert_eq!(
+        docs_a::snapshot().version("/"),
+        arg_one::snapshot().version("/")
+    );
 }
 
 #[test]
@@ -475,7 +687,9 @@ fn report_renders_and_serializes() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|change| change["kind"] == "argument_added" && change["direction"] == "clientToServer")
+        .find(|change| {
+            change["kind"] == "argument_added" && change["direction"] == "clientToServer"
+        })
         .expect("argument_added");
     assert_eq!(added["event"], "send");
     assert_eq!(added["breaks"]["newClientsOldServer"], false);
@@ -487,7 +701,12 @@ fn snapshots_round_trip_and_bad_ones_are_refused() {
     assert_eq!(Snapshot::parse(&snapshot.to_json(), "x").unwrap(), snapshot);
     for bad in ["[]", "{}", "{\"namespaces\": {\"/\": {}}}", "not json"] {
         let error = Snapshot::parse(bad, "bad.json").unwrap_err();
-        assert!(error.to_string().contains("invalid contract snapshot bad.json"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("invalid contract snapshot bad.json"),
+            "{error}"
+        );
     }
 }
 
@@ -513,12 +732,21 @@ fn the_command_diffs_snapshots_and_writes_them() {
     let text = String::from_utf8(breaking.stdout).unwrap();
     assert!(text.contains("argument added (required)"), "{text}");
 
-    let fine = run(&["diff".as_ref(), old.as_os_str(), compatible.as_os_str(), "--json".as_ref()]);
+    let fine = run(&[
+        "diff".as_ref(),
+        old.as_os_str(),
+        compatible.as_os_str(),
+        "--json".as_ref(),
+    ]);
     assert_eq!(fine.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&fine.stdout).unwrap();
     assert_eq!(json["breaking"], false);
 
-    let missing = run(&["diff".as_ref(), old.as_os_str(), dir.join("nope.json").as_os_str()]);
+    let missing = run(&[
+        "diff".as_ref(),
+        old.as_os_str(),
+        dir.join("nope.json").as_os_str(),
+    ]);
     assert_eq!(missing.status.code(), Some(2));
     let usage = run(&["frobnicate".as_ref()]);
     assert_eq!(usage.status.code(), Some(2));
@@ -528,14 +756,26 @@ fn the_command_diffs_snapshots_and_writes_them() {
     assert_eq!(written.status.code(), Some(0));
     let version = arg_one::snapshot().version("/").unwrap().to_owned();
     let path = snapshots.join(format!("api-old@{version}.json"));
-    assert_eq!(String::from_utf8(written.stdout).unwrap().trim(), path.display().to_string());
+    assert_eq!(
+        String::from_utf8(written.stdout).unwrap().trim(),
+        path.display().to_string()
+    );
     assert_eq!(Snapshot::read(&path).unwrap(), arg_one::snapshot());
     run(&["snapshot".as_ref(), new.as_os_str(), snapshots.as_os_str()]);
 
-    let served = run(&["served".as_ref(), compatible.as_os_str(), snapshots.as_os_str()]);
+    let served = run(&[
+        "served".as_ref(),
+        compatible.as_os_str(),
+        snapshots.as_os_str(),
+    ]);
     assert_eq!(served.status.code(), Some(0));
     let served: serde_json::Value = serde_json::from_slice(&served.stdout).unwrap();
-    let list: Vec<&str> = served["/"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    let list: Vec<&str> = served["/"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
     assert!(list.contains(&version.as_str()), "{served}");
     // arg_two's clients are served too, but not its server → client `note(a, b)`
     // whose `b` the current server stopped sending.

@@ -98,15 +98,24 @@ fn versioned_documents() -> Vec<(&'static str, Document)> {
     vec![
         (
             "v0",
-            document(NamespaceDescriptor::new::<greeting::v0::Client, greeting::v0::Server>("/")),
+            document(NamespaceDescriptor::new::<
+                greeting::v0::Client,
+                greeting::v0::Server,
+            >("/")),
         ),
         (
             "v1",
-            document(NamespaceDescriptor::new::<greeting::v1::Client, greeting::v1::Server>("/")),
+            document(NamespaceDescriptor::new::<
+                greeting::v1::Client,
+                greeting::v1::Server,
+            >("/")),
         ),
         (
             "v2",
-            document(NamespaceDescriptor::new::<greeting::v2::Client, greeting::v2::Server>("/")),
+            document(NamespaceDescriptor::new::<
+                greeting::v2::Client,
+                greeting::v2::Server,
+            >("/")),
         ),
     ]
 }
@@ -152,8 +161,10 @@ fn served_versions() -> Result<ContractVersions, tether_codegen::Error> {
         reason: "missing".into(),
     })?;
     let served = compat::served_versions(&current, &snapshots);
-    Ok(ContractVersions::of::<greeting::v2::Client, greeting::v2::Server>()
-        .serve_all(served.get("/").cloned().unwrap_or_default()))
+    Ok(
+        ContractVersions::of::<greeting::v2::Client, greeting::v2::Server>()
+            .serve_all(served.get("/").cloned().unwrap_or_default()),
+    )
 }
 
 #[tokio::main]

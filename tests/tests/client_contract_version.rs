@@ -88,7 +88,12 @@ impl v2::ClientHandler for Greeter {
         }
     }
 
-    async fn hello(&self, _socket: TypedSocket<v2::Server>, name: String, word: Option<String>) -> String {
+    async fn hello(
+        &self,
+        _socket: TypedSocket<v2::Server>,
+        name: String,
+        word: Option<String>,
+    ) -> String {
         format!("{} {name}", word.as_deref().unwrap_or("hello"))
     }
 }
@@ -114,7 +119,13 @@ async fn the_typed_client_presents_its_version_and_served_ones_connect() {
         .expect("the current version connects");
     let typed: TypedClient<v2::Client> = current.typed();
     use v2::ClientEmitter as _;
-    assert_eq!(typed.hello("Ada", Some("hi".to_owned())).await.expect("answered"), "hi Ada");
+    assert_eq!(
+        typed
+            .hello("Ada", Some("hi".to_owned()))
+            .await
+            .expect("answered"),
+        "hi Ada"
+    );
 
     let older = Client::builder(server.url())
         .contract::<v1::Client, v1::Server>()
@@ -153,7 +164,10 @@ async fn an_unserved_version_is_refused_before_on_connect() {
     assert_eq!(connects.load(Ordering::SeqCst), 0, "on_connect never ran");
 
     // Without a version the handler decides (here: no user, refused by it).
-    let unversioned = Client::builder(server.url()).connect().await.expect_err("no user");
+    let unversioned = Client::builder(server.url())
+        .connect()
+        .await
+        .expect_err("no user");
     let ConnectError::Refused(refusal) = unversioned else {
         panic!("expected a refusal, got {unversioned:?}");
     };
@@ -166,8 +180,15 @@ async fn an_unserved_version_is_refused_before_on_connect() {
 async fn undeclared_versions_are_schema_hashes_the_server_and_client_agree_on() {
     let io = Server::new(sio_config());
     let versions = ContractVersions::of::<PlainClient, PlainServer>();
-    assert!(versions.current().starts_with("sha1-"), "{}", versions.current());
-    assert_ne!(versions.current(), ContractVersions::of::<v1::Client, v1::Server>().current());
+    assert!(
+        versions.current().starts_with("sha1-"),
+        "{}",
+        versions.current()
+    );
+    assert_ne!(
+        versions.current(),
+        ContractVersions::of::<v1::Client, v1::Server>().current()
+    );
     io.main()
         .bind::<PlainClient, PlainServer>(Plain)
         .contract_versions(versions);

@@ -40,7 +40,11 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     match words.as_slice() {
         ["diff", rest @ ..] => {
             let json = rest.contains(&"--json");
-            let files: Vec<&str> = rest.iter().copied().filter(|arg| *arg != "--json").collect();
+            let files: Vec<&str> = rest
+                .iter()
+                .copied()
+                .filter(|arg| *arg != "--json")
+                .collect();
             let [old, new] = files.as_slice() else {
                 return Err(format!("diff takes two files\n{USAGE}"));
             };
