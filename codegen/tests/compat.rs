@@ -782,3 +782,87 @@ fn the_command_diffs_snapshots_and_writes_them() {
     assert_eq!(list.len(), 2, "{served}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn every_shape_compared_with_itself_reports_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        root.join("tests/snapshots/shapes.schema.json"),
+        root.join("../examples/generated/chat.schema.json"),
+        root.join("../examples/generated/game.schema.json"),
+    ] {
+        let snapshot = Snapshot::read(&file).expect("a snapshot");
+        let report = compat::check(&snapshot, &snapshot);
+        assert!(report.changes().is_empty(), "{}:\n{report}", file.display());
+    }
+}
+
+/// A one-event snapshot whose argument is `schema`.
+fn raw(schema: serde_json::Value) -> Snapshot {
+    let document = serde_json::json!({
+        "namespaces": { "/": {
+            "clientToServer": { "events": { "send": { "args": {
+                "type": "array", "items": [schema], "minItems": 1, "maxItems": 1
+            } } } },
+            "serverToClient": { "events": {} }
+        } },
+        "definitions": {}
+    });
+    Snapshot::parse(&document.to_string(), "raw").expect("a snapshot")
+}
+
+#[test]
+fn uninterpreted_keywords_and_untagged_alternatives() {
+    use serde_json::json;
+    // A keyword the check does not interpret breaks both ways when it changes.
+    expect(
+        raw(json!({ "type": "object", "minProperties": 1 })),
+        raw(json!({ "type": "object", "minProperties": 2 })),
+        &[(SchemaChanged, true, true)],
+    );
+    // Untagged alternatives are matched by equivalence.
+    expect(
+        raw(json!({ "anyOf": [{ "type": "string" }, { "type": "integer" }] })),
+        raw(json!({ "anyOf": [{ "type": "string" }] })),
+        &[(VariantRemoved, true, false)],
+    );
+    expect(
+        raw(json!({ "anyOf": [{ "type": "string" }] })),
+        raw(json!({ "anyOf": [{ "type": "string" }, { "type": "boolean" }] })),
+        &[(VariantAdded, false, true)],
+    );
+    // Any value (`serde_json::Value`) to a type narrows, and back widens.
+    expect(
+        raw(json!(true)),
+        raw(json!({ "type": "string" })),
+        &[(TypeChanged, true, false)],
+    );
+    expect(
+        raw(json!({ "type": "string" })),
+        raw(json!({})),
+        &[(TypeChanged, false, true)],
+    );
+    // Exclusive bounds.
+    expect(
+        raw(json!({ "type": "number", "minimum": 0 })),
+        raw(json!({ "type": "number", "exclusiveMinimum": 0 })),
+        &[(NumberNarrowed, true, false)],
+    );
+    // A reference to a definition is compared by what it points to.
+    let with_def = |schema: serde_json::Value| {
+        let mut document: serde_json::Value =
+            serde_json::from_str(&raw(json!({ "$ref": "#/definitions/Id" })).to_json()).unwrap();
+        document["definitions"]["Id"] = schema;
+        Snapshot::parse(&document.to_string(), "raw").unwrap()
+    };
+    expect(
+        with_def(json!({ "type": "string" })),
+        raw(json!({ "type": "string" })),
+        &[],
+    );
+    expect(
+        with_def(json!({ "type": "string" })),
+        with_def(json!({ "type": "integer" })),
+        &[(TypeChanged, true, true)],
+    );
+}
