@@ -26,6 +26,10 @@
 //!   an acknowledgement gets `{"error":"invalid_arguments","event":…,"message":…}`
 //!   ([`InvalidArguments`]), the connection stays open, and a `tracing` warning is
 //!   logged.
+//! - A namespace may negotiate contract versions
+//!   ([`TypedNamespace::contract_versions`]): a client presenting, as
+//!   `auth.contract`, a version the namespace does not serve is refused at
+//!   CONNECT with `contract_mismatch` ([`ContractVersions`]).
 //!
 //! # Examples
 //!
