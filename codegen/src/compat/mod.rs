@@ -1,6 +1,6 @@
 //! Breaking-change checks between two versions of a contract set.
 //!
-//! A **snapshot** is the JSON Schema document [`Document::json_schema`] writes
+//! A **snapshot** is the JSON Schema document [`Document::json_schema`](crate::Document::json_schema) writes
 //! (`<name>.schema.json`): every namespace with its contract version, auth
 //! payload, and each event's arguments and acknowledgement, plus the shared
 //! definitions. Commit the snapshot of each release; [`check`] compares one with
