@@ -89,7 +89,9 @@
 //! ```
 
 mod diff;
+mod keywords;
 mod report;
+mod resolve;
 mod schema_diff;
 mod snapshot;
 
