@@ -141,8 +141,8 @@ fi
 step "npm ci (tests/js, from package-lock.json)"
 (cd tests/js && npm ci --no-audit --no-fund) || exit 1
 
-step "cargo build --workspace --examples"
-cargo build --workspace --examples || exit 1
+step "cargo build --workspace --bins --examples"
+cargo build --workspace --bins --examples || exit 1
 
 failed=()
 

@@ -163,6 +163,7 @@ fn namespaces(
             prefix,
             channel,
             auth,
+            version: descriptor.contract_version(),
             client_to_server,
             server_to_client,
         });

@@ -49,6 +49,15 @@ pub enum Error {
         diff: String,
     },
 
+    /// A contract snapshot is not a JSON Schema document tether-codegen wrote.
+    #[error("invalid contract snapshot {source_name}: {reason}")]
+    InvalidSnapshot {
+        /// Where it came from (a path, or `<memory>`).
+        source_name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -8,6 +8,7 @@
 //!   "title": …, "description": …, "$comment": …,
 //!   "namespaces": {
 //!     "/": {
+//!       "version": <the contracts' version>,
 //!       "auth": <schema>,
 //!       "clientToServer": {
 //!         "contract": "ChatClient", "description": …,
@@ -58,6 +59,7 @@ pub(crate) fn render(document: &Document, model: &Model) -> Result<String, Error
     let mut namespaces = Map::new();
     for namespace in &model.namespaces {
         let mut entry = Map::new();
+        entry.insert("version".into(), namespace.version.clone().into());
         if let Some(auth) = &namespace.auth {
             entry.insert("auth".into(), auth.clone());
         }

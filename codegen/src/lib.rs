@@ -87,7 +87,10 @@
 //! be left out (`name?: T | null`); when such an event is acknowledged too, its
 //! parameters are a union of tuples, one per number of arguments sent, each ending
 //! with the callback. Doc comments become JSDoc and `#[deprecated]` becomes
-//! `@deprecated`. The file is an ES module of types only.
+//! `@deprecated`. The file is an ES module of types, plus one constant per
+//! namespace: `{P}ContractVersion`, its contracts' version
+//! ([`NamespaceDescriptor::contract_version`]), which clients present as
+//! `auth.contract` to a server negotiating versions.
 //!
 //! | Rust (serde) | schema (draft-07) | TypeScript |
 //! |---|---|---|
@@ -139,6 +142,15 @@
 //! from the server's side (`receive` for client events, `send` for server events,
 //! acknowledgements as `reply`); see the `asyncapi` module's source for its ids.
 //!
+//! # Evolving contracts
+//!
+//! The JSON Schema document doubles as a snapshot of the contracts:
+//! [`compat::check`] compares two of them and reports each change with the
+//! pairing it breaks (old clients with the new server, new clients with the old
+//! server), and the `tether-contract` command does the same from the command
+//! line (`tether-contract diff old.schema.json new.schema.json`, exit code 1 on a
+//! breaking change). See the [`compat`] module.
+//!
 //! # Keeping generated files fresh
 //!
 //! Generate with [`Document::write_all`] from a small binary or example, check the
@@ -157,6 +169,7 @@
 
 mod asyncapi;
 mod collect;
+pub mod compat;
 mod error;
 mod events;
 mod files;

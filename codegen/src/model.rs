@@ -63,6 +63,8 @@ pub(crate) struct Namespace {
     /// Its AsyncAPI channel id.
     pub(crate) channel: String,
     pub(crate) auth: Option<Value>,
+    /// Its contract version (`NamespaceDescriptor::contract_version`).
+    pub(crate) version: String,
     pub(crate) client_to_server: Side,
     pub(crate) server_to_client: Side,
 }

@@ -53,6 +53,12 @@ export interface ClientToServerEvents {
  */
 export type AuthPayload = ChatAuth;
 
+/**
+ * The version of namespace `/`'s contracts, to send as `auth.contract` when
+ * the server negotiates contract versions.
+ */
+export const ContractVersion = "sha1-156f59392a7f84d2";
+
 /** The auth payload a client connects with. */
 export type ChatAuth = {
   /** The name others see, 1 to 32 characters. */

@@ -62,6 +62,12 @@ export interface ClientToServerEvents {
   ) => void;
 }
 
+/**
+ * The version of namespace `/`'s contracts, to send as `auth.contract` when
+ * the server negotiates contract versions.
+ */
+export const ContractVersion = "sha1-56df2a3f2372c18f";
+
 /** A coin waiting to be collected. */
 export type Coin = {
   /** Its id within the match; a collected coin reappears elsewhere with a new id. */

@@ -88,12 +88,26 @@ pub(crate) fn parse_arguments(cx: &Ctxt, tokens: TokenStream, allowed: &[&str]) 
 #[derive(Default)]
 pub(crate) struct EventsArgs {
     pub(crate) rename_all: Option<RenameRule>,
+    /// `version = "..."`: the contract's declared version.
+    pub(crate) version: Option<String>,
 }
 
 impl EventsArgs {
     pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> Self {
         let mut args = EventsArgs::default();
-        for argument in parse_arguments(cx, tokens, &["rename_all"]) {
+        for argument in parse_arguments(cx, tokens, &["rename_all", "version"]) {
+            if argument.key == "version" {
+                let version = argument.value.value();
+                if version.is_empty() || version.chars().any(char::is_control) {
+                    cx.error_spanned_by(
+                        &argument.value,
+                        "`version` is a non-empty string without control characters",
+                    );
+                } else {
+                    args.version = Some(version);
+                }
+                continue;
+            }
             let rule = argument.value.value();
             match case::parse(&rule) {
                 Some(parsed) => args.rename_all = Some(parsed),

@@ -78,6 +78,9 @@ use crate::model::ContractDef;
 /// - `#[tether::events(rename_all = "...")]`: wire names from method names, one of
 ///   `camelCase`, `PascalCase`, `snake_case`, `SCREAMING_SNAKE_CASE`, `kebab-case`,
 ///   `SCREAMING-KEBAB-CASE`, `lowercase`, `UPPERCASE`, `dot.case`, `colon:case`.
+/// - `#[tether::events(version = "...")]`: the contract's declared version
+///   (`Contract::VERSION`), which clients present when the server negotiates
+///   contract versions; without it the version is a hash of the schemas.
 /// - `#[event(name = "...")]` on a method: its wire name, as is.
 /// - `#[deprecated]` and doc comments on a method: carried into the descriptors,
 ///   the event enum, and the handler and emitter methods.

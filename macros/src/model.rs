@@ -19,6 +19,8 @@ pub(crate) struct ContractDef {
     pub(crate) ident: Ident,
     pub(crate) docs: String,
     pub(crate) doc_attrs: Vec<Attribute>,
+    /// `#[events(version = "...")]`.
+    pub(crate) version: Option<String>,
     pub(crate) events: Vec<EventDef>,
 }
 
@@ -120,6 +122,7 @@ impl ContractDef {
             ident: item.ident.clone(),
             docs: attr::docs(&item.attrs),
             doc_attrs: doc_attrs(&item.attrs),
+            version: options.version,
             events,
         }
     }

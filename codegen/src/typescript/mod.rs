@@ -36,6 +36,7 @@ pub(crate) fn render(document: &Document, model: &Model) -> Result<String, Error
         if let Some(auth) = auth_alias(&converter, namespace)? {
             items.push(auth);
         }
+        items.push(version_const(namespace));
     }
     for def in model.defs.iter().filter(|def| !def.bytes) {
         let at = At {
@@ -68,6 +69,23 @@ fn header(document: &Document) -> String {
          // Every integer is a `number`, 64-bit ones too: JSON.parse cannot give more than\n\
          // 53 bits of precision.",
         document.title, document.version
+    )
+}
+
+/// The namespace's contract version, as a constant clients present in their auth
+/// payload (a value, not a type, so it never collides with a payload type).
+fn version_const(namespace: &Namespace) -> String {
+    let mut doc = Doc::default();
+    doc.prose(&format!(
+        "The version of namespace `{}`'s contracts, to send as `auth.contract` when the \
+         server negotiates contract versions.",
+        namespace.path
+    ));
+    let literal = serde_json::to_string(&namespace.version).unwrap_or_default();
+    format!(
+        "{}export const {}ContractVersion = {literal};",
+        doc.render(0),
+        namespace.prefix
     )
 }
 

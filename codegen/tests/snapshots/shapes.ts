@@ -69,6 +69,12 @@ export interface ClientToServerEvents {
 }
 
 /**
+ * The version of namespace `/`'s contracts, to send as `auth.contract` when
+ * the server negotiates contract versions.
+ */
+export const ContractVersion = "sha1-aaef934356a4fb84";
+
+/**
  * What `/admin` sends.
  *
  * The events the server sends on namespace `/admin` (contract `AdminServer`):
@@ -99,6 +105,12 @@ export interface AdminClientToServerEvents {
  * `satisfies`).
  */
 export type AdminAuthPayload = AdminAuth;
+
+/**
+ * The version of namespace `/admin`'s contracts, to send as `auth.contract`
+ * when the server negotiates contract versions.
+ */
+export const AdminContractVersion = "sha1-ab705f4e4e71383e";
 
 /** The auth payload of `/admin`. */
 export type AdminAuth = { token: string };

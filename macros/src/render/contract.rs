@@ -76,6 +76,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let name = lit(&contract.to_string());
     let docs = lit(&def.docs);
     let count = def.events.len();
+    let version = option_str(def.version.as_deref());
     let descriptors = def.events.iter().map(descriptor);
     quote! {
         #(#doc_attrs)*
@@ -86,6 +87,8 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
             type Event = #event;
 
             const NAME: &'static str = #name;
+
+            const VERSION: #p::Option<&'static str> = #version;
 
             fn docs() -> &'static str {
                 #docs

@@ -61,6 +61,7 @@ pub struct ClientBuilder {
     path: String,
     namespace: Option<String>,
     auth: Result<Option<serde_json::Value>, String>,
+    contract_version: Option<String>,
     connect_timeout: Duration,
     ack_timeout: Duration,
     reconnect: Reconnect,
@@ -81,6 +82,7 @@ impl ClientBuilder {
             path: "/socket.io/".to_owned(),
             namespace: None,
             auth: Ok(None),
+            contract_version: None,
             connect_timeout: Duration::from_secs(20),
             ack_timeout: Duration::from_secs(10),
             reconnect: Reconnect::default(),
@@ -98,6 +100,18 @@ impl ClientBuilder {
     /// The Engine.IO path the server listens on (default `/socket.io/`).
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
+        self
+    }
+
+    /// Presents the version of the namespace's contracts — the client sends
+    /// `L`'s events and receives `E`'s — in the auth payload, under `contract`,
+    /// beside what [`auth`](Self::auth) sets; a server negotiating versions
+    /// refuses a version it does not serve with
+    /// [`ConnectError::Refused`] (message `contract_mismatch`). See
+    /// [`ContractVersions`](crate::contract::ContractVersions).
+    pub fn contract<L: crate::contract::Contract, E: crate::contract::Contract>(mut self) -> Self {
+        self.contract_version =
+            Some(crate::contract::NamespaceDescriptor::new::<L, E>("/").contract_version());
         self
     }
 
@@ -249,7 +263,10 @@ impl ClientBuilder {
             let value = HeaderValue::try_from(value.as_str()).map_err(|_| invalid())?;
             endpoint.headers.append(name, value);
         }
-        let auth = self.auth.map_err(ConnectError::InvalidAuth)?;
+        let auth = with_contract_version(
+            self.auth.map_err(ConnectError::InvalidAuth)?,
+            self.contract_version.as_deref(),
+        );
         let nsp = self
             .namespace
             .or_else(|| endpoint.namespace.clone())
@@ -340,4 +357,23 @@ fn normalize_namespace(nsp: &str) -> String {
     } else {
         format!("/{nsp}")
     }
+}
+
+/// The auth payload with the contract version added under `contract`.
+fn with_contract_version(
+    auth: Option<serde_json::Value>,
+    version: Option<&str>,
+) -> Option<serde_json::Value> {
+    let Some(version) = version else {
+        return auth;
+    };
+    let mut object = match auth {
+        Some(serde_json::Value::Object(object)) => object,
+        _ => serde_json::Map::new(),
+    };
+    object.insert(
+        crate::contract::CONTRACT_AUTH_KEY.to_owned(),
+        version.into(),
+    );
+    Some(serde_json::Value::Object(object))
 }

@@ -50,6 +50,10 @@ pub trait Contract: Send + Sync + 'static {
     /// The contract's name: the trait's identifier.
     const NAME: &'static str;
 
+    /// The version declared with `#[tether::events(version = "...")]`, if any
+    /// (see [`NamespaceDescriptor::contract_version`]).
+    const VERSION: Option<&'static str> = None;
+
     /// The trait's doc comment (lines joined with `\n`, empty when there is none).
     fn docs() -> &'static str;
 
@@ -191,6 +195,8 @@ pub struct ContractInfo {
     pub docs: &'static str,
     /// [`Contract::events`].
     pub events: &'static [EventDescriptor],
+    /// [`Contract::VERSION`].
+    pub version: Option<&'static str>,
 }
 
 impl ContractInfo {
@@ -200,6 +206,7 @@ impl ContractInfo {
             name: C::NAME,
             docs: C::docs(),
             events: C::events(),
+            version: C::VERSION,
         }
     }
 }
@@ -252,5 +259,19 @@ impl NamespaceDescriptor {
     pub fn with_auth<A: JsonSchema>(mut self) -> Self {
         self.auth = Some(schema_of::<A>);
         self
+    }
+
+    /// The version of this namespace's pair of contracts, which clients present
+    /// in their auth payload when the server negotiates versions (see
+    /// [`ContractVersions`](super::ContractVersions)).
+    ///
+    /// The declared versions (`#[tether::events(version = "...")]`) when there
+    /// are any: the one version when both contracts declare the same or only one
+    /// declares, `"{listen}+{emits}"` when they differ. Otherwise `sha1-` and 16
+    /// hex digits hashing the events' names, arguments and acknowledgements with
+    /// their JSON Schemas (descriptions left out, so editing a doc comment keeps
+    /// the version). The auth payload is not part of it.
+    pub fn contract_version(&self) -> String {
+        super::version::namespace_version(&self.listen, &self.emits)
     }
 }

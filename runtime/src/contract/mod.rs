@@ -26,6 +26,10 @@
 //!   an acknowledgement gets `{"error":"invalid_arguments","event":…,"message":…}`
 //!   ([`InvalidArguments`]), the connection stays open, and a `tracing` warning is
 //!   logged.
+//! - A namespace may negotiate contract versions
+//!   ([`TypedNamespace::contract_versions`]): a client presenting, as
+//!   `auth.contract`, a version the namespace does not serve is refused at
+//!   CONNECT with `contract_mismatch` ([`ContractVersions`]).
 //!
 //! # Examples
 //!
@@ -88,6 +92,7 @@ mod emit;
 mod middleware;
 mod payload;
 mod socket;
+mod version;
 
 pub use broadcast::{TypedBroadcast, TypedNamespace};
 pub use descriptor::{
@@ -99,6 +104,7 @@ pub use emit::Emit;
 pub use middleware::{TypedMiddleware, typed_middleware};
 pub use payload::{AckResult, Arg, InvalidArguments, Payload};
 pub use socket::{TypedSocket, TypedSocketEmitter};
+pub use version::{CONTRACT_AUTH_KEY, CONTRACT_MISMATCH, ContractVersions};
 
 #[doc(hidden)]
 pub use dispatch::{decode_arg, reply_none, reply_result, reply_value};

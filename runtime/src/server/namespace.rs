@@ -185,6 +185,13 @@ impl NamespaceHandlers {
         push(&self.middlewares, middleware);
     }
 
+    pub(crate) fn prepend_middleware(&self, middleware: Arc<dyn Middleware>) {
+        let mut list = write(&self.middlewares);
+        *list = std::iter::once(middleware)
+            .chain(list.iter().cloned())
+            .collect();
+    }
+
     pub(crate) fn add_disconnect(&self, handler: Arc<dyn DisconnectHandler>) {
         push(&self.disconnect, handler);
     }
@@ -513,6 +520,11 @@ impl Namespace {
     /// Adds a middleware run, in order, before a socket may join.
     pub fn use_middleware(&self, middleware: impl Middleware) {
         self.inner.handlers.add_middleware(Arc::new(middleware));
+    }
+
+    /// Adds a middleware run before every other one.
+    pub(crate) fn prepend_middleware(&self, middleware: impl Middleware) {
+        self.inner.handlers.prepend_middleware(Arc::new(middleware));
     }
 
     /// Handles `event` for every socket of the namespace.

@@ -12,4 +12,9 @@ pub trait Rule {
     fn three();
 }
 
+#[tether::events(version = "")]
+pub trait Unversioned {
+    fn four();
+}
+
 fn main() {}

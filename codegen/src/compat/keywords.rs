@@ -1,0 +1,585 @@
+//! The keyword families of a schema: numbers, strings, arrays, objects, and
+//! keywords the check does not interpret.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::report::ChangeKind;
+use super::resolve::types;
+use super::schema_diff::{KNOWN, SchemaDiff};
+
+impl SchemaDiff<'_> {
+    pub(super) fn compare_number(
+        &mut self,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        location: &str,
+    ) {
+        let (old_low, old_high) = number_range(old);
+        let (new_low, new_high) = number_range(new);
+        self.bound(
+            location,
+            Side::Low,
+            old_low,
+            new_low,
+            ChangeKind::NumberNarrowed,
+            ChangeKind::NumberWidened,
+            &number_detail(old, new, "minimum"),
+        );
+        self.bound(
+            location,
+            Side::High,
+            old_high,
+            new_high,
+            ChangeKind::NumberNarrowed,
+            ChangeKind::NumberWidened,
+            &number_detail(old, new, "maximum"),
+        );
+        self.keyword_constraint(
+            old,
+            new,
+            "multipleOf",
+            location,
+            ChangeKind::NumberNarrowed,
+            ChangeKind::NumberWidened,
+        );
+    }
+
+    pub(super) fn compare_string(
+        &mut self,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        location: &str,
+    ) {
+        let low = |map: &Map<String, Value>| {
+            Bound::inclusive(map.get("minLength").and_then(Value::as_f64))
+        };
+        let high = |map: &Map<String, Value>| {
+            Bound::inclusive(map.get("maxLength").and_then(Value::as_f64))
+        };
+        self.bound(
+            location,
+            Side::Low,
+            low(old),
+            low(new),
+            ChangeKind::StringNarrowed,
+            ChangeKind::StringWidened,
+            &keyword_detail(old, new, "minLength"),
+        );
+        self.bound(
+            location,
+            Side::High,
+            high(old),
+            high(new),
+            ChangeKind::StringNarrowed,
+            ChangeKind::StringWidened,
+            &keyword_detail(old, new, "maxLength"),
+        );
+        self.keyword_constraint(
+            old,
+            new,
+            "pattern",
+            location,
+            ChangeKind::StringNarrowed,
+            ChangeKind::StringWidened,
+        );
+        let string_only = |map: &Map<String, Value>| {
+            types(map).is_some_and(|types| types.iter().all(|t| t == "string"))
+        };
+        if string_only(old) || string_only(new) {
+            self.keyword_constraint(
+                old,
+                new,
+                "format",
+                location,
+                ChangeKind::StringNarrowed,
+                ChangeKind::StringWidened,
+            );
+        }
+    }
+
+    pub(super) fn compare_array(
+        &mut self,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        location: &str,
+    ) {
+        match (old.get("items"), new.get("items")) {
+            (Some(Value::Array(old_items)), Some(Value::Array(new_items))) => {
+                for (index, (old_item, new_item)) in old_items.iter().zip(new_items).enumerate() {
+                    self.compare(old_item, new_item, &format!("{location}[{index}]"));
+                }
+            }
+            (Some(Value::Array(old_items)), Some(new_item)) => {
+                for (index, old_item) in old_items.iter().enumerate() {
+                    self.compare(old_item, new_item, &format!("{location}[{index}]"));
+                }
+            }
+            (Some(old_item), Some(Value::Array(new_items))) => {
+                for (index, new_item) in new_items.iter().enumerate() {
+                    self.compare(old_item, new_item, &format!("{location}[{index}]"));
+                }
+            }
+            (Some(old_item), Some(new_item)) => {
+                self.compare(old_item, new_item, &format!("{location}[]"))
+            }
+            (Some(old_item), None) => {
+                self.compare(old_item, &Value::Bool(true), &format!("{location}[]"))
+            }
+            (None, Some(new_item)) => {
+                self.compare(&Value::Bool(true), new_item, &format!("{location}[]"))
+            }
+            (None, None) => {}
+        }
+        let low = |map: &Map<String, Value>| {
+            Bound::inclusive(map.get("minItems").and_then(Value::as_f64))
+        };
+        let high = |map: &Map<String, Value>| {
+            Bound::inclusive(map.get("maxItems").and_then(Value::as_f64))
+        };
+        self.bound(
+            location,
+            Side::Low,
+            low(old),
+            low(new),
+            ChangeKind::ArrayNarrowed,
+            ChangeKind::ArrayWidened,
+            &keyword_detail(old, new, "minItems"),
+        );
+        self.bound(
+            location,
+            Side::High,
+            high(old),
+            high(new),
+            ChangeKind::ArrayNarrowed,
+            ChangeKind::ArrayWidened,
+            &keyword_detail(old, new, "maxItems"),
+        );
+        let unique = |map: &Map<String, Value>| map.get("uniqueItems") == Some(&Value::Bool(true));
+        match (unique(old), unique(new)) {
+            (false, true) => self.find(
+                location,
+                ChangeKind::ArrayNarrowed,
+                "uniqueItems added".into(),
+                true,
+                false,
+            ),
+            (true, false) => self.find(
+                location,
+                ChangeKind::ArrayWidened,
+                "uniqueItems removed".into(),
+                false,
+                true,
+            ),
+            _ => {}
+        }
+    }
+
+    pub(super) fn compare_object(
+        &mut self,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        location: &str,
+    ) {
+        let empty = Map::new();
+        let properties = |map: &Map<String, Value>| {
+            map.get("properties")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_else(|| empty.clone())
+        };
+        let required = |map: &Map<String, Value>| -> BTreeSet<String> {
+            map.get("required")
+                .and_then(Value::as_array)
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let closed =
+            |map: &Map<String, Value>| map.get("additionalProperties") == Some(&Value::Bool(false));
+        let (old_props, new_props) = (properties(old), properties(new));
+        let (old_required, new_required) = (required(old), required(new));
+        let (old_closed, new_closed) = (closed(old), closed(new));
+        let field = |name: &str| {
+            if location.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{location}.{name}")
+            }
+        };
+
+        for (name, new_schema) in &new_props {
+            let here = field(name);
+            let (was, is) = (old_required.contains(name), new_required.contains(name));
+            match old_props.get(name) {
+                Some(old_schema) => {
+                    if !was && is {
+                        self.find(
+                            &here,
+                            ChangeKind::FieldMadeRequired,
+                            String::new(),
+                            true,
+                            false,
+                        );
+                    } else if was && !is {
+                        self.find(
+                            &here,
+                            ChangeKind::FieldMadeOptional,
+                            String::new(),
+                            false,
+                            true,
+                        );
+                    }
+                    self.compare(old_schema, new_schema, &here);
+                }
+                None => {
+                    let detail = if is { "required" } else { "optional" };
+                    self.find(&here, ChangeKind::FieldAdded, detail.into(), is, old_closed);
+                }
+            }
+        }
+        for name in old_props.keys() {
+            if !new_props.contains_key(name) {
+                let was = old_required.contains(name);
+                let detail = if was { "was required" } else { "was optional" };
+                self.find(
+                    &field(name),
+                    ChangeKind::FieldRemoved,
+                    detail.into(),
+                    new_closed,
+                    was,
+                );
+            }
+        }
+
+        match (
+            old.get("additionalProperties"),
+            new.get("additionalProperties"),
+        ) {
+            (None | Some(Value::Bool(true)), None | Some(Value::Bool(true))) => {}
+            (Some(Value::Bool(false)), Some(Value::Bool(false))) => {}
+            (None | Some(Value::Bool(true)), Some(Value::Bool(false))) => {
+                self.find(
+                    location,
+                    ChangeKind::UnknownFieldsChanged,
+                    "unknown fields refused".into(),
+                    true,
+                    false,
+                );
+            }
+            (Some(Value::Bool(false)), None | Some(Value::Bool(true))) => {
+                self.find(
+                    location,
+                    ChangeKind::UnknownFieldsChanged,
+                    "unknown fields accepted".into(),
+                    false,
+                    true,
+                );
+            }
+            (Some(Value::Bool(false)), Some(new_values)) => {
+                self.compare(&Value::Bool(false), new_values, &format!("{location}.*"));
+            }
+            (Some(old_values), Some(Value::Bool(false))) => {
+                self.compare(old_values, &Value::Bool(false), &format!("{location}.*"));
+            }
+            (old_values, new_values) => {
+                let any = Value::Bool(true);
+                self.compare(
+                    old_values.unwrap_or(&any),
+                    new_values.unwrap_or(&any),
+                    &format!("{location}.*"),
+                );
+            }
+        }
+
+        let patterns = |map: &Map<String, Value>| {
+            map.get("patternProperties")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default()
+        };
+        let (old_patterns, new_patterns) = (patterns(old), patterns(new));
+        for (pattern, new_schema) in &new_patterns {
+            match old_patterns.get(pattern) {
+                Some(old_schema) => {
+                    self.compare(old_schema, new_schema, &format!("{location}[{pattern}]"))
+                }
+                None => self.find(
+                    location,
+                    ChangeKind::SchemaChanged,
+                    format!("patternProperties {pattern} added"),
+                    true,
+                    true,
+                ),
+            }
+        }
+        for pattern in old_patterns.keys() {
+            if !new_patterns.contains_key(pattern) {
+                self.find(
+                    location,
+                    ChangeKind::SchemaChanged,
+                    format!("patternProperties {pattern} removed"),
+                    true,
+                    true,
+                );
+            }
+        }
+    }
+
+    /// Several `allOf` members (a flattened enum beside a struct's properties):
+    /// compared in order.
+    pub(super) fn compare_all_of(
+        &mut self,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        location: &str,
+    ) {
+        match (
+            old.get("allOf").and_then(Value::as_array),
+            new.get("allOf").and_then(Value::as_array),
+        ) {
+            (None, None) => {}
+            (Some(old_all), Some(new_all)) if old_all.len() == new_all.len() => {
+                for (old_part, new_part) in old_all.iter().zip(new_all) {
+                    self.compare(old_part, new_part, location);
+                }
+            }
+            _ => self.find(
+                location,
+                ChangeKind::SchemaChanged,
+                "allOf changed".into(),
+                true,
+                true,
+            ),
+        }
+    }
+
+    /// Keywords the check does not interpret: any change breaks both ways.
+    pub(super) fn compare_unknown(
+        &mut self,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        location: &str,
+    ) {
+        let keys: BTreeSet<&String> = old
+            .keys()
+            .chain(new.keys())
+            .filter(|key| !KNOWN.contains(&key.as_str()))
+            .collect();
+        for key in keys {
+            if old.get(key) != new.get(key) {
+                self.find(
+                    location,
+                    ChangeKind::SchemaChanged,
+                    format!("keyword {key} changed"),
+                    true,
+                    true,
+                );
+            }
+        }
+    }
+
+    /// A constraint keyword (`pattern`, `format`, `multipleOf`): added narrows,
+    /// removed widens, changed does both.
+    fn keyword_constraint(
+        &mut self,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        key: &str,
+        location: &str,
+        narrowed: ChangeKind,
+        widened: ChangeKind,
+    ) {
+        match (old.get(key), new.get(key)) {
+            (None, Some(value)) => self.find(
+                location,
+                narrowed,
+                format!("{key} {value} added"),
+                true,
+                false,
+            ),
+            (Some(value), None) => self.find(
+                location,
+                widened,
+                format!("{key} {value} removed"),
+                false,
+                true,
+            ),
+            (Some(a), Some(b)) if a != b => {
+                // Integer formats are compared as ranges.
+                if key == "format"
+                    && (int_range(a).is_some()
+                        || int_range(b).is_some()
+                        || is_float_format(a)
+                        || is_float_format(b))
+                {
+                    return;
+                }
+                self.find(location, narrowed, format!("{key} {a} -> {b}"), true, true);
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bound(
+        &mut self,
+        location: &str,
+        side: Side,
+        old: Bound,
+        new: Bound,
+        narrowed: ChangeKind,
+        widened: ChangeKind,
+        detail: &str,
+    ) {
+        match side.compare(old, new) {
+            std::cmp::Ordering::Greater => {
+                self.find(location, narrowed, detail.to_owned(), true, false)
+            }
+            std::cmp::Ordering::Less => {
+                self.find(location, widened, detail.to_owned(), false, true)
+            }
+            std::cmp::Ordering::Equal => {}
+        }
+    }
+}
+
+/// A numeric bound: its value (`None` when unbounded) and whether it is
+/// exclusive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bound {
+    value: Option<f64>,
+    exclusive: bool,
+}
+
+impl Bound {
+    fn inclusive(value: Option<f64>) -> Bound {
+        Bound {
+            value,
+            exclusive: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Low,
+    High,
+}
+
+impl Side {
+    /// `Greater` when `new` is stricter than `old`, `Less` when looser.
+    fn compare(self, old: Bound, new: Bound) -> std::cmp::Ordering {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match (old.value, new.value) {
+            (None, None) => Equal,
+            (None, Some(_)) => Greater,
+            (Some(_), None) => Less,
+            (Some(a), Some(b)) => {
+                let by_value = match self {
+                    Side::Low => b.partial_cmp(&a),
+                    Side::High => a.partial_cmp(&b),
+                }
+                .unwrap_or(Equal);
+                by_value.then(match (old.exclusive, new.exclusive) {
+                    (false, true) => Greater,
+                    (true, false) => Less,
+                    _ => Equal,
+                })
+            }
+        }
+    }
+}
+
+/// The range of an integer `format`, for formats with one.
+fn int_range(format: &Value) -> Option<(f64, f64)> {
+    let bits = |n: i32| 2f64.powi(n);
+    Some(match format.as_str()? {
+        "int8" => (-bits(7), bits(7) - 1.0),
+        "int16" => (-bits(15), bits(15) - 1.0),
+        "int32" => (-bits(31), bits(31) - 1.0),
+        "int64" | "int" => (-bits(63), bits(63) - 1.0),
+        "int128" => (-bits(127), bits(127) - 1.0),
+        "uint8" => (0.0, bits(8) - 1.0),
+        "uint16" => (0.0, bits(16) - 1.0),
+        "uint32" => (0.0, bits(32) - 1.0),
+        "uint64" | "uint" => (0.0, bits(64) - 1.0),
+        "uint128" => (0.0, bits(128) - 1.0),
+        _ => return None,
+    })
+}
+
+fn is_float_format(format: &Value) -> bool {
+    matches!(format.as_str(), Some("float" | "double"))
+}
+
+/// The lowest and highest values a number schema accepts.
+fn number_range(map: &Map<String, Value>) -> (Bound, Bound) {
+    let get = |key: &str| map.get(key).and_then(Value::as_f64);
+    let mut low = Bound::inclusive(get("minimum"));
+    let mut high = Bound::inclusive(get("maximum"));
+    if let Some(value) = get("exclusiveMinimum")
+        && low.value.is_none_or(|current| value >= current)
+    {
+        low = Bound {
+            value: Some(value),
+            exclusive: true,
+        };
+    }
+    if let Some(value) = get("exclusiveMaximum")
+        && high.value.is_none_or(|current| value <= current)
+    {
+        high = Bound {
+            value: Some(value),
+            exclusive: true,
+        };
+    }
+    if let Some((format_low, format_high)) = map.get("format").and_then(int_range) {
+        if low.value.is_none_or(|current| format_low > current) {
+            low = Bound::inclusive(Some(format_low));
+        }
+        if high.value.is_none_or(|current| format_high < current) {
+            high = Bound::inclusive(Some(format_high));
+        }
+    }
+    (low, high)
+}
+
+fn number_detail(old: &Map<String, Value>, new: &Map<String, Value>, keyword: &str) -> String {
+    let format = |map: &Map<String, Value>| {
+        map.get("format")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (old_format, new_format) = (format(old), format(new));
+    if old_format != new_format {
+        let show = |f: &str| {
+            if f.is_empty() {
+                "no format".to_owned()
+            } else {
+                f.to_owned()
+            }
+        };
+        return format!("{} -> {}", show(&old_format), show(&new_format));
+    }
+    let exclusive = format!("exclusive{}{}", keyword[..1].to_uppercase(), &keyword[1..]);
+    let show = |map: &Map<String, Value>| {
+        map.get(keyword)
+            .or_else(|| map.get(&exclusive))
+            .map_or("none".to_owned(), Value::to_string)
+    };
+    format!("{keyword} {} -> {}", show(old), show(new))
+}
+
+fn keyword_detail(old: &Map<String, Value>, new: &Map<String, Value>, keyword: &str) -> String {
+    let show =
+        |map: &Map<String, Value>| map.get(keyword).map_or("none".to_owned(), Value::to_string);
+    format!("{keyword} {} -> {}", show(old), show(new))
+}
