@@ -158,6 +158,13 @@ impl EngineHandler for SocketIoHandler {
     }
 
     fn on_message(&self, conn: &Connection<ClientState>, message: Message) {
+        crate::telemetry::with(|metrics| {
+            let len = match &message {
+                Message::Text(text) => text.len(),
+                Message::Binary(bytes) => bytes.len(),
+            };
+            metrics.bytes_received.increment(len as u64);
+        });
         let decoded = {
             let mut inner = conn.data().lock();
             let max_attachments = self.registry.config.max_attachments;
@@ -167,7 +174,10 @@ impl EngineHandler for SocketIoHandler {
             self.registry.config.parser.decode(decoder, message)
         };
         match decoded {
-            Ok(Some(packet)) => self.on_packet(conn, packet),
+            Ok(Some(packet)) => {
+                crate::telemetry::with(|metrics| metrics.packets_received.increment(1));
+                self.on_packet(conn, packet);
+            }
             Ok(None) => {}
             Err(error) => {
                 tracing::debug!(sid = %conn.id(), %error, "invalid socket.io packet");
@@ -229,11 +239,8 @@ impl SocketIoHandler {
             }
             Joining::TooMany => {
                 tracing::warn!(sid = %conn.id(), %nsp, limit, "too many namespaces on one connection");
-                let _ = conn.send_all(self.registry.frames(&protocol::encode_connect_error(
-                    &nsp,
-                    TOO_MANY_NAMESPACES,
-                    None,
-                )));
+                let refusal = protocol::encode_connect_error(&nsp, TOO_MANY_NAMESPACES, None);
+                send_counted(conn, self.registry.config.parser, &refusal);
                 return;
             }
         }
@@ -242,11 +249,8 @@ impl SocketIoHandler {
         handler::run(Box::pin(async move {
             let Some(ns) = registry.resolve(&nsp, auth.as_deref()).await else {
                 conn.data().stop_connecting(&nsp);
-                let _ = conn.send_all(registry.frames(&protocol::encode_connect_error(
-                    &nsp,
-                    "Invalid namespace",
-                    None,
-                )));
+                let refusal = protocol::encode_connect_error(&nsp, "Invalid namespace", None);
+                send_counted(&conn, registry.config.parser, &refusal);
                 return;
             };
             let ids = ns
@@ -256,6 +260,7 @@ impl SocketIoHandler {
             let keeping = ns.adapter.as_ref().filter(|a| a.keeps_sessions());
             let mut restored = None;
             let mut recovered = None;
+            let asked_recovery = ids.is_some();
             match (ids, keeping) {
                 (Some((pid, offset)), Some(adapter)) => {
                     restored = adapter
@@ -273,6 +278,13 @@ impl SocketIoHandler {
                         .and_then(|recovery| recovery.recover(&pid, &offset));
                 }
                 (None, _) => {}
+            }
+            if asked_recovery {
+                let hit = recovered.is_some() || restored.is_some();
+                crate::telemetry::with(|metrics| match hit {
+                    true => metrics.recovery_hits.increment(1),
+                    false => metrics.recovery_misses.increment(1),
+                });
             }
             let socket = match (&recovered, &restored) {
                 (Some(recovered), _) => {
@@ -302,12 +314,14 @@ impl SocketIoHandler {
                 Some(ns.handlers.middlewares())
             };
             for middleware in middlewares.iter().flat_map(|list| list.iter()) {
-                if let Err(error) = middleware.call(Socket::from_inner(socket.clone())).await {
+                let call = middleware.call(Socket::from_inner(socket.clone()));
+                if let Err(error) = tracing::Instrument::instrument(call, socket.span.clone()).await
+                {
                     conn.data().stop_connecting(&nsp);
                     socket.discard();
                     let refusal =
                         protocol::encode_connect_error(&nsp, &error.message, error.data.as_ref());
-                    let _ = conn.send_all(registry.frames(&refusal));
+                    send_counted(&conn, registry.config.parser, &refusal);
                     return;
                 }
             }
@@ -343,6 +357,9 @@ impl SocketIoHandler {
                 socket.close(DisconnectReason::TransportClose);
                 return;
             }
+            crate::telemetry::with(|metrics| {
+                metrics.sent(1, registry.config.parser.wire_len(&answer));
+            });
             for missed in recovered
                 .iter()
                 .flat_map(|recovered| recovered.missed.iter())
@@ -365,8 +382,27 @@ impl SocketIoHandler {
             }
             let socket = Socket::from_inner(socket);
             for handler in ns.handlers.connect().iter() {
-                handler::run(handler.call(socket.clone()));
+                handler::run(handler::in_span(
+                    handler.call(socket.clone()),
+                    &socket.inner.span,
+                ));
             }
         }));
+    }
+}
+
+/// Queues a packet that no socket sends (a CONNECT refusal), counting it.
+fn send_counted(
+    conn: &Connection<ClientState>,
+    parser: super::Parser,
+    encoded: &protocol::Encoded,
+) {
+    match parser.frames(encoded) {
+        Ok(frames) => {
+            if conn.send_all(frames).is_ok() {
+                crate::telemetry::with(|metrics| metrics.sent(1, parser.wire_len(encoded)));
+            }
+        }
+        Err(error) => tracing::warn!(%error, "a packet does not convert to the server's form"),
     }
 }

@@ -224,6 +224,12 @@ pub(crate) struct NamespaceInner {
     pub(crate) parser: super::Parser,
 }
 
+impl Drop for NamespaceInner {
+    fn drop(&mut self) {
+        crate::telemetry::with(|metrics| metrics.namespaces.decrement(1.0));
+    }
+}
+
 impl NamespaceInner {
     pub(crate) fn new(
         name: Text,
@@ -232,6 +238,7 @@ impl NamespaceInner {
         child_of: Option<ChildLink>,
         adapter: Option<Box<dyn NamespaceLink>>,
     ) -> Self {
+        crate::telemetry::with(|metrics| metrics.namespaces.increment(1.0));
         NamespaceInner {
             name,
             ack_timeout: config.ack_timeout,
@@ -290,6 +297,10 @@ impl NamespaceInner {
         if let Some(adapter) = &self.adapter {
             adapter.room_created(&Room::from(socket.id), true);
         }
+        crate::telemetry::with(|metrics| {
+            metrics.sockets_connected.increment(1.0);
+            metrics.socket_connects.increment(1);
+        });
         true
     }
 
@@ -302,10 +313,11 @@ impl NamespaceInner {
                 self.remove_member(&mut index, &room, socket.id);
             }
         }
-        if write(&self.sockets).remove(&socket.id).is_some()
-            && let Some(adapter) = &self.adapter
-        {
-            adapter.room_deleted(&Room::from(socket.id), true);
+        if write(&self.sockets).remove(&socket.id).is_some() {
+            crate::telemetry::with(|metrics| metrics.sockets_connected.decrement(1.0));
+            if let Some(adapter) = &self.adapter {
+                adapter.room_deleted(&Room::from(socket.id), true);
+            }
         }
         self.release();
     }
@@ -321,10 +333,11 @@ impl NamespaceInner {
             if room.as_str() != socket.id.as_str() && !local.rooms.contains(&room) {
                 let members = index.entry(room.clone()).or_default();
                 members.insert(socket.id, socket.clone());
-                if members.len() == 1
-                    && let Some(adapter) = &self.adapter
-                {
-                    adapter.room_created(&room, false);
+                if members.len() == 1 {
+                    crate::telemetry::with(|metrics| metrics.rooms.increment(1.0));
+                    if let Some(adapter) = &self.adapter {
+                        adapter.room_created(&room, false);
+                    }
                 }
                 local.rooms.push(room);
             }
@@ -348,6 +361,7 @@ impl NamespaceInner {
             members.remove(&id);
             if members.is_empty() {
                 index.remove(room);
+                crate::telemetry::with(|metrics| metrics.rooms.decrement(1.0));
                 if let Some(adapter) = &self.adapter {
                     adapter.room_deleted(room, false);
                 }
