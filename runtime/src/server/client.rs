@@ -158,13 +158,10 @@ impl EngineHandler for SocketIoHandler {
     }
 
     fn on_message(&self, conn: &Connection<ClientState>, message: Message) {
-        crate::telemetry::with(|metrics| {
-            let len = match &message {
-                Message::Text(text) => text.len(),
-                Message::Binary(bytes) => bytes.len(),
-            };
-            metrics.bytes_received.increment(len as u64);
-        });
+        let len = match &message {
+            Message::Text(text) => text.len(),
+            Message::Binary(bytes) => bytes.len(),
+        };
         let decoded = {
             let mut inner = conn.data().lock();
             let max_attachments = self.registry.config.max_attachments;
@@ -173,11 +170,14 @@ impl EngineHandler for SocketIoHandler {
                 .get_or_insert_with(|| Decoder::new(max_attachments));
             self.registry.config.parser.decode(decoder, message)
         };
-        match decoded {
-            Ok(Some(packet)) => {
-                crate::telemetry::with(|metrics| metrics.packets_received.increment(1));
-                self.on_packet(conn, packet);
+        crate::telemetry::with(|metrics| {
+            metrics.bytes_received.increment(len as u64);
+            if let Ok(Some(_)) = decoded {
+                metrics.packets_received.increment(1);
             }
+        });
+        match decoded {
+            Ok(Some(packet)) => self.on_packet(conn, packet),
             Ok(None) => {}
             Err(error) => {
                 tracing::debug!(sid = %conn.id(), %error, "invalid socket.io packet");

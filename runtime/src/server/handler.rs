@@ -163,6 +163,7 @@ pub(crate) fn run(future: BoxFuture) {
 
 /// `future` run inside `span`, each time it is polled; as it is when no
 /// subscriber wants the span, so that a disabled span costs no allocation.
+#[inline]
 pub(crate) fn in_span(future: BoxFuture, span: &tracing::Span) -> BoxFuture {
     if span.is_disabled() {
         future

@@ -437,9 +437,12 @@ impl Socket {
         data: &T,
     ) -> Result<(), EmitError> {
         let encoded = protocol::encode_ack(self.ns(), id, &EmitArgs::new(data))?;
-        let sent = self.inner.send(&encoded, false);
+        let sent = self.inner.deliver(&encoded, false);
         if let Ok(true) = sent {
-            crate::telemetry::with(|metrics| metrics.acks_sent.increment(1));
+            crate::telemetry::with(|metrics| {
+                metrics.sent(1, self.inner.ns.parser.wire_len(&encoded));
+                metrics.acks_sent.increment(1);
+            });
         }
         sent.map(|_| ())
     }
