@@ -21,6 +21,7 @@ pub mod engine;
 pub mod http;
 pub mod protocol;
 pub mod server;
+mod telemetry;
 
 #[doc(hidden)]
 pub mod __private;

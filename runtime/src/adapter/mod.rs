@@ -430,10 +430,11 @@ impl LocalNamespace {
         };
         let mut count = 0;
         ns.for_each_target(rooms, except, None, |socket| {
-            if let Ok(true) = socket.send(encoded, volatile) {
+            if let Ok(true) = socket.deliver(encoded, volatile) {
                 count += 1;
             }
         });
+        crate::telemetry::with(|metrics| metrics.sent(count as u64, ns.parser.wire_len(encoded)));
         count
     }
 }

@@ -69,6 +69,7 @@ pub(crate) struct DropCounter(AtomicU64);
 impl DropCounter {
     /// Counts one message lost, logging `what` now and then.
     pub(crate) fn count(&self, what: &'static str) {
+        crate::telemetry::with(|metrics| metrics.adapter_drops.increment(1));
         let dropped = self.0.fetch_add(1, Ordering::Relaxed);
         if dropped == 0 || (dropped + 1).is_power_of_two() {
             tracing::warn!(dropped = dropped + 1, "{what}");

@@ -86,6 +86,7 @@ pub(crate) struct EngineInner<H: EngineHandler> {
 impl<H: EngineHandler> Engine<H> {
     /// A server with these options, calling `handler`.
     pub fn new(config: EngineConfig, handler: H) -> Engine<H> {
+        crate::telemetry::init();
         let tasks = SessionTasks::new(&config);
         let inner = Arc::new_cyclic(|weak_self| EngineInner {
             config: Arc::new(config),
@@ -176,6 +177,7 @@ impl<H: EngineHandler> EngineInner<H> {
     /// Registers a new session and tells the handler.
     pub(crate) fn open(&self, session: &Arc<Session<H::Data>>) {
         self.write_sessions().insert(session.id, session.clone());
+        crate::telemetry::with(|metrics| metrics.connection_opened(session.transport()));
         self.handler.on_open(&Connection {
             session: session.clone(),
         });
@@ -187,6 +189,7 @@ impl<H: EngineHandler> SessionOwner<H::Data> for EngineInner<H> {
         if !linger {
             self.remove(session);
         }
+        crate::telemetry::with(|metrics| metrics.connection_closed(reason, session.transport()));
         self.handler.on_close(
             &Connection {
                 session: session.clone(),

@@ -38,6 +38,7 @@ impl PendingAcks {
     pub(crate) fn resolve(&self, id: u64, args: Args) {
         let sender = self.lock().remove(&id);
         if let Some(sender) = sender {
+            crate::telemetry::with(|metrics| metrics.acks_received.increment(1));
             let _ = sender.send(args);
         } else {
             tracing::debug!(id, "acknowledgement for an unknown id ignored");
@@ -164,7 +165,10 @@ impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
                     }
                     match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
                         Some(Poll::Pending) => return Poll::Pending,
-                        _ => Err(AckError::Timeout),
+                        _ => {
+                            crate::telemetry::with(|metrics| metrics.ack_timeouts.increment(1));
+                            Err(AckError::Timeout)
+                        }
                     }
                 }
             },

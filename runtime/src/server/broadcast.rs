@@ -169,9 +169,11 @@ impl BroadcastOperator {
                 .is_some_and(|adapter| adapter.keeps_sessions());
         let recoverable = keeping && !volatile && !self.local;
         if recoverable {
+            crate::telemetry::with(|metrics| metrics.broadcasts.increment(1));
             if let Some(adapter) = &self.ns.adapter
                 && adapter.publish_recoverable(&self.described(&encoded, event, &args))
             {
+                crate::telemetry::with(|metrics| metrics.adapter_publishes.increment(1));
                 return Ok(());
             }
         } else if let Some(recovery) = &self.ns.recovery
@@ -185,13 +187,23 @@ impl BroadcastOperator {
             };
             encoded = recovery.keep(&encoded, target);
         }
+        let mut delivered = 0;
         self.for_each(|socket| {
-            let _ = socket.send(&encoded, volatile);
+            if let Ok(true) = socket.deliver(&encoded, volatile) {
+                delivered += 1;
+            }
         });
-        if !self.local
-            && !recoverable
-            && let Some(adapter) = &self.ns.adapter
-        {
+        let published = !self.local && !recoverable && self.ns.adapter.is_some();
+        crate::telemetry::with(|metrics| {
+            if !recoverable {
+                metrics.broadcasts.increment(1);
+            }
+            metrics.sent(delivered, self.ns.parser.wire_len(&encoded));
+            if published {
+                metrics.adapter_publishes.increment(1);
+            }
+        });
+        if published && let Some(adapter) = &self.ns.adapter {
             adapter.publish(&self.described(&encoded, event, &args));
         }
         Ok(())
@@ -218,10 +230,12 @@ impl BroadcastOperator {
                 return AckStream::new();
             }
         };
+        crate::telemetry::with(|metrics| metrics.broadcasts.increment(1));
         let stream = self.send_with_ack(&encoded);
         let Some(adapter) = self.ns.adapter.as_ref().filter(|_| !self.local) else {
             return stream;
         };
+        crate::telemetry::with(|metrics| metrics.adapter_publishes.increment(1));
         let timeout = self.timeout.unwrap_or(self.ns.ack_timeout);
         match adapter.publish_with_ack(&self.described(&encoded, event, &args), timeout) {
             Some(remote) => stream.with_remote(remote, Instant::now() + timeout),
@@ -239,12 +253,17 @@ impl BroadcastOperator {
         let deadline = Instant::now() + self.timeout.unwrap_or(self.ns.ack_timeout);
         let mut targets = Vec::new();
         self.for_each(|socket| targets.push(socket.clone()));
+        let (mut delivered, mut bytes) = (0, 0);
         for socket in targets {
             let id = socket.next_ack_id();
             let framed = protocol::with_ack_id(encoded, &self.ns.name, id);
             let receiver = socket.acks.insert(id);
-            let future = match socket.send(&framed, self.volatile) {
-                Ok(true) => AckFuture::waiting(receiver, Arc::downgrade(&socket), id, deadline),
+            let future = match socket.deliver(&framed, self.volatile) {
+                Ok(true) => {
+                    delivered += 1;
+                    bytes += self.ns.parser.wire_len(&framed);
+                    AckFuture::waiting(receiver, Arc::downgrade(&socket), id, deadline)
+                }
                 Ok(false) => {
                     socket.acks.forget(id);
                     continue;
@@ -256,6 +275,10 @@ impl BroadcastOperator {
             };
             stream.push(socket.id, future);
         }
+        crate::telemetry::with(|metrics| {
+            metrics.packets_sent.increment(delivered);
+            metrics.bytes_sent.increment(bytes as u64);
+        });
         stream
     }
 

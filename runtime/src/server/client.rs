@@ -167,11 +167,12 @@ impl EngineHandler for SocketIoHandler {
     }
 
     fn on_message(&self, conn: &Connection<ClientState>, message: Message) {
+        let len = match &message {
+            Message::Text(text) => text.len(),
+            Message::Binary(bytes) => bytes.len(),
+        };
         if let Some(observer) = self.registry.observer.get() {
-            observer.message_received(match &message {
-                Message::Text(text) => text.len(),
-                Message::Binary(bytes) => bytes.len(),
-            });
+            observer.message_received(len);
         }
         let decoded = {
             let mut inner = conn.data().lock();
@@ -181,6 +182,12 @@ impl EngineHandler for SocketIoHandler {
                 .get_or_insert_with(|| Decoder::new(max_attachments));
             self.registry.config.parser.decode(decoder, message)
         };
+        crate::telemetry::with(|metrics| {
+            metrics.bytes_received.increment(len as u64);
+            if let Ok(Some(_)) = decoded {
+                metrics.packets_received.increment(1);
+            }
+        });
         match decoded {
             Ok(Some(packet)) => self.on_packet(conn, packet),
             Ok(None) => {}
@@ -247,11 +254,8 @@ impl SocketIoHandler {
             }
             Joining::TooMany => {
                 tracing::warn!(sid = %conn.id(), %nsp, limit, "too many namespaces on one connection");
-                let _ = conn.send_all(self.registry.frames(&protocol::encode_connect_error(
-                    &nsp,
-                    TOO_MANY_NAMESPACES,
-                    None,
-                )));
+                let refusal = protocol::encode_connect_error(&nsp, TOO_MANY_NAMESPACES, None);
+                send_counted(conn, self.registry.config.parser, &refusal);
                 return;
             }
         }
@@ -260,11 +264,8 @@ impl SocketIoHandler {
         handler::run(Box::pin(async move {
             let Some(ns) = registry.resolve(&nsp, auth.as_deref()).await else {
                 conn.data().stop_connecting(&nsp);
-                let _ = conn.send_all(registry.frames(&protocol::encode_connect_error(
-                    &nsp,
-                    "Invalid namespace",
-                    None,
-                )));
+                let refusal = protocol::encode_connect_error(&nsp, "Invalid namespace", None);
+                send_counted(&conn, registry.config.parser, &refusal);
                 return;
             };
             let ids = ns
@@ -274,6 +275,7 @@ impl SocketIoHandler {
             let keeping = ns.adapter.as_ref().filter(|a| a.keeps_sessions());
             let mut restored = None;
             let mut recovered = None;
+            let asked_recovery = ids.is_some();
             match (ids, keeping) {
                 (Some((pid, offset)), Some(adapter)) => {
                     restored = adapter
@@ -291,6 +293,13 @@ impl SocketIoHandler {
                         .and_then(|recovery| recovery.recover(&pid, &offset));
                 }
                 (None, _) => {}
+            }
+            if asked_recovery {
+                let hit = recovered.is_some() || restored.is_some();
+                crate::telemetry::with(|metrics| match hit {
+                    true => metrics.recovery_hits.increment(1),
+                    false => metrics.recovery_misses.increment(1),
+                });
             }
             let socket = match (&recovered, &restored) {
                 (Some(recovered), _) => {
@@ -320,12 +329,14 @@ impl SocketIoHandler {
                 Some(ns.handlers.middlewares())
             };
             for middleware in middlewares.iter().flat_map(|list| list.iter()) {
-                if let Err(error) = middleware.call(Socket::from_inner(socket.clone())).await {
+                let call = middleware.call(Socket::from_inner(socket.clone()));
+                if let Err(error) = tracing::Instrument::instrument(call, socket.span.clone()).await
+                {
                     conn.data().stop_connecting(&nsp);
                     socket.discard();
                     let refusal =
                         protocol::encode_connect_error(&nsp, &error.message, error.data.as_ref());
-                    let _ = conn.send_all(registry.frames(&refusal));
+                    send_counted(&conn, registry.config.parser, &refusal);
                     return;
                 }
             }
@@ -361,6 +372,9 @@ impl SocketIoHandler {
                 socket.close(DisconnectReason::TransportClose);
                 return;
             }
+            crate::telemetry::with(|metrics| {
+                metrics.sent(1, registry.config.parser.wire_len(&answer));
+            });
             for missed in recovered
                 .iter()
                 .flat_map(|recovered| recovered.missed.iter())
@@ -386,8 +400,27 @@ impl SocketIoHandler {
                 observer.socket_connected(&socket);
             }
             for handler in ns.handlers.connect().iter() {
-                handler::run(handler.call(socket.clone()));
+                handler::run(handler::in_span(
+                    handler.call(socket.clone()),
+                    &socket.inner.span,
+                ));
             }
         }));
+    }
+}
+
+/// Queues a packet that no socket sends (a CONNECT refusal), counting it.
+fn send_counted(
+    conn: &Connection<ClientState>,
+    parser: super::Parser,
+    encoded: &protocol::Encoded,
+) {
+    match parser.frames(encoded) {
+        Ok(frames) => {
+            if conn.send_all(frames).is_ok() {
+                crate::telemetry::with(|metrics| metrics.sent(1, parser.wire_len(encoded)));
+            }
+        }
+        Err(error) => tracing::warn!(%error, "a packet does not convert to the server's form"),
     }
 }

@@ -80,7 +80,10 @@ impl NamespaceInner {
         request: ClusterRequest,
     ) -> Result<Vec<ClusterResponse>, ClusterError> {
         match &self.adapter {
-            Some(link) => link.request(request).await,
+            Some(link) => {
+                crate::telemetry::with(|metrics| metrics.adapter_requests.increment(1));
+                link.request(request).await
+            }
             None => Ok(Vec::new()),
         }
     }

@@ -161,6 +161,17 @@ pub(crate) fn run(future: BoxFuture) {
     run_counted(future, None, None);
 }
 
+/// `future` run inside `span`, each time it is polled; as it is when no
+/// subscriber wants the span, so that a disabled span costs no allocation.
+#[inline]
+pub(crate) fn in_span(future: BoxFuture, span: &tracing::Span) -> BoxFuture {
+    if span.is_disabled() {
+        future
+    } else {
+        Box::pin(tracing::Instrument::instrument(future, span.clone()))
+    }
+}
+
 /// Like [`run`], for calls that may come from outside any tokio runtime (such as
 /// `Socket::disconnect` on a plain thread): a future that has to wait then runs
 /// on `runtime`, the one its connection opened on.

@@ -74,6 +74,7 @@ impl Server {
     }
 
     fn build(config: ServerConfig, adapter: Option<Arc<dyn Adapter>>) -> Server {
+        crate::telemetry::init();
         let engine_config = config.engine.clone();
         let timeouts = ConnectTimeouts::new(config.connect_timeout);
         let registry = Arc::new(Registry::new(Arc::new(config), adapter));

@@ -233,6 +233,12 @@ pub(crate) struct NamespaceInner {
     pub(crate) observer: super::observer::ObserverSlot,
 }
 
+impl Drop for NamespaceInner {
+    fn drop(&mut self) {
+        crate::telemetry::with(|metrics| metrics.namespaces.decrement(1.0));
+    }
+}
+
 impl NamespaceInner {
     pub(crate) fn new(
         name: Text,
@@ -241,6 +247,7 @@ impl NamespaceInner {
         child_of: Option<ChildLink>,
         adapter: Option<Box<dyn NamespaceLink>>,
     ) -> Self {
+        crate::telemetry::with(|metrics| metrics.namespaces.increment(1.0));
         NamespaceInner {
             name,
             ack_timeout: config.ack_timeout,
@@ -311,6 +318,10 @@ impl NamespaceInner {
         if let Some(adapter) = &self.adapter {
             adapter.room_created(&Room::from(socket.id), true);
         }
+        crate::telemetry::with(|metrics| {
+            metrics.sockets_connected.increment(1.0);
+            metrics.socket_connects.increment(1);
+        });
         true
     }
 
@@ -323,10 +334,11 @@ impl NamespaceInner {
                 self.remove_member(&mut index, &room, socket.id);
             }
         }
-        if write(&self.sockets).remove(&socket.id).is_some()
-            && let Some(adapter) = &self.adapter
-        {
-            adapter.room_deleted(&Room::from(socket.id), true);
+        if write(&self.sockets).remove(&socket.id).is_some() {
+            crate::telemetry::with(|metrics| metrics.sockets_connected.decrement(1.0));
+            if let Some(adapter) = &self.adapter {
+                adapter.room_deleted(&Room::from(socket.id), true);
+            }
         }
         self.release();
     }
@@ -342,10 +354,11 @@ impl NamespaceInner {
             if room.as_str() != socket.id.as_str() && !local.rooms.contains(&room) {
                 let members = index.entry(room.clone()).or_default();
                 members.insert(socket.id, socket.clone());
-                if members.len() == 1
-                    && let Some(adapter) = &self.adapter
-                {
-                    adapter.room_created(&room, false);
+                if members.len() == 1 {
+                    crate::telemetry::with(|metrics| metrics.rooms.increment(1.0));
+                    if let Some(adapter) = &self.adapter {
+                        adapter.room_created(&room, false);
+                    }
                 }
                 if let Some(observer) = self.observer() {
                     observer.room_joined(&self.name, &room, socket.id);
@@ -376,6 +389,7 @@ impl NamespaceInner {
             }
             if members.is_empty() {
                 index.remove(room);
+                crate::telemetry::with(|metrics| metrics.rooms.decrement(1.0));
                 if let Some(adapter) = &self.adapter {
                     adapter.room_deleted(room, false);
                 }

@@ -44,6 +44,21 @@ impl Parser {
         }
     }
 
+    /// The bytes of `encoded` in this form (text and attachments, or the
+    /// MessagePack message, converted once per packet), for the metrics.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn wire_len(self, encoded: &Encoded) -> usize {
+        match self {
+            // The text starts with Engine.IO's message digit, which is framing.
+            Parser::Default => {
+                encoded.text.len().saturating_sub(1)
+                    + encoded.attachments.iter().map(|a| a.len()).sum::<usize>()
+            }
+            #[cfg(feature = "msgpack")]
+            Parser::MsgPack => encoded.msgpack().map_or(0, |bytes| bytes.len()),
+        }
+    }
+
     /// The frames that carry `encoded` in this form.
     pub(crate) fn frames(self, encoded: &Encoded) -> Result<Frames, EncodeError> {
         match self {

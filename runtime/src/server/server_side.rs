@@ -236,6 +236,7 @@ impl Namespace {
         let Some(adapter) = &self.inner.adapter else {
             return Ok(Vec::new());
         };
+        crate::telemetry::with(|metrics| metrics.adapter_requests.increment(1));
         let answers = adapter
             .request(ClusterRequest::ServerSideEmit { packet })
             .await?;
@@ -261,6 +262,7 @@ impl Namespace {
     ) -> Result<(), EmitError> {
         let packet = server_side_packet(event, data)?;
         if let Some(adapter) = &self.inner.adapter {
+            crate::telemetry::with(|metrics| metrics.adapter_publishes.increment(1));
             adapter.server_side_emit(&packet);
         }
         Ok(())

@@ -56,6 +56,8 @@ pub(crate) struct SocketInner {
     /// Whether outgoing hooks watch this socket (checked on each send, so that an
     /// unwatched socket never takes its lock for them).
     pub(crate) watched: AtomicBool,
+    /// The `socket` span (`sid`, `nsp`) its handlers run in.
+    pub(crate) span: tracing::Span,
 }
 
 #[derive(Default)]
@@ -150,7 +152,10 @@ impl SocketInner {
     ) -> SocketInner {
         // An observed server sees every packet sent (see `notify_outgoing`).
         let watched = AtomicBool::new(ns.observer().is_some());
+        // A root span: a socket outlives whatever span its CONNECT arrived in.
+        let span = tracing::info_span!(parent: None, "socket", sid = %id, nsp = %ns.name);
         SocketInner {
+            span,
             id,
             ns,
             conn,
@@ -176,8 +181,23 @@ impl SocketInner {
         self.connected.load(Ordering::Acquire)
     }
 
-    /// Queues an encoded packet for this socket's client.
+    /// Queues an encoded packet for this socket's client, counting it in the
+    /// metrics.
     pub(crate) fn send(
+        self: &Arc<Self>,
+        encoded: &Encoded,
+        volatile: bool,
+    ) -> Result<bool, EmitError> {
+        let sent = self.deliver(encoded, volatile);
+        if let Ok(true) = sent {
+            crate::telemetry::with(|metrics| metrics.sent(1, self.ns.parser.wire_len(encoded)));
+        }
+        sent
+    }
+
+    /// Queues an encoded packet for this socket's client. The fan-out of a
+    /// broadcast calls it once per recipient and counts them all at the end.
+    pub(crate) fn deliver(
         self: &Arc<Self>,
         encoded: &Encoded,
         volatile: bool,
@@ -224,6 +244,7 @@ impl SocketInner {
         if !self.connected.swap(false, Ordering::AcqRel) {
             return;
         }
+        crate::telemetry::with(|metrics| metrics.socket_disconnected(reason));
         let departure = std::mem::take(&mut self.local().departure);
         let socket = Socket {
             inner: self.clone(),
@@ -232,7 +253,10 @@ impl SocketInner {
             Departure::Leaving(handler) => Some(handler),
             Departure::Left(_) => None,
         }) {
-            handler::run_on(handler.call(socket.clone(), reason), self.conn.runtime());
+            handler::run_on(
+                handler::in_span(handler.call(socket.clone(), reason), &self.span),
+                self.conn.runtime(),
+            );
         }
         if let (Some(recovery), Some(pid)) = (&self.ns.recovery, self.pid)
             && recovery::recoverable(reason)
@@ -272,7 +296,10 @@ impl SocketInner {
             observer.socket_disconnected(&socket, reason);
         }
         for handler in left.chain(self.ns.handlers.disconnect().iter()) {
-            handler::run_on(handler.call(socket.clone(), reason), self.conn.runtime());
+            handler::run_on(
+                handler::in_span(handler.call(socket.clone(), reason), &self.span),
+                self.conn.runtime(),
+            );
         }
         tracing::debug!(sid = %self.id, ns = %self.ns.name, %reason, "socket disconnected");
     }
@@ -415,7 +442,14 @@ impl Socket {
         data: &T,
     ) -> Result<(), EmitError> {
         let encoded = protocol::encode_ack(self.ns(), id, &EmitArgs::new(data))?;
-        self.inner.send(&encoded, false).map(|_| ())
+        let sent = self.inner.deliver(&encoded, false);
+        if let Ok(true) = sent {
+            crate::telemetry::with(|metrics| {
+                metrics.sent(1, self.inner.ns.parser.wire_len(&encoded));
+                metrics.acks_sent.increment(1);
+            });
+        }
+        sent.map(|_| ())
     }
 
     /// Joins one room or several.
@@ -637,6 +671,7 @@ impl Socket {
             .chain(ns_any.iter())
             .chain(specific.iter())
             .flat_map(|list| list.iter());
+        let span = tracing::info_span!(parent: &self.inner.span, "event", event = %name);
         let waiting = self.inner.conn.data().waiting_handlers();
         let limit = self.inner.ns.max_waiting_handlers;
         let mut most = 0;
@@ -649,7 +684,7 @@ impl Socket {
             let ack = if index == ack_index { ack.take() } else { None };
             let event = Event::new(name.clone(), args, ack);
             most = most.max(handler::run_counted(
-                handler.call(self.clone(), event),
+                handler::in_span(handler.call(self.clone(), event), &span),
                 Some(waiting),
                 self.inner.conn.runtime(),
             ));

@@ -279,6 +279,8 @@ impl<D> Session<D> {
             return Err(SendError::QueueFull);
         }
         if volatile && !writable(&state) {
+            drop(state);
+            crate::telemetry::with(|metrics| metrics.volatile_dropped.increment(1));
             return Ok(false);
         }
         let was_empty = state.queue.is_empty();
