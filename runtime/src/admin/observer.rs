@@ -80,8 +80,8 @@ impl AdminObserver {
         let inner = &socket.inner;
         let admin = messages::admin_data(inner.conn.id().as_str(), inner.conn.transport().as_str());
         let mut local = inner.local();
-        let data = std::mem::take(&mut local.cluster_data);
-        local.cluster_data = messages::with_admin_data(data, admin);
+        let data = local.take_cluster_data();
+        local.set_cluster_data(messages::with_admin_data(data, admin));
     }
 }
 

@@ -32,6 +32,17 @@ struct ClientInner {
     closed: bool,
 }
 
+impl ClientInner {
+    /// Ends a namespace's connect; the list's memory goes back once no connect is
+    /// pending, since nearly every connection keeps its state idle for long.
+    fn forget_connecting(&mut self, nsp: &Text) {
+        self.connecting.retain(|pending| pending != nsp);
+        if self.connecting.is_empty() {
+            self.connecting = Vec::new();
+        }
+    }
+}
+
 impl std::fmt::Debug for ClientState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientState").finish_non_exhaustive()
@@ -85,15 +96,13 @@ impl ClientState {
     }
 
     fn stop_connecting(&self, nsp: &Text) {
-        self.lock().connecting.retain(|pending| pending != nsp);
+        self.lock().forget_connecting(nsp);
     }
 
     /// Adds a socket that passed its middlewares; `false` when the connection closed.
     fn attach(&self, socket: &Arc<SocketInner>) -> bool {
         let mut inner = self.lock();
-        inner
-            .connecting
-            .retain(|pending| *pending != socket.ns.name);
+        inner.forget_connecting(&socket.ns.name);
         if inner.closed {
             return false;
         }

@@ -94,7 +94,7 @@ fn describe(socket: &SocketInner) -> SocketDescription {
     let mut rooms = vec![socket.id.as_str().to_owned()];
     let (joined, data) = {
         let local = socket.local();
-        (local.rooms.clone(), local.cluster_data.clone())
+        (local.rooms.clone(), local.cluster_data())
     };
     rooms.extend(joined.iter().map(|room| room.as_str().to_owned()));
     SocketDescription {
@@ -163,7 +163,7 @@ impl Socket {
         value: &T,
     ) -> Result<(), serde_json::Error> {
         let value = serde_json::to_value(value)?;
-        self.inner.local().cluster_data = value;
+        self.inner.local().set_cluster_data(value);
         if let Some(observer) = self.inner.ns.observer() {
             observer.socket_data_changed(self);
         }
@@ -172,7 +172,7 @@ impl Socket {
 
     /// What the socket shows the cluster as its data (`null` until set).
     pub fn cluster_data(&self) -> Value {
-        self.inner.local().cluster_data.clone()
+        self.inner.local().cluster_data()
     }
 }
 

@@ -67,8 +67,31 @@ pub(crate) struct SocketLocal {
     departure: Vec<Departure>,
     /// Values stored with the socket, created on first use.
     data: Option<SharedData>,
-    /// What the other nodes see of the socket as its data (`fetch_sockets`).
-    pub(crate) cluster_data: serde_json::Value,
+    /// What the other nodes see of the socket as its data (`fetch_sockets`);
+    /// `None` for `null`. Boxed: most sockets never set it.
+    cluster_data: Option<Box<serde_json::Value>>,
+}
+
+impl SocketLocal {
+    /// What the other nodes see of the socket as its data (`null` until set).
+    pub(crate) fn cluster_data(&self) -> serde_json::Value {
+        self.cluster_data
+            .as_deref()
+            .cloned()
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Replaces the socket's cluster data.
+    pub(crate) fn set_cluster_data(&mut self, value: serde_json::Value) {
+        self.cluster_data = (!value.is_null()).then(|| Box::new(value));
+    }
+
+    /// Takes the socket's cluster data out, leaving `null`.
+    pub(crate) fn take_cluster_data(&mut self) -> serde_json::Value {
+        self.cluster_data
+            .take()
+            .map_or(serde_json::Value::Null, |value| *value)
+    }
 }
 
 /// A socket's values, shared so that a socket recovering a lost one takes them
@@ -129,11 +152,11 @@ impl SocketInner {
         cluster_data: serde_json::Value,
         data: Option<SharedData>,
     ) -> Arc<SocketInner> {
-        let local = SocketLocal {
+        let mut local = SocketLocal {
             data,
-            cluster_data,
             ..SocketLocal::default()
         };
+        local.set_cluster_data(cluster_data);
         let socket = SocketInner::build(ns, conn, auth, (id, Some(pid)), local, true);
         *socket
             .replay
@@ -266,7 +289,7 @@ impl SocketInner {
                 (
                     local.rooms.clone(),
                     local.data.clone(),
-                    local.cluster_data.clone(),
+                    local.cluster_data(),
                 )
             };
             if let Some(adapter) = self.ns.adapter.as_ref().filter(|a| a.keeps_sessions()) {
