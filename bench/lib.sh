@@ -122,11 +122,13 @@ quiet() {
 scenario_args() {
   local fan_rates="25,50,100,200,400,700,1000,1500,2000,3000,4000,6000"
   local room_rates="250,500,1000,2000,4000,7000,10000,15000,20000,30000,40000"
+  local poll_rates="5,10,25,50,100,200,400,700,1000,1500,2000"
   local step=(--step-secs 3 --settle-ms 500)
   local clients=15000
   if (( QUICK )); then
     fan_rates="50,200,1000,2000,4000,6000"
     room_rates="500,2000,10000,20000,40000,60000"
+    poll_rates="10,50,200,1000,2000"
     step=(--step-secs 1 --settle-ms 300)
     clients=2000
   fi
@@ -136,7 +138,7 @@ scenario_args() {
       --fetch-secs "$( ((QUICK)) && echo 1 || echo 3 )") ;;
     rooms) SUBARGS=(fanout --clients 1000 --rooms 10 --rates "$room_rates" --ref-rate 500 "${step[@]}") ;;
     mixed) SUBARGS=(fanout --clients 1000 --polling-percent 5 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
-    fanout-polling) SUBARGS=(fanout --clients 1000 --polling-percent 100 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
+    fanout-polling) SUBARGS=(fanout --clients 1000 --polling-percent 100 --rates "$poll_rates" --ref-rate 10 "${step[@]}") ;;
     recovery)
       SUBARGS=(recovery --clients 1000 --rate 100 --limit-secs 30)
       if (( QUICK )); then SUBARGS+=(--before-secs 1 --after-secs 0.5)
@@ -236,7 +238,16 @@ raise_limits() {
   raise_sysctl fs.nr_open "$files"
   raise_sysctl fs.file-max $(( 2 * files + 65536 ))
   if ! ulimit -n "$files" 2>/dev/null; then
-    log "warning: cannot raise the open-file limit to $files (hard limit $(ulimit -Hn)); c200k will fail beyond it"
+    # Without CAP_SYS_RESOURCE the hard limit stays; measure what fits under it.
+    local hard
+    hard="$(ulimit -Hn)"
+    ulimit -n "$hard" 2>/dev/null || true
+    if [[ "$hard" != unlimited ]] && (( hard - 1000 < conns )); then
+      C200K_CLIENTS=$(( (hard - 1000) / 1000 * 1000 ))
+      C200K_CAPPED="$conns"
+      log "warning: cannot raise the open-file limit to $files (hard limit $hard, no CAP_SYS_RESOURCE); c200k runs $C200K_CLIENTS connections instead of $conns"
+      conns="$C200K_CLIENTS"
+    fi
   fi
   raise_sysctl net.core.somaxconn 4096
   raise_sysctl net.ipv4.tcp_max_syn_backlog 4096
@@ -464,6 +475,9 @@ write_meta() {
         local nm="$BENCH/peers/node/node_modules"
         echo "node streams=@socket.io/redis-streams-adapter $(node -p "require('$nm/@socket.io/redis-streams-adapter/package.json').version"), redis (node-redis) $(node -p "require('$nm/redis/package.json').version")"
       fi
+    fi
+    if has "$SCENARIOS" c200k; then
+      echo "c200k=$C200K_CLIENTS connections held ${C200K_HOLD_SECS} s${C200K_CAPPED:+ (capped from $C200K_CAPPED by the open-file hard limit $(ulimit -Hn))}; open files $(ulimit -n); $(src_addrs_for "$C200K_CLIENTS") source addresses${SYSCTL_RESTORE[*]:+; kernel settings raised for the run (old values: ${SYSCTL_RESTORE[*]})}"
     fi
     if has "$SCENARIOS" callgrind-fanout || has "$SCENARIOS" callgrind-echo; then
       echo "valgrind=$(valgrind --version 2>/dev/null || echo missing)"

@@ -55,6 +55,7 @@ REPORT_ONLY=""
 MERGE=()
 C200K_CLIENTS=""
 C200K_HOLD_SECS=""
+C200K_CAPPED=""
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case "$1" in

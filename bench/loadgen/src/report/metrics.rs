@@ -363,6 +363,12 @@ pub const METRICS: &[Metric] = &[
         Unit::MiB,
     ),
     metric(
+        "kernel_slab_bytes_per_conn",
+        "kernel slab growth per connection (machine-wide, both ends)",
+        Better::Info,
+        Unit::Bytes,
+    ),
+    metric(
         "server_cpu_hold",
         "server CPU while held",
         Better::Lower,

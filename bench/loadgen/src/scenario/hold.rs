@@ -25,7 +25,7 @@ use tokio::time::sleep;
 use super::{Launch, connect_limit, cpu_flags, secs};
 use crate::cli::HoldArgs;
 use crate::conn::{Error, Target, err};
-use crate::procfs::{CpuWindow, peak_rss_bytes, rss_bytes, tcp_mem_pages};
+use crate::procfs::{CpuWindow, meminfo_bytes, peak_rss_bytes, rss_bytes, tcp_mem_pages};
 use crate::record::{Latency, RunResult, new_histogram, record};
 use crate::ws::frame::{self, Outbox, parse_header};
 use crate::{clock, eio};
@@ -165,6 +165,7 @@ pub async fn run(args: &HoldArgs) -> Result<RunResult, Error> {
     let rss_before = rss_bytes(pid).ok_or_else(|| err(format!("cannot read pid {pid}")))?;
     let tcp_before = tcp_mem_pages().unwrap_or(0);
     let own_before = rss_bytes(std::process::id()).unwrap_or(0);
+    let slab_before = meminfo_bytes("Slab:").unwrap_or(0);
     let peaks = Rc::new(Cell::new(Peaks::default()));
     let sampling = Rc::new(Cell::new(true));
     spawn_local(sample(
@@ -216,6 +217,7 @@ pub async fn run(args: &HoldArgs) -> Result<RunResult, Error> {
     let server_exited = rss_after.is_none();
     let tcp_after = tcp_mem_pages().unwrap_or(0);
     let own_after = rss_bytes(std::process::id()).unwrap_or(0);
+    let slab_after = meminfo_bytes("Slab:").unwrap_or(0);
     let mut peaks = peaks.get();
     peaks.server_rss = peaks.server_rss.max(rss_after.unwrap_or(0));
     peaks.tcp_pages = peaks.tcp_pages.max(tcp_after);
@@ -252,6 +254,10 @@ pub async fn run(args: &HoldArgs) -> Result<RunResult, Error> {
         per_conn(tcp_after.saturating_sub(tcp_before) * PAGE),
     );
     metrics.insert("kernel_tcp_peak".into(), (peaks.tcp_pages * PAGE) as f64);
+    metrics.insert(
+        "kernel_slab_bytes_per_conn".into(),
+        per_conn(slab_after.saturating_sub(slab_before)),
+    );
     metrics.insert("generator_rss".into(), peaks.own_rss as f64);
     metrics.insert(
         "generator_bytes_per_conn".into(),
@@ -301,6 +307,8 @@ pub async fn run(args: &HoldArgs) -> Result<RunResult, Error> {
             "tcp_mem_pages_before": tcp_before,
             "tcp_mem_pages_after": tcp_after,
             "tcp_mem_pages_peak": peaks.tcp_pages,
+            "slab_before": slab_before,
+            "slab_after": slab_after,
             "generator_rss_before": own_before,
             "generator_rss_after": own_after,
             "generator_cpu_hold": cpu_use.own_fraction,
@@ -325,22 +333,26 @@ async fn sample(pid: u32, every: Duration, peaks: Rc<Cell<Peaks>>, running: Rc<C
 
 /// Holds one open connection: answers pings until it closes.
 async fn idle(stream: TcpStream, carry: Vec<u8>, index: usize, hold: Rc<Hold>) {
-    let why = match serve(stream, carry, index, &hold).await {
-        Ok(()) => return,
-        Err(why) => why,
-    };
+    let why = serve(stream, carry, index, &hold).await;
     hold.closed(index, why);
 }
 
 /// Reads frames into a stack buffer; only a frame split across reads is kept,
-/// in `carry`, until it is complete. Returns once the run stops, or why the
-/// connection ended.
-async fn serve(
-    mut stream: TcpStream,
+/// in `carry`, until it is complete. Returns why the connection ended (the
+/// run ends by dropping the task).
+async fn serve(mut stream: TcpStream, carry: Vec<u8>, index: usize, hold: &Hold) -> String {
+    match serve_frames(&mut stream, carry, index, hold).await {
+        Ok(never) => match never {},
+        Err(why) => why,
+    }
+}
+
+async fn serve_frames(
+    stream: &mut TcpStream,
     mut carry: Vec<u8>,
     index: usize,
     hold: &Hold,
-) -> Result<(), String> {
+) -> Result<std::convert::Infallible, String> {
     // Frames that came with the handshake's.
     let mut out = Outbox::default();
     let used = handle(&carry, index, hold, &mut out)?;
@@ -354,9 +366,7 @@ async fn serve(
                 .map_err(|e| e.to_string())?;
             out = Outbox::default();
         }
-        if stream.readable().await.is_err() && hold.stopping.get() {
-            return Ok(());
-        }
+        stream.readable().await.map_err(|e| e.to_string())?;
         let mut buf = [0u8; READ_CHUNK];
         let read = match stream.try_read(&mut buf) {
             Ok(0) => return Err("closed by the server".into()),
@@ -405,4 +415,53 @@ fn handle(bytes: &[u8], index: usize, hold: &Hold, out: &mut Outbox) -> Result<u
         }
     }
     Ok(pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PING_FRAME: &[u8] = &[0x81, 0x01, b'2'];
+
+    fn hold_with_interval(ms: u64) -> Hold {
+        let hold = Hold::new(2);
+        hold.opened(
+            0,
+            format!("0{{\"sid\":\"s\",\"pingInterval\":{ms}}}").as_bytes(),
+            1,
+        );
+        hold
+    }
+
+    #[test]
+    fn pings_are_answered_and_split_frames_kept() {
+        let hold = hold_with_interval(25_000);
+        let mut out = Outbox::default();
+        let mut bytes = PING_FRAME.to_vec();
+        bytes.extend_from_slice(&PING_FRAME[..2]);
+        assert_eq!(handle(&bytes, 0, &hold, &mut out), Ok(3));
+        assert_eq!(hold.pings.get(), 1);
+        // One masked text frame "3" with the all-zero key.
+        assert_eq!(out.bytes(), &[0x81, 0x81, 0, 0, 0, 0, b'3']);
+        assert!(handle(&[0x88, 0x02, 0x03, 0xe8], 0, &hold, &mut out).is_err());
+        assert!(handle(&[0x81, 0x01, b'1'], 0, &hold, &mut out).is_err());
+    }
+
+    #[test]
+    fn lateness_is_the_interval_beyond_ping_interval() {
+        let hold = hold_with_interval(100);
+        // The generator's clock must have run for longer than the intervals below.
+        clock::epoch();
+        std::thread::sleep(Duration::from_millis(400));
+        // The previous ping came 150 ms ago: this one is 50 ms late.
+        hold.last[0].set(clock::now_us().saturating_sub(150_000).max(1));
+        hold.holding.set(true);
+        hold.on_ping(0);
+        let late = hold.held.borrow().max();
+        assert!((50_000..60_000).contains(&late), "{late}");
+        // A connection whose ping is overdue at the end counts as late too.
+        hold.last[1].set(clock::now_us().saturating_sub(300_000).max(1));
+        assert_eq!(hold.record_overdue(), 1);
+        assert!(hold.held.borrow().max() >= 200_000);
+    }
 }
