@@ -29,7 +29,7 @@ Usage: bench/run.sh [options]
                        storm-upgrade,callgrind-fanout,callgrind-echo, or the
                        opt-in c200k (not in the default list)
   --c200k-clients N    connections of c200k (default 200000, quick 20000)
-  --c200k-hold-secs S  how long c200k holds them (default 300, quick 30)
+  --c200k-hold-secs S  how long c200k holds them (default 300, quick 60)
   --callgrind          also count instructions under callgrind (tether and socketioxide)
   --callgrind-only     only the callgrind scenarios
   --threads N          worker threads per server (default 1)
@@ -79,7 +79,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n "$ROUNDS" ]] || ROUNDS=$(( QUICK ? 1 : 5 ))
 [[ -n "$C200K_CLIENTS" ]] || C200K_CLIENTS=$(( QUICK ? 20000 : 200000 ))
-[[ -n "$C200K_HOLD_SECS" ]] || C200K_HOLD_SECS=$(( QUICK ? 30 : 300 ))
+[[ -n "$C200K_HOLD_SECS" ]] || C200K_HOLD_SECS=$(( QUICK ? 60 : 300 ))
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 has() { [[ ",$1," == *",$2,"* ]]; }
