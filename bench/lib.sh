@@ -58,12 +58,13 @@ server_cmd() {
   esac
 }
 
-# The raw server speaks WebSocket only and has no cluster; socketioxide has no
+# The raw server speaks WebSocket only, sends no heartbeat (so c200k, which
+# times pings, has nothing to measure) and has no cluster; socketioxide has no
 # Redis Streams adapter (so no recovery across nodes); callgrind measures the
 # Rust Socket.IO servers.
 supports() {
   case "$1:$2" in
-    raw:mixed|raw:storm-upgrade|raw:cluster*|raw:recovery) return 1 ;;
+    raw:mixed|raw:*-polling|raw:storm-upgrade|raw:cluster*|raw:recovery|raw:c200k) return 1 ;;
     socketioxide:cluster-streams|socketioxide:recovery) return 1 ;;
     tether:callgrind-*|socketioxide:callgrind-*) return 0 ;;
     *:callgrind-*) return 1 ;;
@@ -121,11 +122,13 @@ quiet() {
 scenario_args() {
   local fan_rates="25,50,100,200,400,700,1000,1500,2000,3000,4000,6000"
   local room_rates="250,500,1000,2000,4000,7000,10000,15000,20000,30000,40000"
+  local poll_rates="5,10,25,50,100,200,400,700,1000,1500,2000"
   local step=(--step-secs 3 --settle-ms 500)
   local clients=15000
   if (( QUICK )); then
     fan_rates="50,200,1000,2000,4000,6000"
     room_rates="500,2000,10000,20000,40000,60000"
+    poll_rates="10,50,200,1000,2000"
     step=(--step-secs 1 --settle-ms 300)
     clients=2000
   fi
@@ -135,6 +138,12 @@ scenario_args() {
       --fetch-secs "$( ((QUICK)) && echo 1 || echo 3 )") ;;
     rooms) SUBARGS=(fanout --clients 1000 --rooms 10 --rates "$room_rates" --ref-rate 500 "${step[@]}") ;;
     mixed) SUBARGS=(fanout --clients 1000 --polling-percent 5 --rates "$fan_rates" --ref-rate 50 "${step[@]}") ;;
+    fanout-polling)
+      # Polling latencies run to 100 ms and more: 1 s steps would count the
+      # deliveries landing after a step's end as missing throughput.
+      local poll_step=("${step[@]}")
+      (( QUICK )) && poll_step=(--step-secs 2 --settle-ms 500)
+      SUBARGS=(fanout --clients 1000 --polling-percent 100 --rates "$poll_rates" --ref-rate 10 "${poll_step[@]}") ;;
     recovery)
       SUBARGS=(recovery --clients 1000 --rate 100 --limit-secs 30)
       if (( QUICK )); then SUBARGS+=(--before-secs 1 --after-secs 0.5)
@@ -143,6 +152,13 @@ scenario_args() {
       if (( QUICK )); then SUBARGS=(echo --warmup-secs 0.5 --secs 2)
       else SUBARGS=(echo --warmup-secs 1 --secs 5); fi
       SUBARGS+=(--clients 100 --inflight 8) ;;
+    echo-polling)
+      if (( QUICK )); then SUBARGS=(echo --warmup-secs 0.5 --secs 2)
+      else SUBARGS=(echo --warmup-secs 1 --secs 5); fi
+      SUBARGS+=(--polling --clients 100 --inflight 8) ;;
+    c200k)
+      SUBARGS=(hold --clients "$C200K_CLIENTS" --hold-secs "$C200K_HOLD_SECS"
+        --src-addrs "$(src_addrs_for "$C200K_CLIENTS")" --concurrency 128 --timeout-ms 30000) ;;
     idle)
       if (( QUICK )); then SUBARGS=(idle --clients 2000 --settle-secs 3)
       else SUBARGS=(idle --clients 5000 --settle-secs 10); fi ;;
@@ -164,6 +180,103 @@ run_scenario() {
     log "$scenario on $server failed (see loadgen.log)"
   fi
   stop_server
+}
+
+# c200k: many idle connections held for a while. The limits were raised once at
+# the start (raise_limits); the generator may take up to 15 minutes beyond the
+# hold, and a server that cannot keep up is recorded, not fatal.
+run_c200k() {
+  local server="$1" round="$2" port="$3"
+  scenario_args c200k
+  quiet
+  start_server "$server" "$port" || return 0
+  log "round $round: c200k on $server ($C200K_CLIENTS connections, held ${C200K_HOLD_SECS} s)"
+  if ! LOADGEN_LIMIT=$((900 + C200K_HOLD_SECS)) run_loadgen "${SUBARGS[@]}" --port "$port" \
+      --server-pid "$SERVER_PID" --label "$server" --scenario c200k --round "$round" \
+      --out "$RESULTS/c200k-$server-r$round.json"; then
+    log "c200k on $server failed (see loadgen.log)"
+  fi
+  if [[ -n "$SERVER_PID" ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "c200k: $server exited during the run (see server-$server.log)"
+  fi
+  stop_server 10
+}
+
+# Source addresses (127.0.0.1..N) for N connections: each address gets at most
+# 70 % of the ephemeral port range, and at least 32 addresses are used.
+src_addrs_for() {
+  local low high per
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range
+  per=$(( (high - low + 1) * 7 / 10 ))
+  local n=$(( ($1 + per - 1) / per ))
+  (( n < 32 )) && n=32
+  (( n > 250 )) && n=250
+  echo "$n"
+}
+
+SYSCTL_RESTORE=()
+
+# raise_sysctl KEY MIN: raises a numeric kernel setting to MIN when it is lower
+# (as root), and remembers the old value for restore_limits.
+raise_sysctl() {
+  local key="$1" want="$2" file="/proc/sys/${1//.//}" current
+  [[ -r "$file" ]] || return 0
+  current="$(awk '{ print $1 }' "$file")"
+  (( current >= want )) && return 0
+  if [[ $EUID -eq 0 ]] && sysctl -qw "$key=$want"; then
+    SYSCTL_RESTORE+=("$key=$current")
+    log "set $key=$want (was $current; restored at exit)"
+  else
+    log "warning: $key is $current, below the $want this run needs (needs root)"
+  fi
+}
+
+# raise_limits CONNECTIONS: the limits CONNECTIONS idle connections need, for the
+# server and the generator alike (each holds one descriptor per connection):
+# open files (ulimit -n, and fs.nr_open / fs.file-max above it), the accept
+# backlog, conntrack entries where netfilter tracks loopback, and TCP memory
+# (pressure threshold at one page per connection). The ephemeral port range is
+# left as it is: the generator spreads over enough source addresses instead.
+raise_limits() {
+  local conns="$1" files=$(( $1 + 16384 ))
+  (( files >= 65536 )) || files=65536
+  raise_sysctl fs.nr_open "$files"
+  raise_sysctl fs.file-max $(( 2 * files + 65536 ))
+  if ! ulimit -n "$files" 2>/dev/null; then
+    # Without CAP_SYS_RESOURCE the hard limit stays; measure what fits under it.
+    local hard
+    hard="$(ulimit -Hn)"
+    ulimit -n "$hard" 2>/dev/null || true
+    if [[ "$hard" != unlimited ]] && (( hard - 1000 < conns )); then
+      C200K_CLIENTS=$(( (hard - 1000) / 1000 * 1000 ))
+      C200K_CAPPED="$conns"
+      log "warning: cannot raise the open-file limit to $files (hard limit $hard, no CAP_SYS_RESOURCE); c200k runs $C200K_CLIENTS connections instead of $conns"
+      conns="$C200K_CLIENTS"
+    fi
+  fi
+  raise_sysctl net.core.somaxconn 4096
+  raise_sysctl net.ipv4.tcp_max_syn_backlog 4096
+  raise_sysctl net.netfilter.nf_conntrack_max $(( 2 * conns + 65536 ))
+  local low mid high
+  read -r low mid high </proc/sys/net/ipv4/tcp_mem
+  if (( low < conns )); then
+    if [[ $EUID -eq 0 ]] && sysctl -qw net.ipv4.tcp_mem="$conns $(( conns * 3 / 2 )) $(( conns * 2 ))"; then
+      SYSCTL_RESTORE+=("net.ipv4.tcp_mem=$low $mid $high")
+      log "set net.ipv4.tcp_mem=$conns $(( conns * 3 / 2 )) $(( conns * 2 )) (was $low $mid $high; restored at exit)"
+    else
+      log "warning: net.ipv4.tcp_mem ($low $mid $high) may put TCP under memory pressure"
+    fi
+  fi
+  log "limits for c200k: open files $(ulimit -n), $(src_addrs_for "$conns") source addresses, ports $(tr '\t' - </proc/sys/net/ipv4/ip_local_port_range)"
+}
+
+# Puts back the kernel settings raise_limits changed.
+restore_limits() {
+  local setting
+  for setting in "${SYSCTL_RESTORE[@]}"; do
+    sysctl -qw "$setting" || log "could not restore $setting"
+  done
+  SYSCTL_RESTORE=()
 }
 
 # The first free TCP port on 127.0.0.1 from $1 on.
@@ -274,10 +387,11 @@ run_recovery() {
   stop_cluster
 }
 
-# Runs the load generator pinned to its core, at most 15 minutes. It runs in the
-# background so that the script's signal traps fire at once.
+# Runs the load generator pinned to its core, at most LOADGEN_LIMIT seconds (15
+# minutes unless set). It runs in the background so that the script's signal
+# traps fire at once.
 run_loadgen() {
-  timeout 900 taskset -c "$GEN_CORE" "$LOADGEN" "$@" 2>>"$RESULTS/loadgen.log" &
+  timeout "${LOADGEN_LIMIT:-900}" taskset -c "$GEN_CORE" "$LOADGEN" "$@" 2>>"$RESULTS/loadgen.log" &
   LOADGEN_PID=$!
   local status=0
   wait "$LOADGEN_PID" || status=$?
@@ -366,6 +480,9 @@ write_meta() {
         local nm="$BENCH/peers/node/node_modules"
         echo "node streams=@socket.io/redis-streams-adapter $(node -p "require('$nm/@socket.io/redis-streams-adapter/package.json').version"), redis (node-redis) $(node -p "require('$nm/redis/package.json').version")"
       fi
+    fi
+    if has "$SCENARIOS" c200k; then
+      echo "c200k=$C200K_CLIENTS connections held ${C200K_HOLD_SECS} s${C200K_CAPPED:+ (capped from $C200K_CAPPED by the open-file hard limit $(ulimit -Hn))}; open files $(ulimit -n); $(src_addrs_for "$C200K_CLIENTS") source addresses${SYSCTL_RESTORE[*]:+; kernel settings raised for the run (old values: ${SYSCTL_RESTORE[*]})}"
     fi
     if has "$SCENARIOS" callgrind-fanout || has "$SCENARIOS" callgrind-echo; then
       echo "valgrind=$(valgrind --version 2>/dev/null || echo missing)"

@@ -13,7 +13,7 @@ LOADGEN="$BENCH_TARGET/release/loadgen"
 SERVER_CORE="${SERVER_CORE:-0}"
 GEN_CORE="${GEN_CORE:-1}"
 PORT_BASE="${PORT_BASE:-3700}"
-TIMED_SCENARIOS="fanout,rooms,mixed,cluster,cluster-streams,recovery,echo,idle,storm-websocket,storm-upgrade"
+TIMED_SCENARIOS="fanout,rooms,mixed,fanout-polling,cluster,cluster-streams,recovery,echo,echo-polling,idle,storm-websocket,storm-upgrade"
 CALLGRIND_SCENARIOS="callgrind-fanout,callgrind-echo"
 
 usage() {
@@ -24,9 +24,12 @@ Usage: bench/run.sh [options]
   --rounds N           interleaved rounds per scenario and server (default 5, quick 1)
   --servers LIST       comma-separated subset of tether,socketioxide,node,raw
   --scenarios LIST     comma-separated subset of
-                       fanout,rooms,mixed,cluster,cluster-streams,recovery,echo,
-                       idle,storm-websocket,storm-upgrade,callgrind-fanout,
-                       callgrind-echo
+                       fanout,rooms,mixed,fanout-polling,cluster,cluster-streams,
+                       recovery,echo,echo-polling,idle,storm-websocket,
+                       storm-upgrade,callgrind-fanout,callgrind-echo, or the
+                       opt-in c200k (not in the default list)
+  --c200k-clients N    connections of c200k (default 200000, quick 20000)
+  --c200k-hold-secs S  how long c200k holds them (default 300, quick 60)
   --callgrind          also count instructions under callgrind (tether and socketioxide)
   --callgrind-only     only the callgrind scenarios
   --threads N          worker threads per server (default 1)
@@ -50,6 +53,9 @@ THREADS=1
 OUT_MD="$REPO/BENCHMARKS.md"
 REPORT_ONLY=""
 MERGE=()
+C200K_CLIENTS=""
+C200K_HOLD_SECS=""
+C200K_CAPPED=""
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -59,6 +65,8 @@ while [[ $# -gt 0 ]]; do
     --scenarios) SCENARIOS="$2"; shift ;;
     --callgrind) SCENARIOS="$SCENARIOS,$CALLGRIND_SCENARIOS" ;;
     --callgrind-only) SCENARIOS="$CALLGRIND_SCENARIOS" ;;
+    --c200k-clients) C200K_CLIENTS="$2"; shift ;;
+    --c200k-hold-secs) C200K_HOLD_SECS="$2"; shift ;;
     --threads) THREADS="$2"; shift ;;
     --current-thread) export TOKIO_SCHEDULER=current ;;
     --out) OUT_MD="$2"; shift ;;
@@ -70,6 +78,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 [[ -n "$ROUNDS" ]] || ROUNDS=$(( QUICK ? 1 : 5 ))
+[[ -n "$C200K_CLIENTS" ]] || C200K_CLIENTS=$(( QUICK ? 20000 : 200000 ))
+[[ -n "$C200K_HOLD_SECS" ]] || C200K_HOLD_SECS=$(( QUICK ? 60 : 300 ))
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 has() { [[ ",$1," == *",$2,"* ]]; }
@@ -90,6 +100,7 @@ cleanup() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
+  if declare -F restore_limits >/dev/null; then restore_limits; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -110,7 +121,11 @@ if [[ -n "$REPORT_ONLY" ]]; then
   exit 0
 fi
 
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if has "$SCENARIOS" c200k; then
+  raise_limits "$C200K_CLIENTS"
+else
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fi
 RESULTS="$BENCH/results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$RESULTS"
 log "results in ${RESULTS#"$REPO"/}"
@@ -138,6 +153,8 @@ for round in $(seq 1 "$ROUNDS"); do
         run_cluster "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
       elif [[ "$scenario" == recovery ]]; then
         run_recovery "$server" "$round" "$((PORT_BASE + run % 200))"
+      elif [[ "$scenario" == c200k ]]; then
+        run_c200k "$server" "$round" "$((PORT_BASE + run % 200))"
       elif [[ "$scenario" == callgrind-* ]]; then
         run_callgrind "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
       else

@@ -27,6 +27,9 @@ pub enum Command {
     Idle(IdleArgs),
     /// Opens connections as fast as the server accepts them.
     Storm(StormArgs),
+    /// Very many idle WebSocket connections held for a long time: ping lateness,
+    /// dropped connections, server and kernel memory.
+    Hold(HoldArgs),
     /// Stops one node of a two-node cluster with recovery on while broadcasts go
     /// on; times its clients' return to the other node.
     Recovery(RecoveryArgs),
@@ -212,6 +215,9 @@ pub struct EchoArgs {
     /// Measured time, in seconds.
     #[arg(long, default_value_t = 5.0)]
     pub secs: f64,
+    /// Clients on HTTP long-polling instead of WebSocket (closed loop only).
+    #[arg(long)]
+    pub polling: bool,
 }
 
 /// Options of the idle-memory scenario.
@@ -226,6 +232,24 @@ pub struct IdleArgs {
     /// Time to wait once all are connected before reading memory, in seconds.
     #[arg(long, default_value_t = 10.0)]
     pub settle_secs: f64,
+}
+
+/// Options of the many-connections hold scenario.
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    /// Shared options (`--src-addrs` must give every source address fewer
+    /// connections than the ephemeral port range holds).
+    #[command(flatten)]
+    pub common: Common,
+    /// Number of idle WebSocket connections.
+    #[arg(long, default_value_t = 200_000)]
+    pub clients: usize,
+    /// How long to hold them once all are connected, in seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub hold_secs: f64,
+    /// Interval of the memory samples (server RSS, kernel TCP memory), in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub sample_ms: u64,
 }
 
 /// How a connection is established.

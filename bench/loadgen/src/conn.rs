@@ -9,8 +9,8 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
 
 use crate::cli::Common;
-use crate::eio;
 use crate::ws::{Outbox, Ws};
+use crate::{clock, eio};
 
 /// Any failure while connecting or talking to the server.
 pub type Error = Box<dyn std::error::Error>;
@@ -93,8 +93,15 @@ impl Target {
 
     /// Opens a WebSocket-only Socket.IO connection to `/`: open packet, CONNECT, CONNECT reply.
     pub async fn socketio(&self, index: usize) -> Result<Ws, Error> {
+        self.socketio_open(index).await.map(|(ws, _, _)| ws)
+    }
+
+    /// As [`Target::socketio`], also returning the Engine.IO open packet and
+    /// when it arrived (microseconds on the generator's clock).
+    pub async fn socketio_open(&self, index: usize) -> Result<(Ws, Vec<u8>, u64), Error> {
         let mut ws = self.websocket(index, None).await?;
         let open = next_text(&mut ws, self.step_timeout).await?;
+        let opened_us = clock::now_us();
         if eio::open_sid(&open).is_none() {
             return Err(err(format!(
                 "expected an open packet, got {}",
@@ -103,7 +110,7 @@ impl Target {
         }
         ws.send_text(eio::SIO_CONNECT.as_bytes()).await?;
         expect_connect_ok(&mut ws, self.step_timeout).await?;
-        Ok(ws)
+        Ok((ws, open, opened_us))
     }
 
     /// Emits `join(room)` with an ack and waits for the ack.

@@ -133,6 +133,11 @@ pub fn open_sid(frame: &[u8]) -> Option<&str> {
     std::str::from_utf8(&body[start..start + len]).ok()
 }
 
+/// The `pingInterval` of an Engine.IO open packet, in milliseconds.
+pub fn ping_interval_ms(frame: &[u8]) -> Option<u64> {
+    number_after(frame.strip_prefix(b"0")?, b"\"pingInterval\":")
+}
+
 /// Whether the frame is the Socket.IO CONNECT reply on the main namespace.
 pub fn is_connect_ok(frame: &[u8]) -> bool {
     frame.starts_with(b"40")
@@ -180,6 +185,8 @@ mod tests {
         let open =
             br#"0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000}"#;
         assert_eq!(open_sid(open), Some("lv_VI97HAXpY6yYWAAAC"));
+        assert_eq!(ping_interval_ms(open), Some(25000));
+        assert_eq!(ping_interval_ms(b"40"), None);
         assert_eq!(open_sid(b"40"), None);
     }
 

@@ -78,6 +78,7 @@ fn run_scenario(command: &Command) -> Result<(), Error> {
             Command::Echo(a) => (scenario::echo::run(a).await, a.common.out.clone()),
             Command::Idle(a) => (scenario::idle::run(a).await, a.common.out.clone()),
             Command::Storm(a) => (scenario::storm::run(a).await, a.common.out.clone()),
+            Command::Hold(a) => (scenario::hold::run(a).await, a.common.out.clone()),
             Command::Recovery(a) => (scenario::recovery::run(a).await, a.common.out.clone()),
             Command::Report(_) | Command::Callgrind(_) | Command::Quiet(_) => {
                 unreachable!("handled by main")

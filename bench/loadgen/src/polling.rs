@@ -145,6 +145,32 @@ impl Polling {
             .map(drop)
     }
 
+    /// POSTs `payload` (unless empty) while a GET waits for the next payload,
+    /// as a browser client keeps its GET pending while it sends; returns what
+    /// the GET brought.
+    pub async fn exchange(&mut self, payload: Bytes) -> Result<Bytes, Error> {
+        let uri = self.uri();
+        let step = self.target.step_timeout;
+        let post = match &mut self.post {
+            Some(post) => post,
+            None => self
+                .post
+                .insert(Channel::open(&self.target, self.index).await?),
+        };
+        let send = async {
+            if payload.is_empty() {
+                return Ok(Bytes::new());
+            }
+            post.request(Method::POST, &uri, &self.host, payload, step)
+                .await
+        };
+        let get = self
+            .get
+            .request(Method::GET, &uri, &self.host, Bytes::new(), POLL_TIMEOUT);
+        let (_, got) = tokio::try_join!(send, get)?;
+        Ok(got)
+    }
+
     /// GETs the next payload, waiting at most `limit`.
     pub async fn poll(&mut self, limit: Duration) -> Result<Bytes, Error> {
         let uri = self.uri();

@@ -76,6 +76,14 @@ fn status_kb(pid: u32, key: &str) -> Option<u64> {
     line[key.len()..].split_whitespace().next()?.parse().ok()
 }
 
+/// A line of `/proc/meminfo` (for example `Slab:`), in bytes.
+pub fn meminfo_bytes(key: &str) -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with(key))?;
+    let kb: u64 = line[key.len()..].split_whitespace().next()?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Kernel memory used by TCP sockets, in pages (`/proc/net/sockstat`, `TCP: ... mem N`).
 pub fn tcp_mem_pages() -> Option<u64> {
     let sockstat = std::fs::read_to_string("/proc/net/sockstat").ok()?;

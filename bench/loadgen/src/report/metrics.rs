@@ -24,8 +24,10 @@ pub enum Unit {
     Nanos,
     /// Microseconds.
     Micros,
-    /// Bytes.
+    /// Bytes, printed in KiB.
     Bytes,
+    /// Bytes, printed in MiB.
+    MiB,
     /// A plain count.
     Count,
     /// A fraction of one core.
@@ -301,6 +303,90 @@ pub const METRICS: &[Metric] = &[
         Unit::Count,
     ),
     metric(
+        "dropped",
+        "connections dropped while held",
+        Better::Zero,
+        Unit::Count,
+    ),
+    metric(
+        "ping_late_p50_ms",
+        "ping lateness p50 (interval minus pingInterval)",
+        Better::Lower,
+        Unit::Millis,
+    ),
+    metric(
+        "ping_late_p99_ms",
+        "ping lateness p99 (target < 100 ms)",
+        Better::Lower,
+        Unit::Millis,
+    ),
+    metric(
+        "ping_late_max_ms",
+        "ping lateness max",
+        Better::Lower,
+        Unit::Millis,
+    ),
+    metric(
+        "ping_late_connect_p99_ms",
+        "ping lateness p99 while connecting",
+        Better::Info,
+        Unit::Millis,
+    ),
+    metric(
+        "pings_held",
+        "ping intervals measured while held",
+        Better::Info,
+        Unit::Count,
+    ),
+    metric(
+        "pings_overdue",
+        "pings overdue at the end",
+        Better::Zero,
+        Unit::Count,
+    ),
+    metric(
+        "server_rss_peak",
+        "server RSS, peak (target ≤ 1 GB for tether)",
+        Better::Lower,
+        Unit::MiB,
+    ),
+    metric(
+        "server_rss",
+        "server RSS at the end of the hold",
+        Better::Lower,
+        Unit::MiB,
+    ),
+    metric(
+        "kernel_tcp_peak",
+        "kernel TCP memory, peak (all sockets)",
+        Better::Info,
+        Unit::MiB,
+    ),
+    metric(
+        "kernel_slab_bytes_per_conn",
+        "kernel slab growth per connection (machine-wide, both ends)",
+        Better::Info,
+        Unit::Bytes,
+    ),
+    metric(
+        "server_cpu_hold",
+        "server CPU while held",
+        Better::Lower,
+        Unit::Core,
+    ),
+    metric(
+        "generator_rss",
+        "generator RSS, peak",
+        Better::Info,
+        Unit::MiB,
+    ),
+    metric(
+        "generator_bytes_per_conn",
+        "generator RSS per connection",
+        Better::Info,
+        Unit::Bytes,
+    ),
+    metric(
         "clients_closed_early",
         "connections dropped during the run",
         Better::Zero,
@@ -311,7 +397,7 @@ pub const METRICS: &[Metric] = &[
 /// Metrics shown in the summary table, per scenario.
 pub fn headline(scenario: &str) -> &'static [&'static str] {
     match scenario {
-        "fanout" | "rooms" | "mixed" => &[
+        "fanout" | "rooms" | "mixed" | "fanout-polling" => &[
             "deliveries_per_s",
             "ref_p99_ms",
             "ref_server_ns_per_delivery",
@@ -338,7 +424,19 @@ pub fn headline(scenario: &str) -> &'static [&'static str] {
             "missed_by_first",
             "duplicates",
         ],
-        "echo" => &["acks_per_s", "p99_ms", "server_ns_per_ack"],
+        "echo" | "echo-polling" => &["acks_per_s", "p99_ms", "server_ns_per_ack"],
+        "c200k" => &[
+            "connected",
+            "conns_per_s",
+            "dropped",
+            "ping_late_p50_ms",
+            "ping_late_p99_ms",
+            "ping_late_max_ms",
+            "server_rss_peak",
+            "bytes_per_conn",
+            "kernel_tcp_bytes_per_conn",
+            "generator_rss",
+        ],
         "idle" => &["bytes_per_conn", "connect_failures"],
         s if s.starts_with("storm") => &["conns_per_s", "connect_p99_ms", "failures"],
         "callgrind-fanout" => &["ir_per_delivery"],
@@ -363,6 +461,7 @@ pub fn format(unit: Unit, value: f64) -> String {
         Unit::Nanos => format!("{value:.0} ns"),
         Unit::Micros => format!("{value:.1} µs"),
         Unit::Bytes => format!("{:.1} KiB", value / 1024.0),
+        Unit::MiB => format!("{:.0} MiB", value / 1_048_576.0),
         Unit::Count => format!("{value:.0}"),
         Unit::Core => format!("{:.0} %", value * 100.0),
         Unit::Instructions => format!("{value:.0}"),

@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use hdrhistogram::Histogram;
 use serde_json::json;
 use tokio::sync::watch;
@@ -14,6 +15,7 @@ use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
 use super::{Launch, connect_limit, cpu_flags, secs};
 use crate::cli::EchoArgs;
 use crate::conn::{Error, Target, answer_ping, err};
+use crate::polling::Polling;
 use crate::procfs::CpuWindow;
 use crate::record::{Latency, RunResult, new_histogram, record};
 use crate::ws::{Outbox, Ws};
@@ -84,10 +86,23 @@ pub async fn run(args: &EchoArgs) -> Result<RunResult, Error> {
     });
     let launch = Launch::new(args.common.concurrency);
     let per_client_rate = args.rate.map(|r| r / clients as f64);
+    if args.polling && per_client_rate.is_some() {
+        return Err(err("--polling runs the closed loop only (no --rate)"));
+    }
+    let polling = args.polling;
     for index in 0..clients {
         let (target, echo, launch) = (target.clone(), echo.clone(), launch.clone());
         let inflight = args.inflight.max(1);
         spawn_local(async move {
+            if polling {
+                let Some(client) = launch.connect(Polling::connect(&target, index)).await else {
+                    return;
+                };
+                if !polling_loop(client, &echo, inflight).await && echo.phase() < Phase::Stop {
+                    echo.closed_early.set(echo.closed_early.get() + 1);
+                }
+                return;
+            }
             let Some(ws) = launch.connect(target.socketio(index)).await else {
                 return;
             };
@@ -154,6 +169,7 @@ pub async fn run(args: &EchoArgs) -> Result<RunResult, Error> {
             "rate": args.rate,
             "warmup_secs": args.warmup_secs,
             "secs": args.secs,
+            "transport": if args.polling { "polling" } else { "websocket" },
         }),
         metrics,
         flags,
@@ -224,6 +240,59 @@ async fn closed_loop(mut ws: Ws, echo: &Echo, inflight: usize, step: Duration) -
             return false;
         }
     }
+}
+
+/// The closed loop over HTTP long-polling: the emits that replace the acks one
+/// GET brought (and the answers to pings) go out in one POST, sent while the
+/// next GET waits.
+async fn polling_loop(mut client: Polling, echo: &Echo, inflight: usize) -> bool {
+    if !wait_start(echo).await {
+        return false;
+    }
+    let mut next_id: u64 = 1;
+    let mut batch: Vec<u8> = Vec::new();
+    let mut emit = |batch: &mut Vec<u8>| {
+        push_packet(batch, eio::echo(next_id, clock::now_us()).as_bytes());
+        next_id += 1;
+        echo.sent_one();
+    };
+    for _ in 0..inflight {
+        emit(&mut batch);
+    }
+    let mut mine = inflight as u64;
+    loop {
+        if echo.phase() == Phase::Stop && mine == 0 {
+            return true;
+        }
+        let Ok(payload) = client
+            .exchange(Bytes::from(std::mem::take(&mut batch)))
+            .await
+        else {
+            return false;
+        };
+        for packet in eio::split_payload(&payload) {
+            if let Some((_, args)) = eio::parse_ack(packet) {
+                echo.on_ack(eio::first_number_arg(args).unwrap_or(0));
+                mine = mine.saturating_sub(1);
+                if echo.phase() < Phase::Stop {
+                    emit(&mut batch);
+                    mine += 1;
+                }
+            } else if packet == eio::PING {
+                push_packet(&mut batch, eio::PONG.as_bytes());
+            } else if packet.starts_with(b"1") {
+                return false;
+            }
+        }
+    }
+}
+
+/// Appends a packet to a polling payload (record separators between packets).
+fn push_packet(payload: &mut Vec<u8>, packet: &[u8]) {
+    if !payload.is_empty() {
+        payload.push(eio::RECORD_SEPARATOR);
+    }
+    payload.extend_from_slice(packet);
 }
 
 /// Emits at `rate` echoes per second from the start of the warm-up, stamped with

@@ -15,6 +15,7 @@ use crate::ws::Ws;
 
 pub mod echo;
 pub mod fanout;
+pub mod hold;
 pub mod idle;
 pub mod recovery;
 pub mod storm;

@@ -52,6 +52,13 @@ impl ReadBuffer {
         &mut self.bytes
     }
 
+    /// The unhandled bytes, giving the buffer up.
+    pub fn into_unhandled(mut self) -> Vec<u8> {
+        self.bytes.drain(..self.pos);
+        self.bytes.shrink_to_fit();
+        self.bytes
+    }
+
     /// Unhandled bytes.
     #[cfg(test)]
     pub fn unhandled(&self) -> &[u8] {

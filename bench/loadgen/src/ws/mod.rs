@@ -43,6 +43,13 @@ impl Ws {
         }
     }
 
+    /// Gives the connection up: the stream and the bytes read but not handled
+    /// yet (frames queued and not flushed are dropped). For connections that
+    /// only wait from then on and keep no buffers of their own.
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+        (self.stream, self.input.into_unhandled())
+    }
+
     /// Reads once from the socket into the buffer, waiting for data.
     ///
     /// Cancel safe (nothing is lost if another `select!` branch wins), so it can
