@@ -5,7 +5,6 @@
 //! acks are written optimistically as EVENT/ACK; only when byte strings turned up
 //! while serializing is the header rewritten as BINARY_EVENT/BINARY_ACK (`45N-`).
 
-use std::io::Write as _;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -105,7 +104,7 @@ fn header(kind: PacketKind, nsp: &str, id: Option<u64>) -> Vec<u8> {
         buffer.push(b',');
     }
     if let Some(id) = id {
-        let _ = write!(buffer, "{id}");
+        buffer.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
     }
     buffer
 }
@@ -276,7 +275,7 @@ pub fn with_ack_id(encoded: &Encoded, nsp: &str, ack_id: u64) -> Encoded {
 
     let mut buffer = Vec::with_capacity(text.len() + 20);
     buffer.extend_from_slice(&text[..pos]);
-    let _ = write!(buffer, "{ack_id}");
+    buffer.extend_from_slice(itoa::Buffer::new().format(ack_id).as_bytes());
     buffer.extend_from_slice(&text[id_end..]);
     Encoded::from_buffer(buffer, encoded.attachments.clone())
 }

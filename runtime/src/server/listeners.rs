@@ -96,7 +96,7 @@ impl Socket {
 
     /// Adds an event middleware (Node's `socket.use`): it sees each incoming event
     /// of this socket before the handlers, after the namespace's middlewares, and
-    /// may rewrite it, drop it ([`EventFlow::Drop`]) or reject it. A rejected event
+    /// may rewrite it, drop it ([`EventFlow::Drop`](super::EventFlow::Drop)) or reject it. A rejected event
     /// goes to the [`on_error`](Self::on_error) handlers instead of its own, and its
     /// acknowledgement, when the client asked for one, is
     /// `{"error":"rejected","event":…,"message":…}`. See

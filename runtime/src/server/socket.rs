@@ -87,6 +87,7 @@ impl SocketLocal {
     }
 
     /// Takes the socket's cluster data out, leaving `null`.
+    #[cfg(feature = "admin")]
     pub(crate) fn take_cluster_data(&mut self) -> serde_json::Value {
         self.cluster_data
             .take()
