@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::ack::PendingAcks;
+use super::auth::AuthSource;
 use super::connection::{Driver, Settings};
 use super::endpoint::Endpoint;
 use super::error::ConnectError;
@@ -60,7 +61,7 @@ pub struct ClientBuilder {
     url: String,
     path: String,
     namespace: Option<String>,
-    auth: Result<Option<serde_json::Value>, String>,
+    auth: AuthSource,
     connect_timeout: Duration,
     ack_timeout: Duration,
     reconnect: Reconnect,
@@ -80,7 +81,7 @@ impl ClientBuilder {
             url,
             path: "/socket.io/".to_owned(),
             namespace: None,
-            auth: Ok(None),
+            auth: AuthSource::None,
             connect_timeout: Duration::from_secs(20),
             ack_timeout: Duration::from_secs(10),
             reconnect: Reconnect::default(),
@@ -109,13 +110,26 @@ impl ClientBuilder {
 
     /// The auth payload sent when joining the namespace (and again on every
     /// reconnection); the server reads it as `socket.handshake.auth`. It must
-    /// serialize as a JSON object.
+    /// serialize as a JSON object. Replaces an [`auth_with`](Self::auth_with)
+    /// callback.
     pub fn auth<T: Serialize + ?Sized>(mut self, auth: &T) -> Self {
-        self.auth = match serde_json::to_value(auth) {
-            Ok(value @ serde_json::Value::Object(_)) => Ok(Some(value)),
-            Ok(other) => Err(format!("found {other}")),
-            Err(error) => Err(error.to_string()),
-        };
+        self.auth = AuthSource::fixed(auth);
+        self
+    }
+
+    /// Makes the auth payload with `make`, awaited before every connection and
+    /// reconnection (socket.io-client's `auth: (cb) => ...`), so that a token can
+    /// be refreshed: `|| async { json!({ "token": fresh_token().await }) }`. The
+    /// value must serialize as a JSON object; it counts in the
+    /// [`connect_timeout`](Self::connect_timeout). Replaces an [`auth`](Self::auth)
+    /// payload.
+    pub fn auth_with<F, Fut, T>(mut self, make: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+        T: Serialize + Send + 'static,
+    {
+        self.auth = AuthSource::dynamic(make);
         self
     }
 
@@ -249,7 +263,8 @@ impl ClientBuilder {
             let value = HeaderValue::try_from(value.as_str()).map_err(|_| invalid())?;
             endpoint.headers.append(name, value);
         }
-        let auth = self.auth.map_err(ConnectError::InvalidAuth)?;
+        self.auth.check()?;
+        let auth = self.auth;
         let nsp = self
             .namespace
             .or_else(|| endpoint.namespace.clone())
@@ -259,7 +274,7 @@ impl ClientBuilder {
             endpoint: &endpoint,
             mode: self.mode,
             nsp: &nsp,
-            auth: auth.as_ref(),
+            auth: &auth,
             timeout: self.connect_timeout,
             resume: None,
         };

@@ -44,7 +44,7 @@ pub(crate) struct Settings {
     pub(crate) endpoint: Endpoint,
     pub(crate) mode: TransportMode,
     pub(crate) nsp: Arc<str>,
-    pub(crate) auth: Option<serde_json::Value>,
+    pub(crate) auth: super::auth::AuthSource,
     pub(crate) connect_timeout: Duration,
     pub(crate) reconnect: Reconnect,
     pub(crate) handlers: Handlers,
@@ -310,7 +310,7 @@ impl Driver {
                     endpoint: &settings.endpoint,
                     mode: settings.mode,
                     nsp: &settings.nsp,
-                    auth: settings.auth.as_ref(),
+                    auth: &settings.auth,
                     timeout: settings.connect_timeout,
                     resume,
                 })

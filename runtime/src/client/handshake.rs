@@ -56,7 +56,7 @@ pub(crate) struct Join<'a> {
     pub(crate) endpoint: &'a Endpoint,
     pub(crate) mode: TransportMode,
     pub(crate) nsp: &'a str,
-    pub(crate) auth: Option<&'a serde_json::Value>,
+    pub(crate) auth: &'a super::auth::AuthSource,
     pub(crate) timeout: Duration,
     /// Asks the server to recover a lost socket.
     pub(crate) resume: Option<Resume<'a>>,
@@ -122,7 +122,8 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
         polling.opened(&open.sid, heartbeat, open.max_payload);
     }
 
-    let auth = connect_payload(join.auth, join.resume);
+    let auth = join.auth.evaluate().await?;
+    let auth = connect_payload(auth.as_ref(), join.resume);
     let connect = try_encode_connect(join.nsp, auth.as_ref())
         .map_err(|error| ConnectError::InvalidAuth(error.to_string()))?;
     transport

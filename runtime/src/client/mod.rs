@@ -69,6 +69,7 @@
 //! ```
 
 mod ack;
+mod auth;
 mod builder;
 mod connection;
 mod endpoint;
