@@ -163,17 +163,21 @@ pub(crate) fn notify_outgoing(socket: &Arc<SocketInner>, encoded: &Encoded) {
         .as_ref()
         .and_then(|listeners| listeners.outgoing());
     let Some(hooks) = hooks else { return };
-    let Some(event) = outgoing_event(encoded) else {
+    let Some((name, args)) = outgoing_event(encoded) else {
         return;
     };
+    let event = Event::new(name, args, None);
     let socket = Socket::from_inner(socket.clone());
     for hook in hooks.iter() {
         hook(&socket, &event);
     }
 }
 
-/// The event `encoded` carries, read back from its frames; `None` for other packets.
-fn outgoing_event(encoded: &Encoded) -> Option<Event> {
+/// The event name and arguments `encoded` carries, read back from its frames;
+/// `None` for other packets.
+pub(crate) fn outgoing_event(
+    encoded: &Encoded,
+) -> Option<(crate::engine::Text, crate::protocol::Args)> {
     let packet = encoded.text.get(1..encoded.text.len())?;
     let mut decoder = Decoder::new(encoded.attachments.len());
     let mut decoded = decoder.decode_text(packet).ok()?;
@@ -181,7 +185,7 @@ fn outgoing_event(encoded: &Encoded) -> Option<Event> {
         decoded = decoder.decode_binary(attachment.clone()).ok()?;
     }
     match decoded?.body {
-        Body::Event { name, args } => Some(Event::new(name, args, None)),
+        Body::Event { name, args } => Some((name, args)),
         _ => None,
     }
 }

@@ -51,6 +51,7 @@ pub use handler::{
     ServerEventHandler,
 };
 pub use io::{ParentNamespace, Server};
+pub(crate) use listeners::outgoing_event;
 pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
 pub use parser::Parser;

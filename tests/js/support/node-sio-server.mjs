@@ -10,7 +10,9 @@
 // `question` on `ask me` and reports the answer as `answer`, acknowledges
 // `transport` with the Engine.IO transport's name, and disconnects the socket on
 // `kick me`. `join(room)` joins and acknowledges `true`; `tell(room, text)` emits
-// `news(text)` to the room. With `RECOVERY_MS` set, connection state recovery is
+// `news(text)` to the room. `flaky(n)` reports each arrival as `seen(n, tries)`
+// and acknowledges `[n, tries]` from the second arrival of `n` on (the first is
+// left unanswered, as if the answer were lost). With `RECOVERY_MS` set, connection state recovery is
 // on, keeping disconnected sockets that long. With `PARSER=msgpack` it speaks
 // socket.io-msgpack-parser's MessagePack.
 
@@ -57,6 +59,13 @@ io.on("connection", (socket) => {
     ack(true);
   });
   socket.on("tell", (room, text) => io.to(room).emit("news", text));
+  const arrivals = new Map();
+  socket.on("flaky", (n, ack) => {
+    const tries = (arrivals.get(n) ?? 0) + 1;
+    arrivals.set(n, tries);
+    socket.emit("seen", n, tries);
+    if (tries > 1 && typeof ack === "function") ack([n, tries]);
+  });
 });
 
 http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
