@@ -69,6 +69,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     ack_timeout: Duration,
     retries: u32,
+    cookies: bool,
     reconnect: Reconnect,
     mode: TransportMode,
     retry_first_connection: bool,
@@ -92,6 +93,7 @@ impl ClientBuilder {
             connect_timeout: Duration::from_secs(20),
             ack_timeout: Duration::from_secs(10),
             retries: 0,
+            cookies: true,
             reconnect: Reconnect::default(),
             mode: TransportMode::default(),
             retry_first_connection: false,
@@ -207,6 +209,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether to keep the cookies the server sets (`Set-Cookie`) and send them
+    /// back on every later request of the Engine.IO connection: polling requests
+    /// and the WebSocket handshake (default on; socket.io-client's
+    /// `withCredentials` in Node.js). That is how a balancer's sticky-session
+    /// cookie, or the server's `io` cookie, keeps a polling client on its node.
+    /// Each connection starts with an empty jar; `Path`, `Expires` and `Max-Age`
+    /// are obeyed.
+    pub fn cookies(mut self, keep: bool) -> Self {
+        self.cookies = keep;
+        self
+    }
+
     /// Adds a header to every request, the WebSocket handshake included (such as
     /// `Authorization` or `Cookie`).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -291,6 +305,9 @@ impl ClientBuilder {
         }
         let mut endpoint = Endpoint::parse(&self.url, &self.path)?;
         endpoint.parser = self.parser;
+        if !self.cookies {
+            endpoint.cookies = None;
+        }
         #[cfg(feature = "tls")]
         if endpoint.secure {
             endpoint.tls = Some(self.tls.build().map_err(ConnectError::Tls)?);

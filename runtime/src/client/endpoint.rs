@@ -32,6 +32,9 @@ pub(crate) struct Endpoint {
     /// Always `None` without the `tls` feature.
     #[cfg(not(feature = "tls"))]
     pub(crate) tls: Option<std::convert::Infallible>,
+    /// The cookies the server set on the current Engine.IO connection; `None`
+    /// when turned off.
+    pub(crate) cookies: Option<super::cookies::CookieJar>,
 }
 
 impl Endpoint {
@@ -77,6 +80,7 @@ impl Endpoint {
             tls: None,
             secure,
             parser: crate::server::Parser::Default,
+            cookies: Some(super::cookies::CookieJar::default()),
         })
     }
 
@@ -111,6 +115,20 @@ impl Endpoint {
         }
         query.extend_pairs(&self.query);
         query.finish()
+    }
+
+    /// Adds the cookies for a request to the Engine.IO path.
+    pub(crate) fn apply_cookies(&self, headers: &mut HeaderMap) {
+        if let Some(jar) = &self.cookies {
+            jar.apply(headers, &self.path);
+        }
+    }
+
+    /// Keeps the cookies a response to a request to the Engine.IO path sets.
+    pub(crate) fn store_cookies(&self, headers: &HeaderMap) {
+        if let Some(jar) = &self.cookies {
+            jar.store(headers, &self.path);
+        }
     }
 
     /// The WebSocket URL of a new Engine.IO session, or of an upgrade of session

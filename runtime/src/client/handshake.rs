@@ -109,6 +109,9 @@ pub(crate) async fn establish(join: Join<'_>) -> Result<Link, ConnectError> {
 }
 
 async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
+    if let Some(jar) = &join.endpoint.cookies {
+        jar.clear();
+    }
     let mut transport = match join.mode {
         TransportMode::WebSocket => {
             Transport::websocket(open_websocket(join.endpoint, None).await?)

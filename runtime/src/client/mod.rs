@@ -72,6 +72,7 @@ mod ack;
 mod auth;
 mod builder;
 mod connection;
+mod cookies;
 mod endpoint;
 mod error;
 mod event;

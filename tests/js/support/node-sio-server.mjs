@@ -14,7 +14,9 @@
 // and acknowledges `[n, tries]` from the second arrival of `n` on (the first is
 // left unanswered, as if the answer were lost). With `RECOVERY_MS` set, connection state recovery is
 // on, keeping disconnected sockets that long. With `PARSER=msgpack` it speaks
-// socket.io-msgpack-parser's MessagePack.
+// socket.io-msgpack-parser's MessagePack. With `COOKIE=1` it sets the `io` cookie
+// (`cookie: true`) and acknowledges `cookies` with every request the engine
+// answered, as `METHOD TRANSPORT COOKIE-HEADER` (`-` for none).
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -25,7 +27,19 @@ const recovery = process.env.RECOVERY_MS
   ? { connectionStateRecovery: { maxDisconnectionDuration: Number(process.env.RECOVERY_MS) } }
   : {};
 const parser = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
-const io = new Server(http, { pingInterval: 200, pingTimeout: 600, ...recovery, ...parser });
+const cookie = process.env.COOKIE ? { cookie: true } : {};
+const io = new Server(http, {
+  pingInterval: 200,
+  pingTimeout: 600,
+  ...recovery,
+  ...parser,
+  ...cookie,
+});
+const requests = [];
+io.engine.on("headers", (_headers, req) => {
+  const transport = new URL(req.url, "http://localhost").searchParams.get("transport");
+  if (requests.length < 1000) requests.push(`${req.method} ${transport} ${req.headers.cookie ?? "-"}`);
+});
 
 io.use((socket, next) => {
   const token = String(socket.handshake.auth.token);
@@ -53,6 +67,7 @@ io.on("connection", (socket) => {
     socket.emit("answer", answer);
   });
   socket.on("transport", (ack) => ack(socket.conn.transport.name));
+  socket.on("cookies", (ack) => ack(requests));
   socket.on("kick me", () => socket.disconnect());
   socket.on("join", (room, ack) => {
     socket.join(room);
