@@ -16,7 +16,9 @@
 // on, keeping disconnected sockets that long. With `PARSER=msgpack` it speaks
 // socket.io-msgpack-parser's MessagePack. With `COOKIE=1` it sets the `io` cookie
 // (`cookie: true`) and acknowledges `cookies` with every request the engine
-// answered, as `METHOD TRANSPORT COOKIE-HEADER` (`-` for none).
+// answered, as `METHOD TRANSPORT COOKIE-HEADER` (`-` for none). `engine`, on `/`
+// and on `/admin`, is acknowledged with the Engine.IO session id; `/admin` needs
+// `auth.role === "admin"` and greets with `welcome(auth)` too.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -68,6 +70,7 @@ io.on("connection", (socket) => {
   });
   socket.on("transport", (ack) => ack(socket.conn.transport.name));
   socket.on("cookies", (ack) => ack(requests));
+  socket.on("engine", (ack) => ack(socket.conn.id));
   socket.on("kick me", () => socket.disconnect());
   socket.on("join", (room, ack) => {
     socket.join(room);
@@ -81,6 +84,19 @@ io.on("connection", (socket) => {
     socket.emit("seen", n, tries);
     if (tries > 1 && typeof ack === "function") ack([n, tries]);
   });
+});
+
+const admin = io.of("/admin");
+admin.use((socket, next) => {
+  if (socket.handshake.auth.role === "admin") {
+    next();
+  } else {
+    next(new Error("admins only"));
+  }
+});
+admin.on("connection", (socket) => {
+  socket.emit("welcome", socket.handshake.auth);
+  socket.on("engine", (ack) => ack(socket.conn.id));
 });
 
 http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
