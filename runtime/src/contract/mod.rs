@@ -101,6 +101,6 @@ pub use payload::{AckResult, Arg, InvalidArguments, Payload};
 pub use socket::{TypedSocket, TypedSocketEmitter};
 
 #[doc(hidden)]
-pub use dispatch::{decode_arg, reply_none, reply_result, reply_value};
+pub use dispatch::{AckSink, ClientListen, decode_arg, reply_none, reply_result, reply_value};
 #[doc(hidden)]
 pub use emit::EventName;

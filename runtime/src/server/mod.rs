@@ -51,6 +51,7 @@ pub use handler::{
     ServerEventHandler,
 };
 pub use io::{ParentNamespace, Server};
+#[cfg(feature = "client")]
 pub(crate) use listeners::outgoing_event;
 pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
