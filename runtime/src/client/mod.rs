@@ -3,17 +3,32 @@
 //! WebSocket, see [`TransportMode`]), emits events with or without
 //! acknowledgement, handles the server's events, and reconnects with backoff.
 //!
-//! - [`Client::builder`] takes the server URL (`http://host:port`, or `ws://`;
-//!   TLS is not supported yet), and optionally the Engine.IO path (default
-//!   `/socket.io/`), the namespace (default `/`, or the URL's path), an auth payload,
-//!   handlers and timeouts; [`ClientBuilder::connect`] joins the namespace or fails
-//!   with a [`ConnectError`] (for a refusal: the server's `message` and `data`).
+//! - [`Client::builder`] takes the server URL (`http://host:port`, `ws://`, or
+//!   `https://` / `wss://` with feature `tls`), and optionally the Engine.IO path
+//!   (default `/socket.io/`), the namespace (default `/`, or the URL's path), an
+//!   auth payload or an async auth callback evaluated on every connection
+//!   ([`ClientBuilder::auth_with`]), handlers and timeouts;
+//!   [`ClientBuilder::connect`] joins the namespace or fails with a
+//!   [`ConnectError`] (for a refusal: the server's `message` and `data`).
+//! - [`Client::socket`] joins another namespace over the same connection
+//!   (socket.io-client's `Manager`); each namespace has its own handlers, auth and
+//!   state, and every one is joined again after a reconnection.
+//! - Delivery as socket.io-client's: [`ClientBuilder::retries`] resends a packet
+//!   until acknowledged, [`Client::emit_volatile`] drops an event when not
+//!   connected, [`AckFuture::timeout`] bounds one emit; [`Client::on_any_outgoing`]
+//!   sees what goes out, and handlers can be added and removed while connected
+//!   ([`Client::on`], [`Client::once`], [`Client::off`], [`Client::off_any`]).
+//! - Cookies the server or a balancer sets are sent back on every request of the
+//!   connection ([`ClientBuilder::cookies`]).
 //! - [`Client::emit`] and [`Client::emit_with_ack`] take arguments as the server's
 //!   emits do: a tuple spreads into several arguments, `bytes::Bytes` anywhere
 //!   travels as a binary attachment.
 //! - [`Client::typed`] gives a [`TypedClient`], on which the emitter trait that
 //!   `#[tether::events]` generates works; [`ClientBuilder::on_contract`] receives
-//!   the server's events decoded as a contract's event enum.
+//!   the server's events decoded as a contract's event enum, and
+//!   [`ClientBuilder::handle`] hands them to an implementation of the client
+//!   handler trait the macro generates, whose methods return the contract's
+//!   typed acknowledgements.
 //! - When the connection is lost, the client reconnects with exponential backoff
 //!   ([`Reconnect`]), joins the namespace again with the same auth payload, and
 //!   sends what was emitted meanwhile (at most [`MAX_BUFFERED_PACKETS`]).
@@ -22,12 +37,16 @@
 //!
 //! # Limits
 //!
-//! One task per client runs the connection (its event handlers run on it too).
+//! One task per connection runs it, for every namespace joined over it (their
+//! event handlers run on it too).
 //! Every queue is bounded and every wait has a timeout:
 //!
 //! | what | limit | past it |
 //! |---|---|---|
-//! | packets waiting to be written, including while reconnecting | [`MAX_BUFFERED_PACKETS`] (1,024) | `emit` fails with [`EmitError::QueueFull`] |
+//! | packets waiting to be written, including while reconnecting | [`MAX_BUFFERED_PACKETS`] (1,024) | `emit` fails with [`EmitError::QueueFull`] (a volatile emit is dropped) |
+//! | packets waiting in a namespace's retry queue | [`MAX_BUFFERED_PACKETS`] | `emit` fails with [`EmitError::QueueFull`] |
+//! | namespaces waiting to be joined over one connection | 64 | [`ConnectError::Protocol`] |
+//! | cookies kept per connection | 50, 4 KiB each | the oldest is dropped, a larger one ignored |
 //! | event handlers running at once | [`MAX_RUNNING_HANDLERS`] (256) | the client stops reading until one finishes |
 //! | connecting and joining, per attempt | 20 s ([`ClientBuilder::connect_timeout`]) | [`ConnectError::Timeout`], or the next attempt |
 //! | waiting for an acknowledgement | 10 s ([`ClientBuilder::ack_timeout`], [`AckFuture::timeout`]) | [`AckError::Timeout`] |
@@ -36,9 +55,8 @@
 //! | one incoming WebSocket message / polling response | 64 MiB | the connection counts as lost |
 //! | one POST | the server's `maxPayload` | queued packets are split over several POSTs |
 //!
-//! Not supported yet: TLS (`https://`, `wss://`), connection state recovery
-//! (`pid`/`offset`), several namespaces over one connection (each client is one
-//! namespace on its own connection), and the msgpack parser.
+//! With [`ClientBuilder::retries`], delivery is at least once: a server whose
+//! answer was late or lost sees the event again. Make such events idempotent.
 //!
 //! # Examples
 //!
