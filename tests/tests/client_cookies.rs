@@ -1,6 +1,7 @@
 //! The Rust client's cookie jar: cookies the server sets go back on every later
 //! request of the connection (polling requests and the WebSocket upgrade), with
-//! tether's `io` session cookie and Node.js socket.io's `cookie: true`.
+//! tether's `io` session cookie and Node.js socket.io's `cookie: true`, and
+//! behind HAProxy's cookie stickiness (skipped when `haproxy` is not installed).
 
 use std::time::Duration;
 
@@ -177,4 +178,128 @@ async fn polling_requests_and_the_upgrade_carry_node_io_cookie() {
             );
         }
     }
+}
+
+/// HAProxy balancing round robin over `backends`, sticky by its `SERVERID`
+/// cookie, as `tests/js/support/haproxy.mjs` configures it; killed when dropped.
+struct Haproxy {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Haproxy {
+    async fn start(backends: &[(&str, std::net::SocketAddr)]) -> Option<Haproxy> {
+        if std::process::Command::new("haproxy")
+            .arg("-v")
+            .output()
+            .is_err()
+        {
+            eprintln!("haproxy is not installed: skipped");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .unwrap();
+        let servers: String = backends
+            .iter()
+            .map(|(name, addr)| {
+                format!("    server {name} {addr} cookie {name} check inter 200ms fall 1 rise 2\n")
+            })
+            .collect();
+        let config = format!(
+            "global\n    maxconn 256\n\ndefaults\n    mode http\n    option redispatch\n    retries 3\n    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n    timeout tunnel 1h\n\nfrontend socketio\n    bind 127.0.0.1:{port}\n    default_backend nodes\n\nbackend nodes\n    balance roundrobin\n    cookie SERVERID insert indirect nocache\n{servers}"
+        );
+        let dir = std::env::temp_dir().join(format!("tether-haproxy-{port}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("haproxy.cfg");
+        std::fs::write(&file, config).unwrap();
+        let child = std::process::Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("haproxy starts");
+        let haproxy = Haproxy { child, dir, port };
+        within(async {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err()
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        // Let the health checks see both backends up.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Some(haproxy)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A node answering `where` with its name.
+async fn named_node(name: &'static str) -> SioServer {
+    SioServer::with(move |io| {
+        io.main().on(
+            "where",
+            move |_socket: tether::server::Socket, mut event: tether::server::Event| async move {
+                let _ = event.ack(&(name,));
+            },
+        );
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_polling_client_keeps_its_node_behind_a_cookie_sticky_balancer() {
+    let (a, b) = (named_node("a").await, named_node("b").await);
+    let Some(balancer) = Haproxy::start(&[("a", a.addr()), ("b", b.addr())]).await else {
+        return;
+    };
+    for mode in [TransportMode::Polling, TransportMode::PollingThenWebSocket] {
+        let client = Client::builder(balancer.url())
+            .transport(mode)
+            .reconnect(tether::client::Reconnect::disabled())
+            .connect()
+            .await
+            .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
+        let changes = client.state_changes();
+        let first: String = within(client.emit_with_ack("where", &())).await.unwrap();
+        for _ in 0..10 {
+            let node: String = within(client.emit_with_ack("where", &())).await.unwrap();
+            assert_eq!(node, first, "{mode:?}: the session stays on its node");
+        }
+        assert!(
+            !changes.has_changed().unwrap(),
+            "{mode:?}: {:?}",
+            client.state()
+        );
+        client.disconnect();
+    }
+    // Without the jar, round robin sends the second request to the other node,
+    // which does not know the session.
+    let lost = Client::builder(balancer.url())
+        .transport(TransportMode::Polling)
+        .cookies(false)
+        .reconnect(tether::client::Reconnect::disabled())
+        .connect()
+        .await;
+    assert!(lost.is_err(), "{lost:?}");
+    drop(balancer);
+    a.stop().await;
+    b.stop().await;
 }

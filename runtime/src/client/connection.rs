@@ -141,9 +141,15 @@ impl Driver {
             match outcome {
                 Ok(joined) => {
                     let socket = &mut self.sockets[index];
-                    socket.state.send_replace(ConnectionState::Connected {
+                    let connected = ConnectionState::Connected {
                         sid: joined.sid,
                         recovered: joined.recovered,
+                    };
+                    // The first connection's state is already there: no change.
+                    socket.state.send_if_modified(|state| {
+                        let changed = *state != connected;
+                        *state = connected;
+                        changed
                     });
                     if !joined.recovered {
                         socket.recovery.last_offset = None;
