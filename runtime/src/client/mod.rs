@@ -395,7 +395,7 @@ impl Client {
     /// this client's.
     ///
     /// ```no_run
-    /// # async fn demo(client: tether::client::Client) -> Result<(), tether::client::ConnectError> {
+    /// # async fn demo(client: tether::client::Client) -> Result<(), Box<dyn std::error::Error>> {
     /// let admin = client
     ///     .socket("/admin")
     ///     .auth(&serde_json::json!({ "token": "admin-secret" }))
