@@ -249,3 +249,47 @@ async fn two_namespaces_share_one_connection_to_node_and_come_back_together() {
     main.disconnect();
     admin.disconnect();
 }
+
+#[tokio::test]
+async fn namespaces_share_a_polling_or_upgraded_connection_too() {
+    for mode in [
+        tether::client::TransportMode::Polling,
+        tether::client::TransportMode::PollingThenWebSocket,
+    ] {
+        let (connections, mut joined) = probe();
+        let handshakes = Arc::new(AtomicUsize::new(0));
+        let server = SioServer::start(two_namespaces(connections, handshakes.clone())).await;
+        let main = Client::builder(server.url())
+            .transport(mode)
+            .connect()
+            .await
+            .unwrap();
+        let admin = main
+            .socket("/admin")
+            .auth(&json!({ "role": "admin" }))
+            .connect()
+            .await
+            .unwrap();
+        let _ = joined.take(2).await;
+        let (nsp, auth) = within(admin.typed::<AdminApi>().whoami()).await.unwrap();
+        assert_eq!(
+            (nsp.as_str(), auth),
+            ("/admin", json!({ "role": "admin" })),
+            "{mode:?}"
+        );
+        let (nsp, _): (String, Value) = within(main.emit_with_ack("whoami", &())).await.unwrap();
+        assert_eq!(nsp, "/", "{mode:?}");
+        assert_eq!(
+            handshakes.load(Ordering::SeqCst),
+            1,
+            "{mode:?}: one connection"
+        );
+        main.disconnect();
+        admin.disconnect();
+        assert_eq!(
+            within(main.disconnected()).await,
+            DisconnectReason::ClientDisconnect
+        );
+        server.stop().await;
+    }
+}
