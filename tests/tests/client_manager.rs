@@ -176,6 +176,9 @@ async fn a_refused_namespace_leaves_the_connection_to_the_others() {
     );
     assert!(main.state().is_connected());
     main.disconnect();
+    within(main.disconnected()).await;
+    let closed = main.socket("/late").connect().await;
+    assert!(matches!(closed, Err(ConnectError::Closed)), "{closed:?}");
     server.stop().await;
 }
 

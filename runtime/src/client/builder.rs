@@ -442,6 +442,9 @@ impl ClientBuilder {
     /// Joins the namespace over the running connection `conn`.
     async fn join_over(self, conn: Arc<ConnShared>) -> Result<Client, ConnectError> {
         self.auth.check()?;
+        if conn.outbox.is_closed() {
+            return Err(ConnectError::Closed);
+        }
         let nsp = normalize_namespace(self.namespace.as_deref().unwrap_or("/"));
         let timeout = conn.connect_timeout;
         let auth = tokio::time::timeout(timeout, self.auth.evaluate())
@@ -468,6 +471,11 @@ impl ClientBuilder {
             });
         }
         control.wake.notify_one();
+        // The connection task closes the outbox before it answers the last
+        // joins: one pushed after that gets no answer.
+        if client.shared.conn.outbox.is_closed() {
+            return Err(ConnectError::Closed);
+        }
         match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(Ok(()))) => Ok(client),
             Ok(Ok(Err(error))) => Err(error),
