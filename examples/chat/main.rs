@@ -168,6 +168,16 @@ async fn main() -> std::io::Result<()> {
     )?;
     io.main().bind::<ChatClient, ChatServer>(Chat::default());
     let admin_ui = tether_examples::admin::admin_ui_from_env(&io)?;
+    if let (Ok(cert), Ok(key)) = (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
+        // HTTPS and WSS served by tether itself: the Socket.IO endpoint only.
+        let tls = tether::http::tls_config_from_pem(cert, key)?;
+        let server =
+            tether::http::bind_tls(io.clone(), tether_examples::listen_addr(), tls).await?;
+        println!("listening on https://{}", server.local_addr());
+        tether_examples::shutdown_signal().await;
+        io.close(std::time::Duration::from_secs(2)).await;
+        return Ok(());
+    }
     tether_examples::web::serve_with_page_and_ui(
         io,
         Page {

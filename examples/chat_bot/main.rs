@@ -7,6 +7,14 @@
 //! PORT=3000 cargo run --example chat &
 //! CHAT_URL=http://127.0.0.1:3000 CHAT_ROOM=lobby cargo run --example chat_bot
 //! ```
+//!
+//! Given an `https://` URL it connects over TLS, trusting the system's root
+//! certificates, or only the PEM certificates of the file `CHAT_CA` (a private CA):
+//!
+//! ```text
+//! TLS_CERT=server.pem TLS_KEY=server.key PORT=3443 cargo run --example chat &
+//! CHAT_URL=https://127.0.0.1:3443 CHAT_CA=ca.pem cargo run --example chat_bot
+//! ```
 
 use std::time::Duration;
 
@@ -46,7 +54,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("CHAT_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".to_owned());
     let room = RoomName::new(std::env::var("CHAT_ROOM").unwrap_or_else(|_| "lobby".to_owned()))?;
 
-    let client = Client::builder(url)
+    let mut builder = Client::builder(url);
+    if let Ok(ca) = std::env::var("CHAT_CA") {
+        builder = builder.tls_root_certificates_pem(std::fs::read(ca)?);
+    }
+    let client = builder
         .auth(&ChatAuth {
             name: BOT_NAME.to_owned(),
         })

@@ -15,10 +15,32 @@ pub use std::string::String;
 pub use std::sync::Arc;
 
 pub use crate::contract::{
-    AckResult, AckShape, Arg, ArgDescriptor, Contract, ContractEvent, DecodeError, Deprecation,
-    Emit, EventDescriptor, EventName, Listen, Payload, TypedSocket, decode_arg, reply_none,
-    reply_result, reply_value, schema_of,
+    AckResult, AckShape, Arg, ArgDescriptor, ClientListen, Contract, ContractEvent, DecodeError,
+    Deprecation, Emit, EventDescriptor, EventName, Listen, Payload, TypedSocket, decode_arg,
+    reply_none, reply_result, reply_value, schema_of,
 };
+
+/// The Rust client emitting contract `C`, as the generated client handler
+/// traits take it.
+#[cfg(feature = "client")]
+pub type ClientOf<C> = crate::client::TypedClient<C>;
+/// Without the `client` feature, no value: the client handler traits exist but
+/// cannot be called.
+#[cfg(not(feature = "client"))]
+pub type ClientOf<C> = NoClient<C>;
+/// The acknowledgement sender of the Rust client.
+#[cfg(feature = "client")]
+pub type ClientAck = crate::client::AckSender;
+/// Without the `client` feature, no value.
+#[cfg(not(feature = "client"))]
+pub type ClientAck = std::convert::Infallible;
+
+/// Stands for the Rust client without the `client` feature; has no value.
+#[cfg(not(feature = "client"))]
+pub struct NoClient<C>(
+    std::convert::Infallible,
+    std::marker::PhantomData<fn() -> C>,
+);
 pub use crate::protocol::Args;
 pub use crate::server::{
     AckSender, BoxFuture, ConnectError, DisconnectReason, EmitError, Room as RoomName,

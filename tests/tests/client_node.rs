@@ -223,3 +223,44 @@ async fn polls_and_upgrades_with_the_node_server() {
 fn mode_name(mode: TransportMode) -> String {
     format!("{mode:?}")
 }
+
+#[tokio::test]
+async fn an_auth_callback_gives_a_fresh_token_to_a_restarted_node_server() {
+    let first = tokio::task::spawn_blocking(node_server).await.unwrap();
+    let port = first.port();
+    let (report, mut welcomes) = probe();
+    let issued = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let client = Client::builder(first.url())
+        .auth_with(move || {
+            let issued = issued.clone();
+            async move {
+                let n = issued.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                json!({ "token": format!("secret-{n}") })
+            }
+        })
+        .reconnect(
+            Reconnect::default()
+                .initial_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(100)),
+        )
+        .on("welcome", move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.arg::<Value>(0).unwrap()) }
+        })
+        .connect()
+        .await
+        .expect("connected to node");
+    assert_eq!(welcomes.next().await, json!({ "token": "secret-1" }));
+    let mut changes = client.state_changes();
+    drop(first);
+    within(changes.wait_for(|state| matches!(state, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap();
+    let _second = tokio::task::spawn_blocking(move || node_server_on(port))
+        .await
+        .unwrap();
+    // The callback runs once the Engine.IO session is open, so attempts made
+    // while the server was away took no token.
+    assert_eq!(welcomes.next().await, json!({ "token": "secret-2" }));
+    client.disconnect();
+}

@@ -179,3 +179,45 @@ async fn a_first_connection_may_wait_for_the_server() {
     client.disconnect();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_auth_callback_gives_a_fresh_token_on_every_reconnection() {
+    let (connections, mut joined) = probe();
+    let (numbers, _received) = probe();
+    let first = SioServer::start(numbering_server(connections.clone(), numbers.clone())).await;
+    let addr = first.addr();
+    let issued = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let client = Client::builder(first.url())
+        .auth_with(move || {
+            let issued = issued.clone();
+            async move {
+                let n = issued.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                json!({ "token": format!("t-{n}") })
+            }
+        })
+        .reconnect(quick_retries())
+        .connect()
+        .await
+        .expect("connected");
+    assert_eq!(joined.next().await, json!({ "token": "t-1" }));
+
+    first.stop().await;
+    wait_for_state(&client, |state| {
+        matches!(state, ConnectionState::Reconnecting { .. })
+    })
+    .await;
+    let second =
+        SioServer::start_on(numbering_server(connections.clone(), numbers.clone()), addr).await;
+    assert_eq!(joined.next().await, json!({ "token": "t-2" }));
+    wait_for_state(&client, ConnectionState::is_connected).await;
+
+    second.stop().await;
+    wait_for_state(&client, |state| {
+        matches!(state, ConnectionState::Reconnecting { .. })
+    })
+    .await;
+    let third = SioServer::start_on(numbering_server(connections, numbers), addr).await;
+    assert_eq!(joined.next().await, json!({ "token": "t-3" }));
+    client.disconnect();
+    third.stop().await;
+}

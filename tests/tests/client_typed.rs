@@ -189,3 +189,91 @@ async fn a_contract_handler_can_acknowledge_beside_other_catch_alls() {
     assert!(catch_all.next().await, "every handler may answer");
     server.stop().await;
 }
+
+/// Events the server sends that the client answers.
+#[tether::events]
+pub trait QuizServer {
+    /// A question; the client answers with a number.
+    fn ask(question: String) -> u32;
+    /// A division; refused for zero.
+    fn divide(n: i64, by: i64) -> Result<i64, String>;
+    /// News without an answer.
+    fn news(text: String);
+}
+
+/// The client's side of `QuizServer`.
+struct Quizzed {
+    news: tether_tests::Report<String>,
+}
+
+impl QuizServerClientHandler for Quizzed {
+    type Emits = RoomClient;
+
+    async fn ask(&self, _client: TypedClient<RoomClient>, question: String) -> u32 {
+        question.len() as u32
+    }
+
+    async fn divide(
+        &self,
+        _client: TypedClient<RoomClient>,
+        n: i64,
+        by: i64,
+    ) -> Result<i64, String> {
+        if by == 0 {
+            return Err("division by zero".to_owned());
+        }
+        Ok(n / by)
+    }
+
+    async fn news(&self, client: TypedClient<RoomClient>, text: String) {
+        self.news.send(text.clone());
+        let _ = client.wave(text.len() as u32);
+    }
+}
+
+#[tokio::test]
+async fn a_client_handler_answers_with_the_types_the_contract_declares() {
+    let (report, mut answers) = probe();
+    let server = SioServer::with(|io| {
+        io.main().bind::<RoomClient, RoomServer>(Rooms);
+        io.main().on_connection(move |socket: Socket| {
+            let report = report.clone();
+            async move {
+                let asked: u32 = socket
+                    .emit_with_ack("ask", &("six times seven",))
+                    .await
+                    .unwrap();
+                let divided: AckResult<i64, String> =
+                    socket.emit_with_ack("divide", &(42, 6)).await.unwrap();
+                let refused: AckResult<i64, String> =
+                    socket.emit_with_ack("divide", &(1, 0)).await.unwrap();
+                report.send(format!("{asked} {divided:?} {refused:?}"));
+                let _ = socket.emit("news", &("hello",));
+            }
+        });
+    })
+    .await;
+    let (news, mut heard) = probe();
+    let (report, mut waves) = probe();
+    let client = Client::builder(server.url())
+        .handle::<QuizServer, _>(Quizzed { news })
+        .on_contract::<RoomServer, _, _>(
+            move |_client: Client, event: RoomServerEvent, _ack: Option<AckSender>| {
+                let report = report.clone();
+                async move {
+                    if let RoomServerEvent::Message { room, text } = event {
+                        report.send(format!("{room} {text}"));
+                    }
+                }
+            },
+        )
+        .connect()
+        .await
+        .expect("connected");
+    assert_eq!(answers.next().await, r#"15 Ok(7) Err("division by zero")"#);
+    assert_eq!(heard.next().await, "hello");
+    // The handler's typed client emitted `wave(5)`, which the server echoes.
+    assert_eq!(waves.next().await, "waves 5");
+    client.disconnect();
+    server.stop().await;
+}

@@ -1,7 +1,9 @@
 //! Rendering: a [`ContractDef`] becomes the contract marker and its descriptors,
-//! the event enum, the handler trait with its dispatcher, and the emitter trait.
+//! the event enum, the handler trait with its dispatcher, the emitter trait, and
+//! the client handler trait with its dispatcher.
 //! Generated code names only `::tether::__private` items.
 
+mod client_handler;
 mod contract;
 mod emitter;
 mod event_enum;
@@ -78,10 +80,12 @@ pub(crate) fn render(def: &ContractDef) -> TokenStream {
     let event_enum = event_enum::render(def, &names);
     let handler = handler::render(def, &names);
     let emitter = emitter::render(def, &names);
+    let client_handler = client_handler::render(def, &names);
     quote! {
         #contract
         #event_enum
         #handler
         #emitter
+        #client_handler
     }
 }

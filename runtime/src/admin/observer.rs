@@ -211,9 +211,10 @@ impl Observer for AdminObserver {
         if !self.development || *socket.ns.name == *self.admin_ns {
             return;
         }
-        let Some(event) = crate::server::outgoing_event(encoded) else {
+        let Some((name, args)) = crate::protocol::decode_event(encoded) else {
             return;
         };
+        let event: crate::server::Event = crate::server::Event::new(name, args, None);
         let values = event.values().unwrap_or_default();
         self.send(
             "event_sent",

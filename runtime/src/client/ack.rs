@@ -16,10 +16,16 @@ use crate::protocol::Args;
 use crate::server::decode_ack;
 use crate::server::{AckError, EmitError};
 
+/// What an [`AckFuture`] receives: the answer, or why there is none.
+pub(crate) type AckOutcome = Result<Args, AckError>;
+
 struct Waiting {
-    sender: oneshot::Sender<Args>,
+    sender: oneshot::Sender<AckOutcome>,
     /// The packet asking for it has been written to a connection.
     sent: bool,
+    /// The packet is resent until acknowledged (`retries`): a lost connection
+    /// does not fail it.
+    reliable: bool,
 }
 
 /// Acknowledgements waiting for the server, by ack id; shared by the client handles
@@ -36,8 +42,9 @@ struct AckTable {
 }
 
 impl PendingAcks {
-    /// A fresh ack id and the receiver of its answer.
-    pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Args>) {
+    /// A fresh ack id and the receiver of its answer; a `reliable` one survives
+    /// lost connections.
+    pub(crate) fn register(&self, reliable: bool) -> (u64, oneshot::Receiver<AckOutcome>) {
         let (sender, receiver) = oneshot::channel();
         let mut table = self.lock();
         let id = table.next_id;
@@ -47,6 +54,7 @@ impl PendingAcks {
             Waiting {
                 sender,
                 sent: false,
+                reliable,
             },
         );
         (id, receiver)
@@ -64,9 +72,16 @@ impl PendingAcks {
         let waiting = self.lock().waiting.remove(&id);
         match waiting {
             Some(waiting) => {
-                let _ = waiting.sender.send(args);
+                let _ = waiting.sender.send(Ok(args));
             }
             None => tracing::debug!(id, "acknowledgement for an unknown id ignored"),
+        }
+    }
+
+    /// Fails the wait for `id` with `error`.
+    pub(crate) fn fail(&self, id: u64, error: AckError) {
+        if let Some(waiting) = self.lock().waiting.remove(&id) {
+            let _ = waiting.sender.send(Err(error));
         }
     }
 
@@ -80,7 +95,9 @@ impl PendingAcks {
     /// the packet will be sent on the next connection.
     pub(crate) fn fail_sent(&self) {
         let mut table = self.lock();
-        table.waiting.retain(|_, waiting| !waiting.sent);
+        table
+            .waiting
+            .retain(|_, waiting| waiting.reliable || !waiting.sent);
     }
 
     /// The client stopped: every acknowledgement fails.
@@ -106,14 +123,18 @@ pin_project_lite::pin_project! {
     /// when the connection the event went out on was lost, or the client stopped.
     ///
     /// An emit made while the client is reconnecting waits in the buffer, and its
-    /// timeout runs meanwhile.
+    /// timeout runs meanwhile. With [`retries`](super::ClientBuilder::retries),
+    /// the packet is resent after each `ack_timeout` without an answer and the
+    /// future fails with [`Timeout`](AckError::Timeout) once the retries are
+    /// spent (a lost connection does not fail it); [`AckFuture::timeout`] still
+    /// bounds the whole wait.
     ///
     /// # Cancel safety
     ///
     /// Dropping it stops the wait; a later acknowledgement is ignored.
     pub struct AckFuture<R> {
         state: State,
-        deadline: Instant,
+        deadline: Option<Instant>,
         // Made on the first poll, so that emitting works outside a tokio runtime.
         #[pin]
         timer: Option<Sleep>,
@@ -131,7 +152,7 @@ pin_project_lite::pin_project! {
 
 enum State {
     Waiting {
-        receiver: oneshot::Receiver<Args>,
+        receiver: oneshot::Receiver<AckOutcome>,
         acks: Arc<PendingAcks>,
         id: u64,
     },
@@ -140,15 +161,16 @@ enum State {
 }
 
 impl<R> AckFuture<R> {
+    /// Waits for `id`; `timeout: None` when the connection task bounds the wait.
     pub(crate) fn waiting(
-        receiver: oneshot::Receiver<Args>,
+        receiver: oneshot::Receiver<AckOutcome>,
         acks: Arc<PendingAcks>,
         id: u64,
-        timeout: Duration,
+        timeout: Option<Duration>,
     ) -> Self {
         AckFuture {
             state: State::Waiting { receiver, acks, id },
-            deadline: Instant::now() + timeout,
+            deadline: timeout.map(|timeout| Instant::now() + timeout),
             timer: None,
             _marker: PhantomData,
         }
@@ -157,7 +179,7 @@ impl<R> AckFuture<R> {
     pub(crate) fn failed(error: EmitError) -> Self {
         AckFuture {
             state: State::Failed(Some(AckError::Emit(error))),
-            deadline: Instant::now(),
+            deadline: None,
             timer: None,
             _marker: PhantomData,
         }
@@ -165,7 +187,7 @@ impl<R> AckFuture<R> {
 
     /// Waits at most `timeout` from now instead of the client's default.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.deadline = Instant::now() + timeout;
+        self.deadline = Some(Instant::now() + timeout);
         self
     }
 }
@@ -179,12 +201,15 @@ impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
             State::Failed(error) => Err(error.take().unwrap_or(AckError::Disconnected)),
             State::Done => Err(AckError::Disconnected),
             State::Waiting { receiver, .. } => match Pin::new(receiver).poll(cx) {
-                Poll::Ready(Ok(args)) => decode_ack(args),
+                Poll::Ready(Ok(Ok(args))) => decode_ack(args),
+                Poll::Ready(Ok(Err(error))) => Err(error),
                 Poll::Ready(Err(_)) => Err(AckError::Disconnected),
                 Poll::Pending => {
+                    let Some(deadline) = *this.deadline else {
+                        return Poll::Pending;
+                    };
                     if this.timer.is_none() {
-                        this.timer
-                            .set(Some(tokio::time::sleep_until(*this.deadline)));
+                        this.timer.set(Some(tokio::time::sleep_until(deadline)));
                     }
                     match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
                         Some(Poll::Pending) => return Poll::Pending,

@@ -3,23 +3,28 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::AtomicBool;
+
 use futures_util::stream::FuturesUnordered;
 use http::{HeaderName, HeaderValue};
 use serde::Serialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::ack::PendingAcks;
-use super::connection::{Driver, Settings};
+use super::auth::AuthSource;
+use super::connection::{Control, Driver, JoinRequest, MAX_PENDING_JOINS, Settings};
 use super::endpoint::Endpoint;
 use super::error::ConnectError;
 use super::event::{EventHandler, Handlers};
-use super::handshake::{Join, establish};
+use super::handshake::{Join, NspJoin, establish};
+use super::listeners::Listeners;
+use super::namespace::{Delivery, NspSocket, RetryQueue};
 use super::outbox::MAX_BUFFERED_PACKETS;
 use super::reconnect::Reconnect;
 use super::recovery::Recovery;
-use super::state::ConnectionState;
+use super::state::{ConnectionState, DisconnectReason};
 use super::transport::TransportMode;
-use super::{Client, Shared};
+use super::{Client, ConnShared, Shared};
 
 /// Configures and connects a [`Client`]; made by [`Client::builder`].
 ///
@@ -60,10 +65,12 @@ pub struct ClientBuilder {
     url: String,
     path: String,
     namespace: Option<String>,
-    auth: Result<Option<serde_json::Value>, String>,
+    auth: AuthSource,
     contract_version: Option<String>,
     connect_timeout: Duration,
     ack_timeout: Duration,
+    retries: u32,
+    cookies: bool,
     reconnect: Reconnect,
     mode: TransportMode,
     retry_first_connection: bool,
@@ -73,6 +80,8 @@ pub struct ClientBuilder {
     parser: crate::server::Parser,
     #[cfg(feature = "tls")]
     tls: super::stream::TlsOptions,
+    /// The connection to join the namespace over ([`Client::socket`]).
+    attach: Option<Arc<ConnShared>>,
 }
 
 impl ClientBuilder {
@@ -81,10 +90,12 @@ impl ClientBuilder {
             url,
             path: "/socket.io/".to_owned(),
             namespace: None,
-            auth: Ok(None),
+            auth: AuthSource::None,
             contract_version: None,
             connect_timeout: Duration::from_secs(20),
             ack_timeout: Duration::from_secs(10),
+            retries: 0,
+            cookies: true,
             reconnect: Reconnect::default(),
             mode: TransportMode::default(),
             retry_first_connection: false,
@@ -94,7 +105,14 @@ impl ClientBuilder {
             parser: crate::server::Parser::Default,
             #[cfg(feature = "tls")]
             tls: super::stream::TlsOptions::default(),
+            attach: None,
         }
+    }
+
+    /// Joins over an existing connection instead of opening one.
+    pub(crate) fn attach(mut self, conn: Arc<ConnShared>) -> Self {
+        self.attach = Some(conn);
+        self
     }
 
     /// The Engine.IO path the server listens on (default `/socket.io/`).
@@ -123,13 +141,26 @@ impl ClientBuilder {
 
     /// The auth payload sent when joining the namespace (and again on every
     /// reconnection); the server reads it as `socket.handshake.auth`. It must
-    /// serialize as a JSON object.
+    /// serialize as a JSON object. Replaces an [`auth_with`](Self::auth_with)
+    /// callback.
     pub fn auth<T: Serialize + ?Sized>(mut self, auth: &T) -> Self {
-        self.auth = match serde_json::to_value(auth) {
-            Ok(value @ serde_json::Value::Object(_)) => Ok(Some(value)),
-            Ok(other) => Err(format!("found {other}")),
-            Err(error) => Err(error.to_string()),
-        };
+        self.auth = AuthSource::fixed(auth);
+        self
+    }
+
+    /// Makes the auth payload with `make`, awaited before every connection and
+    /// reconnection (socket.io-client's `auth: (cb) => ...`), so that a token can
+    /// be refreshed: `|| async { json!({ "token": fresh_token().await }) }`. The
+    /// value must serialize as a JSON object; it counts in the
+    /// [`connect_timeout`](Self::connect_timeout). Replaces an [`auth`](Self::auth)
+    /// payload.
+    pub fn auth_with<F, Fut, T>(mut self, make: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+        T: Serialize + Send + 'static,
+    {
+        self.auth = AuthSource::dynamic(make);
         self
     }
 
@@ -140,9 +171,30 @@ impl ClientBuilder {
         self
     }
 
-    /// How long [`Client::emit_with_ack`] waits for an answer by default (10 s).
+    /// How long [`Client::emit_with_ack`] waits for an answer by default (10 s);
+    /// with [`retries`](Self::retries), how long each try waits (socket.io-client's
+    /// `ackTimeout`).
     pub fn ack_timeout(mut self, timeout: Duration) -> Self {
         self.ack_timeout = timeout;
+        self
+    }
+
+    /// Resends each event up to `retries` times until the server acknowledges it
+    /// (socket.io-client's `retries`; default 0, off). Every event then asks for
+    /// an acknowledgement, even one sent with [`Client::emit`]; events go out in
+    /// order, one at a time: the next waits until the previous one is
+    /// acknowledged or given up. Each try waits
+    /// [`ack_timeout`](Self::ack_timeout), connected or not, and a packet still
+    /// unacknowledged after `retries + 1` tries fails with
+    /// [`AckError::Timeout`](super::AckError::Timeout). A lost connection does not
+    /// fail it: it is sent again once reconnected.
+    ///
+    /// Delivery is at least once: a server whose answer was late or lost sees the
+    /// event again (every try carries the same ack id, so a late answer to an
+    /// earlier try still settles it, once). Make such events idempotent.
+    /// [`Client::emit_volatile`] events are never retried.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
         self
     }
 
@@ -168,6 +220,18 @@ impl ClientBuilder {
     /// are kept too.
     pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Whether to keep the cookies the server sets (`Set-Cookie`) and send them
+    /// back on every later request of the Engine.IO connection: polling requests
+    /// and the WebSocket handshake (default on; socket.io-client's
+    /// `withCredentials` in Node.js). That is how a balancer's sticky-session
+    /// cookie, or the server's `io` cookie, keeps a polling client on its node.
+    /// Each connection starts with an empty jar; `Path`, `Expires` and `Max-Age`
+    /// are obeyed.
+    pub fn cookies(mut self, keep: bool) -> Self {
+        self.cookies = keep;
         self
     }
 
@@ -239,7 +303,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Connects, joins the namespace and starts the client's task.
+    /// Connects, joins the namespace and starts the client's task; for a builder
+    /// made by [`Client::socket`], joins the namespace over that client's
+    /// connection.
     ///
     /// Fails on a bad URL or auth payload, when the server cannot be reached
     /// within the connect timeout, or when it refuses the namespace
@@ -247,9 +313,16 @@ impl ClientBuilder {
     /// connection is retried only with
     /// [`retry_first_connection`](Self::retry_first_connection); reconnection
     /// applies once connected.
-    pub async fn connect(self) -> Result<Client, ConnectError> {
+    pub async fn connect(mut self) -> Result<Client, ConnectError> {
+        self.auth = std::mem::take(&mut self.auth).with_contract_version(self.contract_version.take());
+        if let Some(conn) = self.attach.clone() {
+            return self.join_over(conn).await;
+        }
         let mut endpoint = Endpoint::parse(&self.url, &self.path)?;
         endpoint.parser = self.parser;
+        if !self.cookies {
+            endpoint.cookies = None;
+        }
         #[cfg(feature = "tls")]
         if endpoint.secure {
             endpoint.tls = Some(self.tls.build().map_err(ConnectError::Tls)?);
@@ -263,27 +336,30 @@ impl ClientBuilder {
             let value = HeaderValue::try_from(value.as_str()).map_err(|_| invalid())?;
             endpoint.headers.append(name, value);
         }
-        let auth = with_contract_version(
-            self.auth.map_err(ConnectError::InvalidAuth)?,
-            self.contract_version.as_deref(),
-        );
+        self.auth.check()?;
         let nsp = self
             .namespace
+            .clone()
             .or_else(|| endpoint.namespace.clone())
             .map(|nsp| normalize_namespace(&nsp))
             .unwrap_or_else(|| "/".to_owned());
         let join = || Join {
             endpoint: &endpoint,
             mode: self.mode,
-            nsp: &nsp,
-            auth: auth.as_ref(),
             timeout: self.connect_timeout,
-            resume: None,
+            namespaces: vec![NspJoin {
+                nsp: &nsp,
+                auth: &self.auth,
+                resume: None,
+            }],
         };
         let mut attempt = 0;
         let link = loop {
             let error = match establish(join()).await {
-                Ok(link) => break link,
+                Ok(link) => match link.joined.first() {
+                    Some((_, Err(refusal))) => ConnectError::Refused(refusal.clone()),
+                    _ => break link,
+                },
                 Err(error) => error,
             };
             attempt += 1;
@@ -296,44 +372,131 @@ impl ClientBuilder {
             tracing::debug!(attempt, %error, "first connection failed; retrying");
             tokio::time::sleep(self.reconnect.delay(attempt - 1)).await;
         };
+        let sid = match link.joined.first() {
+            Some((_, Ok(joined))) => joined.sid.clone(),
+            _ => return Err(ConnectError::Closed),
+        };
 
         let (outbox, outbox_receiver) = mpsc::channel(MAX_BUFFERED_PACKETS);
-        let (state, state_receiver) = watch::channel(ConnectionState::Connected {
-            sid: link.sid.clone(),
-            recovered: false,
+        let control = Arc::new(Control::default());
+        let conn = Arc::new(ConnShared {
+            outbox,
+            control: control.clone(),
+            connect_timeout: self.connect_timeout,
+            url: self.url.clone(),
         });
-        let (stop, stop_receiver) = watch::channel(false);
+        let settings = Settings {
+            endpoint,
+            mode: self.mode,
+            connect_timeout: self.connect_timeout,
+            reconnect: self.reconnect.clone(),
+        };
+        let (client, socket) = self.namespace_pair(
+            conn,
+            nsp,
+            ConnectionState::Connected {
+                sid,
+                recovered: false,
+            },
+        );
+        let driver = Driver {
+            settings,
+            control,
+            outbox: outbox_receiver,
+            sockets: vec![socket],
+            generation: 0,
+            running: FuturesUnordered::new(),
+            to_send: Vec::new(),
+            connected: false,
+        };
+        tokio::spawn(driver.run(link));
+        Ok(client)
+    }
+
+    /// The handle and the connection task's side of namespace `nsp`.
+    fn namespace_pair(
+        self,
+        conn: Arc<ConnShared>,
+        nsp: String,
+        state: ConnectionState,
+    ) -> (Client, NspSocket) {
+        let (state, state_receiver) = watch::channel(state);
         let acks = Arc::new(PendingAcks::default());
+        let listeners = Arc::new(Listeners::new(self.handlers));
+        let retry = RetryQueue::default();
         let nsp: Arc<str> = nsp.into();
         let shared = Arc::new(Shared {
             nsp: nsp.clone(),
-            outbox,
+            conn,
             acks: acks.clone(),
             state: state_receiver,
-            stop,
+            leaving: AtomicBool::new(false),
             ack_timeout: self.ack_timeout,
+            retries: self.retries,
+            queued: retry.len.clone(),
+            listeners: listeners.clone(),
         });
-        let driver = Driver {
-            settings: Settings {
-                endpoint,
-                mode: self.mode,
-                nsp,
-                auth,
-                connect_timeout: self.connect_timeout,
-                reconnect: self.reconnect,
-                handlers: self.handlers,
-            },
+        let socket = NspSocket {
+            nsp,
+            auth: self.auth,
             shared: Arc::downgrade(&shared),
             acks,
-            outbox: outbox_receiver,
+            listeners,
             state,
-            stop: stop_receiver,
-            generation: 0,
             recovery: Recovery::default(),
-            running: FuturesUnordered::new(),
+            retry,
+            delivery: Delivery {
+                retries: self.retries,
+                ack_timeout: self.ack_timeout,
+            },
+            joining: None,
         };
-        tokio::spawn(driver.run(link));
-        Ok(Client { shared })
+        (Client { shared }, socket)
+    }
+
+    /// Joins the namespace over the running connection `conn`.
+    async fn join_over(self, conn: Arc<ConnShared>) -> Result<Client, ConnectError> {
+        self.auth.check()?;
+        if conn.outbox.is_closed() {
+            return Err(ConnectError::Closed);
+        }
+        let nsp = normalize_namespace(self.namespace.as_deref().unwrap_or("/"));
+        let timeout = conn.connect_timeout;
+        let auth = tokio::time::timeout(timeout, self.auth.evaluate())
+            .await
+            .map_err(|_| ConnectError::Timeout(timeout))??;
+        let control = conn.control.clone();
+        let state = ConnectionState::Disconnected(DisconnectReason::TransportClose);
+        let (client, socket) = self.namespace_pair(conn, nsp, state);
+        let (reply, answer) = oneshot::channel();
+        {
+            let mut joins = control
+                .joins
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if joins.len() >= MAX_PENDING_JOINS {
+                return Err(ConnectError::Protocol(format!(
+                    "over {MAX_PENDING_JOINS} namespaces waiting to be joined"
+                )));
+            }
+            joins.push(JoinRequest {
+                socket,
+                auth,
+                reply,
+            });
+        }
+        control.wake.notify_one();
+        // The connection task closes the outbox before it answers the last
+        // joins: one pushed after that gets no answer.
+        if client.shared.conn.outbox.is_closed() {
+            return Err(ConnectError::Closed);
+        }
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(Ok(()))) => Ok(client),
+            Ok(Ok(Err(error))) => Err(error),
+            Ok(Err(_)) => Err(ConnectError::Closed),
+            Err(_) => Err(ConnectError::Timeout(timeout)),
+        }
     }
 }
 
@@ -359,21 +522,3 @@ fn normalize_namespace(nsp: &str) -> String {
     }
 }
 
-/// The auth payload with the contract version added under `contract`.
-fn with_contract_version(
-    auth: Option<serde_json::Value>,
-    version: Option<&str>,
-) -> Option<serde_json::Value> {
-    let Some(version) = version else {
-        return auth;
-    };
-    let mut object = match auth {
-        Some(serde_json::Value::Object(object)) => object,
-        _ => serde_json::Map::new(),
-    };
-    object.insert(
-        crate::contract::CONTRACT_AUTH_KEY.to_owned(),
-        version.into(),
-    );
-    Some(serde_json::Value::Object(object))
-}

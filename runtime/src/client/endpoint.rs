@@ -1,21 +1,25 @@
 //! Where the client connects: host, port, Engine.IO path, namespace from the URL,
-//! extra query parameters and headers.
+//! extra query parameters and headers. URLs are parsed by the `url` crate and
+//! query strings written by `form_urlencoded`, as browsers do.
 
 use http::HeaderMap;
+use url::{Host, Url};
 
 use super::error::ConnectError;
 
 /// The parsed server address.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
+    /// The server's URL as given, for the scheme, host and port.
+    url: Url,
     pub(crate) host: String,
     pub(crate) port: u16,
     /// The Engine.IO path, with leading and trailing `/` (`/socket.io/`).
     pub(crate) path: String,
     /// The namespace the URL names by its path, if any (`http://host/admin`).
     pub(crate) namespace: Option<String>,
-    /// Query parameters added to every request, encoded, each after a `&`.
-    pub(crate) query: String,
+    /// Query parameters added to every request (the URL's, then the builder's).
+    query: Vec<(String, String)>,
     /// Headers added to every request (and to the WebSocket handshake).
     pub(crate) headers: HeaderMap,
     /// Whether the URL asked for TLS (`https://`, `wss://`).
@@ -28,46 +32,47 @@ pub(crate) struct Endpoint {
     /// Always `None` without the `tls` feature.
     #[cfg(not(feature = "tls"))]
     pub(crate) tls: Option<std::convert::Infallible>,
+    /// The cookies the server set on the current Engine.IO connection; `None`
+    /// when turned off.
+    pub(crate) cookies: Option<super::cookies::CookieJar>,
 }
 
 impl Endpoint {
-    /// Parses `url` (`http://host:port[/namespace]` or `ws://…`).
+    /// Parses `url` (`http://host:port[/namespace][?query]` or `ws://…`).
     pub(crate) fn parse(url: &str, path: &str) -> Result<Endpoint, ConnectError> {
         let invalid = |reason: &str| ConnectError::InvalidUrl {
             url: url.to_owned(),
             reason: reason.to_owned(),
         };
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|error: http::uri::InvalidUri| invalid(&error.to_string()))?;
-        let (default_port, secure) = match uri.scheme_str() {
-            Some("http" | "ws") => (80, false),
-            Some("https" | "wss") => (443, true),
-            Some(scheme) => return Err(ConnectError::UnsupportedScheme(scheme.to_owned())),
-            None => return Err(invalid("missing scheme (`http://` or `ws://`)")),
+        let parsed = Url::parse(url).map_err(|error| invalid(&error.to_string()))?;
+        let secure = match parsed.scheme() {
+            "http" | "ws" => false,
+            "https" | "wss" => true,
+            scheme => return Err(ConnectError::UnsupportedScheme(scheme.to_owned())),
         };
         if secure && cfg!(not(feature = "tls")) {
             return Err(ConnectError::UnsupportedScheme(format!(
                 "{} (enable tether's `tls` feature)",
-                uri.scheme_str().unwrap_or_default()
+                parsed.scheme()
             )));
         }
-        let host = uri.host().ok_or_else(|| invalid("missing host"))?;
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let namespace = Some(uri.path().trim_end_matches('/'))
+        let host = match parsed.host() {
+            Some(Host::Domain(domain)) => domain.to_owned(),
+            Some(Host::Ipv4(address)) => address.to_string(),
+            Some(Host::Ipv6(address)) => address.to_string(),
+            None => return Err(invalid("missing host")),
+        };
+        let port = parsed
+            .port_or_known_default()
+            .ok_or_else(|| invalid("missing port"))?;
+        let namespace = Some(parsed.path().trim_end_matches('/'))
             .filter(|path| !path.is_empty())
             .map(str::to_owned);
-        let query = uri
-            .query()
-            .filter(|query| !query.is_empty())
-            .map(|query| format!("&{query}"))
-            .unwrap_or_default();
+        let query = parsed.query_pairs().into_owned().collect();
         Ok(Endpoint {
+            url: parsed,
             host,
-            port: uri.port_u16().unwrap_or(default_port),
+            port,
             path: normalize_path(path),
             namespace,
             query,
@@ -75,6 +80,7 @@ impl Endpoint {
             tls: None,
             secure,
             parser: crate::server::Parser::Default,
+            cookies: Some(super::cookies::CookieJar::default()),
         })
     }
 
@@ -89,47 +95,56 @@ impl Endpoint {
 
     /// Adds a query parameter to every request.
     pub(crate) fn add_query(&mut self, name: &str, value: &str) {
-        self.query.push('&');
-        self.query.push_str(&encode_component(name));
-        self.query.push('=');
-        self.query.push_str(&encode_component(value));
+        self.query.push((name.to_owned(), value.to_owned()));
     }
 
     /// The path and query of an Engine.IO request over `transport`, for a new
     /// session or for session `sid`.
     pub(crate) fn path_and_query(&self, transport: &str, sid: Option<&str>) -> String {
-        let mut target = format!("{}?EIO=4&transport={transport}", self.path);
+        format!("{}?{}", self.path, self.query_string(transport, sid))
+    }
+
+    /// The query of an Engine.IO request: `EIO`, `transport`, `sid`, then the
+    /// URL's and the builder's parameters.
+    fn query_string(&self, transport: &str, sid: Option<&str>) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("EIO", "4");
+        query.append_pair("transport", transport);
         if let Some(sid) = sid {
-            target.push_str("&sid=");
-            target.push_str(sid);
+            query.append_pair("sid", sid);
         }
-        target.push_str(&self.query);
-        target
+        query.extend_pairs(&self.query);
+        query.finish()
+    }
+
+    /// Adds the cookies for a request to the Engine.IO path.
+    pub(crate) fn apply_cookies(&self, headers: &mut HeaderMap) {
+        if let Some(jar) = &self.cookies {
+            jar.apply(headers, &self.path);
+        }
+    }
+
+    /// Keeps the cookies a response to a request to the Engine.IO path sets.
+    pub(crate) fn store_cookies(&self, headers: &HeaderMap) {
+        if let Some(jar) = &self.cookies {
+            jar.store(headers, &self.path);
+        }
     }
 
     /// The WebSocket URL of a new Engine.IO session, or of an upgrade of session
     /// `sid`.
     pub(crate) fn websocket_url(&self, sid: Option<&str>) -> String {
-        format!(
-            "{}://{}{}",
-            if self.secure { "wss" } else { "ws" },
-            self.authority(),
-            self.path_and_query("websocket", sid)
-        )
+        let mut url = self.url.clone();
+        // Switching between special schemes (`http` → `ws`) always succeeds.
+        let _ = url.set_scheme(if self.secure { "wss" } else { "ws" });
+        url.set_path(&self.path);
+        url.set_query(Some(&self.query_string("websocket", sid)));
+        url.set_fragment(None);
+        // A URL's credentials go in headers, not in the request line.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.into()
     }
-}
-
-/// Percent-encodes a query component (everything but RFC 3986 unreserved bytes).
-fn encode_component(component: &str) -> String {
-    let mut encoded = String::with_capacity(component.len());
-    for byte in component.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 /// `socket.io` → `/socket.io/`.
@@ -175,14 +190,22 @@ mod tests {
             endpoint.websocket_url(Some("abc")),
             "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket&sid=abc"
         );
-        let mut with_query = Endpoint::parse("http://h:1/?v=1", "/socket.io/").unwrap();
+        let mut with_query = Endpoint::parse("http://h:1/?v=1&w=a%20b", "/socket.io/").unwrap();
         with_query.add_query("a b", "c&d=é");
         assert_eq!(
             with_query.path_and_query("polling", Some("S")),
-            "/socket.io/?EIO=4&transport=polling&sid=S&v=1&a%20b=c%26d%3D%C3%A9"
+            "/socket.io/?EIO=4&transport=polling&sid=S&v=1&w=a+b&a+b=c%26d%3D%C3%A9"
+        );
+        assert_eq!(
+            with_query.websocket_url(None),
+            "ws://h:1/socket.io/?EIO=4&transport=websocket&v=1&w=a+b&a+b=c%26d%3D%C3%A9"
         );
         let v6 = Endpoint::parse("http://[::1]:80", "/socket.io/").unwrap();
         assert_eq!(v6.authority(), "[::1]:80");
+        assert_eq!(
+            v6.websocket_url(None),
+            "ws://[::1]/socket.io/?EIO=4&transport=websocket"
+        );
         let plain = Endpoint::parse("ws://example.com", "custom").unwrap();
         assert_eq!((plain.port, plain.namespace), (80, None));
         assert_eq!(plain.path, "/custom/");
@@ -197,7 +220,7 @@ mod tests {
             assert_eq!(tls.port, 443);
             assert!(
                 tls.websocket_url(None)
-                    .starts_with("wss://example.com:443/")
+                    .starts_with("wss://example.com/socket.io/?EIO=4")
             );
         } else {
             assert!(matches!(tls, Err(ConnectError::UnsupportedScheme(_))));

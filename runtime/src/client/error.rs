@@ -7,6 +7,7 @@ use crate::server;
 
 /// Why [`ClientBuilder::connect`](super::ClientBuilder::connect) failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectError {
     /// The URL could not be parsed, or names no host.
     #[error("invalid URL `{url}`: {reason}")]
@@ -54,6 +55,10 @@ pub enum ConnectError {
     /// refused with the message `Invalid namespace`.
     #[error("the server refused the connection: {0}")]
     Refused(server::ConnectError),
+    /// [`Client::socket`](super::Client::socket) named a namespace already joined
+    /// over the connection; use its client.
+    #[error("namespace `{0}` is already joined over this connection")]
+    AlreadyJoined(String),
 }
 
 impl From<OpenError> for ConnectError {

@@ -136,21 +136,51 @@ impl Handlers {
         self.any.push(handler);
     }
 
-    /// The futures handling `event`: every catch-all, then the event's own handler
-    /// (one per name: a later registration replaces an earlier one). They share
-    /// the acknowledgement sender.
-    pub(crate) fn dispatch(&self, client: &Client, event: Event) -> Vec<BoxFuture> {
-        let own = self.by_event.get(event.name());
-        let targets: Vec<&Arc<dyn EventHandler>> = self.any.iter().chain(own).collect();
-        let Some((last, others)) = targets.split_last() else {
-            tracing::debug!(event = event.name(), "no handler for event");
-            return Vec::new();
-        };
-        let mut futures: Vec<BoxFuture> = others
-            .iter()
-            .map(|handler| handler.call(client.clone(), event.share()))
-            .collect();
-        futures.push(last.call(client.clone(), event));
-        futures
+    pub(crate) fn off(&mut self, event: &str) {
+        self.by_event.remove(event);
     }
+
+    /// Removes `event`'s handler if it is still `handler` (a spent `once`).
+    pub(crate) fn off_if(&mut self, event: &str, handler: *const ()) {
+        let current = self
+            .by_event
+            .get(event)
+            .map(|current| Arc::as_ptr(current).cast::<()>());
+        if current == Some(handler) {
+            self.by_event.remove(event);
+        }
+    }
+
+    pub(crate) fn off_any(&mut self) {
+        self.any.clear();
+    }
+
+    /// The handlers of event `name`: every catch-all, then the event's own
+    /// handler (one per name: a later registration replaces an earlier one).
+    pub(crate) fn targets(&self, name: &str) -> Vec<Arc<dyn EventHandler>> {
+        self.any
+            .iter()
+            .chain(self.by_event.get(name))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The futures of `targets` handling `event`, sharing its acknowledgement sender.
+/// Called with no lock held: a `once` handler removes itself.
+pub(crate) fn dispatch(
+    targets: &[Arc<dyn EventHandler>],
+    client: &Client,
+    event: Event,
+) -> Vec<BoxFuture> {
+    let Some((last, others)) = targets.split_last() else {
+        tracing::debug!(event = event.name(), "no handler for event");
+        return Vec::new();
+    };
+    let mut futures: Vec<BoxFuture> = others
+        .iter()
+        .map(|handler| handler.call(client.clone(), event.share()))
+        .collect();
+    futures.push(last.call(client.clone(), event));
+    futures
 }

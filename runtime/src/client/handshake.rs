@@ -25,20 +25,27 @@ const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 /// that sends more fails the attempt.
 pub(crate) const MAX_EARLY_EVENTS: usize = 16_384;
 
-/// An open Engine.IO session, joined to the namespace.
+/// An open Engine.IO session, and how joining each namespace went.
 pub(crate) struct Link {
     pub(crate) transport: Transport,
     pub(crate) decoder: Decoder,
     /// No ping within this long means the connection is lost
     /// (`pingInterval + pingTimeout`).
     pub(crate) heartbeat: Duration,
+    /// Each namespace asked for, in order: joined, or the server's refusal.
+    pub(crate) joined: Vec<(String, Result<Joined, server::ConnectError>)>,
+}
+
+/// A namespace the server let the client join.
+pub(crate) struct Joined {
     /// The socket id the server gave in its CONNECT answer.
     pub(crate) sid: String,
     /// The private id the server gave with connection state recovery on.
     pub(crate) pid: Option<String>,
     /// The server took the client's previous socket back (its `pid`).
     pub(crate) recovered: bool,
-    /// Events for the namespace that arrived before the CONNECT answer.
+    /// Events for the namespace that arrived before the CONNECT answer (or
+    /// before the last namespace was answered).
     pub(crate) early: Vec<Packet>,
 }
 
@@ -51,13 +58,18 @@ pub(crate) struct Resume<'a> {
     pub(crate) offset: &'a str,
 }
 
-/// How to join: where, which namespace, with what.
+/// How to connect: where, and which namespaces to join with what.
 pub(crate) struct Join<'a> {
     pub(crate) endpoint: &'a Endpoint,
     pub(crate) mode: TransportMode,
-    pub(crate) nsp: &'a str,
-    pub(crate) auth: Option<&'a serde_json::Value>,
     pub(crate) timeout: Duration,
+    pub(crate) namespaces: Vec<NspJoin<'a>>,
+}
+
+/// One namespace to join.
+pub(crate) struct NspJoin<'a> {
+    pub(crate) nsp: &'a str,
+    pub(crate) auth: &'a super::auth::AuthSource,
     /// Asks the server to recover a lost socket.
     pub(crate) resume: Option<Resume<'a>>,
 }
@@ -76,9 +88,9 @@ struct OpenInfo {
 
 /// The CONNECT answer's data.
 #[derive(Deserialize)]
-struct ConnectReply {
-    sid: String,
-    pid: Option<String>,
+pub(crate) struct ConnectReply {
+    pub(crate) sid: String,
+    pub(crate) pid: Option<String>,
 }
 
 /// The CONNECT_ERROR payload, as an object (a bare string is also accepted).
@@ -88,7 +100,7 @@ struct Refusal {
     data: Option<serde_json::Value>,
 }
 
-/// Connects and joins the namespace, all within the join's timeout.
+/// Connects and joins the namespaces, all within the join's timeout.
 pub(crate) async fn establish(join: Join<'_>) -> Result<Link, ConnectError> {
     let timeout = join.timeout;
     tokio::time::timeout(timeout, handshake(join))
@@ -97,6 +109,9 @@ pub(crate) async fn establish(join: Join<'_>) -> Result<Link, ConnectError> {
 }
 
 async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
+    if let Some(jar) = &join.endpoint.cookies {
+        jar.clear();
+    }
     let mut transport = match join.mode {
         TransportMode::WebSocket => {
             Transport::websocket(open_websocket(join.endpoint, None).await?)
@@ -122,17 +137,25 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
         polling.opened(&open.sid, heartbeat, open.max_payload);
     }
 
-    let auth = connect_payload(join.auth, join.resume);
-    let connect = try_encode_connect(join.nsp, auth.as_ref())
-        .map_err(|error| ConnectError::InvalidAuth(error.to_string()))?;
+    let mut connects = Vec::new();
+    for namespace in &join.namespaces {
+        let auth = namespace.auth.evaluate().await?;
+        let auth = connect_payload(auth.as_ref(), namespace.resume);
+        let connect = try_encode_connect(namespace.nsp, auth.as_ref())
+            .map_err(|error| ConnectError::InvalidAuth(error.to_string()))?;
+        connects.extend(super::endpoint::frames_of(join.endpoint.parser, &connect));
+    }
     transport
-        .send(&super::endpoint::frames_of(join.endpoint.parser, &connect))
+        .send(&connects)
         .await
         .map_err(|error| protocol_error(error.to_string()))?;
 
     let mut decoder = Decoder::default();
-    let mut early = Vec::new();
-    let reply = loop {
+    let mut early: Vec<Vec<Packet>> = join.namespaces.iter().map(|_| Vec::new()).collect();
+    let mut early_count = 0;
+    let mut answers: Vec<Option<Result<ConnectReply, server::ConnectError>>> =
+        join.namespaces.iter().map(|_| None).collect();
+    while answers.iter().any(Option::is_none) {
         let decoded = match next_packet(&mut transport).await? {
             EnginePacket::Ping(_) => {
                 transport
@@ -156,30 +179,37 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
         let Some(packet) = decoded else {
             continue;
         };
-        if packet.nsp.as_str() != join.nsp {
+        let Some(index) = join
+            .namespaces
+            .iter()
+            .position(|namespace| namespace.nsp == packet.nsp.as_str())
+        else {
             continue;
-        }
+        };
         match packet.body {
-            Body::Connect(Some(data)) => {
+            Body::Connect(Some(data)) if answers[index].is_none() => {
                 let reply: ConnectReply = serde_json::from_str(data.as_str())
                     .map_err(|error| protocol_error(format!("bad CONNECT answer: {error}")))?;
-                break reply;
+                answers[index] = Some(Ok(reply));
             }
             Body::Event { .. } => {
-                if early.len() == MAX_EARLY_EVENTS {
+                if early_count == MAX_EARLY_EVENTS {
                     return Err(protocol_error(format!(
                         "over {MAX_EARLY_EVENTS} events before the CONNECT answer"
                     )));
                 }
-                early.push(packet);
+                early_count += 1;
+                early[index].push(packet);
             }
             Body::Connect(None) => {
                 return Err(protocol_error("CONNECT answer without a sid".to_owned()));
             }
-            Body::ConnectError(json) => return Err(ConnectError::Refused(refusal(&json))),
+            Body::ConnectError(json) if answers[index].is_none() => {
+                answers[index] = Some(Err(refusal(&json)));
+            }
             _ => {}
         }
-    };
+    }
 
     if join.mode == TransportMode::PollingThenWebSocket
         && open.upgrades.iter().any(|upgrade| upgrade == "websocket")
@@ -190,18 +220,33 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
             Err(_) => tracing::debug!("upgrade timed out; polling goes on"),
         }
     }
-    tracing::debug!(transport = transport.name(), nsp = join.nsp, "joined");
-    let recovered = join
-        .resume
-        .is_some_and(|resume| reply.pid.as_deref() == Some(resume.pid));
+    tracing::debug!(transport = transport.name(), "joined");
+    let joined = join
+        .namespaces
+        .iter()
+        .zip(answers)
+        .zip(early)
+        .map(|((namespace, answer), early)| {
+            let outcome = match answer {
+                Some(Ok(reply)) => Ok(Joined {
+                    recovered: namespace
+                        .resume
+                        .is_some_and(|resume| reply.pid.as_deref() == Some(resume.pid)),
+                    sid: reply.sid,
+                    pid: reply.pid,
+                    early,
+                }),
+                Some(Err(refusal)) => Err(refusal),
+                None => Err(server::ConnectError::new("no answer")),
+            };
+            (namespace.nsp.to_owned(), outcome)
+        })
+        .collect();
     Ok(Link {
         transport,
         decoder,
         heartbeat,
-        sid: reply.sid,
-        pid: reply.pid,
-        recovered,
-        early,
+        joined,
     })
 }
 
@@ -255,7 +300,7 @@ fn parse_open(json: &Text) -> Result<OpenInfo, ConnectError> {
 }
 
 /// Reads the server's `connect_error` payload: `{"message","data"}` or a string.
-fn refusal(json: &Text) -> server::ConnectError {
+pub(crate) fn refusal(json: &Text) -> server::ConnectError {
     if let Ok(Refusal { message, data }) = serde_json::from_str(json.as_str()) {
         let error = server::ConnectError::new(message);
         return match data {

@@ -3,17 +3,32 @@
 //! WebSocket, see [`TransportMode`]), emits events with or without
 //! acknowledgement, handles the server's events, and reconnects with backoff.
 //!
-//! - [`Client::builder`] takes the server URL (`http://host:port`, or `ws://`;
-//!   TLS is not supported yet), and optionally the Engine.IO path (default
-//!   `/socket.io/`), the namespace (default `/`, or the URL's path), an auth payload,
-//!   handlers and timeouts; [`ClientBuilder::connect`] joins the namespace or fails
-//!   with a [`ConnectError`] (for a refusal: the server's `message` and `data`).
+//! - [`Client::builder`] takes the server URL (`http://host:port`, `ws://`, or
+//!   `https://` / `wss://` with feature `tls`), and optionally the Engine.IO path
+//!   (default `/socket.io/`), the namespace (default `/`, or the URL's path), an
+//!   auth payload or an async auth callback evaluated on every connection
+//!   ([`ClientBuilder::auth_with`]), handlers and timeouts;
+//!   [`ClientBuilder::connect`] joins the namespace or fails with a
+//!   [`ConnectError`] (for a refusal: the server's `message` and `data`).
+//! - [`Client::socket`] joins another namespace over the same connection
+//!   (socket.io-client's `Manager`); each namespace has its own handlers, auth and
+//!   state, and every one is joined again after a reconnection.
+//! - Delivery as socket.io-client's: [`ClientBuilder::retries`] resends a packet
+//!   until acknowledged, [`Client::emit_volatile`] drops an event when not
+//!   connected, [`AckFuture::timeout`] bounds one emit; [`Client::on_any_outgoing`]
+//!   sees what goes out, and handlers can be added and removed while connected
+//!   ([`Client::on`], [`Client::once`], [`Client::off`], [`Client::off_any`]).
+//! - Cookies the server or a balancer sets are sent back on every request of the
+//!   connection ([`ClientBuilder::cookies`]).
 //! - [`Client::emit`] and [`Client::emit_with_ack`] take arguments as the server's
 //!   emits do: a tuple spreads into several arguments, `bytes::Bytes` anywhere
 //!   travels as a binary attachment.
 //! - [`Client::typed`] gives a [`TypedClient`], on which the emitter trait that
 //!   `#[tether::events]` generates works; [`ClientBuilder::on_contract`] receives
-//!   the server's events decoded as a contract's event enum.
+//!   the server's events decoded as a contract's event enum, and
+//!   [`ClientBuilder::handle`] hands them to an implementation of the client
+//!   handler trait the macro generates, whose methods return the contract's
+//!   typed acknowledgements.
 //! - When the connection is lost, the client reconnects with exponential backoff
 //!   ([`Reconnect`]), joins the namespace again with the same auth payload, and
 //!   sends what was emitted meanwhile (at most [`MAX_BUFFERED_PACKETS`]).
@@ -22,12 +37,16 @@
 //!
 //! # Limits
 //!
-//! One task per client runs the connection (its event handlers run on it too).
+//! One task per connection runs it, for every namespace joined over it (their
+//! event handlers run on it too).
 //! Every queue is bounded and every wait has a timeout:
 //!
 //! | what | limit | past it |
 //! |---|---|---|
-//! | packets waiting to be written, including while reconnecting | [`MAX_BUFFERED_PACKETS`] (1,024) | `emit` fails with [`EmitError::QueueFull`] |
+//! | packets waiting to be written, including while reconnecting | [`MAX_BUFFERED_PACKETS`] (1,024) | `emit` fails with [`EmitError::QueueFull`] (a volatile emit is dropped) |
+//! | packets waiting in a namespace's retry queue | [`MAX_BUFFERED_PACKETS`] | `emit` fails with [`EmitError::QueueFull`] |
+//! | namespaces waiting to be joined over one connection | 64 | [`ConnectError::Protocol`] |
+//! | cookies kept per connection | 50, 4 KiB each | the oldest is dropped, a larger one ignored |
 //! | event handlers running at once | [`MAX_RUNNING_HANDLERS`] (256) | the client stops reading until one finishes |
 //! | connecting and joining, per attempt | 20 s ([`ClientBuilder::connect_timeout`]) | [`ConnectError::Timeout`], or the next attempt |
 //! | waiting for an acknowledgement | 10 s ([`ClientBuilder::ack_timeout`], [`AckFuture::timeout`]) | [`AckError::Timeout`] |
@@ -36,9 +55,8 @@
 //! | one incoming WebSocket message / polling response | 64 MiB | the connection counts as lost |
 //! | one POST | the server's `maxPayload` | queued packets are split over several POSTs |
 //!
-//! Not supported yet: TLS (`https://`, `wss://`), connection state recovery
-//! (`pid`/`offset`), several namespaces over one connection (each client is one
-//! namespace on its own connection), and the msgpack parser.
+//! With [`ClientBuilder::retries`], delivery is at least once: a server whose
+//! answer was late or lost sees the event again. Make such events idempotent.
 //!
 //! # Examples
 //!
@@ -69,12 +87,16 @@
 //! ```
 
 mod ack;
+mod auth;
 mod builder;
 mod connection;
+mod cookies;
 mod endpoint;
 mod error;
 mod event;
 mod handshake;
+mod listeners;
+mod namespace;
 mod outbox;
 mod polling;
 mod reconnect;
@@ -85,6 +107,7 @@ mod transport;
 mod typed;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -104,27 +127,61 @@ pub use self::typed::TypedClient;
 pub use crate::server::{AckError, EmitError};
 
 use self::ack::PendingAcks;
+use self::connection::Control;
+use self::listeners::Listeners;
 use self::outbox::{Outgoing, push};
 use crate::contract::Contract;
 use crate::protocol::{RESERVED_EVENTS, encode_event};
 use crate::server::EmitArgs;
 
 /// A connected client: one namespace of one server. Cheap to clone; every clone
-/// drives the same connection. When every clone is dropped, the client
-/// disconnects.
+/// drives the same namespace. When every clone is dropped, the client leaves the
+/// namespace, and the connection closes with its last namespace.
+///
+/// Several namespaces share one connection: [`Client::socket`] joins another
+/// one over this client's connection (socket.io-client's `Manager`).
 #[derive(Clone)]
 pub struct Client {
     shared: Arc<Shared>,
 }
 
-/// What the client handles share with the connection task.
+/// What the handles of one namespace share with the connection task.
 pub(crate) struct Shared {
     nsp: Arc<str>,
-    outbox: mpsc::Sender<Outgoing>,
+    conn: Arc<ConnShared>,
     acks: Arc<PendingAcks>,
     state: watch::Receiver<ConnectionState>,
-    stop: watch::Sender<bool>,
+    /// [`Client::disconnect`] was called.
+    leaving: AtomicBool,
     ack_timeout: Duration,
+    /// socket.io-client's `retries`: 0 sends each packet once.
+    retries: u32,
+    /// Packets in the namespace's retry queue (bounded by [`MAX_BUFFERED_PACKETS`]).
+    queued: Arc<AtomicUsize>,
+    listeners: Arc<Listeners>,
+}
+
+impl Shared {
+    pub(crate) fn leaving(&self) -> bool {
+        self.leaving.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The connection task notices the namespace has no handle left.
+        self.conn.control.wake.notify_one();
+    }
+}
+
+/// What the namespaces of one connection share.
+pub(crate) struct ConnShared {
+    outbox: mpsc::Sender<Outgoing>,
+    control: Arc<Control>,
+    /// How long joining another namespace may take.
+    connect_timeout: Duration,
+    /// The URL the connection was made to, for [`Client::socket`]'s builder.
+    url: String,
 }
 
 impl std::fmt::Debug for Client {
@@ -205,20 +262,57 @@ impl Client {
     /// ([`EmitError::Disconnected`]), when [`MAX_BUFFERED_PACKETS`] packets already
     /// wait ([`EmitError::QueueFull`]), for a reserved event name, or when `data`
     /// does not serialize.
+    ///
+    /// With [`retries`](ClientBuilder::retries), the event asks for an
+    /// acknowledgement and is resent until the server gives one (see there).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.check(event)?;
+        if self.shared.retries > 0 {
+            let (id, _unobserved) = self.shared.acks.register(true);
+            return self.push_reliable(event, data, id);
+        }
         let encoded = encode_event(&self.shared.nsp, event, &EmitArgs::new(data), None)?;
         push(
-            &self.shared.outbox,
+            &self.shared.conn.outbox,
             Outgoing::Emit {
+                nsp: self.shared.nsp.clone(),
                 encoded,
                 ack_id: None,
             },
         )
     }
 
+    /// Sends event `event` with `data` (as [`Client::emit`]) only if the client
+    /// is connected and its queue has room; otherwise the event is dropped
+    /// without error (socket.io-client's `socket.volatile.emit`): for state that
+    /// the next update supersedes. Never retried.
+    pub fn emit_volatile<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        self.check(event)?;
+        if !self.shared.state.borrow().is_connected() {
+            return Ok(());
+        }
+        let encoded = encode_event(&self.shared.nsp, event, &EmitArgs::new(data), None)?;
+        match push(
+            &self.shared.conn.outbox,
+            Outgoing::Emit {
+                nsp: self.shared.nsp.clone(),
+                encoded,
+                ack_id: None,
+            },
+        ) {
+            Err(EmitError::QueueFull) => Ok(()),
+            outcome => outcome,
+        }
+    }
+
     /// Sends event `event` with `data` (as [`Client::emit`]) and waits for the
-    /// server's acknowledgement, decoded as `R`; see [`AckFuture`] for timeouts.
+    /// server's acknowledgement, decoded as `R`; see [`AckFuture`] for timeouts
+    /// ([`AckFuture::timeout`] sets this emit's own, socket.io-client's
+    /// `socket.timeout(ms).emitWithAck(...)`).
     pub fn emit_with_ack<R, T>(&self, event: &str, data: &T) -> AckFuture<R>
     where
         R: DeserializeOwned + 'static,
@@ -228,20 +322,28 @@ impl Client {
             return AckFuture::failed(error);
         }
         let acks = &self.shared.acks;
-        let (id, receiver) = acks.register();
+        let reliable = self.shared.retries > 0;
+        let (id, receiver) = acks.register(reliable);
+        if reliable {
+            return match self.push_reliable(event, data, id) {
+                Ok(()) => AckFuture::waiting(receiver, acks.clone(), id, None),
+                Err(error) => AckFuture::failed(error),
+            };
+        }
         let sent = encode_event(&self.shared.nsp, event, &EmitArgs::new(data), Some(id))
             .map_err(EmitError::from)
             .and_then(|encoded| {
                 push(
-                    &self.shared.outbox,
+                    &self.shared.conn.outbox,
                     Outgoing::Emit {
+                        nsp: self.shared.nsp.clone(),
                         encoded,
                         ack_id: Some(id),
                     },
                 )
             });
         match sent {
-            Ok(()) => AckFuture::waiting(receiver, acks.clone(), id, self.shared.ack_timeout),
+            Ok(()) => AckFuture::waiting(receiver, acks.clone(), id, Some(self.shared.ack_timeout)),
             Err(error) => {
                 acks.forget(id);
                 AckFuture::failed(error)
@@ -249,14 +351,78 @@ impl Client {
         }
     }
 
-    /// Leaves the namespace and closes the connection (the server sees
-    /// `client namespace disconnect`); the client does not reconnect. Events
-    /// emitted before go out first when connected (while reconnecting, the buffer
-    /// is dropped). Pending acknowledgements fail, and later emits fail with
-    /// [`EmitError::Disconnected`].
+    /// Queues `event` (ack id `id`, already registered) in the retry queue.
+    fn push_reliable<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        id: u64,
+    ) -> Result<(), EmitError> {
+        let shared = &self.shared;
+        let sent = encode_event(&shared.nsp, event, &EmitArgs::new(data), Some(id))
+            .map_err(EmitError::from)
+            .and_then(|encoded| {
+                if shared.queued.fetch_add(1, Ordering::AcqRel) >= MAX_BUFFERED_PACKETS {
+                    shared.queued.fetch_sub(1, Ordering::AcqRel);
+                    return Err(EmitError::QueueFull);
+                }
+                push(
+                    &shared.conn.outbox,
+                    Outgoing::Reliable {
+                        nsp: shared.nsp.clone(),
+                        encoded,
+                        ack_id: id,
+                    },
+                )
+                .inspect_err(|_| {
+                    shared.queued.fetch_sub(1, Ordering::AcqRel);
+                })
+            });
+        if sent.is_err() {
+            shared.acks.forget(id);
+        }
+        sent
+    }
+
+    /// A builder joining namespace `nsp` over this client's connection
+    /// (socket.io-client's `manager.socket(nsp, opts)`): the new [`Client`] has its
+    /// own handlers, auth, state and acknowledgements, shares the Engine.IO
+    /// connection, and is joined again on every reconnection. Its
+    /// [`connect`](ClientBuilder::connect) sends CONNECT and waits for the answer
+    /// (within this client's connect timeout); the builder's connection settings
+    /// (URL, path, transports, TLS, query, headers, reconnection, parser) are those
+    /// of the connection and are ignored. `ack_timeout` and `retries` start as
+    /// this client's.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tether::client::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let admin = client
+    ///     .socket("/admin")
+    ///     .auth(&serde_json::json!({ "token": "admin-secret" }))
+    ///     .connect()
+    ///     .await?;
+    /// admin.emit("ban", &("mallory",))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn socket(&self, nsp: &str) -> ClientBuilder {
+        ClientBuilder::new(self.shared.conn.url.clone())
+            .namespace(nsp)
+            .ack_timeout(self.shared.ack_timeout)
+            .retries(self.shared.retries)
+            .connect_timeout(self.shared.conn.connect_timeout)
+            .attach(self.shared.conn.clone())
+    }
+
+    /// Leaves the namespace (the server sees `client namespace disconnect`), and
+    /// closes the connection when no other namespace uses it; the namespace is
+    /// not joined again. Events emitted before go out first when connected (while
+    /// reconnecting, the buffer is dropped). Pending acknowledgements fail, and
+    /// later emits fail with [`EmitError::Disconnected`].
     /// Await [`Client::disconnected`] to know when it is done.
     pub fn disconnect(&self) {
-        self.shared.stop.send_replace(true);
+        self.shared.leaving.store(true, Ordering::Release);
+        self.shared.conn.control.wake.notify_one();
     }
 
     /// This client as an emitter of contract `C`: the emitter trait
@@ -269,7 +435,7 @@ impl Client {
         if RESERVED_EVENTS.contains(&event) {
             return Err(EmitError::ReservedEvent(event.to_owned()));
         }
-        if *self.shared.stop.borrow() {
+        if self.shared.leaving() || self.shared.state.borrow().is_disconnected() {
             return Err(EmitError::Disconnected);
         }
         Ok(())

@@ -75,11 +75,13 @@ impl HttpConn {
     async fn exchange(
         mut self,
         request: Request<Full<Bytes>>,
+        endpoint: &Endpoint,
     ) -> (Option<HttpConn>, Result<Bytes, PollError>) {
         let HttpConn { sender, connection } = &mut self;
         let work = async {
             sender.ready().await?;
             let response = sender.send_request(request).await?;
+            endpoint.store_cookies(response.headers());
             let status = response.status();
             let body = Limited::new(response.into_body(), MAX_INCOMING_MESSAGE)
                 .collect()
@@ -123,7 +125,7 @@ impl Polling {
     ) -> Result<(Polling, Vec<EnginePacket>), PollError> {
         let conn = HttpConn::open(endpoint).await?;
         let request = request(Method::GET, endpoint, None, Bytes::new())?;
-        let (conn, body) = conn.exchange(request).await;
+        let (conn, body) = conn.exchange(request, endpoint).await;
         let packets = decode_payload(body?)?;
         let polling = Polling {
             endpoint: endpoint.clone(),
@@ -160,7 +162,7 @@ impl Polling {
                 let endpoint = self.endpoint.clone();
                 self.pending_get.insert(Box::pin(async move {
                     match HttpConn::reuse_or_open(conn, &endpoint).await {
-                        Ok(conn) => conn.exchange(request).await,
+                        Ok(conn) => conn.exchange(request, &endpoint).await,
                         Err(error) => (None, Err(error)),
                     }
                 }))
@@ -201,7 +203,7 @@ impl Polling {
         let timeout = self.request_timeout;
         let exchange = async {
             let conn = HttpConn::reuse_or_open(self.sending.take(), &self.endpoint).await?;
-            let (conn, outcome) = conn.exchange(request).await;
+            let (conn, outcome) = conn.exchange(request, &self.endpoint).await;
             self.sending = conn;
             outcome.map(drop)
         };
@@ -225,6 +227,7 @@ fn request(
         .header(header::HOST, endpoint.authority());
     if let Some(headers) = builder.headers_mut() {
         headers.extend(endpoint.headers.clone());
+        endpoint.apply_cookies(headers);
     }
     if method == Method::POST {
         builder = builder.header(header::CONTENT_TYPE, "text/plain;charset=UTF-8");

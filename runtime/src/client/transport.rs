@@ -178,11 +178,13 @@ pub(crate) async fn open_websocket(
     let stream = super::stream::connect(endpoint).await?;
     let mut request = endpoint.websocket_url(sid).into_client_request()?;
     request.headers_mut().extend(endpoint.headers.clone());
+    endpoint.apply_cookies(request.headers_mut());
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_INCOMING_MESSAGE))
         .max_frame_size(Some(MAX_INCOMING_MESSAGE));
-    let (ws, _response) =
+    let (ws, response) =
         tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
+    endpoint.store_cookies(response.headers());
     Ok(ws)
 }
 

@@ -135,3 +135,65 @@ where
         }
     }
 }
+
+impl crate::contract::AckSink for AckSender {
+    fn send_one<T: Serialize>(self, value: &T) {
+        if let Err(error) = self.send(&(value,)) {
+            tracing::debug!(%error, "acknowledgement not sent");
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Handles the server's events of contract `C` with `handler`, which
+    /// implements the client handler trait `#[tether::events]` generated for `C`
+    /// (`ChatServerClientHandler` for `ChatServer`): each method gets the client,
+    /// typed with the contract it sends, and the event's arguments, and returns
+    /// the acknowledgement the contract declares; it goes back to the server when
+    /// the server asked for one (a `Result` in the `AckResult` envelope, as on the
+    /// server side).
+    ///
+    /// Events of other names are left to other handlers; an event whose
+    /// arguments do not decode is answered with [`InvalidArguments`], as with
+    /// [`on_contract`](Self::on_contract).
+    pub fn handle<C, H>(self, handler: H) -> Self
+    where
+        C: Contract + crate::contract::ClientListen<H>,
+        H: Send + Sync + 'static,
+    {
+        self.on_any(ClientDispatcher::<C, H> {
+            handler: std::sync::Arc::new(handler),
+            _contract: PhantomData,
+        })
+    }
+}
+
+struct ClientDispatcher<C, H> {
+    handler: std::sync::Arc<H>,
+    _contract: PhantomData<fn() -> C>,
+}
+
+impl<C, H> EventHandler for ClientDispatcher<C, H>
+where
+    C: Contract + crate::contract::ClientListen<H>,
+    H: Send + Sync + 'static,
+{
+    fn call(&self, client: Client, mut event: Event) -> BoxFuture {
+        match C::Event::decode(event.name(), event.args()) {
+            Ok(decoded) => {
+                let ack = event.take_ack();
+                let typed = client.typed::<<C as crate::contract::ClientListen<H>>::Emits>();
+                C::handle_client(&self.handler, typed, decoded, ack)
+            }
+            Err(DecodeError::UnknownEvent(_)) => Box::pin(async {}),
+            Err(error) => {
+                tracing::warn!(contract = C::NAME, event = event.name(), %error, "invalid event arguments");
+                let answer = InvalidArguments::new(event.name(), error.to_string());
+                if let Err(error) = event.ack(&(answer,)) {
+                    tracing::debug!(%error, "could not answer an invalid event");
+                }
+                Box::pin(async {})
+            }
+        }
+    }
+}

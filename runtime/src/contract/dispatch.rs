@@ -243,9 +243,50 @@ impl Namespace {
     }
 }
 
+/// Where a generated dispatcher sends an acknowledgement: the server's
+/// [`AckSender`], or the Rust client's.
+#[doc(hidden)]
+pub trait AckSink: Send + 'static {
+    /// Sends `value` as the one argument of the acknowledgement.
+    fn send_one<T: Serialize>(self, value: &T);
+}
+
+impl AckSink for AckSender {
+    fn send_one<T: Serialize>(self, value: &T) {
+        if let Err(error) = self.send(&(value,)) {
+            tracing::debug!(%error, "acknowledgement not sent");
+        }
+    }
+}
+
+impl AckSink for std::convert::Infallible {
+    fn send_one<T: Serialize>(self, _value: &T) {
+        match self {}
+    }
+}
+
+/// Dispatches the events of contract `Self` received by the Rust client to a
+/// handler of type `H`; implemented by `#[tether::events]` for every `H`
+/// implementing the generated client handler trait (`ChatServerClientHandler`
+/// for `ChatServer`). See `ClientBuilder::handle`.
+#[doc(hidden)]
+pub trait ClientListen<H>: Contract {
+    /// The contract the client emits.
+    type Emits: Contract;
+
+    /// Runs the handler method of `event` and sends its acknowledgement, if the
+    /// server asked for one and the event has one.
+    fn handle_client(
+        handler: &Arc<H>,
+        client: crate::__private::ClientOf<Self::Emits>,
+        event: Self::Event,
+        ack: Option<crate::__private::ClientAck>,
+    ) -> BoxFuture;
+}
+
 /// Runs a handler future whose event has no acknowledgement.
 #[doc(hidden)]
-pub fn reply_none<F>(_ack: Option<AckSender>, future: F) -> BoxFuture
+pub fn reply_none<A, F>(_ack: Option<A>, future: F) -> BoxFuture
 where
     F: Future<Output = ()> + Send + 'static,
 {
@@ -254,36 +295,34 @@ where
 
 /// Runs a handler future and acknowledges with its value.
 #[doc(hidden)]
-pub fn reply_value<F>(ack: Option<AckSender>, future: F) -> BoxFuture
+pub fn reply_value<A, F>(ack: Option<A>, future: F) -> BoxFuture
 where
+    A: AckSink,
     F: Future + Send + 'static,
     F::Output: Serialize,
 {
     Box::pin(async move {
         let value = future.await;
-        send(ack, &value);
+        if let Some(ack) = ack {
+            ack.send_one(&value);
+        }
     })
 }
 
 /// Runs a handler future and acknowledges with its `Result` in the
 /// [`AckResult`] envelope.
 #[doc(hidden)]
-pub fn reply_result<F, T, E>(ack: Option<AckSender>, future: F) -> BoxFuture
+pub fn reply_result<A, F, T, E>(ack: Option<A>, future: F) -> BoxFuture
 where
+    A: AckSink,
     F: Future<Output = Result<T, E>> + Send + 'static,
     T: Serialize,
     E: Serialize,
 {
     Box::pin(async move {
         let value = AckResult::from(future.await);
-        send(ack, &value);
+        if let Some(ack) = ack {
+            ack.send_one(&value);
+        }
     })
-}
-
-fn send<T: Serialize>(ack: Option<AckSender>, value: &T) {
-    if let Some(ack) = ack
-        && let Err(error) = ack.send(&(value,))
-    {
-        tracing::debug!(%error, "acknowledgement not sent");
-    }
 }

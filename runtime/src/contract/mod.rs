@@ -107,6 +107,6 @@ pub use socket::{TypedSocket, TypedSocketEmitter};
 pub use version::{CONTRACT_AUTH_KEY, CONTRACT_MISMATCH, ContractVersions};
 
 #[doc(hidden)]
-pub use dispatch::{decode_arg, reply_none, reply_result, reply_value};
+pub use dispatch::{AckSink, ClientListen, decode_arg, reply_none, reply_result, reply_value};
 #[doc(hidden)]
 pub use emit::EventName;

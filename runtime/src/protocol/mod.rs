@@ -81,6 +81,7 @@ mod value_ser;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use decode::decode_event;
 pub use decode::{DEFAULT_MAX_ATTACHMENTS, Decoder, ParseError};
 pub use encode::{
     EncodeError, Encoded, encode_ack, encode_connect, encode_connect_error, encode_disconnect,

@@ -8,7 +8,7 @@ use super::event::Event;
 use super::event_middleware::{ErrorHandler, EventMiddleware};
 use super::handler::{BoxFuture, EventHandler};
 use super::socket::{Socket, SocketInner};
-use crate::protocol::{Body, Decoder, Encoded};
+use crate::protocol::Encoded;
 
 /// Sees each event sent to a socket (Node's `onAnyOutgoing`).
 pub(crate) type OutgoingHook = Arc<dyn Fn(&Socket, &Event) + Send + Sync>;
@@ -167,25 +167,13 @@ pub(crate) fn notify_outgoing(socket: &Arc<SocketInner>, encoded: &Encoded) {
         .as_ref()
         .and_then(|listeners| listeners.outgoing());
     let Some(hooks) = hooks else { return };
-    let Some(event) = outgoing_event(encoded) else {
+    let Some((name, args)) = crate::protocol::decode_event(encoded) else {
         return;
     };
+    let event = Event::new(name, args, None);
     let socket = Socket::from_inner(socket.clone());
     for hook in hooks.iter() {
         hook(&socket, &event);
     }
 }
 
-/// The event `encoded` carries, read back from its frames; `None` for other packets.
-pub(crate) fn outgoing_event(encoded: &Encoded) -> Option<Event> {
-    let packet = encoded.text.get(1..encoded.text.len())?;
-    let mut decoder = Decoder::new(encoded.attachments.len());
-    let mut decoded = decoder.decode_text(packet).ok()?;
-    for attachment in &encoded.attachments {
-        decoded = decoder.decode_binary(attachment.clone()).ok()?;
-    }
-    match decoded?.body {
-        Body::Event { name, args } => Some(Event::new(name, args, None)),
-        _ => None,
-    }
-}

@@ -56,8 +56,6 @@ pub use handler::{
     ServerEventHandler,
 };
 pub use io::{ParentNamespace, Server};
-#[cfg(feature = "admin")]
-pub(crate) use listeners::outgoing_event;
 pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
 #[cfg(feature = "admin")]

@@ -1,9 +1,13 @@
 // The chat example's Rust bot (examples/chat_bot, the typed Rust client) in a room
-// with the official socket.io-client: it joins and answers `!echo`.
+// with the official socket.io-client: it joins and answers `!echo`, over plain
+// HTTP and over HTTPS/WSS (the chat example serving TLS with a certificate signed
+// by a CA the test makes with openssl, which the bot trusts through `CHAT_CA`).
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { test } from "node:test";
 
 import { io } from "socket.io-client";
@@ -12,13 +16,13 @@ import { exampleBinary, useExample } from "../support/server.mjs";
 import { collect, next, within } from "../support/wait.mjs";
 
 /** Starts the bot against `url`; resolves once it printed `joined <room>`. */
-async function useBot(t, url, room) {
+async function useBot(t, url, room, env = {}) {
   const binary = exampleBinary("chat_bot");
   if (!existsSync(binary)) {
     throw new Error(`${binary} does not exist; run \`cargo build --examples\` first`);
   }
   const bot = spawn(binary, [], {
-    env: { RUST_LOG: "warn", ...process.env, CHAT_URL: url, CHAT_ROOM: room },
+    env: { RUST_LOG: "warn", ...process.env, ...env, CHAT_URL: url, CHAT_ROOM: room },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const killed = () => bot.kill("SIGKILL");
@@ -37,8 +41,14 @@ async function useBot(t, url, room) {
 }
 
 /** A websocket client named `name` in `room`. */
-async function person(t, url, name, room) {
-  const socket = io(url, { transports: ["websocket"], forceNew: true, reconnection: false, auth: { name } });
+async function person(t, url, name, room, options = {}) {
+  const socket = io(url, {
+    transports: ["websocket"],
+    forceNew: true,
+    reconnection: false,
+    auth: { name },
+    ...options,
+  });
   t.after(() => socket.disconnect());
   await within(new Promise((resolve, reject) => {
     socket.once("connect", resolve);
@@ -59,4 +69,36 @@ test("the Rust bot answers !echo in its room", async (t) => {
   const [own, answer] = await messages;
   assert.equal(own.from, "alice");
   assert.deepEqual([answer.from, answer.text, answer.room], ["echo-bot", "hello bot", "lobby"]);
+});
+
+/** A CA and a certificate for 127.0.0.1 that it signed, in a temporary directory. */
+function makeCertificates(t) {
+  const dir = mkdtempSync(path.join(tmpdir(), "tether-chat-tls-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (...args) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+    "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=tether chat test CA");
+  run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
+    "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+  writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+    "-CAcreateserial", "-days", "2", "-out", "server.pem", "-extfile", "ext.cnf");
+  return dir;
+}
+
+test("the Rust bot answers !echo on a chat server served over TLS", async (t) => {
+  const dir = makeCertificates(t);
+  const { url } = await useExample(t, "chat", {
+    env: { TLS_CERT: path.join(dir, "server.pem"), TLS_KEY: path.join(dir, "server.key") },
+  });
+  assert.match(url, /^https:\/\//);
+  await useBot(t, url, "secure", { CHAT_CA: path.join(dir, "ca.pem") });
+  const alice = await person(t, url, "alice", "secure", { ca: readFileSync(path.join(dir, "ca.pem")) });
+
+  const messages = collect(alice, "message", 2);
+  const said = await within(alice.emitWithAck("say", "secure", "!echo over tls"), "say");
+  assert.equal(said.ok, true);
+  const [own, answer] = await messages;
+  assert.equal(own.from, "alice");
+  assert.deepEqual([answer.from, answer.text, answer.room], ["echo-bot", "over tls", "secure"]);
 });
