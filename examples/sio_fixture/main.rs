@@ -21,7 +21,8 @@
 //! sockets that long. `HTTP_COMPRESSION_THRESHOLD` sets the size from which
 //! polling replies are compressed (default 1,024 bytes) and `HTTP_COMPRESSION=off`
 //! turns that compression off. `PARSER=msgpack` makes the server speak
-//! socket.io-msgpack-parser's MessagePack. With `TLS_CERT` and `TLS_KEY` (PEM
+//! socket.io-msgpack-parser's MessagePack; `ALLOW_EIO3=1` lets socket.io-client
+//! 2.x (Engine.IO v3) connect. With `TLS_CERT` and `TLS_KEY` (PEM
 //! files) it serves HTTPS and WSS and announces `listening on https://ADDR`. On
 //! `SIGTERM` or Ctrl-C the server shuts down gracefully.
 //!
@@ -124,7 +125,8 @@ fn fixture() -> Server {
         )
         .with_cors(Cors::any())
         .with_http_compression(http_compression())
-        .with_parser(tether_examples::parser_from_env());
+        .with_parser(tether_examples::parser_from_env())
+        .with_allow_eio3(tether_examples::allow_eio3_from_env());
     let config = match std::env::var("RECOVERY_MS") {
         Ok(_) => config.with_connection_state_recovery(
             RecoveryConfig::default()

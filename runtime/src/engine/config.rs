@@ -98,6 +98,9 @@ pub struct EngineConfig {
     /// Compression of polling replies (default on for replies of 1,024 bytes and
     /// more, as Node's `httpCompression`); `None` turns it off.
     pub http_compression: Option<HttpCompression>,
+    /// Whether Engine.IO v3 clients (`EIO=3`, socket.io-client 2.x) are accepted
+    /// (default false: they are refused with code 5, as Node's `allowEIO3`).
+    pub allow_eio3: bool,
     /// Header and error hooks (default none; see [`EngineConfig::with_headers`]).
     pub(crate) hooks: Hooks,
 }
@@ -118,6 +121,7 @@ impl Default for EngineConfig {
             allow_request: None,
             ws_read_buffer_size: 1024,
             http_compression: Some(HttpCompression::default()),
+            allow_eio3: false,
             hooks: Hooks::default(),
         }
     }
@@ -195,6 +199,14 @@ impl EngineConfig {
     /// Sets the compression of polling replies; `None` turns it off.
     pub fn with_http_compression(mut self, compression: Option<HttpCompression>) -> Self {
         self.http_compression = compression;
+        self
+    }
+
+    /// Accepts Engine.IO v3 clients (Node's `allowEIO3`): socket.io-client 2.x
+    /// speaks v3 (client pings, `<length>:<packet>` polling payloads, binary
+    /// frames led by a type byte). Off by default.
+    pub fn with_allow_eio3(mut self, allow: bool) -> Self {
+        self.allow_eio3 = allow;
         self
     }
 
@@ -283,6 +295,7 @@ impl fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("ws_read_buffer_size", &self.ws_read_buffer_size)
             .field("http_compression", &self.http_compression)
+            .field("allow_eio3", &self.allow_eio3)
             .field("hooks", &self.hooks)
             .finish()
     }

@@ -38,8 +38,10 @@ mod frame_writer;
 mod heartbeat;
 mod hooks;
 pub mod packet;
+mod packet_v3;
 mod polling;
 mod query;
+pub(crate) use query::decode as query_decode;
 
 mod request;
 mod server;

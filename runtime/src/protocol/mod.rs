@@ -82,6 +82,7 @@ mod value_ser;
 mod tests;
 
 pub use decode::{DEFAULT_MAX_ATTACHMENTS, Decoder, ParseError};
+pub(crate) use encode::encode_legacy_error;
 pub use encode::{
     EncodeError, Encoded, encode_ack, encode_connect, encode_connect_error, encode_disconnect,
     encode_event, try_encode_connect, with_ack_id, with_offset,

@@ -208,6 +208,16 @@ impl ServerConfig {
         self
     }
 
+    /// Accepts socket.io-client 2.x (Engine.IO v3, Socket.IO v4 protocol), as
+    /// Node's `allowEIO3`: such a client joins `/` on connecting, its socket ids
+    /// are the connection's id, and refusals reach it as v2 `error` packets. Off
+    /// by default. Works with the default parser only (the 2.x msgpack parser
+    /// differs from the one [`Parser::MsgPack`] speaks).
+    pub fn with_allow_eio3(mut self, allow: bool) -> Self {
+        self.engine = self.engine.with_allow_eio3(allow);
+        self
+    }
+
     /// Replaces the Engine.IO options wholesale (keep the path in mind).
     pub fn with_engine(mut self, engine: EngineConfig) -> Self {
         self.engine = engine;
