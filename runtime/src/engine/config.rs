@@ -101,6 +101,9 @@ pub struct EngineConfig {
     /// Whether Engine.IO v3 clients (`EIO=3`, socket.io-client 2.x) are accepted
     /// (default false: they are refused with code 5, as Node's `allowEIO3`).
     pub allow_eio3: bool,
+    /// WebSocket permessage-deflate (default none, as Node's `perMessageDeflate`).
+    #[cfg(feature = "ws-deflate")]
+    pub per_message_deflate: Option<super::deflate::PerMessageDeflate>,
     /// Header and error hooks (default none; see [`EngineConfig::with_headers`]).
     pub(crate) hooks: Hooks,
 }
@@ -122,6 +125,8 @@ impl Default for EngineConfig {
             ws_read_buffer_size: 1024,
             http_compression: Some(HttpCompression::default()),
             allow_eio3: false,
+            #[cfg(feature = "ws-deflate")]
+            per_message_deflate: None,
             hooks: Hooks::default(),
         }
     }
@@ -207,6 +212,25 @@ impl EngineConfig {
     /// frames led by a type byte). Off by default.
     pub fn with_allow_eio3(mut self, allow: bool) -> Self {
         self.allow_eio3 = allow;
+        self
+    }
+
+    /// Compresses WebSocket messages with permessage-deflate when the client
+    /// offers it (Node's `perMessageDeflate`; feature `ws-deflate`). `None`, the
+    /// default, never negotiates it.
+    ///
+    /// ```
+    /// use tether::engine::{EngineConfig, PerMessageDeflate};
+    ///
+    /// let config = EngineConfig::default()
+    ///     .with_per_message_deflate(Some(PerMessageDeflate::default().with_threshold(256)));
+    /// ```
+    #[cfg(feature = "ws-deflate")]
+    pub fn with_per_message_deflate(
+        mut self,
+        deflate: Option<super::deflate::PerMessageDeflate>,
+    ) -> Self {
+        self.per_message_deflate = deflate;
         self
     }
 

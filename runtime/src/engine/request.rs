@@ -269,6 +269,13 @@ impl<H: EngineHandler> Engine<H> {
         B: Send + 'static,
     {
         let accept = derive_accept_key(websocket_key(&request)?.as_bytes());
+        #[cfg(feature = "ws-deflate")]
+        if let Some(deflate) = &self.inner.config.per_message_deflate
+            && super::deflate::offered(request.headers())
+        {
+            let options = super::deflate::options(&self.inner.config, deflate);
+            return Ok(self.websocket_deflate(request, session, options, &accept));
+        }
         let on_upgrade = hyper::upgrade::on(&mut request);
         let engine = self.clone();
         let handshake = session.is_err().then(|| handshake_of(request));
@@ -316,6 +323,59 @@ impl<H: EngineHandler> Engine<H> {
             headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
         }
         Ok(response)
+    }
+
+    /// Accepts a WebSocket whose client offered permessage-deflate: negotiates the
+    /// extension and runs the session on the compressing transport.
+    #[cfg(feature = "ws-deflate")]
+    fn websocket_deflate<B>(
+        &self,
+        mut request: Request<B>,
+        session: Result<Arc<Session<H::Data>>, (Sid, bool)>,
+        options: yawc::Options,
+        accept: &str,
+    ) -> Response<Full<Bytes>>
+    where
+        B: Send + 'static,
+    {
+        use super::deflate;
+        let agreed = deflate::agree(request.headers(), &options);
+        let on_upgrade = hyper::upgrade::on(&mut request);
+        let engine = self.clone();
+        let handshake = session.is_err().then(|| handshake_of(request));
+        let extensions = agreed.clone();
+        tokio::spawn(async move {
+            let upgraded = match on_upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(error) => {
+                    tracing::debug!(%error, "websocket upgrade failed");
+                    return;
+                }
+            };
+            let Some(ws) = deflate::accept(upgraded, extensions.as_ref(), options).await else {
+                return;
+            };
+            match (session, handshake) {
+                (Ok(session), _) => deflate::upgrade(session, ws).await,
+                (Err((sid, eio3)), Some(handshake)) => {
+                    let session = engine.new_session(sid, handshake, Transport::WebSocket, eio3);
+                    drop(engine);
+                    deflate::drive(session, ws).await;
+                }
+                (Err(_), None) => {}
+            }
+        });
+        let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
+        let headers = response.headers_mut();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        if let Ok(accept) = HeaderValue::from_str(accept) {
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+        }
+        if let Some(agreed) = agreed {
+            headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, agreed);
+        }
+        response
     }
 
     /// Runs an accepted WebSocket: an upgrade of `Ok(session)`, or a new session.

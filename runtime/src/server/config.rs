@@ -218,6 +218,18 @@ impl ServerConfig {
         self
     }
 
+    /// Compresses WebSocket messages with permessage-deflate when the client
+    /// offers it (Node's `perMessageDeflate`, off by default; feature
+    /// `ws-deflate`); see [`EngineConfig::with_per_message_deflate`].
+    #[cfg(feature = "ws-deflate")]
+    pub fn with_per_message_deflate(
+        mut self,
+        deflate: Option<crate::engine::PerMessageDeflate>,
+    ) -> Self {
+        self.engine = self.engine.with_per_message_deflate(deflate);
+        self
+    }
+
     /// Replaces the Engine.IO options wholesale (keep the path in mind).
     pub fn with_engine(mut self, engine: EngineConfig) -> Self {
         self.engine = engine;
