@@ -13,7 +13,7 @@ LOADGEN="$BENCH_TARGET/release/loadgen"
 SERVER_CORE="${SERVER_CORE:-0}"
 GEN_CORE="${GEN_CORE:-1}"
 PORT_BASE="${PORT_BASE:-3700}"
-TIMED_SCENARIOS="fanout,rooms,mixed,cluster,cluster-streams,recovery,echo,idle,storm-websocket,storm-upgrade"
+TIMED_SCENARIOS="fanout,rooms,mixed,cluster,cluster-streams,recovery,echo,fanout-msgpack,echo-msgpack,idle,storm-websocket,storm-upgrade"
 CALLGRIND_SCENARIOS="callgrind-fanout,callgrind-echo"
 
 usage() {
@@ -25,8 +25,8 @@ Usage: bench/run.sh [options]
   --servers LIST       comma-separated subset of tether,socketioxide,node,raw
   --scenarios LIST     comma-separated subset of
                        fanout,rooms,mixed,cluster,cluster-streams,recovery,echo,
-                       idle,storm-websocket,storm-upgrade,callgrind-fanout,
-                       callgrind-echo
+                       fanout-msgpack,echo-msgpack,idle,storm-websocket,
+                       storm-upgrade,callgrind-fanout,callgrind-echo
   --callgrind          also count instructions under callgrind (tether and socketioxide)
   --callgrind-only     only the callgrind scenarios
   --threads N          worker threads per server (default 1)

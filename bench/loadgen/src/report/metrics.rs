@@ -26,6 +26,8 @@ pub enum Unit {
     Micros,
     /// Bytes.
     Bytes,
+    /// Bytes of one message (printed as bytes, not KiB).
+    MessageBytes,
     /// A plain count.
     Count,
     /// A fraction of one core.
@@ -101,6 +103,12 @@ pub const METRICS: &[Metric] = &[
         "server CPU per delivery at the reference load",
         Better::Lower,
         Unit::Nanos,
+    ),
+    metric(
+        "bytes_per_delivery",
+        "WebSocket bytes per delivery",
+        Better::Lower,
+        Unit::MessageBytes,
     ),
     metric(
         "ref_server_cpu",
@@ -187,6 +195,12 @@ pub const METRICS: &[Metric] = &[
         "server CPU per ack",
         Better::Lower,
         Unit::Nanos,
+    ),
+    metric(
+        "bytes_per_ack",
+        "WebSocket bytes per echo and its ack",
+        Better::Lower,
+        Unit::MessageBytes,
     ),
     metric(
         "unanswered",
@@ -311,12 +325,22 @@ pub const METRICS: &[Metric] = &[
 /// Metrics shown in the summary table, per scenario.
 pub fn headline(scenario: &str) -> &'static [&'static str] {
     match scenario {
-        "fanout" | "rooms" | "mixed" => &[
+        "rooms" | "mixed" => &[
             "deliveries_per_s",
             "ref_p99_ms",
             "ref_server_ns_per_delivery",
             "lost_below_saturation",
         ],
+        // The same headline as the JSON scenarios, plus the size on the wire, to
+        // read against them.
+        "fanout" | "fanout-msgpack" => &[
+            "deliveries_per_s",
+            "ref_p99_ms",
+            "ref_server_ns_per_delivery",
+            "bytes_per_delivery",
+            "lost_below_saturation",
+        ],
+
         "cluster" | "cluster-streams" => &[
             "cross_node_deliveries_per_s",
             "deliveries_per_s",
@@ -338,7 +362,7 @@ pub fn headline(scenario: &str) -> &'static [&'static str] {
             "missed_by_first",
             "duplicates",
         ],
-        "echo" => &["acks_per_s", "p99_ms", "server_ns_per_ack"],
+        "echo" | "echo-msgpack" => &["acks_per_s", "p99_ms", "server_ns_per_ack", "bytes_per_ack"],
         "idle" => &["bytes_per_conn", "connect_failures"],
         s if s.starts_with("storm") => &["conns_per_s", "connect_p99_ms", "failures"],
         "callgrind-fanout" => &["ir_per_delivery"],
@@ -363,6 +387,7 @@ pub fn format(unit: Unit, value: f64) -> String {
         Unit::Nanos => format!("{value:.0} ns"),
         Unit::Micros => format!("{value:.1} µs"),
         Unit::Bytes => format!("{:.1} KiB", value / 1024.0),
+        Unit::MessageBytes => format!("{value:.1} B"),
         Unit::Count => format!("{value:.0}"),
         Unit::Core => format!("{:.0} %", value * 100.0),
         Unit::Instructions => format!("{value:.0}"),
