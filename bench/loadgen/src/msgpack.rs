@@ -296,7 +296,7 @@ mod tests {
         str(&mut bcast, "nsp");
         str(&mut bcast, "/");
         assert_eq!(parse_bcast(&bcast), Some((7, 1_700_000_000_000_000)));
-        let relayed = broadcast(12, 345_678).iter().copied().collect::<Vec<_>>();
+        let relayed = broadcast(12, 345_678);
         assert_eq!(parse_bcast(&relayed), None, "a broadcast is not a bcast");
         let mut ack = vec![0x84];
         str(&mut ack, "type");
