@@ -305,7 +305,10 @@ impl EngineConfig {
 
 impl fmt::Debug for EngineConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EngineConfig")
+        let mut debug = f.debug_struct("EngineConfig");
+        #[cfg(feature = "ws-deflate")]
+        debug.field("per_message_deflate", &self.per_message_deflate);
+        debug
             .field("path", &self.path)
             .field("ping_interval", &self.ping_interval)
             .field("ping_timeout", &self.ping_timeout)

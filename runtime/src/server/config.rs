@@ -212,7 +212,7 @@ impl ServerConfig {
     /// Node's `allowEIO3`: such a client joins `/` on connecting, its socket ids
     /// are the connection's id, and refusals reach it as v2 `error` packets. Off
     /// by default. Works with the default parser only (the 2.x msgpack parser
-    /// differs from the one [`Parser::MsgPack`] speaks).
+    /// differs from the one `Parser::MsgPack` speaks).
     pub fn with_allow_eio3(mut self, allow: bool) -> Self {
         self.engine = self.engine.with_allow_eio3(allow);
         self
