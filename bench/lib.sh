@@ -64,7 +64,7 @@ server_cmd() {
 # Rust Socket.IO servers.
 supports() {
   case "$1:$2" in
-    raw:mixed|raw:*-polling|raw:storm-upgrade|raw:cluster*|raw:recovery|raw:c200k) return 1 ;;
+    raw:mixed|raw:*-polling|raw:storm-upgrade|raw:cluster*|raw:recovery|raw:c200k|raw:*-msgpack) return 1 ;;
     socketioxide:cluster-streams|socketioxide:recovery) return 1 ;;
     tether:callgrind-*|socketioxide:callgrind-*) return 0 ;;
     *:callgrind-*) return 1 ;;
@@ -79,7 +79,7 @@ start_server() {
   shift 2
   [[ $# -gt 0 ]] && limit=1200
   server_cmd "$name"
-  PORT="$port" THREADS="$THREADS" taskset -c "$SERVER_CORE" "$@" "${CMD[@]}" \
+  PORT="$port" THREADS="$THREADS" PARSER="${SERVER_PARSER:-}" taskset -c "$SERVER_CORE" "$@" "${CMD[@]}" \
     >>"$RESULTS/server-$name.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq "$limit"); do
@@ -118,8 +118,14 @@ quiet() {
     || log "cores still busy; this run may be disturbed (it is flagged if so)"
 }
 
-# Sets SUBARGS to the load generator arguments of a scenario.
+# Sets SUBARGS to the load generator arguments of a scenario; a `-msgpack`
+# scenario is its JSON twin with every Socket.IO packet in MessagePack.
 scenario_args() {
+  if [[ "$1" == *-msgpack ]]; then
+    scenario_args "${1%-msgpack}" || return 1
+    SUBARGS+=(--parser msgpack)
+    return 0
+  fi
   local fan_rates="25,50,100,200,400,700,1000,1500,2000,3000,4000,6000"
   local room_rates="250,500,1000,2000,4000,7000,10000,15000,20000,30000,40000"
   local poll_rates="5,10,25,50,100,200,400,700,1000,1500,2000"
@@ -172,7 +178,10 @@ run_scenario() {
   local scenario="$1" server="$2" round="$3" port="$4"
   scenario_args "$scenario" || { log "unknown scenario $scenario"; return 0; }
   quiet
-  start_server "$server" "$port" || return 0
+  SERVER_PARSER=""
+  if [[ "$scenario" == *-msgpack ]]; then SERVER_PARSER=msgpack; fi
+  start_server "$server" "$port" || { SERVER_PARSER=""; return 0; }
+  SERVER_PARSER=""
   log "round $round: $scenario on $server"
   if ! run_loadgen "${SUBARGS[@]}" --port "$port" --server-pid "$SERVER_PID" \
       --label "$server" --scenario "$scenario" --round "$round" \

@@ -13,7 +13,7 @@ LOADGEN="$BENCH_TARGET/release/loadgen"
 SERVER_CORE="${SERVER_CORE:-0}"
 GEN_CORE="${GEN_CORE:-1}"
 PORT_BASE="${PORT_BASE:-3700}"
-TIMED_SCENARIOS="fanout,rooms,mixed,fanout-polling,cluster,cluster-streams,recovery,echo,echo-polling,idle,storm-websocket,storm-upgrade"
+TIMED_SCENARIOS="fanout,rooms,mixed,fanout-polling,cluster,cluster-streams,recovery,echo,echo-polling,fanout-msgpack,echo-msgpack,idle,storm-websocket,storm-upgrade"
 CALLGRIND_SCENARIOS="callgrind-fanout,callgrind-echo"
 
 usage() {
@@ -25,9 +25,9 @@ Usage: bench/run.sh [options]
   --servers LIST       comma-separated subset of tether,socketioxide,node,raw
   --scenarios LIST     comma-separated subset of
                        fanout,rooms,mixed,fanout-polling,cluster,cluster-streams,
-                       recovery,echo,echo-polling,idle,storm-websocket,
-                       storm-upgrade,callgrind-fanout,callgrind-echo, or the
-                       opt-in c200k (not in the default list)
+                       recovery,echo,echo-polling,fanout-msgpack,echo-msgpack,idle,
+                       storm-websocket,storm-upgrade,callgrind-fanout,callgrind-echo,
+                       or the opt-in c200k (not in the default list)
   --c200k-clients N    connections of c200k (default 200000, quick 20000)
   --c200k-hold-secs S  how long c200k holds them (default 300, quick 60)
   --callgrind          also count instructions under callgrind (tether and socketioxide)

@@ -21,7 +21,10 @@
 //! sockets that long. `HTTP_COMPRESSION_THRESHOLD` sets the size from which
 //! polling replies are compressed (default 1,024 bytes) and `HTTP_COMPRESSION=off`
 //! turns that compression off. `PARSER=msgpack` makes the server speak
-//! socket.io-msgpack-parser's MessagePack. With `TLS_CERT` and `TLS_KEY` (PEM
+//! socket.io-msgpack-parser's MessagePack; `ALLOW_EIO3=1` lets socket.io-client
+//! 2.x (Engine.IO v3) connect. `PER_MESSAGE_DEFLATE=1` turns WebSocket
+//! permessage-deflate on, with `PER_MESSAGE_DEFLATE_THRESHOLD` (default 1,024
+//! bytes). With `TLS_CERT` and `TLS_KEY` (PEM
 //! files) it serves HTTPS and WSS and announces `listening on https://ADDR`. On
 //! `SIGTERM` or Ctrl-C the server shuts down gracefully.
 //!
@@ -37,7 +40,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tether::engine::{Cors, HttpCompression};
+use tether::engine::{Cors, HttpCompression, PerMessageDeflate};
 use tether::server::{
     ConnectError, DisconnectReason, Namespace, ParentNamespace, RecoveryConfig, Server,
     ServerConfig, Socket,
@@ -116,6 +119,18 @@ fn dynamic_namespace(parent: &ParentNamespace) {
     handlers::install(parent);
 }
 
+fn per_message_deflate() -> Option<PerMessageDeflate> {
+    if std::env::var("PER_MESSAGE_DEFLATE").is_ok_and(|value| value == "1") {
+        let threshold = std::env::var("PER_MESSAGE_DEFLATE_THRESHOLD")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(1024);
+        Some(PerMessageDeflate::default().with_threshold(threshold))
+    } else {
+        None
+    }
+}
+
 fn fixture() -> Server {
     let config = ServerConfig::default()
         .with_heartbeat(
@@ -124,7 +139,9 @@ fn fixture() -> Server {
         )
         .with_cors(Cors::any())
         .with_http_compression(http_compression())
-        .with_parser(tether_examples::parser_from_env());
+        .with_parser(tether_examples::parser_from_env())
+        .with_allow_eio3(tether_examples::allow_eio3_from_env())
+        .with_per_message_deflate(per_message_deflate());
     let config = match std::env::var("RECOVERY_MS") {
         Ok(_) => config.with_connection_state_recovery(
             RecoveryConfig::default()

@@ -9,7 +9,8 @@
 //!   auth; on `/`, `message` is answered with `message-back` and the same
 //!   arguments, and `message-with-ack` is acknowledged with the same arguments
 //!   (same heartbeat and limits, connect timeout 1 s; `PARSER=msgpack` makes it
-//!   speak socket.io-msgpack-parser's MessagePack).
+//!   speak socket.io-msgpack-parser's MessagePack). With `ALLOW_EIO3=1` both
+//!   servers also accept Engine.IO v3 clients (socket.io-client 2.x).
 
 use std::time::Duration;
 
@@ -41,7 +42,8 @@ pub fn engine_echo() -> Engine<Echo> {
         .with_path("/engine.io/")
         .with_heartbeat(Duration::from_millis(300), Duration::from_millis(200))
         .with_max_payload(1_000_000)
-        .with_cors(Cors::any());
+        .with_cors(Cors::any())
+        .with_allow_eio3(crate::allow_eio3_from_env());
     Engine::new(config, Echo)
 }
 
@@ -52,7 +54,8 @@ pub fn socket_io() -> Server {
         .with_max_payload(1_000_000)
         .with_connect_timeout(Duration::from_millis(1000))
         .with_cors(Cors::any())
-        .with_parser(crate::parser_from_env());
+        .with_parser(crate::parser_from_env())
+        .with_allow_eio3(crate::allow_eio3_from_env());
     let io = Server::new(config);
     let emit_auth = |socket: Socket| async move { socket.emit("auth", &socket.auth_value()) };
     io.on_connection(emit_auth);

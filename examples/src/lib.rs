@@ -65,6 +65,12 @@ pub fn parser_from_env() -> tether::server::Parser {
     }
 }
 
+/// Whether `ALLOW_EIO3=1` asks the server to accept socket.io-client 2.x
+/// (Engine.IO v3), as Node's `allowEIO3`.
+pub fn allow_eio3_from_env() -> bool {
+    std::env::var("ALLOW_EIO3").is_ok_and(|value| value == "1" || value == "true")
+}
+
 /// Installs a `tracing` subscriber configured by `RUST_LOG` (default `warn`).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -92,6 +92,10 @@ pub struct Common {
     /// Timeout of each protocol step, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub timeout_ms: u64,
+    /// Socket.IO parser: `json` (text frames) or `msgpack` (socket.io-msgpack-parser's
+    /// binary frames; WebSocket clients only).
+    #[arg(long, default_value = "json", value_parser = ["json", "msgpack"])]
+    pub parser: String,
 }
 
 impl Common {

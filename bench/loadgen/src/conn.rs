@@ -108,7 +108,8 @@ impl Target {
                 lossy(&open)
             )));
         }
-        ws.send_text(eio::SIO_CONNECT.as_bytes()).await?;
+        ws.queue_packet(&eio::sio_connect());
+        ws.flush().await?;
         expect_connect_ok(&mut ws, self.step_timeout).await?;
         Ok((ws, open, opened_us))
     }

@@ -4,6 +4,33 @@
 //! Outgoing frames are built from constant prefixes with the numbers spliced in;
 //! incoming frames are never fully parsed as JSON.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::msgpack;
+
+/// Socket.IO packets go as socket.io-msgpack-parser's MessagePack (binary frames)
+/// instead of JSON text; set once from `--parser msgpack`.
+static MSGPACK: AtomicBool = AtomicBool::new(false);
+
+/// Switches every Socket.IO packet of this process to MessagePack.
+pub fn use_msgpack() {
+    MSGPACK.store(true, Ordering::Relaxed);
+}
+
+/// Whether Socket.IO packets are MessagePack.
+pub fn is_msgpack() -> bool {
+    MSGPACK.load(Ordering::Relaxed)
+}
+
+/// The CONNECT to `/` in the parser in use.
+pub fn sio_connect() -> Vec<u8> {
+    if is_msgpack() {
+        msgpack::connect()
+    } else {
+        SIO_CONNECT.as_bytes().to_vec()
+    }
+}
+
 /// Engine.IO ping sent by the server.
 pub const PING: &[u8] = b"2";
 /// Engine.IO pong the client answers with.
@@ -23,9 +50,12 @@ pub const UPGRADE: &str = "5";
 /// Separator of packets in a polling payload.
 pub const RECORD_SEPARATOR: u8 = 0x1e;
 
-/// `42["broadcast",{"seq":S,"t":T}]`
-pub fn broadcast(seq: u64, t_us: u64) -> String {
-    format!("42[\"broadcast\",{{\"seq\":{seq},\"t\":{t_us}}}]")
+/// `42["broadcast",{"seq":S,"t":T}]` (or its MessagePack form)
+pub fn broadcast(seq: u64, t_us: u64) -> Vec<u8> {
+    if is_msgpack() {
+        return msgpack::broadcast(seq, t_us);
+    }
+    format!("42[\"broadcast\",{{\"seq\":{seq},\"t\":{t_us}}}]").into_bytes()
 }
 
 /// `42["room_broadcast","ROOM",{"seq":S,"t":T}]`
@@ -33,9 +63,12 @@ pub fn room_broadcast(room: &str, seq: u64, t_us: u64) -> String {
     format!("42[\"room_broadcast\",\"{room}\",{{\"seq\":{seq},\"t\":{t_us}}}]")
 }
 
-/// `42ID["echo",T]`
-pub fn echo(id: u64, t_us: u64) -> String {
-    format!("42{id}[\"echo\",{t_us}]")
+/// `42ID["echo",T]` (or its MessagePack form)
+pub fn echo(id: u64, t_us: u64) -> Vec<u8> {
+    if is_msgpack() {
+        return msgpack::echo(id, t_us);
+    }
+    format!("42{id}[\"echo\",{t_us}]").into_bytes()
 }
 
 /// `42ID["join","ROOM"]`
@@ -105,6 +138,9 @@ fn number_after(bytes: &[u8], key: &[u8]) -> Option<u64> {
 
 /// Extracts `(seq, t)` from a `bcast` event, or `None` for any other frame.
 pub fn parse_bcast(frame: &[u8]) -> Option<(u64, u64)> {
+    if msgpack::is_packet(frame) {
+        return msgpack::parse_bcast(frame);
+    }
     let body = frame.strip_prefix(BCAST_PREFIX)?;
     let seq = number_after(body, b"\"seq\":")?;
     let t = number_after(body, b"\"t\":")?;
@@ -113,6 +149,9 @@ pub fn parse_bcast(frame: &[u8]) -> Option<(u64, u64)> {
 
 /// Extracts the ack id and the arguments array (starting at `[`) of an ack.
 pub fn parse_ack(frame: &[u8]) -> Option<(u64, &[u8])> {
+    if msgpack::is_packet(frame) {
+        return msgpack::parse_ack(frame);
+    }
     let body = frame.strip_prefix(ACK_PREFIX)?;
     let (id, len) = leading_number(body)?;
     let args = &body[len..];
@@ -121,6 +160,9 @@ pub fn parse_ack(frame: &[u8]) -> Option<(u64, &[u8])> {
 
 /// Reads the first argument of an ack as a number (`[123]` or `[123,...]`).
 pub fn first_number_arg(args: &[u8]) -> Option<u64> {
+    if args.first().is_some_and(|&marker| marker != b'[') {
+        return msgpack::first_number_arg(args);
+    }
     leading_number(args.strip_prefix(b"[")?).map(|(n, _)| n)
 }
 
@@ -140,6 +182,9 @@ pub fn ping_interval_ms(frame: &[u8]) -> Option<u64> {
 
 /// Whether the frame is the Socket.IO CONNECT reply on the main namespace.
 pub fn is_connect_ok(frame: &[u8]) -> bool {
+    if msgpack::is_packet(frame) {
+        return msgpack::is_connect_ok(frame);
+    }
     frame.starts_with(b"40")
 }
 
@@ -165,7 +210,7 @@ mod tests {
             Some((12, 3456))
         );
         assert_eq!(parse_bcast(b"42[\"other\",{}]"), None);
-        let sent = broadcast(7, 99);
+        let sent = String::from_utf8(broadcast(7, 99)).unwrap();
         let relayed = sent.replacen("broadcast", "bcast", 1);
         assert_eq!(parse_bcast(relayed.as_bytes()), Some((7, 99)));
     }

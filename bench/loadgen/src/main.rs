@@ -7,6 +7,7 @@ mod cli;
 mod clock;
 mod conn;
 mod eio;
+mod msgpack;
 mod polling;
 mod procfs;
 mod record;
@@ -72,6 +73,18 @@ fn run_scenario(command: &Command) -> Result<(), Error> {
         .enable_all()
         .build()?;
     let local = tokio::task::LocalSet::new();
+    let common = match command {
+        Command::Fanout(a) => Some(&a.common),
+        Command::Echo(a) => Some(&a.common),
+        Command::Idle(a) => Some(&a.common),
+        Command::Storm(a) => Some(&a.common),
+        Command::Hold(a) => Some(&a.common),
+        Command::Recovery(a) => Some(&a.common),
+        Command::Report(_) | Command::Callgrind(_) | Command::Quiet(_) => None,
+    };
+    if common.is_some_and(|common| common.parser == "msgpack") {
+        eio::use_msgpack();
+    }
     let (result, out) = local.block_on(&runtime, async {
         match command {
             Command::Fanout(a) => (scenario::fanout::run(a).await, a.common.out.clone()),

@@ -6,7 +6,8 @@
 // channel prefix named REDIS_PREFIX). RECOVERY=1 turns connectionStateRecovery on
 // (its defaults). SIGTERM closes the server (sockets leave with "server shutting
 // down", so the Streams adapter stores their sessions) and the Redis clients
-// once their commands are written, then exits.
+// once their commands are written, then exits. PARSER=msgpack serves
+// socket.io-msgpack-parser's MessagePack.
 "use strict";
 
 const { createServer } = require("node:http");
@@ -14,10 +15,11 @@ const { Server } = require("socket.io");
 
 const port = Number(process.env.PORT || 3000);
 const httpServer = createServer();
-const io = new Server(
-  httpServer,
-  process.env.RECOVERY === "1" ? { connectionStateRecovery: {} } : {},
-);
+const options = process.env.RECOVERY === "1" ? { connectionStateRecovery: {} } : {};
+if (process.env.PARSER === "msgpack") {
+  options.parser = require("socket.io-msgpack-parser");
+}
+const io = new Server(httpServer, options);
 const redisClients = [];
 
 io.on("connection", (socket) => {

@@ -98,6 +98,12 @@ pub struct EngineConfig {
     /// Compression of polling replies (default on for replies of 1,024 bytes and
     /// more, as Node's `httpCompression`); `None` turns it off.
     pub http_compression: Option<HttpCompression>,
+    /// Whether Engine.IO v3 clients (`EIO=3`, socket.io-client 2.x) are accepted
+    /// (default false: they are refused with code 5, as Node's `allowEIO3`).
+    pub allow_eio3: bool,
+    /// WebSocket permessage-deflate (default none, as Node's `perMessageDeflate`).
+    #[cfg(feature = "ws-deflate")]
+    pub per_message_deflate: Option<super::deflate::PerMessageDeflate>,
     /// Header and error hooks (default none; see [`EngineConfig::with_headers`]).
     pub(crate) hooks: Hooks,
 }
@@ -118,6 +124,9 @@ impl Default for EngineConfig {
             allow_request: None,
             ws_read_buffer_size: 1024,
             http_compression: Some(HttpCompression::default()),
+            allow_eio3: false,
+            #[cfg(feature = "ws-deflate")]
+            per_message_deflate: None,
             hooks: Hooks::default(),
         }
     }
@@ -198,6 +207,33 @@ impl EngineConfig {
         self
     }
 
+    /// Accepts Engine.IO v3 clients (Node's `allowEIO3`): socket.io-client 2.x
+    /// speaks v3 (client pings, `<length>:<packet>` polling payloads, binary
+    /// frames led by a type byte). Off by default.
+    pub fn with_allow_eio3(mut self, allow: bool) -> Self {
+        self.allow_eio3 = allow;
+        self
+    }
+
+    /// Compresses WebSocket messages with permessage-deflate when the client
+    /// offers it (Node's `perMessageDeflate`; feature `ws-deflate`). `None`, the
+    /// default, never negotiates it.
+    ///
+    /// ```
+    /// use tether::engine::{EngineConfig, PerMessageDeflate};
+    ///
+    /// let config = EngineConfig::default()
+    ///     .with_per_message_deflate(Some(PerMessageDeflate::default().with_threshold(256)));
+    /// ```
+    #[cfg(feature = "ws-deflate")]
+    pub fn with_per_message_deflate(
+        mut self,
+        deflate: Option<super::deflate::PerMessageDeflate>,
+    ) -> Self {
+        self.per_message_deflate = deflate;
+        self
+    }
+
     /// Installs a hook that accepts (`Ok(())`) or refuses (`Err(message)`) each handshake.
     ///
     /// ```
@@ -269,7 +305,10 @@ impl EngineConfig {
 
 impl fmt::Debug for EngineConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EngineConfig")
+        let mut debug = f.debug_struct("EngineConfig");
+        #[cfg(feature = "ws-deflate")]
+        debug.field("per_message_deflate", &self.per_message_deflate);
+        debug
             .field("path", &self.path)
             .field("ping_interval", &self.ping_interval)
             .field("ping_timeout", &self.ping_timeout)
@@ -283,6 +322,7 @@ impl fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("ws_read_buffer_size", &self.ws_read_buffer_size)
             .field("http_compression", &self.http_compression)
+            .field("allow_eio3", &self.allow_eio3)
             .field("hooks", &self.hooks)
             .finish()
     }

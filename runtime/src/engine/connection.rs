@@ -212,6 +212,12 @@ impl<D> Connection<D> {
         self.session.runtime()
     }
 
+    /// The Engine.IO protocol revision the client speaks: 4, or 3 for a legacy
+    /// client the server accepts with `allow_eio3` (as Node's `conn.protocol`).
+    pub fn protocol(&self) -> u8 {
+        if self.session.eio3 { 3 } else { 4 }
+    }
+
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
         self.session.is_closed()

@@ -7,7 +7,8 @@
 //! the sessions' own tasks are not woken to ping, and the pings leave through the
 //! flushers with whatever else is queued.
 
-use std::collections::VecDeque;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -24,6 +25,11 @@ struct Queues<D> {
     pings: Deadlines<D>,
     /// When a pong must have arrived.
     pongs: Deadlines<D>,
+    /// When an Engine.IO v3 session must have pinged. A v3 client's ping moves
+    /// its session's deadline without touching this heap: the session is looked
+    /// at once per deadline it had when last looked at, so it holds one entry at
+    /// most. Re-listed deadlines are out of order, hence a heap.
+    silences: BinaryHeap<Reverse<Silence<D>>>,
     /// The heartbeat task runs.
     running: bool,
 }
@@ -45,6 +51,7 @@ impl<D> Heartbeats<D> {
             queues: Mutex::new(Queues {
                 pings: VecDeque::new(),
                 pongs: VecDeque::new(),
+                silences: BinaryHeap::new(),
                 running: false,
             }),
             added: Arc::new(Notify::new()),
@@ -77,6 +84,18 @@ impl<D: Send + Sync + 'static> Heartbeats<D> {
         self.watch(session, at, |queues| &mut queues.pongs);
     }
 
+    /// Checks at `at` that the v3 `session` has pinged since.
+    pub(crate) fn silence_by(self: &Arc<Self>, session: &Arc<Session<D>>, at: Instant) {
+        let mut queues = self.lock();
+        let earliest = queues.silences.peek().map(|Reverse(silence)| silence.at);
+        queues.silences.push(Reverse(Silence {
+            at,
+            session: Arc::downgrade(session),
+        }));
+        let sooner = earliest.is_none_or(|earliest| at < earliest);
+        self.started(queues, session, sooner);
+    }
+
     fn watch(
         self: &Arc<Self>,
         session: &Arc<Session<D>>,
@@ -84,10 +103,21 @@ impl<D: Send + Sync + 'static> Heartbeats<D> {
         queue: impl FnOnce(&mut Queues<D>) -> &mut Deadlines<D>,
     ) {
         let mut queues = self.lock();
-        let start = !queues.running;
         let deadlines = queue(&mut queues);
         let was_empty = deadlines.is_empty();
         deadlines.push_back((at, Arc::downgrade(session)));
+        self.started(queues, session, was_empty);
+    }
+
+    /// Starts the task if it does not run, or wakes it when `wake` (a deadline
+    /// may now come before the one it sleeps until).
+    fn started(
+        self: &Arc<Self>,
+        mut queues: MutexGuard<'_, Queues<D>>,
+        session: &Arc<Session<D>>,
+        wake: bool,
+    ) {
+        let start = !queues.running;
         if start {
             let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                 tracing::warn!(sid = %session.id, "no tokio runtime: the session has no heartbeat");
@@ -96,7 +126,7 @@ impl<D: Send + Sync + 'static> Heartbeats<D> {
             queues.running = true;
             drop(queues);
             runtime.spawn(run(Arc::downgrade(self), self.added.clone()));
-        } else if was_empty {
+        } else if wake {
             drop(queues);
             self.added.notify_one();
         }
@@ -115,13 +145,54 @@ impl<D: Send + Sync + 'static> Heartbeats<D> {
                     }
                 }
             }
+            while queues
+                .silences
+                .peek()
+                .is_some_and(|Reverse(silence)| silence.at <= now)
+            {
+                if let Some(Reverse(silence)) = queues.silences.pop() {
+                    due.push(silence.session);
+                }
+            }
             let fronts = [queues.pings.front(), queues.pongs.front()];
-            fronts.into_iter().flatten().map(|(at, _)| *at).min()
+            let silence = queues.silences.peek().map(|Reverse(silence)| silence.at);
+            fronts
+                .into_iter()
+                .flatten()
+                .map(|(at, _)| *at)
+                .chain(silence)
+                .min()
         };
         for session in due.drain(..).filter_map(|session| session.upgrade()) {
             session.heartbeat_tick();
         }
         next
+    }
+}
+
+/// A v3 session's deadline, ordered by time alone.
+struct Silence<D> {
+    at: Instant,
+    session: Weak<Session<D>>,
+}
+
+impl<D> PartialEq for Silence<D> {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+
+impl<D> Eq for Silence<D> {}
+
+impl<D> PartialOrd for Silence<D> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<D> Ord for Silence<D> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.at.cmp(&other.at)
     }
 }
 

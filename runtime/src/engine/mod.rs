@@ -32,14 +32,18 @@ mod compression;
 mod config;
 mod connection;
 mod cors;
+#[cfg(feature = "ws-deflate")]
+mod deflate;
 mod direct;
 mod error;
 mod frame_writer;
 mod heartbeat;
 mod hooks;
 pub mod packet;
+mod packet_v3;
 mod polling;
 mod query;
+pub(crate) use query::decode as query_decode;
 
 mod request;
 mod server;
@@ -57,6 +61,8 @@ pub use connection::{
     CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,
 };
 pub use cors::{AllowOrigin, Cors, CorsError};
+#[cfg(feature = "ws-deflate")]
+pub use deflate::PerMessageDeflate;
 pub use error::RequestError;
 pub use hooks::{ConnectionErrorHook, HeadersHook};
 pub use packet::{DecodeError, Frame, Packet, PacketKind};

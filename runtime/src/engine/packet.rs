@@ -84,6 +84,7 @@ pub enum Packet {
 
 /// Why bytes could not be decoded as Engine.IO packets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The packet was empty.
     #[error("empty packet")]
@@ -97,6 +98,10 @@ pub enum DecodeError {
     /// A `b`-prefixed polling packet was not valid base64.
     #[error("invalid base64 in binary packet")]
     InvalidBase64,
+    /// A packet length in an Engine.IO v3 payload is malformed or does not match
+    /// the packet that follows.
+    #[error("bad packet length in payload")]
+    InvalidLength,
 }
 
 impl Packet {

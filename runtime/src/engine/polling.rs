@@ -11,7 +11,8 @@ use tokio::time::Instant;
 
 use super::connection::CloseReason;
 use super::error::RequestError;
-use super::packet::{Frame, PacketKind, decode_payload, encode_payload};
+use super::packet::{Frame, PacketKind, decode_payload};
+use super::packet_v3;
 use super::session::{Phase, Session, State};
 
 /// What a polling request answers when it is not an Engine.IO error.
@@ -68,7 +69,7 @@ pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
 pub(crate) async fn get<D>(session: &Arc<Session<D>>) -> Result<PollingReply, RequestError> {
     match wait_for_upgrade(session).await {
         Upgrade::Done => return Err(RequestError::BadRequest),
-        Upgrade::Probed => return Ok(noop()),
+        Upgrade::Probed => return Ok(noop(session)),
         Upgrade::None => {}
     }
     if session.pong_overdue() {
@@ -158,20 +159,20 @@ async fn wait_for_payload<D>(session: &Arc<Session<D>>) -> PollingReply {
         {
             let mut state = session.lock();
             if state.phase == Phase::WebSocket {
-                return noop();
+                return noop(session);
             }
             if let Some(payload) = take_payload(session, &mut state) {
                 return PollingReply::Payload(payload);
             }
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            return noop();
+            return noop(session);
         }
     }
 }
 
-fn noop() -> PollingReply {
-    PollingReply::Payload(encode_payload([&Frame::control(PacketKind::Noop)]))
+fn noop<D>(session: &Session<D>) -> PollingReply {
+    PollingReply::Payload(session.encode_payload([&Frame::control(PacketKind::Noop)]))
 }
 
 /// Takes everything queued as one payload. After a server-side close, the close
@@ -181,7 +182,7 @@ fn take_payload<D>(session: &Arc<Session<D>>, state: &mut State) -> Option<Bytes
     if state.queue.is_empty() {
         return None;
     }
-    let payload = encode_payload(state.queue.iter());
+    let payload = session.encode_payload(state.queue.iter());
     state.queue.clear();
     state.flush_after = None;
     if state.close_after_flush {
@@ -246,10 +247,10 @@ where
         state.post_pending = true;
     }
     let _pending = PendingPost(session);
-    if headers
+    let binary = headers
         .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/octet-stream"))
-    {
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/octet-stream"));
+    if binary && !session.eio3 {
         session.close(CloseReason::TransportError);
         return Err(RequestError::BadRequest);
     }
@@ -268,7 +269,12 @@ where
         }
         Err(_) => return Err(RequestError::BadRequest),
     };
-    let packets = match decode_payload(body) {
+    let decoded = match (session.eio3, binary) {
+        (false, _) => decode_payload(body),
+        (true, false) => packet_v3::decode_payload(body),
+        (true, true) => packet_v3::decode_binary_payload(body),
+    };
+    let packets = match decoded {
         Ok(packets) => packets,
         Err(error) => {
             tracing::debug!(sid = %session.id, %error, "bad polling payload");

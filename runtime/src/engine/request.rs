@@ -125,7 +125,8 @@ impl<H: EngineHandler> Engine<H> {
             return Ok(response);
         }
         let query = Query::parse(request.uri().query().unwrap_or(""));
-        let eio_v4 = query.eio.as_deref() == Some("4");
+        // As Node's server: `EIO=4` is v4, anything else (even nothing) is v3.
+        let eio3 = query.eio.as_deref() != Some("4");
         let sid = query.sid.as_deref().map(Sid::parse);
         let transport = query
             .transport
@@ -141,11 +142,11 @@ impl<H: EngineHandler> Engine<H> {
                 .and_then(|sid| self.inner.session(&sid))
                 .ok_or(RequestError::UnknownSid)?;
             // As Node's `verify`: outside an upgrade the transport must be the
-            // session's, and every request must speak the session's protocol (4).
+            // session's, and every request must speak the session's protocol.
             if session.transport() != transport && !is_websocket_upgrade(&request) {
                 return Err(RequestError::BadRequest);
             }
-            if !eio_v4 {
+            if eio3 != session.eio3 {
                 return Err(RequestError::BadRequest);
             }
             return match transport {
@@ -168,14 +169,14 @@ impl<H: EngineHandler> Engine<H> {
         if let Some(hook) = &config.allow_request {
             hook(&parts).await.map_err(RequestError::Forbidden)?;
         }
-        if !eio_v4 {
+        if eio3 && !config.allow_eio3 {
             return Err(RequestError::UnsupportedProtocolVersion);
         }
         let request = Request::from_parts(parts, body);
         let sid = Sid::random();
         let mut response = match transport {
-            Transport::Polling => self.polling_handshake(sid, request),
-            Transport::WebSocket => self.websocket(request, Err(sid))?,
+            Transport::Polling => self.polling_handshake(sid, request, eio3),
+            Transport::WebSocket => self.websocket(request, Err((sid, eio3)))?,
         };
         self.set_cookie(sid, &mut response);
         Ok(response)
@@ -215,12 +216,17 @@ impl<H: EngineHandler> Engine<H> {
         Ok(response)
     }
 
-    fn polling_handshake<B>(&self, sid: Sid, request: Request<B>) -> Response<Full<Bytes>> {
-        let session = self.new_session(sid, handshake_of(request), Transport::Polling);
+    fn polling_handshake<B>(
+        &self,
+        sid: Sid,
+        request: Request<B>,
+        eio3: bool,
+    ) -> Response<Full<Bytes>> {
+        let session = self.new_session(sid, handshake_of(request), Transport::Polling, eio3);
         tokio::spawn(polling::drive(session.clone()));
         let reply = {
             let mut state = session.lock();
-            let payload = super::packet::encode_payload(state.queue.iter());
+            let payload = session.encode_payload(state.queue.iter());
             state.queue.clear();
             PollingReply::Payload(payload)
         };
@@ -234,13 +240,14 @@ impl<H: EngineHandler> Engine<H> {
         sid: Sid,
         handshake: Handshake,
         transport: Transport,
+        eio3: bool,
     ) -> Arc<Session<H::Data>> {
         let session = Session::new(
             sid,
             H::Data::default(),
             handshake,
             self.inner.config.clone(),
-            transport,
+            (transport, eio3),
             self.inner.owner(),
             &self.inner.tasks,
         );
@@ -252,16 +259,23 @@ impl<H: EngineHandler> Engine<H> {
     }
 
     /// Accepts a WebSocket: an upgrade of `Ok(session)`, or a new session with the
-    /// id in `Err(sid)`.
+    /// id and protocol (v3 or not) in `Err`.
     fn websocket<B>(
         &self,
         mut request: Request<B>,
-        session: Result<Arc<Session<H::Data>>, Sid>,
+        session: Result<Arc<Session<H::Data>>, (Sid, bool)>,
     ) -> Result<Response<Full<Bytes>>, RequestError>
     where
         B: Send + 'static,
     {
         let accept = derive_accept_key(websocket_key(&request)?.as_bytes());
+        #[cfg(feature = "ws-deflate")]
+        if let Some(deflate) = &self.inner.config.per_message_deflate
+            && super::deflate::offered(request.headers())
+        {
+            let options = super::deflate::options(&self.inner.config, deflate);
+            return Ok(self.websocket_deflate(request, session, options, &accept));
+        }
         let on_upgrade = hyper::upgrade::on(&mut request);
         let engine = self.clone();
         let handshake = session.is_err().then(|| handshake_of(request));
@@ -275,7 +289,7 @@ impl<H: EngineHandler> Engine<H> {
             };
             let session = match (session, handshake) {
                 (Ok(session), _) => Ok(session),
-                (Err(sid), Some(handshake)) => Err((sid, handshake)),
+                (Err((sid, eio3)), Some(handshake)) => Err((sid, handshake, eio3)),
                 (Err(_), None) => return,
             };
             let config = &engine.inner.config;
@@ -311,6 +325,59 @@ impl<H: EngineHandler> Engine<H> {
         Ok(response)
     }
 
+    /// Accepts a WebSocket whose client offered permessage-deflate: negotiates the
+    /// extension and runs the session on the compressing transport.
+    #[cfg(feature = "ws-deflate")]
+    fn websocket_deflate<B>(
+        &self,
+        mut request: Request<B>,
+        session: Result<Arc<Session<H::Data>>, (Sid, bool)>,
+        options: yawc::Options,
+        accept: &str,
+    ) -> Response<Full<Bytes>>
+    where
+        B: Send + 'static,
+    {
+        use super::deflate;
+        let agreed = deflate::agree(request.headers(), &options);
+        let on_upgrade = hyper::upgrade::on(&mut request);
+        let engine = self.clone();
+        let handshake = session.is_err().then(|| handshake_of(request));
+        let extensions = agreed.clone();
+        tokio::spawn(async move {
+            let upgraded = match on_upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(error) => {
+                    tracing::debug!(%error, "websocket upgrade failed");
+                    return;
+                }
+            };
+            let Some(ws) = deflate::accept(upgraded, extensions.as_ref(), options).await else {
+                return;
+            };
+            match (session, handshake) {
+                (Ok(session), _) => deflate::upgrade(session, ws).await,
+                (Err((sid, eio3)), Some(handshake)) => {
+                    let session = engine.new_session(sid, handshake, Transport::WebSocket, eio3);
+                    drop(engine);
+                    deflate::drive(session, ws).await;
+                }
+                (Err(_), None) => {}
+            }
+        });
+        let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
+        let headers = response.headers_mut();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        if let Ok(accept) = HeaderValue::from_str(accept) {
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+        }
+        if let Some(agreed) = agreed {
+            headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, agreed);
+        }
+        response
+    }
+
     /// Runs an accepted WebSocket: an upgrade of `Ok(session)`, or a new session.
     /// `held` is the `101` response when it was held back to go out with the
     /// first frames.
@@ -320,7 +387,7 @@ impl<H: EngineHandler> Engine<H> {
     /// parts), and a session would otherwise keep all of it for its whole life.
     async fn run_websocket<S>(
         self,
-        session: Result<Arc<Session<H::Data>>, (Sid, Handshake)>,
+        session: Result<Arc<Session<H::Data>>, NewSession>,
         ws: Ws<S>,
         held: Vec<u8>,
     ) where
@@ -331,8 +398,8 @@ impl<H: EngineHandler> Engine<H> {
                 Some((session, ws)) => (session, ws, Vec::new()),
                 None => return,
             },
-            Err((sid, handshake)) => {
-                let session = self.new_session(sid, handshake, Transport::WebSocket);
+            Err((sid, handshake, eio3)) => {
+                let session = self.new_session(sid, handshake, Transport::WebSocket, eio3);
                 (session, ws, held)
             }
         };
@@ -357,6 +424,9 @@ impl<H: EngineHandler> Engine<H> {
         }
     }
 }
+
+/// A session a WebSocket opens: its id, handshake, and whether it speaks v3.
+type NewSession = (Sid, Handshake, bool);
 
 fn handshake_of<B>(request: Request<B>) -> Handshake {
     let (parts, _body) = request.into_parts();

@@ -26,6 +26,7 @@ use super::connection::CloseReason;
 use super::direct::Driving;
 use super::frame_writer::{self, Written};
 use super::packet::{Frame, Packet, PacketKind};
+use super::packet_v3;
 use super::session::{Claim, Phase, Session};
 use super::text::Text;
 use super::ws_io::{CaptureWrites, SocketIo};
@@ -96,7 +97,22 @@ fn on_incoming<D: Send + Sync + 'static>(
             // tungstenite when it read the frame.
             #[allow(unsafe_code)]
             let text = unsafe { Text::from_utf8_unchecked(text.into()) };
-            match Packet::decode_text(text) {
+            let decoded = if session.eio3 {
+                packet_v3::decode_text(text)
+            } else {
+                Packet::decode_text(text)
+            };
+            match decoded {
+                Ok(packet) => session.on_packet(packet),
+                Err(error) => {
+                    tracing::debug!(sid = %session.id, %error, "bad websocket packet");
+                    session.close(CloseReason::ParseError);
+                }
+            }
+            Incoming::Continue
+        }
+        Some(Ok(WsMessage::Binary(bytes))) if session.eio3 => {
+            match packet_v3::decode_binary(bytes) {
                 Ok(packet) => session.on_packet(packet),
                 Err(error) => {
                     tracing::debug!(sid = %session.id, %error, "bad websocket packet");
@@ -588,7 +604,7 @@ mod tests {
             (),
             handshake,
             Arc::new(config),
-            Transport::WebSocket,
+            (Transport::WebSocket, false),
             owner,
             &tasks,
         );

@@ -162,6 +162,24 @@ pub fn encode_connect_error(nsp: &str, message: &str, data: Option<&serde_json::
     Encoded::from_buffer(buffer, Vec::new())
 }
 
+/// Encodes the ERROR packet a Socket.IO v4 protocol client (socket.io-client
+/// 2.x) gets when it is refused a namespace: `44` and the JSON of `data` when
+/// there is some, else of the message (`44"not authorized"`).
+pub(crate) fn encode_legacy_error(
+    nsp: &str,
+    message: &str,
+    data: Option<&serde_json::Value>,
+) -> Encoded {
+    let mut buffer = header(PacketKind::ConnectError, nsp, None);
+    let mut json = serde_json::Serializer::with_formatter(&mut buffer, JsFormatter);
+    // A string and a JSON value always serialize.
+    let _ = match data {
+        Some(data) => data.serialize(&mut json),
+        None => message.serialize(&mut json),
+    };
+    Encoded::from_buffer(buffer, Vec::new())
+}
+
 /// Encodes a DISCONNECT packet: `41`, or `41/admin,`.
 pub fn encode_disconnect(nsp: &str) -> Encoded {
     Encoded::from_buffer(header(PacketKind::Disconnect, nsp, None), Vec::new())

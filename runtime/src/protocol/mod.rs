@@ -83,6 +83,7 @@ mod tests;
 
 pub(crate) use decode::decode_event;
 pub use decode::{DEFAULT_MAX_ATTACHMENTS, Decoder, ParseError};
+pub(crate) use encode::encode_legacy_error;
 pub use encode::{
     EncodeError, Encoded, encode_ack, encode_connect, encode_connect_error, encode_disconnect,
     encode_event, try_encode_connect, with_ack_id, with_offset,

@@ -144,6 +144,37 @@ fn recovery_ids(auth: Option<&str>) -> Option<(String, String)> {
     Some((ids.pid?, ids.offset?))
 }
 
+/// Splits the namespace a Socket.IO v4 protocol client names (`/chat?token=abc`)
+/// into the name and the auth its query stands for, as a JSON object of strings
+/// (`{"token":"abc"}`; `{}` without a query), as Node's server reads it.
+fn legacy_namespace(named: &Text) -> (Text, Text) {
+    let Some(mark) = named.as_str().find('?') else {
+        return (named.clone(), Text::from_static("{}"));
+    };
+    let name = named.get(0..mark).unwrap_or_else(|| named.clone());
+    let mut auth = serde_json::Map::new();
+    for pair in named.as_str()[mark + 1..].split('&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = crate::engine::query_decode(key);
+        let value = serde_json::Value::String(crate::engine::query_decode(value));
+        match auth.get_mut(&key) {
+            Some(serde_json::Value::Array(values)) => values.push(value),
+            Some(first) => {
+                let first = first.take();
+                auth.insert(key, serde_json::Value::Array(vec![first, value]));
+            }
+            None => {
+                auth.insert(key, value);
+            }
+        }
+    }
+    let json = serde_json::Value::Object(auth).to_string();
+    (name, Text::from(json))
+}
+
 /// The message of the CONNECT_ERROR a client gets past `max_namespaces_per_client`.
 const TOO_MANY_NAMESPACES: &str = "Too many namespaces";
 
@@ -166,6 +197,10 @@ impl EngineHandler for SocketIoHandler {
         self.timeouts.watch(conn);
         if let Some(observer) = self.registry.observer.get() {
             observer.connection_opened(conn.transport());
+        }
+        if conn.protocol() == 3 {
+            // A socket.io-client 2.x joins the main namespace without asking.
+            self.connect(conn, Text::from_static("/"), Some(Text::from_static("{}")));
         }
     }
 
@@ -219,10 +254,17 @@ impl EngineHandler for SocketIoHandler {
 }
 
 impl SocketIoHandler {
-    fn on_packet(&self, conn: &Connection<ClientState>, packet: Packet) {
+    fn on_packet(&self, conn: &Connection<ClientState>, mut packet: Packet) {
+        let mut legacy_auth = None;
+        if conn.protocol() == 3 {
+            // A 2.x client puts the CONNECT's auth in a query after the name.
+            let (nsp, auth) = legacy_namespace(&packet.nsp);
+            packet.nsp = nsp;
+            legacy_auth = Some(auth);
+        }
         let socket = conn.data().socket(&packet.nsp);
         match (socket, packet.body) {
-            (None, Body::Connect(auth)) => self.connect(conn, packet.nsp, auth),
+            (None, Body::Connect(auth)) => self.connect(conn, packet.nsp, legacy_auth.or(auth)),
             (Some(socket), Body::Event { name, args }) => {
                 Socket::from_inner(socket).dispatch(name, args, packet.id);
             }
@@ -252,6 +294,7 @@ impl SocketIoHandler {
     /// Joins a namespace: resolves it (static or dynamic), runs its middlewares,
     /// answers CONNECT (or CONNECT_ERROR), then runs its connection handlers.
     fn connect(&self, conn: &Connection<ClientState>, nsp: Text, auth: Option<Text>) {
+        let legacy = conn.protocol() == 3;
         let limit = self.registry.config.max_namespaces_per_client;
         match conn.data().start_connecting(&nsp, limit) {
             Joining::Started => {}
@@ -263,7 +306,11 @@ impl SocketIoHandler {
             }
             Joining::TooMany => {
                 tracing::warn!(sid = %conn.id(), %nsp, limit, "too many namespaces on one connection");
-                let refusal = protocol::encode_connect_error(&nsp, TOO_MANY_NAMESPACES, None);
+                let refusal = if legacy {
+                    protocol::encode_legacy_error(&nsp, TOO_MANY_NAMESPACES, None)
+                } else {
+                    protocol::encode_connect_error(&nsp, TOO_MANY_NAMESPACES, None)
+                };
                 send_counted(conn, self.registry.config.parser, &refusal);
                 return;
             }
@@ -280,6 +327,7 @@ impl SocketIoHandler {
             let ids = ns
                 .recovery
                 .as_ref()
+                .filter(|_| !legacy)
                 .and_then(|_| recovery_ids(auth.as_deref()));
             let keeping = ns.adapter.as_ref().filter(|a| a.keeps_sessions());
             let mut restored = None;
@@ -325,6 +373,7 @@ impl SocketIoHandler {
                     };
                     SocketInner::restoring(ns.clone(), conn.clone(), auth, *ids, cluster_data, data)
                 }
+                (None, None) if legacy => SocketInner::legacy(ns.clone(), conn.clone(), auth),
                 (None, None) => SocketInner::new(ns.clone(), conn.clone(), auth),
             };
             let skip_middlewares = (recovered.is_some() || restored.is_some())
@@ -343,8 +392,11 @@ impl SocketIoHandler {
                 {
                     conn.data().stop_connecting(&nsp);
                     socket.discard();
-                    let refusal =
-                        protocol::encode_connect_error(&nsp, &error.message, error.data.as_ref());
+                    let refusal = if legacy {
+                        protocol::encode_legacy_error(&nsp, &error.message, error.data.as_ref())
+                    } else {
+                        protocol::encode_connect_error(&nsp, &error.message, error.data.as_ref())
+                    };
                     send_counted(&conn, registry.config.parser, &refusal);
                     return;
                 }
@@ -370,13 +422,17 @@ impl SocketIoHandler {
                 #[serde(skip_serializing_if = "Option::is_none")]
                 pid: Option<&'a str>,
             }
-            let answer = protocol::encode_connect(
-                &nsp,
-                Some(&Accepted {
-                    sid: socket.id.as_str(),
-                    pid: socket.pid.as_ref().map(Sid::as_str),
-                }),
-            );
+            let answer = if legacy {
+                protocol::encode_connect(&nsp, None::<&()>)
+            } else {
+                protocol::encode_connect(
+                    &nsp,
+                    Some(&Accepted {
+                        sid: socket.id.as_str(),
+                        pid: socket.pid.as_ref().map(Sid::as_str),
+                    }),
+                )
+            };
             if conn.send_all_flushed(registry.frames(&answer)).is_err() {
                 socket.close(DisconnectReason::TransportClose);
                 return;

@@ -208,6 +208,28 @@ impl ServerConfig {
         self
     }
 
+    /// Accepts socket.io-client 2.x (Engine.IO v3, Socket.IO v4 protocol), as
+    /// Node's `allowEIO3`: such a client joins `/` on connecting, its socket ids
+    /// are the connection's id, and refusals reach it as v2 `error` packets. Off
+    /// by default. Works with the default parser only (the 2.x msgpack parser
+    /// differs from the one `Parser::MsgPack` speaks).
+    pub fn with_allow_eio3(mut self, allow: bool) -> Self {
+        self.engine = self.engine.with_allow_eio3(allow);
+        self
+    }
+
+    /// Compresses WebSocket messages with permessage-deflate when the client
+    /// offers it (Node's `perMessageDeflate`, off by default; feature
+    /// `ws-deflate`); see [`EngineConfig::with_per_message_deflate`].
+    #[cfg(feature = "ws-deflate")]
+    pub fn with_per_message_deflate(
+        mut self,
+        deflate: Option<crate::engine::PerMessageDeflate>,
+    ) -> Self {
+        self.engine = self.engine.with_per_message_deflate(deflate);
+        self
+    }
+
     /// Replaces the Engine.IO options wholesale (keep the path in mind).
     pub fn with_engine(mut self, engine: EngineConfig) -> Self {
         self.engine = engine;

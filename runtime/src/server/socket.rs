@@ -125,6 +125,24 @@ impl SocketInner {
         ))
     }
 
+    /// The socket of a Socket.IO v4 protocol client (socket.io-client 2.x): its
+    /// id is the connection's, as that client derives it, and it cannot recover.
+    pub(crate) fn legacy(
+        ns: Arc<NamespaceInner>,
+        conn: Connection<ClientState>,
+        auth: Option<Text>,
+    ) -> Arc<SocketInner> {
+        let ids = (conn.id(), None);
+        Arc::new(SocketInner::build(
+            ns,
+            conn,
+            auth,
+            ids,
+            SocketLocal::default(),
+            false,
+        ))
+    }
+
     /// A socket that takes over a lost one (connection state recovery): its id,
     /// its private id and its data. It joins the rooms once registered.
     pub(crate) fn recovering(

@@ -28,6 +28,8 @@ pub enum Unit {
     Bytes,
     /// Bytes, printed in MiB.
     MiB,
+    /// Bytes of one message (printed as bytes, not KiB).
+    MessageBytes,
     /// A plain count.
     Count,
     /// A fraction of one core.
@@ -103,6 +105,12 @@ pub const METRICS: &[Metric] = &[
         "server CPU per delivery at the reference load",
         Better::Lower,
         Unit::Nanos,
+    ),
+    metric(
+        "bytes_per_delivery",
+        "WebSocket bytes per delivery",
+        Better::Lower,
+        Unit::MessageBytes,
     ),
     metric(
         "ref_server_cpu",
@@ -189,6 +197,12 @@ pub const METRICS: &[Metric] = &[
         "server CPU per ack",
         Better::Lower,
         Unit::Nanos,
+    ),
+    metric(
+        "bytes_per_ack",
+        "WebSocket bytes per echo and its ack",
+        Better::Lower,
+        Unit::MessageBytes,
     ),
     metric(
         "unanswered",
@@ -397,10 +411,19 @@ pub const METRICS: &[Metric] = &[
 /// Metrics shown in the summary table, per scenario.
 pub fn headline(scenario: &str) -> &'static [&'static str] {
     match scenario {
-        "fanout" | "rooms" | "mixed" | "fanout-polling" => &[
+        "rooms" | "mixed" | "fanout-polling" => &[
             "deliveries_per_s",
             "ref_p99_ms",
             "ref_server_ns_per_delivery",
+            "lost_below_saturation",
+        ],
+        // The same headline as the JSON scenarios, plus the size on the wire, to
+        // read against them.
+        "fanout" | "fanout-msgpack" => &[
+            "deliveries_per_s",
+            "ref_p99_ms",
+            "ref_server_ns_per_delivery",
+            "bytes_per_delivery",
             "lost_below_saturation",
         ],
         "cluster" | "cluster-streams" => &[
@@ -424,7 +447,8 @@ pub fn headline(scenario: &str) -> &'static [&'static str] {
             "missed_by_first",
             "duplicates",
         ],
-        "echo" | "echo-polling" => &["acks_per_s", "p99_ms", "server_ns_per_ack"],
+        "echo-polling" => &["acks_per_s", "p99_ms", "server_ns_per_ack"],
+        "echo" | "echo-msgpack" => &["acks_per_s", "p99_ms", "server_ns_per_ack", "bytes_per_ack"],
         "c200k" => &[
             "connected",
             "conns_per_s",
@@ -462,6 +486,7 @@ pub fn format(unit: Unit, value: f64) -> String {
         Unit::Micros => format!("{value:.1} µs"),
         Unit::Bytes => format!("{:.1} KiB", value / 1024.0),
         Unit::MiB => format!("{:.0} MiB", value / 1_048_576.0),
+        Unit::MessageBytes => format!("{value:.1} B"),
         Unit::Count => format!("{value:.0}"),
         Unit::Core => format!("{:.0} %", value * 100.0),
         Unit::Instructions => format!("{value:.0}"),

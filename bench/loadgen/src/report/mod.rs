@@ -25,6 +25,8 @@ const SCENARIO_ORDER: &[&str] = &[
     "recovery",
     "echo",
     "echo-polling",
+    "fanout-msgpack",
+    "echo-msgpack",
     "idle",
     "c200k",
     "storm-websocket",
@@ -270,6 +272,7 @@ fn render(
         }
     }
     md.push('\n');
+    render_parsers(&mut md, grouped, servers);
 
     md.push_str("## Details\n\n");
     md.push_str("Each cell: median (min – max over the rounds, number of rounds).\n\n");
@@ -277,6 +280,68 @@ fn render(
         render_scenario(&mut md, &scenario, &grouped[&scenario], servers);
     }
     md
+}
+
+/// The MessagePack scenarios against their JSON counterparts, per server: the
+/// server's CPU and the bytes on the wire per delivery (per ack for echo).
+fn render_parsers(md: &mut String, grouped: &Grouped<'_>, servers: &[String]) {
+    const PAIRS: &[(&str, &str, &[&str])] = &[
+        (
+            "fanout",
+            "fanout-msgpack",
+            &["ref_server_ns_per_delivery", "bytes_per_delivery"],
+        ),
+        (
+            "echo",
+            "echo-msgpack",
+            &["server_ns_per_ack", "bytes_per_ack"],
+        ),
+    ];
+    let present: Vec<_> = PAIRS
+        .iter()
+        .filter(|(json, msgpack, _)| grouped.contains_key(*json) && grouped.contains_key(*msgpack))
+        .collect();
+    if present.is_empty() {
+        return;
+    }
+    md.push_str("## MessagePack against JSON\n\n");
+    md.push_str(
+        "Each server with its MessagePack parser (tether `PARSER=msgpack`, socketioxide's \
+         `msgpack` feature, Node with `socket.io-msgpack-parser`) against itself with the \
+         default JSON parser, same scenario otherwise. Medians over the rounds; the ratio is \
+         MessagePack / JSON (below 1: MessagePack costs less).\n\n",
+    );
+    md.push_str("| scenario | metric | server | JSON | MessagePack | MessagePack / JSON |\n");
+    md.push_str("|---|---|---|---:|---:|---:|\n");
+    for (json, msgpack, keys) in present {
+        for key in *keys {
+            let Some(metric) = find(key) else { continue };
+            for server in servers {
+                let value = |scenario: &str| {
+                    grouped
+                        .get(scenario)
+                        .and_then(|by_server| by_server.get(server))
+                        .and_then(|runs| summarize(runs, metric))
+                };
+                let (Some(a), Some(b)) = (value(json), value(msgpack)) else {
+                    continue;
+                };
+                let ratio = if a.median > 0.0 {
+                    format!("{:.2}", b.median / a.median)
+                } else {
+                    "–".into()
+                };
+                let _ = writeln!(
+                    md,
+                    "| {json} | {} | {server} | {} | {} | {ratio} |",
+                    metric.label,
+                    show(metric, &a),
+                    show(metric, &b)
+                );
+            }
+        }
+    }
+    md.push('\n');
 }
 
 fn write_row(

@@ -39,6 +39,8 @@ struct Echo {
     hist: RefCell<Histogram<u64>>,
     measured: Cell<u64>,
     acks: Cell<u64>,
+    /// WebSocket bytes of the acks received (frame headers included).
+    ack_bytes: Cell<u64>,
     sent: Cell<u64>,
     skipped: Cell<u64>,
     outstanding: Cell<u64>,
@@ -79,6 +81,7 @@ pub async fn run(args: &EchoArgs) -> Result<RunResult, Error> {
         hist: RefCell::new(new_histogram()),
         measured: Cell::new(0),
         acks: Cell::new(0),
+        ack_bytes: Cell::new(0),
         sent: Cell::new(0),
         skipped: Cell::new(0),
         outstanding: Cell::new(0),
@@ -148,6 +151,13 @@ pub async fn run(args: &EchoArgs) -> Result<RunResult, Error> {
         metrics.insert("server_ns_per_ack".into(), ns);
     }
     metrics.insert("acks_total".into(), echo.acks.get() as f64);
+    if echo.acks.get() > 0 {
+        // One round trip: the client's masked request frame and the server's ack.
+        let request = eio::echo(1_000, clock::now_us()).len();
+        let request = crate::ws::frame::server_frame_len(request) + 4;
+        let ack = echo.ack_bytes.get() as f64 / echo.acks.get() as f64;
+        metrics.insert("bytes_per_ack".into(), request as f64 + ack);
+    }
     metrics.insert("unanswered".into(), echo.outstanding.get() as f64);
     metrics.insert("connect_failures".into(), launch.failed() as f64);
     metrics.insert(
@@ -198,6 +208,8 @@ async fn wait_start(echo: &Echo) -> bool {
 fn on_text(echo: &Echo, payload: &[u8], out: &mut Outbox) -> bool {
     if let Some((_, args)) = eio::parse_ack(payload) {
         echo.on_ack(eio::first_number_arg(args).unwrap_or(0));
+        let bytes = crate::ws::frame::server_frame_len(payload.len()) as u64;
+        echo.ack_bytes.set(echo.ack_bytes.get() + bytes);
         return true;
     }
     answer_ping(payload, out);
@@ -212,7 +224,7 @@ async fn closed_loop(mut ws: Ws, echo: &Echo, inflight: usize, step: Duration) -
     }
     let mut next_id: u64 = 1;
     let mut emit = |out: &mut Outbox| {
-        out.text(eio::echo(next_id, clock::now_us()).as_bytes());
+        out.packet(&eio::echo(next_id, clock::now_us()));
         next_id += 1;
         echo.sent_one();
     };
@@ -252,7 +264,7 @@ async fn polling_loop(mut client: Polling, echo: &Echo, inflight: usize) -> bool
     let mut next_id: u64 = 1;
     let mut batch: Vec<u8> = Vec::new();
     let mut emit = |batch: &mut Vec<u8>| {
-        push_packet(batch, eio::echo(next_id, clock::now_us()).as_bytes());
+        push_packet(batch, &eio::echo(next_id, clock::now_us()));
         next_id += 1;
         echo.sent_one();
     };
@@ -339,7 +351,7 @@ async fn open_loop(mut ws: Ws, echo: &Echo, rate: f64, step: Duration) -> bool {
                             echo.skipped.set(echo.skipped.get() + 1);
                             continue;
                         }
-                        ws.queue_text(eio::echo(scheduled, t_us).as_bytes());
+                        ws.queue_packet(&eio::echo(scheduled, t_us));
                         echo.sent_one();
                         mine += 1;
                     }

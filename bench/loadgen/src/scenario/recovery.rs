@@ -306,7 +306,7 @@ async fn publish(mut ws: Ws, run: Rc<Run>, rate: f64) {
                 let mut sent = run.sent.get();
                 while sent < due {
                     let t_us = start_us + (sent as f64 * 1e6 / rate) as u64;
-                    ws.queue_text(eio::broadcast(sent, t_us).as_bytes());
+                    ws.queue_packet(&eio::broadcast(sent, t_us));
                     sent += 1;
                 }
                 run.sent.set(sent);

@@ -98,7 +98,8 @@ impl ReadBuffer {
             self.pos += end;
             handled += 1;
             let go_on = match header.opcode {
-                frame::TEXT => on_text(payload, out),
+                // Binary frames carry MessagePack Socket.IO packets (`--parser msgpack`).
+                frame::TEXT | frame::BINARY => on_text(payload, out),
                 frame::PING => {
                     out.pong(payload);
                     true

@@ -157,6 +157,16 @@ pub fn parse_header(buf: &[u8], max_payload: usize) -> Result<Option<Header>, Ws
     }))
 }
 
+/// The size of an unmasked (server) frame with a payload of `payload` bytes.
+pub fn server_frame_len(payload: usize) -> usize {
+    payload
+        + match payload {
+            0..=125 => 2,
+            126..=0xffff => 4,
+            _ => 10,
+        }
+}
+
 /// Client frames waiting to be written; the connection sends them all in one write.
 #[derive(Debug, Default)]
 pub struct Outbox {
@@ -167,6 +177,17 @@ impl Outbox {
     /// Queues a text frame. The caller vouches that `payload` is UTF-8.
     pub fn text(&mut self, payload: &[u8]) {
         self.frame(TEXT, payload);
+    }
+
+    /// Queues a Socket.IO packet: a binary frame with the MessagePack parser, a
+    /// text frame otherwise.
+    pub fn packet(&mut self, payload: &[u8]) {
+        let opcode = if crate::eio::is_msgpack() {
+            BINARY
+        } else {
+            TEXT
+        };
+        self.frame(opcode, payload);
     }
 
     /// Queues a pong answering a ping with `payload`.

@@ -129,6 +129,11 @@ impl Ws {
         self.out.text(payload);
     }
 
+    /// Queues a Socket.IO packet (see [`Outbox::packet`]).
+    pub fn queue_packet(&mut self, payload: &[u8]) {
+        self.out.packet(payload);
+    }
+
     /// Writes every queued frame, in one `write_all`.
     ///
     /// Not cancel safe: a caller that gives up on it (a timeout) must drop the

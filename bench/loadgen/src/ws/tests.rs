@@ -77,6 +77,8 @@ fn mixed_stream() -> (Vec<u8>, Vec<Vec<u8>>) {
         b"42[\"bcast\",{\"seq\":1,\"t\":2}]".to_vec(),
         long.clone(),
         b"64-bit length".to_vec(),
+        // Binary payloads (MessagePack packets) are handed over as text ones are.
+        b"\x00\x01".to_vec(),
         b"2".to_vec(),
         Vec::new(),
     ];
@@ -85,9 +87,9 @@ fn mixed_stream() -> (Vec<u8>, Vec<Vec<u8>>) {
     stream.extend(server_frame(0x80 | frame::TEXT, &long, 16));
     stream.extend(server_frame(0x80 | frame::PONG, b"", 7));
     stream.extend(server_frame(0x80 | frame::TEXT, &texts[2], 64));
-    stream.extend(server_frame(0x80 | frame::BINARY, b"\x00\x01", 7));
-    stream.extend(text_frame(&texts[3]));
+    stream.extend(server_frame(0x80 | frame::BINARY, &texts[3], 7));
     stream.extend(text_frame(&texts[4]));
+    stream.extend(text_frame(&texts[5]));
     (stream, texts)
 }
 

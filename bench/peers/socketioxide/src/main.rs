@@ -10,7 +10,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, SocketRef};
-use socketioxide::{SocketIo, SocketIoBuilder};
+use socketioxide::{ParserConfig, SocketIo, SocketIoBuilder};
 use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -105,7 +105,7 @@ async fn serve_clustered(listener: TcpListener, url: &str) -> std::io::Result<()
     let adapter = RedisAdapterCtr::new_with_redis_config(&client, config)
         .await
         .map_err(std::io::Error::other)?;
-    let (svc, io) = SocketIoBuilder::new()
+    let (svc, io) = with_parser(SocketIoBuilder::new())
         .with_adapter::<RedisAdapter<_>>(adapter)
         .build_svc();
     io.ns("/", async |socket: SocketRef<_>| on_connect(socket))
@@ -113,6 +113,16 @@ async fn serve_clustered(listener: TcpListener, url: &str) -> std::io::Result<()
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     serve(listener, serve_connection!(svc)).await;
     Ok(())
+}
+
+/// `PARSER=msgpack`: socketioxide's MessagePack parser (feature `msgpack`),
+/// wire-compatible with socket.io-msgpack-parser; the default parser otherwise.
+fn with_parser(builder: SocketIoBuilder) -> SocketIoBuilder {
+    if std::env::var("PARSER").as_deref() == Ok("msgpack") {
+        builder.with_parser(ParserConfig::msgpack())
+    } else {
+        builder
+    }
 }
 
 fn main() -> std::io::Result<()> {
@@ -140,7 +150,7 @@ fn main() -> std::io::Result<()> {
             match redis_url {
                 Some(url) => serve_clustered(listener, &url).await,
                 None => {
-                    let (svc, io) = SocketIo::new_svc();
+                    let (svc, io) = with_parser(SocketIo::builder()).build_svc();
                     io.ns("/", async |socket: SocketRef| on_connect(socket));
                     serve(listener, serve_connection!(svc)).await;
                     Ok(())

@@ -14,6 +14,7 @@ use super::connection::{CloseReason, Handshake, SendError, Transport};
 use super::direct::{self, Flusher};
 use super::heartbeat::Heartbeats;
 use super::packet::{Frame, Packet, PacketKind};
+use super::packet_v3;
 use super::sid::Sid;
 use super::wake::Wake;
 
@@ -81,6 +82,9 @@ pub(crate) struct Session<D> {
     pub(crate) data: D,
     pub(crate) handshake: Handshake,
     pub(crate) config: Arc<EngineConfig>,
+    /// The session speaks Engine.IO v3 (a legacy client): the client pings, and
+    /// payloads and binary frames are framed as in v3 (see [`packet_v3`]).
+    pub(crate) eio3: bool,
     state: Mutex<State>,
     /// Wakes the task that drives a WebSocket session.
     pub(crate) driver: Wake,
@@ -126,7 +130,7 @@ impl<D> Session<D> {
         data: D,
         handshake: Handshake,
         config: Arc<EngineConfig>,
-        transport: Transport,
+        (transport, eio3): (Transport, bool),
         owner: Weak<dyn SessionOwner<D>>,
         tasks: &SessionTasks<D>,
     ) -> Arc<Session<D>> {
@@ -157,6 +161,7 @@ impl<D> Session<D> {
                 probed: false,
             }),
             config,
+            eio3,
             driver: Wake::default(),
             poll_driver: Wake::default(),
             poll: Notify::new(),
@@ -168,13 +173,37 @@ impl<D> Session<D> {
         })
     }
 
-    /// Schedules the first ping, `ping_interval` after the session opened.
+    /// Schedules the first ping, `ping_interval` after the session opened. A v3
+    /// session is not pinged: it must ping within `ping_interval + ping_timeout`.
     pub(crate) fn start_heartbeat(self: &Arc<Self>)
     where
         D: Send + Sync + 'static,
     {
+        if self.eio3 {
+            let deadline = Instant::now() + self.v3_silence();
+            self.lock().pong_deadline = Some(deadline);
+            self.heartbeats.silence_by(self, deadline);
+            return;
+        }
         let first = self.lock().next_ping;
         self.heartbeats.ping_at(self, first);
+    }
+
+    /// How long a v3 client may go without pinging, as on the Node.js server.
+    fn v3_silence(&self) -> std::time::Duration {
+        self.config.ping_interval + self.config.ping_timeout
+    }
+
+    /// Joins queued frames into one polling payload in the session's protocol.
+    pub(crate) fn encode_payload<'a>(
+        &self,
+        frames: impl IntoIterator<Item = &'a Frame>,
+    ) -> bytes::Bytes {
+        if self.eio3 {
+            packet_v3::encode_payload(frames)
+        } else {
+            super::packet::encode_payload(frames)
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -285,7 +314,15 @@ impl<D> Session<D> {
         }
         let was_empty = state.queue.is_empty();
         let before = state.queue.len();
-        state.queue.extend(frames);
+        if self.eio3 {
+            // Binary frames carry their type byte in v3 (see `packet_v3`).
+            state.queue.extend(frames.map(|frame| match frame {
+                Frame::Binary(bytes) => Frame::Binary(packet_v3::binary_frame(&bytes)),
+                text => text,
+            }));
+        } else {
+            state.queue.extend(frames);
+        }
         if state.queue.len() > self.config.max_buffered_packets {
             state.queue.truncate(before);
             state.overflowed = true;
@@ -349,6 +386,11 @@ impl<D> Session<D> {
                     owner.message(self, packet);
                 }
             }
+            Packet::Ping(_) if self.eio3 => self.on_v3_ping(),
+            Packet::Pong(_) if self.eio3 => {
+                tracing::debug!(sid = %self.id, "pong from a v3 client");
+                self.close(CloseReason::TransportError);
+            }
             Packet::Pong(_) => self.on_pong(),
             Packet::Close => self.close(CloseReason::TransportClose),
             Packet::Ping(_) => {
@@ -357,6 +399,23 @@ impl<D> Session<D> {
             }
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
         }
+    }
+
+    /// A v3 client's ping: answered at once, and the client may stay silent for
+    /// another `ping_interval + ping_timeout`. The heartbeat task finds the moved
+    /// deadline when the old one comes (see [`Session::heartbeat_tick`]).
+    fn on_v3_ping(self: &Arc<Self>)
+    where
+        D: Send + Sync + 'static,
+    {
+        {
+            let mut state = self.lock();
+            if state.closed.is_some() {
+                return;
+            }
+            state.pong_deadline = Some(Instant::now() + self.v3_silence());
+        }
+        let _ = self.push(std::iter::once(Frame::control(PacketKind::Pong)), false);
     }
 
     /// A pong answers the outstanding ping and schedules the next one. A pong that
@@ -405,6 +464,21 @@ impl<D> Session<D> {
         let now = Instant::now();
         let mut state = self.lock();
         if state.closed.is_some() {
+            return;
+        }
+        if self.eio3 {
+            match state.pong_deadline {
+                Some(deadline) if now >= deadline => {
+                    drop(state);
+                    tracing::debug!(sid = %self.id, "ping timeout (no ping from a v3 client)");
+                    self.close(CloseReason::PingTimeout);
+                }
+                Some(deadline) => {
+                    drop(state);
+                    self.heartbeats.silence_by(self, deadline);
+                }
+                None => {}
+            }
             return;
         }
         match state.pong_deadline {

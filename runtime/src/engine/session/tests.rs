@@ -39,7 +39,7 @@ fn open_session(tasks: &SessionTasks<()>) -> Arc<Session<()>> {
         (),
         handshake,
         Arc::new(config),
-        Transport::Polling,
+        (Transport::Polling, false),
         owner,
         tasks,
     );

@@ -18,6 +18,7 @@ use crate::ws::{Outbox, Ws};
 fn on_text(fan: &Fan, node: usize, payload: &[u8], out: &mut Outbox) {
     if let Some((seq, t_us)) = eio::parse_bcast(payload) {
         fan.deliver(node, seq, t_us);
+        fan.count_wire(payload.len());
     } else {
         answer_ping(payload, out);
     }
@@ -63,9 +64,9 @@ pub async fn publisher(mut ws: Ws, fan: Rc<Fan>, write_timeout: Duration) {
 }
 
 /// Writes a batch of frames with one write.
-async fn publish(ws: &mut Ws, batch: &mut Vec<String>, write_timeout: Duration) -> bool {
+async fn publish(ws: &mut Ws, batch: &mut Vec<Vec<u8>>, write_timeout: Duration) -> bool {
     for frame in batch.drain(..) {
-        ws.queue_text(frame.as_bytes());
+        ws.queue_packet(&frame);
     }
     matches!(timeout(write_timeout, ws.flush()).await, Ok(Ok(())))
 }

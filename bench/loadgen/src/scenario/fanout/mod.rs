@@ -113,6 +113,9 @@ pub async fn run(args: &FanoutArgs) -> Result<RunResult, Error> {
     metrics.insert("connect_failures".into(), launch.failed() as f64);
     metrics.insert("clients_closed_early".into(), fan.closed_early() as f64);
     metrics.insert("delivered_total".into(), fan.delivered() as f64);
+    if let Some(bytes) = fan.bytes_per_delivery() {
+        metrics.insert("bytes_per_delivery".into(), bytes);
+    }
     Ok(RunResult {
         scenario: args
             .common

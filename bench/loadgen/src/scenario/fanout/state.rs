@@ -68,6 +68,10 @@ pub struct Fan {
     rooms: Vec<(String, [u64; MAX_NODES])>,
     steps: RefCell<Vec<Step>>,
     delivered: Cell<u64>,
+    /// WebSocket bytes of the deliveries counted in `wire_frames` (frame headers
+    /// included).
+    wire_bytes: Cell<u64>,
+    wire_frames: Cell<u64>,
     delivered_on: Cell<[u64; MAX_NODES]>,
     next_seq: Cell<u64>,
     plan: Cell<Option<Plan>>,
@@ -97,6 +101,8 @@ impl Fan {
             rooms,
             steps: RefCell::new(Vec::new()),
             delivered: Cell::new(0),
+            wire_bytes: Cell::new(0),
+            wire_frames: Cell::new(0),
             delivered_on: Cell::new([0; MAX_NODES]),
             next_seq: Cell::new(0),
             plan: Cell::new(None),
@@ -124,6 +130,20 @@ impl Fan {
             step.received[node] += 1;
             record(&mut step.hist[node], now.saturating_sub(t_us));
         }
+    }
+
+    /// Counts the size of one delivery's WebSocket frame, whose payload is
+    /// `payload` bytes.
+    pub fn count_wire(&self, payload: usize) {
+        self.wire_bytes
+            .set(self.wire_bytes.get() + crate::ws::frame::server_frame_len(payload) as u64);
+        self.wire_frames.set(self.wire_frames.get() + 1);
+    }
+
+    /// Average WebSocket bytes per delivery (frame header included), if any was counted.
+    pub fn bytes_per_delivery(&self) -> Option<f64> {
+        let frames = self.wire_frames.get();
+        (frames > 0).then(|| self.wire_bytes.get() as f64 / frames as f64)
     }
 
     /// Deliveries received so far, all steps together.
@@ -167,7 +187,7 @@ impl Fan {
     /// Appends the frames that are due by now to `out`. Each is stamped with the
     /// time it was scheduled for, not the time it is sent, so a late publisher
     /// shows up as latency rather than hiding it (no coordinated omission).
-    pub fn due_frames(&self, out: &mut Vec<String>) {
+    pub fn due_frames(&self, out: &mut Vec<Vec<u8>>) {
         let Some(plan) = self.plan.get() else {
             return;
         };
@@ -188,7 +208,7 @@ impl Fan {
                 &self.clients
             } else {
                 let (room, members) = &self.rooms[(seq % self.rooms.len() as u64) as usize];
-                out.push(eio::room_broadcast(room, seq, t_us));
+                out.push(eio::room_broadcast(room, seq, t_us).into_bytes());
                 members
             };
             for (expected, members) in step.expected.iter_mut().zip(members) {
