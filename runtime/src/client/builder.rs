@@ -314,7 +314,8 @@ impl ClientBuilder {
     /// [`retry_first_connection`](Self::retry_first_connection); reconnection
     /// applies once connected.
     pub async fn connect(mut self) -> Result<Client, ConnectError> {
-        self.auth = std::mem::take(&mut self.auth).with_contract_version(self.contract_version.take());
+        self.auth =
+            std::mem::take(&mut self.auth).with_contract_version(self.contract_version.take());
         if let Some(conn) = self.attach.clone() {
             return self.join_over(conn).await;
         }
@@ -521,4 +522,3 @@ fn normalize_namespace(nsp: &str) -> String {
         format!("/{nsp}")
     }
 }
-

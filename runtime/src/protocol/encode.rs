@@ -5,7 +5,6 @@
 //! acks are written optimistically as EVENT/ACK; only when byte strings turned up
 //! while serializing is the header rewritten as BINARY_EVENT/BINARY_ACK (`45N-`).
 
-
 use bytes::Bytes;
 use serde::Serialize;
 

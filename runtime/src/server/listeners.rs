@@ -176,4 +176,3 @@ pub(crate) fn notify_outgoing(socket: &Arc<SocketInner>, encoded: &Encoded) {
         hook(&socket, &event);
     }
 }
-
