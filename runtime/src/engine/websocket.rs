@@ -298,88 +298,96 @@ where
 ///
 /// `held` holds bytes that must precede the first frame (the `101` response of the
 /// upgrade, held back so that it leaves with the open packet in one write).
-pub(crate) async fn drive<D: Send + Sync + 'static, S>(
+///
+/// A plain function returning an `async move` block rather than an `async fn`:
+/// an `async fn` keeps its arguments beside the locals they are moved into, and
+/// every idle session would pay for the WebSocket twice.
+pub(crate) fn drive<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
     mut ws: Ws<S>,
     held: Vec<u8>,
-) where
+) -> impl Future<Output = ()>
+where
     S: AsyncRead + AsyncWrite + SocketIo + Unpin,
 {
-    let write_limit = session.config.ping_interval + session.config.ping_timeout;
-    let mut batch = VecDeque::new();
-    let mut partial = Vec::new();
-    let mut close_code = Some(CloseCode::Normal);
-    let mut broken = false;
-    // The first and the last writes are boxed: a future kept for the whole
-    // session is as large as its largest await, and every idle session pays for it.
-    if !held.is_empty()
-        && Box::pin(write_held(&session, &mut ws, held, write_limit))
-            .await
-            .is_err()
-    {
-        session.close(CloseReason::TransportError);
-        session.forget();
-        return;
-    }
-    if let Some(stream) = ws.get_ref().shared_tcp() {
-        session.attach_direct(stream);
-    }
-    // Frames read with the upgrade's last packet may already wait in the buffer.
-    let mut buffered = true;
-    let mut streak = 0;
-    // Writes what is queued before each wait: after an upgrade, the buffer filled
-    // while polling must go out at once, whatever woke this task.
-    loop {
-        let control = ws.get_ref().has_captured();
-        if let Claim::Granted { drained } = session.claim_writes(&mut batch, &mut partial, control)
+    async move {
+        let write_limit = session.config.ping_interval + session.config.ping_timeout;
+        let mut batch = VecDeque::new();
+        let mut partial = Vec::new();
+        let mut close_code = Some(CloseCode::Normal);
+        let mut broken = false;
+        // The first and the last writes are boxed: a future kept for the whole
+        // session is as large as its largest await, and every idle session pays for it.
+        if !held.is_empty()
+            && Box::pin(write_held(&session, &mut ws, held, write_limit))
+                .await
+                .is_err()
         {
-            if !batch.is_empty() || !partial.is_empty() || control {
-                let written = write_owned(&mut ws, &mut partial, &mut batch, write_limit).await;
-                if written.is_err() {
-                    batch.clear();
-                    session.close(CloseReason::TransportError);
-                    broken = true;
-                    break;
-                }
-                session.release_writes();
-            }
-            if drained {
-                break;
-            }
+            session.close(CloseReason::TransportError);
+            session.forget();
+            return;
         }
-        let prefer_writes = streak < MAX_WRITE_STREAK;
-        let event = std::future::poll_fn(|cx| {
-            if prefer_writes && session.driver.poll_notified(cx).is_ready() {
-                return Poll::Ready(Event::Notified);
-            }
-            if (buffered || ws.get_ref().poll_read_ready(cx).is_ready())
-                && let Poll::Ready(incoming) = ws.poll_next_unpin(cx)
+        if let Some(stream) = ws.get_ref().shared_tcp() {
+            session.attach_direct(stream);
+        }
+        // Frames read with the upgrade's last packet may already wait in the buffer.
+        let mut buffered = true;
+        let mut streak = 0;
+        // Writes what is queued before each wait: after an upgrade, the buffer filled
+        // while polling must go out at once, whatever woke this task.
+        loop {
+            let control = ws.get_ref().has_captured();
+            if let Claim::Granted { drained } =
+                session.claim_writes(&mut batch, &mut partial, control)
             {
-                return Poll::Ready(Event::Message(incoming));
-            }
-            if !prefer_writes && session.driver.poll_notified(cx).is_ready() {
-                return Poll::Ready(Event::Notified);
-            }
-            Poll::Pending
-        })
-        .await;
-        match event {
-            Event::Notified if prefer_writes => streak += 1,
-            Event::Notified => streak = 0,
-            Event::Message(incoming) => {
-                streak = 0;
-                let burst = read_available(&session, &mut ws, incoming);
-                buffered = burst.buffered;
-                if let Some(code) = burst.stop {
-                    close_code = code;
+                if !batch.is_empty() || !partial.is_empty() || control {
+                    let written = write_owned(&mut ws, &mut partial, &mut batch, write_limit).await;
+                    if written.is_err() {
+                        batch.clear();
+                        session.close(CloseReason::TransportError);
+                        broken = true;
+                        break;
+                    }
+                    session.release_writes();
+                }
+                if drained {
                     break;
                 }
             }
+            let prefer_writes = streak < MAX_WRITE_STREAK;
+            let event = std::future::poll_fn(|cx| {
+                if prefer_writes && session.driver.poll_notified(cx).is_ready() {
+                    return Poll::Ready(Event::Notified);
+                }
+                if (buffered || ws.get_ref().poll_read_ready(cx).is_ready())
+                    && let Poll::Ready(incoming) = ws.poll_next_unpin(cx)
+                {
+                    return Poll::Ready(Event::Message(incoming));
+                }
+                if !prefer_writes && session.driver.poll_notified(cx).is_ready() {
+                    return Poll::Ready(Event::Notified);
+                }
+                Poll::Pending
+            })
+            .await;
+            match event {
+                Event::Notified if prefer_writes => streak += 1,
+                Event::Notified => streak = 0,
+                Event::Message(incoming) => {
+                    streak = 0;
+                    let burst = read_available(&session, &mut ws, incoming);
+                    buffered = burst.buffered;
+                    if let Some(code) = burst.stop {
+                        close_code = code;
+                        break;
+                    }
+                }
+            }
         }
+        let code = if broken { None } else { Some(close_code) };
+        Box::pin(finish(&session, &mut ws, code, write_limit)).await;
+        session.forget();
     }
-    let code = if broken { None } else { Some(close_code) };
-    Box::pin(finish(&session, &mut ws, code, write_limit)).await;
-    session.forget();
 }
 
 /// Takes the socket back from the flushers and ends the WebSocket: the end of a
@@ -610,6 +618,6 @@ mod tests {
         );
         let driver = drive(session, ws, Vec::new());
         let size = std::mem::size_of_val(&driver);
-        assert!(size <= 896, "the driver's future takes {size} bytes");
+        assert!(size <= 512, "the driver's future takes {size} bytes");
     }
 }
