@@ -43,7 +43,7 @@ use self::auth::{Credentials, Sessions};
 use self::messages::{Arg, Feature, Spread};
 use self::observer::AdminObserver;
 use crate::protocol::Value;
-use crate::server::{ConnectError, Event, Namespace, Server, Socket};
+use crate::server::{BroadcastOperator, ConnectError, Event, Namespace, Server, Socket};
 pub use ui::AdminUi;
 
 /// How much the admin namespace sends.
@@ -245,6 +245,18 @@ async fn on_admin_connection(
 }
 
 /// The namespace an action names, if it exists (actions do not create any).
+/// The sockets and the room a `join` or `leave` action names: its arguments are
+/// the namespace, the room and an optional filter (a room or a socket id).
+fn room_action(server: &Server, values: &[Value]) -> Option<(BroadcastOperator, String)> {
+    let (nsp, room) = (text_arg(values, 0)?, text_arg(values, 1)?);
+    let ns = existing_namespace(server, &nsp)?;
+    let target = match filter_arg(values, 2) {
+        Some(filter) => ns.to(filter),
+        None => ns.broadcast(),
+    };
+    Some((target, room))
+}
+
 fn existing_namespace(server: &Server, name: &str) -> Option<Namespace> {
     let name = if name.starts_with('/') {
         name.to_owned()
@@ -296,15 +308,8 @@ fn register_actions(server: &Server, socket: &Socket, features: &[Feature]) {
             let server = server.clone();
             async move {
                 let Ok(values) = event.values() else { return };
-                let (Some(nsp), Some(room)) = (text_arg(&values, 0), text_arg(&values, 1)) else {
+                let Some((target, room)) = room_action(&server, &values) else {
                     return;
-                };
-                let Some(ns) = existing_namespace(&server, &nsp) else {
-                    return;
-                };
-                let target = match filter_arg(&values, 2) {
-                    Some(filter) => ns.to(filter),
-                    None => ns.broadcast(),
                 };
                 if let Err(error) = target.sockets_join(room).await {
                     tracing::debug!(%error, "admin join failed");
@@ -318,15 +323,8 @@ fn register_actions(server: &Server, socket: &Socket, features: &[Feature]) {
             let server = server.clone();
             async move {
                 let Ok(values) = event.values() else { return };
-                let (Some(nsp), Some(room)) = (text_arg(&values, 0), text_arg(&values, 1)) else {
+                let Some((target, room)) = room_action(&server, &values) else {
                     return;
-                };
-                let Some(ns) = existing_namespace(&server, &nsp) else {
-                    return;
-                };
-                let target = match filter_arg(&values, 2) {
-                    Some(filter) => ns.to(filter),
-                    None => ns.broadcast(),
                 };
                 if let Err(error) = target.sockets_leave(room).await {
                     tracing::debug!(%error, "admin leave failed");

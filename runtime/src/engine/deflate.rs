@@ -330,18 +330,7 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(session: Arc<Session<D>>, 
             () = tokio::time::sleep_until(deadline) => break false,
         }
     };
-    let switched = {
-        let mut state = session.lock();
-        let switch = upgraded && state.closed.is_none();
-        state.phase = if switch {
-            Phase::WebSocket
-        } else {
-            Phase::Polling
-        };
-        state.probed = false;
-        switch
-    };
-    session.poll.notify_waiters();
+    let switched = session.finish_upgrade(upgraded);
     if !switched {
         tracing::debug!(sid = %session.id, "upgrade failed");
         let _ = tokio::time::timeout(refuse, ws.send(WsFrame::close(CloseCode::Normal, ""))).await;

@@ -549,19 +549,7 @@ where
             () = tokio::time::sleep_until(deadline) => break false,
         }
     };
-    let switched = {
-        let mut state = session.lock();
-        let switch = upgraded && state.closed.is_none();
-        state.phase = if switch {
-            Phase::WebSocket
-        } else {
-            Phase::Polling
-        };
-        state.probed = false;
-        switch
-    };
-    // A GET that arrived just after the probe waits for this outcome.
-    session.poll.notify_waiters();
+    let switched = session.finish_upgrade(upgraded);
     if !switched {
         tracing::debug!(sid = %session.id, "upgrade failed");
         let _ = send_now(&mut ws, WsMessage::Close(None), refuse).await;

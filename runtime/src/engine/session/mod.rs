@@ -172,6 +172,25 @@ impl<D> Session<D> {
             runtime: tokio::runtime::Handle::try_current().ok(),
         })
     }
+    /// Ends an upgrade: the session goes over to WebSocket when `upgraded` and it
+    /// is still open, else stays on polling; `true` when it switched. A GET that
+    /// arrived just after the probe waits for this outcome and is woken.
+    pub(crate) fn finish_upgrade(&self, upgraded: bool) -> bool {
+        let switched = {
+            let mut state = self.lock();
+            let switch = upgraded && state.closed.is_none();
+            state.phase = if switch {
+                Phase::WebSocket
+            } else {
+                Phase::Polling
+            };
+            state.probed = false;
+            switch
+        };
+        self.poll.notify_waiters();
+        switched
+    }
+
 
     /// Schedules the first ping, `ping_interval` after the session opened. A v3
     /// session is not pinged: it must ping within `ping_interval + ping_timeout`.
