@@ -302,6 +302,7 @@ where
 /// A plain function returning an `async move` block rather than an `async fn`:
 /// an `async fn` keeps its arguments beside the locals they are moved into, and
 /// every idle session would pay for the WebSocket twice.
+#[allow(clippy::manual_async_fn)]
 pub(crate) fn drive<D: Send + Sync + 'static, S>(
     session: Arc<Session<D>>,
     mut ws: Ws<S>,

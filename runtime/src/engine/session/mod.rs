@@ -191,7 +191,6 @@ impl<D> Session<D> {
         switched
     }
 
-
     /// Schedules the first ping, `ping_interval` after the session opened. A v3
     /// session is not pinged: it must ping within `ping_interval + ping_timeout`.
     pub(crate) fn start_heartbeat(self: &Arc<Self>)
