@@ -31,6 +31,7 @@ mod replay;
 mod room;
 mod server_side;
 mod socket;
+mod socket_emitter;
 mod timeouts;
 
 #[cfg(feature = "client")]
@@ -68,6 +69,7 @@ pub use room::{IntoRooms, Room};
 #[cfg(feature = "emitter")]
 pub(crate) use server_side::server_side_packet;
 pub use server_side::{ServerEventAckHandler, ServerSideAckError};
+pub use socket::Socket;
 #[cfg(feature = "admin")]
 pub(crate) use socket::SocketInner;
-pub use socket::{Socket, SocketEmitter};
+pub use socket_emitter::SocketEmitter;
