@@ -5,10 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::adapter::{ClusterResponse, RemoteAck};
+use crate::adapter::{ClusterError, ClusterResponse, RemoteAck};
 
 /// Which answers complete a request.
 #[derive(Debug)]
@@ -64,6 +65,27 @@ impl PendingRequests {
         self.waiting
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits up to `timeout` for the answers to request `id` (see
+    /// [`register`](Self::register)); on a timeout the request is forgotten and the
+    /// error says how many of the `expected` nodes answered.
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
+    pub(crate) async fn wait(
+        &self,
+        id: &str,
+        answers: oneshot::Receiver<Vec<ClusterResponse>>,
+        expected: usize,
+        timeout: Duration,
+    ) -> Result<Vec<ClusterResponse>, ClusterError> {
+        match tokio::time::timeout(timeout, answers).await {
+            Ok(Ok(answers)) => Ok(answers),
+            _ => Err(ClusterError::Timeout {
+                answered: self.forget(id),
+                expected,
+                timeout,
+            }),
+        }
     }
 
     /// Waits for the `expected` answers to request `id`; `None` when the table is

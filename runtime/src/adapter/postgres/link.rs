@@ -146,17 +146,10 @@ async fn ask(
         shared.pending.forget(&id);
         return Err(queue_full());
     }
-    let timeout = shared.config.requests_timeout;
-    let answers = match tokio::time::timeout(timeout, answers).await {
-        Ok(Ok(answers)) => answers,
-        _ => {
-            return Err(ClusterError::Timeout {
-                answered: shared.pending.forget(&id),
-                expected,
-                timeout,
-            });
-        }
-    };
+    let answers = shared
+        .pending
+        .wait(&id, answers, expected, shared.config.requests_timeout)
+        .await?;
     if request != ClusterRequest::AllRooms {
         return Ok(answers);
     }

@@ -152,17 +152,10 @@ pub(crate) async fn ask(
         shared.pending.forget(&id);
         return Err(queue_full());
     }
-    let timeout = shared.config.requests_timeout;
-    let answers = match tokio::time::timeout(timeout, answers).await {
-        Ok(Ok(answers)) => answers,
-        _ => {
-            return Err(ClusterError::Timeout {
-                answered: shared.pending.forget(&id),
-                expected,
-                timeout,
-            });
-        }
-    };
+    let answers = shared
+        .pending
+        .wait(&id, answers, expected, shared.config.requests_timeout)
+        .await?;
     if sharded && request == ClusterRequest::AllRooms {
         // Asked as a fetch of every socket: each node's rooms are its sockets'.
         return Ok(answers.into_iter().map(rooms_of_sockets).collect());
