@@ -103,22 +103,7 @@ impl Handshake {
     /// The whole query as Node's `socket.handshake.query` shows it: each name with
     /// its percent-decoded value, or the list of its values when it is repeated.
     pub fn query_map(&self) -> serde_json::Map<String, serde_json::Value> {
-        use serde_json::Value;
-        let mut map = serde_json::Map::new();
-        for (name, value) in super::query::pairs(self.uri.query().unwrap_or("")) {
-            match map.get_mut(&name) {
-                None => {
-                    map.insert(name, Value::from(value));
-                }
-                Some(Value::Array(values)) => values.push(Value::from(value)),
-                Some(first) => {
-                    let first = first.take();
-                    *map.get_mut(&name).expect("just seen") =
-                        Value::Array(vec![first, value.into()]);
-                }
-            }
-        }
-        map
+        super::query::to_json_map(self.uri.query().unwrap_or(""))
     }
 
     /// The peer's IP address (Node's `handshake.address`), when known.

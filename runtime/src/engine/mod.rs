@@ -43,7 +43,7 @@ pub mod packet;
 mod packet_v3;
 mod polling;
 mod query;
-pub(crate) use query::decode as query_decode;
+pub(crate) use query::to_json_map as query_to_json_map;
 
 mod request;
 mod server;
@@ -56,7 +56,9 @@ mod websocket;
 mod ws_io;
 
 pub use compression::HttpCompression;
-pub use config::{AllowRequest, AllowRequestFuture, EngineConfig, SessionCookie, Transports};
+pub use config::{
+    AllowRequest, AllowRequestFuture, EngineConfig, SameSite, SessionCookie, Transports,
+};
 pub use connection::{
     CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,
 };

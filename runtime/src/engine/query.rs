@@ -1,52 +1,30 @@
-//! Reading `application/x-www-form-urlencoded` query strings.
-
-/// Iterates over the decoded `(name, value)` pairs of a query string.
-pub(crate) fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((name, value)) => (decode(name), decode(value)),
-            None => (decode(pair), String::new()),
-        })
-}
+//! Reading `application/x-www-form-urlencoded` query strings, through the
+//! `form_urlencoded` crate: `+` is a space, invalid escapes stay as they are and
+//! invalid UTF-8 is replaced, so reading never fails.
 
 /// The decoded value of the first parameter called `name`.
 pub(crate) fn get(query: &str, name: &str) -> Option<String> {
-    pairs(query)
+    form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| key == name)
-        .map(|(_, value)| value)
+        .map(|(_, value)| value.into_owned())
 }
 
-/// Percent-decodes one component; `+` is a space. Invalid escapes stay as they are,
-/// and invalid UTF-8 is replaced, so decoding never fails.
-pub(crate) fn decode(component: &str) -> String {
-    let bytes = component.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (escaped, bytes[i]) {
-            (Some(byte), _) => {
-                out.push(byte);
-                i += 3;
+/// The whole query as Node's `querystring.parse` reads it: each name with its
+/// decoded value, or the list of its values when it is repeated.
+pub(crate) fn to_json_map(query: &str) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut map = serde_json::Map::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let value = Value::String(value.into_owned());
+        match map.get_mut(name.as_ref()) {
+            None => {
+                map.insert(name.into_owned(), value);
             }
-            (None, b'+') => {
-                out.push(b' ');
-                i += 1;
-            }
-            (None, byte) => {
-                out.push(byte);
-                i += 1;
-            }
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    map
 }
 
 #[cfg(test)]
@@ -55,10 +33,12 @@ mod tests {
 
     #[test]
     fn decodes_escapes_and_plus() {
-        assert_eq!(decode("a%20b+c%2B"), "a b c+");
-        assert_eq!(decode("100%"), "100%");
-        assert_eq!(decode("%zz%e2%82%ac"), "%zz€");
-        assert_eq!(decode("%+1"), "% 1");
+        let query = "a=a%20b+c%2B&b=100%&c=%zz%e2%82%ac&d=%+1&e=%ff";
+        assert_eq!(get(query, "a").as_deref(), Some("a b c+"));
+        assert_eq!(get(query, "b").as_deref(), Some("100%"));
+        assert_eq!(get(query, "c").as_deref(), Some("%zz€"));
+        assert_eq!(get(query, "d").as_deref(), Some("% 1"));
+        assert_eq!(get(query, "e").as_deref(), Some("\u{fffd}"));
     }
 
     #[test]
@@ -67,5 +47,14 @@ mod tests {
         assert_eq!(get(query, "EIO").as_deref(), Some("4"));
         assert_eq!(get(query, "flag").as_deref(), Some(""));
         assert_eq!(get(query, "sid"), None);
+    }
+
+    #[test]
+    fn repeated_names_become_lists() {
+        let map = to_json_map("a=1&&b=2&a=3&a=4&t%20k=v+w");
+        assert_eq!(
+            serde_json::Value::Object(map).to_string(),
+            r#"{"a":["1","3","4"],"b":"2","t k":"v w"}"#
+        );
     }
 }

@@ -21,7 +21,6 @@ use super::direct::DirectTcp;
 use super::error::RequestError;
 use super::hooks;
 use super::polling::{self, PollingReply};
-use super::query;
 use super::server::{Engine, EngineHandler};
 use super::session::Session;
 use super::sid::Sid;
@@ -40,28 +39,23 @@ struct Query<'a> {
 }
 
 impl<'a> Query<'a> {
-    /// Reads the three parameters the engine routes on; other parameters are not
-    /// decoded, and values are only copied when they hold escapes.
+    /// Reads the three parameters the engine routes on; values are only copied
+    /// when they hold escapes.
     fn parse(raw: &'a str) -> Query<'a> {
         let mut query = Query {
             eio: None,
             transport: None,
             sid: None,
         };
-        for pair in raw.split('&') {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let slot = match name {
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+            let slot = match name.as_ref() {
                 "EIO" => &mut query.eio,
                 "transport" => &mut query.transport,
                 "sid" => &mut query.sid,
                 _ => continue,
             };
             if slot.is_none() {
-                *slot = Some(if value.contains(['%', '+']) {
-                    Cow::Owned(query::decode(value))
-                } else {
-                    Cow::Borrowed(value)
-                });
+                *slot = Some(value);
             }
         }
         query
@@ -411,14 +405,7 @@ impl<H: EngineHandler> Engine<H> {
         let Some(cookie) = &self.inner.config.cookie else {
             return;
         };
-        let mut value = format!("{}={}; Path={}", cookie.name, sid, cookie.path);
-        if cookie.http_only {
-            value.push_str("; HttpOnly");
-        }
-        if !cookie.same_site.is_empty() {
-            value.push_str("; SameSite=");
-            value.push_str(&cookie.same_site);
-        }
+        let value = cookie.header_value(sid.as_str());
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }

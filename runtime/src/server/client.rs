@@ -152,25 +152,7 @@ fn legacy_namespace(named: &Text) -> (Text, Text) {
         return (named.clone(), Text::from_static("{}"));
     };
     let name = named.get(0..mark).unwrap_or_else(|| named.clone());
-    let mut auth = serde_json::Map::new();
-    for pair in named.as_str()[mark + 1..].split('&') {
-        if pair.is_empty() {
-            continue;
-        }
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = crate::engine::query_decode(key);
-        let value = serde_json::Value::String(crate::engine::query_decode(value));
-        match auth.get_mut(&key) {
-            Some(serde_json::Value::Array(values)) => values.push(value),
-            Some(first) => {
-                let first = first.take();
-                auth.insert(key, serde_json::Value::Array(vec![first, value]));
-            }
-            None => {
-                auth.insert(key, value);
-            }
-        }
-    }
+    let auth = crate::engine::query_to_json_map(&named.as_str()[mark + 1..]);
     let json = serde_json::Value::Object(auth).to_string();
     (name, Text::from(json))
 }

@@ -272,8 +272,9 @@ impl Endpoint for Server {
 
 /// Whether a request belongs to an existing session (it carries a `sid`).
 fn names_session(uri: &http::Uri) -> bool {
-    uri.query()
-        .is_some_and(|query| query.split('&').any(|pair| pair.starts_with("sid=")))
+    uri.query().is_some_and(|query| {
+        form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "sid")
+    })
 }
 
 impl Server {
