@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::Method;
-use tether::engine::{Cors, CorsError, SessionCookie, Transports};
+use tether::engine::{Cors, CorsError, SameSite, SessionCookie, Transports};
 use tether_tests::server::quiet_config;
 use tether_tests::{HttpRequest, OpenPacket, TestServer, WsClient};
 
@@ -181,7 +181,7 @@ async fn the_io_cookie_is_set_on_the_handshake_only() {
     assert_eq!(
         session.handshake.header_all("set-cookie"),
         [format!(
-            "io={}; Path=/; HttpOnly; SameSite=Lax",
+            "io={}; HttpOnly; SameSite=Lax; Path=/",
             session.sid()
         )]
     );
@@ -197,24 +197,23 @@ async fn the_io_cookie_is_set_on_the_handshake_only() {
     let open = OpenPacket::parse(&ws.expect_text().await);
     assert_eq!(
         cookie,
-        format!("io={}; Path=/; HttpOnly; SameSite=Lax", open.sid)
+        format!("io={}; HttpOnly; SameSite=Lax; Path=/", open.sid)
     );
     server.stop().await;
 }
 
 #[tokio::test]
 async fn the_cookie_can_be_renamed_and_is_off_by_default() {
-    let cookie = SessionCookie {
-        name: "lb".into(),
-        path: "/rt".into(),
-        http_only: false,
-        same_site: "Strict".into(),
-    };
+    let cookie = SessionCookie::default()
+        .with_name("lb")
+        .with_path("/rt")
+        .with_http_only(false)
+        .with_same_site(Some(SameSite::Strict));
     let server = TestServer::start(quiet_config().with_cookie(cookie)).await;
     let session = server.open_polling().await;
     assert_eq!(
         session.handshake.header("set-cookie"),
-        Some(format!("lb={}; Path=/rt; SameSite=Strict", session.sid()).as_str())
+        Some(format!("lb={}; SameSite=Strict; Path=/rt", session.sid()).as_str())
     );
     server.stop().await;
 

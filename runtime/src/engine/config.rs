@@ -38,17 +38,35 @@ impl Default for Transports {
     }
 }
 
-/// The `io` cookie set on the handshake response, used by load balancers for sticky sessions.
+/// The `io` cookie set on the handshake response, used by load balancers for sticky
+/// sessions; written through the `cookie` crate.
+///
+/// ```
+/// use tether::engine::{SameSite, SessionCookie};
+///
+/// let cookie = SessionCookie::default()
+///     .with_name("lb")
+///     .with_path("/rt")
+///     .with_same_site(Some(SameSite::Strict));
+/// assert_eq!(cookie.name(), "lb");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionCookie {
-    /// Cookie name (default `io`).
-    pub name: String,
-    /// Cookie `Path` attribute (default `/`).
-    pub path: String,
-    /// Adds `HttpOnly` (default true).
-    pub http_only: bool,
-    /// `SameSite` attribute value (default `Lax`).
-    pub same_site: String,
+    name: String,
+    path: String,
+    http_only: bool,
+    same_site: Option<SameSite>,
+}
+
+/// The `SameSite` attribute of a cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// Sent only with requests from the cookie's own site.
+    Strict,
+    /// Also sent when the user navigates to the site from elsewhere.
+    Lax,
+    /// Sent with cross-site requests too; the cookie is then marked `Secure`.
+    None,
 }
 
 impl Default for SessionCookie {
@@ -57,8 +75,92 @@ impl Default for SessionCookie {
             name: "io".into(),
             path: "/".into(),
             http_only: true,
-            same_site: "Lax".into(),
+            same_site: Some(SameSite::Lax),
         }
+    }
+}
+
+impl SessionCookie {
+    /// Sets the cookie name (default `io`).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the `Path` attribute (default `/`).
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Adds `HttpOnly` or not (default true).
+    pub fn with_http_only(mut self, http_only: bool) -> Self {
+        self.http_only = http_only;
+        self
+    }
+
+    /// Sets the `SameSite` attribute, or leaves it out with `None` (default `Lax`).
+    pub fn with_same_site(mut self, same_site: Option<SameSite>) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// The cookie name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `Path` attribute.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the cookie is `HttpOnly`.
+    pub fn http_only(&self) -> bool {
+        self.http_only
+    }
+
+    /// The `SameSite` attribute, if any.
+    pub fn same_site(&self) -> Option<SameSite> {
+        self.same_site
+    }
+
+    /// The `Set-Cookie` header value giving a session `sid` this cookie.
+    pub(crate) fn header_value(&self, sid: &str) -> String {
+        let same_site = self.same_site.map(|same_site| match same_site {
+            SameSite::Strict => cookie::SameSite::Strict,
+            SameSite::Lax => cookie::SameSite::Lax,
+            SameSite::None => cookie::SameSite::None,
+        });
+        let mut cookie = cookie::Cookie::new(self.name.as_str(), sid);
+        cookie.set_path(self.path.as_str());
+        cookie.set_http_only(self.http_only.then_some(true));
+        cookie.set_same_site(same_site);
+        cookie.to_string()
+    }
+}
+
+#[cfg(test)]
+mod session_cookie_tests {
+    use super::*;
+
+    #[test]
+    fn writes_the_attributes_it_is_given() {
+        assert_eq!(
+            SessionCookie::default().header_value("abc"),
+            "io=abc; HttpOnly; SameSite=Lax; Path=/"
+        );
+        let cookie = SessionCookie::default()
+            .with_name("lb")
+            .with_path("/rt")
+            .with_http_only(false)
+            .with_same_site(None);
+        assert_eq!(cookie.header_value("abc"), "lb=abc; Path=/rt");
+        let cross_site = SessionCookie::default().with_same_site(Some(SameSite::None));
+        assert_eq!(
+            cross_site.header_value("abc"),
+            "io=abc; HttpOnly; SameSite=None; Secure; Path=/"
+        );
     }
 }
 
