@@ -12,6 +12,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::thread::{self, ThreadId};
 
 /// The values of one socket, shared with a socket that recovers it.
+///
+/// A map of its own rather than `http::Extensions`: `Extensions::insert` asks for
+/// `T: Clone`, which `Socket::insert_data` does not (a channel's receiver, a
+/// connection handle), and `Extensions` is changed through `&mut`, so it would sit
+/// behind one lock held for the whole of a `with_data` closure, where a call back
+/// into the socket's data would deadlock. Here each value has a lock of its own,
+/// and the map's lock is held only to find or replace a slot; the cost is one
+/// `Arc` per stored value, paid when it is inserted.
 #[derive(Default)]
 pub(crate) struct SocketData {
     slots: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
