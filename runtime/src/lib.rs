@@ -12,6 +12,8 @@ extern crate self as tether;
 pub mod adapter;
 #[cfg(feature = "admin")]
 pub mod admin;
+#[cfg(any(feature = "client", feature = "redis", feature = "postgres"))]
+mod backoff;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod contract;

@@ -36,8 +36,6 @@
 //! that subscribe per room follow the room index through
 //! [`NamespaceLink::room_created`] and [`NamespaceLink::room_deleted`].
 
-#[cfg(any(feature = "redis", feature = "postgres"))]
-mod backoff;
 pub mod cluster;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod cluster_message;

@@ -19,8 +19,8 @@ use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
 
 use super::incoming::{self, AttachmentHeader};
 use super::{Outgoing, PostgresConfig, PostgresError, Shared};
-use crate::adapter::backoff::Backoff;
 use crate::adapter::cluster_message;
+use crate::backoff::Backoff;
 
 /// A notification, as the connection's poller queues it.
 struct Notification {
@@ -126,7 +126,7 @@ pub(crate) async fn run(
         return;
     };
     let (incoming_sender, mut incoming) = mpsc::channel(config.queue.max(1));
-    let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max);
+    let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max).attempts();
     loop {
         let connected = tokio::select! {
             _ = stop.changed() => return,

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use super::cluster::{self, ChannelKind};
 use super::connection::{Connection, Source};
 use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, shard_requests, sharded};
-use crate::adapter::backoff::Backoff;
+use crate::backoff::Backoff;
 
 /// Most bytes of messages published in one pipeline.
 const MAX_BATCH: usize = 256 * 1024;
@@ -80,7 +80,7 @@ async fn keep_connected(
     mut role: impl Role,
 ) {
     let name = role.name();
-    let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max);
+    let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max).attempts();
     loop {
         let result = tokio::select! {
             _ = stop.changed() => return,

@@ -12,10 +12,10 @@ use ::redis::{PushInfo, PushKind, Value as Resp};
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::{Shared, messages, wire};
-use crate::adapter::backoff::Backoff;
 use crate::adapter::redis::RedisError;
 use crate::adapter::redis::connection::{Connection, PushSink, Source};
 use crate::adapter::redis::tasks::follow_channels;
+use crate::backoff::Backoff;
 
 /// Reads `stream` from the entry that was last when it started, until the
 /// adapter is gone.
@@ -33,7 +33,8 @@ pub(crate) async fn read_stream(
     redis.connect_timeout = redis
         .connect_timeout
         .max(config.block_time + Duration::from_secs(5));
-    let mut backoff = Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max);
+    let mut backoff =
+        Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max).attempts();
     let mut last: Option<String> = None;
     loop {
         let opened = tokio::select! {
@@ -189,7 +190,8 @@ pub(crate) async fn subscribe(
         return;
     };
     let (sender, mut incoming) = mpsc::channel::<Incoming>(config.redis.queue.max(1));
-    let mut backoff = Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max);
+    let mut backoff =
+        Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max).attempts();
     loop {
         let lost = Arc::new(Notify::new());
         let push = {

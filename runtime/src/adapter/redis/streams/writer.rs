@@ -11,9 +11,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::Shared;
 use crate::adapter::LocalNamespace;
-use crate::adapter::backoff::Backoff;
 use crate::adapter::redis::connection::{Connection, PushSink, Source};
 use crate::adapter::redis::tasks::is_broken;
+use crate::backoff::Backoff;
 use crate::engine::Sid;
 use crate::protocol::Encoded;
 use crate::server::Room;
@@ -83,7 +83,8 @@ pub(crate) async fn run(
     let Some(config) = shared.upgrade().map(|shared| shared.config.clone()) else {
         return;
     };
-    let mut backoff = Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max);
+    let mut backoff =
+        Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max).attempts();
     loop {
         let opened = tokio::select! {
             _ = stop.changed() => return,
