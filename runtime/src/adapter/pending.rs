@@ -4,9 +4,9 @@
 //! Adapters read answers off their own wire format and file them here.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::adapter::{ClusterError, ClusterResponse, RemoteAck};
@@ -62,9 +62,7 @@ impl PendingRequests {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Waiting>> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.waiting.lock()
     }
 
     /// Waits up to `timeout` for the answers to request `id` (see
@@ -197,9 +195,7 @@ impl AckRequests {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, mpsc::Sender<RemoteAck>>> {
-        self.waiting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.waiting.lock()
     }
 
     /// Starts waiting for the reports on broadcast `id`; `None` when too many

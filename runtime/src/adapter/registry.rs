@@ -2,8 +2,9 @@
 //! messages it lost to full queues.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::RwLock;
 
 use super::LocalNamespace;
 
@@ -12,16 +13,12 @@ use super::LocalNamespace;
 pub(crate) struct Namespaces(RwLock<HashMap<String, LocalNamespace>>);
 
 impl Namespaces {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, LocalNamespace>> {
-        self.0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn read(&self) -> parking_lot::RwLockReadGuard<'_, HashMap<String, LocalNamespace>> {
+        self.0.read()
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, LocalNamespace>> {
-        self.0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn write(&self) -> parking_lot::RwLockWriteGuard<'_, HashMap<String, LocalNamespace>> {
+        self.0.write()
     }
 
     /// Namespace `name`, if this node serves it.

@@ -3,9 +3,9 @@
 //! UI so that it reconnects without the password.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use rand::Rng;
 
 /// How long a session the UI was given stays valid (the Node store's default).
@@ -69,10 +69,8 @@ impl Sessions {
         sessions.iter().any(|(known, _)| known == id)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(String, Instant)>> {
-        self.sessions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, VecDeque<(String, Instant)>> {
+        self.sessions.lock()
     }
 }
 

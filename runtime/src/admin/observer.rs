@@ -1,10 +1,11 @@
 //! What the admin namespace is told of the server, and the task that sends it:
 //! the changes as they happen, and the stats every 2 s.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
+use parking_lot::Mutex;
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
 
@@ -53,7 +54,6 @@ impl AdminObserver {
     fn count(&self, kind: &'static str, sub_kind: Option<&'static str>, count: u64) {
         self.buffer
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .push(SystemTime::now(), kind, sub_kind, count);
     }
 
@@ -317,7 +317,6 @@ pub(crate) async fn run(
                 let events = observer
                     .buffer
                     .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
                     .take();
                 let mut namespaces: Vec<(String, usize)> = server
                     .namespaces()

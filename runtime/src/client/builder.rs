@@ -471,10 +471,7 @@ impl ClientBuilder {
         let (client, socket) = self.namespace_pair(conn, nsp, state);
         let (reply, answer) = oneshot::channel();
         {
-            let mut joins = control
-                .joins
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut joins = control.joins.lock();
             if joins.len() >= MAX_PENDING_JOINS {
                 return Err(ConnectError::Protocol(format!(
                     "over {MAX_PENDING_JOINS} namespaces waiting to be joined"

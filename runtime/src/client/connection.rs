@@ -4,11 +4,12 @@
 //! namespaces, and reconnects when the connection is lost.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt as _, StreamExt as _};
+use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
@@ -59,12 +60,7 @@ pub(crate) struct Control {
 
 impl Control {
     fn take_joins(&self) -> Vec<JoinRequest> {
-        std::mem::take(
-            &mut *self
-                .joins
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
+        std::mem::take(&mut *self.joins.lock())
     }
 }
 

@@ -7,11 +7,12 @@
 //! origin needs (RFC 6265 §5.1.4 paths, `Expires`, `Max-Age`), not a browser's
 //! (domains and `Secure` are moot: every request goes to the same origin).
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use cookie::Cookie;
 use cookie::time::OffsetDateTime;
 use http::{HeaderMap, HeaderValue, header};
+use parking_lot::{Mutex, MutexGuard};
 
 /// Most cookies kept; past it, the oldest goes.
 const MAX_COOKIES: usize = 50;
@@ -36,9 +37,7 @@ struct Stored {
 
 impl CookieJar {
     fn lock(&self) -> MutexGuard<'_, Vec<Stored>> {
-        self.cookies
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cookies.lock()
     }
 
     /// Forgets every cookie (a new Engine.IO connection starts afresh, as in

@@ -2,7 +2,9 @@
 //! `off_any`) and outgoing hooks (socket.io-client's `onAnyOutgoing`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, Weak};
+
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::event::{EventHandler, Handlers};
 use super::{Client, Event};
@@ -29,30 +31,20 @@ impl Listeners {
     }
 
     pub(crate) fn handlers(&self) -> RwLockReadGuard<'_, Handlers> {
-        self.handlers
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.handlers.read()
     }
 
     fn handlers_mut(&self) -> RwLockWriteGuard<'_, Handlers> {
-        self.handlers
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.handlers.write()
     }
 
     fn outgoing_mut(&self) -> RwLockWriteGuard<'_, Vec<OutgoingHook>> {
-        self.outgoing
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.outgoing.write()
     }
 
     /// Runs the outgoing hooks on `encoded`, when there are some and it is an event.
     pub(crate) fn notify_outgoing(&self, client: &Client, encoded: &Encoded) {
-        let hooks: Vec<OutgoingHook> = self
-            .outgoing
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
+        let hooks: Vec<OutgoingHook> = self.outgoing.read().clone();
         if hooks.is_empty() {
             return;
         }

@@ -18,9 +18,10 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 
+use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -75,7 +76,7 @@ impl<D: Send + Sync + 'static> Flusher<D> {
                 .collect()
         });
         let index = session.id.spread() % shards.len();
-        let mut shard = lock(&shards[index].state);
+        let mut shard = shards[index].state.lock();
         shard.waiting.push_back(session.clone());
         if !shard.running {
             shard.running = true;
@@ -99,7 +100,7 @@ impl<D: Send + Sync + 'static> Flusher<D> {
         loop {
             for _ in 0..FLUSH_TURN {
                 let next = {
-                    let mut state = lock(&shard.state);
+                    let mut state = shard.state.lock();
                     let next = state.waiting.pop_front();
                     if next.is_none() {
                         state.running = false;
@@ -125,7 +126,7 @@ struct Running<'a, D>(Option<&'a Shard<D>>);
 impl<D> Drop for Running<'_, D> {
     fn drop(&mut self) {
         if let Some(shard) = self.0 {
-            lock(&shard.state).running = false;
+            shard.state.lock().running = false;
         }
     }
 }
@@ -163,12 +164,6 @@ pub(crate) fn is_driving<D>(session: &Session<D>) -> bool {
 
 fn address<D>(session: &Session<D>) -> usize {
     std::ptr::from_ref(session) as usize
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A TCP stream shared by a WebSocket session's task, which reads it (and writes

@@ -1,8 +1,10 @@
 //! [`Engine`]: the Engine.IO server, its sessions and the handler it calls.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
+
+use parking_lot::RwLock;
 
 use super::config::EngineConfig;
 use super::connection::{CloseReason, Connection, Message};
@@ -152,18 +154,16 @@ impl<H: EngineHandler> Engine<H> {
 }
 
 impl<H: EngineHandler> EngineInner<H> {
-    fn read_sessions(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Sid, Arc<Session<H::Data>>>> {
-        self.sessions
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn read_sessions(
+        &self,
+    ) -> parking_lot::RwLockReadGuard<'_, HashMap<Sid, Arc<Session<H::Data>>>> {
+        self.sessions.read()
     }
 
     fn write_sessions(
         &self,
-    ) -> std::sync::RwLockWriteGuard<'_, HashMap<Sid, Arc<Session<H::Data>>>> {
-        self.sessions
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    ) -> parking_lot::RwLockWriteGuard<'_, HashMap<Sid, Arc<Session<H::Data>>>> {
+        self.sessions.write()
     }
 
     pub(crate) fn session(&self, id: &Sid) -> Option<Arc<Session<H::Data>>> {

@@ -1,9 +1,10 @@
 //! One Engine.IO connection seen by Socket.IO: its packet decoder, the sockets it
 //! has in each namespace, and the connect flow (namespace, middlewares, answer).
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, MutexGuard};
 
+use parking_lot::{Mutex, MutexGuard};
 use serde::Serialize;
 
 use super::handler;
@@ -55,9 +56,7 @@ impl ClientState {
     }
 
     fn lock(&self) -> MutexGuard<'_, ClientInner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock()
     }
 
     fn socket(&self, nsp: &str) -> Option<Arc<SocketInner>> {

@@ -6,9 +6,10 @@
 //! inside the closure, reads as absent instead of deadlocking; other threads wait
 //! for the closure to finish.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::Arc;
 use std::thread::{self, ThreadId};
 
 /// The values of one socket, shared with a socket that recovers it.
@@ -31,24 +32,17 @@ struct Slot<T> {
     holder: Mutex<Option<ThreadId>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl<T: Send + Sync + 'static> Slot<T> {
     /// Locks the value; `None` when this thread is inside a `with_data` closure
     /// on it already.
     fn lock(&self) -> Option<MutexGuard<'_, Option<T>>> {
-        match self.value.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => {
-                if *lock(&self.holder) == Some(thread::current().id()) {
-                    return None;
-                }
-                Some(lock(&self.value))
-            }
+        if let Some(guard) = self.value.try_lock() {
+            return Some(guard);
         }
+        if *self.holder.lock() == Some(thread::current().id()) {
+            return None;
+        }
+        Some(self.value.lock())
     }
 }
 
@@ -57,13 +51,13 @@ struct Holding<'a>(&'a Mutex<Option<ThreadId>>);
 
 impl Drop for Holding<'_> {
     fn drop(&mut self) {
-        *lock(self.0) = None;
+        *self.0.lock() = None;
     }
 }
 
 impl SocketData {
     fn slot<T: Send + Sync + 'static>(&self) -> Option<Arc<Slot<T>>> {
-        let slot = lock(&self.slots).get(&TypeId::of::<T>())?.clone();
+        let slot = self.slots.lock().get(&TypeId::of::<T>())?.clone();
         slot.downcast::<Slot<T>>().ok()
     }
 
@@ -73,7 +67,7 @@ impl SocketData {
             value: Mutex::new(Some(value)),
             holder: Mutex::new(None),
         };
-        let replaced = lock(&self.slots).insert(TypeId::of::<T>(), Arc::new(slot));
+        let replaced = self.slots.lock().insert(TypeId::of::<T>(), Arc::new(slot));
         // The replaced value is dropped here, outside the lock.
         drop(replaced);
     }
@@ -92,7 +86,7 @@ impl SocketData {
     ) -> Option<R> {
         let slot = self.slot::<T>()?;
         let mut value = slot.lock()?;
-        *lock(&slot.holder) = Some(thread::current().id());
+        *slot.holder.lock() = Some(thread::current().id());
         let _holding = Holding(&slot.holder);
         value.as_mut().map(f)
     }
@@ -101,7 +95,7 @@ impl SocketData {
     pub(crate) fn remove<T: Send + Sync + 'static>(&self) -> Option<T> {
         let slot = self.slot::<T>()?;
         let value = slot.lock()?.take();
-        let mut slots = lock(&self.slots);
+        let mut slots = self.slots.lock();
         let current = slots.get(&TypeId::of::<T>());
         if current
             .is_some_and(|current| std::ptr::addr_eq(Arc::as_ptr(current), Arc::as_ptr(&slot)))

@@ -343,11 +343,7 @@ impl ParentNamespace {
 
     /// The children created so far.
     pub fn children(&self) -> Vec<Namespace> {
-        self.inner
-            .children
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.inner.children.read().clone()
     }
 
     /// Emits to every socket of every child.

@@ -1,10 +1,11 @@
 //! [`Namespace`]: a channel of the server with its own handlers, sockets and rooms.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
+use parking_lot::RwLock;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -126,55 +127,46 @@ pub(crate) struct NamespaceHandlers {
     pub(crate) server_events: ServerEvents,
 }
 
-fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn push<T: ?Sized>(lock: &RwLock<Arc<[Arc<T>]>>, item: Arc<T>) {
-    let mut list = write(lock);
+    let mut list = lock.write();
     *list = list.iter().cloned().chain(std::iter::once(item)).collect();
 }
 
 impl NamespaceHandlers {
     pub(crate) fn connect(&self) -> Arc<[Arc<dyn ConnectHandler>]> {
-        read(&self.connect).clone()
+        self.connect.read().clone()
     }
 
     pub(crate) fn middlewares(&self) -> Arc<[Arc<dyn Middleware>]> {
-        read(&self.middlewares).clone()
+        self.middlewares.read().clone()
     }
 
     pub(crate) fn disconnect(&self) -> Arc<[Arc<dyn DisconnectHandler>]> {
-        read(&self.disconnect).clone()
+        self.disconnect.read().clone()
     }
 
     pub(crate) fn listeners_for(&self, event: &str) -> Option<Arc<[Arc<dyn EventHandler>]>> {
-        read(&self.listeners).get(event)
+        self.listeners.read().get(event)
     }
 
     pub(crate) fn any_listeners(&self) -> Option<Arc<[Arc<dyn EventHandler>]>> {
-        read(&self.listeners).any()
+        self.listeners.read().any()
     }
 
     pub(crate) fn event_middlewares(&self) -> Option<Middlewares> {
-        read(&self.listeners).middlewares()
+        self.listeners.read().middlewares()
     }
 
     pub(crate) fn add_event_middleware(&self, middleware: Arc<dyn EventMiddleware>) {
-        write(&self.listeners).add_middleware(middleware);
+        self.listeners.write().add_middleware(middleware);
     }
 
     pub(crate) fn remove_listeners(&self, event: &str) {
-        write(&self.listeners).remove(event);
+        self.listeners.write().remove(event);
     }
 
     pub(crate) fn remove_any_listeners(&self) {
-        write(&self.listeners).remove_any();
+        self.listeners.write().remove_any();
     }
 
     pub(crate) fn add_connect(&self, handler: Arc<dyn ConnectHandler>) {
@@ -186,7 +178,7 @@ impl NamespaceHandlers {
     }
 
     pub(crate) fn prepend_middleware(&self, middleware: Arc<dyn Middleware>) {
-        let mut list = write(&self.middlewares);
+        let mut list = self.middlewares.write();
         *list = std::iter::once(middleware)
             .chain(list.iter().cloned())
             .collect();
@@ -197,11 +189,11 @@ impl NamespaceHandlers {
     }
 
     pub(crate) fn add_listener(&self, event: &str, handler: Arc<dyn EventHandler>) {
-        write(&self.listeners).add(event, handler);
+        self.listeners.write().add(event, handler);
     }
 
     pub(crate) fn add_any(&self, handler: Arc<dyn EventHandler>) {
-        write(&self.listeners).add_any(handler);
+        self.listeners.write().add_any(handler);
     }
 }
 
@@ -310,7 +302,7 @@ impl NamespaceInner {
 
     /// Registers a socket; fails when it was closed in the meantime.
     pub(crate) fn add(&self, socket: &Arc<SocketInner>) -> bool {
-        let mut sockets = write(&self.sockets);
+        let mut sockets = self.sockets.write();
         if !socket.is_connected() {
             return false;
         }
@@ -328,13 +320,13 @@ impl NamespaceInner {
     /// Removes a closed socket from its rooms and the namespace.
     pub(crate) fn remove(&self, socket: &Arc<SocketInner>) {
         {
-            let mut index = write(&self.rooms);
+            let mut index = self.rooms.write();
             let rooms = std::mem::take(&mut socket.local().rooms);
             for room in rooms {
                 self.remove_member(&mut index, &room, socket.id);
             }
         }
-        if write(&self.sockets).remove(&socket.id).is_some() {
+        if self.sockets.write().remove(&socket.id).is_some() {
             crate::telemetry::with(|metrics| metrics.sockets_connected.decrement(1.0));
             if let Some(adapter) = &self.adapter {
                 adapter.room_deleted(&Room::from(socket.id), true);
@@ -344,7 +336,7 @@ impl NamespaceInner {
     }
 
     pub(crate) fn join(&self, socket: &Arc<SocketInner>, rooms: Vec<Room>) {
-        let mut index = write(&self.rooms);
+        let mut index = self.rooms.write();
         if !socket.is_connected() {
             return;
         }
@@ -369,7 +361,7 @@ impl NamespaceInner {
     }
 
     pub(crate) fn leave(&self, socket: &Arc<SocketInner>, rooms: &[Room]) {
-        let mut index = write(&self.rooms);
+        let mut index = self.rooms.write();
         let mut local = socket.local();
         for room in rooms {
             if let Some(position) = local.rooms.iter().position(|joined| joined == room) {
@@ -398,25 +390,25 @@ impl NamespaceInner {
     }
 
     pub(crate) fn socket(&self, id: &Sid) -> Option<Arc<SocketInner>> {
-        read(&self.sockets).get(id).cloned()
+        self.sockets.read().get(id).cloned()
     }
 
     pub(crate) fn socket_count(&self) -> usize {
-        read(&self.sockets).len()
+        self.sockets.read().len()
     }
 
     pub(crate) fn all_sockets(&self) -> Vec<Arc<SocketInner>> {
-        read(&self.sockets).values().cloned().collect()
+        self.sockets.read().values().cloned().collect()
     }
 
     /// Whether some socket joined `room`, or `room` is a connected socket's id.
     pub(crate) fn has_room(&self, room: &str) -> bool {
-        read(&self.rooms).contains_key(room)
-            || Sid::parse(room).is_some_and(|sid| read(&self.sockets).contains_key(&sid))
+        self.rooms.read().contains_key(room)
+            || Sid::parse(room).is_some_and(|sid| self.sockets.read().contains_key(&sid))
     }
 
     pub(crate) fn room_names(&self) -> Vec<Room> {
-        read(&self.rooms).keys().cloned().collect()
+        self.rooms.read().keys().cloned().collect()
     }
 
     /// Calls `visit` for every socket the target selects, each once, while holding
@@ -428,8 +420,8 @@ impl NamespaceInner {
         except_socket: Option<Sid>,
         mut visit: impl FnMut(&Arc<SocketInner>),
     ) {
-        let index = read(&self.rooms);
-        let sockets = read(&self.sockets);
+        let index = self.rooms.read();
+        let sockets = self.sockets.read();
         let excluded = |socket: &SocketInner| {
             except_socket == Some(socket.id)
                 || except_rooms.iter().any(|room| {

@@ -10,9 +10,9 @@
 //! last offset it saw, and gets every kept event addressed to it since.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use parking_lot::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
 use super::reason::DisconnectReason;
@@ -174,9 +174,7 @@ impl Recovery {
     }
 
     fn lock(&self) -> MutexGuard<'_, Kept> {
-        self.kept
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.kept.lock()
     }
 
     /// Whether recovered sockets skip the middlewares.

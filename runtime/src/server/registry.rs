@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
+
+use parking_lot::RwLock;
 
 use super::config::ServerConfig;
 use super::handler::BoxFuture;
@@ -183,10 +185,7 @@ impl ChildLink {
         else {
             return;
         };
-        let mut namespaces = registry
-            .static_namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut namespaces = registry.static_namespaces.write();
         let registered = namespaces
             .get(child.name.as_str())
             .is_some_and(|known| std::ptr::eq(Arc::as_ptr(&known.inner), child));
@@ -197,7 +196,6 @@ impl ChildLink {
         parent
             .children
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .retain(|known| !std::ptr::eq(Arc::as_ptr(&known.inner), child));
     }
 }
@@ -278,10 +276,7 @@ impl Registry {
         params: Params,
         hold: bool,
     ) -> (Namespace, bool) {
-        let mut namespaces = self
-            .static_namespaces
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut namespaces = self.static_namespaces.write();
         if let Some(ns) = namespaces.get(&name) {
             if hold {
                 ns.inner.hold();
@@ -307,10 +302,7 @@ impl Registry {
     }
 
     fn lookup(&self, name: &str, hold: bool) -> Option<Namespace> {
-        let namespaces = self
-            .static_namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let namespaces = self.static_namespaces.read();
         let ns = namespaces.get(name)?;
         if hold {
             ns.inner.hold();
@@ -320,12 +312,7 @@ impl Registry {
 
     /// Every static namespace and every child of a dynamic one.
     pub(crate) fn namespaces(&self) -> Vec<Namespace> {
-        self.static_namespaces
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.static_namespaces.read().values().cloned().collect()
     }
 
     pub(crate) fn add_dynamic(&self, matcher: Matcher) -> Arc<DynamicNamespace> {
@@ -334,10 +321,7 @@ impl Registry {
             handlers: Arc::default(),
             children: RwLock::new(Vec::new()),
         });
-        self.dynamic
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(dynamic.clone());
+        self.dynamic.write().push(dynamic.clone());
         dynamic
     }
 
@@ -352,11 +336,7 @@ impl Registry {
         if let Some(ns) = self.lookup(name, true) {
             return Some(ns.inner);
         }
-        let candidates = self
-            .dynamic
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
+        let candidates = self.dynamic.read().clone();
         for dynamic in candidates {
             if let Some(params) = dynamic.matcher.matches(name, auth).await {
                 let child_of = self
@@ -374,11 +354,7 @@ impl Registry {
                     true,
                 );
                 if created {
-                    dynamic
-                        .children
-                        .write()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .push(ns.clone());
+                    dynamic.children.write().push(ns.clone());
                 }
                 return Some(ns.inner);
             }

@@ -2,7 +2,9 @@
 //! nodes): the recoverable events delivered to it while its missed events are
 //! read are held, then sent after them, each once and in order of offset.
 
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
+
+use parking_lot::MutexGuard;
 
 use super::error::EmitError;
 use super::socket::SocketInner;
@@ -37,9 +39,7 @@ fn offset_after(a: &str, b: &str) -> bool {
 
 impl SocketInner {
     fn replay(&self) -> MutexGuard<'_, Option<Replay>> {
-        self.replay
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.replay.lock()
     }
 
     /// Sends a recoverable event carrying `offset`, or holds it while the socket

@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use parking_lot::RwLock;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -82,10 +83,7 @@ pub(crate) struct ServerEvents {
 
 impl ServerEvents {
     fn add(&self, event: &str, handler: Arc<dyn ServerEventHandler>) {
-        let mut handlers = self
-            .handlers
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut handlers = self.handlers.write();
         let list = handlers
             .get(event)
             .into_iter()
@@ -96,11 +94,7 @@ impl ServerEvents {
     }
 
     fn get(&self, event: &str) -> Option<Handlers> {
-        self.handlers
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(event)
-            .cloned()
+        self.handlers.read().get(event).cloned()
     }
 
     /// Runs the handlers of a server-side event another node sent with
@@ -115,12 +109,7 @@ impl ServerEvents {
         for handler in self.get(&event).iter().flat_map(|list| list.iter()) {
             handler::run(handler.call(args.clone()));
         }
-        let answering = self
-            .answering
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(event.as_str())
-            .cloned();
+        let answering = self.answering.read().get(event.as_str()).cloned();
         match answering {
             Some(handler) => Some(handler.call(args)),
             None => {
@@ -207,7 +196,6 @@ impl Namespace {
             .server_events
             .answering
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(event.into(), Arc::new(handler));
     }
 

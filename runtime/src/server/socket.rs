@@ -1,9 +1,10 @@
 //! [`Socket`]: one client's membership of one namespace.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
+use parking_lot::{Mutex, MutexGuard};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -175,10 +176,7 @@ impl SocketInner {
         };
         local.set_cluster_data(cluster_data);
         let socket = SocketInner::build(ns, conn, auth, (id, Some(pid)), local, true);
-        *socket
-            .replay
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Replay::Holding(Vec::new()));
+        *socket.replay.lock() = Some(Replay::Holding(Vec::new()));
         Arc::new(socket)
     }
 
@@ -212,9 +210,7 @@ impl SocketInner {
     }
 
     pub(crate) fn local(&self) -> MutexGuard<'_, SocketLocal> {
-        self.local
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.local.lock()
     }
 
     pub(crate) fn is_connected(&self) -> bool {

@@ -6,9 +6,10 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -33,10 +34,10 @@ impl ConnectTimeouts {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Instant, WeakConnection<ClientState>)>> {
-        self.queue
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(
+        &self,
+    ) -> parking_lot::MutexGuard<'_, VecDeque<(Instant, WeakConnection<ClientState>)>> {
+        self.queue.lock()
     }
 
     /// Starts the clock of a new connection.

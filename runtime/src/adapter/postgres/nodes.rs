@@ -2,9 +2,10 @@
 //! `ClusterAdapterWithHeartbeat`'s bookkeeping), and this node's heartbeats.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -40,9 +41,7 @@ pub(crate) struct Nodes {
 
 impl Nodes {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Namespace>> {
-        self.namespaces
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.namespaces.lock()
     }
 
     /// Node `uid` was heard from on namespace `nsp`.

@@ -200,11 +200,7 @@ pub(crate) async fn other_nodes(
 /// `SHARDNUMSUB` when sharded, summed over a cluster's nodes), on the
 /// publisher's connection; fails at once while Redis is unreachable.
 async fn server_count(shared: &Shared, channel: &[u8]) -> Result<usize, ClusterError> {
-    let connection = shared
-        .commands
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone();
+    let connection = shared.commands.lock().clone();
     let Some(super::tasks::LentConnection {
         mut connection,
         lost,

@@ -343,7 +343,7 @@ pub(crate) struct Shared {
     /// The publisher's connection while it is up, for commands that answer
     /// (`PUBSUB NUMSUB`), with what tells the publisher that a command found it
     /// broken.
-    commands: std::sync::Mutex<Option<tasks::LentConnection>>,
+    commands: parking_lot::Mutex<Option<tasks::LentConnection>>,
 }
 
 impl Shared {
@@ -369,10 +369,7 @@ impl Shared {
 
     /// Whether Redis is unreachable now: the publisher has no connection to lend.
     fn is_unreachable(&self) -> bool {
-        self.commands
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .is_none()
+        self.commands.lock().is_none()
     }
 
     /// The request and response channels of every namespace of this node.
@@ -438,7 +435,7 @@ impl RedisAdapter {
             dropped: crate::adapter::registry::DropCounter::default(),
             pending: crate::adapter::pending::PendingRequests::new(MAX_PENDING_REQUESTS),
             ack_requests: crate::adapter::pending::AckRequests::new(MAX_PENDING_REQUESTS),
-            commands: std::sync::Mutex::new(None),
+            commands: parking_lot::Mutex::new(None),
         });
         runtime.spawn(tasks::publisher(
             Arc::downgrade(&shared),

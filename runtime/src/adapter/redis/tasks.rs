@@ -156,10 +156,7 @@ pub(crate) struct LentConnection {
 impl Publishing<'_> {
     fn lend(&self, connection: Option<LentConnection>) {
         if let Some(shared) = self.shared.upgrade() {
-            *shared
-                .commands
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()) = connection;
+            *shared.commands.lock() = connection;
         }
     }
 }

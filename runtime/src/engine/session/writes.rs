@@ -2,8 +2,9 @@
 //! or its own task, one at a time, and never in the middle of another's frame.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
+use parking_lot::MutexGuard;
 use tokio::net::TcpStream;
 
 use super::{Session, State};

@@ -206,7 +206,7 @@ pub(crate) struct Shared {
     /// This node's broadcasts waiting for acknowledgements.
     acks: Arc<crate::adapter::pending::AckRequests>,
     /// The writer's connection while it is up, for commands that answer.
-    commands: std::sync::Mutex<Option<connection::Connection>>,
+    commands: parking_lot::Mutex<Option<connection::Connection>>,
 }
 
 impl Shared {
@@ -239,10 +239,7 @@ impl Shared {
 
     /// The writer's connection, if it is up.
     fn connection(&self) -> Option<connection::Connection> {
-        self.commands
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.commands.lock().clone()
     }
 }
 
@@ -306,7 +303,7 @@ impl RedisStreamsAdapter {
             acks: Arc::new(crate::adapter::pending::AckRequests::new(
                 MAX_PENDING_REQUESTS,
             )),
-            commands: std::sync::Mutex::new(None),
+            commands: parking_lot::Mutex::new(None),
         });
         runtime.spawn(writer::run(
             Arc::downgrade(&shared),

@@ -117,10 +117,7 @@ pub(crate) async fn run(
 
 fn lend(shared: &Weak<Shared>, connection: Option<Connection>) {
     if let Some(shared) = shared.upgrade() {
-        *shared
-            .commands
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = connection;
+        *shared.commands.lock() = connection;
     }
 }
 
