@@ -19,14 +19,15 @@ pub(crate) type OutgoingHook = Arc<dyn Fn(&Client, &Event) + Send + Sync>;
 #[derive(Default)]
 pub(crate) struct Listeners {
     handlers: RwLock<Handlers>,
-    outgoing: RwLock<Vec<OutgoingHook>>,
+    /// Copied on write, so that sending an event only clones an `Arc`.
+    outgoing: RwLock<Arc<[OutgoingHook]>>,
 }
 
 impl Listeners {
     pub(crate) fn new(handlers: Handlers) -> Listeners {
         Listeners {
             handlers: RwLock::new(handlers),
-            outgoing: RwLock::default(),
+            outgoing: RwLock::new(Arc::new([])),
         }
     }
 
@@ -38,13 +39,14 @@ impl Listeners {
         self.handlers.write()
     }
 
-    fn outgoing_mut(&self) -> RwLockWriteGuard<'_, Vec<OutgoingHook>> {
-        self.outgoing.write()
+    fn add_outgoing(&self, hook: OutgoingHook) {
+        let mut hooks = self.outgoing.write();
+        *hooks = hooks.iter().cloned().chain(std::iter::once(hook)).collect();
     }
 
     /// Runs the outgoing hooks on `encoded`, when there are some and it is an event.
     pub(crate) fn notify_outgoing(&self, client: &Client, encoded: &Encoded) {
-        let hooks: Vec<OutgoingHook> = self.outgoing.read().clone();
+        let hooks = self.outgoing.read().clone();
         if hooks.is_empty() {
             return;
         }
@@ -52,7 +54,7 @@ impl Listeners {
             return;
         };
         let event = Event::new(name, args, None);
-        for hook in &hooks {
+        for hook in hooks.iter() {
             hook(client, &event);
         }
     }
@@ -105,12 +107,12 @@ impl Client {
     /// client is connected again, a retried one on each try; a dropped volatile
     /// emit never. The hook is a plain function run on the client's task.
     pub fn on_any_outgoing(&self, hook: impl Fn(&Client, &Event) + Send + Sync + 'static) {
-        self.shared.listeners.outgoing_mut().push(Arc::new(hook));
+        self.shared.listeners.add_outgoing(Arc::new(hook));
     }
 
     /// Removes every outgoing hook.
     pub fn off_any_outgoing(&self) {
-        self.shared.listeners.outgoing_mut().clear();
+        *self.shared.listeners.outgoing.write() = Arc::new([]);
     }
 }
 

@@ -117,6 +117,11 @@ impl Listeners {
 }
 
 /// The handlers of a namespace; a dynamic namespace's children share their parent's.
+///
+/// The lists are copied on write behind a read-write lock, so a reader holds the
+/// lock only to clone an `Arc`. `arc-swap` would spare the lock, but counted with
+/// callgrind it costs more on the path every event takes: looking up an event's
+/// list 307 instructions against 266 here, taking a whole list 68 against 30.
 #[derive(Default)]
 pub(crate) struct NamespaceHandlers {
     connect: RwLock<Arc<[Arc<dyn ConnectHandler>]>>,
