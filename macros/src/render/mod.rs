@@ -10,10 +10,10 @@ mod event_enum;
 mod handler;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use crate::model::{AckDef, ContractDef, EventDef};
+use crate::model::{AckDef, ContractDef, EventDef, type_span};
 
 /// The path every generated item goes through.
 pub(crate) fn private() -> TokenStream {
@@ -66,6 +66,69 @@ pub(crate) fn handler_output(ack: &AckDef) -> TokenStream {
         AckDef::Value(ty) => quote!(#ty),
         AckDef::Result { ok, err } => quote!(#p::Result<#ok, #err>),
     }
+}
+
+/// The trait methods of a handler trait: one per event, each taking `&self`, the
+/// receiving side as `receiver: receiver_ty`, and the event's arguments, and
+/// returning a future of its acknowledgement.
+pub(crate) fn handler_methods(
+    def: &ContractDef,
+    receiver: &Ident,
+    receiver_ty: &TokenStream,
+) -> Vec<TokenStream> {
+    let p = private();
+    def.events
+        .iter()
+        .map(|ev| {
+            let ident = &ev.ident;
+            let doc_attrs = ev.docs_or_default();
+            let deprecated = &ev.deprecated_attr;
+            let args = ev.args.iter().map(|arg| {
+                let ident = &arg.ident;
+                let ty = &arg.ty;
+                quote!(#ident: #ty)
+            });
+            let output = handler_output(&ev.ack);
+            quote! {
+                #(#doc_attrs)*
+                #deprecated
+                fn #ident(
+                    &self,
+                    #receiver: #receiver_ty,
+                    #(#args),*
+                ) -> impl #p::Future<Output = #output> + #p::Send;
+            }
+        })
+        .collect()
+}
+
+/// The `match` arms of a dispatcher: each variant of `event` calls its handler
+/// method with `receiver` and the fields, and acknowledges through `ack` as the
+/// event's acknowledgement shape asks.
+pub(crate) fn dispatch_arms(
+    def: &ContractDef,
+    event: &Ident,
+    receiver: &Ident,
+) -> Vec<TokenStream> {
+    let p = private();
+    def.events
+        .iter()
+        .map(|ev| {
+            let variant = variant(ev);
+            let ident = &ev.ident;
+            let fields: Vec<_> = ev.args.iter().map(|arg| &arg.ident).collect();
+            let reply = match &ev.ack {
+                AckDef::None => quote!(#p::reply_none),
+                AckDef::Value(ty) => quote_spanned!(type_span(ty)=> #p::reply_value),
+                AckDef::Result { ok, .. } => quote_spanned!(type_span(ok)=> #p::reply_result),
+            };
+            quote! {
+                #event::#variant { #(#fields),* } => #reply(ack, async move {
+                    handler.#ident(#receiver, #(#fields),*).await
+                }),
+            }
+        })
+        .collect()
 }
 
 /// A string literal with the call-site span.

@@ -38,7 +38,7 @@ impl EventName {
     message = "`{Self}` cannot emit the events of `{C}`",
     label = "not an emitter of `{C}`",
     note = "the events of `{C}` are emitted by `TypedSocket<{C}>`, `TypedBroadcast<{C}>` and `TypedNamespace<{C}>`",
-    note = "a handler's sockets emit the contract its binding declares: `bind::<Listen, Emits>(handler)`"
+    note = "a handler's sockets emit the contract its handler impl names in `type Emits`"
 )]
 pub trait Emit<C: Contract> {
     /// What an emit that waits for acknowledgements (decoded as `R`) returns.
@@ -57,66 +57,35 @@ pub trait Emit<C: Contract> {
     ) -> Self::Ack<R>;
 }
 
-impl<C: Contract> Emit<C> for TypedSocket<C> {
-    type Ack<R: DeserializeOwned + 'static> = AckFuture<R>;
+/// Implements [`Emit`] for a typed target by delegating to its untyped emitter,
+/// whose `emit` result is mapped to `()`, and whose acknowledgement type is `$ack`.
+macro_rules! emit_through_untyped {
+    ($($target:ident => $ack:ident),* $(,)?) => {$(
+        impl<C: Contract> Emit<C> for $target<C> {
+            type Ack<R: DeserializeOwned + 'static> = $ack<R>;
 
-    fn __emit<A: Serialize + ?Sized>(&self, event: EventName, args: &A) -> Result<(), EmitError> {
-        self.untyped().emit(event.as_str(), args)
-    }
+            fn __emit<A: Serialize + ?Sized>(
+                &self,
+                event: EventName,
+                args: &A,
+            ) -> Result<(), EmitError> {
+                self.untyped().emit(event.as_str(), args).map(drop)
+            }
 
-    fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-        &self,
-        event: EventName,
-        args: &A,
-    ) -> AckFuture<R> {
-        self.untyped().emit_with_ack(event.as_str(), args)
-    }
+            fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
+                &self,
+                event: EventName,
+                args: &A,
+            ) -> $ack<R> {
+                self.untyped().emit_with_ack(event.as_str(), args)
+            }
+        }
+    )*};
 }
 
-impl<C: Contract> Emit<C> for TypedSocketEmitter<C> {
-    type Ack<R: DeserializeOwned + 'static> = AckFuture<R>;
-
-    fn __emit<A: Serialize + ?Sized>(&self, event: EventName, args: &A) -> Result<(), EmitError> {
-        self.untyped().emit(event.as_str(), args).map(|_| ())
-    }
-
-    fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-        &self,
-        event: EventName,
-        args: &A,
-    ) -> AckFuture<R> {
-        self.untyped().emit_with_ack(event.as_str(), args)
-    }
-}
-
-impl<C: Contract> Emit<C> for TypedBroadcast<C> {
-    type Ack<R: DeserializeOwned + 'static> = AckStream<R>;
-
-    fn __emit<A: Serialize + ?Sized>(&self, event: EventName, args: &A) -> Result<(), EmitError> {
-        self.untyped().emit(event.as_str(), args)
-    }
-
-    fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-        &self,
-        event: EventName,
-        args: &A,
-    ) -> AckStream<R> {
-        self.untyped().emit_with_ack(event.as_str(), args)
-    }
-}
-
-impl<C: Contract> Emit<C> for TypedNamespace<C> {
-    type Ack<R: DeserializeOwned + 'static> = AckStream<R>;
-
-    fn __emit<A: Serialize + ?Sized>(&self, event: EventName, args: &A) -> Result<(), EmitError> {
-        self.untyped().emit(event.as_str(), args)
-    }
-
-    fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-        &self,
-        event: EventName,
-        args: &A,
-    ) -> AckStream<R> {
-        self.untyped().emit_with_ack(event.as_str(), args)
-    }
+emit_through_untyped! {
+    TypedSocket => AckFuture,
+    TypedSocketEmitter => AckFuture,
+    TypedBroadcast => AckStream,
+    TypedNamespace => AckStream,
 }
