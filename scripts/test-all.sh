@@ -3,10 +3,10 @@
 # rustdoc without warnings, the public API of `tether` against its committed
 # listing (scripts/public-api.sh), then the Node tests in tests/js, which drive
 # the built example servers with the official JavaScript clients and the chat
-# page in a headless Chromium. Needs Rust (cargo) and Node.js (node, npm); installs the npm packages itself from
-# tests/js/package-lock.json, and Debian's chromium package (apt-get, through sudo
-# when not root) when /usr/bin/chromium is missing. No npm package downloads a
-# browser of its own.
+# page in a headless Chromium. Needs Rust (cargo) and Node.js (node, npm);
+# installs the npm packages itself from tests/js/package-lock.json, and Debian's
+# chromium package (apt-get, through sudo when not root) when /usr/bin/chromium
+# is missing. No npm package downloads a browser of its own.
 #
 # The Redis adapter's tests need a Redis: the one at REDIS_URL (default
 # redis://127.0.0.1:6379) when it answers a PING; otherwise the script starts a

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{Names, dispatch_arms, handler_methods, lit, private};
+use super::{Names, Dispatch, handler_methods, lit, private};
 use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {
@@ -26,7 +26,13 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let doc = lit(&trait_doc(contract));
     let receiver = format_ident!("client");
     let methods = handler_methods(def, &receiver, &quote!(#p::ClientOf<Self::Emits>));
-    let arms = dispatch_arms(def, event, &receiver);
+    let dispatch = Dispatch {
+        method: "handle_client",
+        receiver: &receiver,
+        receiver_ty: quote!(#p::ClientOf<H::Emits>),
+        ack_ty: quote!(#p::ClientAck),
+    }
+    .render(def, event);
     quote! {
         #[doc = #doc]
         #vis trait #handler: #p::Send + #p::Sync + 'static {
@@ -40,18 +46,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
         impl<H: #handler> #p::ClientListen<H> for #contract {
             type Emits = H::Emits;
 
-            fn handle_client(
-                handler: &#p::Arc<H>,
-                client: #p::ClientOf<H::Emits>,
-                event: #event,
-                ack: #p::Option<#p::ClientAck>,
-            ) -> #p::BoxFuture {
-                let handler = #p::Arc::clone(handler);
-                let _ = (&handler, &client, &ack);
-                match event {
-                    #(#arms)*
-                }
-            }
+            #dispatch
         }
     }
 }

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{Names, dispatch_arms, handler_methods, lit, private};
+use super::{Names, Dispatch, handler_methods, lit, private};
 use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {
@@ -25,7 +25,13 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let doc = lit(&trait_doc(contract));
     let receiver = format_ident!("socket");
     let methods = handler_methods(def, &receiver, &quote!(#p::TypedSocket<Self::Emits>));
-    let arms = dispatch_arms(def, event, &receiver);
+    let dispatch = Dispatch {
+        method: "handle",
+        receiver: &receiver,
+        receiver_ty: quote!(#p::TypedSocket<H::Emits>),
+        ack_ty: quote!(#p::AckSender),
+    }
+    .render(def, event);
     quote! {
         #[doc = #doc]
         #vis trait #handler: #p::Send + #p::Sync + 'static {
@@ -61,18 +67,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
         impl<H: #handler> #p::Listen<H> for #contract {
             type Emits = H::Emits;
 
-            fn handle(
-                handler: &#p::Arc<H>,
-                socket: #p::TypedSocket<H::Emits>,
-                event: #event,
-                ack: #p::Option<#p::AckSender>,
-            ) -> #p::BoxFuture {
-                let handler = #p::Arc::clone(handler);
-                let _ = (&handler, &socket, &ack);
-                match event {
-                    #(#arms)*
-                }
-            }
+            #dispatch
 
             fn connect(
                 handler: &#p::Arc<H>,

@@ -102,18 +102,26 @@ pub(crate) fn handler_methods(
         .collect()
 }
 
-/// The `match` arms of a dispatcher: each variant of `event` calls its handler
-/// method with `receiver` and the fields, and acknowledges through `ack` as the
+/// The dispatching method of a `Listen`-like impl, `fn method(handler, receiver,
+/// event, ack) -> BoxFuture`: each variant of the event enum calls its handler
+/// method with the receiver and the fields, and acknowledges through `ack` as the
 /// event's acknowledgement shape asks.
-pub(crate) fn dispatch_arms(
-    def: &ContractDef,
-    event: &Ident,
-    receiver: &Ident,
-) -> Vec<TokenStream> {
-    let p = private();
-    def.events
-        .iter()
-        .map(|ev| {
+pub(crate) struct Dispatch<'a> {
+    /// The name of the generated method.
+    pub(crate) method: &'a str,
+    /// The receiving side's argument name, passed on to the handler methods.
+    pub(crate) receiver: &'a Ident,
+    /// Its type.
+    pub(crate) receiver_ty: TokenStream,
+    /// The type of the acknowledgement sink.
+    pub(crate) ack_ty: TokenStream,
+}
+
+impl Dispatch<'_> {
+    pub(crate) fn render(&self, def: &ContractDef, event: &Ident) -> TokenStream {
+        let p = private();
+        let receiver = self.receiver;
+        let arms = def.events.iter().map(|ev| {
             let variant = variant(ev);
             let ident = &ev.ident;
             let fields: Vec<_> = ev.args.iter().map(|arg| &arg.ident).collect();
@@ -127,8 +135,25 @@ pub(crate) fn dispatch_arms(
                     handler.#ident(#receiver, #(#fields),*).await
                 }),
             }
-        })
-        .collect()
+        });
+        let method = format_ident!("{}", self.method);
+        let receiver_ty = &self.receiver_ty;
+        let ack_ty = &self.ack_ty;
+        quote! {
+            fn #method(
+                handler: &#p::Arc<H>,
+                #receiver: #receiver_ty,
+                event: #event,
+                ack: #p::Option<#ack_ty>,
+            ) -> #p::BoxFuture {
+                let handler = #p::Arc::clone(handler);
+                let _ = (&handler, &#receiver, &ack);
+                match event {
+                    #(#arms)*
+                }
+            }
+        }
+    }
 }
 
 /// A string literal with the call-site span.

@@ -24,12 +24,15 @@ pub type Map = IndexMap<String, Value>;
 /// - **Event arguments and acknowledgements** may carry binary attachments, so
 ///   their untyped form is this `Value` (`Event::args`, `Args::value`,
 ///   `to_value` / `from_value`, an `AckFuture<Value>`).
-/// - **Payloads the protocol keeps JSON-only** (the CONNECT packet's `auth`,
-///   `connect_error`'s `data`, an event rejection's `data`, the handshake's
-///   `query`, what a socket shows the cluster) are [`serde_json::Value`]: they
-///   cannot hold binary, and `serde_json::Value` is what the `json!` macro and
-///   serde code already speak. `serde_json` is a public dependency for these and
-///   for [`Value::Number`], deliberately.
+/// - **Payloads that are JSON documents** are [`serde_json::Value`]: those the
+///   Socket.IO protocol keeps JSON-only (the CONNECT packet's `auth`, as in
+///   `Socket::auth_value` and `Server::of_dynamic`; `connect_error`'s `data`; an
+///   event rejection's `data`; the handshake and its `query`), and what nodes of
+///   a cluster exchange as JSON in the adapters' wire formats (socket
+///   descriptions, cluster data, server-side event answers). They cannot hold
+///   binary, and `serde_json::Value` is what the `json!` macro and serde code
+///   already speak. `serde_json` is a public dependency for these and for
+///   [`Value::Number`], deliberately.
 /// - **Everywhere, a typed accessor comes first**: `Socket::auth::<T>()`,
 ///   `Args::decode::<T>(i)`, `Event::arg::<T>(i)`, `AckFuture<T>`,
 ///   `RemoteSocket::data_as::<T>()`, contracts' typed arguments. The untyped
