@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{Names, Dispatch, handler_methods, lit, private};
+use super::{Dispatch, Names, handler_methods, lit, private};
 use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {

@@ -57,35 +57,44 @@ pub trait Emit<C: Contract> {
     ) -> Self::Ack<R>;
 }
 
-/// Implements [`Emit`] for a typed target by delegating to its untyped emitter,
-/// whose `emit` result is mapped to `()`, and whose acknowledgement type is `$ack`.
-macro_rules! emit_through_untyped {
-    ($($target:ident => $ack:ident),* $(,)?) => {$(
-        impl<C: Contract> Emit<C> for $target<C> {
-            type Ack<R: DeserializeOwned + 'static> = $ack<R>;
+/// The items of an [`Emit`] impl for a typed target that delegates to its untyped
+/// emitter (`emit`'s result mapped to `()`), whose acknowledgement type is `$ack`.
+/// Only the items come from the macro: the impl headers stay written out, as the
+/// compiler quotes them when a target is used with the wrong contract.
+macro_rules! delegate_to_untyped {
+    ($ack:ident) => {
+        type Ack<R: DeserializeOwned + 'static> = $ack<R>;
 
-            fn __emit<A: Serialize + ?Sized>(
-                &self,
-                event: EventName,
-                args: &A,
-            ) -> Result<(), EmitError> {
-                self.untyped().emit(event.as_str(), args).map(drop)
-            }
-
-            fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-                &self,
-                event: EventName,
-                args: &A,
-            ) -> $ack<R> {
-                self.untyped().emit_with_ack(event.as_str(), args)
-            }
+        fn __emit<A: Serialize + ?Sized>(
+            &self,
+            event: EventName,
+            args: &A,
+        ) -> Result<(), EmitError> {
+            self.untyped().emit(event.as_str(), args).map(drop)
         }
-    )*};
+
+        fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
+            &self,
+            event: EventName,
+            args: &A,
+        ) -> $ack<R> {
+            self.untyped().emit_with_ack(event.as_str(), args)
+        }
+    };
 }
 
-emit_through_untyped! {
-    TypedSocket => AckFuture,
-    TypedSocketEmitter => AckFuture,
-    TypedBroadcast => AckStream,
-    TypedNamespace => AckStream,
+impl<C: Contract> Emit<C> for TypedSocket<C> {
+    delegate_to_untyped!(AckFuture);
+}
+
+impl<C: Contract> Emit<C> for TypedSocketEmitter<C> {
+    delegate_to_untyped!(AckFuture);
+}
+
+impl<C: Contract> Emit<C> for TypedBroadcast<C> {
+    delegate_to_untyped!(AckStream);
+}
+
+impl<C: Contract> Emit<C> for TypedNamespace<C> {
+    delegate_to_untyped!(AckStream);
 }
