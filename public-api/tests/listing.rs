@@ -16,11 +16,11 @@ fn workspace_root() -> &'static Path {
 }
 
 /// A `rustdoc` that accepts the unstable JSON output on the stable toolchain:
-/// `RUSTC_BOOTSTRAP` is set for rustdoc alone, so the dependencies' build
-/// scripts see the environment they were built with and nothing is rebuilt.
+/// `RUSTC_BOOTSTRAP` is set for rustdoc alone, so the dependencies (whose build
+/// scripts probe for it, as proc-macro2's does) build as on any stable run.
 fn rustdoc_wrapper(dir: &Path) -> PathBuf {
     let real = std::env::var("RUSTDOC").unwrap_or_else(|_| "rustdoc".to_owned());
-    let path = dir.join("rustdoc-json");
+    let path = dir.join("rustdoc-with-bootstrap");
     let script = format!("#!/bin/sh\nRUSTC_BOOTSTRAP=1 exec '{real}' \"$@\"\n");
     std::fs::write(&path, script).expect("the wrapper is writable");
     #[cfg(unix)]
@@ -35,10 +35,12 @@ fn rustdoc_wrapper(dir: &Path) -> PathBuf {
 /// Runs rustdoc on `tether` (all features) and returns its JSON file.
 fn rustdoc_json() -> PathBuf {
     let root = workspace_root();
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let wrapper = rustdoc_wrapper(Path::new(env!("CARGO_TARGET_TMPDIR")));
+    // A target directory of its own: building `tether` alone resolves other
+    // features than the workspace does, and a second `tether_macros` beside the
+    // workspace's would confuse its doctests.
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let target_dir = scratch.join("rustdoc-json");
+    let wrapper = rustdoc_wrapper(scratch);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .current_dir(root)

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{Dispatch, Names, handler_methods, lit, private};
+use super::{Names, Side, lit, private};
 use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {
@@ -17,6 +17,20 @@ fn trait_doc(contract: &syn::Ident) -> String {
     )
 }
 
+/// The side whose handler methods are given the typed client.
+const CLIENT: Side = Side {
+    receiver: "client",
+    receiver_ty: |emits| {
+        let p = private();
+        quote!(#p::ClientOf<#emits>)
+    },
+    dispatch: "handle_client",
+    ack_ty: || {
+        let p = private();
+        quote!(#p::ClientAck)
+    },
+};
+
 pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let p = private();
     let vis = &def.vis;
@@ -24,15 +38,8 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let event = &names.event;
     let handler = format_ident!("{}ClientHandler", contract);
     let doc = lit(&trait_doc(contract));
-    let receiver = format_ident!("client");
-    let methods = handler_methods(def, &receiver, &quote!(#p::ClientOf<Self::Emits>));
-    let dispatch = Dispatch {
-        method: "handle_client",
-        receiver: &receiver,
-        receiver_ty: quote!(#p::ClientOf<H::Emits>),
-        ack_ty: quote!(#p::ClientAck),
-    }
-    .render(def, event);
+    let methods = CLIENT.handler_methods(def);
+    let dispatch = CLIENT.dispatch(def, event);
     quote! {
         #[doc = #doc]
         #vis trait #handler: #p::Send + #p::Sync + 'static {

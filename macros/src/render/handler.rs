@@ -2,9 +2,9 @@
 //! decoded events to it.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::{Dispatch, Names, handler_methods, lit, private};
+use super::{Names, Side, lit, private};
 use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {
@@ -16,6 +16,20 @@ fn trait_doc(contract: &syn::Ident) -> String {
     )
 }
 
+/// The side whose handler methods are given the socket that sent the event.
+const SOCKET: Side = Side {
+    receiver: "socket",
+    receiver_ty: |emits| {
+        let p = private();
+        quote!(#p::TypedSocket<#emits>)
+    },
+    dispatch: "handle",
+    ack_ty: || {
+        let p = private();
+        quote!(#p::AckSender)
+    },
+};
+
 pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let p = private();
     let vis = &def.vis;
@@ -23,15 +37,8 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let event = &names.event;
     let handler = &names.handler;
     let doc = lit(&trait_doc(contract));
-    let receiver = format_ident!("socket");
-    let methods = handler_methods(def, &receiver, &quote!(#p::TypedSocket<Self::Emits>));
-    let dispatch = Dispatch {
-        method: "handle",
-        receiver: &receiver,
-        receiver_ty: quote!(#p::TypedSocket<H::Emits>),
-        ack_ty: quote!(#p::AckSender),
-    }
-    .render(def, event);
+    let methods = SOCKET.handler_methods(def);
+    let dispatch = SOCKET.dispatch(def, event);
     quote! {
         #[doc = #doc]
         #vis trait #handler: #p::Send + #p::Sync + 'static {

@@ -68,59 +68,60 @@ pub(crate) fn handler_output(ack: &AckDef) -> TokenStream {
     }
 }
 
-/// The trait methods of a handler trait: one per event, each taking `&self`, the
-/// receiving side as `receiver: receiver_ty`, and the event's arguments, and
-/// returning a future of its acknowledgement.
-pub(crate) fn handler_methods(
-    def: &ContractDef,
-    receiver: &Ident,
-    receiver_ty: &TokenStream,
-) -> Vec<TokenStream> {
-    let p = private();
-    def.events
-        .iter()
-        .map(|ev| {
-            let ident = &ev.ident;
-            let doc_attrs = ev.docs_or_default();
-            let deprecated = &ev.deprecated_attr;
-            let args = ev.args.iter().map(|arg| {
-                let ident = &arg.ident;
-                let ty = &arg.ty;
-                quote!(#ident: #ty)
-            });
-            let output = handler_output(&ev.ack);
-            quote! {
-                #(#doc_attrs)*
-                #deprecated
-                fn #ident(
-                    &self,
-                    #receiver: #receiver_ty,
-                    #(#args),*
-                ) -> impl #p::Future<Output = #output> + #p::Send;
-            }
-        })
-        .collect()
+/// A receiving side of a contract (the server's sockets, the Rust client): what
+/// its handler methods are given besides the arguments, and how its dispatcher
+/// acknowledges.
+pub(crate) struct Side {
+    /// The name of the handler methods' first argument after `&self`.
+    pub(crate) receiver: &'static str,
+    /// Its type, given the contract it emits (`Self::Emits` or `H::Emits`).
+    pub(crate) receiver_ty: fn(TokenStream) -> TokenStream,
+    /// The name of the dispatching method of the `Listen`-like trait.
+    pub(crate) dispatch: &'static str,
+    /// The type of the acknowledgement sink the dispatcher is given.
+    pub(crate) ack_ty: fn() -> TokenStream,
 }
 
-/// The dispatching method of a `Listen`-like impl, `fn method(handler, receiver,
-/// event, ack) -> BoxFuture`: each variant of the event enum calls its handler
-/// method with the receiver and the fields, and acknowledges through `ack` as the
-/// event's acknowledgement shape asks.
-pub(crate) struct Dispatch<'a> {
-    /// The name of the generated method.
-    pub(crate) method: &'a str,
-    /// The receiving side's argument name, passed on to the handler methods.
-    pub(crate) receiver: &'a Ident,
-    /// Its type.
-    pub(crate) receiver_ty: TokenStream,
-    /// The type of the acknowledgement sink.
-    pub(crate) ack_ty: TokenStream,
-}
-
-impl Dispatch<'_> {
-    pub(crate) fn render(&self, def: &ContractDef, event: &Ident) -> TokenStream {
+impl Side {
+    /// The handler trait's methods: one per event, each taking `&self`, the
+    /// receiver and the event's arguments, and returning a future of its
+    /// acknowledgement.
+    pub(crate) fn handler_methods(&self, def: &ContractDef) -> Vec<TokenStream> {
         let p = private();
-        let receiver = self.receiver;
+        let receiver = format_ident!("{}", self.receiver);
+        let receiver_ty = (self.receiver_ty)(quote!(Self::Emits));
+        def.events
+            .iter()
+            .map(|ev| {
+                let ident = &ev.ident;
+                let doc_attrs = ev.docs_or_default();
+                let deprecated = &ev.deprecated_attr;
+                let args = ev.args.iter().map(|arg| {
+                    let ident = &arg.ident;
+                    let ty = &arg.ty;
+                    quote!(#ident: #ty)
+                });
+                let output = handler_output(&ev.ack);
+                quote! {
+                    #(#doc_attrs)*
+                    #deprecated
+                    fn #ident(
+                        &self,
+                        #receiver: #receiver_ty,
+                        #(#args),*
+                    ) -> impl #p::Future<Output = #output> + #p::Send;
+                }
+            })
+            .collect()
+    }
+
+    /// The dispatching method, `fn dispatch(handler, receiver, event, ack) ->
+    /// BoxFuture`: each variant of the event enum calls its handler method with
+    /// the receiver and the fields, and acknowledges through `ack` as the event's
+    /// acknowledgement shape asks.
+    pub(crate) fn dispatch(&self, def: &ContractDef, event: &Ident) -> TokenStream {
+        let p = private();
+        let receiver = format_ident!("{}", self.receiver);
         let arms = def.events.iter().map(|ev| {
             let variant = variant(ev);
             let ident = &ev.ident;
@@ -136,9 +137,9 @@ impl Dispatch<'_> {
                 }),
             }
         });
-        let method = format_ident!("{}", self.method);
-        let receiver_ty = &self.receiver_ty;
-        let ack_ty = &self.ack_ty;
+        let method = format_ident!("{}", self.dispatch);
+        let receiver_ty = (self.receiver_ty)(quote!(H::Emits));
+        let ack_ty = (self.ack_ty)();
         quote! {
             fn #method(
                 handler: &#p::Arc<H>,
