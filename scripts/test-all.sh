@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of tether: the Rust workspace (unit, integration and doc tests),
-# then the Node tests in tests/js, which drive the built example servers with the
-# official JavaScript clients and the chat page in a headless Chromium. Needs Rust
-# (cargo) and Node.js (node, npm); installs the npm packages itself from
-# tests/js/package-lock.json, and Debian's chromium package (apt-get, through sudo
-# when not root) when /usr/bin/chromium is missing. No npm package downloads a
-# browser of its own.
+# rustdoc without warnings, the public API of `tether` against its committed
+# listing (scripts/public-api.sh), then the Node tests in tests/js, which drive
+# the built example servers with the official JavaScript clients and the chat
+# page in a headless Chromium. Needs Rust (cargo) and Node.js (node, npm);
+# installs the npm packages itself from tests/js/package-lock.json, and Debian's
+# chromium package (apt-get, through sudo when not root) when /usr/bin/chromium
+# is missing. No npm package downloads a browser of its own.
 #
 # The Redis adapter's tests need a Redis: the one at REDIS_URL (default
 # redis://127.0.0.1:6379) when it answers a PING; otherwise the script starts a
@@ -148,6 +149,12 @@ failed=()
 
 step "cargo test --workspace"
 cargo test --workspace || failed+=("cargo test")
+
+step "cargo doc --no-deps --workspace --all-features (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --all-features || failed+=("cargo doc")
+
+step "public API of tether against public-api/tether.txt"
+scripts/public-api.sh || failed+=("public API (refresh with scripts/public-api.sh --bless if meant)")
 
 step "node --test (tests/js)"
 shopt -s nullglob

@@ -166,7 +166,7 @@ async fn main() -> std::io::Result<()> {
             ServerConfig::default().with_cors(Cors::any()),
         ),
     )?;
-    io.main().bind::<ChatClient, ChatServer>(Chat::default());
+    io.main().bind::<ChatClient, _>(Chat::default());
     let admin_ui = tether_examples::admin::admin_ui_from_env(&io)?;
     if let (Ok(cert), Ok(key)) = (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {
         // HTTPS and WSS served by tether itself: the Socket.IO endpoint only.

@@ -195,7 +195,7 @@ async fn main() -> ExitCode {
         }
     };
     io.of("/versioned")
-        .bind::<greeting::v2::Client, greeting::v2::Server>(greeting::v2::Greeter)
+        .bind::<greeting::v2::Client, _>(greeting::v2::Greeter)
         .contract_versions(versions);
 
     let server = match tether::bind(io.clone(), tether_examples::listen_addr()).await {

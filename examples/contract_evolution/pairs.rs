@@ -56,7 +56,7 @@ macro_rules! pair {
                     old: super::document::<old::Client, old::Server>(),
                     new: super::document::<new::Client, new::Server>(),
                     bind: |ns| {
-                        ns.bind::<new::Client, new::Server>(new::Handler);
+                        ns.bind::<new::Client, _>(new::Handler);
                     },
                 }
             }

@@ -208,7 +208,7 @@ async fn main() -> std::io::Result<()> {
     let io = tether_examples::cluster::io_server_from_env(
         ServerConfig::default().with_cors(Cors::any()),
     )?;
-    io.main().bind::<GameClient, GameServer>(Game {
+    io.main().bind::<GameClient, _>(Game {
         matchmaker: Arc::new(Mutex::new(Matchmaker::new(settings.limits))),
         match_ticks: settings.match_ticks,
     });

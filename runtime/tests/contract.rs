@@ -103,7 +103,7 @@ async fn call(ws: &mut Ws, packet: &str) -> String {
 #[tokio::test]
 async fn a_bound_namespace_speaks_its_contracts() {
     let io = Server::new(ServerConfig::default());
-    io.main().bind::<Calls, Replies>(Calculator);
+    io.main().bind::<Calls, _>(Calculator);
     let server = tether::bind(io, "127.0.0.1:0").await.unwrap();
     let addr = server.local_addr();
 

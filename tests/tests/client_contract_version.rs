@@ -101,7 +101,7 @@ impl v2::ClientHandler for Greeter {
 async fn server(connects: Arc<AtomicUsize>) -> SioServer {
     let io = Server::new(sio_config());
     io.main()
-        .bind::<v2::Client, v2::Server>(Greeter { connects })
+        .bind::<v2::Client, _>(Greeter { connects })
         .contract_versions(ContractVersions::of::<v2::Client, v2::Server>().serve("1"));
     SioServer::start(io).await
 }
@@ -190,7 +190,7 @@ async fn undeclared_versions_are_schema_hashes_the_server_and_client_agree_on() 
         ContractVersions::of::<v1::Client, v1::Server>().current()
     );
     io.main()
-        .bind::<PlainClient, PlainServer>(Plain)
+        .bind::<PlainClient, _>(Plain)
         .contract_versions(versions);
     let server = SioServer::start(io).await;
     let client = Client::builder(server.url())

@@ -70,7 +70,7 @@ impl RoomClientHandler for Rooms {
 
 fn room_server() -> Server {
     let io = Server::new(sio_config());
-    io.main().bind::<RoomClient, RoomServer>(Rooms);
+    io.main().bind::<RoomClient, _>(Rooms);
     io
 }
 
@@ -235,7 +235,7 @@ impl QuizServerClientHandler for Quizzed {
 async fn a_client_handler_answers_with_the_types_the_contract_declares() {
     let (report, mut answers) = probe();
     let server = SioServer::with(|io| {
-        io.main().bind::<RoomClient, RoomServer>(Rooms);
+        io.main().bind::<RoomClient, _>(Rooms);
         io.main().on_connection(move |socket: Socket| {
             let report = report.clone();
             async move {

@@ -42,7 +42,7 @@ async fn a_typed_middleware_refuses_by_decoded_arguments() {
                 _ => Ok(EventFlow::Pass),
             },
         ));
-        notes.bind::<NotesClient, NotesServer>(Notes);
+        notes.bind::<NotesClient, _>(Notes);
     })
     .await;
     let (mut client, _) = server.client("/").await;

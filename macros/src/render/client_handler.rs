@@ -2,10 +2,10 @@
 //! client, whose methods return the acknowledgements the contract declares.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 
-use super::{Names, handler_output, lit, private, variant};
-use crate::model::{AckDef, ContractDef, type_span};
+use super::{Names, Side, lit, private};
+use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {
     format!(
@@ -17,6 +17,20 @@ fn trait_doc(contract: &syn::Ident) -> String {
     )
 }
 
+/// The side whose handler methods are given the typed client.
+const CLIENT: Side = Side {
+    receiver: "client",
+    receiver_ty: |emits| {
+        let p = private();
+        quote!(#p::ClientOf<#emits>)
+    },
+    dispatch: "handle_client",
+    ack_ty: || {
+        let p = private();
+        quote!(#p::ClientAck)
+    },
+};
+
 pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let p = private();
     let vis = &def.vis;
@@ -24,41 +38,8 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let event = &names.event;
     let handler = format_ident!("{}ClientHandler", contract);
     let doc = lit(&trait_doc(contract));
-    let methods = def.events.iter().map(|ev| {
-        let ident = &ev.ident;
-        let doc_attrs = ev.docs_or_default();
-        let deprecated = &ev.deprecated_attr;
-        let args = ev.args.iter().map(|arg| {
-            let ident = &arg.ident;
-            let ty = &arg.ty;
-            quote!(#ident: #ty)
-        });
-        let output = handler_output(&ev.ack);
-        quote! {
-            #(#doc_attrs)*
-            #deprecated
-            fn #ident(
-                &self,
-                client: #p::ClientOf<Self::Emits>,
-                #(#args),*
-            ) -> impl #p::Future<Output = #output> + #p::Send;
-        }
-    });
-    let arms = def.events.iter().map(|ev| {
-        let variant = variant(ev);
-        let ident = &ev.ident;
-        let fields: Vec<_> = ev.args.iter().map(|arg| &arg.ident).collect();
-        let reply = match &ev.ack {
-            AckDef::None => quote!(#p::reply_none),
-            AckDef::Value(ty) => quote_spanned!(type_span(ty)=> #p::reply_value),
-            AckDef::Result { ok, .. } => quote_spanned!(type_span(ok)=> #p::reply_result),
-        };
-        quote! {
-            #event::#variant { #(#fields),* } => #reply(ack, async move {
-                handler.#ident(client, #(#fields),*).await
-            }),
-        }
-    });
+    let methods = CLIENT.handler_methods(def);
+    let dispatch = CLIENT.dispatch(def, event);
     quote! {
         #[doc = #doc]
         #vis trait #handler: #p::Send + #p::Sync + 'static {
@@ -72,18 +53,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
         impl<H: #handler> #p::ClientListen<H> for #contract {
             type Emits = H::Emits;
 
-            fn handle_client(
-                handler: &#p::Arc<H>,
-                client: #p::ClientOf<H::Emits>,
-                event: #event,
-                ack: #p::Option<#p::ClientAck>,
-            ) -> #p::BoxFuture {
-                let handler = #p::Arc::clone(handler);
-                let _ = (&handler, &client, &ack);
-                match event {
-                    #(#arms)*
-                }
-            }
+            #dispatch
         }
     }
 }

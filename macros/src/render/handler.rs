@@ -2,19 +2,33 @@
 //! decoded events to it.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
-use super::{Names, handler_output, lit, private, variant};
-use crate::model::{AckDef, ContractDef, type_span};
+use super::{Names, Side, lit, private};
+use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {
     format!(
         "Handles the events of [`{contract}`]: one method per event, given the socket that \
          sent it and its arguments, returning its acknowledgement.\n\n\
-         Bind it with `namespace.bind::<{contract}, Emits>(handler)`; `Emits` is the \
+         Bind it with `namespace.bind::<{contract}, _>(handler)`; `Emits` is the \
          contract its sockets may send. Implement the methods with `async fn`."
     )
 }
+
+/// The side whose handler methods are given the socket that sent the event.
+const SOCKET: Side = Side {
+    receiver: "socket",
+    receiver_ty: |emits| {
+        let p = private();
+        quote!(#p::TypedSocket<#emits>)
+    },
+    dispatch: "handle",
+    ack_ty: || {
+        let p = private();
+        quote!(#p::AckSender)
+    },
+};
 
 pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let p = private();
@@ -23,41 +37,8 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let event = &names.event;
     let handler = &names.handler;
     let doc = lit(&trait_doc(contract));
-    let methods = def.events.iter().map(|ev| {
-        let ident = &ev.ident;
-        let doc_attrs = ev.docs_or_default();
-        let deprecated = &ev.deprecated_attr;
-        let args = ev.args.iter().map(|arg| {
-            let ident = &arg.ident;
-            let ty = &arg.ty;
-            quote!(#ident: #ty)
-        });
-        let output = handler_output(&ev.ack);
-        quote! {
-            #(#doc_attrs)*
-            #deprecated
-            fn #ident(
-                &self,
-                socket: #p::TypedSocket<Self::Emits>,
-                #(#args),*
-            ) -> impl #p::Future<Output = #output> + #p::Send;
-        }
-    });
-    let arms = def.events.iter().map(|ev| {
-        let variant = variant(ev);
-        let ident = &ev.ident;
-        let fields: Vec<_> = ev.args.iter().map(|arg| &arg.ident).collect();
-        let reply = match &ev.ack {
-            AckDef::None => quote!(#p::reply_none),
-            AckDef::Value(ty) => quote_spanned!(type_span(ty)=> #p::reply_value),
-            AckDef::Result { ok, .. } => quote_spanned!(type_span(ok)=> #p::reply_result),
-        };
-        quote! {
-            #event::#variant { #(#fields),* } => #reply(ack, async move {
-                handler.#ident(socket, #(#fields),*).await
-            }),
-        }
-    });
+    let methods = SOCKET.handler_methods(def);
+    let dispatch = SOCKET.dispatch(def, event);
     quote! {
         #[doc = #doc]
         #vis trait #handler: #p::Send + #p::Sync + 'static {
@@ -93,18 +74,7 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
         impl<H: #handler> #p::Listen<H> for #contract {
             type Emits = H::Emits;
 
-            fn handle(
-                handler: &#p::Arc<H>,
-                socket: #p::TypedSocket<H::Emits>,
-                event: #event,
-                ack: #p::Option<#p::AckSender>,
-            ) -> #p::BoxFuture {
-                let handler = #p::Arc::clone(handler);
-                let _ = (&handler, &socket, &ack);
-                match event {
-                    #(#arms)*
-                }
-            }
+            #dispatch
 
             fn connect(
                 handler: &#p::Arc<H>,

@@ -10,10 +10,10 @@ mod event_enum;
 mod handler;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use crate::model::{AckDef, ContractDef, EventDef};
+use crate::model::{AckDef, ContractDef, EventDef, type_span};
 
 /// The path every generated item goes through.
 pub(crate) fn private() -> TokenStream {
@@ -65,6 +65,95 @@ pub(crate) fn handler_output(ack: &AckDef) -> TokenStream {
         AckDef::None => quote!(()),
         AckDef::Value(ty) => quote!(#ty),
         AckDef::Result { ok, err } => quote!(#p::Result<#ok, #err>),
+    }
+}
+
+/// A receiving side of a contract (the server's sockets, the Rust client): what
+/// its handler methods are given besides the arguments, and how its dispatcher
+/// acknowledges.
+pub(crate) struct Side {
+    /// The name of the handler methods' first argument after `&self`.
+    pub(crate) receiver: &'static str,
+    /// Its type, given the contract it emits (`Self::Emits` or `H::Emits`).
+    pub(crate) receiver_ty: fn(TokenStream) -> TokenStream,
+    /// The name of the dispatching method of the `Listen`-like trait.
+    pub(crate) dispatch: &'static str,
+    /// The type of the acknowledgement sink the dispatcher is given.
+    pub(crate) ack_ty: fn() -> TokenStream,
+}
+
+impl Side {
+    /// The handler trait's methods: one per event, each taking `&self`, the
+    /// receiver and the event's arguments, and returning a future of its
+    /// acknowledgement.
+    pub(crate) fn handler_methods(&self, def: &ContractDef) -> Vec<TokenStream> {
+        let p = private();
+        let receiver = format_ident!("{}", self.receiver);
+        let receiver_ty = (self.receiver_ty)(quote!(Self::Emits));
+        def.events
+            .iter()
+            .map(|ev| {
+                let ident = &ev.ident;
+                let doc_attrs = ev.docs_or_default();
+                let deprecated = &ev.deprecated_attr;
+                let args = ev.args.iter().map(|arg| {
+                    let ident = &arg.ident;
+                    let ty = &arg.ty;
+                    quote!(#ident: #ty)
+                });
+                let output = handler_output(&ev.ack);
+                quote! {
+                    #(#doc_attrs)*
+                    #deprecated
+                    fn #ident(
+                        &self,
+                        #receiver: #receiver_ty,
+                        #(#args),*
+                    ) -> impl #p::Future<Output = #output> + #p::Send;
+                }
+            })
+            .collect()
+    }
+
+    /// The dispatching method, `fn dispatch(handler, receiver, event, ack) ->
+    /// BoxFuture`: each variant of the event enum calls its handler method with
+    /// the receiver and the fields, and acknowledges through `ack` as the event's
+    /// acknowledgement shape asks.
+    pub(crate) fn dispatch(&self, def: &ContractDef, event: &Ident) -> TokenStream {
+        let p = private();
+        let receiver = format_ident!("{}", self.receiver);
+        let arms = def.events.iter().map(|ev| {
+            let variant = variant(ev);
+            let ident = &ev.ident;
+            let fields: Vec<_> = ev.args.iter().map(|arg| &arg.ident).collect();
+            let reply = match &ev.ack {
+                AckDef::None => quote!(#p::reply_none),
+                AckDef::Value(ty) => quote_spanned!(type_span(ty)=> #p::reply_value),
+                AckDef::Result { ok, .. } => quote_spanned!(type_span(ok)=> #p::reply_result),
+            };
+            quote! {
+                #event::#variant { #(#fields),* } => #reply(ack, async move {
+                    handler.#ident(#receiver, #(#fields),*).await
+                }),
+            }
+        });
+        let method = format_ident!("{}", self.dispatch);
+        let receiver_ty = (self.receiver_ty)(quote!(H::Emits));
+        let ack_ty = (self.ack_ty)();
+        quote! {
+            fn #method(
+                handler: &#p::Arc<H>,
+                #receiver: #receiver_ty,
+                event: #event,
+                ack: #p::Option<#ack_ty>,
+            ) -> #p::BoxFuture {
+                let handler = #p::Arc::clone(handler);
+                let _ = (&handler, &#receiver, &ack);
+                match event {
+                    #(#arms)*
+                }
+            }
+        }
     }
 }
 

@@ -186,10 +186,14 @@ impl<L: Listen<H>, H: Send + Sync + 'static> EventHandler for Dispatcher<L, H> {
 
 impl Namespace {
     /// Binds this namespace to `handler`: clients send the events of contract `L`,
-    /// which the handler answers, and its sockets may emit the events of `E` only.
+    /// which the handler answers, and its sockets may emit the events of the
+    /// contract its handler impl declares (`type Emits = …`) only. Name the
+    /// contract and let the compiler infer the rest: `bind::<ChatClient, _>(handler)`
+    /// (a type may handle several contracts, so `L` cannot be inferred).
     ///
     /// The compiler checks that `handler` implements the handler trait generated for
-    /// `L` (so every event has a method) and that it declared `type Emits = E`.
+    /// `L` (so every event has a method); what its sockets emit is checked against
+    /// its `Emits` contract wherever it emits.
     /// Events whose arguments do not decode never reach it: a client that asked
     /// for an acknowledgement receives an [`InvalidArguments`] answer, the
     /// connection stays open and a `tracing` warning is logged.
@@ -200,7 +204,8 @@ impl Namespace {
     /// handler's `on_connect` and a disconnect handler running its `on_disconnect`.
     /// Binding a namespace twice runs both handlers.
     ///
-    /// Returns the namespace as a [`TypedNamespace<E>`], to emit from outside handlers.
+    /// Returns the namespace as a [`TypedNamespace`] of the handler's `Emits`, to
+    /// emit from outside handlers.
     ///
     /// # Examples
     ///
@@ -231,13 +236,11 @@ impl Namespace {
     /// }
     ///
     /// let io = Server::new(ServerConfig::default());
-    /// let calc = io.of("/calc").bind::<CalcClient, CalcServer>(Calculator);
+    /// let calc = io.of("/calc").bind::<CalcClient, _>(Calculator);
+    /// calc.notice("the calculator is open").unwrap();
     /// assert_eq!(calc.name(), "/calc");
     /// ```
-    pub fn bind<L: Contract, E: Contract>(
-        &self,
-        handler: impl Handles<L, Emits = E>,
-    ) -> TypedNamespace<E> {
+    pub fn bind<L: Contract, H: Handles<L>>(&self, handler: H) -> TypedNamespace<H::Emits> {
         handler.__bind(self);
         TypedNamespace::from_untyped(self.clone())
     }

@@ -38,7 +38,7 @@ impl EventName {
     message = "`{Self}` cannot emit the events of `{C}`",
     label = "not an emitter of `{C}`",
     note = "the events of `{C}` are emitted by `TypedSocket<{C}>`, `TypedBroadcast<{C}>` and `TypedNamespace<{C}>`",
-    note = "a handler's sockets emit the contract its binding declares: `bind::<Listen, Emits>(handler)`"
+    note = "a handler's sockets emit the contract its handler impl names in `type Emits`"
 )]
 pub trait Emit<C: Contract> {
     /// What an emit that waits for acknowledgements (decoded as `R`) returns.
@@ -57,66 +57,44 @@ pub trait Emit<C: Contract> {
     ) -> Self::Ack<R>;
 }
 
+/// The items of an [`Emit`] impl for a typed target that delegates to its untyped
+/// emitter (`emit`'s result mapped to `()`), whose acknowledgement type is `$ack`.
+/// Only the items come from the macro: the impl headers stay written out, as the
+/// compiler quotes them when a target is used with the wrong contract.
+macro_rules! delegate_to_untyped {
+    ($ack:ident) => {
+        type Ack<R: DeserializeOwned + 'static> = $ack<R>;
+
+        fn __emit<A: Serialize + ?Sized>(
+            &self,
+            event: EventName,
+            args: &A,
+        ) -> Result<(), EmitError> {
+            self.untyped().emit(event.as_str(), args).map(drop)
+        }
+
+        fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
+            &self,
+            event: EventName,
+            args: &A,
+        ) -> $ack<R> {
+            self.untyped().emit_with_ack(event.as_str(), args)
+        }
+    };
+}
+
 impl<C: Contract> Emit<C> for TypedSocket<C> {
-    type Ack<R: DeserializeOwned + 'static> = AckFuture<R>;
-
-    fn __emit<A: Serialize + ?Sized>(&self, event: EventName, args: &A) -> Result<(), EmitError> {
-        self.untyped().emit(event.as_str(), args)
-    }
-
-    fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-        &self,
-        event: EventName,
-        args: &A,
-    ) -> AckFuture<R> {
-        self.untyped().emit_with_ack(event.as_str(), args)
-    }
+    delegate_to_untyped!(AckFuture);
 }
 
 impl<C: Contract> Emit<C> for TypedSocketEmitter<C> {
-    type Ack<R: DeserializeOwned + 'static> = AckFuture<R>;
-
-    fn __emit<A: Serialize + ?Sized>(&self, event: EventName, args: &A) -> Result<(), EmitError> {
-        self.untyped().emit(event.as_str(), args).map(|_| ())
-    }
-
-    fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-        &self,
-        event: EventName,
-        args: &A,
-    ) -> AckFuture<R> {
-        self.untyped().emit_with_ack(event.as_str(), args)
-    }
+    delegate_to_untyped!(AckFuture);
 }
 
 impl<C: Contract> Emit<C> for TypedBroadcast<C> {
-    type Ack<R: DeserializeOwned + 'static> = AckStream<R>;
-
-    fn __emit<A: Serialize + ?Sized>(&self, event: EventName, args: &A) -> Result<(), EmitError> {
-        self.untyped().emit(event.as_str(), args)
-    }
-
-    fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-        &self,
-        event: EventName,
-        args: &A,
-    ) -> AckStream<R> {
-        self.untyped().emit_with_ack(event.as_str(), args)
-    }
+    delegate_to_untyped!(AckStream);
 }
 
 impl<C: Contract> Emit<C> for TypedNamespace<C> {
-    type Ack<R: DeserializeOwned + 'static> = AckStream<R>;
-
-    fn __emit<A: Serialize + ?Sized>(&self, event: EventName, args: &A) -> Result<(), EmitError> {
-        self.untyped().emit(event.as_str(), args)
-    }
-
-    fn __emit_with_ack<R: DeserializeOwned + 'static, A: Serialize + ?Sized>(
-        &self,
-        event: EventName,
-        args: &A,
-    ) -> AckStream<R> {
-        self.untyped().emit_with_ack(event.as_str(), args)
-    }
+    delegate_to_untyped!(AckStream);
 }

@@ -81,7 +81,7 @@
 //! }
 //!
 //! let io = Server::new(ServerConfig::default());
-//! io.of("/notes").bind::<NotesClient, NotesServer>(Boards);
+//! io.of("/notes").bind::<NotesClient, _>(Boards);
 //! assert_eq!(<NotesClient as tether::contract::Contract>::events()[0].name, "postNote");
 //! ```
 

@@ -190,7 +190,7 @@ impl<C: Contract> TypedNamespace<C> {
     ///
     /// let io = Server::new(ServerConfig::default());
     /// io.of("/")
-    ///     .bind::<GreetClient, GreetServer>(Greeter)
+    ///     .bind::<GreetClient, _>(Greeter)
     ///     .contract_versions(ContractVersions::of::<GreetClient, GreetServer>().serve("1"));
     /// ```
     pub fn contract_versions(self, versions: ContractVersions) -> Self {

@@ -16,6 +16,27 @@ pub type Map = IndexMap<String, Value>;
 /// `serialize_bytes` for [`Value::Binary`], which the packet encoder turns into a
 /// placeholder and an attachment. Numbers that are not finite become
 /// [`Value::Null`], as `JSON.stringify` writes them.
+///
+/// # Which value type where
+///
+/// tether's public API follows one rule for untyped data:
+///
+/// - **Event arguments and acknowledgements** may carry binary attachments, so
+///   their untyped form is this `Value` (`Event::args`, `Args::value`,
+///   `to_value` / `from_value`, an `AckFuture<Value>`).
+/// - **Payloads that are JSON documents** are [`serde_json::Value`]: those the
+///   Socket.IO protocol keeps JSON-only (the CONNECT packet's `auth`, as in
+///   `Socket::auth_value` and `Server::of_dynamic`; `connect_error`'s `data`; an
+///   event rejection's `data`; the handshake and its `query`), and what nodes of
+///   a cluster exchange as JSON in the adapters' wire formats (socket
+///   descriptions, cluster data, server-side event answers). They cannot hold
+///   binary, and `serde_json::Value` is what the `json!` macro and serde code
+///   already speak. `serde_json` is a public dependency for these and for
+///   [`Value::Number`], deliberately.
+/// - **Everywhere, a typed accessor comes first**: `Socket::auth::<T>()`,
+///   `Args::decode::<T>(i)`, `Event::arg::<T>(i)`, `AckFuture<T>`,
+///   `RemoteSocket::data_as::<T>()`, contracts' typed arguments. The untyped
+///   forms are for code that does not know the shape.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
     /// `null` (also what JavaScript's `undefined` becomes in an array).

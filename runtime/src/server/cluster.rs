@@ -360,6 +360,15 @@ impl RemoteSocket {
         &self.description.data
     }
 
+    /// The data its node shows the cluster, decoded as `T`.
+    ///
+    /// # Errors
+    ///
+    /// When the data does not decode as `T`.
+    pub fn data_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.description.data)
+    }
+
     /// What its node described, whole.
     pub fn description(&self) -> &SocketDescription {
         &self.description

@@ -23,7 +23,8 @@ struct NotAHandler;
 
 fn main() {
     let io = Io::new(ServerConfig::default());
-    io.of("/a").bind::<Client, Client>(Chat);
-    io.of("/b").bind::<Server, Client>(Chat);
-    io.of("/c").bind::<Client, Server>(NotAHandler);
+    // The namespace emits what the handler's sockets emit (`Server`), not `Client`.
+    let _ = io.of("/a").bind::<Client, _>(Chat).join("lobby");
+    io.of("/b").bind::<Server, _>(Chat);
+    io.of("/c").bind::<Client, _>(NotAHandler);
 }

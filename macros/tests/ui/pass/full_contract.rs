@@ -106,7 +106,7 @@ impl ClientHandler for Rooms {
 #[tokio::main]
 async fn main() {
     let io = Server::new(ServerConfig::default());
-    let hub = io.of("/rooms").bind::<Client, Hub>(Rooms);
+    let hub = io.of("/rooms").bind::<Client, _>(Rooms);
     hub.to("lobby").presence("lobby", vec![]).unwrap();
     let _stream = hub.are_you_there();
 
