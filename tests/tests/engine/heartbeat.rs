@@ -53,10 +53,7 @@ async fn polling_sessions_close_at_interval_plus_timeout_without_a_pong() {
         after <= INTERVAL + TIMEOUT + LATE,
         "closed only after {after:?}"
     );
-    session
-        .get()
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    session.expect_unknown().await;
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
 }
