@@ -276,6 +276,18 @@ impl TestServer {
         assert_eq!(self.closed(sid).await, reason, "the close of {sid}");
     }
 
+    /// Waits until the handler is told polling `session` ended for `reason`, then
+    /// checks a `GET` finds it gone.
+    pub async fn expect_ended(&self, session: &PollingSession, reason: CloseReason) {
+        self.expect_closed(session.sid(), reason).await;
+        session.expect_unknown().await;
+    }
+
+    /// Waits until the server holds no session, within [`PATIENCE`].
+    pub async fn expect_empty(&self) {
+        self.expect_connection_count(0, PATIENCE).await;
+    }
+
     /// Asserts the handler has not been told `sid` ended, after watching for [`QUIET`].
     pub async fn assert_open(&self, sid: &str) {
         let closed = self

@@ -24,9 +24,8 @@ async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() 
     assert_eq!(polled.text(), "6", "the pending GET ends with a noop");
 
     server
-        .expect_closed(session.sid(), CloseReason::TransportClose)
+        .expect_ended(&session, CloseReason::TransportClose)
         .await;
-    session.expect_unknown().await;
     session
         .post("4late")
         .await
@@ -77,7 +76,7 @@ async fn a_get_racing_the_close_post_gets_the_noop() {
         assert_eq!(polled.text(), "6");
         session.expect_unknown().await;
     }
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -138,7 +137,7 @@ async fn a_server_close_releases_a_pending_get_with_close() {
     server.connection(session.sid()).close();
     let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
     assert_eq!(polled.text(), "1");
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -151,7 +150,7 @@ async fn a_server_closed_polling_session_that_is_never_polled_is_dropped() {
     server
         .expect_closed(session.sid(), CloseReason::ForcedClose)
         .await;
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -188,7 +187,7 @@ async fn close_all_ends_every_session() {
     let (code, _) = ws.expect_closed().await;
     assert_eq!(code, Some(1000));
     assert_eq!(polling.get().await.text(), "1");
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 

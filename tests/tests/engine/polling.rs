@@ -180,9 +180,8 @@ async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
     );
 
     server
-        .expect_closed(session.sid(), CloseReason::TransportError)
+        .expect_ended(&session, CloseReason::TransportError)
         .await;
-    session.expect_unknown().await;
     server.stop().await;
 }
 
@@ -214,9 +213,8 @@ async fn a_binary_content_type_is_refused_and_closes_the_session() {
         .await;
     reply.assert_error(400, 3, "Bad request");
     server
-        .expect_closed(session.sid(), CloseReason::TransportError)
+        .expect_ended(&session, CloseReason::TransportError)
         .await;
-    session.expect_unknown().await;
     server.stop().await;
 }
 
@@ -230,9 +228,8 @@ async fn an_abandoned_get_closes_the_session() {
     abandoned.abort();
     let _ = abandoned.await;
     server
-        .expect_closed(session.sid(), CloseReason::TransportError)
+        .expect_ended(&session, CloseReason::TransportError)
         .await;
-    session.expect_unknown().await;
     server.stop().await;
 }
 

@@ -214,7 +214,7 @@ async fn an_abandoned_upgrade_leaves_no_session_behind() {
     let (reason, _at) = server.closed_within(session.sid(), PATIENCE).await;
     assert_eq!(reason, CloseReason::PingTimeout);
     let (_code, _before) = ws.expect_closed().await;
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 

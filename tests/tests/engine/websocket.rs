@@ -86,9 +86,7 @@ async fn an_invalid_packet_closes_the_session() {
             "{bad:?}"
         );
     }
-    server
-        .expect_connection_count(0, tether_tests::PATIENCE)
-        .await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -112,9 +110,7 @@ async fn a_client_that_goes_away_ends_its_session() {
     server
         .expect_closed(&open.sid, CloseReason::TransportClose)
         .await;
-    server
-        .expect_connection_count(0, tether_tests::PATIENCE)
-        .await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -127,9 +123,7 @@ async fn a_websocket_close_frame_ends_the_session() {
     server
         .expect_closed(&open.sid, CloseReason::TransportClose)
         .await;
-    server
-        .expect_connection_count(0, tether_tests::PATIENCE)
-        .await;
+    server.expect_empty().await;
     server.stop().await;
 }
 

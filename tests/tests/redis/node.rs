@@ -30,17 +30,17 @@ enum Mode {
 
 /// A Node.js socket.io server with the Redis adapter, sharing channel prefix `key`;
 /// returns once its adapter listens.
-fn node_server(key: &str, mode: Mode) -> NodeServer {
-    let sharded = matches!(mode, Mode::Sharded).to_string();
-    NodeServer::start(
-        "node-redis-server.mjs",
-        "@socket.io/redis-adapter",
-        &[
-            ("REDIS_URL", redis_url()),
-            ("KEY", key.to_owned()),
-            ("SHARDED", sharded),
-        ],
-    )
+async fn node_server(key: &str, mode: Mode) -> NodeServer {
+    let env = [
+        ("REDIS_URL", redis_url()),
+        ("KEY", key.to_owned()),
+        ("SHARDED", matches!(mode, Mode::Sharded).to_string()),
+    ];
+    tokio::task::spawn_blocking(move || {
+        NodeServer::start("node-redis-server.mjs", "@socket.io/redis-adapter", &env)
+    })
+    .await
+    .expect("the Node.js server starts")
 }
 
 /// A tether node on channel prefix `key`, its handlers set up by `setup`.
@@ -101,12 +101,7 @@ async fn tether_broadcasts_reach_node_clients_sharded() {
 async fn tether_broadcasts_reach_node_clients_in(mode: Mode) {
     let key = unique_key("node-out");
     let tether = tether_node(&key, mode, handlers).await;
-    let node = {
-        let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key, mode))
-            .await
-            .unwrap()
-    };
+    let node = node_server(&key, mode).await;
     let (red, mut seen_red) = client(node.url()).await;
     let (_other, mut seen_other) = client(node.url()).await;
     join(&red, "red").await;
@@ -157,12 +152,7 @@ async fn node_broadcasts_reach_tether_clients_sharded() {
 async fn node_broadcasts_reach_tether_clients_in(mode: Mode) {
     let key = unique_key("node-in");
     let tether = tether_node(&key, mode, handlers).await;
-    let node = {
-        let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key, mode))
-            .await
-            .unwrap()
-    };
+    let node = node_server(&key, mode).await;
     let (red, mut seen_red) = client(&tether.url()).await;
     let (_other, mut seen_other) = client(&tether.url()).await;
     join(&red, "red").await;
@@ -237,12 +227,7 @@ async fn server_side_events_cross_both_ways_in(mode: Mode) {
         });
     })
     .await;
-    let node = {
-        let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key, mode))
-            .await
-            .unwrap()
-    };
+    let node = node_server(&key, mode).await;
     let (controller, mut seen) = client(node.url()).await;
 
     tether
