@@ -169,17 +169,10 @@ async fn volatile_frames_are_dropped_unless_the_transport_can_take_them() {
     assert_eq!(conn.send_volatile(frame()), Ok(false), "no GET is waiting");
 
     let get = session.spawn_get();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if conn.send_volatile(frame()) == Ok(true) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the GET never became writable"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    tether_tests::until("the GET becomes writable", || {
+        conn.send_volatile(frame()) == Ok(true)
+    })
+    .await;
     let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
     assert_eq!(polled.text(), "4volatile");
     server.stop().await;
