@@ -9,6 +9,7 @@
 //! CI machine may be slow, and a bound is only there so a broken server fails the
 //! test instead of hanging it.
 
+pub mod certs;
 pub mod client;
 pub mod cluster;
 pub mod examples;

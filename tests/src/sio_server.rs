@@ -107,6 +107,18 @@ impl SioServer {
         .await;
     }
 
+    /// The connected socket `sid` of namespace `nsp`.
+    ///
+    /// # Panics
+    ///
+    /// If `sid` is no socket id or no such socket is connected.
+    pub fn socket(&self, nsp: &str, sid: &str) -> tether::server::Socket {
+        self.io
+            .of(nsp)
+            .socket(tether::engine::Sid::parse(sid).expect("a sid"))
+            .expect("a connected socket")
+    }
+
     /// A client with an Engine.IO session and no namespace joined.
     pub async fn open(&self) -> SioClient {
         SioClient::open(self.addr, &self.path()).await

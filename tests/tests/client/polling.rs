@@ -113,11 +113,7 @@ async fn works_over_polling_only() {
 /// The transport the server sees `client`'s socket on.
 fn server_side_transport(server: &SioServer, client: &Client) -> Transport {
     let sid = client.id().expect("connected");
-    server
-        .io
-        .socket(tether::engine::Sid::parse(&sid).expect("a sid"))
-        .expect("the server knows the socket")
-        .transport()
+    server.socket("/", &sid).transport()
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use tether::adapter::redis::RedisConfig;
 use tether::client::Client;
 use tether::protocol::Args;
 use tether::server::Server;
-use tether_tests::client::{Seen, values_client as client};
+use tether_tests::client::{event_names_until, values_client as client};
 use tether_tests::node::NodeServer;
 use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
 use tether_tests::{probe, within};
@@ -56,19 +56,6 @@ async fn tether_node(key: &str, mode: Mode, setup: impl FnOnce(&Server)) -> Redi
 /// The tether node's handlers, as the Node.js server's.
 fn handlers(io: &Server) {
     join_and_shout(&io.main());
-}
-
-/// The names of the events seen up to and including `marker`.
-async fn until(seen: &mut Seen, marker: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    loop {
-        let (name, _) = seen.next().await;
-        let done = name == marker;
-        names.push(name);
-        if done {
-            return names;
-        }
-    }
 }
 
 /// Asks the Node.js server, through `client`, for a broadcast.
@@ -121,9 +108,12 @@ async fn tether_broadcasts_reach_node_clients_in(mode: Mode) {
         ("everyone".to_owned(), expected.clone())
     );
     assert_eq!(seen_other.next().await, ("everyone".to_owned(), expected));
-    assert_eq!(until(&mut seen_red, "marker").await, ["to red", "marker"]);
     assert_eq!(
-        until(&mut seen_other, "marker").await,
+        event_names_until(&mut seen_red, "marker").await,
+        ["to red", "marker"]
+    );
+    assert_eq!(
+        event_names_until(&mut seen_other, "marker").await,
         ["except red", "marker"]
     );
 
@@ -181,11 +171,11 @@ async fn node_broadcasts_reach_tether_clients_in(mode: Mode) {
     );
     assert_eq!(seen_other.next().await, ("everyone".to_owned(), expected));
     assert_eq!(
-        until(&mut seen_red, "marker").await,
+        event_names_until(&mut seen_red, "marker").await,
         ["to red", "to red's id", "marker"]
     );
     assert_eq!(
-        until(&mut seen_other, "marker").await,
+        event_names_until(&mut seen_other, "marker").await,
         ["except red", "marker"]
     );
 
@@ -198,11 +188,14 @@ async fn node_broadcasts_reach_tether_clients_in(mode: Mode) {
     assert_eq!(seen_red.next().await, shouted);
     assert_eq!(seen_other.next().await, shouted);
     assert_eq!(
-        until(&mut seen_controller, "marker").await,
+        event_names_until(&mut seen_controller, "marker").await,
         ["everyone", "except red", "marker"]
     );
     node_broadcast(&controller, json!({ "event": "marker" })).await;
-    assert_eq!(until(&mut seen_controller, "marker").await, ["marker"]);
+    assert_eq!(
+        event_names_until(&mut seen_controller, "marker").await,
+        ["marker"]
+    );
     tether.stop().await;
 }
 
