@@ -19,9 +19,13 @@
 # the same way when missing.
 #
 # Honours CARGO_TARGET_DIR, CHROMIUM (the browser to test with, default
-# /usr/bin/chromium) and REDIS_URL. Exits non-zero if any step fails.
+# /usr/bin/chromium) and REDIS_URL. Exits non-zero if any step fails. A snapshot
+# (expect-test, trybuild) that differs from the checked-in file always fails here:
+# the variables that would accept the new output are cleared.
 
 set -uo pipefail
+
+unset UPDATE_EXPECT TRYBUILD
 
 cd "$(dirname "$0")/.." || exit 1
 

@@ -1,54 +1,32 @@
 //! Snapshots of the three outputs for the shapes contract (tests/shapes), checked
-//! in under tests/snapshots. A mismatch prints a diff and the command that
-//! accepts the new output.
+//! in under tests/snapshots through `expect-test`. A mismatch prints a diff; accept
+//! the new output with `UPDATE_EXPECT=1 cargo test -p tether-codegen --test snapshots`.
 
 mod shapes;
 
-use std::path::PathBuf;
+use expect_test::expect_file;
 
-use tether_codegen::GeneratedFile;
-
-const UPDATE_VARIABLE: &str = "TETHER_UPDATE_SNAPSHOTS";
-
-fn snapshot_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
-}
-
-fn generated(suffix: &str) -> GeneratedFile {
+fn generated(suffix: &str) -> String {
     shapes::document()
         .files("shapes")
         .expect("the shapes contract generates")
         .into_iter()
         .find(|file| file.name.ends_with(suffix))
         .expect("a file with that suffix")
-}
-
-fn assert_snapshot(suffix: &str) {
-    let file = generated(suffix);
-    let result = if std::env::var_os(UPDATE_VARIABLE).is_some() {
-        file.write_to(snapshot_dir()).map(drop)
-    } else {
-        file.check_in(snapshot_dir())
-    };
-    if let Err(error) = result {
-        panic!(
-            "{error}\naccept the new output with: \
-             {UPDATE_VARIABLE}=1 cargo test -p tether-codegen --test snapshots"
-        );
-    }
+        .contents
 }
 
 #[test]
 fn json_schema_snapshot() {
-    assert_snapshot(".schema.json");
+    expect_file!["snapshots/shapes.schema.json"].assert_eq(&generated(".schema.json"));
 }
 
 #[test]
 fn typescript_snapshot() {
-    assert_snapshot(".ts");
+    expect_file!["snapshots/shapes.ts"].assert_eq(&generated(".ts"));
 }
 
 #[test]
 fn asyncapi_snapshot() {
-    assert_snapshot(".asyncapi.json");
+    expect_file!["snapshots/shapes.asyncapi.json"].assert_eq(&generated(".asyncapi.json"));
 }

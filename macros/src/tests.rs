@@ -1,7 +1,9 @@
 //! Keeps `EXPANSION.md` honest: the documented expansion of its example contract
-//! must be what the macro produces. Refresh it with
-//! `TETHER_BLESS=1 cargo test -p tether-macros expansion`.
+//! must be what the macro produces. The whole document is the snapshot, checked
+//! through `expect-test`; refresh it with
+//! `UPDATE_EXPECT=1 cargo test -p tether-macros expansion`.
 
+use expect_test::expect_file;
 use syn::{ItemTrait, Meta};
 
 const DOC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/EXPANSION.md");
@@ -42,16 +44,9 @@ fn expansion_matches_the_documented_snapshot() {
     let doc = std::fs::read_to_string(DOC_PATH).expect("EXPANSION.md exists");
     let (_, _, input) = block(&doc, INPUT_MARK);
     let expanded = expand(input);
-    let (start, end, documented) = block(&doc, OUTPUT_MARK);
-    if std::env::var_os("TETHER_BLESS").is_some() {
-        let updated = format!("{}{}{}", &doc[..start], expanded, &doc[end..]);
-        std::fs::write(DOC_PATH, updated).expect("EXPANSION.md is writable");
-        return;
-    }
-    assert!(
-        documented == expanded,
-        "macros/EXPANSION.md is stale; refresh it with `TETHER_BLESS=1 cargo test -p tether-macros expansion`\n\nexpected:\n{expanded}"
-    );
+    let (start, end, _) = block(&doc, OUTPUT_MARK);
+    let with_expansion = format!("{}{}{}", &doc[..start], expanded, &doc[end..]);
+    expect_file![DOC_PATH].assert_eq(&with_expansion);
 }
 
 #[test]

@@ -81,3 +81,20 @@ pub async fn names_until(seen: &mut Probe<String>, marker: &str) -> Vec<String> 
         }
     }
 }
+
+/// The names of the events seen up to and including `marker`, from a probe that
+/// reports each event's name with its arguments.
+pub async fn event_names_until<T: std::fmt::Debug>(
+    seen: &mut Probe<(String, T)>,
+    marker: &str,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        let (name, _) = seen.next().await;
+        let done = name == marker;
+        names.push(name);
+        if done {
+            return names;
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! Cluster scenarios that every adapter must pass alike, run by the tests of each
-//! (`redis_cluster_api.rs`, `postgres_cluster_api.rs`, ...) on nodes they started:
+//! (`redis/cluster_api.rs`, `postgres/cluster_api.rs`, ...) on nodes they started:
 //! two tether nodes `a` and `b` and a Node.js node on one cluster, official-protocol
 //! clients on each, the handlers of [`handlers`] on the tether nodes and those of
 //! `tests/js/support/cluster-handlers.mjs` on the Node.js node.

@@ -9,6 +9,7 @@
 //! CI machine may be slow, and a bound is only there so a broken server fails the
 //! test instead of hanging it.
 
+pub mod certs;
 pub mod client;
 pub mod cluster;
 pub mod examples;
@@ -56,3 +57,20 @@ pub async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
 /// How long a test watches for something that should *not* happen (a request that
 /// must stay pending, a message that must not arrive).
 pub const QUIET: Duration = Duration::from_millis(300);
+
+/// Waits until `condition` holds, checking every 10 ms, for at most [`PATIENCE`]:
+/// for state the tests can read but not await (counts, flags).
+///
+/// # Panics
+///
+/// When `condition` still fails after [`PATIENCE`]; the message names `what`.
+pub async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {PATIENCE:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

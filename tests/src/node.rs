@@ -21,22 +21,11 @@ impl NodeServer {
     /// When `tests/js/node_modules/<package>` is missing (`npm ci` in `tests/js`
     /// installs it; `scripts/test-all.sh` does), or the script does not start.
     pub fn start(script: &str, package: &str, env: &[(&str, String)]) -> NodeServer {
-        let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
-        assert!(
-            js.join("node_modules").join(package).is_dir(),
-            "{package} is not installed: run `npm ci` in {}",
-            js.display()
-        );
-        let mut command = Command::new("node");
-        command
-            .arg(PathBuf::from("support").join(script))
-            .current_dir(&js)
+        let mut child = node_command(script, package, env)
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("node starts");
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut server = NodeServer {
             child,
@@ -73,21 +62,10 @@ impl NodeServer {
 ///
 /// When `tests/js/node_modules/<package>` is missing, or the script fails.
 pub fn run_script(script: &str, package: &str, env: &[(&str, String)]) -> String {
-    let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
-    assert!(
-        js.join("node_modules").join(package).is_dir(),
-        "{package} is not installed: run `npm ci` in {}",
-        js.display()
-    );
-    let mut command = Command::new("node");
-    command
-        .arg(PathBuf::from("support").join(script))
-        .current_dir(&js)
-        .stdin(Stdio::null());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.output().expect("node starts");
+    let output = node_command(script, package, env)
+        .stdin(Stdio::null())
+        .output()
+        .expect("node starts");
     assert!(
         output.status.success(),
         "{script} failed ({}): {}",
@@ -102,4 +80,27 @@ impl Drop for NodeServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `node support/<script>` in `tests/js` with `env`, once `package` is there.
+///
+/// # Panics
+///
+/// When `tests/js/node_modules/<package>` is missing (`npm ci` in `tests/js`
+/// installs it; `scripts/test-all.sh` does).
+fn node_command(script: &str, package: &str, env: &[(&str, String)]) -> Command {
+    let js = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
+    assert!(
+        js.join("node_modules").join(package).is_dir(),
+        "{package} is not installed: run `npm ci` in {}",
+        js.display()
+    );
+    let mut command = Command::new("node");
+    command
+        .arg(PathBuf::from("support").join(script))
+        .current_dir(&js);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
 }

@@ -147,16 +147,7 @@ impl RedisNode {
         let adapter = crate::within(RedisAdapter::connect(config))
             .await
             .expect("connected to Redis");
-        let io = Server::with_adapter(sio_config(), adapter.clone());
-        setup(&io);
-        let server = SioServer::start(io).await;
-        let node = RedisNode {
-            server,
-            adapter,
-            redis: redis_url_of(&config_url),
-        };
-        node.wait_subscribed().await;
-        node
+        RedisNode::serve(adapter, &config_url, setup).await
     }
 
     /// A node on the Redis at `url` with channel prefix `key`, its handlers set up
@@ -172,13 +163,18 @@ impl RedisNode {
             std::time::Duration::from_millis(300),
         );
         let adapter = RedisAdapter::new(config).expect("a valid Redis URL");
+        RedisNode::serve(adapter, &config_url, setup).await
+    }
+
+    /// Serves a server on `adapter`, its handlers set up by `setup`; returns once
+    /// it listens to the other nodes.
+    async fn serve(adapter: RedisAdapter, url: &str, setup: impl FnOnce(&Server)) -> RedisNode {
         let io = Server::with_adapter(sio_config(), adapter.clone());
         setup(&io);
-        let server = SioServer::start(io).await;
         let node = RedisNode {
-            server,
+            server: SioServer::start(io).await,
             adapter,
-            redis: redis_url_of(&config_url),
+            redis: redis_url_of(url),
         };
         node.wait_subscribed().await;
         node

@@ -270,6 +270,24 @@ impl TestServer {
         self.closed_within(sid, PATIENCE).await.0
     }
 
+    /// Waits until the handler is told `sid` ended, within [`PATIENCE`], and
+    /// checks the reason.
+    pub async fn expect_closed(&self, sid: &str, reason: CloseReason) {
+        assert_eq!(self.closed(sid).await, reason, "the close of {sid}");
+    }
+
+    /// Waits until the handler is told polling `session` ended for `reason`, then
+    /// checks a `GET` finds it gone.
+    pub async fn expect_ended(&self, session: &PollingSession, reason: CloseReason) {
+        self.expect_closed(session.sid(), reason).await;
+        session.expect_unknown().await;
+    }
+
+    /// Waits until the server holds no session, within [`PATIENCE`].
+    pub async fn expect_empty(&self) {
+        self.expect_connection_count(0, PATIENCE).await;
+    }
+
     /// Asserts the handler has not been told `sid` ended, after watching for [`QUIET`].
     pub async fn assert_open(&self, sid: &str) {
         let closed = self
@@ -357,5 +375,26 @@ impl PollingSession {
         let request = self.get_request();
         let addr = self.addr;
         tokio::spawn(async move { request.send(addr).await })
+    }
+
+    /// Starts a `GET` in a task and gives it [`QUIET`] to reach the server (which
+    /// shows no sign of a waiting poll), checking it is still unanswered then.
+    ///
+    /// # Panics
+    ///
+    /// If the server answered the `GET` within [`QUIET`].
+    pub async fn spawn_pending_get(&self) -> tokio::task::JoinHandle<Reply> {
+        let get = self.spawn_get();
+        tokio::time::sleep(QUIET).await;
+        assert!(
+            !get.is_finished(),
+            "a GET with nothing to send was answered"
+        );
+        get
+    }
+
+    /// Asserts the session is gone: a `GET` gets `400`, code 1, `Session ID unknown`.
+    pub async fn expect_unknown(&self) {
+        self.get().await.assert_error(400, 1, "Session ID unknown");
     }
 }

@@ -97,6 +97,28 @@ impl SioServer {
         names
     }
 
+    /// Waits until the main namespace holds exactly `count` sockets (a client's
+    /// disconnect handled, a join done), within [`PATIENCE`].
+    pub async fn wait_for_sockets(&self, count: usize) {
+        let main = self.io.main();
+        crate::until(&format!("{count} sockets on /"), || {
+            main.socket_count() == count
+        })
+        .await;
+    }
+
+    /// The connected socket `sid` of namespace `nsp`.
+    ///
+    /// # Panics
+    ///
+    /// If `sid` is no socket id or no such socket is connected.
+    pub fn socket(&self, nsp: &str, sid: &str) -> tether::server::Socket {
+        self.io
+            .of(nsp)
+            .socket(tether::engine::Sid::parse(sid).expect("a sid"))
+            .expect("a connected socket")
+    }
+
     /// A client with an Engine.IO session and no namespace joined.
     pub async fn open(&self) -> SioClient {
         SioClient::open(self.addr, &self.path()).await

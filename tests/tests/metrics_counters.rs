@@ -193,7 +193,7 @@ async fn drops_slow_clients_recovery_and_adapters_are_counted() {
     let news = client.expect_event("/", "news").await.args();
     let offset = news[1].as_str().expect("an offset").to_owned();
     client.close().await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.wait_for_sockets(0).await;
 
     let step = Deltas::start(
         &values,

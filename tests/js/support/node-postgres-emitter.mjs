@@ -1,6 +1,6 @@
 // `@socket.io/postgres-emitter` 0.1 sending to the cluster on `$DATABASE_URL`
 // under channel prefix (and attachments table) `$PREFIX`, for the emitter test
-// (tests/tests/postgres_emitter.rs). It runs the steps in `$STEPS` (a JSON array,
+// (tests/tests/postgres/emitter.rs). It runs the steps in `$STEPS` (a JSON array,
 // see emitter-steps.mjs) in order, then exits.
 
 import { Emitter } from "@socket.io/postgres-emitter";

@@ -1,5 +1,5 @@
 // A Node.js socket.io 4.8 server with `@socket.io/postgres-adapter` 0.5 for the
-// Postgres interoperability tests (tests/tests/postgres_*.rs). It shares the
+// Postgres interoperability tests (tests/tests/postgres/*.rs). It shares the
 // database at `$DATABASE_URL` with tether nodes under channel prefix `$PREFIX`,
 // which also names its attachments table (created when missing, as the adapter's
 // README asks), listens on 127.0.0.1 on an ephemeral port, prints

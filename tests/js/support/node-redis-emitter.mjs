@@ -1,5 +1,5 @@
 // `@socket.io/redis-emitter` 5.1 publishing to the cluster on `$REDIS_URL` under
-// channel prefix `$KEY`, for the emitter test (tests/tests/redis_emitter.rs). It
+// channel prefix `$KEY`, for the emitter test (tests/tests/redis/emitter.rs). It
 // runs the steps in `$STEPS` (a JSON array) in order, then exits:
 // `{op: "emit", nsp, to, except, event, args, binary}` (a Buffer 01 02 03 appended
 // with `binary`), `{op: "join" | "leave", to, except, rooms}`,

@@ -1,5 +1,5 @@
 // A Node.js socket.io 4.8 server with `@socket.io/redis-adapter` for the Redis
-// interoperability test (tests/tests/redis_node.rs). It shares the Redis at
+// interoperability test (tests/tests/redis/node.rs). It shares the Redis at
 // `$REDIS_URL` under channel prefix `$KEY` with tether nodes, listens on
 // 127.0.0.1 on an ephemeral port, prints `listening on http://ADDR` once its
 // adapter's subscription is in place, and exits when its stdin closes, so it

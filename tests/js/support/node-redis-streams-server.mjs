@@ -1,5 +1,5 @@
 // A Node.js socket.io 4.8 server with `@socket.io/redis-streams-adapter` 0.3.1
-// for the Redis Streams interoperability tests (tests/tests/redis_streams_*.rs).
+// for the Redis Streams interoperability tests (tests/tests/redis/streams_*.rs).
 // It shares the Redis at `$REDIS_URL` on stream `$STREAM` (channel prefix
 // `$PREFIX`, default the stream name; `$MAXLEN` entries kept, default 10000;
 // `$STREAM_COUNT` streams, default 1)

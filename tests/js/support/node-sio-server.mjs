@@ -1,5 +1,5 @@
 // A Node.js socket.io 4.8 server for the Rust client's interoperability test
-// (tests/tests/client_node.rs). It listens on 127.0.0.1, on port `$PORT` or else
+// (tests/tests/client/node.rs). It listens on 127.0.0.1, on port `$PORT` or else
 // an ephemeral one, prints `listening on http://ADDR` on stdout, and exits when its
 // stdin closes, so it never outlives the test that started it.
 //

@@ -1,5 +1,5 @@
 // A socket.io-client 4.8 for the Redis Streams recovery tests
-// (tests/tests/redis_streams_recovery.rs). It connects to `$A_URL` through a TCP
+// (tests/tests/redis/streams_recovery.rs). It connects to `$A_URL` through a TCP
 // proxy of its own, joins room `$ROOM`, asks the server at `$SOURCE_URL`
 // (through a second client) for `$COUNT` events `n(i)` to that room, and once it
 // got event `$CUT_AT` the proxy drops its connection and sends new ones to

@@ -83,7 +83,9 @@ async fn a_full_socket_gets_every_packet_then_the_close_frame() {
     let (code, after) = ws.expect_closed().await;
     assert_eq!(after, [], "nothing after the last packet");
     assert_eq!(code, Some(1000));
-    assert_eq!(server.closed(&open.sid).await, CloseReason::ForcedClose);
+    server
+        .expect_closed(&open.sid, CloseReason::ForcedClose)
+        .await;
     server.stop().await;
 }
 

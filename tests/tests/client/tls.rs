@@ -3,33 +3,21 @@
 //! client trusts the CA, and a client that trusts only the system's roots is
 //! refused with an error that names the certificate.
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rcgen::{Issuer, KeyPair};
 use tether::client::{Client, TransportMode};
 use tether::server::{Event, Server, ServerConfig, Socket};
-
-/// A certificate authority: its PEM certificate and what signs with it.
-fn authority() -> (String, Issuer<'static, KeyPair>) {
-    let mut params = CertificateParams::new(Vec::new()).expect("no names");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let key = KeyPair::generate().expect("a key");
-    let certificate = params.self_signed(&key).expect("a CA certificate");
-    (certificate.pem(), Issuer::new(params, key))
-}
+use tether_tests::certs::{authority, server_certificate};
+use tether_tests::redis::TempDir;
 
 /// A TLS server configuration for 127.0.0.1 with a certificate `issuer` signed.
 fn server_tls(issuer: &Issuer<'static, KeyPair>) -> std::sync::Arc<rustls::ServerConfig> {
-    let params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-        .expect("valid names");
-    let key = KeyPair::generate().expect("a key");
-    let certificate = params.signed_by(&key, issuer).expect("signed");
-    let dir = std::env::temp_dir().join(format!("tether-client-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&cert_path, certificate.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
-    let config = tether::http::tls_config_from_pem(&cert_path, &key_path).expect("a TLS config");
-    let _ = std::fs::remove_dir_all(&dir);
-    config
+    let (certificate, key) = server_certificate(issuer);
+    let files = TempDir::new("client-tls");
+    tether::http::tls_config_from_pem(
+        files.write("cert.pem", &certificate),
+        files.write("key.pem", &key),
+    )
+    .expect("a TLS config")
 }
 
 #[tokio::test]

@@ -69,7 +69,9 @@ async fn a_websocket_message_over_max_payload_closes_with_1009() {
     let (code, before) = ws.expect_closed().await;
     assert_eq!(code, Some(1009), "message too big");
     assert!(before.is_empty(), "{before:?}");
-    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportError);
+    server
+        .expect_closed(&open.sid, CloseReason::TransportError)
+        .await;
     server.stop().await;
 }
 
@@ -80,7 +82,9 @@ async fn a_binary_websocket_message_over_max_payload_closes_with_1009() {
     ws.send_binary(vec![0u8; MAX + 1]).await;
     let (code, _before) = ws.expect_closed().await;
     assert_eq!(code, Some(1009));
-    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportError);
+    server
+        .expect_closed(&open.sid, CloseReason::TransportError)
+        .await;
     server.stop().await;
 }
 
@@ -93,9 +97,11 @@ async fn a_client_that_does_not_read_is_disconnected_when_its_queue_is_full() {
         conn.send_text(&format!("m{i}")).unwrap();
     }
     assert_eq!(conn.send_text("one too many"), Err(SendError::QueueFull));
-    assert_eq!(server.closed(session.sid()).await, CloseReason::SlowClient);
+    server
+        .expect_closed(session.sid(), CloseReason::SlowClient)
+        .await;
     assert_eq!(conn.send_text("after"), Err(SendError::Closed));
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -128,7 +134,7 @@ async fn a_plain_thread_overflowing_a_slow_client_does_not_panic() {
             .unwrap()
             .expect("sending outside a runtime must not panic");
         assert_eq!(error, SendError::QueueFull);
-        assert_eq!(server.closed(&sid).await, CloseReason::SlowClient);
+        server.expect_closed(&sid, CloseReason::SlowClient).await;
         server.stop().await;
     }
 }
@@ -148,7 +154,9 @@ async fn frames_sent_together_are_queued_together_or_not_at_all() {
     assert_eq!(session.get().await.text(), "40\x1e41\x1e42\x1ebAQ==\x1e6");
 
     assert_eq!(conn.send_all(frames(9)), Err(SendError::QueueFull));
-    assert_eq!(server.closed(session.sid()).await, CloseReason::SlowClient);
+    server
+        .expect_closed(session.sid(), CloseReason::SlowClient)
+        .await;
     server.stop().await;
 }
 
@@ -161,17 +169,10 @@ async fn volatile_frames_are_dropped_unless_the_transport_can_take_them() {
     assert_eq!(conn.send_volatile(frame()), Ok(false), "no GET is waiting");
 
     let get = session.spawn_get();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if conn.send_volatile(frame()) == Ok(true) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the GET never became writable"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    tether_tests::until("the GET becomes writable", || {
+        conn.send_volatile(frame()) == Ok(true)
+    })
+    .await;
     let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
     assert_eq!(polled.text(), "4volatile");
     server.stop().await;

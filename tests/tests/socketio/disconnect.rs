@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tether::engine::Sid;
 use tether::server::{DisconnectReason, EmitError, Event, Server, Socket};
 use tether_tests::sio_packet::DISCONNECT;
 use tether_tests::{HttpRequest, Report, SioPolling, SioServer, probe, sio_config};
@@ -19,14 +18,6 @@ fn report_disconnects(io: &Server, report: Report<(String, String, DisconnectRea
             async move { report.send((socket.ns().to_owned(), socket.id().to_string(), reason)) }
         });
     }
-}
-
-fn socket(server: &SioServer, nsp: &str, sid: &str) -> Socket {
-    server
-        .io
-        .of(nsp)
-        .socket(Sid::parse(sid).expect("a sid"))
-        .expect("a connected socket")
 }
 
 #[tokio::test]
@@ -46,7 +37,7 @@ async fn a_client_leaving_a_namespace() {
     );
     assert_eq!(server.io.of("/chat").socket_count(), 0);
     assert!(
-        socket(&server, "/", &sid).connected(),
+        server.socket("/", &sid).connected(),
         "the other namespace stays"
     );
     client.expect_silence().await;
@@ -79,7 +70,7 @@ async fn the_server_disconnecting_one_socket() {
             DisconnectReason::ServerNamespaceDisconnect
         )
     );
-    socket(&server, "/", &sid).emit("still", &"here").unwrap();
+    server.socket("/", &sid).emit("still", &"here").unwrap();
     client.expect_event("/", "still").await;
     client.join_ok("/chat", None).await;
     server.stop().await;
@@ -196,7 +187,7 @@ async fn a_client_that_falls_behind() {
     let answer = slow.get_packets().await;
     let sid: serde_json::Value =
         serde_json::from_str(answer[0].strip_prefix("40").unwrap()).unwrap();
-    let slow_socket = socket(&server, "/", sid["sid"].as_str().unwrap());
+    let slow_socket = server.socket("/", sid["sid"].as_str().unwrap());
     let (mut fast, _) = server.client("/").await;
 
     let mut outcome = Ok(());
@@ -407,7 +398,7 @@ async fn a_plain_thread_may_disconnect_and_emit() {
     })
     .await;
     let (mut client, sid) = server.client("/").await;
-    let target = socket(&server, "/", &sid);
+    let target = server.socket("/", &sid);
     let thread = std::thread::spawn(move || {
         let ack = target.emit_with_ack::<String, _>("question", &());
         target.disconnect();
@@ -433,7 +424,7 @@ async fn a_plain_thread_may_disconnect_and_emit() {
 async fn with_data_may_use_the_socket_inside_its_closure() {
     let server = SioServer::with(|_io| {}).await;
     let (_client, sid) = server.client("/").await;
-    let target = socket(&server, "/", &sid);
+    let target = server.socket("/", &sid);
     target.insert_data(1u32);
     target.insert_data("ada".to_owned());
     let (sender, receiver) = std::sync::mpsc::channel();

@@ -3,18 +3,9 @@
 //! exactly what it should, checked against a sentinel sent to all afterwards.
 
 use serde_json::json;
-use tether::engine::Sid;
 use tether::server::{BroadcastOperator, Room, Socket};
 use tether_tests::sio_packet::DISCONNECT;
 use tether_tests::{SioClient, SioServer};
-
-fn socket(server: &SioServer, nsp: &str, sid: &str) -> Socket {
-    server
-        .io
-        .of(nsp)
-        .socket(Sid::parse(sid).expect("a sid"))
-        .expect("a connected socket")
-}
 
 /// Reads events on `nsp` until `sentinel`; returns the `msg` arguments before it.
 async fn until_sentinel(client: &mut SioClient, nsp: &str) -> Vec<i64> {
@@ -34,7 +25,7 @@ async fn until_sentinel(client: &mut SioClient, nsp: &str) -> Vec<i64> {
 async fn sockets_join_and_leave_rooms() {
     let server = SioServer::with(|_| {}).await;
     let (mut client, sid) = server.client("/").await;
-    let socket = socket(&server, "/", &sid);
+    let socket = server.socket("/", &sid);
     socket.join("red");
     socket.join(["blue", "green", "red"]);
     socket.join(vec![Room::new("gold")]);
@@ -79,7 +70,7 @@ async fn sockets_join_and_leave_rooms() {
 async fn joining_its_own_id_does_not_duplicate_deliveries() {
     let server = SioServer::with(|_| {}).await;
     let (mut client, sid) = server.client("/").await;
-    let socket = socket(&server, "/", &sid);
+    let socket = server.socket("/", &sid);
     socket.join(socket.id());
     socket.join(["red", sid.as_str()]);
     assert_eq!(socket.rooms().len(), 2, "{:?}", socket.rooms());
@@ -108,13 +99,13 @@ async fn crowd() -> Crowd {
     let mut sockets = Vec::new();
     for rooms in [&["red"][..], &["red", "blue"], &["blue"], &[]] {
         let (client, sid) = server.client("/").await;
-        let socket = socket(&server, "/", &sid);
+        let socket = server.socket("/", &sid);
         socket.join(rooms);
         clients.push(client);
         sockets.push(socket);
     }
     let (other, sid) = server.client("/other").await;
-    socket(&server, "/other", &sid).join("red");
+    server.socket("/other", &sid).join("red");
     Crowd {
         server,
         clients,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tether::client::{Client, Event};
 use tether::server::Server;
+use tether_tests::client::event_names_until;
 use tether_tests::redis::{RedisNode, RedisProcess, join, join_and_shout, redis_url, unique_key};
 use tether_tests::{Probe, probe, within};
 
@@ -49,19 +50,6 @@ async fn client(url: String) -> (Client, Probe<(String, Value)>) {
     (client, seen)
 }
 
-/// The events seen up to and including `marker`.
-async fn until(seen: &mut Probe<(String, Value)>, marker: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    loop {
-        let (name, _) = seen.next().await;
-        let done = name == marker;
-        names.push(name);
-        if done {
-            return names;
-        }
-    }
-}
-
 #[tokio::test]
 async fn an_emit_on_one_node_reaches_the_clients_of_every_node() {
     let key = unique_key("emit");
@@ -76,7 +64,7 @@ async fn an_emit_on_one_node_reaches_the_clients_of_every_node() {
     }
     // The emitting node delivers its own broadcast once, not again from Redis.
     c.io().emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_b, "marker").await, ["marker"]);
+    assert_eq!(event_names_until(&mut seen_b, "marker").await, ["marker"]);
     for node in [a, b, c] {
         node.stop().await;
     }
@@ -108,15 +96,15 @@ async fn room_broadcasts_and_exclusions_cross_nodes() {
     b.io().emit("marker", &()).unwrap();
 
     assert_eq!(
-        until(&mut seen_red, "marker").await,
+        event_names_until(&mut seen_red, "marker").await,
         ["to red", "red not blue", "marker"]
     );
     assert_eq!(
-        until(&mut seen_blue, "marker").await,
+        event_names_until(&mut seen_blue, "marker").await,
         ["except red", "to blue's id", "marker"]
     );
     assert_eq!(
-        until(&mut seen_red_on_b, "marker").await,
+        event_names_until(&mut seen_red_on_b, "marker").await,
         ["to red", "red not blue", "marker"]
     );
     a.stop().await;
@@ -141,7 +129,10 @@ async fn a_socket_broadcast_skips_the_sender_only() {
         ("shouted".to_owned(), Value::from("hi all"))
     );
     b.io().emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_sender, "marker").await, ["marker"]);
+    assert_eq!(
+        event_names_until(&mut seen_sender, "marker").await,
+        ["marker"]
+    );
     a.stop().await;
     b.stop().await;
 }
@@ -161,8 +152,11 @@ async fn local_broadcasts_stay_on_their_node() {
         .emit("local room", &())
         .unwrap();
     b.io().emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_a, "marker").await, ["marker"]);
-    assert_eq!(until(&mut seen_b, "marker").await, ["local", "marker"]);
+    assert_eq!(event_names_until(&mut seen_a, "marker").await, ["marker"]);
+    assert_eq!(
+        event_names_until(&mut seen_b, "marker").await,
+        ["local", "marker"]
+    );
     a.stop().await;
     b.stop().await;
 }
@@ -198,7 +192,10 @@ async fn binary_and_namespaces_cross_intact() {
         .unwrap();
     assert_eq!(seen.next().await, (bytes, blob, -1.5));
     b.io().emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_main, "marker").await, ["marker"]);
+    assert_eq!(
+        event_names_until(&mut seen_main, "marker").await,
+        ["marker"]
+    );
     on_chat.disconnect();
     a.stop().await;
     b.stop().await;
@@ -239,7 +236,7 @@ async fn a_redis_outage_keeps_local_broadcasts_and_heals() {
     b.wait_subscribed().await;
     b.io().emit("after", &()).unwrap();
     // "during" may or may not have waited for Redis in B's queue; "after" arrives.
-    let seen = until(&mut seen_a, "after").await;
+    let seen = event_names_until(&mut seen_a, "after").await;
     assert!(
         seen == ["after"] || seen == ["during", "after"],
         "unexpected {seen:?}"
@@ -334,7 +331,7 @@ async fn garbage_from_redis_is_ignored() {
         publish_raw(&channel, payload).await;
     }
     b.io().emit("marker", &()).unwrap();
-    assert_eq!(until(&mut seen_a, "marker").await, ["marker"]);
+    assert_eq!(event_names_until(&mut seen_a, "marker").await, ["marker"]);
     a.stop().await;
     b.stop().await;
 }

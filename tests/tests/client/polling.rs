@@ -110,6 +110,12 @@ async fn works_over_polling_only() {
     server.stop().await;
 }
 
+/// The transport the server sees `client`'s socket on.
+fn server_side_transport(server: &SioServer, client: &Client) -> Transport {
+    let sid = client.id().expect("connected");
+    server.socket("/", &sid).transport()
+}
+
 #[tokio::test]
 async fn upgrades_from_polling_to_websocket() {
     let (reasons, _left) = probe();
@@ -122,12 +128,10 @@ async fn upgrades_from_polling_to_websocket() {
     // After a round trip the server has handled the upgrade packet, which the
     // client sent before anything else on the WebSocket.
     exchange_both_ways(&client, &mut seen).await;
-    let sid = client.id().expect("connected");
-    let socket = server
-        .io
-        .socket(tether::engine::Sid::parse(&sid).expect("a sid"))
-        .expect("the server knows the socket");
-    assert_eq!(socket.transport(), Transport::WebSocket);
+    assert_eq!(
+        server_side_transport(&server, &client),
+        Transport::WebSocket
+    );
     client.disconnect();
     server.stop().await;
 }
@@ -144,12 +148,7 @@ async fn stays_on_polling_when_the_server_offers_no_upgrade() {
     let client = client(&server.url(), TransportMode::PollingThenWebSocket, report).await;
     assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
     exchange_both_ways(&client, &mut seen).await;
-    let sid = client.id().expect("connected");
-    let socket = server
-        .io
-        .socket(tether::engine::Sid::parse(&sid).expect("a sid"))
-        .expect("the server knows the socket");
-    assert_eq!(socket.transport(), Transport::Polling);
+    assert_eq!(server_side_transport(&server, &client), Transport::Polling);
     client.disconnect();
     server.stop().await;
 }

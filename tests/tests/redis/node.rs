@@ -14,7 +14,7 @@ use tether::adapter::redis::RedisConfig;
 use tether::client::Client;
 use tether::protocol::Args;
 use tether::server::Server;
-use tether_tests::client::{Seen, values_client as client};
+use tether_tests::client::{event_names_until, values_client as client};
 use tether_tests::node::NodeServer;
 use tether_tests::redis::{RedisNode, join, join_and_shout, redis_url, unique_key};
 use tether_tests::{probe, within};
@@ -30,17 +30,17 @@ enum Mode {
 
 /// A Node.js socket.io server with the Redis adapter, sharing channel prefix `key`;
 /// returns once its adapter listens.
-fn node_server(key: &str, mode: Mode) -> NodeServer {
-    let sharded = matches!(mode, Mode::Sharded).to_string();
-    NodeServer::start(
-        "node-redis-server.mjs",
-        "@socket.io/redis-adapter",
-        &[
-            ("REDIS_URL", redis_url()),
-            ("KEY", key.to_owned()),
-            ("SHARDED", sharded),
-        ],
-    )
+async fn node_server(key: &str, mode: Mode) -> NodeServer {
+    let env = [
+        ("REDIS_URL", redis_url()),
+        ("KEY", key.to_owned()),
+        ("SHARDED", matches!(mode, Mode::Sharded).to_string()),
+    ];
+    tokio::task::spawn_blocking(move || {
+        NodeServer::start("node-redis-server.mjs", "@socket.io/redis-adapter", &env)
+    })
+    .await
+    .expect("the Node.js server starts")
 }
 
 /// A tether node on channel prefix `key`, its handlers set up by `setup`.
@@ -56,19 +56,6 @@ async fn tether_node(key: &str, mode: Mode, setup: impl FnOnce(&Server)) -> Redi
 /// The tether node's handlers, as the Node.js server's.
 fn handlers(io: &Server) {
     join_and_shout(&io.main());
-}
-
-/// The names of the events seen up to and including `marker`.
-async fn until(seen: &mut Seen, marker: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    loop {
-        let (name, _) = seen.next().await;
-        let done = name == marker;
-        names.push(name);
-        if done {
-            return names;
-        }
-    }
 }
 
 /// Asks the Node.js server, through `client`, for a broadcast.
@@ -101,12 +88,7 @@ async fn tether_broadcasts_reach_node_clients_sharded() {
 async fn tether_broadcasts_reach_node_clients_in(mode: Mode) {
     let key = unique_key("node-out");
     let tether = tether_node(&key, mode, handlers).await;
-    let node = {
-        let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key, mode))
-            .await
-            .unwrap()
-    };
+    let node = node_server(&key, mode).await;
     let (red, mut seen_red) = client(node.url()).await;
     let (_other, mut seen_other) = client(node.url()).await;
     join(&red, "red").await;
@@ -126,9 +108,12 @@ async fn tether_broadcasts_reach_node_clients_in(mode: Mode) {
         ("everyone".to_owned(), expected.clone())
     );
     assert_eq!(seen_other.next().await, ("everyone".to_owned(), expected));
-    assert_eq!(until(&mut seen_red, "marker").await, ["to red", "marker"]);
     assert_eq!(
-        until(&mut seen_other, "marker").await,
+        event_names_until(&mut seen_red, "marker").await,
+        ["to red", "marker"]
+    );
+    assert_eq!(
+        event_names_until(&mut seen_other, "marker").await,
         ["except red", "marker"]
     );
 
@@ -157,12 +142,7 @@ async fn node_broadcasts_reach_tether_clients_sharded() {
 async fn node_broadcasts_reach_tether_clients_in(mode: Mode) {
     let key = unique_key("node-in");
     let tether = tether_node(&key, mode, handlers).await;
-    let node = {
-        let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key, mode))
-            .await
-            .unwrap()
-    };
+    let node = node_server(&key, mode).await;
     let (red, mut seen_red) = client(&tether.url()).await;
     let (_other, mut seen_other) = client(&tether.url()).await;
     join(&red, "red").await;
@@ -191,11 +171,11 @@ async fn node_broadcasts_reach_tether_clients_in(mode: Mode) {
     );
     assert_eq!(seen_other.next().await, ("everyone".to_owned(), expected));
     assert_eq!(
-        until(&mut seen_red, "marker").await,
+        event_names_until(&mut seen_red, "marker").await,
         ["to red", "to red's id", "marker"]
     );
     assert_eq!(
-        until(&mut seen_other, "marker").await,
+        event_names_until(&mut seen_other, "marker").await,
         ["except red", "marker"]
     );
 
@@ -208,11 +188,14 @@ async fn node_broadcasts_reach_tether_clients_in(mode: Mode) {
     assert_eq!(seen_red.next().await, shouted);
     assert_eq!(seen_other.next().await, shouted);
     assert_eq!(
-        until(&mut seen_controller, "marker").await,
+        event_names_until(&mut seen_controller, "marker").await,
         ["everyone", "except red", "marker"]
     );
     node_broadcast(&controller, json!({ "event": "marker" })).await;
-    assert_eq!(until(&mut seen_controller, "marker").await, ["marker"]);
+    assert_eq!(
+        event_names_until(&mut seen_controller, "marker").await,
+        ["marker"]
+    );
     tether.stop().await;
 }
 
@@ -237,12 +220,7 @@ async fn server_side_events_cross_both_ways_in(mode: Mode) {
         });
     })
     .await;
-    let node = {
-        let key = key.clone();
-        tokio::task::spawn_blocking(move || node_server(&key, mode))
-            .await
-            .unwrap()
-    };
+    let node = node_server(&key, mode).await;
     let (controller, mut seen) = client(node.url()).await;
 
     tether

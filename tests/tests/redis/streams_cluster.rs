@@ -253,13 +253,10 @@ async fn cluster_requests_cross_both_ways() {
         json!({"op": "disconnect", "to": tether_id}),
     )
     .await;
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while on_tether.id().is_some() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    tether_tests::until("disconnected by the Node.js node", || {
+        on_tether.id().is_none()
     })
-    .await
-    .expect("disconnected by the Node.js node");
+    .await;
 }
 
 #[tokio::test]

@@ -10,11 +10,12 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tether::client::{
-    Client, ConnectError, ConnectionState, DisconnectReason, Event, Reconnect, TransportMode,
+    Client, ClientBuilder, ConnectError, ConnectionState, DisconnectReason, Event, Reconnect,
+    TransportMode,
 };
 use tether::protocol::Args;
 use tether_tests::node::NodeServer;
-use tether_tests::{probe, within};
+use tether_tests::{Report, probe, within};
 
 /// An argument with binary inside.
 #[derive(Serialize, Deserialize)]
@@ -128,13 +129,10 @@ async fn talks_to_the_node_server_both_ways() {
     );
 }
 
-#[tokio::test]
-async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
-    let first = tokio::task::spawn_blocking(node_server).await.unwrap();
-    let port = first.port();
-    let (report, mut welcomes) = probe();
-    let client = Client::builder(first.url())
-        .auth(&json!({ "token": "secret" }))
+/// `builder` reconnecting quickly, with a `welcome` handler reporting its first
+/// argument to `report`.
+fn restartable(builder: ClientBuilder, report: Report<Value>) -> ClientBuilder {
+    builder
         .reconnect(
             Reconnect::default()
                 .initial_delay(Duration::from_millis(10))
@@ -144,6 +142,15 @@ async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
             let report = report.clone();
             async move { report.send(event.arg::<Value>(0).unwrap()) }
         })
+}
+
+#[tokio::test]
+async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
+    let first = tokio::task::spawn_blocking(node_server).await.unwrap();
+    let port = first.port();
+    let (report, mut welcomes) = probe();
+    let client = restartable(Client::builder(first.url()), report)
+        .auth(&json!({ "token": "secret" }))
         .connect()
         .await
         .expect("connected to node");
@@ -230,22 +237,13 @@ async fn an_auth_callback_gives_a_fresh_token_to_a_restarted_node_server() {
     let port = first.port();
     let (report, mut welcomes) = probe();
     let issued = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
-    let client = Client::builder(first.url())
+    let client = restartable(Client::builder(first.url()), report)
         .auth_with(move || {
             let issued = issued.clone();
             async move {
                 let n = issued.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 json!({ "token": format!("secret-{n}") })
             }
-        })
-        .reconnect(
-            Reconnect::default()
-                .initial_delay(Duration::from_millis(10))
-                .max_delay(Duration::from_millis(100)),
-        )
-        .on("welcome", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.arg::<Value>(0).unwrap()) }
         })
         .connect()
         .await

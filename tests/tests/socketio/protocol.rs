@@ -123,10 +123,7 @@ async fn no_handshake_closes_the_connection_after_the_connect_timeout() {
 #[tokio::test]
 async fn leaving_the_main_namespace_keeps_the_connection() {
     let server = server().await;
-    let mut client = server.open().await;
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
-    client.expect_event("/", "auth").await;
+    let mut client = joined(&server).await;
     client.send_raw("41").await;
     client.expect_ping().await;
     assert_eq!(server.io.main().socket_count(), 0);
@@ -136,10 +133,7 @@ async fn leaving_the_main_namespace_keeps_the_connection() {
 #[tokio::test]
 async fn a_connection_that_left_every_namespace_outlives_the_connect_timeout() {
     let server = server().await;
-    let mut client = server.open().await;
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
-    client.expect_event("/", "auth").await;
+    let mut client = joined(&server).await;
     client.send_raw("41").await;
     let left = tokio::time::Instant::now();
     while left.elapsed() < Duration::from_millis(1500) {
@@ -153,10 +147,7 @@ async fn a_connection_that_left_every_namespace_outlives_the_connect_timeout() {
 #[tokio::test]
 async fn leaving_a_custom_namespace_keeps_the_main_one() {
     let server = server().await;
-    let mut client = server.open().await;
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
-    client.expect_event("/", "auth").await;
+    let mut client = joined(&server).await;
     client.send_raw("40/custom").await;
     expect_connect_answer(&mut client, "/custom").await;
     assert_eq!(client.next_packet().await.text, r#"2/custom,["auth",{}]"#);

@@ -1,12 +1,10 @@
 //! Socket.IO over HTTP long-polling (attachments as `b<base64>` records), and
 //! volatile emits, which go out only when the transport can take them at once.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use tether::engine::Sid;
 use tether::server::{Event, Socket};
-use tether_tests::{PATIENCE, SioPolling, SioServer, payload};
+use tether_tests::{SioPolling, SioServer, payload};
 
 async fn joined(server: &SioServer) -> (SioPolling, Socket) {
     let client = SioPolling::open(server.addr(), &server.path()).await;
@@ -65,14 +63,10 @@ async fn a_volatile_emit_is_dropped_unless_a_poll_is_waiting() {
     assert_eq!(client.get_packets().await, [r#"42["sentinel"]"#]);
 
     let pending = client.spawn_get();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !socket.volatile().emit("kept", &2).unwrap() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the poll never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    tether_tests::until("the poll arrives", || {
+        socket.volatile().emit("kept", &2).unwrap()
+    })
+    .await;
     assert_eq!(pending.await.unwrap(), [r#"42["kept",2]"#]);
     server.stop().await;
 }

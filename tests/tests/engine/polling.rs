@@ -120,12 +120,7 @@ async fn queued_server_messages_flush_as_one_payload() {
 async fn a_get_waits_until_there_is_data() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let get = session.spawn_get();
-    tokio::time::sleep(QUIET).await;
-    assert!(
-        !get.is_finished(),
-        "a GET with nothing to send answered at once"
-    );
+    let get = session.spawn_pending_get().await;
 
     server.connection(session.sid()).send_text("late").unwrap();
     let polled = tokio::time::timeout(PATIENCE, get)
@@ -145,12 +140,7 @@ async fn a_get_without_data_ends_with_the_next_ping() {
     let started = Instant::now();
     let session = server.open_polling().await;
 
-    let get = session.spawn_get();
-    tokio::time::sleep(QUIET).await;
-    assert!(
-        !get.is_finished(),
-        "the GET answered before the ping was due"
-    );
+    let get = session.spawn_pending_get().await;
 
     let polled = tokio::time::timeout(PATIENCE, get)
         .await
@@ -169,9 +159,7 @@ async fn a_get_without_data_ends_with_the_next_ping() {
 async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let first = session.spawn_get();
-    tokio::time::sleep(QUIET).await;
-    assert!(!first.is_finished());
+    let first = session.spawn_pending_get().await;
 
     let second = session
         .get_request()
@@ -191,14 +179,9 @@ async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
         "the pending GET is told the session closed"
     );
 
-    assert_eq!(
-        server.closed(session.sid()).await,
-        CloseReason::TransportError
-    );
-    session
-        .get()
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    server
+        .expect_ended(&session, CloseReason::TransportError)
+        .await;
     server.stop().await;
 }
 
@@ -214,10 +197,7 @@ async fn an_invalid_packet_closes_the_session() {
             CloseReason::ParseError,
             "POST {body:?}"
         );
-        session
-            .get()
-            .await
-            .assert_error(400, 1, "Session ID unknown");
+        session.expect_unknown().await;
     }
     server.stop().await;
 }
@@ -232,14 +212,9 @@ async fn a_binary_content_type_is_refused_and_closes_the_session() {
         .send(server.addr())
         .await;
     reply.assert_error(400, 3, "Bad request");
-    assert_eq!(
-        server.closed(session.sid()).await,
-        CloseReason::TransportError
-    );
-    session
-        .get()
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    server
+        .expect_ended(&session, CloseReason::TransportError)
+        .await;
     server.stop().await;
 }
 
@@ -249,18 +224,12 @@ async fn a_binary_content_type_is_refused_and_closes_the_session() {
 async fn an_abandoned_get_closes_the_session() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let abandoned = session.spawn_get();
-    tokio::time::sleep(QUIET).await;
+    let abandoned = session.spawn_pending_get().await;
     abandoned.abort();
     let _ = abandoned.await;
-    assert_eq!(
-        server.closed(session.sid()).await,
-        CloseReason::TransportError
-    );
-    session
-        .get()
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    server
+        .expect_ended(&session, CloseReason::TransportError)
+        .await;
     server.stop().await;
 }
 
@@ -279,9 +248,8 @@ async fn a_get_read_together_with_the_end_of_its_connection_closes_the_session()
     let request = format!("GET {} HTTP/1.1\r\nHost: localhost\r\n\r\n", session.path());
     stream.write_all(request.as_bytes()).await.unwrap();
     stream.shutdown().await.unwrap();
-    assert_eq!(
-        server.closed(session.sid()).await,
-        CloseReason::TransportError
-    );
+    server
+        .expect_closed(session.sid(), CloseReason::TransportError)
+        .await;
     server.stop().await;
 }

@@ -14,8 +14,7 @@ use tether_tests::{PATIENCE, QUIET, TestServer, WsEvent};
 async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let get = session.spawn_get();
-    tokio::time::sleep(QUIET).await;
+    let get = session.spawn_pending_get().await;
 
     let posted = session.post("1").await;
     assert_eq!(posted.status, 200);
@@ -24,14 +23,9 @@ async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() 
     assert_eq!(polled.status, 200);
     assert_eq!(polled.text(), "6", "the pending GET ends with a noop");
 
-    assert_eq!(
-        server.closed(session.sid()).await,
-        CloseReason::TransportClose
-    );
-    session
-        .get()
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    server
+        .expect_ended(&session, CloseReason::TransportClose)
+        .await;
     session
         .post("4late")
         .await
@@ -48,10 +42,9 @@ async fn a_polling_close_packet_without_a_pending_get_leaves_the_noop_for_the_ne
         session.post("4last words\x1e1\x1e4ignored").await.text(),
         "ok"
     );
-    assert_eq!(
-        server.closed(session.sid()).await,
-        CloseReason::TransportClose
-    );
+    server
+        .expect_closed(session.sid(), CloseReason::TransportClose)
+        .await;
     let messages = server.recorder().messages(session.sid());
     assert_eq!(
         messages.len(),
@@ -65,10 +58,7 @@ async fn a_polling_close_packet_without_a_pending_get_leaves_the_noop_for_the_ne
         "6",
         "the GET that raced the close gets the noop"
     );
-    session
-        .get()
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    session.expect_unknown().await;
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
 }
@@ -84,12 +74,9 @@ async fn a_get_racing_the_close_post_gets_the_noop() {
         assert_eq!(posted.text(), "ok");
         assert_eq!(polled.status, 200);
         assert_eq!(polled.text(), "6");
-        session
-            .get()
-            .await
-            .assert_error(400, 1, "Session ID unknown");
+        session.expect_unknown().await;
     }
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -98,17 +85,13 @@ async fn a_session_closed_over_polling_is_forgotten_without_a_get() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
     assert_eq!(session.post("1").await.text(), "ok");
-    assert_eq!(
-        server.closed(session.sid()).await,
-        CloseReason::TransportClose
-    );
+    server
+        .expect_closed(session.sid(), CloseReason::TransportClose)
+        .await;
     server
         .expect_connection_count(0, Duration::from_secs(3))
         .await;
-    session
-        .get()
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    session.expect_unknown().await;
     server.stop().await;
 }
 
@@ -119,7 +102,9 @@ async fn a_websocket_close_packet_ends_the_session_at_once() {
     ws.send_text("1").await;
     let (_code, before) = ws.expect_closed().await;
     assert!(before.is_empty(), "{before:?}");
-    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportClose);
+    server
+        .expect_closed(&open.sid, CloseReason::TransportClose)
+        .await;
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
 }
@@ -136,12 +121,11 @@ async fn a_server_close_on_polling_delivers_what_is_queued_then_close() {
 
     // As the Node.js server does: the queued packets, then the close in the next poll.
     assert_eq!(session.get().await.text(), "4bye");
-    assert_eq!(server.closed(session.sid()).await, CloseReason::ForcedClose);
+    server
+        .expect_closed(session.sid(), CloseReason::ForcedClose)
+        .await;
     assert_eq!(session.get().await.text(), "1");
-    session
-        .get()
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    session.expect_unknown().await;
     server.stop().await;
 }
 
@@ -149,12 +133,11 @@ async fn a_server_close_on_polling_delivers_what_is_queued_then_close() {
 async fn a_server_close_releases_a_pending_get_with_close() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let get = session.spawn_get();
-    tokio::time::sleep(QUIET).await;
+    let get = session.spawn_pending_get().await;
     server.connection(session.sid()).close();
     let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
     assert_eq!(polled.text(), "1");
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -164,8 +147,10 @@ async fn a_server_closed_polling_session_that_is_never_polled_is_dropped() {
     let server = TestServer::start(config).await;
     let session = server.open_polling().await;
     server.connection(session.sid()).close();
-    assert_eq!(server.closed(session.sid()).await, CloseReason::ForcedClose);
-    server.expect_connection_count(0, PATIENCE).await;
+    server
+        .expect_closed(session.sid(), CloseReason::ForcedClose)
+        .await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -179,7 +164,9 @@ async fn a_server_close_on_websocket_delivers_what_is_queued_then_closes() {
     let (code, before) = ws.expect_closed().await;
     assert_eq!(before, [WsEvent::Text("4bye".into())]);
     assert_eq!(code, Some(1000));
-    assert_eq!(server.closed(&open.sid).await, CloseReason::ForcedClose);
+    server
+        .expect_closed(&open.sid, CloseReason::ForcedClose)
+        .await;
     server.stop().await;
 }
 
@@ -191,15 +178,16 @@ async fn close_all_ends_every_session() {
     assert_eq!(server.engine.connection_count(), 2);
 
     server.engine.close_all(Duration::ZERO).await;
-    assert_eq!(
-        server.closed(polling.sid()).await,
-        CloseReason::ServerShutdown
-    );
-    assert_eq!(server.closed(&open.sid).await, CloseReason::ServerShutdown);
+    server
+        .expect_closed(polling.sid(), CloseReason::ServerShutdown)
+        .await;
+    server
+        .expect_closed(&open.sid, CloseReason::ServerShutdown)
+        .await;
     let (code, _) = ws.expect_closed().await;
     assert_eq!(code, Some(1000));
     assert_eq!(polling.get().await.text(), "1");
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -219,7 +207,9 @@ async fn the_handler_hears_of_each_close_once() {
         .filter(|event| matches!(event, tether_tests::Event::Close(..)))
         .count();
     assert_eq!(closes, 1);
-    assert_eq!(server.closed(session.sid()).await, CloseReason::ForcedClose);
+    server
+        .expect_closed(session.sid(), CloseReason::ForcedClose)
+        .await;
     server.stop().await;
 }
 

@@ -96,12 +96,13 @@ async fn gone(server: &SioServer, leave: bool) -> (String, String, String) {
     let (sid, pid) = client.join_recoverable("/", None).await;
     client.emit("/", "shout", json!(["seen"])).await;
     let last = offset_of(&client.expect_event("/", "news").await.args());
+    let before = server.io.main().socket_count();
     if leave {
         client.leave("/").await;
     } else {
         client.close().await;
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.wait_for_sockets(before - 1).await;
     (sid, pid, last)
 }
 
@@ -163,7 +164,7 @@ async fn a_dropped_connection_gets_its_socket_and_the_missed_events_back() {
     let seen = listener.expect_event("/", "news").await.args();
     let last = offset_of(&seen);
     listener.close().await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.wait_for_sockets(1).await;
 
     speaker.emit("/", "tell", json!(["red", "to red"])).await;
     speaker.emit("/", "tell", json!(["blue", "to blue"])).await;

@@ -86,9 +86,7 @@ async fn an_invalid_packet_closes_the_session() {
             "{bad:?}"
         );
     }
-    server
-        .expect_connection_count(0, tether_tests::PATIENCE)
-        .await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -98,7 +96,9 @@ async fn a_ping_from_a_v4_client_is_an_error() {
     let (mut ws, open) = server.open_websocket().await;
     ws.send_text("2").await;
     ws.expect_closed().await;
-    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportError);
+    server
+        .expect_closed(&open.sid, CloseReason::TransportError)
+        .await;
     server.stop().await;
 }
 
@@ -107,10 +107,10 @@ async fn a_client_that_goes_away_ends_its_session() {
     let server = TestServer::quiet().await;
     let (ws, open) = server.open_websocket().await;
     drop(ws);
-    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportClose);
     server
-        .expect_connection_count(0, tether_tests::PATIENCE)
+        .expect_closed(&open.sid, CloseReason::TransportClose)
         .await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
@@ -120,10 +120,10 @@ async fn a_websocket_close_frame_ends_the_session() {
     let (mut ws, open) = server.open_websocket().await;
     ws.close().await;
     ws.expect_closed().await;
-    assert_eq!(server.closed(&open.sid).await, CloseReason::TransportClose);
     server
-        .expect_connection_count(0, tether_tests::PATIENCE)
+        .expect_closed(&open.sid, CloseReason::TransportClose)
         .await;
+    server.expect_empty().await;
     server.stop().await;
 }
 

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use serde_json::Value;
 use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
 use tether::server::Server;
 use tether_tests::PATIENCE;
+use tether_tests::certs::{authority, server_certificate};
 use tether_tests::client::reporting_client;
 use tether_tests::redis::{RedisNode, RedisProcess, TempDir, join_and_shout, unique_key};
 
@@ -39,24 +39,6 @@ async fn two_nodes_share_broadcasts(config: RedisConfig) {
     }
     a.stop().await;
     b.stop().await;
-}
-
-/// A certificate authority: its PEM certificate and what signs with it.
-fn authority() -> (String, Issuer<'static, KeyPair>) {
-    let mut params = CertificateParams::new(Vec::new()).expect("no names");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let key = KeyPair::generate().expect("a key");
-    let certificate = params.self_signed(&key).expect("a CA certificate");
-    (certificate.pem(), Issuer::new(params, key))
-}
-
-/// A server certificate for 127.0.0.1 signed by `issuer`: (certificate, key) PEM.
-fn server_certificate(issuer: &Issuer<'static, KeyPair>) -> (String, String) {
-    let params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-        .expect("valid names");
-    let key = KeyPair::generate().expect("a key");
-    let certificate = params.signed_by(&key, issuer).expect("signed");
-    (certificate.pem(), key.serialize_pem())
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tether::engine::{CloseReason, Message, Text, Transport};
 use tether_tests::server::quiet_config;
-use tether_tests::{PATIENCE, PollingSession, QUIET, TestServer, WsClient, WsEvent};
+use tether_tests::{PATIENCE, PollingSession, TestServer, WsClient, WsEvent};
 
 /// Probes and completes an upgrade of `session`, returning the WebSocket.
 async fn upgrade(server: &TestServer, session: &PollingSession) -> WsClient {
@@ -20,14 +20,10 @@ async fn upgrade(server: &TestServer, session: &PollingSession) -> WsClient {
 /// Waits until the server has switched `sid` to WebSocket.
 async fn switched(server: &TestServer, sid: &str) {
     let conn = server.connection(sid);
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while conn.transport() != Transport::WebSocket {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "upgrade never completed"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    tether_tests::until("the upgrade completes", || {
+        conn.transport() == Transport::WebSocket
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -67,9 +63,7 @@ async fn a_polling_session_upgrades_to_websocket() {
 async fn a_poll_pending_when_the_probe_arrives_is_released_with_a_noop() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let get = session.spawn_get();
-    tokio::time::sleep(QUIET).await;
-    assert!(!get.is_finished());
+    let get = session.spawn_pending_get().await;
 
     let mut ws = server.upgrade_socket(session.sid()).await;
     ws.send_text("2probe").await;
@@ -220,7 +214,7 @@ async fn an_abandoned_upgrade_leaves_no_session_behind() {
     let (reason, _at) = server.closed_within(session.sid(), PATIENCE).await;
     assert_eq!(reason, CloseReason::PingTimeout);
     let (_code, _before) = ws.expect_closed().await;
-    server.expect_connection_count(0, PATIENCE).await;
+    server.expect_empty().await;
     server.stop().await;
 }
 
