@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 case "${1:-}" in
-    --bless) export TETHER_BLESS=1 ;;
+    --bless) export UPDATE_EXPECT=1 ;;
     "") ;;
     *)
         echo "usage: scripts/public-api.sh [--bless]" >&2

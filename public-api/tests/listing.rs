@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const LISTING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tether.txt");
-const BLESS_VARIABLE: &str = "TETHER_BLESS";
+const BLESS_VARIABLE: &str = "UPDATE_EXPECT";
 
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
