@@ -18,6 +18,7 @@ pub mod contract;
 #[cfg(feature = "emitter")]
 pub mod emitter;
 pub mod engine;
+mod frame;
 pub mod http;
 pub mod protocol;
 pub mod server;

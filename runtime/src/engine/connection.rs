@@ -10,7 +10,6 @@ use http::{HeaderMap, Uri};
 use super::packet::{Frame, PacketKind};
 use super::session::Session;
 use super::sid::Sid;
-use super::text::Text;
 
 /// The transport a session currently uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -312,15 +311,6 @@ impl<D> WeakConnection<D> {
     pub fn upgrade(&self) -> Option<Connection<D>> {
         self.session.upgrade().map(|session| Connection { session })
     }
-}
-
-/// A message received from a client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    /// A text message.
-    Text(Text),
-    /// A binary message.
-    Binary(Bytes),
 }
 
 #[cfg(test)]

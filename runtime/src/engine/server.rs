@@ -5,7 +5,8 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use super::config::EngineConfig;
-use super::connection::{CloseReason, Connection, Message};
+use super::connection::{CloseReason, Connection};
+use crate::frame::Message;
 
 use super::packet::Packet;
 use super::session::{Session, SessionOwner, SessionTasks};

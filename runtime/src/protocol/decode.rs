@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::packet::{Args, Body, Packet, PacketKind};
 use super::payload;
-use crate::engine::Text;
+use crate::frame::Text;
 
 /// How many binary attachments one packet may announce unless configured otherwise
 /// (the limit of the reference parser).

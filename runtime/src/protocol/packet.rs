@@ -16,7 +16,7 @@ use super::payload;
 use super::ser::Attachments;
 use super::value::{Value, ValueSeed};
 use super::value_de::{ValueError, from_value};
-use crate::engine::Text;
+use crate::frame::Text;
 
 /// The kind of a Socket.IO packet.
 ///
