@@ -21,6 +21,7 @@ pub mod engine;
 mod frame;
 pub mod http;
 pub mod protocol;
+mod room;
 pub mod server;
 mod telemetry;
 

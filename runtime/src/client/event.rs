@@ -10,8 +10,9 @@ use tokio::sync::mpsc;
 
 use super::Client;
 use super::outbox::{Outgoing, push};
+use crate::protocol::EmitArgs;
 use crate::protocol::encode_ack;
-use crate::server::{BoxFuture, EmitArgs, EmitError, HandlerResult};
+use crate::server::{BoxFuture, EmitError, HandlerResult};
 
 /// An event received from the server: its name, its arguments and, when the server
 /// asked for one, the means to acknowledge it.

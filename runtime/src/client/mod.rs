@@ -131,8 +131,8 @@ use self::connection::Control;
 use self::listeners::Listeners;
 use self::outbox::{Outgoing, push};
 use crate::contract::Contract;
+use crate::protocol::EmitArgs;
 use crate::protocol::{RESERVED_EVENTS, encode_event};
-use crate::server::EmitArgs;
 
 /// A connected client: one namespace of one server. Cheap to clone; every clone
 /// drives the same namespace. When every clone is dropped, the client leaves the

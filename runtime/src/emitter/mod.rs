@@ -44,8 +44,10 @@ use crate::adapter::redis::streams::{RedisStreamsAdapter, RedisStreamsConfig};
 use crate::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
 use crate::adapter::{ClusterRequest, Selector};
 use crate::contract::Contract;
+use crate::protocol::EmitArgs;
 use crate::protocol::{self, RESERVED_EVENTS};
-use crate::server::{EmitArgs, EmitError, IntoRooms, Room};
+use crate::room::{IntoRooms, Room};
+use crate::server::EmitError;
 
 /// Publishes events and cluster commands to the sockets of a cluster's namespace,
 /// selected by rooms and exclusions. Cheap to clone; each call of `of`, `to`,

@@ -12,9 +12,9 @@ use serde_json::{Map, Value, json};
 use super::broadcast::BroadcastOperator;
 use super::error::EmitError;
 use super::namespace::{Namespace, NamespaceInner};
-use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
 use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, Selector, SocketDescription};
+use crate::room::{IntoRooms, Room};
 
 impl NamespaceInner {
     /// Carries out `request` on this node's sockets and returns this node's answer.

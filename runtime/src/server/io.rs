@@ -21,12 +21,12 @@ use super::handler::{
 };
 use super::namespace::Namespace;
 use super::registry::{self, DynamicNamespace, InvalidPattern, Matcher, NamePattern, Registry};
-use super::room::IntoRooms;
 use super::socket::Socket;
 use super::timeouts::ConnectTimeouts;
 use crate::adapter::Adapter;
 use crate::engine::{BoxError, Engine, Sid};
 use crate::http::Endpoint;
+use crate::room::IntoRooms;
 
 /// A Socket.IO v5 server, compatible with the official `socket.io-client`. Cheap to
 /// clone; every clone is the same server.

@@ -9,7 +9,6 @@
 //! when they have to wait, so events of one socket start in the order they arrived.
 
 mod ack;
-mod args;
 mod broadcast;
 mod client;
 mod cluster;
@@ -23,26 +22,20 @@ mod io;
 mod listeners;
 mod namespace;
 mod observer;
-mod parser;
 mod reason;
 mod recovery;
 mod registry;
 mod replay;
-mod room;
 mod server_side;
 mod socket;
 mod socket_emitter;
 mod timeouts;
 
+pub use crate::protocol::Parser;
+pub use crate::room::{IntoRooms, Room};
 #[cfg(feature = "client")]
 pub(crate) use ack::decode_ack;
 pub use ack::{AckFuture, AckStream};
-#[cfg(any(
-    feature = "client",
-    feature = "emitter",
-    all(test, any(feature = "redis", feature = "admin"))
-))]
-pub(crate) use args::EmitArgs;
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};
 pub use cluster::RemoteSocket;
@@ -61,11 +54,9 @@ pub use namespace::Namespace;
 pub(crate) use namespace::NamespaceInner;
 #[cfg(feature = "admin")]
 pub(crate) use observer::Observer;
-pub use parser::Parser;
 pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
 pub use registry::{InvalidPattern, NamePattern};
-pub use room::{IntoRooms, Room};
 #[cfg(feature = "emitter")]
 pub(crate) use server_side::server_side_packet;
 pub use server_side::{ServerEventAckHandler, ServerSideAckError};

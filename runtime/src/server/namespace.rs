@@ -17,11 +17,11 @@ use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware
 use super::listeners::OutgoingHook;
 use super::recovery::Recovery;
 use super::registry::{ChildLink, Params};
-use super::room::{IntoRooms, Room};
 use super::server_side::ServerEvents;
 use super::socket::{Socket, SocketInner};
 use crate::adapter::NamespaceLink;
 use crate::engine::{Sid, Text};
+use crate::room::{IntoRooms, Room};
 
 /// Event handlers by event name, plus catch-alls, event middlewares and error
 /// handlers.

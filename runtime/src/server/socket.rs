@@ -8,7 +8,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::ack::PendingAcks;
-use super::args::EmitArgs;
 use super::broadcast::BroadcastOperator;
 use super::client::ClientState;
 use super::data::SocketData;
@@ -17,13 +16,14 @@ use super::event::{AckSender, Event};
 use super::event_middleware::{self, EventRejection, IncomingEvent, Outcome, RejectedAck};
 use super::handler::{self, DisconnectHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
-use super::parser::Parser;
 use super::reason::DisconnectReason;
 use super::recovery::{self, Recovered};
 use super::replay::Replay;
-use super::room::{IntoRooms, Room};
 use crate::engine::{CloseReason, Connection, Frame, Handshake, Sid, Text, Transport};
+use crate::protocol::EmitArgs;
+use crate::protocol::Parser;
 use crate::protocol::{self, Args, Encoded};
+use crate::room::{IntoRooms, Room};
 
 /// A client connected to one namespace. Cheap to clone; every clone is the same socket.
 ///

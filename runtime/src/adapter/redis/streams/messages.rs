@@ -270,7 +270,7 @@ pub(crate) async fn ask(
     request: ClusterRequest,
 ) -> Result<Vec<ClusterResponse>, ClusterError> {
     let unavailable = || ClusterError::Unavailable("the Redis streams queue is full".to_owned());
-    let names = |rooms: &[crate::server::Room]| {
+    let names = |rooms: &[crate::room::Room]| {
         Value::Array(
             rooms
                 .iter()
