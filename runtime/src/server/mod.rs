@@ -26,6 +26,7 @@ mod reason;
 mod recovery;
 mod registry;
 mod replay;
+mod served_namespace;
 mod server_side;
 mod socket;
 mod socket_emitter;
@@ -51,7 +52,6 @@ pub use handler::{
 };
 pub use io::{ParentNamespace, Server};
 pub use namespace::Namespace;
-pub(crate) use namespace::NamespaceInner;
 #[cfg(feature = "admin")]
 pub(crate) use observer::Observer;
 pub use reason::DisconnectReason;

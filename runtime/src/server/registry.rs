@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock, Weak};
 use super::config::ServerConfig;
 use super::handler::BoxFuture;
 use super::namespace::{Namespace, NamespaceHandlers, NamespaceInner};
-use crate::adapter::{Adapter, LocalNamespace};
+use crate::adapter::{Adapter, LocalNamespace, ServedNamespace};
 use crate::engine::Text;
 
 /// Decides whether a dynamic namespace accepts a name (given the auth payload).
@@ -290,10 +290,12 @@ impl Registry {
         }
         let handlers = handlers();
         let inner = Arc::new_cyclic(|weak| {
-            let adapter = self
-                .adapter
-                .as_ref()
-                .map(|adapter| adapter.attach(LocalNamespace::new(&name, weak.clone())));
+            let adapter = self.adapter.as_ref().map(|adapter| {
+                adapter.attach(LocalNamespace::new(
+                    &name,
+                    weak.clone() as Weak<dyn ServedNamespace>,
+                ))
+            });
             NamespaceInner::new(name.clone(), &self.config, handlers, child_of, adapter)
                 .with_params(params)
                 .with_observer(self.observer.clone())

@@ -121,6 +121,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
+pub(crate) use emit::PublishError;
+
 use super::LocalNamespace;
 use super::msgpack;
 
