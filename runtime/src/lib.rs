@@ -20,6 +20,7 @@ pub mod emitter;
 pub mod engine;
 mod frame;
 pub mod http;
+mod peer;
 pub mod protocol;
 mod room;
 pub mod server;

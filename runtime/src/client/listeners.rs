@@ -6,8 +6,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use super::event::{EventHandler, Handlers};
 use super::{Client, Event};
+use crate::peer::BoxFuture;
 use crate::protocol::Encoded;
-use crate::server::BoxFuture;
 
 /// Sees each event the client sends.
 pub(crate) type OutgoingHook = Arc<dyn Fn(&Client, &Event) + Send + Sync>;

@@ -117,14 +117,14 @@ use tokio::sync::{mpsc, watch};
 pub use self::ack::AckFuture;
 pub use self::builder::ClientBuilder;
 pub use self::connection::MAX_RUNNING_HANDLERS;
-pub use self::error::ConnectError;
+pub use self::error::{AckError, ConnectError};
 pub use self::event::{AckSender, Event, EventHandler};
 pub use self::outbox::MAX_BUFFERED_PACKETS;
 pub use self::reconnect::Reconnect;
 pub use self::state::{ConnectionState, DisconnectReason};
 pub use self::transport::TransportMode;
 pub use self::typed::TypedClient;
-pub use crate::server::{AckError, EmitError};
+pub use crate::peer::EmitError;
 
 use self::ack::PendingAcks;
 use self::connection::Control;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::server;
+use crate::peer;
 
 /// Where a [`Client`](super::Client) stands; watch it with
 /// [`Client::state_changes`](super::Client::state_changes).
@@ -66,7 +66,7 @@ pub enum DisconnectReason {
     },
     /// On a reconnection, the server refused to let the client join the namespace
     /// again (`connect_error`).
-    Refused(server::ConnectError),
+    Refused(peer::ConnectError),
 }
 
 impl DisconnectReason {

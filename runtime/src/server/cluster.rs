@@ -10,10 +10,10 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::broadcast::BroadcastOperator;
-use super::error::EmitError;
 use super::namespace::{Namespace, NamespaceInner};
 use super::socket::{Socket, SocketInner};
 use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, Selector, SocketDescription};
+use crate::peer::EmitError;
 use crate::room::{IntoRooms, Room};
 
 impl NamespaceInner {

@@ -15,7 +15,6 @@ use super::ack::AckStream;
 use super::broadcast::BroadcastOperator;
 use super::client::SocketIoHandler;
 use super::config::ServerConfig;
-use super::error::EmitError;
 use super::handler::{
     ConnectHandler, DisconnectHandler, EventHandler, Middleware, ServerEventHandler,
 };
@@ -26,6 +25,7 @@ use super::timeouts::ConnectTimeouts;
 use crate::adapter::Adapter;
 use crate::engine::{BoxError, Engine, Sid};
 use crate::http::Endpoint;
+use crate::peer::EmitError;
 use crate::room::IntoRooms;
 
 /// A Socket.IO v5 server, compatible with the official `socket.io-client`. Cheap to

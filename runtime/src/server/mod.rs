@@ -32,23 +32,22 @@ mod socket;
 mod socket_emitter;
 mod timeouts;
 
+pub use crate::peer::{BoxFuture, ConnectError, EmitError, HandlerResult};
 pub use crate::protocol::Parser;
 pub use crate::room::{IntoRooms, Room};
-#[cfg(feature = "client")]
-pub(crate) use ack::decode_ack;
+
 pub use ack::{AckFuture, AckStream};
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};
 pub use cluster::RemoteSocket;
 pub use config::ServerConfig;
-pub use error::{AckError, ConnectError, EmitError};
-pub use event::{AckSender, Event};
+pub use error::AckError;
+pub use event::AckSender;
 pub use event_middleware::{
     ErrorHandler, EventFlow, EventMiddleware, EventRejection, IncomingEvent,
 };
 pub use handler::{
-    BoxFuture, ConnectHandler, DisconnectHandler, EventHandler, HandlerResult, Middleware,
-    ServerEventHandler,
+    ConnectHandler, DisconnectHandler, EventHandler, Middleware, ServerEventHandler,
 };
 pub use io::{ParentNamespace, Server};
 pub use namespace::Namespace;
@@ -64,3 +63,7 @@ pub use socket::Socket;
 #[cfg(feature = "admin")]
 pub(crate) use socket::SocketInner;
 pub use socket_emitter::SocketEmitter;
+
+/// An event received from a client, with the [`AckSender`] that answers it (the
+/// Rust client's events carry its own sender: `tether::client::Event`).
+pub type Event<A = AckSender> = crate::peer::Event<A>;

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 
 use super::config::ServerConfig;
-use super::handler::BoxFuture;
 use super::namespace::{Namespace, NamespaceHandlers, NamespaceInner};
 use crate::adapter::{Adapter, LocalNamespace, ServedNamespace};
 use crate::engine::Text;
+use crate::peer::BoxFuture;
 
 /// Decides whether a dynamic namespace accepts a name (given the auth payload).
 pub(crate) type NamespaceCheck =

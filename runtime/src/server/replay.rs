@@ -4,8 +4,8 @@
 
 use std::sync::{Arc, MutexGuard};
 
-use super::error::EmitError;
 use super::socket::SocketInner;
+use crate::peer::EmitError;
 use crate::protocol::Encoded;
 
 /// Where a socket recovered from an adapter's session stands.

@@ -9,9 +9,10 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::ack::AckFuture;
-use super::error::{AckError, EmitError, check_event_name};
+use super::error::{AckError, check_event_name};
 use super::recovery::Target;
 use super::socket::Socket;
+use crate::peer::EmitError;
 use crate::protocol;
 use crate::protocol::EmitArgs;
 use crate::room::Room;
