@@ -44,6 +44,7 @@ impl ConnectionState {
 /// Why the client lost its connection, with the strings the official JavaScript
 /// client uses where it has one.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The server made the socket leave the namespace (`io server disconnect`); the
     /// client does not reconnect on its own.

@@ -1,8 +1,9 @@
 //! [`Event`]: one event received, whichever side received it.
 
+use serde::de::DeserializeOwned;
+
 use crate::frame::Text;
 use crate::protocol::{ArgError, Args, Value};
-use serde::de::DeserializeOwned;
 
 /// An event received from the other side: its name, its arguments and, when the
 /// sender asked for one, the means to acknowledge it (`A`: the server's

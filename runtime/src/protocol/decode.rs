@@ -13,6 +13,7 @@ pub const DEFAULT_MAX_ATTACHMENTS: usize = 10;
 /// Why a frame could not be decoded. Each is a protocol violation: the connection
 /// that sent it should be closed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseError {
     /// The text packet was empty.
     #[error("empty packet")]

@@ -121,6 +121,7 @@ impl Body {
 
 /// An argument could not be read as the type asked for.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArgError {
     /// There is no argument at `index`, and the type asked for needs one.
     #[error("argument {index} is missing (the packet has {count})")]

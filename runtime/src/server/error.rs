@@ -5,6 +5,7 @@ use crate::protocol::{ArgError, RESERVED_EVENTS};
 
 /// Why an acknowledgement did not arrive as expected.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AckError {
     /// The emit itself failed.
     #[error(transparent)]

@@ -15,8 +15,7 @@ use std::task::{Context, Poll, Waker};
 use super::Event;
 use super::reason::DisconnectReason;
 use super::socket::Socket;
-use crate::peer::ConnectError;
-use crate::peer::{BoxFuture, HandlerResult};
+use crate::peer::{BoxFuture, ConnectError, HandlerResult};
 use crate::protocol::Args;
 
 /// Handles one event (or, as a catch-all, every event) of a socket.
