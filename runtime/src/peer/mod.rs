@@ -3,7 +3,8 @@
 //! return ([`HandlerResult`], [`BoxFuture`]), how an acknowledgement decodes, and the
 //! errors of an emit ([`EmitError`]) and of a refused connection
 //! ([`ConnectError`]). It sits below `server` and `client`; each re-exports what its
-//! users name.
+//! users name (`tether::server::Event` and `tether::client::Event` are this
+//! [`Event`] with their own acknowledgement sender).
 
 mod ack;
 mod error;
