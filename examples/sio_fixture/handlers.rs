@@ -374,6 +374,7 @@ async fn seq(socket: Socket, event: Event) -> Outcome {
         match transport {
             Transport::Polling => received.polling += 1,
             Transport::WebSocket => received.websocket += 1,
+            _ => {}
         }
     });
     Ok(())

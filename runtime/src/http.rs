@@ -19,18 +19,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::engine::upgrade_io::HoldUpgrade;
+pub use crate::engine::{RemoteAddr, Tls};
+
 use crate::engine::{BoxError, Engine, EngineHandler};
-
-/// The peer address of a request, inserted by [`serve`] and [`bind`] into request
-/// extensions (insert it yourself when you run your own hyper server).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RemoteAddr(pub SocketAddr);
-
-/// Marks a request that came over TLS this server terminated, inserted by
-/// [`bind_tls`] into request extensions (insert it yourself when you run your own
-/// TLS server): handshakes then read as `secure`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tls;
 
 /// How accepted connections are read: as they are, or through TLS.
 #[derive(Clone)]

@@ -1,10 +1,14 @@
 //! tether: typed real-time events over the Socket.IO protocol.
 //!
-//! The crate is layered: [`engine`] is Engine.IO v4 (sessions over HTTP long-polling
-//! and WebSocket), [`protocol`] is the Socket.IO v5 packet codec on top of it, [`server`] is the
-//! Socket.IO server, [`contract`] is the typed layer `#[tether::events]` generates
-//! code for, and [`http`] serves an endpoint standalone or inside axum/tower. With the
-//! `client` feature, `client` is the Rust client for such servers (and for Node.js ones).
+//! The crate is layered, and each layer imports only the ones below it (the picture
+//! and the rule are in `ARCHITECTURE.md` at the repository root): [`engine`] is
+//! Engine.IO v4 (sessions over HTTP long-polling and WebSocket), [`protocol`] is the
+//! Socket.IO v5 packet codec (beside the engine: neither names the other), [`server`]
+//! is the Socket.IO server on both, [`adapter`] carries its broadcasts to other nodes,
+//! [`peer`] holds what the server and the Rust client share, [`contract`] is the typed
+//! layer `#[tether::events]` generates code for, and [`http`] serves an endpoint
+//! standalone or inside axum/tower. With the `client` feature, `client` is the Rust
+//! client for such servers (and for Node.js ones).
 #![warn(missing_docs)]
 
 extern crate self as tether;
@@ -20,8 +24,11 @@ pub mod contract;
 #[cfg(feature = "emitter")]
 pub mod emitter;
 pub mod engine;
+mod frame;
 pub mod http;
+pub mod peer;
 pub mod protocol;
+mod room;
 pub mod server;
 mod telemetry;
 

@@ -9,11 +9,7 @@
 //! recipients, never per recipient. Without the feature, every call here is an
 //! empty inline function.
 
-#[cfg(feature = "metrics")]
 use std::sync::OnceLock;
-
-use crate::engine::{CloseReason, Transport};
-use crate::server::DisconnectReason;
 
 #[cfg(feature = "metrics")]
 use ::metrics::{Counter, Gauge};
@@ -39,13 +35,13 @@ use noop::{Counter, Gauge};
 #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) struct Metrics {
     pub(crate) connections_open: Gauge,
-    connections_opened: [Counter; TRANSPORTS.len()],
-    connections_closed: [[Counter; TRANSPORTS.len()]; CLOSE_REASONS.len()],
+    connections_opened: OnceLock<Box<[Counter]>>,
+    connections_closed: OnceLock<Box<[Box<[Counter]>]>>,
     pub(crate) slow_client_disconnects: Counter,
     pub(crate) namespaces: Gauge,
     pub(crate) sockets_connected: Gauge,
     pub(crate) socket_connects: Counter,
-    socket_disconnects: [Counter; DISCONNECT_REASONS.len()],
+    socket_disconnects: OnceLock<Box<[Counter]>>,
     pub(crate) rooms: Gauge,
     pub(crate) packets_received: Counter,
     pub(crate) bytes_received: Counter,
@@ -64,73 +60,18 @@ pub(crate) struct Metrics {
     pub(crate) recovery_misses: Counter,
 }
 
-const TRANSPORTS: [Transport; 2] = [Transport::Polling, Transport::WebSocket];
-
-const CLOSE_REASONS: [CloseReason; 7] = [
-    CloseReason::TransportClose,
-    CloseReason::TransportError,
-    CloseReason::PingTimeout,
-    CloseReason::ParseError,
-    CloseReason::SlowClient,
-    CloseReason::ForcedClose,
-    CloseReason::ServerShutdown,
-];
-
-const DISCONNECT_REASONS: [DisconnectReason; 8] = [
-    DisconnectReason::TransportClose,
-    DisconnectReason::TransportError,
-    DisconnectReason::PingTimeout,
-    DisconnectReason::ParseError,
-    DisconnectReason::ServerShuttingDown,
-    DisconnectReason::ForcedServerClose,
-    DisconnectReason::ClientNamespaceDisconnect,
-    DisconnectReason::ServerNamespaceDisconnect,
-];
-
-fn transport_index(transport: Transport) -> usize {
-    match transport {
-        Transport::Polling => 0,
-        Transport::WebSocket => 1,
-    }
-}
-
-fn close_index(reason: CloseReason) -> usize {
-    match reason {
-        CloseReason::TransportClose => 0,
-        CloseReason::TransportError => 1,
-        CloseReason::PingTimeout => 2,
-        CloseReason::ParseError => 3,
-        CloseReason::SlowClient => 4,
-        CloseReason::ForcedClose => 5,
-        CloseReason::ServerShutdown => 6,
-    }
-}
-
-/// The `reason` label of `tether_connections_closed_total`.
-#[cfg(feature = "metrics")]
-fn close_label(reason: CloseReason) -> &'static str {
-    match reason {
-        CloseReason::TransportClose => "transport_close",
-        CloseReason::TransportError => "transport_error",
-        CloseReason::PingTimeout => "ping_timeout",
-        CloseReason::ParseError => "parse_error",
-        CloseReason::SlowClient => "slow_client",
-        CloseReason::ForcedClose => "forced_close",
-        CloseReason::ServerShutdown => "server_shutdown",
-    }
-}
-
-fn disconnect_index(reason: DisconnectReason) -> usize {
-    match reason {
-        DisconnectReason::TransportClose => 0,
-        DisconnectReason::TransportError => 1,
-        DisconnectReason::PingTimeout => 2,
-        DisconnectReason::ParseError => 3,
-        DisconnectReason::ServerShuttingDown => 4,
-        DisconnectReason::ForcedServerClose => 5,
-        DisconnectReason::ClientNamespaceDisconnect => 6,
-        DisconnectReason::ServerNamespaceDisconnect => 7,
-    }
+/// A closed set of values a metric is counted by, one counter per value (a
+/// transport, a close or disconnect reason). The layers implement it for their own
+/// types, so that this module names none of them; the counters of a set are
+/// resolved when the first value of it is counted.
+pub(crate) trait Label: Copy + 'static {
+    /// Every value, in the order of [`Label::index`].
+    const ALL: &'static [Self];
+    /// The value's position in [`Label::ALL`] (a value missing from it is not
+    /// counted).
+    fn index(self) -> usize;
+    /// The value as the metric's label.
+    fn label(self) -> &'static str;
 }
 
 #[cfg(feature = "metrics")]
@@ -158,23 +99,52 @@ pub(crate) fn with(_f: impl FnOnce(&Metrics)) {}
 
 impl Metrics {
     /// Counts a session opened on `transport`.
-    pub(crate) fn connection_opened(&self, transport: Transport) {
+    pub(crate) fn connection_opened<T: Label>(&self, transport: T) {
         self.connections_open.increment(1.0);
-        self.connections_opened[transport_index(transport)].increment(1);
+        let counters = self.connections_opened.get_or_init(|| {
+            labelled::<T, _, _>(|transport| {
+                counter(
+                    "tether_connections_opened_total",
+                    &[("transport", transport)],
+                )
+            })
+        });
+        if let Some(counter) = counters.get(transport.index()) {
+            counter.increment(1);
+        }
     }
 
     /// Counts a session closed for `reason`, last on `transport`.
-    pub(crate) fn connection_closed(&self, reason: CloseReason, transport: Transport) {
+    pub(crate) fn connection_closed<R: Label, T: Label>(&self, reason: R, transport: T) {
         self.connections_open.decrement(1.0);
-        self.connections_closed[close_index(reason)][transport_index(transport)].increment(1);
-        if reason == CloseReason::SlowClient {
-            self.slow_client_disconnects.increment(1);
+        let counters = self.connections_closed.get_or_init(|| {
+            labelled::<R, _, _>(|reason| {
+                labelled::<T, _, _>(|transport| {
+                    counter(
+                        "tether_connections_closed_total",
+                        &[("reason", reason), ("transport", transport)],
+                    )
+                })
+            })
+        });
+        if let Some(counter) = counters
+            .get(reason.index())
+            .and_then(|by_transport| by_transport.get(transport.index()))
+        {
+            counter.increment(1);
         }
     }
 
     /// Counts a socket that left its namespace for `reason`.
-    pub(crate) fn socket_disconnected(&self, reason: DisconnectReason) {
-        self.socket_disconnects[disconnect_index(reason)].increment(1);
+    pub(crate) fn socket_disconnected<R: Label>(&self, reason: R) {
+        let counters = self.socket_disconnects.get_or_init(|| {
+            labelled::<R, _, _>(|reason| {
+                counter("tether_socket_disconnects_total", &[("reason", reason)])
+            })
+        });
+        if let Some(counter) = counters.get(reason.index()) {
+            counter.increment(1);
+        }
     }
 
     /// Counts `packets` packets of `bytes` bytes each queued for clients.
@@ -270,25 +240,13 @@ impl Metrics {
         );
         Metrics {
             connections_open: gauge!("tether_connections_open"),
-            connections_opened: TRANSPORTS.map(|transport| {
-                counter!("tether_connections_opened_total", "transport" => transport.as_str())
-            }),
-            connections_closed: CLOSE_REASONS.map(|reason| {
-                TRANSPORTS.map(|transport| {
-                    counter!(
-                        "tether_connections_closed_total",
-                        "reason" => close_label(reason),
-                        "transport" => transport.as_str()
-                    )
-                })
-            }),
+            connections_opened: OnceLock::new(),
+            connections_closed: OnceLock::new(),
             slow_client_disconnects: counter!("tether_slow_client_disconnects_total"),
             namespaces: gauge!("tether_namespaces"),
             sockets_connected: gauge!("tether_sockets_connected"),
             socket_connects: counter!("tether_socket_connects_total"),
-            socket_disconnects: DISCONNECT_REASONS.map(|reason| {
-                counter!("tether_socket_disconnects_total", "reason" => reason.as_str())
-            }),
+            socket_disconnects: OnceLock::new(),
             rooms: gauge!("tether_rooms"),
             packets_received: counter!("tether_packets_received_total"),
             bytes_received: counter!("tether_bytes_received_total"),
@@ -306,4 +264,25 @@ impl Metrics {
             recovery_misses: counter!("tether_recovery_misses_total"),
         }
     }
+}
+
+/// One value per label of `L`, in index order.
+fn labelled<L: Label, V, F: Fn(&'static str) -> V>(make: F) -> Box<[V]> {
+    L::ALL.iter().map(|value| make(value.label())).collect()
+}
+
+/// The counter `name` with `labels`.
+#[cfg(feature = "metrics")]
+fn counter(name: &'static str, labels: &[(&'static str, &'static str)]) -> Counter {
+    let labels: Vec<::metrics::Label> = labels
+        .iter()
+        .map(|(key, value)| ::metrics::Label::from_static_parts(key, value))
+        .collect();
+    ::metrics::counter!(name, labels)
+}
+
+/// Without the feature, a counter that counts nothing.
+#[cfg(not(feature = "metrics"))]
+fn counter(_name: &'static str, _labels: &[(&'static str, &'static str)]) -> Counter {
+    Counter
 }

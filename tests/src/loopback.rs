@@ -110,11 +110,9 @@ impl NamespaceLink for LoopbackLink {
             };
             let reports = reports.clone();
             tokio::spawn(async move {
-                let _ = reports.send(RemoteAck::ClientCount(acks.remaining())).await;
-                while let Some((_, answer)) = acks.next().await {
-                    if let Ok(value) = answer {
-                        let _ = reports.send(RemoteAck::Ack(value)).await;
-                    }
+                let _ = reports.send(RemoteAck::ClientCount(acks.sent())).await;
+                while let Some(value) = acks.next().await {
+                    let _ = reports.send(RemoteAck::Ack(value)).await;
                 }
             });
         }

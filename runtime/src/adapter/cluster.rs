@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::server::Room;
+use crate::room::Room;
 
 /// Which sockets of a namespace an operation applies to, on every node: the
 /// sockets in any of `rooms` (every socket when it is empty), except those in any

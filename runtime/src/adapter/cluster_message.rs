@@ -23,7 +23,7 @@ use std::time::Duration;
 use super::msgpack::{self, IncomingBroadcast};
 use crate::adapter::{Broadcast, ClusterRequest, ClusterResponse, Selector, SocketDescription};
 use crate::protocol::{Map, Value};
-use crate::server::Room;
+use crate::room::Room;
 
 pub(crate) const INITIAL_HEARTBEAT: u64 = 1;
 pub(crate) const HEARTBEAT: u64 = 2;

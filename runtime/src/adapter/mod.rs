@@ -39,6 +39,7 @@
 pub mod cluster;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod cluster_message;
+mod local;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 mod msgpack;
@@ -55,14 +56,14 @@ pub use cluster::{
     ClusterError, ClusterRequest, ClusterResponse, RemoteAck, RemoteAcks, Selector,
     SocketDescription,
 };
-
-use std::sync::{Arc, Weak};
+pub(crate) use local::ServedNamespace;
+pub use local::{LocalAcks, LocalNamespace};
 
 use futures_util::future::BoxFuture;
 
 use crate::engine::Sid;
 use crate::protocol::Encoded;
-use crate::server::{AckStream, NamespaceInner, Room};
+use crate::room::Room;
 
 /// Carries broadcasts between server nodes.
 pub trait Adapter: Send + Sync + 'static {
@@ -256,183 +257,5 @@ impl std::fmt::Debug for Broadcast<'_> {
             .field("except_socket", &self.except_socket)
             .field("volatile", &self.volatile)
             .finish_non_exhaustive()
-    }
-}
-
-/// A namespace of this server, as an adapter sees it: where broadcasts from other
-/// nodes are delivered. Holds the namespace weakly: it does not keep it alive.
-#[derive(Clone)]
-pub struct LocalNamespace {
-    name: Arc<str>,
-    inner: Weak<NamespaceInner>,
-}
-
-impl std::fmt::Debug for LocalNamespace {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalNamespace")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LocalNamespace {
-    pub(crate) fn new(name: &str, inner: Weak<NamespaceInner>) -> LocalNamespace {
-        LocalNamespace {
-            name: Arc::from(name),
-            inner,
-        }
-    }
-
-    /// The namespace name, with its leading `/`.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether the namespace still exists on this server.
-    pub fn is_alive(&self) -> bool {
-        self.inner.strong_count() > 0
-    }
-
-    /// The rooms local sockets joined (not the sockets' own rooms).
-    pub fn room_names(&self) -> Vec<Room> {
-        self.inner
-            .upgrade()
-            .map(|ns| ns.room_names())
-            .unwrap_or_default()
-    }
-
-    /// The ids of the local sockets, which name their own rooms.
-    pub fn socket_ids(&self) -> Vec<Sid> {
-        self.inner
-            .upgrade()
-            .map(|ns| ns.all_sockets().iter().map(|socket| socket.id).collect())
-            .unwrap_or_default()
-    }
-
-    /// Whether some local socket joined `room`, or `room` is a local socket's id.
-    pub fn has_room(&self, room: &str) -> bool {
-        self.inner.upgrade().is_some_and(|ns| ns.has_room(room))
-    }
-
-    /// Carries out a request from another node on this node's sockets, at once
-    /// (so requests take effect in the order they arrive), and returns a future of
-    /// this node's answer. It is ready at once, except for a
-    /// [`ClusterRequest::ServerSideEmit`], whose answer comes when the answering
-    /// handler returns; `None` when this node has no answer to give (no answering
-    /// handler for that event). A namespace that is gone answers as an empty one.
-    pub fn answer(&self, request: &ClusterRequest) -> BoxFuture<'static, Option<ClusterResponse>> {
-        let Some(ns) = self.inner.upgrade() else {
-            let empty = match request {
-                ClusterRequest::FetchSockets(_) => Some(ClusterResponse::Sockets(Vec::new())),
-                ClusterRequest::AllRooms => Some(ClusterResponse::Rooms(Vec::new())),
-                ClusterRequest::ServerSideEmit { .. } => None,
-                _ => Some(ClusterResponse::Done),
-            };
-            return Box::pin(std::future::ready(empty));
-        };
-        if let ClusterRequest::ServerSideEmit { packet } = request {
-            return match ns.handlers.server_events.deliver_with_ack(packet) {
-                Some(answer) => Box::pin(async move { answer.await.map(ClusterResponse::Ack) }),
-                None => Box::pin(std::future::ready(None)),
-            };
-        }
-        Box::pin(std::future::ready(Some(ns.answer(request))))
-    }
-
-    /// Runs this namespace's handlers of a server-side event from another node;
-    /// `packet` is the JSON array `[event, ...args]`. Returns `false` when it is not
-    /// one.
-    pub fn deliver_server_event(&self, packet: &str) -> bool {
-        self.inner
-            .upgrade()
-            .is_some_and(|ns| ns.handlers.server_events.deliver(packet))
-    }
-
-    /// Delivers a broadcast from another node that waits for acknowledgements to
-    /// the local sockets it selects (`args`: the event's arguments), each with an
-    /// ack id of its own, and yields each socket's acknowledgement (its first
-    /// argument) as it arrives, until `timeout`. [`AckStream::remaining`] right
-    /// after the call is how many sockets it was sent to. `None` when the namespace
-    /// is gone or the event does not encode.
-    pub fn deliver_with_ack(
-        &self,
-        event: &str,
-        args: &[crate::protocol::Value],
-        targets: (&[Room], &[Room]),
-        timeout: std::time::Duration,
-    ) -> Option<AckStream<crate::protocol::Value>> {
-        let ns = self.inner.upgrade()?;
-        let encoded = crate::protocol::encode_event(&ns.name, event, &args, Some(0))
-            .inspect_err(
-                |error| tracing::debug!(%error, "an acknowledged broadcast does not encode"),
-            )
-            .ok()?;
-        let (rooms, except) = targets;
-        let operator = crate::server::BroadcastOperator::new(ns)
-            .to(rooms.to_vec())
-            .except(except.to_vec())
-            .local()
-            .timeout(timeout);
-        Some(operator.send_with_ack(&encoded))
-    }
-
-    /// Whether the namespace's server has connection state recovery on: then
-    /// broadcasts carry offsets.
-    pub fn recovers(&self) -> bool {
-        self.inner.upgrade().is_some_and(|ns| ns.recovery.is_some())
-    }
-
-    /// Delivers a recoverable broadcast (from this node, once it has its offset,
-    /// or from another node) to the local sockets it selects (`targets`: rooms,
-    /// excluded rooms, excluded socket), with `offset` appended as its last
-    /// argument when recovery is on. Sockets that are being recovered hold it
-    /// until their missed events are out. Returns how many sockets got it.
-    pub fn deliver_recoverable(
-        &self,
-        encoded: &Encoded,
-        targets: (&[Room], &[Room], Option<Sid>),
-        offset: Option<&str>,
-    ) -> usize {
-        let Some(ns) = self.inner.upgrade() else {
-            return 0;
-        };
-        let (rooms, except, except_socket) = targets;
-        let offset = offset.filter(|_| ns.recovery.is_some());
-        let with_offset = offset.map(|offset| crate::protocol::with_offset(encoded, offset));
-        let mut count = 0;
-        ns.for_each_target(rooms, except, except_socket, |socket| {
-            let sent = match (&with_offset, offset) {
-                (Some(framed), Some(offset)) => socket.send_at(framed, offset),
-                _ => socket.send(encoded, false),
-            };
-            if let Ok(true) = sent {
-                count += 1;
-            }
-        });
-        count
-    }
-
-    /// Delivers a broadcast from another node to the local sockets it selects:
-    /// those in `rooms` (all when empty) except those in `except`. `encoded` must be
-    /// an event of this namespace without ack id; its bytes are shared by every
-    /// recipient. Returns how many sockets it was queued for.
-    pub fn deliver(
-        &self,
-        encoded: &Encoded,
-        rooms: &[Room],
-        except: &[Room],
-        volatile: bool,
-    ) -> usize {
-        let Some(ns) = self.inner.upgrade() else {
-            return 0;
-        };
-        let mut count = 0;
-        ns.for_each_target(rooms, except, None, |socket| {
-            if let Ok(true) = socket.deliver(encoded, volatile) {
-                count += 1;
-            }
-        });
-        crate::telemetry::with(|metrics| metrics.sent(count as u64, ns.parser.wire_len(encoded)));
-        count
     }
 }

@@ -18,7 +18,7 @@ use rmpv::Value as Pack;
 
 use crate::adapter::Broadcast;
 use crate::protocol::{Map, Value};
-use crate::server::Room;
+use crate::room::Room;
 
 /// How deep arrays and maps may nest in a message read from Redis.
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -372,7 +372,7 @@ mod tests {
             70_000,
             5_000_000_000u64,
         );
-        let args = crate::server::EmitArgs::new(&data);
+        let args = crate::protocol::EmitArgs::new(&data);
         let encoded = encode_event("/chat", "say", &args, None).unwrap();
         let rooms = [Room::new("r1")];
         let except = [Room::new("r2")];
@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn a_broadcast_round_trips() {
         let data = (1, -2, 1.5, "hi", Bytes::from_static(&[1, 2]), ["a"; 20]);
-        let args = crate::server::EmitArgs::new(&data);
+        let args = crate::protocol::EmitArgs::new(&data);
         let encoded = encode_event("/chat", "say", &args, None).unwrap();
         let rooms = [Room::new("r1")];
         let except = [Room::new("r2")];

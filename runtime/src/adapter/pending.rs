@@ -307,15 +307,13 @@ pub(crate) fn relay_acks(
     ) else {
         return;
     };
-    count(acks.remaining());
-    if acks.remaining() == 0 {
+    count(acks.sent());
+    if acks.sent() == 0 {
         return;
     }
     tokio::spawn(async move {
-        while let Some((_, result)) = acks.next().await {
-            if let Ok(value) = result {
-                ack(value);
-            }
+        while let Some(value) = acks.next().await {
+            ack(value);
         }
     });
 }

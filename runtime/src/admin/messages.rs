@@ -437,7 +437,11 @@ mod tests {
         let encoded = crate::protocol::encode_event(
             "/admin",
             "room_joined",
-            &crate::server::EmitArgs::new(&Spread(vec!["/".into(), "lobby".into(), "sid".into()])),
+            &crate::protocol::EmitArgs::new(&Spread(vec![
+                "/".into(),
+                "lobby".into(),
+                "sid".into(),
+            ])),
             None,
         )
         .expect("encodes");
@@ -452,7 +456,7 @@ mod tests {
         let encoded = crate::protocol::encode_event(
             "/admin",
             "event_received",
-            &crate::server::EmitArgs::new(&Spread(vec![binary])),
+            &crate::protocol::EmitArgs::new(&Spread(vec![binary])),
             None,
         )
         .expect("encodes");

@@ -13,9 +13,10 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
+use super::error::AckError;
+use crate::peer::EmitError;
+use crate::peer::decode_ack;
 use crate::protocol::Args;
-use crate::server::decode_ack;
-use crate::server::{AckError, EmitError};
 
 /// What an [`AckFuture`] receives: the answer, or why there is none.
 pub(crate) type AckOutcome = Result<Args, AckError>;
@@ -200,7 +201,7 @@ impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
             State::Failed(error) => Err(error.take().unwrap_or(AckError::Disconnected)),
             State::Done => Err(AckError::Disconnected),
             State::Waiting { receiver, .. } => match Pin::new(receiver).poll(cx) {
-                Poll::Ready(Ok(Ok(args))) => decode_ack(args),
+                Poll::Ready(Ok(Ok(args))) => decode_ack(args).map_err(AckError::from),
                 Poll::Ready(Ok(Err(error))) => Err(error),
                 Poll::Ready(Err(_)) => Err(AckError::Disconnected),
                 Poll::Pending => {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::error::ConnectError;
-use crate::server::BoxFuture;
+use crate::peer::BoxFuture;
 
 type Evaluate =
     dyn Fn() -> BoxFuture<Result<Option<serde_json::Value>, String>> + Send + Sync + 'static;

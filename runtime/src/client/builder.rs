@@ -77,7 +77,7 @@ pub struct ClientBuilder {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     handlers: Handlers,
-    parser: crate::server::Parser,
+    parser: crate::protocol::Parser,
     #[cfg(feature = "tls")]
     tls: super::stream::TlsOptions,
     /// The connection to join the namespace over ([`Client::socket`]).
@@ -102,7 +102,7 @@ impl ClientBuilder {
             query: Vec::new(),
             headers: Vec::new(),
             handlers: Handlers::default(),
-            parser: crate::server::Parser::Default,
+            parser: crate::protocol::Parser::Default,
             #[cfg(feature = "tls")]
             tls: super::stream::TlsOptions::default(),
             attach: None,
@@ -272,10 +272,10 @@ impl ClientBuilder {
     }
 
     /// The packet form the server speaks (default socket.io-parser's); with
-    /// [`Parser::MsgPack`](crate::server::Parser::MsgPack) (feature `msgpack`),
+    /// [`Parser::MsgPack`](crate::protocol::Parser::MsgPack) (feature `msgpack`),
     /// the client talks to servers using socket.io-msgpack-parser, tether's or
     /// Node's.
-    pub fn parser(mut self, parser: crate::server::Parser) -> Self {
+    pub fn parser(mut self, parser: crate::protocol::Parser) -> Self {
         self.parser = parser;
         self
     }

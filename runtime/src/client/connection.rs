@@ -23,8 +23,8 @@ use super::reconnect::Reconnect;
 use super::state::{ConnectionState, DisconnectReason};
 use super::transport::{Incoming, Transport, TransportMode};
 use crate::engine::{Frame, Message, Packet as EnginePacket, PacketKind as EngineKind};
+use crate::peer::BoxFuture;
 use crate::protocol::{Body, Decoder, Encoded, Packet, encode_disconnect, try_encode_connect};
-use crate::server::BoxFuture;
 
 /// Most event handlers of one connection running at once; while that many are
 /// busy, the client stops reading from the server, so a flood of events is held

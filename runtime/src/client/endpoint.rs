@@ -25,7 +25,7 @@ pub(crate) struct Endpoint {
     /// Whether the URL asked for TLS (`https://`, `wss://`).
     pub(crate) secure: bool,
     /// The packet form the server speaks.
-    pub(crate) parser: crate::server::Parser,
+    pub(crate) parser: crate::protocol::Parser,
     /// The TLS configuration of an `https://` or `wss://` URL.
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<std::sync::Arc<rustls::ClientConfig>>,
@@ -79,7 +79,7 @@ impl Endpoint {
             headers: HeaderMap::new(),
             tls: None,
             secure,
-            parser: crate::server::Parser::Default,
+            parser: crate::protocol::Parser::Default,
             cookies: Some(super::cookies::CookieJar::default()),
         })
     }
@@ -160,7 +160,7 @@ fn normalize_path(path: &str) -> String {
 /// The frames of `encoded` in `parser`'s form; none (and a log line) when it does
 /// not convert.
 pub(crate) fn frames_of(
-    parser: crate::server::Parser,
+    parser: crate::protocol::Parser,
     encoded: &crate::protocol::Encoded,
 ) -> Vec<crate::engine::Frame> {
     match parser.frames(encoded) {

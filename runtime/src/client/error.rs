@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::transport::OpenError;
-use crate::server;
+use crate::peer::{AckDecodeError, EmitError};
+use crate::protocol::ArgError;
 
 /// Why [`ClientBuilder::connect`](super::ClientBuilder::connect) failed.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +55,7 @@ pub enum ConnectError {
     /// its `message`, and `data` when the server sent some. An unknown namespace is
     /// refused with the message `Invalid namespace`.
     #[error("the server refused the connection: {0}")]
-    Refused(server::ConnectError),
+    Refused(crate::peer::ConnectError),
     /// [`Client::socket`](super::Client::socket) named a namespace already joined
     /// over the connection; use its client.
     #[error("namespace `{0}` is already joined over this connection")]
@@ -73,5 +74,35 @@ impl From<OpenError> for ConnectError {
 impl From<tokio_tungstenite::tungstenite::Error> for ConnectError {
     fn from(error: tokio_tungstenite::tungstenite::Error) -> Self {
         ConnectError::WebSocket(error.to_string())
+    }
+}
+
+/// Why an acknowledgement from the server did not arrive as expected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AckError {
+    /// The emit itself failed.
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    /// No acknowledgement within the timeout (after the retries, when any).
+    #[error("acknowledgement timed out")]
+    Timeout,
+    /// The client disconnected for good before the server acknowledged.
+    #[error("disconnected before the acknowledgement")]
+    Disconnected,
+    /// The acknowledgement's arguments do not have the expected types.
+    #[error("unexpected acknowledgement: {0}")]
+    Decode(#[from] ArgError),
+    /// The server acknowledged with no argument where one was expected.
+    #[error("the acknowledgement carried no argument")]
+    NoArguments,
+}
+
+impl From<AckDecodeError> for AckError {
+    fn from(error: AckDecodeError) -> Self {
+        match error {
+            AckDecodeError::Decode(error) => AckError::Decode(error),
+            AckDecodeError::NoArguments => AckError::NoArguments,
+        }
     }
 }

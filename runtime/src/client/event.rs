@@ -10,12 +10,13 @@ use tokio::sync::mpsc;
 
 use super::Client;
 use super::outbox::{Outgoing, push};
+use crate::peer::{BoxFuture, EmitError, HandlerResult};
+use crate::protocol::EmitArgs;
 use crate::protocol::encode_ack;
-use crate::server::{BoxFuture, EmitArgs, EmitError, HandlerResult};
 
 /// An event received from the server: its name, its arguments and, when the server
 /// asked for one, the means to acknowledge it.
-pub type Event = crate::server::Event<AckSender>;
+pub type Event = crate::peer::Event<AckSender>;
 
 impl Event {
     /// Acknowledges the event with `data` (a tuple spreads into several arguments,

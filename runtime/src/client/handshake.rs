@@ -13,8 +13,8 @@ use super::transport::{
     Incoming, OpenError, Transport, TransportMode, Ws, from_ws, open_websocket, to_ws,
 };
 use crate::engine::{Frame, Message, Packet as EnginePacket, PacketKind as EngineKind, Text};
+use crate::peer;
 use crate::protocol::{Body, Decoder, Packet, try_encode_connect};
-use crate::server;
 
 /// The longest an upgrade from polling to WebSocket may take before the client
 /// goes on polling.
@@ -33,7 +33,7 @@ pub(crate) struct Link {
     /// (`pingInterval + pingTimeout`).
     pub(crate) heartbeat: Duration,
     /// Each namespace asked for, in order: joined, or the server's refusal.
-    pub(crate) joined: Vec<(String, Result<Joined, server::ConnectError>)>,
+    pub(crate) joined: Vec<(String, Result<Joined, peer::ConnectError>)>,
 }
 
 /// A namespace the server let the client join.
@@ -153,7 +153,7 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
     let mut decoder = Decoder::default();
     let mut early: Vec<Vec<Packet>> = join.namespaces.iter().map(|_| Vec::new()).collect();
     let mut early_count = 0;
-    let mut answers: Vec<Option<Result<ConnectReply, server::ConnectError>>> =
+    let mut answers: Vec<Option<Result<ConnectReply, peer::ConnectError>>> =
         join.namespaces.iter().map(|_| None).collect();
     while answers.iter().any(Option::is_none) {
         let decoded = match next_packet(&mut transport).await? {
@@ -237,7 +237,7 @@ async fn handshake(join: Join<'_>) -> Result<Link, ConnectError> {
                     early,
                 }),
                 Some(Err(refusal)) => Err(refusal),
-                None => Err(server::ConnectError::new("no answer")),
+                None => Err(peer::ConnectError::new("no answer")),
             };
             (namespace.nsp.to_owned(), outcome)
         })
@@ -300,17 +300,17 @@ fn parse_open(json: &Text) -> Result<OpenInfo, ConnectError> {
 }
 
 /// Reads the server's `connect_error` payload: `{"message","data"}` or a string.
-pub(crate) fn refusal(json: &Text) -> server::ConnectError {
+pub(crate) fn refusal(json: &Text) -> peer::ConnectError {
     if let Ok(Refusal { message, data }) = serde_json::from_str(json.as_str()) {
-        let error = server::ConnectError::new(message);
+        let error = peer::ConnectError::new(message);
         return match data {
             Some(data) => error.with_data(data),
             None => error,
         };
     }
     match serde_json::from_str::<String>(json.as_str()) {
-        Ok(message) => server::ConnectError::new(message),
-        Err(_) => server::ConnectError::new(json.as_str()),
+        Ok(message) => peer::ConnectError::new(message),
+        Err(_) => peer::ConnectError::new(json.as_str()),
     }
 }
 

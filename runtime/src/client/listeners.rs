@@ -8,8 +8,8 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::event::{EventHandler, Handlers};
 use super::{Client, Event};
+use crate::peer::BoxFuture;
 use crate::protocol::Encoded;
-use crate::server::BoxFuture;
 
 /// Sees each event the client sends.
 pub(crate) type OutgoingHook = Arc<dyn Fn(&Client, &Event) + Send + Sync>;

@@ -117,22 +117,22 @@ use tokio::sync::{mpsc, watch};
 pub use self::ack::AckFuture;
 pub use self::builder::ClientBuilder;
 pub use self::connection::MAX_RUNNING_HANDLERS;
-pub use self::error::ConnectError;
+pub use self::error::{AckError, ConnectError};
 pub use self::event::{AckSender, Event, EventHandler};
 pub use self::outbox::MAX_BUFFERED_PACKETS;
 pub use self::reconnect::Reconnect;
 pub use self::state::{ConnectionState, DisconnectReason};
 pub use self::transport::TransportMode;
 pub use self::typed::TypedClient;
-pub use crate::server::{AckError, EmitError};
+pub use crate::peer::EmitError;
 
 use self::ack::PendingAcks;
 use self::connection::Control;
 use self::listeners::Listeners;
 use self::outbox::{Outgoing, push};
 use crate::contract::Contract;
+use crate::protocol::EmitArgs;
 use crate::protocol::{RESERVED_EVENTS, encode_event};
-use crate::server::EmitArgs;
 
 /// A connected client: one namespace of one server. Cheap to clone; every clone
 /// drives the same namespace. When every clone is dropped, the client leaves the

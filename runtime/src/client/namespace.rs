@@ -12,13 +12,13 @@ use tokio::time::Instant;
 
 use super::ack::PendingAcks;
 use super::auth::AuthSource;
+use super::error::AckError;
 use super::error::ConnectError;
 use super::listeners::Listeners;
 use super::recovery::Recovery;
 use super::state::ConnectionState;
 use super::{Client, Shared};
 use crate::protocol::Encoded;
-use crate::server::AckError;
 
 /// How a namespace's acknowledged packets are delivered.
 #[derive(Debug, Clone, Copy)]

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
+use crate::peer::EmitError;
 use crate::protocol::Encoded;
-use crate::server::EmitError;
 
 /// How many packets may wait to be written, including those emitted while the
 /// client is reconnecting; past it, emits fail with [`EmitError::QueueFull`].

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::server;
+use crate::peer;
 
 /// Where a [`Client`](super::Client) stands; watch it with
 /// [`Client::state_changes`](super::Client::state_changes).
@@ -44,6 +44,7 @@ impl ConnectionState {
 /// Why the client lost its connection, with the strings the official JavaScript
 /// client uses where it has one.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The server made the socket leave the namespace (`io server disconnect`); the
     /// client does not reconnect on its own.
@@ -66,7 +67,7 @@ pub enum DisconnectReason {
     },
     /// On a reconnection, the server refused to let the client join the namespace
     /// again (`connect_error`).
-    Refused(server::ConnectError),
+    Refused(peer::ConnectError),
 }
 
 impl DisconnectReason {

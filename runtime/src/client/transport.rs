@@ -24,6 +24,7 @@ pub(crate) type Ws = WebSocketStream<super::stream::Stream>;
 
 /// Which transports the client uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TransportMode {
     /// WebSocket from the start (the default).
     #[default]

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::{AckFuture, AckSender, Client, ClientBuilder, Event, EventHandler};
 use crate::contract::{Contract, ContractEvent, DecodeError, Emit, EventName, InvalidArguments};
-use crate::server::{BoxFuture, EmitError, HandlerResult};
+use crate::peer::{BoxFuture, EmitError, HandlerResult};
 
 /// A [`Client`] that emits the events of contract `C`: the emitter trait
 /// `#[tether::events]` generates for `C` (`ChatClientEmitter` for `ChatClient`)

@@ -19,6 +19,7 @@ use crate::server::{
 
 /// Why an incoming event could not become a contract event.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The contract has no event with this name.
     #[error("`{0}` is not an event of this contract")]

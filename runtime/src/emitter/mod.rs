@@ -41,11 +41,13 @@ use serde::Serialize;
 pub use typed::TypedEmitter;
 
 use crate::adapter::redis::streams::{RedisStreamsAdapter, RedisStreamsConfig};
-use crate::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
+use crate::adapter::redis::{PublishError, RedisAdapter, RedisConfig, RedisError};
 use crate::adapter::{ClusterRequest, Selector};
 use crate::contract::Contract;
+use crate::protocol::EmitArgs;
 use crate::protocol::{self, RESERVED_EVENTS};
-use crate::server::{EmitArgs, EmitError, IntoRooms, Room};
+use crate::room::{IntoRooms, Room};
+use crate::server::EmitError;
 
 /// Publishes events and cluster commands to the sockets of a cluster's namespace,
 /// selected by rooms and exclusions. Cheap to clone; each call of `of`, `to`,
@@ -194,17 +196,17 @@ impl Emitter {
             Backend::PubSub(adapter) => adapter,
             Backend::Streams(adapter) => {
                 let targets = (self.rooms.as_slice(), self.except.as_slice());
-                return adapter.write_event(&self.nsp, event, &args, targets, self.volatile);
+                return Ok(adapter.write_event(&self.nsp, event, &args, targets, self.volatile)?);
             }
         };
-        adapter.publish_event(
+        Ok(adapter.publish_event(
             &self.nsp,
             &encoded,
             event,
             &args,
             (&self.rooms, &self.except),
             self.volatile,
-        )
+        )?)
     }
 
     fn selector(&self) -> Selector {
@@ -249,10 +251,10 @@ impl Emitter {
     }
 
     fn request(&self, request: &ClusterRequest) -> Result<(), EmitError> {
-        match &self.adapter {
+        Ok(match &self.adapter {
             Backend::PubSub(adapter) => adapter.publish_request(&self.nsp, request),
             Backend::Streams(adapter) => adapter.write_request(&self.nsp, request),
-        }
+        }?)
     }
 
     /// Sends a server-side event to every node's
@@ -269,10 +271,10 @@ impl Emitter {
         data: &T,
     ) -> Result<(), EmitError> {
         let packet = crate::server::server_side_packet(event, data)?;
-        match &self.adapter {
+        Ok(match &self.adapter {
             Backend::PubSub(adapter) => adapter.publish_server_side_emit(&self.nsp, &packet),
             Backend::Streams(adapter) => adapter.write_server_side_emit(&self.nsp, &packet),
-        }
+        }?)
     }
 
     /// Waits until everything emitted so far is published. It waits as long as
@@ -286,6 +288,15 @@ impl Emitter {
         match &self.adapter {
             Backend::PubSub(adapter) => adapter.flush().await,
             Backend::Streams(adapter) => adapter.flush().await,
+        }
+    }
+}
+
+impl From<PublishError> for EmitError {
+    fn from(error: PublishError) -> Self {
+        match error {
+            PublishError::QueueFull => EmitError::QueueFull,
+            PublishError::Unpublished(reason) => EmitError::Unpublished(reason),
         }
     }
 }

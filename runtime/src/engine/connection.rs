@@ -10,10 +10,10 @@ use http::{HeaderMap, Uri};
 use super::packet::{Frame, PacketKind};
 use super::session::Session;
 use super::sid::Sid;
-use super::text::Text;
 
 /// The transport a session currently uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Transport {
     /// HTTP long-polling.
     Polling,
@@ -41,6 +41,7 @@ impl Transport {
 
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CloseReason {
     /// The client closed the connection (a `1` packet, a WebSocket close frame, or
     /// the connection dropped).
@@ -60,6 +61,47 @@ pub enum CloseReason {
     ServerShutdown,
 }
 
+impl crate::telemetry::Label for Transport {
+    const ALL: &'static [Transport] = &[Transport::Polling, Transport::WebSocket];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn label(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl crate::telemetry::Label for CloseReason {
+    const ALL: &'static [CloseReason] = &[
+        CloseReason::TransportClose,
+        CloseReason::TransportError,
+        CloseReason::PingTimeout,
+        CloseReason::ParseError,
+        CloseReason::SlowClient,
+        CloseReason::ForcedClose,
+        CloseReason::ServerShutdown,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The `reason` label of `tether_connections_closed_total`.
+    fn label(self) -> &'static str {
+        match self {
+            CloseReason::TransportClose => "transport_close",
+            CloseReason::TransportError => "transport_error",
+            CloseReason::PingTimeout => "ping_timeout",
+            CloseReason::ParseError => "parse_error",
+            CloseReason::SlowClient => "slow_client",
+            CloseReason::ForcedClose => "forced_close",
+            CloseReason::ServerShutdown => "server_shutdown",
+        }
+    }
+}
+
 impl CloseReason {
     /// Whether queued packets are still delivered before the session ends.
     pub(crate) fn flushes(self) -> bool {
@@ -69,6 +111,7 @@ impl CloseReason {
 
 /// Why a packet could not be queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SendError {
     /// The session is closed.
     #[error("connection closed")]
@@ -299,15 +342,6 @@ impl<D> WeakConnection<D> {
     }
 }
 
-/// A message received from a client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    /// A text message.
-    Text(Text),
-    /// A binary message.
-    Binary(Bytes),
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, SystemTime};
@@ -341,5 +375,16 @@ mod tests {
             handshake.url(),
             "/socket.io/?EIO=4&tag=a%20b&tag=c&tag=d&solo=&x"
         );
+    }
+
+    #[test]
+    fn metric_labels_are_listed_in_index_order() {
+        use crate::telemetry::Label;
+        for (index, transport) in Transport::ALL.iter().enumerate() {
+            assert_eq!(transport.index(), index);
+        }
+        for (index, reason) in CloseReason::ALL.iter().enumerate() {
+            assert_eq!(reason.index(), index);
+        }
     }
 }

@@ -25,7 +25,7 @@ use super::connection::CloseReason;
 use super::packet::{Frame, Packet, PacketKind};
 use super::packet_v3;
 use super::session::{Claim, Phase, Session};
-use super::text::Text;
+use crate::frame::Text;
 
 /// Options of permessage-deflate on WebSocket sessions (Node's `perMessageDeflate`).
 ///

@@ -36,6 +36,7 @@ mod cors;
 mod deflate;
 mod direct;
 mod error;
+mod extensions;
 mod frame_writer;
 mod heartbeat;
 mod hooks;
@@ -49,26 +50,24 @@ mod request;
 mod server;
 mod session;
 mod sid;
-mod text;
 pub(crate) mod upgrade_io;
 mod wake;
 mod websocket;
 mod ws_io;
 
+pub use crate::frame::{Frame, InvalidUtf8, Message, Text};
 pub use compression::HttpCompression;
 pub use config::{
     AllowRequest, AllowRequestFuture, EngineConfig, SameSite, SessionCookie, Transports,
 };
-pub use connection::{
-    CloseReason, Connection, Handshake, Message, SendError, Transport, WeakConnection,
-};
+pub use connection::{CloseReason, Connection, Handshake, SendError, Transport, WeakConnection};
 pub use cors::{AllowOrigin, Cors, CorsError};
 #[cfg(feature = "ws-deflate")]
 pub use deflate::PerMessageDeflate;
 pub use error::RequestError;
+pub use extensions::{RemoteAddr, Tls};
 pub use hooks::{ConnectionErrorHook, HeadersHook};
-pub use packet::{DecodeError, Frame, Packet, PacketKind};
+pub use packet::{DecodeError, Packet, PacketKind};
 pub use request::BoxError;
 pub use server::{Engine, EngineHandler};
 pub use sid::Sid;
-pub use text::{InvalidUtf8, Text};

@@ -8,7 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::text::Text;
+pub use crate::frame::Frame;
+use crate::frame::Text;
 
 /// The separator between packets in a polling payload (ASCII record separator).
 pub const RECORD_SEPARATOR: u8 = 0x1e;
@@ -150,19 +151,6 @@ impl Packet {
     }
 }
 
-/// An encoded packet ready for a transport: the content of one WebSocket frame.
-///
-/// A text frame holds the whole packet including its type digit (`4hello`); a binary
-/// frame holds the raw message bytes. Frames are cheap to clone, so one encoded
-/// broadcast is shared by every recipient.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Frame {
-    /// A text packet, type digit included.
-    Text(Text),
-    /// A binary message.
-    Binary(Bytes),
-}
-
 impl Frame {
     /// A text frame for a packet of `kind` carrying `data`.
     pub fn text_packet(kind: PacketKind, data: &str) -> Frame {
@@ -183,16 +171,6 @@ impl Frame {
             PacketKind::Upgrade => "5",
             PacketKind::Noop => "6",
         }))
-    }
-
-    /// The number of bytes this frame adds to a polling payload, separator excluded.
-    pub fn polling_len(&self) -> usize {
-        match self {
-            Frame::Text(text) => text.len(),
-            Frame::Binary(bytes) => {
-                1 + base64::encoded_len(bytes.len(), true).unwrap_or(usize::MAX)
-            }
-        }
     }
 }
 

@@ -19,7 +19,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::packet::{DecodeError, Frame, Packet, PacketKind};
-use super::text::Text;
+use crate::frame::Text;
 
 /// The type byte in front of a binary message.
 const MESSAGE: u8 = 4;

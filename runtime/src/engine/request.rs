@@ -19,6 +19,7 @@ use super::compression;
 use super::connection::{Handshake, Transport};
 use super::direct::DirectTcp;
 use super::error::RequestError;
+use super::extensions::{RemoteAddr, Tls};
 use super::hooks;
 use super::polling::{self, PollingReply};
 use super::server::{Engine, EngineHandler};
@@ -27,7 +28,6 @@ use super::sid::Sid;
 use super::upgrade_io::HoldUpgrade;
 use super::websocket::{self, Ws};
 use super::ws_io::SocketIo;
-use crate::http::RemoteAddr;
 
 /// The error type request bodies must convert into.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -422,7 +422,7 @@ fn handshake_of<B>(request: Request<B>) -> Handshake {
         headers: compact_headers(&parts.headers),
         uri: compact_uri(&parts.uri),
         issued: SystemTime::now(),
-        secure: parts.extensions.get::<crate::http::Tls>().is_some(),
+        secure: parts.extensions.get::<Tls>().is_some(),
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 use parking_lot::RwLock;
 
 use super::config::EngineConfig;
-use super::connection::{CloseReason, Connection, Message};
+use super::connection::{CloseReason, Connection};
+use crate::frame::Message;
 
 use super::packet::Packet;
 use super::session::{Session, SessionOwner, SessionTasks};
@@ -189,7 +190,12 @@ impl<H: EngineHandler> SessionOwner<H::Data> for EngineInner<H> {
         if !linger {
             self.remove(session);
         }
-        crate::telemetry::with(|metrics| metrics.connection_closed(reason, session.transport()));
+        crate::telemetry::with(|metrics| {
+            metrics.connection_closed(reason, session.transport());
+            if reason == CloseReason::SlowClient {
+                metrics.slow_client_disconnects.increment(1);
+            }
+        });
         self.handler.on_close(
             &Connection {
                 session: session.clone(),

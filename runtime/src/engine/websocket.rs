@@ -28,8 +28,8 @@ use super::frame_writer::{self, Written};
 use super::packet::{Frame, Packet, PacketKind};
 use super::packet_v3;
 use super::session::{Claim, Phase, Session};
-use super::text::Text;
 use super::ws_io::{CaptureWrites, SocketIo};
+use crate::frame::Text;
 
 /// How often a pending polling request is released with a noop during an upgrade.
 const UPGRADE_NOOP_INTERVAL: Duration = Duration::from_millis(100);

@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::packet::{Args, Body, Packet, PacketKind};
 use super::payload;
-use crate::engine::Text;
+use crate::frame::Text;
 
 /// How many binary attachments one packet may announce unless configured otherwise
 /// (the limit of the reference parser).
@@ -13,6 +13,7 @@ pub const DEFAULT_MAX_ATTACHMENTS: usize = 10;
 /// Why a frame could not be decoded. Each is a protocol violation: the connection
 /// that sent it should be closed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseError {
     /// The text packet was empty.
     #[error("empty packet")]

@@ -12,7 +12,7 @@ use super::number::JsFormatter;
 use super::packet::PacketKind;
 use super::ser::{Attachments, BinarySerializer};
 use super::spread::ArgumentList;
-use crate::engine::{Frame, Text};
+use crate::frame::{Frame, Text};
 
 /// An encoded outgoing packet: the Engine.IO frames to send. Cloning shares the
 /// buffers, so one encoding serves every recipient of a broadcast.

@@ -63,6 +63,7 @@
 
 mod convert;
 mod decode;
+mod emit_args;
 mod encode;
 #[cfg(any(feature = "msgpack", feature = "redis", feature = "postgres"))]
 pub(crate) mod iso_date;
@@ -71,6 +72,7 @@ mod key_ser;
 pub mod msgpack;
 mod number;
 mod packet;
+mod parser;
 mod payload;
 mod ser;
 mod spread;
@@ -83,12 +85,14 @@ mod tests;
 
 pub(crate) use decode::decode_event;
 pub use decode::{DEFAULT_MAX_ATTACHMENTS, Decoder, ParseError};
+pub(crate) use emit_args::EmitArgs;
 pub(crate) use encode::encode_legacy_error;
 pub use encode::{
     EncodeError, Encoded, encode_ack, encode_connect, encode_connect_error, encode_disconnect,
     encode_event, try_encode_connect, with_ack_id, with_offset,
 };
 pub use packet::{ArgError, Args, Body, Packet, PacketKind};
+pub use parser::Parser;
 pub use payload::RESERVED_EVENTS;
 pub use value::{Map, Value};
 pub use value_de::{ValueError, from_value};

@@ -25,7 +25,7 @@ use serde_json::Value as Json;
 
 use super::encode::Encoded;
 use super::packet::PacketKind;
-use crate::engine::Text;
+use crate::frame::Text;
 
 /// A MessagePack packet that does not decode, or an encoded packet that does not
 /// convert.

@@ -16,7 +16,7 @@ use super::payload;
 use super::ser::Attachments;
 use super::value::{Value, ValueSeed};
 use super::value_de::{ValueError, from_value};
-use crate::engine::Text;
+use crate::frame::Text;
 
 /// The kind of a Socket.IO packet.
 ///
@@ -121,6 +121,7 @@ impl Body {
 
 /// An argument could not be read as the type asked for.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArgError {
     /// There is no argument at `index`, and the type asked for needs one.
     #[error("argument {index} is missing (the packet has {count})")]

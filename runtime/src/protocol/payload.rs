@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use super::decode::ParseError;
 use super::number::NumberText;
-use crate::engine::Text;
+use crate::frame::Text;
 
 /// Event names a client may not send: the server emits these itself.
 pub const RESERVED_EVENTS: [&str; 6] = [

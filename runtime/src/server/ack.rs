@@ -1,6 +1,5 @@
 //! Waiting for acknowledgements: [`AckFuture`] for one socket, [`AckStream`] for a broadcast.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -20,6 +19,7 @@ use super::error::AckError;
 use super::socket::SocketInner;
 use crate::adapter::{RemoteAck, RemoteAcks};
 use crate::engine::Sid;
+use crate::peer::decode_ack;
 use crate::protocol::{ArgError, Args};
 
 /// Acknowledgements a socket is waiting for, by ack id.
@@ -59,23 +59,6 @@ impl PendingAcks {
     fn lock(&self) -> parking_lot::MutexGuard<'_, HashMap<u64, oneshot::Sender<Args>>> {
         self.waiting.lock()
     }
-}
-
-/// Decodes the first argument of an acknowledgement as `R` (`null` when there is none,
-/// so `()` and `Option<T>` accept an empty acknowledgement). [`Args`] takes them all.
-pub(crate) fn decode_ack<R: DeserializeOwned + 'static>(args: Args) -> Result<R, AckError> {
-    let boxed: Box<dyn Any> = Box::new(args);
-    let args = match boxed.downcast::<R>() {
-        Ok(all) => return Ok(*all),
-        Err(boxed) => match boxed.downcast::<Args>() {
-            Ok(args) => *args,
-            Err(_) => return Err(AckError::NoArguments),
-        },
-    };
-    if args.is_empty() {
-        return serde_json::from_str("null").map_err(|_| AckError::NoArguments);
-    }
-    Ok(args.decode(0)?)
 }
 
 pin_project_lite::pin_project! {
@@ -155,7 +138,7 @@ impl<R: DeserializeOwned + 'static> Future for AckFuture<R> {
             AckState::Failed(error) => Err(error.take().unwrap_or(AckError::Disconnected)),
             AckState::Done => Err(AckError::Disconnected),
             AckState::Waiting { receiver, .. } => match Pin::new(receiver).poll(cx) {
-                Poll::Ready(Ok(args)) => decode_ack(args),
+                Poll::Ready(Ok(args)) => decode_ack(args).map_err(AckError::from),
                 Poll::Ready(Err(_)) => Err(AckError::Disconnected),
                 Poll::Pending => {
                     if this.timer.is_none() {

@@ -11,15 +11,16 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::ack::{AckFuture, AckStream};
-use super::args::EmitArgs;
-use super::error::{AckError, EmitError, check_event_name};
+use super::error::{AckError, check_event_name};
 use super::namespace::NamespaceInner;
 use super::recovery::Target;
-use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
 use crate::adapter::Broadcast;
 use crate::engine::Sid;
+use crate::peer::EmitError;
 use crate::protocol;
+use crate::protocol::EmitArgs;
+use crate::room::{IntoRooms, Room};
 
 /// Selects sockets of a namespace and emits to them.
 ///

@@ -394,7 +394,7 @@ impl SocketIoHandler {
                 ns.join(&socket, recovered.rooms.clone());
             }
             if let Some((session, _, _)) = &restored {
-                let rooms = session.rooms.iter().map(super::room::Room::new).collect();
+                let rooms = session.rooms.iter().map(crate::room::Room::new).collect();
                 ns.join(&socket, rooms);
             }
             #[derive(Serialize)]
@@ -430,7 +430,7 @@ impl SocketIoHandler {
                 }
             }
             if let (Some((session, _, offset)), Some(adapter)) = (&restored, &ns.adapter) {
-                let rooms: Vec<_> = session.rooms.iter().map(super::room::Room::new).collect();
+                let rooms: Vec<_> = session.rooms.iter().map(crate::room::Room::new).collect();
                 match adapter.missed_events(offset, &rooms).await {
                     Ok(missed) => socket.finish_replay(&missed, offset),
                     Err(error) => {

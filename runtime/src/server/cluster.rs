@@ -10,11 +10,11 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::broadcast::BroadcastOperator;
-use super::error::EmitError;
 use super::namespace::{Namespace, NamespaceInner};
-use super::room::{IntoRooms, Room};
 use super::socket::{Socket, SocketInner};
 use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, Selector, SocketDescription};
+use crate::peer::EmitError;
+use crate::room::{IntoRooms, Room};
 
 impl NamespaceInner {
     /// Carries out `request` on this node's sockets and returns this node's answer.

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use super::parser::Parser;
 use super::recovery::RecoveryConfig;
 use crate::engine::{Cors, EngineConfig, HttpCompression, SessionCookie, Transports};
 use crate::protocol::DEFAULT_MAX_ATTACHMENTS;
+use crate::protocol::Parser;
 
 /// Options of a Socket.IO [`Server`](super::Server): the Engine.IO options plus the
 /// Socket.IO ones. Every limit has a default.

@@ -5,7 +5,6 @@
 //! moved to a task. Either way, handlers start in the order packets arrived, and a
 //! handler that fails or panics is logged and never takes the connection down.
 
-use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -13,36 +12,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use super::error::ConnectError;
-use super::event::Event;
+use super::Event;
 use super::reason::DisconnectReason;
 use super::socket::Socket;
+use crate::peer::{BoxFuture, ConnectError, HandlerResult};
 use crate::protocol::Args;
-
-/// A boxed, sendable future, as handlers return them.
-pub type BoxFuture<T = ()> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-
-/// What a handler future may return: `()` or a `Result` whose error is logged.
-#[diagnostic::on_unimplemented(
-    message = "a tether handler must return `()` or `Result<(), E>` with `E: Display`",
-    note = "return `()` or `Result<(), E>`; errors are logged with `tracing` and the connection stays open"
-)]
-pub trait HandlerResult: Send + 'static {
-    /// Logs the outcome when it is an error.
-    fn report(self, what: &str);
-}
-
-impl HandlerResult for () {
-    fn report(self, _what: &str) {}
-}
-
-impl<E: fmt::Display + Send + 'static> HandlerResult for Result<(), E> {
-    fn report(self, what: &str) {
-        if let Err(error) = self {
-            tracing::warn!(handler = what, %error, "handler failed");
-        }
-    }
-}
 
 /// Handles one event (or, as a catch-all, every event) of a socket.
 #[diagnostic::on_unimplemented(

@@ -15,18 +15,18 @@ use super::ack::AckStream;
 use super::broadcast::BroadcastOperator;
 use super::client::SocketIoHandler;
 use super::config::ServerConfig;
-use super::error::EmitError;
 use super::handler::{
     ConnectHandler, DisconnectHandler, EventHandler, Middleware, ServerEventHandler,
 };
 use super::namespace::Namespace;
 use super::registry::{self, DynamicNamespace, InvalidPattern, Matcher, NamePattern, Registry};
-use super::room::IntoRooms;
 use super::socket::Socket;
 use super::timeouts::ConnectTimeouts;
 use crate::adapter::Adapter;
 use crate::engine::{BoxError, Engine, Sid};
 use crate::http::Endpoint;
+use crate::peer::EmitError;
+use crate::room::IntoRooms;
 
 /// A Socket.IO v5 server, compatible with the official `socket.io-client`. Cheap to
 /// clone; every clone is the same server.

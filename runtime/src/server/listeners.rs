@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::event::Event;
+use super::Event;
 use super::event_middleware::{ErrorHandler, EventMiddleware};
-use super::handler::{BoxFuture, EventHandler};
+use super::handler::EventHandler;
 use super::socket::{Socket, SocketInner};
+use crate::peer::BoxFuture;
 use crate::protocol::Encoded;
 
 /// Sees each event sent to a socket (Node's `onAnyOutgoing`).

@@ -9,7 +9,6 @@
 //! when they have to wait, so events of one socket start in the order they arrived.
 
 mod ack;
-mod args;
 mod broadcast;
 mod client;
 mod cluster;
@@ -23,49 +22,40 @@ mod io;
 mod listeners;
 mod namespace;
 mod observer;
-mod parser;
 mod reason;
 mod recovery;
 mod registry;
 mod replay;
-mod room;
+mod served_namespace;
 mod server_side;
 mod socket;
 mod socket_emitter;
 mod timeouts;
 
-#[cfg(feature = "client")]
-pub(crate) use ack::decode_ack;
+pub use crate::peer::{BoxFuture, ConnectError, EmitError, HandlerResult};
+pub use crate::protocol::Parser;
+pub use crate::room::{IntoRooms, Room};
+
 pub use ack::{AckFuture, AckStream};
-#[cfg(any(
-    feature = "client",
-    feature = "emitter",
-    all(test, any(feature = "redis", feature = "admin"))
-))]
-pub(crate) use args::EmitArgs;
 pub use broadcast::BroadcastOperator;
 pub use client::{ClientState, SocketIoHandler};
 pub use cluster::RemoteSocket;
 pub use config::ServerConfig;
-pub use error::{AckError, ConnectError, EmitError};
-pub use event::{AckSender, Event};
+pub use error::AckError;
+pub use event::AckSender;
 pub use event_middleware::{
     ErrorHandler, EventFlow, EventMiddleware, EventRejection, IncomingEvent,
 };
 pub use handler::{
-    BoxFuture, ConnectHandler, DisconnectHandler, EventHandler, HandlerResult, Middleware,
-    ServerEventHandler,
+    ConnectHandler, DisconnectHandler, EventHandler, Middleware, ServerEventHandler,
 };
 pub use io::{ParentNamespace, Server};
 pub use namespace::Namespace;
-pub(crate) use namespace::NamespaceInner;
 #[cfg(feature = "admin")]
 pub(crate) use observer::Observer;
-pub use parser::Parser;
 pub use reason::DisconnectReason;
 pub use recovery::RecoveryConfig;
 pub use registry::{InvalidPattern, NamePattern};
-pub use room::{IntoRooms, Room};
 #[cfg(feature = "emitter")]
 pub(crate) use server_side::server_side_packet;
 pub use server_side::{ServerEventAckHandler, ServerSideAckError};
@@ -73,3 +63,7 @@ pub use socket::Socket;
 #[cfg(feature = "admin")]
 pub(crate) use socket::SocketInner;
 pub use socket_emitter::SocketEmitter;
+
+/// An event received from a client, with the [`AckSender`] that answers it (the
+/// Rust client's events carry its own sender: `tether::client::Event`).
+pub type Event<A = AckSender> = crate::peer::Event<A>;

@@ -12,17 +12,17 @@ use serde::de::DeserializeOwned;
 use super::ack::AckStream;
 use super::broadcast::BroadcastOperator;
 use super::config::ServerConfig;
-use super::error::EmitError;
 use super::event_middleware::{ErrorHandler, EventMiddleware, Middlewares};
 use super::handler::{ConnectHandler, DisconnectHandler, EventHandler, Middleware};
 use super::listeners::OutgoingHook;
 use super::recovery::Recovery;
 use super::registry::{ChildLink, Params};
-use super::room::{IntoRooms, Room};
 use super::server_side::ServerEvents;
 use super::socket::{Socket, SocketInner};
 use crate::adapter::NamespaceLink;
 use crate::engine::{Sid, Text};
+use crate::peer::EmitError;
+use crate::room::{IntoRooms, Room};
 
 /// Event handlers by event name, plus catch-alls, event middlewares and error
 /// handlers.

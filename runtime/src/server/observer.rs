@@ -5,10 +5,10 @@
 use std::sync::{Arc, OnceLock};
 
 use super::reason::DisconnectReason;
-use super::room::Room;
 use super::socket::{Socket, SocketInner};
 use crate::engine::{CloseReason, Connection, Sid, Transport};
 use crate::protocol::{Args, Encoded};
+use crate::room::Room;
 
 use super::client::ClientState;
 

@@ -6,6 +6,7 @@ use crate::engine::CloseReason;
 
 /// Why a socket was disconnected, with the strings the Node.js server uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The connection was closed by the client (`transport close`).
     TransportClose,
@@ -41,6 +42,27 @@ impl DisconnectReason {
     }
 }
 
+impl crate::telemetry::Label for DisconnectReason {
+    const ALL: &'static [DisconnectReason] = &[
+        DisconnectReason::TransportClose,
+        DisconnectReason::TransportError,
+        DisconnectReason::PingTimeout,
+        DisconnectReason::ParseError,
+        DisconnectReason::ServerShuttingDown,
+        DisconnectReason::ForcedServerClose,
+        DisconnectReason::ClientNamespaceDisconnect,
+        DisconnectReason::ServerNamespaceDisconnect,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn label(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl From<CloseReason> for DisconnectReason {
     fn from(reason: CloseReason) -> Self {
         match reason {
@@ -59,5 +81,18 @@ impl From<CloseReason> for DisconnectReason {
 impl fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::Label;
+
+    #[test]
+    fn metric_labels_are_listed_in_index_order() {
+        for (index, reason) in DisconnectReason::ALL.iter().enumerate() {
+            assert_eq!(reason.index(), index);
+        }
     }
 }

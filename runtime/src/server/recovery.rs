@@ -16,10 +16,10 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
 use super::reason::DisconnectReason;
-use super::room::Room;
 use super::socket::SharedData;
 use crate::engine::Sid;
 use crate::protocol::{self, Encoded};
+use crate::room::Room;
 
 /// Options of connection state recovery
 /// ([`ServerConfig::with_connection_state_recovery`](super::ServerConfig::with_connection_state_recovery)).

@@ -9,10 +9,10 @@ use std::sync::{Arc, Weak};
 use parking_lot::RwLock;
 
 use super::config::ServerConfig;
-use super::handler::BoxFuture;
 use super::namespace::{Namespace, NamespaceHandlers, NamespaceInner};
-use crate::adapter::{Adapter, LocalNamespace};
+use crate::adapter::{Adapter, LocalNamespace, ServedNamespace};
 use crate::engine::Text;
+use crate::peer::BoxFuture;
 
 /// Decides whether a dynamic namespace accepts a name (given the auth payload).
 pub(crate) type NamespaceCheck =
@@ -285,10 +285,12 @@ impl Registry {
         }
         let handlers = handlers();
         let inner = Arc::new_cyclic(|weak| {
-            let adapter = self
-                .adapter
-                .as_ref()
-                .map(|adapter| adapter.attach(LocalNamespace::new(&name, weak.clone())));
+            let adapter = self.adapter.as_ref().map(|adapter| {
+                adapter.attach(LocalNamespace::new(
+                    &name,
+                    weak.clone() as Weak<dyn ServedNamespace>,
+                ))
+            });
             NamespaceInner::new(name.clone(), &self.config, handlers, child_of, adapter)
                 .with_params(params)
                 .with_observer(self.observer.clone())

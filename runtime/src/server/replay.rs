@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use parking_lot::MutexGuard;
 
-use super::error::EmitError;
 use super::socket::SocketInner;
+use crate::peer::EmitError;
 use crate::protocol::Encoded;
 
 /// Where a socket recovered from an adapter's session stands.

@@ -13,12 +13,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use super::args::EmitArgs;
-use super::error::EmitError;
 use super::handler::{self, ServerEventHandler};
 use super::namespace::Namespace;
 use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse};
 use crate::engine::Text;
+use crate::peer::EmitError;
+use crate::protocol::EmitArgs;
 use crate::protocol::{self, Args};
 
 /// Answers a server-side event another node sent with

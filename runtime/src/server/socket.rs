@@ -8,23 +8,24 @@ use parking_lot::{Mutex, MutexGuard};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::Event;
 use super::ack::PendingAcks;
-use super::args::EmitArgs;
 use super::broadcast::BroadcastOperator;
 use super::client::ClientState;
 use super::data::SocketData;
-use super::error::EmitError;
-use super::event::{AckSender, Event};
+use super::event::AckSender;
 use super::event_middleware::{self, EventRejection, IncomingEvent, Outcome, RejectedAck};
 use super::handler::{self, DisconnectHandler};
 use super::namespace::{Listeners, Namespace, NamespaceInner};
-use super::parser::Parser;
 use super::reason::DisconnectReason;
 use super::recovery::{self, Recovered};
 use super::replay::Replay;
-use super::room::{IntoRooms, Room};
 use crate::engine::{CloseReason, Connection, Frame, Handshake, Sid, Text, Transport};
+use crate::peer::EmitError;
+use crate::protocol::EmitArgs;
+use crate::protocol::Parser;
 use crate::protocol::{self, Args, Encoded};
+use crate::room::{IntoRooms, Room};
 
 /// A client connected to one namespace. Cheap to clone; every clone is the same socket.
 ///

@@ -9,12 +9,13 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use super::ack::AckFuture;
-use super::args::EmitArgs;
-use super::error::{AckError, EmitError, check_event_name};
+use super::error::{AckError, check_event_name};
 use super::recovery::Target;
-use super::room::Room;
 use super::socket::Socket;
+use crate::peer::EmitError;
 use crate::protocol;
+use crate::protocol::EmitArgs;
+use crate::room::Room;
 
 impl Socket {
     /// Sends an event to this client. A tuple spreads into several arguments, `()`

@@ -18,10 +18,7 @@ use tether_tests::{Report, SioServer, probe, sio_config, within};
 fn echo_server(config: ServerConfig, reasons: Report<server::DisconnectReason>) -> Server {
     let io = Server::new(config);
     io.main().on_connection(|socket: Socket| async move {
-        let transport = match socket.transport() {
-            Transport::Polling => "polling",
-            Transport::WebSocket => "websocket",
-        };
+        let transport = socket.transport().as_str();
         socket.emit(
             "welcome",
             &(socket.auth_value(), transport, Bytes::from_static(&[1, 2])),

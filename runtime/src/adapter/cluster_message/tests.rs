@@ -1,7 +1,7 @@
 use super::*;
 use crate::engine::Sid;
+use crate::protocol::EmitArgs;
 use crate::protocol::encode_event;
-use crate::server::EmitArgs;
 
 fn decoded(json: &str) -> Body {
     decode(json.as_bytes(), "/fallback").expect(json).body

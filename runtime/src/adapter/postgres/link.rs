@@ -14,7 +14,7 @@ use crate::adapter::{
     Adapter, Broadcast, ClusterError, ClusterRequest, ClusterResponse, LocalNamespace,
     NamespaceLink, RemoteAcks,
 };
-use crate::server::Room;
+use crate::room::Room;
 
 impl Adapter for PostgresAdapter {
     fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use super::requests::{self, Incoming};
 use super::{Shared, shard_requests};
 use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, LocalNamespace};
-use crate::server::Room;
+use crate::room::Room;
 
 /// The channels one namespace's requests and answers travel on.
 pub(crate) fn channels(key: &str, nsp: &str, uid: &str) -> [String; 3] {

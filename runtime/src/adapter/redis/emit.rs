@@ -9,7 +9,16 @@ use tokio::sync::oneshot;
 use super::{Outgoing, RedisAdapter, RedisConfig, RedisError, msgpack, requests};
 use crate::adapter::{Broadcast, ClusterRequest};
 use crate::protocol::Encoded;
-use crate::server::{EmitError, Room};
+use crate::room::Room;
+
+/// Why the emitter's publish did not go out.
+#[derive(Debug)]
+pub(crate) enum PublishError {
+    /// The publish queue is full.
+    QueueFull,
+    /// The event could not be written in the adapter's format.
+    Unpublished(String),
+}
 
 /// The node id the Node.js emitter publishes under; nodes never skip it as their own.
 const EMITTER_UID: &str = "emitter";
@@ -30,7 +39,7 @@ impl RedisAdapter {
         args: &dyn erased_serde::Serialize,
         targets: (&[Room], &[Room]),
         volatile: bool,
-    ) -> Result<(), EmitError> {
+    ) -> Result<(), PublishError> {
         let (rooms, except) = targets;
         let broadcast = Broadcast {
             encoded,
@@ -42,7 +51,7 @@ impl RedisAdapter {
             volatile,
         };
         let payload = msgpack::encode_broadcast(&self.shared.uid, nsp, &broadcast)
-            .map_err(|error| EmitError::Unpublished(error.to_string()))?;
+            .map_err(|error| PublishError::Unpublished(error.to_string()))?;
         let channel = match rooms {
             [room] => format!("{}#{nsp}#{room}#", self.shared.config.key),
             _ => format!("{}#{nsp}#", self.shared.config.key),
@@ -55,7 +64,7 @@ impl RedisAdapter {
         &self,
         nsp: &str,
         request: &ClusterRequest,
-    ) -> Result<(), EmitError> {
+    ) -> Result<(), PublishError> {
         let json = requests::request_json(&self.shared.uid, None, request);
         self.queue(self.request_channel(nsp), json.into_bytes())
     }
@@ -65,7 +74,7 @@ impl RedisAdapter {
         &self,
         nsp: &str,
         packet: &str,
-    ) -> Result<(), EmitError> {
+    ) -> Result<(), PublishError> {
         let json = format!(
             r#"{{"uid":"{}","type":{},"data":{packet}}}"#,
             self.shared.uid,
@@ -78,11 +87,11 @@ impl RedisAdapter {
         Bytes::from(format!("{}-request#{nsp}#", self.shared.config.key))
     }
 
-    fn queue(&self, channel: Bytes, payload: Vec<u8>) -> Result<(), EmitError> {
+    fn queue(&self, channel: Bytes, payload: Vec<u8>) -> Result<(), PublishError> {
         if self.shared.send(channel, payload) {
             Ok(())
         } else {
-            Err(EmitError::QueueFull)
+            Err(PublishError::QueueFull)
         }
     }
 

@@ -11,7 +11,7 @@ use crate::adapter::{
     Adapter, Broadcast, ClusterError, ClusterRequest, ClusterResponse, LocalNamespace,
     NamespaceLink, RemoteAcks,
 };
-use crate::server::Room;
+use crate::room::Room;
 
 impl Adapter for RedisAdapter {
     fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {

@@ -121,6 +121,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
+#[cfg(feature = "emitter")]
+pub(crate) use emit::PublishError;
+
 use super::LocalNamespace;
 use super::msgpack;
 

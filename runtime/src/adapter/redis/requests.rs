@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 
 use crate::adapter::pending::PendingRequests;
 use crate::adapter::{ClusterRequest, ClusterResponse, Selector, SocketDescription};
-use crate::server::Room;
+use crate::room::Room;
 
 const SOCKETS: u8 = 0;
 const ALL_ROOMS: u8 = 1;

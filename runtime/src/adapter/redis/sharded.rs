@@ -166,8 +166,9 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
+    use crate::protocol::EmitArgs;
     use crate::protocol::{Value, encode_event};
-    use crate::server::{EmitArgs, Room};
+    use crate::room::Room;
 
     fn broadcast_of(data: &(impl Serialize + ?Sized), check: impl FnOnce(&Broadcast<'_>)) {
         let args = EmitArgs::new(data);

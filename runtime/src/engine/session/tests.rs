@@ -10,7 +10,7 @@ use crate::engine::config::EngineConfig;
 use crate::engine::connection::{CloseReason, Handshake, Transport};
 use crate::engine::packet::{Frame, Packet};
 use crate::engine::sid::Sid;
-use crate::engine::text::Text;
+use crate::frame::Text;
 
 const INTERVAL: Duration = Duration::from_millis(300);
 const TIMEOUT: Duration = Duration::from_millis(1_000);

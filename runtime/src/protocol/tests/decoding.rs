@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::engine::Text;
+use crate::frame::Text;
 use crate::protocol::{Body, Decoder, PacketKind, ParseError};
 
 fn decode(input: &str) -> Result<Option<crate::protocol::Packet>, ParseError> {

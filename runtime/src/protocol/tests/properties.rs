@@ -5,7 +5,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::round_trip::decode_encoded;
-use crate::engine::Text;
+use crate::frame::Text;
 use crate::protocol::{
     Body, Decoder, Packet, Value, encode_ack, encode_event, from_value, to_value, with_ack_id,
 };

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Frame, Text};
+use crate::frame::{Frame, Text};
 use crate::protocol::{
     ArgError, Args, Body, DEFAULT_MAX_ATTACHMENTS, Decoder, EncodeError, Encoded, Map, Packet,
     Value, encode_ack, encode_event, from_value, to_value, with_ack_id,

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde_json::Value as Json;
 
-use crate::engine::Text;
+use crate::frame::Text;
 use crate::protocol::{
     Body, Decoder, Encoded, Packet, PacketKind, Value, encode_ack, encode_connect,
     encode_connect_error, encode_disconnect, encode_event,

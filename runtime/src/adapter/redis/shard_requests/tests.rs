@@ -2,7 +2,7 @@ use serde_json::json;
 
 use super::*;
 use crate::adapter::{Selector, SocketDescription};
-use crate::server::Room;
+use crate::room::Room;
 
 fn rooms(names: &[&str]) -> Vec<Room> {
     names.iter().map(Room::new).collect()

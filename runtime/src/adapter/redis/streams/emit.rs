@@ -9,9 +9,10 @@ use super::wire::{self, Message};
 use super::writer::Job;
 use super::{RedisStreamsAdapter, RedisStreamsConfig};
 use crate::adapter::ClusterRequest;
+use crate::adapter::redis::PublishError;
 use crate::adapter::redis::RedisError;
 use crate::protocol::{Map, Value};
-use crate::server::{EmitError, Room};
+use crate::room::Room;
 
 /// The node id the Node.js emitter writes under.
 const EMITTER_UID: &str = "emitter";
@@ -33,7 +34,7 @@ impl RedisStreamsAdapter {
         RedisStreamsAdapter::start(config, EMITTER_UID.to_owned(), false)
     }
 
-    fn add(&self, nsp: &str, kind: u64, data: Map) -> Result<(), EmitError> {
+    fn add(&self, nsp: &str, kind: u64, data: Map) -> Result<(), PublishError> {
         let message = Message {
             kind,
             uid: EMITTER_UID.to_owned(),
@@ -48,7 +49,7 @@ impl RedisStreamsAdapter {
         if self.shared.queue(job) {
             Ok(())
         } else {
-            Err(EmitError::QueueFull)
+            Err(PublishError::QueueFull)
         }
     }
 
@@ -61,11 +62,11 @@ impl RedisStreamsAdapter {
         args: &dyn erased_serde::Serialize,
         (rooms, except): (&[Room], &[Room]),
         volatile: bool,
-    ) -> Result<(), EmitError> {
+    ) -> Result<(), PublishError> {
         let Value::Array(args) = crate::protocol::to_value(args)
-            .map_err(|error| EmitError::Unpublished(error.to_string()))?
+            .map_err(|error| PublishError::Unpublished(error.to_string()))?
         else {
-            return Err(EmitError::Unpublished(
+            return Err(PublishError::Unpublished(
                 "the arguments are not a sequence".to_owned(),
             ));
         };
@@ -94,12 +95,16 @@ impl RedisStreamsAdapter {
         &self,
         nsp: &str,
         request: &ClusterRequest,
-    ) -> Result<(), EmitError> {
+    ) -> Result<(), PublishError> {
         let (kind, selector) = match request {
             ClusterRequest::Join(selector, _) => (wire::SOCKETS_JOIN, selector),
             ClusterRequest::Leave(selector, _) => (wire::SOCKETS_LEAVE, selector),
             ClusterRequest::Disconnect { selector, .. } => (wire::DISCONNECT_SOCKETS, selector),
-            _ => return Err(EmitError::Unpublished("not a cluster command".to_owned())),
+            _ => {
+                return Err(PublishError::Unpublished(
+                    "not a cluster command".to_owned(),
+                ));
+            }
         };
         let mut data = Map::new();
         data.insert("opts".to_owned(), wire::selector_opts(selector));
@@ -116,9 +121,13 @@ impl RedisStreamsAdapter {
     }
 
     /// Writes a server-side event (`packet`: `[event, ...args]`) for namespace `nsp`.
-    pub(crate) fn write_server_side_emit(&self, nsp: &str, packet: &str) -> Result<(), EmitError> {
+    pub(crate) fn write_server_side_emit(
+        &self,
+        nsp: &str,
+        packet: &str,
+    ) -> Result<(), PublishError> {
         let packet: Value = serde_json::from_str(packet)
-            .map_err(|error| EmitError::Unpublished(error.to_string()))?;
+            .map_err(|error| PublishError::Unpublished(error.to_string()))?;
         let mut data = Map::new();
         data.insert("packet".to_owned(), packet);
         self.add(nsp, wire::SERVER_SIDE_EMIT, data)

@@ -14,7 +14,7 @@ use crate::adapter::{
     NamespaceLink, RemoteAcks, SessionState,
 };
 use crate::protocol::{Map, Value};
-use crate::server::Room;
+use crate::room::Room;
 
 impl Adapter for RedisStreamsAdapter {
     fn attach(&self, ns: LocalNamespace) -> Box<dyn NamespaceLink> {

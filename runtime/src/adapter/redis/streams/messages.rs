@@ -197,7 +197,7 @@ fn broadcast_with_ack(
     ) else {
         return;
     };
-    let count = Value::from(acks.remaining() as u64);
+    let count = Value::from(acks.sent() as u64);
     respond(
         shared,
         ns,
@@ -205,21 +205,19 @@ fn broadcast_with_ack(
         wire::BROADCAST_CLIENT_COUNT,
         answer(&id, "clientCount", count),
     );
-    if acks.remaining() == 0 {
+    if acks.sent() == 0 {
         return;
     }
     let (shared, ns) = (shared.clone(), ns.clone());
     tokio::spawn(async move {
-        while let Some((_, result)) = acks.next().await {
-            if let Ok(value) = result {
-                respond(
-                    &shared,
-                    &ns,
-                    &uid,
-                    wire::BROADCAST_ACK,
-                    answer(&id, "packet", value),
-                );
-            }
+        while let Some(value) = acks.next().await {
+            respond(
+                &shared,
+                &ns,
+                &uid,
+                wire::BROADCAST_ACK,
+                answer(&id, "packet", value),
+            );
         }
     });
 }
@@ -270,7 +268,7 @@ pub(crate) async fn ask(
     request: ClusterRequest,
 ) -> Result<Vec<ClusterResponse>, ClusterError> {
     let unavailable = || ClusterError::Unavailable("the Redis streams queue is full".to_owned());
-    let names = |rooms: &[crate::server::Room]| {
+    let names = |rooms: &[crate::room::Room]| {
         Value::Array(
             rooms
                 .iter()

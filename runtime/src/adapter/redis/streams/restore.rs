@@ -9,7 +9,7 @@ use super::reader::entries;
 use super::{Shared, wire};
 use crate::adapter::{ClusterError, MissedEvent, SessionState};
 use crate::protocol::{self, RESERVED_EVENTS, Value};
-use crate::server::Room;
+use crate::room::Room;
 
 /// Entries read per `XRANGE` while reading missed events.
 const RANGE_COUNT: usize = 1000;

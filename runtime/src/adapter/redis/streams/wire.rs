@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::adapter::msgpack;
 use crate::adapter::{Broadcast, SessionState};
 use crate::protocol::{Map, Value};
-use crate::server::Room;
+use crate::room::Room;
 
 pub(crate) use crate::adapter::cluster_message::{
     BROADCAST, BROADCAST_ACK, BROADCAST_CLIENT_COUNT, DISCONNECT_SOCKETS, FETCH_SOCKETS,

@@ -16,7 +16,7 @@ use crate::adapter::redis::tasks::is_broken;
 use crate::backoff::Backoff;
 use crate::engine::Sid;
 use crate::protocol::Encoded;
-use crate::server::Room;
+use crate::room::Room;
 
 /// Most jobs written in one pipeline.
 const MAX_BATCH: usize = 512;

@@ -2,7 +2,7 @@ use bytes::Bytes;
 use serde_json::json;
 
 use super::*;
-use crate::server::EmitArgs;
+use crate::protocol::EmitArgs;
 
 fn hex(text: &str) -> Vec<u8> {
     (0..text.len())

@@ -1,4 +1,5 @@
-//! Room names and the conversions `join`, `leave`, `to` and `except` accept.
+//! Room names and the conversions `join`, `leave`, `to` and `except` accept, shared
+//! by the server and the adapters; `tether::server` re-exports both items.
 
 use std::borrow::Borrow;
 use std::fmt;

@@ -1,10 +1,10 @@
 //! Which packet form a server speaks: socket.io-parser's text with binary
 //! attachments (the default), or socket.io-msgpack-parser's MessagePack.
 
-use crate::engine::{Frame, Message};
-use crate::protocol::{Decoder, EncodeError, Encoded, Packet, ParseError};
+use super::{Decoder, EncodeError, Encoded, Packet, ParseError};
+use crate::frame::{Frame, Message};
 
-/// The packet form of a server ([`ServerConfig::with_parser`](super::ServerConfig::with_parser)),
+/// The packet form of a server ([`ServerConfig::with_parser`](crate::server::ServerConfig::with_parser)),
 /// as Node's `parser` option: every client of the server must use the same one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
