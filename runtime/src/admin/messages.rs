@@ -442,7 +442,7 @@ mod tests {
         )
         .expect("encodes");
         assert_eq!(
-            encoded.text.as_str(),
+            encoded.text().as_str(),
             r#"42/admin,["room_joined","/","lobby","sid"]"#
         );
         let binary = event_args(
@@ -456,6 +456,6 @@ mod tests {
             None,
         )
         .expect("encodes");
-        assert_eq!(encoded.attachments.len(), 1);
+        assert_eq!(encoded.attachments().len(), 1);
     }
 }
