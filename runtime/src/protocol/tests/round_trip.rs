@@ -319,7 +319,7 @@ fn offsets_are_written_as_json_strings() {
     assert_eq!(odd.text(), r#"42["news",1,"a\"b\\c\nd"]"#);
     let (_, args) = event_args(
         Decoder::default()
-            .decode_text(Text::from(&odd.text()[1..]))
+            .decode_text(Text::from(odd.text()[1..].to_owned()))
             .unwrap()
             .unwrap(),
     );
