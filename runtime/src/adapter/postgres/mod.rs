@@ -7,33 +7,35 @@
 //! `socket.io#/`), which every node serving it listens on. Messages are the cluster
 //! messages of `socket.io-adapter`, `{type, data, uid, nsp}`, sent as the JSON
 //! payload of `pg_notify`. A message with binary (a broadcast, a server-side event
-//! or an answer to either), or whose JSON would reach
-//! [`PostgresConfig::with_payload_threshold`] bytes (Postgres refuses `NOTIFY` payloads
+//! or an answer to either), or whose JSON would reach the payload threshold
+//! ([`PostgresConfig::with_payload_threshold`]; Postgres refuses `NOTIFY` payloads
 //! of 8000 bytes or more), is stored instead as MessagePack in the attachments
 //! table ([`PostgresConfig::with_table_name`]), and the notification carries
-//! `{uid, type, attachmentId}`. Every node deletes attachments older than
-//! [`PostgresConfig::with_cleanup_interval`] every interval; the adapter creates the
-//! table when it is missing.
+//! `{uid, type, attachmentId}`. Every node deletes attachments older than the
+//! cleanup interval ([`PostgresConfig::with_cleanup_interval`]) every interval;
+//! the adapter creates the table when it is missing.
 //!
-//! Nodes know each other by heartbeats: a node announces each namespace when it
-//! starts listening (type 1, which every node answers), sends a heartbeat after
-//! [`PostgresConfig::with_heartbeat`] without sending anything else, and says
-//! goodbye when the namespace goes (type 13). A node silent for
-//! [`PostgresConfig::with_heartbeat`] is forgotten. Queries (`fetch_sockets`,
+//! Nodes know each other by heartbeats ([`PostgresConfig::with_heartbeat`]): a
+//! node announces each namespace when it starts listening (type 1, which every
+//! node answers), sends a heartbeat after the heartbeat interval without sending
+//! anything else, and says goodbye when the namespace goes (type 13). A node
+//! silent for the heartbeat timeout is forgotten. Queries (`fetch_sockets`,
 //! `all_rooms`, `server_side_emit_with_ack`) wait for one answer from every node
-//! known at the time, at most [`PostgresConfig::with_requests_timeout`]; a node that
-//! leaves or falls silent meanwhile is no longer waited for. Commands
-//! (`sockets_join`, `sockets_leave`, `disconnect_sockets`) are only sent.
+//! known at the time, at most the requests timeout
+//! ([`PostgresConfig::with_requests_timeout`]); a node that leaves or falls
+//! silent meanwhile is no longer waited for. Commands (`sockets_join`,
+//! `sockets_leave`, `disconnect_sockets`) are only sent.
 //! `all_rooms` goes out as a request for every socket (the format has no request
 //! of its own for it), whose rooms the asking node gathers. Acknowledged
 //! broadcasts (`emit_with_ack`) yield every node's acknowledgements.
 //!
 //! Delivery is at most once, as with the Node.js adapter: what is sent while the
-//! database is unreachable waits in a bounded queue ([`PostgresConfig::with_queue`],
-//! then dropped and counted by [`PostgresAdapter::dropped`]); notifications sent
-//! while a node is reconnecting are lost for it. The adapter reconnects with
-//! capped exponential backoff and listens again; while it is disconnected, queries
-//! fail at once with [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable).
+//! database is unreachable waits in a bounded queue
+//! ([`PostgresConfig::with_queue`], then dropped and counted by
+//! [`PostgresAdapter::dropped`]); notifications sent while a node is reconnecting
+//! are lost for it. The adapter reconnects with capped exponential backoff and
+//! listens again; while it is disconnected, queries fail at once with
+//! [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable).
 //!
 //! Messages of `@socket.io/postgres-emitter`, which name no namespace, are taken
 //! to be of the namespace of their channel.

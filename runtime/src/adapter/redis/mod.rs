@@ -12,8 +12,8 @@
 //! Delivery is at most once, as with the Node.js adapter: what is published while
 //! Redis is unreachable, or while a node is reconnecting, is lost for that node.
 //! An outage never blocks a broadcast: local delivery goes on, and messages for the
-//! other nodes wait in a bounded queue ([`RedisConfig::with_queue`]) that drops the newest
-//! once full. Both connections reconnect with capped exponential backoff.
+//! other nodes wait in a bounded queue ([`RedisConfig::with_queue`]) that drops
+//! the newest once full. Both connections reconnect with capped exponential backoff.
 //!
 //! Server-side events ([`Namespace::server_side_emit`](crate::server::Namespace::server_side_emit))
 //! go out as JSON requests `{uid, type: 6, data: [event, ...args]}` on
@@ -53,8 +53,9 @@
 //! [`BroadcastOperator::fetch_sockets`](crate::server::BroadcastOperator::fetch_sockets),
 //! [`BroadcastOperator::emit_with_ack`](crate::server::BroadcastOperator::emit_with_ack)
 //! and the like: a query waits for as many answers as `NUMSUB` counts other
-//! nodes, at most [`RedisConfig::with_requests_timeout`], so a node that dies
-//! mid-request costs the asker that timeout
+//! nodes, at most the requests timeout
+//! ([`RedisConfig::with_requests_timeout`]), so a node that dies mid-request
+//! costs the asker that timeout
 //! ([`ClusterError::Timeout`](crate::adapter::ClusterError::Timeout)); a command
 //! is only published. The sharded format has no `allRooms`: tether asks for every
 //! socket and gathers their rooms. While Redis is unreachable, requests and

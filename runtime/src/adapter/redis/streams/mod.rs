@@ -29,8 +29,9 @@
 //! `false`).
 //!
 //! One writer task adds entries and publishes in order, in pipelines (sessions
-//! are stored at once, beside it); its queue is bounded ([`RedisConfig::with_queue`]): past it, a broadcast
-//! reaches this node's sockets only, without offset (counted by
+//! are stored at once, beside it); its queue is bounded
+//! ([`RedisConfig::with_queue`]): past it, a broadcast reaches this node's sockets
+//! only, without offset (counted by
 //! [`RedisStreamsAdapter::dropped`]). While Redis is unreachable, broadcasts reach
 //! this node's sockets only.
 //!
