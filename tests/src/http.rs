@@ -76,7 +76,7 @@ impl HttpRequest {
     /// # Panics
     ///
     /// If the server cannot be reached, closes the connection without answering, or
-    /// takes longer than [`PATIENCE`](crate::PATIENCE).
+    /// takes longer than [`PATIENCE`].
     pub async fn send(self, addr: SocketAddr) -> Reply {
         let description = format!("{} {}", self.method, self.path_and_query);
         match tokio::time::timeout(PATIENCE, self.try_send(addr)).await {
