@@ -151,7 +151,12 @@ pub fn unique_prefix(test: &str) -> String {
 /// attachments table `prefix`, quick reconnection, and heartbeats every 300 ms
 /// (so that a Node.js node started after a tether node hears of it at once).
 pub fn config(prefix: &str) -> PostgresConfig {
-    PostgresConfig::new(database_url())
+    config_at(database_url(), prefix)
+}
+
+/// As [`config`], for the database at `url`.
+pub fn config_at(url: String, prefix: &str) -> PostgresConfig {
+    PostgresConfig::new(url)
         .with_channel_prefix(prefix)
         .with_table_name(prefix)
         .with_heartbeat(Duration::from_millis(300), Duration::from_secs(10))

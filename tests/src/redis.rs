@@ -139,7 +139,7 @@ impl RedisNode {
     ///
     /// If Redis refuses the connection or does not answer within [`PATIENCE`].
     pub async fn start_with(config: RedisConfig, setup: impl FnOnce(&Server)) -> RedisNode {
-        let config_url = config.url.clone();
+        let config_url = config.url().to_owned();
         let config = config.with_reconnect(
             std::time::Duration::from_millis(20),
             std::time::Duration::from_millis(300),

@@ -183,7 +183,7 @@ impl TestServer {
 
     /// `<path>?<query>` on this server's Engine.IO path.
     pub fn path(&self, query: &str) -> String {
-        format!("{}?{query}", self.engine.config().path)
+        format!("{}?{query}", self.engine.config().path())
     }
 
     /// `GET <path>?<query>`.
@@ -214,7 +214,7 @@ impl TestServer {
         let open = OpenPacket::parse(reply.text());
         PollingSession {
             addr: self.addr,
-            path: self.engine.config().path.clone(),
+            path: self.engine.config().path().to_owned(),
             open,
             handshake: reply,
         }

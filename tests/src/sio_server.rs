@@ -82,7 +82,7 @@ impl SioServer {
 
     /// The Socket.IO path.
     pub fn path(&self) -> String {
-        self.io.config().engine.path.clone()
+        self.io.config().engine().path().to_owned()
     }
 
     /// The names of the server's namespaces (dynamic children included), sorted.

@@ -84,8 +84,10 @@ pub enum ClusterResponse {
     Done,
 }
 
-/// A socket as the node that holds it describes it to the others.
+/// A socket as the node that holds it describes it to the others. Fields may be
+/// added in minor releases: adapters make one with [`SocketDescription::new`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SocketDescription {
     /// The socket's id.
     pub id: String,
@@ -98,6 +100,24 @@ pub struct SocketDescription {
     /// when it attached none.
     #[serde(default)]
     pub data: serde_json::Value,
+}
+
+impl SocketDescription {
+    /// The description of socket `id`, with its handshake (in the shape of
+    /// Node.js socket.io's `socket.handshake`), its rooms and its cluster data.
+    pub fn new(
+        id: impl Into<String>,
+        handshake: serde_json::Value,
+        rooms: Vec<String>,
+        data: serde_json::Value,
+    ) -> SocketDescription {
+        SocketDescription {
+            id: id.into(),
+            handshake,
+            rooms,
+            data,
+        }
+    }
 }
 
 /// What another node reports about a broadcast that waits for acknowledgements.

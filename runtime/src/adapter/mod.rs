@@ -227,8 +227,10 @@ impl MissedEvent {
     }
 }
 
-/// A broadcast emitted on this node, as the other nodes should see it.
+/// A broadcast emitted on this node, as the other nodes should see it. Made by
+/// the server; fields may be added in minor releases.
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct Broadcast<'a> {
     /// The packet, encoded as this node's sockets received it (no ack id).
     pub encoded: &'a Encoded,

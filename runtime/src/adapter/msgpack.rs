@@ -158,7 +158,7 @@ pub(crate) fn encode_broadcast(
     use rmp::encode::{write_array_len, write_map_len, write_str, write_uint};
 
     // Writing to a Vec cannot fail.
-    let mut out = Vec::with_capacity(broadcast.encoded.text.len() + 64);
+    let mut out = Vec::with_capacity(broadcast.encoded.text().len() + 64);
     let _ = write_array_len(&mut out, 3);
     let _ = write_str(&mut out, uid);
 
@@ -437,7 +437,7 @@ mod tests {
         let incoming = decode_broadcast(&message).unwrap();
         let encoded = encode_event("/", "ev", &incoming.args, None).unwrap();
         assert_eq!(
-            encoded.text,
+            encoded.text(),
             r#"42["ev","2021-01-01T00:00:00.123Z",{"d":"1970-01-01T00:00:00.000Z"}]"#
         );
     }
@@ -457,7 +457,7 @@ mod tests {
         assert_eq!(incoming.nsp, "/");
         assert_eq!(incoming.event, "ev");
         let encoded = encode_event("/", "ev", &incoming.args, None).unwrap();
-        assert_eq!(encoded.text, r#"42["ev",1,null,{}]"#);
+        assert_eq!(encoded.text(), r#"42["ev",1,null,{}]"#);
         assert_eq!(incoming.rooms, [Room::new("r")]);
         assert!(!incoming.volatile);
     }

@@ -446,7 +446,7 @@ mod tests {
         )
         .expect("encodes");
         assert_eq!(
-            encoded.text.as_str(),
+            encoded.text().as_str(),
             r#"42/admin,["room_joined","/","lobby","sid"]"#
         );
         let binary = event_args(
@@ -460,6 +460,6 @@ mod tests {
             None,
         )
         .expect("encodes");
-        assert_eq!(encoded.attachments.len(), 1);
+        assert_eq!(encoded.attachments().len(), 1);
     }
 }

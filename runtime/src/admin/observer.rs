@@ -201,9 +201,9 @@ impl Observer for AdminObserver {
 
     fn packet_sent(&self, socket: &Arc<SocketInner>, encoded: &Encoded) {
         self.count("packetsOut", None, 1);
-        let bytes = encoded.text.len().saturating_sub(1)
+        let bytes = encoded.text().len().saturating_sub(1)
             + encoded
-                .attachments
+                .attachments()
                 .iter()
                 .map(bytes::Bytes::len)
                 .sum::<usize>();

@@ -41,6 +41,10 @@ impl Default for Reconnect {
     }
 }
 
+/// The shortest delays [`Reconnect::initial_delay`] and [`Reconnect::max_delay`]
+/// accept.
+const MIN_DELAY: Duration = Duration::from_millis(1);
+
 impl Reconnect {
     /// Never reconnect: a lost connection ends the client.
     pub fn disabled() -> Self {
@@ -50,15 +54,16 @@ impl Reconnect {
         }
     }
 
-    /// The delay before the first attempt (default 1 s).
+    /// The delay before the first attempt (default 1 s; at least 1 ms, so that
+    /// a server that refuses connections is not retried in a busy loop).
     pub fn initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
+        self.initial_delay = delay.max(MIN_DELAY);
         self
     }
 
-    /// The longest delay between attempts (default 5 s).
+    /// The longest delay between attempts (default 5 s; at least 1 ms).
     pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
+        self.max_delay = delay.max(MIN_DELAY);
         self
     }
 

@@ -186,8 +186,10 @@ impl Deprecation {
     }
 }
 
-/// The name, docs and events of one contract, without its type.
+/// The name, docs and events of one contract, without its type. Made by
+/// [`ContractInfo::of`]; fields may be added in minor releases.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct ContractInfo {
     /// [`Contract::NAME`].
     pub name: &'static str,
@@ -232,7 +234,10 @@ impl ContractInfo {
 /// assert_eq!(chat.emits.events[0].name, "welcome");
 /// assert!(chat.auth.is_some());
 /// ```
+///
+/// Made by [`NamespaceDescriptor::new`]; fields may be added in minor releases.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct NamespaceDescriptor {
     /// The namespace name, such as `/` or `/chat`.
     pub name: &'static str,

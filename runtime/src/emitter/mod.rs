@@ -14,7 +14,7 @@
 //! offsets like any broadcast).
 //!
 //! Publishing is fire-and-forget, as with Node's emitter: [`Emitter::emit`] queues
-//! the message (bounded by [`RedisConfig::queue`](crate::adapter::redis::RedisConfig::queue))
+//! the message (bounded by [`RedisConfig::with_queue`](crate::adapter::redis::RedisConfig::with_queue))
 //! and returns; [`Emitter::flush`] waits until everything queued is published,
 //! which a short-lived process awaits before it exits. An emitter cannot wait for
 //! acknowledgements.

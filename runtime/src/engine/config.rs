@@ -20,21 +20,59 @@ pub type AllowRequestFuture = Pin<Box<dyn Future<Output = Result<(), String>> + 
 /// `{"code":4,"message":<message>}`, as the Node.js server's `allowRequest` does.
 pub type AllowRequest = Arc<dyn Fn(&http::request::Parts) -> AllowRequestFuture + Send + Sync>;
 
-/// The transports a server accepts.
+/// The transports a server accepts: both (the default), or only one of them.
+///
+/// ```
+/// use tether::engine::{EngineConfig, Transports};
+///
+/// let config = EngineConfig::default().with_transports(Transports::websocket_only());
+/// assert!(!config.transports().polling());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transports {
-    /// HTTP long-polling.
-    pub polling: bool,
-    /// WebSocket, directly or as an upgrade from polling.
-    pub websocket: bool,
+    polling: bool,
+    websocket: bool,
 }
 
 impl Default for Transports {
     fn default() -> Self {
+        Transports::all()
+    }
+}
+
+impl Transports {
+    /// HTTP long-polling and WebSocket, directly or as an upgrade from polling.
+    pub fn all() -> Transports {
         Transports {
             polling: true,
             websocket: true,
         }
+    }
+
+    /// HTTP long-polling only: WebSocket handshakes and upgrades are refused.
+    pub fn polling_only() -> Transports {
+        Transports {
+            polling: true,
+            websocket: false,
+        }
+    }
+
+    /// WebSocket only: polling requests are refused.
+    pub fn websocket_only() -> Transports {
+        Transports {
+            polling: false,
+            websocket: true,
+        }
+    }
+
+    /// Whether HTTP long-polling is accepted.
+    pub fn polling(&self) -> bool {
+        self.polling
+    }
+
+    /// Whether WebSocket is accepted.
+    pub fn websocket(&self) -> bool {
+        self.websocket
     }
 }
 
@@ -164,48 +202,61 @@ mod session_cookie_tests {
     }
 }
 
-/// Options of an Engine.IO server. Every limit has a default; see each field.
+/// Options of an Engine.IO server, built from [`EngineConfig::default`] with the
+/// `with_*` methods. Every limit has a default, and each method says what it
+/// accepts; out-of-range values are raised to the smallest accepted one.
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::engine::EngineConfig;
+///
+/// let config = EngineConfig::default()
+///     .with_path("/realtime")
+///     .with_heartbeat(Duration::from_secs(10), Duration::from_secs(5))
+///     .with_max_payload(64 * 1024);
+/// assert_eq!(config.path(), "/realtime/");
+/// ```
 #[derive(Clone)]
 pub struct EngineConfig {
     /// Request path the server answers, with trailing slash (default `/engine.io/`;
     /// the Socket.IO server uses `/socket.io/`).
-    pub path: String,
+    pub(crate) path: String,
     /// How often the server pings each client (default 25 s).
-    pub ping_interval: Duration,
+    pub(crate) ping_interval: Duration,
     /// How long the server waits for the pong before closing (default 20 s).
-    pub ping_timeout: Duration,
+    pub(crate) ping_timeout: Duration,
     /// How long an upgrade from polling to WebSocket may take (default 10 s).
-    pub upgrade_timeout: Duration,
+    pub(crate) upgrade_timeout: Duration,
     /// Largest message or polling body accepted, in bytes (default 1,000,000).
     /// A bigger polling body gets `413`; a bigger WebSocket message closes the
     /// connection with code 1009.
-    pub max_payload: usize,
+    pub(crate) max_payload: usize,
     /// Most packets queued for one client before it counts as too slow and is
     /// disconnected (default 4,096).
-    pub max_buffered_packets: usize,
+    pub(crate) max_buffered_packets: usize,
     /// Accepted transports (default both).
-    pub transports: Transports,
+    pub(crate) transports: Transports,
     /// Whether polling sessions may upgrade to WebSocket (default true).
-    pub allow_upgrades: bool,
+    pub(crate) allow_upgrades: bool,
     /// CORS policy for polling requests (default none: no CORS headers).
-    pub cors: Option<Cors>,
+    pub(crate) cors: Option<Cors>,
     /// Session cookie for sticky load balancing (default none).
-    pub cookie: Option<SessionCookie>,
+    pub(crate) cookie: Option<SessionCookie>,
     /// Hook run before each handshake (default none: every request is accepted).
-    pub allow_request: Option<AllowRequest>,
+    pub(crate) allow_request: Option<AllowRequest>,
     /// Bytes read from a WebSocket per read call (default 1,024). Every connection
     /// keeps a buffer this size, so a small value keeps idle connections light;
     /// raise it when clients routinely send messages of many kilobytes.
-    pub ws_read_buffer_size: usize,
+    pub(crate) ws_read_buffer_size: usize,
     /// Compression of polling replies (default on for replies of 1,024 bytes and
     /// more, as Node's `httpCompression`); `None` turns it off.
-    pub http_compression: Option<HttpCompression>,
+    pub(crate) http_compression: Option<HttpCompression>,
     /// Whether Engine.IO v3 clients (`EIO=3`, socket.io-client 2.x) are accepted
     /// (default false: they are refused with code 5, as Node's `allowEIO3`).
-    pub allow_eio3: bool,
+    pub(crate) allow_eio3: bool,
     /// WebSocket permessage-deflate (default none, as Node's `perMessageDeflate`).
     #[cfg(feature = "ws-deflate")]
-    pub per_message_deflate: Option<super::deflate::PerMessageDeflate>,
+    pub(crate) per_message_deflate: Option<super::deflate::PerMessageDeflate>,
     /// Header and error hooks (default none; see [`EngineConfig::with_headers`]).
     pub(crate) hooks: Hooks,
 }
@@ -234,8 +285,13 @@ impl Default for EngineConfig {
     }
 }
 
+/// The shortest ping interval and ping timeout accepted: shorter ones would
+/// make the heartbeat a busy loop.
+const MIN_HEARTBEAT: Duration = Duration::from_millis(1);
+
 impl EngineConfig {
-    /// Sets the request path; a trailing slash is added when missing.
+    /// Sets the request path (default `/engine.io/`); a leading and a trailing
+    /// slash are added when missing.
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
         let mut path = path.into();
         if !path.starts_with('/') {
@@ -248,62 +304,72 @@ impl EngineConfig {
         self
     }
 
-    /// Sets the ping interval and timeout.
+    /// Sets how often the server pings each client and how long it waits for
+    /// the pong before closing (default 25 s and 20 s); each at least 1 ms.
     pub fn with_heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
-        self.ping_interval = interval;
-        self.ping_timeout = timeout;
+        self.ping_interval = interval.max(MIN_HEARTBEAT);
+        self.ping_timeout = timeout.max(MIN_HEARTBEAT);
         self
     }
 
-    /// Sets the upgrade timeout.
+    /// Sets how long an upgrade from polling to WebSocket may take (default
+    /// 10 s); an upgrade not finished in time is dropped and the session stays
+    /// on polling.
     pub fn with_upgrade_timeout(mut self, timeout: Duration) -> Self {
         self.upgrade_timeout = timeout;
         self
     }
 
-    /// Sets the largest accepted message or polling body, in bytes.
+    /// Sets the largest accepted message or polling body, in bytes (default
+    /// 1,000,000; at least 1). A bigger polling body gets `413`; a bigger
+    /// WebSocket message closes the connection with code 1009.
     pub fn with_max_payload(mut self, bytes: usize) -> Self {
-        self.max_payload = bytes;
+        self.max_payload = bytes.max(1);
         self
     }
 
-    /// Sets how many packets may wait for one client before it is disconnected.
+    /// Sets how many packets may wait for one client before it counts as too
+    /// slow and is disconnected (default 4,096; at least 1).
     pub fn with_max_buffered_packets(mut self, packets: usize) -> Self {
         self.max_buffered_packets = packets.max(1);
         self
     }
 
-    /// Restricts the accepted transports.
+    /// Restricts the accepted transports (default both).
     pub fn with_transports(mut self, transports: Transports) -> Self {
         self.transports = transports;
         self
     }
 
-    /// Allows or forbids upgrades from polling to WebSocket.
+    /// Allows or forbids upgrades from polling to WebSocket (default allowed).
     pub fn with_upgrades(mut self, allow: bool) -> Self {
         self.allow_upgrades = allow;
         self
     }
 
-    /// Sets the CORS policy.
+    /// Sets the CORS policy of polling requests (default none: no CORS headers).
     pub fn with_cors(mut self, cors: Cors) -> Self {
         self.cors = Some(cors);
         self
     }
 
-    /// Sets the sticky-session cookie.
+    /// Sets the sticky-session cookie (default none).
     pub fn with_cookie(mut self, cookie: SessionCookie) -> Self {
         self.cookie = Some(cookie);
         self
     }
 
-    /// Sets the WebSocket read buffer size, in bytes.
+    /// Sets how many bytes are read from a WebSocket per read call (default
+    /// 1,024; at least 256). Every connection keeps a buffer this size, so a
+    /// small value keeps idle connections light; raise it when clients routinely
+    /// send messages of many kilobytes.
     pub fn with_ws_read_buffer_size(mut self, bytes: usize) -> Self {
         self.ws_read_buffer_size = bytes.max(256);
         self
     }
 
-    /// Sets the compression of polling replies; `None` turns it off.
+    /// Sets the compression of polling replies (default on for replies of 1,024
+    /// bytes and more, as Node's `httpCompression`); `None` turns it off.
     pub fn with_http_compression(mut self, compression: Option<HttpCompression>) -> Self {
         self.http_compression = compression;
         self
@@ -311,7 +377,7 @@ impl EngineConfig {
 
     /// Accepts Engine.IO v3 clients (Node's `allowEIO3`): socket.io-client 2.x
     /// speaks v3 (client pings, `<length>:<packet>` polling payloads, binary
-    /// frames led by a type byte). Off by default.
+    /// frames led by a type byte). Off by default: they are refused with code 5.
     pub fn with_allow_eio3(mut self, allow: bool) -> Self {
         self.allow_eio3 = allow;
         self
@@ -402,6 +468,18 @@ impl EngineConfig {
     {
         self.hooks.connection_error = Some(Arc::new(hook));
         self
+    }
+}
+
+impl EngineConfig {
+    /// The request path the server answers, with leading and trailing slash.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The accepted transports.
+    pub fn transports(&self) -> Transports {
+        self.transports
     }
 }
 

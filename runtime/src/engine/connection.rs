@@ -121,8 +121,10 @@ pub enum SendError {
     QueueFull,
 }
 
-/// What the client sent to open the session.
+/// What the client sent to open the session. Made by the server; fields may be
+/// added in minor releases.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Handshake {
     /// Request headers.
     pub headers: HeaderMap,

@@ -33,21 +33,20 @@ use crate::frame::Text;
 /// Node's `ws` when created with `perMessageDeflate`). Each session then keeps a
 /// compressor and an inflater, which cost memory and CPU: as in Node, it is off
 /// unless [`EngineConfig::with_per_message_deflate`] turns it on.
+///
+/// ```
+/// use tether::engine::PerMessageDeflate;
+///
+/// let deflate = PerMessageDeflate::default()
+///     .with_threshold(256)
+///     .with_client_no_context_takeover(true);
+/// # let _ = deflate;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct PerMessageDeflate {
-    /// Messages smaller than this many bytes are sent uncompressed (default 1,024,
-    /// Node's `threshold`).
-    pub threshold: usize,
-    /// Asks the client to start each of its messages with a fresh compression
-    /// context (`client_no_context_takeover`): less memory on the server for
-    /// inflating, less compression. Default false; granted anyway when the client
-    /// offers it.
-    pub client_no_context_takeover: bool,
-    /// Compresses each outgoing message with a fresh context
-    /// (`server_no_context_takeover`). Default false; used anyway when the client
-    /// asks for it.
-    pub server_no_context_takeover: bool,
+    threshold: usize,
+    client_no_context_takeover: bool,
+    server_no_context_takeover: bool,
 }
 
 impl Default for PerMessageDeflate {
@@ -61,19 +60,25 @@ impl Default for PerMessageDeflate {
 }
 
 impl PerMessageDeflate {
-    /// Sets the size under which messages go out uncompressed.
+    /// Sets the size, in bytes, under which messages go out uncompressed
+    /// (default 1,024, Node's `threshold`).
     pub fn with_threshold(mut self, bytes: usize) -> Self {
         self.threshold = bytes;
         self
     }
 
-    /// Asks clients not to keep their compression context between messages.
+    /// Asks the client to start each of its messages with a fresh compression
+    /// context (`client_no_context_takeover`): less memory on the server for
+    /// inflating, less compression. Default false; granted anyway when the client
+    /// offers it.
     pub fn with_client_no_context_takeover(mut self, on: bool) -> Self {
         self.client_no_context_takeover = on;
         self
     }
 
-    /// Does not keep the server's compression context between messages.
+    /// Compresses each outgoing message with a fresh context
+    /// (`server_no_context_takeover`). Default false; used anyway when the client
+    /// asks for it.
     pub fn with_server_no_context_takeover(mut self, on: bool) -> Self {
         self.server_no_context_takeover = on;
         self

@@ -127,8 +127,8 @@ impl<H: EngineHandler> Engine<H> {
             .as_deref()
             .and_then(Transport::parse)
             .filter(|transport| match transport {
-                Transport::Polling => config.transports.polling,
-                Transport::WebSocket => config.transports.websocket,
+                Transport::Polling => config.transports.polling(),
+                Transport::WebSocket => config.transports.websocket(),
             })
             .ok_or(RequestError::UnknownTransport)?;
         if let Some(sid) = sid {

@@ -303,10 +303,10 @@ fn whole_value(payload: &Text) -> Result<Text, ParseError> {
 /// The event name and arguments an encoded packet carries, read back from its
 /// frames; `None` for other packets. For hooks that watch outgoing events.
 pub(crate) fn decode_event(encoded: &super::Encoded) -> Option<(Text, super::Args)> {
-    let packet = encoded.text.get(1..encoded.text.len())?;
-    let mut decoder = Decoder::new(encoded.attachments.len());
+    let packet = encoded.text().get(1..encoded.text().len())?;
+    let mut decoder = Decoder::new(encoded.attachments().len());
     let mut decoded = decoder.decode_text(packet).ok()?;
-    for attachment in &encoded.attachments {
+    for attachment in encoded.attachments() {
         decoded = decoder.decode_binary(attachment.clone()).ok()?;
     }
     match decoded?.body {

@@ -16,12 +16,16 @@ use crate::frame::{Frame, Text};
 
 /// An encoded outgoing packet: the Engine.IO frames to send. Cloning shares the
 /// buffers, so one encoding serves every recipient of a broadcast.
+///
+/// Only this module's encoders make one, so its text is always a whole
+/// Socket.IO packet behind the Engine.IO message digit `4`, which the re-framing
+/// functions ([`with_ack_id`], [`with_offset`]) rely on.
 #[derive(Debug, Clone)]
 pub struct Encoded {
     /// The text frame, starting with the Engine.IO message digit `4`.
-    pub text: Text,
+    text: Text,
     /// The binary attachments, one binary frame each, sent right after `text`.
-    pub attachments: Vec<Bytes>,
+    attachments: Vec<Bytes>,
     /// The MessagePack form, made for the first recipient that needs it.
     #[cfg(feature = "msgpack")]
     msgpack: std::sync::OnceLock<Bytes>,
@@ -55,6 +59,18 @@ impl Encoded {
 }
 
 impl Encoded {
+    /// The text frame: the Engine.IO message digit `4`, then the Socket.IO
+    /// packet (`42["news",1]`, `451-["file",{"_placeholder":true,"num":0}]`).
+    pub fn text(&self) -> &Text {
+        &self.text
+    }
+
+    /// The binary attachments, one binary frame each, sent right after the text
+    /// frame in this order.
+    pub fn attachments(&self) -> &[Bytes] {
+        &self.attachments
+    }
+
     /// The frames to send, in order: the text frame, then each attachment.
     pub fn frames(&self) -> impl Iterator<Item = Frame> + '_ {
         std::iter::once(Frame::Text(self.text.clone()))
@@ -66,6 +82,8 @@ impl Encoded {
         // then what `write_json` wrote: serde_json only writes ASCII and the
         // contents of `&str`s (its own `to_string` relies on this), the formatter
         // adds number text (ASCII), and byte strings become ASCII placeholders.
+        // `with_offset` and `with_ack_id` cut such a text only right after an
+        // ASCII byte and insert ASCII digits or a JSON string.
         #[allow(unsafe_code)]
         let text = unsafe { Text::from_utf8_unchecked(Bytes::from(buffer)) };
         Encoded {
@@ -234,14 +252,17 @@ fn encode_arguments<A: Serialize + ?Sized>(
 }
 
 /// Appends `offset` as the last argument of an encoded event (connection state
-/// recovery): `42["news",1]` becomes `42["news",1,"<offset>"]`. `offset` must need
-/// no JSON escaping (the server's offsets are digits).
+/// recovery): `42["news",1]` becomes `42["news",1,"<offset>"]`. The offset is
+/// written as a JSON string, escaped where it needs to be (the server's offsets
+/// are digits and Redis stream ids, which never do). A packet that is not an
+/// event array is returned as it is.
 ///
 /// ```
 /// use tether::protocol::{encode_event, with_offset};
 ///
 /// let encoded = encode_event("/", "news", &(1,), None).unwrap();
-/// assert_eq!(with_offset(&encoded, "7").text, r#"42["news",1,"7"]"#);
+/// assert_eq!(with_offset(&encoded, "7").text(), r#"42["news",1,"7"]"#);
+/// assert_eq!(with_offset(&encoded, "a\"b").text(), r#"42["news",1,"a\"b"]"#);
 /// ```
 pub fn with_offset(encoded: &Encoded, offset: &str) -> Encoded {
     let text = encoded.text.as_bytes();
@@ -250,22 +271,24 @@ pub fn with_offset(encoded: &Encoded, offset: &str) -> Encoded {
     };
     let mut buffer = Vec::with_capacity(text.len() + offset.len() + 3);
     buffer.extend_from_slice(body);
-    buffer.extend_from_slice(b",\"");
-    buffer.extend_from_slice(offset.as_bytes());
-    buffer.extend_from_slice(b"\"]");
+    buffer.push(b',');
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut buffer, offset);
+    buffer.push(b']');
     Encoded::from_buffer(buffer, encoded.attachments.clone())
 }
 
 /// Re-frames an encoded event with another ack id: a broadcast that asks each
 /// recipient for an answer is serialized once, and per socket only the header is
 /// rewritten (the payload text is copied behind it; attachments are shared).
-/// `nsp` is the namespace it was encoded for.
+/// `nsp` is the namespace it was encoded for; the namespace the packet names is
+/// kept whatever `nsp` says.
 ///
 /// ```
 /// use tether::protocol::{encode_event, with_ack_id};
 ///
 /// let encoded = encode_event("/game", "round", &(3,), Some(1)).unwrap();
-/// assert_eq!(with_ack_id(&encoded, "/game", 42).text, r#"42/game,42["round",3]"#);
+/// assert_eq!(with_ack_id(&encoded, "/game", 42).text(), r#"42/game,42["round",3]"#);
 /// ```
 pub fn with_ack_id(encoded: &Encoded, nsp: &str, ack_id: u64) -> Encoded {
     let text = encoded.text.as_bytes();
@@ -276,8 +299,13 @@ pub fn with_ack_id(encoded: &Encoded, nsp: &str, ack_id: u64) -> Encoded {
             .position(|&byte| byte == b'-')
             .map_or(0, |dash| dash + 1);
     }
-    if !nsp.is_empty() && nsp != "/" && text[pos..].starts_with(nsp.as_bytes()) {
-        pos = (pos + nsp.len() + 1).min(text.len());
+    // Every cut below falls right after an ASCII byte, so the copy stays UTF-8.
+    if !nsp.is_empty()
+        && nsp != "/"
+        && text[pos..].starts_with(nsp.as_bytes())
+        && text.get(pos + nsp.len()) == Some(&b',')
+    {
+        pos += nsp.len() + 1;
     } else if text.get(pos) == Some(&b'/') {
         pos += text[pos..]
             .iter()

@@ -22,10 +22,10 @@
 //! use tether::protocol::{Body, Decoder, encode_event};
 //!
 //! let encoded = encode_event("/chat", "say", &("hello", 42), Some(7)).unwrap();
-//! assert_eq!(encoded.text, r#"42/chat,7["say","hello",42]"#);
+//! assert_eq!(encoded.text(), r#"42/chat,7["say","hello",42]"#);
 //!
 //! let mut decoder = Decoder::default();
-//! let packet = decoder.decode_text(encoded.text.get(1..encoded.text.len()).unwrap())
+//! let packet = decoder.decode_text(encoded.text().get(1..encoded.text().len()).unwrap())
 //!     .unwrap()
 //!     .unwrap();
 //! let Body::Event { name, args } = packet.body else { unreachable!() };

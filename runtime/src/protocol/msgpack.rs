@@ -145,7 +145,7 @@ pub fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
 /// [`MsgpackError::InvalidEncoded`] when `encoded` is not a packet this crate's
 /// encoders write.
 pub fn from_encoded(encoded: &Encoded) -> Result<Bytes, MsgpackError> {
-    let text = encoded.text.as_str();
+    let text = encoded.text().as_str();
     let bad = MsgpackError::InvalidEncoded;
     let mut rest = text.strip_prefix('4').ok_or(bad("no message digit"))?;
     let digit = rest.bytes().next().ok_or(bad("empty"))?;
@@ -187,7 +187,7 @@ pub fn from_encoded(encoded: &Encoded) -> Result<Bytes, MsgpackError> {
     write(rmp::encode::write_pfix(&mut out, kind));
     if let Some(data) = &data {
         write(rmp::encode::write_str(&mut out, "data"));
-        write_json(&mut out, data, &encoded.attachments, 0)?;
+        write_json(&mut out, data, encoded.attachments(), 0)?;
     }
     if let Some(id) = id {
         write(rmp::encode::write_str(&mut out, "id"));

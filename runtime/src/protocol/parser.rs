@@ -51,8 +51,8 @@ impl Parser {
         match self {
             // The text starts with Engine.IO's message digit, which is framing.
             Parser::Default => {
-                encoded.text.len().saturating_sub(1)
-                    + encoded.attachments.iter().map(|a| a.len()).sum::<usize>()
+                encoded.text().len().saturating_sub(1)
+                    + encoded.attachments().iter().map(|a| a.len()).sum::<usize>()
             }
             #[cfg(feature = "msgpack")]
             Parser::MsgPack => encoded.msgpack().map_or(0, |bytes| bytes.len()),
@@ -62,8 +62,8 @@ impl Parser {
     /// The frames that carry `encoded` in this form.
     pub(crate) fn frames(self, encoded: &Encoded) -> Result<Frames, EncodeError> {
         match self {
-            Parser::Default if encoded.attachments.is_empty() => {
-                Ok(Frames::One(Frame::Text(encoded.text.clone())))
+            Parser::Default if encoded.attachments().is_empty() => {
+                Ok(Frames::One(Frame::Text(encoded.text().clone())))
             }
             Parser::Default => Ok(Frames::Many(encoded.frames().collect())),
             #[cfg(feature = "msgpack")]

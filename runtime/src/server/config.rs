@@ -8,7 +8,9 @@ use crate::protocol::DEFAULT_MAX_ATTACHMENTS;
 use crate::protocol::Parser;
 
 /// Options of a Socket.IO [`Server`](super::Server): the Engine.IO options plus the
-/// Socket.IO ones. Every limit has a default.
+/// Socket.IO ones, built from [`ServerConfig::default`] with the `with_*` methods.
+/// Every limit has a default, and each method says what it accepts; out-of-range
+/// values are raised to the smallest accepted one.
 ///
 /// ```
 /// use std::time::Duration;
@@ -21,39 +23,15 @@ use crate::protocol::Parser;
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// The Engine.IO options; the path defaults to `/socket.io/`.
-    pub engine: EngineConfig,
-    /// How long a connection may stay without joining a namespace (default 45 s).
-    pub connect_timeout: Duration,
-    /// Most binary attachments one packet may announce (default 10).
-    pub max_attachments: usize,
-    /// How long an emit waits for its acknowledgement unless `timeout` says
-    /// otherwise (default 10 s).
-    pub ack_timeout: Duration,
-    /// Most event handlers of one client that may wait at once, each in a task of
-    /// its own (default 1,024). A client that sends events faster than their
-    /// handlers finish is disconnected (`transport error`) rather than left to
-    /// grow the server's memory.
-    pub max_waiting_handlers: usize,
-    /// Whether a child of a dynamic namespace is forgotten when its last socket
-    /// leaves (default `true`), so that clients connecting to ever new names that a
-    /// pattern accepts cannot grow the server's memory. A later connection to the
-    /// same name creates the child afresh. Node.js calls this
-    /// `cleanupEmptyChildNamespaces` (off there by default).
-    pub cleanup_empty_child_namespaces: bool,
-    /// Most namespaces one connection may join or be joining at once (default 100).
-    /// A CONNECT past it is answered with the connect error `Too many namespaces`;
-    /// the namespaces already joined stay.
-    pub max_namespaces_per_client: usize,
-    /// Connection state recovery (default off): a client that lost its connection
-    /// gets its socket back, with its rooms and data, and the events it missed.
-    /// With it on, events sent without an acknowledgement carry an offset as their
-    /// last argument, as with Node's `connectionStateRecovery` (socket.io-client
-    /// and the Rust client hand it to listeners as an extra argument too). Sockets
-    /// are kept on the node they were on.
-    pub connection_state_recovery: Option<RecoveryConfig>,
-    /// The packet form every client of the server speaks (default
-    /// [`Parser::Default`], socket.io-parser's).
-    pub parser: Parser,
+    pub(crate) engine: EngineConfig,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_attachments: usize,
+    pub(crate) ack_timeout: Duration,
+    pub(crate) max_waiting_handlers: usize,
+    pub(crate) cleanup_empty_child_namespaces: bool,
+    pub(crate) max_namespaces_per_client: usize,
+    pub(crate) connection_state_recovery: Option<RecoveryConfig>,
+    pub(crate) parser: Parser,
 }
 
 impl Default for ServerConfig {
@@ -79,85 +57,130 @@ impl ServerConfig {
         self
     }
 
-    /// Sets the ping interval and timeout (default 25 s and 20 s).
+    /// Sets the ping interval and timeout (default 25 s and 20 s; each at least
+    /// 1 ms).
     pub fn with_heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
         self.engine = self.engine.with_heartbeat(interval, timeout);
         self
     }
 
-    /// Sets the largest accepted message, in bytes (default 1,000,000).
+    /// Sets the largest accepted message or polling body, in bytes (default
+    /// 1,000,000; at least 1); see [`EngineConfig::with_max_payload`].
     pub fn with_max_payload(mut self, bytes: usize) -> Self {
         self.engine = self.engine.with_max_payload(bytes);
         self
     }
 
-    /// Sets how many packets may wait for one client before it is disconnected.
+    /// Sets how many packets may wait for one client before it counts as too
+    /// slow and is disconnected (default 4,096; at least 1).
     pub fn with_max_buffered_packets(mut self, packets: usize) -> Self {
         self.engine = self.engine.with_max_buffered_packets(packets);
         self
     }
 
-    /// Restricts the accepted transports.
+    /// Restricts the accepted transports (default both).
     pub fn with_transports(mut self, transports: Transports) -> Self {
         self.engine = self.engine.with_transports(transports);
         self
     }
 
-    /// Sets the CORS policy.
+    /// Sets the CORS policy of polling requests (default none).
     pub fn with_cors(mut self, cors: Cors) -> Self {
         self.engine = self.engine.with_cors(cors);
         self
     }
 
-    /// Sets the sticky-session cookie.
+    /// Sets the sticky-session cookie (default none).
     pub fn with_cookie(mut self, cookie: SessionCookie) -> Self {
         self.engine = self.engine.with_cookie(cookie);
         self
     }
 
-    /// Sets the upgrade timeout (default 10 s).
+    /// Sets how long an upgrade from polling to WebSocket may take (default 10 s).
     pub fn with_upgrade_timeout(mut self, timeout: Duration) -> Self {
         self.engine = self.engine.with_upgrade_timeout(timeout);
         self
     }
 
-    /// Sets how long a connection may stay without joining a namespace.
+    /// Allows or forbids upgrades from polling to WebSocket (default allowed).
+    pub fn with_upgrades(mut self, allow: bool) -> Self {
+        self.engine = self.engine.with_upgrades(allow);
+        self
+    }
+
+    /// Sets how many bytes are read from a WebSocket per read call (default
+    /// 1,024; at least 256); see [`EngineConfig::with_ws_read_buffer_size`].
+    pub fn with_ws_read_buffer_size(mut self, bytes: usize) -> Self {
+        self.engine = self.engine.with_ws_read_buffer_size(bytes);
+        self
+    }
+
+    /// Accepts or refuses each handshake before any session exists; see
+    /// [`EngineConfig::with_allow_request`].
+    pub fn with_allow_request<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.engine = self.engine.with_allow_request(hook);
+        self
+    }
+
+    /// Sets how long a connection may stay without joining a namespace (default
+    /// 45 s); past it, the connection is closed.
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// Sets the most binary attachments one packet may announce.
+    /// Sets the most binary attachments one packet may announce (default 10);
+    /// zero refuses every packet with binary.
     pub fn with_max_attachments(mut self, attachments: usize) -> Self {
         self.max_attachments = attachments;
         self
     }
 
-    /// Sets the default acknowledgement timeout.
+    /// Sets how long an emit waits for its acknowledgement unless `timeout` says
+    /// otherwise (default 10 s).
     pub fn with_ack_timeout(mut self, timeout: Duration) -> Self {
         self.ack_timeout = timeout;
         self
     }
 
-    /// Sets how many event handlers of one client may wait at once.
+    /// Sets the most event handlers of one client that may wait at once, each in
+    /// a task of its own (default 1,024; at least 1). A client that sends events
+    /// faster than their handlers finish is disconnected (`transport error`)
+    /// rather than left to grow the server's memory.
     pub fn with_max_waiting_handlers(mut self, handlers: usize) -> Self {
         self.max_waiting_handlers = handlers.max(1);
         self
     }
 
-    /// Sets whether empty children of dynamic namespaces are forgotten (default `true`).
+    /// Sets whether a child of a dynamic namespace is forgotten when its last
+    /// socket leaves (default `true`), so that clients connecting to ever new
+    /// names that a pattern accepts cannot grow the server's memory. A later
+    /// connection to the same name creates the child afresh. Node.js calls this
+    /// `cleanupEmptyChildNamespaces` (off there by default).
     pub fn with_cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
         self.cleanup_empty_child_namespaces = cleanup;
         self
     }
 
-    /// Sets how many namespaces one connection may join at once (at least 1).
+    /// Sets the most namespaces one connection may join or be joining at once
+    /// (default 100; at least 1). A CONNECT past it is answered with the connect
+    /// error `Too many namespaces`; the namespaces already joined stay.
     pub fn with_max_namespaces_per_client(mut self, namespaces: usize) -> Self {
         self.max_namespaces_per_client = namespaces.max(1);
         self
     }
 
-    /// Turns connection state recovery on, with these options.
+    /// Turns connection state recovery on, with these options (default off): a
+    /// client that lost its connection gets its socket back, with its rooms and
+    /// data, and the events it missed. With it on, events sent without an
+    /// acknowledgement carry an offset as their last argument, as with Node's
+    /// `connectionStateRecovery` (socket.io-client and the Rust client hand it to
+    /// listeners as an extra argument too). Sockets are kept on the node they
+    /// were on.
     pub fn with_connection_state_recovery(mut self, recovery: RecoveryConfig) -> Self {
         self.connection_state_recovery = Some(recovery);
         self
@@ -200,7 +223,8 @@ impl ServerConfig {
         self
     }
 
-    /// Sets the packet form clients speak, as Node's `parser` option: with
+    /// Sets the packet form every client speaks (default [`Parser::Default`],
+    /// socket.io-parser's), as Node's `parser` option: with
     /// [`Parser::MsgPack`] (feature `msgpack`), socket.io-clients created with
     /// `parser: require("socket.io-msgpack-parser")` connect.
     pub fn with_parser(mut self, parser: Parser) -> Self {
@@ -234,5 +258,15 @@ impl ServerConfig {
     pub fn with_engine(mut self, engine: EngineConfig) -> Self {
         self.engine = engine;
         self
+    }
+
+    /// The Engine.IO options.
+    pub fn engine(&self) -> &EngineConfig {
+        &self.engine
+    }
+
+    /// The connection state recovery options, when it is on.
+    pub fn connection_state_recovery(&self) -> Option<&RecoveryConfig> {
+        self.connection_state_recovery.as_ref()
     }
 }

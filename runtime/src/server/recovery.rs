@@ -37,17 +37,10 @@ use crate::room::Room;
 /// ```
 #[derive(Debug, Clone)]
 pub struct RecoveryConfig {
-    /// How long a disconnected socket and the events sent meanwhile are kept
-    /// (default 2 minutes).
-    pub max_disconnection_duration: Duration,
-    /// Whether a recovered socket skips the namespace's middlewares (default `true`).
-    pub skip_middlewares: bool,
-    /// Most events kept per namespace (default 100,000); the oldest go first. A
-    /// client whose last offset is no longer kept gets a new socket instead.
-    pub max_kept_events: usize,
-    /// Most disconnected sockets kept per namespace (default 100,000); the oldest
-    /// go first.
-    pub max_kept_sockets: usize,
+    max_disconnection_duration: Duration,
+    skip_middlewares: bool,
+    max_kept_events: usize,
+    max_kept_sockets: usize,
 }
 
 impl Default for RecoveryConfig {
@@ -62,28 +55,38 @@ impl Default for RecoveryConfig {
 }
 
 impl RecoveryConfig {
-    /// Sets how long disconnected sockets and missed events are kept.
+    /// Sets how long a disconnected socket and the events sent meanwhile are kept
+    /// (default 2 minutes).
     pub fn with_max_disconnection_duration(mut self, duration: Duration) -> Self {
         self.max_disconnection_duration = duration;
         self
     }
 
-    /// Sets whether recovered sockets skip the middlewares.
+    /// Sets whether a recovered socket skips the namespace's middlewares (default
+    /// `true`).
     pub fn with_skip_middlewares(mut self, skip: bool) -> Self {
         self.skip_middlewares = skip;
         self
     }
 
-    /// Sets the most events kept per namespace.
+    /// Sets the most events kept per namespace (default 100,000; at least 1); the
+    /// oldest go first. A client whose last offset is no longer kept gets a new
+    /// socket instead.
     pub fn with_max_kept_events(mut self, events: usize) -> Self {
-        self.max_kept_events = events;
+        self.max_kept_events = events.max(1);
         self
     }
 
-    /// Sets the most disconnected sockets kept per namespace.
+    /// Sets the most disconnected sockets kept per namespace (default 100,000; at
+    /// least 1); the oldest go first.
     pub fn with_max_kept_sockets(mut self, sockets: usize) -> Self {
-        self.max_kept_sockets = sockets;
+        self.max_kept_sockets = sockets.max(1);
         self
+    }
+
+    /// How long a disconnected socket and the events sent meanwhile are kept.
+    pub fn max_disconnection_duration(&self) -> Duration {
+        self.max_disconnection_duration
     }
 }
 
@@ -202,7 +205,7 @@ impl Recovery {
         let offset = kept.next_offset;
         kept.next_offset += 1;
         let with_offset = protocol::with_offset(encoded, &offset.to_string());
-        let limit = self.config.max_kept_events.max(1);
+        let limit = self.config.max_kept_events;
         while kept.events.len() >= limit
             || kept
                 .events
@@ -238,7 +241,7 @@ impl Recovery {
         let now = Instant::now();
         let mut kept = self.lock();
         self.forget_expired(&mut kept, now);
-        let limit = self.config.max_kept_sockets.max(1);
+        let limit = self.config.max_kept_sockets;
         while kept.sockets.len() >= limit {
             let Some((at, oldest)) = kept.socket_order.pop_front() else {
                 break;
@@ -358,11 +361,11 @@ mod tests {
             except_socket: None,
         };
         assert_eq!(
-            recovery.keep(&encoded, target()).text,
+            recovery.keep(&encoded, target()).text(),
             r#"42["news",1,"1"]"#
         );
         assert_eq!(
-            recovery.keep(&encoded, target()).text,
+            recovery.keep(&encoded, target()).text(),
             r#"42["news",1,"2"]"#
         );
     }

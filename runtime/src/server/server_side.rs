@@ -266,11 +266,11 @@ pub(crate) fn server_side_packet<T: Serialize + ?Sized>(
         return Err(EmitError::ReservedEvent(event.to_owned()));
     }
     let encoded = protocol::encode_event("/", event, &EmitArgs::new(data), None)?;
-    if !encoded.attachments.is_empty() {
+    if !encoded.attachments().is_empty() {
         return Err(EmitError::BinaryServerSideEmit);
     }
     // `42[...]`: the packet is the JSON array after the two digits.
-    Ok(encoded.text.as_str().get(2..).unwrap_or("[]").to_owned())
+    Ok(encoded.text().as_str().get(2..).unwrap_or("[]").to_owned())
 }
 
 #[cfg(test)]

@@ -242,11 +242,11 @@ impl SocketInner {
         if !self.is_connected() {
             return Err(EmitError::Disconnected);
         }
-        let sent = match (self.ns.parser, volatile, encoded.attachments.is_empty()) {
+        let sent = match (self.ns.parser, volatile, encoded.attachments().is_empty()) {
             // The common case first, without the parser's frame list: this runs
             // once per recipient of every broadcast.
             (Parser::Default, false, true) => {
-                self.conn.send(Frame::Text(encoded.text.clone()))?;
+                self.conn.send(Frame::Text(encoded.text().clone()))?;
                 true
             }
             (parser, false, _) => {

@@ -26,9 +26,8 @@ struct Seen {
 /// `elsewhere=1` (path `/other`, not for the Engine.IO path) on each handshake.
 async fn recording_server() -> (SioServer, Probe<Seen>) {
     let (report, seen) = probe();
-    let mut config = sio_config().with_cookie(SessionCookie::default());
-    config.engine = config
-        .engine
+    let config = sio_config()
+        .with_cookie(SessionCookie::default())
         .with_initial_headers(|headers, _request| {
             headers.append("set-cookie", "region=eu; Path=/".parse().unwrap());
             headers.append("set-cookie", "elsewhere=1; Path=/other".parse().unwrap());

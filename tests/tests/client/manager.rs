@@ -25,12 +25,9 @@ pub trait AdminApi {
 /// `(nsp, auth)`, report each connection as `(nsp, auth)`, and count Engine.IO
 /// handshakes in `handshakes`.
 fn two_namespaces(connections: Report<(String, Value)>, handshakes: Arc<AtomicUsize>) -> Server {
-    let mut config: ServerConfig = sio_config();
-    config.engine = config
-        .engine
-        .with_initial_headers(move |_headers, _request| {
-            handshakes.fetch_add(1, Ordering::SeqCst);
-        });
+    let config: ServerConfig = sio_config().with_initial_headers(move |_headers, _request| {
+        handshakes.fetch_add(1, Ordering::SeqCst);
+    });
     let io = Server::new(config);
     for nsp in ["/", "/admin"] {
         let connections = connections.clone();

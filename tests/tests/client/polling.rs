@@ -136,10 +136,7 @@ async fn upgrades_from_polling_to_websocket() {
 #[tokio::test]
 async fn stays_on_polling_when_the_server_offers_no_upgrade() {
     let (reasons, _left) = probe();
-    let config = sio_config().with_transports(Transports {
-        polling: true,
-        websocket: false,
-    });
+    let config = sio_config().with_transports(Transports::polling_only());
     let server = SioServer::start(echo_server(config, reasons)).await;
     let (report, mut seen) = probe();
     let client = client(&server.url(), TransportMode::PollingThenWebSocket, report).await;

@@ -283,10 +283,7 @@ async fn allow_request_refuses_with_403_and_its_message() {
 
 #[tokio::test]
 async fn polling_only_servers_refuse_websockets() {
-    let transports = Transports {
-        polling: true,
-        websocket: false,
-    };
+    let transports = Transports::polling_only();
     let server = TestServer::start(quiet_config().with_transports(transports)).await;
     let session = server.open_polling().await;
     assert!(session.open.upgrades.is_empty(), "nothing to upgrade to");
@@ -308,10 +305,7 @@ async fn polling_only_servers_refuse_websockets() {
 
 #[tokio::test]
 async fn websocket_only_servers_refuse_polling() {
-    let transports = Transports {
-        polling: false,
-        websocket: true,
-    };
+    let transports = Transports::websocket_only();
     let server = TestServer::start(quiet_config().with_transports(transports)).await;
     server
         .get("EIO=4&transport=polling")
@@ -346,7 +340,7 @@ async fn upgrades_can_be_turned_off() {
 #[tokio::test]
 async fn the_path_is_configurable() {
     let server = TestServer::start(quiet_config().with_path("realtime")).await;
-    assert_eq!(server.engine.config().path, "/realtime/");
+    assert_eq!(server.engine.config().path(), "/realtime/");
     let reply = server
         .send(HttpRequest::get("/realtime/?EIO=4&transport=polling"))
         .await;

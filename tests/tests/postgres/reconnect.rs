@@ -3,7 +3,7 @@
 //! the node reconnects, listens again, and broadcasts cross both ways once more.
 
 use tether_tests::client::{names_until, reporting_client};
-use tether_tests::postgres::{PostgresNode, config, database_url, unique_prefix};
+use tether_tests::postgres::{PostgresNode, config, config_at, database_url, unique_prefix};
 use tether_tests::redis::join_and_shout;
 use tether_tests::within;
 
@@ -30,8 +30,10 @@ async fn a_node_listens_again_after_losing_its_connection() {
     let prefix = unique_prefix("reconnect");
     let url = database_url();
     let separator = if url.contains('?') { '&' } else { '?' };
-    let mut lost = config(&prefix);
-    lost.url = format!("{url}{separator}application_name={prefix}_lost");
+    let lost = config_at(
+        format!("{url}{separator}application_name={prefix}_lost"),
+        &prefix,
+    );
     let a = PostgresNode::start(lost, |io| join_and_shout(&io.main())).await;
     let b = PostgresNode::start(config(&prefix), |io| join_and_shout(&io.main())).await;
     a.wait_for_nodes(1).await;

@@ -87,11 +87,8 @@ async fn nodes_share_broadcasts_over_tls_and_a_wrong_ca_is_refused() {
     assert!(error.to_string().contains("certificate"), "{error}");
 
     // Plain text to a TLS port: refused too, never a hang.
-    let config = RedisConfig::new(format!("redis://127.0.0.1:{port}"));
-    let config = RedisConfig {
-        connect_timeout: Duration::from_millis(500),
-        ..config
-    };
+    let config = RedisConfig::new(format!("redis://127.0.0.1:{port}"))
+        .with_connect_timeout(Duration::from_millis(500));
     let answer = tokio::time::timeout(PATIENCE, RedisAdapter::connect(config)).await;
     assert!(matches!(answer, Ok(Err(_))), "{answer:?}");
 }

@@ -265,7 +265,11 @@ async fn without_recovery_nothing_changes_on_the_wire() {
             });
     })
     .await;
-    assert!(ServerConfig::default().connection_state_recovery.is_none());
+    assert!(
+        ServerConfig::default()
+            .connection_state_recovery()
+            .is_none()
+    );
     let (mut client, _) = server.client("/").await;
     client.emit("/", "shout", json!(["plain"])).await;
     let news = client.expect_event("/", "news").await;

@@ -105,7 +105,7 @@ impl NamespaceLink for PostgresLink {
 
 /// Sends `request` to the other nodes of namespace `nsp`: a command is only
 /// sent; a query waits for an answer from every node known now, within
-/// [`PostgresConfig::requests_timeout`](super::PostgresConfig::requests_timeout).
+/// [`PostgresConfig::with_requests_timeout`](super::PostgresConfig::with_requests_timeout).
 async fn ask(
     shared: Arc<Shared>,
     nsp: String,

@@ -7,33 +7,35 @@
 //! `socket.io#/`), which every node serving it listens on. Messages are the cluster
 //! messages of `socket.io-adapter`, `{type, data, uid, nsp}`, sent as the JSON
 //! payload of `pg_notify`. A message with binary (a broadcast, a server-side event
-//! or an answer to either), or whose JSON would reach
-//! [`PostgresConfig::payload_threshold`] bytes (Postgres refuses `NOTIFY` payloads
+//! or an answer to either), or whose JSON would reach the payload threshold
+//! ([`PostgresConfig::with_payload_threshold`]; Postgres refuses `NOTIFY` payloads
 //! of 8000 bytes or more), is stored instead as MessagePack in the attachments
-//! table ([`PostgresConfig::table_name`]), and the notification carries
-//! `{uid, type, attachmentId}`. Every node deletes attachments older than
-//! [`PostgresConfig::cleanup_interval`] every interval; the adapter creates the
-//! table when it is missing.
+//! table ([`PostgresConfig::with_table_name`]), and the notification carries
+//! `{uid, type, attachmentId}`. Every node deletes attachments older than the
+//! cleanup interval ([`PostgresConfig::with_cleanup_interval`]) every interval;
+//! the adapter creates the table when it is missing.
 //!
-//! Nodes know each other by heartbeats: a node announces each namespace when it
-//! starts listening (type 1, which every node answers), sends a heartbeat after
-//! [`PostgresConfig::heartbeat_interval`] without sending anything else, and says
-//! goodbye when the namespace goes (type 13). A node silent for
-//! [`PostgresConfig::heartbeat_timeout`] is forgotten. Queries (`fetch_sockets`,
+//! Nodes know each other by heartbeats ([`PostgresConfig::with_heartbeat`]): a
+//! node announces each namespace when it starts listening (type 1, which every
+//! node answers), sends a heartbeat after the heartbeat interval without sending
+//! anything else, and says goodbye when the namespace goes (type 13). A node
+//! silent for the heartbeat timeout is forgotten. Queries (`fetch_sockets`,
 //! `all_rooms`, `server_side_emit_with_ack`) wait for one answer from every node
-//! known at the time, at most [`PostgresConfig::requests_timeout`]; a node that
-//! leaves or falls silent meanwhile is no longer waited for. Commands
-//! (`sockets_join`, `sockets_leave`, `disconnect_sockets`) are only sent.
+//! known at the time, at most the requests timeout
+//! ([`PostgresConfig::with_requests_timeout`]); a node that leaves or falls
+//! silent meanwhile is no longer waited for. Commands (`sockets_join`,
+//! `sockets_leave`, `disconnect_sockets`) are only sent.
 //! `all_rooms` goes out as a request for every socket (the format has no request
 //! of its own for it), whose rooms the asking node gathers. Acknowledged
 //! broadcasts (`emit_with_ack`) yield every node's acknowledgements.
 //!
 //! Delivery is at most once, as with the Node.js adapter: what is sent while the
-//! database is unreachable waits in a bounded queue ([`PostgresConfig::queue`],
-//! then dropped and counted by [`PostgresAdapter::dropped`]); notifications sent
-//! while a node is reconnecting are lost for it. The adapter reconnects with
-//! capped exponential backoff and listens again; while it is disconnected, queries
-//! fail at once with [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable).
+//! database is unreachable waits in a bounded queue
+//! ([`PostgresConfig::with_queue`], then dropped and counted by
+//! [`PostgresAdapter::dropped`]); notifications sent while a node is reconnecting
+//! are lost for it. The adapter reconnects with capped exponential backoff and
+//! listens again; while it is disconnected, queries fail at once with
+//! [`ClusterError::Unavailable`](crate::adapter::ClusterError::Unavailable).
 //!
 //! Messages of `@socket.io/postgres-emitter`, which name no namespace, are taken
 //! to be of the namespace of their channel.
@@ -70,55 +72,48 @@ use super::cluster_message;
 use super::pending::{AckRequests, PendingRequests};
 use crate::protocol::Value;
 
-/// Options of a [`PostgresAdapter`]. Every option but the connection string has a
-/// default, that of the Node.js adapter where it has one.
+/// Options of a [`PostgresAdapter`], built from [`PostgresConfig::new`] with the
+/// `with_*` methods. Every option but the connection string has a default, that
+/// of the Node.js adapter where it has one; each method says what it accepts, and
+/// out-of-range values are brought to the nearest accepted one.
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::adapter::postgres::PostgresConfig;
+///
+/// let config = PostgresConfig::new("postgres://postgres@127.0.0.1:5432/app")
+///     .with_table_name("app.socket_io_attachments")
+///     .with_heartbeat(Duration::from_secs(2), Duration::from_secs(6));
+/// # let _ = config;
+/// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct PostgresConfig {
-    /// The database: `postgres://user:password@host:port/database`, or
-    /// `key=value` pairs.
-    pub url: String,
-    /// The prefix of every channel (default `socket.io`); nodes share broadcasts
-    /// when they use the same.
-    pub channel_prefix: String,
-    /// The table where large and binary messages are stored (default
-    /// `socket_io_attachments`): letters, digits, `_` and `.` only.
-    pub table_name: String,
-    /// The size (in bytes of JSON) from which a message goes through the table
-    /// rather than in the notification (default 8000, Postgres's limit).
-    pub payload_threshold: usize,
-    /// How often stored messages older than this are deleted (default 30 s).
-    pub cleanup_interval: Duration,
-    /// How long a node may go without sending anything before it sends a
-    /// heartbeat (default 5 s).
-    pub heartbeat_interval: Duration,
-    /// How long a node may stay silent before the others forget it (default 10 s).
-    pub heartbeat_timeout: Duration,
-    /// How long a query waits for every other node's answer (default 5 s).
-    pub requests_timeout: Duration,
-    /// Most messages that may wait to be sent, and most notifications that may
-    /// wait to be handled (default 4,096 each); past it, messages are dropped and
-    /// counted by [`PostgresAdapter::dropped`].
-    pub queue: usize,
-    /// Largest stored message read from the table, in bytes (default 16 MiB); a
-    /// larger one is ignored.
-    pub max_message_size: usize,
-    /// How long connecting may take (default 5 s).
-    pub connect_timeout: Duration,
-    /// First wait before reconnecting (default 100 ms); it doubles on each failure.
-    pub reconnect_min: Duration,
-    /// Longest wait before reconnecting (default 5 s).
-    pub reconnect_max: Duration,
+    pub(crate) url: String,
+    pub(crate) channel_prefix: String,
+    pub(crate) table_name: String,
+    pub(crate) payload_threshold: usize,
+    pub(crate) cleanup_interval: Duration,
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) heartbeat_timeout: Duration,
+    pub(crate) requests_timeout: Duration,
+    pub(crate) queue: usize,
+    pub(crate) max_message_size: usize,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) reconnect_min: Duration,
+    pub(crate) reconnect_max: Duration,
 }
 
 impl PostgresConfig {
-    /// Options for the database at `url`, with the defaults otherwise.
+    /// Options for the database at `url`, with the defaults otherwise: a URL
+    /// `postgres://user:password@host:port/database` (percent-encoded) or
+    /// `key=value` pairs, as `tokio-postgres` reads them.
+    /// [`PostgresAdapter::connect`] checks it.
     pub fn new(url: impl Into<String>) -> PostgresConfig {
         PostgresConfig {
             url: url.into(),
             channel_prefix: "socket.io".to_owned(),
             table_name: "socket_io_attachments".to_owned(),
-            payload_threshold: 8000,
+            payload_threshold: MAX_PAYLOAD_THRESHOLD,
             cleanup_interval: Duration::from_secs(30),
             heartbeat_interval: Duration::from_secs(5),
             heartbeat_timeout: Duration::from_secs(10),
@@ -131,56 +126,89 @@ impl PostgresConfig {
         }
     }
 
-    /// Sets the channel prefix (default `socket.io`).
+    /// Sets the prefix of every channel (default `socket.io`); nodes share
+    /// broadcasts when they use the same.
     pub fn with_channel_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.channel_prefix = prefix.into();
         self
     }
 
-    /// Sets the attachments table (default `socket_io_attachments`).
+    /// Sets the table where large and binary messages are stored (default
+    /// `socket_io_attachments`): letters, digits, `_` and `.` only, which
+    /// [`PostgresAdapter::connect`] checks.
     pub fn with_table_name(mut self, table: impl Into<String>) -> Self {
         self.table_name = table.into();
         self
     }
 
-    /// Sets the JSON size from which messages go through the table (at most 8000).
+    /// Sets the size, in bytes of JSON, from which a message goes through the
+    /// table rather than in the notification (default and most 8000, Postgres's
+    /// limit).
     pub fn with_payload_threshold(mut self, bytes: usize) -> Self {
-        self.payload_threshold = bytes.min(8000);
+        self.payload_threshold = bytes.min(MAX_PAYLOAD_THRESHOLD);
         self
     }
 
-    /// Sets how old stored messages get before they are deleted.
+    /// Sets how old stored messages get before they are deleted, which is also
+    /// how often they are looked for (default 30 s; at least 10 ms).
     pub fn with_cleanup_interval(mut self, interval: Duration) -> Self {
-        self.cleanup_interval = interval.max(Duration::from_millis(10));
+        self.cleanup_interval = interval.max(MIN_PERIOD);
         self
     }
 
-    /// Sets the heartbeat interval and the silence after which a node is forgotten.
+    /// Sets how long a node may go without sending anything before it sends a
+    /// heartbeat (default 5 s; at least 10 ms), and how long a node may stay
+    /// silent before the others forget it (default 10 s; at least the interval).
     pub fn with_heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
-        self.heartbeat_interval = interval.max(Duration::from_millis(10));
+        self.heartbeat_interval = interval.max(MIN_PERIOD);
         self.heartbeat_timeout = timeout.max(self.heartbeat_interval);
         self
     }
 
-    /// Sets how long a query waits for the other nodes' answers.
+    /// Sets how long a query waits for every other node's answer (default 5 s).
     pub fn with_requests_timeout(mut self, timeout: Duration) -> Self {
         self.requests_timeout = timeout;
         self
     }
 
-    /// Sets how many messages may wait to be sent, and to be handled.
+    /// Sets the most messages that may wait to be sent, and the most
+    /// notifications that may wait to be handled (default 4,096 each; at least
+    /// 1); past it, messages are dropped and counted by
+    /// [`PostgresAdapter::dropped`].
     pub fn with_queue(mut self, messages: usize) -> Self {
         self.queue = messages.max(1);
         self
     }
 
-    /// Sets the reconnection backoff bounds.
+    /// Sets the largest stored message read from the table, in bytes (default
+    /// 16 MiB; at least 1); a larger one is ignored.
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes.max(1);
+        self
+    }
+
+    /// Sets how long connecting may take (default 5 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the reconnection backoff: the first wait `min` (default 100 ms; at
+    /// least 1 ms) doubles on each failure up to `max` (default 5 s; at least
+    /// `min`).
     pub fn with_reconnect(mut self, min: Duration, max: Duration) -> Self {
-        self.reconnect_min = min;
-        self.reconnect_max = max.max(min);
+        self.reconnect_min = min.max(Duration::from_millis(1));
+        self.reconnect_max = max.max(self.reconnect_min);
         self
     }
 }
+
+/// The largest JSON payload sent in a notification: Postgres refuses `NOTIFY`
+/// payloads of 8000 bytes or more.
+const MAX_PAYLOAD_THRESHOLD: usize = 8000;
+
+/// The shortest period of the cleanup and heartbeat timers.
+const MIN_PERIOD: Duration = Duration::from_millis(10);
 
 /// What can go wrong with the Postgres adapter.
 #[derive(Debug, thiserror::Error)]
@@ -338,7 +366,7 @@ impl PostgresAdapter {
     }
 
     /// Connects once to check the connection string and credentials (bounded by
-    /// [`PostgresConfig::connect_timeout`]), then starts the adapter as
+    /// [`PostgresConfig::with_connect_timeout`]), then starts the adapter as
     /// [`PostgresAdapter::new`] does. Fails with the reason when the database
     /// cannot be reached or refuses the connection.
     pub async fn connect(config: PostgresConfig) -> Result<PostgresAdapter, PostgresError> {

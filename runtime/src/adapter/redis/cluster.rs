@@ -109,7 +109,7 @@ pub(crate) fn answer(
 /// Asks the other nodes serving namespace `nsp`, failing at once while Redis is
 /// unreachable: a command is only published; a query waits for as many answers
 /// as `PUBSUB NUMSUB` (`SHARDNUMSUB` when sharded) counts other nodes, within
-/// [`RedisConfig::requests_timeout`](super::RedisConfig::requests_timeout).
+/// [`RedisConfig::with_requests_timeout`](super::RedisConfig::with_requests_timeout).
 pub(crate) async fn ask(
     shared: Arc<Shared>,
     nsp: String,

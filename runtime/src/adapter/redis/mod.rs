@@ -12,8 +12,8 @@
 //! Delivery is at most once, as with the Node.js adapter: what is published while
 //! Redis is unreachable, or while a node is reconnecting, is lost for that node.
 //! An outage never blocks a broadcast: local delivery goes on, and messages for the
-//! other nodes wait in a bounded queue ([`RedisConfig::queue`]) that drops the newest
-//! once full. Both connections reconnect with capped exponential backoff.
+//! other nodes wait in a bounded queue ([`RedisConfig::with_queue`]) that drops
+//! the newest once full. Both connections reconnect with capped exponential backoff.
 //!
 //! Server-side events ([`Namespace::server_side_emit`](crate::server::Namespace::server_side_emit))
 //! go out as JSON requests `{uid, type: 6, data: [event, ...args]}` on
@@ -53,8 +53,9 @@
 //! [`BroadcastOperator::fetch_sockets`](crate::server::BroadcastOperator::fetch_sockets),
 //! [`BroadcastOperator::emit_with_ack`](crate::server::BroadcastOperator::emit_with_ack)
 //! and the like: a query waits for as many answers as `NUMSUB` counts other
-//! nodes, at most [`RedisConfig::requests_timeout`], so a node that dies
-//! mid-request costs the asker that timeout
+//! nodes, at most the requests timeout
+//! ([`RedisConfig::with_requests_timeout`]), so a node that dies mid-request
+//! costs the asker that timeout
 //! ([`ClusterError::Timeout`](crate::adapter::ClusterError::Timeout)); a command
 //! is only published. The sharded format has no `allRooms`: tether asks for every
 //! socket and gathers their rooms. While Redis is unreachable, requests and
@@ -127,57 +128,46 @@ pub(crate) use emit::PublishError;
 use super::LocalNamespace;
 use super::msgpack;
 
-/// Options of a [`RedisAdapter`]. Every limit has a default.
+/// Options of a [`RedisAdapter`] (and of the connection of a
+/// [`RedisStreamsAdapter`](streams::RedisStreamsAdapter)), built from
+/// [`RedisConfig::new`] with the `with_*` methods. Every limit has a default, and
+/// each method says what it accepts; out-of-range values are raised to the
+/// smallest accepted one.
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::adapter::redis::RedisConfig;
+///
+/// let config = RedisConfig::new("rediss://127.0.0.1:6380/0")
+///     .with_key("chat")
+///     .with_queue(1024)
+///     .with_requests_timeout(Duration::from_secs(2));
+/// # let _ = config;
+/// ```
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
-    /// The Redis server: `redis://[[user]:password@]host[:port][/db]`, or
-    /// `rediss://` for TLS; user and password are percent-decoded.
-    pub url: String,
-    /// The PEM certificate(s) of the authority that signed the Redis server's
-    /// certificate, for a `rediss://` URL; `None` trusts the system's roots.
-    pub tls_ca: Option<Vec<u8>>,
-    /// The prefix of every channel (default `socket.io`, as in Node.js); nodes
-    /// share broadcasts when they use the same.
-    pub key: String,
-    /// Sharded pub/sub (Redis 7 `SPUBLISH`/`SSUBSCRIBE`), as Node's
-    /// `createShardedAdapter` (default `false`: classic pub/sub, as Node's
-    /// `createAdapter`).
-    pub sharded: bool,
-    /// Which shard channels a node subscribes to, with sharded pub/sub (default
-    /// [`SubscriptionMode::Static`]); every node of a cluster must use the same.
-    pub subscription_mode: SubscriptionMode,
-    /// The URL names one node of a Redis Cluster, whose other nodes are
-    /// discovered (default `false`); implies [`sharded`](Self::sharded).
-    pub cluster: bool,
-    /// The name of the master set a Sentinel monitors, when the URL names that
-    /// Sentinel (default `None`: the URL names Redis itself). The URL's
-    /// credentials, database and TLS apply to the master.
-    pub sentinel: Option<String>,
-    /// Most messages that may wait to be published, and most messages from the
-    /// other nodes that may wait to be delivered (default 4,096 each); past it,
-    /// broadcasts still reach local sockets but not the other nodes, and messages
-    /// from Redis are dropped. Both are counted by [`RedisAdapter::dropped`].
-    pub queue: usize,
-    /// Largest message taken from Redis, in bytes (default 16 MiB); a larger one
-    /// is ignored.
-    pub max_message_size: usize,
-    /// How long connecting (and authenticating) may take (default 5 s).
-    pub connect_timeout: Duration,
-    /// First wait before reconnecting (default 100 ms); it doubles on each failure.
-    pub reconnect_min: Duration,
-    /// Longest wait before reconnecting (default 5 s).
-    pub reconnect_max: Duration,
-    /// How often an idle connection is checked with a PING (default 15 s); one
-    /// that answers nothing for two intervals is dropped and reconnected.
-    pub ping_interval: Duration,
-    /// How long a cluster request (`fetch_sockets`, `all_rooms`,
-    /// `server_side_emit_with_ack`) waits for every other node's answer (default
-    /// 5 s, as in Node.js).
-    pub requests_timeout: Duration,
+    /// `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS.
+    pub(crate) url: String,
+    pub(crate) tls_ca: Option<Vec<u8>>,
+    pub(crate) key: String,
+    pub(crate) sharded: bool,
+    pub(crate) subscription_mode: SubscriptionMode,
+    /// Implies `sharded`.
+    pub(crate) cluster: bool,
+    pub(crate) sentinel: Option<String>,
+    pub(crate) queue: usize,
+    pub(crate) max_message_size: usize,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) reconnect_min: Duration,
+    pub(crate) reconnect_max: Duration,
+    pub(crate) ping_interval: Duration,
+    pub(crate) requests_timeout: Duration,
 }
 
 impl RedisConfig {
-    /// Options for the Redis server at `url`, with the defaults otherwise.
+    /// Options for the Redis server at `url`, with the defaults otherwise:
+    /// `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS; user
+    /// and password are percent-decoded. [`RedisAdapter::connect`] checks it.
     pub fn new(url: impl Into<String>) -> RedisConfig {
         RedisConfig {
             url: url.into(),
@@ -197,7 +187,8 @@ impl RedisConfig {
         }
     }
 
-    /// Sets the channel prefix (default `socket.io`).
+    /// Sets the prefix of every channel (default `socket.io`, as in Node.js);
+    /// nodes share broadcasts when they use the same.
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
         self.key = key.into();
         self
@@ -231,37 +222,79 @@ impl RedisConfig {
 
     /// Asks the Sentinel the URL names for the address of master set `master`, at
     /// each connection: after a failover, the adapter reconnects to the new master.
+    /// The URL's credentials, database and TLS apply to the master. By default
+    /// the URL names Redis itself.
     pub fn with_sentinel(mut self, master: impl Into<String>) -> Self {
         self.sentinel = Some(master.into());
         self
     }
 
-    /// Trusts the certificate authority in `pem` (PEM text) for a `rediss://` URL,
-    /// instead of the system's roots.
+    /// Trusts the certificate authority in `pem` (the PEM certificate(s) that
+    /// signed the Redis server's certificate) for a `rediss://` URL, instead of
+    /// the system's roots (the default).
     pub fn with_tls_ca(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.tls_ca = Some(pem.into());
         self
     }
 
-    /// Sets how many messages may wait to be published, and to be delivered.
+    /// Sets the most messages that may wait to be published, and the most
+    /// messages from the other nodes that may wait to be delivered (default 4,096
+    /// each; at least 1). Past it, broadcasts still reach local sockets but not
+    /// the other nodes, and messages from Redis are dropped; both are counted by
+    /// [`RedisAdapter::dropped`].
     pub fn with_queue(mut self, messages: usize) -> Self {
         self.queue = messages.max(1);
         self
     }
 
-    /// Sets how long a cluster request waits for the other nodes' answers.
+    /// Sets the largest message taken from Redis, in bytes (default 16 MiB; at
+    /// least 1); a larger one is ignored.
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes.max(1);
+        self
+    }
+
+    /// Sets how long connecting (and authenticating) may take (default 5 s).
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets how often an idle connection is checked with a PING (default 15 s; at
+    /// least 10 ms); one that answers nothing for two intervals is dropped and
+    /// reconnected.
+    pub fn with_ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval.max(MIN_PING_INTERVAL);
+        self
+    }
+
+    /// Sets how long a cluster request (`fetch_sockets`, `all_rooms`,
+    /// `server_side_emit_with_ack`) waits for every other node's answer (default
+    /// 5 s, as in Node.js).
     pub fn with_requests_timeout(mut self, timeout: Duration) -> Self {
         self.requests_timeout = timeout;
         self
     }
 
-    /// Sets the reconnection backoff bounds.
+    /// Sets the reconnection backoff: the first wait `min` (default 100 ms; at
+    /// least 1 ms) doubles on each failure up to `max` (default 5 s; at least
+    /// `min`).
     pub fn with_reconnect(mut self, min: Duration, max: Duration) -> Self {
-        self.reconnect_min = min;
-        self.reconnect_max = max.max(min);
+        self.reconnect_min = min.max(Duration::from_millis(1));
+        self.reconnect_max = max.max(self.reconnect_min);
         self
     }
 }
+
+impl RedisConfig {
+    /// The Redis server's URL, as given to [`RedisConfig::new`].
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// The shortest interval between PINGs on an idle connection.
+const MIN_PING_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Which shard channels the sharded adapter uses, as the `subscriptionMode` of
 /// Node's `createShardedAdapter`. Broadcasts to exactly one room go on a channel
@@ -453,7 +486,7 @@ impl RedisAdapter {
     }
 
     /// Connects to Redis once to check the URL, TLS and credentials (bounded by
-    /// [`RedisConfig::connect_timeout`]), then starts the adapter as
+    /// [`RedisConfig::with_connect_timeout`]), then starts the adapter as
     /// [`RedisAdapter::new`] does. Fails with the reason when Redis cannot be
     /// reached or refuses the connection, rather than retrying in the background.
     pub async fn connect(config: RedisConfig) -> Result<RedisAdapter, RedisError> {

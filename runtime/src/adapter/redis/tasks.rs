@@ -6,7 +6,6 @@
 //! own; the sender here puts them in a bounded queue and counts what does not fit.
 
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use ::redis::{PushInfo, PushKind, Value as RespValue};
 use bytes::Bytes;
@@ -32,7 +31,7 @@ enum Ended {
 }
 
 fn ping_timer(config: &RedisConfig) -> Interval {
-    let period = config.ping_interval.max(Duration::from_millis(10));
+    let period = config.ping_interval;
     tokio::time::interval_at(Instant::now() + period, period)
 }
 
@@ -613,6 +612,8 @@ fn deliver(shared: &Shared, channel: &Bytes, payload: &Bytes) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn pmessage(pattern: &str, channel: &str, payload: &[u8]) -> PushInfo {

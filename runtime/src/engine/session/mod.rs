@@ -249,7 +249,7 @@ impl<D> Session<D> {
     pub(crate) fn open_packet(&self, transport: Transport) -> Frame {
         let upgrades = if transport == Transport::Polling
             && self.config.allow_upgrades
-            && self.config.transports.websocket
+            && self.config.transports.websocket()
         {
             r#"["websocket"]"#
         } else {

@@ -183,8 +183,8 @@ proptest! {
         new_id in any::<u64>(),
     ) {
         let encoded = encode_event("/game", "state", &values, id).expect("values encode");
-        let binaries = encoded.attachments.len();
-        prop_assert_eq!(encoded.text.starts_with("45"), binaries > 0);
+        let binaries = encoded.attachments().len();
+        prop_assert_eq!(encoded.text().starts_with("45"), binaries > 0);
 
         for (encoded, id) in [(encoded.clone(), id), (with_ack_id(&encoded, "/game", new_id), Some(new_id))] {
             let packet = decode_encoded(&encoded);

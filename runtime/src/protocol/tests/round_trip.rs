@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::frame::{Frame, Text};
 use crate::protocol::{
     ArgError, Args, Body, DEFAULT_MAX_ATTACHMENTS, Decoder, EncodeError, Encoded, Map, Packet,
-    Value, encode_ack, encode_event, from_value, to_value, with_ack_id,
+    Value, encode_ack, encode_event, from_value, to_value, with_ack_id, with_offset,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,7 +46,7 @@ fn upload() -> Upload {
 
 /// Feeds the frames of `encoded` (without the Engine.IO `4`) to a fresh decoder.
 pub(super) fn decode_encoded(encoded: &Encoded) -> Packet {
-    let limit = encoded.attachments.len().max(DEFAULT_MAX_ATTACHMENTS);
+    let limit = encoded.attachments().len().max(DEFAULT_MAX_ATTACHMENTS);
     let mut decoder = Decoder::new(limit);
     let mut packets = Vec::new();
     for frame in encoded.frames() {
@@ -74,10 +74,10 @@ fn event_args(packet: Packet) -> (Text, Args) {
 fn typed_struct_with_nested_bytes_round_trips() {
     let original = upload();
     let encoded = encode_event("/files", "upload", &(&original, 7u8), Some(12)).unwrap();
-    assert_eq!(encoded.attachments.len(), 4);
-    assert!(encoded.text.starts_with("454-/files,12[\"upload\",{\"name\":\"photo.png\",\"data\":{\"_placeholder\":true,\"num\":0},"));
-    assert_eq!(encoded.attachments[0], Bytes::from_static(b"\x89PNG"));
-    assert_eq!(encoded.attachments[3], Bytes::from_static(&[0xff; 4]));
+    assert_eq!(encoded.attachments().len(), 4);
+    assert!(encoded.text().starts_with("454-/files,12[\"upload\",{\"name\":\"photo.png\",\"data\":{\"_placeholder\":true,\"num\":0},"));
+    assert_eq!(encoded.attachments()[0], Bytes::from_static(b"\x89PNG"));
+    assert_eq!(encoded.attachments()[3], Bytes::from_static(&[0xff; 4]));
 
     let packet = decode_encoded(&encoded);
     assert_eq!((packet.nsp.as_str(), packet.id), ("/files", Some(12)));
@@ -92,17 +92,20 @@ fn typed_struct_with_nested_bytes_round_trips() {
 #[test]
 fn without_bytes_the_packet_is_a_plain_event() {
     let encoded = encode_event("/", "move", &(1.5f64, [1, 2], "é"), None).unwrap();
-    assert_eq!(encoded.text, r#"42["move",1.5,[1,2],"é"]"#);
-    assert!(encoded.attachments.is_empty());
+    assert_eq!(encoded.text(), r#"42["move",1.5,[1,2],"é"]"#);
+    assert!(encoded.attachments().is_empty());
     assert_eq!(encoded.frames().count(), 1);
     let unit = encode_event("/", "ping", &(), None).unwrap();
-    assert_eq!(unit.text, r#"42["ping"]"#);
+    assert_eq!(unit.text(), r#"42["ping"]"#);
 }
 
 #[test]
 fn acks_round_trip_with_and_without_binary() {
     let encoded = encode_ack("/", 5, &("ok", Bytes::from_static(b"z"))).unwrap();
-    assert_eq!(encoded.text, r#"461-5["ok",{"_placeholder":true,"num":0}]"#);
+    assert_eq!(
+        encoded.text(),
+        r#"461-5["ok",{"_placeholder":true,"num":0}]"#
+    );
     let packet = decode_encoded(&encoded);
     let Body::Ack(args) = packet.body else {
         panic!("not an ack")
@@ -112,7 +115,7 @@ fn acks_round_trip_with_and_without_binary() {
     assert_eq!((text.as_str(), bytes.as_ref()), ("ok", b"z".as_slice()));
 
     let empty = encode_ack("/admin", 1, &Vec::<Value>::new()).unwrap();
-    assert_eq!(empty.text, "43/admin,1[]");
+    assert_eq!(empty.text(), "43/admin,1[]");
 }
 
 #[test]
@@ -132,11 +135,11 @@ fn values_round_trip_with_binary_anywhere() {
         Value::Bool(false),
     ];
     let encoded = encode_event("/", "mixed", &values, None).unwrap();
-    assert!(encoded.text.starts_with("452-"));
+    assert!(encoded.text().starts_with("452-"));
     // Keys keep their insertion order.
     assert!(
         encoded
-            .text
+            .text()
             .contains(r#"{"z":{"_placeholder":true,"num":1},"a":[null,-3]}"#)
     );
     let (_, args) = event_args(decode_encoded(&encoded));
@@ -259,7 +262,7 @@ fn incoming_arguments_forward_unchanged() {
     let (_, args) = event_args(plain);
     let forwarded = encode_event("/room", "relay", &args, Some(3)).unwrap();
     assert_eq!(
-        forwarded.text,
+        forwarded.text(),
         r#"42/room,3["relay",{"b" : 1,"a":[ ]},"\u00e9"]"#
     );
     assert_eq!(
@@ -275,20 +278,55 @@ fn incoming_arguments_forward_unchanged() {
 fn ack_ids_are_reframed_per_recipient() {
     let plain = encode_event("/admin", "ev", &(1,), Some(1)).unwrap();
     assert_eq!(
-        with_ack_id(&plain, "/admin", 99).text,
+        with_ack_id(&plain, "/admin", 99).text(),
         r#"42/admin,99["ev",1]"#
     );
     let no_id = encode_event("/", "ev", &(1,), None).unwrap();
-    assert_eq!(with_ack_id(&no_id, "/", 4).text, r#"424["ev",1]"#);
+    assert_eq!(with_ack_id(&no_id, "/", 4).text(), r#"424["ev",1]"#);
     let binary = encode_event("/admin", "ev", &(Bytes::from_static(b"x"),), Some(3)).unwrap();
     let reframed = with_ack_id(&binary, "/admin", 12);
     assert_eq!(
-        reframed.text,
+        reframed.text(),
         r#"451-/admin,12["ev",{"_placeholder":true,"num":0}]"#
     );
-    assert_eq!(reframed.attachments, binary.attachments);
+    assert_eq!(reframed.attachments(), binary.attachments());
     let numeric_nsp = encode_event("/7", "ev", &(), None).unwrap();
-    assert_eq!(with_ack_id(&numeric_nsp, "/7", 8).text, r#"42/7,8["ev"]"#);
+    assert_eq!(with_ack_id(&numeric_nsp, "/7", 8).text(), r#"42/7,8["ev"]"#);
+}
+
+#[test]
+fn reframing_keeps_the_namespace_the_packet_names() {
+    // `nsp` a prefix of the packet's namespace, which goes on with a character
+    // of several bytes: the id goes after the whole namespace, the text stays
+    // UTF-8.
+    let encoded = encode_event("/aé", "ev", &(1,), None).unwrap();
+    let reframed = with_ack_id(&encoded, "/a", 5);
+    assert_eq!(reframed.text(), r#"42/aé,5["ev",1]"#);
+    assert_eq!(
+        with_ack_id(&encoded, "/other", 6).text(),
+        r#"42/aé,6["ev",1]"#
+    );
+}
+
+#[test]
+fn offsets_are_written_as_json_strings() {
+    let encoded = encode_event("/", "news", &(1,), None).unwrap();
+    assert_eq!(
+        with_offset(&encoded, "1700000000000-0").text(),
+        r#"42["news",1,"1700000000000-0"]"#
+    );
+    let odd = with_offset(&encoded, "a\"b\\c\nd");
+    assert_eq!(odd.text(), r#"42["news",1,"a\"b\\c\nd"]"#);
+    let (_, args) = event_args(
+        Decoder::default()
+            .decode_text(Text::from(odd.text()[1..].to_owned()))
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(
+        to_value(&args).unwrap(),
+        Value::from(vec![Value::from(1), Value::from("a\"b\\c\nd")])
+    );
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -343,9 +381,9 @@ fn many_attachments_are_the_receiver_s_limit() {
         .map(|n| Value::Binary(Bytes::from(vec![n])))
         .collect();
     let encoded = encode_event("/", "many", &values, None).unwrap();
-    assert!(encoded.text.starts_with("4512-"));
+    assert!(encoded.text().starts_with("4512-"));
     let mut decoder = Decoder::default();
-    let text = encoded.text.get(1..encoded.text.len()).unwrap();
+    let text = encoded.text().get(1..encoded.text().len()).unwrap();
     assert!(matches!(
         decoder.decode_text(text),
         Err(crate::protocol::ParseError::TooManyAttachments { max: 10 })

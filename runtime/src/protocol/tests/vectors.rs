@@ -105,7 +105,7 @@ fn encoder_output_is_byte_exact() {
             panic!("first frame must be text")
         };
         assert_eq!(
-            encoded.text,
+            encoded.text(),
             format!("4{expected}").as_str(),
             "encoding {}",
             vector["packet"]
@@ -118,7 +118,8 @@ fn encoder_output_is_byte_exact() {
             })
             .collect();
         assert_eq!(
-            encoded.attachments, binaries,
+            encoded.attachments(),
+            binaries,
             "attachments of {}",
             vector["packet"]
         );

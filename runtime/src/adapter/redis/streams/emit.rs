@@ -1,7 +1,7 @@
 //! What [`Emitter`](crate::emitter::Emitter) writes through a writer-only
 //! streams adapter, in the format of `@socket.io/redis-streams-emitter` 0.1.1:
 //! stream entries of node id `emitter` on the stream named by
-//! [`RedisStreamsConfig::stream_name`](super::RedisStreamsConfig::stream_name)
+//! [`RedisStreamsConfig::with_stream_name`](super::RedisStreamsConfig::with_stream_name)
 //! (that emitter knows no `streamCount`): broadcasts `{packet: {type: 2, data,
 //! nsp}, opts: {rooms, flags, except}}`, commands and server-side events.
 

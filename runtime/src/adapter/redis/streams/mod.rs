@@ -29,8 +29,9 @@
 //! `false`).
 //!
 //! One writer task adds entries and publishes in order, in pipelines (sessions
-//! are stored at once, beside it); its queue is bounded ([`RedisConfig::queue`]): past it, a broadcast
-//! reaches this node's sockets only, without offset (counted by
+//! are stored at once, beside it); its queue is bounded
+//! ([`RedisConfig::with_queue`]): past it, a broadcast reaches this node's sockets
+//! only, without offset (counted by
 //! [`RedisStreamsAdapter::dropped`]). While Redis is unreachable, broadcasts reach
 //! this node's sockets only.
 //!
@@ -66,32 +67,21 @@ use super::connection::{self, Source};
 use super::{RedisConfig, RedisError};
 use crate::adapter::LocalNamespace;
 
-/// Options of a [`RedisStreamsAdapter`], with the defaults of Node's adapter.
+/// Options of a [`RedisStreamsAdapter`], with the defaults of Node's adapter,
+/// built from [`RedisStreamsConfig::new`] (or [`with_redis`](Self::with_redis))
+/// with the `with_*` methods; each method says what it accepts, and out-of-range
+/// values are raised to the smallest accepted one.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct RedisStreamsConfig {
-    /// The Redis connection: URL (`redis://` or `rediss://`, credentials,
-    /// database), TLS, queue bounds, timeouts and reconnection backoff.
-    pub redis: RedisConfig,
-    /// The stream's name (default `socket.io`); the prefix of each stream's name
-    /// with several.
-    pub stream_name: String,
-    /// How many streams the namespaces are spread over (default 1); with more,
-    /// namespace `nsp` uses `<stream_name>-<hashCode(nsp) % stream_count>`, as
-    /// Node computes it.
-    pub stream_count: usize,
-    /// The prefix of the pub/sub channels (default `socket.io`).
-    pub channel_prefix: String,
-    /// The approximate most entries a stream keeps (default 10,000): `MAXLEN ~`.
-    pub max_len: usize,
-    /// Most entries read at once (default 100).
-    pub read_count: usize,
-    /// How long a read waits for new entries (default 5 s).
-    pub block_time: Duration,
-    /// The prefix of the keys of stored sessions (default `sio:session:`).
-    pub session_key_prefix: String,
-    /// Always write `data` as JSON, even when it carries binary (default `false`).
-    pub only_plaintext: bool,
+    pub(crate) redis: RedisConfig,
+    pub(crate) stream_name: String,
+    pub(crate) stream_count: usize,
+    pub(crate) channel_prefix: String,
+    pub(crate) max_len: usize,
+    pub(crate) read_count: usize,
+    pub(crate) block_time: Duration,
+    pub(crate) session_key_prefix: String,
+    pub(crate) only_plaintext: bool,
 }
 
 impl RedisStreamsConfig {
@@ -100,7 +90,8 @@ impl RedisStreamsConfig {
         RedisStreamsConfig::with_redis(RedisConfig::new(url))
     }
 
-    /// Options on the connection `redis`, with the defaults otherwise.
+    /// Options on the connection `redis` (URL, TLS, queue bounds, timeouts and
+    /// reconnection backoff), with the defaults otherwise.
     pub fn with_redis(redis: RedisConfig) -> RedisStreamsConfig {
         RedisStreamsConfig {
             redis,
@@ -115,57 +106,65 @@ impl RedisStreamsConfig {
         }
     }
 
-    /// Sets the stream's name (`streamName`).
+    /// Sets the stream's name (`streamName`; default `socket.io`); the prefix of
+    /// each stream's name with several.
     pub fn with_stream_name(mut self, name: impl Into<String>) -> Self {
         self.stream_name = name.into();
         self
     }
 
-    /// Sets how many streams namespaces are spread over (`streamCount`).
+    /// Sets how many streams namespaces are spread over (`streamCount`; default
+    /// 1, at least 1); with more, namespace `nsp` uses
+    /// `<stream_name>-<hashCode(nsp) % stream_count>`, as Node computes it.
     pub fn with_stream_count(mut self, count: usize) -> Self {
         self.stream_count = count.max(1);
         self
     }
 
-    /// Sets the pub/sub channel prefix (`channelPrefix`).
+    /// Sets the pub/sub channel prefix (`channelPrefix`; default `socket.io`).
     pub fn with_channel_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.channel_prefix = prefix.into();
         self
     }
 
-    /// Sets the approximate most entries a stream keeps (`maxLen`).
+    /// Sets the approximate most entries a stream keeps (`maxLen`, `MAXLEN ~`;
+    /// default 10,000, at least 1).
     pub fn with_max_len(mut self, max_len: usize) -> Self {
         self.max_len = max_len.max(1);
         self
     }
 
-    /// Sets the most entries read at once (`readCount`).
+    /// Sets the most entries read at once (`readCount`; default 100, at least 1).
     pub fn with_read_count(mut self, count: usize) -> Self {
         self.read_count = count.max(1);
         self
     }
 
-    /// Sets how long a read waits for new entries (`blockTimeInMs`).
+    /// Sets how long a read waits for new entries (`blockTimeInMs`; default 5 s,
+    /// at least 1 ms).
     pub fn with_block_time(mut self, block: Duration) -> Self {
         self.block_time = block.max(Duration::from_millis(1));
         self
     }
 
-    /// Sets the prefix of stored sessions' keys (`sessionKeyPrefix`).
+    /// Sets the prefix of stored sessions' keys (`sessionKeyPrefix`; default
+    /// `sio:session:`).
     pub fn with_session_key_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.session_key_prefix = prefix.into();
         self
     }
 
-    /// Writes `data` as JSON even when it carries binary (`onlyPlaintext`).
+    /// Writes `data` as JSON even when it carries binary (`onlyPlaintext`;
+    /// default `false`).
     pub fn with_only_plaintext(mut self, only: bool) -> Self {
         self.only_plaintext = only;
         self
     }
 
-    /// Sets how long cluster requests wait for the other nodes' answers.
+    /// Sets how long cluster requests wait for the other nodes' answers (default
+    /// 5 s); see [`RedisConfig::with_requests_timeout`].
     pub fn with_requests_timeout(mut self, timeout: Duration) -> Self {
-        self.redis.requests_timeout = timeout;
+        self.redis = self.redis.with_requests_timeout(timeout);
         self
     }
 
