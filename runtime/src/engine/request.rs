@@ -57,7 +57,9 @@ impl<'a> Query<'a> {
                 _ => continue,
             };
             if slot.is_none() {
-                *slot = Some(if value.contains(['%', '+']) {
+                // A byte scan: a `char` pattern set decodes UTF-8 on every request.
+                let escaped = value.bytes().any(|byte| byte == b'%' || byte == b'+');
+                *slot = Some(if escaped {
                     Cow::Owned(query::decode(value))
                 } else {
                     Cow::Borrowed(value)
