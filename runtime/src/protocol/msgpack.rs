@@ -226,20 +226,25 @@ pub fn from_encoded(encoded: &Encoded) -> Result<Bytes, MsgpackError> {
         .transpose()
         .map_err(|_| bad("ack id"))?;
     rest = &rest[digits..];
-    let data: Option<Json> = if rest.is_empty() {
-        None
-    } else {
-        Some(serde_json::from_str(rest).map_err(|_| bad("payload"))?)
-    };
 
     let mut out = Vec::with_capacity(text.len() + 16);
-    let fields = 2 + u32::from(data.is_some()) + u32::from(id.is_some());
+    let fields = 2 + u32::from(!rest.is_empty()) + u32::from(id.is_some());
     write(rmp::encode::write_map_len(&mut out, fields).map(drop));
     write(rmp::encode::write_str(&mut out, "type"));
     write(rmp::encode::write_pfix(&mut out, kind));
-    if let Some(data) = &data {
+    if !rest.is_empty() {
         write(rmp::encode::write_str(&mut out, "data"));
-        write_json(&mut out, data, &encoded.attachments, 0)?;
+        let data_start = out.len();
+        match transcode::write_json_text(&mut out, rest, &encoded.attachments) {
+            Ok(()) => {}
+            Err(text::Fallback::Invalid(error)) => return Err(error),
+            // An object that repeats a key is written once, as the tree keeps it.
+            Err(text::Fallback::DuplicateKey) => {
+                let data: Json = serde_json::from_str(rest).map_err(|_| bad("payload"))?;
+                out.truncate(data_start);
+                write_json(&mut out, &data, &encoded.attachments, 0)?;
+            }
+        }
     }
     if let Some(id) = id {
         write(rmp::encode::write_str(&mut out, "id"));
@@ -587,3 +592,4 @@ fn float(value: f64) -> Json {
 #[cfg(test)]
 mod tests;
 mod text;
+mod transcode;

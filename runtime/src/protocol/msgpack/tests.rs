@@ -297,3 +297,71 @@ fn one_pass_reading_fails_as_the_tree_does() {
         assert_eq!(error, to_text_packet_by_tree(&bytes).unwrap_err());
     }
 }
+
+/// The MessagePack form of JSON text through a `serde_json::Value` tree.
+fn by_tree(json: &str, attachments: &[Bytes]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let value: Json = serde_json::from_str(json).unwrap();
+    write_json(&mut out, &value, attachments, 0).unwrap();
+    out
+}
+
+#[test]
+fn one_pass_writing_matches_the_tree() {
+    let attachments = [Bytes::from_static(&[1, 2, 3])];
+    let long_array = format!("[{}]", vec!["1"; 70_000].join(","));
+    let many_keys = format!(
+        "{{{}}}",
+        (0..20)
+            .map(|index| format!(r#""k{index}":{index}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let cases = [
+        r#"["echo",{"t":123456789,"s":"x"}]"#,
+        r#"[null,true,false,0,-1,-129,18446744073709551615,-9223372036854775808,1.5,-0.0,1e300,100000000000000000000]"#,
+        r#"["a\"\\\n\u0001é😀",{"nested":[[[{}]],[]]}]"#,
+        r#"[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"num":0,"_placeholder":true}]"#,
+        r#"[{"_placeholder":false,"num":0},{"_placeholder":true,"num":0,"x":1},{"_placeholder":true,"num":0.0}]"#,
+        r#"{"_placeholder":true,"num":0}"#,
+        r#" [ 1 , { "a" : [ ] } ] "#,
+        r#""just a string""#,
+        &"x".repeat(70_000),
+        &format!(r#"["{}"]"#, "y".repeat(70_000)),
+        &long_array,
+        &many_keys,
+    ];
+    for json in cases {
+        if serde_json::from_str::<Json>(json).is_err() {
+            continue;
+        }
+        let mut out = vec![0xaa];
+        let Ok(()) = transcode::write_json_text(&mut out, json, &attachments) else {
+            panic!("written in one pass: {json}")
+        };
+        assert_eq!(out[1..], by_tree(json, &attachments), "{json}");
+    }
+}
+
+#[test]
+fn one_pass_writing_leaves_repeated_keys_to_the_tree() {
+    let mut out = Vec::new();
+    let repeated = r#"[{"a":1,"b":{"c":1,"c":2}}]"#;
+    assert!(matches!(
+        transcode::write_json_text(&mut out, repeated, &[]),
+        Err(text::Fallback::DuplicateKey)
+    ));
+    let raw = serde_json::value::RawValue::from_string(r#"{"a":1,"b":{"c":1,"c":2}}"#.into());
+    let event = encode_event("/", "ev", &(raw.unwrap(),), None).unwrap();
+    let bytes = from_encoded(&event).unwrap();
+    assert_eq!(
+        to_text_packet(&bytes).unwrap().text,
+        r#"2["ev",{"a":1,"b":{"c":2}}]"#
+    );
+    for broken in ["[1,", "[1]x", "{\"a\"}", ""] {
+        assert!(matches!(
+            transcode::write_json_text(&mut out, broken, &[]),
+            Err(text::Fallback::Invalid(MsgpackError::InvalidEncoded(_)))
+        ));
+    }
+}
