@@ -170,7 +170,7 @@ fn text_form(
     let mut text = String::with_capacity(24 + nsp.len() + data_len);
     text.push(char::from(kind.digit(binary)));
     if binary {
-        text.push_str(&attachments.len().to_string());
+        text.push_str(itoa::Buffer::new().format(attachments.len()));
         text.push('-');
     }
     if nsp != "/" {
@@ -178,7 +178,7 @@ fn text_form(
         text.push(',');
     }
     if let Some(id) = head.id {
-        text.push_str(&id.to_string());
+        text.push_str(itoa::Buffer::new().format(id));
     }
     if let Some((_, data)) = data {
         text.push_str(data);

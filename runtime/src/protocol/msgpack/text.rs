@@ -52,7 +52,7 @@ pub(super) fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, Fallback> {
         keys: Vec::new(),
     };
     for _ in 0..len {
-        let key = reader.string_key()?;
+        let key = writer.key(&mut reader)?;
         if key == "data" {
             writer.out = Vec::with_capacity(reader.rest.len() + 8);
             if let Some(shape) = writer.value(&mut reader, &mut attachments, 1)? {
@@ -63,7 +63,7 @@ pub(super) fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, Fallback> {
         let Read::Value(value) = reader.value(&mut attachments, 1)? else {
             continue;
         };
-        match key.as_str() {
+        match key {
             "type" => {
                 head.kind = Some(
                     value
