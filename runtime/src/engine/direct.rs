@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 
 use parking_lot::Mutex;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::session::Session;
@@ -203,9 +203,28 @@ impl AsyncRead for DirectTcp {
             ready!(self.0.poll_read_ready(cx))?;
             // The WebSocket library hands over an initialised buffer, so this
             // costs nothing there.
-            match self.0.try_read(buf.initialize_unfilled()) {
-                Ok(read) => {
-                    buf.advance(read);
+            let unfilled = buf.initialize_unfilled();
+            let wanted = unfilled.len();
+            let read = Cell::new(0);
+            // A read that does not fill the buffer drained the socket (as tokio's
+            // own `TcpStream::poll_read` assumes on epoll and kqueue): reporting it
+            // as `WouldBlock` to `try_io` clears the readiness, so the next read
+            // attempt waits for the next event instead of failing in a system call.
+            let result = self.0.try_io(Interest::READABLE, || {
+                let count = self.0.try_read(unfilled)?;
+                read.set(count);
+                if count > 0 && count < wanted {
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                Ok(count)
+            });
+            match result {
+                Ok(count) => {
+                    buf.advance(count);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock && read.get() > 0 => {
+                    buf.advance(read.get());
                     return Poll::Ready(Ok(()));
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,

@@ -82,12 +82,64 @@ pub struct TextPacket {
 ///
 /// As [`MsgpackError`] says.
 pub fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
+    match text::to_text_packet(bytes) {
+        Ok(packet) => Ok(packet),
+        Err(text::Fallback::Invalid(error)) => Err(error),
+        // A map that repeats a key keeps its first position and its last value,
+        // as in JavaScript: the tree reader does that.
+        Err(text::Fallback::DuplicateKey) => to_text_packet_by_tree(bytes),
+    }
+}
+
+/// [`to_text_packet`] through a `serde_json::Value` tree.
+fn to_text_packet_by_tree(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
     let mut reader = Reader { rest: bytes };
     let fields = reader.packet_fields()?;
     if !reader.rest.is_empty() {
         return Err(MsgpackError::Truncated);
     }
-    let kind = match fields.kind {
+    let data = fields.data.as_ref().map(|data| {
+        let shape = match data {
+            Json::Object(_) => Shape::Object,
+            Json::Array(_) => Shape::Array,
+            Json::String(_) => Shape::String,
+            _ => Shape::Other,
+        };
+        (shape, data.to_string())
+    });
+    let head = Head {
+        kind: fields.kind,
+        nsp: fields.nsp,
+        id: fields.id,
+    };
+    let data = data.as_ref().map(|(shape, text)| (*shape, text.as_str()));
+    text_form(head, data, fields.attachments)
+}
+
+/// The JSON type of a packet's `data`, which its packet type constrains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Object,
+    Array,
+    String,
+    Other,
+}
+
+/// The fields of a packet map besides `data`.
+struct Head {
+    kind: Option<u64>,
+    nsp: Option<String>,
+    id: Option<u64>,
+}
+
+/// Checks a packet's fields and writes its text form; `data` is the JSON text
+/// of the `data` field, with its type.
+fn text_form(
+    head: Head,
+    data: Option<(Shape, &str)>,
+    attachments: Vec<Bytes>,
+) -> Result<TextPacket, MsgpackError> {
+    let kind = match head.kind {
         Some(0) => PacketKind::Connect,
         Some(1) => PacketKind::Disconnect,
         Some(2) => PacketKind::Event,
@@ -95,17 +147,17 @@ pub fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
         Some(4) => PacketKind::ConnectError,
         _ => return Err(MsgpackError::InvalidPacket("type must be an integer 0-4")),
     };
-    let nsp = fields
+    let nsp = head
         .nsp
         .ok_or(MsgpackError::InvalidPacket("nsp must be a string"))?;
     let data_ok = matches!(
-        (kind, &fields.data),
-        (PacketKind::Connect, None | Some(Json::Object(_)))
+        (kind, data.map(|(shape, _)| shape)),
+        (PacketKind::Connect, None | Some(Shape::Object))
             | (PacketKind::Disconnect, None)
-            | (PacketKind::Event | PacketKind::Ack, Some(Json::Array(_)))
+            | (PacketKind::Event | PacketKind::Ack, Some(Shape::Array))
             | (
                 PacketKind::ConnectError,
-                Some(Json::String(_) | Json::Object(_))
+                Some(Shape::String | Shape::Object)
             )
     );
     if !data_ok {
@@ -113,23 +165,23 @@ pub fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
             "data has the wrong type for the packet type",
         ));
     }
-    let attachments = fields.attachments;
     let binary = !attachments.is_empty();
-    let mut text = String::with_capacity(64);
+    let data_len = data.map_or(0, |(_, text)| text.len());
+    let mut text = String::with_capacity(24 + nsp.len() + data_len);
     text.push(char::from(kind.digit(binary)));
     if binary {
-        text.push_str(&attachments.len().to_string());
+        text.push_str(itoa::Buffer::new().format(attachments.len()));
         text.push('-');
     }
     if nsp != "/" {
         text.push_str(&nsp);
         text.push(',');
     }
-    if let Some(id) = fields.id {
-        text.push_str(&id.to_string());
+    if let Some(id) = head.id {
+        text.push_str(itoa::Buffer::new().format(id));
     }
-    if let Some(data) = &fields.data {
-        text.push_str(&data.to_string());
+    if let Some((_, data)) = data {
+        text.push_str(data);
     }
     Ok(TextPacket {
         text: Text::from(text),
@@ -174,20 +226,25 @@ pub fn from_encoded(encoded: &Encoded) -> Result<Bytes, MsgpackError> {
         .transpose()
         .map_err(|_| bad("ack id"))?;
     rest = &rest[digits..];
-    let data: Option<Json> = if rest.is_empty() {
-        None
-    } else {
-        Some(serde_json::from_str(rest).map_err(|_| bad("payload"))?)
-    };
 
     let mut out = Vec::with_capacity(text.len() + 16);
-    let fields = 2 + u32::from(data.is_some()) + u32::from(id.is_some());
+    let fields = 2 + u32::from(!rest.is_empty()) + u32::from(id.is_some());
     write(rmp::encode::write_map_len(&mut out, fields).map(drop));
     write(rmp::encode::write_str(&mut out, "type"));
     write(rmp::encode::write_pfix(&mut out, kind));
-    if let Some(data) = &data {
+    if !rest.is_empty() {
         write(rmp::encode::write_str(&mut out, "data"));
-        write_json(&mut out, data, encoded.attachments(), 0)?;
+        let data_start = out.len();
+        match transcode::write_json_text(&mut out, rest, encoded.attachments()) {
+            Ok(()) => {}
+            Err(text::Fallback::Invalid(error)) => return Err(error),
+            // An object that repeats a key is written once, as the tree keeps it.
+            Err(text::Fallback::DuplicateKey) => {
+                let data: Json = serde_json::from_str(rest).map_err(|_| bad("payload"))?;
+                out.truncate(data_start);
+                write_json(&mut out, &data, encoded.attachments(), 0)?;
+            }
+        }
     }
     if let Some(id) = id {
         write(rmp::encode::write_str(&mut out, "id"));
@@ -284,12 +341,13 @@ enum Read {
     Undefined,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, len: usize) -> Result<&[u8], MsgpackError> {
-        if self.rest.len() < len {
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Result<&'a [u8], MsgpackError> {
+        let rest: &'a [u8] = self.rest;
+        if rest.len() < len {
             return Err(MsgpackError::Truncated);
         }
-        let (head, tail) = self.rest.split_at(len);
+        let (head, tail) = rest.split_at(len);
         self.rest = tail;
         Ok(head)
     }
@@ -533,3 +591,5 @@ fn float(value: f64) -> Json {
 
 #[cfg(test)]
 mod tests;
+mod text;
+mod transcode;

@@ -1,7 +1,6 @@
 //! Decoded Socket.IO packets and their arguments.
 
 use std::fmt;
-use std::ops::Range;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -160,7 +159,7 @@ pub enum ArgError {
 #[derive(Clone, Default)]
 pub struct Args {
     payload: Text,
-    ranges: Vec<Range<usize>>,
+    ranges: payload::Ranges,
     attachments: Vec<Bytes>,
 }
 
@@ -181,7 +180,7 @@ impl Args {
     }
 
     /// Arguments at `ranges` of an already validated `payload`.
-    pub(crate) fn from_ranges(payload: Text, ranges: Vec<Range<usize>>) -> Args {
+    pub(crate) fn from_ranges(payload: Text, ranges: payload::Ranges) -> Args {
         Args {
             payload,
             ranges,

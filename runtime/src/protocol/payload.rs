@@ -121,8 +121,12 @@ impl<'de> Visitor<'de> for FiniteVisitor {
     }
 }
 
+/// Where the elements of a JSON array lie in its text: inline for the few
+/// arguments most packets carry, so that decoding and cloning them allocate nothing.
+pub(crate) type Ranges = smallvec::SmallVec<[Range<usize>; 3]>;
+
 /// The byte range of each element of the JSON array `json`.
-pub(crate) fn array_ranges(json: &str) -> Result<Vec<Range<usize>>, ParseError> {
+pub(crate) fn array_ranges(json: &str) -> Result<Ranges, ParseError> {
     check_numbers(json)?;
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let ranges = deserializer
@@ -149,14 +153,14 @@ struct ElementRanges<'a> {
 }
 
 impl<'de> Visitor<'de> for ElementRanges<'_> {
-    type Value = Vec<Range<usize>>;
+    type Value = Ranges;
 
     fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str("a JSON array")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut ranges = Vec::new();
+        let mut ranges = Ranges::new();
         while let Some(raw) = seq.next_element::<&'de RawValue>()? {
             let range = range_within(self.json, raw.get())
                 .ok_or_else(|| de::Error::custom("element out of range"))?;
