@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite, startExample } from "../support/server.mjs";
 import { bytes } from "../support/sio.mjs";
 import { PATIENCE_MS, next, sleep, within } from "../support/wait.mjs";
 
@@ -62,11 +62,7 @@ function ask(socket, ...args) {
 
 for (const mode of MODES) {
   describe(`socket.io-client 2.x (${mode.name})`, () => {
-    let server;
-    before(async () => {
-      server = await startExample("sio_fixture", { env: { ALLOW_EIO3: "1" } });
-    });
-    after(() => server.stop());
+    const server = exampleForSuite("sio_fixture", { env: { ALLOW_EIO3: "1" } });
 
     test("joins / without asking; the socket id is the connection's", async (t) => {
       const { socket, welcome, engineId } = await connect(t, server.url, mode);

@@ -4,19 +4,15 @@
 // transport setup.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite } from "../support/server.mjs";
 import { MODES, bytes, connect } from "../support/sio.mjs";
 import { collect, next } from "../support/wait.mjs";
 
 for (const mode of MODES) {
   describe(`socket.io-client exchanges events (${mode.name})`, () => {
-    let server;
-    before(async () => {
-      server = await startExample("sio_fixture");
-    });
-    after(() => server.stop());
+    const server = exampleForSuite("sio_fixture");
 
     test("an event with several arguments comes back unchanged", async (t) => {
       const { socket } = await connect(t, server.url, mode);

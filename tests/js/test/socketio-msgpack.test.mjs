@@ -4,23 +4,15 @@
 // errors, broadcasts; and what a client with the default parser gets.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import msgpackParser from "socket.io-msgpack-parser";
 
 import { MODES, bytes, client, connect, refusal } from "../support/sio.mjs";
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite } from "../support/server.mjs";
 import { collect, next, within } from "../support/wait.mjs";
 
-let server;
-
-before(async () => {
-  server = await startExample("sio_fixture", { env: { PARSER: "msgpack" } });
-});
-
-after(async () => {
-  await server?.stop();
-});
+const server = exampleForSuite("sio_fixture", { env: { PARSER: "msgpack" } });
 
 const withParser = (options = {}) => ({ parser: msgpackParser, ...options });
 
