@@ -57,8 +57,8 @@ export async function connect(t, url, mode, options) {
   return { socket, welcome: info };
 }
 
-/** Resolves on `connect`, rejects on `connect_error`. */
-export function connected(socket) {
+/** Resolves on `connect`, rejects on `connect_error`; `what` names the wait in a timeout. */
+export function connected(socket, what = "connect") {
   const outcome = new Promise((resolve, reject) => {
     const cleanup = () => {
       socket.off("connect", onConnect);
@@ -75,7 +75,7 @@ export function connected(socket) {
     socket.on("connect", onConnect);
     socket.on("connect_error", onError);
   });
-  return within(outcome, "connect");
+  return within(outcome, what);
 }
 
 /** The `connect_error` a connection attempt ends with. */

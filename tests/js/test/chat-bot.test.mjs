@@ -14,6 +14,7 @@ import { io } from "socket.io-client";
 
 import { makeCertificates as makeCertificatesIn } from "../support/certificates.mjs";
 import { exampleBinary, useExample } from "../support/server.mjs";
+import { connected } from "../support/sio.mjs";
 import { collect, next, within } from "../support/wait.mjs";
 
 /** Starts the bot against `url`; resolves once it printed `joined <room>`. */
@@ -51,10 +52,7 @@ async function person(t, url, name, room, options = {}) {
     ...options,
   });
   t.after(() => socket.disconnect());
-  await within(new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  }), `${name} connecting`);
+  await connected(socket, `${name} connecting`);
   await within(socket.emitWithAck("join", room), `${name} joining ${room}`);
   return socket;
 }
