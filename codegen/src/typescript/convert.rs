@@ -298,9 +298,7 @@ impl<'m> Converter<'m> {
         };
         let mut props = Vec::new();
         if let Some(properties) = map.get("properties") {
-            let properties = properties
-                .as_object()
-                .ok_or_else(|| at.error("`properties` is not an object"))?;
+            let properties = object(properties, "properties", at)?;
             for (name, schema) in properties {
                 let mut doc = doc_of(schema);
                 if let Some(default) = schema.get("default") {
@@ -331,9 +329,7 @@ impl<'m> Converter<'m> {
 
         let mut values = Vec::new();
         if let Some(patterns) = map.get("patternProperties") {
-            let patterns = patterns
-                .as_object()
-                .ok_or_else(|| at.error("`patternProperties` is not an object"))?;
+            let patterns = object(patterns, "patternProperties", at)?;
             for (pattern, schema) in patterns {
                 values.push(self.convert_below(
                     schema,
@@ -373,6 +369,17 @@ fn list<'v>(value: &'v Value, keyword: &str, at: At<'_>) -> Result<&'v Vec<Value
     value
         .as_array()
         .ok_or_else(|| at.error(format!("`{keyword}` is not an array")))
+}
+
+/// `value`, the value of `keyword`, as an object.
+fn object<'v>(
+    value: &'v Value,
+    keyword: &str,
+    at: At<'_>,
+) -> Result<&'v Map<String, Value>, Error> {
+    value
+        .as_object()
+        .ok_or_else(|| at.error(format!("`{keyword}` is not an object")))
 }
 
 /// The JSDoc of a schema: its title, description and deprecation.

@@ -109,6 +109,27 @@ export async function observer(t, url) {
   };
 }
 
+/**
+ * The sio_fixture's `upload` and the `download` it answers with: nested binary
+ * sent (a Buffer, a Uint8Array, an ArrayBuffer) comes back reversed, upper-cased
+ * and re-nested, with a binary tail.
+ */
+export async function uploadAndDownload(socket) {
+  const download = next(socket, "download");
+  const sizes = await socket.emitWithAck("upload", {
+    name: "pic",
+    file: Buffer.from([1, 2, 3, 4]),
+    parts: [Uint8Array.from([5]), new TextEncoder().encode("six").buffer],
+  });
+  assert.deepEqual(sizes, { name: "pic", file: 4, parts: [1, 3] });
+  const [received, tail] = await download;
+  assert.equal(received.name, "PIC");
+  assert.deepEqual(bytes(received.file), [4, 3, 2, 1]);
+  assert.equal(received.nested.count, 2);
+  assert.deepEqual(received.nested.parts.map(bytes), [[...Buffer.from("six")], [5]]);
+  assert.deepEqual(bytes(tail), [...Buffer.from("tail")]);
+}
+
 /** The bytes of a Buffer, ArrayBuffer or typed array, as an array of numbers. */
 export function bytes(data) {
   assert.ok(
