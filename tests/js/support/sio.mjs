@@ -16,10 +16,11 @@ export const MODES = [
 
 /**
  * A new client socket (its own connection) for `nsp` on `url`, closed when the
- * test `t` ends. Reconnection is off unless asked for.
+ * test `t` ends. Reconnection is off unless asked for. `open` is the client's
+ * `io` function: socket.io-client 4's unless another (such as 2.x's) is given.
  */
-export function client(t, url, mode, { nsp = "/", ...options } = {}) {
-  const socket = io(`${url}${nsp}`, {
+export function client(t, url, mode, { nsp = "/", open = io, ...options } = {}) {
+  const socket = open(`${url}${nsp}`, {
     transports: mode.transports,
     forceNew: true,
     reconnection: false,
