@@ -183,11 +183,7 @@ run_scenario() {
   start_server "$server" "$port" || { SERVER_PARSER=""; return 0; }
   SERVER_PARSER=""
   log "round $round: $scenario on $server"
-  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --server-pid "$SERVER_PID" \
-      --label "$server" --scenario "$scenario" --round "$round" \
-      --out "$RESULTS/$scenario-$server-r$round.json"; then
-    log "$scenario on $server failed (see loadgen.log)"
-  fi
+  record_round "$scenario" "$server" "$round" --port "$port" --server-pid "$SERVER_PID"
   stop_server
 }
 
@@ -200,11 +196,8 @@ run_c200k() {
   quiet
   start_server "$server" "$port" || return 0
   log "round $round: c200k on $server ($C200K_CLIENTS connections, held ${C200K_HOLD_SECS} s)"
-  if ! LOADGEN_LIMIT=$((900 + C200K_HOLD_SECS)) run_loadgen "${SUBARGS[@]}" --port "$port" \
-      --server-pid "$SERVER_PID" --label "$server" --scenario c200k --round "$round" \
-      --out "$RESULTS/c200k-$server-r$round.json"; then
-    log "c200k on $server failed (see loadgen.log)"
-  fi
+  LOADGEN_LIMIT=$((900 + C200K_HOLD_SECS)) record_round c200k "$server" "$round" \
+    --port "$port" --server-pid "$SERVER_PID"
   if [[ -n "$SERVER_PID" ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
     log "c200k: $server exited during the run (see server-$server.log)"
   fi
@@ -370,12 +363,8 @@ run_cluster() {
   scenario_args "$scenario"
   quiet
   start_cluster "$scenario" "$server" "$round" "$port" || return 0
-  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --second-port "$SECOND_PORT" \
-      --server-pid "$FIRST_PID" --extra-pids "$SERVER_PID,$REDIS_PID" \
-      --label "$server" --scenario "$scenario" --round "$round" \
-      --out "$RESULTS/$scenario-$server-r$round.json"; then
-    log "$scenario on $server failed (see loadgen.log)"
-  fi
+  record_round "$scenario" "$server" "$round" --port "$port" --second-port "$SECOND_PORT" \
+    --server-pid "$FIRST_PID" --extra-pids "$SERVER_PID,$REDIS_PID"
   stop_cluster
 }
 
@@ -386,19 +375,26 @@ run_recovery() {
   scenario_args recovery
   quiet
   start_cluster recovery "$server" "$round" "$port" || return 0
-  if ! run_loadgen "${SUBARGS[@]}" --port "$port" --second-port "$SECOND_PORT" \
-      --stop-pid "$SERVER_PID" --signal TERM --server-pid "$FIRST_PID" \
-      --extra-pids "$REDIS_PID" \
-      --label "$server" --scenario recovery --round "$round" \
-      --out "$RESULTS/recovery-$server-r$round.json"; then
-    log "recovery on $server failed (see loadgen.log)"
-  fi
+  record_round recovery "$server" "$round" --port "$port" --second-port "$SECOND_PORT" \
+    --stop-pid "$SERVER_PID" --signal TERM --server-pid "$FIRST_PID" --extra-pids "$REDIS_PID"
   stop_cluster
 }
 
 # Runs the load generator pinned to its core, at most LOADGEN_LIMIT seconds (15
 # minutes unless set). It runs in the background so that the script's signal
 # traps fire at once.
+# One round of SCENARIO against SERVER: the load generator with the scenario's
+# SUBARGS and the given arguments, its report in $RESULTS/SCENARIO-SERVER-rROUND.json;
+# a failure is logged, not fatal.
+record_round() {
+  local scenario="$1" server="$2" round="$3"
+  shift 3
+  if ! run_loadgen "${SUBARGS[@]}" "$@" --label "$server" --scenario "$scenario" \
+      --round "$round" --out "$RESULTS/$scenario-$server-r$round.json"; then
+    log "$scenario on $server failed (see loadgen.log)"
+  fi
+}
+
 run_loadgen() {
   timeout "${LOADGEN_LIMIT:-900}" taskset -c "$GEN_CORE" "$LOADGEN" "$@" 2>>"$RESULTS/loadgen.log" &
   LOADGEN_PID=$!

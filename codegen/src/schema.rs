@@ -9,6 +9,20 @@ use serde_json::Value;
 /// Schema document.
 pub(crate) const DEFINITIONS: &str = "#/definitions/";
 
+/// Keywords that describe and never constrain.
+pub(crate) const ANNOTATIONS: &[&str] = &[
+    "title",
+    "description",
+    "default",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "$comment",
+    "$schema",
+    "$id",
+];
+
 /// Keywords whose value is one subschema.
 const SINGLE: &[&str] = &[
     "additionalProperties",

@@ -31,12 +31,8 @@ use tether::server::{Event, Server, ServerConfig, Socket};
 /// The server's configuration: the defaults, with the heartbeat and connect
 /// timeout from the environment when set.
 fn config() -> ServerConfig {
-    let millis = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .and_then(|value| value.parse().ok())
-            .map(std::time::Duration::from_millis)
-    };
+    let millis =
+        |name: &str| tether_examples::env_parse(name).map(std::time::Duration::from_millis);
     let mut config = ServerConfig::default().with_parser(tether_examples::parser_from_env());
     if let Some(timeout) = millis("CONNECT_TIMEOUT_MS") {
         config = config.with_connect_timeout(timeout);
@@ -54,10 +50,7 @@ fn bench_server() -> std::io::Result<Server> {
     let config = tether_examples::cluster::with_recovery_from_env(config());
     let io = tether_examples::cluster::io_server_from_env(config)?;
     let main = io.main();
-    main.on("echo", |_socket: Socket, mut event: Event| async move {
-        let args = event.args().clone();
-        event.ack(&args)
-    });
+    tether_examples::on_echo_and_join(&main);
     let broadcaster = io.clone();
     main.on("broadcast", move |_socket: Socket, event: Event| {
         let io = broadcaster.clone();
@@ -70,12 +63,6 @@ fn bench_server() -> std::io::Result<Server> {
             io.emit("bcast", &payload.unwrap_or(Value::Null))?;
             Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         }
-    });
-    main.on("join", |socket: Socket, mut event: Event| async move {
-        let room: String = event.arg(0)?;
-        socket.join(room);
-        event.ack(&true)?;
-        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     });
     let room_broadcaster = io.clone();
     main.on("room_broadcast", move |_socket: Socket, event: Event| {
@@ -104,9 +91,7 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
-    let threads = std::env::var("THREADS")
-        .ok()
-        .and_then(|threads| threads.parse().ok())
+    let threads = tether_examples::env_parse("THREADS")
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     // TOKIO_SCHEDULER=current: tokio's current-thread scheduler (one thread)
     // instead of the multi-thread one with THREADS workers.

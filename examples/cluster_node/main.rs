@@ -42,22 +42,19 @@ type Outcome = Result<(), Box<dyn Error + Send + Sync>>;
 /// How long the acknowledgements of a broadcast are awaited.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.is_empty())
-}
-
 fn config() -> RedisConfig {
-    let url = env("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
-    let timeout = env("REQUESTS_TIMEOUT_MS")
+    let url = tether_examples::env_nonempty("REDIS_URL")
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
+    let timeout = tether_examples::env_nonempty("REQUESTS_TIMEOUT_MS")
         .and_then(|millis| millis.parse().ok())
         .unwrap_or(5000);
     let config = RedisConfig::new(url)
-        .with_key(env("KEY").unwrap_or_else(|| "socket.io".to_owned()))
+        .with_key(tether_examples::env_nonempty("KEY").unwrap_or_else(|| "socket.io".to_owned()))
         .with_requests_timeout(Duration::from_millis(timeout));
-    if env("SHARDED").as_deref() != Some("true") {
+    if tether_examples::env_nonempty("SHARDED").as_deref() != Some("true") {
         return config;
     }
-    let mode = match env("SUBSCRIPTION_MODE").as_deref() {
+    let mode = match tether_examples::env_nonempty("SUBSCRIPTION_MODE").as_deref() {
         Some("dynamic") => SubscriptionMode::Dynamic,
         Some("dynamic-private") => SubscriptionMode::DynamicPrivate,
         _ => SubscriptionMode::Static,
@@ -238,7 +235,10 @@ async fn main() -> std::io::Result<()> {
         .await
         .map_err(|error| std::io::Error::new(std::io::ErrorKind::ConnectionRefused, error))?;
     let io = Server::with_adapter(ServerConfig::default(), adapter.clone());
-    handlers(&io, env("NAME").unwrap_or_else(|| adapter.uid().to_owned()));
+    handlers(
+        &io,
+        tether_examples::env_nonempty("NAME").unwrap_or_else(|| adapter.uid().to_owned()),
+    );
     let server = tether::bind(io.clone(), tether_examples::listen_addr()).await?;
     if tokio::time::timeout(Duration::from_secs(20), adapter.subscribed())
         .await

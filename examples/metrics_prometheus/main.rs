@@ -30,10 +30,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 fn server() -> Server {
     let io = Server::new(ServerConfig::default());
     let main = io.main();
-    main.on("echo", |_socket: Socket, mut event: Event| async move {
-        let args = event.args().clone();
-        event.ack(&args)
-    });
+    tether_examples::on_echo_and_join(&main);
     let shouter = io.clone();
     main.on("shout", move |_socket: Socket, event: Event| {
         let io = shouter.clone();
@@ -42,12 +39,6 @@ fn server() -> Server {
             io.emit("news", &text)?;
             Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         }
-    });
-    main.on("join", |socket: Socket, mut event: Event| async move {
-        let room: String = event.arg(0)?;
-        socket.join(room);
-        event.ack(&true)?;
-        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     });
     main.on("ask", |socket: Socket, _event: Event| async move {
         let answer = socket
@@ -69,10 +60,7 @@ async fn main() -> std::io::Result<()> {
         .map_err(std::io::Error::other)?;
     let io = server();
 
-    let metrics_port: u16 = std::env::var("METRICS_PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(9000);
+    let metrics_port: u16 = tether_examples::env_parse("METRICS_PORT").unwrap_or(9000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", metrics_port)).await?;
     println!("metrics on http://{}/metrics", listener.local_addr()?);
     let routes = Router::new().route(

@@ -50,10 +50,7 @@ use tether::server::{
 static IO: OnceLock<Server> = OnceLock::new();
 
 fn millis(variable: &str, default: u64) -> Duration {
-    let millis = std::env::var(variable)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default);
+    let millis = tether_examples::env_parse(variable).unwrap_or(default);
     Duration::from_millis(millis)
 }
 
@@ -62,10 +59,7 @@ fn http_compression() -> Option<HttpCompression> {
     if std::env::var("HTTP_COMPRESSION").is_ok_and(|value| value == "off") {
         return None;
     }
-    let threshold = std::env::var("HTTP_COMPRESSION_THRESHOLD")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(1024);
+    let threshold = tether_examples::env_parse("HTTP_COMPRESSION_THRESHOLD").unwrap_or(1024);
     Some(HttpCompression::default().with_threshold(threshold))
 }
 
@@ -121,10 +115,7 @@ fn dynamic_namespace(parent: &ParentNamespace) {
 
 fn per_message_deflate() -> Option<PerMessageDeflate> {
     if std::env::var("PER_MESSAGE_DEFLATE").is_ok_and(|value| value == "1") {
-        let threshold = std::env::var("PER_MESSAGE_DEFLATE_THRESHOLD")
-            .ok()
-            .and_then(|value| value.parse().ok())
-            .unwrap_or(1024);
+        let threshold = tether_examples::env_parse("PER_MESSAGE_DEFLATE_THRESHOLD").unwrap_or(1024);
         Some(PerMessageDeflate::default().with_threshold(threshold))
     } else {
         None

@@ -13,10 +13,6 @@ use tether::server::Server;
 /// The bcrypt cost of a password given in clear (hashed once at start-up).
 const BCRYPT_COST: u32 = 10;
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.is_empty())
-}
-
 /// Instruments `io` when `ADMIN_UI=1`, and returns the UI to serve when
 /// `ADMIN_UI_DIR` is set too.
 ///
@@ -24,11 +20,14 @@ fn env(name: &str) -> Option<String> {
 ///
 /// When the password cannot be hashed or the server cannot be instrumented.
 pub fn admin_ui_from_env(io: &Server) -> std::io::Result<Option<AdminUi>> {
-    if env("ADMIN_UI").as_deref() != Some("1") {
+    if crate::env_nonempty("ADMIN_UI").as_deref() != Some("1") {
         return Ok(None);
     }
     let invalid = |error: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, error);
-    let options = match (env("ADMIN_UI_USER"), env("ADMIN_UI_PASSWORD")) {
+    let options = match (
+        crate::env_nonempty("ADMIN_UI_USER"),
+        crate::env_nonempty("ADMIN_UI_PASSWORD"),
+    ) {
         (Some(user), Some(password)) => {
             let hash = if password.parse::<bcrypt::HashParts>().is_ok() {
                 password
@@ -45,17 +44,18 @@ pub fn admin_ui_from_env(io: &Server) -> std::io::Result<Option<AdminUi>> {
         }
     };
     let mut options = options
-        .read_only(env("ADMIN_UI_READONLY").as_deref() == Some("1"))
-        .with_mode(match env("ADMIN_UI_MODE").as_deref() {
+        .read_only(crate::env_nonempty("ADMIN_UI_READONLY").as_deref() == Some("1"))
+        .with_mode(match crate::env_nonempty("ADMIN_UI_MODE").as_deref() {
             Some("production") => Mode::Production,
             _ => Mode::Development,
         });
-    if let Some(id) = env("ADMIN_UI_SERVER_ID") {
+    if let Some(id) = crate::env_nonempty("ADMIN_UI_SERVER_ID") {
         options = options.with_server_id(id);
     }
-    let namespace = env("ADMIN_UI_NAMESPACE").unwrap_or_else(|| "/admin".to_owned());
+    let namespace =
+        crate::env_nonempty("ADMIN_UI_NAMESPACE").unwrap_or_else(|| "/admin".to_owned());
     options = options.with_namespace(namespace.clone());
     instrument(io, options).map_err(|error: AdminError| invalid(error.to_string()))?;
     tracing::info!(%namespace, "admin UI namespace ready");
-    Ok(env("ADMIN_UI_DIR").map(AdminUi::new))
+    Ok(crate::env_nonempty("ADMIN_UI_DIR").map(AdminUi::new))
 }

@@ -26,11 +26,6 @@ use tether::server::{RecoveryConfig, Server, ServerConfig};
 /// Why the cluster named by the environment cannot be joined.
 pub type ClusterEnvError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The value of environment variable `name`, when set and not empty.
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.is_empty())
-}
-
 /// A server configured by `config`, in the cluster `TETHER_ADAPTER` and
 /// `REDIS_URL` or `DATABASE_URL` name. Call it inside the Tokio runtime (the
 /// adapter starts its tasks there).
@@ -39,12 +34,14 @@ fn env(name: &str) -> Option<String> {
 ///
 /// When the adapter is unknown, its URL is missing, or the URL is invalid.
 pub fn server_from_env(config: ServerConfig) -> Result<Server, ClusterEnvError> {
-    let adapter = env("TETHER_ADAPTER");
+    let adapter = crate::env_nonempty("TETHER_ADAPTER");
     match adapter.as_deref() {
         None | Some("redis" | "redis-streams") => {}
         Some("postgres") => {
-            let url = env("DATABASE_URL").ok_or("TETHER_ADAPTER=postgres needs DATABASE_URL")?;
-            let prefix = env("POSTGRES_PREFIX").unwrap_or_else(|| "socket.io".to_owned());
+            let url = crate::env_nonempty("DATABASE_URL")
+                .ok_or("TETHER_ADAPTER=postgres needs DATABASE_URL")?;
+            let prefix =
+                crate::env_nonempty("POSTGRES_PREFIX").unwrap_or_else(|| "socket.io".to_owned());
             let adapter =
                 PostgresAdapter::new(PostgresConfig::new(url).with_channel_prefix(prefix.clone()))?;
             tracing::info!(%prefix, uid = adapter.uid(), "joined the Postgres cluster");

@@ -35,15 +35,42 @@ pub mod cluster;
 pub mod conformance;
 pub mod web;
 
+/// The variable `name` of the environment, when it is set and not empty.
+pub fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// The variable `name` of the environment parsed as a `T`; `None` when it is
+/// unset or does not parse.
+pub fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+}
+
+/// Adds the two handlers the bench and metrics servers share to `namespace`:
+/// `echo(...args)`, acknowledged with the same arguments, and `join(room)`,
+/// which joins `room` and is acknowledged with `true`.
+pub fn on_echo_and_join(namespace: &tether::server::Namespace) {
+    use tether::server::{Event, Socket};
+    namespace.on("echo", |_socket: Socket, mut event: Event| async move {
+        let args = event.args().clone();
+        event.ack(&args)
+    });
+    namespace.on("join", |socket: Socket, mut event: Event| async move {
+        let room: String = event.arg(0)?;
+        socket.join(room);
+        event.ack(&true)?;
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    });
+}
+
 /// The address to listen on: `127.0.0.1:$PORT`, port 3000 when `PORT` is unset.
 ///
 /// `PORT=0` picks a free port; the examples print the bound address on stdout as
 /// `listening on http://ADDR`, which the test harness reads.
 pub fn listen_addr() -> SocketAddr {
-    let port = std::env::var("PORT")
-        .ok()
-        .and_then(|port| port.parse().ok())
-        .unwrap_or(3000);
+    let port = env_parse("PORT").unwrap_or(3000);
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
     format!("{host}:{port}")
         .parse()

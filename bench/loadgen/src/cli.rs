@@ -107,6 +107,12 @@ impl Common {
             .collect()
     }
 
+    /// The server's pid, which `scenario` cannot run without.
+    pub fn required_server_pid(&self, scenario: &str) -> Result<u32, crate::conn::Error> {
+        self.server_pid
+            .ok_or_else(|| crate::conn::err(format!("the {scenario} scenario needs --server-pid")))
+    }
+
     /// Timeout of each protocol step.
     pub fn step_timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)

@@ -33,24 +33,25 @@ fn uint(out: &mut Vec<u8>, n: u64) {
     }
 }
 
-/// `{type:0,nsp:"/"}`: CONNECT to the main namespace.
-pub fn connect() -> Vec<u8> {
-    let mut out = vec![0x82];
+/// A map of `fields` entries (at most 15) that starts `type: packet_type, nsp: "/"`.
+fn packet(fields: u8, packet_type: u8, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
+    out.push(0x80 | fields);
     str(&mut out, "type");
-    out.push(0);
+    out.push(packet_type);
     str(&mut out, "nsp");
     str(&mut out, "/");
     out
 }
 
+/// `{type:0,nsp:"/"}`: CONNECT to the main namespace.
+pub fn connect() -> Vec<u8> {
+    packet(2, 0, 16)
+}
+
 /// `{type:2,nsp:"/",data:["broadcast",{seq,t}]}`
 pub fn broadcast(seq: u64, t_us: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(48);
-    out.push(0x83);
-    str(&mut out, "type");
-    out.push(2);
-    str(&mut out, "nsp");
-    str(&mut out, "/");
+    let mut out = packet(3, 2, 48);
     str(&mut out, "data");
     out.push(0x92);
     str(&mut out, "broadcast");
@@ -64,12 +65,7 @@ pub fn broadcast(seq: u64, t_us: u64) -> Vec<u8> {
 
 /// `{type:2,nsp:"/",id,data:["echo",t]}`
 pub fn echo(id: u64, t_us: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(40);
-    out.push(0x84);
-    str(&mut out, "type");
-    out.push(2);
-    str(&mut out, "nsp");
-    str(&mut out, "/");
+    let mut out = packet(4, 2, 40);
     str(&mut out, "id");
     uint(&mut out, id);
     str(&mut out, "data");

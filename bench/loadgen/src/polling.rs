@@ -134,12 +134,7 @@ impl Polling {
     pub async fn send(&mut self, payload: Bytes) -> Result<(), Error> {
         let uri = self.uri();
         let step = self.target.step_timeout;
-        let post = match &mut self.post {
-            Some(post) => post,
-            None => self
-                .post
-                .insert(Channel::open(&self.target, self.index).await?),
-        };
+        let post = post_channel(&mut self.post, &self.target, self.index).await?;
         post.request(Method::POST, &uri, &self.host, payload, step)
             .await
             .map(drop)
@@ -151,12 +146,7 @@ impl Polling {
     pub async fn exchange(&mut self, payload: Bytes) -> Result<Bytes, Error> {
         let uri = self.uri();
         let step = self.target.step_timeout;
-        let post = match &mut self.post {
-            Some(post) => post,
-            None => self
-                .post
-                .insert(Channel::open(&self.target, self.index).await?),
-        };
+        let post = post_channel(&mut self.post, &self.target, self.index).await?;
         let send = async {
             if payload.is_empty() {
                 return Ok(Bytes::new());
@@ -212,4 +202,16 @@ impl Polling {
 pub async fn connect_upgraded(target: &Target, index: usize) -> Result<Ws, Error> {
     let polling = Polling::connect(target, index).await?;
     polling.upgrade().await
+}
+
+/// The connection POSTs go over, opened on first use.
+async fn post_channel<'a>(
+    post: &'a mut Option<Channel>,
+    target: &Target,
+    index: usize,
+) -> Result<&'a mut Channel, Error> {
+    match post {
+        Some(post) => Ok(post),
+        None => Ok(post.insert(Channel::open(target, index).await?)),
+    }
 }

@@ -158,19 +158,15 @@ impl SchemaDiff<'_> {
         );
         let unique = |map: &Map<String, Value>| map.get("uniqueItems") == Some(&Value::Bool(true));
         match (unique(old), unique(new)) {
-            (false, true) => self.find(
+            (false, true) => self.narrowed(
                 location,
                 ChangeKind::ArrayNarrowed,
                 "uniqueItems added".into(),
-                true,
-                false,
             ),
-            (true, false) => self.find(
+            (true, false) => self.widened(
                 location,
                 ChangeKind::ArrayWidened,
                 "uniqueItems removed".into(),
-                false,
-                true,
             ),
             _ => {}
         }
@@ -220,21 +216,9 @@ impl SchemaDiff<'_> {
             match old_props.get(name) {
                 Some(old_schema) => {
                     if !was && is {
-                        self.find(
-                            &here,
-                            ChangeKind::FieldMadeRequired,
-                            String::new(),
-                            true,
-                            false,
-                        );
+                        self.narrowed(&here, ChangeKind::FieldMadeRequired, String::new());
                     } else if was && !is {
-                        self.find(
-                            &here,
-                            ChangeKind::FieldMadeOptional,
-                            String::new(),
-                            false,
-                            true,
-                        );
+                        self.widened(&here, ChangeKind::FieldMadeOptional, String::new());
                     }
                     self.compare(old_schema, new_schema, &here);
                 }
@@ -265,21 +249,17 @@ impl SchemaDiff<'_> {
             (None | Some(Value::Bool(true)), None | Some(Value::Bool(true))) => {}
             (Some(Value::Bool(false)), Some(Value::Bool(false))) => {}
             (None | Some(Value::Bool(true)), Some(Value::Bool(false))) => {
-                self.find(
+                self.narrowed(
                     location,
                     ChangeKind::UnknownFieldsChanged,
                     "unknown fields refused".into(),
-                    true,
-                    false,
                 );
             }
             (Some(Value::Bool(false)), None | Some(Value::Bool(true))) => {
-                self.find(
+                self.widened(
                     location,
                     ChangeKind::UnknownFieldsChanged,
                     "unknown fields accepted".into(),
-                    false,
-                    true,
                 );
             }
             (Some(Value::Bool(false)), Some(new_values)) => {
@@ -310,23 +290,19 @@ impl SchemaDiff<'_> {
                 Some(old_schema) => {
                     self.compare(old_schema, new_schema, &format!("{location}[{pattern}]"))
                 }
-                None => self.find(
+                None => self.changed_both_ways(
                     location,
                     ChangeKind::SchemaChanged,
                     format!("patternProperties {pattern} added"),
-                    true,
-                    true,
                 ),
             }
         }
         for pattern in old_patterns.keys() {
             if !new_patterns.contains_key(pattern) {
-                self.find(
+                self.changed_both_ways(
                     location,
                     ChangeKind::SchemaChanged,
                     format!("patternProperties {pattern} removed"),
-                    true,
-                    true,
                 );
             }
         }
@@ -350,13 +326,9 @@ impl SchemaDiff<'_> {
                     self.compare(old_part, new_part, location);
                 }
             }
-            _ => self.find(
-                location,
-                ChangeKind::SchemaChanged,
-                "allOf changed".into(),
-                true,
-                true,
-            ),
+            _ => {
+                self.changed_both_ways(location, ChangeKind::SchemaChanged, "allOf changed".into())
+            }
         }
     }
 
@@ -374,12 +346,10 @@ impl SchemaDiff<'_> {
             .collect();
         for key in keys {
             if old.get(key) != new.get(key) {
-                self.find(
+                self.changed_both_ways(
                     location,
                     ChangeKind::SchemaChanged,
                     format!("keyword {key} changed"),
-                    true,
-                    true,
                 );
             }
         }
@@ -397,20 +367,12 @@ impl SchemaDiff<'_> {
         widened: ChangeKind,
     ) {
         match (old.get(key), new.get(key)) {
-            (None, Some(value)) => self.find(
-                location,
-                narrowed,
-                format!("{key} {value} added"),
-                true,
-                false,
-            ),
-            (Some(value), None) => self.find(
-                location,
-                widened,
-                format!("{key} {value} removed"),
-                false,
-                true,
-            ),
+            (None, Some(value)) => {
+                self.narrowed(location, narrowed, format!("{key} {value} added"))
+            }
+            (Some(value), None) => {
+                self.widened(location, widened, format!("{key} {value} removed"))
+            }
             (Some(a), Some(b)) if a != b => {
                 // Integer formats are compared as ranges.
                 if key == "format"
@@ -421,7 +383,7 @@ impl SchemaDiff<'_> {
                 {
                     return;
                 }
-                self.find(location, narrowed, format!("{key} {a} -> {b}"), true, true);
+                self.changed_both_ways(location, narrowed, format!("{key} {a} -> {b}"));
             }
             _ => {}
         }
@@ -439,12 +401,8 @@ impl SchemaDiff<'_> {
         detail: &str,
     ) {
         match side.compare(old, new) {
-            std::cmp::Ordering::Greater => {
-                self.find(location, narrowed, detail.to_owned(), true, false)
-            }
-            std::cmp::Ordering::Less => {
-                self.find(location, widened, detail.to_owned(), false, true)
-            }
+            std::cmp::Ordering::Greater => self.narrowed(location, narrowed, detail.to_owned()),
+            std::cmp::Ordering::Less => self.widened(location, widened, detail.to_owned()),
             std::cmp::Ordering::Equal => {}
         }
     }

@@ -5,21 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::schema::ref_name;
-
-/// Keywords that describe and never constrain.
-const ANNOTATIONS: &[&str] = &[
-    "title",
-    "description",
-    "default",
-    "examples",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "$comment",
-    "$schema",
-    "$id",
-];
+use crate::schema::{ANNOTATIONS, ref_name};
 
 /// Follows `$ref`s this many times at most (a definition that is only a
 /// reference to itself would loop otherwise).

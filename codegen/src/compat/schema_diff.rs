@@ -93,6 +93,22 @@ impl<'a> SchemaDiff<'a> {
         });
     }
 
+    /// A finding where the new schema accepts less than the old.
+    pub(super) fn narrowed(&mut self, location: &str, kind: ChangeKind, detail: String) {
+        self.find(location, kind, detail, true, false);
+    }
+
+    /// A finding where the new schema accepts more than the old.
+    pub(super) fn widened(&mut self, location: &str, kind: ChangeKind, detail: String) {
+        self.find(location, kind, detail, false, true);
+    }
+
+    /// A finding where the new schema both rejects values the old accepted and
+    /// accepts values it rejected.
+    pub(super) fn changed_both_ways(&mut self, location: &str, kind: ChangeKind, detail: String) {
+        self.find(location, kind, detail, true, true);
+    }
+
     /// Whether `old` and `new` accept the same values (no finding).
     pub(super) fn same(&self, old: &Value, new: &Value) -> bool {
         let mut scratch = SchemaDiff {
@@ -141,21 +157,9 @@ impl<'a> SchemaDiff<'a> {
                     }
                     let (was, is) = (index < old_required, index < new_required);
                     if !was && is {
-                        self.find(
-                            &location,
-                            ChangeKind::ArgumentMadeRequired,
-                            String::new(),
-                            true,
-                            false,
-                        );
+                        self.narrowed(&location, ChangeKind::ArgumentMadeRequired, String::new());
                     } else if was && !is {
-                        self.find(
-                            &location,
-                            ChangeKind::ArgumentMadeOptional,
-                            String::new(),
-                            false,
-                            true,
-                        );
+                        self.widened(&location, ChangeKind::ArgumentMadeOptional, String::new());
                     }
                     self.compare(old_item, new_item, &location);
                 }
@@ -243,31 +247,19 @@ impl<'a> SchemaDiff<'a> {
         let (old_null, old_rest) = split_null(old, self.old_defs);
         let (new_null, new_rest) = split_null(new, self.new_defs);
         if old_null && !new_null {
-            self.find(
-                location,
-                ChangeKind::NullRefused,
-                String::new(),
-                true,
-                false,
-            );
+            self.narrowed(location, ChangeKind::NullRefused, String::new());
         } else if !old_null && new_null {
-            self.find(
-                location,
-                ChangeKind::NullAccepted,
-                String::new(),
-                false,
-                true,
-            );
+            self.widened(location, ChangeKind::NullAccepted, String::new());
         }
         match (old_rest, new_rest) {
             (None, None) => {}
             (None, Some(new)) => {
                 let detail = format!("null -> {}", describe_resolved(&new));
-                self.find(location, ChangeKind::TypeChanged, detail, false, true);
+                self.widened(location, ChangeKind::TypeChanged, detail);
             }
             (Some(old), None) => {
                 let detail = format!("{} -> null", describe_resolved(&old));
-                self.find(location, ChangeKind::TypeChanged, detail, true, false);
+                self.narrowed(location, ChangeKind::TypeChanged, detail);
             }
             (Some(old), Some(new)) => match (old, new) {
                 (Resolved::Schema(old), Resolved::Schema(new)) => {
@@ -368,7 +360,7 @@ impl<'a> SchemaDiff<'a> {
                 if single {
                     if old_values != new_values {
                         let detail = format!("{} -> {}", old_values[0], new_values[0]);
-                        self.find(location, ChangeKind::ConstChanged, detail, true, true);
+                        self.changed_both_ways(location, ChangeKind::ConstChanged, detail);
                     }
                     return;
                 }
@@ -376,24 +368,20 @@ impl<'a> SchemaDiff<'a> {
                     .iter()
                     .filter(|value| !new_values.contains(value))
                 {
-                    self.find(
+                    self.narrowed(
                         location,
                         ChangeKind::VariantRemoved,
                         format!("variant {value}"),
-                        true,
-                        false,
                     );
                 }
                 for value in new_values
                     .iter()
                     .filter(|value| !old_values.contains(value))
                 {
-                    self.find(
+                    self.widened(
                         location,
                         ChangeKind::VariantAdded,
                         format!("variant {value}"),
-                        false,
-                        true,
                     );
                 }
             }
@@ -442,14 +430,14 @@ impl<'a> SchemaDiff<'a> {
                     }
                     None => {
                         let detail = format!("variant {}", key.as_deref().unwrap_or_default());
-                        self.find(location, ChangeKind::VariantRemoved, detail, true, false);
+                        self.narrowed(location, ChangeKind::VariantRemoved, detail);
                     }
                 }
             }
             for (key, _) in &new_alts {
                 if !old_alts.iter().any(|(other, _)| other == key) {
                     let detail = format!("variant {}", key.as_deref().unwrap_or_default());
-                    self.find(location, ChangeKind::VariantAdded, detail, false, true);
+                    self.widened(location, ChangeKind::VariantAdded, detail);
                 }
             }
         } else {
@@ -459,7 +447,7 @@ impl<'a> SchemaDiff<'a> {
                     .any(|(_, new_alt)| self.same(old_alt, new_alt))
                 {
                     let detail = format!("alternative {index}: {}", describe_value(old_alt));
-                    self.find(location, ChangeKind::VariantRemoved, detail, true, false);
+                    self.narrowed(location, ChangeKind::VariantRemoved, detail);
                 }
             }
             for (index, (_, new_alt)) in new_alts.iter().enumerate() {
@@ -468,7 +456,7 @@ impl<'a> SchemaDiff<'a> {
                     .any(|(_, old_alt)| self.same(old_alt, new_alt))
                 {
                     let detail = format!("alternative {index}: {}", describe_value(new_alt));
-                    self.find(location, ChangeKind::VariantAdded, detail, false, true);
+                    self.widened(location, ChangeKind::VariantAdded, detail);
                 }
             }
         }

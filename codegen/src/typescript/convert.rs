@@ -28,21 +28,11 @@ use serde_json::{Map, Value};
 use super::ast::{Doc, Member, Prop, Ts, property_key};
 use crate::Error;
 use crate::model::{Flow, Model};
-use crate::schema::ref_name;
+use crate::schema::{ANNOTATIONS, ref_name};
 
-/// Keywords that only annotate or constrain values within the shape the other
-/// keywords give.
-const IGNORED: &[&str] = &[
-    "title",
-    "description",
-    "default",
-    "examples",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "$comment",
-    "$schema",
-    "$id",
+/// Keywords that constrain values within the shape the other keywords give
+/// (besides the [`ANNOTATIONS`], which only describe).
+const VALUE_CONSTRAINTS: &[&str] = &[
     "format",
     "minimum",
     "maximum",
@@ -91,9 +81,9 @@ pub(crate) struct Converter<'m> {
 
 /// Where a schema is, for error messages.
 #[derive(Clone, Copy)]
-pub(crate) struct At<'a> {
-    pub(crate) what: &'a str,
-    pub(crate) pointer: &'a str,
+struct At<'a> {
+    what: &'a str,
+    pointer: &'a str,
 }
 
 impl At<'_> {
@@ -112,8 +102,25 @@ impl<'m> Converter<'m> {
         Converter { model }
     }
 
+    /// The TypeScript type of `schema`, the whole of what `what` names.
+    pub(crate) fn convert_root(&self, schema: &Value, what: &str) -> Result<Ts, Error> {
+        self.convert(schema, At { what, pointer: "" })
+    }
+
+    /// The TypeScript type of `schema`, found at `suffix` below `at`.
+    fn convert_below(&self, schema: &Value, at: At<'_>, suffix: &str) -> Result<Ts, Error> {
+        let pointer = format!("{}/{suffix}", at.pointer);
+        self.convert(
+            schema,
+            At {
+                pointer: &pointer,
+                ..at
+            },
+        )
+    }
+
     /// The TypeScript type of `schema`.
-    pub(crate) fn convert(&self, schema: &Value, at: At<'_>) -> Result<Ts, Error> {
+    fn convert(&self, schema: &Value, at: At<'_>) -> Result<Ts, Error> {
         match schema {
             Value::Bool(true) => Ok(Ts::UNKNOWN),
             Value::Bool(false) => Ok(Ts::NEVER),
@@ -125,7 +132,8 @@ impl<'m> Converter<'m> {
     fn object_schema(&self, map: &Map<String, Value>, at: At<'_>) -> Result<Ts, Error> {
         for key in map.keys() {
             let known = STRUCTURAL.contains(&key.as_str())
-                || IGNORED.contains(&key.as_str())
+                || ANNOTATIONS.contains(&key.as_str())
+                || VALUE_CONSTRAINTS.contains(&key.as_str())
                 || key.starts_with("x-");
             if !known {
                 return Err(at.error(format!("keyword `{key}` has no TypeScript translation")));
@@ -140,29 +148,15 @@ impl<'m> Converter<'m> {
         }
         if let Some(all) = map.get("allOf") {
             for (i, schema) in list(all, "allOf", at)?.iter().enumerate() {
-                let pointer = format!("{}/allOf/{i}", at.pointer);
-                parts.push(self.convert(
-                    schema,
-                    At {
-                        pointer: &pointer,
-                        ..at
-                    },
-                )?);
+                parts.push(self.convert_below(schema, at, &format!("allOf/{i}"))?);
             }
         }
         for keyword in ["oneOf", "anyOf"] {
             if let Some(branches) = map.get(keyword) {
                 let mut members = Vec::new();
                 for (i, schema) in list(branches, keyword, at)?.iter().enumerate() {
-                    let pointer = format!("{}/{keyword}/{i}", at.pointer);
                     members.push(Member {
-                        ty: self.convert(
-                            schema,
-                            At {
-                                pointer: &pointer,
-                                ..at
-                            },
-                        )?,
+                        ty: self.convert_below(schema, at, &format!("{keyword}/{i}"))?,
                         doc: doc_of(schema),
                     });
                 }
@@ -255,30 +249,18 @@ impl<'m> Converter<'m> {
             Some(Value::Array(items)) => {
                 let mut converted = Vec::new();
                 for (i, item) in items.iter().enumerate() {
-                    let pointer = format!("{}/items/{i}", at.pointer);
-                    converted.push(self.convert(
-                        item,
-                        At {
-                            pointer: &pointer,
-                            ..at
-                        },
-                    )?);
+                    converted.push(self.convert_below(item, at, &format!("items/{i}"))?);
                 }
                 let len = converted.len();
                 let rest = match (max, map.get("additionalItems")) {
                     (Some(max), _) if max <= len as u64 => None,
                     (_, Some(Value::Bool(false))) => None,
                     (_, None | Some(Value::Bool(true))) => Some(Box::new(Ts::UNKNOWN)),
-                    (_, Some(extra)) => {
-                        let pointer = format!("{}/additionalItems", at.pointer);
-                        Some(Box::new(self.convert(
-                            extra,
-                            At {
-                                pointer: &pointer,
-                                ..at
-                            },
-                        )?))
-                    }
+                    (_, Some(extra)) => Some(Box::new(self.convert_below(
+                        extra,
+                        at,
+                        "additionalItems",
+                    )?)),
                 };
                 Ok(Ts::Tuple {
                     items: converted,
@@ -287,14 +269,7 @@ impl<'m> Converter<'m> {
                 })
             }
             Some(item) => {
-                let pointer = format!("{}/items", at.pointer);
-                let item = self.convert(
-                    item,
-                    At {
-                        pointer: &pointer,
-                        ..at
-                    },
-                )?;
+                let item = self.convert_below(item, at, "items")?;
                 match max {
                     Some(max) if max == min && max <= MAX_TUPLE => Ok(Ts::Tuple {
                         items: vec![item; max as usize],
@@ -323,23 +298,18 @@ impl<'m> Converter<'m> {
         };
         let mut props = Vec::new();
         if let Some(properties) = map.get("properties") {
-            let properties = properties
-                .as_object()
-                .ok_or_else(|| at.error("`properties` is not an object"))?;
+            let properties = object(properties, "properties", at)?;
             for (name, schema) in properties {
-                let pointer = format!("{}/properties/{}", at.pointer, pointer_escape(name));
                 let mut doc = doc_of(schema);
                 if let Some(default) = schema.get("default") {
                     doc.tag(&format!("@default {default}"));
                 }
                 props.push(Prop {
                     name: name.clone(),
-                    ty: self.convert(
+                    ty: self.convert_below(
                         schema,
-                        At {
-                            pointer: &pointer,
-                            ..at
-                        },
+                        at,
+                        &format!("properties/{}", pointer_escape(name)),
                     )?,
                     optional: !required.contains(&name.as_str()),
                     doc,
@@ -359,21 +329,12 @@ impl<'m> Converter<'m> {
 
         let mut values = Vec::new();
         if let Some(patterns) = map.get("patternProperties") {
-            let patterns = patterns
-                .as_object()
-                .ok_or_else(|| at.error("`patternProperties` is not an object"))?;
+            let patterns = object(patterns, "patternProperties", at)?;
             for (pattern, schema) in patterns {
-                let pointer = format!(
-                    "{}/patternProperties/{}",
-                    at.pointer,
-                    pointer_escape(pattern)
-                );
-                values.push(self.convert(
+                values.push(self.convert_below(
                     schema,
-                    At {
-                        pointer: &pointer,
-                        ..at
-                    },
+                    at,
+                    &format!("patternProperties/{}", pointer_escape(pattern)),
                 )?);
             }
         }
@@ -381,14 +342,7 @@ impl<'m> Converter<'m> {
             None | Some(Value::Bool(true)) => false,
             Some(Value::Bool(false)) => true,
             Some(schema) => {
-                let pointer = format!("{}/additionalProperties", at.pointer);
-                values.push(self.convert(
-                    schema,
-                    At {
-                        pointer: &pointer,
-                        ..at
-                    },
-                )?);
+                values.push(self.convert_below(schema, at, "additionalProperties")?);
                 true
             }
         };
@@ -415,6 +369,17 @@ fn list<'v>(value: &'v Value, keyword: &str, at: At<'_>) -> Result<&'v Vec<Value
     value
         .as_array()
         .ok_or_else(|| at.error(format!("`{keyword}` is not an array")))
+}
+
+/// `value`, the value of `keyword`, as an object.
+fn object<'v>(
+    value: &'v Value,
+    keyword: &str,
+    at: At<'_>,
+) -> Result<&'v Map<String, Value>, Error> {
+    value
+        .as_object()
+        .ok_or_else(|| at.error(format!("`{keyword}` is not an object")))
 }
 
 /// The JSDoc of a schema: its title, description and deprecation.

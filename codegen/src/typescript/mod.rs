@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use self::ast::{Doc, attach, property_key};
-use self::convert::{At, Converter, doc_of};
+use self::convert::{Converter, doc_of};
 use crate::model::{Event, Model, Namespace, Side};
 use crate::schema::ref_name;
 use crate::{Document, Error, names};
@@ -39,11 +39,7 @@ pub(crate) fn render(document: &Document, model: &Model) -> Result<String, Error
         items.push(version_const(namespace));
     }
     for def in model.defs.iter().filter(|def| !def.bytes) {
-        let at = At {
-            what: &format!("type `{}`", def.name),
-            pointer: "",
-        };
-        let ty = converter.convert(&def.schema, at)?;
+        let ty = converter.convert_root(&def.schema, &format!("type `{}`", def.name))?;
         items.push(format!(
             "{}{};",
             doc_of(&def.schema).render(0),
@@ -146,13 +142,7 @@ fn auth_alias(converter: &Converter<'_>, namespace: &Namespace) -> Result<Option
         return Ok(None);
     }
     let what = format!("the auth payload of namespace `{}`", namespace.path);
-    let ty = converter.convert(
-        schema,
-        At {
-            what: &what,
-            pointer: "",
-        },
-    )?;
+    let ty = converter.convert_root(schema, &what)?;
     let mut doc = Doc::default();
     doc.prose(&format!(
         "The auth payload clients connect to namespace `{}` with: the `auth` option of \
@@ -242,13 +232,7 @@ fn event_member(
             "argument `{}` of event `{}` ({} on `{}`)",
             arg.name, descriptor.name, side.contract.name, namespace.path
         );
-        let ty = converter.convert(
-            &arg.schema,
-            At {
-                what: &what,
-                pointer: "",
-            },
-        )?;
+        let ty = converter.convert_root(&arg.schema, &what)?;
         params.push((names::parameter_name(arg.name), ty.render(4)));
     }
     let ack = match &event.ack {
@@ -257,13 +241,7 @@ fn event_member(
                 "acknowledgement of event `{}` ({} on `{}`)",
                 descriptor.name, side.contract.name, namespace.path
             );
-            let ty = converter.convert(
-                schema,
-                At {
-                    what: &what,
-                    pointer: "",
-                },
-            )?;
+            let ty = converter.convert_root(schema, &what)?;
             let used: Vec<&str> = params.iter().map(|(name, _)| name.as_str()).collect();
             let name = ["ack", "callback", "reply"]
                 .into_iter()

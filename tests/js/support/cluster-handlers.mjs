@@ -1,8 +1,8 @@
 // The handlers of the Node.js servers of the cluster tests, whatever their
 // adapter. `installHandlers` installs them all (node-redis-server.mjs,
-// node-postgres-server.mjs); `onClusterRequests` only those of the cluster
-// requests, for fixtures with handlers of their own
-// (node-redis-streams-server.mjs).
+// node-postgres-server.mjs); `installSocketHandlers` only those of each socket,
+// for fixtures with handlers of their own (node-redis-streams-server.mjs), and
+// `onClusterRequests` only those of the cluster requests.
 //
 // Each socket may `join` a room (acknowledged once joined) and ask for a
 // broadcast with `broadcast({event, to, except, args, binary}, ack)`:
@@ -31,21 +31,29 @@ export function installHandlers(io, { name, requestsTimeout = 5000 } = {}) {
 
   io.on("connection", (socket) => {
     socket.data = { from: "node" };
-    socket.on("join", (room, ack) => {
-      socket.join(room);
-      ack();
-    });
-    socket.on("broadcast", ({ event, to, except, args = [], binary }, ack) => {
-      let operator = io;
-      if (to) operator = operator.to(to);
-      if (except) operator = operator.except(except);
-      operator.emit(event, ...args, ...(binary ? [Buffer.from([1, 2, 3])] : []));
-      ack();
-    });
-    socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
-    socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
-    onClusterRequests(io, socket, { requestsTimeout });
+    installSocketHandlers(io, socket, { requestsTimeout });
   });
+}
+
+/**
+ * The handlers of one socket: `join`, `broadcast`, `shout`, `tell servers` and
+ * the cluster requests.
+ */
+export function installSocketHandlers(io, socket, { requestsTimeout } = {}) {
+  socket.on("join", (room, ack) => {
+    socket.join(room);
+    ack();
+  });
+  socket.on("broadcast", ({ event, to, except, args = [], binary }, ack) => {
+    let operator = io;
+    if (to) operator = operator.to(to);
+    if (except) operator = operator.except(except);
+    operator.emit(event, ...args, ...(binary ? [Buffer.from([1, 2, 3])] : []));
+    ack();
+  });
+  socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
+  socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
+  onClusterRequests(io, socket, { requestsTimeout });
 }
 
 export function onClusterRequests(io, socket, { requestsTimeout } = {}) {

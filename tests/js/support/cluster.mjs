@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
 
 import { useExample } from "./server.mjs";
+import { connected } from "./sio.mjs";
 import { PATIENCE_MS, within } from "./wait.mjs";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -101,13 +102,7 @@ export async function clusterClient(t, node, name) {
   socket.clientName = name;
   socket.onAny((event, ...args) => socket.seen.push([event, ...args]));
   socket.on("poke", (ack) => ack(name));
-  await within(
-    new Promise((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("connect_error", reject);
-    }),
-    `${name} connects`,
-  );
+  await connected(socket, `${name} connects`);
   return socket;
 }
 

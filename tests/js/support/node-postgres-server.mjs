@@ -14,6 +14,8 @@ import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/postgres-adapter";
 import pg from "pg";
 import { installHandlers } from "./cluster-handlers.mjs";
+import { serveUntilStdinEnds } from "./node-serve.mjs";
+import { until } from "./wait.mjs";
 
 const prefix = process.env.PREFIX ?? "socket.io";
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
@@ -30,18 +32,11 @@ const io = new Server(http, {
 installHandlers(io);
 
 // The adapter listens once its pooled client has run every LISTEN.
-while (!io.of("/").adapter.client.client) {
-  await new Promise((resolve) => setTimeout(resolve, 20));
-}
+await until(() => io.of("/").adapter.client.client, "the adapter listens");
 
-http.listen(0, "127.0.0.1", () => {
-  const { address, port } = http.address();
-  process.stdout.write(`listening on http://${address}:${port}\n`);
+serveUntilStdinEnds(http, {
+  onEnd: async () => {
+    io.close();
+    await pool.end().catch(() => {});
+  },
 });
-
-process.stdin.on("end", async () => {
-  io.close();
-  await pool.end().catch(() => {});
-  process.exit(0);
-});
-process.stdin.resume();

@@ -16,6 +16,7 @@ import { instrument } from "@socket.io/admin-ui";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import { installHandlers } from "./cluster-handlers.mjs";
+import { serveUntilStdinEnds } from "./node-serve.mjs";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.KEY ?? "socket.io";
@@ -50,14 +51,9 @@ if (sharded) {
   await subClient.pSubscribe(`${key}-ready-probe`, () => {});
 }
 
-http.listen(0, "127.0.0.1", () => {
-  const { address, port } = http.address();
-  process.stdout.write(`listening on http://${address}:${port}\n`);
+serveUntilStdinEnds(http, {
+  onEnd: async () => {
+    io.close();
+    await Promise.allSettled([pubClient.quit(), subClient.quit()]);
+  },
 });
-
-process.stdin.on("end", async () => {
-  io.close();
-  await Promise.allSettled([pubClient.quit(), subClient.quit()]);
-  process.exit(0);
-});
-process.stdin.resume();

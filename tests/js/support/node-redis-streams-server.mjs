@@ -24,7 +24,9 @@ import { randomBytes } from "node:crypto";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
-import { onClusterRequests } from "./cluster-handlers.mjs";
+import { installSocketHandlers } from "./cluster-handlers.mjs";
+import { serveUntilStdinEnds } from "./node-serve.mjs";
+import { until } from "./wait.mjs";
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const streamName = process.env.STREAM ?? "socket.io";
@@ -55,10 +57,6 @@ io.on("who", (x, callback) => callback({ from: "node", x }));
 
 io.on("connection", (socket) => {
   if (!socket.recovered) socket.data = { from: "node" };
-  socket.on("join", (room, ack) => {
-    socket.join(room);
-    ack();
-  });
   socket.on("whoami", (...args) =>
     args.pop()({ id: socket.id, recovered: socket.recovered, rooms: [...socket.rooms], data: socket.data }),
   );
@@ -66,42 +64,23 @@ io.on("connection", (socket) => {
     socket.data = value;
     ack();
   });
-  socket.on("broadcast", ({ event, to, except, args = [], binary }, ack) => {
-    let operator = io;
-    if (to) operator = operator.to(to);
-    if (except) operator = operator.except(except);
-    operator.emit(event, ...args, ...(binary ? [Buffer.from([1, 2, 3])] : []));
-    ack();
-  });
   socket.on("burst", ({ event, count, to }, ack) => {
     ack();
     const operator = to ? io.to(to) : io;
     for (let i = 0; i < count; i++) operator.emit(event, i);
   });
-  socket.on("shout", (text) => socket.broadcast.emit("shouted", text));
-  socket.on("tell servers", (text) => io.serverSideEmit("from node", text));
-  onClusterRequests(io, socket);
+  installSocketHandlers(io, socket);
 });
 
 // The adapter reads the stream and subscribes on duplicates of `redis`, which
 // carry its name: ready once one of them blocks in XREAD and one subscribes.
-for (;;) {
+await until(async () => {
   const clients = (await redis.sendCommand(["CLIENT", "LIST"]))
     .split("\n")
     .filter((line) => line.includes(` name=${name} `));
   const reading = clients.some((line) => / cmd=xread /.test(line));
   const subscribed = clients.some((line) => / sub=[1-9]/.test(line));
-  if (reading && subscribed) break;
-  await new Promise((resolve) => setTimeout(resolve, 20));
-}
+  return reading && subscribed;
+}, "the adapter reads the stream and subscribes");
 
-http.listen(0, "127.0.0.1", () => {
-  const { address, port } = http.address();
-  process.stdout.write(`listening on http://${address}:${port}\n`);
-});
-
-process.stdin.on("end", async () => {
-  io.close();
-  process.exit(0);
-});
-process.stdin.resume();
+serveUntilStdinEnds(http, { onEnd: async () => io.close() });

@@ -23,6 +23,7 @@
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import msgpackParser from "socket.io-msgpack-parser";
+import { serveUntilStdinEnds } from "./node-serve.mjs";
 
 const http = createServer();
 const recovery = process.env.RECOVERY_MS
@@ -99,10 +100,4 @@ admin.on("connection", (socket) => {
   socket.on("engine", (ack) => ack(socket.conn.id));
 });
 
-http.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
-  const { address, port } = http.address();
-  process.stdout.write(`listening on http://${address}:${port}\n`);
-});
-
-process.stdin.on("end", () => process.exit(0));
-process.stdin.resume();
+serveUntilStdinEnds(http, { port: Number(process.env.PORT ?? 0) });

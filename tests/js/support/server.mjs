@@ -10,6 +10,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
@@ -116,6 +117,25 @@ export async function useExample(t, name, options) {
   const server = await startExample(name, options);
   t.after(() => server.stop());
   return server;
+}
+
+/**
+ * Starts the example `name` before the tests of the enclosing suite (or file)
+ * and stops it after them. Returns a handle whose `server` is what
+ * `startExample` resolved to and whose `url` is its address, once started.
+ */
+export function exampleForSuite(name, options) {
+  const handle = {
+    server: undefined,
+    get url() {
+      return handle.server.url;
+    },
+  };
+  before(async () => {
+    handle.server = await startExample(name, options);
+  });
+  after(() => handle.server?.stop());
+  return handle;
 }
 
 async function stopProcess(child, exited) {

@@ -16,10 +16,11 @@ export const MODES = [
 
 /**
  * A new client socket (its own connection) for `nsp` on `url`, closed when the
- * test `t` ends. Reconnection is off unless asked for.
+ * test `t` ends. Reconnection is off unless asked for. `open` is the client's
+ * `io` function: socket.io-client 4's unless another (such as 2.x's) is given.
  */
-export function client(t, url, mode, { nsp = "/", ...options } = {}) {
-  const socket = io(`${url}${nsp}`, {
+export function client(t, url, mode, { nsp = "/", open = io, ...options } = {}) {
+  const socket = open(`${url}${nsp}`, {
     transports: mode.transports,
     forceNew: true,
     reconnection: false,
@@ -57,8 +58,8 @@ export async function connect(t, url, mode, options) {
   return { socket, welcome: info };
 }
 
-/** Resolves on `connect`, rejects on `connect_error`. */
-export function connected(socket) {
+/** Resolves on `connect`, rejects on `connect_error`; `what` names the wait in a timeout. */
+export function connected(socket, what = "connect") {
   const outcome = new Promise((resolve, reject) => {
     const cleanup = () => {
       socket.off("connect", onConnect);
@@ -75,7 +76,7 @@ export function connected(socket) {
     socket.on("connect", onConnect);
     socket.on("connect_error", onError);
   });
-  return within(outcome, "connect");
+  return within(outcome, what);
 }
 
 /** The `connect_error` a connection attempt ends with. */
@@ -107,6 +108,27 @@ export async function observer(t, url) {
       return within(new Promise((resolve) => waiting.set(id, resolve)), `disconnect of ${id}`);
     },
   };
+}
+
+/**
+ * The sio_fixture's `upload` and the `download` it answers with: nested binary
+ * sent (a Buffer, a Uint8Array, an ArrayBuffer) comes back reversed, upper-cased
+ * and re-nested, with a binary tail.
+ */
+export async function uploadAndDownload(socket) {
+  const download = next(socket, "download");
+  const sizes = await socket.emitWithAck("upload", {
+    name: "pic",
+    file: Buffer.from([1, 2, 3, 4]),
+    parts: [Uint8Array.from([5]), new TextEncoder().encode("six").buffer],
+  });
+  assert.deepEqual(sizes, { name: "pic", file: 4, parts: [1, 3] });
+  const [received, tail] = await download;
+  assert.equal(received.name, "PIC");
+  assert.deepEqual(bytes(received.file), [4, 3, 2, 1]);
+  assert.equal(received.nested.count, 2);
+  assert.deepEqual(received.nested.parts.map(bytes), [[...Buffer.from("six")], [5]]);
+  assert.deepEqual(bytes(tail), [...Buffer.from("tail")]);
 }
 
 /** The bytes of a Buffer, ArrayBuffer or typed array, as an array of numbers. */

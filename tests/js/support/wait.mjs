@@ -60,3 +60,15 @@ export function within(promise, what, ms = PATIENCE_MS) {
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Resolves once `condition()` (which may return a promise) holds, checking every
+ * `every` milliseconds; rejects after `ms` milliseconds, naming `what`.
+ */
+export async function until(condition, what, { every = 20, ms = PATIENCE_MS } = {}) {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() >= deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(every);
+  }
+}

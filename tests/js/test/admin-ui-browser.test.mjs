@@ -18,6 +18,7 @@ import { io } from "socket.io-client";
 
 import { useBrowser } from "../support/browser.mjs";
 import { repoRoot, useExample } from "../support/server.mjs";
+import { connected } from "../support/sio.mjs";
 import { next, within, PATIENCE_MS } from "../support/wait.mjs";
 
 const UI_DIR = path.join(repoRoot, "tests/js/node_modules/@socket.io/admin-ui/ui/dist");
@@ -29,10 +30,7 @@ const PASSWORD_HASH = "$2a$04$YIK7kS1vXpQhP6yYFsO1P.Z.Wv3hBDiCM535tOeCAAzVQqKne3
 async function chatUser(t, url, name, rooms) {
   const socket = io(url, { auth: { name }, transports: ["websocket"], forceNew: true, reconnection: false });
   t.after(() => socket.disconnect());
-  await within(new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  }), `${name} connecting`);
+  await connected(socket, `${name} connecting`);
   for (const room of rooms) {
     await within(socket.emitWithAck("join", room), `${name} joining ${room}`);
   }

@@ -15,6 +15,7 @@ import { io } from "socket.io-client";
 
 import { nodeNode } from "../support/cluster.mjs";
 import { useExample } from "../support/server.mjs";
+import { connected as connection } from "../support/sio.mjs";
 import { next, within } from "../support/wait.mjs";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -79,17 +80,6 @@ function client(t, url, { nsp = "/", ...options } = {}) {
   });
   t.after(() => socket.disconnect());
   return socket;
-}
-
-/** Resolves once `socket` connected; rejects with its connect error. */
-function connection(socket, what = "connect") {
-  return within(
-    new Promise((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("connect_error", reject);
-    }),
-    what,
-  );
 }
 
 /** A connected chat user called `name`. */

@@ -4,15 +4,17 @@
 // by a CA the test makes with openssl, which the bot trusts through `CHAT_CA`).
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 
 import { io } from "socket.io-client";
 
+import { makeCertificates as makeCertificatesIn } from "../support/certificates.mjs";
 import { exampleBinary, useExample } from "../support/server.mjs";
+import { connected } from "../support/sio.mjs";
 import { collect, next, within } from "../support/wait.mjs";
 
 /** Starts the bot against `url`; resolves once it printed `joined <room>`. */
@@ -50,10 +52,7 @@ async function person(t, url, name, room, options = {}) {
     ...options,
   });
   t.after(() => socket.disconnect());
-  await within(new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  }), `${name} connecting`);
+  await connected(socket, `${name} connecting`);
   await within(socket.emitWithAck("join", room), `${name} joining ${room}`);
   return socket;
 }
@@ -75,14 +74,7 @@ test("the Rust bot answers !echo in its room", async (t) => {
 function makeCertificates(t) {
   const dir = mkdtempSync(path.join(tmpdir(), "tether-chat-tls-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const run = (...args) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-    "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=tether chat test CA");
-  run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-    "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-  writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-    "-CAcreateserial", "-days", "2", "-out", "server.pem", "-extfile", "ext.cnf");
+  makeCertificatesIn(dir, "tether chat test CA");
   return dir;
 }
 

@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import { io } from "socket.io-client";
 
 import { useExample } from "../support/server.mjs";
+import { connected as socketConnected } from "../support/sio.mjs";
 import { collect, next, sleep, within } from "../support/wait.mjs";
 
 /** How long a test waits to be sure something does not arrive. */
@@ -27,10 +28,7 @@ function client(t, url, name, transports = ["websocket"]) {
 /** A connected client. */
 async function connected(t, url, name, transports) {
   const socket = client(t, url, name, transports);
-  await within(new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  }), `${name} connecting`);
+  await socketConnected(socket, `${name} connecting`);
   return socket;
 }
 

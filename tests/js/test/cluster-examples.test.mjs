@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import { io } from "socket.io-client";
 
 import { useExample } from "../support/server.mjs";
+import { connected as socketConnected } from "../support/sio.mjs";
 import { next, within } from "../support/wait.mjs";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -23,10 +24,7 @@ async function twoNodes(t, example) {
 async function connected(t, url, options = {}) {
   const socket = io(url, { transports: ["websocket"], forceNew: true, reconnection: false, ...options });
   t.after(() => socket.disconnect());
-  await within(new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  }), "connect");
+  await socketConnected(socket, "connect");
   return socket;
 }
 

@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import { io } from "socket.io-client";
 
 import { useExample } from "../support/server.mjs";
+import { connected } from "../support/sio.mjs";
 import { PATIENCE_MS, next, within } from "../support/wait.mjs";
 
 /** How far a moving player goes each tick (PLAYER_SPEED in examples/src/game.rs). */
@@ -25,10 +26,7 @@ const INPUTS_PER_SECOND = 30;
 async function bot(t, url, transports = ["websocket"]) {
   const socket = io(url, { transports, forceNew: true, reconnection: false, upgrade: false });
   t.after(() => socket.disconnect());
-  await within(new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  }), "connecting");
+  await connected(socket, "connecting");
   return socket;
 }
 

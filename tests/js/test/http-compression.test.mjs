@@ -14,6 +14,7 @@ import { Server } from "socket.io";
 import { io } from "socket.io-client";
 
 import { useExample } from "../support/server.mjs";
+import { connected } from "../support/sio.mjs";
 import { next, within, PATIENCE_MS } from "../support/wait.mjs";
 
 /**
@@ -48,13 +49,7 @@ async function fetchClient(t, url, extraHeaders = {}) {
     extraHeaders,
   });
   t.after(() => socket.disconnect());
-  await within(
-    new Promise((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("connect_error", reject);
-    }),
-    "connect",
-  );
+  await connected(socket, "connect");
   return socket;
 }
 

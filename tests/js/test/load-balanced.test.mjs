@@ -11,7 +11,7 @@ import { io } from "socket.io-client";
 
 import { useHaproxy } from "../support/haproxy.mjs";
 import { useExample } from "../support/server.mjs";
-import { PATIENCE_MS, within } from "../support/wait.mjs";
+import { PATIENCE_MS, until, within } from "../support/wait.mjs";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const ROOM = "general";
@@ -192,14 +192,7 @@ describe("three chat nodes behind HAProxy", () => {
     await nodes[0].exited;
 
     // Every client pinned to the killed node drops, and only those on it do.
-    await within(
-      (async () => {
-        while (!onFirstNode.every((u) => dropped.has(u))) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })(),
-      "the killed node's clients notice",
-    );
+    await until(() => onFirstNode.every((u) => dropped.has(u)), "the killed node's clients notice");
     assert.ok(dropped.size >= onFirstNode.length && dropped.size > 0);
 
     await Promise.all(all.map((u) => within(u.joined(), `${u.name} joins again`)));
@@ -229,14 +222,7 @@ describe("three chat nodes behind HAProxy", () => {
     // A graceful stop: the node keeps its sockets' sessions in Redis as it goes.
     nodes[0].child.kill("SIGTERM");
     await nodes[0].exited;
-    await within(
-      (async () => {
-        while (!onFirstNode.every((u) => dropped.has(u))) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })(),
-      "the stopped node's clients notice",
-    );
+    await until(() => onFirstNode.every((u) => dropped.has(u)), "the stopped node's clients notice");
     const stayed = all.filter((u) => !dropped.has(u));
     const missed = [];
     for (const sender of stayed.slice(0, 3)) {

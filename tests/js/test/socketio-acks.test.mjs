@@ -5,19 +5,15 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite } from "../support/server.mjs";
 import { MODES, bytes, connect } from "../support/sio.mjs";
 import { within } from "../support/wait.mjs";
 
 for (const mode of MODES) {
   describe(`socket.io-client and acknowledgements (${mode.name})`, () => {
-    let server;
-    before(async () => {
-      server = await startExample("sio_fixture");
-    });
-    after(() => server.stop());
+    const server = exampleForSuite("sio_fixture");
 
     test("the server acknowledges with several arguments, binary included", async (t) => {
       const { socket } = await connect(t, server.url, mode);

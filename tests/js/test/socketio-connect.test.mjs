@@ -4,19 +4,15 @@
 // and several namespaces over one connection; over each transport setup.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite } from "../support/server.mjs";
 import { MODES, connect, connected, refusal } from "../support/sio.mjs";
 import { next } from "../support/wait.mjs";
 
 for (const mode of MODES) {
   describe(`socket.io-client joins namespaces (${mode.name})`, () => {
-    let server;
-    before(async () => {
-      server = await startExample("sio_fixture");
-    });
-    after(() => server.stop());
+    const server = exampleForSuite("sio_fixture");
 
     test("joins / and gets a socket id of its own", async (t) => {
       const { socket, welcome } = await connect(t, server.url, mode);

@@ -11,30 +11,16 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 
-import { startExample } from "../support/server.mjs";
-import { bytes } from "../support/sio.mjs";
+import { exampleForSuite, startExample } from "../support/server.mjs";
+import { MODES, bytes, client as sioClient } from "../support/sio.mjs";
 import { PATIENCE_MS, next, sleep, within } from "../support/wait.mjs";
 
 const require = createRequire(import.meta.url);
 const ioV2 = require("socket.io-client-v2");
 
-const MODES = [
-  { name: "websocket only", transports: ["websocket"], upgraded: false },
-  { name: "polling only", transports: ["polling"], upgraded: false },
-  { name: "polling then upgrade", transports: ["polling", "websocket"], upgraded: true },
-];
-
 /** A 2.x client socket of its own connection, closed when the test ends. */
-function client(t, url, mode, { nsp = "/", ...options } = {}) {
-  const socket = ioV2(`${url}${nsp}`, {
-    transports: mode.transports,
-    forceNew: true,
-    reconnection: false,
-    timeout: PATIENCE_MS,
-    ...options,
-  });
-  t.after(() => socket.close());
-  return socket;
+function client(t, url, mode, options = {}) {
+  return sioClient(t, url, mode, { open: ioV2, ...options });
 }
 
 /** A connected 2.x socket (upgraded in the upgrade setup) and its `welcome`. */
@@ -62,11 +48,7 @@ function ask(socket, ...args) {
 
 for (const mode of MODES) {
   describe(`socket.io-client 2.x (${mode.name})`, () => {
-    let server;
-    before(async () => {
-      server = await startExample("sio_fixture", { env: { ALLOW_EIO3: "1" } });
-    });
-    after(() => server.stop());
+    const server = exampleForSuite("sio_fixture", { env: { ALLOW_EIO3: "1" } });
 
     test("joins / without asking; the socket id is the connection's", async (t) => {
       const { socket, welcome, engineId } = await connect(t, server.url, mode);

@@ -3,21 +3,13 @@
 // `sio_fixture` example, over each transport setup.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import { MODES, client } from "../support/sio.mjs";
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite } from "../support/server.mjs";
 import { next, within } from "../support/wait.mjs";
 
-let server;
-
-before(async () => {
-  server = await startExample("sio_fixture");
-});
-
-after(async () => {
-  await server?.stop();
-});
+const server = exampleForSuite("sio_fixture");
 
 /** A client of `/guarded` once the server has set the socket up. */
 async function guarded(t, mode) {

@@ -4,19 +4,15 @@
 // transport setup.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { startExample } from "../support/server.mjs";
-import { MODES, bytes, connect } from "../support/sio.mjs";
+import { exampleForSuite } from "../support/server.mjs";
+import { MODES, bytes, connect, uploadAndDownload } from "../support/sio.mjs";
 import { collect, next } from "../support/wait.mjs";
 
 for (const mode of MODES) {
   describe(`socket.io-client exchanges events (${mode.name})`, () => {
-    let server;
-    before(async () => {
-      server = await startExample("sio_fixture");
-    });
-    after(() => server.stop());
+    const server = exampleForSuite("sio_fixture");
 
     test("an event with several arguments comes back unchanged", async (t) => {
       const { socket } = await connect(t, server.url, mode);
@@ -31,19 +27,7 @@ for (const mode of MODES) {
 
     test("nested binary travels to the server and back", async (t) => {
       const { socket } = await connect(t, server.url, mode);
-      const download = next(socket, "download");
-      const sizes = await socket.emitWithAck("upload", {
-        name: "pic",
-        file: Buffer.from([1, 2, 3, 4]),
-        parts: [Uint8Array.from([5]), new TextEncoder().encode("six").buffer],
-      });
-      assert.deepEqual(sizes, { name: "pic", file: 4, parts: [1, 3] });
-      const [received, tail] = await download;
-      assert.equal(received.name, "PIC");
-      assert.deepEqual(bytes(received.file), [4, 3, 2, 1]);
-      assert.equal(received.nested.count, 2);
-      assert.deepEqual(received.nested.parts.map(bytes), [[...Buffer.from("six")], [5]]);
-      assert.deepEqual(bytes(tail), [...Buffer.from("tail")]);
+      await uploadAndDownload(socket);
     });
 
     test("binary forwarded by the server keeps its place and content", async (t) => {

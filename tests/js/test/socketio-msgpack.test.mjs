@@ -4,23 +4,15 @@
 // errors, broadcasts; and what a client with the default parser gets.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import msgpackParser from "socket.io-msgpack-parser";
 
-import { MODES, bytes, client, connect, refusal } from "../support/sio.mjs";
-import { startExample } from "../support/server.mjs";
+import { MODES, bytes, client, connect, refusal, uploadAndDownload } from "../support/sio.mjs";
+import { exampleForSuite } from "../support/server.mjs";
 import { collect, next, within } from "../support/wait.mjs";
 
-let server;
-
-before(async () => {
-  server = await startExample("sio_fixture", { env: { PARSER: "msgpack" } });
-});
-
-after(async () => {
-  await server?.stop();
-});
+const server = exampleForSuite("sio_fixture", { env: { PARSER: "msgpack" } });
 
 const withParser = (options = {}) => ({ parser: msgpackParser, ...options });
 
@@ -42,17 +34,7 @@ for (const mode of MODES) {
 
     test("binary stays binary, nested and large", async (t) => {
       const { socket } = await connect(t, server.url, mode, withParser());
-      const download = next(socket, "download");
-      const sizes = await socket.emitWithAck("upload", {
-        name: "pic",
-        file: Buffer.from([1, 2, 3, 4]),
-        parts: [Uint8Array.from([5]), new TextEncoder().encode("six").buffer],
-      });
-      assert.deepEqual(sizes, { name: "pic", file: 4, parts: [1, 3] });
-      const [received, tail] = await download;
-      assert.deepEqual(bytes(received.file), [4, 3, 2, 1]);
-      assert.deepEqual(received.nested.parts.map(bytes), [[...Buffer.from("six")], [5]]);
-      assert.deepEqual(bytes(tail), [...Buffer.from("tail")]);
+      await uploadAndDownload(socket);
 
       const echoed = next(socket, "echo");
       const big = Buffer.alloc(200_000, 7);

@@ -6,9 +6,9 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite } from "../support/server.mjs";
 import { MODES, connect } from "../support/sio.mjs";
 import { next, within } from "../support/wait.mjs";
 
@@ -39,11 +39,7 @@ function recorder(socket) {
 
 for (const mode of MODES) {
   describe(`socket.io-client in rooms (${mode.name})`, () => {
-    let server;
-    before(async () => {
-      server = await startExample("sio_fixture");
-    });
-    after(() => server.stop());
+    const server = exampleForSuite("sio_fixture");
 
     /** Four clients a, b, c, d: a in red, b in red and blue, c in blue, d in none. */
     async function crowd(t) {

@@ -4,12 +4,12 @@
 // streams over websocket-only and polling-only for comparison.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { NodeWebSocket, NodeXHR } from "engine.io-client";
 
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite } from "../support/server.mjs";
 import { MODES, client, connected } from "../support/sio.mjs";
 import { next, within } from "../support/wait.mjs";
 
@@ -27,11 +27,7 @@ class LateWebSocket extends NodeWebSocket {
 
 for (const mode of MODES) {
   describe(`1,000 messages in order (${mode.name})`, () => {
-    let server;
-    before(async () => {
-      server = await startExample("sio_fixture");
-    });
-    after(() => server.stop());
+    const server = exampleForSuite("sio_fixture");
 
     test("from the client to the server", async (t) => {
       const transports = mode.upgraded ? [NodeXHR, LateWebSocket] : mode.transports;

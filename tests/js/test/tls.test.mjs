@@ -4,12 +4,12 @@
 // client that does not trust it is refused.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
+import { makeCertificates } from "../support/certificates.mjs";
 import { MODES, client, connected, upgraded } from "../support/sio.mjs";
 import { startExample } from "../support/server.mjs";
 import { within } from "../support/wait.mjs";
@@ -17,18 +17,6 @@ import { within } from "../support/wait.mjs";
 let dir;
 let ca;
 let server;
-
-/** A CA and a certificate for 127.0.0.1 and localhost that it signed. */
-function makeCertificates(into) {
-  const run = (...args) => execFileSync("openssl", args, { cwd: into, stdio: "pipe" });
-  run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-    "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=tether test CA");
-  run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-    "-out", "server.csr", "-subj", "/CN=127.0.0.1");
-  writeFileSync(path.join(into, "ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-    "-CAcreateserial", "-days", "2", "-out", "server.pem", "-extfile", "ext.cnf");
-}
 
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "tether-tls-"));

@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { io } from "socket.io-client";
 
 import { useBrowser } from "../support/browser.mjs";
-import { startExample } from "../support/server.mjs";
+import { exampleForSuite, startExample } from "../support/server.mjs";
 import { bytes } from "../support/sio.mjs";
 import { PATIENCE_MS, next, within } from "../support/wait.mjs";
 
@@ -177,11 +177,7 @@ describe("permessage-deflate with socket.io-client", () => {
 
 describe("permessage-deflate with headless Chromium", () => {
   const browser = useBrowser();
-  let server;
-  before(async () => {
-    server = await startExample("sio_fixture", { env: { PER_MESSAGE_DEFLATE: "1" } });
-  });
-  after(() => server.stop());
+  const server = exampleForSuite("sio_fixture", { env: { PER_MESSAGE_DEFLATE: "1" } });
 
   const clientScript = path.resolve(
     path.dirname(fileURLToPath(import.meta.url)),

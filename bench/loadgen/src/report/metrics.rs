@@ -63,6 +63,16 @@ const fn metric(key: &'static str, label: &'static str, better: Better, unit: Un
     }
 }
 
+/// A metric where less is better.
+const fn lower(key: &'static str, label: &'static str, unit: Unit) -> Metric {
+    metric(key, label, Better::Lower, unit)
+}
+
+/// A metric shown for context only.
+const fn info(key: &'static str, label: &'static str, unit: Unit) -> Metric {
+    metric(key, label, Better::Info, unit)
+}
+
 const fn throughput(key: &'static str, label: &'static str) -> Metric {
     Metric {
         key,
@@ -82,92 +92,71 @@ pub const METRICS: &[Metric] = &[
         Better::Higher,
         Unit::Rate,
     ),
-    metric(
+    lower(
         "ref_p50_ms",
         "p50 latency at the reference load",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    lower(
         "ref_p99_ms",
         "p99 latency at the reference load",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    lower(
         "ref_max_ms",
         "max latency at the reference load",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    lower(
         "ref_server_ns_per_delivery",
         "server CPU per delivery at the reference load",
-        Better::Lower,
         Unit::Nanos,
     ),
-    metric(
+    lower(
         "bytes_per_delivery",
         "WebSocket bytes per delivery",
-        Better::Lower,
         Unit::MessageBytes,
     ),
-    metric(
+    info(
         "ref_server_cpu",
         "server CPU at the reference load",
-        Better::Info,
         Unit::Core,
     ),
     throughput(
         "cross_node_deliveries_per_s",
         "cross-node deliveries/s at saturation",
     ),
-    metric(
+    lower(
         "ref_same_node_p99_ms",
         "same-node p99 latency at the reference load",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    lower(
         "ref_cross_node_p50_ms",
         "cross-node p50 latency at the reference load",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    lower(
         "ref_cross_node_p99_ms",
         "cross-node p99 latency at the reference load",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    info(
         "ref_cross_node_extra_p99_ms",
         "cross-node p99 minus same-node p99 (target ≤ 2 ms)",
-        Better::Info,
         Unit::Millis,
     ),
-    metric(
-        "fetch_p50_ms",
-        "fetch_sockets p50 round trip",
-        Better::Lower,
-        Unit::Millis,
-    ),
-    metric(
-        "fetch_p99_ms",
-        "fetch_sockets p99 round trip",
-        Better::Lower,
-        Unit::Millis,
-    ),
+    lower("fetch_p50_ms", "fetch_sockets p50 round trip", Unit::Millis),
+    lower("fetch_p99_ms", "fetch_sockets p99 round trip", Unit::Millis),
     metric(
         "fetch_per_s",
         "fetch_sockets/s, one at a time",
         Better::Higher,
         Unit::Rate,
     ),
-    metric(
+    info(
         "fetch_sockets",
         "sockets counted by fetch_sockets",
-        Better::Info,
         Unit::Count,
     ),
     metric(
@@ -176,32 +165,24 @@ pub const METRICS: &[Metric] = &[
         Better::Zero,
         Unit::Count,
     ),
-    metric(
+    info(
         "lost_at_saturation",
         "deliveries lost in the saturating step",
-        Better::Info,
         Unit::Count,
     ),
-    metric(
+    info(
         "generator_cpu_at_max",
         "generator CPU at the best step",
-        Better::Info,
         Unit::Core,
     ),
     throughput("acks_per_s", "acks/s"),
-    metric("p50_ms", "p50 round trip", Better::Lower, Unit::Millis),
-    metric("p99_ms", "p99 round trip", Better::Lower, Unit::Millis),
-    metric("max_ms", "max round trip", Better::Lower, Unit::Millis),
-    metric(
-        "server_ns_per_ack",
-        "server CPU per ack",
-        Better::Lower,
-        Unit::Nanos,
-    ),
-    metric(
+    lower("p50_ms", "p50 round trip", Unit::Millis),
+    lower("p99_ms", "p99 round trip", Unit::Millis),
+    lower("max_ms", "max round trip", Unit::Millis),
+    lower("server_ns_per_ack", "server CPU per ack", Unit::Nanos),
+    lower(
         "bytes_per_ack",
         "WebSocket bytes per echo and its ack",
-        Better::Lower,
         Unit::MessageBytes,
     ),
     metric(
@@ -210,50 +191,31 @@ pub const METRICS: &[Metric] = &[
         Better::Zero,
         Unit::Count,
     ),
-    metric(
-        "bytes_per_conn",
-        "server RSS per connection",
-        Better::Lower,
-        Unit::Bytes,
-    ),
-    metric(
+    lower("bytes_per_conn", "server RSS per connection", Unit::Bytes),
+    info(
         "kernel_tcp_bytes_per_conn",
         "kernel TCP memory per connection (both ends)",
-        Better::Info,
         Unit::Bytes,
     ),
-    metric("connected", "clients connected", Better::Info, Unit::Count),
+    info("connected", "clients connected", Unit::Count),
     throughput("conns_per_s", "connections/s"),
-    metric(
-        "connect_p50_ms",
-        "p50 connect time",
-        Better::Lower,
-        Unit::Millis,
-    ),
-    metric(
-        "connect_p99_ms",
-        "p99 connect time",
-        Better::Lower,
-        Unit::Millis,
-    ),
-    metric(
+    lower("connect_p50_ms", "p50 connect time", Unit::Millis),
+    lower("connect_p99_ms", "p99 connect time", Unit::Millis),
+    lower(
         "server_us_per_conn",
         "server CPU per connection",
-        Better::Lower,
         Unit::Micros,
     ),
     metric("failures", "failed connections", Better::Zero, Unit::Count),
-    metric("generator_cpu", "generator CPU", Better::Info, Unit::Core),
-    metric(
+    info("generator_cpu", "generator CPU", Unit::Core),
+    lower(
         "ir_per_delivery",
         "instructions per delivered broadcast",
-        Better::Lower,
         Unit::Instructions,
     ),
-    metric(
+    lower(
         "ir_per_ack",
         "instructions per acked echo",
-        Better::Lower,
         Unit::Instructions,
     ),
     metric(
@@ -262,28 +224,24 @@ pub const METRICS: &[Metric] = &[
         Better::Zero,
         Unit::Count,
     ),
-    metric(
+    lower(
         "recovery_ms",
         "stop to all of its clients back, caught up",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    lower(
         "recovery_all_back_ms",
         "stop to all of its clients back",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    lower(
         "recovery_back_p50_ms",
         "stop to half of its clients back",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    info(
         "recovered",
         "clients recovered (socket id kept)",
-        Better::Info,
         Unit::Count,
     ),
     metric(
@@ -322,34 +280,25 @@ pub const METRICS: &[Metric] = &[
         Better::Zero,
         Unit::Count,
     ),
-    metric(
+    lower(
         "ping_late_p50_ms",
         "ping lateness p50 (interval minus pingInterval)",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
+    lower(
         "ping_late_p99_ms",
         "ping lateness p99 (target < 100 ms)",
-        Better::Lower,
         Unit::Millis,
     ),
-    metric(
-        "ping_late_max_ms",
-        "ping lateness max",
-        Better::Lower,
-        Unit::Millis,
-    ),
-    metric(
+    lower("ping_late_max_ms", "ping lateness max", Unit::Millis),
+    info(
         "ping_late_connect_p99_ms",
         "ping lateness p99 while connecting",
-        Better::Info,
         Unit::Millis,
     ),
-    metric(
+    info(
         "pings_held",
         "ping intervals measured while held",
-        Better::Info,
         Unit::Count,
     ),
     metric(
@@ -358,46 +307,27 @@ pub const METRICS: &[Metric] = &[
         Better::Zero,
         Unit::Count,
     ),
-    metric(
+    lower(
         "server_rss_peak",
         "server RSS, peak (target ≤ 1 GB for tether)",
-        Better::Lower,
         Unit::MiB,
     ),
-    metric(
-        "server_rss",
-        "server RSS at the end of the hold",
-        Better::Lower,
-        Unit::MiB,
-    ),
-    metric(
+    lower("server_rss", "server RSS at the end of the hold", Unit::MiB),
+    info(
         "kernel_tcp_peak",
         "kernel TCP memory, peak (all sockets)",
-        Better::Info,
         Unit::MiB,
     ),
-    metric(
+    info(
         "kernel_slab_bytes_per_conn",
         "kernel slab growth per connection (machine-wide, both ends)",
-        Better::Info,
         Unit::Bytes,
     ),
-    metric(
-        "server_cpu_hold",
-        "server CPU while held",
-        Better::Lower,
-        Unit::Core,
-    ),
-    metric(
-        "generator_rss",
-        "generator RSS, peak",
-        Better::Info,
-        Unit::MiB,
-    ),
-    metric(
+    lower("server_cpu_hold", "server CPU while held", Unit::Core),
+    info("generator_rss", "generator RSS, peak", Unit::MiB),
+    info(
         "generator_bytes_per_conn",
         "generator RSS per connection",
-        Better::Info,
         Unit::Bytes,
     ),
     metric(

@@ -153,10 +153,7 @@ struct Peaks {
 
 /// Runs the scenario.
 pub async fn run(args: &HoldArgs) -> Result<RunResult, Error> {
-    let pid = args
-        .common
-        .server_pid
-        .ok_or_else(|| err("the hold scenario needs --server-pid"))?;
+    let pid = args.common.required_server_pid("hold")?;
     let target = Target::new(&args.common);
     let clients = args.clients.max(1);
     let hold = Rc::new(Hold::new(clients));

@@ -21,10 +21,7 @@ const PAGE: u64 = 4096;
 
 /// Runs the scenario.
 pub async fn run(args: &IdleArgs) -> Result<RunResult, Error> {
-    let pid = args
-        .common
-        .server_pid
-        .ok_or_else(|| err("the idle scenario needs --server-pid"))?;
+    let pid = args.common.required_server_pid("idle")?;
     let target = Target::new(&args.common);
     let clients = args.clients.max(1);
     let read_rss = || rss_bytes(pid).ok_or_else(|| err(format!("cannot read memory of pid {pid}")));
