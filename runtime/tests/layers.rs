@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 const RULES: &[(&str, &[&str])] = &[
     ("frame", &[]),
     ("telemetry", &[]),
+    ("backoff", &[]),
     ("engine", &["frame", "telemetry"]),
     ("protocol", &["frame"]),
     ("room", &["engine"]),
@@ -20,7 +21,14 @@ const RULES: &[(&str, &[&str])] = &[
     ("http", &["engine"]),
     (
         "adapter",
-        &["frame", "engine", "protocol", "room", "telemetry"],
+        &[
+            "frame",
+            "engine",
+            "protocol",
+            "room",
+            "telemetry",
+            "backoff",
+        ],
     ),
     (
         "server",
@@ -60,6 +68,7 @@ const RULES: &[(&str, &[&str])] = &[
             "contract",
             "http",
             "telemetry",
+            "backoff",
         ],
     ),
     (
