@@ -24,7 +24,9 @@
 //! socket.io-msgpack-parser's MessagePack; `ALLOW_EIO3=1` lets socket.io-client
 //! 2.x (Engine.IO v3) connect. `PER_MESSAGE_DEFLATE=1` turns WebSocket
 //! permessage-deflate on, with `PER_MESSAGE_DEFLATE_THRESHOLD` (default 1,024
-//! bytes). With `TLS_CERT` and `TLS_KEY` (PEM
+//! bytes). `ADMIN_UI=1` instruments it for the Socket.IO Admin UI (set
+//! `ADMIN_UI_NAMESPACE`: `/admin` is taken; see `tether_examples::admin`). With
+//! `TLS_CERT` and `TLS_KEY` (PEM
 //! files) it serves HTTPS and WSS and announces `listening on https://ADDR`. On
 //! `SIGTERM` or Ctrl-C the server shuts down gracefully.
 //!
@@ -190,6 +192,7 @@ fn fixture() -> Server {
 async fn main() -> std::io::Result<()> {
     tether_examples::init_tracing();
     let io = fixture();
+    tether_examples::admin::admin_ui_from_env(&io)?;
     let _ = IO.set(io.clone());
     let addr = tether_examples::listen_addr();
     let server = match (std::env::var("TLS_CERT"), std::env::var("TLS_KEY")) {

@@ -341,8 +341,6 @@ pub(crate) async fn upgrade<D: Send + Sync + 'static>(session: Arc<Session<D>>, 
         let _ = tokio::time::timeout(refuse, ws.send(WsFrame::close(CloseCode::Normal, ""))).await;
         return;
     }
-    session.poll.notify_one();
-    session.wake_drivers();
     drive(session, ws).await;
 }
 

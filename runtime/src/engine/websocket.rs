@@ -556,9 +556,6 @@ where
         let _ = send_now(&mut ws, WsMessage::Close(None), refuse).await;
         return None;
     }
-    session.poll.notify_one();
-    session.wake_drivers();
-    session.notify_upgraded();
     Some((session, ws))
 }
 

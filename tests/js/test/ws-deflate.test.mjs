@@ -17,7 +17,7 @@ import { io } from "socket.io-client";
 import { useBrowser } from "../support/browser.mjs";
 import { exampleForSuite, startExample } from "../support/server.mjs";
 import { bytes } from "../support/sio.mjs";
-import { PATIENCE_MS, next, within } from "../support/wait.mjs";
+import { PATIENCE_MS, next, until, within } from "../support/wait.mjs";
 
 const MODES = [
   { name: "websocket only", transports: ["websocket"] },
@@ -172,6 +172,24 @@ describe("permessage-deflate with socket.io-client", () => {
     const { socket, ws } = await connect(t, plain.url, MODES[0]);
     assert.equal(ws.extensions, "");
     assert.equal(await socket.emitWithAck("echo-ack", "plain"), "plain");
+  });
+
+  test("an upgrade to a compressed WebSocket is announced as any other (the Admin UI sees it)", async (t) => {
+    const observed = await startExample("sio_fixture", {
+      env: { PER_MESSAGE_DEFLATE: "1", ADMIN_UI: "1", ADMIN_UI_NAMESPACE: "/ops" },
+    });
+    t.after(() => observed.stop());
+    const admin = io(`${observed.url}/ops`, { forceNew: true, reconnection: false, timeout: PATIENCE_MS });
+    t.after(() => admin.disconnect());
+    const updates = [];
+    admin.on("socket_updated", (update) => updates.push(update));
+    await next(admin, "connect");
+    const { socket, ws } = await connect(t, observed.url, MODES[1]);
+    assert.match(ws.extensions, /^permessage-deflate/);
+    await until(
+      () => updates.some((update) => update.id === socket.id && update.transport === "websocket"),
+      "the Admin UI's transport update",
+    );
   });
 });
 

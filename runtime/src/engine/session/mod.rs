@@ -175,8 +175,10 @@ impl<D> Session<D> {
     }
     /// Ends an upgrade: the session goes over to WebSocket when `upgraded` and it
     /// is still open, else stays on polling; `true` when it switched. A GET that
-    /// arrived just after the probe waits for this outcome and is woken.
-    pub(crate) fn finish_upgrade(&self, upgraded: bool) -> bool {
+    /// arrived just after the probe waits for this outcome and is woken; on a
+    /// switch, the pending poll is released, the drivers woken and the owner told
+    /// (whichever WebSocket driver made the upgrade).
+    pub(crate) fn finish_upgrade(self: &Arc<Self>, upgraded: bool) -> bool {
         let switched = {
             let mut state = self.lock();
             let switch = upgraded && state.closed.is_none();
@@ -189,6 +191,11 @@ impl<D> Session<D> {
             switch
         };
         self.poll.notify_waiters();
+        if switched {
+            self.poll.notify_one();
+            self.wake_drivers();
+            self.notify_upgraded();
+        }
         switched
     }
 
