@@ -16,6 +16,8 @@ use tether::protocol::Args;
 use tether::server::{self, Event as ServerEvent, Socket};
 use tether_tests::{SioServer, probe, within};
 
+use crate::support::{refusal, reporter, server_reporter};
+
 /// A payload with binary nested inside.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Blob {
@@ -112,30 +114,18 @@ async fn a_refusal_carries_the_servers_message_and_data() {
         });
     })
     .await;
-    let error = Client::builder(server.url())
-        .connect()
-        .await
-        .expect_err("refused");
-    let ConnectError::Refused(refusal) = error else {
-        panic!("expected a refusal, got {error:?}");
-    };
-    assert_eq!(refusal.message, "not allowed");
-    assert_eq!(refusal.data, Some(json!({ "code": 42 })));
+    let refused = refusal(Client::builder(server.url()), "a middleware refusing all").await;
+    assert_eq!(refused.message, "not allowed");
+    assert_eq!(refused.data, Some(json!({ "code": 42 })));
     server.stop().await;
 }
 
 #[tokio::test]
 async fn an_unknown_namespace_is_refused() {
     let server = SioServer::with(|_| {}).await;
-    let error = Client::builder(server.url())
-        .namespace("/nowhere")
-        .connect()
-        .await
-        .expect_err("refused");
-    assert!(
-        matches!(&error, ConnectError::Refused(refusal) if refusal.message == "Invalid namespace"),
-        "{error:?}"
-    );
+    let nowhere = Client::builder(server.url()).namespace("/nowhere");
+    let refused = refusal(nowhere, "an unknown namespace").await;
+    assert_eq!(refused.message, "Invalid namespace");
     server.stop().await;
 }
 
@@ -189,17 +179,17 @@ async fn events_travel_both_ways_with_several_arguments_and_nested_binary() {
     .await;
     let (report, mut at_client) = probe();
     let client = Client::builder(server.url())
-        .on("echoed", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move {
-                report.send((
+        .on(
+            "echoed",
+            reporter(report, |event| {
+                (
                     event.arg::<i64>(0).unwrap(),
                     event.arg::<String>(1).unwrap(),
                     event.arg::<Bytes>(2).unwrap(),
                     event.arg::<Blob>(3).unwrap(),
-                ));
-            }
-        })
+                )
+            }),
+        )
         .connect()
         .await
         .expect("connected");
@@ -376,11 +366,10 @@ async fn disconnecting_sends_what_was_emitted_then_leaves_for_good() {
                 let left = left.clone();
                 async move { left.send(reason.as_str().to_owned()) }
             });
-        io.main()
-            .on("last words", move |_socket: Socket, event: ServerEvent| {
-                let report = report.clone();
-                async move { report.send(event.arg::<String>(0).unwrap_or_default()) }
-            });
+        io.main().on(
+            "last words",
+            server_reporter(report, |event| event.arg::<String>(0).unwrap_or_default()),
+        );
         io.main()
             .on("slow", |_socket: Socket, _event: ServerEvent| async move {});
     })

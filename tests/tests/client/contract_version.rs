@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
-use tether::client::{Client, ConnectError, TypedClient};
+use tether::client::{Client, TypedClient};
 use tether::contract::{ContractVersions, TypedSocket};
 use tether::server::{ConnectError as Refusal, Server};
 use tether_tests::{SioServer, sio_config};
+
+use crate::support::refusal;
 
 mod v1 {
     /// Events a client sends.
@@ -98,19 +100,23 @@ impl v2::ClientHandler for Greeter {
     }
 }
 
-async fn server(connects: Arc<AtomicUsize>) -> SioServer {
+/// A server of version 2 that serves version 1 too, and how many times its
+/// handler's `on_connect` ran.
+async fn greeting_server() -> (SioServer, Arc<AtomicUsize>) {
+    let connects = Arc::new(AtomicUsize::new(0));
     let io = Server::new(sio_config());
+    let greeter = Greeter {
+        connects: connects.clone(),
+    };
     io.main()
-        .bind::<v2::Client, _>(Greeter { connects })
+        .bind::<v2::Client, _>(greeter)
         .contract_versions(ContractVersions::of::<v2::Client, v2::Server>().serve("1"));
-    SioServer::start(io).await
+    (SioServer::start(io).await, connects)
 }
 
 #[tokio::test]
 async fn the_typed_client_presents_its_version_and_served_ones_connect() {
-    let connects = Arc::new(AtomicUsize::new(0));
-    let server = server(connects.clone()).await;
-
+    let (server, connects) = greeting_server().await;
     let current = Client::builder(server.url())
         .auth(&json!({ "user": "ada" }))
         .contract::<v2::Client, v2::Server>()
@@ -145,33 +151,21 @@ async fn the_typed_client_presents_its_version_and_served_ones_connect() {
 
 #[tokio::test]
 async fn an_unserved_version_is_refused_before_on_connect() {
-    let connects = Arc::new(AtomicUsize::new(0));
-    let server = server(connects.clone()).await;
-    let refused = Client::builder(server.url())
+    let (server, connects) = greeting_server().await;
+    let version_3 = Client::builder(server.url())
         .auth(&json!({ "user": "eve" }))
-        .contract::<v3::Client, v3::Server>()
-        .connect()
-        .await
-        .expect_err("version 3 is not served");
-    let ConnectError::Refused(refusal) = refused else {
-        panic!("expected a refusal, got {refused:?}");
-    };
-    assert_eq!(refusal.message, "contract_mismatch");
+        .contract::<v3::Client, v3::Server>();
+    let mismatch = refusal(version_3, "version 3 is not served").await;
+    assert_eq!(mismatch.message, "contract_mismatch");
     assert_eq!(
-        refusal.data,
+        mismatch.data,
         Some(json!({ "code": "contract_mismatch", "server": "2", "client": "3" }))
     );
     assert_eq!(connects.load(Ordering::SeqCst), 0, "on_connect never ran");
 
     // Without a version the handler decides (here: no user, refused by it).
-    let unversioned = Client::builder(server.url())
-        .connect()
-        .await
-        .expect_err("no user");
-    let ConnectError::Refused(refusal) = unversioned else {
-        panic!("expected a refusal, got {unversioned:?}");
-    };
-    assert_eq!(refusal.message, "who are you");
+    let unversioned = refusal(Client::builder(server.url()), "no user").await;
+    assert_eq!(unversioned.message, "who are you");
     assert_eq!(connects.load(Ordering::SeqCst), 1);
     server.stop().await;
 }
@@ -199,12 +193,9 @@ async fn undeclared_versions_are_schema_hashes_the_server_and_client_agree_on() 
         .await
         .expect("the same hash connects");
     client.disconnect();
-    let refused = Client::builder(server.url())
-        .contract::<v1::Client, v1::Server>()
-        .connect()
-        .await
-        .expect_err("another version is refused");
-    assert!(matches!(refused, ConnectError::Refused(ref r) if r.message == "contract_mismatch"));
+    let version_1 = Client::builder(server.url()).contract::<v1::Client, v1::Server>();
+    let refused = refusal(version_1, "another version is refused").await;
+    assert_eq!(refused.message, "contract_mismatch");
     server.stop().await;
 }
 

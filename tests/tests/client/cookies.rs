@@ -9,8 +9,9 @@ use serde_json::json;
 use tether::client::{Client, TransportMode};
 use tether::engine::SessionCookie;
 use tether::server::Server;
-use tether_tests::node::NodeServer;
 use tether_tests::{Probe, SioServer, probe, sio_config, within};
+
+use crate::support::node_sio_server;
 
 /// One request the server answered: method, transport, its `Cookie` header, and
 /// the `io` cookie the response set.
@@ -140,15 +141,7 @@ async fn no_cookies_when_turned_off_and_a_fresh_jar_per_connection() {
 
 #[tokio::test]
 async fn polling_requests_and_the_upgrade_carry_node_io_cookie() {
-    let server = tokio::task::spawn_blocking(|| {
-        NodeServer::start(
-            "node-sio-server.mjs",
-            "socket.io",
-            &[("COOKIE", "1".to_owned())],
-        )
-    })
-    .await
-    .unwrap();
+    let server = node_sio_server(&[("COOKIE", "1")]).await;
     for mode in [TransportMode::Polling, TransportMode::PollingThenWebSocket] {
         let client = Client::builder(server.url())
             .transport(mode)

@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use tether::client::{AckError, Client, ConnectionState, Event};
+use tether::client::{AckError, Client};
 use tether::server::{Event as ServerEvent, Server, Socket};
-use tether_tests::client::{quick_retries, wait_for_state};
-use tether_tests::node::NodeServer;
+use tether_tests::client::quick_retries;
 use tether_tests::{Probe, Report, SioServer, probe, sio_config, within};
+
+use crate::support::{node_sio_server, reporter, server_reporter, wait_until_reconnecting};
 
 /// A tether server like `flaky` of `tests/js/support/node-sio-server.mjs`: each
 /// `flaky(n)` is reported as `seen(n, tries)` (to the client and to `arrivals`),
@@ -53,10 +54,12 @@ async fn retrying_client(url: &str, auth: serde_json::Value) -> (Client, Probe<(
         .auth(&auth)
         .retries(2)
         .ack_timeout(Duration::from_millis(300))
-        .on("seen", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send((event.arg(0).unwrap(), event.arg(1).unwrap())) }
-        })
+        .on(
+            "seen",
+            reporter(report, |event| {
+                (event.arg(0).unwrap(), event.arg(1).unwrap())
+            }),
+        )
         .connect()
         .await
         .expect("connected");
@@ -94,10 +97,7 @@ async fn a_withheld_answer_gets_the_packet_again_from_tether() {
 
 #[tokio::test]
 async fn a_withheld_answer_gets_the_packet_again_from_node() {
-    let server =
-        tokio::task::spawn_blocking(|| NodeServer::start("node-sio-server.mjs", "socket.io", &[]))
-            .await
-            .unwrap();
+    let server = node_sio_server(&[]).await;
     let (client, mut seen) = retrying_client(server.url(), json!({ "token": "secret" })).await;
     retried_in_order(&client, &mut seen).await;
     client.disconnect();
@@ -150,10 +150,7 @@ async fn retried_packets_wait_for_the_reconnection() {
         .await
         .unwrap();
     first.stop().await;
-    wait_for_state(&client, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    wait_until_reconnecting(&client).await;
     let answer = client.emit_with_ack::<(u64, u64), _>("flaky", &(5,));
     let second = SioServer::start_on(flaky_server(arrivals), addr).await;
     // Sent on the new connection (its first try, unanswered), then again.
@@ -168,11 +165,10 @@ async fn volatile_emits_are_dropped_while_not_connected() {
     let (report, mut received) = probe();
     let make = |report: Report<String>| {
         let io = Server::new(sio_config());
-        io.main()
-            .on("tick", move |_socket: Socket, event: ServerEvent| {
-                let report = report.clone();
-                async move { report.send(event.arg::<String>(0).unwrap_or_default()) }
-            });
+        io.main().on(
+            "tick",
+            server_reporter(report, |event| event.arg::<String>(0).unwrap_or_default()),
+        );
         io
     };
     let first = SioServer::start(make(report.clone())).await;
@@ -185,10 +181,7 @@ async fn volatile_emits_are_dropped_while_not_connected() {
     client.emit_volatile("tick", &("connected",)).unwrap();
     assert_eq!(received.next().await, "connected");
     first.stop().await;
-    wait_for_state(&client, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    wait_until_reconnecting(&client).await;
     client.emit_volatile("tick", &("dropped",)).unwrap();
     client.emit("tick", &("buffered",)).unwrap();
     let second = SioServer::start_on(make(report), addr).await;
@@ -221,27 +214,15 @@ async fn a_per_emit_timeout_and_handlers_changed_while_connected() {
     assert!(matches!(within(muted).await, Err(AckError::Timeout)));
 
     let (report, mut seen) = probe();
-    let once = report.clone();
-    client.once("a", move |_client: Client, _event: Event| {
-        let once = once.clone();
-        async move { once.send("once a") }
-    });
-    let any = report.clone();
-    client.on_any(move |_client: Client, event: Event| {
-        let any = any.clone();
-        async move {
-            any.send(if event.name() == "a" {
-                "any a"
-            } else {
-                "any b"
-            })
+    client.once("a", reporter(report.clone(), |_event| "once a"));
+    client.on_any(reporter(report.clone(), |event| {
+        if event.name() == "a" {
+            "any a"
+        } else {
+            "any b"
         }
-    });
-    let on = report.clone();
-    client.on("b", move |_client: Client, _event: Event| {
-        let on = on.clone();
-        async move { on.send("on b") }
-    });
+    }));
+    client.on("b", reporter(report.clone(), |_event| "on b"));
     client.emit("ping me", &("a",)).unwrap();
     let mut first = seen.take(2).await;
     first.sort_unstable();

@@ -12,5 +12,6 @@ mod node;
 mod polling;
 mod reconnect;
 mod recovery;
+mod support;
 mod tls;
 mod typed;

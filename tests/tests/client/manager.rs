@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
-use tether::client::{Client, ConnectError, ConnectionState, DisconnectReason, Event};
+use tether::client::{Client, ClientBuilder, ConnectError, ConnectionState, DisconnectReason};
 use tether::server::{Event as ServerEvent, Server, ServerConfig, Socket};
 use tether_tests::client::{quick_retries, wait_for_state};
-use tether_tests::node::NodeServer;
 use tether_tests::{Probe, Report, SioServer, probe, sio_config, within};
+
+use crate::support::{node_sio_server, reporter, restart_node, wait_until_reconnecting};
 
 /// Events a client of `/admin` sends.
 #[tether::events]
@@ -49,20 +50,18 @@ fn two_namespaces(connections: Report<(String, Value)>, handshakes: Arc<AtomicUs
 }
 
 /// A builder reporting each `hello` it gets, tagged with `tag`.
-fn greeted(
-    builder: tether::client::ClientBuilder,
-    tag: &'static str,
-    report: Report<String>,
-) -> tether::client::ClientBuilder {
-    builder.on("hello", move |_client: Client, event: Event| {
-        let report = report.clone();
-        async move {
-            report.send(format!(
-                "{tag} got hello {}",
-                event.arg::<String>(0).unwrap()
-            ))
-        }
-    })
+fn greeted(builder: ClientBuilder, tag: &'static str, report: Report<String>) -> ClientBuilder {
+    builder.on(
+        "hello",
+        reporter(report, move |event| {
+            format!("{tag} got hello {}", event.arg::<String>(0).unwrap())
+        }),
+    )
+}
+
+/// A builder joining `/admin` over `main`'s connection, with the admin's auth.
+fn admin_socket(main: &Client) -> ClientBuilder {
+    main.socket("/admin").auth(&json!({ "role": "admin" }))
 }
 
 async fn sorted(seen: &mut Probe<String>, count: usize) -> Vec<String> {
@@ -118,10 +117,7 @@ async fn two_namespaces_share_one_connection_and_come_back_together() {
     ));
 
     first.stop().await;
-    wait_for_state(&admin, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    wait_until_reconnecting(&admin).await;
     let handshakes = Arc::new(AtomicUsize::new(0));
     let second = SioServer::start_on(two_namespaces(connections, handshakes.clone()), addr).await;
     let mut again = joined.take(2).await;
@@ -179,27 +175,14 @@ async fn a_refused_namespace_leaves_the_connection_to_the_others() {
     server.stop().await;
 }
 
-/// The Node.js server of `tests/js/support/node-sio-server.mjs` on `port`.
-fn node_server_on(port: u16) -> NodeServer {
-    NodeServer::start(
-        "node-sio-server.mjs",
-        "socket.io",
-        &[("PORT", port.to_string())],
-    )
-}
-
 #[tokio::test]
 async fn two_namespaces_share_one_connection_to_node_and_come_back_together() {
-    let first = tokio::task::spawn_blocking(|| node_server_on(0))
-        .await
-        .unwrap();
-    let port = first.port();
+    let first = node_sio_server(&[]).await;
     let (report, mut welcomes) = probe();
     let welcome = |tag: &'static str, report: Report<String>| {
-        move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(format!("{tag} {}", event.arg::<Value>(0).unwrap())) }
-        }
+        reporter(report, move |event| {
+            format!("{tag} {}", event.arg::<Value>(0).unwrap())
+        })
     };
     let main = Client::builder(first.url())
         .auth(&json!({ "token": "secret" }))
@@ -208,9 +191,7 @@ async fn two_namespaces_share_one_connection_to_node_and_come_back_together() {
         .connect()
         .await
         .unwrap();
-    let admin = main
-        .socket("/admin")
-        .auth(&json!({ "role": "admin" }))
+    let admin = admin_socket(&main)
         .on("welcome", welcome("admin", report.clone()))
         .connect()
         .await
@@ -228,14 +209,7 @@ async fn two_namespaces_share_one_connection_to_node_and_come_back_together() {
         "{refused:?}"
     );
 
-    drop(first);
-    wait_for_state(&admin, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
-    let _second = tokio::task::spawn_blocking(move || node_server_on(port))
-        .await
-        .unwrap();
+    let _second = restart_node(first, &admin).await;
     assert_eq!(
         sorted(&mut welcomes, 2).await,
         [r#"admin {"role":"admin"}"#, r#"main {"token":"secret"}"#]
@@ -264,12 +238,7 @@ async fn namespaces_share_a_polling_or_upgraded_connection_too() {
             .connect()
             .await
             .unwrap();
-        let admin = main
-            .socket("/admin")
-            .auth(&json!({ "role": "admin" }))
-            .connect()
-            .await
-            .unwrap();
+        let admin = admin_socket(&main).connect().await.unwrap();
         let _ = joined.take(2).await;
         let (nsp, auth) = within(admin.typed::<AdminApi>().whoami()).await.unwrap();
         assert_eq!(

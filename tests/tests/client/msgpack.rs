@@ -5,11 +5,12 @@
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tether::client::{Client, Event, TransportMode};
+use tether::client::{Client, TransportMode};
 use tether::protocol::Args;
 use tether::server::{Event as ServerEvent, Parser, Server, ServerConfig, Socket};
-use tether_tests::node::NodeServer;
 use tether_tests::{Report, probe};
+
+use crate::support::{node_sio_server, reporter};
 
 const MODES: [TransportMode; 3] = [
     TransportMode::WebSocket,
@@ -30,14 +31,14 @@ async fn connect(
         .parser(Parser::MsgPack)
         .transport(mode)
         .auth(&auth)
-        .on(event, move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move {
+        .on(
+            event,
+            reporter(report, |event| {
                 let value: Value = event.arg(0).unwrap();
                 let bytes: Bytes = event.arg(1).unwrap();
-                report.send(format!("{value} {:?}", &bytes[..]));
-            }
-        })
+                format!("{value} {:?}", &bytes[..])
+            }),
+        )
         .connect()
         .await
         .unwrap_or_else(|error| panic!("{mode:?}: {error}"))
@@ -83,15 +84,7 @@ async fn talks_msgpack_to_tether_on_every_transport() {
 
 #[tokio::test]
 async fn talks_msgpack_to_the_node_server() {
-    let server = tokio::task::spawn_blocking(|| {
-        NodeServer::start(
-            "node-sio-server.mjs",
-            "socket.io",
-            &[("PORT", "0".to_owned()), ("PARSER", "msgpack".to_owned())],
-        )
-    })
-    .await
-    .unwrap();
+    let server = node_sio_server(&[("PARSER", "msgpack")]).await;
     for mode in MODES {
         let (report, mut seen) = probe();
         let auth = json!({ "token": "secret" });

@@ -10,12 +10,13 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tether::client::{
-    Client, ClientBuilder, ConnectError, ConnectionState, DisconnectReason, Event, Reconnect,
-    TransportMode,
+    Client, ClientBuilder, ConnectionState, DisconnectReason, Event, TransportMode,
 };
 use tether::protocol::Args;
-use tether_tests::node::NodeServer;
+use tether_tests::client::{quick_retries, wait_for_state};
 use tether_tests::{Report, probe, within};
+
+use crate::support::{node_sio_server, refusal, reporter, restart_node};
 
 /// An argument with binary inside.
 #[derive(Serialize, Deserialize)]
@@ -23,70 +24,49 @@ struct Nested {
     bin: Bytes,
 }
 
-/// The Node.js socket.io server of `tests/js/support/node-sio-server.mjs` on `port`
-/// (0: an ephemeral one).
-fn node_server_on(port: u16) -> NodeServer {
-    NodeServer::start(
-        "node-sio-server.mjs",
-        "socket.io",
-        &[("PORT", port.to_string())],
-    )
-}
-
-/// The Node.js socket.io server on an ephemeral port.
-fn node_server() -> NodeServer {
-    node_server_on(0)
-}
-
 #[tokio::test]
 async fn a_refusal_from_node_carries_message_and_data() {
-    let server = tokio::task::spawn_blocking(node_server).await.unwrap();
-    let error = Client::builder(server.url())
-        .auth(&json!({ "token": "wrong" }))
-        .connect()
-        .await
-        .expect_err("refused");
-    let ConnectError::Refused(refusal) = error else {
-        panic!("expected a refusal, got {error:?}");
-    };
+    let server = node_sio_server(&[]).await;
+    let wrong_token = Client::builder(server.url()).auth(&json!({ "token": "wrong" }));
+    let refusal = refusal(wrong_token, "a wrong token").await;
     assert_eq!(refusal.message, "bad token");
     assert_eq!(refusal.data, Some(json!({ "hint": "the token is secret" })));
 }
 
 #[tokio::test]
 async fn talks_to_the_node_server_both_ways() {
-    let server = tokio::task::spawn_blocking(node_server).await.unwrap();
+    let server = node_sio_server(&[]).await;
     let (report, mut seen) = probe();
-    let welcome = report.clone();
-    let answer = report.clone();
     let client = Client::builder(server.url())
         .auth(&json!({ "token": "secret" }))
-        .on("welcome", move |_client: Client, event: Event| {
-            let welcome = welcome.clone();
-            async move {
+        .on(
+            "welcome",
+            reporter(report.clone(), |event| {
                 let auth: Value = event.arg(0).unwrap();
                 let bytes: Bytes = event.arg(1).unwrap();
-                welcome.send(format!("welcome {auth} {:?}", &bytes[..]));
-            }
-        })
-        .on("echoed", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move {
+                format!("welcome {auth} {:?}", &bytes[..])
+            }),
+        )
+        .on(
+            "echoed",
+            reporter(report.clone(), |event| {
                 let first: i64 = event.arg(0).unwrap();
                 let second: String = event.arg(1).unwrap();
                 let nested: Nested = event.arg(2).unwrap();
-                report.send(format!("echoed {first} {second} {:?}", &nested.bin[..]));
-            }
-        })
+                format!("echoed {first} {second} {:?}", &nested.bin[..])
+            }),
+        )
         .on("question", |_client: Client, mut event: Event| async move {
             let question: String = event.arg(0)?;
             event.ack(&(question.len(), Bytes::from_static(&[4, 2])))?;
             Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         })
-        .on("answer", move |_client: Client, event: Event| {
-            let answer = answer.clone();
-            async move { answer.send(format!("answer {}", event.arg::<Value>(0).unwrap())) }
-        })
+        .on(
+            "answer",
+            reporter(report, |event| {
+                format!("answer {}", event.arg::<Value>(0).unwrap())
+            }),
+        )
         .connect()
         .await
         .expect("connected to node");
@@ -132,22 +112,15 @@ async fn talks_to_the_node_server_both_ways() {
 /// `builder` reconnecting quickly, with a `welcome` handler reporting its first
 /// argument to `report`.
 fn restartable(builder: ClientBuilder, report: Report<Value>) -> ClientBuilder {
-    builder
-        .reconnect(
-            Reconnect::default()
-                .initial_delay(Duration::from_millis(10))
-                .max_delay(Duration::from_millis(100)),
-        )
-        .on("welcome", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.arg::<Value>(0).unwrap()) }
-        })
+    builder.reconnect(quick_retries()).on(
+        "welcome",
+        reporter(report, |event| event.arg::<Value>(0).unwrap()),
+    )
 }
 
 #[tokio::test]
 async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
-    let first = tokio::task::spawn_blocking(node_server).await.unwrap();
-    let port = first.port();
+    let first = node_sio_server(&[]).await;
     let (report, mut welcomes) = probe();
     let client = restartable(Client::builder(first.url()), report)
         .auth(&json!({ "token": "secret" }))
@@ -156,34 +129,20 @@ async fn reconnects_to_a_restarted_node_server_with_the_same_auth() {
         .expect("connected to node");
     assert_eq!(welcomes.next().await, json!({ "token": "secret" }));
     let first_sid = client.id();
-    let mut changes = client.state_changes();
 
-    drop(first);
-    within(changes.wait_for(|state| matches!(state, ConnectionState::Reconnecting { .. })))
-        .await
-        .unwrap();
-    let _second = tokio::task::spawn_blocking(move || node_server_on(port))
-        .await
-        .unwrap();
+    let _second = restart_node(first, &client).await;
     assert_eq!(welcomes.next().await, json!({ "token": "secret" }));
-    within(changes.wait_for(ConnectionState::is_connected))
-        .await
-        .unwrap();
+    wait_for_state(&client, ConnectionState::is_connected).await;
     assert_ne!(client.id(), first_sid);
     client.disconnect();
 }
 
 #[tokio::test]
 async fn gives_up_on_a_node_server_that_stays_away() {
-    let first = tokio::task::spawn_blocking(node_server).await.unwrap();
+    let first = node_sio_server(&[]).await;
     let client = Client::builder(first.url())
         .auth(&json!({ "token": "secret" }))
-        .reconnect(
-            Reconnect::default()
-                .initial_delay(Duration::from_millis(10))
-                .max_delay(Duration::from_millis(50))
-                .max_attempts(3),
-        )
+        .reconnect(quick_retries().max_attempts(3))
         .connect()
         .await
         .expect("connected to node");
@@ -196,16 +155,16 @@ async fn gives_up_on_a_node_server_that_stays_away() {
 
 #[tokio::test]
 async fn polls_and_upgrades_with_the_node_server() {
-    let server = tokio::task::spawn_blocking(node_server).await.unwrap();
+    let server = node_sio_server(&[]).await;
     for mode in [TransportMode::Polling, TransportMode::PollingThenWebSocket] {
         let (report, mut welcomes) = probe();
         let client = Client::builder(server.url())
             .transport(mode)
             .auth(&json!({ "token": "secret" }))
-            .on("welcome", move |_client: Client, event: Event| {
-                let report = report.clone();
-                async move { report.send(event.arg::<Bytes>(1).unwrap()) }
-            })
+            .on(
+                "welcome",
+                reporter(report, |event| event.arg::<Bytes>(1).unwrap()),
+            )
             .connect()
             .await
             .unwrap_or_else(|error| panic!("{mode:?}: {error}"));
@@ -233,8 +192,7 @@ fn mode_name(mode: TransportMode) -> String {
 
 #[tokio::test]
 async fn an_auth_callback_gives_a_fresh_token_to_a_restarted_node_server() {
-    let first = tokio::task::spawn_blocking(node_server).await.unwrap();
-    let port = first.port();
+    let first = node_sio_server(&[]).await;
     let (report, mut welcomes) = probe();
     let issued = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let client = restartable(Client::builder(first.url()), report)
@@ -249,14 +207,7 @@ async fn an_auth_callback_gives_a_fresh_token_to_a_restarted_node_server() {
         .await
         .expect("connected to node");
     assert_eq!(welcomes.next().await, json!({ "token": "secret-1" }));
-    let mut changes = client.state_changes();
-    drop(first);
-    within(changes.wait_for(|state| matches!(state, ConnectionState::Reconnecting { .. })))
-        .await
-        .unwrap();
-    let _second = tokio::task::spawn_blocking(move || node_server_on(port))
-        .await
-        .unwrap();
+    let _second = restart_node(first, &client).await;
     // The callback runs once the Engine.IO session is open, so attempts made
     // while the server was away took no token.
     assert_eq!(welcomes.next().await, json!({ "token": "secret-2" }));

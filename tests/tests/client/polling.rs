@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tether::client::{Client, ConnectionState, DisconnectReason, Event, Reconnect, TransportMode};
+use tether::client::{Client, DisconnectReason, TransportMode};
 use tether::engine::{Transport, Transports};
 use tether::protocol::Args;
 use tether::server::{self, Event as ServerEvent, Server, ServerConfig, Socket};
+use tether_tests::client::quick_retries;
 use tether_tests::{Report, SioServer, probe, sio_config, within};
+
+use crate::support::{reporter, server_reporter, wait_until_reconnecting};
 
 /// A server that greets each socket with its auth and transport, echoes `echo`
 /// (acknowledged when asked, else as `echoed`), and reports disconnect reasons.
@@ -43,32 +46,27 @@ fn echo_server(config: ServerConfig, reasons: Report<server::DisconnectReason>) 
 
 /// A client that reports `welcome` (auth, transport, bytes) and `echoed` events.
 async fn client(url: &str, mode: TransportMode, report: Report<String>) -> Client {
-    let welcome = report.clone();
     Client::builder(url)
         .transport(mode)
         .auth(&json!({ "token": "p" }))
-        .reconnect(
-            Reconnect::default()
-                .initial_delay(Duration::from_millis(10))
-                .max_delay(Duration::from_millis(100)),
-        )
-        .on("welcome", move |_client: Client, event: Event| {
-            let welcome = welcome.clone();
-            async move {
+        .reconnect(quick_retries())
+        .on(
+            "welcome",
+            reporter(report.clone(), |event| {
                 let auth: Value = event.arg(0).unwrap();
                 let transport: String = event.arg(1).unwrap();
                 let bytes: Bytes = event.arg(2).unwrap();
-                welcome.send(format!("welcome {auth} {transport} {:?}", &bytes[..]));
-            }
-        })
-        .on("echoed", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move {
+                format!("welcome {auth} {transport} {:?}", &bytes[..])
+            }),
+        )
+        .on(
+            "echoed",
+            reporter(report, |event| {
                 let text: String = event.arg(0).unwrap();
                 let bytes: Bytes = event.arg(1).unwrap();
-                report.send(format!("echoed {text} {:?}", &bytes[..]));
-            }
-        })
+                format!("echoed {text} {:?}", &bytes[..])
+            }),
+        )
         .connect()
         .await
         .expect("connected")
@@ -174,11 +172,8 @@ async fn reconnects_over_polling_after_a_restart() {
     let (report, mut seen) = probe();
     let client = client(&first.url(), TransportMode::Polling, report).await;
     seen.next().await;
-    let mut changes = client.state_changes();
     first.stop().await;
-    within(changes.wait_for(|state| matches!(state, ConnectionState::Reconnecting { .. })))
-        .await
-        .unwrap();
+    wait_until_reconnecting(&client).await;
     client
         .emit("echo", &("buffered", Bytes::from_static(&[5])))
         .expect("buffered");
@@ -193,11 +188,10 @@ async fn reconnects_over_polling_after_a_restart() {
 async fn queued_packets_are_posted_together_within_the_servers_max_payload() {
     let (numbers, mut received) = probe();
     let io = Server::new(sio_config().with_max_payload(1000));
-    io.main()
-        .on("n", move |_socket: Socket, event: ServerEvent| {
-            let numbers = numbers.clone();
-            async move { numbers.send(event.arg::<u64>(0).unwrap_or(u64::MAX)) }
-        });
+    io.main().on(
+        "n",
+        server_reporter(numbers, |event| event.arg::<u64>(0).unwrap_or(u64::MAX)),
+    );
     let server = SioServer::start(io).await;
     let client = Client::builder(server.url())
         .transport(TransportMode::Polling)

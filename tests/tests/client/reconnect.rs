@@ -9,9 +9,11 @@ use tether::client::{
     AckError, Client, ConnectError, ConnectionState, DisconnectReason, EmitError,
     MAX_BUFFERED_PACKETS, Reconnect,
 };
-use tether::server::{Event as ServerEvent, Server, Socket};
+use tether::server::{Server, Socket};
 use tether_tests::client::{quick_retries, wait_for_state};
 use tether_tests::{PATIENCE, Report, SioServer, probe, sio_config, within};
+
+use crate::support::{server_reporter, wait_until_reconnecting};
 
 /// A server that reports each connection's auth, and each `n` event's number.
 fn numbering_server(connections: Report<Value>, numbers: Report<u64>) -> Server {
@@ -20,11 +22,10 @@ fn numbering_server(connections: Report<Value>, numbers: Report<u64>) -> Server 
         let connections = connections.clone();
         async move { connections.send(socket.auth_value()) }
     });
-    io.main()
-        .on("n", move |_socket: Socket, event: ServerEvent| {
-            let numbers = numbers.clone();
-            async move { numbers.send(event.arg::<u64>(0).unwrap_or(u64::MAX)) }
-        });
+    io.main().on(
+        "n",
+        server_reporter(numbers, |event| event.arg::<u64>(0).unwrap_or(u64::MAX)),
+    );
     io
 }
 
@@ -47,10 +48,7 @@ async fn comes_back_after_a_restart_and_sends_what_was_buffered_in_order() {
     assert_eq!(received.next().await, 0);
 
     first.stop().await;
-    wait_for_state(&client, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    wait_until_reconnecting(&client).await;
     for n in 1..=50u64 {
         client
             .emit("n", &(n,))
@@ -71,14 +69,8 @@ async fn comes_back_after_a_restart_and_sends_what_was_buffered_in_order() {
 #[tokio::test]
 async fn acknowledgements_of_a_lost_connection_fail() {
     let (report, mut asked) = probe();
-    let server = SioServer::with(|io| {
-        io.main()
-            .on("hold", move |_socket: Socket, _event: ServerEvent| {
-                let report = report.clone();
-                async move { report.send(()) }
-            });
-    })
-    .await;
+    let server =
+        SioServer::with(|io| io.main().on("hold", server_reporter(report, |_event| ()))).await;
     let client = Client::builder(server.url())
         .reconnect(quick_retries())
         .ack_timeout(PATIENCE * 2)
@@ -109,10 +101,7 @@ async fn the_buffer_is_bounded_and_reconnection_gives_up() {
         .await
         .unwrap();
     server.stop().await;
-    wait_for_state(&client, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    wait_until_reconnecting(&client).await;
     for n in 0..MAX_BUFFERED_PACKETS {
         client.emit("n", &(n,)).expect("room in the buffer");
     }
@@ -202,20 +191,14 @@ async fn an_auth_callback_gives_a_fresh_token_on_every_reconnection() {
     assert_eq!(joined.next().await, json!({ "token": "t-1" }));
 
     first.stop().await;
-    wait_for_state(&client, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    wait_until_reconnecting(&client).await;
     let second =
         SioServer::start_on(numbering_server(connections.clone(), numbers.clone()), addr).await;
     assert_eq!(joined.next().await, json!({ "token": "t-2" }));
     wait_for_state(&client, ConnectionState::is_connected).await;
 
     second.stop().await;
-    wait_for_state(&client, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    wait_until_reconnecting(&client).await;
     let third = SioServer::start_on(numbering_server(connections, numbers), addr).await;
     assert_eq!(joined.next().await, json!({ "token": "t-3" }));
     client.disconnect();

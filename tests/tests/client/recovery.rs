@@ -7,11 +7,12 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tether::client::{Client, ConnectionState, Event};
+use tether::client::{Client, ConnectionState};
 use tether::server::{Event as ServerEvent, RecoveryConfig, Server, Socket};
 use tether_tests::client::{quick_retries, wait_for_state};
-use tether_tests::node::NodeServer;
 use tether_tests::{Probe, Proxy, SioServer, probe, sio_config};
+
+use crate::support::{node_sio_server, reporter, wait_until_reconnecting};
 
 /// A tether server (recovery on or off): `join(room)` joins and acknowledges,
 /// `tell(room, text)` emits `news(text)` to the room.
@@ -51,10 +52,10 @@ async fn listener(proxy: &Proxy, auth: serde_json::Value) -> (Client, Probe<Stri
     let client = Client::builder(proxy.url())
         .auth(&auth)
         .reconnect(quick_retries())
-        .on("news", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.arg::<String>(0).unwrap_or_default()) }
-        })
+        .on(
+            "news",
+            reporter(report, |event| event.arg::<String>(0).unwrap_or_default()),
+        )
         .connect()
         .await
         .expect("connected");
@@ -78,10 +79,7 @@ async fn drop_and_miss(
     speaker.emit("tell", &("red", "before")).unwrap();
     assert_eq!(news.next().await, "before");
     proxy.go_down();
-    wait_for_state(client, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
+    wait_until_reconnecting(client).await;
     // The servers notice the cut at once; give them a moment all the same.
     tokio::time::sleep(Duration::from_millis(100)).await;
     for text in ["one", "two", "three"] {
@@ -143,15 +141,7 @@ async fn starts_afresh_with_a_server_without_recovery() {
 
 #[tokio::test]
 async fn gets_its_socket_and_the_missed_events_back_from_node() {
-    let server = tokio::task::spawn_blocking(|| {
-        NodeServer::start(
-            "node-sio-server.mjs",
-            "socket.io",
-            &[("RECOVERY_MS", "10000".to_owned())],
-        )
-    })
-    .await
-    .unwrap();
+    let server = node_sio_server(&[("RECOVERY_MS", "10000")]).await;
     let target = format!("127.0.0.1:{}", server.port()).parse().unwrap();
     let proxy = Proxy::start(target).await;
     let auth = json!({ "token": "secret" });

@@ -3,12 +3,17 @@
 //! acknowledgement, fallible acknowledgements, binary), and `on_contract` hands the
 //! server's events over decoded as the contract's event enum.
 
+use std::fmt::Debug;
+use std::sync::Arc;
+
 use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 use tether::client::{AckSender, Client, Event, TypedClient};
 use tether::contract::{AckResult, ContractEvent, InvalidArguments, TypedSocket};
 use tether::server::{Server, Socket};
-use tether_tests::{SioServer, probe, sio_config};
+use tether_tests::{Probe, SioServer, probe, sio_config};
 
 /// Events the client sends.
 #[tether::events(rename_all = "camelCase")]
@@ -119,21 +124,32 @@ async fn the_generated_emitter_works_on_the_client() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn server_events_that_do_not_decode_are_answered_with_invalid_arguments() {
-    let (report, mut answers) = probe();
+/// A server that emits `event` with `args` to each socket that joins, and
+/// reports the acknowledgement it gets, decoded as `A`, or why there is none.
+async fn asking_server<A, T>(event: &'static str, args: T) -> (SioServer, Probe<Result<A, String>>)
+where
+    A: DeserializeOwned + Debug + Send + 'static,
+    T: Serialize + Send + Sync + 'static,
+{
+    let (report, answers) = probe();
+    let args = Arc::new(args);
     let server = SioServer::with(|io| {
         io.main().on_connection(move |socket: Socket| {
-            let report = report.clone();
+            let (report, args) = (report.clone(), args.clone());
             async move {
-                let answer = socket
-                    .emit_with_ack::<InvalidArguments, _>("presence", &("lobby", 42))
-                    .await;
+                let answer = socket.emit_with_ack::<A, _>(event, &*args).await;
                 report.send(answer.map_err(|error| error.to_string()));
             }
         });
     })
     .await;
+    (server, answers)
+}
+
+#[tokio::test]
+async fn server_events_that_do_not_decode_are_answered_with_invalid_arguments() {
+    let (server, mut answers) =
+        asking_server::<InvalidArguments, _>("presence", ("lobby", 42)).await;
     let (calls, mut handled) = probe::<String>();
     let _client = Client::builder(server.url())
         .on_contract::<RoomServer, _, _>(
@@ -155,19 +171,8 @@ async fn server_events_that_do_not_decode_are_answered_with_invalid_arguments() 
 
 #[tokio::test]
 async fn a_contract_handler_can_acknowledge_beside_other_catch_alls() {
-    let (report, mut answers) = probe();
-    let server = SioServer::with(|io| {
-        io.main().on_connection(move |socket: Socket| {
-            let report = report.clone();
-            async move {
-                let answer = socket
-                    .emit_with_ack::<serde_json::Value, _>("message", &("lobby", "ping"))
-                    .await;
-                report.send(answer.map_err(|error| error.to_string()));
-            }
-        });
-    })
-    .await;
+    let (server, mut answers) =
+        asking_server::<serde_json::Value, _>("message", ("lobby", "ping")).await;
     let (seen, mut catch_all) = probe();
     let _client = Client::builder(server.url())
         .on_contract::<RoomServer, _, _>(

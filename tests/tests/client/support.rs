@@ -1,0 +1,77 @@
+//! Fixtures the client tests share: the Node.js socket.io server, handlers that
+//! report what they get to a probe, refusals, and waiting for a reconnection.
+
+use std::sync::Arc;
+
+use tether::client::{Client, ClientBuilder, ConnectError, ConnectionState, Event, EventHandler};
+use tether::server::{self, ConnectError as Refusal, Socket};
+use tether_tests::Report;
+use tether_tests::client::wait_for_state;
+use tether_tests::node::NodeServer;
+
+/// The Node.js socket.io server of `tests/js/support/node-sio-server.mjs`, started
+/// with `env` (on an ephemeral port unless `PORT` is given).
+pub async fn node_sio_server(env: &[(&'static str, &str)]) -> NodeServer {
+    let env: Vec<(&str, String)> = env
+        .iter()
+        .map(|&(name, value)| (name, value.to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || NodeServer::start("node-sio-server.mjs", "socket.io", &env))
+        .await
+        .expect("the Node.js server started")
+}
+
+/// The Node.js socket.io server on `port`.
+pub async fn node_sio_server_on(port: u16) -> NodeServer {
+    node_sio_server(&[("PORT", &port.to_string())]).await
+}
+
+/// Stops the Node.js `server`, waits until `client` is reconnecting, and starts
+/// the server again on the same port.
+pub async fn restart_node(server: NodeServer, client: &Client) -> NodeServer {
+    let port = server.port();
+    drop(server);
+    wait_until_reconnecting(client).await;
+    node_sio_server_on(port).await
+}
+
+/// Waits until `client` lost its connection and is trying to get it back.
+pub async fn wait_until_reconnecting(client: &Client) {
+    wait_for_state(client, |state| {
+        matches!(state, ConnectionState::Reconnecting { .. })
+    })
+    .await;
+}
+
+/// A client event handler sending what `describe` makes of each event to `report`.
+pub fn reporter<T: Send + 'static>(
+    report: Report<T>,
+    describe: impl Fn(&Event) -> T + Send + Sync + 'static,
+) -> impl EventHandler {
+    let describe = Arc::new(describe);
+    move |_client: Client, event: Event| {
+        let (report, describe) = (report.clone(), describe.clone());
+        async move { report.send(describe(&event)) }
+    }
+}
+
+/// A server event handler sending what `describe` makes of each event to `report`.
+pub fn server_reporter<T: Send + 'static>(
+    report: Report<T>,
+    describe: impl Fn(&server::Event) -> T + Send + Sync + 'static,
+) -> impl server::EventHandler {
+    let describe = Arc::new(describe);
+    move |_socket: Socket, event: server::Event| {
+        let (report, describe) = (report.clone(), describe.clone());
+        async move { report.send(describe(&event)) }
+    }
+}
+
+/// Connects with `builder`, which the server must refuse (`what` names the case
+/// in the failure); returns the refusal.
+pub async fn refusal(builder: ClientBuilder, what: &str) -> Refusal {
+    match builder.connect().await {
+        Err(ConnectError::Refused(refusal)) => refusal,
+        other => panic!("{what}: expected a refusal, got {other:?}"),
+    }
+}
