@@ -2,7 +2,8 @@
 //! presents the version of a pair of contracts in the auth payload (beside the
 //! application's own auth), and a namespace negotiating versions accepts the
 //! versions it serves and refuses the others with `contract_mismatch`, before
-//! the handler's `on_connect` runs.
+//! the handler's `on_connect` runs. A pair's version is the one its contracts
+//! share, or the one of the only contract that declares one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,17 +17,11 @@ use tether_tests::{SioServer, sio_config};
 use crate::support::refusal;
 
 mod v1 {
-    /// Events a client sends.
+    /// Events a client sends, paired with [`super::PlainServer`].
     #[tether::events(version = "1")]
     pub trait Client {
         /// Asks for a greeting.
         fn hello(name: String) -> String;
-    }
-    /// Events the server sends.
-    #[tether::events(version = "1")]
-    pub trait Server {
-        /// A notice.
-        fn notice(text: String);
     }
 }
 
@@ -46,17 +41,11 @@ mod v2 {
 }
 
 mod v3 {
-    /// Events a client sends.
+    /// Events a client sends, paired with [`super::PlainServer`].
     #[tether::events(version = "3")]
     pub trait Client {
         /// Asks for a greeting by number.
         fn hello(name: u32) -> String;
-    }
-    /// Events the server sends.
-    #[tether::events(version = "3")]
-    pub trait Server {
-        /// A notice.
-        fn notice(text: String);
     }
 }
 
@@ -67,7 +56,8 @@ pub trait PlainClient {
     fn hello(name: String) -> String;
 }
 
-/// Events without a declared version.
+/// Events without a declared version; paired with a versioned client contract,
+/// the pair has the client's version.
 #[tether::events]
 pub trait PlainServer {
     /// A notice.
@@ -134,7 +124,7 @@ async fn the_typed_client_presents_its_version_and_served_ones_connect() {
     );
 
     let older = Client::builder(server.url())
-        .contract::<v1::Client, v1::Server>()
+        .contract::<v1::Client, PlainServer>()
         .auth(&json!({ "user": "bob" }))
         .connect()
         .await
@@ -154,7 +144,7 @@ async fn an_unserved_version_is_refused_before_on_connect() {
     let (server, connects) = greeting_server().await;
     let version_3 = Client::builder(server.url())
         .auth(&json!({ "user": "eve" }))
-        .contract::<v3::Client, v3::Server>();
+        .contract::<v3::Client, PlainServer>();
     let mismatch = refusal(version_3, "version 3 is not served").await;
     assert_eq!(mismatch.message, "contract_mismatch");
     assert_eq!(
@@ -181,7 +171,7 @@ async fn undeclared_versions_are_schema_hashes_the_server_and_client_agree_on() 
     );
     assert_ne!(
         versions.current(),
-        ContractVersions::of::<v1::Client, v1::Server>().current()
+        ContractVersions::of::<v1::Client, PlainServer>().current()
     );
     io.main()
         .bind::<PlainClient, _>(Plain)
@@ -193,7 +183,7 @@ async fn undeclared_versions_are_schema_hashes_the_server_and_client_agree_on() 
         .await
         .expect("the same hash connects");
     client.disconnect();
-    let version_1 = Client::builder(server.url()).contract::<v1::Client, v1::Server>();
+    let version_1 = Client::builder(server.url()).contract::<v1::Client, PlainServer>();
     let refused = refusal(version_1, "another version is refused").await;
     assert_eq!(refused.message, "contract_mismatch");
     server.stop().await;
