@@ -10,7 +10,7 @@ use tether::protocol::Args;
 use tether::server::{Event as ServerEvent, Parser, Server, ServerConfig, Socket};
 use tether_tests::{Report, probe};
 
-use crate::support::{node_sio_server, reporter};
+use crate::support::{node_sio_server, report_as_text};
 
 const MODES: [TransportMode; 3] = [
     TransportMode::WebSocket,
@@ -19,7 +19,7 @@ const MODES: [TransportMode; 3] = [
 ];
 
 /// Connects a msgpack client over `mode` with `auth`, reporting the greeting
-/// `event` (a JSON value and bytes) to `report` as `"<json> <bytes>"`.
+/// `event` (a JSON value and bytes) to `report` as `"<event> <json> <bytes>"`.
 async fn connect(
     url: &str,
     mode: TransportMode,
@@ -31,14 +31,7 @@ async fn connect(
         .parser(Parser::MsgPack)
         .transport(mode)
         .auth(&auth)
-        .on(
-            event,
-            reporter(report, |event| {
-                let value: Value = event.arg(0).unwrap();
-                let bytes: Bytes = event.arg(1).unwrap();
-                format!("{value} {:?}", &bytes[..])
-            }),
-        )
+        .on(event, report_as_text(report))
         .connect()
         .await
         .unwrap_or_else(|error| panic!("{mode:?}: {error}"))
@@ -65,7 +58,11 @@ async fn talks_msgpack_to_tether_on_every_transport() {
     for mode in MODES {
         let (report, mut seen) = probe();
         let client = connect(&url, mode, json!({ "user": "ada" }), "hello", report).await;
-        assert_eq!(seen.next().await, r#"{"user":"ada"} [1, 2]"#, "{mode:?}");
+        assert_eq!(
+            seen.next().await,
+            r#"hello {"user":"ada"} [1, 2]"#,
+            "{mode:?}"
+        );
         let echoed: Args = client
             .emit_with_ack("echo", &(1.5, "two", Bytes::from_static(&[3; 300])))
             .await
@@ -91,7 +88,7 @@ async fn talks_msgpack_to_the_node_server() {
         let client = connect(server.url(), mode, auth, "welcome", report).await;
         assert_eq!(
             seen.next().await,
-            r#"{"token":"secret"} [1, 2, 3]"#,
+            r#"welcome {"token":"secret"} [1, 2, 3]"#,
             "{mode:?}"
         );
         let echoed: Args = client

@@ -16,7 +16,7 @@ use tether::protocol::Args;
 use tether_tests::client::{quick_retries, wait_for_state};
 use tether_tests::{Report, probe, within};
 
-use crate::support::{node_sio_server, refusal, reporter, restart_node};
+use crate::support::{node_sio_server, refusal, report_as_text, reporter, restart_node};
 
 /// An argument with binary inside.
 #[derive(Serialize, Deserialize)]
@@ -39,14 +39,7 @@ async fn talks_to_the_node_server_both_ways() {
     let (report, mut seen) = probe();
     let client = Client::builder(server.url())
         .auth(&json!({ "token": "secret" }))
-        .on(
-            "welcome",
-            reporter(report.clone(), |event| {
-                let auth: Value = event.arg(0).unwrap();
-                let bytes: Bytes = event.arg(1).unwrap();
-                format!("welcome {auth} {:?}", &bytes[..])
-            }),
-        )
+        .on("welcome", report_as_text(report.clone()))
         .on(
             "echoed",
             reporter(report.clone(), |event| {

@@ -6,15 +6,15 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use serde_json::{Value, json};
+use serde_json::json;
 use tether::client::{Client, DisconnectReason, TransportMode};
 use tether::engine::{Transport, Transports};
 use tether::protocol::Args;
 use tether::server::{self, Event as ServerEvent, Server, ServerConfig, Socket};
 use tether_tests::client::quick_retries;
-use tether_tests::{Report, SioServer, probe, sio_config, within};
+use tether_tests::{Probe, Report, SioServer, probe, sio_config, within};
 
-use crate::support::{reporter, server_reporter, wait_until_reconnecting};
+use crate::support::{report_as_text, server_reporter, wait_until_reconnecting};
 
 /// A server that greets each socket with its auth and transport, echoes `echo`
 /// (acknowledged when asked, else as `echoed`), and reports disconnect reasons.
@@ -44,39 +44,32 @@ fn echo_server(config: ServerConfig, reasons: Report<server::DisconnectReason>) 
     io
 }
 
-/// A client that reports `welcome` (auth, transport, bytes) and `echoed` events.
-async fn client(url: &str, mode: TransportMode, report: Report<String>) -> Client {
-    Client::builder(url)
+/// What a client of [`echo_server`] reports of its `welcome`, which the server
+/// sends while the socket is still on polling.
+const WELCOME_ON_POLLING: &str = r#"welcome {"token":"p"} "polling" [1, 2]"#;
+
+/// A client over `mode` reporting its `welcome` and `echoed` events as text,
+/// once its welcome arrived (in order, whichever transport carried it).
+async fn welcomed_client(url: &str, mode: TransportMode) -> (Client, Probe<String>) {
+    let (report, mut seen) = probe();
+    let client = Client::builder(url)
         .transport(mode)
         .auth(&json!({ "token": "p" }))
         .reconnect(quick_retries())
-        .on(
-            "welcome",
-            reporter(report.clone(), |event| {
-                let auth: Value = event.arg(0).unwrap();
-                let transport: String = event.arg(1).unwrap();
-                let bytes: Bytes = event.arg(2).unwrap();
-                format!("welcome {auth} {transport} {:?}", &bytes[..])
-            }),
-        )
-        .on(
-            "echoed",
-            reporter(report, |event| {
-                let text: String = event.arg(0).unwrap();
-                let bytes: Bytes = event.arg(1).unwrap();
-                format!("echoed {text} {:?}", &bytes[..])
-            }),
-        )
+        .on("welcome", report_as_text(report.clone()))
+        .on("echoed", report_as_text(report))
         .connect()
         .await
-        .expect("connected")
+        .expect("connected");
+    assert_eq!(seen.next().await, WELCOME_ON_POLLING, "{mode:?}");
+    (client, seen)
 }
 
-async fn exchange_both_ways(client: &Client, seen: &mut tether_tests::Probe<String>) {
+async fn exchange_both_ways(client: &Client, seen: &mut Probe<String>) {
     client
         .emit("echo", &("bin", Bytes::from_static(&[0, 255, 7])))
         .unwrap();
-    assert_eq!(seen.next().await, "echoed bin [0, 255, 7]");
+    assert_eq!(seen.next().await, r#"echoed "bin" [0, 255, 7]"#);
     let acked: Args = client
         .emit_with_ack("echo", &(1, Bytes::from_static(&[9])))
         .await
@@ -89,9 +82,7 @@ async fn exchange_both_ways(client: &Client, seen: &mut tether_tests::Probe<Stri
 async fn works_over_polling_only() {
     let (reasons, mut left) = probe();
     let server = SioServer::start(echo_server(sio_config(), reasons)).await;
-    let (report, mut seen) = probe();
-    let client = client(&server.url(), TransportMode::Polling, report).await;
-    assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
+    let (client, mut seen) = welcomed_client(&server.url(), TransportMode::Polling).await;
     exchange_both_ways(&client, &mut seen).await;
     client.disconnect();
     assert_eq!(
@@ -115,11 +106,8 @@ fn server_side_transport(server: &SioServer, client: &Client) -> Transport {
 async fn upgrades_from_polling_to_websocket() {
     let (reasons, _left) = probe();
     let server = SioServer::start(echo_server(sio_config(), reasons)).await;
-    let (report, mut seen) = probe();
-    let client = client(&server.url(), TransportMode::PollingThenWebSocket, report).await;
-    // The welcome is emitted while the socket is still on polling, and delivered
-    // in order whichever transport carries it.
-    assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
+    let (client, mut seen) =
+        welcomed_client(&server.url(), TransportMode::PollingThenWebSocket).await;
     // After a round trip the server has handled the upgrade packet, which the
     // client sent before anything else on the WebSocket.
     exchange_both_ways(&client, &mut seen).await;
@@ -136,9 +124,8 @@ async fn stays_on_polling_when_the_server_offers_no_upgrade() {
     let (reasons, _left) = probe();
     let config = sio_config().with_transports(Transports::polling_only());
     let server = SioServer::start(echo_server(config, reasons)).await;
-    let (report, mut seen) = probe();
-    let client = client(&server.url(), TransportMode::PollingThenWebSocket, report).await;
-    assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
+    let (client, mut seen) =
+        welcomed_client(&server.url(), TransportMode::PollingThenWebSocket).await;
     exchange_both_ways(&client, &mut seen).await;
     assert_eq!(server_side_transport(&server, &client), Transport::Polling);
     client.disconnect();
@@ -150,9 +137,7 @@ async fn answers_pings_over_polling() {
     let (reasons, mut left) = probe();
     let config = sio_config().with_heartbeat(Duration::from_millis(50), Duration::from_millis(500));
     let server = SioServer::start(echo_server(config, reasons)).await;
-    let (report, mut seen) = probe();
-    let client = client(&server.url(), TransportMode::Polling, report).await;
-    seen.next().await;
+    let (client, mut seen) = welcomed_client(&server.url(), TransportMode::Polling).await;
     // A ping every 50 ms: a client that did not answer would be closed by the
     // server 550 ms after the first one, within these quiet periods.
     for _ in 0..4 {
@@ -169,17 +154,15 @@ async fn reconnects_over_polling_after_a_restart() {
     let (reasons, _left) = probe();
     let first = SioServer::start(echo_server(sio_config(), reasons.clone())).await;
     let addr = first.addr();
-    let (report, mut seen) = probe();
-    let client = client(&first.url(), TransportMode::Polling, report).await;
-    seen.next().await;
+    let (client, mut seen) = welcomed_client(&first.url(), TransportMode::Polling).await;
     first.stop().await;
     wait_until_reconnecting(&client).await;
     client
         .emit("echo", &("buffered", Bytes::from_static(&[5])))
         .expect("buffered");
     let second = SioServer::start_on(echo_server(sio_config(), reasons), addr).await;
-    assert_eq!(seen.next().await, r#"welcome {"token":"p"} polling [1, 2]"#);
-    assert_eq!(seen.next().await, "echoed buffered [5]");
+    assert_eq!(seen.next().await, WELCOME_ON_POLLING);
+    assert_eq!(seen.next().await, r#"echoed "buffered" [5]"#);
     client.disconnect();
     second.stop().await;
 }

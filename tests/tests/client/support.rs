@@ -55,6 +55,32 @@ pub fn reporter<T: Send + 'static>(
     }
 }
 
+/// An event's arguments as text, separated by spaces: compact JSON, and binary
+/// as its bytes (`[1, 2]`).
+///
+/// # Panics
+///
+/// If an argument does not decode.
+pub fn args_text(event: &Event) -> String {
+    let values = event.values().expect("arguments that decode");
+    let shown: Vec<String> = values
+        .iter()
+        .map(|value| match value.as_binary() {
+            Some(bytes) => format!("{:?}", &bytes[..]),
+            None => value.to_string(),
+        })
+        .collect();
+    shown.join(" ")
+}
+
+/// A client event handler reporting each event as its name and its arguments,
+/// as [`args_text`] shows them.
+pub fn report_as_text(report: Report<String>) -> impl EventHandler {
+    reporter(report, |event| {
+        format!("{} {}", event.name(), args_text(event))
+    })
+}
+
 /// A server event handler sending what `describe` makes of each event to `report`.
 pub fn server_reporter<T: Send + 'static>(
     report: Report<T>,
