@@ -16,7 +16,9 @@ use tether::protocol::Args;
 use tether::server::{self, Event as ServerEvent, Socket};
 use tether_tests::{SioServer, probe, within};
 
-use crate::support::{refusal, reporter, server_reporter};
+use crate::support::{
+    assert_gone, connection_reporter, refusal, reporter, reporting_server, server_reporter,
+};
 
 /// A payload with binary nested inside.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,12 +29,11 @@ struct Blob {
 
 #[tokio::test]
 async fn joins_with_auth_and_learns_its_socket_id() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.of("/admin").on_connection(move |socket: Socket| {
-            let report = report.clone();
-            async move { report.send((socket.id().to_string(), socket.auth_value())) }
-        });
+    let (server, mut seen) = reporting_server(|io, report| {
+        io.of("/admin")
+            .on_connection(connection_reporter(report, |socket| {
+                (socket.id().to_string(), socket.auth_value())
+            }));
     })
     .await;
     let client = Client::builder(format!("{}/admin", server.url()))
@@ -57,19 +58,16 @@ async fn joins_with_auth_and_learns_its_socket_id() {
 
 #[tokio::test]
 async fn query_parameters_and_headers_reach_the_server_on_every_transport() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.main().on_connection(move |socket: Socket| {
-            let report = report.clone();
-            async move {
+    let (server, mut seen) = reporting_server(|io, report| {
+        io.main()
+            .on_connection(connection_reporter(report, |socket| {
                 let header = socket.handshake().headers.get("x-token").cloned();
-                report.send((
+                (
                     socket.query("room"),
                     socket.query("from-url"),
                     header.and_then(|value| value.to_str().ok().map(str::to_owned)),
-                ));
-            }
-        });
+                )
+            }));
     })
     .await;
     for mode in [
@@ -165,8 +163,7 @@ async fn bad_settings_and_unreachable_servers_fail_clearly() {
 
 #[tokio::test]
 async fn events_travel_both_ways_with_several_arguments_and_nested_binary() {
-    let (report, mut at_server) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut at_server) = reporting_server(|io, report| {
         io.main()
             .on("echo", move |socket: Socket, event: ServerEvent| {
                 let report = report.clone();
@@ -252,8 +249,7 @@ async fn a_catch_all_sees_every_event_and_shares_the_ack() {
 
 #[tokio::test]
 async fn acknowledgements_travel_both_ways() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = reporting_server(|io, report| {
         io.main().on(
             "add",
             |_socket: Socket, mut event: ServerEvent| async move {
@@ -358,8 +354,7 @@ async fn reserved_names_and_unserializable_arguments_are_refused() {
 
 #[tokio::test]
 async fn disconnecting_sends_what_was_emitted_then_leaves_for_good() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = reporting_server(|io, report| {
         let left = report.clone();
         io.main()
             .on_disconnect(move |_socket: Socket, reason: server::DisconnectReason| {
@@ -387,21 +382,17 @@ async fn disconnecting_sends_what_was_emitted_then_leaves_for_good() {
         DisconnectReason::ClientDisconnect
     );
     assert!(matches!(pending.await, Err(AckError::Disconnected)));
-    assert!(matches!(
-        client.emit("late", &()),
-        Err(EmitError::Disconnected)
-    ));
+    assert_gone(&client);
     server.stop().await;
 }
 
 #[tokio::test]
 async fn a_server_disconnect_is_not_followed_by_a_reconnection() {
-    let (report, mut connections) = probe();
-    let server = SioServer::with(|io| {
-        io.main().on_connection(move |socket: Socket| {
-            let report = report.clone();
-            async move { report.send(socket.id().to_string()) }
-        });
+    let (server, mut connections) = reporting_server(|io, report| {
+        io.main()
+            .on_connection(connection_reporter(report, |socket| {
+                socket.id().to_string()
+            }));
         io.main().on(
             "kick me",
             |socket: Socket, _event: ServerEvent| async move {
@@ -422,10 +413,7 @@ async fn a_server_disconnect_is_not_followed_by_a_reconnection() {
         DisconnectReason::ServerDisconnect
     );
     connections.expect_silence().await;
-    assert!(matches!(
-        client.emit("again", &()),
-        Err(EmitError::Disconnected)
-    ));
+    assert_gone(&client);
     server.stop().await;
 }
 
@@ -433,8 +421,7 @@ async fn a_server_disconnect_is_not_followed_by_a_reconnection() {
 /// only `()` sends none.
 #[tokio::test]
 async fn null_values_are_one_argument_from_the_client_too() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = reporting_server(|io, report| {
         io.main()
             .on("count", move |socket: Socket, event: ServerEvent| {
                 let report = report.clone();

@@ -1,13 +1,16 @@
-//! Fixtures the client tests share: the Node.js socket.io server, handlers that
-//! report what they get to a probe, refusals, and waiting for a reconnection.
+//! Fixtures the client tests share: the Node.js socket.io server, tether servers
+//! and handlers that report what they get to a probe, refusals, and waiting for
+//! a reconnection.
 
 use std::sync::Arc;
 
-use tether::client::{Client, ClientBuilder, ConnectError, ConnectionState, Event, EventHandler};
-use tether::server::{self, ConnectError as Refusal, Socket};
-use tether_tests::Report;
+use tether::client::{
+    Client, ClientBuilder, ConnectError, ConnectionState, EmitError, Event, EventHandler,
+};
+use tether::server::{self, ConnectError as Refusal, ConnectHandler, Server, Socket};
 use tether_tests::client::wait_for_state;
 use tether_tests::node::NodeServer;
+use tether_tests::{Probe, Report, SioServer, probe};
 
 /// The Node.js socket.io server of `tests/js/support/node-sio-server.mjs`, started
 /// with `env` (on an ephemeral port unless `PORT` is given).
@@ -33,6 +36,14 @@ pub async fn restart_node(server: NodeServer, client: &Client) -> NodeServer {
     drop(server);
     wait_until_reconnecting(client).await;
     node_sio_server_on(port).await
+}
+
+/// A tether server `setup` prepares, given the report its handlers send to; returns
+/// it with the probe that reads what they report.
+pub async fn reporting_server<T>(setup: impl FnOnce(&Server, Report<T>)) -> (SioServer, Probe<T>) {
+    let (report, seen) = probe();
+    let server = SioServer::with(|io| setup(io, report)).await;
+    (server, seen)
 }
 
 /// Waits until `client` lost its connection and is trying to get it back.
@@ -91,6 +102,28 @@ pub fn server_reporter<T: Send + 'static>(
         let (report, describe) = (report.clone(), describe.clone());
         async move { report.send(describe(&event)) }
     }
+}
+
+/// A connection handler sending what `describe` makes of each new socket to
+/// `report`.
+pub fn connection_reporter<T: Send + 'static>(
+    report: Report<T>,
+    describe: impl Fn(&Socket) -> T + Send + Sync + 'static,
+) -> impl ConnectHandler {
+    let describe = Arc::new(describe);
+    move |socket: Socket| {
+        let (report, describe) = (report.clone(), describe.clone());
+        async move { report.send(describe(&socket)) }
+    }
+}
+
+/// Asserts `client` is gone for good: an emit fails as disconnected.
+pub fn assert_gone(client: &Client) {
+    let emitted = client.emit("late", &());
+    assert!(
+        matches!(emitted, Err(EmitError::Disconnected)),
+        "{emitted:?}"
+    );
 }
 
 /// Connects with `builder`, which the server must refuse (`what` names the case
