@@ -13,7 +13,7 @@ use tether::client::{
     TransportMode,
 };
 use tether::protocol::Args;
-use tether::server::{self, Event as ServerEvent, Socket};
+use tether::server::{self, Event as ServerEvent, Server, Socket};
 use tether_tests::{SioServer, probe, within};
 
 use crate::support::{
@@ -247,17 +247,22 @@ async fn a_catch_all_sees_every_event_and_shares_the_ack() {
     );
 }
 
+/// Has `io` acknowledge each `add(a, b)` with the sum and the bytes `sum`.
+fn answer_additions(io: &Server) {
+    io.main().on(
+        "add",
+        |_socket: Socket, mut event: ServerEvent| async move {
+            let sum = event.arg::<i64>(0)? + event.arg::<i64>(1)?;
+            event.ack(&(sum, Bytes::from_static(b"sum")))?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        },
+    );
+}
+
 #[tokio::test]
 async fn acknowledgements_travel_both_ways() {
     let (server, mut seen) = reporting_server(|io, report| {
-        io.main().on(
-            "add",
-            |_socket: Socket, mut event: ServerEvent| async move {
-                let sum = event.arg::<i64>(0)? + event.arg::<i64>(1)?;
-                event.ack(&(sum, Bytes::from_static(b"sum")))?;
-                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-            },
-        );
+        answer_additions(io);
         io.main()
             .on("ask me", move |socket: Socket, _event: ServerEvent| {
                 let report = report.clone();
@@ -458,17 +463,7 @@ async fn null_values_are_one_argument_from_the_client_too() {
 /// the returned future is awaited in the runtime.
 #[tokio::test]
 async fn a_plain_thread_may_emit_with_an_ack() {
-    let server = SioServer::with(|io| {
-        io.main().on(
-            "add",
-            |_socket: Socket, mut event: ServerEvent| async move {
-                let sum = event.arg::<i64>(0)? + event.arg::<i64>(1)?;
-                event.ack(&sum)?;
-                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-            },
-        );
-    })
-    .await;
+    let server = SioServer::with(answer_additions).await;
     let client = Client::builder(server.url())
         .connect()
         .await
