@@ -46,52 +46,6 @@ pub async fn reporting_server<T>(setup: impl FnOnce(&Server, Report<T>)) -> (Sio
     (server, seen)
 }
 
-/// Waits until `client` lost its connection and is trying to get it back.
-pub async fn wait_until_reconnecting(client: &Client) {
-    wait_for_state(client, |state| {
-        matches!(state, ConnectionState::Reconnecting { .. })
-    })
-    .await;
-}
-
-/// A client event handler sending what `describe` makes of each event to `report`.
-pub fn reporter<T: Send + 'static>(
-    report: Report<T>,
-    describe: impl Fn(&Event) -> T + Send + Sync + 'static,
-) -> impl EventHandler {
-    let describe = Arc::new(describe);
-    move |_client: Client, event: Event| {
-        let (report, describe) = (report.clone(), describe.clone());
-        async move { report.send(describe(&event)) }
-    }
-}
-
-/// An event's arguments as text, separated by spaces: compact JSON, and binary
-/// as its bytes (`[1, 2]`).
-///
-/// # Panics
-///
-/// If an argument does not decode.
-pub fn args_text(event: &Event) -> String {
-    let values = event.values().expect("arguments that decode");
-    let shown: Vec<String> = values
-        .iter()
-        .map(|value| match value.as_binary() {
-            Some(bytes) => format!("{:?}", &bytes[..]),
-            None => value.to_string(),
-        })
-        .collect();
-    shown.join(" ")
-}
-
-/// A client event handler reporting each event as its name and its arguments,
-/// as [`args_text`] shows them.
-pub fn report_as_text(report: Report<String>) -> impl EventHandler {
-    reporter(report, |event| {
-        format!("{} {}", event.name(), args_text(event))
-    })
-}
-
 /// A server event handler sending what `describe` makes of each event to `report`.
 pub fn server_reporter<T: Send + 'static>(
     report: Report<T>,
@@ -115,6 +69,52 @@ pub fn connection_reporter<T: Send + 'static>(
         let (report, describe) = (report.clone(), describe.clone());
         async move { report.send(describe(&socket)) }
     }
+}
+
+/// A client event handler sending what `describe` makes of each event to `report`.
+pub fn reporter<T: Send + 'static>(
+    report: Report<T>,
+    describe: impl Fn(&Event) -> T + Send + Sync + 'static,
+) -> impl EventHandler {
+    let describe = Arc::new(describe);
+    move |_client: Client, event: Event| {
+        let (report, describe) = (report.clone(), describe.clone());
+        async move { report.send(describe(&event)) }
+    }
+}
+
+/// A client event handler reporting each event as its name and its arguments,
+/// as [`args_text`] shows them.
+pub fn report_as_text(report: Report<String>) -> impl EventHandler {
+    reporter(report, |event| {
+        format!("{} {}", event.name(), args_text(event))
+    })
+}
+
+/// An event's arguments as text, separated by spaces: compact JSON, and binary
+/// as its bytes (`[1, 2]`).
+///
+/// # Panics
+///
+/// If an argument does not decode.
+pub fn args_text(event: &Event) -> String {
+    let values = event.values().expect("arguments that decode");
+    let shown: Vec<String> = values
+        .iter()
+        .map(|value| match value.as_binary() {
+            Some(bytes) => format!("{:?}", &bytes[..]),
+            None => value.to_string(),
+        })
+        .collect();
+    shown.join(" ")
+}
+
+/// Waits until `client` lost its connection and is trying to get it back.
+pub async fn wait_until_reconnecting(client: &Client) {
+    wait_for_state(client, |state| {
+        matches!(state, ConnectionState::Reconnecting { .. })
+    })
+    .await;
 }
 
 /// Asserts `client` is gone for good: an emit fails as disconnected.
