@@ -28,9 +28,9 @@ struct Nested {
 async fn a_refusal_from_node_carries_message_and_data() {
     let server = node_sio_server(&[]).await;
     let wrong_token = Client::builder(server.url()).auth(&json!({ "token": "wrong" }));
-    let refusal = refusal(wrong_token, "a wrong token").await;
-    assert_eq!(refusal.message, "bad token");
-    assert_eq!(refusal.data, Some(json!({ "hint": "the token is secret" })));
+    let refused = refusal(wrong_token, "a wrong token").await;
+    assert_eq!(refused.message, "bad token");
+    assert_eq!(refused.data, Some(json!({ "hint": "the token is secret" })));
 }
 
 #[tokio::test]

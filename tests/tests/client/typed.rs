@@ -15,6 +15,8 @@ use tether::contract::{AckResult, ContractEvent, InvalidArguments, TypedSocket};
 use tether::server::{Server, Socket};
 use tether_tests::{Probe, SioServer, probe, sio_config};
 
+use crate::support::reporting_server;
+
 /// Events the client sends.
 #[tether::events(rename_all = "camelCase")]
 pub trait RoomClient {
@@ -131,9 +133,8 @@ where
     A: DeserializeOwned + Debug + Send + 'static,
     T: Serialize + Send + Sync + 'static,
 {
-    let (report, answers) = probe();
     let args = Arc::new(args);
-    let server = SioServer::with(|io| {
+    reporting_server(|io, report| {
         io.main().on_connection(move |socket: Socket| {
             let (report, args) = (report.clone(), args.clone());
             async move {
@@ -142,8 +143,7 @@ where
             }
         });
     })
-    .await;
-    (server, answers)
+    .await
 }
 
 #[tokio::test]
