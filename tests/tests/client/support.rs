@@ -53,8 +53,7 @@ pub fn server_reporter<T: Send + 'static>(
 ) -> impl server::EventHandler {
     let describe = Arc::new(describe);
     move |_socket: Socket, event: server::Event| {
-        let (report, describe) = (report.clone(), describe.clone());
-        async move { report.send(describe(&event)) }
+        report_later(report.clone(), describe.clone(), event)
     }
 }
 
@@ -65,10 +64,7 @@ pub fn connection_reporter<T: Send + 'static>(
     describe: impl Fn(&Socket) -> T + Send + Sync + 'static,
 ) -> impl ConnectHandler {
     let describe = Arc::new(describe);
-    move |socket: Socket| {
-        let (report, describe) = (report.clone(), describe.clone());
-        async move { report.send(describe(&socket)) }
-    }
+    move |socket: Socket| report_later(report.clone(), describe.clone(), socket)
 }
 
 /// A client event handler sending what `describe` makes of each event to `report`.
@@ -77,10 +73,13 @@ pub fn reporter<T: Send + 'static>(
     describe: impl Fn(&Event) -> T + Send + Sync + 'static,
 ) -> impl EventHandler {
     let describe = Arc::new(describe);
-    move |_client: Client, event: Event| {
-        let (report, describe) = (report.clone(), describe.clone());
-        async move { report.send(describe(&event)) }
-    }
+    move |_client: Client, event: Event| report_later(report.clone(), describe.clone(), event)
+}
+
+/// What a reporting handler returns: a future sending what `describe` makes of
+/// `subject` to `report`.
+async fn report_later<S, T, F: Fn(&S) -> T>(report: Report<T>, describe: Arc<F>, subject: S) {
+    report.send(describe(&subject));
 }
 
 /// A client event handler reporting each event as its name and its arguments,
