@@ -3,6 +3,7 @@ use tether::contract::TypedSocket;
 #[tether::events]
 pub trait Client {
     fn join(room: String) -> Vec<String>;
+    fn say(room: String, text: String);
 }
 
 #[tether::events]
@@ -12,6 +13,8 @@ pub trait Server {
 
 struct Chat;
 
+// `say` is missing, and `join` acknowledges with a `String` where the contract
+// declares `Vec<String>`.
 impl ClientHandler for Chat {
     type Emits = Server;
 
