@@ -1,5 +1,31 @@
 //! Shared helpers and contracts of the tether examples.
 
+/// Completes a newtype over `String` whose `new` validates the text: `as_str`,
+/// `Display`, and a `Deserialize` that refuses what `new` refuses.
+macro_rules! validated_text {
+    ($name:ident) => {
+        impl $name {
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+                $name::new(text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod chat;
 pub mod game;
 
