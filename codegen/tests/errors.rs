@@ -208,7 +208,7 @@ fn names_the_output_cannot_carry_are_refused() {
         refusal(event_maps),
         Collision("ServerToClientEvents".into())
     );
-    // A type named `Bytes` collides with `bytes::Bytes`.
+    // A type named `Bytes` collides with `tether::Bytes`.
     let bytes = listening::<OwnBytes>().typescript();
     assert_eq!(refusal(bytes), Collision("Bytes".into()));
 }

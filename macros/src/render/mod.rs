@@ -90,7 +90,9 @@ pub(crate) struct Side {
 /// The methods a side adds to its handler trait and `listen` impl besides the
 /// events: hooks with default bodies, and the methods calling them.
 pub(crate) struct Hooks {
+    /// Methods of the handler trait.
     pub(crate) handler: TokenStream,
+    /// Methods of the `listen` impl.
     pub(crate) listen: TokenStream,
 }
 

@@ -6,19 +6,14 @@ pub trait Client {
     fn say(room: String, text: String);
 }
 
-#[tether::events]
-pub trait Server {
-    fn message(text: String);
-}
-
 struct Chat;
 
 // `say` is missing, and `join` acknowledges with a `String` where the contract
-// declares `Vec<String>`.
+// declares `Vec<String>`. (What the sockets emit plays no part here.)
 impl ClientHandler for Chat {
-    type Emits = Server;
+    type Emits = Client;
 
-    async fn join(&self, _socket: TypedSocket<Server>, room: String) -> String {
+    async fn join(&self, _socket: TypedSocket<Client>, room: String) -> String {
         room
     }
 }
