@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tether_codegen::compat::{self, ChangeKind, Snapshot};
+use tether_codegen::compat::{self, Change, ChangeKind, Flow, Report, Snapshot};
 use tether_codegen::{Document, NamespaceDescriptor};
 
 mod pairs;
@@ -36,6 +36,9 @@ fn rows(old: Snapshot, new: Snapshot) -> BTreeSet<String> {
         .collect()
 }
 
+/// Asserts the rows of the report of `old` → `new`; a failure points at the
+/// caller's line.
+#[track_caller]
 fn expect(old: Snapshot, new: Snapshot, expected: &[Row]) {
     let report = compat::check(&old, &new);
     let expected: BTreeSet<String> = expected
@@ -43,6 +46,43 @@ fn expect(old: Snapshot, new: Snapshot, expected: &[Row]) {
         .map(|(kind, a, b)| format!("{kind:?} {a} {b}"))
         .collect();
     assert_eq!(rows(old, new), expected, "report:\n{report}");
+}
+
+/// `expect!(old => new, rows)`: [`expect`] on the snapshots of two `version!`
+/// modules; `expect!(old => new, fields rows)`: [`expect_fields`].
+macro_rules! expect {
+    ($old:ident => $new:ident, fields $expected:expr) => {
+        expect_fields($old::snapshot(), $new::snapshot(), &$expected)
+    };
+    ($old:ident => $new:ident, $expected:expr) => {
+        expect($old::snapshot(), $new::snapshot(), &$expected)
+    };
+}
+
+/// The changes in `report` to events flowing `direction`.
+fn flowing(report: &Report, direction: Flow) -> impl Iterator<Item = &Change> {
+    report
+        .changes()
+        .iter()
+        .filter(move |change| change.direction == Some(direction))
+}
+
+/// The client-to-server changes of `old` → `new`, each as `(kind, label,
+/// breaks old clients → new server, breaks new clients → old server)`.
+fn client_rows(
+    old: Snapshot,
+    new: Snapshot,
+    label: impl Fn(&Change) -> String,
+) -> Vec<(ChangeKind, String, bool, bool)> {
+    let report = compat::check(&old, &new);
+    flowing(&report, Flow::ClientToServer)
+        .map(|change| {
+            let breaks = &change.breaks;
+            let (old_clients, new_clients) =
+                (breaks.old_clients_new_server, breaks.new_clients_old_server);
+            (change.kind, label(change), old_clients, new_clients)
+        })
+        .collect()
 }
 
 use ChangeKind::*;
@@ -57,33 +97,12 @@ version!(ev_c { #[tether::events] pub trait Client { fn a(); fn c(); } #[tether:
 fn events_removed_added_renamed() {
     // Client events: removed breaks old clients, added breaks new clients;
     // server events break neither (unknown events are ignored).
-    expect(
-        ev_a::snapshot(),
-        ev_b::snapshot(),
-        &[(EventRemoved, true, false), (EventRemoved, false, false)],
-    );
-    expect(
-        ev_b::snapshot(),
-        ev_a::snapshot(),
-        &[(EventAdded, false, true), (EventAdded, false, false)],
-    );
+    expect!(ev_a => ev_b, [(EventRemoved, true, false), (EventRemoved, false, false)]);
+    expect!(ev_b => ev_a, [(EventAdded, false, true), (EventAdded, false, false)]);
     // Renamed = removed + added.
-    let report = compat::check(&ev_a::snapshot(), &ev_c::snapshot());
-    let client: Vec<_> = report
-        .changes()
-        .iter()
-        .filter(|change| change.direction == Some(compat::Flow::ClientToServer))
-        .map(|change| {
-            (
-                change.kind,
-                change.event.clone().unwrap(),
-                change.breaks.old_clients_new_server,
-                change.breaks.new_clients_old_server,
-            )
-        })
-        .collect();
+    let event = |change: &Change| change.event.clone().unwrap();
     assert_eq!(
-        client,
+        client_rows(ev_a::snapshot(), ev_c::snapshot(), event),
         [
             (EventAdded, "c".to_owned(), false, true),
             (EventRemoved, "b".to_owned(), true, false)
@@ -97,35 +116,18 @@ fn events_removed_added_renamed() {
 fn argument_added() {
     // `send` gains a required argument old clients do not send; `note` one old
     // servers do not send to new clients.
-    expect(
-        arg_one::snapshot(),
-        arg_two::snapshot(),
-        &[(ArgumentAdded, true, false), (ArgumentAdded, false, true)],
-    );
-    expect(
-        arg_one::snapshot(),
-        arg_two_optional::snapshot(),
-        &[(ArgumentAdded, false, false)],
-    );
+    expect!(arg_one => arg_two, [(ArgumentAdded, true, false), (ArgumentAdded, false, true)]);
+    expect!(arg_one => arg_two_optional, [(ArgumentAdded, false, false)]);
 }
 
 #[test]
 fn argument_removed() {
     // Extra arguments are ignored: removing one breaks only new clients
     // (which stop sending what the old server requires).
-    expect(
-        arg_two::snapshot(),
-        arg_one::snapshot(),
-        &[
-            (ArgumentRemoved, false, true),
-            (ArgumentRemoved, true, false),
-        ],
-    );
+    expect!(arg_two => arg_one, [(ArgumentRemoved, false, true), (ArgumentRemoved, true, false)]);
     let report = compat::check(&arg_two::snapshot(), &arg_one::snapshot());
-    let server_side = report
-        .changes()
-        .iter()
-        .find(|change| change.direction == Some(compat::Flow::ServerToClient))
+    let server_side = flowing(&report, Flow::ServerToClient)
+        .next()
         .expect("the server event changed too");
     assert_eq!(server_side.location, "args[1] (b)");
     // Old clients still require the `b` the new server stopped sending.
@@ -136,32 +138,18 @@ fn argument_removed() {
 
 #[test]
 fn argument_retyped_renamed_and_made_optional_or_required() {
-    expect(
-        arg_one::snapshot(),
-        arg_retyped::snapshot(),
-        &[(TypeChanged, true, true)],
-    );
-    expect(
-        arg_one::snapshot(),
-        arg_renamed::snapshot(),
-        &[(ArgumentRenamed, false, false)],
-    );
-    expect(
-        arg_one::snapshot(),
-        arg_optional::snapshot(),
-        &[
-            (ArgumentMadeOptional, false, true),
-            (NullAccepted, false, true),
-        ],
-    );
-    expect(
-        arg_optional::snapshot(),
-        arg_one::snapshot(),
-        &[
-            (ArgumentMadeRequired, true, false),
-            (NullRefused, true, false),
-        ],
-    );
+    expect!(arg_one => arg_retyped, [(TypeChanged, true, true)]);
+    expect!(arg_one => arg_renamed, [(ArgumentRenamed, false, false)]);
+    let made_optional = [
+        (ArgumentMadeOptional, false, true),
+        (NullAccepted, false, true),
+    ];
+    expect!(arg_one => arg_optional, made_optional);
+    let made_required = [
+        (ArgumentMadeRequired, true, false),
+        (NullRefused, true, false),
+    ];
+    expect!(arg_optional => arg_one, made_required);
 }
 
 // ---- numbers ----
@@ -176,32 +164,12 @@ fn numbers_widen_and_narrow_by_direction() {
     // Clients send `send`, the server sends `note`: a widening breaks whoever
     // receives from the new sender, a narrowing whoever sends to the new
     // receiver.
-    expect(
-        num_u32::snapshot(),
-        num_f64::snapshot(),
-        &[(NumberWidened, false, true), (NumberWidened, true, false)],
-    );
-    expect(
-        num_f64::snapshot(),
-        num_u32::snapshot(),
-        &[(NumberNarrowed, true, false), (NumberNarrowed, false, true)],
-    );
-    expect(
-        num_u32::snapshot(),
-        num_u8::snapshot(),
-        &[(NumberNarrowed, true, false), (NumberNarrowed, false, true)],
-    );
-    expect(
-        num_u8::snapshot(),
-        num_u32::snapshot(),
-        &[(NumberWidened, false, true), (NumberWidened, true, false)],
-    );
+    expect!(num_u32 => num_f64, [(NumberWidened, false, true), (NumberWidened, true, false)]);
+    expect!(num_f64 => num_u32, [(NumberNarrowed, true, false), (NumberNarrowed, false, true)]);
+    expect!(num_u32 => num_u8, [(NumberNarrowed, true, false), (NumberNarrowed, false, true)]);
+    expect!(num_u8 => num_u32, [(NumberWidened, false, true), (NumberWidened, true, false)]);
     // u32 -> i64: negative numbers and larger ones are accepted now.
-    expect(
-        num_u32::snapshot(),
-        num_i64::snapshot(),
-        &[(NumberWidened, false, true), (NumberWidened, true, false)],
-    );
+    expect!(num_u32 => num_i64, [(NumberWidened, false, true), (NumberWidened, true, false)]);
     let report = compat::check(&num_u32::snapshot(), &num_u8::snapshot());
     let detail = &report.breaking().next().unwrap().detail;
     assert_eq!(detail, "uint32 -> uint8");
@@ -220,16 +188,8 @@ version!(bound_some { #[tether::events] pub trait Client { fn send(b: Bounded); 
 
 #[test]
 fn number_bounds() {
-    expect(
-        bound_none::snapshot(),
-        bound_some::snapshot(),
-        &[(NumberNarrowed, true, false)],
-    );
-    expect(
-        bound_some::snapshot(),
-        bound_none::snapshot(),
-        &[(NumberWidened, false, true)],
-    );
+    expect!(bound_none => bound_some, [(NumberNarrowed, true, false)]);
+    expect!(bound_some => bound_none, [(NumberWidened, false, true)]);
 }
 
 // ---- strings ----
@@ -255,41 +215,13 @@ version!(str_pattern_b { #[tether::events] pub trait Client { fn send(s: Text); 
 
 #[test]
 fn string_lengths_formats_patterns() {
-    expect(
-        str_max10::snapshot(),
-        str_max5::snapshot(),
-        &[(StringNarrowed, true, false)],
-    );
-    expect(
-        str_max5::snapshot(),
-        str_max10::snapshot(),
-        &[(StringWidened, false, true)],
-    );
-    expect(
-        str_plain::snapshot(),
-        str_max10::snapshot(),
-        &[(StringNarrowed, true, false)],
-    );
-    expect(
-        str_max10::snapshot(),
-        str_plain::snapshot(),
-        &[(StringWidened, false, true)],
-    );
-    expect(
-        str_plain::snapshot(),
-        str_email::snapshot(),
-        &[(StringNarrowed, true, false)],
-    );
-    expect(
-        str_email::snapshot(),
-        str_plain::snapshot(),
-        &[(StringWidened, false, true)],
-    );
-    expect(
-        str_pattern_a::snapshot(),
-        str_pattern_b::snapshot(),
-        &[(StringNarrowed, true, true)],
-    );
+    expect!(str_max10 => str_max5, [(StringNarrowed, true, false)]);
+    expect!(str_max5 => str_max10, [(StringWidened, false, true)]);
+    expect!(str_plain => str_max10, [(StringNarrowed, true, false)]);
+    expect!(str_max10 => str_plain, [(StringWidened, false, true)]);
+    expect!(str_plain => str_email, [(StringNarrowed, true, false)]);
+    expect!(str_email => str_plain, [(StringWidened, false, true)]);
+    expect!(str_pattern_a => str_pattern_b, [(StringNarrowed, true, true)]);
     let report = compat::check(&str_max10::snapshot(), &str_max5::snapshot());
     let change = report.breaking().next().unwrap();
     assert_eq!(change.location, "args[0] (s).body");
@@ -308,29 +240,13 @@ fn acknowledgements() {
     // Client event: an ack added leaves new clients waiting on old servers; an
     // ack removed leaves old clients waiting. Server event: both pairings break
     // either way (one side waits, the other's handler gets no callback).
-    expect(
-        ack_none::snapshot(),
-        ack_u32::snapshot(),
-        &[(AckAdded, false, true), (AckAdded, true, true)],
-    );
-    expect(
-        ack_u32::snapshot(),
-        ack_none::snapshot(),
-        &[(AckRemoved, true, false), (AckRemoved, true, true)],
-    );
+    expect!(ack_none => ack_u32, [(AckAdded, false, true), (AckAdded, true, true)]);
+    expect!(ack_u32 => ack_none, [(AckRemoved, true, false), (AckRemoved, true, true)]);
     // The ack of a client event is sent by the server: widening it breaks old
     // clients; the ack of a server event is sent by clients: widening it breaks
     // the old server.
-    expect(
-        ack_u32::snapshot(),
-        ack_f64::snapshot(),
-        &[(NumberWidened, true, false), (NumberWidened, false, true)],
-    );
-    expect(
-        ack_u32::snapshot(),
-        ack_string::snapshot(),
-        &[(TypeChanged, true, true)],
-    );
+    expect!(ack_u32 => ack_f64, [(NumberWidened, true, false), (NumberWidened, false, true)]);
+    expect!(ack_u32 => ack_string, [(TypeChanged, true, true)]);
     let report = compat::check(&ack_u32::snapshot(), &ack_string::snapshot());
     assert!(
         report
@@ -361,60 +277,41 @@ version!(fld_closed { #[tether::events] pub trait Client { fn save(p: Profile); 
     #[derive(Serialize, Deserialize, JsonSchema)] #[serde(deny_unknown_fields)] pub struct Profile { pub name: String, pub nick: Option<String>, pub age: u32 }
 });
 
-fn client_rows(old: Snapshot, new: Snapshot) -> Vec<(ChangeKind, String, bool, bool)> {
-    compat::check(&old, &new)
-        .changes()
+/// Asserts the client-side rows of the report of `old` → `new`, changes to the
+/// `save(p: Profile)` argument, each as `(kind, path under p, breaks old
+/// clients → new server, breaks new clients → old server)`.
+#[track_caller]
+fn expect_fields(old: Snapshot, new: Snapshot, expected: &[(ChangeKind, &str, bool, bool)]) {
+    let expected: Vec<_> = expected
         .iter()
-        .filter(|change| change.direction == Some(compat::Flow::ClientToServer))
-        .map(|change| {
-            (
-                change.kind,
-                change.location.clone(),
-                change.breaks.old_clients_new_server,
-                change.breaks.new_clients_old_server,
-            )
-        })
-        .collect()
+        .map(|&(kind, path, a, b)| (kind, format!("args[0] (p){path}"), a, b))
+        .collect();
+    let location = |change: &Change| change.location.clone();
+    assert_eq!(client_rows(old, new, location), expected);
 }
 
 #[test]
 fn fields() {
-    let at = |field: &str| format!("args[0] (p).{field}");
-    assert_eq!(
-        client_rows(fld_base::snapshot(), fld_required::snapshot()),
-        [
-            (FieldMadeRequired, at("nick"), true, false),
-            (NullRefused, at("nick"), true, false)
-        ]
-    );
-    assert_eq!(
-        client_rows(fld_required::snapshot(), fld_base::snapshot()),
-        [
-            (FieldMadeOptional, at("nick"), false, true),
-            (NullAccepted, at("nick"), false, true)
-        ]
-    );
+    let made_required = [
+        (FieldMadeRequired, ".nick", true, false),
+        (NullRefused, ".nick", true, false),
+    ];
+    expect!(fld_base => fld_required, fields made_required);
+    let made_optional = [
+        (FieldMadeOptional, ".nick", false, true),
+        (NullAccepted, ".nick", false, true),
+    ];
+    expect!(fld_required => fld_base, fields made_optional);
     // serde ignores unknown fields: a removed field breaks only the old server
     // (which requires it) when new clients omit it.
-    assert_eq!(
-        client_rows(fld_base::snapshot(), fld_removed::snapshot()),
-        [(FieldRemoved, at("age"), false, true)]
-    );
-    assert_eq!(
-        client_rows(fld_base::snapshot(), fld_retyped::snapshot()),
-        [(TypeChanged, at("age"), true, true)]
-    );
-    assert_eq!(
-        client_rows(fld_base::snapshot(), fld_added::snapshot()),
-        [
-            (FieldAdded, at("email"), true, false),
-            (FieldAdded, at("bio"), false, false)
-        ]
-    );
-    assert_eq!(
-        client_rows(fld_base::snapshot(), fld_closed::snapshot()),
-        [(UnknownFieldsChanged, "args[0] (p)".to_owned(), true, false)]
-    );
+    expect!(fld_base => fld_removed, fields [(FieldRemoved, ".age", false, true)]);
+    expect!(fld_base => fld_retyped, fields [(TypeChanged, ".age", true, true)]);
+    let added = [
+        (FieldAdded, ".email", true, false),
+        (FieldAdded, ".bio", false, false),
+    ];
+    expect!(fld_base => fld_added, fields added);
+    expect!(fld_base => fld_closed, fields [(UnknownFieldsChanged, "", true, false)]);
 }
 
 // ---- enums ----
@@ -444,22 +341,11 @@ version!(en_event { #[tether::events] pub trait Client { fn paint(c: Color, s: S
 fn enum_variants() {
     // A variant removed breaks the receiver of old senders; a variant added
     // breaks an old (exhaustive) receiver of new senders.
-    expect(
-        en_rgb::snapshot(),
-        en_rg::snapshot(),
-        &[(VariantRemoved, true, false), (VariantRemoved, false, true)],
-    );
-    expect(
-        en_rg::snapshot(),
-        en_rgb::snapshot(),
-        &[(VariantAdded, false, true), (VariantAdded, true, false)],
-    );
+    expect!(en_rgb => en_rg, [(VariantRemoved, true, false), (VariantRemoved, false, true)]);
+    expect!(en_rg => en_rgb, [(VariantAdded, false, true), (VariantAdded, true, false)]);
     // Internally tagged: variants matched by tag, their fields compared.
     let report = compat::check(&en_rgb::snapshot(), &en_shape::snapshot());
-    let client: Vec<_> = report
-        .changes()
-        .iter()
-        .filter(|change| change.direction == Some(compat::Flow::ClientToServer))
+    let client: Vec<_> = flowing(&report, Flow::ClientToServer)
         .map(|change| (change.kind, change.location.clone(), change.detail.clone()))
         .collect();
     assert!(
@@ -479,10 +365,7 @@ fn enum_variants() {
     );
     // Externally tagged with unit and data variants.
     let report = compat::check(&en_rgb::snapshot(), &en_event::snapshot());
-    let added: BTreeSet<_> = report
-        .changes()
-        .iter()
-        .filter(|change| change.direction == Some(compat::Flow::ServerToClient))
+    let added: BTreeSet<_> = flowing(&report, Flow::ServerToClient)
         .map(|change| {
             (
                 change.kind,

@@ -26,7 +26,7 @@
 //! them for the clients to recover on another node.
 
 use tether::protocol::Value;
-use tether::server::{Event, Server, ServerConfig, Socket};
+use tether::server::{Server, ServerConfig};
 
 /// The server's configuration: the defaults, with the heartbeat and connect
 /// timeout from the environment when set.
@@ -51,37 +51,25 @@ fn bench_server() -> std::io::Result<Server> {
     let io = tether_examples::cluster::io_server_from_env(config)?;
     let main = io.main();
     tether_examples::on_echo_and_join(&main);
-    let broadcaster = io.clone();
-    main.on("broadcast", move |_socket: Socket, event: Event| {
-        let io = broadcaster.clone();
-        async move {
-            let payload = event
-                .args()
-                .raw(0)
-                .map(|_| event.arg::<Value>(0))
-                .transpose()?;
-            io.emit("bcast", &payload.unwrap_or(Value::Null))?;
-            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-        }
+    tether_examples::on_with_server(&main, &io, "broadcast", |io, event| async move {
+        let payload = event
+            .args()
+            .raw(0)
+            .map(|_| event.arg::<Value>(0))
+            .transpose()?;
+        io.emit("bcast", &payload.unwrap_or(Value::Null))?;
+        Ok(())
     });
-    let room_broadcaster = io.clone();
-    main.on("room_broadcast", move |_socket: Socket, event: Event| {
-        let io = room_broadcaster.clone();
-        async move {
-            let room: String = event.arg(0)?;
-            let payload: Value = event.arg(1)?;
-            io.to(room).emit("bcast", &payload)?;
-            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-        }
+    tether_examples::on_with_server(&main, &io, "room_broadcast", |io, event| async move {
+        let room: String = event.arg(0)?;
+        let payload: Value = event.arg(1)?;
+        io.to(room).emit("bcast", &payload)?;
+        Ok(())
     });
-    let fetcher = io.clone();
-    main.on("fetch", move |_socket: Socket, mut event: Event| {
-        let io = fetcher.clone();
-        async move {
-            let sockets = io.main().fetch_sockets().await?;
-            event.ack(&sockets.len())?;
-            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-        }
+    tether_examples::on_with_server(&main, &io, "fetch", |io, mut event| async move {
+        let sockets = io.main().fetch_sockets().await?;
+        event.ack(&sockets.len())?;
+        Ok(())
     });
     Ok(io)
 }

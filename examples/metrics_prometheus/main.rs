@@ -31,14 +31,10 @@ fn server() -> Server {
     let io = Server::new(ServerConfig::default());
     let main = io.main();
     tether_examples::on_echo_and_join(&main);
-    let shouter = io.clone();
-    main.on("shout", move |_socket: Socket, event: Event| {
-        let io = shouter.clone();
-        async move {
-            let text: String = event.arg(0)?;
-            io.emit("news", &text)?;
-            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-        }
+    tether_examples::on_with_server(&main, &io, "shout", |io, event| async move {
+        let text: String = event.arg(0)?;
+        io.emit("news", &text)?;
+        Ok(())
     });
     main.on("ask", |socket: Socket, _event: Event| async move {
         let answer = socket
@@ -46,7 +42,7 @@ fn server() -> Server {
             .emit_with_ack::<Value, _>("question", &())
             .await;
         socket.emit("answered", &answer.is_ok())?;
-        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        tether_examples::HandlerResult::Ok(())
     });
     io
 }

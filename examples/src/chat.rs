@@ -17,10 +17,8 @@
 //! A room name that is empty or longer than [`MAX_ROOM_CHARS`] characters does not
 //! decode: the event is refused with an `invalid_arguments` acknowledgement.
 
-use std::fmt;
-
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// How many messages a room keeps, and a `join` acknowledges with.
 pub const HISTORY_LEN: usize = 50;
@@ -57,25 +55,9 @@ impl RoomName {
         }
         Ok(RoomName(name))
     }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for RoomName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for RoomName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        RoomName::new(name).map_err(serde::de::Error::custom)
-    }
-}
+validated_text!(RoomName);
 
 /// A room name of the wrong length.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

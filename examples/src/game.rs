@@ -19,10 +19,8 @@
 //! refused with the runtime's `invalid_arguments` acknowledgement; the connection
 //! stays open.
 
-use std::fmt;
-
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// Identifies a match on this server.
 pub type MatchId = u32;
@@ -67,25 +65,9 @@ impl PlayerName {
         }
         Ok(PlayerName(name))
     }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for PlayerName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for PlayerName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        PlayerName::new(name).map_err(serde::de::Error::custom)
-    }
-}
+validated_text!(PlayerName);
 
 /// Why a text is not a [`PlayerName`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,31 @@
 //! Shared helpers and contracts of the tether examples.
 
+/// Completes a newtype over `String` whose `new` validates the text: `as_str`,
+/// `Display`, and a `Deserialize` that refuses what `new` refuses.
+macro_rules! validated_text {
+    ($name:ident) => {
+        impl $name {
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+                $name::new(text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod chat;
 pub mod game;
 
@@ -61,8 +87,32 @@ pub fn on_echo_and_join(namespace: &tether::server::Namespace) {
         let room: String = event.arg(0)?;
         socket.join(room);
         event.ack(&true)?;
-        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        HandlerResult::Ok(())
     });
+}
+
+/// What the examples' event handlers return: an error is logged by the server.
+pub type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Handles `event` on `namespace` with `handler`, given a handle on the server
+/// `io` (to emit to all its sockets or to a room) and the event; the sender is
+/// not needed.
+pub fn on_with_server<F, Fut>(
+    namespace: &tether::server::Namespace,
+    io: &tether::server::Server,
+    event: &str,
+    handler: F,
+) where
+    F: Fn(tether::server::Server, tether::server::Event) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = HandlerResult> + Send + 'static,
+{
+    let io = io.clone();
+    namespace.on(
+        event,
+        move |_socket: tether::server::Socket, event: tether::server::Event| {
+            handler(io.clone(), event)
+        },
+    );
 }
 
 /// The address to listen on: `127.0.0.1:$PORT`, port 3000 when `PORT` is unset.

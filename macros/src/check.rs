@@ -3,7 +3,9 @@
 
 use proc_macro2::Span;
 use syn::visit::{self, Visit};
-use syn::{Attribute, Ident, ItemTrait, Pat, Receiver, Signature, TraitItem, TraitItemFn, Type};
+use syn::{
+    Attribute, Generics, Ident, ItemTrait, Pat, Receiver, Signature, TraitItem, TraitItemFn, Type,
+};
 
 use crate::ctxt::Ctxt;
 use crate::model::{ArgDef, EventDef};
@@ -21,17 +23,23 @@ pub(crate) const RESERVED: &[&str] = &[
 /// Method names of the generated handler trait besides the events.
 const HANDLER_HOOKS: &[&str] = &["on_connect", "on_disconnect"];
 
-/// The trait itself: no generics, supertraits, `unsafe` or `auto`.
-pub(crate) fn trait_shape(cx: &Ctxt, item: &ItemTrait) {
-    if !item.generics.params.is_empty() {
+/// No generic parameters and no `where` clause on `what`, whose `decoded`
+/// the runtime decodes.
+fn not_generic(cx: &Ctxt, generics: &Generics, what: &str, decoded: &str) {
+    if !generics.params.is_empty() {
         cx.error_spanned_by(
-            &item.generics,
-            "a contract cannot be generic: the runtime decodes events into concrete types",
+            generics,
+            format!("{what} cannot be generic: the runtime decodes {decoded} into concrete types"),
         );
     }
-    if let Some(clause) = &item.generics.where_clause {
-        cx.error_spanned_by(clause, "a contract cannot have a `where` clause");
+    if let Some(clause) = &generics.where_clause {
+        cx.error_spanned_by(clause, format!("{what} cannot have a `where` clause"));
     }
+}
+
+/// The trait itself: no generics, supertraits, `unsafe` or `auto`.
+pub(crate) fn trait_shape(cx: &Ctxt, item: &ItemTrait) {
+    not_generic(cx, &item.generics, "a contract", "events");
     if let Some(colon) = &item.colon_token {
         let supertraits = &item.supertraits;
         cx.error_spanned_by(
@@ -115,15 +123,7 @@ pub(crate) fn signature(cx: &Ctxt, sig: &Signature) {
     if let Some(abi) = &sig.abi {
         cx.error_spanned_by(abi, "an event cannot have an ABI");
     }
-    if !sig.generics.params.is_empty() {
-        cx.error_spanned_by(
-            &sig.generics,
-            "an event cannot be generic: the runtime decodes arguments into concrete types",
-        );
-    }
-    if let Some(clause) = &sig.generics.where_clause {
-        cx.error_spanned_by(clause, "an event cannot have a `where` clause");
-    }
+    not_generic(cx, &sig.generics, "an event", "arguments");
     if let Some(variadic) = &sig.variadic {
         cx.error_spanned_by(variadic, "an event cannot be variadic");
     }

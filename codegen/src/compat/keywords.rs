@@ -9,102 +9,40 @@ use super::report::ChangeKind;
 use super::resolve::types;
 use super::schema_diff::{KNOWN, SchemaDiff};
 
+/// A schema object: its keywords and their values.
+type Keywords = Map<String, Value>;
+
 impl SchemaDiff<'_> {
-    pub(super) fn compare_number(
-        &mut self,
-        old: &Map<String, Value>,
-        new: &Map<String, Value>,
-        location: &str,
-    ) {
+    pub(super) fn compare_number(&mut self, old: &Keywords, new: &Keywords, location: &str) {
         let (old_low, old_high) = number_range(old);
         let (new_low, new_high) = number_range(new);
-        self.bound(
-            location,
-            Side::Low,
-            old_low,
-            new_low,
-            ChangeKind::NumberNarrowed,
-            ChangeKind::NumberWidened,
-            &number_detail(old, new, "minimum"),
+        let (low_detail, high_detail) = (
+            number_detail(old, new, "minimum"),
+            number_detail(old, new, "maximum"),
         );
+        self.bound(location, Side::Low, old_low, new_low, NUMBER, &low_detail);
         self.bound(
             location,
             Side::High,
             old_high,
             new_high,
-            ChangeKind::NumberNarrowed,
-            ChangeKind::NumberWidened,
-            &number_detail(old, new, "maximum"),
+            NUMBER,
+            &high_detail,
         );
-        self.keyword_constraint(
-            old,
-            new,
-            "multipleOf",
-            location,
-            ChangeKind::NumberNarrowed,
-            ChangeKind::NumberWidened,
-        );
+        self.keyword_constraint(old, new, "multipleOf", location, NUMBER);
     }
 
-    pub(super) fn compare_string(
-        &mut self,
-        old: &Map<String, Value>,
-        new: &Map<String, Value>,
-        location: &str,
-    ) {
-        let low = |map: &Map<String, Value>| {
-            Bound::inclusive(map.get("minLength").and_then(Value::as_f64))
-        };
-        let high = |map: &Map<String, Value>| {
-            Bound::inclusive(map.get("maxLength").and_then(Value::as_f64))
-        };
-        self.bound(
-            location,
-            Side::Low,
-            low(old),
-            low(new),
-            ChangeKind::StringNarrowed,
-            ChangeKind::StringWidened,
-            &keyword_detail(old, new, "minLength"),
-        );
-        self.bound(
-            location,
-            Side::High,
-            high(old),
-            high(new),
-            ChangeKind::StringNarrowed,
-            ChangeKind::StringWidened,
-            &keyword_detail(old, new, "maxLength"),
-        );
-        self.keyword_constraint(
-            old,
-            new,
-            "pattern",
-            location,
-            ChangeKind::StringNarrowed,
-            ChangeKind::StringWidened,
-        );
-        let string_only = |map: &Map<String, Value>| {
-            types(map).is_some_and(|types| types.iter().all(|t| t == "string"))
-        };
+    pub(super) fn compare_string(&mut self, old: &Keywords, new: &Keywords, location: &str) {
+        self.length_bounds(old, new, location, STRING, ["minLength", "maxLength"]);
+        self.keyword_constraint(old, new, "pattern", location, STRING);
+        let string_only =
+            |map: &Keywords| types(map).is_some_and(|types| types.iter().all(|t| t == "string"));
         if string_only(old) || string_only(new) {
-            self.keyword_constraint(
-                old,
-                new,
-                "format",
-                location,
-                ChangeKind::StringNarrowed,
-                ChangeKind::StringWidened,
-            );
+            self.keyword_constraint(old, new, "format", location, STRING);
         }
     }
 
-    pub(super) fn compare_array(
-        &mut self,
-        old: &Map<String, Value>,
-        new: &Map<String, Value>,
-        location: &str,
-    ) {
+    pub(super) fn compare_array(&mut self, old: &Keywords, new: &Keywords, location: &str) {
         match (old.get("items"), new.get("items")) {
             (Some(Value::Array(old_items)), Some(Value::Array(new_items))) => {
                 for (index, (old_item, new_item)) in old_items.iter().zip(new_items).enumerate() {
@@ -132,60 +70,24 @@ impl SchemaDiff<'_> {
             }
             (None, None) => {}
         }
-        let low = |map: &Map<String, Value>| {
-            Bound::inclusive(map.get("minItems").and_then(Value::as_f64))
-        };
-        let high = |map: &Map<String, Value>| {
-            Bound::inclusive(map.get("maxItems").and_then(Value::as_f64))
-        };
-        self.bound(
-            location,
-            Side::Low,
-            low(old),
-            low(new),
-            ChangeKind::ArrayNarrowed,
-            ChangeKind::ArrayWidened,
-            &keyword_detail(old, new, "minItems"),
-        );
-        self.bound(
-            location,
-            Side::High,
-            high(old),
-            high(new),
-            ChangeKind::ArrayNarrowed,
-            ChangeKind::ArrayWidened,
-            &keyword_detail(old, new, "maxItems"),
-        );
-        let unique = |map: &Map<String, Value>| map.get("uniqueItems") == Some(&Value::Bool(true));
+        self.length_bounds(old, new, location, ARRAY, ["minItems", "maxItems"]);
+        let unique = |map: &Keywords| map.get("uniqueItems") == Some(&Value::Bool(true));
         match (unique(old), unique(new)) {
-            (false, true) => self.narrowed(
-                location,
-                ChangeKind::ArrayNarrowed,
-                "uniqueItems added".into(),
-            ),
-            (true, false) => self.widened(
-                location,
-                ChangeKind::ArrayWidened,
-                "uniqueItems removed".into(),
-            ),
+            (false, true) => self.narrowed(location, ARRAY.narrowed, "uniqueItems added".into()),
+            (true, false) => self.widened(location, ARRAY.widened, "uniqueItems removed".into()),
             _ => {}
         }
     }
 
-    pub(super) fn compare_object(
-        &mut self,
-        old: &Map<String, Value>,
-        new: &Map<String, Value>,
-        location: &str,
-    ) {
+    pub(super) fn compare_object(&mut self, old: &Keywords, new: &Keywords, location: &str) {
         let empty = Map::new();
-        let properties = |map: &Map<String, Value>| {
+        let properties = |map: &Keywords| {
             map.get("properties")
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_else(|| empty.clone())
         };
-        let required = |map: &Map<String, Value>| -> BTreeSet<String> {
+        let required = |map: &Keywords| -> BTreeSet<String> {
             map.get("required")
                 .and_then(Value::as_array)
                 .map(|names| {
@@ -197,8 +99,7 @@ impl SchemaDiff<'_> {
                 })
                 .unwrap_or_default()
         };
-        let closed =
-            |map: &Map<String, Value>| map.get("additionalProperties") == Some(&Value::Bool(false));
+        let closed = |map: &Keywords| map.get("additionalProperties") == Some(&Value::Bool(false));
         let (old_props, new_props) = (properties(old), properties(new));
         let (old_required, new_required) = (required(old), required(new));
         let (old_closed, new_closed) = (closed(old), closed(new));
@@ -278,7 +179,7 @@ impl SchemaDiff<'_> {
             }
         }
 
-        let patterns = |map: &Map<String, Value>| {
+        let patterns = |map: &Keywords| {
             map.get("patternProperties")
                 .and_then(Value::as_object)
                 .cloned()
@@ -310,12 +211,7 @@ impl SchemaDiff<'_> {
 
     /// Several `allOf` members (a flattened enum beside a struct's properties):
     /// compared in order.
-    pub(super) fn compare_all_of(
-        &mut self,
-        old: &Map<String, Value>,
-        new: &Map<String, Value>,
-        location: &str,
-    ) {
+    pub(super) fn compare_all_of(&mut self, old: &Keywords, new: &Keywords, location: &str) {
         match (
             old.get("allOf").and_then(Value::as_array),
             new.get("allOf").and_then(Value::as_array),
@@ -333,12 +229,7 @@ impl SchemaDiff<'_> {
     }
 
     /// Keywords the check does not interpret: any change breaks both ways.
-    pub(super) fn compare_unknown(
-        &mut self,
-        old: &Map<String, Value>,
-        new: &Map<String, Value>,
-        location: &str,
-    ) {
+    pub(super) fn compare_unknown(&mut self, old: &Keywords, new: &Keywords, location: &str) {
         let keys: BTreeSet<&String> = old
             .keys()
             .chain(new.keys())
@@ -359,19 +250,18 @@ impl SchemaDiff<'_> {
     /// removed widens, changed does both.
     fn keyword_constraint(
         &mut self,
-        old: &Map<String, Value>,
-        new: &Map<String, Value>,
+        old: &Keywords,
+        new: &Keywords,
         key: &str,
         location: &str,
-        narrowed: ChangeKind,
-        widened: ChangeKind,
+        family: Family,
     ) {
         match (old.get(key), new.get(key)) {
             (None, Some(value)) => {
-                self.narrowed(location, narrowed, format!("{key} {value} added"))
+                self.narrowed(location, family.narrowed, format!("{key} {value} added"))
             }
             (Some(value), None) => {
-                self.widened(location, widened, format!("{key} {value} removed"))
+                self.widened(location, family.widened, format!("{key} {value} removed"))
             }
             (Some(a), Some(b)) if a != b => {
                 // Integer formats are compared as ranges.
@@ -383,30 +273,78 @@ impl SchemaDiff<'_> {
                 {
                     return;
                 }
-                self.changed_both_ways(location, narrowed, format!("{key} {a} -> {b}"));
+                self.changed_both_ways(location, family.narrowed, format!("{key} {a} -> {b}"));
             }
             _ => {}
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A length range given by the keywords `[min, max]` (`minLength`,
+    /// `minItems`...): raising the minimum or lowering the maximum narrows.
+    fn length_bounds(
+        &mut self,
+        old: &Keywords,
+        new: &Keywords,
+        location: &str,
+        family: Family,
+        [min, max]: [&str; 2],
+    ) {
+        let bound =
+            |map: &Keywords, key: &str| Bound::inclusive(map.get(key).and_then(Value::as_f64));
+        for (side, key) in [(Side::Low, min), (Side::High, max)] {
+            let detail = keyword_detail(old, new, key);
+            self.bound(
+                location,
+                side,
+                bound(old, key),
+                bound(new, key),
+                family,
+                &detail,
+            );
+        }
+    }
+
     fn bound(
         &mut self,
         location: &str,
         side: Side,
         old: Bound,
         new: Bound,
-        narrowed: ChangeKind,
-        widened: ChangeKind,
+        family: Family,
         detail: &str,
     ) {
         match side.compare(old, new) {
-            std::cmp::Ordering::Greater => self.narrowed(location, narrowed, detail.to_owned()),
-            std::cmp::Ordering::Less => self.widened(location, widened, detail.to_owned()),
+            std::cmp::Ordering::Greater => {
+                self.narrowed(location, family.narrowed, detail.to_owned())
+            }
+            std::cmp::Ordering::Less => self.widened(location, family.widened, detail.to_owned()),
             std::cmp::Ordering::Equal => {}
         }
     }
 }
+
+/// The kinds a keyword family reports when a change narrows or widens what it
+/// accepts.
+#[derive(Debug, Clone, Copy)]
+struct Family {
+    narrowed: ChangeKind,
+    widened: ChangeKind,
+}
+
+const NUMBER: Family = Family {
+    narrowed: ChangeKind::NumberNarrowed,
+    widened: ChangeKind::NumberWidened,
+};
+
+const STRING: Family = Family {
+    narrowed: ChangeKind::StringNarrowed,
+    widened: ChangeKind::StringWidened,
+};
+
+const ARRAY: Family = Family {
+    narrowed: ChangeKind::ArrayNarrowed,
+    widened: ChangeKind::ArrayWidened,
+};
 
 /// A numeric bound: its value (`None` when unbounded) and whether it is
 /// exclusive.
@@ -478,7 +416,7 @@ fn is_float_format(format: &Value) -> bool {
 }
 
 /// The lowest and highest values a number schema accepts.
-fn number_range(map: &Map<String, Value>) -> (Bound, Bound) {
+fn number_range(map: &Keywords) -> (Bound, Bound) {
     let get = |key: &str| map.get(key).and_then(Value::as_f64);
     let mut low = Bound::inclusive(get("minimum"));
     let mut high = Bound::inclusive(get("maximum"));
@@ -509,8 +447,8 @@ fn number_range(map: &Map<String, Value>) -> (Bound, Bound) {
     (low, high)
 }
 
-fn number_detail(old: &Map<String, Value>, new: &Map<String, Value>, keyword: &str) -> String {
-    let format = |map: &Map<String, Value>| {
+fn number_detail(old: &Keywords, new: &Keywords, keyword: &str) -> String {
+    let format = |map: &Keywords| {
         map.get("format")
             .and_then(Value::as_str)
             .unwrap_or("")
@@ -528,7 +466,7 @@ fn number_detail(old: &Map<String, Value>, new: &Map<String, Value>, keyword: &s
         return format!("{} -> {}", show(&old_format), show(&new_format));
     }
     let exclusive = format!("exclusive{}{}", keyword[..1].to_uppercase(), &keyword[1..]);
-    let show = |map: &Map<String, Value>| {
+    let show = |map: &Keywords| {
         map.get(keyword)
             .or_else(|| map.get(&exclusive))
             .map_or("none".to_owned(), Value::to_string)
@@ -536,8 +474,7 @@ fn number_detail(old: &Map<String, Value>, new: &Map<String, Value>, keyword: &s
     format!("{keyword} {} -> {}", show(old), show(new))
 }
 
-fn keyword_detail(old: &Map<String, Value>, new: &Map<String, Value>, keyword: &str) -> String {
-    let show =
-        |map: &Map<String, Value>| map.get(keyword).map_or("none".to_owned(), Value::to_string);
+fn keyword_detail(old: &Keywords, new: &Keywords, keyword: &str) -> String {
+    let show = |map: &Keywords| map.get(keyword).map_or("none".to_owned(), Value::to_string);
     format!("{keyword} {} -> {}", show(old), show(new))
 }

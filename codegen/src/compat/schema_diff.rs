@@ -364,42 +364,24 @@ impl<'a> SchemaDiff<'a> {
                     }
                     return;
                 }
-                for value in old_values
-                    .iter()
-                    .filter(|value| !new_values.contains(value))
-                {
-                    self.narrowed(
-                        location,
-                        ChangeKind::VariantRemoved,
-                        format!("variant {value}"),
-                    );
+                for value in missing_from(&old_values, &new_values) {
+                    let detail = format!("variant {value}");
+                    self.narrowed(location, ChangeKind::VariantRemoved, detail);
                 }
-                for value in new_values
-                    .iter()
-                    .filter(|value| !old_values.contains(value))
-                {
-                    self.widened(
-                        location,
-                        ChangeKind::VariantAdded,
-                        format!("variant {value}"),
-                    );
+                for value in missing_from(&new_values, &old_values) {
+                    let detail = format!("variant {value}");
+                    self.widened(location, ChangeKind::VariantAdded, detail);
                 }
             }
+            // A fixed set of values became a type, or the reverse: the type is
+            // as wide as the values where it accepts every one of them.
             (Some(old_values), None) => {
-                // A fixed set of values became a type: wider if every old
-                // value is of that type.
-                let new_types = types(new).unwrap_or_default();
-                let fits = old_values
-                    .iter()
-                    .all(|value| accepts(&new_types, json_type(value)));
+                let fits = all_of_type(&old_values, new);
                 let detail = format!("{} -> {}", describe(old), describe(new));
                 self.find(location, ChangeKind::TypeChanged, detail, !fits, true);
             }
             (None, Some(new_values)) => {
-                let old_types = types(old).unwrap_or_default();
-                let fits = new_values
-                    .iter()
-                    .all(|value| accepts(&old_types, json_type(value)));
+                let fits = all_of_type(&new_values, old);
                 let detail = format!("{} -> {}", describe(old), describe(new));
                 self.find(location, ChangeKind::TypeChanged, detail, true, !fits);
             }
@@ -441,23 +423,17 @@ impl<'a> SchemaDiff<'a> {
                 }
             }
         } else {
-            for (index, (_, old_alt)) in old_alts.iter().enumerate() {
-                if !new_alts
-                    .iter()
-                    .any(|(_, new_alt)| self.same(old_alt, new_alt))
-                {
-                    let detail = format!("alternative {index}: {}", describe_value(old_alt));
-                    self.narrowed(location, ChangeKind::VariantRemoved, detail);
-                }
+            let removed = unmatched(&old_alts, &new_alts, |old_alt, new_alt| {
+                self.same(old_alt, new_alt)
+            });
+            let added = unmatched(&new_alts, &old_alts, |new_alt, old_alt| {
+                self.same(old_alt, new_alt)
+            });
+            for detail in removed {
+                self.narrowed(location, ChangeKind::VariantRemoved, detail);
             }
-            for (index, (_, new_alt)) in new_alts.iter().enumerate() {
-                if !old_alts
-                    .iter()
-                    .any(|(_, old_alt)| self.same(old_alt, new_alt))
-                {
-                    let detail = format!("alternative {index}: {}", describe_value(new_alt));
-                    self.widened(location, ChangeKind::VariantAdded, detail);
-                }
+            for detail in added {
+                self.widened(location, ChangeKind::VariantAdded, detail);
             }
         }
         // Keywords beside the alternatives (a struct flattening an enum).
@@ -475,4 +451,29 @@ impl<'a> SchemaDiff<'a> {
             self.compare_non_null(&old_rest, &new_rest, location);
         }
     }
+}
+
+/// The values of `values` that `others` lacks.
+fn missing_from<'a>(values: &'a [Value], others: &'a [Value]) -> impl Iterator<Item = &'a Value> {
+    values.iter().filter(|value| !others.contains(value))
+}
+
+/// Whether `schema`'s types accept every one of `values`.
+fn all_of_type(values: &[Value], schema: &Map<String, Value>) -> bool {
+    let types = types(schema).unwrap_or_default();
+    values.iter().all(|value| accepts(&types, json_type(value)))
+}
+
+/// The alternatives of `alts` equivalent to none of `others`, described with
+/// their position; `same(alt, other)` says whether two are equivalent.
+fn unmatched(
+    alts: &[(Option<String>, Value)],
+    others: &[(Option<String>, Value)],
+    same: impl Fn(&Value, &Value) -> bool,
+) -> Vec<String> {
+    alts.iter()
+        .enumerate()
+        .filter(|(_, (_, alt))| !others.iter().any(|(_, other)| same(alt, other)))
+        .map(|(index, (_, alt))| format!("alternative {index}: {}", describe_value(alt)))
+        .collect()
 }

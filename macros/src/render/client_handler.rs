@@ -2,9 +2,9 @@
 //! client, whose methods return the acknowledgements the contract declares.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::format_ident;
 
-use super::{Names, Side, lit, private};
+use super::{Hooks, Names, Side};
 use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {
@@ -20,40 +20,23 @@ fn trait_doc(contract: &syn::Ident) -> String {
 /// The side whose handler methods are given the typed client.
 const CLIENT: Side = Side {
     receiver: "client",
-    receiver_ty: |emits| {
-        let p = private();
-        quote!(#p::ClientOf<#emits>)
-    },
+    receiver_ty: "ClientOf",
     dispatch: "handle_client",
-    ack_ty: || {
-        let p = private();
-        quote!(#p::ClientAck)
-    },
+    ack_ty: "ClientAck",
+    listen: "ClientListen",
+    emits_doc: " The contract the client sends.",
 };
 
 pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
-    let p = private();
-    let vis = &def.vis;
     let contract = &names.contract;
-    let event = &names.event;
-    let handler = format_ident!("{}ClientHandler", contract);
-    let doc = lit(&trait_doc(contract));
-    let methods = CLIENT.handler_methods(def);
-    let dispatch = CLIENT.dispatch(def, event);
-    quote! {
-        #[doc = #doc]
-        #vis trait #handler: #p::Send + #p::Sync + 'static {
-            /// The contract the client sends.
-            type Emits: #p::Contract;
-
-            #(#methods)*
-        }
-
-        #[allow(deprecated)]
-        impl<H: #handler> #p::ClientListen<H> for #contract {
-            type Emits = H::Emits;
-
-            #dispatch
-        }
-    }
+    CLIENT.render(
+        def,
+        names,
+        &format_ident!("{}ClientHandler", contract),
+        &trait_doc(contract),
+        Hooks {
+            handler: TokenStream::new(),
+            listen: TokenStream::new(),
+        },
+    )
 }

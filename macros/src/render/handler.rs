@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{Names, Side, lit, private};
+use super::{Hooks, Names, Side, private};
 use crate::model::ContractDef;
 
 fn trait_doc(contract: &syn::Ident) -> String {
@@ -19,79 +19,62 @@ fn trait_doc(contract: &syn::Ident) -> String {
 /// The side whose handler methods are given the socket that sent the event.
 const SOCKET: Side = Side {
     receiver: "socket",
-    receiver_ty: |emits| {
-        let p = private();
-        quote!(#p::TypedSocket<#emits>)
-    },
+    receiver_ty: "TypedSocket",
     dispatch: "handle",
-    ack_ty: || {
-        let p = private();
-        quote!(#p::AckSender)
-    },
+    ack_ty: "AckSender",
+    listen: "Listen",
+    emits_doc: " The contract this handler's sockets may emit.",
 };
 
 pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
     let p = private();
-    let vis = &def.vis;
-    let contract = &names.contract;
-    let event = &names.event;
-    let handler = &names.handler;
-    let doc = lit(&trait_doc(contract));
-    let methods = SOCKET.handler_methods(def);
-    let dispatch = SOCKET.dispatch(def, event);
-    quote! {
-        #[doc = #doc]
-        #vis trait #handler: #p::Send + #p::Sync + 'static {
-            /// The contract this handler's sockets may emit.
-            type Emits: #p::Contract;
+    SOCKET.render(
+        def,
+        names,
+        &names.handler,
+        &trait_doc(&names.contract),
+        Hooks {
+            handler: quote! {
+                /// Runs before a socket joins the namespace, as a middleware: an error
+                /// refuses it, and the client receives it as `connect_error`. Accepts
+                /// every socket unless overridden.
+                fn on_connect(
+                    &self,
+                    socket: #p::TypedSocket<Self::Emits>,
+                ) -> impl #p::Future<Output = #p::Result<(), #p::ConnectError>> + #p::Send {
+                    let _ = socket;
+                    async { #p::Ok(()) }
+                }
 
-            #(#methods)*
+                /// Runs when a socket has left the namespace (its rooms are already
+                /// left). Does nothing unless overridden.
+                fn on_disconnect(
+                    &self,
+                    socket: #p::TypedSocket<Self::Emits>,
+                    reason: #p::DisconnectReason,
+                ) -> impl #p::Future<Output = ()> + #p::Send {
+                    let _ = (socket, reason);
+                    async {}
+                }
+            },
+            listen: quote! {
+                fn connect(
+                    handler: &#p::Arc<H>,
+                    socket: #p::TypedSocket<H::Emits>,
+                ) -> #p::BoxFuture<#p::Result<(), #p::ConnectError>> {
+                    let handler = #p::Arc::clone(handler);
+                    #p::Box::pin(async move { handler.on_connect(socket).await })
+                }
 
-            /// Runs before a socket joins the namespace, as a middleware: an error
-            /// refuses it, and the client receives it as `connect_error`. Accepts
-            /// every socket unless overridden.
-            fn on_connect(
-                &self,
-                socket: #p::TypedSocket<Self::Emits>,
-            ) -> impl #p::Future<Output = #p::Result<(), #p::ConnectError>> + #p::Send {
-                let _ = socket;
-                async { #p::Ok(()) }
-            }
-
-            /// Runs when a socket has left the namespace (its rooms are already
-            /// left). Does nothing unless overridden.
-            fn on_disconnect(
-                &self,
-                socket: #p::TypedSocket<Self::Emits>,
-                reason: #p::DisconnectReason,
-            ) -> impl #p::Future<Output = ()> + #p::Send {
-                let _ = (socket, reason);
-                async {}
-            }
-        }
-
-        #[allow(deprecated)]
-        impl<H: #handler> #p::Listen<H> for #contract {
-            type Emits = H::Emits;
-
-            #dispatch
-
-            fn connect(
-                handler: &#p::Arc<H>,
-                socket: #p::TypedSocket<H::Emits>,
-            ) -> #p::BoxFuture<#p::Result<(), #p::ConnectError>> {
-                let handler = #p::Arc::clone(handler);
-                #p::Box::pin(async move { handler.on_connect(socket).await })
-            }
-
-            fn disconnect(
-                handler: &#p::Arc<H>,
-                socket: #p::TypedSocket<H::Emits>,
-                reason: #p::DisconnectReason,
-            ) -> #p::BoxFuture {
-                let handler = #p::Arc::clone(handler);
-                #p::Box::pin(async move { handler.on_disconnect(socket, reason).await })
-            }
-        }
-    }
+                fn disconnect(
+                    handler: &#p::Arc<H>,
+                    socket: #p::TypedSocket<H::Emits>,
+                    reason: #p::DisconnectReason,
+                ) -> #p::BoxFuture {
+                    let handler = #p::Arc::clone(handler);
+                    #p::Box::pin(async move { handler.on_disconnect(socket, reason).await })
+                }
+            },
+        },
+    )
 }

@@ -74,22 +74,89 @@ pub(crate) fn handler_output(ack: &AckDef) -> TokenStream {
 pub(crate) struct Side {
     /// The name of the handler methods' first argument after `&self`.
     pub(crate) receiver: &'static str,
-    /// Its type, given the contract it emits (`Self::Emits` or `H::Emits`).
-    pub(crate) receiver_ty: fn(TokenStream) -> TokenStream,
+    /// Its type in `tether::__private`, generic over the contract it emits.
+    pub(crate) receiver_ty: &'static str,
     /// The name of the dispatching method of the `Listen`-like trait.
     pub(crate) dispatch: &'static str,
-    /// The type of the acknowledgement sink the dispatcher is given.
-    pub(crate) ack_ty: fn() -> TokenStream,
+    /// The type in `tether::__private` of the acknowledgement sink the
+    /// dispatcher is given.
+    pub(crate) ack_ty: &'static str,
+    /// The trait in `tether::__private` the contract implements for handlers.
+    pub(crate) listen: &'static str,
+    /// The doc comment of the handler trait's `Emits` type.
+    pub(crate) emits_doc: &'static str,
+}
+
+/// The methods a side adds to its handler trait and `listen` impl besides the
+/// events: hooks with default bodies, and the methods calling them.
+pub(crate) struct Hooks {
+    /// Methods of the handler trait.
+    pub(crate) handler: TokenStream,
+    /// Methods of the `listen` impl.
+    pub(crate) listen: TokenStream,
 }
 
 impl Side {
+    /// The handler trait `handler`, documented by `doc`, and the `listen` impl of
+    /// the contract that dispatches decoded events to it.
+    pub(crate) fn render(
+        &self,
+        def: &ContractDef,
+        names: &Names,
+        handler: &Ident,
+        doc: &str,
+        hooks: Hooks,
+    ) -> TokenStream {
+        let p = private();
+        let vis = &def.vis;
+        let Names {
+            contract, event, ..
+        } = names;
+        let Hooks {
+            handler: hooks,
+            listen: listen_hooks,
+        } = hooks;
+        let doc = lit(doc);
+        let emits_doc = lit(self.emits_doc);
+        let listen = format_ident!("{}", self.listen);
+        let methods = self.handler_methods(def);
+        let dispatch = self.dispatch(def, event);
+        quote! {
+            #[doc = #doc]
+            #vis trait #handler: #p::Send + #p::Sync + 'static {
+                #[doc = #emits_doc]
+                type Emits: #p::Contract;
+
+                #(#methods)*
+
+                #hooks
+            }
+
+            #[allow(deprecated)]
+            impl<H: #handler> #p::#listen<H> for #contract {
+                type Emits = H::Emits;
+
+                #dispatch
+
+                #listen_hooks
+            }
+        }
+    }
+
+    /// The receiver's type when it emits `emits` (`Self::Emits` or `H::Emits`).
+    fn receiver_ty(&self, emits: TokenStream) -> TokenStream {
+        let p = private();
+        let ty = format_ident!("{}", self.receiver_ty);
+        quote!(#p::#ty<#emits>)
+    }
+
     /// The handler trait's methods: one per event, each taking `&self`, the
     /// receiver and the event's arguments, and returning a future of its
     /// acknowledgement.
-    pub(crate) fn handler_methods(&self, def: &ContractDef) -> Vec<TokenStream> {
+    fn handler_methods(&self, def: &ContractDef) -> Vec<TokenStream> {
         let p = private();
         let receiver = format_ident!("{}", self.receiver);
-        let receiver_ty = (self.receiver_ty)(quote!(Self::Emits));
+        let receiver_ty = self.receiver_ty(quote!(Self::Emits));
         def.events
             .iter()
             .map(|ev| {
@@ -119,7 +186,7 @@ impl Side {
     /// BoxFuture`: each variant of the event enum calls its handler method with
     /// the receiver and the fields, and acknowledges through `ack` as the event's
     /// acknowledgement shape asks.
-    pub(crate) fn dispatch(&self, def: &ContractDef, event: &Ident) -> TokenStream {
+    fn dispatch(&self, def: &ContractDef, event: &Ident) -> TokenStream {
         let p = private();
         let receiver = format_ident!("{}", self.receiver);
         let arms = def.events.iter().map(|ev| {
@@ -138,14 +205,14 @@ impl Side {
             }
         });
         let method = format_ident!("{}", self.dispatch);
-        let receiver_ty = (self.receiver_ty)(quote!(H::Emits));
-        let ack_ty = (self.ack_ty)();
+        let receiver_ty = self.receiver_ty(quote!(H::Emits));
+        let ack_ty = format_ident!("{}", self.ack_ty);
         quote! {
             fn #method(
                 handler: &#p::Arc<H>,
                 #receiver: #receiver_ty,
                 event: #event,
-                ack: #p::Option<#ack_ty>,
+                ack: #p::Option<#p::#ack_ty>,
             ) -> #p::BoxFuture {
                 let handler = #p::Arc::clone(handler);
                 let _ = (&handler, &#receiver, &ack);

@@ -1,4 +1,5 @@
 use tether::contract::TypedSocket;
+use tether::server::{Server as Io, ServerConfig};
 
 #[tether::events]
 pub trait Client {
@@ -12,6 +13,8 @@ pub trait Server {
 
 struct Chat;
 
+// The handler's sockets emit `Server`: neither they, their broadcasts nor the
+// namespace they are bound to can emit `Client`.
 impl ClientHandler for Chat {
     type Emits = Server;
 
@@ -23,4 +26,12 @@ impl ClientHandler for Chat {
     }
 }
 
-fn main() {}
+struct NotAHandler;
+
+fn main() {
+    let io = Io::new(ServerConfig::default());
+    let _ = io.of("/a").bind::<Client, _>(Chat).say("lobby");
+    // Binding needs a handler of the contract named.
+    io.of("/b").bind::<Server, _>(Chat);
+    io.of("/c").bind::<Client, _>(NotAHandler);
+}
