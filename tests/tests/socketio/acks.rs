@@ -11,7 +11,9 @@ use serde_json::json;
 use tether::engine::Sid;
 use tether::protocol::Args;
 use tether::server::{AckError, Event, Server, Socket};
-use tether_tests::{SioClient, SioServer, placeholder, probe, sio_config};
+use tether_tests::{SioClient, SioServer, placeholder, sio_config};
+
+use crate::support::reporting_events;
 
 fn socket(server: &SioServer, sid: &str) -> Socket {
     server
@@ -86,17 +88,10 @@ async fn an_acknowledgement_can_be_sent_later_from_another_task() {
 
 #[tokio::test]
 async fn an_event_without_an_ack_request_sends_no_ack() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.main()
-            .on("plain", move |socket: Socket, mut event: Event| {
-                let report = report.clone();
-                async move {
-                    report.send(event.wants_ack());
-                    event.ack(&"ignored")?;
-                    socket.emit("sentinel", &())
-                }
-            });
+    let (server, mut seen) = reporting_events("plain", |socket, mut event, report| async move {
+        report.send(event.wants_ack());
+        event.ack(&"ignored")?;
+        socket.emit("sentinel", &())
     })
     .await;
     let (mut client, _) = server.client("/").await;

@@ -6,13 +6,10 @@
 
 use std::time::Duration;
 
-use tether_examples::conformance::socket_io;
 use tether_tests::sio_packet::{CONNECT, EVENT};
 use tether_tests::{SioClient, SioPacket, SioServer, payload};
 
-async fn server() -> SioServer {
-    SioServer::start(socket_io()).await
-}
+use crate::support::{conformance_closes_after, conformance_server as server};
 
 /// Reads the CONNECT answer for `nsp` and checks it holds exactly a fresh sid.
 async fn expect_connect_answer(client: &mut SioClient, nsp: &str) -> SioPacket {
@@ -44,39 +41,39 @@ async fn expect_connect_answer(client: &mut SioClient, nsp: &str) -> SioPacket {
     answer
 }
 
-/// Joins `nsp` by sending `connect` and checks the two frames that follow.
-async fn connect_and_expect_auth(connect: &str, nsp: &str, auth_frame: &str) {
-    let server = server().await;
-    let mut client = server.open().await;
-    client.send_raw(connect).await;
-    expect_connect_answer(&mut client, nsp).await;
-    assert_eq!(client.next_packet().await.text, auth_frame);
-    server.stop().await;
+/// Sends CONNECT for `/` and checks the answer.
+async fn join_main(client: &mut SioClient) {
+    client.send_raw("40").await;
+    expect_connect_answer(client, "/").await;
 }
 
+/// Connecting to the main and a custom namespace, with and without a payload:
+/// the CONNECT answer, then the `auth` event that echoes the payload.
 #[tokio::test]
-async fn connecting_to_the_main_namespace() {
-    connect_and_expect_auth("40", "/", r#"2["auth",{}]"#).await;
-}
-
-#[tokio::test]
-async fn connecting_to_the_main_namespace_with_a_payload() {
-    connect_and_expect_auth(r#"40{"token":"123"}"#, "/", r#"2["auth",{"token":"123"}]"#).await;
-}
-
-#[tokio::test]
-async fn connecting_to_a_custom_namespace() {
-    connect_and_expect_auth("40/custom,", "/custom", r#"2/custom,["auth",{}]"#).await;
-}
-
-#[tokio::test]
-async fn connecting_to_a_custom_namespace_with_a_payload() {
-    connect_and_expect_auth(
-        r#"40/custom,{"token":"abc"}"#,
-        "/custom",
-        r#"2/custom,["auth",{"token":"abc"}]"#,
-    )
-    .await;
+async fn connecting_is_answered_and_the_auth_payload_echoed() {
+    for (case, connect, nsp, auth_frame) in [
+        ("main", "40", "/", r#"2["auth",{}]"#),
+        (
+            "main with a payload",
+            r#"40{"token":"123"}"#,
+            "/",
+            r#"2["auth",{"token":"123"}]"#,
+        ),
+        ("custom", "40/custom,", "/custom", r#"2/custom,["auth",{}]"#),
+        (
+            "custom with a payload",
+            r#"40/custom,{"token":"abc"}"#,
+            "/custom",
+            r#"2/custom,["auth",{"token":"abc"}]"#,
+        ),
+    ] {
+        let server = server().await;
+        let mut client = server.open().await;
+        client.send_raw(connect).await;
+        expect_connect_answer(&mut client, nsp).await;
+        assert_eq!(client.next_packet().await.text, auth_frame, "{case}");
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
@@ -88,18 +85,13 @@ async fn an_unknown_namespace_is_refused_and_the_connection_kept() {
         client.next_packet().await.text,
         r#"4/random,{"message":"Invalid namespace"}"#
     );
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
+    join_main(&mut client).await;
     server.stop().await;
 }
 
 #[tokio::test]
 async fn an_invalid_handshake_closes_the_connection() {
-    let server = server().await;
-    let mut client = server.open().await;
-    client.send_raw("4abc").await;
-    assert_eq!(client.expect_closed().await, []);
-    server.stop().await;
+    conformance_closes_after("4abc").await;
 }
 
 #[tokio::test]
@@ -139,8 +131,7 @@ async fn a_connection_that_left_every_namespace_outlives_the_connect_timeout() {
     while left.elapsed() < Duration::from_millis(1500) {
         client.expect_ping().await;
     }
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
+    join_main(&mut client).await;
     server.stop().await;
 }
 
@@ -166,8 +157,7 @@ async fn leaving_a_custom_namespace_keeps_the_main_one() {
 /// A client that joined `/` and read its `auth` event.
 async fn joined(server: &SioServer) -> SioClient {
     let mut client = server.open().await;
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
+    join_main(&mut client).await;
     client.expect_event("/", "auth").await;
     client
 }
@@ -235,33 +225,28 @@ async fn a_message_with_binary_attachments_is_acknowledged() {
     server.stop().await;
 }
 
-async fn malformed_closes(frame: &str) {
-    let server = server().await;
-    let mut client = joined(&server).await;
-    let mut bystander = joined(&server).await;
-    client.send_raw(frame).await;
-    assert_eq!(client.expect_closed().await, [], "after {frame:?}");
-    bystander.send_raw(r#"42["message","still here"]"#).await;
-    assert_eq!(
-        bystander.next_packet().await.text,
-        r#"2["message-back","still here"]"#
-    );
-    server.stop().await;
-}
-
+/// An unknown packet type, an invalid payload and an invalid ack id each close
+/// the connection that sent them; another connection carries on.
 #[tokio::test]
-async fn an_unknown_packet_type_closes_the_connection() {
-    malformed_closes("4abc").await;
-}
-
-#[tokio::test]
-async fn an_invalid_payload_closes_the_connection() {
-    malformed_closes("42{}").await;
-}
-
-#[tokio::test]
-async fn an_invalid_ack_id_closes_the_connection() {
-    malformed_closes(r#"42abc["message-with-ack",1,"2",{"3":[false]}]"#).await;
+async fn malformed_packets_close_the_connection() {
+    for frame in [
+        "4abc",
+        "42{}",
+        r#"42abc["message-with-ack",1,"2",{"3":[false]}]"#,
+    ] {
+        let server = server().await;
+        let mut client = joined(&server).await;
+        let mut bystander = joined(&server).await;
+        client.send_raw(frame).await;
+        assert_eq!(client.expect_closed().await, [], "after {frame:?}");
+        bystander.send_raw(r#"42["message","still here"]"#).await;
+        assert_eq!(
+            bystander.next_packet().await.text,
+            r#"2["message-back","still here"]"#,
+            "after {frame:?}"
+        );
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
