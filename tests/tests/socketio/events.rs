@@ -12,7 +12,7 @@ use tether::protocol::ArgError;
 use tether::server::{AckError, EmitError, Event, Socket};
 use tether_tests::{SioServer, placeholder};
 
-use crate::support::{probed_server, reporting_connections, reporting_events};
+use crate::support::{handling, probed_server, reporting_connections, reporting_events};
 
 #[derive(Debug, Deserialize, PartialEq)]
 struct Three {
@@ -286,11 +286,8 @@ async fn failing_and_panicking_handlers_leave_the_connection_up() {
 
 #[tokio::test]
 async fn numeric_event_names_arrive_as_text() {
-    let server = SioServer::with(|io| {
-        io.main()
-            .on("42", |socket: Socket, event: Event| async move {
-                socket.emit("got", &(event.name(), event.args()))
-            });
+    let server = handling("42", |socket: Socket, event: Event| async move {
+        socket.emit("got", &(event.name(), event.args()))
     })
     .await;
     let (mut client, _) = server.client("/").await;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use tether_tests::sio_packet::{CONNECT, EVENT};
+use tether_tests::sio_packet::{ACK, BINARY_ACK, BINARY_EVENT, CONNECT, EVENT};
 use tether_tests::{SioClient, SioPacket, SioServer, payload};
 
 use crate::support::{conformance_closes_after, conformance_server as server};
@@ -114,8 +114,7 @@ async fn no_handshake_closes_the_connection_after_the_connect_timeout() {
 
 #[tokio::test]
 async fn leaving_the_main_namespace_keeps_the_connection() {
-    let server = server().await;
-    let mut client = joined(&server).await;
+    let (server, mut client) = joined_client().await;
     client.send_raw("41").await;
     client.expect_ping().await;
     assert_eq!(server.io.main().socket_count(), 0);
@@ -124,8 +123,7 @@ async fn leaving_the_main_namespace_keeps_the_connection() {
 
 #[tokio::test]
 async fn a_connection_that_left_every_namespace_outlives_the_connect_timeout() {
-    let server = server().await;
-    let mut client = joined(&server).await;
+    let (server, mut client) = joined_client().await;
     client.send_raw("41").await;
     let left = tokio::time::Instant::now();
     while left.elapsed() < Duration::from_millis(1500) {
@@ -137,8 +135,7 @@ async fn a_connection_that_left_every_namespace_outlives_the_connect_timeout() {
 
 #[tokio::test]
 async fn leaving_a_custom_namespace_keeps_the_main_one() {
-    let server = server().await;
-    let mut client = joined(&server).await;
+    let (server, mut client) = joined_client().await;
     client.send_raw("40/custom").await;
     expect_connect_answer(&mut client, "/custom").await;
     assert_eq!(client.next_packet().await.text, r#"2/custom,["auth",{}]"#);
@@ -162,67 +159,58 @@ async fn joined(server: &SioServer) -> SioClient {
     client
 }
 
-#[tokio::test]
-async fn a_plain_text_message_comes_back() {
+/// The `conformance` server and a client [`joined`] to it.
+async fn joined_client() -> (SioServer, SioClient) {
     let server = server().await;
-    let mut client = joined(&server).await;
-    client.send_raw(r#"42["message",1,"2",{"3":[true]}]"#).await;
-    let back = client.next_packet().await;
-    assert_eq!(back.kind, EVENT);
-    assert_eq!(back.text, r#"2["message-back",1,"2",{"3":[true]}]"#);
-    server.stop().await;
+    let client = joined(&server).await;
+    (server, client)
 }
 
+/// Plain and binary messages, with and without an acknowledgement: what the
+/// server sends back, byte for byte, with the attachments in order.
 #[tokio::test]
-async fn a_message_with_binary_attachments_comes_back() {
-    let server = server().await;
-    let mut client = joined(&server).await;
-    client
-        .send_raw(r#"452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#)
-        .await;
-    client.send_raw_binary(&[1, 2, 3]).await;
-    client.send_raw_binary(&[4, 5, 6]).await;
-    let back = client.next_packet().await;
-    assert_eq!(
-        back.text,
-        r#"52-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
-    );
-    assert_eq!(back.attachments, [vec![1, 2, 3], vec![4, 5, 6]]);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_plain_text_message_is_acknowledged() {
-    let server = server().await;
-    let mut client = joined(&server).await;
-    client
-        .send_raw(r#"42456["message-with-ack",1,"2",{"3":[false]}]"#)
-        .await;
-    assert_eq!(
-        client.next_packet().await.text,
-        r#"3456[1,"2",{"3":[false]}]"#
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_message_with_binary_attachments_is_acknowledged() {
-    let server = server().await;
-    let mut client = joined(&server).await;
-    client
-        .send_raw(
+async fn messages_come_back_and_are_acknowledged() {
+    let both: &[&[u8]] = &[&[1, 2, 3], &[4, 5, 6]];
+    for (case, frame, attachments, kind, answer) in [
+        (
+            "plain message",
+            r#"42["message",1,"2",{"3":[true]}]"#,
+            &[][..],
+            EVENT,
+            r#"2["message-back",1,"2",{"3":[true]}]"#,
+        ),
+        (
+            "binary message",
+            r#"452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+            both,
+            BINARY_EVENT,
+            r#"52-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        ),
+        (
+            "plain message with an ack",
+            r#"42456["message-with-ack",1,"2",{"3":[false]}]"#,
+            &[][..],
+            ACK,
+            r#"3456[1,"2",{"3":[false]}]"#,
+        ),
+        (
+            "binary message with an ack",
             r#"452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
-        )
-        .await;
-    client.send_raw_binary(&[1, 2, 3]).await;
-    client.send_raw_binary(&[4, 5, 6]).await;
-    let ack = client.next_packet().await;
-    assert_eq!(
-        ack.text,
-        r#"62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
-    );
-    assert_eq!(ack.attachments, [vec![1, 2, 3], vec![4, 5, 6]]);
-    server.stop().await;
+            both,
+            BINARY_ACK,
+            r#"62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        ),
+    ] {
+        let (server, mut client) = joined_client().await;
+        client.send_raw(frame).await;
+        for attachment in attachments {
+            client.send_raw_binary(attachment).await;
+        }
+        let back = client.next_packet().await;
+        assert_eq!((back.kind, back.text.as_str()), (kind, answer), "{case}");
+        assert_eq!(back.attachments, attachments, "{case}");
+        server.stop().await;
+    }
 }
 
 /// An unknown packet type, an invalid payload and an invalid ack id each close
@@ -251,8 +239,7 @@ async fn malformed_packets_close_the_connection() {
 
 #[tokio::test]
 async fn frames_sent_together_are_all_read() {
-    let server = server().await;
-    let mut client = joined(&server).await;
+    let (server, mut client) = joined_client().await;
     for index in 0..50 {
         client.send_raw(&format!(r#"42["message",{index}]"#)).await;
     }

@@ -123,11 +123,17 @@ async fn an_unanswered_polling_ping_closes_the_session() {
     server.stop().await;
 }
 
+/// A raw WebSocket session on `server`, its handshake read.
+async fn websocket_session(server: &SioServer) -> WsClient {
+    let mut ws = WsClient::connect(server.addr(), &url("EIO=4&transport=websocket")).await;
+    ws.expect_text().await;
+    ws
+}
+
 #[tokio::test]
 async fn websocket_pings_are_answered_three_times() {
     let server = server().await;
-    let mut ws = WsClient::connect(server.addr(), &url("EIO=4&transport=websocket")).await;
-    ws.expect_text().await;
+    let mut ws = websocket_session(&server).await;
     for _ in 0..3 {
         assert_eq!(ws.expect_text().await, "2");
         ws.send_text("3").await;
@@ -138,8 +144,7 @@ async fn websocket_pings_are_answered_three_times() {
 #[tokio::test]
 async fn an_unanswered_websocket_ping_closes_the_session() {
     let server = server().await;
-    let mut ws = WsClient::connect(server.addr(), &url("EIO=4&transport=websocket")).await;
-    ws.expect_text().await;
+    let mut ws = websocket_session(&server).await;
     let (_, before) = ws.expect_closed_within(PATIENCE).await;
     assert_eq!(before, [WsEvent::Text("2".into())]);
     server.stop().await;

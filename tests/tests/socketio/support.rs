@@ -1,7 +1,7 @@
 //! What several files of this binary share: the `conformance` example's server,
 //! and probes of the disconnect reasons a namespace reports.
 
-use tether::server::{DisconnectReason, Event, HandlerResult, Server, Socket};
+use tether::server::{DisconnectReason, Event, EventHandler, HandlerResult, Server, Socket};
 use tether_examples::conformance::socket_io;
 use tether_tests::{Probe, Report, SioServer, probe};
 
@@ -80,4 +80,9 @@ where
         });
     })
     .await
+}
+
+/// A server whose only handler is `handler`, of `event` on `/`.
+pub async fn handling(event: &str, handler: impl EventHandler) -> SioServer {
+    SioServer::with(|io| io.main().on(event, handler)).await
 }
