@@ -16,7 +16,7 @@ use tether::server::Server;
 use tether_tests::client::reporting_client;
 use tether_tests::cluster::report_server_event;
 use tether_tests::redis::{RedisNode, RedisProcess, TempDir, unique_key};
-use tether_tests::{PATIENCE, probe};
+use tether_tests::{PATIENCE, probe, within};
 
 /// Namespaces whose channels land on different slots.
 const NAMESPACES: [&str; 4] = ["/", "/a", "/b", "/c"];
@@ -197,12 +197,13 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
         .unwrap();
     assert_eq!(answers, ["a"]);
     let (_client, _, _) = reporting_client(&a.url()).await;
-    let acks = b
-        .io()
-        .timeout(Duration::from_millis(500))
-        .emit_with_ack::<String, _>("question", &())
-        .collect_all()
-        .await;
+    let acks = within(
+        b.io()
+            .timeout(Duration::from_millis(500))
+            .emit_with_ack::<String, _>("question", &())
+            .collect_all(),
+    )
+    .await;
     assert!(
         !acks.is_empty()
             && acks

@@ -13,7 +13,7 @@ use tether::protocol::Args;
 use tether::server::{AckError, AckStream, Event, Server, Socket};
 use tether_tests::{SioClient, SioServer, placeholder, sio_config};
 
-use crate::support::reporting_events;
+use crate::support::{handling, reporting_events};
 
 fn socket(server: &SioServer, sid: &str) -> Socket {
     server
@@ -282,28 +282,25 @@ async fn a_broadcast_collects_one_result_per_socket() {
 
 #[tokio::test]
 async fn collect_all_waits_for_every_socket() {
-    let server = SioServer::with(|io| {
-        io.main()
-            .on("poll", |socket: Socket, mut event: Event| async move {
-                let results = socket
-                    .broadcast()
-                    .timeout(Duration::from_millis(200))
-                    .emit_with_ack::<u32, _>("count", &())
-                    .collect_all()
-                    .await;
-                let mut summary: Vec<String> = results
-                    .into_iter()
-                    .map(|(sid, result)| {
-                        let sid = sid.expect("a local socket");
-                        match result {
-                            Ok(value) => format!("{sid}={value}"),
-                            Err(error) => format!("{sid}:{error}"),
-                        }
-                    })
-                    .collect();
-                summary.sort();
-                event.ack(&summary)
-            });
+    let server = handling("poll", |socket: Socket, mut event: Event| async move {
+        let results = socket
+            .broadcast()
+            .timeout(Duration::from_millis(200))
+            .emit_with_ack::<u32, _>("count", &())
+            .collect_all()
+            .await;
+        let mut summary: Vec<String> = results
+            .into_iter()
+            .map(|(sid, result)| {
+                let sid = sid.expect("a local socket");
+                match result {
+                    Ok(value) => format!("{sid}={value}"),
+                    Err(error) => format!("{sid}:{error}"),
+                }
+            })
+            .collect();
+        summary.sort();
+        event.ack(&summary)
     })
     .await;
     let (mut asker, _) = server.client("/").await;
