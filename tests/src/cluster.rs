@@ -9,12 +9,243 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::{Value as Json, json};
+use tether::adapter::Adapter;
 use tether::client::{Client, Event};
-use tether::server::{AckError, Server};
+use tether::protocol::Args;
+use tether::server::{AckError, Server, ServerConfig};
 
-use crate::client::{names_until, reporting_client};
+use crate::client::reporting_client;
+use crate::node::NodeServer;
 use crate::redis::{join, join_and_shout};
-use crate::{PATIENCE, within};
+use crate::{PATIENCE, Probe, Report, SioServer, within};
+
+/// A tether server with a cluster adapter (`RedisNode`, `PostgresNode`,
+/// `StreamsNode`), served on an ephemeral port.
+pub struct AdapterNode<A> {
+    /// The server, served.
+    pub server: SioServer,
+    /// Its adapter.
+    pub adapter: A,
+}
+
+impl<A: Adapter + Clone> AdapterNode<A> {
+    /// Serves a server with options `config` on `adapter`, its handlers set up by
+    /// `setup`.
+    pub async fn serve(adapter: A, config: ServerConfig, setup: impl FnOnce(&Server)) -> Self {
+        let io = Server::with_adapter(config, adapter.clone());
+        setup(&io);
+        AdapterNode {
+            server: SioServer::start(io).await,
+            adapter,
+        }
+    }
+}
+
+impl<A> AdapterNode<A> {
+    /// The URL clients connect to.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The server.
+    pub fn io(&self) -> &Server {
+        &self.server.io
+    }
+
+    /// Disconnects every client and stops listening.
+    pub async fn stop(self) {
+        self.server.stop().await;
+    }
+}
+
+/// Two tether nodes, `a` and `b`, and a Node.js node on one cluster: what the
+/// scenarios of this module run on.
+pub struct Trio<A> {
+    /// The tether node the scenarios start operations from.
+    pub a: AdapterNode<A>,
+    /// The other tether node.
+    pub b: AdapterNode<A>,
+    /// The Node.js node.
+    pub node: NodeServer,
+    /// Whether the Node.js node's adapter answers `allRooms` across nodes.
+    pub node_all_rooms: bool,
+    urls: [String; 3],
+}
+
+impl<A: Adapter + Clone> Trio<A> {
+    /// The cluster of `a`, `b` and `node`.
+    pub fn new(
+        a: AdapterNode<A>,
+        b: AdapterNode<A>,
+        node: NodeServer,
+        node_all_rooms: bool,
+    ) -> Self {
+        let urls = [a.url(), b.url(), node.url().to_owned()];
+        Trio {
+            a,
+            b,
+            node,
+            node_all_rooms,
+            urls,
+        }
+    }
+
+    /// Stops the Node.js node and both tether nodes.
+    pub async fn stop(self) {
+        drop(self.node);
+        self.a.stop().await;
+        self.b.stop().await;
+    }
+}
+
+impl<A> Trio<A> {
+    /// The URLs of `a`, `b` and the Node.js node.
+    pub fn urls(&self) -> [&str; 3] {
+        self.urls.each_ref().map(String::as_str)
+    }
+}
+
+/// Declares a test for each scenario of [`crate::cluster`], each on a [`Trio`]
+/// that `$start(key)` starts (`key` names the test's channels) and stops after.
+#[macro_export]
+macro_rules! cluster_scenario_tests {
+    ($start:expr) => {
+        $crate::cluster_scenario_tests!($start;
+            queries_from_either_side_see_every_node("queries") = queries_see_every_node,
+            commands_from_tether_reach_tether_and_node_sockets("commands") = commands_from_tether_reach_every_node,
+            commands_from_node_reach_tether_sockets("node_commands") = commands_from_node_reach_tether,
+            server_side_events_with_answers_cross_both_ways("server_ack") = server_side_acks_cross_both_ways,
+            broadcasts_with_acks_gather_answers_from_every_node("acks") = broadcast_acks_gather_every_node
+        );
+    };
+    ($start:expr; $($test:ident($key:literal) = $scenario:ident),*) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let nodes = ($start)($key).await;
+                $crate::cluster::$scenario(&nodes).await;
+                nodes.stop().await;
+            }
+        )*
+    };
+}
+
+/// Reports the first argument (a string) of every server-side event `name` that
+/// reaches `io`'s main namespace.
+pub fn report_server_event(io: &Server, name: &str, report: Report<String>) {
+    io.on_server_event(name, move |args: Args| {
+        let report = report.clone();
+        async move { report.send(args.decode::<String>(0).unwrap_or_default()) }
+    });
+}
+
+/// Asks the Node.js server, through `client`, for a broadcast described by
+/// `spec` (`event`, `args`, `to`, `except`, `binary`).
+pub async fn node_broadcast(client: &Client, spec: Json) {
+    let () = within(client.emit_with_ack("broadcast", &spec))
+        .await
+        .expect("broadcast acknowledged");
+}
+
+/// What a probe reports of an event, by which its name is known.
+pub trait Named: std::fmt::Debug {
+    /// The event's name.
+    fn name(&self) -> &str;
+}
+
+impl Named for String {
+    fn name(&self) -> &str {
+        self
+    }
+}
+
+impl<T: std::fmt::Debug> Named for (String, T) {
+    fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Asserts that the names of the events `seen` reports before the next `marker`
+/// are `expected`.
+///
+/// # Panics
+///
+/// When they are not.
+pub async fn expect_before_marker<E: Named>(seen: &mut Probe<E>, expected: &[&str]) {
+    let mut names = Vec::new();
+    loop {
+        let event = seen.next().await;
+        if event.name() == "marker" {
+            break;
+        }
+        names.push(event.name().to_owned());
+    }
+    assert_eq!(names, expected, "before the marker");
+}
+
+/// A client of `url` reporting the first argument of every `event` it gets, as
+/// `T` (its default when it does not decode).
+///
+/// # Panics
+///
+/// If it does not connect.
+pub async fn first_arg_client<T>(url: &str, event: &str) -> (Client, Probe<T>)
+where
+    T: serde::de::DeserializeOwned + Default + Send + 'static,
+{
+    let (report, seen) = crate::probe();
+    let client = Client::builder(url)
+        .on(event, move |_client: Client, event: Event| {
+            let report = report.clone();
+            async move { report.send(event.arg::<T>(0).unwrap_or_default()) }
+        })
+        .connect()
+        .await
+        .expect("connected");
+    (client, seen)
+}
+
+/// Asks the Node.js node, through `client`, to make the sockets `to` selects
+/// `op` (`join` or `leave`) `room`, and waits until its `fetch` of `room` sees
+/// exactly `wanted`.
+pub async fn node_room_command(
+    client: &Client,
+    op: &str,
+    to: &str,
+    room: &str,
+    wanted: &BTreeSet<String>,
+) {
+    node_cluster(client, json!({ "op": op, "to": to, "rooms": [room] })).await;
+    node_fetch_until(client, json!({ "op": "fetch", "to": room }), wanted).await;
+}
+
+/// A server-side event of `tether` reaches the Node.js node at `node_url`, which
+/// passes it on to its clients as `server said`, and one of the Node.js node
+/// (`tell servers` from its client) reaches `tether`, whose handlers report
+/// `from node` events to `from_node` (see [`report_server_event`]).
+///
+/// # Panics
+///
+/// When they do not.
+pub async fn server_side_events_cross_both_ways(
+    tether: &Server,
+    node_url: &str,
+    from_node: &mut Probe<String>,
+) {
+    let (controller, mut seen) = crate::client::values_client(node_url).await;
+    tether
+        .server_side_emit("hello", &("from tether", 7))
+        .unwrap();
+    assert_eq!(
+        seen.next().await,
+        (
+            "server said".to_owned(),
+            vec![tether::Value::from("from tether"), tether::Value::from(7)]
+        )
+    );
+    controller.emit("tell servers", &"from node").unwrap();
+    assert_eq!(from_node.next().await, "from node");
+}
 
 /// `join` and `shout`, cluster data `{from: "tether"}` on every socket, and the
 /// server-side event `who(x)` answered with `{from: "tether", x}`.
@@ -109,8 +340,9 @@ pub async fn answering_client(url: &str, name: &'static str, binary: bool) -> Cl
 /// # Panics
 ///
 /// When they do not.
-pub async fn queries_see_every_node(a: &Server, urls: [&str; 3], node_all_rooms: bool) {
-    let [a_url, b_url, node_url] = urls;
+pub async fn queries_see_every_node<A>(nodes: &Trio<A>) {
+    let a = nodes.a.io();
+    let [a_url, b_url, node_url] = nodes.urls();
     let (_on_a, a_id, _) = reporting_client(a_url).await;
     let (on_b, b_id, _) = reporting_client(b_url).await;
     let (on_node, n_id, _) = reporting_client(node_url).await;
@@ -164,7 +396,7 @@ pub async fn queries_see_every_node(a: &Server, urls: [&str; 3], node_all_rooms:
         .unwrap();
     assert_eq!(b_seen["rooms"], json!([b_id, "red"]));
     assert_eq!(b_seen["data"], json!({ "from": "tether" }));
-    if node_all_rooms {
+    if nodes.node_all_rooms {
         let rooms = node_cluster(&on_node, json!({ "op": "allRooms" })).await;
         let rooms: BTreeSet<&str> = rooms
             .as_array()
@@ -185,8 +417,9 @@ pub async fn queries_see_every_node(a: &Server, urls: [&str; 3], node_all_rooms:
 /// # Panics
 ///
 /// When they do not.
-pub async fn commands_from_tether_reach_every_node(a: &Server, urls: [&str; 3]) {
-    let [a_url, b_url, node_url] = urls;
+pub async fn commands_from_tether_reach_every_node<A>(nodes: &Trio<A>) {
+    let a = nodes.a.io();
+    let [a_url, b_url, node_url] = nodes.urls();
     let (_on_a, _, mut seen_a) = reporting_client(a_url).await;
     let (on_b, _, mut seen_b) = reporting_client(b_url).await;
     let (on_node, n_id, mut seen_n) = reporting_client(node_url).await;
@@ -196,21 +429,15 @@ pub async fn commands_from_tether_reach_every_node(a: &Server, urls: [&str; 3]) 
     a.to("blue").emit("to blue", &()).unwrap();
     a.main().emit("marker", &()).unwrap();
     for seen in [&mut seen_a, &mut seen_b, &mut seen_n] {
-        assert_eq!(names_until(seen, "marker").await, ["to blue", "marker"]);
+        expect_before_marker(seen, &["to blue"]).await;
     }
 
     a.to(n_id.as_str()).sockets_leave("blue").await.unwrap();
     a.to("blue").emit("blue again", &()).unwrap();
     a.main().emit("marker", &()).unwrap();
-    assert_eq!(
-        names_until(&mut seen_b, "marker").await,
-        ["blue again", "marker"]
-    );
-    assert_eq!(
-        names_until(&mut seen_n, "marker").await,
-        ["marker"],
-        "left blue"
-    );
+    expect_before_marker(&mut seen_b, &["blue again"]).await;
+    // The Node.js node's socket left blue.
+    expect_before_marker(&mut seen_n, &[]).await;
 
     // A socket fetched from the Node.js node, reached through it.
     let fetched = a.to(n_id.as_str()).fetch_sockets().await.unwrap();
@@ -221,11 +448,8 @@ pub async fn commands_from_tether_reach_every_node(a: &Server, urls: [&str; 3]) 
     remote.join("green").await.unwrap();
     a.to("green").emit("to green", &()).unwrap();
     a.main().emit("marker", &()).unwrap();
-    assert_eq!(
-        names_until(&mut seen_n, "marker").await,
-        ["direct", "to green", "marker"]
-    );
-    assert_eq!(names_until(&mut seen_b, "marker").await, ["marker"]);
+    expect_before_marker(&mut seen_n, &["direct", "to green"]).await;
+    expect_before_marker(&mut seen_b, &[]).await;
 
     a.to("blue").disconnect_sockets(false).await.unwrap();
     within(on_b.disconnected()).await;
@@ -240,41 +464,20 @@ pub async fn commands_from_tether_reach_every_node(a: &Server, urls: [&str; 3]) 
 /// # Panics
 ///
 /// When they do not.
-pub async fn commands_from_node_reach_tether(a: &Server, a_url: &str, node_url: &str) {
+pub async fn commands_from_node_reach_tether<A>(nodes: &Trio<A>) {
+    let a = nodes.a.io();
+    let [a_url, _, node_url] = nodes.urls();
     let (on_a, a_id, mut seen_a) = reporting_client(a_url).await;
     let (_other_on_a, other_id, mut seen_other) = reporting_client(a_url).await;
     let (on_node, _, _) = reporting_client(node_url).await;
 
-    node_cluster(
-        &on_node,
-        json!({ "op": "join", "to": a_id, "rooms": ["green"] }),
-    )
-    .await;
-    node_fetch_until(
-        &on_node,
-        json!({ "op": "fetch", "to": "green" }),
-        &set([&a_id]),
-    )
-    .await;
+    node_room_command(&on_node, "join", &a_id, "green", &set([&a_id])).await;
     a.to("green").emit("to green", &()).unwrap();
     a.main().emit("marker", &()).unwrap();
-    assert_eq!(
-        names_until(&mut seen_a, "marker").await,
-        ["to green", "marker"]
-    );
-    assert_eq!(names_until(&mut seen_other, "marker").await, ["marker"]);
+    expect_before_marker(&mut seen_a, &["to green"]).await;
+    expect_before_marker(&mut seen_other, &[]).await;
 
-    node_cluster(
-        &on_node,
-        json!({ "op": "leave", "to": a_id, "rooms": ["green"] }),
-    )
-    .await;
-    node_fetch_until(
-        &on_node,
-        json!({ "op": "fetch", "to": "green" }),
-        &BTreeSet::new(),
-    )
-    .await;
+    node_room_command(&on_node, "leave", &a_id, "green", &BTreeSet::new()).await;
 
     node_cluster(
         &on_node,
@@ -294,7 +497,9 @@ pub async fn commands_from_node_reach_tether(a: &Server, a_url: &str, node_url: 
 /// # Panics
 ///
 /// When it does not.
-pub async fn server_side_acks_cross_both_ways(a: &Server, node_url: &str) {
+pub async fn server_side_acks_cross_both_ways<A>(nodes: &Trio<A>) {
+    let a = nodes.a.io();
+    let [_, _, node_url] = nodes.urls();
     let (on_node, _, _) = reporting_client(node_url).await;
 
     let mut answers: Vec<Json> = a.main().server_side_emit_with_ack("who", &7).await.unwrap();
@@ -334,8 +539,9 @@ pub async fn server_side_acks_cross_both_ways(a: &Server, node_url: &str) {
 /// # Panics
 ///
 /// When it does not.
-pub async fn broadcast_acks_gather_every_node(a: &Server, urls: [&str; 3]) {
-    let [a_url, b_url, node_url] = urls;
+pub async fn broadcast_acks_gather_every_node<A>(nodes: &Trio<A>) {
+    let a = nodes.a.io();
+    let [a_url, b_url, node_url] = nodes.urls();
     let on_a = answering_client(a_url, "tether a", false).await;
     let on_b = answering_client(b_url, "tether b", true).await;
     let on_node = answering_client(node_url, "node", false).await;

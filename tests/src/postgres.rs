@@ -14,7 +14,8 @@ use std::time::Duration;
 use tether::adapter::postgres::{PostgresAdapter, PostgresConfig};
 use tether::server::Server;
 
-use crate::{PATIENCE, SioServer, sio_config};
+use crate::cluster::AdapterNode;
+use crate::{PATIENCE, sio_config};
 
 /// The address tried when `DATABASE_URL` is not set.
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -164,14 +165,9 @@ pub fn config_at(url: String, prefix: &str) -> PostgresConfig {
 }
 
 /// A tether server with a Postgres adapter, served on an ephemeral port.
-pub struct PostgresNode {
-    /// The server, served.
-    pub server: SioServer,
-    /// Its adapter.
-    pub adapter: PostgresAdapter,
-}
+pub type PostgresNode = AdapterNode<PostgresAdapter>;
 
-impl PostgresNode {
+impl AdapterNode<PostgresAdapter> {
     /// A node with adapter options `config`, its handlers set up by `setup`;
     /// returns once it listens to the other nodes.
     ///
@@ -183,13 +179,11 @@ impl PostgresNode {
         let adapter = crate::within(PostgresAdapter::connect(config))
             .await
             .expect("connected to Postgres");
-        let io = Server::with_adapter(sio_config(), adapter.clone());
-        setup(&io);
-        let server = SioServer::start(io).await;
-        tokio::time::timeout(PATIENCE, adapter.listening())
+        let node = PostgresNode::serve(adapter, sio_config(), setup).await;
+        tokio::time::timeout(PATIENCE, node.adapter.listening())
             .await
             .expect("the node listens");
-        PostgresNode { server, adapter }
+        node
     }
 
     /// Waits until this node knows `count` other nodes on namespace `/`.
@@ -209,21 +203,6 @@ impl PostgresNode {
             "the node knows {:?}, not {count} other nodes",
             self.adapter.nodes("/")
         );
-    }
-
-    /// The URL clients connect to.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The server.
-    pub fn io(&self) -> &Server {
-        &self.server.io
-    }
-
-    /// Disconnects every client and stops listening.
-    pub async fn stop(self) {
-        self.server.stop().await;
     }
 }
 

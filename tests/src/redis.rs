@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use tether::adapter::redis::{RedisAdapter, RedisConfig};
 use tether::server::{Event, Namespace, Server, Socket};
 
-use crate::{PATIENCE, SioServer, sio_config};
+use crate::client::names_until;
+use crate::cluster::{AdapterNode, Trio, handlers};
+use crate::{PATIENCE, Probe, sio_config};
 
 /// The handlers the Redis tests give a namespace on every node (tether's and the
 /// Node.js one alike): `join(room)`, acknowledged once joined, and `shout(text)`,
@@ -30,6 +32,11 @@ pub fn join_and_shout(ns: &Namespace) {
     });
 }
 
+/// [`join_and_shout`] on `io`'s main namespace.
+pub fn join_and_shout_on_main(io: &Server) {
+    join_and_shout(&io.main());
+}
+
 /// Emits `join(room)` from `client` and waits for its acknowledgement (see
 /// [`join_and_shout`]).
 ///
@@ -40,22 +47,6 @@ pub async fn join(client: &tether::client::Client, room: &str) {
     let () = crate::within(client.emit_with_ack("join", &room))
         .await
         .expect("joined");
-}
-
-/// A Node.js socket.io 4.8 server with `@socket.io/redis-adapter` (classic) on
-/// the shared Redis under channel prefix `key` (`tests/js/support/node-redis-server.mjs`);
-/// returns once its adapter listens.
-pub async fn node_redis_server(key: &str) -> crate::node::NodeServer {
-    let key = key.to_owned();
-    tokio::task::spawn_blocking(move || {
-        crate::node::NodeServer::start(
-            "node-redis-server.mjs",
-            "@socket.io/redis-adapter",
-            &[("REDIS_URL", redis_url()), ("KEY", key)],
-        )
-    })
-    .await
-    .expect("the Node.js server starts")
 }
 
 /// Which variant of the Redis adapter a test's nodes use, tether's and Node's alike.
@@ -78,12 +69,40 @@ impl Variant {
         }
     }
 
+    /// Two tether nodes with [`crate::cluster::handlers`] and a Node.js node of
+    /// this variant, on the shared Redis under a channel prefix named after `test`.
+    pub async fn trio(self, test: &str) -> Trio<RedisAdapter> {
+        let key = unique_key(test);
+        let a = self.node(&redis_url(), &key, handlers).await;
+        let b = self.node(&redis_url(), &key, handlers).await;
+        let node = self.node_js(&key).await;
+        // Node's sharded adapter has no `allRooms`.
+        Trio::new(a, b, node, self == Variant::Classic)
+    }
+
+    /// A private `redis-server` (see [`RedisProcess::start_private`]) and two
+    /// tether nodes of this variant on it, their handlers set up by `setup`, on a
+    /// channel prefix named after `test`.
+    pub async fn private_pair(
+        self,
+        test: &str,
+        setup: fn(&Server),
+    ) -> (RedisProcess, RedisNode, RedisNode) {
+        let redis = RedisProcess::start_private().await;
+        let key = unique_key(test);
+        let a = self.node(&redis.url(), &key, setup).await;
+        let b = self.node(&redis.url(), &key, setup).await;
+        (redis, a, b)
+    }
+
     /// A tether node of this variant (see [`RedisNode::start`]).
     pub async fn node(self, url: &str, key: &str, setup: impl FnOnce(&Server)) -> RedisNode {
         RedisNode::start_with(self.config(url, key), setup).await
     }
 
-    /// A Node.js node of this variant on the shared Redis (see [`node_redis_server`]).
+    /// A Node.js socket.io 4.8 server with `@socket.io/redis-adapter` of this
+    /// variant on the shared Redis under channel prefix `key`
+    /// (`tests/js/support/node-redis-server.mjs`); returns once its adapter listens.
     pub async fn node_js(self, key: &str) -> crate::node::NodeServer {
         let env = [
             ("REDIS_URL", redis_url()),
@@ -107,14 +126,6 @@ pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// `url` without its password, for messages.
-fn redis_url_of(url: &str) -> String {
-    match (url.split_once("://"), url.rsplit_once('@')) {
-        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://***@{host}"),
-        _ => url.to_owned(),
-    }
-}
-
 /// A channel prefix no other test uses.
 pub fn unique_key(test: &str) -> String {
     use rand::Rng as _;
@@ -122,16 +133,9 @@ pub fn unique_key(test: &str) -> String {
 }
 
 /// A tether server with a Redis adapter, served on an ephemeral port.
-pub struct RedisNode {
-    /// The server, served.
-    pub server: SioServer,
-    /// Its adapter.
-    pub adapter: RedisAdapter,
-    /// The Redis URL, for messages.
-    redis: String,
-}
+pub type RedisNode = AdapterNode<RedisAdapter>;
 
-impl RedisNode {
+impl AdapterNode<RedisAdapter> {
     /// A node with the adapter `config` (its URL names the Redis), its handlers set
     /// up by `setup`; returns once it listens to the other nodes.
     ///
@@ -139,7 +143,6 @@ impl RedisNode {
     ///
     /// If Redis refuses the connection or does not answer within [`PATIENCE`].
     pub async fn start_with(config: RedisConfig, setup: impl FnOnce(&Server)) -> RedisNode {
-        let config_url = config.url().to_owned();
         let config = config.with_reconnect(
             std::time::Duration::from_millis(20),
             std::time::Duration::from_millis(300),
@@ -147,7 +150,7 @@ impl RedisNode {
         let adapter = crate::within(RedisAdapter::connect(config))
             .await
             .expect("connected to Redis");
-        RedisNode::serve(adapter, &config_url, setup).await
+        RedisNode::serve_subscribed(adapter, setup).await
     }
 
     /// A node on the Redis at `url` with channel prefix `key`, its handlers set up
@@ -157,25 +160,18 @@ impl RedisNode {
     ///
     /// If Redis does not answer within [`PATIENCE`].
     pub async fn start(url: &str, key: &str, setup: impl FnOnce(&Server)) -> RedisNode {
-        let config_url = url.to_owned();
         let config = RedisConfig::new(url).with_key(key).with_reconnect(
             std::time::Duration::from_millis(20),
             std::time::Duration::from_millis(300),
         );
         let adapter = RedisAdapter::new(config).expect("a valid Redis URL");
-        RedisNode::serve(adapter, &config_url, setup).await
+        RedisNode::serve_subscribed(adapter, setup).await
     }
 
     /// Serves a server on `adapter`, its handlers set up by `setup`; returns once
     /// it listens to the other nodes.
-    async fn serve(adapter: RedisAdapter, url: &str, setup: impl FnOnce(&Server)) -> RedisNode {
-        let io = Server::with_adapter(sio_config(), adapter.clone());
-        setup(&io);
-        let node = RedisNode {
-            server: SioServer::start(io).await,
-            adapter,
-            redis: redis_url_of(url),
-        };
+    async fn serve_subscribed(adapter: RedisAdapter, setup: impl FnOnce(&Server)) -> RedisNode {
+        let node = RedisNode::serve(adapter, sio_config(), setup).await;
         node.wait_subscribed().await;
         node
     }
@@ -188,37 +184,82 @@ impl RedisNode {
     pub async fn wait_subscribed(&self) {
         tokio::time::timeout(PATIENCE, self.adapter.subscribed())
             .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "no Redis subscription at {} within {PATIENCE:?}",
-                    self.redis
-                )
-            });
+            .unwrap_or_else(|_| panic!("no Redis subscription within {PATIENCE:?}"));
     }
 
-    /// The URL clients connect to.
-    pub fn url(&self) -> String {
-        self.server.url()
+    /// Waits until this node and `other` listen to each other again, then checks
+    /// that a broadcast of `other` reaches this node's client that reports to
+    /// `seen`, and nothing before it.
+    ///
+    /// # Panics
+    ///
+    /// When it does not.
+    pub async fn expect_broadcasts_from(&self, other: &RedisNode, seen: &mut Probe<String>) {
+        self.wait_subscribed().await;
+        other.wait_subscribed().await;
+        other.io().emit("after", &()).unwrap();
+        assert_eq!(names_until(seen, "after").await, ["after"]);
     }
 
-    /// The server.
-    pub fn io(&self) -> &Server {
-        &self.server.io
-    }
-
-    /// Disconnects every client and stops listening.
-    pub async fn stop(self) {
-        self.server.stop().await;
+    /// Waits until the node noticed that it lost Redis.
+    ///
+    /// # Panics
+    ///
+    /// If it does not within [`PATIENCE`].
+    pub async fn wait_unsubscribed(&self) {
+        crate::within(
+            self.adapter
+                .subscription()
+                .wait_for(|subscribed| !subscribed),
+        )
+        .await
+        .expect("the adapter is alive");
     }
 }
+
+/// Stands for the free port a [`RedisProcess`] is started on, in the arguments of
+/// [`RedisProcess::start_private_with`].
+pub const FREE_PORT: &str = "<free port>";
 
 /// A `redis-server` process of the test's own, killed when dropped.
 pub struct RedisProcess {
     child: Child,
     port: u16,
+    /// The binary and its arguments, to start it again.
+    command: Vec<String>,
 }
 
 impl RedisProcess {
+    /// The `redis-server` binary, which the test needs.
+    ///
+    /// # Panics
+    ///
+    /// If there is none (see [`RedisProcess::binary`]).
+    pub fn required_binary() -> String {
+        RedisProcess::binary().expect(
+            "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
+        )
+    }
+
+    /// Starts the [required binary](RedisProcess::required_binary) on a free port
+    /// (see [`RedisProcess::start`]).
+    pub async fn start_private() -> RedisProcess {
+        RedisProcess::start_private_with(&["--port", FREE_PORT]).await
+    }
+
+    /// Starts the [required binary](RedisProcess::required_binary) with `args`,
+    /// which say where it listens, [`FREE_PORT`] standing for a free port (see
+    /// [`RedisProcess::start_with`]).
+    pub async fn start_private_with(args: &[&str]) -> RedisProcess {
+        let port = RedisProcess::free_port();
+        let port_text = port.to_string();
+        let args: Vec<&str> = args
+            .iter()
+            .map(|&arg| if arg == FREE_PORT { &port_text } else { arg })
+            .collect();
+        RedisProcess::start_with(&RedisProcess::required_binary(), port, &args).await
+    }
+
     /// The `redis-server` binary (`REDIS_SERVER`, else the one on the `PATH`),
     /// if there is one.
     pub fn binary() -> Option<String> {
@@ -273,21 +314,58 @@ impl RedisProcess {
     ///
     /// If it does not start or accept connections within [`PATIENCE`].
     pub async fn start_raw(binary: &str, port: u16, args: &[&str]) -> RedisProcess {
-        let child = Command::new(binary)
-            .args(args)
+        let command: Vec<String> = std::iter::once(binary)
+            .chain(args.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        let process = RedisProcess {
+            child: RedisProcess::spawn(&command),
+            port,
+            command,
+        };
+        process.wait_listening().await;
+        process
+    }
+
+    /// Runs `command` (the binary, then its arguments).
+    fn spawn(command: &[String]) -> Child {
+        Command::new(&command[0])
+            .args(&command[1..])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server starts");
-        let process = RedisProcess { child, port };
+            .expect("redis-server starts")
+    }
+
+    /// Kills the process, as an outage would.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the process again as it was started, after [`RedisProcess::stop`],
+    /// and waits until it accepts TCP connections.
+    ///
+    /// # Panics
+    ///
+    /// If it does not start or accept connections within [`PATIENCE`].
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.child = RedisProcess::spawn(&self.command);
+        self.wait_listening().await;
+    }
+
+    /// Waits until the process accepts TCP connections on its port.
+    async fn wait_listening(&self) {
+        let port = self.port;
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                return process;
+                return;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
@@ -310,8 +388,7 @@ impl RedisProcess {
 
 impl Drop for RedisProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 

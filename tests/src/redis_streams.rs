@@ -9,11 +9,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tether::adapter::redis::streams::{RedisStreamsAdapter, RedisStreamsConfig};
 use tether::protocol::Args;
-use tether::server::{Event, RecoveryConfig, Server, ServerConfig, Socket};
+use tether::server::{
+    BroadcastOperator, Event, Namespace, RecoveryConfig, Server, ServerConfig, Socket,
+};
 
+use crate::cluster::AdapterNode;
 use crate::node::NodeServer;
 use crate::redis::redis_url;
-use crate::{PATIENCE, SioServer, sio_config};
+use crate::{PATIENCE, sio_config};
 
 type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -34,14 +37,9 @@ pub fn recovering_config(recovery: Duration) -> ServerConfig {
 }
 
 /// A tether node with the streams adapter.
-pub struct StreamsNode {
-    /// The server, served.
-    pub server: SioServer,
-    /// Its adapter.
-    pub adapter: RedisStreamsAdapter,
-}
+pub type StreamsNode = AdapterNode<RedisStreamsAdapter>;
 
-impl StreamsNode {
+impl AdapterNode<RedisStreamsAdapter> {
     /// A node with the adapter `config` and server options `server`, with the
     /// handlers of [`handlers`]; returns once it reads the stream and subscribed.
     ///
@@ -53,13 +51,11 @@ impl StreamsNode {
         let adapter = crate::within(RedisStreamsAdapter::connect(config))
             .await
             .expect("connected to Redis");
-        let io = Server::with_adapter(server, adapter.clone());
-        handlers(&io);
-        let server = SioServer::start(io).await;
-        tokio::time::timeout(PATIENCE, adapter.ready())
+        let node = StreamsNode::serve(adapter, server, handlers).await;
+        tokio::time::timeout(PATIENCE, node.adapter.ready())
             .await
             .expect("the streams adapter is ready");
-        StreamsNode { server, adapter }
+        node
     }
 
     /// A node on `stream` with recovery on (2 minutes).
@@ -70,53 +66,32 @@ impl StreamsNode {
         )
         .await
     }
+}
 
-    /// The URL clients connect to.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The server.
-    pub fn io(&self) -> &Server {
-        &self.server.io
-    }
+/// A Node.js socket.io server with the streams adapter on `stream`, with the
+/// options `setting` (`MAXLEN`, entries kept, or `STREAM_COUNT`, streams shared)
+/// set to `value`; returns once its adapter listens.
+pub async fn node_streams_with(stream: &str, setting: &'static str, value: usize) -> NodeServer {
+    let env = [
+        ("REDIS_URL", redis_url()),
+        ("STREAM", stream.to_owned()),
+        (setting, value.to_string()),
+    ];
+    tokio::task::spawn_blocking(move || {
+        NodeServer::start(
+            "node-redis-streams-server.mjs",
+            "@socket.io/redis-streams-adapter",
+            &env,
+        )
+    })
+    .await
+    .expect("the Node.js server starts")
 }
 
 /// A Node.js socket.io server with the streams adapter on `stream`, keeping
-/// `max_len` entries; returns once its adapter listens. Blocking: call it from
-/// `spawn_blocking`.
-pub fn node_streams_server(stream: &str, max_len: usize) -> NodeServer {
-    NodeServer::start(
-        "node-redis-streams-server.mjs",
-        "@socket.io/redis-streams-adapter",
-        &[
-            ("REDIS_URL", redis_url()),
-            ("STREAM", stream.to_owned()),
-            ("MAXLEN", max_len.to_string()),
-        ],
-    )
-}
-
-/// A Node.js server as [`node_streams_server`], with `count` streams.
-/// Blocking: call it from `spawn_blocking`.
-pub fn node_streams_server_with(stream: &str, count: usize) -> NodeServer {
-    NodeServer::start(
-        "node-redis-streams-server.mjs",
-        "@socket.io/redis-streams-adapter",
-        &[
-            ("REDIS_URL", redis_url()),
-            ("STREAM", stream.to_owned()),
-            ("STREAM_COUNT", count.to_string()),
-        ],
-    )
-}
-
-/// [`node_streams_server`] from an async test.
+/// `max_len` entries; returns once its adapter listens.
 pub async fn node_streams(stream: &str, max_len: usize) -> NodeServer {
-    let stream = stream.to_owned();
-    tokio::task::spawn_blocking(move || node_streams_server(&stream, max_len))
-        .await
-        .expect("the Node.js server starts")
+    node_streams_with(stream, "MAXLEN", max_len).await
 }
 
 /// The handlers of the Node.js fixture, on a tether server: `join`, `whoami`,
@@ -156,44 +131,27 @@ pub fn handlers(io: &Server) {
         event.ack(&())?;
         HandlerResult::Ok(())
     });
-    let emitting = io.clone();
-    main.on("broadcast", move |_socket: Socket, mut event: Event| {
-        let io = emitting.clone();
-        async move {
-            let spec: Value = event.arg(0)?;
-            let mut operator = io.main().broadcast();
-            if let Some(to) = spec["to"].as_str() {
-                operator = operator.to(to.to_owned());
-            }
-            if let Some(except) = spec["except"].as_str() {
-                operator = operator.except(except.to_owned());
-            }
-            let args = spec["args"].as_array().cloned().unwrap_or_default();
-            operator.emit(spec["event"].as_str().unwrap_or("?"), &args)?;
-            event.ack(&())?;
-            HandlerResult::Ok(())
-        }
+    main.on("broadcast", |socket: Socket, mut event: Event| async move {
+        let spec: Value = event.arg(0)?;
+        let operator = selected_by(&socket.namespace(), &spec);
+        let args = spec["args"].as_array().cloned().unwrap_or_default();
+        operator.emit(spec["event"].as_str().unwrap_or("?"), &args)?;
+        event.ack(&())?;
+        HandlerResult::Ok(())
     });
-    let bursting = io.clone();
-    main.on("burst", move |_socket: Socket, mut event: Event| {
-        let io = bursting.clone();
-        async move {
-            let spec: Value = event.arg(0)?;
-            event.ack(&())?;
-            let name = spec["event"].as_str().unwrap_or("n").to_owned();
-            let count = spec["count"].as_u64().unwrap_or(0);
-            let mut operator = io.main().broadcast();
-            if let Some(to) = spec["to"].as_str() {
-                operator = operator.to(to.to_owned());
+    main.on("burst", |socket: Socket, mut event: Event| async move {
+        let spec: Value = event.arg(0)?;
+        event.ack(&())?;
+        let name = spec["event"].as_str().unwrap_or("n").to_owned();
+        let count = spec["count"].as_u64().unwrap_or(0);
+        let operator = selected_by(&socket.namespace(), &spec);
+        for i in 0..count {
+            operator.emit(&name, &i)?;
+            if i % 100 == 99 {
+                tokio::task::yield_now().await;
             }
-            for i in 0..count {
-                operator.emit(&name, &i)?;
-                if i % 100 == 99 {
-                    tokio::task::yield_now().await;
-                }
-            }
-            HandlerResult::Ok(())
         }
+        HandlerResult::Ok(())
     });
     main.on("shout", |socket: Socket, event: Event| async move {
         let text: String = event.arg(0)?;
@@ -209,6 +167,19 @@ pub fn handlers(io: &Server) {
             HandlerResult::Ok(())
         }
     });
+}
+
+/// A broadcast on `namespace` to the room `spec["to"]` (everyone when absent)
+/// except the room `spec["except"]` (none when absent).
+fn selected_by(namespace: &Namespace, spec: &Value) -> BroadcastOperator {
+    let mut operator = namespace.broadcast();
+    if let Some(to) = spec["to"].as_str() {
+        operator = operator.to(to.to_owned());
+    }
+    if let Some(except) = spec["except"].as_str() {
+        operator = operator.except(except.to_owned());
+    }
+    operator
 }
 
 /// Emits `event(data)` from `client` and returns the acknowledgement as `T`.

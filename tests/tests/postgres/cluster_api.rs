@@ -12,64 +12,43 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 use tether::adapter::ClusterError;
 use tether::adapter::postgres::{PostgresAdapter, PostgresConfig};
-use tether::server::Server;
-use tether_tests::cluster::{self, handlers};
+use tether::server::{Server, ServerSideAckError};
+use tether_tests::cluster::{Trio, handlers};
 use tether_tests::node::NodeServer;
 use tether_tests::postgres::{PostgresNode, config, node_postgres_server, unique_prefix};
 use tether_tests::within;
 
-/// Two tether nodes and a Node.js node on channel prefix `prefix`, each tether
-/// node knowing the other two.
-async fn start(prefix: &str) -> (PostgresNode, PostgresNode, NodeServer) {
-    let a = PostgresNode::start(config(prefix), handlers).await;
-    let b = PostgresNode::start(config(prefix), handlers).await;
-    let node = node_postgres_server(prefix).await;
+/// Two tether nodes and a Node.js node on a channel prefix named after `test`,
+/// each tether node knowing the other two.
+async fn start(test: &str) -> Trio<PostgresAdapter> {
+    let prefix = unique_prefix(test);
+    let a = PostgresNode::start(config(&prefix), handlers).await;
+    let b = PostgresNode::start(config(&prefix), handlers).await;
+    let node = node_postgres_server(&prefix).await;
     a.wait_for_nodes(2).await;
     b.wait_for_nodes(2).await;
-    (a, b, node)
-}
-
-#[tokio::test]
-async fn queries_from_either_side_see_every_node() {
-    let (a, b, node) = start(&unique_prefix("queries")).await;
     // The Node.js Postgres adapter has no `allRooms` across nodes.
-    cluster::queries_see_every_node(a.io(), [&a.url(), &b.url(), node.url()], false).await;
-    a.stop().await;
-    b.stop().await;
+    Trio::new(a, b, node, false)
 }
 
-#[tokio::test]
-async fn commands_from_tether_reach_tether_and_node_sockets() {
-    let (a, b, node) = start(&unique_prefix("commands")).await;
-    cluster::commands_from_tether_reach_every_node(a.io(), [&a.url(), &b.url(), node.url()]).await;
-    a.stop().await;
-    b.stop().await;
-}
+tether_tests::cluster_scenario_tests!(start);
 
-#[tokio::test]
-async fn commands_from_node_reach_tether_sockets() {
-    let prefix = unique_prefix("node_commands");
-    let a = PostgresNode::start(config(&prefix), handlers).await;
-    let node = node_postgres_server(&prefix).await;
-    a.wait_for_nodes(1).await;
-    cluster::commands_from_node_reach_tether(a.io(), &a.url(), node.url()).await;
-    a.stop().await;
-}
-
-#[tokio::test]
-async fn server_side_events_with_answers_cross_both_ways() {
-    let (a, b, node) = start(&unique_prefix("server_ack")).await;
-    cluster::server_side_acks_cross_both_ways(a.io(), node.url()).await;
-    a.stop().await;
-    b.stop().await;
-}
-
-#[tokio::test]
-async fn broadcasts_with_acks_gather_answers_from_every_node() {
-    let (a, b, node) = start(&unique_prefix("acks")).await;
-    cluster::broadcast_acks_gather_every_node(a.io(), [&a.url(), &b.url(), node.url()]).await;
-    a.stop().await;
-    b.stop().await;
+/// Asks `a` for a server-side event with answers that the Node.js node never
+/// answers, and kills `node` while `a` waits; returns the outcome and how long
+/// it took.
+async fn ask_while_the_node_dies(
+    a: &PostgresNode,
+    node: NodeServer,
+) -> (Result<Vec<Json>, ServerSideAckError>, Duration) {
+    let main = a.io().main();
+    let asking = main.server_side_emit_with_ack::<Json, _>("never", &());
+    let started = Instant::now();
+    let killer = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(node);
+    };
+    let (result, ()) = tokio::join!(within(asking), killer);
+    (result, started.elapsed())
 }
 
 #[tokio::test]
@@ -82,25 +61,15 @@ async fn a_node_killed_mid_request_costs_the_asker_its_timeout() {
     a.wait_for_nodes(2).await;
 
     // The Node.js node never answers `never`; it is killed while a waits.
-    let main = a.io().main();
-    let asking = main.server_side_emit_with_ack::<Json, _>("never", &());
-    let started = Instant::now();
-    let killer = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        drop(node);
-    };
-    let (result, ()) = tokio::join!(asking, killer);
-    let waited = started.elapsed();
+    let (result, waited) = ask_while_the_node_dies(&a, node).await;
     assert!(
         matches!(
             result,
-            Err(tether::server::ServerSideAckError::Cluster(
-                ClusterError::Timeout {
-                    expected: 2,
-                    answered: 0,
-                    ..
-                }
-            ))
+            Err(ServerSideAckError::Cluster(ClusterError::Timeout {
+                expected: 2,
+                answered: 0,
+                ..
+            }))
         ),
         "{result:?}"
     );
@@ -138,20 +107,9 @@ async fn a_node_that_falls_silent_is_no_longer_waited_for() {
 
     // Waiting for the Node.js node, which is killed: once its heartbeats are
     // missed for a second, the request completes without its answer.
-    let main = a.io().main();
-    let asking = main.server_side_emit_with_ack::<Json, _>("never", &());
-    let started = Instant::now();
-    let killer = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        drop(node);
-    };
-    let (result, ()) = tokio::join!(within(asking), killer);
+    let (result, waited) = ask_while_the_node_dies(&a, node).await;
     assert_eq!(result.unwrap(), Vec::<Json>::new());
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
     assert_eq!(a.adapter.nodes("/"), Vec::<String>::new());
     assert!(a.io().main().fetch_sockets().await.unwrap().is_empty());
     a.stop().await;

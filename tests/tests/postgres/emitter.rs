@@ -8,11 +8,11 @@
 use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
-use tether::protocol::Args;
 use tether::server::Server;
 use tether_tests::client::values_client as client;
+use tether_tests::cluster::report_server_event;
 use tether_tests::postgres::{PostgresNode, config, database_url, unique_prefix};
-use tether_tests::redis::{join, join_and_shout};
+use tether_tests::redis::{join, join_and_shout_on_main};
 use tether_tests::{probe, within};
 
 /// Runs `tests/js/support/node-postgres-emitter.mjs` with `steps` to its end.
@@ -38,12 +38,8 @@ async fn the_node_emitter_reaches_tether_clients() {
     let prefix = unique_prefix("emitter");
     let (report, mut server_events) = probe();
     let setup = |io: &Server| {
-        join_and_shout(&io.main());
-        let report = report.clone();
-        io.on_server_event("from emitter", move |args: Args| {
-            let report = report.clone();
-            async move { report.send(args.decode::<String>(0).unwrap_or_default()) }
-        });
+        join_and_shout_on_main(io);
+        report_server_event(io, "from emitter", report.clone());
     };
     let a = PostgresNode::start(config(&prefix), setup).await;
     let b = PostgresNode::start(config(&prefix), setup).await;

@@ -7,10 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
-use tether::client::{Client, Event};
+use tether_tests::cluster::first_arg_client;
 use tether_tests::examples::build_example;
 use tether_tests::postgres::{database_url, unique_prefix};
-use tether_tests::{Probe, probe, within};
+use tether_tests::{Probe, within};
 
 /// A `bench_server` process in the Postgres cluster `prefix`, killed on drop.
 struct Node {
@@ -52,20 +52,6 @@ impl Drop for Node {
     }
 }
 
-/// A client of `url` reporting the payload of every `bcast`.
-async fn client(url: &str) -> (Client, Probe<Json>) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on("bcast", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.arg::<Json>(0).unwrap_or_default()) }
-        })
-        .connect()
-        .await
-        .expect("connected");
-    (client, seen)
-}
-
 /// Sends with `send` until `seen` reports something: a node may not listen to
 /// the database yet when its first client connects.
 async fn until_received(seen: &mut Probe<Json>, send: impl Fn()) -> Json {
@@ -90,8 +76,8 @@ async fn bench_servers_share_broadcasts_through_postgres() {
             .await
             .unwrap()
     };
-    let (on_a, mut seen_a) = client(&a.url).await;
-    let (on_b, mut seen_b) = client(&b.url).await;
+    let (on_a, mut seen_a) = first_arg_client::<Json>(&a.url, "bcast").await;
+    let (on_b, mut seen_b) = first_arg_client::<Json>(&b.url, "bcast").await;
     let joined: bool = within(on_a.emit_with_ack("join", &"lobby")).await.unwrap();
     assert!(joined);
 

@@ -9,13 +9,12 @@
 use bytes::Bytes;
 use serde_json::json;
 use tether::Value;
-use tether::client::Client;
-use tether::protocol::Args;
 use tether::server::Server;
 use tether_tests::client::{Seen, values_client as client};
+use tether_tests::cluster::{self, node_broadcast, report_server_event};
 use tether_tests::postgres::{PostgresNode, config, node_postgres_server, unique_prefix};
-use tether_tests::redis::{join, join_and_shout};
-use tether_tests::{probe, within};
+use tether_tests::probe;
+use tether_tests::redis::{join, join_and_shout_on_main};
 
 /// The events seen up to and including `marker`.
 async fn until(seen: &mut Seen, marker: &str) -> Vec<(String, Vec<Value>)> {
@@ -52,18 +51,19 @@ fn shorten(events: &[(String, Vec<Value>)]) -> String {
         .join(", ")
 }
 
-/// Asks the Node.js server, through `client`, for a broadcast.
-async fn node_broadcast(client: &Client, spec: serde_json::Value) {
-    let () = within(client.emit_with_ack("broadcast", &spec))
-        .await
-        .expect("broadcast acknowledged");
+/// Asserts that the next events `seen` reports are `expected` (sorted by name),
+/// in any order.
+async fn expect_in_any_order(seen: &mut Seen, expected: &[(String, Vec<Value>)]) {
+    let mut events = seen.take(expected.len()).await;
+    events.sort_by(|x, y| x.0.cmp(&y.0));
+    assert!(events == expected, "{}", shorten(&events));
 }
 
 #[tokio::test]
 async fn broadcasts_reach_every_selected_client_once_both_ways() {
     let prefix = unique_prefix("broadcasts");
-    let a = PostgresNode::start(config(&prefix), |io| join_and_shout(&io.main())).await;
-    let b = PostgresNode::start(config(&prefix), |io| join_and_shout(&io.main())).await;
+    let a = PostgresNode::start(config(&prefix), join_and_shout_on_main).await;
+    let b = PostgresNode::start(config(&prefix), join_and_shout_on_main).await;
     let node = node_postgres_server(&prefix).await;
     let (on_a, mut seen_a) = client(&a.url()).await;
     let (on_b, mut seen_b) = client(&b.url()).await;
@@ -136,7 +136,7 @@ async fn broadcasts_reach_every_selected_client_once_both_ways() {
 #[tokio::test]
 async fn large_and_binary_payloads_cross_both_ways() {
     let prefix = unique_prefix("payloads");
-    let tether = PostgresNode::start(config(&prefix), |io| join_and_shout(&io.main())).await;
+    let tether = PostgresNode::start(config(&prefix), join_and_shout_on_main).await;
     let node = node_postgres_server(&prefix).await;
     let (_on_tether, mut seen_t) = client(&tether.url()).await;
     let (on_node, mut seen_n) = client(node.url()).await;
@@ -153,8 +153,6 @@ async fn large_and_binary_payloads_cross_both_ways() {
     tether.io().main().emit("marker", &()).unwrap();
     // The Node.js adapter hands on a message it had to read from the table
     // after the plain notifications that follow it: order is not kept.
-    let mut events = seen_n.take(3).await;
-    events.sort_by(|x, y| x.0.cmp(&y.0));
     let expected = [
         (
             "binary".to_owned(),
@@ -167,7 +165,7 @@ async fn large_and_binary_payloads_cross_both_ways() {
         ("large".to_owned(), vec![Value::from(large.as_str())]),
         ("marker".to_owned(), vec![]),
     ];
-    assert!(events == expected, "{}", shorten(&events));
+    expect_in_any_order(&mut seen_n, &expected).await;
     // The tether node's own client got them too, once.
     assert_eq!(
         names_until(&mut seen_t, "marker").await,
@@ -181,8 +179,6 @@ async fn large_and_binary_payloads_cross_both_ways() {
     )
     .await;
     node_broadcast(&on_node, json!({ "event": "node marker" })).await;
-    let mut events = seen_t.take(3).await;
-    events.sort_by(|x, y| x.0.cmp(&y.0));
     let expected = [
         (
             "node binary".to_owned(),
@@ -194,7 +190,7 @@ async fn large_and_binary_payloads_cross_both_ways() {
         ("node large".to_owned(), vec![Value::from(large.as_str())]),
         ("node marker".to_owned(), vec![]),
     ];
-    assert!(events == expected, "{}", shorten(&events));
+    expect_in_any_order(&mut seen_t, &expected).await;
     tether.stop().await;
 }
 
@@ -203,28 +199,11 @@ async fn server_side_events_cross_both_ways() {
     let prefix = unique_prefix("server_side");
     let (report, mut from_node) = probe();
     let tether = PostgresNode::start(config(&prefix), |io: &Server| {
-        join_and_shout(&io.main());
-        io.on_server_event("from node", move |args: Args| {
-            let report = report.clone();
-            async move { report.send(args.decode::<String>(0).unwrap_or_default()) }
-        });
+        join_and_shout_on_main(io);
+        report_server_event(io, "from node", report);
     })
     .await;
     let node = node_postgres_server(&prefix).await;
-    let (controller, mut seen) = client(node.url()).await;
-
-    tether
-        .io()
-        .server_side_emit("hello", &("from tether", 7))
-        .unwrap();
-    assert_eq!(
-        seen.next().await,
-        (
-            "server said".to_owned(),
-            vec![Value::from("from tether"), Value::from(7)]
-        )
-    );
-    controller.emit("tell servers", &"from node").unwrap();
-    assert_eq!(from_node.next().await, "from node");
+    cluster::server_side_events_cross_both_ways(tether.io(), node.url(), &mut from_node).await;
     tether.stop().await;
 }

@@ -4,7 +4,7 @@
 
 use tether_tests::client::{names_until, reporting_client};
 use tether_tests::postgres::{PostgresNode, config, config_at, database_url, unique_prefix};
-use tether_tests::redis::join_and_shout;
+use tether_tests::redis::join_and_shout_on_main;
 use tether_tests::within;
 
 /// Ends every session of the database whose `application_name` is `name`;
@@ -34,8 +34,8 @@ async fn a_node_listens_again_after_losing_its_connection() {
         format!("{url}{separator}application_name={prefix}_lost"),
         &prefix,
     );
-    let a = PostgresNode::start(lost, |io| join_and_shout(&io.main())).await;
-    let b = PostgresNode::start(config(&prefix), |io| join_and_shout(&io.main())).await;
+    let a = PostgresNode::start(lost, join_and_shout_on_main).await;
+    let b = PostgresNode::start(config(&prefix), join_and_shout_on_main).await;
     a.wait_for_nodes(1).await;
     let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
     let (_on_b, _, mut seen_b) = reporting_client(&b.url()).await;

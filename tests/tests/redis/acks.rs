@@ -2,18 +2,14 @@
 //! 4.8 server with `@socket.io/redis-adapter` 8.3 broadcasting with
 //! `emitWithAck` reaches the clients of a tether node on the same Redis
 //! (`REDIS_URL`, else `redis://127.0.0.1:6379`), and their answers, binary
-//! included, come back to it.
+//! included, come back to it. The reverse, a tether node asking, is a scenario of
+//! `tests/src/cluster.rs` run by `cluster_api.rs`.
 
 use bytes::Bytes;
 use serde_json::{Value as Json, json};
-use tether::server::Server;
-use tether_tests::cluster::{self, answering_client};
-use tether_tests::redis::{Variant, join, join_and_shout, redis_url, unique_key};
+use tether_tests::cluster::answering_client;
+use tether_tests::redis::{Variant, join, join_and_shout_on_main, redis_url, unique_key};
 use tether_tests::within;
-
-fn handlers(io: &Server) {
-    join_and_shout(&io.main());
-}
 
 fn names(answers: &Json) -> Vec<String> {
     let mut names: Vec<String> = answers
@@ -26,19 +22,12 @@ fn names(answers: &Json) -> Vec<String> {
     names
 }
 
-#[tokio::test]
-async fn a_node_broadcast_with_acks_is_answered_by_tether_clients() {
-    a_node_broadcast_with_acks_is_answered_by_tether_clients_in(Variant::Classic).await;
-}
-
-#[tokio::test]
-async fn a_node_broadcast_with_acks_is_answered_by_tether_clients_sharded() {
-    a_node_broadcast_with_acks_is_answered_by_tether_clients_in(Variant::Sharded).await;
-}
-
-async fn a_node_broadcast_with_acks_is_answered_by_tether_clients_in(variant: Variant) {
+classic_and_sharded!(a_node_broadcast_with_acks_is_answered_by_tether_clients);
+async fn a_node_broadcast_with_acks_is_answered_by_tether_clients(variant: Variant) {
     let key = unique_key("cluster-acks");
-    let tether = variant.node(&redis_url(), &key, handlers).await;
+    let tether = variant
+        .node(&redis_url(), &key, join_and_shout_on_main)
+        .await;
     let node = variant.node_js(&key).await;
     let red_on_tether = answering_client(&tether.url(), "tether red", false).await;
     let _other_on_tether = answering_client(&tether.url(), "tether other", false).await;
@@ -73,25 +62,4 @@ async fn a_node_broadcast_with_acks_is_answered_by_tether_clients_in(variant: Va
     );
     drop(node);
     tether.stop().await;
-}
-
-#[tokio::test]
-async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node() {
-    a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(Variant::Classic).await;
-}
-
-#[tokio::test]
-async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node_sharded() {
-    a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(Variant::Sharded).await;
-}
-
-async fn a_tether_broadcast_with_acks_gathers_answers_from_every_node_in(variant: Variant) {
-    let key = unique_key("cluster-acks-out");
-    let a = variant.node(&redis_url(), &key, handlers).await;
-    let b = variant.node(&redis_url(), &key, handlers).await;
-    let node = variant.node_js(&key).await;
-    cluster::broadcast_acks_gather_every_node(a.io(), [&a.url(), &b.url(), node.url()]).await;
-    drop(node);
-    a.stop().await;
-    b.stop().await;
 }

@@ -11,7 +11,10 @@ use serde_json::Value;
 use tether::client::{Client, Event};
 use tether::server::Server;
 use tether_tests::client::event_names_until;
-use tether_tests::redis::{RedisNode, RedisProcess, join, join_and_shout, redis_url, unique_key};
+use tether_tests::cluster::expect_before_marker;
+use tether_tests::redis::{
+    RedisNode, RedisProcess, Variant, join, join_and_shout, redis_url, unique_key,
+};
 use tether_tests::{Probe, probe, within};
 
 /// A payload with binary nested inside.
@@ -64,7 +67,7 @@ async fn an_emit_on_one_node_reaches_the_clients_of_every_node() {
     }
     // The emitting node delivers its own broadcast once, not again from Redis.
     c.io().emit("marker", &()).unwrap();
-    assert_eq!(event_names_until(&mut seen_b, "marker").await, ["marker"]);
+    expect_before_marker(&mut seen_b, &[]).await;
     for node in [a, b, c] {
         node.stop().await;
     }
@@ -95,18 +98,9 @@ async fn room_broadcasts_and_exclusions_cross_nodes() {
         .unwrap();
     b.io().emit("marker", &()).unwrap();
 
-    assert_eq!(
-        event_names_until(&mut seen_red, "marker").await,
-        ["to red", "red not blue", "marker"]
-    );
-    assert_eq!(
-        event_names_until(&mut seen_blue, "marker").await,
-        ["except red", "to blue's id", "marker"]
-    );
-    assert_eq!(
-        event_names_until(&mut seen_red_on_b, "marker").await,
-        ["to red", "red not blue", "marker"]
-    );
+    expect_before_marker(&mut seen_red, &["to red", "red not blue"]).await;
+    expect_before_marker(&mut seen_blue, &["except red", "to blue's id"]).await;
+    expect_before_marker(&mut seen_red_on_b, &["to red", "red not blue"]).await;
     a.stop().await;
     b.stop().await;
 }
@@ -129,10 +123,7 @@ async fn a_socket_broadcast_skips_the_sender_only() {
         ("shouted".to_owned(), Value::from("hi all"))
     );
     b.io().emit("marker", &()).unwrap();
-    assert_eq!(
-        event_names_until(&mut seen_sender, "marker").await,
-        ["marker"]
-    );
+    expect_before_marker(&mut seen_sender, &[]).await;
     a.stop().await;
     b.stop().await;
 }
@@ -152,11 +143,8 @@ async fn local_broadcasts_stay_on_their_node() {
         .emit("local room", &())
         .unwrap();
     b.io().emit("marker", &()).unwrap();
-    assert_eq!(event_names_until(&mut seen_a, "marker").await, ["marker"]);
-    assert_eq!(
-        event_names_until(&mut seen_b, "marker").await,
-        ["local", "marker"]
-    );
+    expect_before_marker(&mut seen_a, &[]).await;
+    expect_before_marker(&mut seen_b, &["local"]).await;
     a.stop().await;
     b.stop().await;
 }
@@ -192,10 +180,7 @@ async fn binary_and_namespaces_cross_intact() {
         .unwrap();
     assert_eq!(seen.next().await, (bytes, blob, -1.5));
     b.io().emit("marker", &()).unwrap();
-    assert_eq!(
-        event_names_until(&mut seen_main, "marker").await,
-        ["marker"]
-    );
+    expect_before_marker(&mut seen_main, &[]).await;
     on_chat.disconnect();
     a.stop().await;
     b.stop().await;
@@ -203,35 +188,22 @@ async fn binary_and_namespaces_cross_intact() {
 
 #[tokio::test]
 async fn a_redis_outage_keeps_local_broadcasts_and_heals() {
-    let binary = RedisProcess::binary().expect(
-        "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
-    );
-    let port = RedisProcess::free_port();
-    let redis = RedisProcess::start(&binary, port).await;
-    let key = unique_key("outage");
-    let a = RedisNode::start(&redis.url(), &key, handlers).await;
-    let b = RedisNode::start(&redis.url(), &key, handlers).await;
+    let (mut redis, a, b) = Variant::Classic.private_pair("outage", handlers).await;
     let (_on_a, mut seen_a) = client(a.url()).await;
     let (_on_b, mut seen_b) = client(b.url()).await;
     b.io().emit("before", &()).unwrap();
     assert_eq!(seen_a.next().await.0, "before");
     assert_eq!(seen_b.next().await.0, "before");
 
-    let mut a_state = a.adapter.subscription();
-    let mut b_state = b.adapter.subscription();
-    drop(redis);
-    within(a_state.wait_for(|subscribed| !subscribed))
-        .await
-        .unwrap();
-    within(b_state.wait_for(|subscribed| !subscribed))
-        .await
-        .unwrap();
+    redis.stop();
+    a.wait_unsubscribed().await;
+    b.wait_unsubscribed().await;
 
     // Redis is down: broadcasts still reach the node's own clients, at once.
     b.io().emit("during", &()).unwrap();
     assert_eq!(seen_b.next().await.0, "during");
 
-    let redis = RedisProcess::start(&binary, port).await;
+    redis.restart().await;
     a.wait_subscribed().await;
     b.wait_subscribed().await;
     b.io().emit("after", &()).unwrap();
@@ -243,7 +215,6 @@ async fn a_redis_outage_keeps_local_broadcasts_and_heals() {
     );
     a.stop().await;
     b.stop().await;
-    drop(redis);
 }
 
 #[tokio::test]
@@ -331,7 +302,7 @@ async fn garbage_from_redis_is_ignored() {
         publish_raw(&channel, payload).await;
     }
     b.io().emit("marker", &()).unwrap();
-    assert_eq!(event_names_until(&mut seen_a, "marker").await, ["marker"]);
+    expect_before_marker(&mut seen_a, &[]).await;
     a.stop().await;
     b.stop().await;
 }

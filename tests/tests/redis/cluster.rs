@@ -14,8 +14,9 @@ use tether::adapter::redis::{RedisConfig, SubscriptionMode};
 use tether::protocol::Args;
 use tether::server::Server;
 use tether_tests::client::reporting_client;
+use tether_tests::cluster::report_server_event;
 use tether_tests::redis::{RedisNode, RedisProcess, TempDir, unique_key};
-use tether_tests::{PATIENCE, probe};
+use tether_tests::{PATIENCE, probe, within};
 
 /// Namespaces whose channels land on different slots.
 const NAMESPACES: [&str; 4] = ["/", "/a", "/b", "/c"];
@@ -52,9 +53,7 @@ struct Cluster {
 
 impl Cluster {
     async fn start() -> Cluster {
-        let binary = RedisProcess::binary().expect(
-            "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
-        );
+        let binary = RedisProcess::required_binary();
         let files = TempDir::new("cluster");
         let mut nodes = Vec::new();
         let mut ports = Vec::new();
@@ -141,10 +140,7 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
     };
     let a = RedisNode::start_with(config.clone(), |io: &Server| {
         setup(io);
-        io.on_server_event("hello", move |args: Args| {
-            let report = report.clone();
-            async move { report.send(args.decode::<String>(0).unwrap_or_default()) }
-        });
+        report_server_event(io, "hello", report);
         io.main()
             .on_server_event_with_ack("who", |_args: Args| async move { "a" });
     })
@@ -171,12 +167,8 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
             "{nsp}: {found:?}"
         );
         let room = format!("room{nsp}");
-        b.io()
-            .of(nsp)
-            .broadcast()
-            .sockets_join(room.as_str())
-            .await
-            .unwrap();
+        let everyone = b.io().of(nsp).broadcast();
+        everyone.sockets_join(room.as_str()).await.unwrap();
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             b.io()
@@ -195,12 +187,7 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
                 ),
             }
         }
-        b.io()
-            .of(nsp)
-            .broadcast()
-            .sockets_leave(room.as_str())
-            .await
-            .unwrap();
+        everyone.sockets_leave(room.as_str()).await.unwrap();
     }
     let answers: Vec<String> = b
         .io()
@@ -210,12 +197,13 @@ async fn nodes_share_broadcasts_through_a_redis_cluster() {
         .unwrap();
     assert_eq!(answers, ["a"]);
     let (_client, _, _) = reporting_client(&a.url()).await;
-    let acks = b
-        .io()
-        .timeout(Duration::from_millis(500))
-        .emit_with_ack::<String, _>("question", &())
-        .collect_all()
-        .await;
+    let acks = within(
+        b.io()
+            .timeout(Duration::from_millis(500))
+            .emit_with_ack::<String, _>("question", &())
+            .collect_all(),
+    )
+    .await;
     assert!(
         !acks.is_empty()
             && acks

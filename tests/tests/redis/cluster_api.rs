@@ -14,69 +14,19 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use tether::adapter::ClusterError;
 use tether_tests::client::{names_until, reporting_client};
-use tether_tests::cluster::{self, handlers, ids, set};
+use tether_tests::cluster::{handlers, ids, set};
 use tether_tests::redis::{RedisNode, RedisProcess, Variant, redis_url, unique_key};
 use tether_tests::within;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-#[tokio::test]
-async fn queries_from_either_side_see_every_node() {
-    queries_from_either_side_see_every_node_in(Variant::Classic).await;
+/// The scenarios every adapter passes, with the classic adapter.
+mod classic {
+    tether_tests::cluster_scenario_tests!(|test| tether_tests::redis::Variant::Classic.trio(test));
 }
 
-#[tokio::test]
-async fn queries_from_either_side_see_every_node_sharded() {
-    queries_from_either_side_see_every_node_in(Variant::Sharded).await;
-}
-
-async fn queries_from_either_side_see_every_node_in(variant: Variant) {
-    let key = unique_key("cluster-queries");
-    let a = variant.node(&redis_url(), &key, handlers).await;
-    let b = variant.node(&redis_url(), &key, handlers).await;
-    let node = variant.node_js(&key).await;
-    // Node's sharded adapter has no `allRooms`.
-    let node_all_rooms = variant == Variant::Classic;
-    cluster::queries_see_every_node(a.io(), [&a.url(), &b.url(), node.url()], node_all_rooms).await;
-    a.stop().await;
-    b.stop().await;
-}
-
-#[tokio::test]
-async fn commands_from_tether_reach_tether_and_node_sockets() {
-    commands_from_tether_reach_tether_and_node_sockets_in(Variant::Classic).await;
-}
-
-#[tokio::test]
-async fn commands_from_tether_reach_tether_and_node_sockets_sharded() {
-    commands_from_tether_reach_tether_and_node_sockets_in(Variant::Sharded).await;
-}
-
-async fn commands_from_tether_reach_tether_and_node_sockets_in(variant: Variant) {
-    let key = unique_key("cluster-commands");
-    let a = variant.node(&redis_url(), &key, handlers).await;
-    let b = variant.node(&redis_url(), &key, handlers).await;
-    let node = variant.node_js(&key).await;
-    cluster::commands_from_tether_reach_every_node(a.io(), [&a.url(), &b.url(), node.url()]).await;
-    a.stop().await;
-    b.stop().await;
-}
-
-#[tokio::test]
-async fn commands_from_node_reach_tether_sockets() {
-    commands_from_node_reach_tether_sockets_in(Variant::Classic).await;
-}
-
-#[tokio::test]
-async fn commands_from_node_reach_tether_sockets_sharded() {
-    commands_from_node_reach_tether_sockets_in(Variant::Sharded).await;
-}
-
-async fn commands_from_node_reach_tether_sockets_in(variant: Variant) {
-    let key = unique_key("cluster-node-commands");
-    let a = variant.node(&redis_url(), &key, handlers).await;
-    let node = variant.node_js(&key).await;
-    cluster::commands_from_node_reach_tether(a.io(), &a.url(), node.url()).await;
-    a.stop().await;
+/// The scenarios every adapter passes, with the sharded adapter.
+mod sharded {
+    tether_tests::cluster_scenario_tests!(|test| tether_tests::redis::Variant::Sharded.trio(test));
 }
 
 /// Subscribes (with `command`, `SUBSCRIBE` or `SSUBSCRIBE`) a connection that
@@ -101,17 +51,8 @@ async fn silent_subscriber(redis: &str, command: &str, channel: &str) -> tokio::
     stream
 }
 
-#[tokio::test]
-async fn a_node_that_never_answers_costs_the_asker_its_timeout() {
-    a_node_that_never_answers_costs_the_asker_its_timeout_in(Variant::Classic).await;
-}
-
-#[tokio::test]
-async fn a_node_that_never_answers_costs_the_asker_its_timeout_sharded() {
-    a_node_that_never_answers_costs_the_asker_its_timeout_in(Variant::Sharded).await;
-}
-
-async fn a_node_that_never_answers_costs_the_asker_its_timeout_in(variant: Variant) {
+classic_and_sharded!(a_node_that_never_answers_costs_the_asker_its_timeout);
+async fn a_node_that_never_answers_costs_the_asker_its_timeout(variant: Variant) {
     let key = unique_key("cluster-timeout");
     let timeout = Duration::from_millis(400);
     let config = variant
@@ -155,22 +96,9 @@ async fn a_node_that_never_answers_costs_the_asker_its_timeout_in(variant: Varia
     b.stop().await;
 }
 
-#[tokio::test]
-async fn requests_fail_at_once_while_redis_is_down_and_work_again_after() {
-    requests_fail_at_once_while_redis_is_down_and_work_again_after_in(Variant::Classic).await;
-}
-
-#[tokio::test]
-async fn requests_fail_at_once_while_redis_is_down_and_work_again_after_sharded() {
-    requests_fail_at_once_while_redis_is_down_and_work_again_after_in(Variant::Sharded).await;
-}
-
-async fn requests_fail_at_once_while_redis_is_down_and_work_again_after_in(variant: Variant) {
-    let binary = RedisProcess::binary().expect(
-        "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
-    );
-    let port = RedisProcess::free_port();
-    let redis = RedisProcess::start(&binary, port).await;
+classic_and_sharded!(requests_fail_at_once_while_redis_is_down_and_work_again_after);
+async fn requests_fail_at_once_while_redis_is_down_and_work_again_after(variant: Variant) {
+    let mut redis = RedisProcess::start_private().await;
     let key = unique_key("cluster-outage");
     let a = variant.node(&redis.url(), &key, handlers).await;
     let b = variant.node(&redis.url(), &key, handlers).await;
@@ -181,11 +109,8 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after_in(varia
         set([&a_id, &b_id])
     );
 
-    let mut a_state = a.adapter.subscription();
-    drop(redis);
-    within(a_state.wait_for(|subscribed| !subscribed))
-        .await
-        .unwrap();
+    redis.stop();
+    a.wait_unsubscribed().await;
     let started = tokio::time::Instant::now();
     let error = a.io().main().fetch_sockets().await.unwrap_err();
     assert!(
@@ -255,7 +180,7 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after_in(varia
         "unexpected {first:?}"
     );
 
-    let _redis = RedisProcess::start(&binary, port).await;
+    redis.restart().await;
     a.wait_subscribed().await;
     b.wait_subscribed().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -268,26 +193,6 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after_in(varia
             other => panic!("the cluster did not heal: {other:?}"),
         }
     }
-    a.stop().await;
-    b.stop().await;
-}
-
-#[tokio::test]
-async fn server_side_events_with_answers_cross_both_ways() {
-    server_side_events_with_answers_cross_both_ways_in(Variant::Classic).await;
-}
-
-#[tokio::test]
-async fn server_side_events_with_answers_cross_both_ways_sharded() {
-    server_side_events_with_answers_cross_both_ways_in(Variant::Sharded).await;
-}
-
-async fn server_side_events_with_answers_cross_both_ways_in(variant: Variant) {
-    let key = unique_key("cluster-server-ack");
-    let a = variant.node(&redis_url(), &key, handlers).await;
-    let b = variant.node(&redis_url(), &key, handlers).await;
-    let node = variant.node_js(&key).await;
-    cluster::server_side_acks_cross_both_ways(a.io(), node.url()).await;
     a.stop().await;
     b.stop().await;
 }

@@ -17,9 +17,7 @@ use tether::protocol::Args;
 use tether::server::{EmitError, Server};
 use tether_tests::client::{Seen, values_client as client};
 use tether_tests::node::run_script;
-use tether_tests::redis::{
-    RedisNode, join, join_and_shout, node_redis_server, redis_url, unique_key,
-};
+use tether_tests::redis::{RedisNode, Variant, join, join_and_shout, redis_url, unique_key};
 use tether_tests::within;
 
 /// What a background job tells the browsers.
@@ -76,7 +74,7 @@ fn hi_and_bytes() -> Vec<Value> {
 async fn the_tether_emitter_reaches_tether_and_node_clients() {
     let key = unique_key("emitter");
     let tether = RedisNode::start(&redis_url(), &key, handlers).await;
-    let node = node_redis_server(&key).await;
+    let node = Variant::Classic.node_js(&key).await;
     let (t_red, mut seen_t_red) = client(&tether.url()).await;
     let (_t_other, mut seen_t_other) = client(&tether.url()).await;
     let (n_red, mut seen_n_red) = client(node.url()).await;

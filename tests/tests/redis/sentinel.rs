@@ -8,18 +8,12 @@ use std::time::Duration;
 
 use tether::adapter::redis::RedisConfig;
 use tether::server::Server;
-use tether_tests::client::{names_until, reporting_client};
-use tether_tests::redis::{RedisNode, RedisProcess, TempDir, unique_key};
-use tether_tests::{PATIENCE, within};
+use tether_tests::PATIENCE;
+use tether_tests::client::reporting_client;
+use tether_tests::redis::{FREE_PORT, RedisNode, RedisProcess, TempDir, unique_key};
 
 /// The master set's name in the Sentinel's configuration.
 const MASTER: &str = "tether";
-
-fn binary() -> String {
-    RedisProcess::binary().expect(
-        "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
-    )
-}
 
 /// How long a failover may take: Sentinel notices the master down (300 ms here),
 /// elects itself and promotes the replica, a few seconds in all.
@@ -51,25 +45,20 @@ async fn wait_for_cli(port: u16, args: &[&str], wanted: &str, patience: Duration
 
 #[tokio::test]
 async fn nodes_follow_a_sentinel_failover() {
-    let binary = binary();
     let files = TempDir::new("sentinel");
-    let master_port = RedisProcess::free_port();
-    let master = RedisProcess::start(&binary, master_port).await;
-    let replica_port = RedisProcess::free_port();
+    let master = RedisProcess::start_private().await;
+    let master_port = master.port();
     let master_text = master_port.to_string();
-    let replica_text = replica_port.to_string();
-    let _replica = RedisProcess::start_with(
-        &binary,
-        replica_port,
-        &[
-            "--port",
-            &replica_text,
-            "--replicaof",
-            "127.0.0.1",
-            &master_text,
-        ],
-    )
+    let replica = RedisProcess::start_private_with(&[
+        "--port",
+        FREE_PORT,
+        "--replicaof",
+        "127.0.0.1",
+        &master_text,
+    ])
     .await;
+    let replica_port = replica.port();
+    let replica_text = replica_port.to_string();
     wait_for_cli(
         replica_port,
         &["info", "replication"],
@@ -88,8 +77,12 @@ async fn nodes_follow_a_sentinel_failover() {
              sentinel failover-timeout {MASTER} 2000\n"
         ),
     );
-    let _sentinel =
-        RedisProcess::start_raw(&binary, sentinel_port, &[&config_file, "--sentinel"]).await;
+    let _sentinel = RedisProcess::start_raw(
+        &RedisProcess::required_binary(),
+        sentinel_port,
+        &[&config_file, "--sentinel"],
+    )
+    .await;
     // The Sentinel knows the replica it would promote.
     wait_for_cli(
         sentinel_port,
@@ -109,11 +102,8 @@ async fn nodes_follow_a_sentinel_failover() {
     b.io().emit("before", &()).unwrap();
     assert_eq!(seen_a.next().await, "before");
 
-    let mut a_state = a.adapter.subscription();
     drop(master);
-    within(a_state.wait_for(|subscribed| !subscribed))
-        .await
-        .unwrap();
+    a.wait_unsubscribed().await;
     // The Sentinel promotes the replica; the nodes ask it again and reconnect.
     wait_for_cli(
         sentinel_port,
@@ -122,10 +112,7 @@ async fn nodes_follow_a_sentinel_failover() {
         FAILOVER,
     )
     .await;
-    a.wait_subscribed().await;
-    b.wait_subscribed().await;
-    b.io().emit("after", &()).unwrap();
-    assert_eq!(names_until(&mut seen_a, "after").await, ["after"]);
+    a.expect_broadcasts_from(&b, &mut seen_a).await;
     a.stop().await;
     b.stop().await;
 }

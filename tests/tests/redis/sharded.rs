@@ -6,18 +6,18 @@
 
 use serde_json::Value;
 use tether::adapter::redis::RedisConfig;
-use tether::protocol::Args;
 use tether::server::Server;
-use tether_tests::client::{names_until, reporting_client};
-use tether_tests::redis::{RedisNode, RedisProcess, join, join_and_shout, redis_url, unique_key};
-use tether_tests::{probe, within};
-
-fn handlers(io: &Server) {
-    join_and_shout(&io.main());
-}
+use tether_tests::client::reporting_client;
+use tether_tests::cluster::{expect_before_marker, report_server_event};
+use tether_tests::probe;
+use tether_tests::redis::{
+    RedisNode, Variant, join, join_and_shout_on_main, redis_url, unique_key,
+};
 
 async fn node(url: &str, key: &str) -> RedisNode {
-    RedisNode::start_with(RedisConfig::new(url).with_key(key).with_sharded(), handlers).await
+    Variant::Sharded
+        .node(url, key, join_and_shout_on_main)
+        .await
 }
 
 #[tokio::test]
@@ -37,14 +37,8 @@ async fn broadcasts_rooms_and_late_namespaces_cross_nodes() {
     io.except("red").emit("except red", &()).unwrap();
     io.local().emit("local", &()).unwrap();
     io.emit("marker", &()).unwrap();
-    assert_eq!(
-        names_until(&mut seen_red, "marker").await,
-        ["everyone", "to red", "marker"]
-    );
-    assert_eq!(
-        names_until(&mut seen_other, "marker").await,
-        ["everyone", "except red", "marker"]
-    );
+    expect_before_marker(&mut seen_red, &["everyone", "to red"]).await;
+    expect_before_marker(&mut seen_other, &["everyone", "except red"]).await;
 
     // A namespace both nodes open now gets a channel of its own.
     for node in [&a, &b] {
@@ -64,13 +58,10 @@ async fn server_side_events_cross_nodes() {
     let (report, mut heard) = probe();
     let config = RedisConfig::new(redis_url()).with_key(&key).with_sharded();
     let a = RedisNode::start_with(config.clone(), |io: &Server| {
-        io.on_server_event("hello", move |args: Args| {
-            let report = report.clone();
-            async move { report.send(args.decode::<String>(0).unwrap_or_default()) }
-        });
+        report_server_event(io, "hello", report);
     })
     .await;
-    let b = RedisNode::start_with(config, handlers).await;
+    let b = RedisNode::start_with(config, join_and_shout_on_main).await;
     b.io().server_side_emit("hello", &"from b").unwrap();
     assert_eq!(heard.next().await, "from b");
     a.stop().await;
@@ -79,29 +70,15 @@ async fn server_side_events_cross_nodes() {
 
 #[tokio::test]
 async fn a_redis_restart_is_survived() {
-    let binary = RedisProcess::binary().expect(
-        "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
-    );
-    let port = RedisProcess::free_port();
-    let redis = RedisProcess::start(&binary, port).await;
-    let key = unique_key("sharded-outage");
-    let (a, b) = (
-        node(&redis.url(), &key).await,
-        node(&redis.url(), &key).await,
-    );
+    let (mut redis, a, b) = Variant::Sharded
+        .private_pair("sharded-outage", join_and_shout_on_main)
+        .await;
     let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
 
-    let mut a_state = a.adapter.subscription();
-    drop(redis);
-    within(a_state.wait_for(|subscribed| !subscribed))
-        .await
-        .unwrap();
-    let redis = RedisProcess::start(&binary, port).await;
-    a.wait_subscribed().await;
-    b.wait_subscribed().await;
-    b.io().emit("after", &()).unwrap();
-    assert_eq!(names_until(&mut seen_a, "after").await, ["after"]);
+    redis.stop();
+    a.wait_unsubscribed().await;
+    redis.restart().await;
+    a.expect_broadcasts_from(&b, &mut seen_a).await;
     a.stop().await;
     b.stop().await;
-    drop(redis);
 }

@@ -269,14 +269,7 @@ async fn several_streams_are_shared_as_node_spreads_namespaces() {
     )
     .await;
     tether.io().of("/orders");
-    let node = {
-        let stream = stream.clone();
-        tokio::task::spawn_blocking(move || {
-            tether_tests::redis_streams::node_streams_server_with(&stream, 4)
-        })
-        .await
-        .unwrap()
-    };
+    let node = tether_tests::redis_streams::node_streams_with(&stream, "STREAM_COUNT", 4).await;
     let (_on_tether, mut seen_tether) = client(&tether.url()).await;
     let (on_node, mut seen_node) = client(node.url()).await;
     let (_orders_tether, mut seen_orders) = client(&format!("{}/orders", tether.url())).await;

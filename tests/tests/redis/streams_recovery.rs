@@ -16,6 +16,7 @@ use serde_json::{Value as Json, json};
 use tether::client::ConnectionState;
 use tether::client::{Client, Event};
 use tether_tests::client::{quick_retries, wait_for_state};
+use tether_tests::cluster::first_arg_client;
 use tether_tests::node::{NodeServer, run_script};
 use tether_tests::redis::unique_key;
 use tether_tests::redis_streams::{
@@ -164,15 +165,7 @@ async fn recovers_across(a: &Node, b: &Node, source: &Node, count: u64, cut_at: 
 
 /// A client of `url` in room `r` reporting each `n(i)`.
 async fn observer(url: &str) -> (Client, Probe<u64>) {
-    let (report, seen) = probe();
-    let client = Client::builder(url)
-        .on("n", move |_client: Client, event: Event| {
-            let report = report.clone();
-            async move { report.send(event.arg::<u64>(0).unwrap_or_default()) }
-        })
-        .connect()
-        .await
-        .expect("connected");
+    let (client, seen) = first_arg_client(url, "n").await;
     let () = ack(&client, "join", json!("r")).await;
     (client, seen)
 }

@@ -7,26 +7,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tether::adapter::redis::{RedisAdapter, RedisConfig, RedisError};
-use tether::server::Server;
 use tether_tests::PATIENCE;
 use tether_tests::certs::{authority, server_certificate};
 use tether_tests::client::reporting_client;
-use tether_tests::redis::{RedisNode, RedisProcess, TempDir, join_and_shout, unique_key};
-
-fn handlers(io: &Server) {
-    join_and_shout(&io.main());
-}
-
-fn redis_binary() -> String {
-    RedisProcess::binary().expect(
-        "no redis-server binary: install Debian's redis-server (scripts/test-all.sh does) or set REDIS_SERVER",
-    )
-}
+use tether_tests::redis::{
+    FREE_PORT, RedisNode, RedisProcess, TempDir, join_and_shout_on_main, unique_key,
+};
 
 /// Two nodes started from `config` share a broadcast both ways.
 async fn two_nodes_share_broadcasts(config: RedisConfig) {
-    let a = RedisNode::start_with(config.clone(), handlers).await;
-    let b = RedisNode::start_with(config, handlers).await;
+    let a = RedisNode::start_with(config.clone(), join_and_shout_on_main).await;
+    let b = RedisNode::start_with(config, join_and_shout_on_main).await;
     let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
     let (_on_b, _, mut seen_b) = reporting_client(&b.url()).await;
     a.io().emit("from a", &Value::Null).unwrap();
@@ -43,34 +34,28 @@ async fn two_nodes_share_broadcasts(config: RedisConfig) {
 
 #[tokio::test]
 async fn nodes_share_broadcasts_over_tls_and_a_wrong_ca_is_refused() {
-    let binary = redis_binary();
     let files = TempDir::new("tls");
     let (ca, issuer) = authority();
     let (certificate, key) = server_certificate(&issuer);
     let ca_file = files.write("ca.pem", &ca);
     let certificate_file = files.write("server.pem", &certificate);
     let key_file = files.write("server.key", &key);
-    let port = RedisProcess::free_port();
-    let port_text = port.to_string();
-    let _redis = RedisProcess::start_with(
-        &binary,
-        port,
-        &[
-            "--port",
-            "0",
-            "--tls-port",
-            &port_text,
-            "--tls-cert-file",
-            &certificate_file,
-            "--tls-key-file",
-            &key_file,
-            "--tls-ca-cert-file",
-            &ca_file,
-            "--tls-auth-clients",
-            "no",
-        ],
-    )
+    let redis = RedisProcess::start_private_with(&[
+        "--port",
+        "0",
+        "--tls-port",
+        FREE_PORT,
+        "--tls-cert-file",
+        &certificate_file,
+        "--tls-key-file",
+        &key_file,
+        "--tls-ca-cert-file",
+        &ca_file,
+        "--tls-auth-clients",
+        "no",
+    ])
     .await;
+    let port = redis.port();
     let url = format!("rediss://127.0.0.1:{port}");
     let key = unique_key("tls");
 
@@ -95,27 +80,21 @@ async fn nodes_share_broadcasts_over_tls_and_a_wrong_ca_is_refused() {
 
 #[tokio::test]
 async fn passwords_and_acl_users_from_the_url() {
-    let binary = redis_binary();
-    let port = RedisProcess::free_port();
-    let port_text = port.to_string();
-    let _redis = RedisProcess::start_with(
-        &binary,
-        port,
-        &[
-            "--port",
-            &port_text,
-            "--requirepass",
-            "default:pass",
-            "--user",
-            "alice",
-            "on",
-            ">p@ss:w/rd",
-            "~*",
-            "&*",
-            "+@all",
-        ],
-    )
+    let redis = RedisProcess::start_private_with(&[
+        "--port",
+        FREE_PORT,
+        "--requirepass",
+        "default:pass",
+        "--user",
+        "alice",
+        "on",
+        ">p@ss:w/rd",
+        "~*",
+        "&*",
+        "+@all",
+    ])
     .await;
+    let port = redis.port();
     let key = unique_key("auth");
 
     // The default user's password alone, then a user and an encoded password.

@@ -10,14 +10,29 @@ use futures_util::StreamExt;
 use serde_json::json;
 use tether::engine::Sid;
 use tether::protocol::Args;
-use tether::server::{AckError, Event, Server, Socket};
-use tether_tests::{SioClient, SioServer, placeholder, probe, sio_config};
+use tether::server::{AckError, AckStream, Event, Server, Socket};
+use tether_tests::{SioClient, SioServer, placeholder, sio_config};
+
+use crate::support::{handling, reporting_events};
 
 fn socket(server: &SioServer, sid: &str) -> Socket {
     server
         .io
         .socket(Sid::parse(sid).expect("a sid"))
         .expect("a connected socket")
+}
+
+/// A client of `server` joined to `/`, and its socket.
+async fn client_of(server: &SioServer) -> (SioClient, Socket) {
+    let (client, sid) = server.client("/").await;
+    (client, socket(server, &sid))
+}
+
+/// The next answer of `stream`, which must come from a socket of this node: its
+/// socket id and the answer.
+async fn next_local(stream: &mut AckStream<String>) -> (String, Result<String, AckError>) {
+    let (sid, result) = stream.next().await.expect("an answer");
+    (sid.expect("a local socket").as_str().to_owned(), result)
 }
 
 #[tokio::test]
@@ -86,17 +101,10 @@ async fn an_acknowledgement_can_be_sent_later_from_another_task() {
 
 #[tokio::test]
 async fn an_event_without_an_ack_request_sends_no_ack() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.main()
-            .on("plain", move |socket: Socket, mut event: Event| {
-                let report = report.clone();
-                async move {
-                    report.send(event.wants_ack());
-                    event.ack(&"ignored")?;
-                    socket.emit("sentinel", &())
-                }
-            });
+    let (server, mut seen) = reporting_events("plain", |socket, mut event, report| async move {
+        report.send(event.wants_ack());
+        event.ack(&"ignored")?;
+        socket.emit("sentinel", &())
     })
     .await;
     let (mut client, _) = server.client("/").await;
@@ -109,8 +117,7 @@ async fn an_event_without_an_ack_request_sends_no_ack() {
 #[tokio::test]
 async fn a_server_emit_resolves_with_the_clients_answer() {
     let server = SioServer::with(|_| {}).await;
-    let (mut client, sid) = server.client("/").await;
-    let socket = socket(&server, &sid);
+    let (mut client, socket) = client_of(&server).await;
 
     let number = tokio::spawn(socket.emit_with_ack::<u32, _>("question", &("how many?", 2)));
     let asked = client.expect_event("/", "question").await;
@@ -148,8 +155,7 @@ async fn a_server_emit_resolves_with_the_clients_answer() {
 #[tokio::test]
 async fn empty_and_mistyped_answers_are_reported() {
     let server = SioServer::with(|_| {}).await;
-    let (mut client, sid) = server.client("/").await;
-    let socket = socket(&server, &sid);
+    let (mut client, socket) = client_of(&server).await;
 
     let unit = tokio::spawn(socket.emit_with_ack::<(), _>("a", &()));
     let optional = tokio::spawn(socket.emit_with_ack::<Option<u32>, _>("b", &()));
@@ -176,8 +182,7 @@ async fn empty_and_mistyped_answers_are_reported() {
 async fn an_unanswered_emit_times_out_and_a_late_answer_is_ignored() {
     let io = Server::new(sio_config().with_ack_timeout(Duration::from_millis(150)));
     let server = SioServer::start(io).await;
-    let (mut client, sid) = server.client("/").await;
-    let socket = socket(&server, &sid);
+    let (mut client, socket) = client_of(&server).await;
 
     let started = tokio::time::Instant::now();
     let default = tokio::spawn(socket.emit_with_ack::<u32, _>("q", &()));
@@ -208,8 +213,7 @@ async fn an_unanswered_emit_times_out_and_a_late_answer_is_ignored() {
 #[tokio::test]
 async fn a_disconnect_fails_the_pending_acks() {
     let server = SioServer::with(|_| {}).await;
-    let (mut client, sid) = server.client("/").await;
-    let socket = socket(&server, &sid);
+    let (mut client, socket) = client_of(&server).await;
     let pending = tokio::spawn(
         socket
             .timeout(Duration::from_secs(30))
@@ -259,26 +263,14 @@ async fn a_broadcast_collects_one_result_per_socket() {
         .emit_with_ack::<String, _>("vote", "yes or no?");
     assert_eq!(stream.remaining(), 3);
     assert_eq!(answer(&mut b, "vote", Some(json!(["no"]))).await, 1);
-    let (first, result) = stream.next().await.expect("b answered");
-    assert_eq!(
-        (
-            first.expect("a local socket").as_str(),
-            result.unwrap().as_str()
-        ),
-        (sid_b.as_str(), "no")
-    );
+    let (first, result) = next_local(&mut stream).await;
+    assert_eq!((first, result.unwrap()), (sid_b, "no".to_owned()));
     assert_eq!(answer(&mut a, "vote", Some(json!(["yes"]))).await, 0);
-    let (second, result) = stream.next().await.expect("a answered");
-    assert_eq!(
-        (
-            second.expect("a local socket").as_str(),
-            result.unwrap().as_str()
-        ),
-        (sid_a.as_str(), "yes")
-    );
+    let (second, result) = next_local(&mut stream).await;
+    assert_eq!((second, result.unwrap()), (sid_a, "yes".to_owned()));
     answer(&mut silent, "vote", None).await;
-    let (third, result) = stream.next().await.expect("the silent one timed out");
-    assert_eq!(third.expect("a local socket").as_str(), sid_silent);
+    let (third, result) = next_local(&mut stream).await;
+    assert_eq!(third, sid_silent, "the silent one timed out");
     assert!(matches!(result, Err(AckError::Timeout)));
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert!(stream.next().await.is_none());
@@ -290,28 +282,25 @@ async fn a_broadcast_collects_one_result_per_socket() {
 
 #[tokio::test]
 async fn collect_all_waits_for_every_socket() {
-    let server = SioServer::with(|io| {
-        io.main()
-            .on("poll", |socket: Socket, mut event: Event| async move {
-                let results = socket
-                    .broadcast()
-                    .timeout(Duration::from_millis(200))
-                    .emit_with_ack::<u32, _>("count", &())
-                    .collect_all()
-                    .await;
-                let mut summary: Vec<String> = results
-                    .into_iter()
-                    .map(|(sid, result)| {
-                        let sid = sid.expect("a local socket");
-                        match result {
-                            Ok(value) => format!("{sid}={value}"),
-                            Err(error) => format!("{sid}:{error}"),
-                        }
-                    })
-                    .collect();
-                summary.sort();
-                event.ack(&summary)
-            });
+    let server = handling("poll", |socket: Socket, mut event: Event| async move {
+        let results = socket
+            .broadcast()
+            .timeout(Duration::from_millis(200))
+            .emit_with_ack::<u32, _>("count", &())
+            .collect_all()
+            .await;
+        let mut summary: Vec<String> = results
+            .into_iter()
+            .map(|(sid, result)| {
+                let sid = sid.expect("a local socket");
+                match result {
+                    Ok(value) => format!("{sid}={value}"),
+                    Err(error) => format!("{sid}:{error}"),
+                }
+            })
+            .collect();
+        summary.sort();
+        event.ack(&summary)
     })
     .await;
     let (mut asker, _) = server.client("/").await;

@@ -9,29 +9,35 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use tether::server::Server;
-use tether_tests::client::{names_until, reporting_client};
+use tether_tests::client::reporting_client;
+use tether_tests::cluster::{expect_before_marker, ids};
 use tether_tests::loopback::LoopbackCluster;
 use tether_tests::redis::{join, join_and_shout};
 use tether_tests::{SioServer, sio_config, within};
 
-/// A node of `cluster` with the `join` and `shout` handlers.
-async fn node(cluster: &LoopbackCluster) -> SioServer {
-    let io = Server::with_adapter(sio_config(), cluster.node());
-    join_and_shout(&io.main());
-    SioServer::start(io).await
+/// `N` nodes of a new in-process cluster, each with the `join` and `shout`
+/// handlers.
+async fn nodes<const N: usize>() -> [SioServer; N] {
+    let cluster = LoopbackCluster::new();
+    let mut nodes = Vec::with_capacity(N);
+    for _ in 0..N {
+        let io = Server::with_adapter(sio_config(), cluster.node());
+        join_and_shout(&io.main());
+        nodes.push(SioServer::start(io).await);
+    }
+    nodes.try_into().expect("N nodes")
 }
 
-fn ids(sockets: &[tether::server::RemoteSocket]) -> BTreeSet<String> {
-    sockets
-        .iter()
-        .map(|socket| socket.id().to_owned())
-        .collect()
+/// Stops every node of `nodes`.
+async fn stop<const N: usize>(nodes: [SioServer; N]) {
+    for node in nodes {
+        node.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn fetch_sockets_finds_the_selected_sockets_of_every_node() {
-    let cluster = LoopbackCluster::new();
-    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let [a, b] = nodes().await;
     let (_on_a, a_id, _) = reporting_client(&a.url()).await;
     let (on_b, b_id, _) = reporting_client(&b.url()).await;
     let (_other_on_b, other_id, _) = reporting_client(&b.url()).await;
@@ -52,52 +58,36 @@ async fn fetch_sockets_finds_the_selected_sockets_of_every_node() {
     let local = a.io.local().fetch_sockets().await.unwrap();
     assert_eq!(ids(&local), BTreeSet::from([a_id]));
     assert!(local[0].is_local());
-    a.stop().await;
-    b.stop().await;
+    stop([a, b]).await;
 }
 
 #[tokio::test]
 async fn sockets_join_and_leave_reach_every_node() {
-    let cluster = LoopbackCluster::new();
-    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let [a, b] = nodes().await;
     let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;
     let (_on_b, b_id, mut seen_b) = reporting_client(&b.url()).await;
 
     a.io.main().broadcast().sockets_join("blue").await.unwrap();
     b.io.to("blue").emit("to blue", &()).unwrap();
     a.io.to("blue").emit("marker", &()).unwrap();
-    assert_eq!(
-        names_until(&mut seen_a, "marker").await,
-        ["to blue", "marker"]
-    );
-    assert_eq!(
-        names_until(&mut seen_b, "marker").await,
-        ["to blue", "marker"]
-    );
+    expect_before_marker(&mut seen_a, &["to blue"]).await;
+    expect_before_marker(&mut seen_b, &["to blue"]).await;
 
     a.io.to(b_id.as_str()).sockets_leave("blue").await.unwrap();
     a.io.to("blue").emit("blue again", &()).unwrap();
     a.io.main().emit("marker", &()).unwrap();
-    assert_eq!(
-        names_until(&mut seen_a, "marker").await,
-        ["blue again", "marker"]
-    );
-    assert_eq!(
-        names_until(&mut seen_b, "marker").await,
-        ["marker"],
-        "b left blue"
-    );
+    expect_before_marker(&mut seen_a, &["blue again"]).await;
+    // The socket on b left blue.
+    expect_before_marker(&mut seen_b, &[]).await;
     let rooms = a.io.main().all_rooms().await.unwrap();
     assert!(rooms.iter().any(|room| room.as_str() == "blue"));
     assert!(rooms.iter().any(|room| room.as_str() == b_id));
-    a.stop().await;
-    b.stop().await;
+    stop([a, b]).await;
 }
 
 #[tokio::test]
 async fn a_fetched_socket_is_reached_wherever_it_lives() {
-    let cluster = LoopbackCluster::new();
-    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let [a, b] = nodes().await;
     let (target, target_id, mut seen_target) = reporting_client(&b.url()).await;
     let (_bystander, _, mut seen_bystander) = reporting_client(&b.url()).await;
 
@@ -109,24 +99,19 @@ async fn a_fetched_socket_is_reached_wherever_it_lives() {
     remote.join("green").await.unwrap();
     a.io.to("green").emit("to green", &()).unwrap();
     a.io.main().emit("marker", &()).unwrap();
-    assert_eq!(
-        names_until(&mut seen_target, "marker").await,
-        ["direct", "to green", "marker"]
-    );
-    assert_eq!(names_until(&mut seen_bystander, "marker").await, ["marker"]);
+    expect_before_marker(&mut seen_target, &["direct", "to green"]).await;
+    expect_before_marker(&mut seen_bystander, &[]).await;
 
     remote.disconnect(false).await.unwrap();
     within(target.disconnected()).await;
     let left = a.io.main().fetch_sockets().await.unwrap();
     assert!(!ids(&left).contains(&target_id), "disconnected on b");
-    a.stop().await;
-    b.stop().await;
+    stop([a, b]).await;
 }
 
 #[tokio::test]
 async fn disconnect_sockets_closes_the_selected_sockets_of_every_node() {
-    let cluster = LoopbackCluster::new();
-    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let [a, b] = nodes().await;
     let (leaving_a, _, _) = reporting_client(&a.url()).await;
     let (leaving_b, _, _) = reporting_client(&b.url()).await;
     let (staying, staying_id, _) = reporting_client(&b.url()).await;
@@ -139,18 +124,12 @@ async fn disconnect_sockets_closes_the_selected_sockets_of_every_node() {
     let left = b.io.main().fetch_sockets().await.unwrap();
     assert_eq!(ids(&left), BTreeSet::from([staying_id]));
     assert!(staying.state().is_connected());
-    a.stop().await;
-    b.stop().await;
+    stop([a, b]).await;
 }
 
 #[tokio::test]
 async fn server_side_events_are_answered_by_every_other_node() {
-    let cluster = LoopbackCluster::new();
-    let (a, b, c) = (
-        node(&cluster).await,
-        node(&cluster).await,
-        node(&cluster).await,
-    );
+    let [a, b, c] = nodes().await;
     for (server, name) in [(&b, "b"), (&c, "c")] {
         server.io.main().on_server_event_with_ack(
             "whoami",
@@ -178,9 +157,7 @@ async fn server_side_events_are_answered_by_every_other_node() {
             .server_side_emit_with_ack::<String, _>("connect", &())
             .await;
     assert!(refused.is_err(), "reserved names are refused");
-    a.stop().await;
-    b.stop().await;
-    c.stop().await;
+    stop([a, b, c]).await;
 }
 
 /// What the server may send one client, for the typed remote socket.
@@ -196,8 +173,7 @@ pub trait Nudges {
 async fn a_fetched_socket_is_typed_and_answers_through_the_cluster() {
     use tether::client::{Client, Event};
 
-    let cluster = LoopbackCluster::new();
-    let (a, b) = (node(&cluster).await, node(&cluster).await);
+    let [a, b] = nodes().await;
     let (report, mut seen) = tether_tests::probe();
     let on_b = Client::builder(b.url())
         .on("nudge", move |_client: Client, event: Event| {
@@ -228,6 +204,5 @@ async fn a_fetched_socket_is_typed_and_answers_through_the_cluster() {
         })
         .collect();
     assert_eq!(answers, ["ready? yes"]);
-    a.stop().await;
-    b.stop().await;
+    stop([a, b]).await;
 }

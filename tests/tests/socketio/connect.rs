@@ -7,19 +7,15 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tether::server::{ConnectError, DisconnectReason, Event, Server, Socket};
 use tether_tests::sio_packet::CONNECT;
-use tether_tests::{SioServer, probe, sio_config};
+use tether_tests::{SioServer, sio_config};
+
+use crate::support::{disconnect_reasons, probed_server, reporting_connections};
 
 #[tokio::test]
 async fn the_connect_answer_goes_out_before_what_connection_handlers_send() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.on_connection(move |socket: Socket| {
-            let report = report.clone();
-            async move {
-                report.send((socket.id().to_string(), socket.ns().to_owned()));
-                socket.emit("hello", &(1, "two"))
-            }
-        });
+    let (server, mut seen) = reporting_connections(|socket, report| async move {
+        report.send((socket.id().to_string(), socket.ns().to_owned()));
+        socket.emit("hello", &(1, "two"))
     })
     .await;
     let mut client = server.open().await;
@@ -43,29 +39,23 @@ async fn the_connect_answer_goes_out_before_what_connection_handlers_send() {
 
 #[tokio::test]
 async fn sockets_see_the_handshake_query_headers_and_auth() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.on_connection(move |socket: Socket| {
-            let report = report.clone();
-            async move {
-                #[derive(serde::Deserialize)]
-                struct Auth {
-                    token: String,
-                }
-                let handshake = socket.handshake();
-                report.send(json!({
-                    "query": socket.query("room"),
-                    "missing": socket.query("nope"),
-                    "path": handshake.uri.path(),
-                    "host": handshake.headers.get("host").is_some(),
-                    "peer": handshake.remote_addr.is_some_and(|addr| addr.ip().is_loopback()),
-                    "raw": socket.auth_raw(),
-                    "token": socket.auth::<Auth>().map(|auth| auth.token).ok(),
-                    "value": socket.auth_value(),
-                    "transport": socket.transport().as_str(),
-                }));
-            }
-        });
+    let (server, mut seen) = reporting_connections(|socket, report| async move {
+        #[derive(serde::Deserialize)]
+        struct Auth {
+            token: String,
+        }
+        let handshake = socket.handshake();
+        report.send(json!({
+            "query": socket.query("room"),
+            "missing": socket.query("nope"),
+            "path": handshake.uri.path(),
+            "host": handshake.headers.get("host").is_some(),
+            "peer": handshake.remote_addr.is_some_and(|addr| addr.ip().is_loopback()),
+            "raw": socket.auth_raw(),
+            "token": socket.auth::<Auth>().map(|auth| auth.token).ok(),
+            "value": socket.auth_value(),
+            "transport": socket.transport().as_str(),
+        }));
     })
     .await;
     let mut client =
@@ -98,8 +88,7 @@ async fn sockets_see_the_handshake_query_headers_and_auth() {
 
 #[tokio::test]
 async fn middlewares_run_in_order_and_the_first_refusal_wins() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         let first = report.clone();
         io.use_middleware(move |socket: Socket| {
             let report = first.clone();
@@ -204,8 +193,7 @@ async fn rooms_joined_by_a_refused_socket_are_not_kept() {
 
 #[tokio::test]
 async fn namespaces_have_their_own_handlers_and_sockets() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         for name in ["/", "/chat"] {
             let report = report.clone();
             io.of(name)
@@ -270,33 +258,6 @@ async fn a_slow_middleware_does_not_outlast_the_connect_timeout() {
     server.stop().await;
 }
 
-/// Joins `/`, sends `frame`, and expects the connection to close with `reason`
-/// while a second client carries on.
-async fn closes_with(frame: &str, reason: DisconnectReason) {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.main()
-            .on_disconnect(move |_socket: Socket, reason: DisconnectReason| {
-                let report = report.clone();
-                async move { report.send(reason) }
-            });
-        io.of("/other");
-        io.main()
-            .on("ping", |socket: Socket, _event: Event| async move {
-                socket.emit("pong", &())
-            });
-    })
-    .await;
-    let (mut client, _) = server.client("/").await;
-    let (mut bystander, _) = server.client("/").await;
-    client.send_raw(frame).await;
-    assert_eq!(client.expect_closed().await, [], "after {frame:?}");
-    assert_eq!(seen.next().await, reason, "after {frame:?}");
-    bystander.emit("/", "ping", json!([])).await;
-    bystander.expect_event("/", "pong").await;
-    server.stop().await;
-}
-
 #[tokio::test]
 async fn a_second_connect_to_a_namespace_is_ignored() {
     let server = SioServer::with(|io| {
@@ -328,17 +289,31 @@ async fn a_second_connect_to_a_namespace_is_ignored() {
     server.stop().await;
 }
 
+/// A packet for a namespace not joined, a CONNECT_ERROR from the client and a
+/// reserved event name from the client each close the connection that sent them,
+/// with the reason its disconnect handler sees, while a second client carries on.
 #[tokio::test]
-async fn a_packet_for_a_namespace_not_joined_closes_the_connection() {
-    closes_with(r#"42/other,["x"]"#, DisconnectReason::ForcedServerClose).await;
-}
-
-#[tokio::test]
-async fn a_connect_error_from_the_client_closes_the_connection() {
-    closes_with(r#"44{"message":"x"}"#, DisconnectReason::ForcedServerClose).await;
-}
-
-#[tokio::test]
-async fn a_reserved_event_name_from_the_client_closes_the_connection() {
-    closes_with(r#"42["disconnect"]"#, DisconnectReason::ParseError).await;
+async fn packets_that_break_the_connect_rules_close_the_connection() {
+    for (frame, reason) in [
+        (r#"42/other,["x"]"#, DisconnectReason::ForcedServerClose),
+        (r#"44{"message":"x"}"#, DisconnectReason::ForcedServerClose),
+        (r#"42["disconnect"]"#, DisconnectReason::ParseError),
+    ] {
+        let io = Server::new(sio_config());
+        let mut seen = disconnect_reasons(&io);
+        io.of("/other");
+        io.main()
+            .on("ping", |socket: Socket, _event: Event| async move {
+                socket.emit("pong", &())
+            });
+        let server = SioServer::start(io).await;
+        let (mut client, _) = server.client("/").await;
+        let (mut bystander, _) = server.client("/").await;
+        client.send_raw(frame).await;
+        assert_eq!(client.expect_closed().await, [], "after {frame:?}");
+        assert_eq!(seen.next().await, reason, "after {frame:?}");
+        bystander.emit("/", "ping", json!([])).await;
+        bystander.expect_event("/", "pong").await;
+        server.stop().await;
+    }
 }

@@ -9,6 +9,8 @@ use tether::server::{DisconnectReason, EmitError, Event, Server, Socket};
 use tether_tests::sio_packet::DISCONNECT;
 use tether_tests::{HttpRequest, Report, SioPolling, SioServer, probe, sio_config};
 
+use crate::support::{probed_server, reporting_connections};
+
 /// Reports `(namespace, socket id, reason)` for every socket leaving `/` or `/chat`.
 fn report_disconnects(io: &Server, report: Report<(String, String, DisconnectReason)>) {
     for name in ["/", "/chat"] {
@@ -22,8 +24,7 @@ fn report_disconnects(io: &Server, report: Report<(String, String, DisconnectRea
 
 #[tokio::test]
 async fn a_client_leaving_a_namespace() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| report_disconnects(io, report)).await;
+    let (server, mut seen) = probed_server(report_disconnects).await;
     let (mut client, sid) = server.client("/").await;
     let chat = client.join_ok("/chat", None).await;
     client.leave("/chat").await;
@@ -46,8 +47,7 @@ async fn a_client_leaving_a_namespace() {
 
 #[tokio::test]
 async fn the_server_disconnecting_one_socket() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         report_disconnects(io, report);
         io.of("/chat")
             .on("kick-me", |socket: Socket, _event: Event| async move {
@@ -78,8 +78,7 @@ async fn the_server_disconnecting_one_socket() {
 
 #[tokio::test]
 async fn the_server_disconnecting_a_client_and_closing_its_connection() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         report_disconnects(io, report);
         io.main()
             .on("close-me", |socket: Socket, _event: Event| async move {
@@ -114,8 +113,7 @@ async fn the_server_disconnecting_a_client_and_closing_its_connection() {
 
 #[tokio::test]
 async fn the_client_closing_its_transport() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| report_disconnects(io, report)).await;
+    let (server, mut seen) = probed_server(report_disconnects).await;
     let (mut client, _) = server.client("/").await;
     client.join_ok("/chat", None).await;
     let (mut bystander, _) = server.client("/").await;
@@ -164,8 +162,7 @@ async fn a_client_that_stops_answering_pings() {
 
 #[tokio::test]
 async fn a_client_sending_garbage() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| report_disconnects(io, report)).await;
+    let (server, mut seen) = probed_server(report_disconnects).await;
     let (mut client, sid) = server.client("/").await;
     client.send_raw("4garbage").await;
     assert_eq!(client.expect_closed().await, []);
@@ -214,8 +211,7 @@ async fn a_client_that_falls_behind() {
 async fn disconnect_handlers_see_the_socket_and_its_data() {
     #[derive(Clone, Debug, PartialEq)]
     struct User(String);
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         let namespace = report.clone();
         io.main().on_disconnect(move |socket: Socket, reason: DisconnectReason| {
             let report = namespace.clone();
@@ -274,37 +270,30 @@ async fn disconnect_handlers_see_the_socket_and_its_data() {
 
 #[tokio::test]
 async fn disconnecting_handlers_run_before_the_rooms_are_left() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.on_connection(move |socket: Socket| {
-            let report = report.clone();
+    let (server, mut seen) = reporting_connections(|socket, report| async move {
+        socket.join("lobby");
+        let leaving = report.clone();
+        socket.on_disconnecting(move |socket: Socket, reason: DisconnectReason| {
+            let report = leaving.clone();
             async move {
-                socket.join("lobby");
-                let leaving = report.clone();
-                socket.on_disconnecting(move |socket: Socket, reason: DisconnectReason| {
-                    let report = leaving.clone();
-                    async move {
-                        let rooms: Vec<String> =
-                            socket.rooms().iter().map(ToString::to_string).collect();
-                        let lobby = socket.namespace().to("lobby").sockets().len();
-                        report.send(format!("disconnecting {reason} {} {lobby}", rooms.len()));
-                        socket.to("lobby").emit("left", socket.id().as_str())?;
-                        Ok::<(), EmitError>(())
-                    }
-                });
-                socket.on_disconnect(move |socket: Socket, reason: DisconnectReason| {
-                    let report = report.clone();
-                    async move {
-                        let lobby = socket.namespace().to("lobby").sockets().len();
-                        report.send(format!(
-                            "disconnect {reason} {} {lobby}",
-                            socket.rooms().len()
-                        ));
-                    }
-                });
-                socket.emit("ready", &())
+                let rooms: Vec<String> = socket.rooms().iter().map(ToString::to_string).collect();
+                let lobby = socket.namespace().to("lobby").sockets().len();
+                report.send(format!("disconnecting {reason} {} {lobby}", rooms.len()));
+                socket.to("lobby").emit("left", socket.id().as_str())?;
+                Ok::<(), EmitError>(())
             }
         });
+        socket.on_disconnect(move |socket: Socket, reason: DisconnectReason| {
+            let report = report.clone();
+            async move {
+                let lobby = socket.namespace().to("lobby").sockets().len();
+                report.send(format!(
+                    "disconnect {reason} {} {lobby}",
+                    socket.rooms().len()
+                ));
+            }
+        });
+        socket.emit("ready", &())
     })
     .await;
     let (mut leaving, leaving_sid) = server.client("/").await;
@@ -327,8 +316,7 @@ async fn disconnecting_handlers_run_before_the_rooms_are_left() {
 
 #[tokio::test]
 async fn a_graceful_shutdown_delivers_what_is_queued_then_closes_everyone() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| report_disconnects(io, report)).await;
+    let (server, mut seen) = probed_server(report_disconnects).await;
     let (mut ws, ws_sid) = server.client("/").await;
     let chat = ws.join_ok("/chat", None).await;
     let polling = SioPolling::open(server.addr(), &server.path()).await;
@@ -385,8 +373,7 @@ async fn a_graceful_shutdown_delivers_what_is_queued_then_closes_everyone() {
 /// handler runs on the runtime the connection opened on, nothing panics.
 #[tokio::test]
 async fn a_plain_thread_may_disconnect_and_emit() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         io.main()
             .on_disconnect(move |socket: Socket, reason: DisconnectReason| {
                 let report = report.clone();

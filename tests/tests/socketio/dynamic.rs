@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tether::server::{ConnectError, DisconnectReason, Event, NamePattern, Socket};
-use tether_tests::{SioServer, probe};
+use tether_tests::SioServer;
+
+use crate::support::probed_server;
 
 #[tokio::test]
 async fn a_pattern_accepts_matching_names_and_its_children_share_handlers() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         let parent = io.of_pattern("/match-{id}").expect("valid pattern");
         let connected = report.clone();
         parent.on_connection(move |socket: Socket| {
@@ -113,8 +114,7 @@ async fn children_are_namespaces_of_the_server_with_their_own_sockets() {
 
 #[tokio::test]
 async fn the_children_of_a_parent_are_listed_and_reached_by_its_emit() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         let parent = io.of_pattern("/room-{id}").expect("valid pattern");
         io.on_connection(move |_socket: Socket| {
             let parent = parent.clone();
@@ -153,8 +153,7 @@ async fn the_children_of_a_parent_are_listed_and_reached_by_its_emit() {
 
 #[tokio::test]
 async fn a_function_decides_from_the_name_and_the_auth_payload() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         let checked = report.clone();
         let parent = io.of_dynamic(move |name: &str, auth: &Value| {
             checked.send(format!("check {name} {auth}"));
@@ -230,8 +229,7 @@ async fn a_static_namespace_wins_over_a_matching_pattern() {
 
 #[tokio::test]
 async fn an_empty_child_is_forgotten_so_hostile_names_cannot_grow_the_server() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         let parent = io.of_pattern("/match-{id}").expect("valid pattern");
         parent.on_connection(move |socket: Socket| {
             let report = report.clone();

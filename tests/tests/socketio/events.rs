@@ -10,7 +10,9 @@ use serde_json::{Value as Json, json};
 use tether::Value;
 use tether::protocol::ArgError;
 use tether::server::{AckError, EmitError, Event, Socket};
-use tether_tests::{SioServer, placeholder, probe};
+use tether_tests::{SioServer, placeholder};
+
+use crate::support::{handling, probed_server, reporting_connections, reporting_events};
 
 #[derive(Debug, Deserialize, PartialEq)]
 struct Three {
@@ -19,27 +21,21 @@ struct Three {
 
 #[tokio::test]
 async fn arguments_are_decoded_by_index() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.main().on("typed", move |_socket: Socket, event: Event| {
-            let report = report.clone();
-            async move {
-                let first: u32 = event.arg(0).unwrap();
-                let second: String = event.arg(1).unwrap();
-                let third: Three = event.arg(2).unwrap();
-                let fourth: Option<String> = event.arg(3).unwrap();
-                let fifth: bool = event.arg(4).unwrap();
-                let sixth: f64 = event.arg(5).unwrap();
-                let absent: Option<u32> = event.arg(6).unwrap();
-                let missing = matches!(event.arg::<u32>(6), Err(ArgError::Missing { index: 6, count: 6 }));
-                let wrong = matches!(event.arg::<u32>(1), Err(ArgError::Json { index: 1, .. }));
-                report.send(format!(
-                    "{} {first} {second} {third:?} {fourth:?} {fifth} {sixth} {absent:?} {missing} {wrong} {}",
-                    event.name(),
-                    event.args().len()
-                ));
-            }
-        });
+    let (server, mut seen) = reporting_events("typed", |_socket, event, report| async move {
+        let first: u32 = event.arg(0).unwrap();
+        let second: String = event.arg(1).unwrap();
+        let third: Three = event.arg(2).unwrap();
+        let fourth: Option<String> = event.arg(3).unwrap();
+        let fifth: bool = event.arg(4).unwrap();
+        let sixth: f64 = event.arg(5).unwrap();
+        let absent: Option<u32> = event.arg(6).unwrap();
+        let missing = matches!(event.arg::<u32>(6), Err(ArgError::Missing { index: 6, count: 6 }));
+        let wrong = matches!(event.arg::<u32>(1), Err(ArgError::Json { index: 1, .. }));
+        report.send(format!(
+            "{} {first} {second} {third:?} {fourth:?} {fifth} {sixth} {absent:?} {missing} {wrong} {}",
+            event.name(),
+            event.args().len()
+        ));
     })
     .await;
     let (mut client, _) = server.client("/").await;
@@ -111,25 +107,19 @@ struct Part {
 
 #[tokio::test]
 async fn nested_binary_travels_both_ways() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.main().on("upload", move |socket: Socket, event: Event| {
-            let report = report.clone();
-            async move {
-                let upload: Upload = event.arg(0).unwrap();
-                let values = event.values().unwrap();
-                report.send(values);
-                let reply = Upload {
-                    name: upload.name.to_uppercase(),
-                    file: upload.parts[0].deep.clone(),
-                    parts: vec![Part {
-                        size: upload.file.len(),
-                        deep: upload.file,
-                    }],
-                };
-                socket.emit("stored", &(reply, Bytes::from_static(b"\x00\xff")))
-            }
-        });
+    let (server, mut seen) = reporting_events("upload", |socket, event, report| async move {
+        let upload: Upload = event.arg(0).unwrap();
+        let values = event.values().unwrap();
+        report.send(values);
+        let reply = Upload {
+            name: upload.name.to_uppercase(),
+            file: upload.parts[0].deep.clone(),
+            parts: vec![Part {
+                size: upload.file.len(),
+                deep: upload.file,
+            }],
+        };
+        socket.emit("stored", &(reply, Bytes::from_static(b"\x00\xff")))
     })
     .await;
     let (mut client, _) = server.client("/").await;
@@ -164,8 +154,7 @@ async fn nested_binary_travels_both_ways() {
 
 #[tokio::test]
 async fn catch_alls_see_every_event_and_take_the_ack_only_when_nothing_else_would() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
+    let (server, mut seen) = probed_server(|io, report| {
         let any = report.clone();
         io.main().on_any(move |_socket: Socket, mut event: Event| {
             let report = any.clone();
@@ -237,18 +226,12 @@ async fn a_socket_handler_replaces_the_namespace_handler_for_that_socket() {
 
 #[tokio::test]
 async fn handlers_start_in_the_order_events_arrived() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.main().on("seq", move |_socket: Socket, event: Event| {
-            let report = report.clone();
-            async move {
-                let index: u64 = event.arg(0).unwrap();
-                report.send(index);
-                if index.is_multiple_of(3) {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            }
-        });
+    let (server, mut seen) = reporting_events("seq", |_socket, event, report| async move {
+        let index: u64 = event.arg(0).unwrap();
+        report.send(index);
+        if index.is_multiple_of(3) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     })
     .await;
     let (mut client, _) = server.client("/").await;
@@ -303,11 +286,8 @@ async fn failing_and_panicking_handlers_leave_the_connection_up() {
 
 #[tokio::test]
 async fn numeric_event_names_arrive_as_text() {
-    let server = SioServer::with(|io| {
-        io.main()
-            .on("42", |socket: Socket, event: Event| async move {
-                socket.emit("got", &(event.name(), event.args()))
-            });
+    let server = handling("42", |socket: Socket, event: Event| async move {
+        socket.emit("got", &(event.name(), event.args()))
     })
     .await;
     let (mut client, _) = server.client("/").await;
@@ -319,32 +299,26 @@ async fn numeric_event_names_arrive_as_text() {
 
 #[tokio::test]
 async fn reserved_event_names_cannot_be_emitted() {
-    let (report, mut seen) = probe();
-    let server = SioServer::with(|io| {
-        io.on_connection(move |socket: Socket| {
-            let report = report.clone();
-            async move {
-                let reserved = [
-                    "connect",
-                    "connect_error",
-                    "disconnect",
-                    "disconnecting",
-                    "newListener",
-                    "removeListener",
-                ];
-                let refused = reserved.iter().all(|name| {
-                    matches!(socket.emit(name, &()), Err(EmitError::ReservedEvent(_)))
-                        && matches!(
-                            socket.broadcast().emit(name, &()),
-                            Err(EmitError::ReservedEvent(_))
-                        )
-                });
-                let ack = socket.emit_with_ack::<Json, _>("disconnect", &()).await;
-                let ack_refused = matches!(ack, Err(AckError::Emit(EmitError::ReservedEvent(_))));
-                report.send((refused, ack_refused));
-                socket.emit("sentinel", &())
-            }
+    let (server, mut seen) = reporting_connections(|socket, report| async move {
+        let reserved = [
+            "connect",
+            "connect_error",
+            "disconnect",
+            "disconnecting",
+            "newListener",
+            "removeListener",
+        ];
+        let refused = reserved.iter().all(|name| {
+            matches!(socket.emit(name, &()), Err(EmitError::ReservedEvent(_)))
+                && matches!(
+                    socket.broadcast().emit(name, &()),
+                    Err(EmitError::ReservedEvent(_))
+                )
         });
+        let ack = socket.emit_with_ack::<Json, _>("disconnect", &()).await;
+        let ack_refused = matches!(ack, Err(AckError::Emit(EmitError::ReservedEvent(_))));
+        report.send((refused, ack_refused));
+        socket.emit("sentinel", &())
     })
     .await;
     let (mut client, _) = server.client("/").await;

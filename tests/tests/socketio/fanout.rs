@@ -25,12 +25,15 @@ async fn joined(server: &SioServer) -> SioClient {
     client
 }
 
-async fn joined_many(server: &SioServer, count: usize) -> Vec<SioClient> {
-    let mut clients = Vec::with_capacity(count);
+/// A [`shouting_server`] with a publisher and `count` readers joined.
+async fn publisher_and_readers(count: usize) -> (SioServer, SioClient, Vec<SioClient>) {
+    let server = shouting_server().await;
+    let publisher = joined(&server).await;
+    let mut readers = Vec::with_capacity(count);
     for _ in 0..count {
-        clients.push(joined(server).await);
+        readers.push(joined(&server).await);
     }
-    clients
+    (server, publisher, readers)
 }
 
 /// Waits for `news` events with `seq` 0 to `count - 1` in order, each carrying
@@ -47,9 +50,7 @@ async fn expect_news(client: &mut SioClient, count: u64, pad: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_reader_gets_every_broadcast_whole_and_in_order() {
     const MESSAGES: u64 = 150;
-    let server = shouting_server().await;
-    let mut publisher = joined(&server).await;
-    let mut readers = joined_many(&server, 8).await;
+    let (server, mut publisher, mut readers) = publisher_and_readers(8).await;
     // Never read until the end: its socket fills up, so the server's writes to it
     // stop halfway through frames.
     let mut stalled = joined(&server).await;
@@ -78,9 +79,7 @@ async fn a_stalled_reader_gets_every_broadcast_whole_and_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_broadcasts_reach_many_sockets_in_order() {
     const MESSAGES: u64 = 300;
-    let server = shouting_server().await;
-    let mut publisher = joined(&server).await;
-    let mut readers = joined_many(&server, 50).await;
+    let (_server, mut publisher, mut readers) = publisher_and_readers(50).await;
     for seq in 0..MESSAGES {
         publisher
             .emit("/", "shout", json!([{ "seq": seq, "pad": "" }]))

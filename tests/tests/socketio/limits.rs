@@ -2,14 +2,25 @@
 //! closes only the connection that sent it while the others carry on.
 
 use serde_json::json;
-use tether::server::{DisconnectReason, Event, Server, Socket};
-use tether_tests::{SioClient, SioServer, placeholder, probe, sio_config};
+use tether::server::{DisconnectReason, Event, Server, ServerConfig, Socket};
+use tether_tests::{Probe, SioClient, SioServer, placeholder, sio_config};
+
+use crate::support::disconnect_reasons;
 
 fn echo(io: &Server) {
     io.main()
         .on("echo", |socket: Socket, event: Event| async move {
             socket.emit("echo", event.args())
         });
+}
+
+/// A server with the options `config` and the handlers of `setup`, and the
+/// reasons of the sockets leaving `/`.
+async fn limited(config: ServerConfig, setup: fn(&Server)) -> (SioServer, Probe<DisconnectReason>) {
+    let io = Server::new(config);
+    setup(&io);
+    let seen = disconnect_reasons(&io);
+    (SioServer::start(io).await, seen)
 }
 
 /// Sends `count` attachments with one event.
@@ -35,15 +46,7 @@ async fn the_default_attachment_limit_is_ten() {
 
 #[tokio::test]
 async fn a_packet_over_max_attachments_closes_its_connection_only() {
-    let (report, mut seen) = probe();
-    let io = Server::new(sio_config().with_max_attachments(2));
-    echo(&io);
-    io.main()
-        .on_disconnect(move |_socket: Socket, reason: DisconnectReason| {
-            let report = report.clone();
-            async move { report.send(reason) }
-        });
-    let server = SioServer::start(io).await;
+    let (server, mut seen) = limited(sio_config().with_max_attachments(2), echo).await;
     let (mut greedy, _) = server.client("/").await;
     let (mut modest, _) = server.client("/").await;
     emit_attachments(&mut modest, 2).await;
@@ -131,15 +134,7 @@ fn stall(io: &Server) {
 
 #[tokio::test]
 async fn a_client_flooding_waiting_handlers_is_disconnected_and_others_carry_on() {
-    let (report, mut seen) = probe();
-    let io = Server::new(sio_config().with_max_waiting_handlers(8));
-    stall(&io);
-    io.main()
-        .on_disconnect(move |_socket: Socket, reason: DisconnectReason| {
-            let report = report.clone();
-            async move { report.send(reason) }
-        });
-    let server = SioServer::start(io).await;
+    let (server, mut seen) = limited(sio_config().with_max_waiting_handlers(8), stall).await;
     let (mut flooder, _) = server.client("/").await;
     let (mut calm, _) = server.client("/").await;
     for _ in 0..8 {

@@ -15,3 +15,4 @@ mod protocol;
 mod protocol_engine;
 mod recovery;
 mod rooms;
+mod support;

@@ -6,13 +6,10 @@
 
 use std::time::Duration;
 
-use tether_examples::conformance::socket_io;
-use tether_tests::sio_packet::{CONNECT, EVENT};
+use tether_tests::sio_packet::{ACK, BINARY_ACK, BINARY_EVENT, CONNECT, EVENT};
 use tether_tests::{SioClient, SioPacket, SioServer, payload};
 
-async fn server() -> SioServer {
-    SioServer::start(socket_io()).await
-}
+use crate::support::{conformance_closes_after, conformance_server as server};
 
 /// Reads the CONNECT answer for `nsp` and checks it holds exactly a fresh sid.
 async fn expect_connect_answer(client: &mut SioClient, nsp: &str) -> SioPacket {
@@ -44,39 +41,39 @@ async fn expect_connect_answer(client: &mut SioClient, nsp: &str) -> SioPacket {
     answer
 }
 
-/// Joins `nsp` by sending `connect` and checks the two frames that follow.
-async fn connect_and_expect_auth(connect: &str, nsp: &str, auth_frame: &str) {
-    let server = server().await;
-    let mut client = server.open().await;
-    client.send_raw(connect).await;
-    expect_connect_answer(&mut client, nsp).await;
-    assert_eq!(client.next_packet().await.text, auth_frame);
-    server.stop().await;
+/// Sends CONNECT for `/` and checks the answer.
+async fn join_main(client: &mut SioClient) {
+    client.send_raw("40").await;
+    expect_connect_answer(client, "/").await;
 }
 
+/// Connecting to the main and a custom namespace, with and without a payload:
+/// the CONNECT answer, then the `auth` event that echoes the payload.
 #[tokio::test]
-async fn connecting_to_the_main_namespace() {
-    connect_and_expect_auth("40", "/", r#"2["auth",{}]"#).await;
-}
-
-#[tokio::test]
-async fn connecting_to_the_main_namespace_with_a_payload() {
-    connect_and_expect_auth(r#"40{"token":"123"}"#, "/", r#"2["auth",{"token":"123"}]"#).await;
-}
-
-#[tokio::test]
-async fn connecting_to_a_custom_namespace() {
-    connect_and_expect_auth("40/custom,", "/custom", r#"2/custom,["auth",{}]"#).await;
-}
-
-#[tokio::test]
-async fn connecting_to_a_custom_namespace_with_a_payload() {
-    connect_and_expect_auth(
-        r#"40/custom,{"token":"abc"}"#,
-        "/custom",
-        r#"2/custom,["auth",{"token":"abc"}]"#,
-    )
-    .await;
+async fn connecting_is_answered_and_the_auth_payload_echoed() {
+    for (case, connect, nsp, auth_frame) in [
+        ("main", "40", "/", r#"2["auth",{}]"#),
+        (
+            "main with a payload",
+            r#"40{"token":"123"}"#,
+            "/",
+            r#"2["auth",{"token":"123"}]"#,
+        ),
+        ("custom", "40/custom,", "/custom", r#"2/custom,["auth",{}]"#),
+        (
+            "custom with a payload",
+            r#"40/custom,{"token":"abc"}"#,
+            "/custom",
+            r#"2/custom,["auth",{"token":"abc"}]"#,
+        ),
+    ] {
+        let server = server().await;
+        let mut client = server.open().await;
+        client.send_raw(connect).await;
+        expect_connect_answer(&mut client, nsp).await;
+        assert_eq!(client.next_packet().await.text, auth_frame, "{case}");
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
@@ -88,18 +85,13 @@ async fn an_unknown_namespace_is_refused_and_the_connection_kept() {
         client.next_packet().await.text,
         r#"4/random,{"message":"Invalid namespace"}"#
     );
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
+    join_main(&mut client).await;
     server.stop().await;
 }
 
 #[tokio::test]
 async fn an_invalid_handshake_closes_the_connection() {
-    let server = server().await;
-    let mut client = server.open().await;
-    client.send_raw("4abc").await;
-    assert_eq!(client.expect_closed().await, []);
-    server.stop().await;
+    conformance_closes_after("4abc").await;
 }
 
 #[tokio::test]
@@ -122,8 +114,7 @@ async fn no_handshake_closes_the_connection_after_the_connect_timeout() {
 
 #[tokio::test]
 async fn leaving_the_main_namespace_keeps_the_connection() {
-    let server = server().await;
-    let mut client = joined(&server).await;
+    let (server, mut client) = joined_client().await;
     client.send_raw("41").await;
     client.expect_ping().await;
     assert_eq!(server.io.main().socket_count(), 0);
@@ -132,22 +123,19 @@ async fn leaving_the_main_namespace_keeps_the_connection() {
 
 #[tokio::test]
 async fn a_connection_that_left_every_namespace_outlives_the_connect_timeout() {
-    let server = server().await;
-    let mut client = joined(&server).await;
+    let (server, mut client) = joined_client().await;
     client.send_raw("41").await;
     let left = tokio::time::Instant::now();
     while left.elapsed() < Duration::from_millis(1500) {
         client.expect_ping().await;
     }
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
+    join_main(&mut client).await;
     server.stop().await;
 }
 
 #[tokio::test]
 async fn leaving_a_custom_namespace_keeps_the_main_one() {
-    let server = server().await;
-    let mut client = joined(&server).await;
+    let (server, mut client) = joined_client().await;
     client.send_raw("40/custom").await;
     expect_connect_answer(&mut client, "/custom").await;
     assert_eq!(client.next_packet().await.text, r#"2/custom,["auth",{}]"#);
@@ -166,108 +154,92 @@ async fn leaving_a_custom_namespace_keeps_the_main_one() {
 /// A client that joined `/` and read its `auth` event.
 async fn joined(server: &SioServer) -> SioClient {
     let mut client = server.open().await;
-    client.send_raw("40").await;
-    expect_connect_answer(&mut client, "/").await;
+    join_main(&mut client).await;
     client.expect_event("/", "auth").await;
     client
 }
 
-#[tokio::test]
-async fn a_plain_text_message_comes_back() {
+/// The `conformance` server and a client [`joined`] to it.
+async fn joined_client() -> (SioServer, SioClient) {
     let server = server().await;
-    let mut client = joined(&server).await;
-    client.send_raw(r#"42["message",1,"2",{"3":[true]}]"#).await;
-    let back = client.next_packet().await;
-    assert_eq!(back.kind, EVENT);
-    assert_eq!(back.text, r#"2["message-back",1,"2",{"3":[true]}]"#);
-    server.stop().await;
+    let client = joined(&server).await;
+    (server, client)
 }
 
+/// Plain and binary messages, with and without an acknowledgement: what the
+/// server sends back, byte for byte, with the attachments in order.
 #[tokio::test]
-async fn a_message_with_binary_attachments_comes_back() {
-    let server = server().await;
-    let mut client = joined(&server).await;
-    client
-        .send_raw(r#"452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#)
-        .await;
-    client.send_raw_binary(&[1, 2, 3]).await;
-    client.send_raw_binary(&[4, 5, 6]).await;
-    let back = client.next_packet().await;
-    assert_eq!(
-        back.text,
-        r#"52-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
-    );
-    assert_eq!(back.attachments, [vec![1, 2, 3], vec![4, 5, 6]]);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_plain_text_message_is_acknowledged() {
-    let server = server().await;
-    let mut client = joined(&server).await;
-    client
-        .send_raw(r#"42456["message-with-ack",1,"2",{"3":[false]}]"#)
-        .await;
-    assert_eq!(
-        client.next_packet().await.text,
-        r#"3456[1,"2",{"3":[false]}]"#
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_message_with_binary_attachments_is_acknowledged() {
-    let server = server().await;
-    let mut client = joined(&server).await;
-    client
-        .send_raw(
+async fn messages_come_back_and_are_acknowledged() {
+    let both: &[&[u8]] = &[&[1, 2, 3], &[4, 5, 6]];
+    for (case, frame, attachments, kind, answer) in [
+        (
+            "plain message",
+            r#"42["message",1,"2",{"3":[true]}]"#,
+            &[][..],
+            EVENT,
+            r#"2["message-back",1,"2",{"3":[true]}]"#,
+        ),
+        (
+            "binary message",
+            r#"452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+            both,
+            BINARY_EVENT,
+            r#"52-["message-back",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        ),
+        (
+            "plain message with an ack",
+            r#"42456["message-with-ack",1,"2",{"3":[false]}]"#,
+            &[][..],
+            ACK,
+            r#"3456[1,"2",{"3":[false]}]"#,
+        ),
+        (
+            "binary message with an ack",
             r#"452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
-        )
-        .await;
-    client.send_raw_binary(&[1, 2, 3]).await;
-    client.send_raw_binary(&[4, 5, 6]).await;
-    let ack = client.next_packet().await;
-    assert_eq!(
-        ack.text,
-        r#"62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#
-    );
-    assert_eq!(ack.attachments, [vec![1, 2, 3], vec![4, 5, 6]]);
-    server.stop().await;
+            both,
+            BINARY_ACK,
+            r#"62-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#,
+        ),
+    ] {
+        let (server, mut client) = joined_client().await;
+        client.send_raw(frame).await;
+        for attachment in attachments {
+            client.send_raw_binary(attachment).await;
+        }
+        let back = client.next_packet().await;
+        assert_eq!((back.kind, back.text.as_str()), (kind, answer), "{case}");
+        assert_eq!(back.attachments, attachments, "{case}");
+        server.stop().await;
+    }
 }
 
-async fn malformed_closes(frame: &str) {
-    let server = server().await;
-    let mut client = joined(&server).await;
-    let mut bystander = joined(&server).await;
-    client.send_raw(frame).await;
-    assert_eq!(client.expect_closed().await, [], "after {frame:?}");
-    bystander.send_raw(r#"42["message","still here"]"#).await;
-    assert_eq!(
-        bystander.next_packet().await.text,
-        r#"2["message-back","still here"]"#
-    );
-    server.stop().await;
-}
-
+/// An unknown packet type, an invalid payload and an invalid ack id each close
+/// the connection that sent them; another connection carries on.
 #[tokio::test]
-async fn an_unknown_packet_type_closes_the_connection() {
-    malformed_closes("4abc").await;
-}
-
-#[tokio::test]
-async fn an_invalid_payload_closes_the_connection() {
-    malformed_closes("42{}").await;
-}
-
-#[tokio::test]
-async fn an_invalid_ack_id_closes_the_connection() {
-    malformed_closes(r#"42abc["message-with-ack",1,"2",{"3":[false]}]"#).await;
+async fn malformed_packets_close_the_connection() {
+    for frame in [
+        "4abc",
+        "42{}",
+        r#"42abc["message-with-ack",1,"2",{"3":[false]}]"#,
+    ] {
+        let server = server().await;
+        let mut client = joined(&server).await;
+        let mut bystander = joined(&server).await;
+        client.send_raw(frame).await;
+        assert_eq!(client.expect_closed().await, [], "after {frame:?}");
+        bystander.send_raw(r#"42["message","still here"]"#).await;
+        assert_eq!(
+            bystander.next_packet().await.text,
+            r#"2["message-back","still here"]"#,
+            "after {frame:?}"
+        );
+        server.stop().await;
+    }
 }
 
 #[tokio::test]
 async fn frames_sent_together_are_all_read() {
-    let server = server().await;
-    let mut client = joined(&server).await;
+    let (server, mut client) = joined_client().await;
     for index in 0..50 {
         client.send_raw(&format!(r#"42["message",{index}]"#)).await;
     }

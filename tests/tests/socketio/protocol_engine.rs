@@ -5,14 +5,15 @@
 
 use std::time::Duration;
 
-use tether_examples::conformance::socket_io;
-use tether_tests::{HttpRequest, OpenPacket, PATIENCE, SioClient, SioServer, WsClient, WsEvent};
+use tether_tests::{
+    HttpRequest, OpenPacket, PATIENCE, SioClient, SioServer, WsClient, WsEvent, payload,
+};
+
+use crate::support::{
+    bad_handshake_queries, conformance_closes_after, conformance_server as server,
+};
 
 const PATH: &str = "/socket.io/";
-
-async fn server() -> SioServer {
-    SioServer::start(socket_io()).await
-}
 
 fn url(query: &str) -> String {
     format!("{PATH}?{query}")
@@ -29,16 +30,7 @@ async fn post(server: &SioServer, query: &str, body: &'static str) -> tether_tes
 }
 
 fn assert_handshake(open: &OpenPacket, upgrades: &[&str]) {
-    assert_eq!(
-        open.keys,
-        [
-            "sid",
-            "upgrades",
-            "pingInterval",
-            "pingTimeout",
-            "maxPayload"
-        ]
-    );
+    assert_eq!(open.keys, payload::HANDSHAKE_KEYS);
     assert_eq!(open.upgrades, upgrades);
     assert_eq!(
         (open.ping_interval, open.ping_timeout, open.max_payload),
@@ -54,6 +46,12 @@ async fn polling_sid(server: &SioServer) -> String {
     open.sid
 }
 
+/// The query of a new polling session's requests.
+async fn polling_session(server: &SioServer) -> String {
+    let sid = polling_sid(server).await;
+    format!("EIO=4&transport=polling&sid={sid}")
+}
+
 #[tokio::test]
 async fn a_polling_session_opens() {
     let server = server().await;
@@ -64,13 +62,8 @@ async fn a_polling_session_opens() {
 #[tokio::test]
 async fn polling_handshakes_with_a_bad_query_or_method_are_refused() {
     let server = server().await;
-    for query in [
-        "transport=polling",
-        "EIO=abc&transport=polling",
-        "EIO=4",
-        "EIO=4&transport=abc",
-    ] {
-        assert_eq!(get(&server, query).await.status, 400, "{query}");
+    for query in bad_handshake_queries("polling") {
+        assert_eq!(get(&server, &query).await.status, 400, "{query}");
     }
     assert_eq!(
         post(&server, "EIO=4&transport=polling", "").await.status,
@@ -92,14 +85,9 @@ async fn a_websocket_session_opens() {
 #[tokio::test]
 async fn websocket_handshakes_with_a_bad_query_are_refused() {
     let server = server().await;
-    for query in [
-        "transport=websocket",
-        "EIO=abc&transport=websocket",
-        "EIO=4",
-        "EIO=4&transport=abc",
-    ] {
-        let refused = WsClient::connect_with(server.addr(), &url(query), &[]).await;
-        assert_eq!(refused.expect_err(query).status, 400, "{query}");
+    for query in bad_handshake_queries("websocket") {
+        let refused = WsClient::connect_with(server.addr(), &url(&query), &[]).await;
+        assert_eq!(refused.expect_err(&query).status, 400, "{query}");
     }
     server.stop().await;
 }
@@ -107,8 +95,7 @@ async fn websocket_handshakes_with_a_bad_query_are_refused() {
 #[tokio::test]
 async fn polling_pings_are_answered_three_times() {
     let server = server().await;
-    let sid = polling_sid(&server).await;
-    let session = format!("EIO=4&transport=polling&sid={sid}");
+    let session = polling_session(&server).await;
     for _ in 0..3 {
         let ping = get(&server, &session).await;
         assert_eq!((ping.status.as_u16(), ping.text()), (200, "2"));
@@ -120,8 +107,7 @@ async fn polling_pings_are_answered_three_times() {
 #[tokio::test]
 async fn an_unanswered_polling_ping_closes_the_session() {
     let server = server().await;
-    let sid = polling_sid(&server).await;
-    let session = format!("EIO=4&transport=polling&sid={sid}");
+    let session = polling_session(&server).await;
     let ping = get(&server, &session).await;
     assert_eq!(ping.text(), "2");
     let pinged = tokio::time::Instant::now();
@@ -137,11 +123,17 @@ async fn an_unanswered_polling_ping_closes_the_session() {
     server.stop().await;
 }
 
+/// A raw WebSocket session on `server`, its handshake read.
+async fn websocket_session(server: &SioServer) -> WsClient {
+    let mut ws = WsClient::connect(server.addr(), &url("EIO=4&transport=websocket")).await;
+    ws.expect_text().await;
+    ws
+}
+
 #[tokio::test]
 async fn websocket_pings_are_answered_three_times() {
     let server = server().await;
-    let mut ws = WsClient::connect(server.addr(), &url("EIO=4&transport=websocket")).await;
-    ws.expect_text().await;
+    let mut ws = websocket_session(&server).await;
     for _ in 0..3 {
         assert_eq!(ws.expect_text().await, "2");
         ws.send_text("3").await;
@@ -152,8 +144,7 @@ async fn websocket_pings_are_answered_three_times() {
 #[tokio::test]
 async fn an_unanswered_websocket_ping_closes_the_session() {
     let server = server().await;
-    let mut ws = WsClient::connect(server.addr(), &url("EIO=4&transport=websocket")).await;
-    ws.expect_text().await;
+    let mut ws = websocket_session(&server).await;
     let (_, before) = ws.expect_closed_within(PATIENCE).await;
     assert_eq!(before, [WsEvent::Text("2".into())]);
     server.stop().await;
@@ -162,8 +153,7 @@ async fn an_unanswered_websocket_ping_closes_the_session() {
 /// Posts `1` while a poll is pending; returns what the poll got. The poll gets a
 /// head start of `lead`; there is no way to see from outside that it is waiting.
 async fn close_while_polling(server: &SioServer, lead: Duration) -> (String, String) {
-    let sid = polling_sid(server).await;
-    let session = format!("EIO=4&transport=polling&sid={sid}");
+    let session = polling_session(server).await;
     let pending = tokio::spawn(HttpRequest::get(url(&session)).send(server.addr()));
     tokio::time::sleep(lead).await;
     assert_eq!(post(server, &session, "1").await.status, 200);
@@ -195,11 +185,7 @@ async fn a_polling_close_releases_the_pending_poll() {
 
 #[tokio::test]
 async fn a_websocket_close_packet_closes_the_session() {
-    let server = server().await;
-    let mut client = server.open().await;
-    client.send_raw("1").await;
-    assert_eq!(client.expect_closed().await, []);
-    server.stop().await;
+    conformance_closes_after("1").await;
 }
 
 /// Upgrades the polling session `sid`: probe, noop for a pending poll, switch.

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use tether::server::{Event, RecoveryConfig, Server, ServerConfig, Socket};
 use tether_tests::{SioClient, SioServer, sio_config};
 
+use crate::support::handling;
+
 /// A server with recovery on: `join(room)` joins and acks, `shout(text)` emits
 /// `news(text)` to everyone, `tell(room, text)` emits `news(text)` to a room,
 /// `remember(value)` stores a value with the socket and `recall` acks it, `ask`
@@ -256,13 +258,10 @@ async fn an_offset_no_longer_kept_or_a_wrong_pid_gets_a_new_socket() {
 
 #[tokio::test]
 async fn without_recovery_nothing_changes_on_the_wire() {
-    let server = SioServer::with(|io| {
-        io.main()
-            .on("shout", |socket: Socket, event: Event| async move {
-                let text: String = event.arg(0)?;
-                socket.emit("news", &text)?;
-                Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
-            });
+    let server = handling("shout", |socket: Socket, event: Event| async move {
+        let text: String = event.arg(0)?;
+        socket.emit("news", &text)?;
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
     })
     .await;
     assert!(
