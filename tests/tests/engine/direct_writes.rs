@@ -80,12 +80,12 @@ async fn a_full_socket_gets_every_packet_then_the_close_frame() {
             "whole and in order"
         );
     }
-    let (code, after) = ws.expect_closed().await;
-    assert_eq!(after, [], "nothing after the last packet");
-    assert_eq!(code, Some(1000));
-    server
-        .expect_closed(&open.sid, CloseReason::ForcedClose)
-        .await;
+    let ending = server.websocket_ending(&mut ws, &open.sid).await;
+    assert_eq!(ending.before, [], "nothing after the last packet");
+    assert_eq!(
+        (ending.code, ending.reason),
+        (Some(1000), CloseReason::ForcedClose)
+    );
     server.stop().await;
 }
 

@@ -86,22 +86,17 @@ async fn sessions_keep_their_protocol_version() {
     let v4 = server.open_polling().await;
     let reply = server.get("EIO=3&transport=polling").await;
     let v3 = OpenPacket::parse(&packets(reply.text())[0]);
+    let v3_over_polling_v4 = format!("EIO=4&transport=polling&sid={}", v3.sid);
+    let v4_over_polling_v3 = format!("EIO=3&transport=polling&sid={}", v4.sid());
+    let v3_upgraded_as_v4 = format!("EIO=4&transport=websocket&sid={}", v3.sid);
     server
-        .get(&format!("EIO=3&transport=polling&sid={}", v4.sid()))
-        .await
-        .assert_error(400, 3, "Bad request");
-    server
-        .get(&format!("EIO=4&transport=polling&sid={}", v3.sid))
-        .await
-        .assert_error(400, 3, "Bad request");
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path(&format!("EIO=4&transport=websocket&sid={}", v3.sid)),
-        &[],
-    )
-    .await
-    .expect_err("a v4 upgrade of a v3 session must be refused");
-    refused.assert_error(400, 3, "Bad request");
+        .expect_requests_refused(
+            &[&v4_over_polling_v3, &v3_over_polling_v4],
+            &[&v3_upgraded_as_v4],
+            3,
+            "Bad request",
+        )
+        .await;
     server.assert_open(v4.sid()).await;
     server.assert_open(&v3.sid).await;
     server.stop().await;

@@ -152,23 +152,16 @@ async fn the_handshake_request_is_kept_with_the_connection() {
 #[tokio::test]
 async fn unsupported_protocol_versions_are_refused_with_code_5() {
     let server = TestServer::quiet().await;
-    for query in [
+    let polling = [
         "transport=polling",
         "EIO=abc&transport=polling",
         "EIO=3&transport=polling",
         "EIO=5&transport=polling",
-    ] {
-        server
-            .get(query)
-            .await
-            .assert_error(400, 5, "Unsupported protocol version");
-    }
-    for query in ["transport=websocket", "EIO=abc&transport=websocket"] {
-        let refused = WsClient::connect_with(server.addr(), &server.path(query), &[])
-            .await
-            .expect_err("WebSocket with a bad EIO must be refused");
-        refused.assert_error(400, 5, "Unsupported protocol version");
-    }
+    ];
+    let websocket = ["transport=websocket", "EIO=abc&transport=websocket"];
+    server
+        .expect_requests_refused(&polling, &websocket, 5, "Unsupported protocol version")
+        .await;
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
 }
@@ -176,23 +169,16 @@ async fn unsupported_protocol_versions_are_refused_with_code_5() {
 #[tokio::test]
 async fn unknown_transports_are_refused_with_code_0() {
     let server = TestServer::quiet().await;
-    for query in [
+    let polling = [
         "EIO=4",
         "EIO=4&transport=abc",
         "EIO=4&transport=",
         "EIO=4&transport=flashsocket",
-    ] {
-        server
-            .get(query)
-            .await
-            .assert_error(400, 0, "Transport unknown");
-    }
-    for query in ["EIO=4", "EIO=4&transport=abc"] {
-        let refused = WsClient::connect_with(server.addr(), &server.path(query), &[])
-            .await
-            .expect_err("WebSocket with a bad transport must be refused");
-        refused.assert_error(400, 0, "Transport unknown");
-    }
+    ];
+    let websocket = ["EIO=4", "EIO=4&transport=abc"];
+    server
+        .expect_requests_refused(&polling, &websocket, 0, "Transport unknown")
+        .await;
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
 }
@@ -215,30 +201,24 @@ async fn handshakes_that_are_not_get_are_refused_with_code_2() {
 #[tokio::test]
 async fn unknown_session_ids_are_refused_with_code_1() {
     let server = TestServer::quiet().await;
-    for sid in [
+    let polling = [
         "AAAAAAAAAAAAAAAAAAAA",
         "not-a-sid",
         "",
         "AAAAAAAAAAAAAAAAAAA%2F",
-    ] {
-        let query = format!("EIO=4&transport=polling&sid={sid}");
+    ]
+    .map(|sid| format!("EIO=4&transport=polling&sid={sid}"));
+    let polling = polling.each_ref().map(String::as_str);
+    let websocket = ["EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA"];
+    server
+        .expect_requests_refused(&polling, &websocket, 1, "Session ID unknown")
+        .await;
+    for query in polling {
         server
-            .get(&query)
-            .await
-            .assert_error(400, 1, "Session ID unknown");
-        server
-            .post(&query, "4hello")
+            .post(query, "4hello")
             .await
             .assert_error(400, 1, "Session ID unknown");
     }
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path("EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA"),
-        &[],
-    )
-    .await
-    .expect_err("WebSocket with an unknown sid must be refused");
-    refused.assert_error(400, 1, "Session ID unknown");
     server.stop().await;
 }
 
@@ -300,30 +280,33 @@ async fn requests_on_a_session_keep_its_protocol_and_transport() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
     let sid = session.sid().to_owned();
-    for query in [
+    let other_protocols = [
         format!("EIO=3&transport=polling&sid={sid}"),
         format!("EIO=5&transport=polling&sid={sid}"),
         format!("transport=polling&sid={sid}"),
-    ] {
-        server.get(&query).await.assert_error(400, 3, "Bad request");
+    ];
+    // The last is not an upgrade: the transport is not the session's.
+    let polling = [
+        other_protocols[0].as_str(),
+        &other_protocols[1],
+        &other_protocols[2],
+        &format!("EIO=4&transport=websocket&sid={sid}"),
+    ];
+    let upgrade_with_another_protocol = format!("EIO=3&transport=websocket&sid={sid}");
+    server
+        .expect_requests_refused(
+            &polling,
+            &[&upgrade_with_another_protocol],
+            3,
+            "Bad request",
+        )
+        .await;
+    for query in &other_protocols {
         server
-            .post(&query, "4hello")
+            .post(query, "4hello")
             .await
             .assert_error(400, 3, "Bad request");
     }
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path(&format!("EIO=3&transport=websocket&sid={sid}")),
-        &[],
-    )
-    .await
-    .expect_err("an upgrade with another protocol version must be refused");
-    refused.assert_error(400, 3, "Bad request");
-    // Not an upgrade: the transport is not the session's.
-    server
-        .get(&format!("EIO=4&transport=websocket&sid={sid}"))
-        .await
-        .assert_error(400, 3, "Bad request");
     // The session carries on, and none of the refused messages reached it.
     server.assert_open(&sid).await;
     assert_eq!(session.post("4hello").await.text(), "ok");

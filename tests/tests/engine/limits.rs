@@ -2,13 +2,26 @@
 
 use bytes::Bytes;
 use tether::engine::{CloseReason, Frame, PacketKind, SendError};
+use tether_tests::engine_checks::{WsEnding, reply_of};
 use tether_tests::server::quiet_config;
-use tether_tests::{PATIENCE, TestServer};
+use tether_tests::{TestServer, WsClient};
 
 const MAX: usize = 100;
 
 async fn small_server() -> TestServer {
     TestServer::start(quiet_config().with_max_payload(MAX)).await
+}
+
+/// Checks the server closed `ws`, the client of `sid`, with `1009` (message too
+/// big) and nothing before it, and told the handler of a transport error.
+async fn expect_too_big(server: &TestServer, ws: &mut WsClient, sid: &str) {
+    let ending = server.websocket_ending(ws, sid).await;
+    let too_big = WsEnding {
+        code: Some(1009),
+        before: vec![],
+        reason: CloseReason::TransportError,
+    };
+    assert_eq!(ending, too_big);
 }
 
 #[tokio::test]
@@ -65,12 +78,7 @@ async fn a_websocket_message_over_max_payload_closes_with_1009() {
     assert_eq!(ws.expect_binary().await, vec![1u8; MAX]);
 
     ws.send_text(&format!("4{}", "x".repeat(MAX))).await;
-    let (code, before) = ws.expect_closed().await;
-    assert_eq!(code, Some(1009), "message too big");
-    assert!(before.is_empty(), "{before:?}");
-    server
-        .expect_closed(&open.sid, CloseReason::TransportError)
-        .await;
+    expect_too_big(&server, &mut ws, &open.sid).await;
     server.stop().await;
 }
 
@@ -79,11 +87,7 @@ async fn a_binary_websocket_message_over_max_payload_closes_with_1009() {
     let server = small_server().await;
     let (mut ws, open) = server.open_websocket().await;
     ws.send_binary(vec![0u8; MAX + 1]).await;
-    let (code, _before) = ws.expect_closed().await;
-    assert_eq!(code, Some(1009));
-    server
-        .expect_closed(&open.sid, CloseReason::TransportError)
-        .await;
+    expect_too_big(&server, &mut ws, &open.sid).await;
     server.stop().await;
 }
 
@@ -172,7 +176,7 @@ async fn volatile_frames_are_dropped_unless_the_transport_can_take_them() {
         conn.send_volatile(frame()) == Ok(true)
     })
     .await;
-    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    let polled = reply_of(get).await;
     assert_eq!(polled.text(), "4volatile");
     server.stop().await;
 }

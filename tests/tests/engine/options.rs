@@ -269,11 +269,9 @@ async fn allow_request_refuses_with_403_and_its_message() {
         "only handshakes are checked"
     );
 
-    let ws_path = server.path("EIO=4&transport=websocket");
-    let refused = WsClient::connect_with(server.addr(), &ws_path, &[])
-        .await
-        .expect_err("WebSocket without the key must be refused");
+    let refused = server.refuse_websocket("EIO=4&transport=websocket").await;
     refused.assert_error(403, 4, "api key required");
+    let ws_path = server.path("EIO=4&transport=websocket");
     let mut ws = WsClient::connect_with(server.addr(), &ws_path, &[("x-api-key", "secret")])
         .await
         .expect("WebSocket with the key");
@@ -287,19 +285,15 @@ async fn polling_only_servers_refuse_websockets() {
     let server = TestServer::start(quiet_config().with_transports(transports)).await;
     let session = server.open_polling().await;
     assert!(session.open.upgrades.is_empty(), "nothing to upgrade to");
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path("EIO=4&transport=websocket"),
-        &[],
-    )
-    .await
-    .expect_err("WebSocket handshake");
-    refused.assert_error(400, 0, "Transport unknown");
     let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
-    let refused = WsClient::connect_with(server.addr(), &server.path(&upgrade), &[])
-        .await
-        .expect_err("WebSocket upgrade");
-    refused.assert_error(400, 0, "Transport unknown");
+    server
+        .expect_requests_refused(
+            &[],
+            &["EIO=4&transport=websocket", &upgrade],
+            0,
+            "Transport unknown",
+        )
+        .await;
     server.stop().await;
 }
 
@@ -324,10 +318,9 @@ async fn upgrades_can_be_turned_off() {
     let session = server.open_polling().await;
     assert!(session.open.upgrades.is_empty());
     let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
-    let refused = WsClient::connect_with(server.addr(), &server.path(&upgrade), &[])
-        .await
-        .expect_err("WebSocket upgrade");
-    refused.assert_error(400, 3, "Bad request");
+    server
+        .expect_requests_refused(&[], &[&upgrade], 3, "Bad request")
+        .await;
     assert_eq!(session.post("4still polling").await.text(), "ok");
     let (_ws, open) = server.open_websocket().await;
     assert!(

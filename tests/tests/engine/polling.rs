@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tether::engine::{CloseReason, Message};
+use tether_tests::engine_checks::reply_of;
 use tether_tests::payload::{binary_record, join, split};
 use tether_tests::server::quiet_config;
-use tether_tests::{PATIENCE, QUIET, TestServer};
+use tether_tests::{QUIET, TestServer};
 use tokio::time::Instant;
 
 fn text(message: &str) -> Message {
@@ -123,10 +124,7 @@ async fn a_get_waits_until_there_is_data() {
     let get = session.spawn_pending_get().await;
 
     server.connection(session.sid()).send_text("late").unwrap();
-    let polled = tokio::time::timeout(PATIENCE, get)
-        .await
-        .expect("the waiting GET answers once data is queued")
-        .unwrap();
+    let polled = reply_of(get).await;
     assert_eq!(polled.status, 200);
     assert_eq!(polled.text(), "4late");
     server.stop().await;
@@ -142,10 +140,7 @@ async fn a_get_without_data_ends_with_the_next_ping() {
 
     let get = session.spawn_pending_get().await;
 
-    let polled = tokio::time::timeout(PATIENCE, get)
-        .await
-        .expect("the GET answers with the ping")
-        .unwrap();
+    let polled = reply_of(get).await;
     assert_eq!(polled.text(), "2");
     assert!(
         started.elapsed() >= interval,
@@ -168,10 +163,7 @@ async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
         .await;
     second.assert_error(400, 3, "Bad request");
 
-    let first = tokio::time::timeout(PATIENCE, first)
-        .await
-        .unwrap()
-        .unwrap();
+    let first = reply_of(first).await;
     assert_eq!(first.status, 200);
     assert_eq!(
         first.text(),

@@ -5,14 +5,13 @@
 use std::time::Duration;
 
 use tether::engine::{CloseReason, Message, Text, Transport};
+use tether_tests::engine_checks::reply_of;
 use tether_tests::server::quiet_config;
 use tether_tests::{PATIENCE, PollingSession, TestServer, WsClient, WsEvent};
 
 /// Probes and completes an upgrade of `session`, returning the WebSocket.
 async fn upgrade(server: &TestServer, session: &PollingSession) -> WsClient {
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
     ws.send_text("5").await;
     ws
 }
@@ -26,15 +25,21 @@ async fn switched(server: &TestServer, sid: &str) {
     .await;
 }
 
+/// Opens a second WebSocket for `sid` and checks the server closes it unanswered.
+async fn expect_second_socket_closed(server: &TestServer, sid: &str) {
+    let mut second = server.upgrade_socket(sid).await;
+    second.send_text_if_open("2probe").await;
+    let (_code, before) = second.expect_closed().await;
+    assert!(before.is_empty(), "the second socket got {before:?}");
+}
+
 #[tokio::test]
 async fn a_polling_session_upgrades_to_websocket() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
     assert_eq!(session.open.upgrades, ["websocket"]);
 
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
     assert_eq!(
         server.connection(session.sid()).transport(),
         Transport::Polling
@@ -65,10 +70,8 @@ async fn a_poll_pending_when_the_probe_arrives_is_released_with_a_noop() {
     let session = server.open_polling().await;
     let get = session.spawn_pending_get().await;
 
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
-    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    let mut ws = server.probe_upgrade(session.sid()).await;
+    let polled = reply_of(get).await;
     assert_eq!(polled.text(), "6");
 
     // Polls made while the upgrade is still pending keep getting noops.
@@ -88,9 +91,7 @@ async fn the_polling_buffer_is_flushed_onto_the_websocket() {
     let conn = server.connection(session.sid());
     conn.send_text("before the probe").unwrap();
 
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
     conn.send_text("during the upgrade").unwrap();
     conn.send_binary(bytes::Bytes::from_static(&[7, 7]))
         .unwrap();
@@ -108,9 +109,7 @@ async fn the_polling_buffer_is_flushed_onto_the_websocket() {
 async fn messages_posted_during_the_upgrade_are_echoed_on_the_websocket() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
     assert_eq!(session.post("4posted1\x1e4posted2").await.text(), "ok");
     ws.send_text("5").await;
     assert_eq!(ws.expect_text().await, "4posted1");
@@ -144,10 +143,7 @@ async fn a_second_websocket_with_the_sid_is_closed_after_the_upgrade() {
     let mut ws = upgrade(&server, &session).await;
     switched(&server, session.sid()).await;
 
-    let mut second = server.upgrade_socket(session.sid()).await;
-    second.send_text_if_open("2probe").await;
-    let (_code, before) = second.expect_closed().await;
-    assert!(before.is_empty(), "the second socket got {before:?}");
+    expect_second_socket_closed(&server, session.sid()).await;
 
     ws.send_text("4hello").await;
     assert_eq!(ws.expect_text().await, "4hello");
@@ -159,14 +155,9 @@ async fn a_second_websocket_with_the_sid_is_closed_after_the_upgrade() {
 async fn a_second_websocket_during_the_upgrade_is_closed() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
 
-    let mut second = server.upgrade_socket(session.sid()).await;
-    second.send_text_if_open("2probe").await;
-    let (_code, before) = second.expect_closed().await;
-    assert!(before.is_empty(), "the second socket got {before:?}");
+    expect_second_socket_closed(&server, session.sid()).await;
 
     ws.send_text("5").await;
     ws.send_text("4first wins").await;
@@ -180,9 +171,7 @@ async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
     let server = TestServer::start(config).await;
     let session = server.open_polling().await;
 
-    let mut probed = server.upgrade_socket(session.sid()).await;
-    probed.send_text("2probe").await;
-    assert_eq!(probed.expect_text().await, "3probe");
+    let mut probed = server.probe_upgrade(session.sid()).await;
     let (_code, before) = probed.expect_closed().await;
     assert!(before.is_empty(), "{before:?}");
 
@@ -206,9 +195,7 @@ async fn an_abandoned_upgrade_leaves_no_session_behind() {
         .with_upgrade_timeout(Duration::from_secs(30));
     let server = TestServer::start(config).await;
     let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
 
     // The client vanishes mid-upgrade: no pong, no `5`.
     let (reason, _at) = server.closed_within(session.sid(), PATIENCE).await;
@@ -222,9 +209,7 @@ async fn an_abandoned_upgrade_leaves_no_session_behind() {
 async fn a_packet_other_than_the_probe_or_upgrade_aborts_the_upgrade_only() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
     ws.send_text("4not yet").await;
     ws.expect_closed().await;
 
@@ -243,14 +228,10 @@ async fn upgrading_a_closed_session_is_refused() {
     let session = server.open_polling().await;
     assert_eq!(session.post("1").await.text(), "ok");
     server.closed(session.sid()).await;
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path(&format!("EIO=4&transport=websocket&sid={}", session.sid())),
-        &[],
-    )
-    .await
-    .expect_err("no upgrade for a closed session");
-    refused.assert_error(400, 1, "Session ID unknown");
+    let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
+    server
+        .expect_requests_refused(&[], &[&upgrade], 1, "Session ID unknown")
+        .await;
     server.stop().await;
 }
 
@@ -261,15 +242,13 @@ async fn upgrading_a_closed_session_is_refused() {
 async fn a_get_sent_just_before_the_upgrade_completes_is_refused() {
     let server = TestServer::quiet().await;
     let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
 
     let get = session.spawn_get();
     // Lets the GET reach the server first, well within the time it waits for `5`.
     tokio::time::sleep(Duration::from_millis(20)).await;
     ws.send_text("5").await;
-    let refused = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    let refused = reply_of(get).await;
     assert_eq!(refused.status, 400);
 
     ws.send_text("4hello").await;

@@ -72,33 +72,54 @@ async fn mixed_messages_are_echoed_in_order() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn an_invalid_packet_closes_the_session() {
-    let server = TestServer::quiet().await;
-    for bad in ["abc", "9", ""] {
-        let (mut ws, open) = server.open_websocket().await;
-        ws.send_text(bad).await;
-        let (_code, before) = ws.expect_closed().await;
-        assert!(before.is_empty(), "{bad:?} got an answer: {before:?}");
-        assert_eq!(
-            server.closed(&open.sid).await,
-            CloseReason::ParseError,
-            "{bad:?}"
-        );
-    }
-    server.expect_empty().await;
-    server.stop().await;
+/// What a client sends to end its session.
+#[derive(Debug, Clone, Copy)]
+enum Last {
+    /// A text frame holding this packet.
+    Packet(&'static str),
+    /// A WebSocket close frame.
+    CloseFrame,
 }
 
+/// Every way a client ends its WebSocket session: the client gets nothing more,
+/// and the handler is told why.
 #[tokio::test]
-async fn a_ping_from_a_v4_client_is_an_error() {
+async fn what_a_client_sends_last_ends_its_session() {
+    let cases = [
+        (
+            "a close packet",
+            Last::Packet("1"),
+            CloseReason::TransportClose,
+        ),
+        (
+            "a WebSocket close frame",
+            Last::CloseFrame,
+            CloseReason::TransportClose,
+        ),
+        (
+            "a ping from a v4 client",
+            Last::Packet("2"),
+            CloseReason::TransportError,
+        ),
+        (
+            "no packet type",
+            Last::Packet("abc"),
+            CloseReason::ParseError,
+        ),
+        ("packet type 9", Last::Packet("9"), CloseReason::ParseError),
+        ("an empty packet", Last::Packet(""), CloseReason::ParseError),
+    ];
     let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    ws.send_text("2").await;
-    ws.expect_closed().await;
-    server
-        .expect_closed(&open.sid, CloseReason::TransportError)
-        .await;
+    for (name, last, reason) in cases {
+        let (mut ws, open) = server.open_websocket().await;
+        match last {
+            Last::Packet(packet) => ws.send_text(packet).await,
+            Last::CloseFrame => ws.close().await,
+        }
+        let ending = server.websocket_ending(&mut ws, &open.sid).await;
+        assert_eq!((ending.before, ending.reason), (vec![], reason), "{name}");
+        assert_eq!(server.engine.connection_count(), 0, "{name}");
+    }
     server.stop().await;
 }
 
@@ -107,19 +128,6 @@ async fn a_client_that_goes_away_ends_its_session() {
     let server = TestServer::quiet().await;
     let (ws, open) = server.open_websocket().await;
     drop(ws);
-    server
-        .expect_closed(&open.sid, CloseReason::TransportClose)
-        .await;
-    server.expect_empty().await;
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_websocket_close_frame_ends_the_session() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    ws.close().await;
-    ws.expect_closed().await;
     server
         .expect_closed(&open.sid, CloseReason::TransportClose)
         .await;
