@@ -32,6 +32,17 @@ pub fn handlers(io: &Server) {
         });
 }
 
+/// Emits `event` from tether node `a` to room `room`, then `marker` to everyone:
+/// each client's [`names_until`] `marker` then shows whether it was in the room.
+///
+/// # Panics
+///
+/// If `a` cannot emit.
+pub fn emit_to_room_then_marker(a: &Server, room: &str, event: &str) {
+    a.to(room).emit(event, &()).unwrap();
+    a.main().emit("marker", &()).unwrap();
+}
+
 /// Runs a cluster operation on the Node.js server through its client.
 pub async fn node_cluster(client: &Client, spec: Json) -> Json {
     let answer: Json = within(client.emit_with_ack("cluster", &spec))
@@ -193,15 +204,13 @@ pub async fn commands_from_tether_reach_every_node(a: &Server, urls: [&str; 3]) 
 
     a.main().broadcast().sockets_join("blue").await.unwrap();
     // Each node hears a's messages in the order a sent them.
-    a.to("blue").emit("to blue", &()).unwrap();
-    a.main().emit("marker", &()).unwrap();
+    emit_to_room_then_marker(a, "blue", "to blue");
     for seen in [&mut seen_a, &mut seen_b, &mut seen_n] {
         assert_eq!(names_until(seen, "marker").await, ["to blue", "marker"]);
     }
 
     a.to(n_id.as_str()).sockets_leave("blue").await.unwrap();
-    a.to("blue").emit("blue again", &()).unwrap();
-    a.main().emit("marker", &()).unwrap();
+    emit_to_room_then_marker(a, "blue", "blue again");
     assert_eq!(
         names_until(&mut seen_b, "marker").await,
         ["blue again", "marker"]
@@ -219,8 +228,7 @@ pub async fn commands_from_tether_reach_every_node(a: &Server, urls: [&str; 3]) 
     };
     remote.emit("direct", &"hello").unwrap();
     remote.join("green").await.unwrap();
-    a.to("green").emit("to green", &()).unwrap();
-    a.main().emit("marker", &()).unwrap();
+    emit_to_room_then_marker(a, "green", "to green");
     assert_eq!(
         names_until(&mut seen_n, "marker").await,
         ["direct", "to green", "marker"]
@@ -245,36 +253,15 @@ pub async fn commands_from_node_reach_tether(a: &Server, a_url: &str, node_url: 
     let (_other_on_a, other_id, mut seen_other) = reporting_client(a_url).await;
     let (on_node, _, _) = reporting_client(node_url).await;
 
-    node_cluster(
-        &on_node,
-        json!({ "op": "join", "to": a_id, "rooms": ["green"] }),
-    )
-    .await;
-    node_fetch_until(
-        &on_node,
-        json!({ "op": "fetch", "to": "green" }),
-        &set([&a_id]),
-    )
-    .await;
-    a.to("green").emit("to green", &()).unwrap();
-    a.main().emit("marker", &()).unwrap();
+    node_moves_socket(&on_node, "join", &a_id, "green", &set([&a_id])).await;
+    emit_to_room_then_marker(a, "green", "to green");
     assert_eq!(
         names_until(&mut seen_a, "marker").await,
         ["to green", "marker"]
     );
     assert_eq!(names_until(&mut seen_other, "marker").await, ["marker"]);
 
-    node_cluster(
-        &on_node,
-        json!({ "op": "leave", "to": a_id, "rooms": ["green"] }),
-    )
-    .await;
-    node_fetch_until(
-        &on_node,
-        json!({ "op": "fetch", "to": "green" }),
-        &BTreeSet::new(),
-    )
-    .await;
+    node_moves_socket(&on_node, "leave", &a_id, "green", &BTreeSet::new()).await;
 
     node_cluster(
         &on_node,
@@ -286,6 +273,20 @@ pub async fn commands_from_node_reach_tether(a: &Server, a_url: &str, node_url: 
     within(on_node.disconnected()).await;
     let left = a.main().fetch_sockets().await.unwrap();
     assert_eq!(ids(&left), set([&other_id]));
+}
+
+/// Has the Node.js node make socket `id` `op` (`join` or `leave`) room `room`
+/// through its client `on_node`, then waits until it fetches exactly `members` in
+/// the room.
+async fn node_moves_socket(
+    on_node: &Client,
+    op: &str,
+    id: &str,
+    room: &str,
+    members: &BTreeSet<String>,
+) {
+    node_cluster(on_node, json!({ "op": op, "to": id, "rooms": [room] })).await;
+    node_fetch_until(on_node, json!({ "op": "fetch", "to": room }), members).await;
 }
 
 /// `serverSideEmitWithAck` gathers one answer from every other node, started from

@@ -22,6 +22,7 @@ pub mod postgres;
 pub mod proxy;
 pub mod redis;
 pub mod redis_streams;
+pub mod served_node;
 pub mod server;
 pub mod sio;
 pub mod sio_packet;

@@ -7,6 +7,16 @@ use base64::engine::general_purpose::STANDARD;
 /// The record separator between packets of a polling payload.
 pub const SEPARATOR: char = '\x1e';
 
+/// The keys of the handshake's JSON object, in the order the Node.js server
+/// writes them.
+pub const OPEN_KEYS: [&str; 5] = [
+    "sid",
+    "upgrades",
+    "pingInterval",
+    "pingTimeout",
+    "maxPayload",
+];
+
 /// The handshake (`0{...}`) a server sends first, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenPacket {
@@ -100,16 +110,7 @@ mod tests {
         let open = OpenPacket::parse(
             r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":1,"pingTimeout":2,"maxPayload":3}"#,
         );
-        assert_eq!(
-            open.keys,
-            [
-                "sid",
-                "upgrades",
-                "pingInterval",
-                "pingTimeout",
-                "maxPayload"
-            ]
-        );
+        assert_eq!(open.keys, OPEN_KEYS);
         assert_eq!(open.upgrades, ["websocket"]);
         assert_eq!(
             (open.ping_interval, open.ping_timeout, open.max_payload),

@@ -210,21 +210,6 @@ impl PostgresNode {
             self.adapter.nodes("/")
         );
     }
-
-    /// The URL clients connect to.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The server.
-    pub fn io(&self) -> &Server {
-        &self.server.io
-    }
-
-    /// Disconnects every client and stops listening.
-    pub async fn stop(self) {
-        self.server.stop().await;
-    }
 }
 
 /// A Node.js socket.io 4.8 server with `@socket.io/postgres-adapter` on the shared

@@ -195,21 +195,6 @@ impl RedisNode {
                 )
             });
     }
-
-    /// The URL clients connect to.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The server.
-    pub fn io(&self) -> &Server {
-        &self.server.io
-    }
-
-    /// Disconnects every client and stops listening.
-    pub async fn stop(self) {
-        self.server.stop().await;
-    }
 }
 
 /// A `redis-server` process of the test's own, killed when dropped.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tether::adapter::redis::streams::{RedisStreamsAdapter, RedisStreamsConfig};
 use tether::protocol::Args;
-use tether::server::{Event, RecoveryConfig, Server, ServerConfig, Socket};
+use tether::server::{BroadcastOperator, Event, RecoveryConfig, Server, ServerConfig, Socket};
 
 use crate::node::NodeServer;
 use crate::redis::redis_url;
@@ -70,43 +70,31 @@ impl StreamsNode {
         )
         .await
     }
-
-    /// The URL clients connect to.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-
-    /// The server.
-    pub fn io(&self) -> &Server {
-        &self.server.io
-    }
 }
 
 /// A Node.js socket.io server with the streams adapter on `stream`, keeping
 /// `max_len` entries; returns once its adapter listens. Blocking: call it from
 /// `spawn_blocking`.
 pub fn node_streams_server(stream: &str, max_len: usize) -> NodeServer {
-    NodeServer::start(
-        "node-redis-streams-server.mjs",
-        "@socket.io/redis-streams-adapter",
-        &[
-            ("REDIS_URL", redis_url()),
-            ("STREAM", stream.to_owned()),
-            ("MAXLEN", max_len.to_string()),
-        ],
-    )
+    node_streams_server_setting(stream, ("MAXLEN", max_len.to_string()))
 }
 
 /// A Node.js server as [`node_streams_server`], with `count` streams.
 /// Blocking: call it from `spawn_blocking`.
 pub fn node_streams_server_with(stream: &str, count: usize) -> NodeServer {
+    node_streams_server_setting(stream, ("STREAM_COUNT", count.to_string()))
+}
+
+/// A Node.js server with the streams adapter on `stream` and one more setting of
+/// `node-redis-streams-server.mjs`.
+fn node_streams_server_setting(stream: &str, setting: (&str, String)) -> NodeServer {
     NodeServer::start(
         "node-redis-streams-server.mjs",
         "@socket.io/redis-streams-adapter",
         &[
             ("REDIS_URL", redis_url()),
             ("STREAM", stream.to_owned()),
-            ("STREAM_COUNT", count.to_string()),
+            setting,
         ],
     )
 }
@@ -117,6 +105,34 @@ pub async fn node_streams(stream: &str, max_len: usize) -> NodeServer {
     tokio::task::spawn_blocking(move || node_streams_server(&stream, max_len))
         .await
         .expect("the Node.js server starts")
+}
+
+/// Registers `handler` for `event` on `io`'s main namespace, handing it the
+/// server (to broadcast or to reach other nodes) in place of the socket.
+fn on_with_server<Fut>(
+    io: &Server,
+    event: &str,
+    handler: impl Fn(Server, Event) -> Fut + Send + Sync + 'static,
+) where
+    Fut: Future<Output = HandlerResult> + Send + 'static,
+{
+    let server = io.clone();
+    io.main().on(event, move |_socket: Socket, event: Event| {
+        handler(server.clone(), event)
+    });
+}
+
+/// A broadcast on `io`'s main namespace to the room `spec.to` (else everyone),
+/// except the room `spec.except` if there is one.
+fn broadcast_of(io: &Server, spec: &Value) -> BroadcastOperator {
+    let mut operator = io.main().broadcast();
+    if let Some(to) = spec["to"].as_str() {
+        operator = operator.to(to.to_owned());
+    }
+    if let Some(except) = spec["except"].as_str() {
+        operator = operator.except(except.to_owned());
+    }
+    operator
 }
 
 /// The handlers of the Node.js fixture, on a tether server: `join`, `whoami`,
@@ -156,58 +172,37 @@ pub fn handlers(io: &Server) {
         event.ack(&())?;
         HandlerResult::Ok(())
     });
-    let emitting = io.clone();
-    main.on("broadcast", move |_socket: Socket, mut event: Event| {
-        let io = emitting.clone();
-        async move {
-            let spec: Value = event.arg(0)?;
-            let mut operator = io.main().broadcast();
-            if let Some(to) = spec["to"].as_str() {
-                operator = operator.to(to.to_owned());
-            }
-            if let Some(except) = spec["except"].as_str() {
-                operator = operator.except(except.to_owned());
-            }
-            let args = spec["args"].as_array().cloned().unwrap_or_default();
-            operator.emit(spec["event"].as_str().unwrap_or("?"), &args)?;
-            event.ack(&())?;
-            HandlerResult::Ok(())
-        }
+    on_with_server(io, "broadcast", |io, mut event| async move {
+        let spec: Value = event.arg(0)?;
+        let operator = broadcast_of(&io, &spec);
+        let args = spec["args"].as_array().cloned().unwrap_or_default();
+        operator.emit(spec["event"].as_str().unwrap_or("?"), &args)?;
+        event.ack(&())?;
+        HandlerResult::Ok(())
     });
-    let bursting = io.clone();
-    main.on("burst", move |_socket: Socket, mut event: Event| {
-        let io = bursting.clone();
-        async move {
-            let spec: Value = event.arg(0)?;
-            event.ack(&())?;
-            let name = spec["event"].as_str().unwrap_or("n").to_owned();
-            let count = spec["count"].as_u64().unwrap_or(0);
-            let mut operator = io.main().broadcast();
-            if let Some(to) = spec["to"].as_str() {
-                operator = operator.to(to.to_owned());
+    on_with_server(io, "burst", |io, mut event| async move {
+        let spec: Value = event.arg(0)?;
+        event.ack(&())?;
+        let name = spec["event"].as_str().unwrap_or("n").to_owned();
+        let count = spec["count"].as_u64().unwrap_or(0);
+        let operator = broadcast_of(&io, &spec);
+        for i in 0..count {
+            operator.emit(&name, &i)?;
+            if i % 100 == 99 {
+                tokio::task::yield_now().await;
             }
-            for i in 0..count {
-                operator.emit(&name, &i)?;
-                if i % 100 == 99 {
-                    tokio::task::yield_now().await;
-                }
-            }
-            HandlerResult::Ok(())
         }
+        HandlerResult::Ok(())
     });
     main.on("shout", |socket: Socket, event: Event| async move {
         let text: String = event.arg(0)?;
         socket.broadcast().emit("shouted", &text)?;
         HandlerResult::Ok(())
     });
-    let telling = io.clone();
-    main.on("tell servers", move |_socket: Socket, event: Event| {
-        let io = telling.clone();
-        async move {
-            let text: String = event.arg(0)?;
-            io.main().server_side_emit("from node", &text)?;
-            HandlerResult::Ok(())
-        }
+    on_with_server(io, "tell servers", |io, event| async move {
+        let text: String = event.arg(0)?;
+        io.main().server_side_emit("from node", &text)?;
+        HandlerResult::Ok(())
     });
 }
 

@@ -20,19 +20,12 @@ pub fn sio_config() -> ServerConfig {
 }
 
 /// A Socket.IO server running in the test's runtime.
+#[derive(Debug)]
 pub struct SioServer {
     /// The server being served; register handlers on it before clients connect.
     pub io: Server,
     serving: Option<Serving>,
     addr: SocketAddr,
-}
-
-impl Debug for SioServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SioServer")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
 }
 
 impl SioServer {

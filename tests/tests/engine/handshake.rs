@@ -5,17 +5,9 @@ use std::time::Duration;
 
 use http::Method;
 use tether::engine::{EngineConfig, Transport};
-use tether_tests::payload::is_node_style_sid;
+use tether_tests::payload::{OPEN_KEYS, is_node_style_sid};
 use tether_tests::server::quiet_config;
 use tether_tests::{Event, HttpRequest, OpenPacket, TestServer, WsClient};
-
-const OPEN_KEYS: [&str; 5] = [
-    "sid",
-    "upgrades",
-    "pingInterval",
-    "pingTimeout",
-    "maxPayload",
-];
 
 fn reference_config() -> EngineConfig {
     quiet_config()
@@ -149,36 +141,40 @@ async fn the_handshake_request_is_kept_with_the_connection() {
     server.stop().await;
 }
 
+/// Handshakes without a supported protocol version (code 5) or a known transport
+/// (code 0) are refused over both transports, and open no session.
 #[tokio::test]
-async fn unsupported_protocol_versions_are_refused_with_code_5() {
-    let server = TestServer::quiet().await;
-    let polling = [
-        "transport=polling",
-        "EIO=abc&transport=polling",
-        "EIO=3&transport=polling",
-        "EIO=5&transport=polling",
+async fn handshakes_without_a_version_or_transport_are_refused_with_codes_5_and_0() {
+    let cases: [(&[&str], &[&str], u8, &str); 2] = [
+        (
+            &[
+                "transport=polling",
+                "EIO=abc&transport=polling",
+                "EIO=3&transport=polling",
+                "EIO=5&transport=polling",
+            ],
+            &["transport=websocket", "EIO=abc&transport=websocket"],
+            5,
+            "Unsupported protocol version",
+        ),
+        (
+            &[
+                "EIO=4",
+                "EIO=4&transport=abc",
+                "EIO=4&transport=",
+                "EIO=4&transport=flashsocket",
+            ],
+            &["EIO=4", "EIO=4&transport=abc"],
+            0,
+            "Transport unknown",
+        ),
     ];
-    let websocket = ["transport=websocket", "EIO=abc&transport=websocket"];
-    server
-        .expect_requests_refused(&polling, &websocket, 5, "Unsupported protocol version")
-        .await;
-    assert_eq!(server.engine.connection_count(), 0);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn unknown_transports_are_refused_with_code_0() {
     let server = TestServer::quiet().await;
-    let polling = [
-        "EIO=4",
-        "EIO=4&transport=abc",
-        "EIO=4&transport=",
-        "EIO=4&transport=flashsocket",
-    ];
-    let websocket = ["EIO=4", "EIO=4&transport=abc"];
-    server
-        .expect_requests_refused(&polling, &websocket, 0, "Transport unknown")
-        .await;
+    for (polling, websocket, code, message) in cases {
+        server
+            .expect_requests_refused(polling, websocket, code, message)
+            .await;
+    }
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
 }

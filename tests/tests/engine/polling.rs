@@ -37,64 +37,62 @@ async fn a_posted_packet_is_echoed_on_the_next_get() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn several_text_packets_come_back_as_one_payload() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let payload = "4test1\x1e4test2\x1e4test3";
-    assert_eq!(session.post(payload).await.text(), "ok");
-    assert_eq!(session.get().await.text(), payload);
-    assert_eq!(
-        server.recorder().messages(session.sid()),
-        [text("test1"), text("test2"), text("test3")]
-    );
-    server.stop().await;
+fn binary(bytes: &'static [u8]) -> Message {
+    Message::Binary(Bytes::from_static(bytes))
 }
 
+/// Posted payloads reach the handler packet by packet, in order, and come back
+/// byte-identical on the next GET.
 #[tokio::test]
-async fn text_and_binary_packets_come_back_byte_identical() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let payload = "4hello\x1ebAQIDBA==";
-    assert_eq!(session.post(payload).await.text(), "ok");
-    assert_eq!(session.get().await.text(), payload);
-    assert_eq!(
-        server.recorder().messages(session.sid()),
-        [
-            text("hello"),
-            Message::Binary(Bytes::from_static(&[1, 2, 3, 4]))
-        ]
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn unicode_text_and_padded_binary_round_trip() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let packets = [
-        "4€ünïcödé 😀".to_owned(),
-        binary_record(&[0xff]),
-        binary_record(&[0, 1]),
-        binary_record(&[]),
-        "4".to_owned(),
-        "4{\"json\":[1,2,3]}".to_owned(),
+async fn posted_payloads_come_back_byte_identical() {
+    let many: Vec<String> = (0..200).map(|i| format!("4m{i}")).collect();
+    let cases = [
+        (
+            "several text packets",
+            join(&["4test1", "4test2", "4test3"]),
+            vec![text("test1"), text("test2"), text("test3")],
+        ),
+        (
+            "text and binary packets",
+            "4hello\x1ebAQIDBA==".to_owned(),
+            vec![text("hello"), binary(&[1, 2, 3, 4])],
+        ),
+        (
+            "unicode text and padded binary",
+            join(&[
+                "4€ünïcödé 😀".to_owned(),
+                binary_record(&[0xff]),
+                binary_record(&[0, 1]),
+                binary_record(&[]),
+                "4".to_owned(),
+                "4{\"json\":[1,2,3]}".to_owned(),
+            ]),
+            vec![
+                text("€ünïcödé 😀"),
+                binary(&[0xff]),
+                binary(&[0, 1]),
+                binary(&[]),
+                text(""),
+                text("{\"json\":[1,2,3]}"),
+            ],
+        ),
+        (
+            "many packets",
+            join(&many),
+            (0..200).map(|i| text(&format!("m{i}"))).collect(),
+        ),
     ];
-    let payload = join(&packets);
-    assert_eq!(session.post(payload.clone()).await.text(), "ok");
-    assert_eq!(session.get().await.text(), payload);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn many_posted_packets_reach_the_handler_in_order() {
     let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let packets: Vec<String> = (0..200).map(|i| format!("4m{i}")).collect();
-    assert_eq!(session.post(join(&packets)).await.text(), "ok");
-    let expected: Vec<Message> = (0..200).map(|i| text(&format!("m{i}"))).collect();
-    assert_eq!(server.recorder().messages(session.sid()), expected);
-    assert_eq!(session.get().await.text(), join(&packets));
+    for (name, payload, messages) in cases {
+        let session = server.open_polling().await;
+        assert_eq!(session.post(payload.clone()).await.text(), "ok", "{name}");
+        assert_eq!(
+            server.recorder().messages(session.sid()),
+            messages,
+            "{name}"
+        );
+        assert_eq!(session.get().await.text(), payload, "{name}");
+    }
     server.stop().await;
 }
 
