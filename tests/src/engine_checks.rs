@@ -1,12 +1,39 @@
-//! Checks the Engine.IO tests share: refused WebSocket handshakes, WebSocket
-//! sessions that end, upgrade probes and the replies of polls left waiting.
+//! Checks the Engine.IO tests share: servers with a session open, refused
+//! requests, WebSocket sessions that end, upgrade probes and the replies of polls
+//! left waiting.
 
-use tether::engine::CloseReason;
+use tether::engine::{CloseReason, Connection};
 use tokio::task::JoinHandle;
 
 use crate::http::Reply;
-use crate::server::TestServer;
+use crate::payload::OpenPacket;
+use crate::server::{PollingSession, TestServer};
 use crate::ws::{WsClient, WsEvent};
+
+/// An Engine.IO error reply's code and message.
+pub type EioError = (u8, &'static str);
+
+/// Error 0: the query names no transport the server serves.
+pub const TRANSPORT_UNKNOWN: EioError = (0, "Transport unknown");
+/// Error 1: no session has the query's sid.
+pub const SESSION_ID_UNKNOWN: EioError = (1, "Session ID unknown");
+/// Error 2: a handshake that is not a `GET`.
+pub const BAD_HANDSHAKE_METHOD: EioError = (2, "Bad handshake method");
+/// Error 3: a request the protocol does not allow.
+pub const BAD_REQUEST: EioError = (3, "Bad request");
+/// Error 5: the query names no protocol version the server speaks.
+pub const UNSUPPORTED_PROTOCOL_VERSION: EioError = (5, "Unsupported protocol version");
+
+/// How a test sends a request to an Engine.IO server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A `GET`.
+    Get,
+    /// A `POST` of this body.
+    Post(&'static str),
+    /// A WebSocket opening handshake.
+    WebSocket,
+}
 
 /// How a WebSocket session ended, seen from both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +48,38 @@ pub struct WsEnding {
 }
 
 impl TestServer {
+    /// A [`TestServer::quiet`] server with one polling session open.
+    pub async fn quiet_with_polling() -> (TestServer, PollingSession) {
+        let server = TestServer::quiet().await;
+        let session = server.open_polling().await;
+        (server, session)
+    }
+
+    /// A [`TestServer::quiet`] server with one polling session open, and the
+    /// server's connection of that session.
+    pub async fn quiet_with_polling_connection() -> (TestServer, PollingSession, Connection<()>) {
+        let (server, session) = TestServer::quiet_with_polling().await;
+        let conn = server.connection(session.sid());
+        (server, session, conn)
+    }
+
+    /// A [`TestServer::quiet`] server with one WebSocket session open: the server,
+    /// the client and the session's open packet.
+    pub async fn quiet_with_websocket() -> (TestServer, WsClient, OpenPacket) {
+        let server = TestServer::quiet().await;
+        let (ws, open) = server.open_websocket().await;
+        (server, ws, open)
+    }
+
+    /// A [`TestServer::quiet`] server with one WebSocket session open, and the
+    /// server's connection of that session.
+    pub async fn quiet_with_websocket_connection()
+    -> (TestServer, WsClient, OpenPacket, Connection<()>) {
+        let (server, ws, open) = TestServer::quiet_with_websocket().await;
+        let conn = server.connection(&open.sid);
+        (server, ws, open, conn)
+    }
+
     /// Opens a WebSocket to `<path>?<query>` and expects the server to refuse it;
     /// returns the server's reply.
     ///
@@ -34,28 +93,26 @@ impl TestServer {
         }
     }
 
-    /// Expects the server to refuse each query in `polling` (as a `GET`) and in
-    /// `websocket` (as a WebSocket) with the Engine.IO error `code` and `message`,
-    /// status `400`.
+    /// Sends `query` `via` a `GET`, a `POST` or a WebSocket handshake, and
+    /// expects the server to refuse it with status `400` and `error`.
     ///
     /// # Panics
     ///
-    /// If one is not refused that way; the message names the query.
-    pub async fn expect_requests_refused(
-        &self,
-        polling: &[&str],
-        websocket: &[&str],
-        code: u8,
-        message: &str,
-    ) {
-        for query in polling {
-            let reply = self.get(query).await;
-            expect_refusal(&format!("GET {query}"), &reply, code, message);
-        }
-        for query in websocket {
-            let reply = self.refuse_websocket(query).await;
-            expect_refusal(&format!("WebSocket {query}"), &reply, code, message);
-        }
+    /// If it is not refused that way; the message names the request.
+    pub async fn expect_refused(&self, via: Via, query: &str, error: EioError) {
+        let reply = match via {
+            Via::Get => self.get(query).await,
+            Via::Post(body) => self.post(query, body).await,
+            Via::WebSocket => self.refuse_websocket(query).await,
+        };
+        let (code, message) = error;
+        let expected = serde_json::json!({ "code": code, "message": message }).to_string();
+        assert_eq!(
+            (reply.status.as_u16(), String::from_utf8_lossy(&reply.body)),
+            (400, expected.as_str().into()),
+            "{via:?} {query}"
+        );
+        reply.assert_error(400, code, message);
     }
 
     /// Reads until `ws`, the client of session `sid`, ends, then waits until the
@@ -86,18 +143,6 @@ impl TestServer {
         assert_eq!(ws.expect_text().await, "3probe", "the probe's answer");
         ws
     }
-}
-
-/// Checks `reply` to the request `what` is the Engine.IO error `code` with
-/// `message`, status `400`.
-fn expect_refusal(what: &str, reply: &Reply, code: u8, message: &str) {
-    let expected = serde_json::json!({ "code": code, "message": message }).to_string();
-    assert_eq!(
-        (reply.status.as_u16(), String::from_utf8_lossy(&reply.body)),
-        (400, expected.as_str().into()),
-        "{what}"
-    );
-    reply.assert_error(400, code, message);
 }
 
 /// The reply to a `GET` started with [`crate::PollingSession::spawn_get`] or

@@ -13,8 +13,7 @@ use tether_tests::{PATIENCE, QUIET, TestServer, WsEvent};
 
 #[tokio::test]
 async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let get = session.spawn_pending_get().await;
 
     let posted = session.post("1").await;
@@ -37,8 +36,7 @@ async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() 
 
 #[tokio::test]
 async fn a_polling_close_packet_without_a_pending_get_leaves_the_noop_for_the_next_get() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(
         session.post("4last words\x1e1\x1e4ignored").await.text(),
         "ok"
@@ -83,8 +81,7 @@ async fn a_get_racing_the_close_post_gets_the_noop() {
 
 #[tokio::test]
 async fn a_session_closed_over_polling_is_forgotten_without_a_get() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.post("1").await.text(), "ok");
     server
         .expect_closed(session.sid(), CloseReason::TransportClose)
@@ -98,9 +95,7 @@ async fn a_session_closed_over_polling_is_forgotten_without_a_get() {
 
 #[tokio::test]
 async fn a_server_close_on_polling_delivers_what_is_queued_then_close() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     conn.send_text("bye").unwrap();
     conn.close();
     assert_eq!(conn.send_text("too late"), Err(SendError::Closed));
@@ -118,8 +113,7 @@ async fn a_server_close_on_polling_delivers_what_is_queued_then_close() {
 
 #[tokio::test]
 async fn a_server_close_releases_a_pending_get_with_close() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let get = session.spawn_pending_get().await;
     server.connection(session.sid()).close();
     let polled = reply_of(get).await;
@@ -143,9 +137,7 @@ async fn a_server_closed_polling_session_that_is_never_polled_is_dropped() {
 
 #[tokio::test]
 async fn a_server_close_on_websocket_delivers_what_is_queued_then_closes() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    let conn = server.connection(&open.sid);
+    let (server, mut ws, open, conn) = TestServer::quiet_with_websocket_connection().await;
     conn.send_text("bye").unwrap();
     conn.close_with(CloseReason::ForcedClose);
     let ending = server.websocket_ending(&mut ws, &open.sid).await;
@@ -181,9 +173,7 @@ async fn close_all_ends_every_session() {
 
 #[tokio::test]
 async fn the_handler_hears_of_each_close_once() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     conn.close();
     conn.close_with(CloseReason::TransportError);
     assert_eq!(session.post("1").await.status, 400);

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use tether::engine::EngineConfig;
+use tether_tests::engine_checks::{BAD_REQUEST, Via};
 use tether_tests::server::quiet_config;
 use tether_tests::{OpenPacket, TestServer, WsClient, WsEvent};
 
@@ -86,17 +87,19 @@ async fn sessions_keep_their_protocol_version() {
     let v4 = server.open_polling().await;
     let reply = server.get("EIO=3&transport=polling").await;
     let v3 = OpenPacket::parse(&packets(reply.text())[0]);
-    let v3_over_polling_v4 = format!("EIO=4&transport=polling&sid={}", v3.sid);
-    let v4_over_polling_v3 = format!("EIO=3&transport=polling&sid={}", v4.sid());
-    let v3_upgraded_as_v4 = format!("EIO=4&transport=websocket&sid={}", v3.sid);
-    server
-        .expect_requests_refused(
-            &[&v4_over_polling_v3, &v3_over_polling_v4],
-            &[&v3_upgraded_as_v4],
-            3,
-            "Bad request",
-        )
-        .await;
+    for (via, query) in [
+        (
+            Via::Get,
+            format!("EIO=3&transport=polling&sid={}", v4.sid()),
+        ),
+        (Via::Get, format!("EIO=4&transport=polling&sid={}", v3.sid)),
+        (
+            Via::WebSocket,
+            format!("EIO=4&transport=websocket&sid={}", v3.sid),
+        ),
+    ] {
+        server.expect_refused(via, &query, BAD_REQUEST).await;
+    }
     server.assert_open(v4.sid()).await;
     server.assert_open(&v3.sid).await;
     server.stop().await;

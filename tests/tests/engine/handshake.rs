@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use http::Method;
 use tether::engine::{EngineConfig, Transport};
+use tether_tests::engine_checks::{
+    BAD_HANDSHAKE_METHOD, BAD_REQUEST, SESSION_ID_UNKNOWN, TRANSPORT_UNKNOWN,
+    UNSUPPORTED_PROTOCOL_VERSION, Via,
+};
 use tether_tests::payload::{OPEN_KEYS, is_node_style_sid};
 use tether_tests::server::quiet_config;
 use tether_tests::{Event, HttpRequest, OpenPacket, TestServer, WsClient};
@@ -145,35 +149,24 @@ async fn the_handshake_request_is_kept_with_the_connection() {
 /// (code 0) are refused over both transports, and open no session.
 #[tokio::test]
 async fn handshakes_without_a_version_or_transport_are_refused_with_codes_5_and_0() {
-    let cases: [(&[&str], &[&str], u8, &str); 2] = [
-        (
-            &[
-                "transport=polling",
-                "EIO=abc&transport=polling",
-                "EIO=3&transport=polling",
-                "EIO=5&transport=polling",
-            ],
-            &["transport=websocket", "EIO=abc&transport=websocket"],
-            5,
-            "Unsupported protocol version",
-        ),
-        (
-            &[
-                "EIO=4",
-                "EIO=4&transport=abc",
-                "EIO=4&transport=",
-                "EIO=4&transport=flashsocket",
-            ],
-            &["EIO=4", "EIO=4&transport=abc"],
-            0,
-            "Transport unknown",
-        ),
-    ];
     let server = TestServer::quiet().await;
-    for (polling, websocket, code, message) in cases {
-        server
-            .expect_requests_refused(polling, websocket, code, message)
-            .await;
+    for version in ["", "EIO=abc&", "EIO=3&", "EIO=5&"] {
+        for (via, transport) in [(Via::Get, "polling"), (Via::WebSocket, "websocket")] {
+            let query = format!("{version}transport={transport}");
+            server
+                .expect_refused(via, &query, UNSUPPORTED_PROTOCOL_VERSION)
+                .await;
+        }
+    }
+    for query in [
+        "EIO=4",
+        "EIO=4&transport=abc",
+        "EIO=4&transport=",
+        "EIO=4&transport=flashsocket",
+    ] {
+        for via in [Via::Get, Via::WebSocket] {
+            server.expect_refused(via, query, TRANSPORT_UNKNOWN).await;
+        }
     }
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
@@ -197,24 +190,21 @@ async fn handshakes_that_are_not_get_are_refused_with_code_2() {
 #[tokio::test]
 async fn unknown_session_ids_are_refused_with_code_1() {
     let server = TestServer::quiet().await;
-    let polling = [
+    for sid in [
         "AAAAAAAAAAAAAAAAAAAA",
         "not-a-sid",
         "",
         "AAAAAAAAAAAAAAAAAAA%2F",
-    ]
-    .map(|sid| format!("EIO=4&transport=polling&sid={sid}"));
-    let polling = polling.each_ref().map(String::as_str);
-    let websocket = ["EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA"];
-    server
-        .expect_requests_refused(&polling, &websocket, 1, "Session ID unknown")
-        .await;
-    for query in polling {
-        server
-            .post(query, "4hello")
-            .await
-            .assert_error(400, 1, "Session ID unknown");
+    ] {
+        let query = format!("EIO=4&transport=polling&sid={sid}");
+        for via in [Via::Get, Via::Post("4hello")] {
+            server.expect_refused(via, &query, SESSION_ID_UNKNOWN).await;
+        }
     }
+    let upgrade = "EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA";
+    server
+        .expect_refused(Via::WebSocket, upgrade, SESSION_ID_UNKNOWN)
+        .await;
     server.stop().await;
 }
 
@@ -223,9 +213,8 @@ async fn malformed_requests_are_refused_with_code_3() {
     let server = TestServer::quiet().await;
     // A WebSocket handshake without the upgrade headers.
     server
-        .get("EIO=4&transport=websocket")
-        .await
-        .assert_error(400, 3, "Bad request");
+        .expect_refused(Via::Get, "EIO=4&transport=websocket", BAD_REQUEST)
+        .await;
     // A polling request of a method other than GET or POST on a live session.
     let session = server.open_polling().await;
     let reply = server
@@ -238,21 +227,25 @@ async fn malformed_requests_are_refused_with_code_3() {
 #[tokio::test]
 async fn checks_run_in_the_node_servers_order() {
     let server = TestServer::quiet().await;
-    // The transport is checked before the protocol version and the method.
-    server
-        .get("EIO=abc&transport=abc")
-        .await
-        .assert_error(400, 0, "Transport unknown");
-    // The method is checked before the protocol version.
-    server
-        .post("EIO=abc&transport=polling", "")
-        .await
-        .assert_error(400, 2, "Bad handshake method");
-    // An unknown sid is reported whatever the protocol version.
-    server
-        .get("EIO=3&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA")
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    let checks = [
+        // The transport is checked before the protocol version and the method.
+        (Via::Get, "EIO=abc&transport=abc", TRANSPORT_UNKNOWN),
+        // The method is checked before the protocol version.
+        (
+            Via::Post(""),
+            "EIO=abc&transport=polling",
+            BAD_HANDSHAKE_METHOD,
+        ),
+        // An unknown sid is reported whatever the protocol version.
+        (
+            Via::Get,
+            "EIO=3&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA",
+            SESSION_ID_UNKNOWN,
+        ),
+    ];
+    for (via, query, error) in checks {
+        server.expect_refused(via, query, error).await;
+    }
     server.stop().await;
 }
 
@@ -273,36 +266,26 @@ async fn other_paths_are_not_answered() {
 /// version, and use its transport unless it is an upgrade.
 #[tokio::test]
 async fn requests_on_a_session_keep_its_protocol_and_transport() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let sid = session.sid().to_owned();
-    let other_protocols = [
+    for query in [
         format!("EIO=3&transport=polling&sid={sid}"),
         format!("EIO=5&transport=polling&sid={sid}"),
         format!("transport=polling&sid={sid}"),
-    ];
-    // The last is not an upgrade: the transport is not the session's.
-    let polling = [
-        other_protocols[0].as_str(),
-        &other_protocols[1],
-        &other_protocols[2],
-        &format!("EIO=4&transport=websocket&sid={sid}"),
-    ];
+    ] {
+        for via in [Via::Get, Via::Post("4hello")] {
+            server.expect_refused(via, &query, BAD_REQUEST).await;
+        }
+    }
     let upgrade_with_another_protocol = format!("EIO=3&transport=websocket&sid={sid}");
     server
-        .expect_requests_refused(
-            &polling,
-            &[&upgrade_with_another_protocol],
-            3,
-            "Bad request",
-        )
+        .expect_refused(Via::WebSocket, &upgrade_with_another_protocol, BAD_REQUEST)
         .await;
-    for query in &other_protocols {
-        server
-            .post(query, "4hello")
-            .await
-            .assert_error(400, 3, "Bad request");
-    }
+    // Not an upgrade: the transport is not the session's.
+    let websocket_over_http = format!("EIO=4&transport=websocket&sid={sid}");
+    server
+        .expect_refused(Via::Get, &websocket_over_http, BAD_REQUEST)
+        .await;
     // The session carries on, and none of the refused messages reached it.
     server.assert_open(&sid).await;
     assert_eq!(session.post("4hello").await.text(), "ok");

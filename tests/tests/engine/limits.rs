@@ -26,8 +26,7 @@ async fn expect_too_big(server: &TestServer, ws: &mut WsClient, sid: &str) {
 
 #[tokio::test]
 async fn the_default_max_payload_is_one_million_bytes() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.open.max_payload, 1_000_000);
     let fits = format!("4{}", "x".repeat(999_999));
     assert_eq!(session.post(fits.clone()).await.text(), "ok");
@@ -165,9 +164,7 @@ async fn frames_sent_together_are_queued_together_or_not_at_all() {
 
 #[tokio::test]
 async fn volatile_frames_are_dropped_unless_the_transport_can_take_them() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     let frame = || [Frame::text_packet(PacketKind::Message, "volatile")];
     assert_eq!(conn.send_volatile(frame()), Ok(false), "no GET is waiting");
 

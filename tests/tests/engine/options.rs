@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use http::Method;
 use tether::engine::{Cors, CorsError, SameSite, SessionCookie, Transports};
+use tether_tests::engine_checks::{BAD_REQUEST, TRANSPORT_UNKNOWN, Via};
 use tether_tests::server::quiet_config;
 use tether_tests::{HttpRequest, OpenPacket, TestServer, WsClient};
 
@@ -217,8 +218,7 @@ async fn the_cookie_can_be_renamed_and_is_off_by_default() {
     );
     server.stop().await;
 
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.handshake.header("set-cookie"), None);
     server.stop().await;
 }
@@ -286,14 +286,11 @@ async fn polling_only_servers_refuse_websockets() {
     let session = server.open_polling().await;
     assert!(session.open.upgrades.is_empty(), "nothing to upgrade to");
     let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
-    server
-        .expect_requests_refused(
-            &[],
-            &["EIO=4&transport=websocket", &upgrade],
-            0,
-            "Transport unknown",
-        )
-        .await;
+    for query in ["EIO=4&transport=websocket", &upgrade] {
+        server
+            .expect_refused(Via::WebSocket, query, TRANSPORT_UNKNOWN)
+            .await;
+    }
     server.stop().await;
 }
 
@@ -319,7 +316,7 @@ async fn upgrades_can_be_turned_off() {
     assert!(session.open.upgrades.is_empty());
     let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
     server
-        .expect_requests_refused(&[], &[&upgrade], 3, "Bad request")
+        .expect_refused(Via::WebSocket, &upgrade, BAD_REQUEST)
         .await;
     assert_eq!(session.post("4still polling").await.text(), "ok");
     let (_ws, open) = server.open_websocket().await;

@@ -17,8 +17,7 @@ fn text(message: &str) -> Message {
 
 #[tokio::test]
 async fn a_posted_packet_is_echoed_on_the_next_get() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
 
     let posted = session.post("4hello").await;
     assert_eq!(posted.status, 200);
@@ -98,9 +97,7 @@ async fn posted_payloads_come_back_byte_identical() {
 
 #[tokio::test]
 async fn queued_server_messages_flush_as_one_payload() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     conn.send_text("first").unwrap();
     conn.send_binary(Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]))
         .unwrap();
@@ -117,8 +114,7 @@ async fn queued_server_messages_flush_as_one_payload() {
 
 #[tokio::test]
 async fn a_get_waits_until_there_is_data() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let get = session.spawn_pending_get().await;
 
     server.connection(session.sid()).send_text("late").unwrap();
@@ -150,8 +146,7 @@ async fn a_get_without_data_ends_with_the_next_ping() {
 
 #[tokio::test]
 async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let first = session.spawn_pending_get().await;
 
     let second = session
@@ -194,8 +189,7 @@ async fn an_invalid_packet_closes_the_session() {
 
 #[tokio::test]
 async fn a_binary_content_type_is_refused_and_closes_the_session() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let reply = session
         .post_request(Bytes::from_static(&[1, 2, 3]))
         .header("content-type", "application/octet-stream")
@@ -212,8 +206,7 @@ async fn a_binary_content_type_is_refused_and_closes_the_session() {
 /// official engine.io-protocol suite checks.
 #[tokio::test]
 async fn an_abandoned_get_closes_the_session() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let abandoned = session.spawn_pending_get().await;
     abandoned.abort();
     let _ = abandoned.await;
@@ -229,8 +222,7 @@ async fn an_abandoned_get_closes_the_session() {
 #[tokio::test]
 async fn a_get_read_together_with_the_end_of_its_connection_closes_the_session() {
     use tokio::io::AsyncWriteExt;
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     // The server accepts the connection and finds nothing to read yet; then the
     // request and the end of the stream arrive together.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tether::engine::{CloseReason, Message, Text, Transport};
-use tether_tests::engine_checks::reply_of;
+use tether_tests::engine_checks::{SESSION_ID_UNKNOWN, Via, reply_of};
 use tether_tests::server::quiet_config;
 use tether_tests::{PATIENCE, PollingSession, TestServer, WsClient, WsEvent};
 
@@ -35,8 +35,7 @@ async fn expect_second_socket_closed(server: &TestServer, sid: &str) {
 
 #[tokio::test]
 async fn a_polling_session_upgrades_to_websocket() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.open.upgrades, ["websocket"]);
 
     let mut ws = server.probe_upgrade(session.sid()).await;
@@ -66,8 +65,7 @@ async fn a_polling_session_upgrades_to_websocket() {
 
 #[tokio::test]
 async fn a_poll_pending_when_the_probe_arrives_is_released_with_a_noop() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let get = session.spawn_pending_get().await;
 
     let mut ws = server.probe_upgrade(session.sid()).await;
@@ -86,9 +84,7 @@ async fn a_poll_pending_when_the_probe_arrives_is_released_with_a_noop() {
 
 #[tokio::test]
 async fn the_polling_buffer_is_flushed_onto_the_websocket() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     conn.send_text("before the probe").unwrap();
 
     let mut ws = server.probe_upgrade(session.sid()).await;
@@ -107,8 +103,7 @@ async fn the_polling_buffer_is_flushed_onto_the_websocket() {
 
 #[tokio::test]
 async fn messages_posted_during_the_upgrade_are_echoed_on_the_websocket() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut ws = server.probe_upgrade(session.sid()).await;
     assert_eq!(session.post("4posted1\x1e4posted2").await.text(), "ok");
     ws.send_text("5").await;
@@ -119,8 +114,7 @@ async fn messages_posted_during_the_upgrade_are_echoed_on_the_websocket() {
 
 #[tokio::test]
 async fn polling_requests_are_refused_after_the_upgrade() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut ws = upgrade(&server, &session).await;
     ws.send_text("4sync").await;
     assert_eq!(ws.expect_text().await, "4sync");
@@ -138,8 +132,7 @@ async fn polling_requests_are_refused_after_the_upgrade() {
 
 #[tokio::test]
 async fn a_second_websocket_with_the_sid_is_closed_after_the_upgrade() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut ws = upgrade(&server, &session).await;
     switched(&server, session.sid()).await;
 
@@ -153,8 +146,7 @@ async fn a_second_websocket_with_the_sid_is_closed_after_the_upgrade() {
 
 #[tokio::test]
 async fn a_second_websocket_during_the_upgrade_is_closed() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut ws = server.probe_upgrade(session.sid()).await;
 
     expect_second_socket_closed(&server, session.sid()).await;
@@ -207,8 +199,7 @@ async fn an_abandoned_upgrade_leaves_no_session_behind() {
 
 #[tokio::test]
 async fn a_packet_other_than_the_probe_or_upgrade_aborts_the_upgrade_only() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut ws = server.probe_upgrade(session.sid()).await;
     ws.send_text("4not yet").await;
     ws.expect_closed().await;
@@ -224,13 +215,12 @@ async fn a_packet_other_than_the_probe_or_upgrade_aborts_the_upgrade_only() {
 
 #[tokio::test]
 async fn upgrading_a_closed_session_is_refused() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.post("1").await.text(), "ok");
     server.closed(session.sid()).await;
     let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
     server
-        .expect_requests_refused(&[], &[&upgrade], 1, "Session ID unknown")
+        .expect_refused(Via::WebSocket, &upgrade, SESSION_ID_UNKNOWN)
         .await;
     server.stop().await;
 }
@@ -240,8 +230,7 @@ async fn upgrading_a_closed_session_is_refused() {
 /// connection. That GET waits briefly for the `5` and is refused.
 #[tokio::test]
 async fn a_get_sent_just_before_the_upgrade_completes_is_refused() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut ws = server.probe_upgrade(session.sid()).await;
 
     let get = session.spawn_get();

@@ -7,8 +7,7 @@ use tether_tests::{TestServer, WsEvent};
 
 #[tokio::test]
 async fn a_text_packet_is_echoed_in_its_own_frame() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
+    let (server, mut ws, open) = TestServer::quiet_with_websocket().await;
     ws.send_text("4hello").await;
     assert_eq!(ws.expect_text().await, "4hello");
     assert_eq!(
@@ -20,8 +19,7 @@ async fn a_text_packet_is_echoed_in_its_own_frame() {
 
 #[tokio::test]
 async fn a_binary_packet_is_echoed_as_a_raw_binary_frame() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
+    let (server, mut ws, open) = TestServer::quiet_with_websocket().await;
     ws.send_binary(vec![1, 2, 3, 4]).await;
     assert_eq!(ws.expect_binary().await, [1, 2, 3, 4], "no type prefix");
     assert_eq!(
@@ -33,9 +31,7 @@ async fn a_binary_packet_is_echoed_as_a_raw_binary_frame() {
 
 #[tokio::test]
 async fn server_messages_are_one_frame_each() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    let conn = server.connection(&open.sid);
+    let (server, mut ws, _open, conn) = TestServer::quiet_with_websocket_connection().await;
     conn.send_text("one").unwrap();
     conn.send_binary(Bytes::from_static(b"\x00two")).unwrap();
     conn.send_text("thr\u{e9}e \u{1f600}").unwrap();
@@ -52,8 +48,7 @@ async fn server_messages_are_one_frame_each() {
 
 #[tokio::test]
 async fn mixed_messages_are_echoed_in_order() {
-    let server = TestServer::quiet().await;
-    let (mut ws, _open) = server.open_websocket().await;
+    let (server, mut ws, _open) = TestServer::quiet_with_websocket().await;
     for i in 0..300u16 {
         if i % 3 == 0 {
             ws.send_binary(i.to_be_bytes().to_vec()).await;
@@ -125,8 +120,7 @@ async fn what_a_client_sends_last_ends_its_session() {
 
 #[tokio::test]
 async fn a_client_that_goes_away_ends_its_session() {
-    let server = TestServer::quiet().await;
-    let (ws, open) = server.open_websocket().await;
+    let (server, ws, open) = TestServer::quiet_with_websocket().await;
     drop(ws);
     server
         .expect_closed(&open.sid, CloseReason::TransportClose)
@@ -267,8 +261,7 @@ fn handshake_head(query: &str, overrides: &[(&str, Option<&str>)]) -> String {
 /// unsupported version gets `426` naming version 13, anything else `400`.
 #[tokio::test]
 async fn an_invalid_opening_handshake_is_refused() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let upgrade_query = format!("EIO=4&transport=websocket&sid={}", session.sid());
     for query in ["EIO=4&transport=websocket", upgrade_query.as_str()] {
         for version in [Some("8"), Some("14"), Some("13, 8"), Some("abc"), None] {
