@@ -1,15 +1,24 @@
 //! Limits: `max_payload` on both transports and the bounded outbound queue.
 
 use bytes::Bytes;
-use tether::engine::{CloseReason, Frame, PacketKind, SendError};
+use tether::engine::{CloseReason, Connection, Frame, PacketKind, SendError};
 use tether_tests::engine_checks::{WsEnding, reply_of};
 use tether_tests::server::quiet_config;
-use tether_tests::{TestServer, WsClient};
+use tether_tests::{PollingSession, TestServer, WsClient};
 
 const MAX: usize = 100;
 
 async fn small_server() -> TestServer {
     TestServer::start(quiet_config().with_max_payload(MAX)).await
+}
+
+/// A server that queues at most 8 packets for a client, with one polling session
+/// open, and the server's connection of it.
+async fn queue_of_eight() -> (TestServer, PollingSession, Connection<()>) {
+    let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    (server, session, conn)
 }
 
 /// Checks the server closed `ws`, the client of `sid`, with `1009` (message too
@@ -92,9 +101,7 @@ async fn a_binary_websocket_message_over_max_payload_closes_with_1009() {
 
 #[tokio::test]
 async fn a_client_that_does_not_read_is_disconnected_when_its_queue_is_full() {
-    let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = queue_of_eight().await;
     for i in 0..8 {
         conn.send_text(&format!("m{i}")).unwrap();
     }
@@ -143,9 +150,7 @@ async fn a_plain_thread_overflowing_a_slow_client_does_not_panic() {
 
 #[tokio::test]
 async fn frames_sent_together_are_queued_together_or_not_at_all() {
-    let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = queue_of_eight().await;
     let frames = |n: usize| (0..n).map(|i| Frame::text_packet(PacketKind::Message, &i.to_string()));
     conn.send_all(frames(3)).unwrap();
     conn.send_all([

@@ -9,9 +9,20 @@ use http::Method;
 use tether::engine::{Cors, CorsError, SameSite, SessionCookie, Transports};
 use tether_tests::engine_checks::{BAD_REQUEST, TRANSPORT_UNKNOWN, Via};
 use tether_tests::server::quiet_config;
-use tether_tests::{HttpRequest, OpenPacket, TestServer, WsClient};
+use tether_tests::{HttpRequest, OpenPacket, Reply, TestServer, WsClient};
 
 const APP: &str = "https://app.example";
+
+/// Checks `reply` has `status` and lets `origin` read it with credentials.
+#[track_caller]
+fn assert_allows_with_credentials(reply: &Reply, status: u16, origin: &str) {
+    assert_eq!(reply.status, status, "{:?}", reply.headers);
+    assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
+    assert_eq!(
+        reply.header("access-control-allow-credentials"),
+        Some("true")
+    );
+}
 
 #[tokio::test]
 async fn without_cors_no_cors_headers_are_sent() {
@@ -92,12 +103,7 @@ async fn an_origin_allow_list_with_credentials() {
     let allowed = server
         .send(HttpRequest::get(handshake.clone()).header("origin", APP))
         .await;
-    assert_eq!(allowed.status, 200);
-    assert_eq!(allowed.header("access-control-allow-origin"), Some(APP));
-    assert_eq!(
-        allowed.header("access-control-allow-credentials"),
-        Some("true")
-    );
+    assert_allows_with_credentials(&allowed, 200, APP);
     assert!(
         allowed.header_all("vary").contains(&"Origin"),
         "{:?}",
@@ -117,12 +123,7 @@ async fn an_origin_allow_list_with_credentials() {
                 .header("access-control-request-method", "GET"),
         )
         .await;
-    assert_eq!(preflight.status, 204);
-    assert_eq!(preflight.header("access-control-allow-origin"), Some(APP));
-    assert_eq!(
-        preflight.header("access-control-allow-credentials"),
-        Some("true")
-    );
+    assert_allows_with_credentials(&preflight, 204, APP);
 
     let refused_preflight = server
         .send(
@@ -163,11 +164,7 @@ async fn any_origin_refuses_credentials_and_mirroring_is_explicit() {
         let reply = server
             .send(HttpRequest::get(server.path("EIO=4&transport=polling")).header("origin", origin))
             .await;
-        assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
-        assert_eq!(
-            reply.header("access-control-allow-credentials"),
-            Some("true")
-        );
+        assert_allows_with_credentials(&reply, 200, origin);
         assert!(reply.header_all("vary").contains(&"Origin"));
     }
     let without_origin = server.get("EIO=4&transport=polling").await;

@@ -16,6 +16,13 @@ async fn upgrade(server: &TestServer, session: &PollingSession) -> WsClient {
     ws
 }
 
+/// Completes the upgrade on `ws` with `5`, then checks `packet` is echoed over it.
+async fn complete_and_echo(ws: &mut WsClient, packet: &str) {
+    ws.send_text("5").await;
+    ws.send_text(packet).await;
+    assert_eq!(ws.expect_text().await, packet);
+}
+
 /// Waits until the server has switched `sid` to WebSocket.
 async fn switched(server: &TestServer, sid: &str) {
     let conn = server.connection(sid);
@@ -76,9 +83,7 @@ async fn a_poll_pending_when_the_probe_arrives_is_released_with_a_noop() {
     for _ in 0..3 {
         assert_eq!(session.get().await.text(), "6");
     }
-    ws.send_text("5").await;
-    ws.send_text("4done").await;
-    assert_eq!(ws.expect_text().await, "4done");
+    complete_and_echo(&mut ws, "4done").await;
     server.stop().await;
 }
 
@@ -151,9 +156,7 @@ async fn a_second_websocket_during_the_upgrade_is_closed() {
 
     expect_second_socket_closed(&server, session.sid()).await;
 
-    ws.send_text("5").await;
-    ws.send_text("4first wins").await;
-    assert_eq!(ws.expect_text().await, "4first wins");
+    complete_and_echo(&mut ws, "4first wins").await;
     server.stop().await;
 }
 
