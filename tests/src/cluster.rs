@@ -14,7 +14,7 @@ use tether::server::{AckError, Server};
 
 use crate::client::{names_until, reporting_client};
 use crate::redis::{join, join_and_shout};
-use crate::{PATIENCE, within};
+use crate::{PATIENCE, Probe, within};
 
 /// `join` and `shout`, cluster data `{from: "tether"}` on every socket, and the
 /// server-side event `who(x)` answered with `{from: "tether", x}`.
@@ -41,6 +41,14 @@ pub fn handlers(io: &Server) {
 pub fn emit_to_room_then_marker(a: &Server, room: &str, event: &str) {
     a.to(room).emit(event, &()).unwrap();
     a.main().emit("marker", &()).unwrap();
+}
+
+/// Checks the client reporting to `seen` hears exactly `before`, in order, then
+/// `marker`; `who` names it in the failure message.
+pub async fn expect_heard_before_marker(seen: &mut Probe<String>, before: &[&str], who: &str) {
+    let mut expected = before.to_vec();
+    expected.push("marker");
+    assert_eq!(names_until(seen, "marker").await, expected, "{who}");
 }
 
 /// Runs a cluster operation on the Node.js server through its client.
@@ -205,21 +213,14 @@ pub async fn commands_from_tether_reach_every_node(a: &Server, urls: [&str; 3]) 
     a.main().broadcast().sockets_join("blue").await.unwrap();
     // Each node hears a's messages in the order a sent them.
     emit_to_room_then_marker(a, "blue", "to blue");
-    for seen in [&mut seen_a, &mut seen_b, &mut seen_n] {
-        assert_eq!(names_until(seen, "marker").await, ["to blue", "marker"]);
+    for (seen, who) in [(&mut seen_a, "a"), (&mut seen_b, "b"), (&mut seen_n, "n")] {
+        expect_heard_before_marker(seen, &["to blue"], who).await;
     }
 
     a.to(n_id.as_str()).sockets_leave("blue").await.unwrap();
     emit_to_room_then_marker(a, "blue", "blue again");
-    assert_eq!(
-        names_until(&mut seen_b, "marker").await,
-        ["blue again", "marker"]
-    );
-    assert_eq!(
-        names_until(&mut seen_n, "marker").await,
-        ["marker"],
-        "left blue"
-    );
+    expect_heard_before_marker(&mut seen_b, &["blue again"], "b").await;
+    expect_heard_before_marker(&mut seen_n, &[], "n left blue").await;
 
     // A socket fetched from the Node.js node, reached through it.
     let fetched = a.to(n_id.as_str()).fetch_sockets().await.unwrap();
@@ -229,11 +230,8 @@ pub async fn commands_from_tether_reach_every_node(a: &Server, urls: [&str; 3]) 
     remote.emit("direct", &"hello").unwrap();
     remote.join("green").await.unwrap();
     emit_to_room_then_marker(a, "green", "to green");
-    assert_eq!(
-        names_until(&mut seen_n, "marker").await,
-        ["direct", "to green", "marker"]
-    );
-    assert_eq!(names_until(&mut seen_b, "marker").await, ["marker"]);
+    expect_heard_before_marker(&mut seen_n, &["direct", "to green"], "n").await;
+    expect_heard_before_marker(&mut seen_b, &[], "b").await;
 
     a.to("blue").disconnect_sockets(false).await.unwrap();
     within(on_b.disconnected()).await;
@@ -255,11 +253,8 @@ pub async fn commands_from_node_reach_tether(a: &Server, a_url: &str, node_url: 
 
     node_moves_socket(&on_node, "join", &a_id, "green", &set([&a_id])).await;
     emit_to_room_then_marker(a, "green", "to green");
-    assert_eq!(
-        names_until(&mut seen_a, "marker").await,
-        ["to green", "marker"]
-    );
-    assert_eq!(names_until(&mut seen_other, "marker").await, ["marker"]);
+    expect_heard_before_marker(&mut seen_a, &["to green"], "a").await;
+    expect_heard_before_marker(&mut seen_other, &[], "the other client of a").await;
 
     node_moves_socket(&on_node, "leave", &a_id, "green", &BTreeSet::new()).await;
 

@@ -183,9 +183,7 @@ impl PostgresNode {
         let adapter = crate::within(PostgresAdapter::connect(config))
             .await
             .expect("connected to Postgres");
-        let io = Server::with_adapter(sio_config(), adapter.clone());
-        setup(&io);
-        let server = SioServer::start(io).await;
+        let server = SioServer::with_adapter(sio_config(), adapter.clone(), setup).await;
         tokio::time::timeout(PATIENCE, adapter.listening())
             .await
             .expect("the node listens");

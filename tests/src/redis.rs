@@ -169,10 +169,8 @@ impl RedisNode {
     /// Serves a server on `adapter`, its handlers set up by `setup`; returns once
     /// it listens to the other nodes.
     async fn serve(adapter: RedisAdapter, url: &str, setup: impl FnOnce(&Server)) -> RedisNode {
-        let io = Server::with_adapter(sio_config(), adapter.clone());
-        setup(&io);
         let node = RedisNode {
-            server: SioServer::start(io).await,
+            server: SioServer::with_adapter(sio_config(), adapter.clone(), setup).await,
             adapter,
             redis: redis_url_of(url),
         };

@@ -53,9 +53,7 @@ impl StreamsNode {
         let adapter = crate::within(RedisStreamsAdapter::connect(config))
             .await
             .expect("connected to Redis");
-        let io = Server::with_adapter(server, adapter.clone());
-        handlers(&io);
-        let server = SioServer::start(io).await;
+        let server = SioServer::with_adapter(server, adapter.clone(), handlers).await;
         tokio::time::timeout(PATIENCE, adapter.ready())
             .await
             .expect("the streams adapter is ready");

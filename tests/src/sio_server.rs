@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
+use tether::adapter::Adapter;
 use tether::http::Serving;
 use tether::server::{Server, ServerConfig};
 use tokio::sync::mpsc;
@@ -59,6 +60,18 @@ impl SioServer {
     /// A server with [`sio_config`], its handlers set up by `setup`, served.
     pub async fn with(setup: impl FnOnce(&Server)) -> SioServer {
         let io = Server::new(sio_config());
+        setup(&io);
+        SioServer::start(io).await
+    }
+
+    /// A server with `config` and `adapter`, its handlers set up by `setup`,
+    /// served.
+    pub async fn with_adapter(
+        config: ServerConfig,
+        adapter: impl Adapter,
+        setup: impl FnOnce(&Server),
+    ) -> SioServer {
+        let io = Server::with_adapter(config, adapter);
         setup(&io);
         SioServer::start(io).await
     }
