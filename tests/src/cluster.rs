@@ -32,10 +32,8 @@ impl<A: Adapter + Clone> AdapterNode<A> {
     /// Serves a server with options `config` on `adapter`, its handlers set up by
     /// `setup`.
     pub async fn serve(adapter: A, config: ServerConfig, setup: impl FnOnce(&Server)) -> Self {
-        let io = Server::with_adapter(config, adapter.clone());
-        setup(&io);
         AdapterNode {
-            server: SioServer::start(io).await,
+            server: SioServer::with_adapter(config, adapter.clone(), setup).await,
             adapter,
         }
     }

@@ -1,8 +1,9 @@
 //! The example programs of `tether-examples`, built and run as processes of
 //! their own.
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 /// Builds an example of `tether-examples` with the profile this test was built
 /// with, and returns its path.
@@ -34,4 +35,29 @@ pub fn build_example(name: &str) -> PathBuf {
         .expect("run cargo");
     assert!(status.success(), "cargo build --example {name} failed");
     profile_dir.join("examples").join(name)
+}
+
+/// Starts `command`, an example program that prints `listening on <url>` as its
+/// first line, with its standard output piped and its errors shown; returns the
+/// process and that URL once the line is read.
+///
+/// # Panics
+///
+/// If it does not start or its first line is something else.
+pub fn spawn_listening(mut command: Command) -> (Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|error| panic!("start {:?}: {error}", command.get_program()));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("the program's first line");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, url)
 }

@@ -12,6 +12,7 @@
 pub mod certs;
 pub mod client;
 pub mod cluster;
+pub mod engine_checks;
 pub mod examples;
 pub mod http;
 pub mod loopback;

@@ -130,14 +130,13 @@ pub fn quiet_config() -> EngineConfig {
 pub struct TestServer {
     /// The engine being served.
     pub engine: Engine<Recorder>,
-    serving: Option<Serving>,
-    addr: SocketAddr,
+    serving: Serving,
 }
 
 impl std::fmt::Debug for TestServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestServer")
-            .field("addr", &self.addr)
+            .field("serving", &self.serving)
             .finish_non_exhaustive()
     }
 }
@@ -158,12 +157,7 @@ impl TestServer {
         let serving = tether::bind(engine.clone(), "127.0.0.1:0")
             .await
             .expect("bind an ephemeral port");
-        let addr = serving.local_addr();
-        TestServer {
-            engine,
-            serving: Some(serving),
-            addr,
-        }
+        TestServer { engine, serving }
     }
 
     /// Serves an echo server with the [`quiet_config`].
@@ -173,7 +167,7 @@ impl TestServer {
 
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.serving.local_addr()
     }
 
     /// The handler, with everything it recorded.
@@ -188,19 +182,19 @@ impl TestServer {
 
     /// `GET <path>?<query>`.
     pub async fn get(&self, query: &str) -> Reply {
-        HttpRequest::get(self.path(query)).send(self.addr).await
+        HttpRequest::get(self.path(query)).send(self.addr()).await
     }
 
     /// `POST <path>?<query>` with `body`.
     pub async fn post(&self, query: &str, body: impl Into<bytes::Bytes>) -> Reply {
         HttpRequest::post(self.path(query), body)
-            .send(self.addr)
+            .send(self.addr())
             .await
     }
 
     /// Sends any request to this server.
     pub async fn send(&self, request: HttpRequest) -> Reply {
-        request.send(self.addr).await
+        request.send(self.addr()).await
     }
 
     /// Opens a polling session and checks the handshake succeeded.
@@ -213,7 +207,7 @@ impl TestServer {
         assert_eq!(reply.status, 200, "polling handshake: {:?}", reply.body);
         let open = OpenPacket::parse(reply.text());
         PollingSession {
-            addr: self.addr,
+            addr: self.addr(),
             path: self.engine.config().path().to_owned(),
             open,
             handshake: reply,
@@ -222,7 +216,7 @@ impl TestServer {
 
     /// Opens a WebSocket session and reads its open packet.
     pub async fn open_websocket(&self) -> (WsClient, OpenPacket) {
-        let mut ws = WsClient::connect(self.addr, &self.path("EIO=4&transport=websocket")).await;
+        let mut ws = WsClient::connect(self.addr(), &self.path("EIO=4&transport=websocket")).await;
         let open = OpenPacket::parse(&ws.expect_text().await);
         (ws, open)
     }
@@ -230,7 +224,7 @@ impl TestServer {
     /// Opens a WebSocket with `sid`, as a client upgrading a polling session does.
     pub async fn upgrade_socket(&self, sid: &str) -> WsClient {
         WsClient::connect(
-            self.addr,
+            self.addr(),
             &self.path(&format!("EIO=4&transport=websocket&sid={sid}")),
         )
         .await
@@ -317,11 +311,9 @@ impl TestServer {
 
     /// Closes every session and stops listening. Sessions that linger for their
     /// client's last poll are not waited for; the test's runtime drops them.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
         self.engine.close_all(Duration::ZERO).await;
-        if let Some(serving) = self.serving.take() {
-            serving.shutdown(Duration::from_secs(2)).await;
-        }
+        self.serving.shutdown(Duration::from_secs(2)).await;
     }
 }
 

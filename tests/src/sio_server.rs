@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
+use tether::adapter::Adapter;
 use tether::http::Serving;
 use tether::server::{Server, ServerConfig};
 use tokio::sync::mpsc;
@@ -20,19 +21,12 @@ pub fn sio_config() -> ServerConfig {
 }
 
 /// A Socket.IO server running in the test's runtime.
+#[derive(Debug)]
 pub struct SioServer {
     /// The server being served; register handlers on it before clients connect.
     pub io: Server,
     serving: Option<Serving>,
     addr: SocketAddr,
-}
-
-impl Debug for SioServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SioServer")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
 }
 
 impl SioServer {
@@ -66,6 +60,18 @@ impl SioServer {
     /// A server with [`sio_config`], its handlers set up by `setup`, served.
     pub async fn with(setup: impl FnOnce(&Server)) -> SioServer {
         let io = Server::new(sio_config());
+        setup(&io);
+        SioServer::start(io).await
+    }
+
+    /// A server with `config` and `adapter`, its handlers set up by `setup`,
+    /// served.
+    pub async fn with_adapter(
+        config: ServerConfig,
+        adapter: impl Adapter,
+        setup: impl FnOnce(&Server),
+    ) -> SioServer {
+        let io = Server::with_adapter(config, adapter);
         setup(&io);
         SioServer::start(io).await
     }

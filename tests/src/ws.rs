@@ -28,20 +28,13 @@ pub enum WsEvent {
 }
 
 /// A connected WebSocket client.
+#[derive(Debug)]
 pub struct WsClient {
     stream: WebSocketStream<TcpStream>,
     /// The server's `101 Switching Protocols` response.
     pub response: Response,
     closed: bool,
     pongs: Vec<Vec<u8>>,
-}
-
-impl std::fmt::Debug for WsClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WsClient")
-            .field("closed", &self.closed)
-            .finish_non_exhaustive()
-    }
 }
 
 impl WsClient {

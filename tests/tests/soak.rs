@@ -17,9 +17,8 @@
 //! The test builds the example with the test's own cargo profile first (a no-op
 //! when it is up to date).
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -49,7 +48,8 @@ struct ServerProcess {
 impl ServerProcess {
     fn start() -> ServerProcess {
         let binary = tether_tests::examples::build_example("bench_server");
-        let mut child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             // A single node: with REDIS_URL the example would join a cluster, and
             // its Redis connections would count among the descriptors.
             .env_remove("REDIS_URL")
@@ -61,20 +61,11 @@ impl ServerProcess {
             .env("PING_INTERVAL_MS", "1000")
             .env("PING_TIMEOUT_MS", "2000")
             .env("CONNECT_TIMEOUT_MS", "2000")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|error| panic!("start {}: {error}", binary.display()));
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server's first line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .env("RUST_LOG", "error");
+        let (child, url) = tether_tests::examples::spawn_listening(command);
+        let addr = url
+            .strip_prefix("http://")
+            .unwrap_or_else(|| panic!("not an http URL: {url:?}"))
             .parse()
             .expect("a socket address");
         ServerProcess { child, addr }

@@ -57,17 +57,22 @@ async function person(t, url, name, room, options = {}) {
   return socket;
 }
 
+/** Has `alice` say `!echo <text>` in `room` and checks the bot echoes `text` there. */
+async function expectEcho(alice, room, text) {
+  const messages = collect(alice, "message", 2);
+  const said = await within(alice.emitWithAck("say", room, `!echo ${text}`), "say");
+  assert.equal(said.ok, true);
+  const [own, answer] = await messages;
+  assert.equal(own.from, "alice");
+  assert.deepEqual([answer.from, answer.text, answer.room], ["echo-bot", text, room]);
+}
+
 test("the Rust bot answers !echo in its room", async (t) => {
   const { url } = await useExample(t, "chat");
   await useBot(t, url, "lobby");
   const alice = await person(t, url, "alice", "lobby");
 
-  const messages = collect(alice, "message", 2);
-  const said = await within(alice.emitWithAck("say", "lobby", "!echo hello bot"), "say");
-  assert.equal(said.ok, true);
-  const [own, answer] = await messages;
-  assert.equal(own.from, "alice");
-  assert.deepEqual([answer.from, answer.text, answer.room], ["echo-bot", "hello bot", "lobby"]);
+  await expectEcho(alice, "lobby", "hello bot");
 });
 
 /** A CA and a certificate for 127.0.0.1 that it signed, in a temporary directory. */
@@ -87,10 +92,5 @@ test("the Rust bot answers !echo on a chat server served over TLS", async (t) =>
   await useBot(t, url, "secure", { CHAT_CA: path.join(dir, "ca.pem") });
   const alice = await person(t, url, "alice", "secure", { ca: readFileSync(path.join(dir, "ca.pem")) });
 
-  const messages = collect(alice, "message", 2);
-  const said = await within(alice.emitWithAck("say", "secure", "!echo over tls"), "say");
-  assert.equal(said.ok, true);
-  const [own, answer] = await messages;
-  assert.equal(own.from, "alice");
-  assert.deepEqual([answer.from, answer.text, answer.room], ["echo-bot", "over tls", "secure"]);
+  await expectEcho(alice, "secure", "over tls");
 });

@@ -32,6 +32,16 @@ async function connected(t, url, name, transports) {
   return socket;
 }
 
+/** A chat server with alice (over WebSocket) and bob (over polling) in "lobby". */
+async function lobby(t) {
+  const { url } = await useExample(t, "chat");
+  const alice = await connected(t, url, "alice");
+  const bob = await connected(t, url, "bob", ["polling"]);
+  await join(alice, "lobby");
+  await join(bob, "lobby");
+  return { url, alice, bob };
+}
+
 /** Joins `room` and resolves with the acknowledged history. */
 function join(socket, room) {
   return within(socket.emitWithAck("join", room), `join ${room}`);
@@ -117,11 +127,7 @@ describe("chat example", async () => {
   });
 
   test("empty, too long and non-member texts are refused and not broadcast", async (t) => {
-    const { url } = await useExample(t, "chat");
-    const alice = await connected(t, url, "alice");
-    const bob = await connected(t, url, "bob", ["polling"]);
-    await join(alice, "lobby");
-    await join(bob, "lobby");
+    const { alice, bob } = await lobby(t);
     const bobMessages = during(bob, "message", 800);
 
     const empty = await within(alice.emitWithAck("say", "lobby", ""), "say empty");
@@ -152,12 +158,8 @@ describe("chat example", async () => {
   });
 
   test("typing goes to the others in the room only", async (t) => {
-    const { url } = await useExample(t, "chat");
-    const alice = await connected(t, url, "alice");
-    const bob = await connected(t, url, "bob", ["polling"]);
+    const { url, alice, bob } = await lobby(t);
     const outsider = await connected(t, url, "olga");
-    await join(alice, "lobby");
-    await join(bob, "lobby");
     const aliceTyping = during(alice, "typing");
     const outsiderTyping = during(outsider, "typing");
     const bobTyping = next(bob, "typing");
@@ -168,12 +170,8 @@ describe("chat example", async () => {
   });
 
   test("leaving and disconnecting update the others' presence", async (t) => {
-    const { url } = await useExample(t, "chat");
-    const alice = await connected(t, url, "alice");
-    const bob = await connected(t, url, "bob", ["polling"]);
+    const { url, alice, bob } = await lobby(t);
     const carol = await connected(t, url, "carol");
-    await join(alice, "lobby");
-    await join(bob, "lobby");
     const joined = next(alice, "presence");
     await join(carol, "lobby");
     assert.deepEqual(await joined, ["lobby", ["alice", "bob", "carol"]]);

@@ -31,6 +31,18 @@ function stopReading(t, socket) {
  * engine.io-client has no public switch for this: its `_sendPacket` (engine.io-client
  * 6.6, pinned) is wrapped to drop pongs.
  */
+/**
+ * A client in `mode` of a fixture server pinging every 200 ms with a 200 ms
+ * timeout, watched by an observer: the server's disconnect `reasons`, the
+ * `socket`, its `id`, and the client's coming `disconnect` (`left`).
+ */
+async function onQuickHeartbeat(t, mode) {
+  const fast = await useExample(t, "sio_fixture", { env: { PING_INTERVAL_MS: "200", PING_TIMEOUT_MS: "200" } });
+  const reasons = await observer(t, fast.url);
+  const { socket } = await connect(t, fast.url, mode);
+  return { reasons, socket, id: socket.id, left: next(socket, "disconnect") };
+}
+
 function stopPonging(socket) {
   const engine = socket.io.engine;
   const send = engine._sendPacket.bind(engine);
@@ -104,22 +116,14 @@ for (const mode of MODES) {
     });
 
     test("a client that stops answering pings: ping timeout on the server", async (t) => {
-      const fast = await useExample(t, "sio_fixture", { env: { PING_INTERVAL_MS: "200", PING_TIMEOUT_MS: "200" } });
-      const reasons = await observer(t, fast.url);
-      const { socket } = await connect(t, fast.url, mode);
-      const id = socket.id;
-      const left = next(socket, "disconnect");
+      const { reasons, socket, id, left } = await onQuickHeartbeat(t, mode);
       stopPonging(socket);
       assert.equal(await reasons.disconnect(id), "ping timeout");
       assert.equal((await left)[0], "transport close", "the server closed the connection");
     });
 
     test("a client that hears no ping: ping timeout on the client", async (t) => {
-      const fast = await useExample(t, "sio_fixture", { env: { PING_INTERVAL_MS: "200", PING_TIMEOUT_MS: "200" } });
-      const reasons = await observer(t, fast.url);
-      const { socket } = await connect(t, fast.url, mode);
-      const id = socket.id;
-      const left = next(socket, "disconnect");
+      const { reasons, socket, id, left } = await onQuickHeartbeat(t, mode);
       stopReading(t, socket);
       assert.equal((await left)[0], "ping timeout");
       // Both sides give up after pingInterval + pingTimeout: the server reports its

@@ -1,5 +1,5 @@
-//! Ending sessions: a client's `1` on either transport, a server-side close, and
-//! shutting the whole engine down.
+//! Ending sessions: a client's `1` over polling, a server-side close, and shutting
+//! the whole engine down (a client's `1` over WebSocket is in `websocket.rs`).
 //!
 //! These servers use the default heartbeat (25 s + 20 s), so any close observed
 //! within the tests' patience is the one the test caused, not a ping timeout.
@@ -7,19 +7,19 @@
 use std::time::Duration;
 
 use tether::engine::{CloseReason, SendError};
+use tether_tests::engine_checks::{WsEnding, reply_of};
 use tether_tests::server::quiet_config;
 use tether_tests::{PATIENCE, QUIET, TestServer, WsEvent};
 
 #[tokio::test]
 async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let get = session.spawn_pending_get().await;
 
     let posted = session.post("1").await;
     assert_eq!(posted.status, 200);
     assert_eq!(posted.text(), "ok");
-    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    let polled = reply_of(get).await;
     assert_eq!(polled.status, 200);
     assert_eq!(polled.text(), "6", "the pending GET ends with a noop");
 
@@ -36,8 +36,7 @@ async fn a_polling_close_packet_ends_the_session_and_releases_the_pending_get() 
 
 #[tokio::test]
 async fn a_polling_close_packet_without_a_pending_get_leaves_the_noop_for_the_next_get() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(
         session.post("4last words\x1e1\x1e4ignored").await.text(),
         "ok"
@@ -82,8 +81,7 @@ async fn a_get_racing_the_close_post_gets_the_noop() {
 
 #[tokio::test]
 async fn a_session_closed_over_polling_is_forgotten_without_a_get() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.post("1").await.text(), "ok");
     server
         .expect_closed(session.sid(), CloseReason::TransportClose)
@@ -96,24 +94,8 @@ async fn a_session_closed_over_polling_is_forgotten_without_a_get() {
 }
 
 #[tokio::test]
-async fn a_websocket_close_packet_ends_the_session_at_once() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    ws.send_text("1").await;
-    let (_code, before) = ws.expect_closed().await;
-    assert!(before.is_empty(), "{before:?}");
-    server
-        .expect_closed(&open.sid, CloseReason::TransportClose)
-        .await;
-    assert_eq!(server.engine.connection_count(), 0);
-    server.stop().await;
-}
-
-#[tokio::test]
 async fn a_server_close_on_polling_delivers_what_is_queued_then_close() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     conn.send_text("bye").unwrap();
     conn.close();
     assert_eq!(conn.send_text("too late"), Err(SendError::Closed));
@@ -131,11 +113,10 @@ async fn a_server_close_on_polling_delivers_what_is_queued_then_close() {
 
 #[tokio::test]
 async fn a_server_close_releases_a_pending_get_with_close() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let get = session.spawn_pending_get().await;
     server.connection(session.sid()).close();
-    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    let polled = reply_of(get).await;
     assert_eq!(polled.text(), "1");
     server.expect_empty().await;
     server.stop().await;
@@ -156,17 +137,16 @@ async fn a_server_closed_polling_session_that_is_never_polled_is_dropped() {
 
 #[tokio::test]
 async fn a_server_close_on_websocket_delivers_what_is_queued_then_closes() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    let conn = server.connection(&open.sid);
+    let (server, mut ws, open, conn) = TestServer::quiet_with_websocket_connection().await;
     conn.send_text("bye").unwrap();
     conn.close_with(CloseReason::ForcedClose);
-    let (code, before) = ws.expect_closed().await;
-    assert_eq!(before, [WsEvent::Text("4bye".into())]);
-    assert_eq!(code, Some(1000));
-    server
-        .expect_closed(&open.sid, CloseReason::ForcedClose)
-        .await;
+    let ending = server.websocket_ending(&mut ws, &open.sid).await;
+    let closed_after_bye = WsEnding {
+        code: Some(1000),
+        before: vec![WsEvent::Text("4bye".into())],
+        reason: CloseReason::ForcedClose,
+    };
+    assert_eq!(ending, closed_after_bye);
     server.stop().await;
 }
 
@@ -193,9 +173,7 @@ async fn close_all_ends_every_session() {
 
 #[tokio::test]
 async fn the_handler_hears_of_each_close_once() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     conn.close();
     conn.close_with(CloseReason::TransportError);
     assert_eq!(session.post("1").await.status, 400);

@@ -24,9 +24,7 @@ async fn expect_numbered(ws: &mut WsClient, prefix: &str, range: std::ops::Range
 async fn websocket_pings_are_answered_while_packets_stream_out() {
     const ROUNDS: u8 = 20;
     const PER_ROUND: usize = 150;
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    let conn = server.connection(&open.sid);
+    let (server, mut ws, _open, conn) = TestServer::quiet_with_websocket_connection().await;
     let sender = tokio::spawn(async move {
         for index in 0..usize::from(ROUNDS) * PER_ROUND {
             conn.send_text(&index.to_string()).unwrap();
@@ -62,9 +60,7 @@ async fn websocket_pings_are_answered_while_packets_stream_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_socket_gets_every_packet_then_the_close_frame() {
     const MESSAGES: usize = 200;
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    let conn = server.connection(&open.sid);
+    let (server, mut ws, open, conn) = TestServer::quiet_with_websocket_connection().await;
     // 64 KiB each: over twelve megabytes, more than the loopback buffers hold, so
     // writes to this socket stop halfway through frames.
     let pad = "y".repeat(64 * 1024);
@@ -80,20 +76,18 @@ async fn a_full_socket_gets_every_packet_then_the_close_frame() {
             "whole and in order"
         );
     }
-    let (code, after) = ws.expect_closed().await;
-    assert_eq!(after, [], "nothing after the last packet");
-    assert_eq!(code, Some(1000));
-    server
-        .expect_closed(&open.sid, CloseReason::ForcedClose)
-        .await;
+    let ending = server.websocket_ending(&mut ws, &open.sid).await;
+    assert_eq!(ending.before, [], "nothing after the last packet");
+    assert_eq!(
+        (ending.code, ending.reason),
+        (Some(1000), CloseReason::ForcedClose)
+    );
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn packets_queued_outside_the_runtime_arrive() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    let conn = server.connection(&open.sid);
+    let (server, mut ws, _open, conn) = TestServer::quiet_with_websocket_connection().await;
     std::thread::spawn(move || {
         for index in 0..100 {
             conn.send_text(&format!("t{index}")).unwrap();

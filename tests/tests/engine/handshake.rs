@@ -5,17 +5,13 @@ use std::time::Duration;
 
 use http::Method;
 use tether::engine::{EngineConfig, Transport};
-use tether_tests::payload::is_node_style_sid;
+use tether_tests::engine_checks::{
+    BAD_HANDSHAKE_METHOD, BAD_REQUEST, SESSION_ID_UNKNOWN, TRANSPORT_UNKNOWN,
+    UNSUPPORTED_PROTOCOL_VERSION, Via,
+};
+use tether_tests::payload::{HANDSHAKE_KEYS, is_node_style_sid};
 use tether_tests::server::quiet_config;
 use tether_tests::{Event, HttpRequest, OpenPacket, TestServer, WsClient};
-
-const OPEN_KEYS: [&str; 5] = [
-    "sid",
-    "upgrades",
-    "pingInterval",
-    "pingTimeout",
-    "maxPayload",
-];
 
 fn reference_config() -> EngineConfig {
     quiet_config()
@@ -37,7 +33,7 @@ async fn polling_handshake_opens_a_session() {
     assert!(reply.text().starts_with("0{"), "{:?}", reply.text());
     let open = OpenPacket::parse(reply.text());
     assert_eq!(
-        open.keys, OPEN_KEYS,
+        open.keys, HANDSHAKE_KEYS,
         "exactly the five keys, in Node's order"
     );
     assert!(is_node_style_sid(&open.sid), "sid {:?}", open.sid);
@@ -74,7 +70,7 @@ async fn websocket_handshake_opens_a_session_without_upgrades() {
 
     let first = ws.expect_text().await;
     let open = OpenPacket::parse(&first);
-    assert_eq!(open.keys, OPEN_KEYS);
+    assert_eq!(open.keys, HANDSHAKE_KEYS);
     assert!(is_node_style_sid(&open.sid));
     assert!(open.upgrades.is_empty());
     assert!(first.contains(r#""upgrades":[]"#), "{first}");
@@ -149,49 +145,28 @@ async fn the_handshake_request_is_kept_with_the_connection() {
     server.stop().await;
 }
 
+/// Handshakes without a supported protocol version (code 5) or a known transport
+/// (code 0) are refused over both transports, and open no session.
 #[tokio::test]
-async fn unsupported_protocol_versions_are_refused_with_code_5() {
+async fn handshakes_without_a_version_or_transport_are_refused_with_codes_5_and_0() {
     let server = TestServer::quiet().await;
-    for query in [
-        "transport=polling",
-        "EIO=abc&transport=polling",
-        "EIO=3&transport=polling",
-        "EIO=5&transport=polling",
-    ] {
-        server
-            .get(query)
-            .await
-            .assert_error(400, 5, "Unsupported protocol version");
+    for version in ["", "EIO=abc&", "EIO=3&", "EIO=5&"] {
+        for (via, transport) in [(Via::Get, "polling"), (Via::WebSocket, "websocket")] {
+            let query = format!("{version}transport={transport}");
+            server
+                .expect_refused(via, &query, UNSUPPORTED_PROTOCOL_VERSION)
+                .await;
+        }
     }
-    for query in ["transport=websocket", "EIO=abc&transport=websocket"] {
-        let refused = WsClient::connect_with(server.addr(), &server.path(query), &[])
-            .await
-            .expect_err("WebSocket with a bad EIO must be refused");
-        refused.assert_error(400, 5, "Unsupported protocol version");
-    }
-    assert_eq!(server.engine.connection_count(), 0);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn unknown_transports_are_refused_with_code_0() {
-    let server = TestServer::quiet().await;
     for query in [
         "EIO=4",
         "EIO=4&transport=abc",
         "EIO=4&transport=",
         "EIO=4&transport=flashsocket",
     ] {
-        server
-            .get(query)
-            .await
-            .assert_error(400, 0, "Transport unknown");
-    }
-    for query in ["EIO=4", "EIO=4&transport=abc"] {
-        let refused = WsClient::connect_with(server.addr(), &server.path(query), &[])
-            .await
-            .expect_err("WebSocket with a bad transport must be refused");
-        refused.assert_error(400, 0, "Transport unknown");
+        for via in [Via::Get, Via::WebSocket] {
+            server.expect_refused(via, query, TRANSPORT_UNKNOWN).await;
+        }
     }
     assert_eq!(server.engine.connection_count(), 0);
     server.stop().await;
@@ -222,23 +197,14 @@ async fn unknown_session_ids_are_refused_with_code_1() {
         "AAAAAAAAAAAAAAAAAAA%2F",
     ] {
         let query = format!("EIO=4&transport=polling&sid={sid}");
-        server
-            .get(&query)
-            .await
-            .assert_error(400, 1, "Session ID unknown");
-        server
-            .post(&query, "4hello")
-            .await
-            .assert_error(400, 1, "Session ID unknown");
+        for via in [Via::Get, Via::Post("4hello")] {
+            server.expect_refused(via, &query, SESSION_ID_UNKNOWN).await;
+        }
     }
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path("EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA"),
-        &[],
-    )
-    .await
-    .expect_err("WebSocket with an unknown sid must be refused");
-    refused.assert_error(400, 1, "Session ID unknown");
+    let upgrade = "EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA";
+    server
+        .expect_refused(Via::WebSocket, upgrade, SESSION_ID_UNKNOWN)
+        .await;
     server.stop().await;
 }
 
@@ -247,9 +213,8 @@ async fn malformed_requests_are_refused_with_code_3() {
     let server = TestServer::quiet().await;
     // A WebSocket handshake without the upgrade headers.
     server
-        .get("EIO=4&transport=websocket")
-        .await
-        .assert_error(400, 3, "Bad request");
+        .expect_refused(Via::Get, "EIO=4&transport=websocket", BAD_REQUEST)
+        .await;
     // A polling request of a method other than GET or POST on a live session.
     let session = server.open_polling().await;
     let reply = server
@@ -262,21 +227,25 @@ async fn malformed_requests_are_refused_with_code_3() {
 #[tokio::test]
 async fn checks_run_in_the_node_servers_order() {
     let server = TestServer::quiet().await;
-    // The transport is checked before the protocol version and the method.
-    server
-        .get("EIO=abc&transport=abc")
-        .await
-        .assert_error(400, 0, "Transport unknown");
-    // The method is checked before the protocol version.
-    server
-        .post("EIO=abc&transport=polling", "")
-        .await
-        .assert_error(400, 2, "Bad handshake method");
-    // An unknown sid is reported whatever the protocol version.
-    server
-        .get("EIO=3&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA")
-        .await
-        .assert_error(400, 1, "Session ID unknown");
+    let checks = [
+        // The transport is checked before the protocol version and the method.
+        (Via::Get, "EIO=abc&transport=abc", TRANSPORT_UNKNOWN),
+        // The method is checked before the protocol version.
+        (
+            Via::Post(""),
+            "EIO=abc&transport=polling",
+            BAD_HANDSHAKE_METHOD,
+        ),
+        // An unknown sid is reported whatever the protocol version.
+        (
+            Via::Get,
+            "EIO=3&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA",
+            SESSION_ID_UNKNOWN,
+        ),
+    ];
+    for (via, query, error) in checks {
+        server.expect_refused(via, query, error).await;
+    }
     server.stop().await;
 }
 
@@ -297,33 +266,26 @@ async fn other_paths_are_not_answered() {
 /// version, and use its transport unless it is an upgrade.
 #[tokio::test]
 async fn requests_on_a_session_keep_its_protocol_and_transport() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let sid = session.sid().to_owned();
     for query in [
         format!("EIO=3&transport=polling&sid={sid}"),
         format!("EIO=5&transport=polling&sid={sid}"),
         format!("transport=polling&sid={sid}"),
     ] {
-        server.get(&query).await.assert_error(400, 3, "Bad request");
-        server
-            .post(&query, "4hello")
-            .await
-            .assert_error(400, 3, "Bad request");
+        for via in [Via::Get, Via::Post("4hello")] {
+            server.expect_refused(via, &query, BAD_REQUEST).await;
+        }
     }
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path(&format!("EIO=3&transport=websocket&sid={sid}")),
-        &[],
-    )
-    .await
-    .expect_err("an upgrade with another protocol version must be refused");
-    refused.assert_error(400, 3, "Bad request");
-    // Not an upgrade: the transport is not the session's.
+    let upgrade_with_another_protocol = format!("EIO=3&transport=websocket&sid={sid}");
     server
-        .get(&format!("EIO=4&transport=websocket&sid={sid}"))
-        .await
-        .assert_error(400, 3, "Bad request");
+        .expect_refused(Via::WebSocket, &upgrade_with_another_protocol, BAD_REQUEST)
+        .await;
+    // Not an upgrade: the transport is not the session's.
+    let websocket_over_http = format!("EIO=4&transport=websocket&sid={sid}");
+    server
+        .expect_refused(Via::Get, &websocket_over_http, BAD_REQUEST)
+        .await;
     // The session carries on, and none of the refused messages reached it.
     server.assert_open(&sid).await;
     assert_eq!(session.post("4hello").await.text(), "ok");

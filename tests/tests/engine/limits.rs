@@ -1,9 +1,10 @@
 //! Limits: `max_payload` on both transports and the bounded outbound queue.
 
 use bytes::Bytes;
-use tether::engine::{CloseReason, Frame, PacketKind, SendError};
+use tether::engine::{CloseReason, Connection, Frame, PacketKind, SendError};
+use tether_tests::engine_checks::{WsEnding, reply_of};
 use tether_tests::server::quiet_config;
-use tether_tests::{PATIENCE, TestServer};
+use tether_tests::{PollingSession, TestServer, WsClient};
 
 const MAX: usize = 100;
 
@@ -11,10 +12,30 @@ async fn small_server() -> TestServer {
     TestServer::start(quiet_config().with_max_payload(MAX)).await
 }
 
+/// A server that queues at most 8 packets for a client, with one polling session
+/// open, and the server's connection of it.
+async fn queue_of_eight() -> (TestServer, PollingSession, Connection<()>) {
+    let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
+    let session = server.open_polling().await;
+    let conn = server.connection(session.sid());
+    (server, session, conn)
+}
+
+/// Checks the server closed `ws`, the client of `sid`, with `1009` (message too
+/// big) and nothing before it, and told the handler of a transport error.
+async fn expect_too_big(server: &TestServer, ws: &mut WsClient, sid: &str) {
+    let ending = server.websocket_ending(ws, sid).await;
+    let too_big = WsEnding {
+        code: Some(1009),
+        before: vec![],
+        reason: CloseReason::TransportError,
+    };
+    assert_eq!(ending, too_big);
+}
+
 #[tokio::test]
 async fn the_default_max_payload_is_one_million_bytes() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.open.max_payload, 1_000_000);
     let fits = format!("4{}", "x".repeat(999_999));
     assert_eq!(session.post(fits.clone()).await.text(), "ok");
@@ -65,12 +86,7 @@ async fn a_websocket_message_over_max_payload_closes_with_1009() {
     assert_eq!(ws.expect_binary().await, vec![1u8; MAX]);
 
     ws.send_text(&format!("4{}", "x".repeat(MAX))).await;
-    let (code, before) = ws.expect_closed().await;
-    assert_eq!(code, Some(1009), "message too big");
-    assert!(before.is_empty(), "{before:?}");
-    server
-        .expect_closed(&open.sid, CloseReason::TransportError)
-        .await;
+    expect_too_big(&server, &mut ws, &open.sid).await;
     server.stop().await;
 }
 
@@ -79,19 +95,13 @@ async fn a_binary_websocket_message_over_max_payload_closes_with_1009() {
     let server = small_server().await;
     let (mut ws, open) = server.open_websocket().await;
     ws.send_binary(vec![0u8; MAX + 1]).await;
-    let (code, _before) = ws.expect_closed().await;
-    assert_eq!(code, Some(1009));
-    server
-        .expect_closed(&open.sid, CloseReason::TransportError)
-        .await;
+    expect_too_big(&server, &mut ws, &open.sid).await;
     server.stop().await;
 }
 
 #[tokio::test]
 async fn a_client_that_does_not_read_is_disconnected_when_its_queue_is_full() {
-    let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = queue_of_eight().await;
     for i in 0..8 {
         conn.send_text(&format!("m{i}")).unwrap();
     }
@@ -140,9 +150,7 @@ async fn a_plain_thread_overflowing_a_slow_client_does_not_panic() {
 
 #[tokio::test]
 async fn frames_sent_together_are_queued_together_or_not_at_all() {
-    let server = TestServer::start(quiet_config().with_max_buffered_packets(8)).await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = queue_of_eight().await;
     let frames = |n: usize| (0..n).map(|i| Frame::text_packet(PacketKind::Message, &i.to_string()));
     conn.send_all(frames(3)).unwrap();
     conn.send_all([
@@ -161,9 +169,7 @@ async fn frames_sent_together_are_queued_together_or_not_at_all() {
 
 #[tokio::test]
 async fn volatile_frames_are_dropped_unless_the_transport_can_take_them() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     let frame = || [Frame::text_packet(PacketKind::Message, "volatile")];
     assert_eq!(conn.send_volatile(frame()), Ok(false), "no GET is waiting");
 
@@ -172,7 +178,7 @@ async fn volatile_frames_are_dropped_unless_the_transport_can_take_them() {
         conn.send_volatile(frame()) == Ok(true)
     })
     .await;
-    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    let polled = reply_of(get).await;
     assert_eq!(polled.text(), "4volatile");
     server.stop().await;
 }

@@ -7,10 +7,22 @@ use std::time::Duration;
 
 use http::Method;
 use tether::engine::{Cors, CorsError, SameSite, SessionCookie, Transports};
+use tether_tests::engine_checks::{BAD_REQUEST, TRANSPORT_UNKNOWN, Via};
 use tether_tests::server::quiet_config;
-use tether_tests::{HttpRequest, OpenPacket, TestServer, WsClient};
+use tether_tests::{HttpRequest, OpenPacket, Reply, TestServer, WsClient};
 
 const APP: &str = "https://app.example";
+
+/// Checks `reply` has `status` and lets `origin` read it with credentials.
+#[track_caller]
+fn assert_allows_with_credentials(reply: &Reply, status: u16, origin: &str) {
+    assert_eq!(reply.status, status, "{:?}", reply.headers);
+    assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
+    assert_eq!(
+        reply.header("access-control-allow-credentials"),
+        Some("true")
+    );
+}
 
 #[tokio::test]
 async fn without_cors_no_cors_headers_are_sent() {
@@ -91,12 +103,7 @@ async fn an_origin_allow_list_with_credentials() {
     let allowed = server
         .send(HttpRequest::get(handshake.clone()).header("origin", APP))
         .await;
-    assert_eq!(allowed.status, 200);
-    assert_eq!(allowed.header("access-control-allow-origin"), Some(APP));
-    assert_eq!(
-        allowed.header("access-control-allow-credentials"),
-        Some("true")
-    );
+    assert_allows_with_credentials(&allowed, 200, APP);
     assert!(
         allowed.header_all("vary").contains(&"Origin"),
         "{:?}",
@@ -116,12 +123,7 @@ async fn an_origin_allow_list_with_credentials() {
                 .header("access-control-request-method", "GET"),
         )
         .await;
-    assert_eq!(preflight.status, 204);
-    assert_eq!(preflight.header("access-control-allow-origin"), Some(APP));
-    assert_eq!(
-        preflight.header("access-control-allow-credentials"),
-        Some("true")
-    );
+    assert_allows_with_credentials(&preflight, 204, APP);
 
     let refused_preflight = server
         .send(
@@ -162,11 +164,7 @@ async fn any_origin_refuses_credentials_and_mirroring_is_explicit() {
         let reply = server
             .send(HttpRequest::get(server.path("EIO=4&transport=polling")).header("origin", origin))
             .await;
-        assert_eq!(reply.header("access-control-allow-origin"), Some(origin));
-        assert_eq!(
-            reply.header("access-control-allow-credentials"),
-            Some("true")
-        );
+        assert_allows_with_credentials(&reply, 200, origin);
         assert!(reply.header_all("vary").contains(&"Origin"));
     }
     let without_origin = server.get("EIO=4&transport=polling").await;
@@ -217,8 +215,7 @@ async fn the_cookie_can_be_renamed_and_is_off_by_default() {
     );
     server.stop().await;
 
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.handshake.header("set-cookie"), None);
     server.stop().await;
 }
@@ -269,11 +266,9 @@ async fn allow_request_refuses_with_403_and_its_message() {
         "only handshakes are checked"
     );
 
-    let ws_path = server.path("EIO=4&transport=websocket");
-    let refused = WsClient::connect_with(server.addr(), &ws_path, &[])
-        .await
-        .expect_err("WebSocket without the key must be refused");
+    let refused = server.refuse_websocket("EIO=4&transport=websocket").await;
     refused.assert_error(403, 4, "api key required");
+    let ws_path = server.path("EIO=4&transport=websocket");
     let mut ws = WsClient::connect_with(server.addr(), &ws_path, &[("x-api-key", "secret")])
         .await
         .expect("WebSocket with the key");
@@ -287,19 +282,12 @@ async fn polling_only_servers_refuse_websockets() {
     let server = TestServer::start(quiet_config().with_transports(transports)).await;
     let session = server.open_polling().await;
     assert!(session.open.upgrades.is_empty(), "nothing to upgrade to");
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path("EIO=4&transport=websocket"),
-        &[],
-    )
-    .await
-    .expect_err("WebSocket handshake");
-    refused.assert_error(400, 0, "Transport unknown");
     let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
-    let refused = WsClient::connect_with(server.addr(), &server.path(&upgrade), &[])
-        .await
-        .expect_err("WebSocket upgrade");
-    refused.assert_error(400, 0, "Transport unknown");
+    for query in ["EIO=4&transport=websocket", &upgrade] {
+        server
+            .expect_refused(Via::WebSocket, query, TRANSPORT_UNKNOWN)
+            .await;
+    }
     server.stop().await;
 }
 
@@ -324,10 +312,9 @@ async fn upgrades_can_be_turned_off() {
     let session = server.open_polling().await;
     assert!(session.open.upgrades.is_empty());
     let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
-    let refused = WsClient::connect_with(server.addr(), &server.path(&upgrade), &[])
-        .await
-        .expect_err("WebSocket upgrade");
-    refused.assert_error(400, 3, "Bad request");
+    server
+        .expect_refused(Via::WebSocket, &upgrade, BAD_REQUEST)
+        .await;
     assert_eq!(session.post("4still polling").await.text(), "ok");
     let (_ws, open) = server.open_websocket().await;
     assert!(

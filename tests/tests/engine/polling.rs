@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tether::engine::{CloseReason, Message};
+use tether_tests::engine_checks::reply_of;
 use tether_tests::payload::{binary_record, join, split};
 use tether_tests::server::quiet_config;
-use tether_tests::{PATIENCE, QUIET, TestServer};
+use tether_tests::{QUIET, TestServer};
 use tokio::time::Instant;
 
 fn text(message: &str) -> Message {
@@ -16,8 +17,7 @@ fn text(message: &str) -> Message {
 
 #[tokio::test]
 async fn a_posted_packet_is_echoed_on_the_next_get() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
 
     let posted = session.post("4hello").await;
     assert_eq!(posted.status, 200);
@@ -36,72 +36,68 @@ async fn a_posted_packet_is_echoed_on_the_next_get() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn several_text_packets_come_back_as_one_payload() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let payload = "4test1\x1e4test2\x1e4test3";
-    assert_eq!(session.post(payload).await.text(), "ok");
-    assert_eq!(session.get().await.text(), payload);
-    assert_eq!(
-        server.recorder().messages(session.sid()),
-        [text("test1"), text("test2"), text("test3")]
-    );
-    server.stop().await;
+fn binary(bytes: &'static [u8]) -> Message {
+    Message::Binary(Bytes::from_static(bytes))
 }
 
+/// Posted payloads reach the handler packet by packet, in order, and come back
+/// byte-identical on the next GET.
 #[tokio::test]
-async fn text_and_binary_packets_come_back_byte_identical() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let payload = "4hello\x1ebAQIDBA==";
-    assert_eq!(session.post(payload).await.text(), "ok");
-    assert_eq!(session.get().await.text(), payload);
-    assert_eq!(
-        server.recorder().messages(session.sid()),
-        [
-            text("hello"),
-            Message::Binary(Bytes::from_static(&[1, 2, 3, 4]))
-        ]
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn unicode_text_and_padded_binary_round_trip() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let packets = [
-        "4€ünïcödé 😀".to_owned(),
-        binary_record(&[0xff]),
-        binary_record(&[0, 1]),
-        binary_record(&[]),
-        "4".to_owned(),
-        "4{\"json\":[1,2,3]}".to_owned(),
+async fn posted_payloads_come_back_byte_identical() {
+    let many: Vec<String> = (0..200).map(|i| format!("4m{i}")).collect();
+    let cases = [
+        (
+            "several text packets",
+            join(&["4test1", "4test2", "4test3"]),
+            vec![text("test1"), text("test2"), text("test3")],
+        ),
+        (
+            "text and binary packets",
+            "4hello\x1ebAQIDBA==".to_owned(),
+            vec![text("hello"), binary(&[1, 2, 3, 4])],
+        ),
+        (
+            "unicode text and padded binary",
+            join(&[
+                "4€ünïcödé 😀".to_owned(),
+                binary_record(&[0xff]),
+                binary_record(&[0, 1]),
+                binary_record(&[]),
+                "4".to_owned(),
+                "4{\"json\":[1,2,3]}".to_owned(),
+            ]),
+            vec![
+                text("€ünïcödé 😀"),
+                binary(&[0xff]),
+                binary(&[0, 1]),
+                binary(&[]),
+                text(""),
+                text("{\"json\":[1,2,3]}"),
+            ],
+        ),
+        (
+            "many packets",
+            join(&many),
+            (0..200).map(|i| text(&format!("m{i}"))).collect(),
+        ),
     ];
-    let payload = join(&packets);
-    assert_eq!(session.post(payload.clone()).await.text(), "ok");
-    assert_eq!(session.get().await.text(), payload);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn many_posted_packets_reach_the_handler_in_order() {
     let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let packets: Vec<String> = (0..200).map(|i| format!("4m{i}")).collect();
-    assert_eq!(session.post(join(&packets)).await.text(), "ok");
-    let expected: Vec<Message> = (0..200).map(|i| text(&format!("m{i}"))).collect();
-    assert_eq!(server.recorder().messages(session.sid()), expected);
-    assert_eq!(session.get().await.text(), join(&packets));
+    for (name, payload, messages) in cases {
+        let session = server.open_polling().await;
+        assert_eq!(session.post(payload.clone()).await.text(), "ok", "{name}");
+        assert_eq!(
+            server.recorder().messages(session.sid()),
+            messages,
+            "{name}"
+        );
+        assert_eq!(session.get().await.text(), payload, "{name}");
+    }
     server.stop().await;
 }
 
 #[tokio::test]
 async fn queued_server_messages_flush_as_one_payload() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     conn.send_text("first").unwrap();
     conn.send_binary(Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]))
         .unwrap();
@@ -118,15 +114,11 @@ async fn queued_server_messages_flush_as_one_payload() {
 
 #[tokio::test]
 async fn a_get_waits_until_there_is_data() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let get = session.spawn_pending_get().await;
 
     server.connection(session.sid()).send_text("late").unwrap();
-    let polled = tokio::time::timeout(PATIENCE, get)
-        .await
-        .expect("the waiting GET answers once data is queued")
-        .unwrap();
+    let polled = reply_of(get).await;
     assert_eq!(polled.status, 200);
     assert_eq!(polled.text(), "4late");
     server.stop().await;
@@ -142,10 +134,7 @@ async fn a_get_without_data_ends_with_the_next_ping() {
 
     let get = session.spawn_pending_get().await;
 
-    let polled = tokio::time::timeout(PATIENCE, get)
-        .await
-        .expect("the GET answers with the ping")
-        .unwrap();
+    let polled = reply_of(get).await;
     assert_eq!(polled.text(), "2");
     assert!(
         started.elapsed() >= interval,
@@ -157,8 +146,7 @@ async fn a_get_without_data_ends_with_the_next_ping() {
 
 #[tokio::test]
 async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let first = session.spawn_pending_get().await;
 
     let second = session
@@ -168,10 +156,7 @@ async fn a_second_concurrent_get_is_refused_and_closes_the_session() {
         .await;
     second.assert_error(400, 3, "Bad request");
 
-    let first = tokio::time::timeout(PATIENCE, first)
-        .await
-        .unwrap()
-        .unwrap();
+    let first = reply_of(first).await;
     assert_eq!(first.status, 200);
     assert_eq!(
         first.text(),
@@ -204,8 +189,7 @@ async fn an_invalid_packet_closes_the_session() {
 
 #[tokio::test]
 async fn a_binary_content_type_is_refused_and_closes_the_session() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let reply = session
         .post_request(Bytes::from_static(&[1, 2, 3]))
         .header("content-type", "application/octet-stream")
@@ -222,8 +206,7 @@ async fn a_binary_content_type_is_refused_and_closes_the_session() {
 /// official engine.io-protocol suite checks.
 #[tokio::test]
 async fn an_abandoned_get_closes_the_session() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let abandoned = session.spawn_pending_get().await;
     abandoned.abort();
     let _ = abandoned.await;
@@ -239,8 +222,7 @@ async fn an_abandoned_get_closes_the_session() {
 #[tokio::test]
 async fn a_get_read_together_with_the_end_of_its_connection_closes_the_session() {
     use tokio::io::AsyncWriteExt;
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     // The server accepts the connection and finds nothing to read yet; then the
     // request and the end of the stream arrive together.

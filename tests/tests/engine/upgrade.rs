@@ -5,16 +5,22 @@
 use std::time::Duration;
 
 use tether::engine::{CloseReason, Message, Text, Transport};
+use tether_tests::engine_checks::{SESSION_ID_UNKNOWN, Via, reply_of};
 use tether_tests::server::quiet_config;
 use tether_tests::{PATIENCE, PollingSession, TestServer, WsClient, WsEvent};
 
 /// Probes and completes an upgrade of `session`, returning the WebSocket.
 async fn upgrade(server: &TestServer, session: &PollingSession) -> WsClient {
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
     ws.send_text("5").await;
     ws
+}
+
+/// Completes the upgrade on `ws` with `5`, then checks `packet` is echoed over it.
+async fn complete_and_echo(ws: &mut WsClient, packet: &str) {
+    ws.send_text("5").await;
+    ws.send_text(packet).await;
+    assert_eq!(ws.expect_text().await, packet);
 }
 
 /// Waits until the server has switched `sid` to WebSocket.
@@ -26,15 +32,20 @@ async fn switched(server: &TestServer, sid: &str) {
     .await;
 }
 
+/// Opens a second WebSocket for `sid` and checks the server closes it unanswered.
+async fn expect_second_socket_closed(server: &TestServer, sid: &str) {
+    let mut second = server.upgrade_socket(sid).await;
+    second.send_text_if_open("2probe").await;
+    let (_code, before) = second.expect_closed().await;
+    assert!(before.is_empty(), "the second socket got {before:?}");
+}
+
 #[tokio::test]
 async fn a_polling_session_upgrades_to_websocket() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.open.upgrades, ["websocket"]);
 
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
     assert_eq!(
         server.connection(session.sid()).transport(),
         Transport::Polling
@@ -61,36 +72,27 @@ async fn a_polling_session_upgrades_to_websocket() {
 
 #[tokio::test]
 async fn a_poll_pending_when_the_probe_arrives_is_released_with_a_noop() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let get = session.spawn_pending_get().await;
 
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
-    let polled = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    let mut ws = server.probe_upgrade(session.sid()).await;
+    let polled = reply_of(get).await;
     assert_eq!(polled.text(), "6");
 
     // Polls made while the upgrade is still pending keep getting noops.
     for _ in 0..3 {
         assert_eq!(session.get().await.text(), "6");
     }
-    ws.send_text("5").await;
-    ws.send_text("4done").await;
-    assert_eq!(ws.expect_text().await, "4done");
+    complete_and_echo(&mut ws, "4done").await;
     server.stop().await;
 }
 
 #[tokio::test]
 async fn the_polling_buffer_is_flushed_onto_the_websocket() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let conn = server.connection(session.sid());
+    let (server, session, conn) = TestServer::quiet_with_polling_connection().await;
     conn.send_text("before the probe").unwrap();
 
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
     conn.send_text("during the upgrade").unwrap();
     conn.send_binary(bytes::Bytes::from_static(&[7, 7]))
         .unwrap();
@@ -106,11 +108,8 @@ async fn the_polling_buffer_is_flushed_onto_the_websocket() {
 
 #[tokio::test]
 async fn messages_posted_during_the_upgrade_are_echoed_on_the_websocket() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let (server, session) = TestServer::quiet_with_polling().await;
+    let mut ws = server.probe_upgrade(session.sid()).await;
     assert_eq!(session.post("4posted1\x1e4posted2").await.text(), "ok");
     ws.send_text("5").await;
     assert_eq!(ws.expect_text().await, "4posted1");
@@ -120,8 +119,7 @@ async fn messages_posted_during_the_upgrade_are_echoed_on_the_websocket() {
 
 #[tokio::test]
 async fn polling_requests_are_refused_after_the_upgrade() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut ws = upgrade(&server, &session).await;
     ws.send_text("4sync").await;
     assert_eq!(ws.expect_text().await, "4sync");
@@ -139,15 +137,11 @@ async fn polling_requests_are_refused_after_the_upgrade() {
 
 #[tokio::test]
 async fn a_second_websocket_with_the_sid_is_closed_after_the_upgrade() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let mut ws = upgrade(&server, &session).await;
     switched(&server, session.sid()).await;
 
-    let mut second = server.upgrade_socket(session.sid()).await;
-    second.send_text_if_open("2probe").await;
-    let (_code, before) = second.expect_closed().await;
-    assert!(before.is_empty(), "the second socket got {before:?}");
+    expect_second_socket_closed(&server, session.sid()).await;
 
     ws.send_text("4hello").await;
     assert_eq!(ws.expect_text().await, "4hello");
@@ -157,20 +151,12 @@ async fn a_second_websocket_with_the_sid_is_closed_after_the_upgrade() {
 
 #[tokio::test]
 async fn a_second_websocket_during_the_upgrade_is_closed() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let (server, session) = TestServer::quiet_with_polling().await;
+    let mut ws = server.probe_upgrade(session.sid()).await;
 
-    let mut second = server.upgrade_socket(session.sid()).await;
-    second.send_text_if_open("2probe").await;
-    let (_code, before) = second.expect_closed().await;
-    assert!(before.is_empty(), "the second socket got {before:?}");
+    expect_second_socket_closed(&server, session.sid()).await;
 
-    ws.send_text("5").await;
-    ws.send_text("4first wins").await;
-    assert_eq!(ws.expect_text().await, "4first wins");
+    complete_and_echo(&mut ws, "4first wins").await;
     server.stop().await;
 }
 
@@ -180,9 +166,7 @@ async fn an_upgrade_that_never_completes_times_out_and_polling_goes_on() {
     let server = TestServer::start(config).await;
     let session = server.open_polling().await;
 
-    let mut probed = server.upgrade_socket(session.sid()).await;
-    probed.send_text("2probe").await;
-    assert_eq!(probed.expect_text().await, "3probe");
+    let mut probed = server.probe_upgrade(session.sid()).await;
     let (_code, before) = probed.expect_closed().await;
     assert!(before.is_empty(), "{before:?}");
 
@@ -206,9 +190,7 @@ async fn an_abandoned_upgrade_leaves_no_session_behind() {
         .with_upgrade_timeout(Duration::from_secs(30));
     let server = TestServer::start(config).await;
     let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let mut ws = server.probe_upgrade(session.sid()).await;
 
     // The client vanishes mid-upgrade: no pong, no `5`.
     let (reason, _at) = server.closed_within(session.sid(), PATIENCE).await;
@@ -220,11 +202,8 @@ async fn an_abandoned_upgrade_leaves_no_session_behind() {
 
 #[tokio::test]
 async fn a_packet_other_than_the_probe_or_upgrade_aborts_the_upgrade_only() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let (server, session) = TestServer::quiet_with_polling().await;
+    let mut ws = server.probe_upgrade(session.sid()).await;
     ws.send_text("4not yet").await;
     ws.expect_closed().await;
 
@@ -239,18 +218,13 @@ async fn a_packet_other_than_the_probe_or_upgrade_aborts_the_upgrade_only() {
 
 #[tokio::test]
 async fn upgrading_a_closed_session_is_refused() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     assert_eq!(session.post("1").await.text(), "ok");
     server.closed(session.sid()).await;
-    let refused = WsClient::connect_with(
-        server.addr(),
-        &server.path(&format!("EIO=4&transport=websocket&sid={}", session.sid())),
-        &[],
-    )
-    .await
-    .expect_err("no upgrade for a closed session");
-    refused.assert_error(400, 1, "Session ID unknown");
+    let upgrade = format!("EIO=4&transport=websocket&sid={}", session.sid());
+    server
+        .expect_refused(Via::WebSocket, &upgrade, SESSION_ID_UNKNOWN)
+        .await;
     server.stop().await;
 }
 
@@ -259,17 +233,14 @@ async fn upgrading_a_closed_session_is_refused() {
 /// connection. That GET waits briefly for the `5` and is refused.
 #[tokio::test]
 async fn a_get_sent_just_before_the_upgrade_completes_is_refused() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
-    let mut ws = server.upgrade_socket(session.sid()).await;
-    ws.send_text("2probe").await;
-    assert_eq!(ws.expect_text().await, "3probe");
+    let (server, session) = TestServer::quiet_with_polling().await;
+    let mut ws = server.probe_upgrade(session.sid()).await;
 
     let get = session.spawn_get();
     // Lets the GET reach the server first, well within the time it waits for `5`.
     tokio::time::sleep(Duration::from_millis(20)).await;
     ws.send_text("5").await;
-    let refused = tokio::time::timeout(PATIENCE, get).await.unwrap().unwrap();
+    let refused = reply_of(get).await;
     assert_eq!(refused.status, 400);
 
     ws.send_text("4hello").await;

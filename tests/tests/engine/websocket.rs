@@ -7,8 +7,7 @@ use tether_tests::{TestServer, WsEvent};
 
 #[tokio::test]
 async fn a_text_packet_is_echoed_in_its_own_frame() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
+    let (server, mut ws, open) = TestServer::quiet_with_websocket().await;
     ws.send_text("4hello").await;
     assert_eq!(ws.expect_text().await, "4hello");
     assert_eq!(
@@ -20,8 +19,7 @@ async fn a_text_packet_is_echoed_in_its_own_frame() {
 
 #[tokio::test]
 async fn a_binary_packet_is_echoed_as_a_raw_binary_frame() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
+    let (server, mut ws, open) = TestServer::quiet_with_websocket().await;
     ws.send_binary(vec![1, 2, 3, 4]).await;
     assert_eq!(ws.expect_binary().await, [1, 2, 3, 4], "no type prefix");
     assert_eq!(
@@ -33,9 +31,7 @@ async fn a_binary_packet_is_echoed_as_a_raw_binary_frame() {
 
 #[tokio::test]
 async fn server_messages_are_one_frame_each() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    let conn = server.connection(&open.sid);
+    let (server, mut ws, _open, conn) = TestServer::quiet_with_websocket_connection().await;
     conn.send_text("one").unwrap();
     conn.send_binary(Bytes::from_static(b"\x00two")).unwrap();
     conn.send_text("thr\u{e9}e \u{1f600}").unwrap();
@@ -52,8 +48,7 @@ async fn server_messages_are_one_frame_each() {
 
 #[tokio::test]
 async fn mixed_messages_are_echoed_in_order() {
-    let server = TestServer::quiet().await;
-    let (mut ws, _open) = server.open_websocket().await;
+    let (server, mut ws, _open) = TestServer::quiet_with_websocket().await;
     for i in 0..300u16 {
         if i % 3 == 0 {
             ws.send_binary(i.to_be_bytes().to_vec()).await;
@@ -72,54 +67,61 @@ async fn mixed_messages_are_echoed_in_order() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn an_invalid_packet_closes_the_session() {
-    let server = TestServer::quiet().await;
-    for bad in ["abc", "9", ""] {
-        let (mut ws, open) = server.open_websocket().await;
-        ws.send_text(bad).await;
-        let (_code, before) = ws.expect_closed().await;
-        assert!(before.is_empty(), "{bad:?} got an answer: {before:?}");
-        assert_eq!(
-            server.closed(&open.sid).await,
-            CloseReason::ParseError,
-            "{bad:?}"
-        );
-    }
-    server.expect_empty().await;
-    server.stop().await;
+/// What a client sends to end its session.
+#[derive(Debug, Clone, Copy)]
+enum Last {
+    /// A text frame holding this packet.
+    Packet(&'static str),
+    /// A WebSocket close frame.
+    CloseFrame,
 }
 
+/// Every way a client ends its WebSocket session: the client gets nothing more,
+/// and the handler is told why.
 #[tokio::test]
-async fn a_ping_from_a_v4_client_is_an_error() {
+async fn what_a_client_sends_last_ends_its_session() {
+    let cases = [
+        (
+            "a close packet",
+            Last::Packet("1"),
+            CloseReason::TransportClose,
+        ),
+        (
+            "a WebSocket close frame",
+            Last::CloseFrame,
+            CloseReason::TransportClose,
+        ),
+        (
+            "a ping from a v4 client",
+            Last::Packet("2"),
+            CloseReason::TransportError,
+        ),
+        (
+            "no packet type",
+            Last::Packet("abc"),
+            CloseReason::ParseError,
+        ),
+        ("packet type 9", Last::Packet("9"), CloseReason::ParseError),
+        ("an empty packet", Last::Packet(""), CloseReason::ParseError),
+    ];
     let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    ws.send_text("2").await;
-    ws.expect_closed().await;
-    server
-        .expect_closed(&open.sid, CloseReason::TransportError)
-        .await;
+    for (name, last, reason) in cases {
+        let (mut ws, open) = server.open_websocket().await;
+        match last {
+            Last::Packet(packet) => ws.send_text(packet).await,
+            Last::CloseFrame => ws.close().await,
+        }
+        let ending = server.websocket_ending(&mut ws, &open.sid).await;
+        assert_eq!((ending.before, ending.reason), (vec![], reason), "{name}");
+        assert_eq!(server.engine.connection_count(), 0, "{name}");
+    }
     server.stop().await;
 }
 
 #[tokio::test]
 async fn a_client_that_goes_away_ends_its_session() {
-    let server = TestServer::quiet().await;
-    let (ws, open) = server.open_websocket().await;
+    let (server, ws, open) = TestServer::quiet_with_websocket().await;
     drop(ws);
-    server
-        .expect_closed(&open.sid, CloseReason::TransportClose)
-        .await;
-    server.expect_empty().await;
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_websocket_close_frame_ends_the_session() {
-    let server = TestServer::quiet().await;
-    let (mut ws, open) = server.open_websocket().await;
-    ws.close().await;
-    ws.expect_closed().await;
     server
         .expect_closed(&open.sid, CloseReason::TransportClose)
         .await;
@@ -259,8 +261,7 @@ fn handshake_head(query: &str, overrides: &[(&str, Option<&str>)]) -> String {
 /// unsupported version gets `426` naming version 13, anything else `400`.
 #[tokio::test]
 async fn an_invalid_opening_handshake_is_refused() {
-    let server = TestServer::quiet().await;
-    let session = server.open_polling().await;
+    let (server, session) = TestServer::quiet_with_polling().await;
     let upgrade_query = format!("EIO=4&transport=websocket&sid={}", session.sid());
     for query in ["EIO=4&transport=websocket", upgrade_query.as_str()] {
         for version in [Some("8"), Some("14"), Some("13, 8"), Some("abc"), None] {

@@ -2,13 +2,12 @@
 //! `TETHER_ADAPTER=postgres` on the tests' database (see `tether_tests::postgres`)
 //! share broadcasts and room broadcasts between their clients.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use tether_tests::cluster::first_arg_client;
-use tether_tests::examples::build_example;
+use tether_tests::examples::{build_example, spawn_listening};
 use tether_tests::postgres::{database_url, unique_prefix};
 use tether_tests::{Probe, within};
 
@@ -21,26 +20,15 @@ struct Node {
 impl Node {
     fn start(prefix: &str) -> Node {
         let binary = build_example("bench_server");
-        let mut child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .env_remove("REDIS_URL")
             .env("TETHER_ADAPTER", "postgres")
             .env("DATABASE_URL", database_url())
             .env("POSTGRES_PREFIX", prefix)
             .env("PORT", "0")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|error| panic!("start {}: {error}", binary.display()));
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("the server's first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+            .env("RUST_LOG", "error");
+        let (child, url) = spawn_listening(command);
         Node { child, url }
     }
 }
