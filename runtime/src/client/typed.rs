@@ -117,22 +117,11 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: HandlerResult,
 {
-    fn call(&self, client: Client, mut event: Event) -> BoxFuture {
-        match C::Event::decode(event.name(), event.args()) {
-            Ok(decoded) => {
-                let future = (self.handler)(client, decoded, event.take_ack());
-                Box::pin(async move { future.await.report("contract event") })
-            }
-            Err(DecodeError::UnknownEvent(_)) => Box::pin(async {}),
-            Err(error) => {
-                tracing::warn!(contract = C::NAME, event = event.name(), %error, "invalid event arguments");
-                let answer = InvalidArguments::new(event.name(), error.to_string());
-                if let Err(error) = event.ack(&(answer,)) {
-                    tracing::debug!(%error, "could not answer an invalid event");
-                }
-                Box::pin(async {})
-            }
-        }
+    fn call(&self, client: Client, event: Event) -> BoxFuture {
+        dispatch::<C>(event, |decoded, ack| {
+            let future = (self.handler)(client, decoded, ack);
+            Box::pin(async move { future.await.report("contract event") })
+        })
     }
 }
 
@@ -178,22 +167,34 @@ where
     C: Contract + crate::contract::ClientListen<H>,
     H: Send + Sync + 'static,
 {
-    fn call(&self, client: Client, mut event: Event) -> BoxFuture {
-        match C::Event::decode(event.name(), event.args()) {
-            Ok(decoded) => {
-                let ack = event.take_ack();
-                let typed = client.typed::<<C as crate::contract::ClientListen<H>>::Emits>();
-                C::handle_client(&self.handler, typed, decoded, ack)
+    fn call(&self, client: Client, event: Event) -> BoxFuture {
+        dispatch::<C>(event, |decoded, ack| {
+            let typed = client.typed::<<C as crate::contract::ClientListen<H>>::Emits>();
+            C::handle_client(&self.handler, typed, decoded, ack)
+        })
+    }
+}
+
+/// Decodes `event` as one of contract `C`'s events and gives it to `handle` with
+/// its acknowledgement; an event of another name is left to other handlers, and
+/// one whose arguments do not decode is answered with [`InvalidArguments`].
+fn dispatch<C: Contract>(
+    mut event: Event,
+    handle: impl FnOnce(C::Event, Option<AckSender>) -> BoxFuture,
+) -> BoxFuture {
+    match C::Event::decode(event.name(), event.args()) {
+        Ok(decoded) => {
+            let ack = event.take_ack();
+            handle(decoded, ack)
+        }
+        Err(DecodeError::UnknownEvent(_)) => Box::pin(async {}),
+        Err(error) => {
+            tracing::warn!(contract = C::NAME, event = event.name(), %error, "invalid event arguments");
+            let answer = InvalidArguments::new(event.name(), error.to_string());
+            if let Err(error) = event.ack(&(answer,)) {
+                tracing::debug!(%error, "could not answer an invalid event");
             }
-            Err(DecodeError::UnknownEvent(_)) => Box::pin(async {}),
-            Err(error) => {
-                tracing::warn!(contract = C::NAME, event = event.name(), %error, "invalid event arguments");
-                let answer = InvalidArguments::new(event.name(), error.to_string());
-                if let Err(error) = event.ack(&(answer,)) {
-                    tracing::debug!(%error, "could not answer an invalid event");
-                }
-                Box::pin(async {})
-            }
+            Box::pin(async {})
         }
     }
 }

@@ -134,21 +134,21 @@ async fn ask(
     if nodes.is_empty() {
         return Ok(Vec::new());
     }
-    let expected = nodes.len();
     let id = super::node_uid();
-    let Some(answers) = shared.pending.register(&id, Expected::Nodes(nodes)) else {
-        return Err(ClusterError::Unavailable(
-            "too many cluster requests are waiting for answers".to_owned(),
-        ));
-    };
     let (kind, data) = cluster_message::request_data(&request, Some(&id));
-    if !shared.send(&nsp, kind, Some(data)) {
-        shared.pending.forget(&id);
-        return Err(queue_full());
-    }
+    let send = || {
+        (shared.send(&nsp, kind, Some(data)))
+            .then_some(())
+            .ok_or_else(queue_full)
+    };
     let answers = shared
         .pending
-        .wait(&id, answers, expected, shared.config.requests_timeout)
+        .ask(
+            &id,
+            Expected::Nodes(nodes),
+            shared.config.requests_timeout,
+            send,
+        )
         .await?;
     if request != ClusterRequest::AllRooms {
         return Ok(answers);

@@ -15,6 +15,7 @@ use bytes::Bytes;
 
 use super::requests::{self, Incoming};
 use super::{Shared, shard_requests};
+use crate::adapter::pending::Expected;
 use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, LocalNamespace};
 use crate::room::Room;
 
@@ -140,21 +141,19 @@ pub(crate) async fn ask(
         return Ok(Vec::new());
     }
     let id = super::random_id(12);
-    let Some(answers) = shared
-        .pending
-        .register(&id, crate::adapter::pending::Expected::Count(expected))
-    else {
-        return Err(ClusterError::Unavailable(
-            "too many cluster requests are waiting for answers".to_owned(),
-        ));
+    let send = || {
+        (shared.send(channel, encode(Some(&id))))
+            .then_some(())
+            .ok_or_else(queue_full)
     };
-    if !shared.send(channel, encode(Some(&id))) {
-        shared.pending.forget(&id);
-        return Err(queue_full());
-    }
     let answers = shared
         .pending
-        .wait(&id, answers, expected, shared.config.requests_timeout)
+        .ask(
+            &id,
+            Expected::Count(expected),
+            shared.config.requests_timeout,
+            send,
+        )
         .await?;
     if sharded && request == ClusterRequest::AllRooms {
         // Asked as a fetch of every socket: each node's rooms are its sockets'.
