@@ -96,15 +96,17 @@ impl PendingRequests {
         }
     }
 
-    /// Registers request `id`, sends it with `send` (forgetting it again when
-    /// that fails), and waits up to `timeout` for the `expected` answers.
+    /// Registers request `id`, sends it with `send` (when that fails: forgets it
+    /// and returns `unsent()`), and waits up to `timeout` for the `expected`
+    /// answers.
     #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) async fn ask(
         &self,
         id: &str,
         expected: Expected,
         timeout: Duration,
-        send: impl FnOnce() -> Result<(), ClusterError>,
+        send: impl FnOnce() -> bool,
+        unsent: impl FnOnce() -> ClusterError,
     ) -> Result<Vec<ClusterResponse>, ClusterError> {
         let count = expected.count();
         let Some(answers) = self.register(id, expected) else {
@@ -112,9 +114,9 @@ impl PendingRequests {
                 "too many cluster requests are waiting for answers".to_owned(),
             ));
         };
-        if let Err(error) = send() {
+        if !send() {
             self.forget(id);
-            return Err(error);
+            return Err(unsent());
         }
         self.wait(id, answers, count, timeout).await
     }

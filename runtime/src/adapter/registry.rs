@@ -1,10 +1,12 @@
-//! What every adapter keeps about itself: the namespaces it serves, and how many
-//! messages it lost to full queues.
+//! What every adapter keeps about itself: the namespaces it serves, how many
+//! messages it lost to full queues, and what its background tasks start from.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use parking_lot::RwLock;
+use tokio::sync::{Notify, watch};
 
 use super::LocalNamespace;
 
@@ -77,4 +79,26 @@ impl DropCounter {
     pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+}
+
+/// Changes (or closes) when the adapter stops: its background tasks end then.
+pub(crate) type Stop = watch::Receiver<()>;
+
+/// An adapter's shared state, as seen by the background tasks it starts.
+pub(crate) trait AdapterState {
+    /// The adapter's configuration.
+    type Config: Clone;
+
+    /// The configuration the adapter was started with.
+    fn config(&self) -> &Self::Config;
+
+    /// Notified when a namespace is attached or forgotten.
+    fn attached(&self) -> &Arc<Notify>;
+}
+
+/// The configuration and the attach signal a background task starts with;
+/// `None` when the adapter is gone already.
+pub(crate) fn task_start<S: AdapterState>(shared: &Weak<S>) -> Option<(S::Config, Arc<Notify>)> {
+    let shared = shared.upgrade()?;
+    Some((shared.config().clone(), shared.attached().clone()))
 }

@@ -136,19 +136,12 @@ async fn ask(
     }
     let id = super::node_uid();
     let (kind, data) = cluster_message::request_data(&request, Some(&id));
-    let send = || {
-        (shared.send(&nsp, kind, Some(data)))
-            .then_some(())
-            .ok_or_else(queue_full)
-    };
-    let answers = shared
-        .pending
-        .ask(
-            &id,
-            Expected::Nodes(nodes),
-            shared.config.requests_timeout,
-            send,
-        )
+    let send = || shared.send(&nsp, kind, Some(data));
+    let timeout = shared.config.requests_timeout;
+    let expected = Expected::Nodes(nodes);
+    let pending = &shared.pending;
+    let answers = pending
+        .ask(&id, expected, timeout, send, queue_full)
         .await?;
     if request != ClusterRequest::AllRooms {
         return Ok(answers);

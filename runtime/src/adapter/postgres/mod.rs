@@ -266,6 +266,18 @@ pub(crate) struct Shared {
     nodes: nodes::Nodes,
 }
 
+impl crate::adapter::registry::AdapterState for Shared {
+    type Config = PostgresConfig;
+
+    fn config(&self) -> &PostgresConfig {
+        &self.config
+    }
+
+    fn attached(&self) -> &Arc<Notify> {
+        &self.attached
+    }
+}
+
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
         self.namespaces.get(name)

@@ -20,6 +20,7 @@ use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
 use super::incoming::{self, AttachmentHeader};
 use super::{Outgoing, PostgresConfig, PostgresError, Shared};
 use crate::adapter::cluster_message;
+use crate::adapter::registry::task_start;
 use crate::backoff::Backoff;
 
 /// A notification, as the connection's poller queues it.
@@ -119,10 +120,7 @@ pub(crate) async fn run(
     mut queue: mpsc::Receiver<Outgoing>,
     mut stop: watch::Receiver<()>,
 ) {
-    let Some((config, attached)) = shared
-        .upgrade()
-        .map(|shared| (shared.config.clone(), shared.attached.clone()))
-    else {
+    let Some((config, attached)) = task_start(&shared) else {
         return;
     };
     let (incoming_sender, mut incoming) = mpsc::channel(config.queue.max(1));

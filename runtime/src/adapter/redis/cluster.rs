@@ -141,20 +141,11 @@ pub(crate) async fn ask(
         return Ok(Vec::new());
     }
     let id = super::random_id(12);
-    let send = || {
-        (shared.send(channel, encode(Some(&id))))
-            .then_some(())
-            .ok_or_else(queue_full)
-    };
-    let answers = shared
-        .pending
-        .ask(
-            &id,
-            Expected::Count(expected),
-            shared.config.requests_timeout,
-            send,
-        )
-        .await?;
+    let send = || shared.send(channel, encode(Some(&id)));
+    let timeout = shared.config.requests_timeout;
+    let pending = &shared.pending;
+    let answers = pending.ask(&id, Expected::Count(expected), timeout, send, queue_full);
+    let answers = answers.await?;
     if sharded && request == ClusterRequest::AllRooms {
         // Asked as a fetch of every socket: each node's rooms are its sockets'.
         return Ok(answers.into_iter().map(rooms_of_sockets).collect());

@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use super::cluster::{self, ChannelKind};
 use super::connection::{Connection, Source};
 use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, shard_requests, sharded};
+use crate::adapter::registry::{Stop, task_start};
 use crate::backoff::Backoff;
 
 /// Most bytes of messages published in one pipeline.
@@ -549,15 +550,8 @@ fn pattern(key: &str, suffix: &str) -> String {
 
 /// Receives the other nodes' broadcasts, reconnecting as needed, until the adapter
 /// is gone.
-pub(crate) async fn subscriber(
-    shared: Weak<Shared>,
-    source: Arc<Source>,
-    mut stop: watch::Receiver<()>,
-) {
-    let Some((config, attached)) = shared
-        .upgrade()
-        .map(|shared| (shared.config.clone(), shared.attached.clone()))
-    else {
+pub(crate) async fn subscriber(shared: Weak<Shared>, source: Arc<Source>, mut stop: Stop) {
+    let Some((config, attached)) = task_start(&shared) else {
         return;
     };
     let pattern = pattern(&config.key, "#*");

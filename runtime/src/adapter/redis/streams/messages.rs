@@ -341,16 +341,11 @@ pub(crate) async fn ask(
     } else {
         data.insert("requestId".to_owned(), Value::from(id.as_str()));
     }
-    let send = || {
-        publish(&shared, &nsp, kind, Value::Object(data))
-            .then_some(())
-            .ok_or_else(unavailable)
-    };
+    let send = || publish(&shared, &nsp, kind, Value::Object(data));
     let timeout = shared.config.redis.requests_timeout;
-    shared
-        .pending
-        .ask(&id, Expected::Count(expected), timeout, send)
-        .await
+    let expected = Expected::Count(expected);
+    let pending = &shared.pending;
+    pending.ask(&id, expected, timeout, send, unavailable).await
 }
 
 /// Publishes a message of this node on the namespace's public channel.

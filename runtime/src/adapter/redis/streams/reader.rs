@@ -15,6 +15,7 @@ use super::{Shared, messages, wire};
 use crate::adapter::redis::RedisError;
 use crate::adapter::redis::connection::{Connection, PushSink, Source};
 use crate::adapter::redis::tasks::follow_channels;
+use crate::adapter::registry::{Stop, task_start};
 use crate::backoff::Backoff;
 
 /// Reads `stream` from the entry that was last when it started, until the
@@ -178,15 +179,8 @@ struct Incoming {
 }
 
 /// Holds the subscriptions of every namespace, until the adapter is gone.
-pub(crate) async fn subscribe(
-    shared: Weak<Shared>,
-    source: Arc<Source>,
-    mut stop: watch::Receiver<()>,
-) {
-    let Some((config, attached)) = shared
-        .upgrade()
-        .map(|shared| (shared.config.clone(), shared.attached.clone()))
-    else {
+pub(crate) async fn subscribe(shared: Weak<Shared>, source: Arc<Source>, mut stop: Stop) {
+    let Some((config, attached)) = task_start(&shared) else {
         return;
     };
     let (sender, mut incoming) = mpsc::channel::<Incoming>(config.redis.queue.max(1));
