@@ -8,56 +8,41 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{AckFuture, AckSender, Client, ClientBuilder, Event, EventHandler};
-use crate::contract::{Contract, ContractEvent, DecodeError, Emit, EventName, InvalidArguments};
+use crate::contract::{
+    Contract, ContractEvent, DecodeError, Emit, EventName, InvalidArguments, typed_view,
+};
 use crate::peer::{BoxFuture, EmitError, HandlerResult};
 
-/// A [`Client`] that emits the events of contract `C`: the emitter trait
-/// `#[tether::events]` generates for `C` (`ChatClientEmitter` for `ChatClient`)
-/// works on it. An event without acknowledgement returns `Result<(), EmitError>`;
-/// one acknowledged with `R` returns an [`AckFuture<R>`].
-///
-/// ```
-/// use tether::client::Client;
-///
-/// /// Events a client sends.
-/// #[tether::events]
-/// pub trait Greeter {
-///     /// Asks for a greeting.
-///     fn greet(name: String) -> String;
-/// }
-///
-/// async fn run(client: Client) -> Result<(), tether::client::AckError> {
-///     let greeting = client.typed::<Greeter>().greet("Ada").await?;
-///     println!("{greeting}");
-///     Ok(())
-/// }
-/// ```
-pub struct TypedClient<C> {
-    client: Client,
-    _contract: PhantomData<fn() -> C>,
-}
-
-impl<C> Clone for TypedClient<C> {
-    fn clone(&self) -> Self {
-        TypedClient {
-            client: self.client.clone(),
-            _contract: PhantomData,
-        }
-    }
-}
-
-impl<C> std::fmt::Debug for TypedClient<C> {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.client.fmt(formatter)
+typed_view! {
+    /// A [`Client`] that emits the events of contract `C`: the emitter trait
+    /// `#[tether::events]` generates for `C` (`ChatClientEmitter` for `ChatClient`)
+    /// works on it. An event without acknowledgement returns `Result<(), EmitError>`;
+    /// one acknowledged with `R` returns an [`AckFuture<R>`].
+    ///
+    /// ```
+    /// use tether::client::Client;
+    ///
+    /// /// Events a client sends.
+    /// #[tether::events]
+    /// pub trait Greeter {
+    ///     /// Asks for a greeting.
+    ///     fn greet(name: String) -> String;
+    /// }
+    ///
+    /// async fn run(client: Client) -> Result<(), tether::client::AckError> {
+    ///     let greeting = client.typed::<Greeter>().greet("Ada").await?;
+    ///     println!("{greeting}");
+    ///     Ok(())
+    /// }
+    /// ```
+    pub struct TypedClient<C> {
+        client: Client,
     }
 }
 
 impl<C: Contract> TypedClient<C> {
     pub(crate) fn new(client: Client) -> Self {
-        TypedClient {
-            client,
-            _contract: PhantomData,
-        }
+        Self::typed(client)
     }
 
     /// The untyped client underneath.
