@@ -84,6 +84,14 @@ impl DropCounter {
 /// Changes (or closes) when the adapter stops: its background tasks end then.
 pub(crate) type Stop = watch::Receiver<()>;
 
+/// `future`'s output, or `None` when the adapter stops first.
+pub(crate) async fn unless_stopped<F: Future>(stop: &mut Stop, future: F) -> Option<F::Output> {
+    tokio::select! {
+        _ = stop.changed() => None,
+        output = future => Some(output),
+    }
+}
+
 /// An adapter's shared state, as seen by the background tasks it starts.
 pub(crate) trait AdapterState {
     /// The adapter's configuration.
