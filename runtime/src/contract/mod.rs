@@ -119,6 +119,7 @@ macro_rules! typed_view {
         }
     };
 }
+#[cfg(any(feature = "client", feature = "emitter"))]
 pub(crate) use typed_view;
 
 mod broadcast;
