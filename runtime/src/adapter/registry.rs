@@ -104,6 +104,25 @@ pub(crate) trait AdapterState {
     fn attached(&self) -> &Arc<Notify>;
 }
 
+/// Implements [`AdapterState`] for the `Shared` state of the module it is used
+/// in: its `config` field (a `$config`) and its `attached` signal.
+macro_rules! adapter_state {
+    ($config:ty) => {
+        impl crate::adapter::registry::AdapterState for Shared {
+            type Config = $config;
+
+            fn config(&self) -> &$config {
+                &self.config
+            }
+
+            fn attached(&self) -> &std::sync::Arc<tokio::sync::Notify> {
+                &self.attached
+            }
+        }
+    };
+}
+pub(crate) use adapter_state;
+
 /// The configuration and the attach signal a background task starts with;
 /// `None` when the adapter is gone already.
 pub(crate) fn task_start<S: AdapterState>(shared: &Weak<S>) -> Option<(S::Config, Arc<Notify>)> {

@@ -266,17 +266,7 @@ pub(crate) struct Shared {
     nodes: nodes::Nodes,
 }
 
-impl crate::adapter::registry::AdapterState for Shared {
-    type Config = PostgresConfig;
-
-    fn config(&self) -> &PostgresConfig {
-        &self.config
-    }
-
-    fn attached(&self) -> &Arc<Notify> {
-        &self.attached
-    }
-}
+crate::adapter::registry::adapter_state!(PostgresConfig);
 
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {

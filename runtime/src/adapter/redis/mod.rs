@@ -382,17 +382,7 @@ pub(crate) struct Shared {
     commands: parking_lot::Mutex<Option<tasks::LentConnection>>,
 }
 
-impl crate::adapter::registry::AdapterState for Shared {
-    type Config = RedisConfig;
-
-    fn config(&self) -> &RedisConfig {
-        &self.config
-    }
-
-    fn attached(&self) -> &Arc<tokio::sync::Notify> {
-        &self.attached
-    }
-}
+crate::adapter::registry::adapter_state!(RedisConfig);
 
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {

@@ -208,17 +208,7 @@ pub(crate) struct Shared {
     commands: parking_lot::Mutex<Option<connection::Connection>>,
 }
 
-impl crate::adapter::registry::AdapterState for Shared {
-    type Config = RedisStreamsConfig;
-
-    fn config(&self) -> &RedisStreamsConfig {
-        &self.config
-    }
-
-    fn attached(&self) -> &Arc<tokio::sync::Notify> {
-        &self.attached
-    }
-}
+crate::adapter::registry::adapter_state!(RedisStreamsConfig);
 
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
