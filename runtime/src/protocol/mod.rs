@@ -65,9 +65,9 @@
 /// `$this` names the serializer (`self`) for the error expressions.
 macro_rules! refuse {
     ($this:ident => $(
-        $method:ident $(<$value:ident>)? ($($arg:ty),*) -> $ok:ty = $error:expr;
+        $method:ident $(<$generic:ident>)? ($($arg:ty),*) -> $ok:ty = $error:expr;
     )*) => {$(
-        fn $method $(<$value: ?Sized + Serialize>)? ($this, $(_: $arg),*) -> Result<$ok, Self::Error> {
+        fn $method $(<$generic: ?Sized + Serialize>)? ($this, $(_: $arg),*) -> Result<$ok, Self::Error> {
             Err($error)
         }
     )*};
