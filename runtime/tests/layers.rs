@@ -8,111 +8,51 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Every top-level module and the modules its code may name. A module added to
-/// `src/` must be added here (the test fails until it is).
-const RULES: &[(&str, &[&str])] = &[
-    ("frame", &[]),
-    ("telemetry", &[]),
-    ("backoff", &[]),
-    ("engine", &["frame", "telemetry"]),
-    ("protocol", &["frame"]),
-    ("room", &["engine"]),
-    ("peer", &["frame", "engine", "protocol"]),
-    ("http", &["engine"]),
-    (
-        "adapter",
-        &[
-            "frame",
-            "engine",
-            "protocol",
-            "room",
-            "telemetry",
-            "backoff",
-        ],
-    ),
+/// Every top-level module and the modules its code may name (separated by
+/// spaces). A module added to `src/` must be added here (the test fails until it
+/// is).
+const RULES: &[(&str, &str)] = &[
+    ("frame", ""),
+    ("telemetry", ""),
+    ("backoff", ""),
+    ("engine", "frame telemetry"),
+    ("protocol", "frame"),
+    ("room", "engine"),
+    ("peer", "frame engine protocol"),
+    ("http", "engine"),
+    ("adapter", "frame engine protocol room telemetry backoff"),
     (
         "server",
-        &[
-            "frame",
-            "engine",
-            "protocol",
-            "room",
-            "peer",
-            "adapter",
-            "http",
-            "telemetry",
-        ],
+        "frame engine protocol room peer adapter http telemetry",
     ),
+    // `__private` only for the client types the generated client handler traits
+    // name (`ClientOf`, `ClientAck`), which exist with or without the `client`
+    // feature.
     (
         "contract",
-        // `__private` only for the client types the generated client handler
-        // traits name (`ClientOf`, `ClientAck`), which exist with or without the
-        // `client` feature.
-        &[
-            "frame",
-            "engine",
-            "protocol",
-            "room",
-            "peer",
-            "server",
-            "__private",
-        ],
+        "frame engine protocol room peer server __private",
     ),
     (
         "client",
-        &[
-            "frame",
-            "engine",
-            "protocol",
-            "peer",
-            "contract",
-            "http",
-            "telemetry",
-            "backoff",
-        ],
+        "frame engine protocol peer contract http telemetry backoff",
     ),
-    (
-        "emitter",
-        &["protocol", "room", "peer", "adapter", "contract", "server"],
-    ),
+    ("emitter", "protocol room peer adapter contract server"),
     (
         "admin",
-        &[
-            "frame",
-            "engine",
-            "protocol",
-            "room",
-            "peer",
-            "http",
-            "server",
-            "telemetry",
-        ],
+        "frame engine protocol room peer http server telemetry",
     ),
     (
         "__private",
-        &[
-            "frame",
-            "engine",
-            "protocol",
-            "room",
-            "peer",
-            "http",
-            "adapter",
-            "server",
-            "contract",
-            "client",
-            "emitter",
-            "admin",
-            "telemetry",
-        ],
+        "frame engine protocol room peer http adapter server contract client emitter admin \
+         telemetry",
     ),
 ];
 
-fn allowed(module: &str) -> Option<&'static [&'static str]> {
+fn allowed(module: &str) -> Option<Vec<&'static str>> {
     RULES
         .iter()
         .find(|(name, _)| *name == module)
-        .map(|(_, allowed)| *allowed)
+        .map(|(_, allowed)| allowed.split_whitespace().collect())
 }
 
 fn is_module(name: &str) -> bool {

@@ -249,6 +249,27 @@ pub struct Broadcast<'a> {
     pub volatile: bool,
 }
 
+/// A volatile broadcast of event `say` with arguments `data` in namespace
+/// `/chat`, to room `r1` except room `r2` and `except_socket`, given to `check`.
+#[cfg(all(test, any(feature = "redis", feature = "postgres")))]
+pub(crate) fn with_test_broadcast(
+    data: &(impl serde::Serialize + ?Sized),
+    except_socket: Option<Sid>,
+    check: impl FnOnce(&Broadcast<'_>),
+) {
+    let args = crate::protocol::EmitArgs::new(data);
+    let encoded = crate::protocol::encode_event("/chat", "say", &args, None).unwrap();
+    check(&Broadcast {
+        encoded: &encoded,
+        event: "say",
+        args: &args,
+        rooms: &[Room::new("r1")],
+        except: &[Room::new("r2")],
+        except_socket,
+        volatile: true,
+    });
+}
+
 impl std::fmt::Debug for Broadcast<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Broadcast")

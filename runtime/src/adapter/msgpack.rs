@@ -334,6 +334,7 @@ pub(crate) fn broadcast_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapter::with_test_broadcast;
     use crate::engine::Sid;
     use crate::protocol::encode_event;
 
@@ -372,58 +373,28 @@ mod tests {
             70_000,
             5_000_000_000u64,
         );
-        let args = crate::protocol::EmitArgs::new(&data);
-        let encoded = encode_event("/chat", "say", &args, None).unwrap();
-        let rooms = [Room::new("r1")];
-        let except = [Room::new("r2")];
-        let message = encode_broadcast(
-            "abc123",
-            "/chat",
-            &Broadcast {
-                encoded: &encoded,
-                event: "say",
-                args: &args,
-                rooms: &rooms,
-                except: &except,
-                except_socket: None,
-                volatile: true,
-            },
-        )
-        .unwrap();
-        assert_eq!(message, hex(NOTEPACK_BROADCAST));
+        with_test_broadcast(&data, None, |broadcast| {
+            let message = encode_broadcast("abc123", "/chat", broadcast).unwrap();
+            assert_eq!(message, hex(NOTEPACK_BROADCAST));
+        });
     }
 
     #[test]
     fn a_broadcast_round_trips() {
         let data = (1, -2, 1.5, "hi", Bytes::from_static(&[1, 2]), ["a"; 20]);
-        let args = crate::protocol::EmitArgs::new(&data);
-        let encoded = encode_event("/chat", "say", &args, None).unwrap();
-        let rooms = [Room::new("r1")];
-        let except = [Room::new("r2")];
         let sid = Sid::parse("AAAAAAAAAAAAAAAAAAAA").unwrap();
-        let message = encode_broadcast(
-            "abc123",
-            "/chat",
-            &Broadcast {
-                encoded: &encoded,
-                event: "say",
-                args: &args,
-                rooms: &rooms,
-                except: &except,
-                except_socket: Some(sid),
-                volatile: true,
-            },
-        )
-        .unwrap();
-        let incoming = decode_broadcast(&message).unwrap();
-        assert_eq!(incoming.uid, "abc123");
-        assert_eq!(incoming.nsp, "/chat");
-        assert_eq!(incoming.event, "say");
-        assert_eq!(incoming.rooms, rooms);
-        assert_eq!(incoming.except, [Room::new("r2"), Room::from(sid)]);
-        assert!(incoming.volatile);
-        let again = encode_event("/chat", "say", &incoming.args, None).unwrap();
-        assert_eq!(again, encoded);
+        with_test_broadcast(&data, Some(sid), |broadcast| {
+            let message = encode_broadcast("abc123", "/chat", broadcast).unwrap();
+            let incoming = decode_broadcast(&message).unwrap();
+            assert_eq!(incoming.uid, "abc123");
+            assert_eq!(incoming.nsp, "/chat");
+            assert_eq!(incoming.event, "say");
+            assert_eq!(incoming.rooms, [Room::new("r1")]);
+            assert_eq!(incoming.except, [Room::new("r2"), Room::from(sid)]);
+            assert!(incoming.volatile);
+            let again = encode_event("/chat", "say", &incoming.args, None).unwrap();
+            assert_eq!(&again, broadcast.encoded);
+        });
     }
 
     #[test]

@@ -30,6 +30,16 @@ struct Waiting {
     done: Option<oneshot::Sender<Vec<ClusterResponse>>>,
 }
 
+impl Expected {
+    /// How many answers complete the request.
+    fn count(&self) -> usize {
+        match self {
+            Expected::Count(count) => *count,
+            Expected::Nodes(nodes) => nodes.len(),
+        }
+    }
+}
+
 impl Waiting {
     fn complete(&self) -> bool {
         match &self.expected {
@@ -86,6 +96,31 @@ impl PendingRequests {
         }
     }
 
+    /// Registers request `id`, sends it with `send` (when that fails: forgets it
+    /// and returns `unsent()`), and waits up to `timeout` for the `expected`
+    /// answers.
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
+    pub(crate) async fn ask(
+        &self,
+        id: &str,
+        expected: Expected,
+        timeout: Duration,
+        send: impl FnOnce() -> bool,
+        unsent: impl FnOnce() -> ClusterError,
+    ) -> Result<Vec<ClusterResponse>, ClusterError> {
+        let count = expected.count();
+        let Some(answers) = self.register(id, expected) else {
+            return Err(ClusterError::Unavailable(
+                "too many cluster requests are waiting for answers".to_owned(),
+            ));
+        };
+        if !send() {
+            self.forget(id);
+            return Err(unsent());
+        }
+        self.wait(id, answers, count, timeout).await
+    }
+
     /// Waits for the `expected` answers to request `id`; `None` when the table is
     /// full.
     pub(crate) fn register(
@@ -98,10 +133,7 @@ impl PendingRequests {
             return None;
         }
         let (done, answers) = oneshot::channel();
-        let capacity = match &expected {
-            Expected::Count(count) => *count,
-            Expected::Nodes(nodes) => nodes.len(),
-        };
+        let capacity = expected.count();
         waiting.insert(
             id.to_owned(),
             Waiting {

@@ -1,10 +1,12 @@
-//! What every adapter keeps about itself: the namespaces it serves, and how many
-//! messages it lost to full queues.
+//! What every adapter keeps about itself: the namespaces it serves, how many
+//! messages it lost to full queues, and what its background tasks start from.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use parking_lot::RwLock;
+use tokio::sync::{Notify, watch};
 
 use super::LocalNamespace;
 
@@ -77,4 +79,53 @@ impl DropCounter {
     pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+}
+
+/// Changes (or closes) when the adapter stops: its background tasks end then.
+pub(crate) type Stop = watch::Receiver<()>;
+
+/// `future`'s output, or `None` when the adapter stops first.
+pub(crate) async fn unless_stopped<F: Future>(stop: &mut Stop, future: F) -> Option<F::Output> {
+    tokio::select! {
+        _ = stop.changed() => None,
+        output = future => Some(output),
+    }
+}
+
+/// An adapter's shared state, as seen by the background tasks it starts.
+pub(crate) trait AdapterState {
+    /// The adapter's configuration.
+    type Config: Clone;
+
+    /// The configuration the adapter was started with.
+    fn config(&self) -> &Self::Config;
+
+    /// Notified when a namespace is attached or forgotten.
+    fn attached(&self) -> &Arc<Notify>;
+}
+
+/// Implements [`AdapterState`] for the `Shared` state of the module it is used
+/// in: its `config` field (a `$config`) and its `attached` signal.
+macro_rules! adapter_state {
+    ($config:ty) => {
+        impl crate::adapter::registry::AdapterState for Shared {
+            type Config = $config;
+
+            fn config(&self) -> &$config {
+                &self.config
+            }
+
+            fn attached(&self) -> &std::sync::Arc<tokio::sync::Notify> {
+                &self.attached
+            }
+        }
+    };
+}
+pub(crate) use adapter_state;
+
+/// The configuration and the attach signal a background task starts with;
+/// `None` when the adapter is gone already.
+pub(crate) fn task_start<S: AdapterState>(shared: &Weak<S>) -> Option<(S::Config, Arc<Notify>)> {
+    let shared = shared.upgrade()?;
+    Some((shared.config().clone(), shared.attached().clone()))
 }

@@ -37,6 +37,7 @@ mod ui;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use serde_json::Value as Json;
 
 use self::auth::{Credentials, Sessions};
@@ -250,11 +251,7 @@ async fn on_admin_connection(
 fn room_action(server: &Server, values: &[Value]) -> Option<(BroadcastOperator, String)> {
     let (nsp, room) = (text_arg(values, 0)?, text_arg(values, 1)?);
     let ns = existing_namespace(server, &nsp)?;
-    let target = match filter_arg(values, 2) {
-        Some(filter) => ns.to(filter),
-        None => ns.broadcast(),
-    };
-    Some((target, room))
+    Some((selected(&ns, values, 2), room))
 }
 
 fn existing_namespace(server: &Server, name: &str) -> Option<Namespace> {
@@ -276,84 +273,94 @@ fn filter_arg(values: &[Value], index: usize) -> Option<String> {
     text_arg(values, index).filter(|room| !room.is_empty())
 }
 
+/// One of the UI's actions, given the server and the action's arguments.
+type Action = fn(Server, Vec<Value>) -> BoxFuture<'static, ()>;
+
 /// The UI's actions on `socket`, those `features` allow.
 fn register_actions(server: &Server, socket: &Socket, features: &[Feature]) {
-    if features.contains(&Feature::Emit) {
+    let actions: [(Feature, &str, Action); 4] = [
+        (Feature::Emit, "emit", |server, values| {
+            Box::pin(emit(server, values))
+        }),
+        (Feature::Join, "join", |server, values| {
+            Box::pin(join_or_leave(server, values, true))
+        }),
+        (Feature::Leave, "leave", |server, values| {
+            Box::pin(join_or_leave(server, values, false))
+        }),
+        (Feature::Disconnect, "_disconnect", |server, values| {
+            Box::pin(disconnect(server, values))
+        }),
+    ];
+    for (feature, event, act) in actions {
+        if !features.contains(&feature) {
+            continue;
+        }
         let server = server.clone();
-        socket.on("emit", move |_: Socket, event: Event| {
-            let server = server.clone();
+        socket.on(event, move |_: Socket, event: Event| {
+            let action = event
+                .values()
+                .ok()
+                .map(|values| act(server.clone(), values));
             async move {
-                let Ok(values) = event.values() else { return };
-                let (Some(nsp), Some(name)) = (text_arg(&values, 0), text_arg(&values, 2)) else {
-                    return;
-                };
-                let Some(ns) = existing_namespace(&server, &nsp) else {
-                    return;
-                };
-                let filter = filter_arg(&values, 1);
-                let args = Spread(values.into_iter().skip(3).map(Arg::Value).collect());
-                let target = match filter {
-                    Some(room) => ns.to(room),
-                    None => ns.broadcast(),
-                };
-                if let Err(error) = target.emit(&name, &args) {
-                    tracing::debug!(%error, "admin emit failed");
+                if let Some(action) = action {
+                    action.await;
                 }
             }
         });
     }
-    if features.contains(&Feature::Join) {
-        let server = server.clone();
-        socket.on("join", move |_: Socket, event: Event| {
-            let server = server.clone();
-            async move {
-                let Ok(values) = event.values() else { return };
-                let Some((target, room)) = room_action(&server, &values) else {
-                    return;
-                };
-                if let Err(error) = target.sockets_join(room).await {
-                    tracing::debug!(%error, "admin join failed");
-                }
-            }
-        });
+}
+
+/// The sockets of `ns` that the optional filter at `index` selects (a room or a
+/// socket id; none: every socket).
+fn selected(ns: &Namespace, values: &[Value], index: usize) -> BroadcastOperator {
+    match filter_arg(values, index) {
+        Some(filter) => ns.to(filter),
+        None => ns.broadcast(),
     }
-    if features.contains(&Feature::Leave) {
-        let server = server.clone();
-        socket.on("leave", move |_: Socket, event: Event| {
-            let server = server.clone();
-            async move {
-                let Ok(values) = event.values() else { return };
-                let Some((target, room)) = room_action(&server, &values) else {
-                    return;
-                };
-                if let Err(error) = target.sockets_leave(room).await {
-                    tracing::debug!(%error, "admin leave failed");
-                }
-            }
-        });
+}
+
+/// `emit`: the namespace, the filter, the event name, then its arguments.
+async fn emit(server: Server, values: Vec<Value>) {
+    let (Some(nsp), Some(name)) = (text_arg(&values, 0), text_arg(&values, 2)) else {
+        return;
+    };
+    let Some(ns) = existing_namespace(&server, &nsp) else {
+        return;
+    };
+    let target = selected(&ns, &values, 1);
+    let args = Spread(values.into_iter().skip(3).map(Arg::Value).collect());
+    if let Err(error) = target.emit(&name, &args) {
+        tracing::debug!(%error, "admin emit failed");
     }
-    if features.contains(&Feature::Disconnect) {
-        let server = server.clone();
-        socket.on("_disconnect", move |_: Socket, event: Event| {
-            let server = server.clone();
-            async move {
-                let Ok(values) = event.values() else { return };
-                let Some(nsp) = text_arg(&values, 0) else {
-                    return;
-                };
-                let close = values.get(1).and_then(Value::as_bool).unwrap_or(false);
-                let Some(ns) = existing_namespace(&server, &nsp) else {
-                    return;
-                };
-                let target = match filter_arg(&values, 2) {
-                    Some(filter) => ns.to(filter),
-                    None => ns.broadcast(),
-                };
-                if let Err(error) = target.disconnect_sockets(close).await {
-                    tracing::debug!(%error, "admin disconnect failed");
-                }
-            }
-        });
+}
+
+/// `join` (or `leave` when not `join`): see [`room_action`].
+async fn join_or_leave(server: Server, values: Vec<Value>, join: bool) {
+    let Some((target, room)) = room_action(&server, &values) else {
+        return;
+    };
+    let (done, action) = if join {
+        (target.sockets_join(room).await, "join")
+    } else {
+        (target.sockets_leave(room).await, "leave")
+    };
+    if let Err(error) = done {
+        tracing::debug!(%error, "admin {action} failed");
+    }
+}
+
+/// `_disconnect`: the namespace, whether to close the connection, the filter.
+async fn disconnect(server: Server, values: Vec<Value>) {
+    let Some(nsp) = text_arg(&values, 0) else {
+        return;
+    };
+    let close = values.get(1).and_then(Value::as_bool).unwrap_or(false);
+    let Some(ns) = existing_namespace(&server, &nsp) else {
+        return;
+    };
+    if let Err(error) = selected(&ns, &values, 2).disconnect_sockets(close).await {
+        tracing::debug!(%error, "admin disconnect failed");
     }
 }
 

@@ -75,6 +75,19 @@ impl AdminObserver {
         Arg::Json(Json::from(messages::js_date(SystemTime::now())))
     }
 
+    /// `room_joined` or `room_left` (`event`), in development mode only.
+    fn room_change(&self, event: &'static str, ns: &str, room: &Room, id: Sid) {
+        if self.development {
+            let args = vec![
+                ns.into(),
+                room.as_str().into(),
+                id.as_str().into(),
+                Self::now(),
+            ];
+            self.send(event, args);
+        }
+    }
+
     /// Writes the socket's client id and transport into its cluster data (`_admin`).
     pub(crate) fn tag(&self, socket: &Socket) {
         let inner = &socket.inner;
@@ -228,31 +241,11 @@ impl Observer for AdminObserver {
     }
 
     fn room_joined(&self, ns: &str, room: &Room, id: Sid) {
-        if self.development {
-            self.send(
-                "room_joined",
-                vec![
-                    ns.into(),
-                    room.as_str().into(),
-                    id.as_str().into(),
-                    Self::now(),
-                ],
-            );
-        }
+        self.room_change("room_joined", ns, room, id);
     }
 
     fn room_left(&self, ns: &str, room: &Room, id: Sid) {
-        if self.development {
-            self.send(
-                "room_left",
-                vec![
-                    ns.into(),
-                    room.as_str().into(),
-                    id.as_str().into(),
-                    Self::now(),
-                ],
-            );
-        }
+        self.room_change("room_left", ns, room, id);
     }
 }
 

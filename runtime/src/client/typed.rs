@@ -8,56 +8,41 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{AckFuture, AckSender, Client, ClientBuilder, Event, EventHandler};
-use crate::contract::{Contract, ContractEvent, DecodeError, Emit, EventName, InvalidArguments};
+use crate::contract::{
+    Contract, ContractEvent, DecodeError, Emit, EventName, InvalidArguments, typed_view,
+};
 use crate::peer::{BoxFuture, EmitError, HandlerResult};
 
-/// A [`Client`] that emits the events of contract `C`: the emitter trait
-/// `#[tether::events]` generates for `C` (`ChatClientEmitter` for `ChatClient`)
-/// works on it. An event without acknowledgement returns `Result<(), EmitError>`;
-/// one acknowledged with `R` returns an [`AckFuture<R>`].
-///
-/// ```
-/// use tether::client::Client;
-///
-/// /// Events a client sends.
-/// #[tether::events]
-/// pub trait Greeter {
-///     /// Asks for a greeting.
-///     fn greet(name: String) -> String;
-/// }
-///
-/// async fn run(client: Client) -> Result<(), tether::client::AckError> {
-///     let greeting = client.typed::<Greeter>().greet("Ada").await?;
-///     println!("{greeting}");
-///     Ok(())
-/// }
-/// ```
-pub struct TypedClient<C> {
-    client: Client,
-    _contract: PhantomData<fn() -> C>,
-}
-
-impl<C> Clone for TypedClient<C> {
-    fn clone(&self) -> Self {
-        TypedClient {
-            client: self.client.clone(),
-            _contract: PhantomData,
-        }
-    }
-}
-
-impl<C> std::fmt::Debug for TypedClient<C> {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.client.fmt(formatter)
+typed_view! {
+    /// A [`Client`] that emits the events of contract `C`: the emitter trait
+    /// `#[tether::events]` generates for `C` (`ChatClientEmitter` for `ChatClient`)
+    /// works on it. An event without acknowledgement returns `Result<(), EmitError>`;
+    /// one acknowledged with `R` returns an [`AckFuture<R>`].
+    ///
+    /// ```
+    /// use tether::client::Client;
+    ///
+    /// /// Events a client sends.
+    /// #[tether::events]
+    /// pub trait Greeter {
+    ///     /// Asks for a greeting.
+    ///     fn greet(name: String) -> String;
+    /// }
+    ///
+    /// async fn run(client: Client) -> Result<(), tether::client::AckError> {
+    ///     let greeting = client.typed::<Greeter>().greet("Ada").await?;
+    ///     println!("{greeting}");
+    ///     Ok(())
+    /// }
+    /// ```
+    pub struct TypedClient<C> {
+        client: Client,
     }
 }
 
 impl<C: Contract> TypedClient<C> {
     pub(crate) fn new(client: Client) -> Self {
-        TypedClient {
-            client,
-            _contract: PhantomData,
-        }
+        Self::typed(client)
     }
 
     /// The untyped client underneath.
@@ -117,22 +102,11 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: HandlerResult,
 {
-    fn call(&self, client: Client, mut event: Event) -> BoxFuture {
-        match C::Event::decode(event.name(), event.args()) {
-            Ok(decoded) => {
-                let future = (self.handler)(client, decoded, event.take_ack());
-                Box::pin(async move { future.await.report("contract event") })
-            }
-            Err(DecodeError::UnknownEvent(_)) => Box::pin(async {}),
-            Err(error) => {
-                tracing::warn!(contract = C::NAME, event = event.name(), %error, "invalid event arguments");
-                let answer = InvalidArguments::new(event.name(), error.to_string());
-                if let Err(error) = event.ack(&(answer,)) {
-                    tracing::debug!(%error, "could not answer an invalid event");
-                }
-                Box::pin(async {})
-            }
-        }
+    fn call(&self, client: Client, event: Event) -> BoxFuture {
+        dispatch::<C>(event, |decoded, ack| {
+            let future = (self.handler)(client, decoded, ack);
+            Box::pin(async move { future.await.report("contract event") })
+        })
     }
 }
 
@@ -178,22 +152,34 @@ where
     C: Contract + crate::contract::ClientListen<H>,
     H: Send + Sync + 'static,
 {
-    fn call(&self, client: Client, mut event: Event) -> BoxFuture {
-        match C::Event::decode(event.name(), event.args()) {
-            Ok(decoded) => {
-                let ack = event.take_ack();
-                let typed = client.typed::<<C as crate::contract::ClientListen<H>>::Emits>();
-                C::handle_client(&self.handler, typed, decoded, ack)
+    fn call(&self, client: Client, event: Event) -> BoxFuture {
+        dispatch::<C>(event, |decoded, ack| {
+            let typed = client.typed::<<C as crate::contract::ClientListen<H>>::Emits>();
+            C::handle_client(&self.handler, typed, decoded, ack)
+        })
+    }
+}
+
+/// Decodes `event` as one of contract `C`'s events and gives it to `handle` with
+/// its acknowledgement; an event of another name is left to other handlers, and
+/// one whose arguments do not decode is answered with [`InvalidArguments`].
+fn dispatch<C: Contract>(
+    mut event: Event,
+    handle: impl FnOnce(C::Event, Option<AckSender>) -> BoxFuture,
+) -> BoxFuture {
+    match C::Event::decode(event.name(), event.args()) {
+        Ok(decoded) => {
+            let ack = event.take_ack();
+            handle(decoded, ack)
+        }
+        Err(DecodeError::UnknownEvent(_)) => Box::pin(async {}),
+        Err(error) => {
+            tracing::warn!(contract = C::NAME, event = event.name(), %error, "invalid event arguments");
+            let answer = InvalidArguments::new(event.name(), error.to_string());
+            if let Err(error) = event.ack(&(answer,)) {
+                tracing::debug!(%error, "could not answer an invalid event");
             }
-            Err(DecodeError::UnknownEvent(_)) => Box::pin(async {}),
-            Err(error) => {
-                tracing::warn!(contract = C::NAME, event = event.name(), %error, "invalid event arguments");
-                let answer = InvalidArguments::new(event.name(), error.to_string());
-                if let Err(error) = event.ack(&(answer,)) {
-                    tracing::debug!(%error, "could not answer an invalid event");
-                }
-                Box::pin(async {})
-            }
+            Box::pin(async {})
         }
     }
 }

@@ -1,8 +1,6 @@
 //! [`TypedBroadcast`] and [`TypedNamespace`]: emitting the events of one contract to
 //! many sockets.
 
-use std::fmt;
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use super::descriptor::Contract;
@@ -10,41 +8,22 @@ use super::socket::TypedSocket;
 use crate::engine::Sid;
 use crate::server::{BroadcastOperator, IntoRooms, Namespace, RemoteSocket, Room};
 
-/// A selection of sockets that may be sent the events of contract `C`.
-///
-/// Built from a [`TypedSocket`] or a [`TypedNamespace`]; `to`, `except`, `local`,
-/// `volatile` and `timeout` narrow or flag it, and the emitter trait generated for
-/// `C` sends. An event with an acknowledgement returns an
-/// [`AckStream`](crate::server::AckStream) with one answer per socket.
-pub struct TypedBroadcast<C> {
-    operator: BroadcastOperator,
-    _contract: PhantomData<fn() -> C>,
-}
-
-impl<C> Clone for TypedBroadcast<C> {
-    fn clone(&self) -> Self {
-        TypedBroadcast {
-            operator: self.operator.clone(),
-            _contract: PhantomData,
-        }
-    }
-}
-
-impl<C> fmt::Debug for TypedBroadcast<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TypedBroadcast")
-            .field(&self.operator)
-            .finish()
+typed_view! {
+    /// A selection of sockets that may be sent the events of contract `C`.
+    ///
+    /// Built from a [`TypedSocket`] or a [`TypedNamespace`]; `to`, `except`, `local`,
+    /// `volatile` and `timeout` narrow or flag it, and the emitter trait generated for
+    /// `C` sends. An event with an acknowledgement returns an
+    /// [`AckStream`](crate::server::AckStream) with one answer per socket.
+    pub struct TypedBroadcast<C> {
+        operator: BroadcastOperator,
     }
 }
 
 impl<C: Contract> TypedBroadcast<C> {
     /// A typed view of `operator`; nothing checks that its clients expect `C`.
     pub fn from_untyped(operator: BroadcastOperator) -> Self {
-        TypedBroadcast {
-            operator,
-            _contract: PhantomData,
-        }
+        Self::typed(operator)
     }
 
     /// The untyped operator.
@@ -111,37 +90,20 @@ impl<C: Contract> TypedBroadcast<C> {
     }
 }
 
-/// A namespace bound to a handler, whose sockets may be sent the events of `C`.
-///
-/// Returned by `Namespace::bind`; use it to emit from outside handlers (timers,
-/// other services). As an emitter it targets every socket of the namespace.
-pub struct TypedNamespace<C> {
-    ns: Namespace,
-    _contract: PhantomData<fn() -> C>,
-}
-
-impl<C> Clone for TypedNamespace<C> {
-    fn clone(&self) -> Self {
-        TypedNamespace {
-            ns: self.ns.clone(),
-            _contract: PhantomData,
-        }
-    }
-}
-
-impl<C> fmt::Debug for TypedNamespace<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TypedNamespace").field(&self.ns).finish()
+typed_view! {
+    /// A namespace bound to a handler, whose sockets may be sent the events of `C`.
+    ///
+    /// Returned by `Namespace::bind`; use it to emit from outside handlers (timers,
+    /// other services). As an emitter it targets every socket of the namespace.
+    pub struct TypedNamespace<C> {
+        ns: Namespace,
     }
 }
 
 impl<C: Contract> TypedNamespace<C> {
     /// A typed view of `ns`; nothing checks that its clients expect `C`.
     pub fn from_untyped(ns: Namespace) -> Self {
-        TypedNamespace {
-            ns,
-            _contract: PhantomData,
-        }
+        Self::typed(ns)
     }
 
     /// The untyped namespace.

@@ -85,6 +85,43 @@
 //! assert_eq!(<NotesClient as tether::contract::Contract>::events()[0].name, "postNote");
 //! ```
 
+/// Declares a typed view of an untyped handle: the struct (the handle, and the
+/// contract `C` as a marker), `Clone` and `Debug` whatever `C` is (derives would
+/// require `C: Clone + Debug`), and `Self::typed(handle)` to make one.
+macro_rules! typed_view {
+    ($(#[$attr:meta])* $vis:vis struct $name:ident<C> { $field:ident: $inner:ty $(,)? }) => {
+        $(#[$attr])*
+        $vis struct $name<C> {
+            $field: $inner,
+            _contract: ::std::marker::PhantomData<fn() -> C>,
+        }
+
+        impl<C> Clone for $name<C> {
+            fn clone(&self) -> Self {
+                Self::typed(self.$field.clone())
+            }
+        }
+
+        impl<C> ::std::fmt::Debug for $name<C> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.$field).finish()
+            }
+        }
+
+        impl<C> $name<C> {
+            /// The typed view of `handle`.
+            fn typed(handle: $inner) -> Self {
+                $name {
+                    $field: handle,
+                    _contract: ::std::marker::PhantomData,
+                }
+            }
+        }
+    };
+}
+#[cfg(any(feature = "client", feature = "emitter"))]
+pub(crate) use typed_view;
+
 mod broadcast;
 mod descriptor;
 mod dispatch;

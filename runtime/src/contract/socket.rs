@@ -1,7 +1,5 @@
 //! [`TypedSocket`]: a socket that may only emit the events of one contract.
 
-use std::fmt;
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -11,43 +9,29 @@ use super::descriptor::Contract;
 use crate::engine::{Handshake, Sid, Transport};
 use crate::server::{IntoRooms, Namespace, Room, Socket, SocketEmitter};
 
-/// A connected client that may be sent the events of contract `C` only.
-///
-/// Handlers bound with `Namespace::bind` receive one per event. The emitter trait
-/// generated for `C` gives it one method per event; `to`, `except`, `broadcast` and
-/// `local` select other sockets of the namespace ([`TypedBroadcast<C>`]); rooms,
-/// handshake, auth and per-socket data pass through to the untyped [`Socket`].
-///
-/// ```
-/// # use tether::contract::TypedSocket;
-/// #[tether::events]
-/// pub trait Server {
-///     fn message(text: String);
-/// }
-///
-/// fn greet(socket: &TypedSocket<Server>) -> Result<(), tether::server::EmitError> {
-///     socket.join("lobby");
-///     socket.message("welcome")?;
-///     socket.to("lobby").message("someone arrived")
-/// }
-/// ```
-pub struct TypedSocket<C> {
-    socket: Socket,
-    _contract: PhantomData<fn() -> C>,
-}
-
-impl<C> Clone for TypedSocket<C> {
-    fn clone(&self) -> Self {
-        TypedSocket {
-            socket: self.socket.clone(),
-            _contract: PhantomData,
-        }
-    }
-}
-
-impl<C> fmt::Debug for TypedSocket<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TypedSocket").field(&self.socket).finish()
+typed_view! {
+    /// A connected client that may be sent the events of contract `C` only.
+    ///
+    /// Handlers bound with `Namespace::bind` receive one per event. The emitter trait
+    /// generated for `C` gives it one method per event; `to`, `except`, `broadcast` and
+    /// `local` select other sockets of the namespace ([`TypedBroadcast<C>`]); rooms,
+    /// handshake, auth and per-socket data pass through to the untyped [`Socket`].
+    ///
+    /// ```
+    /// # use tether::contract::TypedSocket;
+    /// #[tether::events]
+    /// pub trait Server {
+    ///     fn message(text: String);
+    /// }
+    ///
+    /// fn greet(socket: &TypedSocket<Server>) -> Result<(), tether::server::EmitError> {
+    ///     socket.join("lobby");
+    ///     socket.message("welcome")?;
+    ///     socket.to("lobby").message("someone arrived")
+    /// }
+    /// ```
+    pub struct TypedSocket<C> {
+        socket: Socket,
     }
 }
 
@@ -63,10 +47,7 @@ impl<C: Contract> TypedSocket<C> {
     /// A typed view of `socket`. Nothing checks that the client expects `C`: use it
     /// in untyped handlers that want the typed emitters.
     pub fn from_untyped(socket: Socket) -> Self {
-        TypedSocket {
-            socket,
-            _contract: PhantomData,
-        }
+        Self::typed(socket)
     }
 
     /// The untyped socket, for what the contract does not cover.
@@ -200,35 +181,16 @@ impl<C: Contract> TypedSocket<C> {
     }
 }
 
-/// Emits to one client with options (`timeout`, `volatile`), events of `C` only.
-pub struct TypedSocketEmitter<C> {
-    emitter: SocketEmitter,
-    _contract: PhantomData<fn() -> C>,
-}
-
-impl<C> Clone for TypedSocketEmitter<C> {
-    fn clone(&self) -> Self {
-        TypedSocketEmitter {
-            emitter: self.emitter.clone(),
-            _contract: PhantomData,
-        }
-    }
-}
-
-impl<C> fmt::Debug for TypedSocketEmitter<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TypedSocketEmitter")
-            .field(&self.emitter)
-            .finish()
+typed_view! {
+    /// Emits to one client with options (`timeout`, `volatile`), events of `C` only.
+    pub struct TypedSocketEmitter<C> {
+        emitter: SocketEmitter,
     }
 }
 
 impl<C: Contract> TypedSocketEmitter<C> {
     fn new(emitter: SocketEmitter) -> Self {
-        TypedSocketEmitter {
-            emitter,
-            _contract: PhantomData,
-        }
+        Self::typed(emitter)
     }
 
     /// The untyped emitter.

@@ -1,46 +1,26 @@
 //! [`TypedEmitter`]: an [`Emitter`] restricted to the events of one contract.
 
-use std::fmt;
-use std::marker::PhantomData;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Emitter;
-use crate::contract::{Contract, Emit, EventName};
+use crate::contract::{Contract, Emit, EventName, typed_view};
 use crate::server::{EmitError, IntoRooms};
 
-/// An [`Emitter`] that sends the events of contract `C` only, through the emitter
-/// trait `#[tether::events]` generates for `C`. Events declared with an
-/// acknowledgement fail with [`EmitError::AckUnsupported`]: an emitter hears no
-/// answers.
-pub struct TypedEmitter<C> {
-    emitter: Emitter,
-    contract: PhantomData<fn() -> C>,
-}
-
-impl<C> Clone for TypedEmitter<C> {
-    fn clone(&self) -> Self {
-        TypedEmitter {
-            emitter: self.emitter.clone(),
-            contract: PhantomData,
-        }
-    }
-}
-
-impl<C> fmt::Debug for TypedEmitter<C> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TypedEmitter").field(&self.emitter).finish()
+typed_view! {
+    /// An [`Emitter`] that sends the events of contract `C` only, through the emitter
+    /// trait `#[tether::events]` generates for `C`. Events declared with an
+    /// acknowledgement fail with [`EmitError::AckUnsupported`]: an emitter hears no
+    /// answers.
+    pub struct TypedEmitter<C> {
+        emitter: Emitter,
     }
 }
 
 impl<C: Contract> TypedEmitter<C> {
     /// Wraps an untyped emitter.
     pub fn from_untyped(emitter: Emitter) -> Self {
-        TypedEmitter {
-            emitter,
-            contract: PhantomData,
-        }
+        Self::typed(emitter)
     }
 
     /// The untyped emitter.

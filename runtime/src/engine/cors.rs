@@ -194,10 +194,25 @@ mod tests {
         headers
     }
 
+    /// The headers `cors` adds to the response to a request from `origin`.
+    fn response_to(cors: &Cors, origin: &str) -> HeaderMap {
+        let mut out = HeaderMap::new();
+        cors.apply(request(origin).get(header::ORIGIN), &mut out);
+        out
+    }
+
+    /// Checks that `cors` allows `origin` by name, with credentials; returns the
+    /// response headers.
+    fn echoed_with_credentials(cors: &Cors, origin: &str) -> HeaderMap {
+        let out = response_to(cors, origin);
+        assert_eq!(out[header::ACCESS_CONTROL_ALLOW_ORIGIN], origin);
+        assert_eq!(out[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        out
+    }
+
     #[test]
     fn any_origin_is_a_star() {
-        let mut out = HeaderMap::new();
-        Cors::any().apply(request("https://a.example").get(header::ORIGIN), &mut out);
+        let out = response_to(&Cors::any(), "https://a.example");
         assert_eq!(out[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
     }
 
@@ -206,18 +221,8 @@ mod tests {
         let cors = Cors::allow_origins(["https://a.example"])
             .with_credentials(true)
             .unwrap();
-        let mut out = HeaderMap::new();
-        cors.apply(request("https://a.example").get(header::ORIGIN), &mut out);
-        assert_eq!(
-            out[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-            "https://a.example"
-        );
-        assert_eq!(out[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
-        let mut out = HeaderMap::new();
-        cors.apply(
-            request("https://evil.example").get(header::ORIGIN),
-            &mut out,
-        );
+        echoed_with_credentials(&cors, "https://a.example");
+        let out = response_to(&cors, "https://evil.example");
         assert!(!out.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
     }
 
@@ -231,13 +236,7 @@ mod tests {
         let cors = Cors::mirror_request_origin()
             .with_credentials(true)
             .unwrap();
-        let mut out = HeaderMap::new();
-        cors.apply(request("https://b.example").get(header::ORIGIN), &mut out);
-        assert_eq!(
-            out[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-            "https://b.example"
-        );
-        assert_eq!(out[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        let out = echoed_with_credentials(&cors, "https://b.example");
         assert_eq!(out[header::VARY], "Origin");
     }
 

@@ -47,25 +47,7 @@ impl Serializer for KeySerializer {
         Ok(NumberText::from_f64(value).as_str().to_owned())
     }
 
-    fn serialize_bytes(self, _value: &[u8]) -> Result<String, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_none(self) -> Result<String, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<String, ValueError> {
-        value.serialize(self)
-    }
-
-    fn serialize_unit(self) -> Result<String, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<String, ValueError> {
-        Err(key_error())
-    }
+    serialize_wrapped!(serialize_some(), serialize_newtype_struct(&'static str));
 
     fn serialize_unit_variant(
         self,
@@ -76,69 +58,20 @@ impl Serializer for KeySerializer {
         Ok(variant.to_owned())
     }
 
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<String, ValueError> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<String, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, ValueError> {
-        Err(key_error())
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, ValueError> {
-        Err(key_error())
+    refuse! { self =>
+        serialize_bytes(&[u8]) -> String = key_error();
+        serialize_none() -> String = key_error();
+        serialize_unit() -> String = key_error();
+        serialize_unit_struct(&'static str) -> String = key_error();
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> String = key_error();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq = key_error();
+        serialize_tuple(usize) -> Self::SerializeTuple = key_error();
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct = key_error();
+        serialize_tuple_variant(&'static str, u32, &'static str, usize)
+            -> Self::SerializeTupleVariant = key_error();
+        serialize_map(Option<usize>) -> Self::SerializeMap = key_error();
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct = key_error();
+        serialize_struct_variant(&'static str, u32, &'static str, usize)
+            -> Self::SerializeStructVariant = key_error();
     }
 }

@@ -61,6 +61,32 @@
 //! - Numbers beyond the range of a double (`1e400`) are invalid JSON (`JSON.parse`
 //!   reads them as `Infinity`, which `JSON.stringify` never writes).
 
+/// Serializer methods that refuse what they are given, returning `Err($error)`;
+/// `$this` names the serializer (`self`) for the error expressions.
+macro_rules! refuse {
+    ($this:ident => $(
+        $method:ident $(<$generic:ident>)? ($($arg:ty),*) -> $ok:ty = $error:expr;
+    )*) => {$(
+        fn $method $(<$generic: ?Sized + Serialize>)? ($this, $(_: $arg),*) -> Result<$ok, Self::Error> {
+            Err($error)
+        }
+    )*};
+}
+
+/// Serializer methods for wrappers JSON does not show (`Some`, newtype structs):
+/// each serializes the wrapped value in its place.
+macro_rules! serialize_wrapped {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {$(
+        fn $method<T: ?Sized + Serialize>(
+            self,
+            $(_: $arg,)*
+            value: &T,
+        ) -> Result<Self::Ok, Self::Error> {
+            value.serialize(self)
+        }
+    )*};
+}
+
 mod convert;
 mod decode;
 mod emit_args;

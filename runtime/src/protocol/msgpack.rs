@@ -23,6 +23,7 @@ use bytes::Bytes;
 use rmp::Marker;
 use serde_json::Value as Json;
 
+use self::item::Item;
 use super::encode::Encoded;
 use super::packet::PacketKind;
 use crate::frame::Text;
@@ -93,27 +94,14 @@ pub fn to_text_packet(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
 
 /// [`to_text_packet`] through a `serde_json::Value` tree.
 fn to_text_packet_by_tree(bytes: &[u8]) -> Result<TextPacket, MsgpackError> {
-    let mut reader = Reader { rest: bytes };
-    let fields = reader.packet_fields()?;
+    let mut reader = Reader::new(bytes);
+    let (head, data) = reader.packet_fields()?;
     if !reader.rest.is_empty() {
         return Err(MsgpackError::Truncated);
     }
-    let data = fields.data.as_ref().map(|data| {
-        let shape = match data {
-            Json::Object(_) => Shape::Object,
-            Json::Array(_) => Shape::Array,
-            Json::String(_) => Shape::String,
-            _ => Shape::Other,
-        };
-        (shape, data.to_string())
-    });
-    let head = Head {
-        kind: fields.kind,
-        nsp: fields.nsp,
-        id: fields.id,
-    };
+    let data = data.map(|data| (Shape::of(&data), data.to_string()));
     let data = data.as_ref().map(|(shape, text)| (*shape, text.as_str()));
-    text_form(head, data, fields.attachments)
+    text_form(head, data, reader.attachments)
 }
 
 /// The JSON type of a packet's `data`, which its packet type constrains.
@@ -125,11 +113,53 @@ enum Shape {
     Other,
 }
 
+impl Shape {
+    /// The shape of a JSON value.
+    fn of(value: &Json) -> Shape {
+        match value {
+            Json::Object(_) => Shape::Object,
+            Json::Array(_) => Shape::Array,
+            Json::String(_) => Shape::String,
+            _ => Shape::Other,
+        }
+    }
+}
+
 /// The fields of a packet map besides `data`.
+#[derive(Default)]
 struct Head {
     kind: Option<u64>,
     nsp: Option<String>,
     id: Option<u64>,
+}
+
+impl Head {
+    /// Takes field `key` when it is `type`, `nsp` or `id`, checking its type;
+    /// other fields are ignored.
+    fn set(&mut self, key: &str, value: Json) -> Result<(), MsgpackError> {
+        match key {
+            "type" => {
+                self.kind = Some(
+                    value
+                        .as_u64()
+                        .ok_or(MsgpackError::InvalidPacket("type must be an integer 0-4"))?,
+                );
+            }
+            "nsp" => match value {
+                Json::String(nsp) => self.nsp = Some(nsp),
+                _ => return Err(MsgpackError::InvalidPacket("nsp must be a string")),
+            },
+            "id" => {
+                self.id = Some(
+                    value
+                        .as_u64()
+                        .ok_or(MsgpackError::InvalidPacket("id must be an integer"))?,
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// Checks a packet's fields and writes its text form; `data` is the JSON text
@@ -321,18 +351,11 @@ fn placeholder(map: &serde_json::Map<String, Json>) -> Option<usize> {
     usize::try_from(map.get("num")?.as_u64()?).ok()
 }
 
-/// The fields of a packet map.
-struct Fields {
-    kind: Option<u64>,
-    nsp: Option<String>,
-    id: Option<u64>,
-    data: Option<Json>,
-    attachments: Vec<Bytes>,
-}
-
 /// Reads MessagePack from a byte slice.
 struct Reader<'a> {
     rest: &'a [u8],
+    /// The binary values read so far, in placeholder order.
+    attachments: Vec<Bytes>,
 }
 
 /// What one MessagePack value read as: JSON, or notepack's `undefined`.
@@ -342,6 +365,13 @@ enum Read {
 }
 
 impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader {
+            rest: bytes,
+            attachments: Vec::new(),
+        }
+    }
+
     fn take(&mut self, len: usize) -> Result<&'a [u8], MsgpackError> {
         let rest: &'a [u8] = self.rest;
         if rest.len() < len {
@@ -363,59 +393,47 @@ impl<'a> Reader<'a> {
         Ok(Marker::from_u8(self.take(1)?[0]))
     }
 
-    /// The top-level map of a packet.
-    fn packet_fields(&mut self) -> Result<Fields, MsgpackError> {
-        let len = match self.marker()? {
-            Marker::FixMap(len) => usize::from(len),
-            Marker::Map16 => self.uint(2)? as usize,
-            Marker::Map32 => self.uint(4)? as usize,
-            _ => return Err(MsgpackError::InvalidPacket("a packet is a map")),
-        };
-        let mut fields = Fields {
-            kind: None,
-            nsp: None,
-            id: None,
-            data: None,
-            attachments: Vec::new(),
-        };
+    /// The number of fields of a packet's top-level map.
+    fn packet_len(&mut self) -> Result<usize, MsgpackError> {
+        match self.marker()? {
+            Marker::FixMap(len) => Ok(usize::from(len)),
+            Marker::Map16 => self.len(2),
+            Marker::Map32 => self.len(4),
+            _ => Err(MsgpackError::InvalidPacket("a packet is a map")),
+        }
+    }
+
+    /// The length of a map key, which must be a string.
+    fn key_len(&mut self) -> Result<usize, MsgpackError> {
+        match self.marker()? {
+            Marker::FixStr(len) => Ok(usize::from(len)),
+            Marker::Str8 => self.len(1),
+            Marker::Str16 => self.len(2),
+            Marker::Str32 => self.len(4),
+            _ => Err(MsgpackError::NonStringKey),
+        }
+    }
+
+    /// The top-level map of a packet: its head fields and its `data`.
+    fn packet_fields(&mut self) -> Result<(Head, Option<Json>), MsgpackError> {
+        let len = self.packet_len()?;
+        let mut head = Head::default();
+        let mut data = None;
         for _ in 0..len {
             let key = self.string_key()?;
-            let value = self.value(&mut fields.attachments, 1)?;
-            let Read::Value(value) = value else { continue };
+            let Read::Value(value) = self.value(1)? else {
+                continue;
+            };
             match key.as_str() {
-                "type" => {
-                    fields.kind = Some(
-                        value
-                            .as_u64()
-                            .ok_or(MsgpackError::InvalidPacket("type must be an integer 0-4"))?,
-                    );
-                }
-                "nsp" => match value {
-                    Json::String(nsp) => fields.nsp = Some(nsp),
-                    _ => return Err(MsgpackError::InvalidPacket("nsp must be a string")),
-                },
-                "id" => {
-                    fields.id = Some(
-                        value
-                            .as_u64()
-                            .ok_or(MsgpackError::InvalidPacket("id must be an integer"))?,
-                    );
-                }
-                "data" => fields.data = Some(value),
-                _ => {}
+                "data" => data = Some(value),
+                key => head.set(key, value)?,
             }
         }
-        Ok(fields)
+        Ok((head, data))
     }
 
     fn string_key(&mut self) -> Result<String, MsgpackError> {
-        let len = match self.marker()? {
-            Marker::FixStr(len) => usize::from(len),
-            Marker::Str8 => self.uint(1)? as usize,
-            Marker::Str16 => self.uint(2)? as usize,
-            Marker::Str32 => self.uint(4)? as usize,
-            _ => return Err(MsgpackError::NonStringKey),
-        };
+        let len = self.key_len()?;
         self.string(len)
     }
 
@@ -424,111 +442,46 @@ impl<'a> Reader<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| MsgpackError::InvalidUtf8)
     }
 
-    fn binary(&mut self, len: usize, attachments: &mut Vec<Bytes>) -> Result<Read, MsgpackError> {
+    /// Takes the next `len` bytes as an attachment; returns its number.
+    fn attach(&mut self, len: usize) -> Result<usize, MsgpackError> {
         let bytes = Bytes::copy_from_slice(self.take(len)?);
-        let num = attachments.len();
-        attachments.push(bytes);
+        self.attachments.push(bytes);
+        Ok(self.attachments.len() - 1)
+    }
+
+    fn binary(&mut self, len: usize) -> Result<Read, MsgpackError> {
+        let num = self.attach(len)?;
         Ok(Read::Value(
             serde_json::json!({ "_placeholder": true, "num": num }),
         ))
     }
 
-    fn value(&mut self, attachments: &mut Vec<Bytes>, depth: usize) -> Result<Read, MsgpackError> {
+    fn value(&mut self, depth: usize) -> Result<Read, MsgpackError> {
         if depth > MAX_DEPTH {
             return Err(MsgpackError::TooDeep);
         }
-        let value = match self.marker()? {
-            Marker::Null => Json::Null,
-            Marker::True => Json::Bool(true),
-            Marker::False => Json::Bool(false),
-            Marker::FixPos(n) => Json::from(n),
-            Marker::FixNeg(n) => Json::from(n),
-            Marker::U8 => Json::from(self.uint(1)?),
-            Marker::U16 => Json::from(self.uint(2)?),
-            Marker::U32 => Json::from(self.uint(4)?),
-            Marker::U64 => Json::from(self.uint(8)?),
-            Marker::I8 => Json::from(self.uint(1)? as u8 as i8),
-            Marker::I16 => Json::from(self.uint(2)? as u16 as i16),
-            Marker::I32 => Json::from(self.uint(4)? as u32 as i32),
-            Marker::I64 => Json::from(self.uint(8)? as i64),
-            Marker::F32 => float(f64::from(f32::from_bits(self.uint(4)? as u32))),
-            Marker::F64 => float(f64::from_bits(self.uint(8)?)),
-            Marker::FixStr(len) => Json::String(self.string(usize::from(len))?),
-            Marker::Str8 => {
-                let len = self.uint(1)? as usize;
-                Json::String(self.string(len)?)
-            }
-            Marker::Str16 => {
-                let len = self.uint(2)? as usize;
-                Json::String(self.string(len)?)
-            }
-            Marker::Str32 => {
-                let len = self.uint(4)? as usize;
-                Json::String(self.string(len)?)
-            }
-            Marker::Bin8 => {
-                let len = self.uint(1)? as usize;
-                return self.binary(len, attachments);
-            }
-            Marker::Bin16 => {
-                let len = self.uint(2)? as usize;
-                return self.binary(len, attachments);
-            }
-            Marker::Bin32 => {
-                let len = self.uint(4)? as usize;
-                return self.binary(len, attachments);
-            }
-            Marker::FixArray(len) => self.array(usize::from(len), attachments, depth)?,
-            Marker::Array16 => {
-                let len = self.uint(2)? as usize;
-                self.array(len, attachments, depth)?
-            }
-            Marker::Array32 => {
-                let len = self.uint(4)? as usize;
-                self.array(len, attachments, depth)?
-            }
-            Marker::FixMap(len) => self.map(usize::from(len), attachments, depth)?,
-            Marker::Map16 => {
-                let len = self.uint(2)? as usize;
-                self.map(len, attachments, depth)?
-            }
-            Marker::Map32 => {
-                let len = self.uint(4)? as usize;
-                self.map(len, attachments, depth)?
-            }
-            Marker::FixExt1 => return self.fixed_ext(1),
-            Marker::FixExt2 => return self.fixed_ext(2),
-            Marker::FixExt4 => return self.fixed_ext(4),
-            Marker::FixExt8 => return self.fixed_ext(8),
-            Marker::FixExt16 => return self.fixed_ext(16),
-            Marker::Ext8 => {
-                let len = self.uint(1)? as usize;
-                return self.sized_ext(len, attachments);
-            }
-            Marker::Ext16 => {
-                let len = self.uint(2)? as usize;
-                return self.sized_ext(len, attachments);
-            }
-            Marker::Ext32 => {
-                let len = self.uint(4)? as usize;
-                return self.sized_ext(len, attachments);
-            }
-            Marker::Reserved => return Err(MsgpackError::Reserved),
+        let value = match self.item()? {
+            Item::Null => Json::Null,
+            Item::Bool(value) => Json::Bool(value),
+            Item::Unsigned(value) => Json::from(value),
+            Item::Signed(value) => Json::from(value),
+            Item::Float(value) => float(value),
+            Item::Str(len) => Json::String(self.string(len)?),
+            Item::Bin(len) => return self.binary(len),
+            Item::Array(len) => self.array(len, depth)?,
+            Item::Map(len) => self.map(len, depth)?,
+            Item::FixExt(len) => return self.fixed_ext(len),
+            Item::Ext(len) => return self.sized_ext(len),
         };
         Ok(Read::Value(value))
     }
 
-    fn array(
-        &mut self,
-        len: usize,
-        attachments: &mut Vec<Bytes>,
-        depth: usize,
-    ) -> Result<Json, MsgpackError> {
+    fn array(&mut self, len: usize, depth: usize) -> Result<Json, MsgpackError> {
         // Each element takes at least one byte: a length beyond what is left is a
         // lie, and must not size an allocation.
         let mut items = Vec::with_capacity(len.min(self.rest.len()));
         for _ in 0..len {
-            items.push(match self.value(attachments, depth + 1)? {
+            items.push(match self.value(depth + 1)? {
                 Read::Value(value) => value,
                 Read::Undefined => Json::Null,
             });
@@ -536,16 +489,11 @@ impl<'a> Reader<'a> {
         Ok(Json::Array(items))
     }
 
-    fn map(
-        &mut self,
-        len: usize,
-        attachments: &mut Vec<Bytes>,
-        depth: usize,
-    ) -> Result<Json, MsgpackError> {
+    fn map(&mut self, len: usize, depth: usize) -> Result<Json, MsgpackError> {
         let mut map = serde_json::Map::new();
         for _ in 0..len {
             let key = self.string_key()?;
-            if let Read::Value(value) = self.value(attachments, depth + 1)? {
+            if let Read::Value(value) = self.value(depth + 1)? {
                 map.insert(key, value);
             }
         }
@@ -571,16 +519,12 @@ impl<'a> Reader<'a> {
     }
 
     /// notepack's ext type 0 with a length: an `ArrayBuffer`, read as binary.
-    fn sized_ext(
-        &mut self,
-        len: usize,
-        attachments: &mut Vec<Bytes>,
-    ) -> Result<Read, MsgpackError> {
+    fn sized_ext(&mut self, len: usize) -> Result<Read, MsgpackError> {
         let kind = self.take(1)?[0] as i8;
         if kind != 0 {
             return Err(MsgpackError::UnsupportedExt(kind));
         }
-        self.binary(len, attachments)
+        self.binary(len)
     }
 }
 
@@ -589,6 +533,7 @@ fn float(value: f64) -> Json {
     serde_json::Number::from_f64(value).map_or(Json::Null, Json::Number)
 }
 
+mod item;
 #[cfg(test)]
 mod tests;
 mod text;

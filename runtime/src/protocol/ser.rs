@@ -61,12 +61,25 @@ impl<'a, C> BinaryCompound<'a, C> {
     }
 }
 
+/// Serializer methods that hand their arguments to the wrapped serializer as they are.
 macro_rules! delegate {
     ($($method:ident($ty:ty)),* $(,)?) => {
         $(fn $method(self, value: $ty) -> Result<S::Ok, S::Error> {
             self.inner.$method(value)
         })*
     };
+}
+
+/// Serializer methods that open a compound of the wrapped serializer and wrap it,
+/// so that its elements are intercepted.
+macro_rules! wrap_compounds {
+    ($($method:ident($($arg:ident: $ty:ty),* $(,)?) -> $compound:ident),* $(,)?) => {$(
+        fn $method(self, $($arg: $ty),*) -> Result<Self::$compound, S::Error> {
+            let attachments = self.attachments;
+            let inner = self.inner.$method($($arg),*)?;
+            Ok(BinaryCompound { inner, attachments })
+        }
+    )*};
 }
 
 impl<'a, S: Serializer> Serializer for BinarySerializer<'a, S> {
@@ -145,84 +158,18 @@ impl<'a, S: Serializer> Serializer for BinarySerializer<'a, S> {
             .serialize_newtype_variant(name, index, variant, value)
     }
 
-    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        let inner = self.inner.serialize_seq(len)?;
-        Ok(BinaryCompound {
-            inner,
-            attachments: self.attachments,
-        })
-    }
-
-    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
-        let inner = self.inner.serialize_tuple(len)?;
-        Ok(BinaryCompound {
-            inner,
-            attachments: self.attachments,
-        })
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        name: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeTupleStruct, S::Error> {
-        let inner = self.inner.serialize_tuple_struct(name, len)?;
-        Ok(BinaryCompound {
-            inner,
-            attachments: self.attachments,
-        })
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeTupleVariant, S::Error> {
-        let inner = self
-            .inner
-            .serialize_tuple_variant(name, index, variant, len)?;
-        Ok(BinaryCompound {
-            inner,
-            attachments: self.attachments,
-        })
-    }
-
-    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        let inner = self.inner.serialize_map(len)?;
-        Ok(BinaryCompound {
-            inner,
-            attachments: self.attachments,
-        })
-    }
-
-    fn serialize_struct(
-        self,
-        name: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeStruct, S::Error> {
-        let inner = self.inner.serialize_struct(name, len)?;
-        Ok(BinaryCompound {
-            inner,
-            attachments: self.attachments,
-        })
-    }
-
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeStructVariant, S::Error> {
-        let inner = self
-            .inner
-            .serialize_struct_variant(name, index, variant, len)?;
-        Ok(BinaryCompound {
-            inner,
-            attachments: self.attachments,
-        })
+    wrap_compounds! {
+        serialize_seq(len: Option<usize>) -> SerializeSeq,
+        serialize_tuple(len: usize) -> SerializeTuple,
+        serialize_tuple_struct(name: &'static str, len: usize) -> SerializeTupleStruct,
+        serialize_tuple_variant(
+            name: &'static str, index: u32, variant: &'static str, len: usize,
+        ) -> SerializeTupleVariant,
+        serialize_map(len: Option<usize>) -> SerializeMap,
+        serialize_struct(name: &'static str, len: usize) -> SerializeStruct,
+        serialize_struct_variant(
+            name: &'static str, index: u32, variant: &'static str, len: usize,
+        ) -> SerializeStructVariant,
     }
 
     fn collect_str<T: ?Sized + std::fmt::Display>(self, value: &T) -> Result<S::Ok, S::Error> {
@@ -234,60 +181,31 @@ impl<'a, S: Serializer> Serializer for BinarySerializer<'a, S> {
     }
 }
 
-impl<C: SerializeSeq> SerializeSeq for BinaryCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
+/// Implements compound traits whose elements come alone (`$method(value)`),
+/// intercepting each element.
+macro_rules! intercept_elements {
+    ($($compound:ident::$method:ident),* $(,)?) => {$(
+        impl<C: $compound> $compound for BinaryCompound<'_, C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
 
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.intercept(value);
-        self.inner.serialize_element(&value)
-    }
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), C::Error> {
+                let value = self.intercept(value);
+                self.inner.$method(&value)
+            }
 
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.inner.end()
+            }
+        }
+    )*};
 }
 
-impl<C: SerializeTuple> SerializeTuple for BinaryCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.intercept(value);
-        self.inner.serialize_element(&value)
-    }
-
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: SerializeTupleStruct> SerializeTupleStruct for BinaryCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.intercept(value);
-        self.inner.serialize_field(&value)
-    }
-
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: SerializeTupleVariant> SerializeTupleVariant for BinaryCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), C::Error> {
-        let value = self.intercept(value);
-        self.inner.serialize_field(&value)
-    }
-
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+intercept_elements! {
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
 }
 
 impl<C: SerializeMap> SerializeMap for BinaryCompound<'_, C> {
@@ -317,46 +235,32 @@ impl<C: SerializeMap> SerializeMap for BinaryCompound<'_, C> {
     }
 }
 
-impl<C: SerializeStruct> SerializeStruct for BinaryCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
+/// Implements compound traits whose fields come with their names, intercepting
+/// each value.
+macro_rules! intercept_fields {
+    ($($compound:ident),* $(,)?) => {$(
+        impl<C: $compound> $compound for BinaryCompound<'_, C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
 
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), C::Error> {
-        let value = self.intercept(value);
-        self.inner.serialize_field(key, &value)
-    }
+            fn serialize_field<T: ?Sized + Serialize>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), C::Error> {
+                let value = self.intercept(value);
+                self.inner.serialize_field(key, &value)
+            }
 
-    fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
-        self.inner.skip_field(key)
-    }
+            fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
+                self.inner.skip_field(key)
+            }
 
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.inner.end()
+            }
+        }
+    )*};
 }
 
-impl<C: SerializeStructVariant> SerializeStructVariant for BinaryCompound<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), C::Error> {
-        let value = self.intercept(value);
-        self.inner.serialize_field(key, &value)
-    }
-
-    fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
-        self.inner.skip_field(key)
-    }
-
-    fn end(self) -> Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
+intercept_fields!(SerializeStruct, SerializeStructVariant);

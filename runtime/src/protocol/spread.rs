@@ -63,14 +63,6 @@ impl<Q: SerializeSeq> Spread<'_, Q> {
     }
 }
 
-macro_rules! reject_scalars {
-    ($($method:ident($ty:ty) => $found:literal),* $(,)?) => {
-        $(fn $method(self, _value: $ty) -> Result<(), Q::Error> {
-            Err(self.reject($found))
-        })*
-    };
-}
-
 impl<'a, Q: SerializeSeq> Serializer for Spread<'a, Q> {
     type Ok = ();
     type Error = Q::Error;
@@ -82,23 +74,34 @@ impl<'a, Q: SerializeSeq> Serializer for Spread<'a, Q> {
     type SerializeStruct = Impossible<(), Q::Error>;
     type SerializeStructVariant = Impossible<(), Q::Error>;
 
-    reject_scalars! {
-        serialize_bool(bool) => "a boolean", serialize_i8(i8) => "a number",
-        serialize_i16(i16) => "a number", serialize_i32(i32) => "a number",
-        serialize_i64(i64) => "a number", serialize_i128(i128) => "a number",
-        serialize_u8(u8) => "a number", serialize_u16(u16) => "a number",
-        serialize_u32(u32) => "a number", serialize_u64(u64) => "a number",
-        serialize_u128(u128) => "a number", serialize_f32(f32) => "a number",
-        serialize_f64(f64) => "a number", serialize_char(char) => "a string",
-        serialize_str(&str) => "a string", serialize_bytes(&[u8]) => "bytes",
-    }
-
-    fn serialize_none(self) -> Result<(), Q::Error> {
-        Err(self.reject("an option"))
-    }
-
-    fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<(), Q::Error> {
-        Err(self.reject("an option"))
+    refuse! { self =>
+        serialize_bool(bool) -> () = self.reject("a boolean");
+        serialize_i8(i8) -> () = self.reject("a number");
+        serialize_i16(i16) -> () = self.reject("a number");
+        serialize_i32(i32) -> () = self.reject("a number");
+        serialize_i64(i64) -> () = self.reject("a number");
+        serialize_i128(i128) -> () = self.reject("a number");
+        serialize_u8(u8) -> () = self.reject("a number");
+        serialize_u16(u16) -> () = self.reject("a number");
+        serialize_u32(u32) -> () = self.reject("a number");
+        serialize_u64(u64) -> () = self.reject("a number");
+        serialize_u128(u128) -> () = self.reject("a number");
+        serialize_f32(f32) -> () = self.reject("a number");
+        serialize_f64(f64) -> () = self.reject("a number");
+        serialize_char(char) -> () = self.reject("a string");
+        serialize_str(&str) -> () = self.reject("a string");
+        serialize_bytes(&[u8]) -> () = self.reject("bytes");
+        serialize_none() -> () = self.reject("an option");
+        serialize_some<T>(&T) -> () = self.reject("an option");
+        serialize_unit_variant(&'static str, u32, &'static str) -> () = self.reject("an enum");
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> () =
+            self.reject("an enum");
+        serialize_tuple_variant(&'static str, u32, &'static str, usize)
+            -> Self::SerializeTupleVariant = self.reject("an enum");
+        serialize_map(Option<usize>) -> Self::SerializeMap = self.reject("a map");
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct = self.reject("a struct");
+        serialize_struct_variant(&'static str, u32, &'static str, usize)
+            -> Self::SerializeStructVariant = self.reject("an enum");
     }
 
     fn serialize_unit(self) -> Result<(), Q::Error> {
@@ -109,32 +112,7 @@ impl<'a, Q: SerializeSeq> Serializer for Spread<'a, Q> {
         Ok(())
     }
 
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-    ) -> Result<(), Q::Error> {
-        Err(self.reject("an enum"))
-    }
-
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<(), Q::Error> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<(), Q::Error> {
-        Err(self.reject("an enum"))
-    }
+    serialize_wrapped!(serialize_newtype_struct(&'static str));
 
     fn serialize_seq(self, _len: Option<usize>) -> Result<Self, Q::Error> {
         Ok(self)
@@ -147,75 +125,29 @@ impl<'a, Q: SerializeSeq> Serializer for Spread<'a, Q> {
     fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Self, Q::Error> {
         Ok(self)
     }
-
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, Q::Error> {
-        Err(self.reject("an enum"))
-    }
-
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, Q::Error> {
-        Err(self.reject("a map"))
-    }
-
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, Q::Error> {
-        Err(self.reject("a struct"))
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, Q::Error> {
-        Err(self.reject("an enum"))
-    }
 }
 
-impl<Q: SerializeSeq> SerializeSeq for Spread<'_, Q> {
-    type Ok = ();
-    type Error = Q::Error;
+/// Implements the sequence-like compound traits, each element going into the
+/// packet's array.
+macro_rules! spread_elements {
+    ($($compound:ident::$method:ident),* $(,)?) => {$(
+        impl<Q: SerializeSeq> $compound for Spread<'_, Q> {
+            type Ok = ();
+            type Error = Q::Error;
 
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Q::Error> {
-        self.seq.serialize_element(value)
-    }
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Q::Error> {
+                self.seq.serialize_element(value)
+            }
 
-    fn end(self) -> Result<(), Q::Error> {
-        Ok(())
-    }
+            fn end(self) -> Result<(), Q::Error> {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl<Q: SerializeSeq> SerializeTuple for Spread<'_, Q> {
-    type Ok = ();
-    type Error = Q::Error;
-
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Q::Error> {
-        self.seq.serialize_element(value)
-    }
-
-    fn end(self) -> Result<(), Q::Error> {
-        Ok(())
-    }
-}
-
-impl<Q: SerializeSeq> SerializeTupleStruct for Spread<'_, Q> {
-    type Ok = ();
-    type Error = Q::Error;
-
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Q::Error> {
-        self.seq.serialize_element(value)
-    }
-
-    fn end(self) -> Result<(), Q::Error> {
-        Ok(())
-    }
+spread_elements! {
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
 }

@@ -270,10 +270,7 @@ impl<'de> VariantAccess<'de> for VariantContent {
     ) -> Result<T::Value, ValueError> {
         match self.0 {
             Some(value) => seed.deserialize(value),
-            None => Err(de::Error::invalid_type(
-                de::Unexpected::UnitVariant,
-                &"a newtype variant",
-            )),
+            None => Err(wrong_variant(None, "a newtype variant")),
         }
     }
 
@@ -284,14 +281,7 @@ impl<'de> VariantAccess<'de> for VariantContent {
     ) -> Result<V::Value, ValueError> {
         match self.0 {
             Some(Value::Array(items)) => visit_array(items, visitor),
-            Some(other) => Err(de::Error::invalid_type(
-                other.unexpected(),
-                &"a tuple variant",
-            )),
-            None => Err(de::Error::invalid_type(
-                de::Unexpected::UnitVariant,
-                &"a tuple variant",
-            )),
+            other => Err(wrong_variant(other.as_ref(), "a tuple variant")),
         }
     }
 
@@ -302,14 +292,14 @@ impl<'de> VariantAccess<'de> for VariantContent {
     ) -> Result<V::Value, ValueError> {
         match self.0 {
             Some(Value::Object(map)) => visit_object(map, visitor),
-            Some(other) => Err(de::Error::invalid_type(
-                other.unexpected(),
-                &"a struct variant",
-            )),
-            None => Err(de::Error::invalid_type(
-                de::Unexpected::UnitVariant,
-                &"a struct variant",
-            )),
+            other => Err(wrong_variant(other.as_ref(), "a struct variant")),
         }
     }
+}
+
+/// An enum variant's content (`None` for a unit variant) that is not the
+/// `expected` kind.
+fn wrong_variant(content: Option<&Value>, expected: &'static str) -> ValueError {
+    let unexpected = content.map_or(de::Unexpected::UnitVariant, Value::unexpected);
+    de::Error::invalid_type(unexpected, &expected)
 }

@@ -20,35 +20,33 @@ pub fn to_value<T: ?Sized + Serialize>(value: &T) -> Result<Value, ValueError> {
 /// Builds a [`Value`] from serde's data model.
 struct ValueSerializer;
 
+/// Serializer methods for the integer types a number holds exactly.
+macro_rules! number {
+    ($($method:ident($ty:ty)),* $(,)?) => {$(
+        fn $method(self, value: $ty) -> Result<Value, ValueError> {
+            Ok(Value::Number(value.into()))
+        }
+    )*};
+}
+
 impl Serializer for ValueSerializer {
     type Ok = Value;
     type Error = ValueError;
     type SerializeSeq = ArrayBuilder;
     type SerializeTuple = ArrayBuilder;
     type SerializeTupleStruct = ArrayBuilder;
-    type SerializeTupleVariant = VariantBuilder<ArrayBuilder>;
+    type SerializeTupleVariant = ArrayBuilder;
     type SerializeMap = ObjectBuilder;
     type SerializeStruct = ObjectBuilder;
-    type SerializeStructVariant = VariantBuilder<ObjectBuilder>;
+    type SerializeStructVariant = ObjectBuilder;
+
+    number! {
+        serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
+        serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64),
+    }
 
     fn serialize_bool(self, value: bool) -> Result<Value, ValueError> {
         Ok(Value::Bool(value))
-    }
-
-    fn serialize_i8(self, value: i8) -> Result<Value, ValueError> {
-        Ok(Value::Number(value.into()))
-    }
-
-    fn serialize_i16(self, value: i16) -> Result<Value, ValueError> {
-        Ok(Value::Number(value.into()))
-    }
-
-    fn serialize_i32(self, value: i32) -> Result<Value, ValueError> {
-        Ok(Value::Number(value.into()))
-    }
-
-    fn serialize_i64(self, value: i64) -> Result<Value, ValueError> {
-        Ok(Value::Number(value.into()))
     }
 
     fn serialize_i128(self, value: i128) -> Result<Value, ValueError> {
@@ -57,22 +55,6 @@ impl Serializer for ValueSerializer {
             (_, Ok(unsigned)) => Ok(Value::Number(unsigned.into())),
             _ => Ok(Value::from_f64(value as f64)),
         }
-    }
-
-    fn serialize_u8(self, value: u8) -> Result<Value, ValueError> {
-        Ok(Value::Number(value.into()))
-    }
-
-    fn serialize_u16(self, value: u16) -> Result<Value, ValueError> {
-        Ok(Value::Number(value.into()))
-    }
-
-    fn serialize_u32(self, value: u32) -> Result<Value, ValueError> {
-        Ok(Value::Number(value.into()))
-    }
-
-    fn serialize_u64(self, value: u64) -> Result<Value, ValueError> {
-        Ok(Value::Number(value.into()))
     }
 
     fn serialize_u128(self, value: u128) -> Result<Value, ValueError> {
@@ -108,9 +90,7 @@ impl Serializer for ValueSerializer {
         Ok(Value::Null)
     }
 
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Value, ValueError> {
-        value.serialize(self)
-    }
+    serialize_wrapped!(serialize_some(), serialize_newtype_struct(&'static str));
 
     fn serialize_unit(self) -> Result<Value, ValueError> {
         Ok(Value::Null)
@@ -129,14 +109,6 @@ impl Serializer for ValueSerializer {
         Ok(Value::String(variant.to_owned()))
     }
 
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<Value, ValueError> {
-        value.serialize(self)
-    }
-
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
         _name: &'static str,
@@ -150,7 +122,7 @@ impl Serializer for ValueSerializer {
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<ArrayBuilder, ValueError> {
-        Ok(ArrayBuilder(Vec::with_capacity(len.unwrap_or(0).min(64))))
+        Ok(ArrayBuilder::new(len.unwrap_or(0), None))
     }
 
     fn serialize_tuple(self, len: usize) -> Result<ArrayBuilder, ValueError> {
@@ -171,19 +143,16 @@ impl Serializer for ValueSerializer {
         _index: u32,
         variant: &'static str,
         len: usize,
-    ) -> Result<VariantBuilder<ArrayBuilder>, ValueError> {
-        Ok(VariantBuilder {
-            variant,
-            content: self.serialize_seq(Some(len))?,
-        })
+    ) -> Result<ArrayBuilder, ValueError> {
+        Ok(ArrayBuilder::new(len, Some(variant)))
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<ObjectBuilder, ValueError> {
-        Ok(ObjectBuilder::new(len.unwrap_or(0), false))
+        Ok(ObjectBuilder::new(len.unwrap_or(0), false, None))
     }
 
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<ObjectBuilder, ValueError> {
-        Ok(ObjectBuilder::new(len, name == RAW_JSON_STRUCT))
+        Ok(ObjectBuilder::new(len, name == RAW_JSON_STRUCT, None))
     }
 
     fn serialize_struct_variant(
@@ -192,82 +161,85 @@ impl Serializer for ValueSerializer {
         _index: u32,
         variant: &'static str,
         len: usize,
-    ) -> Result<VariantBuilder<ObjectBuilder>, ValueError> {
-        Ok(VariantBuilder {
-            variant,
-            content: ObjectBuilder::new(len, false),
-        })
+    ) -> Result<ObjectBuilder, ValueError> {
+        Ok(ObjectBuilder::new(len, false, Some(variant)))
     }
 }
 
-/// The elements of an array so far.
-struct ArrayBuilder(Vec<Value>);
+/// `content` as the value of an enum variant: `{"variant": content}`, or as it is
+/// when it is no variant's.
+fn in_variant(variant: Option<&'static str>, content: Value) -> Value {
+    let Some(variant) = variant else {
+        return content;
+    };
+    let mut map = Map::with_capacity(1);
+    map.insert(variant.to_owned(), content);
+    Value::Object(map)
+}
+
+/// The elements of an array so far, and the enum variant they are the content of.
+struct ArrayBuilder {
+    items: Vec<Value>,
+    variant: Option<&'static str>,
+}
 
 impl ArrayBuilder {
-    fn push<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), ValueError> {
-        self.0.push(value.serialize(ValueSerializer)?);
-        Ok(())
+    fn new(len: usize, variant: Option<&'static str>) -> Self {
+        ArrayBuilder {
+            items: Vec::with_capacity(len.min(64)),
+            variant,
+        }
     }
 }
 
-impl ser::SerializeSeq for ArrayBuilder {
-    type Ok = Value;
-    type Error = ValueError;
+/// Implements the sequence-like compound traits, each element pushed in turn.
+macro_rules! array_elements {
+    ($($compound:ident::$method:ident),* $(,)?) => {$(
+        impl ser::$compound for ArrayBuilder {
+            type Ok = Value;
+            type Error = ValueError;
 
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), ValueError> {
-        self.push(value)
-    }
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), ValueError> {
+                self.items.push(value.serialize(ValueSerializer)?);
+                Ok(())
+            }
 
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Array(self.0))
-    }
+            fn end(self) -> Result<Value, ValueError> {
+                Ok(in_variant(self.variant, Value::Array(self.items)))
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for ArrayBuilder {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), ValueError> {
-        self.push(value)
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Array(self.0))
-    }
+array_elements! {
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
 }
 
-impl ser::SerializeTupleStruct for ArrayBuilder {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), ValueError> {
-        self.push(value)
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::Array(self.0))
-    }
-}
-
-/// The fields of an object so far; `raw_json` when it is serde_json's raw JSON text.
+/// The fields of an object so far; `raw_json` when it is serde_json's raw JSON
+/// text; the enum variant it is the content of.
 struct ObjectBuilder {
     map: Map,
     key: Option<String>,
     raw_json: bool,
+    variant: Option<&'static str>,
 }
 
 impl ObjectBuilder {
-    fn new(len: usize, raw_json: bool) -> Self {
+    fn new(len: usize, raw_json: bool, variant: Option<&'static str>) -> Self {
         ObjectBuilder {
             map: Map::with_capacity(len.min(64)),
             key: None,
             raw_json,
+            variant,
         }
     }
 
     fn finish(self) -> Result<Value, ValueError> {
         if !self.raw_json {
-            return Ok(Value::Object(self.map));
+            return Ok(in_variant(self.variant, Value::Object(self.map)));
         }
         match self.map.into_values().next() {
             Some(Value::String(json)) => serde_json::from_str(&json).map_err(ser::Error::custom),
@@ -299,65 +271,28 @@ impl ser::SerializeMap for ObjectBuilder {
     }
 }
 
-impl ser::SerializeStruct for ObjectBuilder {
-    type Ok = Value;
-    type Error = ValueError;
+/// Implements the compound traits whose fields come with their names.
+macro_rules! object_fields {
+    ($($compound:ident),* $(,)?) => {$(
+        impl ser::$compound for ObjectBuilder {
+            type Ok = Value;
+            type Error = ValueError;
 
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ValueError> {
-        self.map
-            .insert(key.to_owned(), value.serialize(ValueSerializer)?);
-        Ok(())
-    }
+            fn serialize_field<T: ?Sized + Serialize>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), ValueError> {
+                self.map
+                    .insert(key.to_owned(), value.serialize(ValueSerializer)?);
+                Ok(())
+            }
 
-    fn end(self) -> Result<Value, ValueError> {
-        self.finish()
-    }
+            fn end(self) -> Result<Value, ValueError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-/// The content of an enum variant, to be wrapped as `{"variant": content}`.
-struct VariantBuilder<C> {
-    variant: &'static str,
-    content: C,
-}
-
-impl<C> VariantBuilder<C> {
-    fn wrap(variant: &'static str, content: Value) -> Value {
-        let mut map = Map::with_capacity(1);
-        map.insert(variant.to_owned(), content);
-        Value::Object(map)
-    }
-}
-
-impl ser::SerializeTupleVariant for VariantBuilder<ArrayBuilder> {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), ValueError> {
-        self.content.push(value)
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Self::wrap(self.variant, Value::Array(self.content.0)))
-    }
-}
-
-impl ser::SerializeStructVariant for VariantBuilder<ObjectBuilder> {
-    type Ok = Value;
-    type Error = ValueError;
-
-    fn serialize_field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ValueError> {
-        ser::SerializeStruct::serialize_field(&mut self.content, key, value)
-    }
-
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Self::wrap(self.variant, self.content.finish()?))
-    }
-}
+object_fields!(SerializeStruct, SerializeStructVariant);

@@ -246,11 +246,9 @@ impl BroadcastOperator {
     ///
     /// [`ClusterError`] when the request could not be sent to the other nodes.
     pub async fn sockets_join(&self, rooms: impl IntoRooms) -> Result<(), ClusterError> {
-        let rooms = rooms.into_rooms();
-        self.join(rooms.clone());
-        self.ask_others(|selector| ClusterRequest::Join(selector, rooms))
+        let here = |operator: &Self, rooms| operator.join(rooms);
+        self.rooms_everywhere(rooms.into_rooms(), here, ClusterRequest::Join)
             .await
-            .map(drop)
     }
 
     /// Makes the selected sockets of every node leave `rooms` (Node's
@@ -260,9 +258,21 @@ impl BroadcastOperator {
     ///
     /// [`ClusterError`] when the request could not be sent to the other nodes.
     pub async fn sockets_leave(&self, rooms: impl IntoRooms) -> Result<(), ClusterError> {
-        let rooms = rooms.into_rooms();
-        self.leave(rooms.clone());
-        self.ask_others(|selector| ClusterRequest::Leave(selector, rooms))
+        let here = |operator: &Self, rooms| operator.leave(rooms);
+        self.rooms_everywhere(rooms.into_rooms(), here, ClusterRequest::Leave)
+            .await
+    }
+
+    /// Changes the rooms of the selected sockets: on this node with `here`, on
+    /// the others by the request `request` builds.
+    async fn rooms_everywhere(
+        &self,
+        rooms: Vec<Room>,
+        here: impl FnOnce(&Self, Vec<Room>),
+        request: impl FnOnce(Selector, Vec<Room>) -> ClusterRequest,
+    ) -> Result<(), ClusterError> {
+        here(self, rooms.clone());
+        self.ask_others(|selector| request(selector, rooms))
             .await
             .map(drop)
     }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::Event;
 use super::event_middleware::{ErrorHandler, EventMiddleware};
 use super::handler::EventHandler;
+use super::namespace::Listeners;
 use super::socket::{Socket, SocketInner};
 use crate::peer::BoxFuture;
 use crate::protocol::Encoded;
@@ -30,11 +31,7 @@ impl Socket {
     /// # }
     /// ```
     pub fn on_any_outgoing(&self, hook: impl Fn(&Socket, &Event) + Send + Sync + 'static) {
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add_outgoing(Arc::new(hook));
+        self.add_listener(|listeners| listeners.add_outgoing(Arc::new(hook)));
         self.inner.watched.store(true, Ordering::Relaxed);
     }
 
@@ -50,21 +47,13 @@ impl Socket {
     /// Handles `event` on this socket only (see also `Namespace::on`).
     pub fn on(&self, event: &str, handler: impl EventHandler) {
         let handler: Arc<dyn EventHandler> = Arc::new(handler);
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add(event, handler);
+        self.add_listener(|listeners| listeners.add(event, handler));
     }
 
     /// Handles every event of this socket (called before the event's own handlers).
     pub fn on_any(&self, handler: impl EventHandler) {
         let handler: Arc<dyn EventHandler> = Arc::new(handler);
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add_any(handler);
+        self.add_listener(|listeners| listeners.add_any(handler));
     }
 
     /// Handles the next `event` of this socket, then no more.
@@ -74,11 +63,7 @@ impl Socket {
             spent: AtomicBool::new(false),
             handler: Box::new(handler),
         });
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add(event, handler);
+        self.add_listener(|listeners| listeners.add(event, handler));
     }
 
     /// Removes this socket's own handlers of `event` (the namespace's stay).
@@ -120,25 +105,28 @@ impl Socket {
     /// # }
     /// ```
     pub fn use_event_middleware(&self, middleware: impl EventMiddleware) {
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add_middleware(Arc::new(middleware));
+        self.add_listener(|listeners| listeners.add_middleware(Arc::new(middleware)));
     }
 
     /// Runs `handler` for each event of this socket a middleware rejected (Node's
     /// `error` event on a server socket).
     pub fn on_error(&self, handler: impl ErrorHandler) {
-        self.inner
-            .local()
-            .listeners
-            .get_or_insert_with(Default::default)
-            .add_error_handler(Arc::new(handler));
+        self.add_listener(|listeners| listeners.add_error_handler(Arc::new(handler)));
     }
 }
 
 /// A handler that runs for one event, then takes itself off the socket.
+impl Socket {
+    /// Adds to the socket's listeners with `add`, creating them on first use.
+    fn add_listener(&self, add: impl FnOnce(&mut Listeners)) {
+        add(self
+            .inner
+            .local()
+            .listeners
+            .get_or_insert_with(Default::default));
+    }
+}
+
 struct Once {
     event: Box<str>,
     spent: AtomicBool,

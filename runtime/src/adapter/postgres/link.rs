@@ -134,21 +134,14 @@ async fn ask(
     if nodes.is_empty() {
         return Ok(Vec::new());
     }
-    let expected = nodes.len();
     let id = super::node_uid();
-    let Some(answers) = shared.pending.register(&id, Expected::Nodes(nodes)) else {
-        return Err(ClusterError::Unavailable(
-            "too many cluster requests are waiting for answers".to_owned(),
-        ));
-    };
     let (kind, data) = cluster_message::request_data(&request, Some(&id));
-    if !shared.send(&nsp, kind, Some(data)) {
-        shared.pending.forget(&id);
-        return Err(queue_full());
-    }
-    let answers = shared
-        .pending
-        .wait(&id, answers, expected, shared.config.requests_timeout)
+    let send = || shared.send(&nsp, kind, Some(data));
+    let timeout = shared.config.requests_timeout;
+    let expected = Expected::Nodes(nodes);
+    let pending = &shared.pending;
+    let answers = pending
+        .ask(&id, expected, timeout, send, queue_full)
         .await?;
     if request != ClusterRequest::AllRooms {
         return Ok(answers);

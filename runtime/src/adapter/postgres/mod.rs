@@ -266,6 +266,8 @@ pub(crate) struct Shared {
     nodes: nodes::Nodes,
 }
 
+crate::adapter::registry::adapter_state!(PostgresConfig);
+
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
         self.namespaces.get(name)

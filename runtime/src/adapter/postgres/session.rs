@@ -20,6 +20,7 @@ use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
 use super::incoming::{self, AttachmentHeader};
 use super::{Outgoing, PostgresConfig, PostgresError, Shared};
 use crate::adapter::cluster_message;
+use crate::adapter::registry::{task_start, unless_stopped};
 use crate::backoff::Backoff;
 
 /// A notification, as the connection's poller queues it.
@@ -119,18 +120,14 @@ pub(crate) async fn run(
     mut queue: mpsc::Receiver<Outgoing>,
     mut stop: watch::Receiver<()>,
 ) {
-    let Some((config, attached)) = shared
-        .upgrade()
-        .map(|shared| (shared.config.clone(), shared.attached.clone()))
-    else {
+    let Some((config, attached)) = task_start(&shared) else {
         return;
     };
     let (incoming_sender, mut incoming) = mpsc::channel(config.queue.max(1));
     let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max).attempts();
     loop {
-        let connected = tokio::select! {
-            _ = stop.changed() => return,
-            connected = database.connect(NoTls) => connected,
+        let Some(connected) = unless_stopped(&mut stop, database.connect(NoTls)).await else {
+            return;
         };
         match connected {
             Ok((client, mut connection)) => {
@@ -228,10 +225,8 @@ impl Session<'_> {
                     let Some(message) = message else {
                         return Ok(());
                     };
-                    if let Err(error) = self.send(&statements, message).await {
-                        if self.client.is_closed() {
-                            return Err(error);
-                        }
+                    let sent = self.send(&statements, message).await;
+                    if let Some(error) = self.unless_closed(sent)? {
                         tracing::warn!(%error, "Postgres refused a message");
                     }
                 }
@@ -239,22 +234,31 @@ impl Session<'_> {
                     let Some(notification) = notification else {
                         return Ok(());
                     };
-                    if let Err(error) = self.receive(&statements, notification).await {
-                        if self.client.is_closed() {
-                            return Err(error);
-                        }
+                    let received = self.receive(&statements, notification).await;
+                    if let Some(error) = self.unless_closed(received)? {
                         tracing::debug!(%error, "a stored message could not be read");
                     }
                 }
                 _ = cleanup.tick() => {
-                    if let Err(error) = self.client.batch_execute(&statements.cleanup).await {
-                        if self.client.is_closed() {
-                            return Err(error.into());
-                        }
+                    let cleaned = self.client.batch_execute(&statements.cleanup).await;
+                    if let Some(error) = self.unless_closed(cleaned)? {
                         tracing::warn!(%error, "old attachments not deleted");
                     }
                 }
             }
+        }
+    }
+
+    /// The error of one failed operation, to log, or the session's end (`Err`)
+    /// when it failed because the connection is closed.
+    fn unless_closed<E: Into<PostgresError>>(
+        &self,
+        result: Result<(), E>,
+    ) -> Result<Option<E>, PostgresError> {
+        match result {
+            Ok(()) => Ok(None),
+            Err(error) if self.client.is_closed() => Err(error.into()),
+            Err(error) => Ok(Some(error)),
         }
     }
 

@@ -15,6 +15,7 @@ use bytes::Bytes;
 
 use super::requests::{self, Incoming};
 use super::{Shared, shard_requests};
+use crate::adapter::pending::Expected;
 use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, LocalNamespace};
 use crate::room::Room;
 
@@ -140,22 +141,11 @@ pub(crate) async fn ask(
         return Ok(Vec::new());
     }
     let id = super::random_id(12);
-    let Some(answers) = shared
-        .pending
-        .register(&id, crate::adapter::pending::Expected::Count(expected))
-    else {
-        return Err(ClusterError::Unavailable(
-            "too many cluster requests are waiting for answers".to_owned(),
-        ));
-    };
-    if !shared.send(channel, encode(Some(&id))) {
-        shared.pending.forget(&id);
-        return Err(queue_full());
-    }
-    let answers = shared
-        .pending
-        .wait(&id, answers, expected, shared.config.requests_timeout)
-        .await?;
+    let send = || shared.send(channel, encode(Some(&id)));
+    let timeout = shared.config.requests_timeout;
+    let pending = &shared.pending;
+    let answers = pending.ask(&id, Expected::Count(expected), timeout, send, queue_full);
+    let answers = answers.await?;
     if sharded && request == ClusterRequest::AllRooms {
         // Asked as a fetch of every socket: each node's rooms are its sockets'.
         return Ok(answers.into_iter().map(rooms_of_sockets).collect());

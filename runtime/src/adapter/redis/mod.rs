@@ -382,6 +382,8 @@ pub(crate) struct Shared {
     commands: parking_lot::Mutex<Option<tasks::LentConnection>>,
 }
 
+crate::adapter::registry::adapter_state!(RedisConfig);
+
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
         self.namespaces.get(name)

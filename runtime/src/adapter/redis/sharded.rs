@@ -163,32 +163,14 @@ pub(crate) fn channels(shared: &Shared) -> HashSet<String> {
 
 #[cfg(test)]
 mod tests {
-    use serde::Serialize;
-
     use super::*;
-    use crate::protocol::EmitArgs;
-    use crate::protocol::{Value, encode_event};
+    use crate::adapter::with_test_broadcast;
+    use crate::protocol::Value;
     use crate::room::Room;
-
-    fn broadcast_of(data: &(impl Serialize + ?Sized), check: impl FnOnce(&Broadcast<'_>)) {
-        let args = EmitArgs::new(data);
-        let encoded = encode_event("/chat", "say", &args, None).unwrap();
-        let rooms = [Room::new("r1")];
-        let except = [Room::new("r2")];
-        check(&Broadcast {
-            encoded: &encoded,
-            event: "say",
-            args: &args,
-            rooms: &rooms,
-            except: &except,
-            except_socket: None,
-            volatile: true,
-        });
-    }
 
     #[test]
     fn a_broadcast_is_json_as_node_writes_it() {
-        broadcast_of(&(1, "hi"), |broadcast| {
+        with_test_broadcast(&(1, "hi"), None, |broadcast| {
             let message = encode_broadcast("abc123", "/chat", broadcast, None).unwrap();
             // JSON.stringify of the message Node's ClusterAdapter publishes.
             assert_eq!(
@@ -212,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_binary_broadcast_is_notepack_as_node_writes_it() {
-        broadcast_of(&Bytes::from_static(&[1, 2]), |broadcast| {
+        with_test_broadcast(&Bytes::from_static(&[1, 2]), None, |broadcast| {
             let message = encode_broadcast("abc123", "/chat", broadcast, None).unwrap();
             let expected: Vec<u8> = (0..NOTEPACK_BINARY.len())
                 .step_by(2)

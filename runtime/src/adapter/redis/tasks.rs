@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use super::cluster::{self, ChannelKind};
 use super::connection::{Connection, Source};
 use super::{Outgoing, RedisConfig, RedisError, Shared, msgpack, shard_requests, sharded};
+use crate::adapter::registry::{Stop, task_start, unless_stopped};
 use crate::backoff::Backoff;
 
 /// Most bytes of messages published in one pipeline.
@@ -81,9 +82,8 @@ async fn keep_connected(
     let name = role.name();
     let mut backoff = Backoff::new(config.reconnect_min, config.reconnect_max).attempts();
     loop {
-        let result = tokio::select! {
-            _ = stop.changed() => return,
-            result = role.open(source) => result,
+        let Some(result) = unless_stopped(stop, role.open(source)).await else {
+            return;
         };
         match result {
             Ok(connection) => {
@@ -549,15 +549,8 @@ fn pattern(key: &str, suffix: &str) -> String {
 
 /// Receives the other nodes' broadcasts, reconnecting as needed, until the adapter
 /// is gone.
-pub(crate) async fn subscriber(
-    shared: Weak<Shared>,
-    source: Arc<Source>,
-    mut stop: watch::Receiver<()>,
-) {
-    let Some((config, attached)) = shared
-        .upgrade()
-        .map(|shared| (shared.config.clone(), shared.attached.clone()))
-    else {
+pub(crate) async fn subscriber(shared: Weak<Shared>, source: Arc<Source>, mut stop: Stop) {
+    let Some((config, attached)) = task_start(&shared) else {
         return;
     };
     let pattern = pattern(&config.key, "#*");

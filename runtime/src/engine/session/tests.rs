@@ -68,6 +68,23 @@ fn ping_queued(session: &Session<()>) -> bool {
         .any(|frame| matches!(frame, Frame::Text(text) if text.as_str() == "2"))
 }
 
+/// A session opened an interval ago, its first ping queued.
+async fn pinged_session(tasks: &SessionTasks<()>) -> Arc<Session<()>> {
+    let session = open_session(tasks);
+    advance(INTERVAL).await;
+    assert!(
+        ping_queued(&session),
+        "the first ping is queued after an interval"
+    );
+    session
+}
+
+/// Moves the (paused) clock on by `duration`, then lets the heartbeat task run.
+async fn advance(duration: Duration) {
+    tokio::time::sleep(duration).await;
+    settle().await;
+}
+
 /// Lets the heartbeat task run at the current (paused) time.
 async fn settle() {
     for _ in 0..10 {
@@ -86,8 +103,7 @@ async fn pongs_nobody_asked_for_cost_nothing() {
     assert_eq!(tasks.heartbeats.waiting(), before, "no deadline added");
     assert_eq!(before, (1, 0), "only the first ping is scheduled");
 
-    tokio::time::sleep(INTERVAL).await;
-    settle().await;
+    advance(INTERVAL).await;
     assert!(ping_queued(&session), "the ping still comes on time");
     session.on_packet(pong());
     for _ in 0..100_000 {
@@ -104,25 +120,17 @@ async fn pongs_nobody_asked_for_cost_nothing() {
 #[tokio::test(start_paused = true)]
 async fn without_a_pong_the_session_closes_at_the_timeout() {
     let tasks = tasks();
-    let session = open_session(&tasks);
-    tokio::time::sleep(INTERVAL).await;
-    settle().await;
-    assert!(ping_queued(&session));
-    tokio::time::sleep(TIMEOUT - Duration::from_millis(1)).await;
-    settle().await;
+    let session = pinged_session(&tasks).await;
+    advance(TIMEOUT - Duration::from_millis(1)).await;
     assert!(!session.is_closed(), "not before the timeout");
-    tokio::time::sleep(Duration::from_millis(1)).await;
-    settle().await;
+    advance(Duration::from_millis(1)).await;
     assert_eq!(session.lock().closed, Some(CloseReason::PingTimeout));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_packet_while_a_pong_is_awaited_moves_its_deadline_once() {
     let tasks = tasks();
-    let session = open_session(&tasks);
-    tokio::time::sleep(INTERVAL).await;
-    settle().await;
-    assert!(ping_queued(&session));
+    let session = pinged_session(&tasks).await;
 
     // Late in the window the client shows it is alive; its pong comes after the
     // original deadline, within a timeout of that packet.
@@ -135,8 +143,7 @@ async fn a_packet_while_a_pong_is_awaited_moves_its_deadline_once() {
         2,
         "a flood of packets adds one deadline"
     );
-    tokio::time::sleep(TIMEOUT * 8 / 10).await;
-    settle().await;
+    advance(TIMEOUT * 8 / 10).await;
     assert!(!session.is_closed(), "kept past the original deadline");
     assert!(
         !session.pong_overdue(),
@@ -146,14 +153,12 @@ async fn a_packet_while_a_pong_is_awaited_moves_its_deadline_once() {
 
     // The refresh is spent with the ping: the next ping is answered on time again,
     // or the session closes a timeout after that refresh at the latest.
-    tokio::time::sleep(INTERVAL).await;
-    settle().await;
+    advance(INTERVAL).await;
     tokio::time::sleep(TIMEOUT / 2).await;
     session.on_packet(message());
     tokio::time::sleep(TIMEOUT / 2).await;
     session.on_packet(message());
-    tokio::time::sleep(TIMEOUT / 2 + Duration::from_millis(1)).await;
-    settle().await;
+    advance(TIMEOUT / 2 + Duration::from_millis(1)).await;
     assert_eq!(
         session.lock().closed,
         Some(CloseReason::PingTimeout),

@@ -73,50 +73,39 @@ fn node_packets_read_as_their_text_form() {
 
 #[test]
 fn malformed_packets_are_refused() {
-    let refused = |bytes: &[u8]| to_text_packet(bytes).unwrap_err();
-    // Not a map; type 5; nsp missing; id a string; DISCONNECT with data; EVENT
-    // data an object; truncated; trailing bytes; the reserved marker.
-    assert!(matches!(
-        refused(&[0x92, 0x01, 0x02]),
-        MsgpackError::InvalidPacket(_)
-    ));
-    assert!(matches!(
-        refused(&hex("82a47479706505a36e7370a12f")),
-        MsgpackError::InvalidPacket(_)
-    ));
-    assert!(matches!(
-        refused(&hex("81a47479706502")),
-        MsgpackError::InvalidPacket(_)
-    ));
-    assert!(matches!(
-        refused(&hex("83a47479706503a36e7370a12fa26964a131")),
-        MsgpackError::InvalidPacket(_)
-    ));
-    assert!(matches!(
-        refused(&hex("83a47479706501a36e7370a12fa46461746190")),
-        MsgpackError::InvalidPacket(_)
-    ));
-    assert!(matches!(
-        refused(&hex("83a47479706502a36e7370a12fa46461746180")),
-        MsgpackError::InvalidPacket(_)
-    ));
-    assert_eq!(
-        refused(&hex("83a47479706502a36e73")),
-        MsgpackError::Truncated
-    );
-    assert_eq!(
-        refused(&hex("82a47479706501a36e7370a12f00")),
-        MsgpackError::Truncated
-    );
-    assert_eq!(
-        refused(&hex("83a47479706502a36e7370a12fa46461746191c1")),
-        MsgpackError::Reserved
-    );
-    // A huge announced array length with nothing behind it allocates nothing.
-    assert_eq!(
-        refused(&hex("83a47479706502a36e7370a12fa464617461dd7fffffff")),
-        MsgpackError::Truncated
-    );
+    use MsgpackError::{InvalidPacket as Invalid, Reserved, Truncated};
+    let wrong_data = "data has the wrong type for the packet type";
+    // What is wrong with each packet: not a map; type 5; nsp missing; id a
+    // string; DISCONNECT with data; EVENT data an object; truncated; trailing
+    // bytes; the reserved marker; a huge announced array length with nothing
+    // behind it (allocating nothing).
+    let cases = [
+        ("920102", Invalid("a packet is a map")),
+        (
+            "82a47479706505a36e7370a12f",
+            Invalid("type must be an integer 0-4"),
+        ),
+        ("81a47479706502", Invalid("nsp must be a string")),
+        (
+            "83a47479706503a36e7370a12fa26964a131",
+            Invalid("id must be an integer"),
+        ),
+        (
+            "83a47479706501a36e7370a12fa46461746190",
+            Invalid(wrong_data),
+        ),
+        (
+            "83a47479706502a36e7370a12fa46461746180",
+            Invalid(wrong_data),
+        ),
+        ("83a47479706502a36e73", Truncated),
+        ("82a47479706501a36e7370a12f00", Truncated),
+        ("83a47479706502a36e7370a12fa46461746191c1", Reserved),
+        ("83a47479706502a36e7370a12fa464617461dd7fffffff", Truncated),
+    ];
+    for (bytes, expected) in cases {
+        assert_eq!(to_text_packet(&hex(bytes)), Err(expected), "{bytes}");
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::writer::Job;
 use super::{Shared, random_uid};
 use crate::adapter::cluster_message::ack_timeout;
 use crate::adapter::msgpack;
+use crate::adapter::pending::Expected;
 use crate::adapter::{
     ClusterError, ClusterRequest, ClusterResponse, LocalNamespace, RemoteAck, SocketDescription,
 };
@@ -332,14 +333,6 @@ pub(crate) async fn ask(
         return Ok(Vec::new());
     }
     let id = random_uid();
-    let Some(answers) = shared
-        .pending
-        .register(&id, crate::adapter::pending::Expected::Count(expected))
-    else {
-        return Err(ClusterError::Unavailable(
-            "too many cluster requests are waiting for answers".to_owned(),
-        ));
-    };
     if kind == wire::SERVER_SIDE_EMIT {
         // `{requestId, packet}`, in Node's order.
         let packet = data.swap_remove("packet").unwrap_or_default();
@@ -348,19 +341,11 @@ pub(crate) async fn ask(
     } else {
         data.insert("requestId".to_owned(), Value::from(id.as_str()));
     }
-    if !publish(&shared, &nsp, kind, Value::Object(data)) {
-        shared.pending.forget(&id);
-        return Err(unavailable());
-    }
+    let send = || publish(&shared, &nsp, kind, Value::Object(data));
     let timeout = shared.config.redis.requests_timeout;
-    match tokio::time::timeout(timeout, answers).await {
-        Ok(Ok(answers)) => Ok(answers),
-        _ => Err(ClusterError::Timeout {
-            answered: shared.pending.forget(&id),
-            expected,
-            timeout,
-        }),
-    }
+    let expected = Expected::Count(expected);
+    let pending = &shared.pending;
+    pending.ask(&id, expected, timeout, send, unavailable).await
 }
 
 /// Publishes a message of this node on the namespace's public channel.

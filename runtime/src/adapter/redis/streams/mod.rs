@@ -208,6 +208,8 @@ pub(crate) struct Shared {
     commands: parking_lot::Mutex<Option<connection::Connection>>,
 }
 
+crate::adapter::registry::adapter_state!(RedisStreamsConfig);
+
 impl Shared {
     fn namespace(&self, name: &str) -> Option<LocalNamespace> {
         self.namespaces.get(name)

@@ -15,6 +15,7 @@ use super::{Shared, messages, wire};
 use crate::adapter::redis::RedisError;
 use crate::adapter::redis::connection::{Connection, PushSink, Source};
 use crate::adapter::redis::tasks::follow_channels;
+use crate::adapter::registry::{Stop, task_start, unless_stopped};
 use crate::backoff::Backoff;
 
 /// Reads `stream` from the entry that was last when it started, until the
@@ -37,16 +38,20 @@ pub(crate) async fn read_stream(
         Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max).attempts();
     let mut last: Option<String> = None;
     loop {
-        let opened = tokio::select! {
-            _ = stop.changed() => return,
-            opened = source.open(&redis, None::<PushSink>) => opened,
+        let Some(opened) = unless_stopped(&mut stop, source.open(&redis, None::<PushSink>)).await
+        else {
+            return;
         };
         match opened {
             Ok(mut connection) => {
                 backoff.reset();
-                let ended = tokio::select! {
-                    _ = stop.changed() => return,
-                    ended = read(&shared, &mut connection, &stream, &mut last, &config) => ended,
+                let Some(ended) = unless_stopped(
+                    &mut stop,
+                    read(&shared, &mut connection, &stream, &mut last, &config),
+                )
+                .await
+                else {
+                    return;
                 };
                 match ended {
                     Ok(()) => return,
@@ -178,15 +183,8 @@ struct Incoming {
 }
 
 /// Holds the subscriptions of every namespace, until the adapter is gone.
-pub(crate) async fn subscribe(
-    shared: Weak<Shared>,
-    source: Arc<Source>,
-    mut stop: watch::Receiver<()>,
-) {
-    let Some((config, attached)) = shared
-        .upgrade()
-        .map(|shared| (shared.config.clone(), shared.attached.clone()))
-    else {
+pub(crate) async fn subscribe(shared: Weak<Shared>, source: Arc<Source>, mut stop: Stop) {
+    let Some((config, attached)) = task_start(&shared) else {
         return;
     };
     let (sender, mut incoming) = mpsc::channel::<Incoming>(config.redis.queue.max(1));
@@ -214,9 +212,9 @@ pub(crate) async fn subscribe(
                 Ok(())
             }
         };
-        let opened = tokio::select! {
-            _ = stop.changed() => return,
-            opened = source.open(&config.redis, Some(push)) => opened,
+        let Some(opened) = unless_stopped(&mut stop, source.open(&config.redis, Some(push))).await
+        else {
+            return;
         };
         match opened {
             Ok(connection) => {

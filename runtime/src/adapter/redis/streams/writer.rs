@@ -13,6 +13,7 @@ use super::Shared;
 use crate::adapter::LocalNamespace;
 use crate::adapter::redis::connection::{Connection, PushSink, Source};
 use crate::adapter::redis::tasks::is_broken;
+use crate::adapter::registry::unless_stopped;
 use crate::backoff::Backoff;
 use crate::engine::Sid;
 use crate::protocol::Encoded;
@@ -86,9 +87,10 @@ pub(crate) async fn run(
     let mut backoff =
         Backoff::new(config.redis.reconnect_min, config.redis.reconnect_max).attempts();
     loop {
-        let opened = tokio::select! {
-            _ = stop.changed() => return,
-            opened = source.open(&config.redis, None::<PushSink>) => opened,
+        let Some(opened) =
+            unless_stopped(&mut stop, source.open(&config.redis, None::<PushSink>)).await
+        else {
+            return;
         };
         match opened {
             Ok(connection) => {
