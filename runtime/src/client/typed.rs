@@ -13,32 +13,33 @@ use crate::contract::{
 };
 use crate::peer::{BoxFuture, EmitError, HandlerResult};
 
-typed_view! {
-    /// A [`Client`] that emits the events of contract `C`: the emitter trait
-    /// `#[tether::events]` generates for `C` (`ChatClientEmitter` for `ChatClient`)
-    /// works on it. An event without acknowledgement returns `Result<(), EmitError>`;
-    /// one acknowledged with `R` returns an [`AckFuture<R>`].
-    ///
-    /// ```
-    /// use tether::client::Client;
-    ///
-    /// /// Events a client sends.
-    /// #[tether::events]
-    /// pub trait Greeter {
-    ///     /// Asks for a greeting.
-    ///     fn greet(name: String) -> String;
-    /// }
-    ///
-    /// async fn run(client: Client) -> Result<(), tether::client::AckError> {
-    ///     let greeting = client.typed::<Greeter>().greet("Ada").await?;
-    ///     println!("{greeting}");
-    ///     Ok(())
-    /// }
-    /// ```
-    pub struct TypedClient<C> {
-        client: Client,
-    }
+/// A [`Client`] that emits the events of contract `C`: the emitter trait
+/// `#[tether::events]` generates for `C` (`ChatClientEmitter` for `ChatClient`)
+/// works on it. An event without acknowledgement returns `Result<(), EmitError>`;
+/// one acknowledged with `R` returns an [`AckFuture<R>`].
+///
+/// ```
+/// use tether::client::Client;
+///
+/// /// Events a client sends.
+/// #[tether::events]
+/// pub trait Greeter {
+///     /// Asks for a greeting.
+///     fn greet(name: String) -> String;
+/// }
+///
+/// async fn run(client: Client) -> Result<(), tether::client::AckError> {
+///     let greeting = client.typed::<Greeter>().greet("Ada").await?;
+///     println!("{greeting}");
+///     Ok(())
+/// }
+/// ```
+pub struct TypedClient<C> {
+    client: Client,
+    _contract: std::marker::PhantomData<fn() -> C>,
 }
+
+typed_view!(TypedClient { client: Client });
 
 impl<C: Contract> TypedClient<C> {
     pub(crate) fn new(client: Client) -> Self {

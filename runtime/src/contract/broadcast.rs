@@ -8,17 +8,20 @@ use super::socket::TypedSocket;
 use crate::engine::Sid;
 use crate::server::{BroadcastOperator, IntoRooms, Namespace, RemoteSocket, Room};
 
-typed_view! {
-    /// A selection of sockets that may be sent the events of contract `C`.
-    ///
-    /// Built from a [`TypedSocket`] or a [`TypedNamespace`]; `to`, `except`, `local`,
-    /// `volatile` and `timeout` narrow or flag it, and the emitter trait generated for
-    /// `C` sends. An event with an acknowledgement returns an
-    /// [`AckStream`](crate::server::AckStream) with one answer per socket.
-    pub struct TypedBroadcast<C> {
-        operator: BroadcastOperator,
-    }
+/// A selection of sockets that may be sent the events of contract `C`.
+///
+/// Built from a [`TypedSocket`] or a [`TypedNamespace`]; `to`, `except`, `local`,
+/// `volatile` and `timeout` narrow or flag it, and the emitter trait generated for
+/// `C` sends. An event with an acknowledgement returns an
+/// [`AckStream`](crate::server::AckStream) with one answer per socket.
+pub struct TypedBroadcast<C> {
+    operator: BroadcastOperator,
+    _contract: std::marker::PhantomData<fn() -> C>,
 }
+
+typed_view!(TypedBroadcast {
+    operator: BroadcastOperator
+});
 
 impl<C: Contract> TypedBroadcast<C> {
     /// A typed view of `operator`; nothing checks that its clients expect `C`.
@@ -90,15 +93,16 @@ impl<C: Contract> TypedBroadcast<C> {
     }
 }
 
-typed_view! {
-    /// A namespace bound to a handler, whose sockets may be sent the events of `C`.
-    ///
-    /// Returned by `Namespace::bind`; use it to emit from outside handlers (timers,
-    /// other services). As an emitter it targets every socket of the namespace.
-    pub struct TypedNamespace<C> {
-        ns: Namespace,
-    }
+/// A namespace bound to a handler, whose sockets may be sent the events of `C`.
+///
+/// Returned by `Namespace::bind`; use it to emit from outside handlers (timers,
+/// other services). As an emitter it targets every socket of the namespace.
+pub struct TypedNamespace<C> {
+    ns: Namespace,
+    _contract: std::marker::PhantomData<fn() -> C>,
 }
+
+typed_view!(TypedNamespace { ns: Namespace });
 
 impl<C: Contract> TypedNamespace<C> {
     /// A typed view of `ns`; nothing checks that its clients expect `C`.

@@ -85,17 +85,13 @@
 //! assert_eq!(<NotesClient as tether::contract::Contract>::events()[0].name, "postNote");
 //! ```
 
-/// Declares a typed view of an untyped handle: the struct (the handle, and the
-/// contract `C` as a marker), `Clone` and `Debug` whatever `C` is (derives would
-/// require `C: Clone + Debug`), and `Self::typed(handle)` to make one.
+/// Completes a typed view of an untyped handle, a struct holding the handle in
+/// `$field` and the contract `C` as a `_contract` marker: `Clone` and `Debug`
+/// whatever `C` is (derives would require `C: Clone + Debug`), and
+/// `Self::typed(handle)` to make one. The struct itself is written out where it
+/// is documented, so compiler errors about it point there.
 macro_rules! typed_view {
-    ($(#[$attr:meta])* $vis:vis struct $name:ident<C> { $field:ident: $inner:ty $(,)? }) => {
-        $(#[$attr])*
-        $vis struct $name<C> {
-            $field: $inner,
-            _contract: ::std::marker::PhantomData<fn() -> C>,
-        }
-
+    ($name:ident { $field:ident: $inner:ty }) => {
         impl<C> Clone for $name<C> {
             fn clone(&self) -> Self {
                 Self::typed(self.$field.clone())
@@ -104,7 +100,9 @@ macro_rules! typed_view {
 
         impl<C> ::std::fmt::Debug for $name<C> {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&self.$field).finish()
+                f.debug_tuple(stringify!($name))
+                    .field(&self.$field)
+                    .finish()
             }
         }
 

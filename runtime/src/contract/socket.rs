@@ -9,31 +9,32 @@ use super::descriptor::Contract;
 use crate::engine::{Handshake, Sid, Transport};
 use crate::server::{IntoRooms, Namespace, Room, Socket, SocketEmitter};
 
-typed_view! {
-    /// A connected client that may be sent the events of contract `C` only.
-    ///
-    /// Handlers bound with `Namespace::bind` receive one per event. The emitter trait
-    /// generated for `C` gives it one method per event; `to`, `except`, `broadcast` and
-    /// `local` select other sockets of the namespace ([`TypedBroadcast<C>`]); rooms,
-    /// handshake, auth and per-socket data pass through to the untyped [`Socket`].
-    ///
-    /// ```
-    /// # use tether::contract::TypedSocket;
-    /// #[tether::events]
-    /// pub trait Server {
-    ///     fn message(text: String);
-    /// }
-    ///
-    /// fn greet(socket: &TypedSocket<Server>) -> Result<(), tether::server::EmitError> {
-    ///     socket.join("lobby");
-    ///     socket.message("welcome")?;
-    ///     socket.to("lobby").message("someone arrived")
-    /// }
-    /// ```
-    pub struct TypedSocket<C> {
-        socket: Socket,
-    }
+/// A connected client that may be sent the events of contract `C` only.
+///
+/// Handlers bound with `Namespace::bind` receive one per event. The emitter trait
+/// generated for `C` gives it one method per event; `to`, `except`, `broadcast` and
+/// `local` select other sockets of the namespace ([`TypedBroadcast<C>`]); rooms,
+/// handshake, auth and per-socket data pass through to the untyped [`Socket`].
+///
+/// ```
+/// # use tether::contract::TypedSocket;
+/// #[tether::events]
+/// pub trait Server {
+///     fn message(text: String);
+/// }
+///
+/// fn greet(socket: &TypedSocket<Server>) -> Result<(), tether::server::EmitError> {
+///     socket.join("lobby");
+///     socket.message("welcome")?;
+///     socket.to("lobby").message("someone arrived")
+/// }
+/// ```
+pub struct TypedSocket<C> {
+    socket: Socket,
+    _contract: std::marker::PhantomData<fn() -> C>,
 }
+
+typed_view!(TypedSocket { socket: Socket });
 
 impl<C> PartialEq for TypedSocket<C> {
     fn eq(&self, other: &Self) -> bool {
@@ -181,12 +182,15 @@ impl<C: Contract> TypedSocket<C> {
     }
 }
 
-typed_view! {
-    /// Emits to one client with options (`timeout`, `volatile`), events of `C` only.
-    pub struct TypedSocketEmitter<C> {
-        emitter: SocketEmitter,
-    }
+/// Emits to one client with options (`timeout`, `volatile`), events of `C` only.
+pub struct TypedSocketEmitter<C> {
+    emitter: SocketEmitter,
+    _contract: std::marker::PhantomData<fn() -> C>,
 }
+
+typed_view!(TypedSocketEmitter {
+    emitter: SocketEmitter
+});
 
 impl<C: Contract> TypedSocketEmitter<C> {
     fn new(emitter: SocketEmitter) -> Self {

@@ -7,15 +7,16 @@ use super::Emitter;
 use crate::contract::{Contract, Emit, EventName, typed_view};
 use crate::server::{EmitError, IntoRooms};
 
-typed_view! {
-    /// An [`Emitter`] that sends the events of contract `C` only, through the emitter
-    /// trait `#[tether::events]` generates for `C`. Events declared with an
-    /// acknowledgement fail with [`EmitError::AckUnsupported`]: an emitter hears no
-    /// answers.
-    pub struct TypedEmitter<C> {
-        emitter: Emitter,
-    }
+/// An [`Emitter`] that sends the events of contract `C` only, through the emitter
+/// trait `#[tether::events]` generates for `C`. Events declared with an
+/// acknowledgement fail with [`EmitError::AckUnsupported`]: an emitter hears no
+/// answers.
+pub struct TypedEmitter<C> {
+    emitter: Emitter,
+    _contract: std::marker::PhantomData<fn() -> C>,
 }
+
+typed_view!(TypedEmitter { emitter: Emitter });
 
 impl<C: Contract> TypedEmitter<C> {
     /// Wraps an untyped emitter.
