@@ -24,13 +24,16 @@ use crate::engine::{Sid, Text};
 use crate::peer::EmitError;
 use crate::room::{IntoRooms, Room};
 
+/// The handlers of one event (or the catch-alls), in the order they were added.
+pub(crate) type EventHandlers = Arc<[Arc<dyn EventHandler>]>;
+
 /// Event handlers by event name, plus catch-alls, event middlewares and error
 /// handlers.
 #[derive(Default)]
 pub(crate) struct Listeners {
     /// Looked up for every incoming event, so with a fast hash; the keys are the
     /// names handlers were registered for, never what clients send.
-    events: HashMap<Box<str>, Arc<[Arc<dyn EventHandler>]>, foldhash::fast::RandomState>,
+    events: HashMap<Box<str>, EventHandlers, foldhash::fast::RandomState>,
     any: Option<Arc<[Arc<dyn EventHandler>]>>,
     middlewares: Option<Middlewares>,
     errors: Option<Arc<[Arc<dyn ErrorHandler>]>>,
@@ -121,8 +124,8 @@ impl Listeners {
 /// The namespace's handlers of one incoming event (see [`NamespaceHandlers::event_lists`]).
 pub(crate) struct EventLists {
     pub(crate) middlewares: Option<Middlewares>,
-    pub(crate) any: Option<Arc<[Arc<dyn EventHandler>]>>,
-    pub(crate) specific: Option<Arc<[Arc<dyn EventHandler>]>>,
+    pub(crate) any: Option<EventHandlers>,
+    pub(crate) specific: Option<EventHandlers>,
 }
 
 /// The handlers of a namespace; a dynamic namespace's children share their parent's.
