@@ -61,12 +61,12 @@ server_cmd() {
 # The raw server speaks WebSocket only, sends no heartbeat (so c200k, which
 # times pings, has nothing to measure) and has no cluster; socketioxide has no
 # Redis Streams adapter (so no recovery across nodes); callgrind measures the
-# Rust Socket.IO servers.
+# Rust servers (raw as the floor the Socket.IO servers are compared with).
 supports() {
   case "$1:$2" in
     raw:mixed|raw:*-polling|raw:storm-upgrade|raw:cluster*|raw:recovery|raw:c200k|raw:*-msgpack) return 1 ;;
     socketioxide:cluster-streams|socketioxide:recovery) return 1 ;;
-    tether:callgrind-*|socketioxide:callgrind-*) return 0 ;;
+    tether:callgrind-*|socketioxide:callgrind-*|raw:callgrind-*) return 0 ;;
     *:callgrind-*) return 1 ;;
     *) return 0 ;;
   esac

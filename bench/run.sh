@@ -30,7 +30,7 @@ Usage: bench/run.sh [options]
                        or the opt-in c200k (not in the default list)
   --c200k-clients N    connections of c200k (default 200000, quick 20000)
   --c200k-hold-secs S  how long c200k holds them (default 300, quick 60)
-  --callgrind          also count instructions under callgrind (tether and socketioxide)
+  --callgrind          also count instructions under callgrind (the Rust servers)
   --callgrind-only     only the callgrind scenarios
   --threads N          worker threads per server (default 1)
   --current-thread     Rust servers on tokio's current-thread scheduler (TOKIO_SCHEDULER=current)

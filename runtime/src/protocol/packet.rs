@@ -7,7 +7,6 @@ use serde::de::DeserializeOwned;
 use serde::de::value::UnitDeserializer;
 use serde::ser::{Error as _, SerializeTuple};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
 
 use super::decode::ParseError;
 use super::encode::write_json;
@@ -15,6 +14,7 @@ use super::payload;
 use super::ser::Attachments;
 use super::value::{Value, ValueSeed};
 use super::value_de::{ValueError, from_value};
+use super::value_ser::RawJson;
 use crate::frame::Text;
 
 /// The kind of a Socket.IO packet.
@@ -281,9 +281,8 @@ impl Serialize for Args {
                 let value = self.value(index).map_err(S::Error::custom)?;
                 seq.serialize_element(&value)?;
             } else {
-                let mut deserializer = serde_json::Deserializer::from_str(raw);
-                let json = <&RawValue>::deserialize(&mut deserializer).map_err(S::Error::custom)?;
-                seq.serialize_element(json)?;
+                // The decoder (or `from_json_array`) validated each argument.
+                seq.serialize_element(&RawJson(raw))?;
             }
         }
         seq.end()

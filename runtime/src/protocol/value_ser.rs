@@ -12,6 +12,21 @@ use super::value_de::ValueError;
 /// JSON text (such as an incoming argument) becomes the value it spells.
 const RAW_JSON_STRUCT: &str = "$serde_json::private::RawValue";
 
+/// JSON text already known to be one valid value, serialized as serde_json
+/// serializes a `RawValue` of it: serde_json writes the text as it is, other
+/// serializers see the struct serde_json's own `RawValue` would show them.
+/// Building a `RawValue` would parse the text once more.
+pub(crate) struct RawJson<'a>(pub(crate) &'a str);
+
+impl Serialize for RawJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut raw = serializer.serialize_struct(RAW_JSON_STRUCT, 1)?;
+        raw.serialize_field(RAW_JSON_STRUCT, self.0)?;
+        raw.end()
+    }
+}
+
 /// Converts `value` into an untyped [`Value`]; byte strings become [`Value::Binary`].
 pub fn to_value<T: ?Sized + Serialize>(value: &T) -> Result<Value, ValueError> {
     value.serialize(ValueSerializer)

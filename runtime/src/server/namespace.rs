@@ -24,11 +24,16 @@ use crate::engine::{Sid, Text};
 use crate::peer::EmitError;
 use crate::room::{IntoRooms, Room};
 
+/// The handlers of one event (or the catch-alls), in the order they were added.
+pub(crate) type EventHandlers = Arc<[Arc<dyn EventHandler>]>;
+
 /// Event handlers by event name, plus catch-alls, event middlewares and error
 /// handlers.
 #[derive(Default)]
 pub(crate) struct Listeners {
-    events: HashMap<Box<str>, Arc<[Arc<dyn EventHandler>]>>,
+    /// Looked up for every incoming event, so with a fast hash; the keys are the
+    /// names handlers were registered for, never what clients send.
+    events: HashMap<Box<str>, EventHandlers, foldhash::fast::RandomState>,
     any: Option<Arc<[Arc<dyn EventHandler>]>>,
     middlewares: Option<Middlewares>,
     errors: Option<Arc<[Arc<dyn ErrorHandler>]>>,
@@ -116,6 +121,13 @@ impl Listeners {
     }
 }
 
+/// The namespace's handlers of one incoming event (see [`NamespaceHandlers::event_lists`]).
+pub(crate) struct EventLists {
+    pub(crate) middlewares: Option<Middlewares>,
+    pub(crate) any: Option<EventHandlers>,
+    pub(crate) specific: Option<EventHandlers>,
+}
+
 /// The handlers of a namespace; a dynamic namespace's children share their parent's.
 ///
 /// The lists are copied on write behind a read-write lock, so a reader holds the
@@ -154,12 +166,15 @@ impl NamespaceHandlers {
         self.listeners.read().get(event)
     }
 
-    pub(crate) fn any_listeners(&self) -> Option<Arc<[Arc<dyn EventHandler>]>> {
-        self.listeners.read().any()
-    }
-
-    pub(crate) fn event_middlewares(&self) -> Option<Middlewares> {
-        self.listeners.read().middlewares()
+    /// What handles `event`, read under one lock: the event middlewares, the
+    /// catch-alls and the event's own handlers.
+    pub(crate) fn event_lists(&self, event: &str) -> EventLists {
+        let listeners = self.listeners.read();
+        EventLists {
+            middlewares: listeners.middlewares(),
+            any: listeners.any(),
+            specific: listeners.get(event),
+        }
     }
 
     pub(crate) fn add_event_middleware(&self, middleware: Arc<dyn EventMiddleware>) {

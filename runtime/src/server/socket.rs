@@ -606,7 +606,9 @@ impl Socket {
             ),
             None => (None, None, None),
         };
-        let ns_middlewares = self.inner.ns.handlers.event_middlewares();
+        let ns_lists = self.inner.ns.handlers.event_lists(&name);
+        let mut ns_specific = ns_lists.specific;
+        let ns_middlewares = ns_lists.middlewares;
         let (name, args) = if ns_middlewares.is_none() && own_middlewares.is_none() {
             (name, args)
         } else {
@@ -622,6 +624,7 @@ impl Socket {
                             .listeners
                             .as_ref()
                             .and_then(|listeners| listeners.get(&renamed));
+                        ns_specific = self.inner.ns.handlers.listeners_for(&renamed);
                     }
                     (renamed, args)
                 }
@@ -635,8 +638,8 @@ impl Socket {
         if let Some(observer) = self.inner.ns.observer() {
             observer.event_received(self, &name, &args);
         }
-        let specific = own.or_else(|| self.inner.ns.handlers.listeners_for(&name));
-        let ns_any = self.inner.ns.handlers.any_listeners();
+        let specific = own.or(ns_specific);
+        let ns_any = ns_lists.any;
         let catch_all_count = own_any
             .iter()
             .chain(ns_any.iter())

@@ -266,6 +266,11 @@ fn incoming_arguments_forward_unchanged() {
         r#"42/room,3["relay",{"b" : 1,"a":[ ]},"\u00e9"]"#
     );
     assert_eq!(
+        serde_json::to_string(&args).unwrap(),
+        r#"[{"b" : 1,"a":[ ]},"\u00e9"]"#,
+        "serde_json's own serializer writes each argument's text as it came"
+    );
+    assert_eq!(
         to_value(&args).unwrap(),
         Value::from(vec![
             serde_json::json!({"b": 1, "a": []}).into(),
