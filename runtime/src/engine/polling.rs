@@ -29,33 +29,22 @@ pub(crate) enum PollingReply {
 /// the `GET` that raced its close (never longer than `ping_timeout`).
 const CLIENT_CLOSE_LINGER: Duration = Duration::from_secs(1);
 
-/// Watches a polling session until it upgrades or ends. A server-side close keeps
-/// the session for one `ping_timeout` so the client can fetch its last packets; a
+/// Keeps a polling session that closed listed for a while, then removes it from
+/// the server (a `GET` that takes its last packets removes it sooner). A server-side
+/// close keeps it for one `ping_timeout` so the client can fetch its last packets; a
 /// client's close keeps it for at most [`CLIENT_CLOSE_LINGER`], for the `GET` that
 /// raced the close.
-pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
-    loop {
-        let (phase, closed, lingering) = {
-            let state = session.lock();
-            (state.phase, state.closed, state.lingering)
-        };
-        if phase == Phase::WebSocket {
-            return;
-        }
-        if let Some(reason) = closed {
-            if lingering {
-                let linger = if reason.flushes() {
-                    session.config.ping_timeout
-                } else {
-                    session.config.ping_timeout.min(CLIENT_CLOSE_LINGER)
-                };
-                tokio::time::sleep(linger).await;
-                session.forget();
-            }
-            return;
-        }
-        session.poll_driver.notified().await;
-    }
+///
+/// Only a closing session has this task: an open polling session runs no task of
+/// its own, its requests do its work.
+pub(crate) async fn linger<D>(session: Arc<Session<D>>, reason: CloseReason) {
+    let linger = if reason.flushes() {
+        session.config.ping_timeout
+    } else {
+        session.config.ping_timeout.min(CLIENT_CLOSE_LINGER)
+    };
+    tokio::time::sleep(linger).await;
+    session.forget();
 }
 
 /// Answers a `GET`: what is queued now, or whatever arrives before the next
