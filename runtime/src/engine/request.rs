@@ -321,14 +321,7 @@ impl<H: EngineHandler> Engine<H> {
                 }
             }
         });
-        let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
-        let headers = response.headers_mut();
-        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-        if let Ok(accept) = HeaderValue::from_str(&accept) {
-            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-        }
-        Ok(response)
+        Ok(switching_protocols(&accept))
     }
 
     /// Accepts a WebSocket whose client offered permessage-deflate: negotiates the
@@ -371,15 +364,11 @@ impl<H: EngineHandler> Engine<H> {
                 (Err(_), None) => {}
             }
         });
-        let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
-        let headers = response.headers_mut();
-        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-        if let Ok(accept) = HeaderValue::from_str(accept) {
-            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-        }
+        let mut response = switching_protocols(accept);
         if let Some(agreed) = agreed {
-            headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, agreed);
+            response
+                .headers_mut()
+                .insert(header::SEC_WEBSOCKET_EXTENSIONS, agreed);
         }
         response
     }
@@ -523,6 +512,18 @@ fn reply(
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
+}
+
+/// The `101` that accepts a WebSocket whose key answers to `accept`.
+fn switching_protocols(accept: &str) -> Response<Full<Bytes>> {
+    let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
+    let headers = response.headers_mut();
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(accept) = HeaderValue::from_str(accept) {
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
     response
 }
