@@ -421,6 +421,10 @@ run_callgrind() {
       rate=$([[ $mode == load ]] && echo 50 || echo 0)
       SUBARGS=(fanout --clients 200 --rates "$rate" --ref-rate "$rate" --step-secs "$secs"
         --settle-ms 2000 --no-stop --drain-secs 20)
+    elif [[ "$kind" == echo-polling ]]; then
+      # Polling clients run the closed loop only; idle ones keep a GET pending.
+      SUBARGS=(echo --polling --clients 20 --inflight 4 --warmup-secs 0 --secs "$secs")
+      [[ $mode == load ]] || SUBARGS+=(--rate 0)
     else
       rate=$([[ $mode == load ]] && echo 400 || echo 0)
       SUBARGS=(echo --clients 20 --rate "$rate" --warmup-secs 0 --secs "$secs")
@@ -489,7 +493,7 @@ write_meta() {
     if has "$SCENARIOS" c200k; then
       echo "c200k=$C200K_CLIENTS connections held ${C200K_HOLD_SECS} s${C200K_CAPPED:+ (capped from $C200K_CAPPED by the open-file hard limit $(ulimit -Hn))}; open files $(ulimit -n); $(src_addrs_for "$C200K_CLIENTS") source addresses${SYSCTL_RESTORE[*]:+; kernel settings raised for the run (old values: ${SYSCTL_RESTORE[*]})}"
     fi
-    if has "$SCENARIOS" callgrind-fanout || has "$SCENARIOS" callgrind-echo; then
+    if [[ ",$SCENARIOS," == *",callgrind-"* ]]; then
       echo "valgrind=$(valgrind --version 2>/dev/null || echo missing)"
     fi
     echo "results=${RESULTS#"$REPO"/}"

@@ -499,9 +499,12 @@ async fn serve_connection<E, I>(
             Ok::<_, std::convert::Infallible>(response)
         })
     });
+    // A reply's head and body go out copied into one buffer: polling replies are
+    // small, and one flat write costs less than queueing the body beside its head.
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))
+        .writev(false)
         .serve_connection(io, service)
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);

@@ -225,7 +225,8 @@ pub struct EchoArgs {
     /// Measured time, in seconds.
     #[arg(long, default_value_t = 5.0)]
     pub secs: f64,
-    /// Clients on HTTP long-polling instead of WebSocket (closed loop only).
+    /// Clients on HTTP long-polling instead of WebSocket (closed loop only; with
+    /// `--rate 0` they only keep a GET pending, as idle clients).
     #[arg(long)]
     pub polling: bool,
 }

@@ -178,6 +178,35 @@ impl Frame {
 /// binary messages as `b<base64>`.
 pub fn encode_payload<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Bytes {
     let mut out = BytesMut::new();
+    write_payload(&mut out, frames);
+    out.freeze()
+}
+
+/// [`encode_payload`] for frames that can be walked twice, such as a session's
+/// queue: the payload is written into one buffer of its size, and a lone text
+/// frame is the payload itself, without a copy.
+pub(crate) fn encode_queued_payload<'a, I>(frames: I) -> Bytes
+where
+    I: IntoIterator<Item = &'a Frame>,
+    I::IntoIter: Clone,
+{
+    let frames = frames.into_iter();
+    let mut peek = frames.clone();
+    if let (Some(Frame::Text(text)), None) = (peek.next(), peek.next()) {
+        return text.clone().into_bytes();
+    }
+    let capacity = frames
+        .clone()
+        .try_fold(0usize, |total, frame| {
+            total.checked_add(frame.polling_len())?.checked_add(1)
+        })
+        .unwrap_or(0);
+    let mut out = BytesMut::with_capacity(capacity);
+    write_payload(&mut out, frames);
+    out.freeze()
+}
+
+fn write_payload<'a>(out: &mut BytesMut, frames: impl IntoIterator<Item = &'a Frame>) {
     for (index, frame) in frames.into_iter().enumerate() {
         if index > 0 {
             out.put_u8(RECORD_SEPARATOR);
@@ -196,7 +225,6 @@ pub fn encode_payload<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Bytes 
             }
         }
     }
-    out.freeze()
 }
 
 /// Splits an HTTP long-polling payload into packets.
@@ -285,6 +313,26 @@ mod tests {
                 Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))
             ]
         );
+    }
+
+    #[test]
+    fn a_queued_payload_is_encoded_as_any_other() {
+        let hello = Frame::text_packet(PacketKind::Message, "hello");
+        let binary = Frame::Binary(Bytes::from_static(&[1, 2, 3, 4]));
+        let cases: [&[Frame]; 5] = [
+            &[],
+            std::slice::from_ref(&hello),
+            std::slice::from_ref(&binary),
+            &[hello.clone(), binary.clone()],
+            &[binary.clone(), hello.clone(), hello.clone()],
+        ];
+        for frames in cases {
+            assert_eq!(
+                encode_queued_payload(frames),
+                encode_payload(frames),
+                "{frames:?}"
+            );
+        }
     }
 
     #[test]

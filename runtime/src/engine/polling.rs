@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::{HeaderMap, StatusCode, header};
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use tokio::time::Instant;
 
 use super::connection::CloseReason;
@@ -29,33 +29,22 @@ pub(crate) enum PollingReply {
 /// the `GET` that raced its close (never longer than `ping_timeout`).
 const CLIENT_CLOSE_LINGER: Duration = Duration::from_secs(1);
 
-/// Watches a polling session until it upgrades or ends. A server-side close keeps
-/// the session for one `ping_timeout` so the client can fetch its last packets; a
+/// Keeps a polling session that closed listed for a while, then removes it from
+/// the server (a `GET` that takes its last packets removes it sooner). A server-side
+/// close keeps it for one `ping_timeout` so the client can fetch its last packets; a
 /// client's close keeps it for at most [`CLIENT_CLOSE_LINGER`], for the `GET` that
 /// raced the close.
-pub(crate) async fn drive<D: Send + Sync + 'static>(session: Arc<Session<D>>) {
-    loop {
-        let (phase, closed, lingering) = {
-            let state = session.lock();
-            (state.phase, state.closed, state.lingering)
-        };
-        if phase == Phase::WebSocket {
-            return;
-        }
-        if let Some(reason) = closed {
-            if lingering {
-                let linger = if reason.flushes() {
-                    session.config.ping_timeout
-                } else {
-                    session.config.ping_timeout.min(CLIENT_CLOSE_LINGER)
-                };
-                tokio::time::sleep(linger).await;
-                session.forget();
-            }
-            return;
-        }
-        session.poll_driver.notified().await;
-    }
+///
+/// Only a closing session has this task: an open polling session runs no task of
+/// its own, its requests do its work.
+pub(crate) async fn linger<D>(session: Arc<Session<D>>, reason: CloseReason) {
+    let linger = if reason.flushes() {
+        session.config.ping_timeout
+    } else {
+        session.config.ping_timeout.min(CLIENT_CLOSE_LINGER)
+    };
+    tokio::time::sleep(linger).await;
+    session.forget();
 }
 
 /// Answers a `GET`: what is queued now, or whatever arrives before the next
@@ -262,11 +251,9 @@ where
     if declared.is_some_and(|len| len > max as u64) {
         return Ok(PollingReply::TooLarge);
     }
-    let body = match Limited::new(body, max).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            return Ok(PollingReply::TooLarge);
-        }
+    let body = match read_body(body, max).await {
+        Ok(Some(body)) => body,
+        Ok(None) => return Ok(PollingReply::TooLarge),
         Err(_) => return Err(RequestError::BadRequest),
     };
     let decoded = match (session.eio3, binary) {
@@ -291,6 +278,33 @@ where
     Ok(PollingReply::Ok)
 }
 
+/// Reads a request body of at most `max` bytes (`None` when it is longer). A body
+/// that comes in one piece, as most do, is kept as it is; trailers are ignored.
+async fn read_body<B: Body>(body: B, max: usize) -> Result<Option<Bytes>, B::Error> {
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined = BytesMut::new();
+    let mut len = 0usize;
+    while let Some(frame) = body.as_mut().frame().await {
+        let Ok(mut data) = frame?.into_data() else {
+            continue;
+        };
+        len = len.saturating_add(data.remaining());
+        if len > max {
+            return Ok(None);
+        }
+        if first.is_none() && joined.is_empty() {
+            first = Some(data.copy_to_bytes(data.remaining()));
+        } else {
+            if let Some(first) = first.take() {
+                joined.put(first);
+            }
+            joined.put(data);
+        }
+    }
+    Ok(Some(first.unwrap_or_else(|| joined.freeze())))
+}
+
 impl PollingReply {
     /// The status, content type and body of the reply.
     pub(crate) fn parts(self) -> (StatusCode, Option<&'static str>, Bytes) {
@@ -300,6 +314,54 @@ impl PollingReply {
             }
             PollingReply::Ok => (StatusCode::OK, Some("text/html"), Bytes::from_static(b"ok")),
             PollingReply::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None, Bytes::new()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use bytes::Bytes;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+
+    use super::read_body;
+
+    fn body(
+        chunks: &[&'static str],
+    ) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>>> {
+        let frames = chunks
+            .iter()
+            .map(|chunk| Ok(Frame::data(Bytes::from_static(chunk.as_bytes()))));
+        StreamBody::new(futures_util::stream::iter(frames.collect::<Vec<_>>()))
+    }
+
+    #[tokio::test]
+    async fn a_body_in_one_piece_is_kept_as_it_came() {
+        let chunk = "4hello\u{1e}4world";
+        let read = read_body(body(&[chunk]), 100).await.unwrap().unwrap();
+        assert_eq!(read.as_ptr(), chunk.as_ptr(), "not copied");
+        assert_eq!(read, chunk);
+    }
+
+    #[tokio::test]
+    async fn pieces_are_joined_up_to_the_limit() {
+        let cases: [(&[&'static str], usize, Option<&str>); 6] = [
+            (&[], 10, Some("")),
+            (&["", "4a", "", "bc"], 10, Some("4abc")),
+            (&["4he", "llo"], 6, Some("4hello")),
+            (&["4he", "llo"], 5, None),
+            (&["4hello"], 5, None),
+            (&["", ""], 0, Some("")),
+        ];
+        for (chunks, max, expected) in cases {
+            let read = read_body(body(chunks), max).await.unwrap();
+            assert_eq!(
+                read.as_deref(),
+                expected.map(str::as_bytes),
+                "{chunks:?} within {max}"
+            );
         }
     }
 }

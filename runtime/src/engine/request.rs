@@ -40,25 +40,38 @@ struct Query<'a> {
 
 impl<'a> Query<'a> {
     /// Reads the three parameters the engine routes on; values are only copied
-    /// when they hold escapes.
+    /// when they hold escapes. A query without escapes (`%` or `+`), as every
+    /// client sends, is split where it stands, without decoding.
     fn parse(raw: &'a str) -> Query<'a> {
         let mut query = Query {
             eio: None,
             transport: None,
             sid: None,
         };
-        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
-            let slot = match name.as_ref() {
-                "EIO" => &mut query.eio,
-                "transport" => &mut query.transport,
-                "sid" => &mut query.sid,
-                _ => continue,
-            };
-            if slot.is_none() {
-                *slot = Some(value);
+        if raw.bytes().any(|byte| byte == b'%' || byte == b'+') {
+            for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+                query.offer(&name, value);
+            }
+        } else {
+            for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                query.offer(name, Cow::Borrowed(value));
             }
         }
         query
+    }
+
+    /// Keeps `value` when `name` is a routing parameter not seen yet.
+    fn offer(&mut self, name: &str, value: Cow<'a, str>) {
+        let slot = match name {
+            "EIO" => &mut self.eio,
+            "transport" => &mut self.transport,
+            "sid" => &mut self.sid,
+            _ => return,
+        };
+        if slot.is_none() {
+            *slot = Some(value);
+        }
     }
 }
 
@@ -217,7 +230,6 @@ impl<H: EngineHandler> Engine<H> {
         eio3: bool,
     ) -> Response<Full<Bytes>> {
         let session = self.new_session(sid, handshake_of(request), Transport::Polling, eio3);
-        tokio::spawn(polling::drive(session.clone()));
         let reply = {
             let mut state = session.lock();
             let payload = session.encode_payload(state.queue.iter());
@@ -309,14 +321,7 @@ impl<H: EngineHandler> Engine<H> {
                 }
             }
         });
-        let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
-        let headers = response.headers_mut();
-        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-        if let Ok(accept) = HeaderValue::from_str(&accept) {
-            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-        }
-        Ok(response)
+        Ok(switching_protocols(&accept))
     }
 
     /// Accepts a WebSocket whose client offered permessage-deflate: negotiates the
@@ -359,15 +364,11 @@ impl<H: EngineHandler> Engine<H> {
                 (Err(_), None) => {}
             }
         });
-        let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
-        let headers = response.headers_mut();
-        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-        if let Ok(accept) = HeaderValue::from_str(accept) {
-            headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-        }
+        let mut response = switching_protocols(accept);
         if let Some(agreed) = agreed {
-            headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, agreed);
+            response
+                .headers_mut()
+                .insert(header::SEC_WEBSOCKET_EXTENSIONS, agreed);
         }
         response
     }
@@ -515,6 +516,18 @@ fn reply(
     response
 }
 
+/// The `101` that accepts a WebSocket whose key answers to `accept`.
+fn switching_protocols(accept: &str) -> Response<Full<Bytes>> {
+    let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
+    let headers = response.headers_mut();
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    if let Ok(accept) = HeaderValue::from_str(accept) {
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    response
+}
+
 fn reply_polling(
     status: StatusCode,
     content_type: Option<&'static str>,
@@ -525,4 +538,49 @@ fn reply_polling(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Query;
+
+    /// The routing parameters as a full `application/x-www-form-urlencoded` parse
+    /// finds them (the first of each name).
+    fn decoded(raw: &str) -> [Option<String>; 3] {
+        let mut found: [Option<String>; 3] = Default::default();
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+            let slot = match name.as_ref() {
+                "EIO" => &mut found[0],
+                "transport" => &mut found[1],
+                "sid" => &mut found[2],
+                _ => continue,
+            };
+            slot.get_or_insert_with(|| value.into_owned());
+        }
+        found
+    }
+
+    #[test]
+    fn reads_the_routing_parameters_as_a_form_decoder_does() {
+        let queries = [
+            "",
+            "EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA",
+            "EIO=4&transport=polling&t=P1a2b3c&sid=abc",
+            "&&EIO=4&&transport=websocket&",
+            "EIO&transport=&sid",
+            "EIO=4&EIO=3&sid=first&sid=second",
+            "EIO=4&transport=poll%69ng&sid=a%2Bb",
+            "EIO=4&transport=polling&sid=a+b",
+            "E%49O=4&%74ransport=polling",
+            "sid=%zz&transport=polling",
+            "eio=4&Transport=polling&SID=x",
+            "sid=a=b&EIO==4",
+        ];
+        for raw in queries {
+            let query = Query::parse(raw);
+            let parsed =
+                [query.eio, query.transport, query.sid].map(|value| value.map(String::from));
+            assert_eq!(parsed, decoded(raw), "{raw}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use parking_lot::RwLock;
 
 use super::config::EngineConfig;
-use super::connection::{CloseReason, Connection};
+use super::connection::{CloseReason, Connection, Transport};
 use crate::frame::Message;
 
 use super::packet::Packet;
@@ -189,6 +189,8 @@ impl<H: EngineHandler> SessionOwner<H::Data> for EngineInner<H> {
     fn session_closed(&self, session: &Arc<Session<H::Data>>, reason: CloseReason, linger: bool) {
         if !linger {
             self.remove(session);
+        } else if session.transport() == Transport::Polling {
+            session.spawn(super::polling::linger(session.clone(), reason));
         }
         crate::telemetry::with(|metrics| {
             metrics.connection_closed(reason, session.transport());

@@ -33,6 +33,7 @@ const SCENARIO_ORDER: &[&str] = &[
     "storm-upgrade",
     "callgrind-fanout",
     "callgrind-echo",
+    "callgrind-echo-polling",
 ];
 
 /// `key=value` lines describing a run.

@@ -89,13 +89,20 @@ pub async fn run(args: &EchoArgs) -> Result<RunResult, Error> {
     });
     let launch = Launch::new(args.common.concurrency);
     let per_client_rate = args.rate.map(|r| r / clients as f64);
-    if args.polling && per_client_rate.is_some() {
-        return Err(err("--polling runs the closed loop only (no --rate)"));
+    if args.polling && per_client_rate.is_some_and(|rate| rate > 0.0) {
+        return Err(err(
+            "--polling runs the closed loop only (no --rate but 0, for idle clients)",
+        ));
     }
     let polling = args.polling;
+    // Polling clients at rate 0 only keep their GET pending (the idle run of callgrind).
+    let inflight = if polling && per_client_rate.is_some() {
+        0
+    } else {
+        args.inflight.max(1)
+    };
     for index in 0..clients {
         let (target, echo, launch) = (target.clone(), echo.clone(), launch.clone());
-        let inflight = args.inflight.max(1);
         spawn_local(async move {
             if polling {
                 let Some(client) = launch.connect(Polling::connect(&target, index)).await else {

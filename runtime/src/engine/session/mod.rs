@@ -47,10 +47,6 @@ pub(crate) struct State {
     pub(crate) get_pending: bool,
     pub(crate) post_pending: bool,
     pub(crate) closed: Option<CloseReason>,
-    /// A server-side close waits for its last packets to go out: on polling the
-    /// client's last `GET`, on WebSocket the driver's last write. A client's close
-    /// over polling waits for the `GET` that may have raced it.
-    pub(crate) lingering: bool,
     /// The queue overflowed; the session is being closed.
     overflowed: bool,
     /// A server-side close on polling: the close packet is queued once the
@@ -89,10 +85,6 @@ pub(crate) struct Session<D> {
     state: Mutex<State>,
     /// Wakes the task that drives a WebSocket session.
     pub(crate) driver: Wake,
-    /// Wakes the task of a polling session (which ends it after a close). It is
-    /// separate from `driver` because during an upgrade both tasks wait at once, and
-    /// each must hear its own.
-    pub(crate) poll_driver: Wake,
     /// Wakes a polling `GET` waiting for data.
     pub(crate) poll: Notify,
     owner: Weak<dyn SessionOwner<D>>,
@@ -149,7 +141,6 @@ impl<D> Session<D> {
                 get_pending: false,
                 post_pending: false,
                 closed: None,
-                lingering: false,
                 overflowed: false,
                 close_after_flush: false,
                 flush_after: None,
@@ -164,7 +155,6 @@ impl<D> Session<D> {
             config,
             eio3,
             driver: Wake::default(),
-            poll_driver: Wake::default(),
             poll: Notify::new(),
             owner,
             flusher: tasks.flusher.clone(),
@@ -193,7 +183,7 @@ impl<D> Session<D> {
         self.poll.notify_waiters();
         if switched {
             self.poll.notify_one();
-            self.wake_drivers();
+            self.driver.notify_one();
             self.notify_upgraded();
         }
         switched
@@ -221,14 +211,15 @@ impl<D> Session<D> {
     }
 
     /// Joins queued frames into one polling payload in the session's protocol.
-    pub(crate) fn encode_payload<'a>(
-        &self,
-        frames: impl IntoIterator<Item = &'a Frame>,
-    ) -> bytes::Bytes {
+    pub(crate) fn encode_payload<'a, I>(&self, frames: I) -> bytes::Bytes
+    where
+        I: IntoIterator<Item = &'a Frame>,
+        I::IntoIter: Clone,
+    {
         if self.eio3 {
             packet_v3::encode_payload(frames)
         } else {
-            super::packet::encode_payload(frames)
+            super::packet::encode_queued_payload(frames)
         }
     }
 
@@ -273,12 +264,6 @@ impl<D> Session<D> {
             self.config.max_payload,
         );
         Frame::text_packet(PacketKind::Open, &json)
-    }
-
-    /// Wakes the session's tasks (both during an upgrade) to look at its state again.
-    pub(crate) fn wake_drivers(&self) {
-        self.driver.notify_one();
-        self.poll_driver.notify_one();
     }
 
     fn wake_writer(&self, phase: Phase) {
@@ -353,18 +338,9 @@ impl<D> Session<D> {
             drop(state);
             tracing::warn!(sid = %self.id, "client too slow, closing");
             // The close runs on a task: the caller may hold locks the close handlers
-            // take. Outside a runtime, on the one the session opened on.
+            // take.
             let session = self.clone();
-            let close = async move { session.close(CloseReason::SlowClient) };
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => drop(runtime.spawn(close)),
-                Err(_) => match &self.runtime {
-                    Some(runtime) => drop(runtime.spawn(close)),
-                    None => {
-                        tracing::error!(sid = %self.id, "no tokio runtime to close the session on")
-                    }
-                },
-            }
+            self.spawn(async move { session.close(CloseReason::SlowClient) });
             return Err(SendError::QueueFull);
         }
         if flush && state.flush_after.is_none() && !state.queue.is_empty() {
@@ -389,7 +365,18 @@ impl<D> Session<D> {
         Ok(true)
     }
 
-    /// Handles one packet from the client, on either transport.
+    /// Runs `task` on the current runtime or, outside any (a plain thread sending
+    /// to a slow client or closing a session), on the one the session opened on.
+    pub(crate) fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(task)),
+            Err(_) => match &self.runtime {
+                Some(runtime) => drop(runtime.spawn(task)),
+                None => tracing::error!(sid = %self.id, "no tokio runtime to run a task on"),
+            },
+        }
+    }
+
     /// Tells the owner that the session now runs over WebSocket.
     pub(crate) fn notify_upgraded(self: &Arc<Self>) {
         if let Some(owner) = self.owner.upgrade() {
@@ -397,6 +384,7 @@ impl<D> Session<D> {
         }
     }
 
+    /// Handles one packet from the client, on either transport.
     pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet)
     where
         D: Send + Sync + 'static,
@@ -570,14 +558,13 @@ impl<D> Session<D> {
         // them and the close frame. A client that closes over polling may have a GET
         // in flight that raced its close: as on the Node.js server, that GET gets the
         // noop, so the session stays listed until a GET takes it, for a short while
-        // (see `polling::drive`).
+        // (see `polling::linger`).
         let client_closed_polling =
             state.phase == Phase::Polling && reason == CloseReason::TransportClose;
         let linger = reason.flushes() || client_closed_polling;
-        state.lingering = linger;
         drop(state);
         self.poll.notify_one();
-        self.wake_drivers();
+        self.driver.notify_one();
         if let Some(owner) = self.owner.upgrade() {
             owner.session_closed(self, reason, linger);
         }
