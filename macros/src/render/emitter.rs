@@ -43,7 +43,11 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
             ),
             AckDef::Value(ty) => (
                 quote_spanned!(type_span(ty)=> <Self as #p::Emit<#contract>>::Ack<#ty>),
-                quote_spanned!(type_span(ty)=> #p::Emit::<#contract>::__emit_with_ack::<#ty, _>(self, #name, &(#(#values,)*))),
+                {
+                    // `self` keeps the attribute's hygiene; only the call path is spanned.
+                    let call = quote_spanned!(type_span(ty)=> #p::Emit::<#contract>::__emit_with_ack::<#ty, _>);
+                    quote!(#call(self, #name, &(#(#values,)*)))
+                },
             ),
             AckDef::Result { ok, err } => (
                 quote!(<Self as #p::Emit<#contract>>::Ack<#p::AckResult<#ok, #err>>),

@@ -37,9 +37,10 @@ pub(super) fn render(def: &ContractDef, names: &Names) -> TokenStream {
             let ident = &arg.ident;
             let ty = &arg.ty;
             let name = lit(&ident.to_string());
-            quote_spanned! {type_span(ty)=>
-                #ident: #p::decode_arg::<#ty>(args, #wire, #index, #name)?
-            }
+            // Only the path carries the type's span: `args` must resolve where the
+            // attribute was written, also when the trait body came from another macro.
+            let decode = quote_spanned!(type_span(ty)=> #p::decode_arg::<#ty>);
+            quote!(#ident: #decode(args, #wire, #index, #name)?)
         });
         quote! {
             #wire => #p::Ok(#event::#variant { #(#fields),* }),

@@ -1,6 +1,7 @@
 //! A contract written by a `macro_rules!` compiles and works like one written
 //! by hand: the argument, ack and receiver names the generated code uses do not
-//! depend on where the types were written.
+//! depend on where the types were written, nor on whether the attribute or the
+//! trait's body came from the macro.
 
 use tether::contract::TypedSocket;
 
@@ -24,15 +25,34 @@ macro_rules! contract_with_own_types {
     };
 }
 
+macro_rules! contract_from_body {
+    ($name:ident { $($body:tt)* }) => {
+        #[tether::events]
+        pub trait $name {
+            $($body)*
+        }
+    };
+}
+
 versioned_contract!(Notices, String, bool);
 contract_with_own_types!(OwnNotices);
+contract_from_body!(BodyNotices {
+    fn notice(text: String, count: u32);
+    fn ask(question: String) -> bool;
+});
 
 #[allow(dead_code)]
-fn emit(socket: &TypedSocket<Notices>, own: &TypedSocket<OwnNotices>) {
+fn emit(
+    socket: &TypedSocket<Notices>,
+    own: &TypedSocket<OwnNotices>,
+    body: &TypedSocket<BodyNotices>,
+) {
     let _ = socket.notice("hello".to_owned(), 1);
     let _ = socket.ask("ready?".to_owned());
     let _ = own.notice("hello".to_owned(), 2);
     let _ = own.ask("ready?".to_owned());
+    let _ = body.notice("hello".to_owned(), 3);
+    let _ = body.ask("ready?".to_owned());
 }
 
 fn main() {
@@ -44,6 +64,10 @@ fn main() {
     }
     match OwnNoticesEvent::decode("notice", &args).unwrap() {
         OwnNoticesEvent::Notice { text, count } => assert_eq!((text.as_str(), count), ("hi", 3)),
+        other => panic!("decoded {}", other.name()),
+    }
+    match BodyNoticesEvent::decode("notice", &args).unwrap() {
+        BodyNoticesEvent::Notice { text, count } => assert_eq!((text.as_str(), count), ("hi", 3)),
         other => panic!("decoded {}", other.name()),
     }
 }
