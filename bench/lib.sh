@@ -421,6 +421,11 @@ run_callgrind() {
       rate=$([[ $mode == load ]] && echo 50 || echo 0)
       SUBARGS=(fanout --clients 200 --rates "$rate" --ref-rate "$rate" --step-secs "$secs"
         --settle-ms 2000 --no-stop --drain-secs 20)
+    elif [[ "$kind" == echo-saturated ]]; then
+      # Closed loop: every client keeps 8 echoes in flight, so reads and writes
+      # batch as they do at full load; idle clients send nothing.
+      SUBARGS=(echo --clients 20 --inflight 8 --warmup-secs 0 --secs "$secs")
+      [[ $mode == load ]] || SUBARGS+=(--rate 0)
     elif [[ "$kind" == echo-polling ]]; then
       # Polling clients run the closed loop only; idle ones keep a GET pending.
       SUBARGS=(echo --polling --clients 20 --inflight 4 --warmup-secs 0 --secs "$secs")

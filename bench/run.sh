@@ -14,7 +14,7 @@ SERVER_CORE="${SERVER_CORE:-0}"
 GEN_CORE="${GEN_CORE:-1}"
 PORT_BASE="${PORT_BASE:-3700}"
 TIMED_SCENARIOS="fanout,rooms,mixed,fanout-polling,cluster,cluster-streams,recovery,echo,echo-polling,fanout-msgpack,echo-msgpack,idle,storm-websocket,storm-upgrade"
-CALLGRIND_SCENARIOS="callgrind-fanout,callgrind-echo,callgrind-echo-polling"
+CALLGRIND_SCENARIOS="callgrind-fanout,callgrind-echo,callgrind-echo-saturated,callgrind-echo-polling"
 
 usage() {
   cat <<'EOF'
@@ -27,7 +27,8 @@ Usage: bench/run.sh [options]
                        fanout,rooms,mixed,fanout-polling,cluster,cluster-streams,
                        recovery,echo,echo-polling,fanout-msgpack,echo-msgpack,idle,
                        storm-websocket,storm-upgrade,callgrind-fanout,callgrind-echo,
-                       callgrind-echo-polling, or the opt-in c200k (not in the default list)
+                       callgrind-echo-saturated,callgrind-echo-polling, or the opt-in c200k
+                       (not in the default list)
   --c200k-clients N    connections of c200k (default 200000, quick 20000)
   --c200k-hold-secs S  how long c200k holds them (default 300, quick 60)
   --callgrind          also count instructions under callgrind (the Rust servers)

@@ -33,6 +33,7 @@ const SCENARIO_ORDER: &[&str] = &[
     "storm-upgrade",
     "callgrind-fanout",
     "callgrind-echo",
+    "callgrind-echo-saturated",
     "callgrind-echo-polling",
 ];
 
@@ -83,7 +84,8 @@ pub fn run(args: &ReportArgs) -> Result<(), Error> {
 
 /// Adds the results of an earlier combined JSON document for the scenarios this
 /// run did not measure. The earlier setup is kept, and this run's is added with
-/// its keys marked by the scenarios it measured.
+/// its keys marked by the scenarios it measured; an earlier partial run's setup is
+/// dropped once every scenario it measured has been measured again.
 fn merge(
     path: &Path,
     results: Vec<RunResult>,
@@ -99,7 +101,7 @@ fn merge(
         .as_object()
         .into_iter()
         .flatten()
-        .filter(|(key, _)| !key.ends_with(&mark))
+        .filter(|(key, _)| still_reported(key, &scenarios))
         .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_string()))
         .collect();
     merged_meta.extend(
@@ -112,6 +114,20 @@ fn merge(
         .collect();
     merged.extend(results);
     Ok((merged, merged_meta))
+}
+
+/// Whether an earlier setup line still describes a result of the report: an
+/// unmarked line (the base run) always does, a line marked `(run of A, B)` while
+/// one of its scenarios is not measured again by this run.
+fn still_reported(key: &str, measured_now: &[&str]) -> bool {
+    let Some(list) = key
+        .rsplit_once(" (run of ")
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+    else {
+        return true;
+    };
+    list.split(", ")
+        .any(|scenario| !measured_now.contains(&scenario))
 }
 
 fn load(dir: &Path) -> Result<Vec<RunResult>, Error> {
@@ -522,4 +538,19 @@ fn render_steps(
         }
     }
     md.push_str("\n</details>\n\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::still_reported;
+
+    #[test]
+    fn setup_lines_of_runs_measured_again_are_dropped() {
+        let now = ["echo", "echo-polling"];
+        assert!(still_reported("machine", &now));
+        assert!(!still_reported("machine (run of echo)", &now));
+        assert!(!still_reported("date (run of echo, echo-polling)", &now));
+        assert!(still_reported("date (run of echo, fanout)", &now));
+        assert!(still_reported("date (run of callgrind-echo)", &now));
+    }
 }
