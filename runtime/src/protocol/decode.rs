@@ -275,7 +275,7 @@ fn parse_body(
                 Some(b'[') => {}
                 Some(_) => return Err(wrong_type("an array")),
             }
-            let mut ranges = payload::array_ranges(&payload)?;
+            let payload::Scanned { mut ranges, first } = payload::scan_args(&payload)?;
             if let Some(count) = attachments {
                 payload::check_placeholders(&payload, count)?;
             }
@@ -285,7 +285,7 @@ fn parse_body(
             if ranges.is_empty() {
                 return Err(ParseError::MissingEventName);
             }
-            let name = payload::event_name(&payload, ranges.remove(0))?;
+            let name = payload::event_name(&payload, ranges.remove(0), first)?;
             Ok(Body::Event {
                 name,
                 args: Args::from_ranges(payload, ranges),

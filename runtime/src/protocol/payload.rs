@@ -11,6 +11,10 @@ use super::decode::ParseError;
 use super::number::NumberText;
 use crate::frame::Text;
 
+mod scan;
+
+pub(crate) use scan::{First, Scanned, scan_array};
+
 /// Event names a client may not send: the server emits these itself.
 pub const RESERVED_EVENTS: [&str; 6] = [
     "connect",
@@ -127,6 +131,24 @@ pub(crate) type Ranges = smallvec::SmallVec<[Range<usize>; 3]>;
 
 /// The byte range of each element of the JSON array `json`.
 pub(crate) fn array_ranges(json: &str) -> Result<Ranges, ParseError> {
+    scan_args(json).map(|scanned| scanned.ranges)
+}
+
+/// The elements of the JSON array `json`, and what the first one is: the one-pass
+/// scan when it can tell, serde_json otherwise (for any error, too).
+pub(crate) fn scan_args(json: &str) -> Result<Scanned, ParseError> {
+    if let Some(scanned) = scan::scan_array(json) {
+        return Ok(scanned);
+    }
+    let ranges = serde_array_ranges(json)?;
+    Ok(Scanned {
+        ranges,
+        first: First::Other,
+    })
+}
+
+/// [`array_ranges`] done by serde_json alone, the reference the scan must agree with.
+pub(crate) fn serde_array_ranges(json: &str) -> Result<Ranges, ParseError> {
     check_numbers(json)?;
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let ranges = deserializer
@@ -134,6 +156,45 @@ pub(crate) fn array_ranges(json: &str) -> Result<Ranges, ParseError> {
         .map_err(invalid_json)?;
     deserializer.end().map_err(invalid_json)?;
     Ok(ranges)
+}
+
+/// Checks that the one-pass scan of `json` agrees with serde_json: it accepts only
+/// what serde_json accepts, with the same element ranges, and says the truth about
+/// the first element (its event name is the one serde_json reads). Returns what
+/// differs; for tests and fuzzing.
+pub(crate) fn check_scan(json: &str) -> Result<(), String> {
+    let reference = serde_array_ranges(json);
+    let Some(scanned) = scan::scan_array(json) else {
+        return Ok(());
+    };
+    let ranges = match reference {
+        Ok(ranges) => ranges,
+        Err(error) => {
+            return Err(format!(
+                "scan accepts {json:?}, serde_json refuses: {error}"
+            ));
+        }
+    };
+    if ranges != scanned.ranges {
+        return Err(format!(
+            "ranges of {json:?} differ: scan {:?}, serde_json {ranges:?}",
+            scanned.ranges
+        ));
+    }
+    let Some(range) = ranges.first().cloned() else {
+        return Ok(());
+    };
+    let payload = Text::from(json.to_owned());
+    let fast = event_name(&payload, range.clone(), scanned.first);
+    let slow = event_name(&payload, range, First::Other);
+    let fast = fast.map_err(|error| error.to_string());
+    let slow = slow.map_err(|error| error.to_string());
+    if fast != slow {
+        return Err(format!(
+            "event names of {json:?} differ: scan {fast:?}, serde_json {slow:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// The byte range of the single JSON value that makes up `json`.
@@ -170,9 +231,39 @@ impl<'de> Visitor<'de> for ElementRanges<'_> {
     }
 }
 
+/// Whether `name` is one of [`RESERVED_EVENTS`]: the length picks the candidates.
+fn is_reserved(name: &str) -> bool {
+    match name.len() {
+        7 => name == "connect",
+        10 => name == "disconnect",
+        11 => name == "newListener",
+        13 => name == "connect_error" || name == "disconnecting",
+        14 => name == "removeListener",
+        _ => false,
+    }
+}
+
 /// The event name in the first element at `range` of `payload`: a string that is not
-/// reserved, or a number (as its JavaScript decimal text).
-pub(crate) fn event_name(payload: &Text, range: Range<usize>) -> Result<Text, ParseError> {
+/// reserved, or a number (as its JavaScript decimal text). `first` is what the scan
+/// found there; with [`First::Other`] the element is read again.
+pub(crate) fn event_name(
+    payload: &Text,
+    range: Range<usize>,
+    first: First,
+) -> Result<Text, ParseError> {
+    let name = match first {
+        First::PlainString => payload.slice(range.start + 1..range.end.saturating_sub(1)),
+        First::Integer => return Ok(payload.slice(range)),
+        First::Other => return read_event_name(payload, range),
+    };
+    if is_reserved(name.as_str()) {
+        return Err(ParseError::ReservedEventName(name));
+    }
+    Ok(name)
+}
+
+/// [`event_name`] for an element the scan did not describe.
+fn read_event_name(payload: &Text, range: Range<usize>) -> Result<Text, ParseError> {
     let raw = payload
         .get(range.clone())
         .ok_or(ParseError::InvalidEventName)?;
@@ -187,7 +278,7 @@ pub(crate) fn event_name(payload: &Text, range: Range<usize>) -> Result<Text, Pa
         }
         _ => return Err(ParseError::InvalidEventName),
     };
-    if RESERVED_EVENTS.contains(&name.as_str()) {
+    if is_reserved(name.as_str()) {
         return Err(ParseError::ReservedEventName(name));
     }
     Ok(name)
