@@ -131,17 +131,20 @@ pub(crate) type Ranges = smallvec::SmallVec<[Range<usize>; 3]>;
 
 /// The byte range of each element of the JSON array `json`.
 pub(crate) fn array_ranges(json: &str) -> Result<Ranges, ParseError> {
-    scan_args(json).map(|scanned| scanned.ranges)
+    scan_args(json, false).map(|scanned| scanned.ranges)
 }
 
-/// The elements of the JSON array `json`, and what the first one is: the one-pass
-/// scan when it can tell, serde_json otherwise (for any error, too).
-pub(crate) fn scan_args(json: &str) -> Result<Scanned, ParseError> {
-    if let Some(scanned) = scan::scan_array(json) {
+/// The elements of the JSON array `json`, the first one kept apart with `split_head`,
+/// and what the first one is: by the one-pass scan when it can tell, by serde_json
+/// otherwise (for any error, too).
+pub(crate) fn scan_args(json: &str, split_head: bool) -> Result<Scanned, ParseError> {
+    if let Some(scanned) = scan_array(json, split_head) {
         return Ok(scanned);
     }
-    let ranges = serde_array_ranges(json)?;
+    let mut ranges = serde_array_ranges(json)?;
+    let head = (split_head && !ranges.is_empty()).then(|| ranges.remove(0));
     Ok(Scanned {
+        head,
         ranges,
         first: First::Other,
     })
@@ -164,7 +167,7 @@ pub(crate) fn serde_array_ranges(json: &str) -> Result<Ranges, ParseError> {
 /// differs; for tests and fuzzing.
 pub(crate) fn check_scan(json: &str) -> Result<(), String> {
     let reference = serde_array_ranges(json);
-    let Some(scanned) = scan::scan_array(json) else {
+    let Some(scanned) = scan_array(json, false) else {
         return Ok(());
     };
     let ranges = match reference {
@@ -175,13 +178,24 @@ pub(crate) fn check_scan(json: &str) -> Result<(), String> {
             ));
         }
     };
-    if ranges != scanned.ranges {
+    if ranges != scanned.ranges || scanned.head.is_some() {
         return Err(format!(
-            "ranges of {json:?} differ: scan {:?}, serde_json {ranges:?}",
-            scanned.ranges
+            "ranges of {json:?} differ: scan {scanned:?}, serde_json {ranges:?}"
         ));
     }
-    let Some(range) = ranges.first().cloned() else {
+    let split = scan_array(json, true);
+    let expected_head = ranges.first().cloned();
+    let split_agrees = split.as_ref().is_some_and(|split| {
+        split.head == expected_head
+            && split.first == scanned.first
+            && split.ranges.as_slice() == ranges.get(1..).unwrap_or_default()
+    });
+    if !split_agrees {
+        return Err(format!(
+            "split scan of {json:?} differs: {split:?}, serde_json {ranges:?}"
+        ));
+    }
+    let Some(range) = expected_head else {
         return Ok(());
     };
     let payload = Text::from(json.to_owned());

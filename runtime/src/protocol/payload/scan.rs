@@ -14,6 +14,8 @@
 //! exponent or longer than [`MAX_NUMBER_LEN`] (they may lie beyond a double's range),
 //! and on nesting deeper than [`MAX_DEPTH`] (serde_json's recursion limit is 128).
 
+use std::ops::Range;
+
 use super::Ranges;
 
 /// Containers nested deeper than this (the top-level array included) are left to
@@ -40,7 +42,10 @@ pub(crate) enum First {
 /// The arguments found by a successful scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Scanned {
-    /// The byte range of each element of the array.
+    /// The byte range of the first element, when it was asked to be kept apart (the
+    /// name of an event); `None` if so asked and the array is empty.
+    pub(crate) head: Option<Range<usize>>,
+    /// The byte range of each element of the array (but the head, if kept apart).
     pub(crate) ranges: Ranges,
     /// What the first element is.
     pub(crate) first: First,
@@ -60,9 +65,10 @@ static STRING_SPECIAL: [bool; 256] = {
     table
 };
 
-/// Scans `json`, which must be a JSON array and nothing else (whitespace aside).
-/// `None` when the payload is invalid or beyond what the scan handles.
-pub(crate) fn scan_array(json: &str) -> Option<Scanned> {
+/// Scans `json`, which must be a JSON array and nothing else (whitespace aside);
+/// with `split_head`, the first element goes to [`Scanned::head`]. `None` when the
+/// payload is invalid or beyond what the scan handles.
+pub(crate) fn scan_array(json: &str, split_head: bool) -> Option<Scanned> {
     let mut scanner = Scanner {
         bytes: json.as_bytes(),
         pos: 0,
@@ -71,19 +77,28 @@ pub(crate) fn scan_array(json: &str) -> Option<Scanned> {
         return None;
     }
     scanner.pos = 1;
-    let mut ranges = Ranges::new();
-    let mut first = First::Other;
+    let mut scanned = Scanned {
+        head: None,
+        ranges: Ranges::new(),
+        first: First::Other,
+    };
     scanner.skip_whitespace();
     if scanner.peek() == Some(b']') {
         scanner.pos += 1;
     } else {
+        let mut index = 0_usize;
         loop {
             let start = scanner.pos;
             let kind = scanner.value()?;
-            if ranges.is_empty() {
-                first = kind;
+            if index == 0 {
+                scanned.first = kind;
             }
-            ranges.push(start..scanner.pos);
+            if index == 0 && split_head {
+                scanned.head = Some(start..scanner.pos);
+            } else {
+                scanned.ranges.push(start..scanner.pos);
+            }
+            index += 1;
             scanner.skip_whitespace();
             match scanner.next()? {
                 b',' => scanner.skip_whitespace(),
@@ -93,7 +108,48 @@ pub(crate) fn scan_array(json: &str) -> Option<Scanned> {
         }
     }
     scanner.skip_whitespace();
-    (scanner.pos == scanner.bytes.len()).then_some(Scanned { ranges, first })
+    (scanner.pos == scanner.bytes.len()).then_some(scanned)
+}
+
+/// Eight ones, one per byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of a word.
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes at `pos` as a little-endian word (the first byte lowest), if
+/// there are that many.
+fn word(bytes: &[u8], pos: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(pos..pos.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// A word with the high bit of each zero byte of `word` set, exactly up to its first
+/// zero byte (the borrow may mark bytes after it).
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// Marks the bytes of `word` that end a run through a string (see `STRING_SPECIAL`),
+/// exactly up to the first one.
+fn string_specials(word: u64) -> u64 {
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    control
+        | zero_bytes(word ^ (ONES * u64::from(b'"')))
+        | zero_bytes(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// Marks the bytes of `word` that are not ASCII digits, exactly up to the first one
+/// (adding 6 carries out of a byte only above `0xf9`, itself no digit).
+fn non_digits(word: u64) -> u64 {
+    let nibbles = ONES * 0xf0;
+    let digits_high = ONES * 0x30;
+    ((word & nibbles) ^ digits_high) | ((word.wrapping_add(ONES * 0x06) & nibbles) ^ digits_high)
+}
+
+/// How many bytes of a word come before the first one marked in `mask` (not zero).
+fn first_marked(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
 }
 
 /// A cursor over the payload bytes.
@@ -165,13 +221,7 @@ impl Scanner<'_> {
     fn string(&mut self) -> Option<bool> {
         let mut plain = true;
         loop {
-            while self
-                .bytes
-                .get(self.pos)
-                .is_some_and(|&byte| !STRING_SPECIAL[usize::from(byte)])
-            {
-                self.pos += 1;
-            }
+            self.skip_string_run();
             match self.next()? {
                 b'"' => return Some(plain),
                 b'\\' => match self.next()? {
@@ -211,8 +261,37 @@ impl Scanner<'_> {
         Some(if len > 19 { First::Other } else { kind })
     }
 
+    /// Skips ASCII digits, eight at a time while there are eight bytes left.
     fn skip_digits(&mut self) {
+        while let Some(word) = word(self.bytes, self.pos) {
+            let mask = non_digits(word);
+            if mask != 0 {
+                self.pos += first_marked(mask);
+                return;
+            }
+            self.pos += 8;
+        }
         while self.peek().is_some_and(|byte| byte.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips the bytes of a string up to a quote, a backslash or a control
+    /// character, eight at a time while there are eight bytes left.
+    fn skip_string_run(&mut self) {
+        while let Some(word) = word(self.bytes, self.pos) {
+            let mask = string_specials(word);
+            if mask != 0 {
+                self.pos += first_marked(mask);
+                return;
+            }
+            self.pos += 8;
+        }
+        while self
+            .bytes
+            .get(self.pos)
+            .is_some_and(|&byte| !STRING_SPECIAL[usize::from(byte)])
+        {
             self.pos += 1;
         }
     }
