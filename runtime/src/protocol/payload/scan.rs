@@ -51,20 +51,6 @@ pub(crate) struct Scanned {
     pub(crate) first: First,
 }
 
-/// Bytes that end the fast run through a string: the quote, the backslash and the
-/// control characters (which JSON forbids unescaped).
-static STRING_SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut byte = 0;
-    while byte < 0x20 {
-        table[byte] = true;
-        byte += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
-
 /// Scans `json`, which must be a JSON array and nothing else (whitespace aside);
 /// with `split_head`, the first element goes to [`Scanned::head`]. `None` when the
 /// payload is invalid or beyond what the scan handles.
@@ -119,6 +105,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The eight bytes at `pos` as a little-endian word (the first byte lowest), if
 /// there are that many.
+#[inline]
 fn word(bytes: &[u8], pos: usize) -> Option<u64> {
     let chunk: [u8; 8] = bytes.get(pos..pos.checked_add(8)?)?.try_into().ok()?;
     Some(u64::from_le_bytes(chunk))
@@ -130,7 +117,8 @@ fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(ONES) & !word & HIGHS
 }
 
-/// Marks the bytes of `word` that end a run through a string (see `STRING_SPECIAL`),
+/// Marks the bytes of `word` that end a run through a string (the quote, the backslash
+/// and the control characters, which JSON forbids unescaped),
 /// exactly up to the first one.
 fn string_specials(word: u64) -> u64 {
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
@@ -159,10 +147,12 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline]
     fn next(&mut self) -> Option<u8> {
         let byte = self.peek()?;
         self.pos += 1;
@@ -170,6 +160,7 @@ impl Scanner<'_> {
     }
 
     /// Skips JSON whitespace: space, tab, line feed, carriage return.
+    #[inline]
     fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -177,6 +168,7 @@ impl Scanner<'_> {
     }
 
     /// Skips the value at the cursor (no whitespace before it) and tells what it is.
+    #[inline]
     fn value(&mut self) -> Option<First> {
         match self.peek()? {
             b'"' => {
@@ -197,6 +189,7 @@ impl Scanner<'_> {
     }
 
     /// Skips a number or literal at the cursor.
+    #[inline]
     fn scalar(&mut self) -> Option<First> {
         match self.peek()? {
             b'-' | b'0'..=b'9' => self.number(),
@@ -218,6 +211,7 @@ impl Scanner<'_> {
 
     /// Skips the rest of a string whose opening quote is behind the cursor; tells
     /// whether it had no escapes.
+    #[inline]
     fn string(&mut self) -> Option<bool> {
         let mut plain = true;
         loop {
@@ -234,6 +228,7 @@ impl Scanner<'_> {
     }
 
     /// Skips a number without exponent: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`.
+    #[inline]
     fn number(&mut self) -> Option<First> {
         let start = self.pos;
         let mut kind = First::Integer;
@@ -262,6 +257,7 @@ impl Scanner<'_> {
     }
 
     /// Skips ASCII digits, eight at a time while there are eight bytes left.
+    #[inline]
     fn skip_digits(&mut self) {
         while let Some(word) = word(self.bytes, self.pos) {
             let mask = non_digits(word);
@@ -278,6 +274,7 @@ impl Scanner<'_> {
 
     /// Skips the bytes of a string up to a quote, a backslash or a control
     /// character, eight at a time while there are eight bytes left.
+    #[inline]
     fn skip_string_run(&mut self) {
         while let Some(word) = word(self.bytes, self.pos) {
             let mask = string_specials(word);
@@ -288,9 +285,8 @@ impl Scanner<'_> {
             self.pos += 8;
         }
         while self
-            .bytes
-            .get(self.pos)
-            .is_some_and(|&byte| !STRING_SPECIAL[usize::from(byte)])
+            .peek()
+            .is_some_and(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\')
         {
             self.pos += 1;
         }
