@@ -1,10 +1,13 @@
 //! A hand-written single-pass scan of the JSON argument array of an EVENT/ACK packet.
 //!
 //! Every incoming event and ack goes through here, so this is the hot path of decoding.
-//! serde_json does the same job (see [`super::serde_array_ranges`]) but was measured
-//! (callgrind, saturated acked echo) at about 970 instructions per packet for a
-//! two-element payload: a deserializer, a `RawValue` per element and a second pass
-//! looking for numbers beyond the range of a double. This scan reads each byte once.
+//! serde_json does the same job (see [`super::serde_array_ranges`]) but costs far more;
+//! counted with callgrind in a saturated acked echo (`["echo",<16 digits>]`), per
+//! packet: serde_json's element ranges about 935 instructions (a deserializer, a
+//! `RawValue` per element, and a second pass looking for numbers beyond the range of
+//! a double) and the event name about 206 more, against about 335 for this scan and
+//! 84 for the name it hands over. It reads each byte once, digits and string runs
+//! eight at a time.
 //!
 //! It is conservative: it answers only for payloads it fully understands, which the
 //! serde_json path accepts with the very same element ranges, and gives up (`None`)
@@ -117,9 +120,9 @@ fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(ONES) & !word & HIGHS
 }
 
-/// Marks the bytes of `word` that end a run through a string (the quote, the backslash
-/// and the control characters, which JSON forbids unescaped),
-/// exactly up to the first one.
+/// Marks the bytes of `word` that end a run through a string, exactly up to the first
+/// one: the quote, the backslash and the control characters (which JSON forbids
+/// unescaped).
 fn string_specials(word: u64) -> u64 {
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
     control
