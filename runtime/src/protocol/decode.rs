@@ -165,6 +165,14 @@ impl Decoder {
     pub fn reset(&mut self) {
         self.pending = None;
     }
+
+    /// Checks that the one-pass scan of the EVENT/ACK argument array `json` agrees
+    /// with serde_json (what it accepts, the element ranges, the event name); returns
+    /// what differs. Not part of the API: for the fuzz targets.
+    #[doc(hidden)]
+    pub fn check_argument_scan(json: &str) -> Result<(), String> {
+        payload::check_scan(json)
+    }
 }
 
 /// The length of the run of ASCII digits at the start of `bytes`.
@@ -275,17 +283,20 @@ fn parse_body(
                 Some(b'[') => {}
                 Some(_) => return Err(wrong_type("an array")),
             }
-            let mut ranges = payload::array_ranges(&payload)?;
+            let is_event = kind == PacketKind::Event;
+            let payload::Scanned {
+                head,
+                ranges,
+                first,
+            } = payload::scan_args(&payload, is_event)?;
             if let Some(count) = attachments {
                 payload::check_placeholders(&payload, count)?;
             }
-            if kind == PacketKind::Ack {
+            if !is_event {
                 return Ok(Body::Ack(Args::from_ranges(payload, ranges)));
             }
-            if ranges.is_empty() {
-                return Err(ParseError::MissingEventName);
-            }
-            let name = payload::event_name(&payload, ranges.remove(0))?;
+            let head = head.ok_or(ParseError::MissingEventName)?;
+            let name = payload::event_name(&payload, head, first)?;
             Ok(Body::Event {
                 name,
                 args: Args::from_ranges(payload, ranges),

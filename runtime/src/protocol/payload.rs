@@ -11,6 +11,10 @@ use super::decode::ParseError;
 use super::number::NumberText;
 use crate::frame::Text;
 
+mod scan;
+
+pub(crate) use scan::{First, Scanned, scan_array};
+
 /// Event names a client may not send: the server emits these itself.
 pub const RESERVED_EVENTS: [&str; 6] = [
     "connect",
@@ -127,6 +131,27 @@ pub(crate) type Ranges = smallvec::SmallVec<[Range<usize>; 3]>;
 
 /// The byte range of each element of the JSON array `json`.
 pub(crate) fn array_ranges(json: &str) -> Result<Ranges, ParseError> {
+    scan_args(json, false).map(|scanned| scanned.ranges)
+}
+
+/// The elements of the JSON array `json`, the first one kept apart with `split_head`,
+/// and what the first one is: by the one-pass scan when it can tell, by serde_json
+/// otherwise (for any error, too).
+pub(crate) fn scan_args(json: &str, split_head: bool) -> Result<Scanned, ParseError> {
+    if let Some(scanned) = scan_array(json, split_head) {
+        return Ok(scanned);
+    }
+    let mut ranges = serde_array_ranges(json)?;
+    let head = (split_head && !ranges.is_empty()).then(|| ranges.remove(0));
+    Ok(Scanned {
+        head,
+        ranges,
+        first: First::Other,
+    })
+}
+
+/// [`array_ranges`] done by serde_json alone, the reference the scan must agree with.
+pub(crate) fn serde_array_ranges(json: &str) -> Result<Ranges, ParseError> {
     check_numbers(json)?;
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let ranges = deserializer
@@ -134,6 +159,56 @@ pub(crate) fn array_ranges(json: &str) -> Result<Ranges, ParseError> {
         .map_err(invalid_json)?;
     deserializer.end().map_err(invalid_json)?;
     Ok(ranges)
+}
+
+/// Checks that the one-pass scan of `json` agrees with serde_json: it accepts only
+/// what serde_json accepts, with the same element ranges, and says the truth about
+/// the first element (its event name is the one serde_json reads). Returns what
+/// differs; for tests and fuzzing.
+pub(crate) fn check_scan(json: &str) -> Result<(), String> {
+    let reference = serde_array_ranges(json);
+    let Some(scanned) = scan_array(json, false) else {
+        return Ok(());
+    };
+    let ranges = match reference {
+        Ok(ranges) => ranges,
+        Err(error) => {
+            return Err(format!(
+                "scan accepts {json:?}, serde_json refuses: {error}"
+            ));
+        }
+    };
+    if ranges != scanned.ranges || scanned.head.is_some() {
+        return Err(format!(
+            "ranges of {json:?} differ: scan {scanned:?}, serde_json {ranges:?}"
+        ));
+    }
+    let split = scan_array(json, true);
+    let expected_head = ranges.first().cloned();
+    let split_agrees = split.as_ref().is_some_and(|split| {
+        split.head == expected_head
+            && split.first == scanned.first
+            && split.ranges.as_slice() == ranges.get(1..).unwrap_or_default()
+    });
+    if !split_agrees {
+        return Err(format!(
+            "split scan of {json:?} differs: {split:?}, serde_json {ranges:?}"
+        ));
+    }
+    let Some(range) = expected_head else {
+        return Ok(());
+    };
+    let payload = Text::from(json.to_owned());
+    let fast = event_name(&payload, range.clone(), scanned.first);
+    let slow = event_name(&payload, range, First::Other);
+    let fast = fast.map_err(|error| error.to_string());
+    let slow = slow.map_err(|error| error.to_string());
+    if fast != slow {
+        return Err(format!(
+            "event names of {json:?} differ: scan {fast:?}, serde_json {slow:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// The byte range of the single JSON value that makes up `json`.
@@ -170,9 +245,39 @@ impl<'de> Visitor<'de> for ElementRanges<'_> {
     }
 }
 
+/// Whether `name` is one of [`RESERVED_EVENTS`]: the length picks the candidates.
+fn is_reserved(name: &str) -> bool {
+    match name.len() {
+        7 => name == "connect",
+        10 => name == "disconnect",
+        11 => name == "newListener",
+        13 => name == "connect_error" || name == "disconnecting",
+        14 => name == "removeListener",
+        _ => false,
+    }
+}
+
 /// The event name in the first element at `range` of `payload`: a string that is not
-/// reserved, or a number (as its JavaScript decimal text).
-pub(crate) fn event_name(payload: &Text, range: Range<usize>) -> Result<Text, ParseError> {
+/// reserved, or a number (as its JavaScript decimal text). `first` is what the scan
+/// found there; with [`First::Other`] the element is read again.
+pub(crate) fn event_name(
+    payload: &Text,
+    range: Range<usize>,
+    first: First,
+) -> Result<Text, ParseError> {
+    let name = match first {
+        First::PlainString => payload.slice(range.start + 1..range.end.saturating_sub(1)),
+        First::Integer => return Ok(payload.slice(range)),
+        First::Other => return read_event_name(payload, range),
+    };
+    if is_reserved(name.as_str()) {
+        return Err(ParseError::ReservedEventName(name));
+    }
+    Ok(name)
+}
+
+/// [`event_name`] for an element the scan did not describe.
+fn read_event_name(payload: &Text, range: Range<usize>) -> Result<Text, ParseError> {
     let raw = payload
         .get(range.clone())
         .ok_or(ParseError::InvalidEventName)?;
@@ -187,7 +292,7 @@ pub(crate) fn event_name(payload: &Text, range: Range<usize>) -> Result<Text, Pa
         }
         _ => return Err(ParseError::InvalidEventName),
     };
-    if RESERVED_EVENTS.contains(&name.as_str()) {
+    if is_reserved(name.as_str()) {
         return Err(ParseError::ReservedEventName(name));
     }
     Ok(name)

@@ -3,4 +3,5 @@
 mod decoding;
 mod properties;
 mod round_trip;
+mod scan;
 mod vectors;
