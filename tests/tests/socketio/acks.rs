@@ -389,7 +389,7 @@ async fn acknowledgements_of_a_socket_with_an_outgoing_hook_arrive_in_order() {
         io.main()
             .on("echo", |socket: Socket, mut event: Event| async move {
                 let args = event.args().clone();
-                socket.emit("echoing", ())?;
+                socket.emit("echoing", &())?;
                 event.ack(&args)
             });
     })
