@@ -125,14 +125,15 @@ thread_local! {
     static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// What an encoder starts with; a scratch buffer is kept if it is at most this
-/// large, and a packet at most this large is copied out of it.
+/// The largest scratch buffer kept between packets, and the largest packet
+/// copied out of its buffer (a larger one keeps the buffer it was written in).
 const SCRATCH_KEEP: usize = 16 * 1024;
 
 /// A buffer to encode into: this thread's scratch buffer when it is free (an
 /// encoder running inside another's serialization gets a new one).
 fn scratch() -> Vec<u8> {
-    let mut buffer = SCRATCH.with(Cell::take);
+    // `try_with`: an encoder running while the thread ends gets a new buffer.
+    let mut buffer = SCRATCH.try_with(Cell::take).unwrap_or_default();
     buffer.clear();
     if buffer.capacity() == 0 {
         buffer.reserve(128);
@@ -153,7 +154,7 @@ fn exact_bytes(buffer: Vec<u8>) -> Bytes {
     }
     let bytes = Bytes::copy_from_slice(&buffer);
     if buffer.capacity() <= SCRATCH_KEEP {
-        SCRATCH.with(|scratch| scratch.set(buffer));
+        let _ = SCRATCH.try_with(|scratch| scratch.set(buffer));
     }
     bytes
 }
