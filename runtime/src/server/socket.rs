@@ -617,7 +617,7 @@ impl Socket {
     /// Delivers an incoming event to the handlers: the catch-alls, then the event's
     /// own (this socket's if it has any, else the namespace's). The acknowledgement
     /// goes to the first specific handler, or the first catch-all when there is none.
-    pub(crate) fn dispatch(&self, name: Text, args: Args, ack_id: Option<u64>) {
+    pub(crate) fn dispatch(&self, mut name: Text, mut args: Args, ack_id: Option<u64>) {
         let (mut own, own_any, own_middlewares) = match &self.inner.local().listeners {
             Some(listeners) => (
                 listeners.get(&name),
@@ -629,14 +629,14 @@ impl Socket {
         let ns_lists = self.inner.ns.handlers.event_lists(&name);
         let mut ns_specific = ns_lists.specific;
         let ns_middlewares = ns_lists.middlewares;
-        let (name, args) = if ns_middlewares.is_none() && own_middlewares.is_none() {
-            (name, args)
-        } else {
-            let incoming = IncomingEvent::new(name.clone(), args, ack_id.is_some());
+        // The name and arguments stay where they are unless middlewares see them.
+        if ns_middlewares.is_some() || own_middlewares.is_some() {
+            let taken = std::mem::take(&mut args);
+            let incoming = IncomingEvent::new(name.clone(), taken, ack_id.is_some());
             let lists = ns_middlewares.iter().chain(own_middlewares.iter());
             match event_middleware::run(lists, self, incoming) {
                 Outcome::Pass(incoming) => {
-                    let (renamed, args) = incoming.into_parts();
+                    let (renamed, passed) = incoming.into_parts();
                     if renamed != name {
                         own = self
                             .inner
@@ -646,7 +646,8 @@ impl Socket {
                             .and_then(|listeners| listeners.get(&renamed));
                         ns_specific = self.inner.ns.handlers.listeners_for(&renamed);
                     }
-                    (renamed, args)
+                    name = renamed;
+                    args = passed;
                 }
                 Outcome::Drop => return,
                 Outcome::Rejected(incoming, rejection) => {
@@ -654,7 +655,7 @@ impl Socket {
                     return;
                 }
             }
-        };
+        }
         if let Some(observer) = self.inner.ns.observer() {
             observer.event_received(self, &name, &args);
         }
