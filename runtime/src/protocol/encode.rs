@@ -5,6 +5,8 @@
 //! acks are written optimistically as EVENT/ACK; only when byte strings turned up
 //! while serializing is the header rewritten as BINARY_EVENT/BINARY_ACK (`45N-`).
 
+use std::cell::Cell;
+
 use bytes::Bytes;
 use serde::Serialize;
 
@@ -77,7 +79,14 @@ impl Encoded {
             .chain(self.attachments.iter().cloned().map(Frame::Binary))
     }
 
+    /// The text frame, taken out of the packet: a frame made of it owns the
+    /// only handle on its bytes, which a clone would have to share.
+    pub(crate) fn into_text(self) -> Text {
+        self.text
+    }
+
     fn from_buffer(buffer: Vec<u8>, attachments: Vec<Bytes>) -> Encoded {
+        let bytes = exact_bytes(buffer);
         // SAFETY: the buffer holds the ASCII header and the namespace (a `&str`),
         // then what `write_json` wrote: serde_json only writes ASCII and the
         // contents of `&str`s (its own `to_string` relies on this), the formatter
@@ -85,7 +94,7 @@ impl Encoded {
         // `with_offset` and `with_ack_id` cut such a text only right after an
         // ASCII byte and insert ASCII digits or a JSON string.
         #[allow(unsafe_code)]
-        let text = unsafe { Text::from_utf8_unchecked(Bytes::from(buffer)) };
+        let text = unsafe { Text::from_utf8_unchecked(bytes) };
         Encoded {
             text,
             attachments,
@@ -111,9 +120,48 @@ pub enum EncodeError {
     Msgpack(#[from] super::msgpack::MsgpackError),
 }
 
+thread_local! {
+    /// The buffer the encoders of this thread write into (see [`exact_bytes`]).
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest scratch buffer kept between packets, and the largest packet
+/// copied out of its buffer (a larger one keeps the buffer it was written in).
+const SCRATCH_KEEP: usize = 16 * 1024;
+
+/// A buffer to encode into: this thread's scratch buffer when it is free (an
+/// encoder running inside another's serialization gets a new one).
+fn scratch() -> Vec<u8> {
+    // `try_with`: an encoder running while the thread ends gets a new buffer.
+    let mut buffer = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    buffer.clear();
+    if buffer.capacity() == 0 {
+        buffer.reserve(128);
+    }
+    buffer
+}
+
+/// The bytes of an encoded packet, in an allocation of their own size.
+///
+/// `Bytes` takes a `Vec` whose length is its capacity as it is, but one with
+/// spare capacity costs a second allocation (its shared header) and a second
+/// free. So a packet written into the scratch buffer is copied out (a small
+/// copy, one allocation) and the scratch buffer is kept for the next packet; a
+/// large one keeps its buffer.
+fn exact_bytes(buffer: Vec<u8>) -> Bytes {
+    if buffer.len() == buffer.capacity() || buffer.len() > SCRATCH_KEEP {
+        return Bytes::from(buffer);
+    }
+    let bytes = Bytes::copy_from_slice(&buffer);
+    if buffer.capacity() <= SCRATCH_KEEP {
+        let _ = SCRATCH.try_with(|scratch| scratch.set(buffer));
+    }
+    bytes
+}
+
 /// Starts a packet: `4`, the type digit, the namespace unless it is `/`, the ack id.
 fn header(kind: PacketKind, nsp: &str, id: Option<u64>) -> Vec<u8> {
-    let mut buffer = Vec::with_capacity(128);
+    let mut buffer = scratch();
     buffer.push(b'4');
     buffer.push(kind.digit(false));
     if !nsp.is_empty() && nsp != "/" {
@@ -323,4 +371,51 @@ pub fn with_ack_id(encoded: &Encoded, nsp: &str, ack_id: u64) -> Encoded {
     buffer.extend_from_slice(itoa::Buffer::new().format(ack_id).as_bytes());
     buffer.extend_from_slice(&text[id_end..]);
     Encoded::from_buffer(buffer, encoded.attachments.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serializes as the text of a packet it encodes while being serialized.
+    struct EncodesInside;
+
+    impl Serialize for EncodesInside {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let inner = encode_event("/", "inner", &("a", 1), Some(7))
+                .map_err(|error| <S::Error as serde::ser::Error>::custom(error.to_string()))?;
+            serializer.serialize_str(inner.text())
+        }
+    }
+
+    #[test]
+    fn an_encoder_inside_another_s_serialization_writes_its_own_packet() {
+        let outer = encode_ack("/chat", 3, &(EncodesInside, 2)).unwrap();
+        assert_eq!(outer.text(), r#"43/chat,3["427[\"inner\",\"a\",1]",2]"#);
+        let next = encode_event("/", "next", &(), None).unwrap();
+        assert_eq!(next.text(), r#"42["next"]"#);
+    }
+
+    #[test]
+    fn packets_of_every_size_keep_their_own_bytes() {
+        let long = "x".repeat(SCRATCH_KEEP * 2);
+        let mut texts = Vec::new();
+        for (index, size) in [10, SCRATCH_KEEP - 20, SCRATCH_KEEP * 2, 3, 200]
+            .into_iter()
+            .enumerate()
+        {
+            let encoded = encode_ack("/", index as u64, &(&long[..size],)).unwrap();
+            texts.push((encoded, format!(r#"43{index}["{}"]"#, &long[..size])));
+        }
+        for (encoded, expected) in &texts {
+            assert_eq!(encoded.text(), expected.as_str());
+        }
+        let binary = encode_ack("/", 9, &(Bytes::from_static(b"\x01\x02"),)).unwrap();
+        assert_eq!(binary.text(), r#"461-9[{"_placeholder":true,"num":0}]"#);
+        assert_eq!(binary.attachments(), [Bytes::from_static(b"\x01\x02")]);
+        assert_eq!(
+            binary.into_text(),
+            r#"461-9[{"_placeholder":true,"num":0}]"#
+        );
+    }
 }

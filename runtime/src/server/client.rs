@@ -156,6 +156,18 @@ fn legacy_namespace(named: &Text) -> (Text, Text) {
     (name, Text::from(json))
 }
 
+/// Closes a connection that sent a packet its namespace cannot take now (an
+/// event for a namespace it has not joined, a CONNECT_ERROR from a client).
+fn out_of_order(conn: &Connection<ClientState>, nsp: &Text, joined: bool) {
+    tracing::debug!(
+        sid = %conn.id(),
+        %nsp,
+        joined,
+        "packet out of order for its namespace, closing"
+    );
+    conn.close();
+}
+
 /// The message of the CONNECT_ERROR a client gets past `max_namespaces_per_client`.
 const TOO_MANY_NAMESPACES: &str = "Too many namespaces";
 
@@ -244,31 +256,29 @@ impl SocketIoHandler {
             legacy_auth = Some(auth);
         }
         let socket = conn.data().socket(&packet.nsp);
-        match (socket, packet.body) {
-            (None, Body::Connect(auth)) => self.connect(conn, packet.nsp, legacy_auth.or(auth)),
-            (Some(socket), Body::Event { name, args }) => {
-                Socket::from_inner(socket).dispatch(name, args, packet.id);
-            }
-            (Some(socket), Body::Ack(args)) => {
-                if let Some(id) = packet.id {
-                    socket.acks.resolve(id, args);
+        // Matched on the body in place: a tuple of the socket and the body would be
+        // one more copy of the body, for every packet.
+        match packet.body {
+            Body::Event { name, args } => match socket {
+                Some(socket) => Socket::from_inner(socket).dispatch(name, args, packet.id),
+                None => out_of_order(conn, &packet.nsp, false),
+            },
+            Body::Ack(args) => match (socket, packet.id) {
+                (Some(socket), Some(id)) => socket.acks.resolve(id, args),
+                (Some(_), None) => {}
+                (None, _) => out_of_order(conn, &packet.nsp, false),
+            },
+            Body::Connect(auth) => match socket {
+                None => self.connect(conn, packet.nsp, legacy_auth.or(auth)),
+                Some(_) => {
+                    tracing::debug!(sid = %conn.id(), nsp = %packet.nsp, "CONNECT for a joined namespace ignored");
                 }
-            }
-            (Some(socket), Body::Disconnect) => {
-                socket.close(DisconnectReason::ClientNamespaceDisconnect);
-            }
-            (Some(_), Body::Connect(_)) => {
-                tracing::debug!(sid = %conn.id(), nsp = %packet.nsp, "CONNECT for a joined namespace ignored");
-            }
-            (socket, _) => {
-                tracing::debug!(
-                    sid = %conn.id(),
-                    nsp = %packet.nsp,
-                    joined = socket.is_some(),
-                    "packet out of order for its namespace, closing"
-                );
-                conn.close();
-            }
+            },
+            Body::Disconnect => match socket {
+                Some(socket) => socket.close(DisconnectReason::ClientNamespaceDisconnect),
+                None => out_of_order(conn, &packet.nsp, false),
+            },
+            Body::ConnectError(_) => out_of_order(conn, &packet.nsp, socket.is_some()),
         }
     }
 

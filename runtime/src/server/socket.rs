@@ -261,6 +261,22 @@ impl SocketInner {
         Ok(sent)
     }
 
+    /// Like [`deliver`](Self::deliver) (not volatile), for a packet nobody else
+    /// holds: its text becomes the frame as it is, with no handle to share.
+    pub(crate) fn deliver_owned(self: &Arc<Self>, encoded: Encoded) -> Result<bool, EmitError> {
+        let plain = self.ns.parser == Parser::Default
+            && encoded.attachments().is_empty()
+            && !self.watched.load(Ordering::Relaxed);
+        if !plain {
+            return self.deliver(&encoded, false);
+        }
+        if !self.is_connected() {
+            return Err(EmitError::Disconnected);
+        }
+        self.conn.send(Frame::Text(encoded.into_text()))?;
+        Ok(true)
+    }
+
     pub(crate) fn next_ack_id(&self) -> u64 {
         self.next_ack.fetch_add(1, Ordering::Relaxed)
     }
@@ -431,10 +447,14 @@ impl Socket {
         data: &T,
     ) -> Result<(), EmitError> {
         let encoded = protocol::encode_ack(self.ns(), id, &EmitArgs::new(data))?;
-        let sent = self.inner.deliver(&encoded, false);
-        if let Ok(true) = sent {
+        let parser = self.inner.ns.parser;
+        // Measured before the packet is handed over, only when metrics are kept.
+        let mut counted = None;
+        crate::telemetry::with(|_| counted = Some(parser.wire_len(&encoded)));
+        let sent = self.inner.deliver_owned(encoded);
+        if let (Ok(true), Some(len)) = (&sent, counted) {
             crate::telemetry::with(|metrics| {
-                metrics.sent(1, self.inner.ns.parser.wire_len(&encoded));
+                metrics.sent(1, len);
                 metrics.acks_sent.increment(1);
             });
         }
@@ -597,7 +617,7 @@ impl Socket {
     /// Delivers an incoming event to the handlers: the catch-alls, then the event's
     /// own (this socket's if it has any, else the namespace's). The acknowledgement
     /// goes to the first specific handler, or the first catch-all when there is none.
-    pub(crate) fn dispatch(&self, name: Text, args: Args, ack_id: Option<u64>) {
+    pub(crate) fn dispatch(&self, mut name: Text, mut args: Args, ack_id: Option<u64>) {
         let (mut own, own_any, own_middlewares) = match &self.inner.local().listeners {
             Some(listeners) => (
                 listeners.get(&name),
@@ -609,14 +629,14 @@ impl Socket {
         let ns_lists = self.inner.ns.handlers.event_lists(&name);
         let mut ns_specific = ns_lists.specific;
         let ns_middlewares = ns_lists.middlewares;
-        let (name, args) = if ns_middlewares.is_none() && own_middlewares.is_none() {
-            (name, args)
-        } else {
-            let incoming = IncomingEvent::new(name.clone(), args, ack_id.is_some());
+        // The name and arguments stay where they are unless middlewares see them.
+        if ns_middlewares.is_some() || own_middlewares.is_some() {
+            let taken = std::mem::take(&mut args);
+            let incoming = IncomingEvent::new(name.clone(), taken, ack_id.is_some());
             let lists = ns_middlewares.iter().chain(own_middlewares.iter());
             match event_middleware::run(lists, self, incoming) {
                 Outcome::Pass(incoming) => {
-                    let (renamed, args) = incoming.into_parts();
+                    let (renamed, passed) = incoming.into_parts();
                     if renamed != name {
                         own = self
                             .inner
@@ -626,7 +646,8 @@ impl Socket {
                             .and_then(|listeners| listeners.get(&renamed));
                         ns_specific = self.inner.ns.handlers.listeners_for(&renamed);
                     }
-                    (renamed, args)
+                    name = renamed;
+                    args = passed;
                 }
                 Outcome::Drop => return,
                 Outcome::Rejected(incoming, rejection) => {
@@ -634,7 +655,7 @@ impl Socket {
                     return;
                 }
             }
-        };
+        }
         if let Some(observer) = self.inner.ns.observer() {
             observer.event_received(self, &name, &args);
         }
@@ -657,29 +678,28 @@ impl Socket {
             catch_all_count
         };
         let mut ack = ack_id.map(|id| AckSender::new(self.clone(), id));
-        let mut args = Some(args);
+        let span = tracing::info_span!(parent: &self.inner.span, "event", event = %name);
         let handlers = own_any
             .iter()
             .chain(ns_any.iter())
             .chain(specific.iter())
             .flat_map(|list| list.iter());
-        let span = tracing::info_span!(parent: &self.inner.span, "event", event = %name);
         let waiting = self.inner.conn.data().waiting_handlers();
         let limit = self.inner.ns.max_waiting_handlers;
+        let runtime = self.inner.conn.runtime();
         let mut most = 0;
         for (index, handler) in handlers.enumerate() {
-            let args = if index + 1 == total {
-                args.take().unwrap_or_default()
-            } else {
-                args.clone().unwrap_or_default()
-            };
             let ack = if index == ack_index { ack.take() } else { None };
-            let event = Event::new(name.clone(), args, ack);
-            most = most.max(handler::run_counted(
-                handler::in_span(handler.call(self.clone(), event), &span),
-                Some(waiting),
-                self.inner.conn.runtime(),
-            ));
+            let run = |event| {
+                let future = handler::in_span(handler.call(self.clone(), event), &span);
+                handler::run_counted(future, Some(waiting), runtime)
+            };
+            if index + 1 == total {
+                // The last handler takes the name and arguments, the others get copies.
+                most = most.max(run(Event::new(name, args, ack)));
+                break;
+            }
+            most = most.max(run(Event::new(name.clone(), args.clone(), ack)));
         }
         if most > limit {
             tracing::warn!(

@@ -376,3 +376,40 @@ async fn a_null_answer_is_one_null_argument_and_only_unit_is_none() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn acknowledgements_of_a_socket_with_an_outgoing_hook_arrive_in_order() {
+    let (server, mut hooked) = crate::support::probed_server(|io, report| {
+        io.on_connection(move |socket: Socket| {
+            let report = report.clone();
+            async move {
+                socket.on_any_outgoing(move |_socket, event| report.send(event.name().to_owned()));
+            }
+        });
+        io.main()
+            .on("echo", |socket: Socket, mut event: Event| async move {
+                let args = event.args().clone();
+                socket.emit("echoing", &())?;
+                event.ack(&args)
+            });
+    })
+    .await;
+    let (mut client, _) = server.client("/").await;
+    let first = client.emit_with_ack("/", "echo", json!([1, "one"])).await;
+    let second = client
+        .emit_with_ack("/", "echo", json!([{ "two": 2 }]))
+        .await;
+    assert!(client.expect_event("/", "echoing").await.args().is_empty());
+    assert_eq!(
+        client.expect_ack("/", first).await.text,
+        format!(r#"3{first}[1,"one"]"#)
+    );
+    assert!(client.expect_event("/", "echoing").await.args().is_empty());
+    assert_eq!(
+        client.expect_ack("/", second).await.text,
+        format!(r#"3{second}[{{"two":2}}]"#)
+    );
+    // Acknowledgements are not events: the hook saw the two emits only.
+    assert_eq!(hooked.take(2).await, ["echoing", "echoing"]);
+    server.stop().await;
+}

@@ -326,3 +326,44 @@ async fn reserved_event_names_cannot_be_emitted() {
     client.expect_event("/", "sentinel").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn every_handler_of_an_event_gets_its_name_and_arguments() {
+    let (server, mut seen) = probed_server(|io, report| {
+        for label in ["any 1", "any 2"] {
+            let report = report.clone();
+            io.main().on_any(move |_socket: Socket, event: Event| {
+                let report = report.clone();
+                async move {
+                    let args: Json = event.arg(0).unwrap();
+                    report.send(format!("{label} {} {args}", event.name()));
+                }
+            });
+        }
+        io.main()
+            .on("pair", move |_socket: Socket, mut event: Event| {
+                let report = report.clone();
+                async move {
+                    let args: Json = event.arg(0).unwrap();
+                    report.send(format!("pair {} {args}", event.name()));
+                    let second: String = event.arg(1).unwrap();
+                    event.ack(&second)
+                }
+            });
+    })
+    .await;
+    let (mut client, _) = server.client("/").await;
+    let id = client
+        .emit_with_ack("/", "pair", json!([{ "a": [1, 2] }, "b"]))
+        .await;
+    assert_eq!(
+        seen.take(3).await,
+        [
+            r#"any 1 pair {"a":[1,2]}"#,
+            r#"any 2 pair {"a":[1,2]}"#,
+            r#"pair pair {"a":[1,2]}"#
+        ]
+    );
+    assert_eq!(client.expect_ack("/", id).await.args(), [json!("b")]);
+    server.stop().await;
+}
