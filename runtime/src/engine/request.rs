@@ -41,24 +41,49 @@ struct Query<'a> {
 impl<'a> Query<'a> {
     /// Reads the three parameters the engine routes on; values are only copied
     /// when they hold escapes. A query without escapes (`%` or `+`), as every
-    /// client sends, is split where it stands, without decoding.
+    /// client sends, is split where it stands, without decoding, in one pass.
     fn parse(raw: &'a str) -> Query<'a> {
-        let mut query = Query {
+        let mut query = Query::empty();
+        let (mut start, mut equals) = (0, None);
+        for (at, &byte) in raw.as_bytes().iter().enumerate() {
+            match byte {
+                b'&' => {
+                    query.offer_pair(raw, start, equals, at);
+                    (start, equals) = (at + 1, None);
+                }
+                b'=' if equals.is_none() => equals = Some(at),
+                b'%' | b'+' => return Query::parse_escaped(raw),
+                _ => {}
+            }
+        }
+        query.offer_pair(raw, start, equals, raw.len());
+        query
+    }
+
+    fn empty() -> Query<'a> {
+        Query {
             eio: None,
             transport: None,
             sid: None,
-        };
-        if raw.bytes().any(|byte| byte == b'%' || byte == b'+') {
-            for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
-                query.offer(&name, value);
-            }
-        } else {
-            for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                query.offer(name, Cow::Borrowed(value));
-            }
+        }
+    }
+
+    /// Reads the parameters of a query with escapes, decoding names and values.
+    fn parse_escaped(raw: &'a str) -> Query<'a> {
+        let mut query = Query::empty();
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+            query.offer(&name, value);
         }
         query
+    }
+
+    /// Offers the pair `raw[start..end]`, whose first `=` (if any) is at `equals`.
+    /// The bounds sit on ASCII bytes, so the slices always exist.
+    fn offer_pair(&mut self, raw: &'a str, start: usize, equals: Option<usize>, end: usize) {
+        let (name_end, value_start) = equals.map_or((end, end), |at| (at, at + 1));
+        let name = raw.get(start..name_end).unwrap_or("");
+        let value = raw.get(value_start..end).unwrap_or("");
+        self.offer(name, Cow::Borrowed(value));
     }
 
     /// Keeps `value` when `name` is a routing parameter not seen yet.
@@ -575,6 +600,12 @@ mod tests {
             "sid=%zz&transport=polling",
             "eio=4&Transport=polling&SID=x",
             "sid=a=b&EIO==4",
+            "EIO=4&sid=x%",
+            "=&=4&EIO&EIO=4",
+            "transport=polling&",
+            "&",
+            "sid=\u{e9}t\u{e9}&EIO=4&transport=caf\u{e9}",
+            "EIO=4&transport=polling&sid=abc&EIO=3&t=x+y",
         ];
         for raw in queries {
             let query = Query::parse(raw);
