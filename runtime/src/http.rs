@@ -477,7 +477,8 @@ async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
 
 /// Serves one HTTP/1.1 connection until it ends, an upgrade takes it over, the
 /// client takes longer than 30 s to send a request head (from the connection's
-/// start or its previous request's end), or the server stops (then in-flight requests finish first).
+/// start or its previous request's end), or the server stops (then in-flight
+/// requests finish first).
 async fn serve_connection<E, I>(
     io: I,
     peer: SocketAddr,
