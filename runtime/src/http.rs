@@ -5,7 +5,8 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,15 +14,20 @@ use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{Either, Full};
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::engine::upgrade_io::HoldUpgrade;
 pub use crate::engine::{RemoteAddr, Tls};
+use head_timeout::Activity;
 
 use crate::engine::{BoxError, Engine, EngineHandler};
+
+mod head_timeout;
+#[cfg(test)]
+mod tests;
 
 /// How accepted connections are read: as they are, or through TLS.
 #[derive(Clone)]
@@ -469,8 +475,10 @@ async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
     }
 }
 
-/// Serves one HTTP/1.1 connection until it ends, an upgrade takes it over, or the
-/// server stops (then in-flight requests finish first).
+/// Serves one HTTP/1.1 connection until it ends, an upgrade takes it over, the
+/// client takes longer than 30 s to send a request head (from the connection's
+/// start or its previous request's end), or the server stops (then in-flight
+/// requests finish first).
 async fn serve_connection<E, I>(
     io: I,
     peer: SocketAddr,
@@ -482,13 +490,17 @@ async fn serve_connection<E, I>(
     E: Endpoint,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    let activity = Activity::new();
+    let requests = Arc::clone(&activity);
     let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        let answering = requests.begin();
         request.extensions_mut().insert(RemoteAddr(peer));
         if let Some(tls) = tls {
             request.extensions_mut().insert(tls);
         }
         let endpoint = endpoint.clone();
         started(async move {
+            let _answering = answering;
             let response = if endpoint.matches(request.uri().path()) {
                 endpoint.call(request).await
             } else {
@@ -501,21 +513,50 @@ async fn serve_connection<E, I>(
     });
     // A reply's head and body go out copied into one buffer: polling replies are
     // small, and one flat write costs less than queueing the body beside its head.
+    // The header-read timeout is this module's (one timer per connection), not
+    // hyper's (one per request).
     let connection = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(None)
         .writev(false)
         .serve_connection(io, service)
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = stop_requested(&mut stopped) => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    let probe = stopped.clone();
+    let mut stop = std::pin::pin!(stop_requested(&mut stopped));
+    let mut head_timer = std::pin::pin!(tokio::time::sleep_until(activity.first_check()));
+    let mut last_waker: Option<Waker> = None;
+    let mut stopping = false;
+    // The stop signal and the timer keep the waker they were last polled with (the
+    // task's): they are polled again only when it changed or they may be ready,
+    // not on each of the connection's many wake-ups.
+    let result = std::future::poll_fn(|cx| {
+        let fresh = !last_waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()));
+        if fresh {
+            last_waker = Some(cx.waker().clone());
         }
-    };
-    if let Err(error) = result {
-        tracing::debug!(%error, "http connection ended with an error");
+        if !stopping
+            && (fresh || probe.has_changed().unwrap_or(false))
+            && stop.as_mut().poll(cx).is_ready()
+        {
+            connection.as_mut().graceful_shutdown();
+            stopping = true;
+        }
+        if fresh || head_timer.is_elapsed() {
+            while head_timer.as_mut().poll(cx).is_ready() {
+                match activity.next_check(tokio::time::Instant::now()) {
+                    Some(next) => head_timer.as_mut().reset(next),
+                    None => return Poll::Ready(None),
+                }
+            }
+        }
+        connection.as_mut().poll(cx).map(Some)
+    })
+    .await;
+    match result {
+        Some(Ok(())) => {}
+        Some(Err(error)) => tracing::debug!(%error, "http connection ended with an error"),
+        None => tracing::debug!(%peer, "request head not received in time"),
     }
 }

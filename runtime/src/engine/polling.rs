@@ -212,10 +212,33 @@ impl<D> Drop for PendingPost<'_, D> {
     }
 }
 
+/// What the head of a polling `POST` says of its body.
+pub(crate) struct PostHead {
+    /// `Content-Type: application/octet-stream` (an Engine.IO v3 binary payload).
+    binary: bool,
+    /// The `Content-Length`, when it is one number.
+    declared: Option<u64>,
+}
+
+impl PostHead {
+    /// Reads what the body handling needs from a request's headers.
+    pub(crate) fn of(headers: &HeaderMap) -> PostHead {
+        PostHead {
+            binary: headers
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|value| value.as_bytes().starts_with(b"application/octet-stream")),
+            declared: headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse::<u64>().ok()),
+        }
+    }
+}
+
 /// Handles a `POST`: reads at most `max_payload` bytes and hands each packet to the session.
 pub(crate) async fn post<D: Send + Sync + 'static, B>(
     session: &Arc<Session<D>>,
-    headers: &HeaderMap,
+    head: PostHead,
     body: B,
 ) -> Result<PollingReply, RequestError>
 where
@@ -236,18 +259,12 @@ where
         state.post_pending = true;
     }
     let _pending = PendingPost(session);
-    let binary = headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/octet-stream"));
+    let PostHead { binary, declared } = head;
     if binary && !session.eio3 {
         session.close(CloseReason::TransportError);
         return Err(RequestError::BadRequest);
     }
     let max = session.config.max_payload;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|len| len > max as u64) {
         return Ok(PollingReply::TooLarge);
     }

@@ -1,7 +1,6 @@
 //! Routing one HTTP request to the Engine.IO endpoint: verification in the order of
 //! the Node.js server, handshakes, polling and WebSocket upgrades.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -21,7 +20,8 @@ use super::direct::DirectTcp;
 use super::error::RequestError;
 use super::extensions::{RemoteAddr, Tls};
 use super::hooks;
-use super::polling::{self, PollingReply};
+use super::polling::{self, PollingReply, PostHead};
+use super::query::Query;
 use super::server::{Engine, EngineHandler};
 use super::session::Session;
 use super::sid::Sid;
@@ -32,45 +32,34 @@ use super::ws_io::SocketIo;
 /// The error type request bodies must convert into.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-struct Query<'a> {
-    eio: Option<Cow<'a, str>>,
-    transport: Option<Cow<'a, str>>,
-    sid: Option<Cow<'a, str>>,
+/// What routing a request leaves to do.
+enum Route<D, B> {
+    /// Nothing: the answer, or the error to answer with.
+    Done(Result<Response<Full<Bytes>>, RequestError>),
+    /// A polling request of an open session.
+    Polling(Arc<Session<D>>, PollingCall<B>),
+    /// A handshake (over a transport, v3 or not) that waits for `allow_request`.
+    Handshake(Request<B>, Transport, bool),
 }
 
-impl<'a> Query<'a> {
-    /// Reads the three parameters the engine routes on; values are only copied
-    /// when they hold escapes. A query without escapes (`%` or `+`), as every
-    /// client sends, is split where it stands, without decoding.
-    fn parse(raw: &'a str) -> Query<'a> {
-        let mut query = Query {
-            eio: None,
-            transport: None,
-            sid: None,
-        };
-        if raw.bytes().any(|byte| byte == b'%' || byte == b'+') {
-            for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
-                query.offer(&name, value);
-            }
-        } else {
-            for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                query.offer(name, Cow::Borrowed(value));
-            }
-        }
-        query
-    }
+/// What a polling request of an open session keeps while it waits.
+enum PollingCall<B> {
+    /// A `GET`, with the coding its answer may be compressed with.
+    Get(Option<compression::Coding>),
+    /// A `POST`: what its head says of the body, and the body.
+    Post(PostHead, B),
+}
 
-    /// Keeps `value` when `name` is a routing parameter not seen yet.
-    fn offer(&mut self, name: &str, value: Cow<'a, str>) {
-        let slot = match name {
-            "EIO" => &mut self.eio,
-            "transport" => &mut self.transport,
-            "sid" => &mut self.sid,
-            _ => return,
-        };
-        if slot.is_none() {
-            *slot = Some(value);
+impl<B> PollingCall<B> {
+    /// The call a polling request makes; only `GET` and `POST` are allowed.
+    fn of(request: Request<B>) -> Result<PollingCall<B>, RequestError> {
+        match *request.method() {
+            Method::GET => Ok(PollingCall::Get(compression::negotiate(request.headers()))),
+            Method::POST => {
+                let head = PostHead::of(request.headers());
+                Ok(PollingCall::Post(head, request.into_body()))
+            }
+            _ => Err(RequestError::BadRequest),
         }
     }
 }
@@ -88,8 +77,19 @@ impl<H: EngineHandler> Engine<H> {
     {
         let origin = request.headers().get(header::ORIGIN).cloned();
         let hooks = &self.inner.config.hooks;
-        let parts = hooks.any().then(|| hooks::parts_of(&request));
-        let mut response = match self.route(request).await {
+        // Boxed: the parts are rarely kept, and this future is moved at each await
+        // above it.
+        let parts = hooks.any().then(|| Box::new(hooks::parts_of(&request)));
+        // Routing decides synchronously; what is left to wait for keeps only what
+        // it needs, which keeps this future small.
+        let routed = match self.route(request) {
+            Route::Done(result) => result,
+            Route::Polling(session, call) => self.polling(&session, call).await,
+            Route::Handshake(request, transport, eio3) => {
+                Box::pin(self.allowed_handshake(request, transport, eio3)).await
+            }
+        };
+        let mut response = match routed {
             Ok(mut response) => {
                 if let Some(parts) = &parts {
                     let handshake = Query::parse(parts.uri.query().unwrap_or("")).sid.is_none();
@@ -117,11 +117,10 @@ impl<H: EngineHandler> Engine<H> {
         response
     }
 
-    async fn route<B>(&self, request: Request<B>) -> Result<Response<Full<Bytes>>, RequestError>
+    /// Verifies and routes a request: answers it, or says what is left to wait for.
+    fn route<B>(&self, request: Request<B>) -> Route<H::Data, B>
     where
         B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
     {
         let config = &self.inner.config;
         if request.method() == Method::OPTIONS
@@ -129,7 +128,7 @@ impl<H: EngineHandler> Engine<H> {
         {
             let mut response = reply(StatusCode::NO_CONTENT, None, Bytes::new());
             cors.apply_preflight(request.headers(), response.headers_mut());
-            return Ok(response);
+            return Route::Done(Ok(response));
         }
         let query = Query::parse(request.uri().query().unwrap_or(""));
         // As Node's server: `EIO=4` is v4, anything else (even nothing) is v3.
@@ -143,43 +142,96 @@ impl<H: EngineHandler> Engine<H> {
                 Transport::Polling => config.transports.polling(),
                 Transport::WebSocket => config.transports.websocket(),
             })
-            .ok_or(RequestError::UnknownTransport)?;
+            .ok_or(RequestError::UnknownTransport);
+        let transport = match transport {
+            Ok(transport) => transport,
+            Err(error) => return Route::Done(Err(error)),
+        };
         if let Some(sid) = sid {
-            let session = sid
-                .and_then(|sid| self.inner.session(&sid))
-                .ok_or(RequestError::UnknownSid)?;
-            // As Node's `verify`: outside an upgrade the transport must be the
-            // session's, and every request must speak the session's protocol.
-            if session.transport() != transport && !is_websocket_upgrade(&request) {
-                return Err(RequestError::BadRequest);
-            }
-            if eio3 != session.eio3 {
-                return Err(RequestError::BadRequest);
-            }
-            return match transport {
-                Transport::Polling => self.polling(&session, request).await,
-                // A closed session still listed only waits for its last GET.
-                Transport::WebSocket if session.is_closed() => Err(RequestError::UnknownSid),
-                Transport::WebSocket if config.allow_upgrades => {
-                    self.websocket(request, Ok(session))
-                }
-                Transport::WebSocket => Err(RequestError::BadRequest),
-            };
+            return self.route_session(sid, request, transport, eio3);
         }
         if request.method() != Method::GET {
-            return Err(RequestError::BadHandshakeMethod);
+            return Route::Done(Err(RequestError::BadHandshakeMethod));
         }
-        if transport == Transport::WebSocket {
-            websocket_key(&request)?;
+        if transport == Transport::WebSocket
+            && let Err(error) = websocket_key(&request)
+        {
+            return Route::Done(Err(error));
         }
+        if config.allow_request.is_some() {
+            return Route::Handshake(request, transport, eio3);
+        }
+        Route::Done(self.handshake(request, transport, eio3))
+    }
+
+    /// Routes a request that names a session (`sid`, parsed or not).
+    fn route_session<B>(
+        &self,
+        sid: Option<Sid>,
+        request: Request<B>,
+        transport: Transport,
+        eio3: bool,
+    ) -> Route<H::Data, B>
+    where
+        B: Body + Send + 'static,
+    {
+        let Some(session) = sid.and_then(|sid| self.inner.session(&sid)) else {
+            return Route::Done(Err(RequestError::UnknownSid));
+        };
+        // As Node's `verify`: outside an upgrade the transport must be the
+        // session's, and every request must speak the session's protocol.
+        if session.transport() != transport && !is_websocket_upgrade(&request) {
+            return Route::Done(Err(RequestError::BadRequest));
+        }
+        if eio3 != session.eio3 {
+            return Route::Done(Err(RequestError::BadRequest));
+        }
+        match transport {
+            Transport::Polling => match PollingCall::of(request) {
+                Ok(call) => Route::Polling(session, call),
+                Err(error) => Route::Done(Err(error)),
+            },
+            // A closed session still listed only waits for its last GET.
+            Transport::WebSocket if session.is_closed() => {
+                Route::Done(Err(RequestError::UnknownSid))
+            }
+            Transport::WebSocket if self.inner.config.allow_upgrades => {
+                Route::Done(self.websocket(request, Ok(session)))
+            }
+            Transport::WebSocket => Route::Done(Err(RequestError::BadRequest)),
+        }
+    }
+
+    /// Opens a session once the application's `allow_request` agrees.
+    async fn allowed_handshake<B>(
+        &self,
+        request: Request<B>,
+        transport: Transport,
+        eio3: bool,
+    ) -> Result<Response<Full<Bytes>>, RequestError>
+    where
+        B: Body + Send + 'static,
+    {
         let (parts, body) = request.into_parts();
-        if let Some(hook) = &config.allow_request {
+        if let Some(hook) = &self.inner.config.allow_request {
             hook(&parts).await.map_err(RequestError::Forbidden)?;
         }
-        if eio3 && !config.allow_eio3 {
+        self.handshake(Request::from_parts(parts, body), transport, eio3)
+    }
+
+    /// Opens a session over `transport`.
+    fn handshake<B>(
+        &self,
+        request: Request<B>,
+        transport: Transport,
+        eio3: bool,
+    ) -> Result<Response<Full<Bytes>>, RequestError>
+    where
+        B: Body + Send + 'static,
+    {
+        if eio3 && !self.inner.config.allow_eio3 {
             return Err(RequestError::UnsupportedProtocolVersion);
         }
-        let request = Request::from_parts(parts, body);
         let sid = Sid::random();
         let mut response = match transport {
             Transport::Polling => self.polling_handshake(sid, request, eio3),
@@ -189,27 +241,19 @@ impl<H: EngineHandler> Engine<H> {
         Ok(response)
     }
 
+    /// Answers a polling request of `session`.
     async fn polling<B>(
         &self,
         session: &Arc<Session<H::Data>>,
-        request: Request<B>,
+        call: PollingCall<B>,
     ) -> Result<Response<Full<Bytes>>, RequestError>
     where
-        B: Body + Send + 'static,
-        B::Data: Send,
+        B: Body,
         B::Error: Into<BoxError>,
     {
-        let mut coding = None;
-        let reply = match *request.method() {
-            Method::GET => {
-                coding = compression::negotiate(request.headers());
-                polling::get(session).await?
-            }
-            Method::POST => {
-                let (parts, body) = request.into_parts();
-                polling::post(session, &parts.headers, body).await?
-            }
-            _ => return Err(RequestError::BadRequest),
+        let (reply, coding) = match call {
+            PollingCall::Get(coding) => (polling::get(session).await?, coding),
+            PollingCall::Post(head, body) => (polling::post(session, head, body).await?, None),
         };
         let (status, content_type, body) = reply.parts();
         let options = self.inner.config.http_compression.as_ref();
@@ -538,49 +582,4 @@ fn reply_polling(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Query;
-
-    /// The routing parameters as a full `application/x-www-form-urlencoded` parse
-    /// finds them (the first of each name).
-    fn decoded(raw: &str) -> [Option<String>; 3] {
-        let mut found: [Option<String>; 3] = Default::default();
-        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
-            let slot = match name.as_ref() {
-                "EIO" => &mut found[0],
-                "transport" => &mut found[1],
-                "sid" => &mut found[2],
-                _ => continue,
-            };
-            slot.get_or_insert_with(|| value.into_owned());
-        }
-        found
-    }
-
-    #[test]
-    fn reads_the_routing_parameters_as_a_form_decoder_does() {
-        let queries = [
-            "",
-            "EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA",
-            "EIO=4&transport=polling&t=P1a2b3c&sid=abc",
-            "&&EIO=4&&transport=websocket&",
-            "EIO&transport=&sid",
-            "EIO=4&EIO=3&sid=first&sid=second",
-            "EIO=4&transport=poll%69ng&sid=a%2Bb",
-            "EIO=4&transport=polling&sid=a+b",
-            "E%49O=4&%74ransport=polling",
-            "sid=%zz&transport=polling",
-            "eio=4&Transport=polling&SID=x",
-            "sid=a=b&EIO==4",
-        ];
-        for raw in queries {
-            let query = Query::parse(raw);
-            let parsed =
-                [query.eio, query.transport, query.sid].map(|value| value.map(String::from));
-            assert_eq!(parsed, decoded(raw), "{raw}");
-        }
-    }
 }
