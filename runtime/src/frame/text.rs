@@ -93,6 +93,18 @@ impl Text {
         self.slice(start..self.len())
     }
 
+    /// Everything from byte `start` on, keeping this text's handle on the buffer
+    /// rather than taking another (no reference count to raise, then lower).
+    /// Empty when `start` is out of range or not on a char boundary.
+    pub(crate) fn into_tail(self, start: usize) -> Text {
+        if !self.as_str().is_char_boundary(start) {
+            return Text::default();
+        }
+        let mut bytes = self.0;
+        bytes::Buf::advance(&mut bytes, start);
+        Text(bytes)
+    }
+
     /// The underlying bytes.
     pub fn into_bytes(self) -> Bytes {
         self.0
@@ -178,6 +190,18 @@ mod tests {
         assert!(text.get(2..4).is_none());
         assert!(text.get(0..9).is_none());
         assert_eq!(text.slice(2..3), "");
+    }
+
+    #[test]
+    fn tails_keep_the_buffer_and_respect_char_boundaries() {
+        let text = Text::from("a€b".to_owned());
+        let start = text.as_bytes().as_ptr();
+        let tail = text.clone().into_tail(1);
+        assert_eq!(tail, "€b");
+        assert_eq!(tail.as_bytes().as_ptr(), start.wrapping_add(1));
+        assert_eq!(text.clone().into_tail(5), "");
+        assert_eq!(text.clone().into_tail(2), "");
+        assert_eq!(text.into_tail(9), "");
     }
 
     #[test]

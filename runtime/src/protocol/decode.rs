@@ -175,23 +175,35 @@ impl Decoder {
     }
 }
 
-/// The length of the run of ASCII digits at the start of `bytes`.
-fn digit_run(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .take_while(|byte| byte.is_ascii_digit())
-        .count()
-}
-
-/// The value of a run of ASCII digits, `None` if it overflows.
-fn parse_digits(digits: &[u8]) -> Option<u64> {
-    digits.iter().try_fold(0u64, |value, digit| {
+/// The run of ASCII digits at the start of `bytes`: its length and its value,
+/// `None` when the value overflows. One pass; only a run long enough to overflow
+/// is read again with checked arithmetic.
+fn leading_number(bytes: &[u8]) -> (usize, Option<u64>) {
+    /// The most digits a `u64` always holds.
+    const SAFE_DIGITS: usize = 19;
+    let mut value = 0u64;
+    let mut len = 0;
+    for &byte in bytes {
+        if !byte.is_ascii_digit() {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(byte - b'0'));
+        len += 1;
+    }
+    if len <= SAFE_DIGITS {
+        return (len, Some(value));
+    }
+    let checked = bytes[..len].iter().try_fold(0u64, |value, digit| {
         value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
-    })
+    });
+    (len, checked)
 }
 
 /// Parses `<type>[<attachments>-][<nsp>,][<id>][<payload>]`; returns the packet
 /// and how many attachments it announced.
+// Inlined into its one caller, so that the packet is built where it is returned
+// instead of being moved out of an intermediate result.
+#[inline(always)]
 fn parse_packet(text: Text, max_attachments: usize) -> Result<(Packet, usize), ParseError> {
     let bytes = text.as_bytes();
     let (kind, binary) = match bytes.first() {
@@ -212,20 +224,19 @@ fn parse_packet(text: Text, max_attachments: usize) -> Result<(Packet, usize), P
 
     let mut attachments = 0;
     if binary {
-        let end = pos + digit_run(&bytes[pos..]);
+        let (len, count) = leading_number(&bytes[pos..]);
+        let end = pos + len;
         if end == pos || bytes.get(end) != Some(&b'-') {
             return Err(ParseError::InvalidAttachmentCount);
         }
-        let too_many = ParseError::TooManyAttachments {
-            max: max_attachments,
+        attachments = match count.and_then(|count| usize::try_from(count).ok()) {
+            Some(count) if count <= max_attachments => count,
+            _ => {
+                return Err(ParseError::TooManyAttachments {
+                    max: max_attachments,
+                });
+            }
         };
-        let count = parse_digits(&bytes[pos..end]).ok_or(too_many)?;
-        attachments = usize::try_from(count)
-            .ok()
-            .filter(|&count| count <= max_attachments)
-            .ok_or(ParseError::TooManyAttachments {
-                max: max_attachments,
-            })?;
         pos = end + 1;
     }
 
@@ -241,13 +252,14 @@ fn parse_packet(text: Text, max_attachments: usize) -> Result<(Packet, usize), P
         Text::from_static("/")
     };
 
-    let end = pos + digit_run(&bytes[pos..]);
-    let id = if end > pos {
-        Some(parse_digits(&bytes[pos..end]).ok_or(ParseError::AckIdOutOfRange)?)
-    } else {
-        None
+    let (len, id) = leading_number(&bytes[pos..]);
+    let end = pos + len;
+    let id = match (len, id) {
+        (0, _) => None,
+        (_, Some(id)) => Some(id),
+        (_, None) => return Err(ParseError::AckIdOutOfRange),
     };
-    let payload = text.get(end..bytes.len()).unwrap_or_default();
+    let payload = text.into_tail(end);
 
     let body = parse_body(kind, payload, binary.then_some(attachments))?;
     Ok((Packet { nsp, id, body }, attachments))
@@ -295,7 +307,9 @@ fn parse_body(
             if !is_event {
                 return Ok(Body::Ack(Args::from_ranges(payload, ranges)));
             }
-            let head = head.ok_or(ParseError::MissingEventName)?;
+            let Some(head) = head else {
+                return Err(ParseError::MissingEventName);
+            };
             let name = payload::event_name(&payload, head, first)?;
             Ok(Body::Event {
                 name,

@@ -278,13 +278,14 @@ pub(crate) fn event_name(
 
 /// [`event_name`] for an element the scan did not describe.
 fn read_event_name(payload: &Text, range: Range<usize>) -> Result<Text, ParseError> {
-    let raw = payload
-        .get(range.clone())
-        .ok_or(ParseError::InvalidEventName)?;
+    let Some(raw) = payload.get(range.clone()) else {
+        return Err(ParseError::InvalidEventName);
+    };
     let name = match raw.as_bytes().first() {
-        Some(b'"') if !raw.contains('\\') => payload
-            .get(range.start + 1..range.end - 1)
-            .ok_or(ParseError::InvalidEventName)?,
+        Some(b'"') if !raw.contains('\\') => match payload.get(range.start + 1..range.end - 1) {
+            Some(name) => name,
+            None => return Err(ParseError::InvalidEventName),
+        },
         Some(b'"') => Text::from(serde_json::from_str::<String>(&raw).map_err(invalid_json)?),
         Some(b'-' | b'0'..=b'9') => {
             let number: serde_json::Number = serde_json::from_str(&raw).map_err(invalid_json)?;

@@ -166,6 +166,16 @@ fn ack_ids_must_fit_in_64_bits() {
         decode(r#"218446744073709551616["x"]"#),
         Err(ParseError::AckIdOutOfRange)
     ));
+    let padded = decode(r#"20000000000000000000000042["x"]"#)
+        .unwrap()
+        .unwrap();
+    assert_eq!(padded.id, Some(42));
+    let short = decode(r#"21234567890123456789["x"]"#).unwrap().unwrap();
+    assert_eq!(short.id, Some(1_234_567_890_123_456_789));
+    assert!(matches!(
+        decode(r#"299999999999999999999["x"]"#),
+        Err(ParseError::AckIdOutOfRange)
+    ));
 }
 
 #[test]
