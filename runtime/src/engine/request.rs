@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
+use futures_util::future::{Either, ready};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body::Body;
@@ -43,7 +45,8 @@ enum Route<D, B> {
     /// emptied, for its answer.
     Polling(Arc<Session<D>>, PollingCall<B>, HeaderMap),
     /// A handshake (over a transport, v3 or not) that waits for `allow_request`.
-    Handshake(Request<B>, Transport, bool),
+    /// Boxed: it is rare, and the answer's future keeps the largest variant.
+    Handshake(Box<Request<B>>, Transport, bool),
 }
 
 /// What a polling request of an open session keeps while it waits.
@@ -110,20 +113,18 @@ impl<H: EngineHandler> Engine<H> {
         // above it.
         let parts = hooks.any().then(|| Box::new(hooks::parts_of(&request)));
         // Routing decides synchronously; what is left to wait for keeps only what
-        // it needs, which keeps this future small.
-        let route = self.route(request);
-        async move {
-            let routed = match route {
-                Route::Done(result) => result,
-                Route::Polling(session, call, headers) => {
-                    self.polling(&session, call, headers).await
-                }
-                Route::Handshake(request, transport, eio3) => {
-                    Box::pin(self.allowed_handshake(request, transport, eio3)).await
-                }
-            };
-            self.finish(routed, origin, parts.as_deref())
-        }
+        // it needs, in place (an async block would keep the route beside it), which
+        // keeps this future small.
+        let routed = match self.route(request) {
+            Route::Done(result) => Either::Left(ready(result)),
+            Route::Polling(session, call, headers) => {
+                Either::Right(Either::Left(self.polling(session, call, headers)))
+            }
+            Route::Handshake(request, transport, eio3) => Either::Right(Either::Right(Box::pin(
+                self.allowed_handshake(*request, transport, eio3),
+            ))),
+        };
+        routed.map(move |routed| self.finish(routed, origin, parts.as_deref()))
     }
 
     /// The response to a routed request: its answer with the hooks' headers, or
@@ -205,7 +206,7 @@ impl<H: EngineHandler> Engine<H> {
             return Route::Done(Err(error));
         }
         if config.allow_request.is_some() {
-            return Route::Handshake(request, transport, eio3);
+            return Route::Handshake(Box::new(request), transport, eio3);
         }
         Route::Done(self.handshake(request, transport, eio3))
     }
@@ -290,7 +291,7 @@ impl<H: EngineHandler> Engine<H> {
     /// Answers a polling request of `session`.
     async fn polling<B>(
         &self,
-        session: &Arc<Session<H::Data>>,
+        session: Arc<Session<H::Data>>,
         call: PollingCall<B>,
         headers: HeaderMap,
     ) -> Result<Response<Full<Bytes>>, RequestError>
@@ -299,8 +300,8 @@ impl<H: EngineHandler> Engine<H> {
         B::Error: Into<BoxError>,
     {
         let (reply, coding) = match call {
-            PollingCall::Get(coding) => (polling::get(session).await?, coding),
-            PollingCall::Post(head, body) => (polling::post(session, head, body).await?, None),
+            PollingCall::Get(coding) => (polling::get(&session).await?, coding),
+            PollingCall::Post(head, body) => (polling::post(&session, head, body).await?, None),
         };
         let (status, content_type, body) = reply.parts();
         let options = self.inner.config.http_compression.as_ref();
