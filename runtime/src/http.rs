@@ -73,7 +73,7 @@ impl<H: EngineHandler> Endpoint for Engine<H> {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        self.handle(request)
+        self.respond(request)
     }
 }
 

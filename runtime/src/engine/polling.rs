@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use http_body::Body;
 use http_body_util::BodyExt;
 use tokio::time::Instant;
@@ -322,14 +322,18 @@ async fn read_body<B: Body>(body: B, max: usize) -> Result<Option<Bytes>, B::Err
     Ok(Some(first.unwrap_or_else(|| joined.freeze())))
 }
 
+/// The content type of a payload, checked once at compile time.
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=UTF-8");
+
+/// The content type of a `POST`'s `ok`, checked once at compile time.
+const TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html");
+
 impl PollingReply {
     /// The status, content type and body of the reply.
-    pub(crate) fn parts(self) -> (StatusCode, Option<&'static str>, Bytes) {
+    pub(crate) fn parts(self) -> (StatusCode, Option<HeaderValue>, Bytes) {
         match self {
-            PollingReply::Payload(payload) => {
-                (StatusCode::OK, Some("text/plain; charset=UTF-8"), payload)
-            }
-            PollingReply::Ok => (StatusCode::OK, Some("text/html"), Bytes::from_static(b"ok")),
+            PollingReply::Payload(payload) => (StatusCode::OK, Some(TEXT_PLAIN), payload),
+            PollingReply::Ok => (StatusCode::OK, Some(TEXT_HTML), Bytes::from_static(b"ok")),
             PollingReply::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None, Bytes::new()),
         }
     }

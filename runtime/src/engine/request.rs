@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
+use futures_util::future::{Either, ready};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body::Body;
@@ -28,6 +30,9 @@ use super::sid::Sid;
 use super::upgrade_io::HoldUpgrade;
 use super::websocket::{self, Ws};
 use super::ws_io::SocketIo;
+use reply::{reply, reply_polling, switching_protocols};
+
+mod reply;
 
 /// The error type request bodies must convert into.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -36,10 +41,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 enum Route<D, B> {
     /// Nothing: the answer, or the error to answer with.
     Done(Result<Response<Full<Bytes>>, RequestError>),
-    /// A polling request of an open session.
-    Polling(Arc<Session<D>>, PollingCall<B>),
+    /// A polling request of an open session, with the request's header map,
+    /// emptied, for its answer.
+    Polling(Arc<Session<D>>, PollingCall<B>, HeaderMap),
     /// A handshake (over a transport, v3 or not) that waits for `allow_request`.
-    Handshake(Request<B>, Transport, bool),
+    /// Boxed: it is rare, and the answer's future keeps the largest variant.
+    Handshake(Box<Request<B>>, Transport, bool),
 }
 
 /// What a polling request of an open session keeps while it waits.
@@ -51,16 +58,20 @@ enum PollingCall<B> {
 }
 
 impl<B> PollingCall<B> {
-    /// The call a polling request makes; only `GET` and `POST` are allowed.
-    fn of(request: Request<B>) -> Result<PollingCall<B>, RequestError> {
-        match *request.method() {
-            Method::GET => Ok(PollingCall::Get(compression::negotiate(request.headers()))),
-            Method::POST => {
-                let head = PostHead::of(request.headers());
-                Ok(PollingCall::Post(head, request.into_body()))
-            }
-            _ => Err(RequestError::BadRequest),
-        }
+    /// The call a polling request makes (only `GET` and `POST` are allowed), and
+    /// the request's header map emptied: the answer's headers go in it, which
+    /// spares allocating a map per request (hyper hands the answer's map back
+    /// for the next request's headers).
+    fn of(request: Request<B>) -> Result<(PollingCall<B>, HeaderMap), RequestError> {
+        let (parts, body) = request.into_parts();
+        let call = match parts.method {
+            Method::GET => PollingCall::Get(compression::negotiate(&parts.headers)),
+            Method::POST => PollingCall::Post(PostHead::of(&parts.headers), body),
+            _ => return Err(RequestError::BadRequest),
+        };
+        let mut headers = parts.headers;
+        headers.clear();
+        Ok((call, headers))
     }
 }
 
@@ -75,23 +86,59 @@ impl<H: EngineHandler> Engine<H> {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let origin = request.headers().get(header::ORIGIN).cloned();
+        self.respond(request).await
+    }
+
+    /// Routes a request at once and returns what is left to answer it: a future
+    /// that keeps what waiting needs, not the request (it is moved at each await
+    /// above it, and boxed by the HTTP server).
+    pub(crate) fn respond<B>(
+        &self,
+        request: Request<B>,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send + '_
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        // Only a CORS policy reads the origin back.
+        let origin = self
+            .inner
+            .config
+            .cors
+            .as_ref()
+            .and_then(|_| request.headers().get(header::ORIGIN).cloned());
         let hooks = &self.inner.config.hooks;
         // Boxed: the parts are rarely kept, and this future is moved at each await
         // above it.
         let parts = hooks.any().then(|| Box::new(hooks::parts_of(&request)));
         // Routing decides synchronously; what is left to wait for keeps only what
-        // it needs, which keeps this future small.
+        // it needs, in place (an async block would keep the route beside it), which
+        // keeps this future small.
         let routed = match self.route(request) {
-            Route::Done(result) => result,
-            Route::Polling(session, call) => self.polling(&session, call).await,
-            Route::Handshake(request, transport, eio3) => {
-                Box::pin(self.allowed_handshake(request, transport, eio3)).await
+            Route::Done(result) => Either::Left(ready(result)),
+            Route::Polling(session, call, headers) => {
+                Either::Right(Either::Left(self.polling(session, call, headers)))
             }
+            Route::Handshake(request, transport, eio3) => Either::Right(Either::Right(Box::pin(
+                self.allowed_handshake(*request, transport, eio3),
+            ))),
         };
+        routed.map(move |routed| self.finish(routed, origin, parts.as_deref()))
+    }
+
+    /// The response to a routed request: its answer with the hooks' headers, or
+    /// its error's; with the CORS headers either way.
+    fn finish(
+        &self,
+        routed: Result<Response<Full<Bytes>>, RequestError>,
+        origin: Option<HeaderValue>,
+        parts: Option<&http::request::Parts>,
+    ) -> Response<Full<Bytes>> {
+        let hooks = &self.inner.config.hooks;
         let mut response = match routed {
             Ok(mut response) => {
-                if let Some(parts) = &parts {
+                if let Some(parts) = parts {
                     let handshake = Query::parse(parts.uri.query().unwrap_or("")).sid.is_none();
                     let headers = response.headers_mut();
                     if handshake && let Some(hook) = &hooks.initial_headers {
@@ -105,7 +152,7 @@ impl<H: EngineHandler> Engine<H> {
             }
             Err(error) => {
                 tracing::debug!(%error, "engine.io request refused");
-                if let (Some(parts), Some(hook)) = (&parts, &hooks.connection_error) {
+                if let (Some(parts), Some(hook)) = (parts, &hooks.connection_error) {
                     hook(&error, parts);
                 }
                 error.into_response()
@@ -159,7 +206,7 @@ impl<H: EngineHandler> Engine<H> {
             return Route::Done(Err(error));
         }
         if config.allow_request.is_some() {
-            return Route::Handshake(request, transport, eio3);
+            return Route::Handshake(Box::new(request), transport, eio3);
         }
         Route::Done(self.handshake(request, transport, eio3))
     }
@@ -188,7 +235,7 @@ impl<H: EngineHandler> Engine<H> {
         }
         match transport {
             Transport::Polling => match PollingCall::of(request) {
-                Ok(call) => Route::Polling(session, call),
+                Ok((call, headers)) => Route::Polling(session, call, headers),
                 Err(error) => Route::Done(Err(error)),
             },
             // A closed session still listed only waits for its last GET.
@@ -244,21 +291,22 @@ impl<H: EngineHandler> Engine<H> {
     /// Answers a polling request of `session`.
     async fn polling<B>(
         &self,
-        session: &Arc<Session<H::Data>>,
+        session: Arc<Session<H::Data>>,
         call: PollingCall<B>,
+        headers: HeaderMap,
     ) -> Result<Response<Full<Bytes>>, RequestError>
     where
         B: Body,
         B::Error: Into<BoxError>,
     {
         let (reply, coding) = match call {
-            PollingCall::Get(coding) => (polling::get(session).await?, coding),
-            PollingCall::Post(head, body) => (polling::post(session, head, body).await?, None),
+            PollingCall::Get(coding) => (polling::get(&session).await?, coding),
+            PollingCall::Post(head, body) => (polling::post(&session, head, body).await?, None),
         };
         let (status, content_type, body) = reply.parts();
         let options = self.inner.config.http_compression.as_ref();
         let (body, encoding) = compression::compress_reply(options, coding, body);
-        let mut response = reply_polling(status, content_type, body);
+        let mut response = reply_polling(status, content_type, body, headers);
         if let Some(encoding) = encoding {
             response
                 .headers_mut()
@@ -281,7 +329,7 @@ impl<H: EngineHandler> Engine<H> {
             PollingReply::Payload(payload)
         };
         let (status, content_type, body) = reply.parts();
-        reply_polling(status, content_type, body)
+        reply_polling(status, content_type, body, HeaderMap::new())
     }
 
     /// Creates a session, queues its open packet and tells the handler.
@@ -543,43 +591,4 @@ fn is_websocket_key(key: &[u8]) -> bool {
         && base64::engine::general_purpose::STANDARD
             .decode(key)
             .is_ok_and(|nonce| nonce.len() == 16)
-}
-
-fn reply(
-    status: StatusCode,
-    content_type: Option<&'static str>,
-    body: Bytes,
-) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body));
-    *response.status_mut() = status;
-    if let Some(content_type) = content_type {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    }
-    response
-}
-
-/// The `101` that accepts a WebSocket whose key answers to `accept`.
-fn switching_protocols(accept: &str) -> Response<Full<Bytes>> {
-    let mut response = reply(StatusCode::SWITCHING_PROTOCOLS, None, Bytes::new());
-    let headers = response.headers_mut();
-    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    if let Ok(accept) = HeaderValue::from_str(accept) {
-        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-    }
-    response
-}
-
-fn reply_polling(
-    status: StatusCode,
-    content_type: Option<&'static str>,
-    body: Bytes,
-) -> Response<Full<Bytes>> {
-    let mut response = reply(status, content_type, body);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

@@ -259,14 +259,13 @@ impl Endpoint for Server {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let refused = self.registry().is_closed() && !names_session(request.uri());
-        let origin = request.headers().get(http::header::ORIGIN).cloned();
-        async move {
-            if refused {
-                return self.shutting_down(origin.as_ref());
-            }
-            self.engine.handle(request).await
+        use futures_util::future::{Either, ready};
+        if self.registry().is_closed() && !names_session(request.uri()) {
+            let origin = request.headers().get(http::header::ORIGIN);
+            return Either::Left(ready(self.shutting_down(origin)));
         }
+        // The engine's future as it is: wrapping it would keep the request twice.
+        Either::Right(self.engine.respond(request))
     }
 }
 
