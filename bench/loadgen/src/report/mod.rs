@@ -83,9 +83,9 @@ pub fn run(args: &ReportArgs) -> Result<(), Error> {
 }
 
 /// Adds the results of an earlier combined JSON document for the scenarios this
-/// run did not measure. The earlier setup is kept, and this run's is added with
-/// its keys marked by the scenarios it measured; an earlier partial run's setup is
-/// dropped once every scenario it measured has been measured again.
+/// run did not measure. This run's setup is added with its keys marked by the
+/// scenarios it measured; an earlier run's setup is kept while the report still
+/// shows one of its results (see [`runs_still_shown`]).
 fn merge(
     path: &Path,
     results: Vec<RunResult>,
@@ -97,37 +97,60 @@ fn merge(
     scenarios.sort_unstable();
     scenarios.dedup();
     let mark = format!(" (run of {})", scenarios.join(", "));
-    let mut merged_meta: Meta = doc["meta"]
+    let earlier_meta: Vec<(String, String)> = doc["meta"]
         .as_object()
         .into_iter()
         .flatten()
-        .filter(|(key, _)| still_reported(key, &scenarios))
         .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let kept: Vec<RunResult> = earlier
+        .into_iter()
+        .filter(|r| !scenarios.contains(&r.scenario.as_str()))
+        .collect();
+    let shown = runs_still_shown(&earlier_meta, kept.iter().map(|r| r.scenario.as_str()));
+    let mut merged_meta: Meta = earlier_meta
+        .into_iter()
+        .filter(|(key, _)| shown.contains(&run_of(key).map(str::to_string)))
         .collect();
     merged_meta.extend(
         meta.into_iter()
             .map(|(key, value)| (format!("{key}{mark}"), value)),
     );
-    let mut merged: Vec<RunResult> = earlier
-        .into_iter()
-        .filter(|r| !scenarios.contains(&r.scenario.as_str()))
-        .collect();
+    let mut merged = kept;
     merged.extend(results);
     Ok((merged, merged_meta))
 }
 
-/// Whether an earlier setup line still describes a result of the report: an
-/// unmarked line (the base run) always does, a line marked `(run of A, B)` while
-/// one of its scenarios is not measured again by this run.
-fn still_reported(key: &str, measured_now: &[&str]) -> bool {
-    let Some(list) = key
-        .rsplit_once(" (run of ")
+/// The scenario list a setup key is marked with (`date (run of a, b)` → `Some("a, b")`),
+/// `None` for the base run's unmarked keys.
+fn run_of(key: &str) -> Option<&str> {
+    key.rsplit_once(" (run of ")
         .and_then(|(_, rest)| rest.strip_suffix(')'))
-    else {
-        return true;
-    };
-    list.split(", ")
-        .any(|scenario| !measured_now.contains(&scenario))
+}
+
+/// The earlier runs (by [`run_of`]) whose results the report still shows. Each
+/// scenario belongs to the latest run, by its `date` line, that measured it, and
+/// to the base run when no marked run did.
+fn runs_still_shown<'a>(
+    meta: &'a [(String, String)],
+    scenarios: impl Iterator<Item = &'a str>,
+) -> std::collections::HashSet<Option<String>> {
+    let dated: Vec<(&str, &str)> = meta
+        .iter()
+        .filter_map(|(key, date)| {
+            let list = key.strip_prefix("date (run of ")?.strip_suffix(')')?;
+            Some((list, date.as_str()))
+        })
+        .collect();
+    scenarios
+        .map(|scenario| {
+            dated
+                .iter()
+                .filter(|(list, _)| list.split(", ").any(|s| s == scenario))
+                .max_by_key(|(_, date)| *date)
+                .map(|(list, _)| list.to_string())
+        })
+        .collect()
 }
 
 fn load(dir: &Path) -> Result<Vec<RunResult>, Error> {
@@ -542,15 +565,40 @@ fn render_steps(
 
 #[cfg(test)]
 mod tests {
-    use super::still_reported;
+    use super::{run_of, runs_still_shown};
+
+    fn meta(lines: &[(&str, &str)]) -> Vec<(String, String)> {
+        lines
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect()
+    }
 
     #[test]
-    fn setup_lines_of_runs_measured_again_are_dropped() {
-        let now = ["echo", "echo-polling"];
-        assert!(still_reported("machine", &now));
-        assert!(!still_reported("machine (run of echo)", &now));
-        assert!(!still_reported("date (run of echo, echo-polling)", &now));
-        assert!(still_reported("date (run of echo, fanout)", &now));
-        assert!(still_reported("date (run of callgrind-echo)", &now));
+    fn each_scenario_is_shown_from_the_latest_run_that_measured_it() {
+        let meta = meta(&[
+            ("date", "2026-12-01T00:00:00Z"),
+            ("date (run of echo, fanout-polling)", "2026-12-02T00:00:00Z"),
+            ("date (run of echo)", "2026-12-03T00:00:00Z"),
+            ("date (run of fanout-polling, idle)", "2026-12-04T00:00:00Z"),
+        ]);
+        let shown = runs_still_shown(&meta, ["echo", "fanout-polling", "rooms"].into_iter());
+        assert!(shown.contains(&None), "rooms comes from the base run");
+        assert!(shown.contains(&Some("echo".to_string())));
+        assert!(shown.contains(&Some("fanout-polling, idle".to_string())));
+        let superseded = Some("echo, fanout-polling".to_string());
+        assert!(!shown.contains(&superseded), "superseded twice over");
+        assert_eq!(shown.len(), 3);
+        let shown = runs_still_shown(&meta, ["echo"].into_iter());
+        assert!(
+            !shown.contains(&None),
+            "the base run shows nothing any more"
+        );
+    }
+
+    #[test]
+    fn setup_keys_name_their_run() {
+        assert_eq!(run_of("machine"), None);
+        assert_eq!(run_of("machine (run of echo, idle)"), Some("echo, idle"));
     }
 }
