@@ -394,9 +394,7 @@ pub fn headline(scenario: &str) -> &'static [&'static str] {
         "idle" => &["bytes_per_conn", "connect_failures"],
         s if s.starts_with("storm") => &["conns_per_s", "connect_p99_ms", "failures"],
         "callgrind-fanout" => &["ir_per_delivery"],
-        "callgrind-echo" | "callgrind-echo-saturated" | "callgrind-echo-polling" => {
-            &["ir_per_ack"]
-        }
+        "callgrind-echo" | "callgrind-echo-saturated" | "callgrind-echo-polling" => &["ir_per_ack"],
         _ => &[],
     }
 }
