@@ -252,51 +252,53 @@ fn value(rng: &mut Rng, depth: usize, out: &mut String) {
         3 => out.push_str(rng.pick(&["true", "false", "null"])),
         4 => out.push_str(&format!("{}.{}", rng.below(1000), rng.below(1000))),
         5 => out.push_str("\"text\""),
-        6 => {
-            out.push('[');
-            let count = rng.below(4);
-            for index in 0..count {
-                if index > 0 {
-                    out.push(',');
-                }
-                out.push_str(rng.pick(WHITESPACE));
-                value(rng, depth - 1, out);
-                out.push_str(rng.pick(WHITESPACE));
-            }
-            out.push(']');
-        }
+        6 => array(rng, 4, depth - 1, out),
         _ => {
-            out.push('{');
             let count = rng.below(4);
-            for index in 0..count {
-                if index > 0 {
-                    out.push(',');
-                }
+            members(rng, count, ('{', '}'), out, |rng, out| {
                 out.push_str(rng.pick(WHITESPACE));
                 out.push_str(rng.pick(&["\"a\"", "\"_placeholder\"", "\"num\"", "\"\""]));
                 out.push_str(rng.pick(WHITESPACE));
                 out.push(':');
                 out.push_str(rng.pick(WHITESPACE));
                 value(rng, depth - 1, out);
-            }
-            out.push('}');
+            });
         }
     }
 }
 
-/// A random array payload, valid before mutation.
-fn payload(rng: &mut Rng) -> String {
-    let mut out = String::from("[");
-    let count = rng.below(5);
+/// An array of fewer than `max` random values nested at most `depth` deep.
+fn array(rng: &mut Rng, max: usize, depth: usize, out: &mut String) {
+    let count = rng.below(max);
+    members(rng, count, ('[', ']'), out, |rng, out| {
+        out.push_str(rng.pick(WHITESPACE));
+        value(rng, depth, out);
+        out.push_str(rng.pick(WHITESPACE));
+    });
+}
+
+/// `count` members written by `member`, separated by commas, between `open` and `close`.
+fn members(
+    rng: &mut Rng,
+    count: usize,
+    (open, close): (char, char),
+    out: &mut String,
+    mut member: impl FnMut(&mut Rng, &mut String),
+) {
+    out.push(open);
     for index in 0..count {
         if index > 0 {
             out.push(',');
         }
-        out.push_str(rng.pick(WHITESPACE));
-        value(rng, 4, &mut out);
-        out.push_str(rng.pick(WHITESPACE));
+        member(rng, out);
     }
-    out.push(']');
+    out.push(close);
+}
+
+/// A random array payload, valid before mutation.
+fn payload(rng: &mut Rng) -> String {
+    let mut out = String::new();
+    array(rng, 5, 4, &mut out);
     out
 }
 
