@@ -5,12 +5,13 @@
 //! moved to a task. Either way, handlers start in the order packets arrived, and a
 //! handler that fails or panics is logged and never takes the connection down.
 
+mod run;
+mod slot;
+
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Waker};
+
+pub use run::EventRun;
+pub(crate) use run::{in_span, run, run_on};
 
 use super::Event;
 use super::reason::DisconnectReason;
@@ -26,6 +27,15 @@ use crate::protocol::Args;
 pub trait EventHandler: Send + Sync + 'static {
     /// Handles `event`, received by `socket`.
     fn call(&self, socket: Socket, event: Event) -> BoxFuture;
+
+    /// Runs the handler on `event` as `run` says. Returns the number of the
+    /// connection's handlers waiting in tasks once this one is among them (0 when
+    /// it finished at once). Runs the boxed future of [`call`](Self::call) unless
+    /// an implementation knows better.
+    #[doc(hidden)]
+    fn __dispatch(&self, socket: Socket, event: Event, run: &EventRun<'_>) -> usize {
+        run.boxed(self.call(socket, event))
+    }
 }
 
 impl<F, Fut> EventHandler for F
@@ -37,6 +47,11 @@ where
     fn call(&self, socket: Socket, event: Event) -> BoxFuture {
         let future = self(socket, event);
         Box::pin(async move { future.await.report("event") })
+    }
+
+    fn __dispatch(&self, socket: Socket, event: Event, run: &EventRun<'_>) -> usize {
+        let future = self(socket, event);
+        run.unboxed(async move { future.await.report("event") })
     }
 }
 
@@ -129,96 +144,5 @@ where
     }
 }
 
-/// Polls `future` once where we are; moves it to a task only if it has to wait.
-/// A panic is caught and logged.
-pub(crate) fn run(future: BoxFuture) {
-    run_counted(future, None, None);
-}
-
-/// `future` run inside `span`, each time it is polled; as it is when no
-/// subscriber wants the span, so that a disabled span costs no allocation.
-#[inline]
-pub(crate) fn in_span(future: BoxFuture, span: &tracing::Span) -> BoxFuture {
-    if span.is_disabled() {
-        future
-    } else {
-        Box::pin(tracing::Instrument::instrument(future, span.clone()))
-    }
-}
-
-/// Like [`run`], for calls that may come from outside any tokio runtime (such as
-/// `Socket::disconnect` on a plain thread): a future that has to wait then runs
-/// on `runtime`, the one its connection opened on.
-pub(crate) fn run_on(future: BoxFuture, runtime: Option<&tokio::runtime::Handle>) {
-    run_counted(future, None, runtime);
-}
-
-/// Like [`run_on`]; while the future waits in its task, `waiting` counts it.
-/// Returns the count once this future is in it (0 when it finished at once).
-pub(crate) fn run_counted(
-    mut future: BoxFuture,
-    waiting: Option<&Arc<AtomicUsize>>,
-    runtime: Option<&tokio::runtime::Handle>,
-) -> usize {
-    // Outside any runtime, the handler runs in `runtime`'s context, so it may use
-    // tokio's timers and tasks. (Inside a task there is a runtime: no lookup.)
-    let outside = tokio::task::try_id().is_none() && tokio::runtime::Handle::try_current().is_err();
-    let fallback = if outside { runtime } else { None };
-    let entered = fallback.map(tokio::runtime::Handle::enter);
-    let mut cx = Context::from_waker(Waker::noop());
-    let polled = std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
-    drop(entered);
-    match polled {
-        Ok(Poll::Ready(())) => 0,
-        Ok(Poll::Pending) => {
-            if outside && fallback.is_none() {
-                tracing::error!("a handler has to wait, but no tokio runtime can run it: dropped");
-                return 0;
-            }
-            let count = waiting.map_or(0, |waiting| waiting.fetch_add(1, Ordering::AcqRel) + 1);
-            let task = CatchPanic {
-                future,
-                waiting: waiting.cloned(),
-            };
-            match fallback {
-                Some(runtime) => drop(runtime.spawn(task)),
-                None => drop(tokio::spawn(task)),
-            }
-            count
-        }
-        Err(_) => {
-            tracing::error!("a handler panicked");
-            0
-        }
-    }
-}
-
-/// Logs a panic of the wrapped future instead of letting it unwind, and leaves
-/// the waiting count when done.
-struct CatchPanic {
-    future: BoxFuture,
-    waiting: Option<Arc<AtomicUsize>>,
-}
-
-impl Drop for CatchPanic {
-    fn drop(&mut self) {
-        if let Some(waiting) = &self.waiting {
-            waiting.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-}
-
-impl Future for CatchPanic {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let future = &mut self.future;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
-            Ok(poll) => poll,
-            Err(_) => {
-                tracing::error!("a handler panicked");
-                Poll::Ready(())
-            }
-        }
-    }
-}
+#[cfg(test)]
+mod tests;

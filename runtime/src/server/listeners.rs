@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Event;
 use super::event_middleware::{ErrorHandler, EventMiddleware};
-use super::handler::EventHandler;
+use super::handler::{EventHandler, EventRun};
 use super::namespace::Listeners;
 use super::socket::{Socket, SocketInner};
 use crate::peer::BoxFuture;
@@ -133,15 +133,32 @@ struct Once {
     handler: Box<dyn EventHandler>,
 }
 
-impl EventHandler for Once {
-    fn call(&self, socket: Socket, event: Event) -> BoxFuture {
+impl Once {
+    /// Whether this is the first event: it leaves the socket's listeners then.
+    fn first(&self, socket: &Socket) -> bool {
         if self.spent.swap(true, Ordering::AcqRel) {
-            return Box::pin(std::future::ready(()));
+            return false;
         }
         if let Some(listeners) = &mut socket.inner.local().listeners {
             listeners.remove_one(&self.event, (self as *const Once).cast());
         }
+        true
+    }
+}
+
+impl EventHandler for Once {
+    fn call(&self, socket: Socket, event: Event) -> BoxFuture {
+        if !self.first(&socket) {
+            return Box::pin(std::future::ready(()));
+        }
         self.handler.call(socket, event)
+    }
+
+    fn __dispatch(&self, socket: Socket, event: Event, run: &EventRun<'_>) -> usize {
+        if !self.first(&socket) {
+            return 0;
+        }
+        self.handler.__dispatch(socket, event, run)
     }
 }
 

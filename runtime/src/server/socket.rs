@@ -687,19 +687,18 @@ impl Socket {
         let waiting = self.inner.conn.data().waiting_handlers();
         let limit = self.inner.ns.max_waiting_handlers;
         let runtime = self.inner.conn.runtime();
+        let run = handler::EventRun::new(&span, Some(waiting), runtime);
         let mut most = 0;
         for (index, handler) in handlers.enumerate() {
             let ack = if index == ack_index { ack.take() } else { None };
-            let run = |event| {
-                let future = handler::in_span(handler.call(self.clone(), event), &span);
-                handler::run_counted(future, Some(waiting), runtime)
-            };
             if index + 1 == total {
                 // The last handler takes the name and arguments, the others get copies.
-                most = most.max(run(Event::new(name, args, ack)));
+                let event = Event::new(name, args, ack);
+                most = most.max(handler.__dispatch(self.clone(), event, &run));
                 break;
             }
-            most = most.max(run(Event::new(name.clone(), args.clone(), ack)));
+            let event = Event::new(name.clone(), args.clone(), ack);
+            most = most.max(handler.__dispatch(self.clone(), event, &run));
         }
         if most > limit {
             tracing::warn!(

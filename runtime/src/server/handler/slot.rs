@@ -1,0 +1,99 @@
+//! A handler future's own allocation, reused on the same thread once the future
+//! is done, so that handlers that finish on their first poll allocate nothing.
+//!
+//! Each thread keeps a few free allocations, one per future type, of
+//! [`MAX_SLOT_SIZE`] bytes at most: [`MAX_FREE_SLOTS`] of them, the oldest
+//! making room for a newer one.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// How many free allocations a thread keeps.
+pub(super) const MAX_FREE_SLOTS: usize = 8;
+
+/// The largest allocation (in bytes) a thread keeps for reuse.
+pub(super) const MAX_SLOT_SIZE: usize = 16 * 1024;
+
+thread_local! {
+    /// The free allocations of this thread: boxes of `Option<F>` holding `None`,
+    /// each of a different `F`.
+    static FREE_SLOTS: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A future pinned in its own allocation, which goes back to the thread's free
+/// allocations when the future is done ([`Slot::recycle`]).
+pub(super) struct Slot<F>(Pin<Box<Option<F>>>);
+
+impl<F: Future<Output = ()> + Send + 'static> Slot<F> {
+    /// Pins `future` in a free allocation of this thread, or a new one.
+    pub(super) fn new(future: F) -> Slot<F> {
+        let mut place = take_free::<Option<F>>().unwrap_or_else(|| Box::new(None));
+        // A free allocation holds `None`: nothing to drop.
+        *place = Some(future);
+        Slot(Box::into_pin(place))
+    }
+
+    /// Drops the future where it is and keeps its allocation for the next future
+    /// of the same type on this thread.
+    pub(super) fn recycle(mut self) {
+        self.0.set(None);
+        if size_of::<Option<F>>() > MAX_SLOT_SIZE {
+            return;
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: `Pin::set` just ran the future's destructor in place, so the
+        // pinned `F` was dropped before its memory is reused, as pinning
+        // requires, and the box now holds `None`. `Option<F>` pins only its
+        // `Some` payload (the one projection used is `Option::as_pin_mut`), so
+        // the allocation holds no pinned value any more; taking the box out of
+        // its `Pin` moves nothing but the pointer, and the next `F` written there
+        // is pinned anew by `Box::into_pin` before it is polled.
+        let place = unsafe { Pin::into_inner_unchecked(self.0) };
+        give_back(place);
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Slot<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.get_mut().0.as_mut().as_pin_mut() {
+            Some(future) => future.poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+/// A free allocation of this thread for a `T`, if there is one.
+fn take_free<T: 'static>() -> Option<Box<T>> {
+    FREE_SLOTS
+        .try_with(|free| {
+            let mut free = free.try_borrow_mut().ok()?;
+            let index = free.iter().position(|place| place.is::<T>())?;
+            free.swap_remove(index).downcast::<T>().ok()
+        })
+        .ok()
+        .flatten()
+}
+
+/// Keeps `place` among this thread's free allocations (or frees it while the
+/// thread is being torn down).
+fn give_back<T: 'static>(place: Box<T>) {
+    let _ = FREE_SLOTS.try_with(move |free| {
+        if let Ok(mut free) = free.try_borrow_mut() {
+            if free.len() >= MAX_FREE_SLOTS {
+                free.remove(0);
+            }
+            free.push(place);
+        }
+    });
+}
+
+/// How many free allocations this thread keeps now.
+#[cfg(test)]
+pub(super) fn free_slot_count() -> usize {
+    FREE_SLOTS.with(|free| free.borrow().len())
+}
