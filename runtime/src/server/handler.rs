@@ -50,8 +50,7 @@ where
     }
 
     fn __dispatch(&self, socket: Socket, event: Event, run: &EventRun<'_>) -> usize {
-        let future = self(socket, event);
-        run.unboxed(async move { future.await.report("event") })
+        run.unboxed(self(socket, event))
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use super::slot::Slot;
-use crate::peer::BoxFuture;
+use crate::peer::{BoxFuture, HandlerResult};
 
 /// A future where a handler runs: polled once in place, then handed to a task
 /// if it has to wait, and let go of when it is done.
@@ -22,7 +22,11 @@ impl Parked for BoxFuture {
     fn finish(self) {}
 }
 
-impl<F: Future<Output = ()> + Send + 'static> Parked for Slot<F> {
+impl<F: Future + Send + 'static> Parked for Slot<F>
+where
+    F::Output: HandlerResult,
+{
+    #[inline]
     fn finish(self) {
         self.recycle();
     }
@@ -61,13 +65,19 @@ impl<'a> EventRun<'a> {
 
     /// Runs a handler's future in an allocation reused across the handlers of
     /// this thread, so that a future that finishes on its first poll costs no
-    /// allocation. Returns as [`boxed`](Self::boxed).
-    pub(crate) fn unboxed<F: Future<Output = ()> + Send + 'static>(&self, future: F) -> usize {
+    /// allocation; its output is reported as an event handler's. Returns as
+    /// [`boxed`](Self::boxed).
+    #[inline]
+    pub(crate) fn unboxed<F>(&self, future: F) -> usize
+    where
+        F: Future + Send + 'static,
+        F::Output: HandlerResult,
+    {
         if self.span.is_disabled() {
-            run_parked(Slot::new(future), self.waiting, self.runtime)
+            run_parked(Slot::new(future, "event"), self.waiting, self.runtime)
         } else {
             let future = tracing::Instrument::instrument(future, self.span.clone());
-            run_parked(Slot::new(future), self.waiting, self.runtime)
+            run_parked(Slot::new(future, "event"), self.waiting, self.runtime)
         }
     }
 }
@@ -98,6 +108,7 @@ pub(crate) fn run_on(future: BoxFuture, runtime: Option<&tokio::runtime::Handle>
 
 /// Like [`run_on`]; while the future waits in its task, `waiting` counts it.
 /// Returns the count once this future is in it (0 when it finished at once).
+#[inline]
 fn run_parked<P: Parked>(
     mut future: P,
     waiting: Option<&Arc<AtomicUsize>>,

@@ -100,7 +100,11 @@ fn a_handler_that_finishes_at_once_reuses_its_allocation() {
     assert_eq!(run_plain(Probe::new(&counts, [7u64; 4], Then::Finish)), 0);
     let first = counts.address();
     assert_eq!(run_plain(Probe::new(&counts, [8u64; 4], Then::Finish)), 0);
-    assert_eq!(counts.address(), first, "the second future lives where the first did");
+    assert_eq!(
+        counts.address(),
+        first,
+        "the second future lives where the first did"
+    );
     assert_eq!((counts.polls(), counts.drops()), (2, 2));
 }
 
@@ -115,7 +119,11 @@ fn futures_of_any_size_and_alignment_run_and_are_dropped_once() {
         assert_eq!(counts.address() % 64, 0, "aligned to 64 bytes");
         run_plain(Probe::new(&counts, (Aligned([0; 64]), 1u8), Then::Finish));
         assert_eq!(counts.address() % 64, 0, "aligned to 64 bytes");
-        run_plain(Probe::new(&counts, [round as u8; MAX_SLOT_SIZE + 1], Then::Finish));
+        run_plain(Probe::new(
+            &counts,
+            [round as u8; MAX_SLOT_SIZE + 1],
+            Then::Finish,
+        ));
     }
     assert_eq!((counts.polls(), counts.drops()), (12, 12));
 }
@@ -226,15 +234,13 @@ fn many_handler_types_in_turn_keep_the_free_allocations_bounded() {
 
 #[test]
 fn a_handler_may_run_handlers_of_its_own_type_while_it_runs() {
-    fn nested(counts: Arc<Counts>, depth: usize) -> impl Future<Output = ()> + Send + 'static {
-        async move {
+    fn nested(counts: Arc<Counts>, depth: usize) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(async move {
             let _probe = Probe::new(&counts, depth, Then::Finish);
             if depth > 0 {
-                let inner: Pin<Box<dyn Future<Output = ()> + Send>> =
-                    Box::pin(nested(counts.clone(), depth - 1));
-                run_plain(inner);
+                run_plain(nested(counts.clone(), depth - 1));
             }
-        }
+        })
     }
     let counts = Arc::new(Counts::default());
     run_plain(nested(counts.clone(), 4));
@@ -321,10 +327,16 @@ fn a_boxed_handler_runs_as_an_unboxed_one() {
         let waiting = Arc::new(AtomicUsize::new(0));
         let span = tracing::Span::none();
         let run = EventRun::new(&span, Some(&waiting), None);
-        assert_eq!(run.boxed(Box::pin(Probe::new(&counts, (), Then::Finish))), 0);
+        assert_eq!(
+            run.boxed(Box::pin(Probe::new(&counts, (), Then::Finish))),
+            0
+        );
         assert_eq!(run.boxed(Box::pin(Probe::new(&counts, (), Then::Panic))), 0);
         let (go, wait) = oneshot::channel();
-        assert_eq!(run.boxed(Box::pin(waits_for(wait, &counts, Then::Finish))), 1);
+        assert_eq!(
+            run.boxed(Box::pin(waits_for(wait, &counts, Then::Finish))),
+            1
+        );
         go.send(()).unwrap();
         settle().await;
         assert_eq!(waiting.load(Ordering::SeqCst), 0);
@@ -373,12 +385,13 @@ fn outside_any_runtime_without_one_to_fall_back_on_a_waiting_handler_is_dropped(
     assert_eq!((counts.polls(), counts.drops()), (0, 1));
 }
 
-/// A subscriber that wants every span and event, and counts span entries and
-/// error events.
+/// A subscriber that wants every span and event, and counts span entries,
+/// warnings and error events.
 #[derive(Clone, Default)]
 struct Recorder {
     spans: Arc<AtomicUsize>,
     entries: Arc<AtomicUsize>,
+    warnings: Arc<AtomicUsize>,
     errors: Arc<AtomicUsize>,
 }
 
@@ -405,9 +418,11 @@ impl tracing::Subscriber for Recorder {
     fn record_follows_from(&self, _span: &tracing::span::Id, _follows: &tracing::span::Id) {}
 
     fn event(&self, event: &tracing::Event<'_>) {
-        if *event.metadata().level() == tracing::Level::ERROR {
-            self.errors.fetch_add(1, Ordering::SeqCst);
-        }
+        match *event.metadata().level() {
+            tracing::Level::ERROR => self.errors.fetch_add(1, Ordering::SeqCst),
+            tracing::Level::WARN => self.warnings.fetch_add(1, Ordering::SeqCst),
+            _ => 0,
+        };
     }
 
     fn enter(&self, _span: &tracing::span::Id) {
@@ -426,7 +441,10 @@ fn handlers_run_in_the_events_span_and_panics_are_logged() {
         let run = EventRun::new(&span, None, None);
         let counts = Arc::new(Counts::default());
         assert_eq!(run.unboxed(Probe::new(&counts, (), Then::Finish)), 0);
-        assert!(recorder.entries.load(Ordering::SeqCst) >= 1, "entered to poll");
+        assert!(
+            recorder.entries.load(Ordering::SeqCst) >= 1,
+            "entered to poll"
+        );
         assert_eq!(recorder.errors.load(Ordering::SeqCst), 0);
         assert_eq!(run.unboxed(Probe::new(&counts, (), Then::Panic)), 0);
         assert_eq!(recorder.errors.load(Ordering::SeqCst), 1);
@@ -435,5 +453,18 @@ fn handlers_run_in_the_events_span_and_panics_are_logged() {
         assert_eq!(run.boxed(Box::pin(Probe::new(&counts, (), Then::Panic))), 0);
         assert_eq!(recorder.errors.load(Ordering::SeqCst), 3);
         assert_eq!((counts.polls(), counts.drops()), (4, 4));
+    });
+}
+
+#[test]
+fn a_handlers_error_is_logged() {
+    let recorder = Recorder::default();
+    tracing::subscriber::with_default(recorder.clone(), || {
+        let span = tracing::Span::none();
+        let run = EventRun::new(&span, None, None);
+        assert_eq!(run.unboxed(async { Err::<(), _>("refused") }), 0);
+        assert_eq!(run.unboxed(async { Ok::<(), &str>(()) }), 0);
+        assert_eq!(recorder.warnings.load(Ordering::SeqCst), 1);
+        assert_eq!(recorder.errors.load(Ordering::SeqCst), 0);
     });
 }
