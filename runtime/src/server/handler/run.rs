@@ -76,7 +76,9 @@ impl<'a> EventRun<'a> {
         if self.span.is_disabled() {
             run_parked(Slot::new(future, "event"), self.waiting, self.runtime)
         } else {
-            let future = tracing::Instrument::instrument(future, self.span.clone());
+            // The outcome is reported inside the span too.
+            let reported = async move { future.await.report("event") };
+            let future = tracing::Instrument::instrument(reported, self.span.clone());
             run_parked(Slot::new(future, "event"), self.waiting, self.runtime)
         }
     }

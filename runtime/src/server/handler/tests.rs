@@ -391,7 +391,11 @@ fn outside_any_runtime_without_one_to_fall_back_on_a_waiting_handler_is_dropped(
 struct Recorder {
     spans: Arc<AtomicUsize>,
     entries: Arc<AtomicUsize>,
+    /// How many spans are entered now.
+    inside: Arc<AtomicUsize>,
     warnings: Arc<AtomicUsize>,
+    /// Warnings logged while a span was entered.
+    warnings_in_span: Arc<AtomicUsize>,
     errors: Arc<AtomicUsize>,
 }
 
@@ -420,16 +424,24 @@ impl tracing::Subscriber for Recorder {
     fn event(&self, event: &tracing::Event<'_>) {
         match *event.metadata().level() {
             tracing::Level::ERROR => self.errors.fetch_add(1, Ordering::SeqCst),
-            tracing::Level::WARN => self.warnings.fetch_add(1, Ordering::SeqCst),
+            tracing::Level::WARN => {
+                if self.inside.load(Ordering::SeqCst) > 0 {
+                    self.warnings_in_span.fetch_add(1, Ordering::SeqCst);
+                }
+                self.warnings.fetch_add(1, Ordering::SeqCst)
+            }
             _ => 0,
         };
     }
 
     fn enter(&self, _span: &tracing::span::Id) {
         self.entries.fetch_add(1, Ordering::SeqCst);
+        self.inside.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn exit(&self, _span: &tracing::span::Id) {}
+    fn exit(&self, _span: &tracing::span::Id) {
+        self.inside.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 #[test]
@@ -466,5 +478,18 @@ fn a_handlers_error_is_logged() {
         assert_eq!(run.unboxed(async { Ok::<(), &str>(()) }), 0);
         assert_eq!(recorder.warnings.load(Ordering::SeqCst), 1);
         assert_eq!(recorder.errors.load(Ordering::SeqCst), 0);
+    });
+}
+
+#[test]
+fn a_handlers_error_is_logged_inside_the_events_span() {
+    let recorder = Recorder::default();
+    tracing::subscriber::with_default(recorder.clone(), || {
+        let span = tracing::info_span!("event");
+        let run = EventRun::new(&span, None, None);
+        assert_eq!(run.unboxed(async { Err::<(), _>("refused") }), 0);
+        assert_eq!(recorder.warnings.load(Ordering::SeqCst), 1);
+        assert_eq!(recorder.warnings_in_span.load(Ordering::SeqCst), 1);
+        assert_eq!(recorder.inside.load(Ordering::SeqCst), 0);
     });
 }
