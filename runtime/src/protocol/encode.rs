@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::number::JsFormatter;
 use super::packet::PacketKind;
+use super::raw_args;
 use super::ser::{Attachments, BinarySerializer};
 use super::spread::ArgumentList;
 use crate::frame::{Frame, Text};
@@ -85,12 +86,17 @@ impl Encoded {
         self.text
     }
 
-    fn from_buffer(buffer: Vec<u8>, attachments: Vec<Bytes>) -> Encoded {
+    /// The packet written in `buffer`, which holds UTF-8 only, made of the
+    /// pieces the SAFETY comment below names.
+    pub(super) fn from_buffer(buffer: Vec<u8>, attachments: Vec<Bytes>) -> Encoded {
         let bytes = exact_bytes(buffer);
         // SAFETY: the buffer holds the ASCII header and the namespace (a `&str`),
-        // then what `write_json` wrote: serde_json only writes ASCII and the
+        // then either what `write_json` wrote: serde_json only writes ASCII and the
         // contents of `&str`s (its own `to_string` relies on this), the formatter
-        // adds number text (ASCII), and byte strings become ASCII placeholders.
+        // adds number text (ASCII), and byte strings become ASCII placeholders;
+        // or what `raw_args::write_packet` wrote: ASCII brackets, quotes and
+        // commas around whole `&str`s (the event name and slices of the
+        // arguments' text taken with `str::get`, so on character boundaries).
         // `with_offset` and `with_ack_id` cut such a text only right after an
         // ASCII byte and insert ASCII digits or a JSON string.
         #[allow(unsafe_code)]
@@ -159,18 +165,53 @@ fn exact_bytes(buffer: Vec<u8>) -> Bytes {
     bytes
 }
 
-/// Starts a packet: `4`, the type digit, the namespace unless it is `/`, the ack id.
+/// The start of a packet: `4`, the type digit (the non-binary one), the
+/// namespace unless it is `/`, the ack id.
+pub(super) struct Header<'a> {
+    kind: PacketKind,
+    /// The namespace, empty for `/`.
+    nsp: &'a str,
+    id: Option<u64>,
+}
+
+impl<'a> Header<'a> {
+    /// The header of a `kind` packet to `nsp`, with ack id `id`.
+    pub(super) fn new(kind: PacketKind, nsp: &'a str, id: Option<u64>) -> Self {
+        let nsp = if nsp == "/" { "" } else { nsp };
+        Header { kind, nsp, id }
+    }
+
+    /// The number of bytes [`Header::write`] writes.
+    pub(super) fn len(&self) -> usize {
+        let nsp = if self.nsp.is_empty() {
+            0
+        } else {
+            self.nsp.len() + 1
+        };
+        let id = self.id.map_or(0, |id| {
+            id.checked_ilog10().map_or(1, |log| log as usize + 1)
+        });
+        2 + nsp + id
+    }
+
+    /// Appends the header to `buffer`.
+    pub(super) fn write(&self, buffer: &mut Vec<u8>) {
+        buffer.push(b'4');
+        buffer.push(self.kind.digit(false));
+        if !self.nsp.is_empty() {
+            buffer.extend_from_slice(self.nsp.as_bytes());
+            buffer.push(b',');
+        }
+        if let Some(id) = self.id {
+            buffer.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
+        }
+    }
+}
+
+/// Starts a packet in the scratch buffer (see [`Header`]).
 fn header(kind: PacketKind, nsp: &str, id: Option<u64>) -> Vec<u8> {
     let mut buffer = scratch();
-    buffer.push(b'4');
-    buffer.push(kind.digit(false));
-    if !nsp.is_empty() && nsp != "/" {
-        buffer.extend_from_slice(nsp.as_bytes());
-        buffer.push(b',');
-    }
-    if let Some(id) = id {
-        buffer.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
-    }
+    Header::new(kind, nsp, id).write(&mut buffer);
     buffer
 }
 
@@ -281,6 +322,9 @@ fn encode_arguments<A: Serialize + ?Sized>(
     event: Option<&str>,
     args: &A,
 ) -> Result<Encoded, EncodeError> {
+    if let Some(encoded) = raw_args::encode(kind, nsp, id, event, args) {
+        return Ok(encoded);
+    }
     let mut buffer = header(kind, nsp, id);
     let attachments = Attachments::default();
     let list = ArgumentList::new(event, args);
