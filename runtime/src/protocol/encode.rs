@@ -171,47 +171,45 @@ pub(super) struct Header<'a> {
     kind: PacketKind,
     /// The namespace, empty for `/`.
     nsp: &'a str,
-    id: Option<u64>,
+    /// The ack id's digits, empty without one.
+    id: &'a str,
 }
 
 impl<'a> Header<'a> {
-    /// The header of a `kind` packet to `nsp`, with ack id `id`.
-    pub(super) fn new(kind: PacketKind, nsp: &'a str, id: Option<u64>) -> Self {
+    /// The header of a `kind` packet to `nsp`, with ack id `id` written in `digits`.
+    pub(super) fn new(
+        kind: PacketKind,
+        nsp: &'a str,
+        id: Option<u64>,
+        digits: &'a mut itoa::Buffer,
+    ) -> Self {
         let nsp = if nsp == "/" { "" } else { nsp };
+        let id = id.map_or("", |id| digits.format(id));
         Header { kind, nsp, id }
     }
 
     /// The number of bytes [`Header::write`] writes.
     pub(super) fn len(&self) -> usize {
-        let nsp = if self.nsp.is_empty() {
-            0
-        } else {
-            self.nsp.len() + 1
-        };
-        let id = self.id.map_or(0, |id| {
-            id.checked_ilog10().map_or(1, |log| log as usize + 1)
-        });
-        2 + nsp + id
+        let separator = usize::from(!self.nsp.is_empty());
+        2 + self.nsp.len() + separator + self.id.len()
     }
 
     /// Appends the header to `buffer`.
+    #[inline]
     pub(super) fn write(&self, buffer: &mut Vec<u8>) {
-        buffer.push(b'4');
-        buffer.push(self.kind.digit(false));
+        buffer.extend_from_slice(&[b'4', self.kind.digit(false)]);
         if !self.nsp.is_empty() {
             buffer.extend_from_slice(self.nsp.as_bytes());
             buffer.push(b',');
         }
-        if let Some(id) = self.id {
-            buffer.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
-        }
+        buffer.extend_from_slice(self.id.as_bytes());
     }
 }
 
 /// Starts a packet in the scratch buffer (see [`Header`]).
 fn header(kind: PacketKind, nsp: &str, id: Option<u64>) -> Vec<u8> {
     let mut buffer = scratch();
-    Header::new(kind, nsp, id).write(&mut buffer);
+    Header::new(kind, nsp, id, &mut itoa::Buffer::new()).write(&mut buffer);
     buffer
 }
 
@@ -322,9 +320,22 @@ fn encode_arguments<A: Serialize + ?Sized>(
     event: Option<&str>,
     args: &A,
 ) -> Result<Encoded, EncodeError> {
-    if let Some(encoded) = raw_args::encode(kind, nsp, id, event, args) {
-        return Ok(encoded);
+    match raw_args::encode(kind, nsp, id, event, args) {
+        Some(encoded) => Ok(encoded),
+        None => encode_with_serde(kind, nsp, id, event, args),
     }
+}
+
+/// Encodes the arguments through their `Serialize` implementation. Kept out
+/// of line so that the direct path does not set up this path's stack frame.
+#[inline(never)]
+fn encode_with_serde<A: Serialize + ?Sized>(
+    kind: PacketKind,
+    nsp: &str,
+    id: Option<u64>,
+    event: Option<&str>,
+    args: &A,
+) -> Result<Encoded, EncodeError> {
     let mut buffer = header(kind, nsp, id);
     let attachments = Attachments::default();
     let list = ArgumentList::new(event, args);

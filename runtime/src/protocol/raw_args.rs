@@ -10,6 +10,7 @@
 //! through serde, so the bytes are the same either way.
 
 use std::any::TypeId;
+use std::ops::Range;
 
 use super::emit_args::EmitArgs;
 use super::encode::{Encoded, Header};
@@ -24,7 +25,9 @@ pub(super) fn encode<A: ?Sized>(
     event: Option<&str>,
     args: &A,
 ) -> Option<Encoded> {
-    let buffer = write_packet(Header::new(kind, nsp, id), event, as_args(args)?)?;
+    let args = as_args(args)?;
+    let mut digits = itoa::Buffer::new();
+    let buffer = write_packet(Header::new(kind, nsp, id, &mut digits), event, args)?;
     Some(Encoded::from_buffer(buffer, Vec::new()))
 }
 
@@ -35,7 +38,8 @@ fn as_args<A: ?Sized>(value: &A) -> Option<&Args> {
     let id = typeid::of::<A>();
     if id == TypeId::of::<Args>() {
         // SAFETY: `Args` has no lifetime parameters, so the only type whose id
-        // with lifetimes erased is `Args`'s is `Args`: `A` is `Args`, a sized
+        // with lifetimes erased is `Args`'s is `Args` (equal ids meaning equal
+        // types, as `Any::downcast_ref` relies on): `A` is `Args`, a sized
         // type, and `value` a valid thin reference to one for its lifetime.
         #[allow(unsafe_code)]
         let args = unsafe { &*std::ptr::from_ref(value).cast::<Args>() };
@@ -46,7 +50,8 @@ fn as_args<A: ?Sized>(value: &A) -> Option<&Args> {
         // `'a`, which outlives the borrow `value` (a reference to `A` is only
         // well-formed while `A`'s lifetimes last). Reading it as an `EmitArgs`
         // of the borrow's lifetime only shortens `'a`, and `EmitArgs` holds
-        // just a `&'a T` and a `Copy` shape, so it is covariant in `'a`.
+        // just a `&'a T` and a `Copy` shape, so it is covariant in `'a` (a
+        // test in `protocol::tests::raw_args` stops compiling if it is not).
         #[allow(unsafe_code)]
         let emitted = unsafe { &*std::ptr::from_ref(value).cast::<EmitArgs<'_, Args>>() };
         return emitted.spread_data();
@@ -74,25 +79,9 @@ pub(super) fn write_packet(
     if event.is_some_and(|event| !needs_no_escaping(event)) {
         return None;
     }
-    // The arguments as the serde path writes them, comma-separated. When every
-    // gap between two of them in the received text is a lone comma, that text
-    // already is this list and is copied in one piece.
-    let mut elements_len = ranges.len().saturating_sub(1);
-    let mut one_piece = true;
-    for (index, range) in ranges.iter().enumerate() {
-        text.get(range.clone())?;
-        elements_len += range.len();
-        if let Some(next) = ranges.get(index + 1) {
-            one_piece &=
-                next.start == range.end + 1 && text.as_bytes().get(range.end) == Some(&b',');
-        }
-    }
-    let whole = match (ranges.first(), ranges.last()) {
-        (Some(first), Some(last)) if one_piece => Some(text.get(first.start..last.end)?),
-        _ => None,
-    };
+    let elements = Elements::new(text, ranges)?;
     let event_len = event.map_or(0, |event| event.len() + 2 + usize::from(!ranges.is_empty()));
-    let len = header.len() + 1 + event_len + elements_len + 1;
+    let len = header.len() + 1 + event_len + elements.len + 1;
 
     let mut buffer = Vec::with_capacity(len);
     header.write(&mut buffer);
@@ -105,7 +94,7 @@ pub(super) fn write_packet(
             buffer.push(b',');
         }
     }
-    match whole {
+    match elements.whole {
         Some(whole) => buffer.extend_from_slice(whole.as_bytes()),
         None => {
             for (index, range) in ranges.iter().enumerate() {
@@ -119,4 +108,39 @@ pub(super) fn write_packet(
     buffer.push(b']');
     debug_assert_eq!(buffer.len(), len, "the packet length was computed wrong");
     Some(buffer)
+}
+
+/// The arguments as the serde path writes them: their texts, comma-separated.
+struct Elements<'a> {
+    /// The received text that already is this list: every gap between two
+    /// arguments in it is a lone comma.
+    whole: Option<&'a str>,
+    /// The length of the list.
+    len: usize,
+}
+
+impl<'a> Elements<'a> {
+    /// The list of the arguments at `ranges` of `text`; `None` when the received
+    /// span of the arguments does not fall on character boundaries.
+    fn new(text: &'a str, ranges: &[Range<usize>]) -> Option<Self> {
+        let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
+            return Some(Elements {
+                whole: Some(""),
+                len: 0,
+            });
+        };
+        let bytes = text.as_bytes();
+        let one_piece = ranges
+            .windows(2)
+            .all(|pair| pair[1].start == pair[0].end + 1 && bytes.get(pair[0].end) == Some(&b','));
+        if one_piece {
+            let whole = text.get(first.start..last.end)?;
+            return Some(Elements {
+                whole: Some(whole),
+                len: whole.len(),
+            });
+        }
+        let len = ranges.iter().map(|range| range.len() + 1).sum::<usize>() - 1;
+        Some(Elements { whole: None, len })
+    }
 }

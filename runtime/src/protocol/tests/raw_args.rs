@@ -70,8 +70,12 @@ fn decoded_event_args(source: &str) -> Args {
 /// The direct encoding, asserted to be taken, to be exactly sized, and to
 /// match the serde path; both for `args` itself and as emitted data.
 fn check(kind: PacketKind, nsp: &str, id: Option<u64>, event: Option<&str>, args: &Args) {
-    let buffer = raw_args::write_packet(Header::new(kind, nsp, id), event, args)
-        .unwrap_or_else(|| panic!("no direct encoding of {args:?}"));
+    let buffer = raw_args::write_packet(
+        Header::new(kind, nsp, id, &mut itoa::Buffer::new()),
+        event,
+        args,
+    )
+    .unwrap_or_else(|| panic!("no direct encoding of {args:?}"));
     assert_eq!(buffer.len(), buffer.capacity(), "{args:?}");
     let direct = String::from_utf8(buffer).unwrap();
 
@@ -215,4 +219,20 @@ fn args_serialize_as_their_array_elsewhere() {
     );
     let empty = args("[]");
     assert_eq!(serde_json::to_string(&empty).unwrap(), "[]");
+}
+
+/// Compiles only while `EmitArgs` is covariant in its lifetime, which the
+/// direct path's reading of an `EmitArgs<'_, Args>` relies on.
+fn shorten<'short, 'long: 'short>(
+    emitted: &'short EmitArgs<'long, Args>,
+) -> &'short EmitArgs<'short, Args> {
+    emitted
+}
+
+#[test]
+fn emitted_args_are_read_through_a_shorter_lifetime() {
+    let received = args(r#"["x"]"#);
+    let emitted = EmitArgs::new(&received);
+    let shortened = shorten(&emitted);
+    assert_eq!(shortened.spread_data(), Some(&received));
 }
