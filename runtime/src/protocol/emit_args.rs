@@ -168,6 +168,12 @@ impl<'a, T: Serialize + ?Sized> EmitArgs<'a, T> {
         };
         EmitArgs { data, shape }
     }
+
+    /// The emitted data when its elements are the arguments (it serializes as a
+    /// tuple), as received `Args` do.
+    pub(crate) fn spread_data(&self) -> Option<&'a T> {
+        (self.shape == Shape::Tuple).then_some(self.data)
+    }
 }
 
 impl<T: Serialize + ?Sized> Serialize for EmitArgs<'_, T> {

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::number::JsFormatter;
 use super::packet::PacketKind;
+use super::raw_args;
 use super::ser::{Attachments, BinarySerializer};
 use super::spread::ArgumentList;
 use crate::frame::{Frame, Text};
@@ -85,12 +86,17 @@ impl Encoded {
         self.text
     }
 
-    fn from_buffer(buffer: Vec<u8>, attachments: Vec<Bytes>) -> Encoded {
+    /// The packet written in `buffer`, which holds UTF-8 only, made of the
+    /// pieces the SAFETY comment below names.
+    pub(super) fn from_buffer(buffer: Vec<u8>, attachments: Vec<Bytes>) -> Encoded {
         let bytes = exact_bytes(buffer);
         // SAFETY: the buffer holds the ASCII header and the namespace (a `&str`),
-        // then what `write_json` wrote: serde_json only writes ASCII and the
+        // then either what `write_json` wrote: serde_json only writes ASCII and the
         // contents of `&str`s (its own `to_string` relies on this), the formatter
-        // adds number text (ASCII), and byte strings become ASCII placeholders.
+        // adds number text (ASCII), and byte strings become ASCII placeholders;
+        // or what `raw_args::write_packet` wrote: ASCII brackets, quotes and
+        // commas around whole `&str`s (the event name and slices of the
+        // arguments' text taken with `str::get`, so on character boundaries).
         // `with_offset` and `with_ack_id` cut such a text only right after an
         // ASCII byte and insert ASCII digits or a JSON string.
         #[allow(unsafe_code)]
@@ -159,18 +165,51 @@ fn exact_bytes(buffer: Vec<u8>) -> Bytes {
     bytes
 }
 
-/// Starts a packet: `4`, the type digit, the namespace unless it is `/`, the ack id.
+/// The start of a packet: `4`, the type digit (the non-binary one), the
+/// namespace unless it is `/`, the ack id.
+pub(super) struct Header<'a> {
+    kind: PacketKind,
+    /// The namespace, empty for `/`.
+    nsp: &'a str,
+    /// The ack id's digits, empty without one.
+    id: &'a str,
+}
+
+impl<'a> Header<'a> {
+    /// The header of a `kind` packet to `nsp`, with ack id `id` written in `digits`.
+    pub(super) fn new(
+        kind: PacketKind,
+        nsp: &'a str,
+        id: Option<u64>,
+        digits: &'a mut itoa::Buffer,
+    ) -> Self {
+        let nsp = if nsp == "/" { "" } else { nsp };
+        let id = id.map_or("", |id| digits.format(id));
+        Header { kind, nsp, id }
+    }
+
+    /// The number of bytes [`Header::write`] writes.
+    pub(super) fn len(&self) -> usize {
+        let separator = usize::from(!self.nsp.is_empty());
+        2 + self.nsp.len() + separator + self.id.len()
+    }
+
+    /// Appends the header to `buffer`.
+    #[inline]
+    pub(super) fn write(&self, buffer: &mut Vec<u8>) {
+        buffer.extend_from_slice(&[b'4', self.kind.digit(false)]);
+        if !self.nsp.is_empty() {
+            buffer.extend_from_slice(self.nsp.as_bytes());
+            buffer.push(b',');
+        }
+        buffer.extend_from_slice(self.id.as_bytes());
+    }
+}
+
+/// Starts a packet in the scratch buffer (see [`Header`]).
 fn header(kind: PacketKind, nsp: &str, id: Option<u64>) -> Vec<u8> {
     let mut buffer = scratch();
-    buffer.push(b'4');
-    buffer.push(kind.digit(false));
-    if !nsp.is_empty() && nsp != "/" {
-        buffer.extend_from_slice(nsp.as_bytes());
-        buffer.push(b',');
-    }
-    if let Some(id) = id {
-        buffer.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
-    }
+    Header::new(kind, nsp, id, &mut itoa::Buffer::new()).write(&mut buffer);
     buffer
 }
 
@@ -275,6 +314,22 @@ pub fn encode_ack<A: Serialize + ?Sized>(
 }
 
 fn encode_arguments<A: Serialize + ?Sized>(
+    kind: PacketKind,
+    nsp: &str,
+    id: Option<u64>,
+    event: Option<&str>,
+    args: &A,
+) -> Result<Encoded, EncodeError> {
+    match raw_args::encode(kind, nsp, id, event, args) {
+        Some(encoded) => Ok(encoded),
+        None => encode_with_serde(kind, nsp, id, event, args),
+    }
+}
+
+/// Encodes the arguments through their `Serialize` implementation. Kept out
+/// of line so that the direct path does not set up this path's stack frame.
+#[inline(never)]
+fn encode_with_serde<A: Serialize + ?Sized>(
     kind: PacketKind,
     nsp: &str,
     id: Option<u64>,

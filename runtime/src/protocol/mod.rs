@@ -100,6 +100,7 @@ mod number;
 mod packet;
 mod parser;
 mod payload;
+mod raw_args;
 mod ser;
 mod spread;
 mod value;

@@ -1,6 +1,7 @@
 //! Decoded Socket.IO packets and their arguments.
 
 use std::fmt;
+use std::ops::Range;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -212,6 +213,15 @@ impl Args {
     /// The binary attachments, in placeholder order.
     pub fn attachments(&self) -> &[Bytes] {
         &self.attachments
+    }
+
+    /// The JSON text of the arguments and where each one lies in it, when the
+    /// serde path writes every argument as that text: there are no attachments,
+    /// so no placeholder to resolve.
+    pub(crate) fn plain_text(&self) -> Option<(&str, &[Range<usize>])> {
+        self.attachments
+            .is_empty()
+            .then(|| (self.payload.as_str(), &self.ranges[..]))
     }
 
     /// Deserializes argument `index` into `T`.

@@ -2,6 +2,7 @@
 
 mod decoding;
 mod properties;
+mod raw_args;
 mod round_trip;
 mod scan;
 mod vectors;

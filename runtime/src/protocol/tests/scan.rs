@@ -205,7 +205,7 @@ fn decoded_event_names_match_the_reference_parser() {
 }
 
 /// A small deterministic generator (xorshift), so that failures reproduce.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -296,7 +296,7 @@ fn members(
 }
 
 /// A random array payload, valid before mutation.
-fn payload(rng: &mut Rng) -> String {
+pub(super) fn payload(rng: &mut Rng) -> String {
     let mut out = String::new();
     array(rng, 5, 4, &mut out);
     out
