@@ -6,6 +6,7 @@
 //! the stack and handed to the socket with the payloads in one vectored write; the
 //! payload bytes are only copied when the socket takes part of a batch.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -20,6 +21,11 @@ const FRAMES_PER_WRITE: usize = 64;
 const MAX_HEADER: usize = 10;
 /// Frames that fit in this many bytes together are written as one slice.
 const COALESCE_LIMIT: usize = 2048;
+
+thread_local! {
+    /// The buffer small frames are joined in, kept between writes.
+    static JOINED: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
 
 const OPCODE_TEXT: u8 = 0x1;
 const OPCODE_BINARY: u8 = 0x2;
@@ -196,15 +202,15 @@ fn slices_of<const N: usize, const SLICES: usize, R>(
         total += header_lens[index] + payload.len();
     }
     if count > 1 && total <= COALESCE_LIMIT {
-        let mut joined = [0u8; COALESCE_LIMIT];
-        let mut end = 0;
+        let mut joined = JOINED.take();
+        joined.clear();
         for (index, frame) in batch.iter().take(count).enumerate() {
-            for piece in [&headers[index][..header_lens[index]], parts(frame).1] {
-                joined[end..end + piece.len()].copy_from_slice(piece);
-                end += piece.len();
-            }
+            joined.extend_from_slice(&headers[index][..header_lens[index]]);
+            joined.extend_from_slice(parts(frame).1);
         }
-        return (write(&[IoSlice::new(&joined[..end])]), count, total);
+        let result = write(&[IoSlice::new(&joined)]);
+        JOINED.set(joined);
+        return (result, count, total);
     }
     for (index, frame) in batch.iter().take(count).enumerate() {
         slices[2 * index] = IoSlice::new(&headers[index][..header_lens[index]]);
