@@ -16,8 +16,8 @@ pub use std::sync::Arc;
 
 pub use crate::contract::{
     AckResult, AckShape, Arg, ArgDescriptor, ClientListen, Contract, ContractEvent, DecodeError,
-    Deprecation, Emit, EventDescriptor, EventName, Listen, Payload, TypedSocket, decode_arg,
-    reply_none, reply_result, reply_value, schema_of,
+    Deprecation, Emit, EventDescriptor, EventName, Listen, Payload, Runner, TypedSocket,
+    decode_arg, reply_none, reply_result, reply_value, schema_of,
 };
 
 /// The Rust client emitting contract `C`, as the generated client handler

@@ -21,7 +21,7 @@ fn trait_doc(contract: &syn::Ident) -> String {
 const CLIENT: Side = Side {
     receiver: "client",
     receiver_ty: "ClientOf",
-    dispatch: "handle_client",
+    dispatch: "__handle_client_with",
     ack_ty: "ClientAck",
     listen: "ClientListen",
     emits_doc: " The contract the client sends.",

@@ -20,7 +20,7 @@ fn trait_doc(contract: &syn::Ident) -> String {
 const SOCKET: Side = Side {
     receiver: "socket",
     receiver_ty: "TypedSocket",
-    dispatch: "handle",
+    dispatch: "__handle_with",
     ack_ty: "AckSender",
     listen: "Listen",
     emits_doc: " The contract this handler's sockets may emit.",

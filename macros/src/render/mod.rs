@@ -182,10 +182,10 @@ impl Side {
             .collect()
     }
 
-    /// The dispatching method, `fn dispatch(handler, receiver, event, ack) ->
-    /// BoxFuture`: each variant of the event enum calls its handler method with
-    /// the receiver and the fields, and acknowledges through `ack` as the event's
-    /// acknowledgement shape asks.
+    /// The dispatching method, `fn __handle_with(handler, receiver, event, ack,
+    /// runner) -> R::Output`: each variant of the event enum calls its handler
+    /// method with the receiver and the fields, acknowledges through `ack` as the
+    /// event's acknowledgement shape asks, and runs the future with `runner`.
     fn dispatch(&self, def: &ContractDef, event: &Ident) -> TokenStream {
         let p = private();
         let receiver = format_ident!("{}", self.receiver);
@@ -199,7 +199,7 @@ impl Side {
                 AckDef::Result { ok, .. } => quote_spanned!(type_span(ok)=> #p::reply_result),
             };
             quote! {
-                #event::#variant { #(#fields),* } => #reply(ack, async move {
+                #event::#variant { #(#fields),* } => #reply(runner, ack, async move {
                     handler.#ident(#receiver, #(#fields),*).await
                 }),
             }
@@ -208,14 +208,15 @@ impl Side {
         let receiver_ty = self.receiver_ty(quote!(H::Emits));
         let ack_ty = format_ident!("{}", self.ack_ty);
         quote! {
-            fn #method(
+            fn #method<R: #p::Runner>(
                 handler: &#p::Arc<H>,
                 #receiver: #receiver_ty,
                 event: #event,
                 ack: #p::Option<#p::#ack_ty>,
-            ) -> #p::BoxFuture {
+                runner: R,
+            ) -> R::Output {
                 let handler = #p::Arc::clone(handler);
-                let _ = (&handler, &#receiver, &ack);
+                let _ = (&handler, &#receiver, &ack, &runner);
                 match event {
                     #(#arms)*
                 }

@@ -2,7 +2,6 @@
 //! to a handler ([`Listen`], [`Handles`]) and binding a namespace
 //! ([`Namespace::bind`]).
 
-use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -10,11 +9,13 @@ use serde::Serialize;
 
 use super::broadcast::TypedNamespace;
 use super::descriptor::Contract;
-use super::payload::{AckResult, InvalidArguments, Payload};
+use super::payload::{InvalidArguments, Payload};
+use super::reply::{Boxed, Runner};
 use super::socket::TypedSocket;
 use crate::protocol::{ArgError, Args};
 use crate::server::{
-    AckSender, BoxFuture, ConnectError, DisconnectReason, Event, EventHandler, Namespace, Socket,
+    AckSender, BoxFuture, ConnectError, DisconnectReason, Event, EventHandler, EventRun, Namespace,
+    Socket,
 };
 
 /// Why an incoming event could not become a contract event.
@@ -88,7 +89,20 @@ pub trait Listen<H>: Contract {
         socket: TypedSocket<Self::Emits>,
         event: Self::Event,
         ack: Option<AckSender>,
-    ) -> BoxFuture;
+    ) -> BoxFuture {
+        Self::__handle_with(handler, socket, event, ack, Boxed)
+    }
+
+    /// Like [`handle`](Self::handle), running the handler's future with
+    /// `runner`: the server polls it where the event was read, without boxing it.
+    #[doc(hidden)]
+    fn __handle_with<R: Runner>(
+        handler: &Arc<H>,
+        socket: TypedSocket<Self::Emits>,
+        event: Self::Event,
+        ack: Option<AckSender>,
+        runner: R,
+    ) -> R::Output;
 
     /// Runs the handler's connect hook; an error refuses the socket.
     fn connect(
@@ -157,16 +171,24 @@ impl<L, H> Clone for Dispatcher<L, H> {
     }
 }
 
-impl<L: Listen<H>, H: Send + Sync + 'static> EventHandler for Dispatcher<L, H> {
-    fn call(&self, socket: Socket, mut event: Event) -> BoxFuture {
+impl<L: Listen<H>, H: Send + Sync + 'static> Dispatcher<L, H> {
+    /// Decodes `event` and runs its handler method with `runner`; `None` when the
+    /// event was refused (its arguments do not decode).
+    fn dispatch<R: Runner>(
+        &self,
+        socket: Socket,
+        mut event: Event,
+        runner: R,
+    ) -> Option<R::Output> {
         let ack = event.take_ack();
         match <L::Event as super::ContractEvent>::from_event(&event) {
-            Ok(decoded) => L::handle(
+            Ok(decoded) => Some(L::__handle_with(
                 &self.handler,
                 TypedSocket::from_untyped(socket),
                 decoded,
                 ack,
-            ),
+                runner,
+            )),
             Err(error) => {
                 tracing::warn!(
                     sid = %socket.id(),
@@ -179,9 +201,20 @@ impl<L: Listen<H>, H: Send + Sync + 'static> EventHandler for Dispatcher<L, H> {
                     let answer = InvalidArguments::new(event.name(), error.to_string());
                     let _ = ack.send(&(answer,));
                 }
-                Box::pin(std::future::ready(()))
+                None
             }
         }
+    }
+}
+
+impl<L: Listen<H>, H: Send + Sync + 'static> EventHandler for Dispatcher<L, H> {
+    fn call(&self, socket: Socket, event: Event) -> BoxFuture {
+        self.dispatch(socket, event, Boxed)
+            .unwrap_or_else(|| Box::pin(std::future::ready(())))
+    }
+
+    fn __dispatch(&self, socket: Socket, event: Event, run: &EventRun<'_>) -> usize {
+        self.dispatch(socket, event, run).unwrap_or(0)
     }
 }
 
@@ -285,48 +318,17 @@ pub trait ClientListen<H>: Contract {
         client: crate::__private::ClientOf<Self::Emits>,
         event: Self::Event,
         ack: Option<crate::__private::ClientAck>,
-    ) -> BoxFuture;
-}
+    ) -> BoxFuture {
+        Self::__handle_client_with(handler, client, event, ack, Boxed)
+    }
 
-/// Runs a handler future whose event has no acknowledgement.
-#[doc(hidden)]
-pub fn reply_none<A, F>(_ack: Option<A>, future: F) -> BoxFuture
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    Box::pin(future)
-}
-
-/// Runs a handler future and acknowledges with its value.
-#[doc(hidden)]
-pub fn reply_value<A, F>(ack: Option<A>, future: F) -> BoxFuture
-where
-    A: AckSink,
-    F: Future + Send + 'static,
-    F::Output: Serialize,
-{
-    Box::pin(async move {
-        let value = future.await;
-        if let Some(ack) = ack {
-            ack.send_one(&value);
-        }
-    })
-}
-
-/// Runs a handler future and acknowledges with its `Result` in the
-/// [`AckResult`] envelope.
-#[doc(hidden)]
-pub fn reply_result<A, F, T, E>(ack: Option<A>, future: F) -> BoxFuture
-where
-    A: AckSink,
-    F: Future<Output = Result<T, E>> + Send + 'static,
-    T: Serialize,
-    E: Serialize,
-{
-    Box::pin(async move {
-        let value = AckResult::from(future.await);
-        if let Some(ack) = ack {
-            ack.send_one(&value);
-        }
-    })
+    /// Like [`handle_client`](Self::handle_client), running the handler's future
+    /// with `runner`.
+    fn __handle_client_with<R: Runner>(
+        handler: &Arc<H>,
+        client: crate::__private::ClientOf<Self::Emits>,
+        event: Self::Event,
+        ack: Option<crate::__private::ClientAck>,
+        runner: R,
+    ) -> R::Output;
 }

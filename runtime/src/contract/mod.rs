@@ -126,6 +126,7 @@ mod dispatch;
 mod emit;
 mod middleware;
 mod payload;
+mod reply;
 mod socket;
 mod version;
 
@@ -142,6 +143,8 @@ pub use socket::{TypedSocket, TypedSocketEmitter};
 pub use version::{CONTRACT_AUTH_KEY, CONTRACT_MISMATCH, ContractVersions};
 
 #[doc(hidden)]
-pub use dispatch::{AckSink, ClientListen, decode_arg, reply_none, reply_result, reply_value};
+pub use dispatch::{AckSink, ClientListen, decode_arg};
 #[doc(hidden)]
 pub use emit::EventName;
+#[doc(hidden)]
+pub use reply::{Boxed, Runner, reply_none, reply_result, reply_value};

@@ -46,6 +46,7 @@ pub use event::AckSender;
 pub use event_middleware::{
     ErrorHandler, EventFlow, EventMiddleware, EventRejection, IncomingEvent,
 };
+pub(crate) use handler::EventRun;
 pub use handler::{
     ConnectHandler, DisconnectHandler, EventHandler, Middleware, ServerEventHandler,
 };
