@@ -227,6 +227,9 @@ pub struct RedisProcess {
     port: u16,
     /// The binary and its arguments, to start it again.
     command: Vec<String>,
+    /// Its working directory, where a replica keeps the data it synced; removed
+    /// when dropped.
+    _dir: TempDir,
 }
 
 impl RedisProcess {
@@ -308,20 +311,26 @@ impl RedisProcess {
     }
 
     /// Starts `binary` with exactly `args` (a Sentinel takes its configuration
-    /// file first), and waits until it accepts TCP connections on `port`.
+    /// file first), in a temporary working directory of its own (where a replica
+    /// writes what it synced), and waits until it accepts TCP connections on
+    /// `port`.
     ///
     /// # Panics
     ///
     /// If it does not start or accept connections within [`PATIENCE`].
     pub async fn start_raw(binary: &str, port: u16, args: &[&str]) -> RedisProcess {
+        let dir = TempDir::new("redis-server");
+        let dir_arg = dir.path("");
         let command: Vec<String> = std::iter::once(binary)
             .chain(args.iter().copied())
+            .chain(["--dir", &dir_arg])
             .map(str::to_owned)
             .collect();
         let process = RedisProcess {
             child: RedisProcess::spawn(&command),
             port,
             command,
+            _dir: dir,
         };
         process.wait_listening().await;
         process
