@@ -150,16 +150,19 @@ for round in $(seq 1 "$ROUNDS"); do
     for server in "${order[@]}"; do
       if ! supports "$server" "$scenario"; then continue; fi
       run=$((run + 1))
+      # The first free port from the run's slot on: another benchmark run or a
+      # service of the machine may hold the slot's own.
+      port="$(free_port $((PORT_BASE + run % 200)))"
       if [[ "$scenario" == cluster || "$scenario" == cluster-streams ]]; then
-        run_cluster "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+        run_cluster "$scenario" "$server" "$round" "$port"
       elif [[ "$scenario" == recovery ]]; then
-        run_recovery "$server" "$round" "$((PORT_BASE + run % 200))"
+        run_recovery "$server" "$round" "$port"
       elif [[ "$scenario" == c200k ]]; then
-        run_c200k "$server" "$round" "$((PORT_BASE + run % 200))"
+        run_c200k "$server" "$round" "$port"
       elif [[ "$scenario" == callgrind-* ]]; then
-        run_callgrind "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+        run_callgrind "$scenario" "$server" "$round" "$port"
       else
-        run_scenario "$scenario" "$server" "$round" "$((PORT_BASE + run % 200))"
+        run_scenario "$scenario" "$server" "$round" "$port"
       fi
     done
   done
