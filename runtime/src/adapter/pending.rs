@@ -156,6 +156,11 @@ impl PendingRequests {
     /// once every expected answer is in. Answers to requests this node does not
     /// wait for (other nodes' requests, late answers), and second answers of one
     /// node, are ignored.
+    /// Whether request `id` waits for answers.
+    pub(crate) fn is_waiting(&self, id: &str) -> bool {
+        self.lock().contains_key(id)
+    }
+
     pub(crate) fn answer(&self, id: &str, from: &str, response: ClusterResponse) {
         let mut waiting = self.lock();
         let Some(entry) = waiting.get_mut(id) else {

@@ -236,7 +236,9 @@ impl Namespace {
     /// `on_any` listeners still see every event, and events outside the contract
     /// reach no handler, as in the untyped core), plus a middleware running the
     /// handler's `on_connect` and a disconnect handler running its `on_disconnect`.
-    /// Binding a namespace twice runs both handlers.
+    /// Binding a namespace twice runs both handlers. A handler method runs as a
+    /// closure handler does: polled where its event was read, in an allocation
+    /// the thread reuses, and moved to a task only when it has to wait.
     ///
     /// Returns the namespace as a [`TypedNamespace`] of the handler's `Emits`, to
     /// emit from outside handlers.

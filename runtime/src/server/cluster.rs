@@ -91,18 +91,22 @@ impl NamespaceInner {
 
 /// A socket of this node, described as the other nodes see it.
 fn describe(socket: &SocketInner) -> SocketDescription {
-    let mut rooms = vec![socket.id.as_str().to_owned()];
-    let (joined, data) = {
-        let local = socket.local();
-        (local.rooms.clone(), local.cluster_data())
-    };
-    rooms.extend(joined.iter().map(|room| room.as_str().to_owned()));
+    let (rooms, data) = rooms_and_data(socket);
     SocketDescription {
         id: socket.id.as_str().to_owned(),
         rooms,
         handshake: handshake_json(socket),
         data,
     }
+}
+
+/// The rooms a socket of this node is in, its own id first, and its cluster data.
+fn rooms_and_data(socket: &SocketInner) -> (Vec<String>, Value) {
+    let local = socket.local();
+    let mut rooms = Vec::with_capacity(local.rooms.len() + 1);
+    rooms.push(socket.id.as_str().to_owned());
+    rooms.extend(local.rooms.iter().map(|room| room.as_str().to_owned()));
+    (rooms, local.cluster_data())
 }
 
 /// The socket's handshake as Node's `socket.handshake` serializes.
@@ -215,11 +219,8 @@ impl BroadcastOperator {
         let ns = self.namespace_inner().clone();
         let mut found: Vec<RemoteSocket> = self
             .sockets()
-            .iter()
-            .map(|socket| RemoteSocket {
-                ns: ns.clone(),
-                description: describe(&socket.inner),
-            })
+            .into_iter()
+            .map(|socket| RemoteSocket::local(ns.clone(), socket.inner))
             .collect();
         let answers = self.ask_others(ClusterRequest::FetchSockets).await?;
         let mut seen: BTreeSet<String> = found.iter().map(|s| s.id().to_owned()).collect();
@@ -229,7 +230,7 @@ impl BroadcastOperator {
                     if seen.insert(description.id.clone()) {
                         found.push(RemoteSocket {
                             ns: ns.clone(),
-                            description,
+                            found: Found::Remote(description),
                         });
                     }
                 }
@@ -335,39 +336,78 @@ impl Namespace {
 #[derive(Clone)]
 pub struct RemoteSocket {
     ns: Arc<NamespaceInner>,
-    description: SocketDescription,
+    found: Found,
+}
+
+/// A fetched socket: described by another node, or one of this node's, whose
+/// handshake (fixed for the socket's life) is described only when asked for.
+#[derive(Clone)]
+enum Found {
+    Remote(SocketDescription),
+    Local {
+        socket: Arc<SocketInner>,
+        /// Its rooms when it was fetched, its own id first.
+        rooms: Vec<String>,
+        /// Its cluster data when it was fetched.
+        data: Value,
+        /// The whole description, made on first use.
+        description: std::sync::OnceLock<SocketDescription>,
+    },
 }
 
 impl std::fmt::Debug for RemoteSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteSocket")
             .field("ns", &self.ns.name)
-            .field("id", &self.description.id)
-            .field("rooms", &self.description.rooms)
+            .field("id", &self.id())
+            .field("rooms", &self.rooms())
             .finish_non_exhaustive()
     }
 }
 
 impl RemoteSocket {
+    /// Socket `socket` of this node, its rooms and data as they are now.
+    fn local(ns: Arc<NamespaceInner>, socket: Arc<SocketInner>) -> RemoteSocket {
+        let (rooms, data) = rooms_and_data(&socket);
+        RemoteSocket {
+            ns,
+            found: Found::Local {
+                socket,
+                rooms,
+                data,
+                description: std::sync::OnceLock::new(),
+            },
+        }
+    }
+
     /// The socket's id.
     pub fn id(&self) -> &str {
-        &self.description.id
+        match &self.found {
+            Found::Remote(description) => &description.id,
+            Found::Local { socket, .. } => socket.id.as_str(),
+        }
     }
 
     /// The rooms it was in when it was fetched, its own id included.
     pub fn rooms(&self) -> &[String] {
-        &self.description.rooms
+        match &self.found {
+            Found::Remote(description) => &description.rooms,
+            Found::Local { rooms, .. } => rooms,
+        }
     }
 
     /// Its opening request, shaped as Node.js socket.io's `socket.handshake`.
     pub fn handshake(&self) -> &Value {
-        &self.description.handshake
+        &self.description().handshake
     }
 
     /// The data its node shows the cluster ([`Socket::set_cluster_data`], or
     /// Node's `socket.data`); `null` when none was set.
     pub fn data(&self) -> &Value {
-        &self.description.data
+        match &self.found {
+            Found::Remote(description) => &description.data,
+            Found::Local { data, .. } => data,
+        }
     }
 
     /// The data its node shows the cluster, decoded as `T`.
@@ -376,12 +416,25 @@ impl RemoteSocket {
     ///
     /// When the data does not decode as `T`.
     pub fn data_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&self.description.data)
+        T::deserialize(self.data())
     }
 
     /// What its node described, whole.
     pub fn description(&self) -> &SocketDescription {
-        &self.description
+        match &self.found {
+            Found::Remote(description) => description,
+            Found::Local {
+                socket,
+                rooms,
+                data,
+                description,
+            } => description.get_or_init(|| SocketDescription {
+                id: socket.id.as_str().to_owned(),
+                rooms: rooms.clone(),
+                handshake: handshake_json(socket),
+                data: data.clone(),
+            }),
+        }
     }
 
     /// Whether the socket lives on this node.

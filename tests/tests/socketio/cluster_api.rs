@@ -62,6 +62,37 @@ async fn fetch_sockets_finds_the_selected_sockets_of_every_node() {
 }
 
 #[tokio::test]
+async fn a_fetched_local_socket_reads_as_other_nodes_see_it_as_of_the_fetch() {
+    let [a, b] = nodes().await;
+    let (_on_a, a_id, _) = reporting_client(&a.url()).await;
+    let socket = a.socket("/", &a_id);
+    socket.join("green");
+    socket
+        .set_cluster_data(&serde_json::json!({"score": 1}))
+        .unwrap();
+
+    let here = a.io.local().fetch_sockets().await.unwrap();
+    let there = b.io.main().fetch_sockets().await.unwrap();
+    let seen_there = there.iter().find(|found| found.id() == a_id).unwrap();
+    // What changes after the fetch does not show in it.
+    socket.join("blue");
+    socket
+        .set_cluster_data(&serde_json::json!({"score": 2}))
+        .unwrap();
+
+    let [seen_here] = &here[..] else {
+        panic!("one local socket: {here:?}");
+    };
+    assert_eq!(seen_here.id(), a_id);
+    assert_eq!(seen_here.rooms(), [a_id.clone(), "green".to_owned()]);
+    assert_eq!(seen_here.data()["score"], 1);
+    assert_eq!(seen_here.data_as::<Value>().unwrap()["score"], 1);
+    assert_eq!(seen_here.handshake(), &socket.handshake_json());
+    assert_eq!(seen_here.description(), seen_there.description());
+    stop([a, b]).await;
+}
+
+#[tokio::test]
 async fn sockets_join_and_leave_reach_every_node() {
     let [a, b] = nodes().await;
     let (_on_a, _, mut seen_a) = reporting_client(&a.url()).await;

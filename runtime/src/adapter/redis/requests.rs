@@ -306,9 +306,16 @@ struct WireAnswer {
 }
 
 /// Files an answer read from the response channel with its request in `pending`.
-/// Answers to requests this node does not wait for are ignored there.
+/// Answers to requests this node does not wait for are ignored: every node reads
+/// every answer on the shared response channel (its own included), so one that
+/// opens with another request's id is dropped before it is parsed.
 pub(crate) fn on_answer(pending: &PendingRequests, payload: &[u8]) {
     if payload.first() != Some(&b'{') {
+        return;
+    }
+    if let Some(id) = leading_request_id(payload)
+        && !pending.is_waiting(id)
+    {
         return;
     }
     let Ok(answer) = serde_json::from_slice::<WireAnswer>(payload) else {
@@ -328,6 +335,19 @@ pub(crate) fn on_answer(pending: &PendingRequests, payload: &[u8]) {
     };
     // Answers on Redis are counted, not told apart by node.
     pending.answer(&id, "", response);
+}
+
+/// The request id an answer opens with, as tether and Node.js write them
+/// (`{"requestId":"<id>",...`); `None` when it opens otherwise or the id holds
+/// an escape.
+fn leading_request_id(payload: &[u8]) -> Option<&str> {
+    let rest = payload.strip_prefix(br#"{"requestId":""#)?;
+    let end = rest.iter().position(|&byte| byte == b'"')?;
+    let id = &rest[..end];
+    if id.contains(&b'\\') {
+        return None;
+    }
+    std::str::from_utf8(id).ok()
 }
 
 #[cfg(test)]

@@ -244,3 +244,45 @@ async fn answers_complete_their_request_once_every_node_answered() {
     );
     assert_eq!(pending.forget("b"), 0);
 }
+
+#[test]
+fn the_leading_request_id_is_read_only_from_the_usual_opening() {
+    assert_eq!(
+        leading_request_id(br#"{"requestId":"Ab3x","sockets":[]}"#),
+        Some("Ab3x")
+    );
+    assert_eq!(leading_request_id(br#"{"requestId":""}"#), Some(""));
+    for other in [
+        &br#"{"type":6,"requestId":"r2","data":1}"#[..],
+        br#"{ "requestId":"r1"}"#,
+        br#"{"requestId":"a\"b","rooms":[]}"#,
+        br#"{"requestId":"a\u0062","rooms":[]}"#,
+        br#"{"requestId":"unterminated"#,
+        br#"{"requestId":1}"#,
+    ] {
+        assert_eq!(
+            leading_request_id(other),
+            None,
+            "{}",
+            String::from_utf8_lossy(other)
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_answer_whose_id_is_escaped_or_comes_later_still_reaches_its_request() {
+    let pending = PendingRequests::new(4);
+    let answers = pending.register("ab", Expected::Count(3)).unwrap();
+    on_answer(&pending, br#"{"requestId":"a\u0062","rooms":["escaped"]}"#);
+    on_answer(&pending, br#"{"rooms":["later"],"requestId":"ab"}"#);
+    on_answer(&pending, br#"{ "requestId" : "ab", "rooms":["spaced"]}"#);
+    let answers = answers.await.unwrap();
+    assert_eq!(
+        answers,
+        [
+            ClusterResponse::Rooms(rooms(&["escaped"])),
+            ClusterResponse::Rooms(rooms(&["later"])),
+            ClusterResponse::Rooms(rooms(&["spaced"])),
+        ]
+    );
+}
