@@ -16,7 +16,8 @@ pub(crate) fn get(query: &str, name: &str) -> Option<String> {
 /// decoded value, or the list of its values when it is repeated.
 pub(crate) fn to_json_map(query: &str) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::Value;
-    let mut map = serde_json::Map::new();
+    let pairs = query.split('&').filter(|pair| !pair.is_empty()).count();
+    let mut map = serde_json::Map::with_capacity(pairs);
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         let value = Value::String(value.into_owned());
         match map.get_mut(name.as_ref()) {

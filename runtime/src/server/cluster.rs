@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::broadcast::BroadcastOperator;
 use super::namespace::{Namespace, NamespaceInner};
@@ -112,35 +112,53 @@ fn rooms_and_data(socket: &SocketInner) -> (Vec<String>, Value) {
 /// The socket's handshake as Node's `socket.handshake` serializes.
 fn handshake_json(socket: &SocketInner) -> Value {
     let handshake = socket.conn.handshake();
-    let headers: Map<String, Value> = handshake
-        .headers
-        .keys()
-        .map(|name| {
-            let values: Vec<&str> = handshake
-                .headers
-                .get_all(name)
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .collect();
-            (name.as_str().to_owned(), Value::from(values.join(", ")))
-        })
-        .collect();
-    let auth = socket
-        .auth
-        .as_ref()
-        .and_then(|auth| serde_json::from_str(auth.as_str()).ok())
-        .unwrap_or_else(|| json!({}));
-    json!({
-        "headers": headers,
-        "time": handshake.time(),
-        "address": handshake.address().map(|address| address.to_string()),
-        "xdomain": handshake.xdomain(),
-        "secure": handshake.secure(),
-        "issued": handshake.issued_ms(),
-        "url": handshake.url(),
-        "query": handshake.query_map(),
-        "auth": auth,
-    })
+    let mut fields = Map::with_capacity(9);
+    fields.insert("headers".to_owned(), Value::Object(headers_json(handshake)));
+    fields.insert("time".to_owned(), Value::String(handshake.time()));
+    let address = handshake.address().map(|address| address.to_string());
+    fields.insert(
+        "address".to_owned(),
+        address.map_or(Value::Null, Value::String),
+    );
+    fields.insert("xdomain".to_owned(), Value::Bool(handshake.xdomain()));
+    fields.insert("secure".to_owned(), Value::Bool(handshake.secure()));
+    fields.insert("issued".to_owned(), Value::from(handshake.issued_ms()));
+    fields.insert("url".to_owned(), Value::String(handshake.url()));
+    fields.insert("query".to_owned(), Value::Object(handshake.query_map()));
+    fields.insert("auth".to_owned(), auth_json(socket));
+    Value::Object(fields)
+}
+
+/// The request headers as Node shows them: one string per name, repeated
+/// headers joined with `, `; values that are not visible ASCII are left out.
+fn headers_json(handshake: &crate::engine::Handshake) -> Map<String, Value> {
+    let headers = &handshake.headers;
+    let mut json = Map::with_capacity(headers.keys_len());
+    for name in headers.keys() {
+        let mut values = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok());
+        let Some(first) = values.next() else {
+            json.insert(name.as_str().to_owned(), Value::String(String::new()));
+            continue;
+        };
+        let mut joined = first.to_owned();
+        for value in values {
+            joined.push_str(", ");
+            joined.push_str(value);
+        }
+        json.insert(name.as_str().to_owned(), Value::String(joined));
+    }
+    json
+}
+
+/// The CONNECT packet's auth payload as JSON; `{}` when there was none.
+fn auth_json(socket: &SocketInner) -> Value {
+    match socket.auth.as_ref().map(|auth| auth.as_str()) {
+        None | Some("{}") => Value::Object(Map::new()),
+        Some(auth) => serde_json::from_str(auth).unwrap_or_else(|_| Value::Object(Map::new())),
+    }
 }
 
 impl Socket {

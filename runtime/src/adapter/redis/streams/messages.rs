@@ -12,9 +12,7 @@ use super::{Shared, random_uid};
 use crate::adapter::cluster_message::ack_timeout;
 use crate::adapter::msgpack;
 use crate::adapter::pending::Expected;
-use crate::adapter::{
-    ClusterError, ClusterRequest, ClusterResponse, LocalNamespace, RemoteAck, SocketDescription,
-};
+use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, LocalNamespace, RemoteAck};
 use crate::protocol::{self, Map, RESERVED_EVENTS, Value};
 
 /// Handles another node's message; `offset` is its stream entry id when it came
@@ -75,10 +73,12 @@ pub(crate) fn on_message(shared: &Arc<Shared>, message: Message, offset: Option<
         wire::SERVER_SIDE_EMIT => server_side_emit(shared, &ns, uid, request_id, data),
         wire::FETCH_SOCKETS_RESPONSE => {
             let Some(id) = request_id else { return };
+            if !shared.pending.is_waiting(&id) {
+                return;
+            }
             let sockets = data
                 .swap_remove("sockets")
-                .and_then(|sockets| serde_json::to_value(&sockets).ok())
-                .and_then(|sockets| serde_json::from_value::<Vec<SocketDescription>>(sockets).ok())
+                .and_then(wire::fetched_sockets)
                 .unwrap_or_default();
             shared
                 .pending
@@ -124,7 +124,7 @@ fn respond(shared: &Shared, ns: &LocalNamespace, requester: &str, kind: u64, dat
     };
     let job = Job::Publish {
         channel: shared.private_channel(ns.name(), requester),
-        payload: wire::encode_envelope(&message),
+        payload: wire::encode_envelope(message),
     };
     shared.queue(job);
 }
@@ -359,7 +359,7 @@ pub(crate) fn publish(shared: &Shared, nsp: &str, kind: u64, data: Value) -> boo
     };
     shared.queue(Job::Publish {
         channel: shared.public_channel(nsp),
-        payload: wire::encode_envelope(&message),
+        payload: wire::encode_envelope(message),
     })
 }
 

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use crate::adapter::msgpack;
-use crate::adapter::{Broadcast, SessionState};
+use crate::adapter::{Broadcast, SessionState, SocketDescription};
 use crate::protocol::{Map, Value};
 use crate::room::Room;
 
@@ -110,14 +110,14 @@ fn parse_int(text: &str) -> Option<u64> {
 }
 
 /// `message` as the pub/sub payload: `{type, data, uid, nsp}` in MessagePack.
-pub(crate) fn encode_envelope(message: &Message) -> Vec<u8> {
-    let mut envelope = Map::new();
+pub(crate) fn encode_envelope(message: Message) -> Vec<u8> {
+    let mut envelope = Map::with_capacity(4);
     envelope.insert("type".to_owned(), Value::from(message.kind));
-    if let Some(data) = &message.data {
-        envelope.insert("data".to_owned(), data.clone());
+    if let Some(data) = message.data {
+        envelope.insert("data".to_owned(), data);
     }
-    envelope.insert("uid".to_owned(), Value::from(message.uid.as_str()));
-    envelope.insert("nsp".to_owned(), Value::from(message.nsp.as_str()));
+    envelope.insert("uid".to_owned(), Value::String(message.uid));
+    envelope.insert("nsp".to_owned(), Value::String(message.nsp));
     pack(&Value::Object(envelope))
 }
 
@@ -137,6 +137,17 @@ pub(crate) fn decode_envelope(payload: &[u8]) -> Option<Message> {
         nsp: text(envelope.swap_remove("nsp")),
         data: envelope.swap_remove("data").filter(|data| !data.is_null()),
     })
+}
+
+/// The sockets of a node's answer to a fetch, read straight from MessagePack;
+/// through JSON when they hold binary data (a Node.js `Buffer` in
+/// `socket.data`), which then comes as JSON shows it.
+pub(crate) fn fetched_sockets(sockets: Value) -> Option<Vec<SocketDescription>> {
+    if has_binary(&sockets) {
+        let json = serde_json::to_value(&sockets).ok()?;
+        return serde_json::from_value(json).ok();
+    }
+    crate::protocol::from_value(sockets).ok()
 }
 
 /// The `opts` of a broadcast: `{rooms, except, flags}`, the excluded sender

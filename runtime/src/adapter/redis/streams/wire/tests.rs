@@ -48,7 +48,7 @@ fn envelopes_are_written_as_msgpack_writes_them() {
             json!({"requestId": "abc", "packet": {"x": [1, -2, 5_000_000_000u64, "é"]}}),
         )),
     };
-    assert_eq!(encode_envelope(&message), node);
+    assert_eq!(encode_envelope(message.clone()), node);
     assert_eq!(decode_envelope(&node), Some(message));
     assert_eq!(decode_envelope(b"\x93\x01"), None);
 }
@@ -151,4 +151,35 @@ fn offsets_have_the_shape_of_stream_ids() {
     for bad in ["", "1", "1-", "-1", "a-1", "1-2-3", "1 -2"] {
         assert_eq!(parse_offset(bad), None, "{bad}");
     }
+}
+
+#[test]
+fn fetched_sockets_read_the_same_straight_or_through_json() {
+    let answer = json!([{
+        "id": "s1",
+        "handshake": {"headers": {"host": "h"}, "issued": 5, "secure": false, "auth": {}},
+        "rooms": ["s1", "red"],
+        "data": {"score": 1.5, "tags": ["a"], "none": null},
+    }]);
+    let straight = fetched_sockets(value(answer.clone())).unwrap();
+    let through_json: Vec<SocketDescription> = serde_json::from_value(answer).unwrap();
+    assert_eq!(straight, through_json);
+
+    let mut with_binary = value(json!([{"id": "s2", "handshake": {}, "rooms": ["s2"]}]));
+    if let Value::Array(sockets) = &mut with_binary
+        && let Some(Value::Object(socket)) = sockets.first_mut()
+    {
+        socket.insert(
+            "data".to_owned(),
+            Value::Binary(Bytes::from_static(b"\x01\x02")),
+        );
+    }
+    let read = fetched_sockets(with_binary).unwrap();
+    assert_eq!(read[0].id, "s2");
+    assert!(
+        !read[0].data.is_null(),
+        "the binary data is kept: {:?}",
+        read[0].data
+    );
+    assert_eq!(fetched_sockets(value(json!({"not": "a list"}))), None);
 }
