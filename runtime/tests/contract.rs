@@ -3,16 +3,17 @@
 //! answers undecodable arguments with `invalid_arguments`, runs the connect hook,
 //! and its sockets emit the other contract.
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tether::contract::TypedSocket;
 use tether::server::{ConnectError, Server, ServerConfig};
 use tokio::net::TcpStream;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+
+mod support;
+
+use support::{Ws, read};
 
 /// A position.
 #[derive(Clone, Serialize, Deserialize, JsonSchema)]
@@ -66,8 +67,6 @@ impl CallsHandler for Calculator {
     }
 }
 
-type Ws = WebSocketStream<TcpStream>;
-
 async fn open(addr: std::net::SocketAddr, auth: &str) -> Ws {
     let stream = TcpStream::connect(addr).await.unwrap();
     let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
@@ -75,24 +74,6 @@ async fn open(addr: std::net::SocketAddr, auth: &str) -> Ws {
     assert!(read(&mut ws).await.starts_with("0{"), "Engine.IO open");
     ws.send(Message::text(format!("40{auth}"))).await.unwrap();
     ws
-}
-
-/// The next text frame, Engine.IO pings answered on the way.
-async fn read(ws: &mut Ws) -> String {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame within 5 s")
-            .expect("the connection is open")
-            .unwrap();
-        if let Message::Text(text) = frame {
-            if text.as_str() == "2" {
-                ws.send(Message::text("3")).await.unwrap();
-                continue;
-            }
-            return text.as_str().to_owned();
-        }
-    }
 }
 
 async fn call(ws: &mut Ws, packet: &str) -> String {

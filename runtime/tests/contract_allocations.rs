@@ -12,14 +12,16 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use tether::contract::TypedSocket;
 use tether::server::{Event, Server, ServerConfig, Socket};
 use tokio::net::TcpStream;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+
+mod support;
+
+use support::{Ws, read};
 
 /// Counts the allocations of threads that asked to be counted.
 struct Counting;
@@ -92,26 +94,6 @@ async fn add_up_untyped(_socket: Socket, mut event: Event) {
     let sum = event.arg::<i64>(0).unwrap_or(0) + event.arg::<i64>(1).unwrap_or(0);
     if let Some(ack) = event.take_ack() {
         let _ = ack.send(&(sum,));
-    }
-}
-
-type Ws = WebSocketStream<TcpStream>;
-
-/// The next text frame, Engine.IO pings answered on the way.
-async fn read(ws: &mut Ws) -> String {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame within 5 s")
-            .expect("the connection is open")
-            .unwrap();
-        if let Message::Text(text) = frame {
-            if text.as_str() == "2" {
-                ws.send(Message::text("3")).await.unwrap();
-                continue;
-            }
-            return text.as_str().to_owned();
-        }
     }
 }
 

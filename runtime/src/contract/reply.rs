@@ -92,10 +92,5 @@ where
     T: Serialize,
     E: Serialize,
 {
-    runner.run(async move {
-        let value = AckResult::from(future.await);
-        if let Some(ack) = ack {
-            ack.send_one(&value);
-        }
-    })
+    reply_value(runner, ack, async move { AckResult::from(future.await) })
 }
