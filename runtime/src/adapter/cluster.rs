@@ -76,6 +76,10 @@ impl ClusterRequest {
 pub enum ClusterResponse {
     /// The selected sockets of that node.
     Sockets(Vec<SocketDescription>),
+    /// The selected sockets of that node, as JSON whose handshakes are read only
+    /// when asked for (see [`JsonSocket`]).
+    #[doc(hidden)]
+    SocketsJson(Vec<JsonSocket>),
     /// The rooms of that node.
     Rooms(Vec<Room>),
     /// The answer of a server-side event's answering handler.
@@ -117,6 +121,41 @@ impl SocketDescription {
             rooms,
             data,
         }
+    }
+}
+
+/// A socket another node described in JSON, its handshake kept as the JSON text
+/// it came as: a fetch of many sockets pays for reading a handshake only when
+/// the application looks at it.
+/// Written only as JSON (its handshake is raw JSON text).
+#[doc(hidden)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JsonSocket {
+    pub(crate) id: String,
+    pub(crate) handshake: Box<serde_json::value::RawValue>,
+    pub(crate) rooms: Vec<String>,
+    #[serde(default)]
+    pub(crate) data: serde_json::Value,
+}
+
+impl JsonSocket {
+    /// The whole description; a handshake that is not JSON reads as `null`.
+    pub(crate) fn describe(&self) -> SocketDescription {
+        SocketDescription {
+            id: self.id.clone(),
+            handshake: serde_json::from_str(self.handshake.get()).unwrap_or_default(),
+            rooms: self.rooms.clone(),
+            data: self.data.clone(),
+        }
+    }
+}
+
+impl PartialEq for JsonSocket {
+    fn eq(&self, other: &JsonSocket) -> bool {
+        self.id == other.id
+            && self.rooms == other.rooms
+            && self.data == other.data
+            && self.handshake.get() == other.handshake.get()
     }
 }
 

@@ -12,7 +12,7 @@ use futures_util::Stream;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
-use super::{ClusterRequest, ClusterResponse};
+use super::{ClusterRequest, ClusterResponse, JsonSocket, Selector};
 use crate::engine::Sid;
 use crate::protocol::{Encoded, Value};
 use crate::room::Room;
@@ -33,6 +33,9 @@ pub(crate) trait ServedNamespace: Send + Sync + 'static {
     /// Carries out `request` at once and returns a future of this node's answer
     /// (see [`LocalNamespace::answer`]).
     fn answer(&self, request: &ClusterRequest) -> BoxFuture<'static, Option<ClusterResponse>>;
+
+    /// The local sockets `selector` picks, described in JSON.
+    fn describe_json(&self, selector: &Selector) -> Vec<JsonSocket>;
 
     /// Runs the handlers of a server-side event (`packet`: `[event, ...args]`);
     /// `false` when it is not one.
@@ -117,6 +120,17 @@ impl LocalNamespace {
     /// Whether some local socket joined `room`, or `room` is a local socket's id.
     pub fn has_room(&self, room: &str) -> bool {
         self.inner.upgrade().is_some_and(|ns| ns.has_room(room))
+    }
+
+    /// This node's answer to a fetch of the sockets `selector` picks, written as
+    /// JSON: what a JSON adapter publishes, without building each handshake as a
+    /// value first. A namespace that is gone has none.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn fetch_json(&self, selector: &Selector) -> Vec<JsonSocket> {
+        self.inner
+            .upgrade()
+            .map(|ns| ns.describe_json(selector))
+            .unwrap_or_default()
     }
 
     /// Carries out a request from another node on this node's sockets, at once

@@ -52,6 +52,8 @@ pub mod redis;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod registry;
 
+#[doc(hidden)]
+pub use cluster::JsonSocket;
 pub use cluster::{
     ClusterError, ClusterRequest, ClusterResponse, RemoteAck, RemoteAcks, Selector,
     SocketDescription,

@@ -4,15 +4,18 @@
 //! namespace's adapter link, on every other node's.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::broadcast::BroadcastOperator;
+use super::handshake_json::{handshake_json, handshake_raw};
 use super::namespace::{Namespace, NamespaceInner};
 use super::socket::{Socket, SocketInner};
-use crate::adapter::{ClusterError, ClusterRequest, ClusterResponse, Selector, SocketDescription};
+use crate::adapter::{
+    ClusterError, ClusterRequest, ClusterResponse, JsonSocket, Selector, SocketDescription,
+};
 use crate::peer::EmitError;
 use crate::room::{IntoRooms, Room};
 
@@ -73,6 +76,22 @@ impl NamespaceInner {
         sockets
     }
 
+    /// The sockets `selector` picks on this node, described in JSON.
+    pub(crate) fn describe_json(&self, selector: &Selector) -> Vec<JsonSocket> {
+        self.selected(selector)
+            .iter()
+            .map(|socket| {
+                let (rooms, data) = rooms_and_data(socket);
+                JsonSocket {
+                    id: socket.id.as_str().to_owned(),
+                    handshake: handshake_raw(socket),
+                    rooms,
+                    data,
+                }
+            })
+            .collect()
+    }
+
     /// Sends `request` to the other nodes, when there are any, and returns their
     /// answers.
     async fn ask_others(
@@ -107,58 +126,6 @@ fn rooms_and_data(socket: &SocketInner) -> (Vec<String>, Value) {
     rooms.push(socket.id.as_str().to_owned());
     rooms.extend(local.rooms.iter().map(|room| room.as_str().to_owned()));
     (rooms, local.cluster_data())
-}
-
-/// The socket's handshake as Node's `socket.handshake` serializes.
-fn handshake_json(socket: &SocketInner) -> Value {
-    let handshake = socket.conn.handshake();
-    let mut fields = Map::with_capacity(9);
-    fields.insert("headers".to_owned(), Value::Object(headers_json(handshake)));
-    fields.insert("time".to_owned(), Value::String(handshake.time()));
-    let address = handshake.address().map(|address| address.to_string());
-    fields.insert(
-        "address".to_owned(),
-        address.map_or(Value::Null, Value::String),
-    );
-    fields.insert("xdomain".to_owned(), Value::Bool(handshake.xdomain()));
-    fields.insert("secure".to_owned(), Value::Bool(handshake.secure()));
-    fields.insert("issued".to_owned(), Value::from(handshake.issued_ms()));
-    fields.insert("url".to_owned(), Value::String(handshake.url()));
-    fields.insert("query".to_owned(), Value::Object(handshake.query_map()));
-    fields.insert("auth".to_owned(), auth_json(socket));
-    Value::Object(fields)
-}
-
-/// The request headers as Node shows them: one string per name, repeated
-/// headers joined with `, `; values that are not visible ASCII are left out.
-fn headers_json(handshake: &crate::engine::Handshake) -> Map<String, Value> {
-    let headers = &handshake.headers;
-    let mut json = Map::with_capacity(headers.keys_len());
-    for name in headers.keys() {
-        let mut values = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|value| value.to_str().ok());
-        let Some(first) = values.next() else {
-            json.insert(name.as_str().to_owned(), Value::String(String::new()));
-            continue;
-        };
-        let mut joined = first.to_owned();
-        for value in values {
-            joined.push_str(", ");
-            joined.push_str(value);
-        }
-        json.insert(name.as_str().to_owned(), Value::String(joined));
-    }
-    json
-}
-
-/// The CONNECT packet's auth payload as JSON; `{}` when there was none.
-fn auth_json(socket: &SocketInner) -> Value {
-    match socket.auth.as_ref().map(|auth| auth.as_str()) {
-        None | Some("{}") => Value::Object(Map::new()),
-        Some(auth) => serde_json::from_str(auth).unwrap_or_else(|_| Value::Object(Map::new())),
-    }
 }
 
 impl Socket {
@@ -242,16 +209,32 @@ impl BroadcastOperator {
             .collect();
         let answers = self.ask_others(ClusterRequest::FetchSockets).await?;
         let mut seen: BTreeSet<String> = found.iter().map(|s| s.id().to_owned()).collect();
+        let mut add = |id: &str, found_there: Found| {
+            if seen.insert(id.to_owned()) {
+                found.push(RemoteSocket {
+                    ns: ns.clone(),
+                    found: found_there,
+                });
+            }
+        };
         for answer in answers {
-            if let ClusterResponse::Sockets(sockets) = answer {
-                for description in sockets {
-                    if seen.insert(description.id.clone()) {
-                        found.push(RemoteSocket {
-                            ns: ns.clone(),
-                            found: Found::Remote(description),
-                        });
+            match answer {
+                ClusterResponse::Sockets(sockets) => {
+                    for description in sockets {
+                        add(&description.id.clone(), Found::Remote(description));
                     }
                 }
+                ClusterResponse::SocketsJson(sockets) => {
+                    for socket in sockets {
+                        let id = socket.id.clone();
+                        let json = Found::Json {
+                            socket,
+                            description: OnceLock::new(),
+                        };
+                        add(&id, json);
+                    }
+                }
+                _ => {}
             }
         }
         Ok(found)
@@ -357,11 +340,17 @@ pub struct RemoteSocket {
     found: Found,
 }
 
-/// A fetched socket: described by another node, or one of this node's, whose
-/// handshake (fixed for the socket's life) is described only when asked for.
+/// A fetched socket: described by another node, parsed or as JSON whose
+/// handshake is read on first use; or one of this node's, whose handshake (fixed
+/// for the socket's life) is described only when asked for.
 #[derive(Clone)]
 enum Found {
     Remote(SocketDescription),
+    /// Described in JSON by another node; its handshake is read on first use.
+    Json {
+        socket: JsonSocket,
+        description: OnceLock<SocketDescription>,
+    },
     Local {
         socket: Arc<SocketInner>,
         /// Its rooms when it was fetched, its own id first.
@@ -369,7 +358,7 @@ enum Found {
         /// Its cluster data when it was fetched.
         data: Value,
         /// The whole description, made on first use.
-        description: std::sync::OnceLock<SocketDescription>,
+        description: OnceLock<SocketDescription>,
     },
 }
 
@@ -393,7 +382,7 @@ impl RemoteSocket {
                 socket,
                 rooms,
                 data,
-                description: std::sync::OnceLock::new(),
+                description: OnceLock::new(),
             },
         }
     }
@@ -402,6 +391,7 @@ impl RemoteSocket {
     pub fn id(&self) -> &str {
         match &self.found {
             Found::Remote(description) => &description.id,
+            Found::Json { socket, .. } => &socket.id,
             Found::Local { socket, .. } => socket.id.as_str(),
         }
     }
@@ -410,6 +400,7 @@ impl RemoteSocket {
     pub fn rooms(&self) -> &[String] {
         match &self.found {
             Found::Remote(description) => &description.rooms,
+            Found::Json { socket, .. } => &socket.rooms,
             Found::Local { rooms, .. } => rooms,
         }
     }
@@ -424,6 +415,7 @@ impl RemoteSocket {
     pub fn data(&self) -> &Value {
         match &self.found {
             Found::Remote(description) => &description.data,
+            Found::Json { socket, .. } => &socket.data,
             Found::Local { data, .. } => data,
         }
     }
@@ -441,6 +433,10 @@ impl RemoteSocket {
     pub fn description(&self) -> &SocketDescription {
         match &self.found {
             Found::Remote(description) => description,
+            Found::Json {
+                socket,
+                description,
+            } => description.get_or_init(|| socket.describe()),
             Found::Local {
                 socket,
                 rooms,

@@ -18,6 +18,7 @@ mod error;
 mod event;
 mod event_middleware;
 mod handler;
+mod handshake_json;
 mod io;
 mod listeners;
 mod namespace;

@@ -9,7 +9,9 @@ use futures_util::future::BoxFuture;
 
 use super::broadcast::BroadcastOperator;
 use super::namespace::NamespaceInner;
-use crate::adapter::{ClusterRequest, ClusterResponse, LocalAcks, ServedNamespace};
+use crate::adapter::{
+    ClusterRequest, ClusterResponse, JsonSocket, LocalAcks, Selector, ServedNamespace,
+};
 use crate::engine::Sid;
 use crate::protocol::{Encoded, Value};
 use crate::room::Room;
@@ -37,6 +39,10 @@ impl ServedNamespace for NamespaceInner {
         Box::pin(std::future::ready(Some(NamespaceInner::answer(
             self, request,
         ))))
+    }
+
+    fn describe_json(&self, selector: &Selector) -> Vec<JsonSocket> {
+        NamespaceInner::describe_json(self, selector)
     }
 
     fn deliver_server_event(&self, packet: &str) -> bool {

@@ -196,3 +196,43 @@ async fn requests_fail_at_once_while_redis_is_down_and_work_again_after(variant:
     a.stop().await;
     b.stop().await;
 }
+
+classic_and_sharded!(a_fetched_socket_shows_the_handshake_its_node_shows);
+/// What another node reads of a socket (its handshake written straight to
+/// JSON by the classic adapter, built as a value by the sharded one) is what the
+/// socket's own node shows: repeated headers joined, repeated query parameters
+/// as lists, escapes decoded, the auth payload as it came.
+async fn a_fetched_socket_shows_the_handshake_its_node_shows(variant: Variant) {
+    let key = unique_key("cluster-handshake");
+    let a = variant.node(&redis_url(), &key, handlers).await;
+    let b = variant.node(&redis_url(), &key, handlers).await;
+    let client = tether::client::Client::builder(b.url())
+        .query("room", "a b")
+        .query("tag", "x")
+        .query("tag", "y&z")
+        .header("x-team", "red")
+        .header("x-team", "blue")
+        .header("x-quote", "say \"hi\"")
+        .auth(&serde_json::json!({"token": "t", "nested": {"list": [1, "é"]}}))
+        .connect()
+        .await
+        .expect("connected");
+    let id = client.id().expect("an id once connected");
+
+    let found = a.io().main().fetch_sockets().await.unwrap();
+    let seen = found
+        .iter()
+        .find(|socket| socket.id() == id)
+        .expect("found");
+    let shown = b.server.socket("/", &id).handshake_json();
+    assert_eq!(seen.handshake(), &shown);
+    assert_eq!(shown["query"]["tag"], serde_json::json!(["x", "y&z"]));
+    assert_eq!(shown["query"]["room"], "a b");
+    assert_eq!(shown["headers"]["x-quote"], "say \"hi\"");
+    assert_eq!(shown["headers"]["x-team"], "red, blue");
+    assert_eq!(shown["auth"]["nested"]["list"][1], "é");
+    assert_eq!(seen.rooms(), std::slice::from_ref(&id));
+    drop(client);
+    a.stop().await;
+    b.stop().await;
+}

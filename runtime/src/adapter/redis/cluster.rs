@@ -80,13 +80,22 @@ pub(crate) fn on_request(shared: &Arc<Shared>, nsp: &str, payload: &[u8]) {
     };
     let [_, response_channel, _] = channels(&shared.config.key, nsp, &shared.uid);
     let response_channel = Bytes::from(response_channel);
-    answer(shared, &ns, &request, move |shared, response| {
+    let publish = move |shared: &Shared, response: ClusterResponse| {
         let Some(id) = request_id else {
             return;
         };
         let json = requests::answer_json(&id, &response, ids_only);
         shared.send(response_channel, json.into_bytes());
-    });
+    };
+    if let ClusterRequest::FetchSockets(selector) = &request {
+        // Written straight to JSON, each handshake without a value of its own.
+        publish(
+            shared,
+            ClusterResponse::SocketsJson(ns.fetch_json(selector)),
+        );
+        return;
+    }
+    answer(shared, &ns, &request, publish);
 }
 
 /// Carries out another node's `request` on `ns` now, and hands this node's

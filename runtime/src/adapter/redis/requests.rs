@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::adapter::pending::PendingRequests;
-use crate::adapter::{ClusterRequest, ClusterResponse, Selector, SocketDescription};
+use crate::adapter::{ClusterRequest, ClusterResponse, JsonSocket, Selector, SocketDescription};
 use crate::room::Room;
 
 const SOCKETS: u8 = 0;
@@ -191,6 +191,7 @@ pub(crate) fn answer_json(request_id: &str, response: &ClusterResponse, ids_only
     #[serde(untagged)]
     enum Body<'a> {
         Sockets { sockets: &'a [SocketDescription] },
+        SocketsJson { sockets: &'a [JsonSocket] },
         Ids { sockets: Vec<&'a str> },
         Rooms { rooms: Vec<&'a str> },
         Done {},
@@ -216,6 +217,10 @@ pub(crate) fn answer_json(request_id: &str, response: &ClusterResponse, ids_only
             sockets: sockets.iter().map(|socket| socket.id.as_str()).collect(),
         },
         ClusterResponse::Sockets(sockets) => Body::Sockets { sockets },
+        ClusterResponse::SocketsJson(sockets) if ids_only => Body::Ids {
+            sockets: sockets.iter().map(|socket| socket.id.as_str()).collect(),
+        },
+        ClusterResponse::SocketsJson(sockets) => Body::SocketsJson { sockets },
         ClusterResponse::Rooms(rooms) => Body::Rooms {
             rooms: rooms.iter().map(Room::as_str).collect(),
         },
@@ -300,7 +305,7 @@ struct WireAnswer {
     #[serde(default)]
     data: Option<serde_json::Value>,
     #[serde(default)]
-    sockets: Option<Vec<SocketDescription>>,
+    sockets: Option<Vec<JsonSocket>>,
     #[serde(default)]
     rooms: Option<Vec<String>>,
 }
@@ -329,7 +334,7 @@ pub(crate) fn on_answer(pending: &PendingRequests, payload: &[u8]) {
         _ if answer.kind == Some(SERVER_SIDE_EMIT) => {
             ClusterResponse::Ack(answer.data.unwrap_or_default())
         }
-        (Some(sockets), _) => ClusterResponse::Sockets(sockets),
+        (Some(sockets), _) => ClusterResponse::SocketsJson(sockets),
         (None, Some(rooms)) => ClusterResponse::Rooms(rooms.iter().map(Room::new).collect()),
         (None, None) => ClusterResponse::Done,
     };

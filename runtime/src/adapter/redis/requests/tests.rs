@@ -217,7 +217,7 @@ async fn answers_complete_their_request_once_every_node_answered() {
     let answers = answers.await.unwrap();
     assert_eq!(answers.len(), 2);
     assert_eq!(answers[0], ClusterResponse::Rooms(rooms(&["a"])));
-    assert!(matches!(&answers[1], ClusterResponse::Sockets(s) if s[0].id == "s"));
+    assert!(matches!(&answers[1], ClusterResponse::SocketsJson(s) if s[0].id == "s"));
     on_answer(&pending, br#"{"requestId":"r1","rooms":["late"]}"#);
 
     let acks = pending.register("r2", Expected::Count(2)).unwrap();
