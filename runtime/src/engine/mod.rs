@@ -44,6 +44,7 @@ pub mod packet;
 mod packet_v3;
 mod polling;
 mod query;
+pub(crate) use query::grouped as query_grouped;
 pub(crate) use query::to_json_map as query_to_json_map;
 
 mod request;

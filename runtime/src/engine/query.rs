@@ -16,19 +16,35 @@ pub(crate) fn get(query: &str, name: &str) -> Option<String> {
 /// decoded value, or the list of its values when it is repeated.
 pub(crate) fn to_json_map(query: &str) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::Value;
-    let pairs = query.split('&').filter(|pair| !pair.is_empty()).count();
-    let mut map = serde_json::Map::with_capacity(pairs);
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        let value = Value::String(value.into_owned());
-        match map.get_mut(name.as_ref()) {
-            None => {
-                map.insert(name.into_owned(), value);
-            }
-            Some(Value::Array(values)) => values.push(value),
-            Some(first) => *first = Value::Array(vec![first.take(), value]),
-        }
+    let grouped = grouped(query);
+    let mut map = serde_json::Map::with_capacity(grouped.len());
+    for (name, mut values) in grouped {
+        let value = if values.len() == 1 {
+            Value::String(values.swap_remove(0).into_owned())
+        } else {
+            Value::Array(
+                values
+                    .into_iter()
+                    .map(|value| Value::String(value.into_owned()))
+                    .collect(),
+            )
+        };
+        map.insert(name.into_owned(), value);
     }
     map
+}
+
+/// The decoded parameters of `query`, each name once, in the order names first
+/// come, with its values in order.
+pub(crate) fn grouped(query: &str) -> Vec<(Cow<'_, str>, Vec<Cow<'_, str>>)> {
+    let mut grouped: Vec<(Cow<'_, str>, Vec<Cow<'_, str>>)> = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match grouped.iter_mut().find(|(seen, _)| *seen == name) {
+            Some((_, values)) => values.push(value),
+            None => grouped.push((name, vec![value])),
+        }
+    }
+    grouped
 }
 
 /// The three parameters the engine routes a request on.

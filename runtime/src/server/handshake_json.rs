@@ -1,6 +1,7 @@
 //! A socket's handshake as Node.js socket.io's `socket.handshake` shows it, in
-//! JSON: built as a value ([`handshake_json`]), or written straight to JSON text
-//! ([`handshake_raw`]) for an answer to another node's fetch.
+//! JSON: as a value ([`handshake_json`]), or written straight to JSON text
+//! ([`handshake_raw`]) for an answer to another node's fetch; both from one
+//! serializer.
 
 use std::borrow::Cow;
 
@@ -14,54 +15,10 @@ use crate::engine::Handshake;
 
 /// The socket's handshake as Node's `socket.handshake` serializes.
 pub(super) fn handshake_json(socket: &SocketInner) -> Value {
-    let handshake = socket.conn.handshake();
-    let mut fields = Map::with_capacity(9);
-    fields.insert("headers".to_owned(), Value::Object(headers_json(handshake)));
-    fields.insert("time".to_owned(), Value::String(handshake.time()));
-    let address = handshake.address().map(|address| address.to_string());
-    fields.insert(
-        "address".to_owned(),
-        address.map_or(Value::Null, Value::String),
-    );
-    fields.insert("xdomain".to_owned(), Value::Bool(handshake.xdomain()));
-    fields.insert("secure".to_owned(), Value::Bool(handshake.secure()));
-    fields.insert("issued".to_owned(), Value::from(handshake.issued_ms()));
-    fields.insert("url".to_owned(), Value::String(handshake.url()));
-    fields.insert("query".to_owned(), Value::Object(handshake.query_map()));
-    fields.insert("auth".to_owned(), auth_json(socket));
-    Value::Object(fields)
-}
-
-/// The request headers as Node shows them: one string per name, repeated
-/// headers joined with `, `; values that are not visible ASCII are left out.
-fn headers_json(handshake: &Handshake) -> Map<String, Value> {
-    let headers = &handshake.headers;
-    let mut json = Map::with_capacity(headers.keys_len());
-    for name in headers.keys() {
-        let mut values = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|value| value.to_str().ok());
-        let Some(first) = values.next() else {
-            json.insert(name.as_str().to_owned(), Value::String(String::new()));
-            continue;
-        };
-        let mut joined = first.to_owned();
-        for value in values {
-            joined.push_str(", ");
-            joined.push_str(value);
-        }
-        json.insert(name.as_str().to_owned(), Value::String(joined));
-    }
-    json
-}
-
-/// The CONNECT packet's auth payload as JSON; `{}` when there was none.
-fn auth_json(socket: &SocketInner) -> Value {
-    match socket.auth.as_ref().map(|auth| auth.as_str()) {
-        None | Some("{}") => Value::Object(Map::new()),
-        Some(auth) => serde_json::from_str(auth).unwrap_or_else(|_| Value::Object(Map::new())),
-    }
+    serde_json::to_value(HandshakeView(socket)).unwrap_or_else(|error| {
+        tracing::debug!(%error, "a handshake did not serialize");
+        Value::Object(Map::new())
+    })
 }
 
 /// The socket's handshake written straight to JSON text, as [`handshake_json`]
@@ -73,8 +30,11 @@ pub(super) fn handshake_raw(socket: &SocketInner) -> Box<RawValue> {
     })
 }
 
-/// Serializes the handshake of a socket field by field, in the order of
-/// [`handshake_json`]. JSON only: `auth` is embedded as the raw JSON it came as.
+/// Serializes the handshake of a socket field by field: `headers` (repeated
+/// ones joined with `, `; values that are not visible ASCII left out), `time`,
+/// `address`, `xdomain`, `secure`, `issued`, `url`, `query` (repeated names as
+/// lists) and `auth` (`{}` when there was none). For serde_json only: `auth` is
+/// embedded as the raw JSON it came as.
 struct HandshakeView<'a>(&'a SocketInner);
 
 impl Serialize for HandshakeView<'_> {
@@ -103,7 +63,7 @@ impl Serialize for HandshakeView<'_> {
     }
 }
 
-/// The headers as [`headers_json`] shows them.
+/// The headers, one string per name.
 struct HeadersView<'a>(&'a Handshake);
 
 impl Serialize for HeadersView<'_> {
@@ -133,18 +93,12 @@ impl Serialize for HeadersView<'_> {
 }
 
 /// The query as Node shows it: each name with its percent-decoded value, or the
-/// list of its values when it is repeated, names in the order they first come.
+/// list of its values when it is repeated.
 struct QueryView<'a>(&'a str);
 
 impl Serialize for QueryView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut grouped: Vec<(Cow<'_, str>, Vec<Cow<'_, str>>)> = Vec::new();
-        for (name, value) in form_urlencoded::parse(self.0.as_bytes()) {
-            match grouped.iter_mut().find(|(seen, _)| *seen == name) {
-                Some((_, values)) => values.push(value),
-                None => grouped.push((name, vec![value])),
-            }
-        }
+        let grouped = crate::engine::query_grouped(self.0);
         let mut query = serializer.serialize_map(Some(grouped.len()))?;
         for (name, values) in &grouped {
             match &values[..] {
