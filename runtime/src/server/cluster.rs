@@ -209,29 +209,26 @@ impl BroadcastOperator {
             .collect();
         let answers = self.ask_others(ClusterRequest::FetchSockets).await?;
         let mut seen: BTreeSet<String> = found.iter().map(|s| s.id().to_owned()).collect();
-        let mut add = |id: &str, found_there: Found| {
-            if seen.insert(id.to_owned()) {
-                found.push(RemoteSocket {
-                    ns: ns.clone(),
-                    found: found_there,
-                });
+        let mut add = |found_there: Found| {
+            let socket = RemoteSocket {
+                ns: ns.clone(),
+                found: found_there,
+            };
+            if seen.insert(socket.id().to_owned()) {
+                found.push(socket);
             }
         };
         for answer in answers {
             match answer {
                 ClusterResponse::Sockets(sockets) => {
-                    for description in sockets {
-                        add(&description.id.clone(), Found::Remote(description));
-                    }
+                    sockets.into_iter().map(Found::Remote).for_each(&mut add);
                 }
                 ClusterResponse::SocketsJson(sockets) => {
                     for socket in sockets {
-                        let id = socket.id.clone();
-                        let json = Found::Json {
+                        add(Found::Json {
                             socket,
                             description: OnceLock::new(),
-                        };
-                        add(&id, json);
+                        });
                     }
                 }
                 _ => {}
