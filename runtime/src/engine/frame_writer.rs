@@ -19,7 +19,8 @@ use super::packet::Frame;
 const FRAMES_PER_WRITE: usize = 64;
 /// The longest frame header: two bytes plus a 64-bit length.
 const MAX_HEADER: usize = 10;
-/// Frames that fit in this many bytes together are written as one slice.
+/// Frames that fit in this many bytes together (headers included) are written as
+/// one slice.
 const COALESCE_LIMIT: usize = 2048;
 
 thread_local! {
@@ -184,9 +185,10 @@ fn with_slices<R>(
 
 /// [`with_slices`] for up to `N` frames (`SLICES` is `2 * N`).
 ///
-/// Several small frames are copied into one buffer and written as one slice: the
-/// kernel's cost grows with the number of slices, and copying a few hundred bytes
-/// here costs less than it saves there.
+/// Small frames, one or several, are copied with their headers into one buffer
+/// and written as one slice: the kernel's cost grows with the number of slices (a
+/// socket writes one slice with `send`, several with `writev`, which costs more),
+/// and copying a few hundred bytes here costs less than it saves there.
 fn slices_of<const N: usize, const SLICES: usize, R>(
     batch: &VecDeque<Frame>,
     write: impl FnOnce(&[IoSlice<'_>]) -> R,
@@ -201,7 +203,7 @@ fn slices_of<const N: usize, const SLICES: usize, R>(
         header_lens[index] = encode_header(&mut headers[index], opcode, payload.len());
         total += header_lens[index] + payload.len();
     }
-    if count > 1 && total <= COALESCE_LIMIT {
+    if total <= COALESCE_LIMIT {
         let mut joined = JOINED.take();
         joined.clear();
         for (index, frame) in batch.iter().take(count).enumerate() {

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use bytes::Bytes;
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
@@ -161,8 +161,8 @@ fn on_incoming<D: Send + Sync + 'static>(
 enum Event {
     /// Packets were queued, the session closed, or a flusher handed the socket over.
     Notified,
-    /// A message from the client (or the end of the stream).
-    Message(Option<Result<WsMessage, WsError>>),
+    /// Messages from the client (or the end of the stream) were handled.
+    Read(Burst),
 }
 
 /// Wake-ups for writing served in a row before the socket is checked for reading
@@ -174,10 +174,14 @@ const READ_BURST: usize = 32;
 
 /// Handles `first` and then every message already readable (up to [`READ_BURST`]),
 /// so that the answers to a burst of messages go out in one write.
+///
+/// Reads with the driver's own `cx`: the WebSocket library registers the waker
+/// of each read, and the same waker again costs less than another one.
 fn read_available<D: Send + Sync + 'static, S>(
     session: &Arc<Session<D>>,
     ws: &mut Ws<S>,
     first: Option<Result<WsMessage, WsError>>,
+    cx: &mut std::task::Context<'_>,
 ) -> Burst
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -197,9 +201,9 @@ where
             burst.buffered = true;
             break;
         }
-        match ws.next().now_or_never() {
-            Some(next) => incoming = next,
-            None => break,
+        match ws.poll_next_unpin(cx) {
+            Poll::Ready(next) => incoming = next,
+            Poll::Pending => break,
         }
     }
     burst
@@ -363,7 +367,9 @@ where
                 if (buffered || ws.get_ref().poll_read_ready(cx).is_ready())
                     && let Poll::Ready(incoming) = ws.poll_next_unpin(cx)
                 {
-                    return Poll::Ready(Event::Message(incoming));
+                    return Poll::Ready(Event::Read(read_available(
+                        &session, &mut ws, incoming, cx,
+                    )));
                 }
                 if !prefer_writes && session.driver.poll_notified(cx).is_ready() {
                     return Poll::Ready(Event::Notified);
@@ -374,9 +380,8 @@ where
             match event {
                 Event::Notified if prefer_writes => streak += 1,
                 Event::Notified => streak = 0,
-                Event::Message(incoming) => {
+                Event::Read(burst) => {
                     streak = 0;
-                    let burst = read_available(&session, &mut ws, incoming);
                     buffered = burst.buffered;
                     if let Some(code) = burst.stop {
                         close_code = code;
