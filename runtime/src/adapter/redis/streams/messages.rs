@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use futures_util::{FutureExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 
+use super::sockets_answer::{self, SocketsAnswer};
 use super::wire::{self, Message};
 use super::writer::Job;
 use super::{Shared, random_uid};
@@ -56,19 +57,12 @@ pub(crate) fn on_message(shared: &Arc<Shared>, message: Message, offset: Option<
         }
         wire::FETCH_SOCKETS => {
             let Some(id) = request_id else { return };
-            let request = ClusterRequest::FetchSockets(wire::selector_of(data.get("opts")));
-            if let Some(Some(ClusterResponse::Sockets(sockets))) =
-                ns.answer(&request).now_or_never()
-            {
-                let sockets = protocol::to_value(&sockets).unwrap_or(Value::Array(Vec::new()));
-                respond(
-                    shared,
-                    &ns,
-                    &uid,
-                    wire::FETCH_SOCKETS_RESPONSE,
-                    answer(&id, "sockets", sockets),
-                );
-            }
+            // Written straight to MessagePack, each handshake without a value of its own.
+            let sockets = ns.fetch_json(&wire::selector_of(data.get("opts")));
+            shared.queue(Job::Publish {
+                channel: shared.private_channel(ns.name(), &uid),
+                payload: sockets_answer::encode(&shared.uid, ns.name(), &id, &sockets),
+            });
         }
         wire::SERVER_SIDE_EMIT => server_side_emit(shared, &ns, uid, request_id, data),
         wire::FETCH_SOCKETS_RESPONSE => {
@@ -104,6 +98,21 @@ pub(crate) fn on_message(shared: &Arc<Shared>, message: Message, offset: Option<
         }
         _ => tracing::debug!(kind, "ignored a cluster message of an unknown type"),
     }
+}
+
+/// Files another node's answer to a fetch with the request waiting for it.
+pub(crate) fn on_sockets_answer(shared: &Shared, answer: SocketsAnswer) {
+    if answer.uid == shared.uid
+        || shared.namespace(&answer.nsp).is_none()
+        || !shared.pending.is_waiting(&answer.request_id)
+    {
+        return;
+    }
+    shared.pending.answer(
+        &answer.request_id,
+        "",
+        ClusterResponse::Sockets(answer.sockets),
+    );
 }
 
 /// `{requestId, <key>: value}`.

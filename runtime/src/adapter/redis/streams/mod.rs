@@ -55,6 +55,7 @@ mod link;
 mod messages;
 mod reader;
 mod restore;
+mod sockets_answer;
 mod wire;
 mod writer;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use ::redis::{PushInfo, PushKind, Value as Resp};
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::{Shared, messages, wire};
+use super::{Shared, messages, sockets_answer, wire};
 use crate::adapter::redis::RedisError;
 use crate::adapter::redis::connection::{Connection, PushSink, Source};
 use crate::adapter::redis::tasks::follow_channels;
@@ -286,7 +286,9 @@ async fn listen(
             message = incoming.recv() => {
                 let message = message?;
                 let shared = shared.upgrade()?;
-                if let Some(message) = wire::decode_envelope(&message.payload) {
+                if let Some(answer) = sockets_answer::decode(&message.payload) {
+                    messages::on_sockets_answer(&shared, answer);
+                } else if let Some(message) = wire::decode_envelope(&message.payload) {
                     messages::on_message(&shared, message, None);
                 }
             }
