@@ -193,6 +193,15 @@ impl DirectTcp {
     }
 }
 
+/// Writes `bufs` without waiting: one slice with `send`, which costs the kernel
+/// less than `writev`, several with `writev`.
+pub(crate) fn try_write_slices(stream: &TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    match bufs {
+        [one] => stream.try_write(one),
+        _ => stream.try_write_vectored(bufs),
+    }
+}
+
 impl AsyncRead for DirectTcp {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -248,11 +257,7 @@ impl AsyncWrite for DirectTcp {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        // One slice goes out with `send`, which costs the kernel less than `writev`.
-        match bufs {
-            [one] => self.poll_try_write(cx, |stream| stream.try_write(one)),
-            _ => self.poll_try_write(cx, |stream| stream.try_write_vectored(bufs)),
-        }
+        self.poll_try_write(cx, |stream| try_write_slices(stream, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {

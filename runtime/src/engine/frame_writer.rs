@@ -22,6 +22,9 @@ const MAX_HEADER: usize = 10;
 /// Frames that fit in this many bytes together (headers included) are written as
 /// one slice.
 const COALESCE_LIMIT: usize = 2048;
+/// The longest payload with a two-byte header: a lone frame this short is joined
+/// with its header on the stack.
+const SHORT_PAYLOAD: usize = 125;
 
 thread_local! {
     /// The buffer small frames are joined in, kept between writes.
@@ -177,10 +180,27 @@ fn with_slices<R>(
     write: impl FnOnce(&[IoSlice<'_>]) -> R,
 ) -> (R, usize, usize) {
     match batch.len() {
+        1 if parts(&batch[0]).1.len() <= SHORT_PAYLOAD => lone_short_frame(&batch[0], write),
         0 | 1 => slices_of::<1, 2, R>(batch, write),
         2..=8 => slices_of::<8, 16, R>(batch, write),
         _ => slices_of::<FRAMES_PER_WRITE, { FRAMES_PER_WRITE * 2 }, R>(batch, write),
     }
+}
+
+/// [`with_slices`] for one frame with a payload of at most [`SHORT_PAYLOAD`]
+/// bytes: copied with its two-byte header into a buffer on the stack.
+fn lone_short_frame<R>(
+    frame: &Frame,
+    write: impl FnOnce(&[IoSlice<'_>]) -> R,
+) -> (R, usize, usize) {
+    let (opcode, payload) = parts(frame);
+    let mut bytes = [0u8; 2 + SHORT_PAYLOAD];
+    let mut header = [0u8; MAX_HEADER];
+    let header_len = encode_header(&mut header, opcode, payload.len());
+    let total = header_len + payload.len();
+    bytes[..header_len].copy_from_slice(&header[..header_len]);
+    bytes[header_len..total].copy_from_slice(payload);
+    (write(&[IoSlice::new(&bytes[..total])]), 1, total)
 }
 
 /// [`with_slices`] for up to `N` frames (`SLICES` is `2 * N`).
@@ -357,6 +377,49 @@ mod tests {
             }
             out.extend_from_slice(&stream_of(&batch));
             assert_eq!(out, expected, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_lone_frame_leaves_in_one_slice_and_survives_a_cut_anywhere() {
+        // Short (header on the stack), at the two-byte header's limit, one past
+        // it, and long enough to need slices of its own.
+        for len in [
+            0,
+            1,
+            SHORT_PAYLOAD - 1,
+            SHORT_PAYLOAD,
+            SHORT_PAYLOAD + 1,
+            3000,
+        ] {
+            let lone = || VecDeque::from([Frame::Binary(Bytes::from(vec![9u8; len]))]);
+            let expected = stream_of(&lone());
+            for cut in 0..expected.len() {
+                let mut batch = lone();
+                let mut out = Vec::new();
+                let written = try_write_frames(&mut batch, |slices| {
+                    if len <= COALESCE_LIMIT {
+                        assert_eq!(slices.len(), 1, "length {len}");
+                    }
+                    let mut taken = 0;
+                    for slice in slices {
+                        let part = (cut - taken).min(slice.len());
+                        out.extend_from_slice(&slice[..part]);
+                        taken += part;
+                    }
+                    if taken == 0 {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    } else {
+                        Ok(taken)
+                    }
+                });
+                match written {
+                    Written::Partial(rest) => out.extend_from_slice(&rest),
+                    Written::Blocked => out.extend_from_slice(&stream_of(&batch)),
+                    other => panic!("length {len}, cut at {cut}: {other:?}"),
+                }
+                assert_eq!(out, expected, "length {len}, cut at {cut}");
+            }
         }
     }
 

@@ -8,6 +8,7 @@ use parking_lot::MutexGuard;
 use tokio::net::TcpStream;
 
 use super::{Session, State};
+use crate::engine::direct::try_write_slices;
 use crate::engine::frame_writer::{self, Written};
 use crate::engine::packet::Frame;
 
@@ -63,7 +64,7 @@ impl<D> Session<D> {
         state.writer = Writer::Flusher;
         drop(state);
         let written =
-            frame_writer::try_write_frames(batch, |slices| stream.try_write_vectored(slices));
+            frame_writer::try_write_frames(batch, |slices| try_write_slices(&stream, slices));
         let mut state = self.lock();
         match written {
             Written::All if needs_driver(&state) => self.hand_to_driver(state),
