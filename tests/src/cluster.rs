@@ -619,3 +619,49 @@ pub async fn broadcast_acks_gather_every_node<A>(nodes: &Trio<A>) {
     .await;
     assert_eq!(local.len(), 1);
 }
+
+/// A client of `url` whose handshake holds what a fetched socket must carry
+/// unchanged: repeated query parameters and headers, escapes, a nested auth
+/// payload.
+pub async fn client_with_a_rich_handshake(url: &str) -> Client {
+    Client::builder(url)
+        .query("room", "a b")
+        .query("tag", "x")
+        .query("tag", "y&z")
+        .header("x-team", "red")
+        .header("x-team", "blue")
+        .header("x-quote", "say \"hi\"")
+        .auth(&json!({"token": "t", "nested": {"list": [1, "é", 2.5, null]}}))
+        .connect()
+        .await
+        .expect("connected")
+}
+
+/// Finds socket `id` among `found` (fetched from another node) and checks that
+/// it reads as `node`, its own node, shows it: the same handshake, holding what
+/// [`client_with_a_rich_handshake`] sent, in no room but its own.
+pub fn assert_fetched_as_shown<'a>(
+    found: &'a [tether::server::RemoteSocket],
+    node: &SioServer,
+    id: &str,
+) -> &'a tether::server::RemoteSocket {
+    let seen = found
+        .iter()
+        .find(|socket| socket.id() == id)
+        .expect("found");
+    let shown = node.socket("/", id).handshake_json();
+    assert_eq!(seen.handshake(), &shown);
+    assert_rich_handshake(&shown);
+    assert_eq!(seen.rooms(), [id.to_owned()]);
+    seen
+}
+
+/// Checks that `shown`, a socket's handshake as its node shows it, kept what
+/// [`client_with_a_rich_handshake`] sent.
+fn assert_rich_handshake(shown: &Json) {
+    assert_eq!(shown["query"]["tag"], json!(["x", "y&z"]));
+    assert_eq!(shown["query"]["room"], "a b");
+    assert_eq!(shown["headers"]["x-quote"], "say \"hi\"");
+    assert_eq!(shown["headers"]["x-team"], "red, blue");
+    assert_eq!(shown["auth"]["nested"]["list"], json!([1, "é", 2.5, null]));
+}

@@ -355,28 +355,43 @@ mod tests {
         assert_eq!(seen, expected);
     }
 
+    /// What reaches the wire when the socket takes only the first `cut` bytes of
+    /// `batch`'s first write (checking it is one slice when `one_slice`), then
+    /// the rest is written as the driver would.
+    fn written_with_cut(mut batch: VecDeque<Frame>, cut: usize, one_slice: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let written = try_write_frames(&mut batch, |slices| {
+            assert!(!one_slice || slices.len() == 1, "one slice expected");
+            let mut taken = 0;
+            for slice in slices {
+                let part = (cut - taken).min(slice.len());
+                out.extend_from_slice(&slice[..part]);
+                taken += part;
+            }
+            if taken == 0 {
+                Err(io::ErrorKind::WouldBlock.into())
+            } else {
+                Ok(taken)
+            }
+        });
+        match written {
+            Written::Partial(rest) => out.extend_from_slice(&rest),
+            Written::Blocked => {}
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+        out.extend_from_slice(&stream_of(&batch));
+        out
+    }
+
     #[test]
     fn joined_frames_survive_a_write_cut_anywhere() {
         let expected = stream_of(&small_frames());
         for cut in 0..expected.len() {
-            let mut batch = small_frames();
-            let mut out = Vec::new();
-            let written = try_write_frames(&mut batch, |slices| {
-                let taken = cut.min(slices[0].len());
-                out.extend_from_slice(&slices[0][..taken]);
-                if taken == 0 {
-                    Err(io::ErrorKind::WouldBlock.into())
-                } else {
-                    Ok(taken)
-                }
-            });
-            match written {
-                Written::Partial(rest) => out.extend_from_slice(&rest),
-                Written::Blocked => {}
-                other => panic!("cut at {cut}: {other:?}"),
-            }
-            out.extend_from_slice(&stream_of(&batch));
-            assert_eq!(out, expected, "cut at {cut}");
+            assert_eq!(
+                written_with_cut(small_frames(), cut, true),
+                expected,
+                "cut at {cut}"
+            );
         }
     }
 
@@ -395,30 +410,12 @@ mod tests {
             let lone = || VecDeque::from([Frame::Binary(Bytes::from(vec![9u8; len]))]);
             let expected = stream_of(&lone());
             for cut in 0..expected.len() {
-                let mut batch = lone();
-                let mut out = Vec::new();
-                let written = try_write_frames(&mut batch, |slices| {
-                    if len <= COALESCE_LIMIT {
-                        assert_eq!(slices.len(), 1, "length {len}");
-                    }
-                    let mut taken = 0;
-                    for slice in slices {
-                        let part = (cut - taken).min(slice.len());
-                        out.extend_from_slice(&slice[..part]);
-                        taken += part;
-                    }
-                    if taken == 0 {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    } else {
-                        Ok(taken)
-                    }
-                });
-                match written {
-                    Written::Partial(rest) => out.extend_from_slice(&rest),
-                    Written::Blocked => out.extend_from_slice(&stream_of(&batch)),
-                    other => panic!("length {len}, cut at {cut}: {other:?}"),
-                }
-                assert_eq!(out, expected, "length {len}, cut at {cut}");
+                let one_slice = len <= COALESCE_LIMIT;
+                assert_eq!(
+                    written_with_cut(lone(), cut, one_slice),
+                    expected,
+                    "length {len}, cut at {cut}"
+                );
             }
         }
     }

@@ -206,32 +206,11 @@ async fn a_fetched_socket_shows_the_handshake_its_node_shows(variant: Variant) {
     let key = unique_key("cluster-handshake");
     let a = variant.node(&redis_url(), &key, handlers).await;
     let b = variant.node(&redis_url(), &key, handlers).await;
-    let client = tether::client::Client::builder(b.url())
-        .query("room", "a b")
-        .query("tag", "x")
-        .query("tag", "y&z")
-        .header("x-team", "red")
-        .header("x-team", "blue")
-        .header("x-quote", "say \"hi\"")
-        .auth(&serde_json::json!({"token": "t", "nested": {"list": [1, "é"]}}))
-        .connect()
-        .await
-        .expect("connected");
+    let client = tether_tests::cluster::client_with_a_rich_handshake(&b.url()).await;
     let id = client.id().expect("an id once connected");
 
     let found = a.io().main().fetch_sockets().await.unwrap();
-    let seen = found
-        .iter()
-        .find(|socket| socket.id() == id)
-        .expect("found");
-    let shown = b.server.socket("/", &id).handshake_json();
-    assert_eq!(seen.handshake(), &shown);
-    assert_eq!(shown["query"]["tag"], serde_json::json!(["x", "y&z"]));
-    assert_eq!(shown["query"]["room"], "a b");
-    assert_eq!(shown["headers"]["x-quote"], "say \"hi\"");
-    assert_eq!(shown["headers"]["x-team"], "red, blue");
-    assert_eq!(shown["auth"]["nested"]["list"][1], "é");
-    assert_eq!(seen.rooms(), std::slice::from_ref(&id));
+    tether_tests::cluster::assert_fetched_as_shown(&found, &b.server, &id);
     drop(client);
     a.stop().await;
     b.stop().await;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use tether::client::{Client, Event};
+use tether_tests::cluster::{assert_fetched_as_shown, client_with_a_rich_handshake};
 use tether_tests::redis::unique_key;
 use tether_tests::redis_streams::{StreamsNode, ack, node_streams};
 use tether_tests::{Probe, probe, within};
@@ -294,33 +295,13 @@ async fn a_fetched_socket_shows_the_handshake_its_node_shows() {
     let stream = unique_key("streams-handshake");
     let a = StreamsNode::on(&stream).await;
     let b = StreamsNode::on(&stream).await;
-    let client = Client::builder(b.url())
-        .query("room", "a b")
-        .query("tag", "x")
-        .query("tag", "y&z")
-        .header("x-team", "red")
-        .header("x-team", "blue")
-        .header("x-quote", "say \"hi\"")
-        .auth(&json!({"token": "t", "nested": {"list": [1, "é", 2.5, null]}}))
-        .connect()
-        .await
-        .expect("connected");
+    let client = client_with_a_rich_handshake(&b.url()).await;
     let id = client.id().expect("an id once connected");
     let () = ack(&client, "set data", json!({"level": 3, "tags": ["a"]})).await;
 
     let found = within(a.io().main().fetch_sockets()).await.unwrap();
-    let seen = found
-        .iter()
-        .find(|socket| socket.id() == id)
-        .expect("found");
-    let shown = b.server.socket("/", &id).handshake_json();
-    assert_eq!(seen.handshake(), &shown);
-    assert_eq!(shown["query"]["tag"], json!(["x", "y&z"]));
-    assert_eq!(shown["headers"]["x-team"], "red, blue");
-    assert_eq!(shown["headers"]["x-quote"], "say \"hi\"");
-    assert_eq!(shown["auth"]["nested"]["list"], json!([1, "é", 2.5, null]));
+    let seen = assert_fetched_as_shown(&found, &b.server, &id);
     assert_eq!(seen.data(), &json!({"level": 3, "tags": ["a"]}));
-    assert_eq!(seen.rooms(), std::slice::from_ref(&id));
     drop(client);
     a.stop().await;
     b.stop().await;
