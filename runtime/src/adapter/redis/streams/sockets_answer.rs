@@ -12,6 +12,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::wire::{FETCH_SOCKETS_RESPONSE, pack};
+use crate::adapter::msgpack::MAX_DEPTH;
 use crate::adapter::{JsonSocket, SocketDescription};
 
 /// The start of an envelope of type 8 as both tether and Node.js write it: a map
@@ -106,7 +107,12 @@ pub(crate) fn decode(payload: &[u8]) -> Option<SocketsAnswer> {
     if !payload.starts_with(&PREFIX) {
         return None;
     }
-    let envelope: Envelope<Incoming> = rmp_serde::from_slice(payload).ok()?;
+    let mut reader = rmp_serde::Deserializer::new(std::io::Cursor::new(payload));
+    reader.set_max_depth(MAX_DEPTH);
+    let envelope = Envelope::<Incoming>::deserialize(&mut reader).ok()?;
+    if reader.position() != payload.len() as u64 {
+        return None;
+    }
     Some(SocketsAnswer {
         uid: envelope.uid,
         nsp: envelope.nsp,
@@ -206,6 +212,28 @@ mod tests {
         assert!(with_binary.starts_with(&PREFIX));
         assert_eq!(decode(&with_binary), None);
         assert!(wire::decode_envelope(&with_binary).is_some());
+    }
+
+    #[test]
+    fn nesting_past_the_limit_and_trailing_bytes_are_left_to_the_general_path() {
+        let mut deep = json!("bottom");
+        for _ in 0..MAX_DEPTH + 10 {
+            deep = json!([deep]);
+        }
+        let deep_socket = json!({"id": "s", "handshake": deep, "rooms": [], "data": null});
+        let data = json!({"requestId": "r1", "sockets": [deep_socket]});
+        let payload = wire::encode_envelope(Message {
+            kind: FETCH_SOCKETS_RESPONSE,
+            uid: "node-a".to_owned(),
+            nsp: "/".to_owned(),
+            data: Some(crate::protocol::to_value(&data).unwrap()),
+        });
+        assert!(payload.starts_with(&PREFIX));
+        assert_eq!(decode(&payload), None);
+        let mut trailing = encode("node-a", "/", "r1", &[socket(json!({}), json!(null))]);
+        assert!(decode(&trailing).is_some());
+        trailing.push(0xc0);
+        assert_eq!(decode(&trailing), None);
     }
 
     #[test]
